@@ -1,0 +1,235 @@
+/* musiclust core: status codes and error messages, allocation, the seeded RNG, threads, logging and
+ * progress, and the file formats every other module speaks (.npy, CSV/TSV, JSON).
+ *
+ * The library never prints to stdout and never exits. Functions that can fail return mc_status; on
+ * failure they leave a one-line, human-readable message (naming the file and what was wrong) that the
+ * caller reads with mc_error_message() on the same thread. */
+#ifndef MUSICLUST_CORE_H
+#define MUSICLUST_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- status and errors */
+
+typedef enum mc_status {
+    MC_STATUS_OK = 0,
+    MC_STATUS_INVALID_ARG,  /* an argument or option value is out of range */
+    MC_STATUS_NO_MEMORY,    /* allocation failed or a size overflowed */
+    MC_STATUS_IO,           /* open/read/write/rename failed */
+    MC_STATUS_FORMAT,       /* file content is malformed */
+    MC_STATUS_UNSUPPORTED,  /* well-formed but not something we handle (dtype, Fortran order...) */
+    MC_STATUS_NUMERIC,      /* NaN/Inf in data, divergence */
+    MC_STATUS_EMPTY         /* nothing to work on (no rows, no audio) */
+} mc_status;
+
+/* Short stable name of a status, e.g. "format". */
+const char *mc_status_name(mc_status s);
+
+/* Record a printf-style message for the calling thread and return `s` (so `return mc_error_set(...)`).
+ * The message should name the file and say what was wrong: "x.npy: header is not a Python dict". */
+mc_status mc_error_set(mc_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* The last message recorded on this thread ("" when none). */
+const char *mc_error_message(void);
+/* Forget the message of this thread. */
+void mc_error_clear(void);
+
+/* ---------------------------------------------------------------- allocation */
+
+/* Zeroed, 64-byte aligned allocation of n * size bytes; NULL on overflow or failure (message set).
+ * Release with mc_free. */
+void *mc_alloc(size_t n, size_t size);
+void mc_free(void *p);
+/* strdup that sets the error message on failure; NULL in -> NULL out. */
+char *mc_strdup(const char *s);
+
+/* ---------------------------------------------------------------- RNG */
+
+/* xoshiro256** seeded through splitmix64 from (seed, stream): independent streams per purpose or per
+ * thread, all reproducible from one user seed. The whole state lives in the struct: copying it
+ * snapshots the generator (used for checkpoints). */
+typedef struct mc_rng {
+    uint64_t s[4];
+    double spare_normal; /* second Box-Muller variate, valid when has_spare */
+    int has_spare;
+} mc_rng;
+
+void mc_rng_seed(mc_rng *r, uint64_t seed, uint64_t stream);
+uint64_t mc_rng_next(mc_rng *r);
+/* Uniform on [0, 1) with 53 random bits. */
+double mc_rng_uniform(mc_rng *r);
+/* Standard normal (Box-Muller, caching the second variate). */
+double mc_rng_normal(mc_rng *r);
+/* Uniform integer on [0, n), unbiased; n > 0. */
+uint64_t mc_rng_below(mc_rng *r, uint64_t n);
+/* Fisher-Yates shuffle of idx[0..n). */
+void mc_rng_shuffle(mc_rng *r, int64_t *idx, size_t n);
+
+/* ---------------------------------------------------------------- threads */
+
+/* Number of cores available to this process (>= 1). */
+int mc_threads_available(void);
+/* Resolve a user's --threads value: n <= 0 means all cores. Also sets the OpenMP default. */
+int mc_threads_resolve(int n);
+
+/* ---------------------------------------------------------------- logging */
+
+typedef enum mc_log_level {
+    MC_LOG_LEVEL_DEBUG = 0,
+    MC_LOG_LEVEL_INFO,
+    MC_LOG_LEVEL_WARN,
+    MC_LOG_LEVEL_ERROR
+} mc_log_level;
+
+/* The library reports through this handler only; with none installed (the default) it is silent.
+ * The handler may be called from several threads at once; the message has no trailing newline. */
+typedef void (*mc_log_fn)(mc_log_level level, const char *msg, void *user);
+void mc_log_set_handler(mc_log_fn fn, void *user);
+void mc_log(mc_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---------------------------------------------------------------- progress */
+
+/* A progress bar the caller creates (the CLI decides the stream, whether it is a terminal and
+ * --quiet) and the library advances. On a terminal it redraws one line with \r (at most every
+ * 100 ms); otherwise it writes a plain line every 10% or 10 s. A NULL stream or a NULL mc_progress*
+ * makes every call a no-op. Ticking is thread-safe. */
+typedef struct mc_progress mc_progress;
+mc_status mc_progress_create(FILE *stream, bool is_tty, const char *label, int64_t total,
+                             mc_progress **out);
+void mc_progress_tick(mc_progress *p, int64_t n);
+/* Set the total once it is known (e.g. after scanning folders); <= 0 = unknown. */
+void mc_progress_set_total(mc_progress *p, int64_t total);
+/* Replace the short note shown after the counts (e.g. "loss 12.3"); copied. */
+void mc_progress_note(mc_progress *p, const char *note);
+/* Final line (100%, elapsed time); the bar stays usable for nothing else after this. */
+void mc_progress_finish(mc_progress *p);
+void mc_progress_free(mc_progress *p);
+
+/* ---------------------------------------------------------------- .npy arrays */
+
+typedef enum mc_dtype {
+    MC_DTYPE_F32 = 0, /* '<f4' */
+    MC_DTYPE_F64,     /* '<f8' */
+    MC_DTYPE_F16,     /* '<f2' */
+    MC_DTYPE_I32,     /* '<i4' */
+    MC_DTYPE_I64      /* '<i8' */
+} mc_dtype;
+
+#define MC_NPY_MAX_DIMS 8
+
+/* An n-dimensional C-order array; data is owned (mc_alloc) and released by mc_array_free. */
+typedef struct mc_array {
+    mc_dtype dtype;
+    int ndim;
+    int64_t shape[MC_NPY_MAX_DIMS];
+    void *data;
+} mc_array;
+
+size_t mc_dtype_size(mc_dtype t);
+const char *mc_dtype_name(mc_dtype t); /* "float32", ... */
+int64_t mc_array_count(const mc_array *a); /* product of shape (1 for ndim 0) */
+void mc_array_free(mc_array *a);            /* frees data and zeroes the struct; NULL ok */
+
+/* IEEE half <-> single, round to nearest even. */
+float mc_f16_to_f32(uint16_t h);
+uint16_t mc_f32_to_f16(float f);
+
+/* Read a .npy file (format versions 1.0, 2.0 and 3.0; little- or big-endian, converted to native)
+ * in its stored dtype. Fortran order, object arrays, unknown dtypes and malformed headers are
+ * rejected with a message naming the file and the problem. */
+mc_status mc_npy_read(const char *path, mc_array *out);
+/* Read any supported dtype and convert to float32. */
+mc_status mc_npy_read_f32(const char *path, mc_array *out);
+/* Write a whole array (version 1.0 header unless it needs 2.0). Written to a temp file and renamed. */
+mc_status mc_npy_write(const char *path, mc_dtype dtype, int ndim, const int64_t *shape,
+                       const void *data);
+
+/* Streaming writer: rows of shape row_shape (row_ndim dims, may be 0 for scalars) are appended; the
+ * header reserves room for any row count and is rewritten with the true count on close, so a corpus
+ * never has to be held in memory. The file appears at `path` only when close succeeds. */
+typedef struct mc_npy_writer mc_npy_writer;
+mc_status mc_npy_writer_open(const char *path, mc_dtype dtype, int row_ndim,
+                             const int64_t *row_shape, mc_npy_writer **out);
+mc_status mc_npy_writer_append(mc_npy_writer *w, const void *rows, int64_t nrows);
+int64_t mc_npy_writer_rows(const mc_npy_writer *w);
+/* Fix the header, close, rename into place and free w (also on error). */
+mc_status mc_npy_writer_close(mc_npy_writer *w);
+/* Discard: remove the temp file and free w. NULL ok. */
+void mc_npy_writer_abort(mc_npy_writer *w);
+
+/* ---------------------------------------------------------------- CSV / TSV tables */
+
+/* A whole table in memory: a header row and nrows x ncols cells, each a NUL-terminated UTF-8 string
+ * (never NULL; "" for an empty or missing field). */
+typedef struct mc_table {
+    int64_t nrows;
+    int ncols;
+    char **header; /* (ncols) */
+    char **cells;  /* (nrows, ncols) row-major */
+} mc_table;
+
+/* Read CSV or TSV: first line is the header; RFC 4180 quoting (quoted fields may hold the delimiter,
+ * newlines and doubled quotes); UTF-8 BOM skipped; LF or CRLF line ends; blank lines skipped. delim 0
+ * picks tab for *.tsv / *.tab or when the header line has a tab, else comma. A row with fewer fields
+ * is padded with ""; a row with more fields than the header, or an unterminated quote, is a format
+ * error naming the file and line. */
+mc_status mc_table_read(const char *path, char delim, mc_table *out);
+/* Column index by exact header name, -1 if absent. */
+int mc_table_column(const mc_table *t, const char *name);
+const char *mc_table_get(const mc_table *t, int64_t row, int col);
+void mc_table_free(mc_table *t); /* NULL ok; zeroes the struct */
+
+/* Write one field, quoting it RFC 4180 style only when it contains delim, '"', CR or LF. */
+void mc_csv_write_field(FILE *f, const char *s, char delim);
+
+/* ---------------------------------------------------------------- JSON writer */
+
+/* Builds pretty-printed JSON (2-space indent) in memory. Commas and nesting are handled by the
+ * writer; misuse (a value where a key is due, unbalanced end) makes mc_json_text() return NULL and
+ * the write functions return MC_STATUS_INVALID_ARG. Non-finite numbers are written as null. */
+typedef struct mc_json mc_json;
+mc_status mc_json_create(mc_json **out);
+void mc_json_free(mc_json *j);
+void mc_json_begin_object(mc_json *j);
+void mc_json_end_object(mc_json *j);
+void mc_json_begin_array(mc_json *j);
+void mc_json_end_array(mc_json *j);
+void mc_json_key(mc_json *j, const char *key); /* inside an object, before each value */
+void mc_json_string(mc_json *j, const char *s); /* escaped; NULL writes null */
+void mc_json_number(mc_json *j, double v);      /* shortest round-trip form ("%.17g" trimmed) */
+void mc_json_int(mc_json *j, int64_t v);
+void mc_json_bool(mc_json *j, bool v);
+void mc_json_null(mc_json *j);
+/* The complete document, or NULL if it is unbalanced or was misused. */
+const char *mc_json_text(const mc_json *j);
+/* Write the document to path atomically (temp file + rename). */
+mc_status mc_json_write_file(const mc_json *j, const char *path);
+
+/* ---------------------------------------------------------------- files */
+
+/* Write `len` bytes to path through path.tmp.<pid> + rename. */
+mc_status mc_file_write_atomic(const char *path, const void *data, size_t len);
+/* mkdir -p; ok if it exists. */
+mc_status mc_mkdirs(const char *path);
+
+/* Library version string, e.g. "0.1.0". */
+const char *mc_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,68 @@
+/* musiclust data: scan folders and metadata, join labels, and the feature store.
+ *
+ * The feature store is a folder a user can open in Python:
+ *   index.tsv        one row per segment: segment, track, path, start_s, padded, then label columns
+ *   tracks.tsv       one row per track: track, track_id, path, duration_s, sample_rate, channels,
+ *                    format, segments, then label columns
+ *   mfcc_stats.npy   (N, 2*n_mfcc) float32: per-segment MFCC means then variances
+ *   logmel.npy       (N, n_mels, frames) float32, dB (librosa.power_to_db of the segment)
+ *   features.npy     (N, F) float32, for a store imported from a feature table (+ feature_names.txt)
+ *   skipped.tsv      path, reason: every input that was left out and why
+ *   extract.json     the parameters and counts of the run */
+#ifndef MUSICLUST_DATA_H
+#define MUSICLUST_DATA_H
+
+#include <musiclust/core.h>
+#include <musiclust/dsp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mc_extract_config {
+    mc_dsp_config dsp;        /* sr, n_fft, hop, n_mels, n_mfcc, ... (librosa defaults) */
+    double segment_s;         /* window length in seconds; 0 = whole track */
+    int logmel_frames;        /* with segment_s == 0: crop/pad log-mel to this many frames; 0 = no
+                                 logmel.npy (tracks differ in length) */
+    int threads;              /* <= 0: all cores */
+    const char *metadata;     /* CSV/TSV joined on the file stem; NULL = labels from folder names */
+    const char *id_column;    /* column of the metadata holding the file stem ("track_id") */
+    const char *folder_label; /* column name for the parent folder's name ("genre") */
+    bool keep_unmatched;      /* keep audio files that have no metadata row (empty labels) */
+} mc_extract_config;
+
+void mc_extract_config_default(mc_extract_config *c);
+
+typedef struct mc_extract_summary {
+    int64_t files;        /* audio files found */
+    int64_t tracks;       /* tracks extracted */
+    int64_t segments;     /* rows written */
+    int64_t padded;       /* tracks shorter than one window (zero-padded) */
+    int64_t skipped;      /* lines in skipped.tsv */
+    int64_t ignored;      /* files in scanned folders without an audio extension */
+    double seconds;       /* wall time */
+} mc_extract_summary;
+
+/* Extract features of every audio file in inputs (files, or folders scanned recursively for audio
+ * extensions) into outdir. Files are decoded and featurised in parallel; the output is byte-identical
+ * for any thread count. Every file that cannot be used is logged (mc_log, WARN) and written to
+ * skipped.tsv with the reason; the run goes on. Returns MC_STATUS_EMPTY if no track was extracted,
+ * another error if the store cannot be written or the options are invalid. */
+mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
+                          const char *outdir, mc_progress *progress, mc_extract_summary *summary);
+
+/* Import a numeric feature table (CSV/TSV, e.g. the GTZAN features_30_sec.csv) into a store:
+ * features.npy (every numeric column except id and label), feature_names.txt, index.tsv (label as
+ * column `label_column`, other text columns as labels too), skipped.tsv (rows with a missing or
+ * non-numeric value). id_column NULL = the first column. */
+mc_status mc_data_import_features(const char *table_path, const char *id_column,
+                                  const char *label_column, const char *outdir,
+                                  mc_extract_summary *summary);
+
+/* True if the file name ends in an extension we treat as audio when scanning folders. */
+bool mc_data_is_audio_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install the Debian packages musiclust needs to build, test and run -- only the missing ones, so it
+# is quick and harmless to call before every build (make demo / make test do). Nothing is downloaded
+# except Debian packages.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config   # compiler, CMake/CTest
+  libsndfile1-dev                    # decode WAV/FLAC/OGG/MP3/AU (MP3 through libmpg123)
+  libsoxr-dev                        # resampling, as librosa's soxr_hq
+  libfftw3-dev                       # STFT
+  libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
+  libcairo2-dev                      # plots
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

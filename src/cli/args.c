@@ -1,0 +1,161 @@
+/* A small declarative option parser: --name VALUE, --name=VALUE, -x VALUE, flags, and "--" to end
+ * options. Every value is checked completely ("--sr 22k" is an error, not 22). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const cli_opt help_opt = {"help", 'h', CLI_FLAG, NULL, NULL, "show this help and exit"};
+
+void cli_print_help(const cli_command *cmd, FILE *f) {
+    fprintf(f, "usage: %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
+    for (int i = 0; i <= cmd->nopts; i++) {
+        const cli_opt *o = i < cmd->nopts ? &cmd->opts[i] : &help_opt;
+        char left[64];
+        if (o->short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, o->metavar ? " " : "",
+                     o->metavar ? o->metavar : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->metavar ? " " : "",
+                     o->metavar ? o->metavar : "");
+        fprintf(f, "  %-28s %s\n", left, o->help);
+    }
+}
+
+static int set_value(const cli_command *cmd, const cli_opt *o, const char *v) {
+    char *end = NULL;
+    errno = 0;
+    switch (o->kind) {
+    case CLI_INT: {
+        long x = strtol(v, &end, 10);
+        if (!*v || *end || errno || x < INT32_MIN || x > INT32_MAX) goto bad;
+        *(int *)o->dest = (int)x;
+        return 0;
+    }
+    case CLI_U64: {
+        if (*v == '-') goto bad;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (!*v || *end || errno) goto bad;
+        *(uint64_t *)o->dest = (uint64_t)x;
+        return 0;
+    }
+    case CLI_DOUBLE: {
+        double x = strtod(v, &end);
+        if (!*v || *end || errno || x != x) goto bad;
+        *(double *)o->dest = x;
+        return 0;
+    }
+    case CLI_STRING:
+        *(const char **)o->dest = v;
+        return 0;
+    case CLI_FLAG:
+        break;
+    }
+bad:
+    fprintf(stderr, "musiclust %s: --%s expects %s, got '%s'\n", cmd->name, o->name,
+            o->kind == CLI_INT || o->kind == CLI_U64 ? "an integer" : "a number", v);
+    return MC_EXIT_USAGE;
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos) {
+    *pos = calloc((size_t)argc + 1, sizeof **pos);
+    *npos = 0;
+    if (!*pos) {
+        fprintf(stderr, "musiclust: out of memory\n");
+        return MC_EXIT_INPUT;
+    }
+    bool only_pos = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            (*pos)[(*npos)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            cli_print_help(cmd, stdout);
+            return MC_EXIT_OK;
+        }
+        const cli_opt *o = NULL;
+        const char *inline_val = NULL;
+        if (a[1] == '-') {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            for (int k = 0; k < cmd->nopts; k++)
+                if (strlen(cmd->opts[k].name) == len && strncmp(cmd->opts[k].name, name, len) == 0)
+                    o = &cmd->opts[k];
+            if (eq) inline_val = eq + 1;
+        } else if (a[2] == '\0') {
+            for (int k = 0; k < cmd->nopts; k++)
+                if (cmd->opts[k].short_name == a[1]) o = &cmd->opts[k];
+        }
+        if (!o) {
+            fprintf(stderr, "musiclust %s: unknown option '%s' (see musiclust %s --help)\n", cmd->name,
+                    a, cmd->name);
+            return MC_EXIT_USAGE;
+        }
+        if (o->kind == CLI_FLAG) {
+            if (inline_val) {
+                fprintf(stderr, "musiclust %s: --%s takes no value\n", cmd->name, o->name);
+                return MC_EXIT_USAGE;
+            }
+            *(bool *)o->dest = true;
+            continue;
+        }
+        const char *v = inline_val;
+        if (!v) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "musiclust %s: --%s needs a value (%s)\n", cmd->name, o->name,
+                        o->metavar ? o->metavar : "VALUE");
+                return MC_EXIT_USAGE;
+            }
+            v = argv[++i];
+        }
+        int rc = set_value(cmd, o, v);
+        if (rc) return rc;
+    }
+    if (*npos < cmd->min_pos || (cmd->max_pos >= 0 && *npos > cmd->max_pos)) {
+        fprintf(stderr, "musiclust %s: %s\nusage: %s\n", cmd->name,
+                *npos < cmd->min_pos ? "missing arguments" : "too many arguments", cmd->usage);
+        return MC_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static bool log_quiet = false;
+
+static void log_to_stderr(mc_log_level level, const char *msg, void *user) {
+    (void)user;
+    if (level < MC_LOG_LEVEL_WARN && log_quiet) return;
+    if (level == MC_LOG_LEVEL_DEBUG && !getenv("MUSICLUST_DEBUG")) return;
+    const char *tag = level >= MC_LOG_LEVEL_ERROR ? "error: " : level == MC_LOG_LEVEL_WARN ? "warning: " : "";
+    /* One fprintf per line so lines from several threads do not interleave. */
+    fprintf(stderr, "musiclust: %s%s\n", tag, msg);
+}
+
+void cli_init_logging(bool quiet) {
+    log_quiet = quiet;
+    mc_log_set_handler(log_to_stderr, NULL);
+}
+
+mc_progress *cli_progress(bool quiet, const char *label, int64_t total) {
+    if (quiet) return NULL;
+    mc_progress *p = NULL;
+    if (mc_progress_create(stderr, isatty(fileno(stderr)) != 0, label, total, &p) != MC_STATUS_OK)
+        return NULL; /* no bar is better than no run */
+    return p;
+}
+
+int cli_fail(const char *cmd, mc_status st) {
+    const char *msg = mc_error_message();
+    fprintf(stderr, "musiclust %s: %s\n", cmd, msg && *msg ? msg : mc_status_name(st));
+    return st == MC_STATUS_INVALID_ARG ? MC_EXIT_USAGE : MC_EXIT_INPUT;
+}

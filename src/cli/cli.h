@@ -1,0 +1,47 @@
+/* Shared pieces of the command-line program: option parsing, logging to stderr, progress bars.
+ * Exit statuses: 0 success, 1 bad input (one line naming the file and the problem), 2 usage error. */
+#ifndef MC_CLI_H
+#define MC_CLI_H
+
+#include <musiclust/core.h>
+
+#include <stdbool.h>
+
+enum { MC_EXIT_OK = 0, MC_EXIT_INPUT = 1, MC_EXIT_USAGE = 2 };
+
+typedef enum cli_opt_kind { CLI_FLAG, CLI_INT, CLI_DOUBLE, CLI_STRING, CLI_U64 } cli_opt_kind;
+
+typedef struct cli_opt {
+    const char *name;     /* long name without dashes, e.g. "sr" */
+    char short_name;      /* e.g. 'o', or 0 */
+    cli_opt_kind kind;
+    void *dest;           /* bool*, int*, double*, const char**, uint64_t* */
+    const char *metavar;  /* "N", "FILE"... */
+    const char *help;     /* one line; say the default */
+} cli_opt;
+
+typedef struct cli_command {
+    const char *name;
+    const char *usage;    /* "musiclust extract [options] INPUT... -o FEATDIR" */
+    const char *summary;  /* one paragraph shown under the usage */
+    const cli_opt *opts;
+    int nopts;
+    int min_pos, max_pos; /* positional argument counts (max -1 = unlimited) */
+} cli_command;
+
+/* Parse argv (after the subcommand name). Returns -1 to go on, or an exit status (0 after --help,
+ * 2 on a usage error, already reported). Positionals are returned in pos (pointers into argv). */
+int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos);
+void cli_print_help(const cli_command *cmd, FILE *f);
+
+/* Set up logging: warnings and errors always go to stderr; info only without --quiet. */
+void cli_init_logging(bool quiet);
+/* A progress bar on stderr (redrawn on a terminal, plain lines otherwise); NULL when quiet. */
+mc_progress *cli_progress(bool quiet, const char *label, int64_t total);
+/* Report a library failure: "musiclust CMD: message" and return the exit status for it. */
+int cli_fail(const char *cmd, mc_status st);
+
+int cmd_extract(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

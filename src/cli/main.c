@@ -1,0 +1,45 @@
+/* musiclust command-line entry point: the only place that prints or exits. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} subcommand;
+
+static const subcommand commands[] = {
+    {"extract", cmd_extract, "audio files/folders (or a feature table) -> feature store"},
+    {"demo", cmd_demo, "synthesize the built-in labelled corpus and extract it"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: musiclust COMMAND [options]   (musiclust COMMAND --help for details)\n\n"
+               "Cluster music without labels: features, variational autoencoders, clustering, metrics.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n  --version  print the version\n  --help     this text\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return MC_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("musiclust %s\n", mc_version());
+        return MC_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return MC_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "musiclust: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return MC_EXIT_USAGE;
+}

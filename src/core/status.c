@@ -1,0 +1,74 @@
+/* Status names, per-thread error messages, checked allocation, version. */
+#include <musiclust/core.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MC_VERSION
+#define MC_VERSION "0.0.0"
+#endif
+
+/* One message per thread: extraction runs files in parallel and each worker reports its own error. */
+static _Thread_local char mc_error_buf[1024];
+
+const char *mc_status_name(mc_status s) {
+    switch (s) {
+    case MC_STATUS_OK: return "ok";
+    case MC_STATUS_INVALID_ARG: return "invalid argument";
+    case MC_STATUS_NO_MEMORY: return "out of memory";
+    case MC_STATUS_IO: return "i/o error";
+    case MC_STATUS_FORMAT: return "bad format";
+    case MC_STATUS_UNSUPPORTED: return "unsupported";
+    case MC_STATUS_NUMERIC: return "numeric error";
+    case MC_STATUS_EMPTY: return "empty";
+    }
+    return "unknown status";
+}
+
+mc_status mc_error_set(mc_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(mc_error_buf, sizeof mc_error_buf, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+const char *mc_error_message(void) { return mc_error_buf; }
+
+void mc_error_clear(void) { mc_error_buf[0] = '\0'; }
+
+void *mc_alloc(size_t n, size_t size) {
+    if (size != 0 && n > SIZE_MAX / size) {
+        mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
+        return NULL;
+    }
+    size_t bytes = n * size;
+    /* aligned_alloc needs a multiple of the alignment; 64 bytes suits AVX-512 loads and cache lines. */
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    if (rounded == 0) rounded = 64;
+    void *p = aligned_alloc(64, rounded);
+    if (!p) {
+        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+        return NULL;
+    }
+    memset(p, 0, rounded);
+    return p;
+}
+
+void mc_free(void *p) { free(p); }
+
+char *mc_strdup(const char *s) {
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (!d) {
+        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory copying a %zu-byte string", n);
+        return NULL;
+    }
+    memcpy(d, s, n);
+    return d;
+}
+
+const char *mc_version(void) { return MC_VERSION; }

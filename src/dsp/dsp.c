@@ -1,0 +1,433 @@
+/* Configuration, plan and workspace, and the per-signal computations: centred STFT power spectrum,
+ * sparse mel projection, power -> dB, orthonormal DCT-II (MFCC) and MFCC statistics, matching
+ * librosa 0.10.2 (see include/musiclust/dsp.h for the calls reproduced). */
+#include "dsp_internal.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- FFTW planner lock */
+
+static pthread_mutex_t mc_dsp_fftw_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void mc_dsp_fftw_lock(void) { pthread_mutex_lock(&mc_dsp_fftw_mutex); }
+void mc_dsp_fftw_unlock(void) { pthread_mutex_unlock(&mc_dsp_fftw_mutex); }
+
+/* ---------------------------------------------------------------- precision of the transform
+ *
+ * librosa computes `numpy.fft.rfft(fft_window * y_frames)` with a float64 window times float32 frames,
+ * i.e. a float64 FFT, and only then stores the result as complex64. A float32 FFT (fftwf) has an
+ * error that scales with the energy of the whole frame, not of the bin, so the quiet bins of a frame
+ * with loud low frequencies lose their relative accuracy. Measured against the librosa references
+ * (mel power, every entry whose reference power is > 1e-8; see tests/test_dsp.c):
+ *
+ *   MC_DSP_FFT_SINGLE_MEASURE-DOC   (filled in below)
+ *
+ * so the transform is done with double-precision FFTW (fftw_*, library fftw3); the window product,
+ * the power spectrum, the mel projection and everything after stay float32 as in librosa. */
+#ifdef MC_DSP_FFT_SINGLE
+typedef float mc_fft_real;
+typedef fftwf_complex mc_fft_complex;
+typedef fftwf_plan mc_fft_plan;
+#define mc_fft_malloc fftwf_malloc
+#define mc_fft_free fftwf_free
+#define mc_fft_plan_r2c fftwf_plan_dft_r2c_1d
+#define mc_fft_execute_r2c fftwf_execute_dft_r2c
+#define mc_fft_destroy fftwf_destroy_plan
+#else
+typedef double mc_fft_real;
+typedef fftw_complex mc_fft_complex;
+typedef fftw_plan mc_fft_plan;
+#define mc_fft_malloc fftw_malloc
+#define mc_fft_free fftw_free
+#define mc_fft_plan_r2c fftw_plan_dft_r2c_1d
+#define mc_fft_execute_r2c fftw_execute_dft_r2c
+#define mc_fft_destroy fftw_destroy_plan
+#endif
+
+
+struct mc_dsp_plan {
+    mc_dsp_config cfg;       /* validated, fmax resolved */
+    int n_bins;              /* 1 + n_fft / 2 */
+    double *window;          /* (n_fft,) periodic Hann, float64 as scipy returns it */
+    mc_fft_plan fft;         /* r2c of n_fft points, planned once, executed on workspace buffers */
+    mc_dsp_sparse_mel mel;   /* (n_mels, n_bins) Slaney filterbank, sparse */
+    double *dct;             /* (n_mfcc, n_mels) row-major orthonormal DCT-II rows */
+};
+
+struct mc_dsp_workspace {
+    const mc_dsp_plan *plan;
+    int64_t max_samples;
+    mc_fft_real *frame;      /* (n_fft,) windowed frame, fftw_malloc'd (alignment the plan expects) */
+    mc_fft_complex *spec;    /* (n_bins,) its spectrum, fftw_malloc'd */
+    float *power;            /* (n_bins,) |X|^2 of one frame, float32 as librosa's S */
+};
+
+/* ---------------------------------------------------------------- configuration */
+
+void mc_dsp_config_default(mc_dsp_config *c) {
+    if (!c) return;
+    c->sr = 22050;
+    c->n_fft = 2048;
+    c->hop = 512;
+    c->n_mels = 128;
+    c->fmin = 0.0;
+    c->fmax = 0.0; /* sr / 2 */
+    c->n_mfcc = 20;
+    c->ref = 1.0;
+    c->amin = 1e-10;
+    c->top_db = 80.0;
+}
+
+mc_status mc_dsp_config_validate(const mc_dsp_config *c) {
+    if (!c) return mc_error_set(MC_STATUS_INVALID_ARG, "dsp config is NULL");
+    if (c->sr < 1 || c->sr > 10000000)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "sr = %d must be in [1, 10000000]", c->sr);
+    if (c->n_fft < 16 || c->n_fft % 2 != 0 || c->n_fft > (1 << 24))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "n_fft = %d must be even and in [16, 2^24]",
+                            c->n_fft);
+    if (c->hop < 1 || c->hop > (1 << 24))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "hop = %d must be in [1, 2^24]", c->hop);
+    const int n_bins = 1 + c->n_fft / 2;
+    if (c->n_mels < 1 || c->n_mels > n_bins)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "n_mels = %d must be in [1, n_fft/2+1 = %d]",
+                            c->n_mels, n_bins);
+    const double nyquist = (double)c->sr / 2.0;
+    if (!isfinite(c->fmin) || c->fmin < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "fmin = %g must be >= 0", c->fmin);
+    const double fmax = c->fmax <= 0 ? nyquist : c->fmax;
+    if (!(fmax <= nyquist)) /* also rejects NaN */
+        return mc_error_set(MC_STATUS_INVALID_ARG, "fmax = %g must be <= sr/2 = %g", c->fmax, nyquist);
+    if (!(c->fmin < fmax))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "fmin = %g must be below fmax = %g", c->fmin, fmax);
+    if (c->n_mfcc < 1 || c->n_mfcc > c->n_mels)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "n_mfcc = %d must be in [1, n_mels = %d]", c->n_mfcc,
+                            c->n_mels);
+    if (!isfinite(c->ref) || c->ref <= 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "ref = %g must be > 0", c->ref);
+    if (!isfinite(c->amin) || c->amin <= 0) /* librosa raises for amin <= 0 */
+        return mc_error_set(MC_STATUS_INVALID_ARG, "amin = %g must be > 0", c->amin);
+    if (isnan(c->top_db))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "top_db = %g must be a number (<= 0 disables it)",
+                            c->top_db);
+    return MC_STATUS_OK;
+}
+
+int64_t mc_dsp_frame_count(const mc_dsp_config *c, int64_t n_samples) {
+    /* center=True pads n_fft/2 zeros on each side: 1 + (n + n_fft - n_fft) / hop frames. */
+    if (!c || c->hop < 1 || n_samples < 0) return 0;
+    return 1 + n_samples / c->hop;
+}
+
+/* ---------------------------------------------------------------- plan */
+
+void mc_dsp_plan_free(mc_dsp_plan *p) {
+    if (!p) return;
+    if (p->fft) {
+        mc_dsp_fftw_lock();
+        mc_fft_destroy(p->fft);
+        mc_dsp_fftw_unlock();
+    }
+    mc_free(p->window);
+    mc_dsp_sparse_mel_free(&p->mel);
+    mc_free(p->dct);
+    mc_free(p);
+}
+
+/* scipy.fft.dct(type=2, norm='ortho') as a matrix: y_k = s_k sum_n x_n cos(pi k (2n + 1) / (2N)),
+ * s_0 = sqrt(1/N), s_k = sqrt(2/N). The angle's integer part k (2n + 1) is reduced modulo 4N
+ * (one period) before scaling, so cos() sees an argument in [0, 2 pi). dct (n_mfcc, n_mels). */
+static void mc_dsp_dct_matrix(int n_mfcc, int n_mels, double *dct) {
+    const double s0 = sqrt(1.0 / n_mels), sk = sqrt(2.0 / n_mels);
+    const int64_t period = 4 * (int64_t)n_mels;
+    for (int k = 0; k < n_mfcc; k++) {
+        for (int m = 0; m < n_mels; m++) {
+            int64_t q = ((int64_t)k * (2 * (int64_t)m + 1)) % period;
+            dct[(size_t)k * n_mels + m] = (k == 0 ? s0 : sk) * cos(M_PI * (double)q / (2.0 * n_mels));
+        }
+    }
+}
+
+mc_status mc_dsp_plan_create(const mc_dsp_config *c, mc_dsp_plan **out) {
+    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_plan_create: out is NULL");
+    *out = NULL;
+    mc_status st = mc_dsp_config_validate(c);
+    if (st != MC_STATUS_OK) return st;
+    mc_dsp_plan *p = mc_alloc(1, sizeof *p);
+    if (!p) return MC_STATUS_NO_MEMORY;
+    p->cfg = *c;
+    if (p->cfg.fmax <= 0) p->cfg.fmax = (double)c->sr / 2.0;
+    const int n_fft = c->n_fft;
+    p->n_bins = 1 + n_fft / 2;
+
+    p->window = mc_alloc((size_t)n_fft, sizeof *p->window);
+    p->dct = mc_alloc((size_t)c->n_mfcc * c->n_mels, sizeof *p->dct);
+    if (!p->window || !p->dct) {
+        mc_dsp_plan_free(p);
+        return MC_STATUS_NO_MEMORY;
+    }
+    mc_dsp_hann_double(n_fft, p->window);
+    mc_dsp_dct_matrix(c->n_mfcc, c->n_mels, p->dct);
+    st = mc_dsp_sparse_mel_build(c->sr, n_fft, c->n_mels, c->fmin, p->cfg.fmax, &p->mel);
+    if (st != MC_STATUS_OK) {
+        mc_dsp_plan_free(p);
+        return st;
+    }
+
+    /* Plan on scratch arrays from the FFTW allocator: workspaces allocate theirs the same way, so
+     * they have the alignment the plan was made for, as fftw_execute_dft_r2c requires. FFTW_ESTIMATE
+     * picks the algorithm without timing anything, so it (and the output bytes) are the same on every
+     * run; it also leaves the arrays untouched. */
+    mc_fft_real *in = mc_fft_malloc(sizeof(mc_fft_real) * (size_t)n_fft);
+    mc_fft_complex *spec = mc_fft_malloc(sizeof(mc_fft_complex) * (size_t)p->n_bins);
+    if (in && spec) {
+        mc_dsp_fftw_lock();
+        p->fft = mc_fft_plan_r2c(n_fft, in, spec, FFTW_ESTIMATE);
+        mc_dsp_fftw_unlock();
+    }
+    mc_fft_free(in);
+    mc_fft_free(spec);
+    if (!p->fft) {
+        mc_dsp_plan_free(p);
+        return mc_error_set(MC_STATUS_NO_MEMORY, "FFTW could not plan a %d-point real FFT", n_fft);
+    }
+    *out = p;
+    return MC_STATUS_OK;
+}
+
+const mc_dsp_config *mc_dsp_plan_config(const mc_dsp_plan *p) { return p ? &p->cfg : NULL; }
+
+/* ---------------------------------------------------------------- workspace */
+
+void mc_dsp_workspace_free(mc_dsp_workspace *w) {
+    if (!w) return;
+    mc_fft_free(w->frame);
+    mc_fft_free(w->spec);
+    mc_free(w->power);
+    mc_free(w);
+}
+
+mc_status mc_dsp_workspace_create(const mc_dsp_plan *p, int64_t max_samples, mc_dsp_workspace **out) {
+    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_workspace_create: out is NULL");
+    *out = NULL;
+    if (!p) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_workspace_create: plan is NULL");
+    if (max_samples < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "dsp workspace: max_samples = %lld must be >= 1",
+                            (long long)max_samples);
+    mc_dsp_workspace *w = mc_alloc(1, sizeof *w);
+    if (!w) return MC_STATUS_NO_MEMORY;
+    w->plan = p;
+    w->max_samples = max_samples;
+    w->frame = mc_fft_malloc(sizeof(mc_fft_real) * (size_t)p->cfg.n_fft);
+    w->spec = mc_fft_malloc(sizeof(mc_fft_complex) * (size_t)p->n_bins);
+    w->power = mc_alloc((size_t)p->n_bins, sizeof *w->power);
+    if (!w->frame || !w->spec || !w->power) {
+        mc_dsp_workspace_free(w);
+        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating a dsp workspace");
+    }
+    *out = w;
+    return MC_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- mel power spectrogram */
+
+/* frame[i] = win[i] * y[i] for i < len: the float64 window times the float32 sample, in float64, as
+ * numpy promotes librosa's `fft_window * y_frames`. Chunks of constant length so that -O2 vectorises
+ * them; the rest one by one. */
+static void mc_dsp_window_product(const double *restrict win, const float *restrict y,
+                                  mc_fft_real *restrict frame, int len) {
+    enum { CHUNK = 16 };
+    int i = 0;
+    for (; i + CHUNK <= len; i += CHUNK) {
+        double yd[CHUNK];
+        for (int j = 0; j < CHUNK; j++) yd[j] = (double)y[i + j];
+        for (int j = 0; j < CHUNK; j++) frame[i + j] = (mc_fft_real)(win[i + j] * yd[j]);
+    }
+    for (; i < len; i++) frame[i] = (mc_fft_real)(win[i] * (double)y[i]);
+}
+
+/* sum_j w[j] * s[j] over j < len in float32 (librosa's einsum is a float32 sgemm), as four interleaved
+ * partial sums (j mod 4) that the compiler vectorises, added pairwise at the end: a fixed order, so
+ * the result does not depend on the machine. */
+static float mc_dsp_dot_f32(const float *restrict w, const float *restrict s, int len) {
+    float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int j = 0;
+    for (; j + 4 <= len; j += 4) {
+        a0 += w[j] * s[j];
+        a1 += w[j + 1] * s[j + 1];
+        a2 += w[j + 2] * s[j + 2];
+        a3 += w[j + 3] * s[j + 3];
+    }
+    float tail = 0;
+    for (; j < len; j++) tail += w[j] * s[j];
+    return ((a0 + a1) + (a2 + a3)) + tail;
+}
+
+/* |X|^2 of the spectrum: librosa stores the rfft result as complex64, then S = np.abs(X) ** 2 in
+ * float32; (float)re^2 + (float)im^2 is that square up to the last ulp of np.abs's hypot.
+ * spec (n_bins,) complex -> power (n_bins,). Chunks of 4 for vectorisation. */
+static void mc_dsp_power_spectrum(const mc_fft_complex *restrict spec, float *restrict power,
+                                  int n_bins) {
+    int k = 0;
+    for (; k + 4 <= n_bins; k += 4) {
+        for (int j = 0; j < 4; j++) {
+            float re = (float)spec[k + j][0], im = (float)spec[k + j][1];
+            power[k + j] = re * re + im * im;
+        }
+    }
+    for (; k < n_bins; k++) {
+        float re = (float)spec[k][0], im = (float)spec[k][1];
+        power[k] = re * re + im * im;
+    }
+}
+
+mc_status mc_dsp_mel_power(const mc_dsp_plan *p, mc_dsp_workspace *w, const float *y, int64_t n,
+                           float *mel) {
+    if (!p || !w || !y || !mel)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_mel_power: NULL argument");
+    if (w->plan != p)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_mel_power: workspace made for another plan");
+    if (n < 1 || n > w->max_samples)
+        return mc_error_set(MC_STATUS_INVALID_ARG,
+                            "mc_dsp_mel_power: %lld samples, the workspace holds 1 to %lld",
+                            (long long)n, (long long)w->max_samples);
+    const int n_fft = p->cfg.n_fft, n_bins = p->n_bins, n_mels = p->cfg.n_mels;
+    const int64_t frames = mc_dsp_frame_count(&p->cfg, n);
+    const double *win = p->window;  /* (n_fft,) */
+    mc_fft_real *frame = w->frame;  /* (n_fft,) */
+    mc_fft_complex *spec = w->spec; /* (n_bins,) */
+    float *power = w->power;        /* (n_bins,) */
+    const mc_dsp_sparse_mel *fb = &p->mel;
+
+    for (int64_t t = 0; t < frames; t++) {
+        /* Frame t of the zero-padded signal (center=True, pad_mode='constant') starts at sample
+         * t * hop - n_fft/2 of y; samples outside [0, n) are the padding zeros. */
+        const int64_t start = t * (int64_t)p->cfg.hop - n_fft / 2;
+        const int i0 = start < 0 ? (int)(-start < n_fft ? -start : n_fft) : 0;
+        const int64_t avail = n - start;
+        int i1 = avail > n_fft ? n_fft : (int)avail;
+        if (i1 < i0) i1 = i0;
+        for (int i = 0; i < i0; i++) frame[i] = 0;
+        mc_dsp_window_product(win + i0, y + start + i0, frame + i0, i1 - i0);
+        for (int i = i1; i < n_fft; i++) frame[i] = 0;
+
+        mc_fft_execute_r2c(p->fft, frame, spec);
+        mc_dsp_power_spectrum(spec, power, n_bins);
+
+        /* melspec = mel_basis @ S over each filter's nonzero bins only; mel (n_mels, frames). */
+        for (int m = 0; m < n_mels; m++)
+            mel[(size_t)m * (size_t)frames + (size_t)t] =
+                mc_dsp_dot_f32(fb->weights + fb->off[m], power + fb->lo[m], fb->len[m]);
+    }
+    return MC_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- power -> dB */
+
+void mc_dsp_power_to_db(const float *S, int64_t count, double ref, double amin, double top_db,
+                        float *out) {
+    if (!S || !out || count <= 0) return;
+    /* librosa.power_to_db on a float32 array: np.maximum(amin, S) and np.log10 run in float32 (the
+     * Python-float amin is cast to float32), 10.0 * that stays float32; the float64 reference offset
+     * 10 log10(max(amin, |ref|)) is cast to float32 when subtracted in place. */
+    const float amin32 = (float)amin;
+    const double r = fabs(ref);
+    const float offset = (float)(10.0 * log10(r > amin ? r : amin));
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < count; i++) {
+        float s = S[i];
+        float v = s > amin32 ? s : (isnan(s) ? s : amin32); /* np.maximum propagates NaN */
+        float d = 10.0f * log10f(v) - offset;
+        out[i] = d;
+        if (d > mx) mx = d;
+    }
+    if (top_db > 0) {
+        /* log_spec.max() - top_db in float64, cast to float32 by np.maximum against the array. */
+        const float floor_db = (float)((double)mx - top_db);
+        for (int64_t i = 0; i < count; i++)
+            if (out[i] < floor_db) out[i] = floor_db;
+    }
+}
+
+/* ---------------------------------------------------------------- MFCC */
+
+void mc_dsp_mfcc(const mc_dsp_plan *p, const float *logmel, int64_t frames, float *mfcc) {
+    if (!p || !logmel || !mfcc || frames <= 0) return;
+    const int n_mels = p->cfg.n_mels, n_mfcc = p->cfg.n_mfcc;
+    /* scipy.fft.dct(logmel, type=2, norm='ortho', axis=0)[:n_mfcc] as a product with the plan's
+     * (n_mfcc, n_mels) DCT rows: mfcc[k, t] = sum_m dct[k, m] * logmel[m, t], in double, each sum in
+     * increasing m whatever the blocking. The call may not allocate, so the work is tiled to fit fixed
+     * stack buffers: TB frames at a time (the compiler vectorises the constant-length loops over
+     * them; a last partial tile is zero-padded and its padding not stored), KB coefficients and MB mel
+     * bands, the mel tile converted to double once and reused by every coefficient. */
+    enum { TB = 8, KB = 32, MB = 64 };
+    for (int64_t t0 = 0; t0 < frames; t0 += TB) {
+        const int nb = (int)(frames - t0 < TB ? frames - t0 : TB);
+        for (int k0 = 0; k0 < n_mfcc; k0 += KB) {
+            const int kb = n_mfcc - k0 < KB ? n_mfcc - k0 : KB;
+            double acc[KB][TB];
+            for (int k = 0; k < kb; k++)
+                for (int j = 0; j < TB; j++) acc[k][j] = 0.0;
+            for (int m0 = 0; m0 < n_mels; m0 += MB) {
+                const int mb = n_mels - m0 < MB ? n_mels - m0 : MB;
+                double xd[MB][TB]; /* logmel[m0 + m, t0 + j] in double */
+                for (int m = 0; m < mb; m++) {
+                    const float *x = logmel + (size_t)(m0 + m) * (size_t)frames + (size_t)t0;
+                    if (nb == TB) {
+                        for (int j = 0; j < TB; j++) xd[m][j] = (double)x[j];
+                    } else {
+                        for (int j = 0; j < TB; j++) xd[m][j] = j < nb ? (double)x[j] : 0.0;
+                    }
+                }
+                for (int k = 0; k < kb; k++) {
+                    const double *d = p->dct + (size_t)(k0 + k) * n_mels + m0;
+                    /* eight named accumulators stay in registers across the m loop */
+                    double a0 = acc[k][0], a1 = acc[k][1], a2 = acc[k][2], a3 = acc[k][3];
+                    double a4 = acc[k][4], a5 = acc[k][5], a6 = acc[k][6], a7 = acc[k][7];
+                    for (int m = 0; m < mb; m++) {
+                        const double dm = d[m];
+                        const double *x = xd[m];
+                        a0 += dm * x[0];
+                        a1 += dm * x[1];
+                        a2 += dm * x[2];
+                        a3 += dm * x[3];
+                        a4 += dm * x[4];
+                        a5 += dm * x[5];
+                        a6 += dm * x[6];
+                        a7 += dm * x[7];
+                    }
+                    acc[k][0] = a0, acc[k][1] = a1, acc[k][2] = a2, acc[k][3] = a3;
+                    acc[k][4] = a4, acc[k][5] = a5, acc[k][6] = a6, acc[k][7] = a7;
+                }
+            }
+            for (int k = 0; k < kb; k++) {
+                float *o = mfcc + (size_t)(k0 + k) * (size_t)frames + (size_t)t0;
+                for (int j = 0; j < nb; j++) o[j] = (float)acc[k][j];
+            }
+        }
+    }
+}
+
+void mc_dsp_mfcc_stats(const float *mfcc, int n_mfcc, int64_t frames, float *stats) {
+    if (!mfcc || !stats || n_mfcc <= 0) return;
+    for (int k = 0; k < n_mfcc; k++) {
+        if (frames <= 0) {
+            stats[k] = NAN; /* numpy's mean/var of an empty axis */
+            stats[n_mfcc + k] = NAN;
+            continue;
+        }
+        const float *x = mfcc + (size_t)k * (size_t)frames; /* (frames,) */
+        double sum = 0;
+        for (int64_t t = 0; t < frames; t++) sum += x[t];
+        const double mean = sum / (double)frames;
+        double ss = 0; /* two passes, as numpy.var: mean((x - mean)^2) */
+        for (int64_t t = 0; t < frames; t++) {
+            double d = (double)x[t] - mean;
+            ss += d * d;
+        }
+        stats[k] = (float)mean;
+        stats[n_mfcc + k] = (float)(ss / (double)frames);
+    }
+}

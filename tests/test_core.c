@@ -1,0 +1,1002 @@
+/* Tests of the core module: .npy reading and writing (every dtype, ndim 0..3, the streaming writer,
+ * hand-built files for the other format versions, byte orders and rejections), CSV/TSV, the JSON
+ * writer, the RNG, threads, logging, progress bars and atomic files; last, the shared lyrics
+ * metadata table. */
+#include <musiclust/core.h>
+
+#include "mc_test.h"
+
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+static char tmpdir[1024];
+
+static const char *tpath(const char *name) {
+    static char buf[4][2048];
+    static int k = 0;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+/* Whole file into a malloc'd NUL-terminated buffer. */
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    size_t got;
+    while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) b = realloc(b, cap *= 2);
+    }
+    fclose(f);
+    b[n] = '\0';
+    if (len) *len = n;
+    return b;
+}
+
+/* The last error message names `path` (the contract for every failing call). */
+static int msg_names(const char *path) { return strstr(mc_error_message(), path) != NULL; }
+
+/* ------------------------------------------------------------------ .npy */
+
+/* A .npy file from its parts: NEP 1 preamble for `major`, the dict text, padding to 64 bytes (if
+ * pad) and '\n', then `ndata` raw bytes. */
+static void build_npy(const char *path, int major, const char *dict, int pad, const void *data,
+                      size_t ndata) {
+    unsigned char buf[4096];
+    size_t pre = major == 1 ? 10 : 12;
+    size_t dl = strlen(dict);
+    size_t total = pre + dl + 1;
+    if (pad) total = (total + 63) / 64 * 64;
+    size_t hlen = total - pre;
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = (unsigned char)major;
+    buf[7] = 0;
+    for (size_t i = 0; i < pre - 8; i++) buf[8 + i] = (unsigned char)(hlen >> (8 * i));
+    memcpy(buf + pre, dict, dl);
+    memset(buf + pre + dl, ' ', total - pre - dl - 1);
+    buf[total - 1] = '\n';
+    memcpy(buf + total, data, ndata);
+    write_bytes(path, buf, total + ndata);
+}
+
+static void put_be(unsigned char *dst, uint64_t bits, int size) {
+    for (int i = 0; i < size; i++) dst[i] = (unsigned char)(bits >> (8 * (size - 1 - i)));
+}
+
+static double value_as_double(mc_dtype t, const void *data, size_t i) {
+    switch (t) {
+    case MC_DTYPE_F32: return ((const float *)data)[i];
+    case MC_DTYPE_F64: return ((const double *)data)[i];
+    case MC_DTYPE_F16: return mc_f16_to_f32(((const uint16_t *)data)[i]);
+    case MC_DTYPE_I32: return ((const int32_t *)data)[i];
+    case MC_DTYPE_I64: return (double)((const int64_t *)data)[i];
+    }
+    return NAN;
+}
+
+static void test_npy_roundtrip(void) {
+    printf("npy round trip, every dtype x ndim 0..3\n");
+    const mc_dtype types[] = {MC_DTYPE_F32, MC_DTYPE_F64, MC_DTYPE_F16, MC_DTYPE_I32, MC_DTYPE_I64};
+    const int64_t shapes[4][3] = {{0, 0, 0}, {5, 0, 0}, {3, 4, 0}, {2, 3, 4}};
+    for (int ti = 0; ti < 5; ti++) {
+        for (int nd = 0; nd <= 3; nd++) {
+            mc_dtype t = types[ti];
+            int64_t count = 1;
+            for (int d = 0; d < nd; d++) count *= shapes[nd][d];
+            size_t es = mc_dtype_size(t);
+            unsigned char *data = calloc((size_t)count, es); // (count) elements of t
+            for (int64_t i = 0; i < count; i++) {
+                double v = (double)(i * 3 - 7) / 4.0; /* exact in every float type */
+                switch (t) {
+                case MC_DTYPE_F32: ((float *)data)[i] = (float)v; break;
+                case MC_DTYPE_F64: ((double *)data)[i] = v + 1e-12; break;
+                case MC_DTYPE_F16: ((uint16_t *)data)[i] = mc_f32_to_f16((float)v); break;
+                case MC_DTYPE_I32: ((int32_t *)data)[i] = (int32_t)(i * 1000 - 5); break;
+                case MC_DTYPE_I64: ((int64_t *)data)[i] = (int64_t)i * 4000000000LL - 3; break;
+                }
+            }
+            char name[64];
+            snprintf(name, sizeof name, "rt_%s_%d.npy", mc_dtype_name(t), nd);
+            const char *path = tpath(name);
+            MC_CHECK_OK(mc_npy_write(path, t, nd, shapes[nd], data));
+            char tmpname[2100];
+            snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld", path, (long)getpid());
+            MC_CHECK(!file_exists(tmpname), "%s: no temp left", name);
+
+            /* numpy's layout: version 1.0, preamble a multiple of 64 ending in '\n' */
+            size_t flen;
+            char *raw = slurp(path, &flen);
+            MC_CHECK(raw && (unsigned char)raw[6] == 1 && raw[7] == 0, "%s: version 1.0", name);
+            size_t hlen = (unsigned char)raw[8] | ((size_t)(unsigned char)raw[9] << 8);
+            MC_CHECK((10 + hlen) % 64 == 0, "%s: preamble %zu not aligned", name, 10 + hlen);
+            MC_CHECK(raw[10 + hlen - 1] == '\n', "%s: header ends in newline", name);
+            MC_CHECK(flen == 10 + hlen + (size_t)count * es, "%s: file size %zu", name, flen);
+            free(raw);
+
+            mc_array a;
+            MC_CHECK_OK(mc_npy_read(path, &a));
+            MC_CHECK(a.dtype == t && a.ndim == nd, "%s: dtype %d ndim %d", name, a.dtype, a.ndim);
+            for (int d = 0; d < nd; d++) {
+                MC_CHECK(a.shape[d] == shapes[nd][d], "%s: shape[%d] = %lld", name, d,
+                         (long long)a.shape[d]);
+            }
+            MC_CHECK(mc_array_count(&a) == count, "%s: count", name);
+            MC_CHECK(a.data && memcmp(a.data, data, (size_t)count * es) == 0, "%s: data equal", name);
+            mc_array_free(&a);
+            MC_CHECK(a.data == NULL && a.ndim == 0, "array_free zeroes");
+
+            MC_CHECK_OK(mc_npy_read_f32(path, &a));
+            MC_CHECK(a.dtype == MC_DTYPE_F32 && a.ndim == nd, "%s: f32 dtype", name);
+            int bad = 0;
+            for (int64_t i = 0; i < count; i++) {
+                float want = (float)value_as_double(t, data, (size_t)i);
+                if (((float *)a.data)[i] != want) bad++;
+            }
+            MC_CHECK(bad == 0, "%s: %d f32 values differ", name, bad);
+            mc_array_free(&a);
+            free(data);
+        }
+    }
+    /* zero-length arrays */
+    int64_t zshape[2] = {0, 3};
+    MC_CHECK_OK(mc_npy_write(tpath("zero.npy"), MC_DTYPE_F32, 2, zshape, NULL));
+    mc_array a;
+    MC_CHECK_OK(mc_npy_read(tpath("zero.npy"), &a));
+    MC_CHECK(a.ndim == 2 && a.shape[0] == 0 && a.shape[1] == 3, "zero-row shape");
+    mc_array_free(&a);
+    mc_array_free(NULL);
+    MC_CHECK(mc_npy_write(tpath("bad.npy"), MC_DTYPE_F32, 9, zshape, NULL) ==
+                 MC_STATUS_INVALID_ARG, "ndim 9 rejected");
+    MC_CHECK(mc_dtype_size(MC_DTYPE_F16) == 2 && strcmp(mc_dtype_name(MC_DTYPE_I64), "int64") == 0,
+             "dtype size/name");
+}
+
+static void test_npy_writer(void) {
+    printf("npy streaming writer\n");
+    const char *path = tpath("stream.npy");
+    int64_t row_shape[2] = {3, 2};
+    mc_npy_writer *w = NULL;
+    MC_CHECK_OK(mc_npy_writer_open(path, MC_DTYPE_F32, 2, row_shape, &w));
+    char tmp[2100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    MC_CHECK(file_exists(tmp), "rows go to %s", tmp);
+    float chunk[7 * 6]; // (7, 3, 2) row-major
+    int64_t next = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        int64_t n = iter % 8; /* 0..7 rows per append, zero-row appends included */
+        for (int64_t r = 0; r < n; r++)
+            for (int k = 0; k < 6; k++) chunk[r * 6 + k] = (float)((next + r) * 6 + k);
+        MC_CHECK_OK(mc_npy_writer_append(w, chunk, n));
+        next += n;
+    }
+    MC_CHECK(mc_npy_writer_rows(w) == next, "rows %lld", (long long)mc_npy_writer_rows(w));
+    MC_CHECK(!file_exists(path), "nothing at the path before close");
+    MC_CHECK_OK(mc_npy_writer_close(w));
+    MC_CHECK(file_exists(path) && !file_exists(tmp), "renamed into place");
+    mc_array a;
+    MC_CHECK_OK(mc_npy_read(path, &a));
+    MC_CHECK(a.ndim == 3 && a.shape[0] == next && a.shape[1] == 3 && a.shape[2] == 2,
+             "stream shape (%lld, %lld, %lld)", (long long)a.shape[0], (long long)a.shape[1],
+             (long long)a.shape[2]);
+    int bad = 0;
+    for (int64_t i = 0; i < next * 6; i++) bad += ((float *)a.data)[i] != (float)i;
+    MC_CHECK(bad == 0, "%d streamed values differ", bad);
+    mc_array_free(&a);
+    size_t flen;
+    char *raw = slurp(path, &flen);
+    size_t hlen = (unsigned char)raw[8] | ((size_t)(unsigned char)raw[9] << 8);
+    MC_CHECK((10 + hlen) % 64 == 0, "stream preamble aligned");
+    MC_CHECK(strstr(raw + 10, "'shape': (") != NULL, "stream header has the shape");
+    free(raw);
+
+    /* scalar rows (row_ndim 0) -> shape (N,) of int64 */
+    MC_CHECK_OK(mc_npy_writer_open(tpath("scalars.npy"), MC_DTYPE_I64, 0, NULL, &w));
+    for (int64_t i = 0; i < 1000; i++) {
+        int64_t v = -i * 1000000007LL;
+        MC_CHECK_OK(mc_npy_writer_append(w, &v, 1));
+    }
+    MC_CHECK_OK(mc_npy_writer_close(w));
+    MC_CHECK_OK(mc_npy_read(tpath("scalars.npy"), &a));
+    MC_CHECK(a.ndim == 1 && a.shape[0] == 1000 && a.dtype == MC_DTYPE_I64, "scalar rows shape");
+    MC_CHECK(((int64_t *)a.data)[999] == -999 * 1000000007LL, "scalar rows value");
+    mc_array_free(&a);
+
+    /* no rows at all */
+    int64_t rs1 = 4;
+    MC_CHECK_OK(mc_npy_writer_open(tpath("empty_stream.npy"), MC_DTYPE_F16, 1, &rs1, &w));
+    MC_CHECK_OK(mc_npy_writer_close(w));
+    MC_CHECK_OK(mc_npy_read(tpath("empty_stream.npy"), &a));
+    MC_CHECK(a.ndim == 2 && a.shape[0] == 0 && a.shape[1] == 4, "empty stream shape");
+    mc_array_free(&a);
+
+    /* abort leaves nothing behind */
+    MC_CHECK_OK(mc_npy_writer_open(tpath("aborted.npy"), MC_DTYPE_F32, 1, &rs1, &w));
+    float row[4] = {1, 2, 3, 4};
+    MC_CHECK_OK(mc_npy_writer_append(w, row, 1));
+    mc_npy_writer_abort(w);
+    mc_npy_writer_abort(NULL);
+    MC_CHECK(!file_exists(tpath("aborted.npy")), "aborted file absent");
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", tpath("aborted.npy"), (long)getpid());
+    MC_CHECK(!file_exists(tmp), "aborted temp removed");
+
+    /* open in a missing directory fails with the path in the message */
+    MC_CHECK(mc_npy_writer_open(tpath("no/such/dir/x.npy"), MC_DTYPE_F32, 1, &rs1, &w) ==
+                 MC_STATUS_IO && w == NULL, "open in missing dir: %s", mc_error_message());
+    MC_CHECK(msg_names("x.npy"), "message names the file: %s", mc_error_message());
+    MC_CHECK(mc_npy_writer_append(NULL, row, 1) == MC_STATUS_INVALID_ARG, "append NULL writer");
+}
+
+static void test_f16(void) {
+    printf("float16 conversions\n");
+    struct { uint16_t h; float f; } cases[] = {
+        {0x0000, 0.0f},          {0x3c00, 1.0f},        {0xc000, -2.0f},
+        {0x7bff, 65504.0f},      {0x0400, 0x1p-14f},    {0x0001, 0x1p-24f},
+        {0x03ff, 1023 * 0x1p-24f}, {0x8001, -0x1p-24f}, {0x3555, 0x1.554p-2f},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        MC_CHECK(mc_f16_to_f32(cases[i].h) == cases[i].f, "f16 %04x -> %g, want %g", cases[i].h,
+                 (double)mc_f16_to_f32(cases[i].h), (double)cases[i].f);
+        MC_CHECK(mc_f32_to_f16(cases[i].f) == cases[i].h, "f32 %g -> %04x, want %04x",
+                 (double)cases[i].f, mc_f32_to_f16(cases[i].f), cases[i].h);
+    }
+    MC_CHECK(signbit(mc_f16_to_f32(0x8000)) && mc_f16_to_f32(0x8000) == 0.0f, "-0");
+    MC_CHECK(isinf(mc_f16_to_f32(0x7c00)) && mc_f16_to_f32(0x7c00) > 0, "+inf");
+    MC_CHECK(isinf(mc_f16_to_f32(0xfc00)) && mc_f16_to_f32(0xfc00) < 0, "-inf");
+    MC_CHECK(isnan(mc_f16_to_f32(0x7e00)) && isnan(mc_f16_to_f32(0x7c01)), "nan");
+    MC_CHECK(mc_f32_to_f16(INFINITY) == 0x7c00 && mc_f32_to_f16(-INFINITY) == 0xfc00, "inf -> f16");
+    uint16_t hn = mc_f32_to_f16(NAN);
+    MC_CHECK((hn & 0x7c00) == 0x7c00 && (hn & 0x3ff) != 0, "nan -> f16 %04x", hn);
+    /* every non-NaN half survives f16 -> f32 -> f16 */
+    int bad = 0;
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) continue;
+        if (mc_f32_to_f16(mc_f16_to_f32((uint16_t)h)) != h) bad++;
+    }
+    MC_CHECK(bad == 0, "%d halves do not round-trip", bad);
+    /* round to nearest, ties to even */
+    MC_CHECK(mc_f32_to_f16(1.0f + 0x1p-11f) == 0x3c00, "tie rounds down to even");
+    MC_CHECK(mc_f32_to_f16(1.0f + 3 * 0x1p-11f) == 0x3c02, "tie rounds up to even");
+    MC_CHECK(mc_f32_to_f16(1.0f + 0x1p-11f + 0x1p-20f) == 0x3c01, "above tie rounds up");
+    MC_CHECK(mc_f32_to_f16(65519.0f) == 0x7bff, "65519 -> max half");
+    MC_CHECK(mc_f32_to_f16(65520.0f) == 0x7c00, "65520 -> inf");
+    MC_CHECK(mc_f32_to_f16(1e10f) == 0x7c00, "overflow -> inf");
+    MC_CHECK(mc_f32_to_f16(0x1p-25f) == 0x0000, "2^-25 ties to zero");
+    MC_CHECK(mc_f32_to_f16(0x1.8p-25f) == 0x0001, "1.5 * 2^-25 -> smallest subnormal");
+    MC_CHECK(mc_f32_to_f16(3 * 0x1p-25f) == 0x0002, "subnormal tie to even");
+    MC_CHECK(mc_f32_to_f16(1e-10f) == 0x0000 && mc_f32_to_f16(-1e-10f) == 0x8000, "underflow");
+    MC_CHECK(mc_f32_to_f16(0x1.ffcp-15f) == 0x0400, "rounds up into the smallest normal");
+}
+
+static void test_npy_handbuilt(void) {
+    printf("npy hand-built files\n");
+    mc_array a;
+    /* version 2.0, 4-byte header length */
+    float f4[4] = {1.5f, -2.0f, 3.25f, 1e-3f};
+    build_npy(tpath("v2.npy"), 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 1,
+              f4, sizeof f4);
+    MC_CHECK_OK(mc_npy_read(tpath("v2.npy"), &a));
+    MC_CHECK(a.ndim == 2 && a.shape[0] == 2 && a.shape[1] == 2 && a.dtype == MC_DTYPE_F32, "v2 shape");
+    MC_CHECK(a.data && memcmp(a.data, f4, sizeof f4) == 0, "v2 data");
+    mc_array_free(&a);
+
+    /* version 3.0, other key order, double quotes, no trailing comma, no padding, (5,) */
+    int32_t i4[5] = {1, -2, 3, 2147483647, -2147483647 - 1};
+    build_npy(tpath("v3.npy"), 3, "{ \"shape\" : (5,) ,\"fortran_order\":False,'descr':'<i4'}", 0, i4,
+              sizeof i4);
+    MC_CHECK_OK(mc_npy_read(tpath("v3.npy"), &a));
+    MC_CHECK(a.ndim == 1 && a.shape[0] == 5 && a.dtype == MC_DTYPE_I32, "v3 shape: %s",
+             mc_error_message());
+    MC_CHECK(a.data && memcmp(a.data, i4, sizeof i4) == 0, "v3 data");
+    mc_array_free(&a);
+
+    /* 0-d, and Python 2 long suffixes */
+    double d0 = 42.5;
+    build_npy(tpath("scalar.npy"), 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 1,
+              &d0, sizeof d0);
+    MC_CHECK_OK(mc_npy_read(tpath("scalar.npy"), &a));
+    MC_CHECK(a.ndim == 0 && mc_array_count(&a) == 1 && ((double *)a.data)[0] == 42.5, "0-d");
+    mc_array_free(&a);
+    build_npy(tpath("long.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2L, 2L), }",
+              1, f4, sizeof f4);
+    MC_CHECK_OK(mc_npy_read(tpath("long.npy"), &a));
+    MC_CHECK(a.ndim == 2 && a.shape[1] == 2, "2L shape");
+    mc_array_free(&a);
+
+    /* big-endian forms of every dtype */
+    unsigned char be[64];
+    double bd[3] = {1.5, -0.1, 1e300};
+    for (int i = 0; i < 3; i++) {
+        uint64_t bits;
+        memcpy(&bits, &bd[i], 8);
+        put_be(be + 8 * i, bits, 8);
+    }
+    build_npy(tpath("be_f8.npy"), 1, "{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }", 1,
+              be, 24);
+    MC_CHECK_OK(mc_npy_read(tpath("be_f8.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_F64 && a.data && memcmp(a.data, bd, sizeof bd) == 0, ">f8 swapped");
+    mc_array_free(&a);
+
+    float bf[3] = {1.5f, -0.1f, 3e38f};
+    for (int i = 0; i < 3; i++) {
+        uint32_t bits;
+        memcpy(&bits, &bf[i], 4);
+        put_be(be + 4 * i, bits, 4);
+    }
+    build_npy(tpath("be_f4.npy"), 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (3,), }", 1,
+              be, 12);
+    MC_CHECK_OK(mc_npy_read(tpath("be_f4.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_F32 && a.data && memcmp(a.data, bf, sizeof bf) == 0, ">f4 swapped");
+    mc_array_free(&a);
+
+    int32_t bi[3] = {1, -2, 0x01020304};
+    for (int i = 0; i < 3; i++) put_be(be + 4 * i, (uint32_t)bi[i], 4);
+    build_npy(tpath("be_i4.npy"), 1, "{'descr': '>i4', 'fortran_order': False, 'shape': (3,), }", 1,
+              be, 12);
+    MC_CHECK_OK(mc_npy_read(tpath("be_i4.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_I32 && a.data && memcmp(a.data, bi, sizeof bi) == 0, ">i4 swapped");
+    mc_array_free(&a);
+
+    int64_t bl[2] = {-5, 0x0102030405060708LL};
+    for (int i = 0; i < 2; i++) put_be(be + 8 * i, (uint64_t)bl[i], 8);
+    build_npy(tpath("be_i8.npy"), 1, "{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", 1,
+              be, 16);
+    MC_CHECK_OK(mc_npy_read_f32(tpath("be_i8.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_F32 && ((float *)a.data)[0] == -5.0f &&
+                 ((float *)a.data)[1] == (float)0x0102030405060708LL, ">i8 -> f32");
+    mc_array_free(&a);
+
+    /* float16, big-endian, with subnormals, inf and nan, read as float32 */
+    uint16_t hv[8] = {0x3c00, 0xc000, 0x0001, 0x03ff, 0x7c00, 0xfc00, 0x7e00, 0x7bff};
+    for (int i = 0; i < 8; i++) put_be(be + 2 * i, hv[i], 2);
+    build_npy(tpath("be_f2.npy"), 1, "{'descr': '>f2', 'fortran_order': False, 'shape': (2, 4), }", 1,
+              be, 16);
+    MC_CHECK_OK(mc_npy_read(tpath("be_f2.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_F16 && a.data && memcmp(a.data, hv, sizeof hv) == 0, ">f2 raw");
+    mc_array_free(&a);
+    MC_CHECK_OK(mc_npy_read_f32(tpath("be_f2.npy"), &a));
+    const float *hf = a.data;
+    MC_CHECK(a.dtype == MC_DTYPE_F32 && a.shape[0] == 2 && a.shape[1] == 4, ">f2 -> f32 shape");
+    MC_CHECK(hf[0] == 1.0f && hf[1] == -2.0f && hf[2] == 0x1p-24f && hf[3] == 1023 * 0x1p-24f,
+             ">f2 values %g %g %g %g", (double)hf[0], (double)hf[1], (double)hf[2], (double)hf[3]);
+    MC_CHECK(isinf(hf[4]) && hf[4] > 0 && isinf(hf[5]) && hf[5] < 0 && isnan(hf[6]) &&
+                 hf[7] == 65504.0f, ">f2 inf/nan/max");
+    mc_array_free(&a);
+
+    /* little-endian f16 and narrow integers widened on read */
+    uint16_t lh[3] = {0x3c00, 0x8001, 0x7c00};
+    build_npy(tpath("le_f2.npy"), 1, "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", 1,
+              lh, sizeof lh);
+    MC_CHECK_OK(mc_npy_read_f32(tpath("le_f2.npy"), &a));
+    MC_CHECK(((float *)a.data)[1] == -0x1p-24f && isinf(((float *)a.data)[2]), "<f2 -> f32");
+    mc_array_free(&a);
+    unsigned char u1[4] = {0, 1, 200, 255};
+    build_npy(tpath("u1.npy"), 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", 1, u1,
+              4);
+    MC_CHECK_OK(mc_npy_read(tpath("u1.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_I32 && ((int32_t *)a.data)[2] == 200 && ((int32_t *)a.data)[3] == 255,
+             "|u1 widened to int32");
+    mc_array_free(&a);
+    build_npy(tpath("i1.npy"), 1, "{'descr': '|i1', 'fortran_order': False, 'shape': (4,), }", 1, u1,
+              4);
+    MC_CHECK_OK(mc_npy_read(tpath("i1.npy"), &a));
+    MC_CHECK(((int32_t *)a.data)[2] == -56 && ((int32_t *)a.data)[3] == -1, "|i1 sign-extended");
+    mc_array_free(&a);
+    build_npy(tpath("b1.npy"), 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }", 1, u1,
+              4);
+    MC_CHECK_OK(mc_npy_read_f32(tpath("b1.npy"), &a));
+    MC_CHECK(((float *)a.data)[0] == 0.0f && ((float *)a.data)[3] == 1.0f, "|b1 -> 0/1");
+    mc_array_free(&a);
+    int16_t i2[2] = {-300, 300};
+    build_npy(tpath("i2.npy"), 1, "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", 1, i2,
+              4);
+    MC_CHECK_OK(mc_npy_read(tpath("i2.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_I32 && ((int32_t *)a.data)[0] == -300, "<i2 widened");
+    mc_array_free(&a);
+    uint32_t u4[2] = {4000000000u, 7};
+    build_npy(tpath("u4.npy"), 1, "{'descr': '<u4', 'fortran_order': False, 'shape': (2,), }", 1, u4,
+              8);
+    MC_CHECK_OK(mc_npy_read(tpath("u4.npy"), &a));
+    MC_CHECK(a.dtype == MC_DTYPE_I64 && ((int64_t *)a.data)[0] == 4000000000LL, "<u4 -> int64");
+    mc_array_free(&a);
+}
+
+static void expect_reject(const char *name, mc_status want, const char *needle) {
+    mc_array a;
+    memset(&a, 0x5a, sizeof a);
+    mc_error_clear();
+    mc_status st = mc_npy_read(tpath(name), &a);
+    MC_CHECK(st == want, "%s: status %s, want %s (%s)", name, mc_status_name(st),
+             mc_status_name(want), mc_error_message());
+    MC_CHECK(msg_names(name), "%s: message names the file: %s", name, mc_error_message());
+    MC_CHECK(!needle || strstr(mc_error_message(), needle), "%s: message mentions '%s': %s", name,
+             needle, mc_error_message());
+    MC_CHECK(a.data == NULL && a.ndim == 0, "%s: output zeroed on failure", name);
+    printf("  %-16s -> %s\n", name, mc_error_message());
+}
+
+static void test_npy_reject(void) {
+    printf("npy rejections\n");
+    float f4[6] = {0};
+    build_npy(tpath("fortran.npy"), 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+              1, f4, sizeof f4);
+    expect_reject("fortran.npy", MC_STATUS_UNSUPPORTED, "Fortran");
+    write_bytes(tpath("magic.npy"), "\x93NUMPX\x01\x00\x10\x00{}              ", 26);
+    expect_reject("magic.npy", MC_STATUS_FORMAT, "magic");
+    build_npy(tpath("trunc.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 1,
+              f4, sizeof f4 - 1);
+    expect_reject("trunc.npy", MC_STATUS_FORMAT, "truncated");
+    build_npy(tpath("garbage.npy"), 1, "hello, world", 1, f4, sizeof f4);
+    expect_reject("garbage.npy", MC_STATUS_FORMAT, "header");
+    build_npy(tpath("badshape.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }",
+              1, f4, sizeof f4);
+    expect_reject("badshape.npy", MC_STATUS_FORMAT, "shape");
+    build_npy(tpath("nokey.npy"), 1, "{'descr': '<f4', 'shape': (6,), }", 1, f4, sizeof f4);
+    expect_reject("nokey.npy", MC_STATUS_FORMAT, "fortran_order");
+    build_npy(tpath("unclosed.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,)", 1,
+              f4, sizeof f4);
+    expect_reject("unclosed.npy", MC_STATUS_FORMAT, NULL);
+    build_npy(tpath("object.npy"), 1, "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", 1,
+              f4, sizeof f4);
+    expect_reject("object.npy", MC_STATUS_UNSUPPORTED, "object");
+    build_npy(tpath("complex.npy"), 1, "{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }", 1,
+              f4, sizeof f4);
+    expect_reject("complex.npy", MC_STATUS_UNSUPPORTED, "<c8");
+    build_npy(tpath("record.npy"), 1,
+              "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }", 1, f4, sizeof f4);
+    expect_reject("record.npy", MC_STATUS_UNSUPPORTED, "structured");
+    build_npy(tpath("v4.npy"), 4, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", 1, f4,
+              sizeof f4);
+    expect_reject("v4.npy", MC_STATUS_UNSUPPORTED, "version");
+    write_bytes(tpath("short.npy"), "\x93NUM", 4);
+    expect_reject("short.npy", MC_STATUS_FORMAT, NULL);
+    write_bytes(tpath("hlen.npy"), "\x93NUMPY\x01\x00\xff\xff{'descr'", 17);
+    expect_reject("hlen.npy", MC_STATUS_FORMAT, "header");
+    expect_reject("missing.npy", MC_STATUS_IO, NULL);
+}
+
+/* ------------------------------------------------------------------ CSV / TSV */
+
+static void test_table(void) {
+    printf("CSV / TSV\n");
+    mc_table t;
+    const char *p = tpath("quotes.csv");
+    const char *csv = "id,text,n\n"
+                      "1,\"hello, world\",3\n"
+                      "2,\"say \"\"hi\"\"\",4\n"
+                      "3,\"line1\nline2\n\nline4\",5\n"
+                      "4,,\"\"\n";
+    write_bytes(p, csv, strlen(csv));
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    MC_CHECK(t.nrows == 4 && t.ncols == 3, "quotes: %lld x %d", (long long)t.nrows, t.ncols);
+    if (t.nrows == 4 && t.ncols == 3) {
+        MC_CHECK(strcmp(mc_table_get(&t, 0, 1), "hello, world") == 0, "embedded delimiter");
+        MC_CHECK(strcmp(mc_table_get(&t, 1, 1), "say \"hi\"") == 0, "doubled quotes: [%s]",
+                 mc_table_get(&t, 1, 1));
+        MC_CHECK(strcmp(mc_table_get(&t, 2, 1), "line1\nline2\n\nline4") == 0, "multi-line");
+        MC_CHECK(strcmp(mc_table_get(&t, 2, 2), "5") == 0, "after multi-line");
+        MC_CHECK(strcmp(mc_table_get(&t, 3, 1), "") == 0 && strcmp(mc_table_get(&t, 3, 2), "") == 0,
+                 "empty fields");
+    }
+    MC_CHECK(mc_table_column(&t, "text") == 1 && mc_table_column(&t, "nope") == -1, "column lookup");
+    MC_CHECK(mc_table_get(&t, 4, 0) == NULL && mc_table_get(&t, 0, 3) == NULL &&
+                 mc_table_get(&t, -1, 0) == NULL, "out of range -> NULL");
+    mc_table_free(&t);
+    MC_CHECK(t.cells == NULL && t.nrows == 0, "table_free zeroes");
+    mc_table_free(NULL);
+
+    /* BOM, CRLF, blank lines, no final newline, short row padded */
+    p = tpath("crlf.csv");
+    const char *crlf = "\xEF\xBB\xBFx,y,z\r\n1,2,3\r\n\r\n\r\n4,\"a\r\nb\",6\r\n7\r\n\n8,9,10";
+    write_bytes(p, crlf, strlen(crlf));
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    MC_CHECK(t.nrows == 4 && t.ncols == 3, "crlf: %lld x %d", (long long)t.nrows, t.ncols);
+    if (t.nrows == 4 && t.ncols == 3) {
+        MC_CHECK(strcmp(t.header[0], "x") == 0, "BOM stripped: [%s]", t.header[0]);
+        MC_CHECK(strcmp(t.header[2], "z") == 0, "CR stripped from header: [%s]", t.header[2]);
+        MC_CHECK(strcmp(mc_table_get(&t, 0, 2), "3") == 0, "CR stripped from cells");
+        MC_CHECK(strcmp(mc_table_get(&t, 1, 1), "a\r\nb") == 0, "CRLF kept inside quotes");
+        MC_CHECK(strcmp(mc_table_get(&t, 2, 0), "7") == 0 && strcmp(mc_table_get(&t, 2, 1), "") == 0 &&
+                     strcmp(mc_table_get(&t, 2, 2), "") == 0, "short row padded");
+        MC_CHECK(strcmp(mc_table_get(&t, 3, 2), "10") == 0, "last line without newline");
+    }
+    mc_table_free(&t);
+
+    /* TSV by extension and by a tab in the header; commas are data there */
+    p = tpath("data.tsv");
+    const char *tsv = "name\tgenre\n\"Smith, J\"\tjazz,blues\n";
+    write_bytes(p, tsv, strlen(tsv));
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    MC_CHECK(t.ncols == 2 && t.nrows == 1 && strcmp(mc_table_get(&t, 0, 1), "jazz,blues") == 0,
+             "tsv by extension");
+    mc_table_free(&t);
+    p = tpath("data.txt");
+    write_bytes(p, tsv, strlen(tsv));
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    MC_CHECK(t.ncols == 2 && t.nrows == 1, "tsv by header tab");
+    mc_table_free(&t);
+    p = tpath("mixed.tsv");
+    write_bytes(p, "a\tb,c\n1\t2,3\n", 12);
+    MC_CHECK_OK(mc_table_read(p, ',', &t));
+    MC_CHECK(t.ncols == 2 && t.nrows == 1 && strcmp(t.header[0], "a\tb") == 0 &&
+                 strcmp(mc_table_get(&t, 0, 1), "3") == 0, "explicit delimiter beats the extension");
+    mc_table_free(&t);
+
+    /* a literal quote inside an unquoted field, text after a closing quote */
+    p = tpath("loose.csv");
+    const char *loose = "a,b\n5\" disk,\"x\"y\n";
+    write_bytes(p, loose, strlen(loose));
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    MC_CHECK(t.nrows == 1 && strcmp(mc_table_get(&t, 0, 0), "5\" disk") == 0 &&
+                 strcmp(mc_table_get(&t, 0, 1), "xy") == 0, "lenient quotes");
+    mc_table_free(&t);
+
+    /* errors: too many fields, unterminated quote, empty file, missing file */
+    p = tpath("toomany.csv");
+    const char *many = "a,b\n1,2\n\"multi\nline\",4,5\n";
+    write_bytes(p, many, strlen(many));
+    memset(&t, 0x5a, sizeof t);
+    MC_CHECK(mc_table_read(p, 0, &t) == MC_STATUS_FORMAT, "too many fields");
+    MC_CHECK(msg_names("toomany.csv:3:"), "names file and line: %s", mc_error_message());
+    MC_CHECK(t.cells == NULL && t.header == NULL, "output zeroed on failure");
+    printf("  %s\n", mc_error_message());
+    p = tpath("unterminated.csv");
+    const char *unt = "a,b\n1,2\n\n3,\"abc\ndef\n";
+    write_bytes(p, unt, strlen(unt));
+    MC_CHECK(mc_table_read(p, 0, &t) == MC_STATUS_FORMAT, "unterminated quote");
+    MC_CHECK(msg_names("unterminated.csv:4:") && strstr(mc_error_message(), "unterminated"),
+             "names file and line: %s", mc_error_message());
+    printf("  %s\n", mc_error_message());
+    p = tpath("empty.csv");
+    write_bytes(p, "\xEF\xBB\xBF\n\n", 5);
+    MC_CHECK(mc_table_read(p, 0, &t) == MC_STATUS_EMPTY && msg_names("empty.csv"), "empty file");
+    MC_CHECK(mc_table_read(tpath("absent.csv"), 0, &t) == MC_STATUS_IO && msg_names("absent.csv"),
+             "missing file");
+    p = tpath("headeronly.csv");
+    write_bytes(p, "a,b\n", 4);
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    MC_CHECK(t.nrows == 0 && t.ncols == 2, "header only");
+    mc_table_free(&t);
+
+    /* mc_csv_write_field quotes only when needed, and its output reads back */
+    p = tpath("written.csv");
+    FILE *f = fopen(p, "wb");
+    const char *vals[4] = {"plain", "with,comma", "with \"quote\"", "two\nlines"};
+    for (int i = 0; i < 4; i++) {
+        mc_csv_write_field(f, vals[i], ',');
+        fputc(i < 3 ? ',' : '\n', f);
+    }
+    for (int i = 0; i < 4; i++) {
+        mc_csv_write_field(f, vals[i], ',');
+        fputc(i < 3 ? ',' : '\n', f);
+    }
+    fclose(f);
+    char *txt = slurp(p, NULL);
+    MC_CHECK(strncmp(txt, "plain,\"with,comma\",\"with \"\"quote\"\"\",\"two\nlines\"\n", 47) == 0,
+             "written fields: %s", txt);
+    free(txt);
+    MC_CHECK_OK(mc_table_read(p, ',', &t));
+    MC_CHECK(t.nrows == 1 && t.ncols == 4, "written table shape");
+    for (int i = 0; i < 4 && t.nrows == 1; i++) {
+        MC_CHECK(strcmp(mc_table_get(&t, 0, i), vals[i]) == 0, "field %d reads back", i);
+    }
+    mc_table_free(&t);
+    mc_csv_write_field(NULL, "x", ',');
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void test_json(void) {
+    printf("JSON writer\n");
+    mc_json *j = NULL;
+    MC_CHECK_OK(mc_json_create(&j));
+    MC_CHECK(mc_json_text(j) == NULL, "empty document is incomplete");
+    mc_json_begin_object(j);
+    mc_json_key(j, "name");
+    mc_json_string(j, "a \"q\" \\ \n\t\x01 \xc3\xa9");
+    mc_json_key(j, "x");
+    mc_json_number(j, 0.1);
+    mc_json_key(j, "big");
+    mc_json_number(j, 1e300);
+    mc_json_key(j, "nan");
+    mc_json_number(j, NAN);
+    mc_json_key(j, "inf");
+    mc_json_number(j, -INFINITY);
+    mc_json_key(j, "third");
+    mc_json_number(j, 1.0 / 3.0);
+    mc_json_key(j, "i");
+    mc_json_int(j, INT64_MIN);
+    mc_json_key(j, "list");
+    mc_json_begin_array(j);
+    mc_json_bool(j, true);
+    mc_json_bool(j, false);
+    mc_json_null(j);
+    mc_json_string(j, NULL);
+    mc_json_begin_object(j);
+    mc_json_end_object(j);
+    mc_json_begin_array(j);
+    mc_json_end_array(j);
+    mc_json_end_array(j);
+    mc_json_end_object(j);
+    const char *want = "{\n"
+                       "  \"name\": \"a \\\"q\\\" \\\\ \\u000a\\u0009\\u0001 \xc3\xa9\",\n"
+                       "  \"x\": 0.1,\n"
+                       "  \"big\": 1e+300,\n"
+                       "  \"nan\": null,\n"
+                       "  \"inf\": null,\n"
+                       "  \"third\": 0.3333333333333333,\n"
+                       "  \"i\": -9223372036854775808,\n"
+                       "  \"list\": [\n"
+                       "    true,\n"
+                       "    false,\n"
+                       "    null,\n"
+                       "    null,\n"
+                       "    {},\n"
+                       "    []\n"
+                       "  ]\n"
+                       "}\n";
+    const char *got = mc_json_text(j);
+    MC_CHECK(got && strcmp(got, want) == 0, "document:\n%s\nwant:\n%s", got ? got : "(null)", want);
+    MC_CHECK(strtod("0.3333333333333333", NULL) == 1.0 / 3.0, "shortest form of 1/3 round-trips");
+    const char *jp = tpath("doc.json");
+    MC_CHECK_OK(mc_json_write_file(j, jp));
+    char *back = slurp(jp, NULL);
+    MC_CHECK(back && got && strcmp(back, got) == 0, "file content");
+    free(back);
+    mc_json_free(j);
+    mc_json_free(NULL);
+
+    /* misuse: each makes the text NULL and write_file fail */
+    for (int m = 0; m < 7; m++) {
+        MC_CHECK_OK(mc_json_create(&j));
+        switch (m) {
+        case 0: mc_json_begin_object(j); mc_json_int(j, 1); mc_json_end_object(j); break; /* no key */
+        case 1: mc_json_begin_array(j); mc_json_key(j, "k"); mc_json_int(j, 1); mc_json_end_array(j); break;
+        case 2: mc_json_begin_object(j); mc_json_end_array(j); break; /* mismatched end */
+        case 3: mc_json_begin_array(j); mc_json_int(j, 1); break;     /* unbalanced */
+        case 4: mc_json_int(j, 1); mc_json_int(j, 2); break;          /* two roots */
+        case 5: mc_json_end_object(j); break;                          /* end at top */
+        case 6: mc_json_begin_object(j); mc_json_key(j, "a"); mc_json_key(j, "b"); mc_json_int(j, 1);
+                mc_json_end_object(j); break;                          /* two keys */
+        }
+        MC_CHECK(mc_json_text(j) == NULL, "misuse %d gives NULL text", m);
+        MC_CHECK(mc_json_write_file(j, tpath("bad.json")) == MC_STATUS_INVALID_ARG &&
+                     msg_names("bad.json"), "misuse %d: write_file refuses: %s", m,
+                 mc_error_message());
+        mc_json_free(j);
+    }
+    MC_CHECK(!file_exists(tpath("bad.json")), "no file for a misused document");
+    /* a bare scalar is a complete document */
+    MC_CHECK_OK(mc_json_create(&j));
+    mc_json_number(j, -0.5);
+    MC_CHECK(mc_json_text(j) && strcmp(mc_json_text(j), "-0.5\n") == 0, "scalar root");
+    mc_json_free(j);
+    mc_json_key(NULL, "x");
+    mc_json_int(NULL, 1);
+}
+
+/* ------------------------------------------------------------------ RNG */
+
+static void test_rng(void) {
+    printf("RNG\n");
+    mc_rng a, b, c, d;
+    mc_rng_seed(&a, 42, 0);
+    mc_rng_seed(&b, 42, 0);
+    mc_rng_seed(&c, 42, 1);
+    mc_rng_seed(&d, 43, 0);
+    int same = 1, diff_stream = 0, diff_seed = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t x = mc_rng_next(&a), y = mc_rng_next(&b), z = mc_rng_next(&c), w = mc_rng_next(&d);
+        same &= x == y;
+        diff_stream += x != z;
+        diff_seed += x != w;
+    }
+    MC_CHECK(same, "same seed and stream, same sequence");
+    MC_CHECK(diff_stream == 100 && diff_seed == 100, "streams and seeds differ (%d, %d of 100)",
+             diff_stream, diff_seed);
+    /* seed == stream must not collapse, and (s, t) differs from (t, s) */
+    mc_rng_seed(&a, 7, 7);
+    mc_rng_seed(&b, 7, 8);
+    mc_rng_seed(&c, 8, 7);
+    MC_CHECK(mc_rng_next(&a) != 0 && mc_rng_next(&b) != mc_rng_next(&c), "seed/stream asymmetry");
+
+    /* snapshot by copying, including the cached normal */
+    mc_rng_seed(&a, 1, 2);
+    (void)mc_rng_normal(&a);
+    b = a;
+    MC_CHECK(mc_rng_normal(&a) == mc_rng_normal(&b) && mc_rng_next(&a) == mc_rng_next(&b),
+             "copied state continues identically");
+
+    const int n = 1000000;
+    double sum = 0, sum2 = 0, lo = 1, hi = 0;
+    mc_rng_seed(&a, 2024, 3);
+    for (int i = 0; i < n; i++) {
+        double u = mc_rng_uniform(&a);
+        sum += u;
+        sum2 += u * u;
+        if (u < lo) lo = u;
+        if (u > hi) hi = u;
+    }
+    double mean = sum / n, var = sum2 / n - mean * mean;
+    printf("  uniform mean %.5f var %.5f range [%.2g, %.8f]\n", mean, var, lo, hi);
+    MC_CHECK(lo >= 0 && hi < 1, "uniform in [0, 1)");
+    MC_CHECK(fabs(mean - 0.5) < 0.003, "uniform mean %g", mean); /* sd of mean 0.00029 */
+    MC_CHECK(fabs(var - 1.0 / 12) < 0.002, "uniform variance %g", var);
+
+    sum = sum2 = 0;
+    double sum3 = 0;
+    int beyond3 = 0;
+    for (int i = 0; i < n; i++) {
+        double z = mc_rng_normal(&a);
+        sum += z;
+        sum2 += z * z;
+        sum3 += z * z * z;
+        beyond3 += fabs(z) > 3;
+    }
+    mean = sum / n;
+    var = sum2 / n - mean * mean;
+    printf("  normal mean %.5f var %.5f skew %.5f P(|z|>3) %.5f\n", mean, var, sum3 / n,
+           (double)beyond3 / n);
+    MC_CHECK(fabs(mean) < 0.01, "normal mean %g", mean); /* sd of mean 0.001 */
+    MC_CHECK(fabs(var - 1) < 0.01, "normal variance %g", var);
+    MC_CHECK(fabs(sum3 / n) < 0.02, "normal skew %g", sum3 / n);
+    MC_CHECK(fabs((double)beyond3 / n - 0.0027) < 0.0006, "normal tails %g", (double)beyond3 / n);
+
+    uint64_t ns[] = {1, 2, 3, 7, 1000000007ull, (1ull << 63) + 1, UINT64_MAX};
+    int in_range = 1;
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        for (int i = 0; i < 10000; i++) in_range &= mc_rng_below(&a, ns[k]) < ns[k];
+    }
+    MC_CHECK(in_range, "below(n) < n");
+    int counts[3] = {0, 0, 0};
+    for (int i = 0; i < 300000; i++) counts[mc_rng_below(&a, 3)]++;
+    for (int i = 0; i < 3; i++) {
+        MC_CHECK(abs(counts[i] - 100000) < 1500, "below(3) count[%d] = %d", i, counts[i]);
+    }
+    /* for n = 2^63 + 1 half of all draws are rejected; a biased x % n would put ~2/3 under n/2 */
+    int low_half = 0;
+    for (int i = 0; i < 20000; i++) low_half += mc_rng_below(&a, (1ull << 63) + 1) < (1ull << 62);
+    MC_CHECK(abs(low_half - 10000) < 500, "below(2^63+1) unbiased: %d of 20000 low", low_half);
+
+    int64_t idx[1000];
+    for (int i = 0; i < 1000; i++) idx[i] = i;
+    mc_rng_shuffle(&a, idx, 1000);
+    int seen[1000] = {0}, moved = 0, perm = 1;
+    for (int i = 0; i < 1000; i++) {
+        if (idx[i] < 0 || idx[i] >= 1000 || seen[idx[i]]++) perm = 0;
+        moved += idx[i] != i;
+    }
+    MC_CHECK(perm && moved > 900, "shuffle is a permutation that moves things (%d moved)", moved);
+    mc_rng_shuffle(&a, idx, 0);
+    mc_rng_shuffle(&a, idx, 1);
+}
+
+/* ------------------------------------------------------------------ threads, log */
+
+static int log_calls = 0;
+static char log_last[256];
+static mc_log_level log_level_seen;
+static pthread_mutex_t log_test_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The handler may run on several threads at once (the contract), so it guards its own state. */
+static void capture_log(mc_log_level level, const char *msg, void *user) {
+    pthread_mutex_lock(&log_test_lock);
+    log_calls += *(int *)user;
+    log_level_seen = level;
+    snprintf(log_last, sizeof log_last, "%s", msg);
+    pthread_mutex_unlock(&log_test_lock);
+}
+
+static void test_threads_log(void) {
+    printf("threads and logging\n");
+    int avail = mc_threads_available();
+    printf("  %d cores available\n", avail);
+    MC_CHECK(avail >= 1, "available %d", avail);
+    MC_CHECK(mc_threads_resolve(0) == avail && mc_threads_resolve(-3) == avail, "n <= 0 -> all");
+    MC_CHECK(mc_threads_resolve(3) == 3 && omp_get_max_threads() == 3, "resolve sets OpenMP");
+    mc_threads_resolve(0);
+
+    mc_log(MC_LOG_LEVEL_INFO, "nobody listens %d", 1); /* silent without a handler */
+    int one = 1;
+    mc_log_set_handler(capture_log, &one);
+    mc_log(MC_LOG_LEVEL_WARN, "file %s has %d rows", "x.tsv", 12);
+    MC_CHECK(log_calls == 1 && log_level_seen == MC_LOG_LEVEL_WARN &&
+                 strcmp(log_last, "file x.tsv has 12 rows") == 0, "log message: %s", log_last);
+#pragma omp parallel for num_threads(4)
+    for (int i = 0; i < 100; i++) mc_log(MC_LOG_LEVEL_DEBUG, "worker %d", i);
+    MC_CHECK(log_calls == 101, "logged from threads: %d", log_calls);
+    mc_log_set_handler(NULL, NULL);
+    mc_log(MC_LOG_LEVEL_ERROR, "gone");
+    MC_CHECK(log_calls == 101, "handler removed");
+}
+
+/* ------------------------------------------------------------------ progress */
+
+static int count_char(const char *s, char c) {
+    int n = 0;
+    for (; *s; s++) n += *s == c;
+    return n;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void test_progress(void) {
+    printf("progress\n");
+    mc_progress *p = NULL;
+    /* plain mode: one line per 10% step, then the final line */
+    const char *path = tpath("progress_plain.txt");
+    FILE *f = fopen(path, "w");
+    MC_CHECK_OK(mc_progress_create(f, false, "extract", 200, &p));
+    for (int i = 0; i < 200; i++) {
+        mc_progress_tick(p, 1);
+        if (i == 100) mc_progress_note(p, "loss 12.3");
+    }
+    mc_progress_finish(p);
+    mc_progress_tick(p, 5); /* ignored after finish */
+    mc_progress_finish(p);
+    mc_progress_free(p);
+    fclose(f);
+    char *txt = slurp(path, NULL);
+    printf("%s", txt);
+    MC_CHECK(count_char(txt, '\n') == 10 && count_char(txt, '\r') == 0, "plain: 9 steps + final");
+    MC_CHECK(strstr(txt, "extract [") && strstr(txt, "20/200") && strstr(txt, "loss 12.3"),
+             "plain content");
+    const char *last = strstr(txt, "200/200 100%");
+    MC_CHECK(last && strstr(last, " in 0:0"), "final line has 100%% and elapsed time");
+    free(txt);
+
+    /* terminal mode: redraws with '\r', throttled, final newline */
+    path = tpath("progress_tty.txt");
+    f = fopen(path, "w");
+    MC_CHECK_OK(mc_progress_create(f, true, "train", 1000, &p));
+    for (int i = 0; i < 500; i++) mc_progress_tick(p, 1); /* well under 100 ms: no redraw yet */
+    long pos_fast = ftell(f);
+    sleep_ms(120);
+    mc_progress_note(p, "epoch 3");
+    mc_progress_tick(p, 1);
+    long pos_after = ftell(f);
+    mc_progress_finish(p);
+    mc_progress_free(p);
+    fclose(f);
+    txt = slurp(path, NULL);
+    MC_CHECK(pos_fast == 0, "no redraw within 100 ms (%ld bytes)", pos_fast);
+    MC_CHECK(pos_after > 0, "redraw after 100 ms");
+    MC_CHECK(txt[0] == '\r' && count_char(txt, '\r') == 2 && count_char(txt, '\n') == 1 &&
+                 txt[strlen(txt) - 1] == '\n', "tty: two redraws and one newline");
+    MC_CHECK(strstr(txt, "501/1000") && strstr(txt, "ETA") && strstr(txt, "epoch 3") &&
+                 strstr(txt, "1000/1000 100%"), "tty content: %s", txt);
+    free(txt);
+
+    /* ticking from many threads; unknown total */
+    path = tpath("progress_threads.txt");
+    f = fopen(path, "w");
+    MC_CHECK_OK(mc_progress_create(f, false, "frames", 0, &p));
+#pragma omp parallel for num_threads(4)
+    for (int i = 0; i < 20000; i++) mc_progress_tick(p, 1);
+    mc_progress_finish(p);
+    mc_progress_free(p);
+    fclose(f);
+    txt = slurp(path, NULL);
+    MC_CHECK(strstr(txt, "frames 20000") != NULL, "threaded count: %s", txt);
+    free(txt);
+
+    /* NULL stream / NULL bar: everything is a no-op */
+    p = (mc_progress *)&p;
+    MC_CHECK_OK(mc_progress_create(NULL, true, "x", 10, &p));
+    MC_CHECK(p == NULL, "NULL stream gives a NULL bar");
+    mc_progress_tick(NULL, 1);
+    mc_progress_note(NULL, "x");
+    mc_progress_finish(NULL);
+    mc_progress_free(NULL);
+}
+
+/* ------------------------------------------------------------------ files */
+
+static void test_files(void) {
+    printf("files\n");
+    char deep[2048];
+    snprintf(deep, sizeof deep, "%s/a/b//c/", tmpdir);
+    MC_CHECK_OK(mc_mkdirs(deep));
+    MC_CHECK_OK(mc_mkdirs(deep)); /* exists: fine */
+    struct stat st;
+    MC_CHECK(stat(tpath("a/b/c"), &st) == 0 && S_ISDIR(st.st_mode), "mkdirs created a/b/c");
+    const char *fp = tpath("a/b/c/hello.txt");
+    MC_CHECK_OK(mc_file_write_atomic(fp, "hello\n", 6));
+    size_t n;
+    char *txt = slurp(fp, &n);
+    MC_CHECK(txt && n == 6 && strcmp(txt, "hello\n") == 0, "atomic write content");
+    free(txt);
+    MC_CHECK_OK(mc_file_write_atomic(fp, "bye", 3)); /* replaces */
+    txt = slurp(fp, &n);
+    MC_CHECK(txt && n == 3 && memcmp(txt, "bye", 3) == 0, "atomic replace");
+    free(txt);
+    char tmp[2100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", fp, (long)getpid());
+    MC_CHECK(!file_exists(tmp), "no temp left behind");
+    char under_file[2100];
+    snprintf(under_file, sizeof under_file, "%s/sub", fp);
+    MC_CHECK(mc_mkdirs(under_file) == MC_STATUS_IO && msg_names("hello.txt"),
+             "mkdirs through a file fails: %s", mc_error_message());
+    MC_CHECK(mc_file_write_atomic(tpath("nodir/x.bin"), "x", 1) == MC_STATUS_IO &&
+                 msg_names("nodir/x.bin"), "write into a missing dir: %s", mc_error_message());
+    MC_CHECK(mc_mkdirs("") == MC_STATUS_INVALID_ARG, "empty path");
+}
+
+/* ------------------------------------------------------------------ shared metadata */
+
+static int test_metadata(void) {
+    printf("lyrics metadata table\n");
+    const char *path = MC_SHARED_DIR "/data/lyrics-en-de/metadata.tsv";
+    if (!file_exists(path)) return 0;
+    mc_table t;
+    MC_CHECK_OK(mc_table_read(path, 0, &t));
+    printf("  %lld rows x %d columns\n", (long long)t.nrows, t.ncols);
+    MC_CHECK(t.nrows == 292 && t.ncols == 28, "metadata shape %lld x %d", (long long)t.nrows, t.ncols);
+    int lyr = mc_table_column(&t, "lyrics");
+    MC_CHECK(mc_table_column(&t, "track_id") == 0 && mc_table_column(&t, "language") >= 0 &&
+                 mc_table_column(&t, "tag") >= 0 && lyr >= 0, "metadata header columns");
+    MC_CHECK(strcmp(t.header[t.ncols - 1], "language") == 0, "CR stripped from the last header");
+    int multiline = 0, quotes = 0, bad_lang = 0;
+    int lang = mc_table_column(&t, "language");
+    for (int64_t r = 0; r < t.nrows && lyr >= 0 && lang >= 0; r++) {
+        const char *s = mc_table_get(&t, r, lyr);
+        multiline += count_char(s, '\n') >= 3;
+        quotes += strchr(s, '"') != NULL;
+        const char *l = mc_table_get(&t, r, lang);
+        bad_lang += strlen(l) != 2;
+    }
+    printf("  %d lyrics span several lines, %d contain a quote\n", multiline, quotes);
+    MC_CHECK(multiline > 200, "multi-line lyrics cells: %d", multiline);
+    MC_CHECK(bad_lang == 0, "%d rows with a malformed language cell", bad_lang);
+    if (t.nrows > 0 && lyr >= 0) {
+        MC_CHECK(strncmp(mc_table_get(&t, 0, lyr), "My bag of tricks is far from empty\nDon't", 40) == 0,
+                 "first lyrics cell");
+    }
+    mc_table_free(&t);
+    return 1;
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "%s", mc_test_tmpdir("core"));
+    test_npy_roundtrip();
+    test_npy_writer();
+    test_f16();
+    test_npy_handbuilt();
+    test_npy_reject();
+    test_table();
+    test_json();
+    test_rng();
+    test_threads_log();
+    test_progress();
+    test_files();
+    int have_shared = test_metadata();
+    int rc = mc_test_summary("test_core");
+    if (!have_shared && rc == 0) {
+        printf("SKIP: %s/data/lyrics-en-de/metadata.tsv not found; the metadata check did not run\n",
+               MC_SHARED_DIR);
+        return 77;
+    }
+    return rc;
+}
