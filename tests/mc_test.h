@@ -71,7 +71,7 @@ static inline const char *mc_test_shared_data(void) {
 
 /* A fresh scratch directory for this test under the build tree. */
 static inline const char *mc_test_tmpdir(const char *name) {
-    static char path[4096];
+    static char path[512];
     snprintf(path, sizeof path, "tmp_%s", name);
     char cmd[2 * sizeof path + 64];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);

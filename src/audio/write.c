@@ -88,6 +88,13 @@ mc_status mc_audio_write(const char *path, const float *x, int64_t frames, int c
     /* Saturate rather than wrap out-of-range floats in integer formats (we also clip ourselves). */
     if (is_int) sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
 
+    /* libsndfile writes FLAC and MP3 headers lazily with the first frames: force them out so that an
+     * empty signal still gives a valid file with 0 frames (not a 0-byte one). Not for Ogg, where
+     * it breaks the stream. */
+    if (frames == 0 && (format == MC_AUDIO_FORMAT_FLAC_PCM16 || format == MC_AUDIO_FORMAT_FLAC_PCM24 ||
+                        format == MC_AUDIO_FORMAT_MP3))
+        sf_command(sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+
     mc_status st = MC_STATUS_OK;
     float block[MC_AUDIO_WRITE_BLOCK_SAMPLES]; // (block_frames, channels) interleaved, clipped copy
     int64_t block_frames = MC_AUDIO_WRITE_BLOCK_SAMPLES / channels;

@@ -44,7 +44,7 @@ int cmd_demo(int argc, char **argv) {
     mc_pipeline_demo_styles(&nstyles);
     mc_progress *bar = cli_progress(quiet, "synthesize", (int64_t)nstyles * demo.tracks_per_style);
     mc_status st = mc_pipeline_demo_corpus(corpus, &demo, bar);
-    mc_progress_finish(bar);
+    if (st == MC_STATUS_OK) mc_progress_finish(bar);
     mc_progress_free(bar);
     if (st != MC_STATUS_OK) return cli_fail("demo", st);
 
@@ -56,7 +56,7 @@ int cmd_demo(int argc, char **argv) {
     mc_extract_summary sum = {0};
     bar = cli_progress(quiet, "extract", 0);
     st = mc_data_extract(&cfg, inputs, 1, feats, bar, &sum);
-    mc_progress_finish(bar);
+    if (st == MC_STATUS_OK) mc_progress_finish(bar);
     mc_progress_free(bar);
     if (st != MC_STATUS_OK) return cli_fail("demo", st);
     if (!quiet) {

@@ -78,7 +78,7 @@ int cmd_extract(int argc, char **argv) {
     if (id_column) cfg.id_column = id_column;
     mc_progress *bar = cli_progress(quiet, "extract", 0);
     st = mc_data_extract(&cfg, pos, npos, out, bar, &sum);
-    mc_progress_finish(bar);
+    if (st == MC_STATUS_OK) mc_progress_finish(bar);
     mc_progress_free(bar);
     free(pos);
     if (st != MC_STATUS_OK) return cli_fail("extract", st);

@@ -88,7 +88,8 @@ static void mc_dsp_mel_grid(int sr, int n_fft, int n_mels, double fmin, double f
 }
 
 /* Row i of librosa.filters.mel: the triangle max(0, min(lower, upper)) with
- * lower = -(mel_f[i] - f) / (mel_f[i+1] - mel_f[i]), upper = (mel_f[i+2] - f) / (mel_f[i+2] - mel_f[i+1]),
+ * lower = -(mel_f[i] - f) / (mel_f[i+1] - mel_f[i]),
+ * upper = (mel_f[i+2] - f) / (mel_f[i+2] - mel_f[i+1]),
  * stored into librosa's float32 `weights` array (first rounding), then `weights *= enorm` with the
  * float64 Slaney area normalisation enorm = 2 / (mel_f[i+2] - mel_f[i]) (float32 * float64 computed in
  * float64, second rounding back to float32). Both roundings are reproduced. row (n_bins,). */
@@ -139,20 +140,20 @@ mc_status mc_dsp_sparse_mel_build(int sr, int n_fft, int n_mels, double fmin, do
     mc_status st = mc_dsp_mel_check(sr, n_fft, n_mels, fmin, &fmax);
     if (st != MC_STATUS_OK) return st;
     const int n_bins = 1 + n_fft / 2;
-    double *mel_f = mc_alloc((size_t)n_mels + 2, sizeof *mel_f);    /* (n_mels + 2,) Hz */
-    double *fftfreqs = mc_alloc((size_t)n_bins, sizeof *fftfreqs);  /* (n_bins,) Hz */
-    float *dense = mc_alloc((size_t)n_mels * n_bins, sizeof *dense); /* (n_mels, n_bins) row-major */
+    double *mel_f = mc_alloc((size_t)n_mels + 2, sizeof *mel_f);   /* (n_mels + 2,) Hz */
+    double *fftfreqs = mc_alloc((size_t)n_bins, sizeof *fftfreqs); /* (n_bins,) Hz */
+    float *row = mc_alloc((size_t)n_bins, sizeof *row);            /* (n_bins,) one dense row */
     out->lo = mc_alloc((size_t)n_mels, sizeof *out->lo);
     out->len = mc_alloc((size_t)n_mels, sizeof *out->len);
     out->off = mc_alloc((size_t)n_mels, sizeof *out->off);
-    if (!mel_f || !fftfreqs || !dense || !out->lo || !out->len || !out->off) {
+    if (!mel_f || !fftfreqs || !row || !out->lo || !out->len || !out->off) {
         st = MC_STATUS_NO_MEMORY;
         goto done;
     }
     mc_dsp_mel_grid(sr, n_fft, n_mels, fmin, fmax, mel_f, fftfreqs);
+    /* Pass 1: each filter's nonzero range (contiguous: a triangle). */
     size_t nnz = 0;
     for (int i = 0; i < n_mels; i++) {
-        float *row = dense + (size_t)i * n_bins;
         mc_dsp_mel_row(i, mel_f, fftfreqs, n_bins, row);
         int first = -1, last = -1;
         for (int k = 0; k < n_bins; k++) {
@@ -166,20 +167,22 @@ mc_status mc_dsp_sparse_mel_build(int sr, int n_fft, int n_mels, double fmin, do
         out->off[i] = (int)nnz;
         nnz += (size_t)out->len[i];
     }
+    /* Pass 2: the weights of those ranges, packed (the rows are cheap to recompute). */
     out->weights = mc_alloc(nnz ? nnz : 1, sizeof *out->weights); /* (nnz,) packed */
     if (!out->weights) {
         st = MC_STATUS_NO_MEMORY;
         goto done;
     }
-    for (int i = 0; i < n_mels; i++)
-        memcpy(out->weights + out->off[i], dense + (size_t)i * n_bins + out->lo[i],
-               (size_t)out->len[i] * sizeof(float));
+    for (int i = 0; i < n_mels; i++) {
+        mc_dsp_mel_row(i, mel_f, fftfreqs, n_bins, row);
+        memcpy(out->weights + out->off[i], row + out->lo[i], (size_t)out->len[i] * sizeof(float));
+    }
     out->n_mels = n_mels;
     out->n_bins = n_bins;
 done:
     mc_free(mel_f);
     mc_free(fftfreqs);
-    mc_free(dense);
+    mc_free(row);
     if (st != MC_STATUS_OK) mc_dsp_sparse_mel_free(out);
     return st;
 }
