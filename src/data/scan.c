@@ -87,7 +87,7 @@ static mc_status walk(const char *dir, mc_path_list *out, mc_path_list *bad, int
     }
     closedir(d);
     /* Sub-folders in sorted order too. */
-    qsort(sub.items, sub.n, sizeof *sub.items, cmp_str);
+    if (sub.n > 1) qsort(sub.items, sub.n, sizeof *sub.items, cmp_str);
     for (size_t i = 0; st == MC_STATUS_OK && i < sub.n; i++)
         st = walk(sub.items[i], out, bad, ignored, depth + 1);
     mc_path_list_free(&sub);
@@ -106,7 +106,7 @@ mc_status mc_data_scan(const char *const *inputs, int n_inputs, mc_path_list *fi
             size_t first = files->n;
             st = walk(inputs[i], files, bad, ignored, 0);
             /* Sort all files under this input as full paths: folder order then name order. */
-            if (st == MC_STATUS_OK)
+            if (st == MC_STATUS_OK && files->n - first > 1)
                 qsort(files->items + first, files->n - first, sizeof *files->items, cmp_str);
         } else {
             /* Explicit files are always tried, whatever their name; a missing one fails at decode
