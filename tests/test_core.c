@@ -978,6 +978,98 @@ static int test_metadata(void) {
     return 1;
 }
 
+/* safetensors: round trip of every dtype with metadata, the exact bytes of a tiny file (so Python's
+ * safetensors reads what we write), and rejection of damaged files. */
+static void test_safetensors(void) {
+    printf("safetensors\n");
+    const char *dir = mc_test_tmpdir("core_st");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    float w[6] = {1, -2, 3.5f, 0, 1e-30f, -7};         /* (2, 3) */
+    double b[2] = {0.25, -1e300};                      /* (2) */
+    int64_t step[1] = {123456789012345LL};             /* (1) */
+    int32_t ids[4] = {1, 2, 3, -4};                    /* (2, 2) */
+    uint16_t h[3] = {0x3C00, 0xC000, 0x7BFF};          /* (3) f16: 1, -2, 65504 */
+    mc_tensor_entry e[5] = {
+        {"enc.fc0.weight", MC_DTYPE_F32, 2, {2, 3}, w},
+        {"enc.fc0.bias", MC_DTYPE_F64, 1, {2}, b},
+        {"adam.step", MC_DTYPE_I64, 1, {1}, step},
+        {"ids", MC_DTYPE_I32, 2, {2, 2}, ids},
+        {"half", MC_DTYPE_F16, 1, {3}, h},
+    };
+    const char *keys[2] = {"arch", "note"};
+    const char *vals[2] = {"{\"model\": \"vae\", \"latent\": 4}", "quote \" tab \t ünïcode"};
+    MC_CHECK_OK(mc_safetensors_write(path, e, 5, keys, vals, 2));
+    mc_safetensors *f = NULL;
+    MC_CHECK_OK(mc_safetensors_read(path, &f));
+    MC_CHECK(mc_safetensors_count(f) == 5, "5 tensors, got %d", mc_safetensors_count(f));
+    const mc_tensor_entry *x = mc_safetensors_find(f, "enc.fc0.weight");
+    MC_CHECK(x && x->dtype == MC_DTYPE_F32 && x->ndim == 2 && x->shape[0] == 2 && x->shape[1] == 3 &&
+             memcmp(x->data, w, sizeof w) == 0, "f32 tensor round trip");
+    x = mc_safetensors_find(f, "enc.fc0.bias");
+    MC_CHECK(x && x->dtype == MC_DTYPE_F64 && memcmp(x->data, b, sizeof b) == 0, "f64 round trip");
+    x = mc_safetensors_find(f, "adam.step");
+    MC_CHECK(x && x->dtype == MC_DTYPE_I64 && memcmp(x->data, step, sizeof step) == 0, "i64 round trip");
+    x = mc_safetensors_find(f, "ids");
+    MC_CHECK(x && x->dtype == MC_DTYPE_I32 && memcmp(x->data, ids, sizeof ids) == 0, "i32 round trip");
+    x = mc_safetensors_find(f, "half");
+    MC_CHECK(x && x->dtype == MC_DTYPE_F16 && memcmp(x->data, h, sizeof h) == 0, "f16 round trip");
+    MC_CHECK(mc_safetensors_find(f, "nope") == NULL, "absent name gives NULL");
+    const char *m = mc_safetensors_meta(f, "note");
+    MC_CHECK(m && strcmp(m, vals[1]) == 0, "metadata with escapes round trip: '%s'", m ? m : "(null)");
+    m = mc_safetensors_meta(f, "arch");
+    MC_CHECK(m && strcmp(m, vals[0]) == 0, "JSON-in-metadata round trip");
+    /* every tensor 8-byte aligned inside the file (header padded) */
+    bool aligned = true;
+    for (int i = 0; i < mc_safetensors_count(f); i++)
+        aligned &= ((uintptr_t)mc_safetensors_at(f, i)->data % 8) == 0;
+    MC_CHECK(aligned, "tensor data 8-byte aligned");
+    mc_safetensors_free(f);
+
+    /* Exact layout of a one-tensor file: u64 header length, JSON, data (the format's definition). */
+    snprintf(path, sizeof path, "%s/one.safetensors", dir);
+    float one[2] = {1.0f, 2.0f};
+    mc_tensor_entry e1 = {"x", MC_DTYPE_F32, 1, {2}, one};
+    MC_CHECK_OK(mc_safetensors_write(path, &e1, 1, NULL, NULL, 0));
+    FILE *fp = fopen(path, "rb");
+    unsigned char raw[512] = {0};
+    size_t n = fp ? fread(raw, 1, sizeof raw, fp) : 0;
+    if (fp) fclose(fp);
+    uint64_t hl = 0;
+    for (int k = 0; k < 8; k++) hl |= (uint64_t)raw[k] << (8 * k);
+    MC_CHECK(hl % 8 == 0 && 8 + hl + 8 == n, "header length %llu, file %zu bytes", (unsigned long long)hl, n);
+    char hdr[512] = {0};
+    if (hl < sizeof hdr) memcpy(hdr, raw + 8, (size_t)hl);
+    MC_CHECK(strstr(hdr, "\"dtype\": \"F32\"") && strstr(hdr, "\"shape\": [") &&
+             strstr(hdr, "\"data_offsets\": ["), "header keys: %s", hdr);
+    MC_CHECK(n >= 8 && memcmp(raw + n - 8, one, 8) == 0, "data at the end, little-endian");
+
+    /* Damaged files. */
+    static const char *const bad[] = {
+        "",                                                           /* too short */
+        "\x10\x00\x00\x00\x00\x00\x00\x00{\"x\":",                     /* header longer than file */
+        "\x08\x00\x00\x00\x00\x00\x00\x00{\"x\": 1}",                  /* not a tensor object (header cut) */
+        "\x30\x00\x00\x00\x00\x00\x00\x00{\"x\":{\"dtype\":\"Q9\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+        "\x38\x00\x00\x00\x00\x00\x00\x00{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}    \x00\x00\x80\x3f",
+    };
+    static const size_t bad_len[] = {0, 14, 17, 56, 8 + 56 + 4};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(path, sizeof path, "%s/bad%zu.safetensors", dir, i);
+        fp = fopen(path, "wb");
+        if (bad_len[i]) fwrite(bad[i], 1, bad_len[i], fp);
+        fclose(fp);
+        mc_safetensors *g = NULL;
+        mc_status st = mc_safetensors_read(path, &g);
+        MC_CHECK(st == MC_STATUS_FORMAT && g == NULL && strstr(mc_error_message(), path),
+                 "damaged file %zu rejected naming it: status %d, '%s'", i, (int)st, mc_error_message());
+        mc_safetensors_free(g);
+    }
+    /* Duplicate names are refused on write. */
+    mc_tensor_entry dup[2] = {e1, e1};
+    MC_CHECK(mc_safetensors_write(path, dup, 2, NULL, NULL, 0) == MC_STATUS_INVALID_ARG, "duplicate names refused");
+    mc_safetensors_free(NULL);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s", mc_test_tmpdir("core"));
     test_npy_roundtrip();
@@ -991,6 +1083,7 @@ int main(void) {
     test_threads_log();
     test_progress();
     test_files();
+    test_safetensors();
     int have_shared = test_metadata();
     int rc = mc_test_summary("test_core");
     if (!have_shared && rc == 0) {

@@ -219,6 +219,38 @@ const char *mc_json_text(const mc_json *j);
 /* Write the document to path atomically (temp file + rename). */
 mc_status mc_json_write_file(const mc_json *j, const char *path);
 
+/* ---------------------------------------------------------------- safetensors */
+
+/* The safetensors format (huggingface/safetensors): an 8-byte little-endian header length, a JSON
+ * header {"__metadata__": {str: str}, NAME: {"dtype": "F32", "shape": [...], "data_offsets": [b, e]}},
+ * then the tensors' bytes (little-endian, C order). Used for model files, so that
+ * `safetensors.numpy.load_file` opens them in Python. */
+typedef struct mc_tensor_entry {
+    const char *name;
+    mc_dtype dtype;
+    int ndim;
+    int64_t shape[MC_NPY_MAX_DIMS];
+    const void *data; /* (prod(shape)) elements of dtype */
+} mc_tensor_entry;
+
+/* Write entries (names unique) and string metadata pairs atomically (temp file + rename). */
+mc_status mc_safetensors_write(const char *path, const mc_tensor_entry *entries, int n,
+                               const char *const *meta_keys, const char *const *meta_values,
+                               int n_meta);
+
+/* A whole file read into memory; entries point into it. */
+typedef struct mc_safetensors mc_safetensors;
+/* Validates the header (JSON syntax, known dtypes, offsets inside the data and matching the shapes)
+ * and reports a message naming the file and the problem. */
+mc_status mc_safetensors_read(const char *path, mc_safetensors **out);
+int mc_safetensors_count(const mc_safetensors *f);
+const mc_tensor_entry *mc_safetensors_at(const mc_safetensors *f, int i);
+/* The tensor called name, or NULL. */
+const mc_tensor_entry *mc_safetensors_find(const mc_safetensors *f, const char *name);
+/* A __metadata__ value, or NULL. */
+const char *mc_safetensors_meta(const mc_safetensors *f, const char *key);
+void mc_safetensors_free(mc_safetensors *f);
+
 /* ---------------------------------------------------------------- files */
 
 /* Write `len` bytes to path through path.tmp.<pid> + rename. */
