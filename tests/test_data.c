@@ -179,6 +179,63 @@ static void test_synthetic(void) {
              (long long)a.shape[2]);
     mc_array_free(&a);
 
+
+    /* Reading the store back. */
+    mc_store store;
+    MC_CHECK_OK(mc_store_open(out1, &store));
+    MC_CHECK(store.n == 9 && store.vectors.shape[1] == 40 && strcmp(store.vectors_file, "mfcc_stats.npy") == 0,
+             "store: %lld rows from %s", (long long)store.n, store.vectors_file);
+    int nlab = 0;
+    const char *const *labs = mc_store_label_columns(&store, &nlab);
+    MC_CHECK(nlab == 1 && strcmp(labs[0], "genre") == 0, "one label column 'genre'");
+    int32_t codes[9];
+    char **classes = NULL;
+    int ncls = 0;
+    MC_CHECK_OK(mc_store_label_codes(&store, "genre", codes, &classes, &ncls));
+    MC_CHECK(ncls == 2 && strcmp(classes[0], "alpha") == 0 && codes[0] == 0 && codes[8] == 1,
+             "codes by sorted class name");
+    mc_store_free_classes(classes, ncls);
+    MC_CHECK(mc_store_label_codes(&store, "mood", codes, &classes, &ncls) == MC_STATUS_INVALID_ARG &&
+             strstr(mc_error_message(), "available: genre"), "unknown column lists the available ones");
+    int64_t tr[9];
+    MC_CHECK_OK(mc_store_tracks(&store, tr));
+    MC_CHECK(tr[0] == 0 && tr[1] == 0 && tr[2] == 1 && tr[8] == 4, "track index per row");
+    mc_array lmel = {0};
+    MC_CHECK_OK(mc_store_load_logmel(&store, &lmel));
+    MC_CHECK(lmel.ndim == 3 && lmel.shape[0] == 9, "logmel loaded");
+    mc_array_free(&lmel);
+    {
+        float X[9 * 40], mean[40], sd[40];
+        memcpy(X, store.vectors.data, sizeof X);
+        mc_data_zscore_fit(X, 9, 40, mean, sd);
+        mc_data_zscore_apply(X, 9, 40, mean, sd);
+        double worst = 0;
+        for (int j = 0; j < 40; j++) {
+            double m = 0, v = 0;
+            for (int i = 0; i < 9; i++) m += X[i * 40 + j];
+            m /= 9;
+            for (int i = 0; i < 9; i++) v += (X[i * 40 + j] - m) * (X[i * 40 + j] - m);
+            v /= 9;
+            worst = fmax(worst, fmax(fabs(m), fabs(v - 1)));
+        }
+        printf("  z-score: max |mean| or |var - 1| = %.3g\n", worst);
+        MC_CHECK(worst < 1e-4, "z-scored columns have mean 0, variance 1 (worst %.3g)", worst);
+        float C[3 * 2] = {1, 5, 2, 5, 3, 5}, cm[2], cs[2];
+        mc_data_zscore_fit(C, 3, 2, cm, cs);
+        mc_data_zscore_apply(C, 3, 2, cm, cs);
+        MC_CHECK(cs[1] == 1.0f && C[1] == 0 && C[3] == 0, "a constant column maps to 0, not NaN");
+        mc_rng rng;
+        mc_rng_seed(&rng, 1, 0);
+        int64_t idx[10], ntr = 0;
+        mc_data_split(10, 0.2, &rng, idx, &ntr);
+        int seen[10] = {0};
+        for (int i = 0; i < 10; i++) seen[idx[i]]++;
+        bool perm = true;
+        for (int i = 0; i < 10; i++) perm &= seen[i] == 1;
+        MC_CHECK(ntr == 8 && perm, "split: permutation with 8 training rows");
+    }
+    mc_store_close(&store);
+
     /* Metadata join: one row per good file except a_three, plus a row with no file, and a long
      * multi-line lyrics column that must stay out of index.tsv. */
     char meta[1200];

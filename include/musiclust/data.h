@@ -62,6 +62,50 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
 /* True if the file name ends in an extension we treat as audio when scanning folders. */
 bool mc_data_is_audio_name(const char *name);
 
+/* ------------------------------------------------------------------ reading a store */
+
+/* An opened feature store: index.tsv and the per-row vectors (mfcc_stats.npy, or features.npy for an
+ * imported table). The log-mel array is loaded on demand. */
+typedef struct mc_store {
+    char *dir;
+    mc_table index;        /* index.tsv as read */
+    int64_t n;             /* rows (segments) */
+    int first_label;       /* index column of the first label (after `padded`); == ncols if none */
+    mc_array vectors;      /* (n, F) float32 */
+    char vectors_file[32]; /* "mfcc_stats.npy" or "features.npy" */
+} mc_store;
+
+/* Open dir: read index.tsv and the vectors, and check their row counts agree. */
+mc_status mc_store_open(const char *dir, mc_store *out);
+void mc_store_close(mc_store *s); /* NULL ok */
+
+/* logmel.npy as (n, n_mels, frames) float32; MC_STATUS_IO with a clear message if the store has
+ * none (e.g. imported from a table, or --segment 0 without --frames). */
+mc_status mc_store_load_logmel(const mc_store *s, mc_array *out);
+
+/* Names of the label columns (pointers into the index header), *n receives the count. */
+const char *const *mc_store_label_columns(const mc_store *s, int *n);
+
+/* Encode a label column: codes (n) int32 in 0..n_classes-1 by sorted class name, -1 for an empty
+ * cell; class names (n_classes) are malloc'd copies freed by mc_store_free_classes. Unknown column:
+ * MC_STATUS_INVALID_ARG listing the available columns. */
+mc_status mc_store_label_codes(const mc_store *s, const char *column, int32_t *codes,
+                               char ***classes, int *n_classes);
+void mc_store_free_classes(char **classes, int n_classes);
+
+/* Track index (the `track` column) of every row: tracks (n) int64. */
+mc_status mc_store_tracks(const mc_store *s, int64_t *tracks);
+
+/* Standardisation fitted on rows of X (n, d): mean (d) and population std (d); a column with zero
+ * spread gets std 1 so that it maps to 0, not NaN. Accumulated in double. */
+void mc_data_zscore_fit(const float *X, int64_t n, int d, float *mean, float *std);
+/* X <- (X - mean) / std in place; X (n, d). */
+void mc_data_zscore_apply(float *X, int64_t n, int d, const float *mean, const float *std);
+
+/* A seeded shuffle of 0..n-1 split into a training part and a validation part of
+ * round(val_fraction * n) rows: idx (n) receives the permutation, *n_train its first part. */
+void mc_data_split(int64_t n, double val_fraction, mc_rng *rng, int64_t *idx, int64_t *n_train);
+
 #ifdef __cplusplus
 }
 #endif
