@@ -42,6 +42,11 @@ mc_progress *cli_progress(bool quiet, const char *label, int64_t total);
 int cli_fail(const char *cmd, mc_status st);
 
 int cmd_extract(int argc, char **argv);
+int cmd_lyrics(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 
 #endif

@@ -331,9 +331,10 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
     uint64_t hlen = 0;
     for (int b = 0; b < 8; b++) hlen |= (uint64_t)f->file[b] << (8 * b);
     if (hlen > f->size - 8 || hlen > (100u << 20)) {
+        mc_status e = mc_error_set(MC_STATUS_FORMAT, "%s: header length %llu does not fit the file (%zu bytes)",
+                                   path, (unsigned long long)hlen, f->size);
         mc_safetensors_free(f);
-        return mc_error_set(MC_STATUS_FORMAT, "%s: header length %llu does not fit the file (%zu bytes)",
-                            path, (unsigned long long)hlen, f->size);
+        return e;
     }
     const unsigned char *data = f->file + 8 + hlen;
     size_t data_len = f->size - 8 - (size_t)hlen;

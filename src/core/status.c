@@ -28,10 +28,14 @@ const char *mc_status_name(mc_status s) {
 }
 
 mc_status mc_error_set(mc_status s, const char *fmt, ...) {
+    /* Format into a local buffer first: callers may pass the current message as an argument
+     * ("%s: ...", mc_error_message()) to prefix it, and vsnprintf must not read what it writes. */
+    char tmp[sizeof mc_error_buf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(mc_error_buf, sizeof mc_error_buf, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(mc_error_buf, tmp, sizeof tmp);
     return s;
 }
 

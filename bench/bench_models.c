@@ -1,0 +1,46 @@
+/* Training throughput of the models on a feature store: the MLP vae (the peer's 40 -> 64 -> 4 network,
+ * batch 32) or the reference conv beta-VAE (1 x 128 x 128 log-mel patches, batch 128). Prints training
+ * samples/s (validation and checkpoints excluded: there are none here) and peak memory. Usage:
+ *   bench_models THREADS FEATDIR mlp|conv EPOCHS */
+#include <musiclust/models.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+int main(int argc, char **argv) {
+    if (argc != 5 || (strcmp(argv[3], "mlp") != 0 && strcmp(argv[3], "conv") != 0)) {
+        fprintf(stderr, "usage: bench_models THREADS FEATDIR mlp|conv EPOCHS\n");
+        return 2;
+    }
+    const bool conv = strcmp(argv[3], "conv") == 0;
+    mc_model_config cfg;
+    mc_model_config_default(conv ? MC_MODEL_KIND_CONV_VAE : MC_MODEL_KIND_VAE, &cfg);
+    cfg.epochs = atoi(argv[4]);
+    mc_model_data data;
+    mc_model *m = NULL;
+    mc_train_summary sum;
+    mc_train_options opt = {atoi(argv[1]), NULL, NULL, 0};
+    mc_status st = mc_model_data_load(argv[2], cfg.input, NULL, &data);
+    if (st == MC_STATUS_OK) st = mc_model_create(&cfg, &data, &m);
+    if (st == MC_STATUS_OK) st = mc_model_train(m, &data, &opt, NULL, &sum);
+    if (st != MC_STATUS_OK) {
+        fprintf(stderr, "bench_models: %s\n", mc_error_message());
+        return 1;
+    }
+    int nd = 0;
+    int64_t shape[3];
+    mc_model_input_shape(m, &nd, shape);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    char in[64];
+    if (nd == 1) snprintf(in, sizeof in, "%lld", (long long)shape[0]);
+    else snprintf(in, sizeof in, "1x%lldx%lld", (long long)shape[0], (long long)shape[1]);
+    printf("  %s %s, %lld rows, batch %d, %d epochs, %d threads: %.3f s  %9.1f samples/s  peak RSS %.0f MB\n",
+           mc_model_kind_name(cfg.kind), in, (long long)data.n, cfg.batch, sum.epochs_run,
+           mc_threads_resolve(opt.threads), sum.seconds, sum.samples_per_s, ru.ru_maxrss / 1024.0);
+    mc_model_free(m);
+    mc_model_data_free(&data);
+    return 0;
+}

@@ -1,0 +1,193 @@
+/* musiclust models: the VAE family (MLP VAE, AE, beta-VAE, conv beta-VAE, conditional VAE), their
+ * training loop with checkpoints, and the model file.
+ *
+ * Models
+ *   vae       MLP  x -> hidden... (ReLU) -> (mu, logvar) -> z -> hidden... (ReLU) -> x'   beta 1
+ *   ae        the same network without sampling or KL: the encoder's output is the code
+ *   beta-vae  the MLP VAE with a beta-weighted KL (default beta 4), optional linear KL warm-up
+ *   conv-vae  the reference conv beta-VAE of ../shared/peers/torch_vae.py on 1 x n_mels x frames
+ *             log-mel patches: 4 Conv2d(k4, s2, p1) 1->32->64->128->256 (ReLU) -> flatten ->
+ *             Linear mu / logvar (latent 32); Linear z -> 256 x n_mels/16 x frames/16, then 4
+ *             ConvTranspose2d(k4, s2, p1) 256->128->64->32->1 (ReLU between, none at the end); beta 4
+ *   cvae      a VAE whose encoder and decoder both see a one-hot of a label column: concatenated to
+ *             the MLP input and to z; for log-mel input (the conv variant) concatenated to the
+ *             flattened conv features before mu / logvar and to z before the decoder's Linear.
+ *             Rows with an empty label get an all-zero condition vector.
+ * Loss per mini-batch (as the peer): (sum of squared errors + beta * KL) / batch rows, with
+ * KL = -1/2 sum(1 + logvar - mu^2 - exp(logvar)) (Kingma & Welling 2014, appendix B).
+ *
+ * Input preparation (stored in the model so that embedding applies the same):
+ *   vectors (mfcc_stats.npy / features.npy): per-column z-score (mc_data_zscore_fit on all rows)
+ *   log-mel (logmel.npy): the first `frames` frames (default: the largest multiple of 2^n_conv not
+ *   above the stored count, 130 -> 128), then one global mean / std over all cropped values.
+ *
+ * The model file is safetensors (loadable with safetensors.numpy.load_file):
+ *   weights           enc.fc<i>.{weight,bias}, enc.mu.*, enc.logvar.*, dec.fc<i>.*, dec.out.*  (MLP)
+ *                     enc.conv<i>.*, enc.mu.*, enc.logvar.*, dec.fc.*, dec.deconv<i>.*        (conv)
+ *                     shapes as torch: Linear (out, in), Conv2d (out, in, 4, 4),
+ *                     ConvTranspose2d (in, out, 4, 4); the AE has no enc.logvar (enc.mu is its code)
+ *   norm.mean, norm.std                     F32 (F) for vectors, (1) for log-mel
+ *   adam.<param>.m, adam.<param>.v, adam.step   the optimizer state
+ *   train.epoch, train.rng.shuffle, train.rng.noise, train.best_epoch, train.bad_epochs  I64
+ *   train.best_val F64, best.<param> (only while early stopping keeps a better epoch than the last)
+ *   __metadata__["musiclust"]: JSON with the architecture, the training configuration and the
+ *   condition classes (see mc_model_save).
+ * Same data + same seed + same thread count -> byte-identical model files, also across a --resume. */
+#ifndef MUSICLUST_MODELS_H
+#define MUSICLUST_MODELS_H
+
+#include <musiclust/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mc_model_kind {
+    MC_MODEL_KIND_VAE = 0,
+    MC_MODEL_KIND_AE,
+    MC_MODEL_KIND_BETA_VAE,
+    MC_MODEL_KIND_CONV_VAE,
+    MC_MODEL_KIND_CVAE,
+    MC_MODEL_KIND_MM_VAE /* multimodal (audio + lyrics): not yet available */
+} mc_model_kind;
+
+/* What the network reads: per-row vectors (an MLP) or log-mel patches (the conv network). */
+typedef enum mc_model_input {
+    MC_MODEL_INPUT_VECTORS = 0,
+    MC_MODEL_INPUT_LOGMEL
+} mc_model_input;
+
+#define MC_MODEL_MAX_LAYERS 8
+
+typedef struct mc_model_config {
+    mc_model_kind kind;
+    mc_model_input input;   /* conv-vae: logmel; cvae: either; the others: vectors */
+    int n_hidden;           /* MLP hidden layers (encoder order; the decoder mirrors them) */
+    int hidden[MC_MODEL_MAX_LAYERS];
+    int n_conv;             /* conv: stride-2 conv layers; n_mels and frames must be multiples of 2^n_conv */
+    int channels[MC_MODEL_MAX_LAYERS];
+    int latent;             /* latent dimension */
+    double beta;            /* KL weight (ignored by ae) */
+    int warmup;             /* epochs of linear KL warm-up: beta * min(1, epoch / warmup); 0 = none */
+    const char *condition;  /* cvae: the label column (copied into the model) */
+    int frames;             /* log-mel frames used; 0 = the largest multiple of 2^n_conv <= stored */
+    /* training */
+    int epochs;             /* total epochs (a resumed run goes on up to this) */
+    int batch;              /* mini-batch rows */
+    double lr;              /* Adam learning rate (betas 0.9, 0.999, eps 1e-8 as torch.optim.Adam) */
+    uint64_t seed;          /* initialisation, split, shuffling and sampling streams */
+    double val_fraction;    /* rows held out for validation; 0 = none */
+    int patience;           /* with a validation part: stop after this many epochs without a better
+                               validation loss and keep the best epoch's weights; 0 = never stop */
+    double clip;            /* clip the gradient's global L2 norm to this (torch clip_grad_norm_); 0 = off */
+} mc_model_config;
+
+/* Defaults per kind (documented in `musiclust train --help`):
+ *   vae      hidden [64], latent 4, beta 1, 100 epochs, batch 32, lr 1e-3  (the peer's network; 100
+ *            epochs instead of the peer's 20 because the k-means NMI of the latent keeps rising to ~100)
+ *   ae       as vae without KL;  beta-vae  as vae with beta 4
+ *   cvae     as vae, input vectors (set input = MC_MODEL_INPUT_LOGMEL for the conv variant; the CLI
+ *            then takes conv-vae's latent, batch and epochs)
+ *   conv-vae channels 32,64,128,256, latent 32, beta 4, batch 128, 20 epochs, lr 1e-3
+ * seed 0, no validation, no clipping, no warm-up. */
+void mc_model_config_default(mc_model_kind kind, mc_model_config *c);
+
+/* "vae", "ae", "beta-vae", "conv-vae", "cvae", "mm-vae". */
+const char *mc_model_kind_name(mc_model_kind k);
+/* Parse a kind name; unknown -> MC_STATUS_INVALID_ARG listing the names. */
+mc_status mc_model_kind_parse(const char *name, mc_model_kind *out);
+
+/* ------------------------------------------------------------------ data */
+
+/* Rows in the model's input layout, in raw units (normalisation is the model's job). */
+typedef struct mc_model_data {
+    int64_t n;                  /* rows */
+    int ndim;                   /* 2: vectors (n, dim); 3: log-mel (n, n_mels, frames) */
+    int64_t shape[3];
+    const float *x;             /* (shape) C order */
+    const int32_t *codes;       /* (n) condition class of each row, -1 = none; NULL = no condition */
+    int n_classes;
+    const char *const *classes; /* (n_classes) class names; codes index these */
+    /* storage owned when filled by mc_model_data_load */
+    mc_array owned_x_;
+    int32_t *owned_codes_;
+    char **owned_classes_;
+} mc_model_data;
+
+/* Read a feature store's rows for `input` (mfcc_stats.npy / features.npy, or logmel.npy) and, with a
+ * condition column, its class codes (mc_store_label_codes). */
+mc_status mc_model_data_load(const char *featdir, mc_model_input input, const char *condition,
+                             mc_model_data *out);
+void mc_model_data_free(mc_model_data *d); /* NULL ok */
+
+/* ------------------------------------------------------------------ the model */
+
+typedef struct mc_model mc_model;
+
+/* Build a fresh model for `data` (which fixes the input shape, the normalisation and the condition
+ * classes) with weights initialised as PyTorch does (kaiming_uniform(a=sqrt(5)) weights, uniform
+ * +-1/sqrt(fan_in) biases) from cfg->seed. Validates the configuration (sizes, kind vs input). */
+mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data, mc_model **out);
+void mc_model_free(mc_model *m); /* NULL ok */
+
+const mc_model_config *mc_model_get_config(const mc_model *m);
+/* Epochs trained so far. */
+int mc_model_epochs_done(const mc_model *m);
+/* Change the total epochs (to train further after loading). */
+void mc_model_set_epochs(mc_model *m, int epochs);
+int mc_model_latent_dim(const mc_model *m);
+/* The shape of one input row the model was built for: *ndim 1 with shape[0] = F (vectors), or 2 with
+ * (n_mels, frames used) (log-mel). */
+void mc_model_input_shape(const mc_model *m, int *ndim, int64_t shape[3]);
+
+/* Write the model (weights, normalisation, optimizer and training state, metadata) atomically. */
+mc_status mc_model_save(const mc_model *m, const char *path);
+/* Read a model file written by mc_model_save; checks every tensor's presence and shape. */
+mc_status mc_model_load(const char *path, mc_model **out);
+
+/* ------------------------------------------------------------------ training */
+
+typedef struct mc_train_options {
+    int threads;            /* <= 0: all cores */
+    const char *checkpoint; /* model file written after every epoch (atomically); NULL = none */
+    const char *loss_tsv;   /* per-epoch losses; NULL = none. A resumed run keeps the rows up to
+                               the resumed epoch and appends */
+    int stop_after;         /* > 0: return after this many epochs of this call, as if killed after
+                               the checkpoint (tests the resume path) */
+} mc_train_options;
+
+typedef struct mc_train_summary {
+    int epochs_run;         /* epochs trained by this call */
+    int last_epoch;         /* epochs done in total */
+    int best_epoch;         /* with validation: epoch (1-based) of the best validation loss; else last */
+    bool stopped_early;     /* early stopping ended the run (the best epoch's weights were restored) */
+    bool interrupted;       /* stop_after ended the run */
+    double recon, kl, total;            /* last epoch, per training row */
+    double val_recon, val_kl, val_total; /* last epoch, per validation row (NaN without validation) */
+    double seconds;
+    double samples_per_s;   /* training rows processed per second of training */
+} mc_train_summary;
+
+/* Train m on data (the same rows it was created with: a resumed model checks the row count) from its
+ * current epoch up to its config's epochs. Each epoch: a seeded shuffle of the training rows,
+ * mini-batches, Adam steps; then the validation loss (z = mu, no sampling, so early stopping does
+ * not react to sampling noise); a loss row; a checkpoint. A non-finite loss stops with
+ * MC_STATUS_NUMERIC naming the epoch, without writing the checkpoint (the previous epoch's file stays).
+ * The progress bar counts this call's epochs and shows the losses as its note. */
+mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_options *opt,
+                         mc_progress *progress, mc_train_summary *summary);
+
+/* ------------------------------------------------------------------ using a model */
+
+/* Encode rows: mu (n, latent) float32 (the AE's code); with recon non-NULL also the decoder's output
+ * for z = mu, de-normalised to the input's units: (n, dim) or (n, n_mels, frames used). Data classes are
+ * matched to the model's by name; rows with a class the model does not know get a zero condition
+ * (*unknown receives their count; may be NULL). Log-mel rows need >= the model's frames (the first
+ * ones are used). Deterministic: no sampling. */
+mc_status mc_model_encode(mc_model *m, const mc_model_data *data, int threads, float *mu,
+                          float *recon, int64_t *unknown);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

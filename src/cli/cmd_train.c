@@ -1,0 +1,213 @@
+/* musiclust train: feature store -> model file (the VAE family of include/musiclust/models.h). */
+#include "cli.h"
+
+#include <musiclust/models.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "64" or "128,64" -> widths; "0" = none. Returns the count, or -1 if malformed. */
+static int parse_list(const char *s, int *v, int max) {
+    if (strcmp(s, "0") == 0) return 0;
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end = NULL;
+        long x = strtol(p, &end, 10);
+        if (end == p || x < 1 || x > 1 << 20 || n >= max || (*end && *end != ',')) return -1;
+        v[n++] = (int)x;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) return -1;
+    }
+    return n;
+}
+
+/* MODEL.safetensors -> MODEL.loss.tsv (other names: + ".loss.tsv"). Caller frees. */
+static char *loss_path(const char *model) {
+    size_t n = strlen(model);
+    const char *ext = ".safetensors";
+    size_t e = strlen(ext);
+    char *p = malloc(n + 16);
+    if (!p) return NULL;
+    if (n > e && strcmp(model + n - e, ext) == 0) snprintf(p, n + 16, "%.*s.loss.tsv", (int)(n - e), model);
+    else snprintf(p, n + 16, "%s.loss.tsv", model);
+    return p;
+}
+
+int cmd_train(int argc, char **argv) {
+    const char *out = NULL, *model_name = NULL, *hidden = NULL, *channels = NULL, *condition = NULL,
+               *input = NULL;
+    int latent = -1, warmup = -1, frames = -1, epochs = -1, batch = -1, patience = -1, threads = 0,
+        stop_after = 0;
+    double beta = NAN, lr = NAN, val = NAN, clip = NAN;
+    uint64_t seed = 0;
+    bool quiet = false, resume = false, seed_given = false;
+    const char *seed_str = NULL;
+    const cli_opt opts[] = {
+        {"output", 'o', CLI_STRING, &out, "MODEL", "model file to write (required); also the checkpoint, rewritten after every epoch"},
+        {"model", 'm', CLI_STRING, &model_name, "NAME", "vae, ae, beta-vae, conv-vae or cvae (default vae; mm-vae: not yet available)"},
+        {"latent", 0, CLI_INT, &latent, "D", "latent dimension (default 4; conv-vae 32)"},
+        {"hidden", 0, CLI_STRING, &hidden, "LIST", "MLP hidden widths, e.g. 64 or 128,64; 0 = none (default 64)"},
+        {"channels", 0, CLI_STRING, &channels, "LIST", "conv channels of the stride-2 layers (default 32,64,128,256)"},
+        {"beta", 0, CLI_DOUBLE, &beta, "B", "KL weight (default 1; beta-vae and conv-vae 4; ignored by ae)"},
+        {"warmup", 0, CLI_INT, &warmup, "N", "ramp the KL weight linearly over the first N epochs: beta*epoch/N (default 0)"},
+        {"condition", 0, CLI_STRING, &condition, "COLUMN", "cvae: the label column to condition on (e.g. genre); empty labels get a zero vector"},
+        {"input", 0, CLI_STRING, &input, "KIND", "cvae: vectors (MLP on mfcc_stats/features, default) or logmel (the conv network)"},
+        {"frames", 0, CLI_INT, &frames, "N", "log-mel frames used (the first N), a multiple of 16 (default: the largest that fits, 130 -> 128)"},
+        {"epochs", 0, CLI_INT, &epochs, "E", "epochs in total (default 100; conv-vae 20); with --resume: the new total"},
+        {"batch", 0, CLI_INT, &batch, "N", "mini-batch rows (default 32; conv-vae 128)"},
+        {"lr", 0, CLI_DOUBLE, &lr, "RATE", "Adam learning rate (default 0.001)"},
+        {"seed", 0, CLI_STRING, &seed_str, "S", "seed of initialisation, split, shuffles and sampling (default 0)"},
+        {"val", 0, CLI_DOUBLE, &val, "FRACTION", "hold out this fraction of rows for a validation loss, computed with z = mu (default 0)"},
+        {"patience", 0, CLI_INT, &patience, "N", "with --val: stop after N epochs without a better validation loss and keep the best epoch (default 0: never)"},
+        {"clip", 0, CLI_DOUBLE, &clip, "NORM", "clip the gradient's global L2 norm (default 0: off)"},
+        {"resume", 0, CLI_FLAG, &resume, NULL, "continue from the checkpoint MODEL (its stored options are used; only --epochs may change)"},
+        {"stop-after", 0, CLI_INT, &stop_after, "N", "(testing) end after N epochs of this run as if killed after the checkpoint"},
+        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the same seed and N give identical bytes"},
+        {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary (warnings still shown)"},
+    };
+    const cli_command cmd = {
+        "train", "musiclust train [options] FEATDIR -o MODEL.safetensors",
+        "Train a model of the VAE family on a feature store (musiclust extract):\n"
+        "  vae       MLP on mfcc_stats.npy (or features.npy): in -> 64 ReLU -> (mu, logvar) 4 -> 64 ReLU -> in\n"
+        "  ae        the same without sampling or KL;  beta-vae: KL weighted by --beta (default 4)\n"
+        "  conv-vae  the reference conv beta-VAE on 1 x n_mels x frames log-mel patches (logmel.npy):\n"
+        "            4 Conv2d(4, 2, 1) 32,64,128,256 -> latent 32 -> mirrored ConvTranspose2d; beta 4\n"
+        "  cvae      a VAE conditioned on a one-hot of --condition COLUMN (encoder and decoder)\n"
+        "Loss per batch: (sum of squared errors + beta * KL) / rows; Adam. Vectors are z-scored per\n"
+        "column; log-mel patches keep their first frames (the largest multiple of 16: 130 -> 128) and\n"
+        "get one global mean / std. Both are stored in MODEL and applied again by musiclust embed.\n"
+        "Every epoch rewrites MODEL (atomically) and MODEL.loss.tsv (epoch, recon, kl, total,\n"
+        "val_recon, val_kl, val_total, seconds; per row); --resume continues an interrupted run and\n"
+        "ends with the same bytes as an uninterrupted one. A NaN/Inf loss stops the run (exit 1)\n"
+        "and leaves the previous epoch's MODEL in place.",
+        opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
+    const char **pos = NULL;
+    int npos = 0;
+    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
+    if (rc >= 0) { free(pos); return rc; }
+    cli_init_logging(quiet);
+    const char *featdir = pos[0];
+    free(pos);
+#define USAGE(...) do { fprintf(stderr, "musiclust train: " __VA_ARGS__); fprintf(stderr, "\nusage: %s\n", cmd.usage); return MC_EXIT_USAGE; } while (0)
+    if (!out) USAGE("-o MODEL is required");
+    if (seed_str) {
+        char *end = NULL;
+        if (!seed_str[0] || seed_str[0] == '-' || (seed = strtoull(seed_str, &end, 10), *end))
+            USAGE("--seed expects a non-negative integer, got '%s'", seed_str);
+        seed_given = true;
+    }
+    if (stop_after < 0) USAGE("--stop-after must be >= 0");
+    const bool model_given = model_name != NULL;
+    if (!model_name) model_name = "vae";
+    mc_model_kind kind;
+    if (mc_model_kind_parse(model_name, &kind) != MC_STATUS_OK)
+        USAGE("unknown --model '%s' (choose vae, ae, beta-vae, conv-vae or cvae)", model_name);
+    if (kind == MC_MODEL_KIND_MM_VAE)
+        USAGE("--model mm-vae (audio + lyrics) is not yet available; choose vae, ae, beta-vae, conv-vae or cvae");
+
+    mc_model *m = NULL;
+    mc_status st;
+    if (resume) {
+        if (hidden || channels || condition || input || latent >= 0 || warmup >= 0 || frames >= 0 ||
+            batch >= 0 || patience >= 0 || !isnan(beta) || !isnan(lr) || !isnan(val) || !isnan(clip) ||
+            seed_given)
+            USAGE("with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
+                  "and --stop-after may be given", out);
+        st = mc_model_load(out, &m);
+        if (st != MC_STATUS_OK) return cli_fail("train", st);
+        if (model_given && mc_model_get_config(m)->kind != kind) {
+            fprintf(stderr, "musiclust train: %s holds a %s model, not %s\n", out,
+                    mc_model_kind_name(mc_model_get_config(m)->kind), model_name);
+            mc_model_free(m);
+            return MC_EXIT_USAGE;
+        }
+        if (epochs >= 0) mc_model_set_epochs(m, epochs);
+    }
+    mc_model_config cfg;
+    if (!resume) {
+        mc_model_config_default(kind, &cfg);
+        if (input) {
+            if (strcmp(input, "vectors") == 0) cfg.input = MC_MODEL_INPUT_VECTORS;
+            else if (strcmp(input, "logmel") == 0) cfg.input = MC_MODEL_INPUT_LOGMEL;
+            else USAGE("--input must be vectors or logmel, got '%s'", input);
+            if (kind != MC_MODEL_KIND_CVAE && cfg.input != (kind == MC_MODEL_KIND_CONV_VAE ? MC_MODEL_INPUT_LOGMEL : MC_MODEL_INPUT_VECTORS))
+                USAGE("--input %s does not fit --model %s (vae, ae, beta-vae read vectors, conv-vae logmel)", input, model_name);
+            if (kind == MC_MODEL_KIND_CVAE && cfg.input == MC_MODEL_INPUT_LOGMEL) {
+                /* the conditional conv network takes the conv-vae's defaults */
+                mc_model_config conv;
+                mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &conv);
+                cfg.latent = conv.latent;
+                cfg.batch = conv.batch;
+                cfg.epochs = conv.epochs;
+            }
+        }
+        if (hidden && (cfg.n_hidden = parse_list(hidden, cfg.hidden, MC_MODEL_MAX_LAYERS)) < 0)
+            USAGE("--hidden expects widths like 64 or 128,64 (at most %d), got '%s'", MC_MODEL_MAX_LAYERS, hidden);
+        if (channels && (cfg.n_conv = parse_list(channels, cfg.channels, MC_MODEL_MAX_LAYERS)) < 1)
+            USAGE("--channels expects channel counts like 32,64,128,256, got '%s'", channels);
+        if (condition && kind != MC_MODEL_KIND_CVAE) USAGE("--condition is for --model cvae");
+        if (kind == MC_MODEL_KIND_CVAE && !condition) USAGE("--model cvae needs --condition COLUMN");
+        cfg.condition = condition;
+        if (latent >= 0) cfg.latent = latent;
+        if (warmup >= 0) cfg.warmup = warmup;
+        if (frames >= 0) cfg.frames = frames;
+        if (epochs >= 0) cfg.epochs = epochs;
+        if (batch >= 0) cfg.batch = batch;
+        if (patience >= 0) cfg.patience = patience;
+        if (!isnan(beta)) cfg.beta = beta;
+        if (!isnan(lr)) cfg.lr = lr;
+        if (!isnan(val)) cfg.val_fraction = val;
+        if (!isnan(clip)) cfg.clip = clip;
+        cfg.seed = seed;
+    } else {
+        cfg = *mc_model_get_config(m);
+    }
+
+    mc_model_data data;
+    st = mc_model_data_load(featdir, cfg.input, cfg.kind == MC_MODEL_KIND_CVAE ? cfg.condition : NULL, &data);
+    if (st != MC_STATUS_OK) {
+        mc_model_free(m);
+        return cli_fail("train", st);
+    }
+    if (!resume) {
+        st = mc_model_create(&cfg, &data, &m);
+        if (st != MC_STATUS_OK) {
+            mc_model_data_free(&data);
+            return cli_fail("train", st);
+        }
+    }
+    char *tsv = loss_path(out);
+    mc_train_options topt = {threads, out, tsv, stop_after};
+    mc_train_summary sum;
+    mc_progress *bar = cli_progress(quiet, "train", 0);
+    const int start_epoch = mc_model_epochs_done(m);
+    st = mc_model_train(m, &data, &topt, bar, &sum);
+    if (st == MC_STATUS_OK && sum.epochs_run == 0 && !resume) st = mc_model_save(m, out); /* --epochs 0 */
+    if (st == MC_STATUS_OK && sum.epochs_run > 0) mc_progress_finish(bar);
+    mc_progress_free(bar);
+    const mc_model_config *mc = mc_model_get_config(m);
+    if (st == MC_STATUS_OK && !quiet && sum.epochs_run == 0 && resume) {
+        printf("%s is already complete (epoch %d of %d%s): nothing to train\n", out, sum.last_epoch,
+               mc->epochs, sum.stopped_early ? ", stopped early" : "; raise --epochs to go on");
+    } else if (st == MC_STATUS_OK && !quiet) {
+        printf("trained %s for %d epochs (%d..%d of %d) on %lld rows, %.0f samples/s: recon %.4g kl %.4g",
+               mc_model_kind_name(mc->kind), sum.epochs_run, sum.epochs_run ? start_epoch + 1 : start_epoch,
+               sum.last_epoch, mc->epochs, (long long)data.n, sum.samples_per_s, sum.recon, sum.kl);
+        if (!isnan(sum.val_total)) printf(" val %.4g", sum.val_total);
+        printf(" -> %s (losses in %s)\n", out, tsv ? tsv : "");
+        if (sum.stopped_early)
+            printf("stopped early after epoch %d: no better validation loss for %d epochs; kept epoch %d\n",
+                   sum.last_epoch, mc->patience, sum.best_epoch);
+        if (sum.interrupted)
+            printf("stopped after %d epochs as asked (--stop-after); continue with --resume\n", sum.epochs_run);
+    }
+    free(tsv);
+    mc_model_free(m);
+    mc_model_data_free(&data);
+    if (st != MC_STATUS_OK) return cli_fail("train", st);
+    return MC_EXIT_OK;
+#undef USAGE
+}

@@ -1,0 +1,204 @@
+/* cluster: configuration, names, input checks, results, and the dispatcher mc_cluster_fit. */
+#include "cluster_internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+int mc_cl_blas_threads(int n) {
+    int prev = openblas_get_num_threads();
+    if (n < 1) n = 1;
+    if (n != prev) openblas_set_num_threads(n);
+    return prev;
+}
+
+void mc_cluster_config_default(mc_cluster_config *c) {
+    memset(c, 0, sizeof *c);
+    c->algo = MC_CLUSTER_ALGO_KMEANS;
+    c->k = 8; /* sklearn's KMeans / AgglomerativeClustering default is 8 (2); the CLI sweeps k instead */
+    c->n_init = 0;
+    c->max_iter = 0;
+    c->tol = 0;
+    c->seed = 0;
+    c->threads = 0;
+    c->linkage = MC_LINKAGE_WARD;
+    c->eps = 0;
+    c->min_samples = 5;
+    c->covariance = MC_COVARIANCE_FULL;
+    c->reg_covar = 1e-6;
+    c->progress = NULL;
+}
+
+mc_status mc_cluster_config_validate(const mc_cluster_config *c) {
+    if (!c) return mc_error_set(MC_STATUS_INVALID_ARG, "cluster config is NULL");
+    if ((unsigned)c->algo > MC_CLUSTER_ALGO_GMM)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "algo: unknown algorithm %d", (int)c->algo);
+    if (c->algo != MC_CLUSTER_ALGO_DBSCAN && c->k < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "k: must be >= 1, got %d", c->k);
+    if (c->n_init < 0) return mc_error_set(MC_STATUS_INVALID_ARG, "n_init: must be >= 1, got %d", c->n_init);
+    if (c->max_iter < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "max_iter: must be >= 1, got %d", c->max_iter);
+    if (!(c->tol >= 0) || isinf(c->tol))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "tol: must be a finite number >= 0, got %g", c->tol);
+    if ((unsigned)c->linkage > MC_LINKAGE_SINGLE)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "linkage: unknown linkage %d", (int)c->linkage);
+    if (!(c->eps >= 0) || isinf(c->eps))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "eps: must be > 0 (or 0 for automatic), got %g", c->eps);
+    if (c->min_samples < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "min_samples: must be >= 1, got %d", c->min_samples);
+    if ((unsigned)c->covariance > MC_COVARIANCE_DIAG)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "covariance: unknown type %d", (int)c->covariance);
+    if (!(c->reg_covar >= 0) || isinf(c->reg_covar))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "reg_covar: must be a finite number >= 0, got %g",
+                            c->reg_covar);
+    return MC_STATUS_OK;
+}
+
+static const char *const algo_names[] = {"kmeans", "agglomerative", "dbscan", "gmm"};
+static const char *const linkage_names[] = {"ward", "average", "complete", "single"};
+static const char *const cov_names[] = {"full", "diag"};
+
+const char *mc_cluster_algo_name(mc_cluster_algo a) {
+    return (unsigned)a <= MC_CLUSTER_ALGO_GMM ? algo_names[a] : "?";
+}
+const char *mc_linkage_name(mc_linkage l) {
+    return (unsigned)l <= MC_LINKAGE_SINGLE ? linkage_names[l] : "?";
+}
+const char *mc_covariance_name(mc_covariance c) {
+    return (unsigned)c <= MC_COVARIANCE_DIAG ? cov_names[c] : "?";
+}
+
+static int find_name(const char *s, const char *const *names, int n) {
+    if (!s) return -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
+mc_status mc_cluster_algo_parse(const char *s, mc_cluster_algo *out) {
+    int i = find_name(s, algo_names, 4);
+    if (i < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG,
+                            "algo: unknown algorithm '%s' (kmeans, agglomerative, dbscan, gmm)", s ? s : "");
+    *out = (mc_cluster_algo)i;
+    return MC_STATUS_OK;
+}
+mc_status mc_linkage_parse(const char *s, mc_linkage *out) {
+    int i = find_name(s, linkage_names, 4);
+    if (i < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG,
+                            "linkage: unknown linkage '%s' (ward, average, complete, single)", s ? s : "");
+    *out = (mc_linkage)i;
+    return MC_STATUS_OK;
+}
+mc_status mc_covariance_parse(const char *s, mc_covariance *out) {
+    int i = find_name(s, cov_names, 2);
+    if (i < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "covariance: unknown type '%s' (full, diag)", s ? s : "");
+    *out = (mc_covariance)i;
+    return MC_STATUS_OK;
+}
+
+mc_status mc_cluster_check_input(const float *X, int64_t n, int64_t d) {
+    if (n < 1 || d < 1)
+        return mc_error_set(MC_STATUS_EMPTY, "no points to cluster (%lld rows, %lld columns)", (long long)n,
+                            (long long)d);
+    if (!X) return mc_error_set(MC_STATUS_INVALID_ARG, "points are NULL");
+    for (int64_t i = 0; i < n; i++) {
+        const float *x = X + i * d;
+        for (int64_t j = 0; j < d; j++)
+            if (!isfinite(x[j]))
+                return mc_error_set(MC_STATUS_NUMERIC, "row %lld has %s in column %lld", (long long)i,
+                                    isnan(x[j]) ? "NaN" : "Inf", (long long)j);
+    }
+    return MC_STATUS_OK;
+}
+
+int64_t mc_cluster_distinct_rows(const float *X, int64_t n, int64_t d, int64_t cap) {
+    if (n <= 0 || cap <= 0) return 0;
+    if (cap > n) cap = n;
+    /* Keep the first row of every distinct value seen so far; stop once cap are known. */
+    int64_t *seen = mc_alloc((size_t)cap, sizeof(int64_t)); // (cap) row indices
+    if (!seen) return cap < 1 ? 0 : 1; /* cannot tell: claim the minimum that is certain */
+    int64_t m = 0;
+    for (int64_t i = 0; i < n && m < cap; i++) {
+        const float *x = X + i * d;
+        bool dup = false;
+        /* Compare with the most recent distinct rows first: duplicates are usually adjacent. */
+        for (int64_t s = m - 1; s >= 0 && !dup; s--) {
+            const float *y = X + seen[s] * d;
+            int64_t j = 0;
+            while (j < d && x[j] == y[j]) j++;
+            dup = j == d;
+        }
+        if (!dup) seen[m++] = i;
+    }
+    mc_free(seen);
+    return m;
+}
+
+mc_status mc_cl_check_k(const float *X, int64_t n, int64_t d, int k, const char *what) {
+    mc_status st = mc_cluster_check_input(X, n, d);
+    if (st) return st;
+    if (k < 1) return mc_error_set(MC_STATUS_INVALID_ARG, "k: must be >= 1, got %d", k);
+    if ((int64_t)k > n)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: k = %d is larger than the number of points (%lld)",
+                            what, k, (long long)n);
+    int64_t distinct = mc_cluster_distinct_rows(X, n, d, k);
+    if (distinct < k)
+        return mc_error_set(MC_STATUS_INVALID_ARG,
+                            "%s: k = %d but the points have only %lld distinct value%s (no partition into %d "
+                            "non-empty clusters exists)",
+                            what, k, (long long)distinct, distinct == 1 ? "" : "s", k);
+    return MC_STATUS_OK;
+}
+
+void mc_cl_row_sqnorms(const float *X, int64_t n, int64_t d, double *out) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        const float *x = X + i * d;
+        double s = 0;
+        for (int64_t j = 0; j < d; j++) s += (double)x[j] * x[j];
+        out[i] = s;
+    }
+}
+
+mc_status mc_cl_result_init(mc_clustering *out, mc_cluster_algo algo, int64_t n, int64_t d) {
+    memset(out, 0, sizeof *out);
+    out->algo = algo;
+    out->n = n;
+    out->d = d;
+    out->labels = mc_alloc((size_t)n, sizeof(int32_t));
+    return out->labels ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+}
+
+void mc_cluster_dendrogram_free(mc_dendrogram *t) {
+    if (!t) return;
+    mc_free(t->children);
+    mc_free(t->distances);
+    mc_free(t->sizes);
+    memset(t, 0, sizeof *t);
+}
+
+void mc_clustering_free(mc_clustering *c) {
+    if (!c) return;
+    mc_free(c->labels);
+    mc_free(c->centers);
+    mc_free(c->weights);
+    mc_free(c->covariances);
+    mc_cluster_dendrogram_free(&c->tree);
+    memset(c, 0, sizeof *c);
+}
+
+mc_status mc_cluster_fit(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
+                         mc_clustering *out) {
+    mc_status st = mc_cluster_config_validate(cfg);
+    if (st) return st;
+    switch (cfg->algo) {
+    case MC_CLUSTER_ALGO_KMEANS: return mc_cluster_kmeans(cfg, X, n, d, out);
+    case MC_CLUSTER_ALGO_AGGLOMERATIVE: return mc_cluster_agglomerative(cfg, X, n, d, out);
+    case MC_CLUSTER_ALGO_DBSCAN: return mc_cluster_dbscan(cfg, X, n, d, out);
+    case MC_CLUSTER_ALGO_GMM: return mc_cluster_gmm(cfg, X, n, d, out);
+    }
+    return mc_error_set(MC_STATUS_INVALID_ARG, "algo: unknown algorithm %d", (int)cfg->algo);
+}

@@ -1,0 +1,168 @@
+/* Calinski-Harabasz and Davies-Bouldin (sklearn.metrics.calinski_harabasz_score /
+ * davies_bouldin_score, scikit-learn 1.2), and the three internal metrics together. Computed on the
+ * non-noise rows (metrics.h, NOISE CONVENTION), in double. */
+#include "metrics_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Common start: check, encode, counts; false (value NaN, status in *st) when not computable. */
+static bool begin(const float *X, int64_t n, int d, const int32_t *cluster, const char *fn,
+                  mc_internal_scores *info, mc__clusters *cl, mc_status *st) {
+    memset(info, 0, sizeof *info);
+    info->silhouette = info->calinski_harabasz = info->davies_bouldin = NAN;
+    memset(cl, 0, sizeof *cl);
+    *st = mc__metrics_check_input(X, n, d, cluster, fn);
+    if (*st != MC_STATUS_OK) return false;
+    *st = mc__clusters_encode(cluster, n, cl);
+    if (*st != MC_STATUS_OK) return false;
+    return mc__internal_defined(cl, info);
+}
+
+/* Cluster centroids (k, d) and the overall mean (d) of the used rows, in double. */
+static mc_status centroids(const float *X, int64_t n, int d, const mc__clusters *cl, double **cent,
+                           double **mean) {
+    *cent = mc_alloc((size_t)cl->k * (size_t)d, sizeof **cent); // (k, d)
+    *mean = mc_alloc((size_t)d, sizeof **mean);                 // (d)
+    if (!*cent || !*mean) return MC_STATUS_NO_MEMORY;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t c = cl->dense[i];
+        if (c < 0) continue;
+        for (int f = 0; f < d; f++) {
+            (*cent)[(int64_t)c * d + f] += X[i * d + f];
+            (*mean)[f] += X[i * d + f];
+        }
+    }
+    for (int c = 0; c < cl->k; c++)
+        for (int f = 0; f < d; f++) (*cent)[(int64_t)c * d + f] /= (double)cl->size[c];
+    for (int f = 0; f < d; f++) (*mean)[f] /= (double)cl->n_used;
+    return MC_STATUS_OK;
+}
+
+mc_status mc_metrics_calinski_harabasz(const float *X, int64_t n, int d, const int32_t *cluster,
+                                       double *out, mc_internal_scores *info) {
+    mc_internal_scores local;
+    if (!info) info = &local;
+    if (out) *out = NAN;
+    mc__clusters cl;
+    mc_status st;
+    if (!begin(X, n, d, cluster, "calinski_harabasz", info, &cl, &st)) {
+        mc__clusters_free(&cl);
+        return st;
+    }
+    double *cent = NULL, *mean = NULL;
+    st = centroids(X, n, d, &cl, &cent, &mean);
+    if (st == MC_STATUS_OK) {
+        /* extra_disp = sum_k |c_k| ||mean_k - mean||^2; intra_disp = sum_i ||x_i - mean_k(i)||^2 */
+        double extra = 0.0, intra = 0.0;
+        for (int c = 0; c < cl.k; c++) {
+            double s = 0.0;
+            for (int f = 0; f < d; f++) {
+                double v = cent[(int64_t)c * d + f] - mean[f];
+                s += v * v;
+            }
+            extra += (double)cl.size[c] * s;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            int32_t c = cl.dense[i];
+            if (c < 0) continue;
+            for (int f = 0; f < d; f++) {
+                double v = (double)X[i * d + f] - cent[(int64_t)c * d + f];
+                intra += v * v;
+            }
+        }
+        /* sklearn returns 1.0 when every cluster is a single repeated point (intra_disp == 0). */
+        info->calinski_harabasz = intra == 0.0 ? 1.0
+                                               : extra * (double)(cl.n_used - cl.k) / (intra * (cl.k - 1.0));
+        if (out) *out = info->calinski_harabasz;
+    }
+    mc_free(cent);
+    mc_free(mean);
+    mc__clusters_free(&cl);
+    return st;
+}
+
+mc_status mc_metrics_davies_bouldin(const float *X, int64_t n, int d, const int32_t *cluster,
+                                    double *out, mc_internal_scores *info) {
+    mc_internal_scores local;
+    if (!info) info = &local;
+    if (out) *out = NAN;
+    mc__clusters cl;
+    mc_status st;
+    if (!begin(X, n, d, cluster, "davies_bouldin", info, &cl, &st)) {
+        mc__clusters_free(&cl);
+        return st;
+    }
+    double *cent = NULL, *mean = NULL;
+    const int k = cl.k;
+    double *intra = mc_alloc((size_t)k, sizeof *intra);              // (k) mean distance to centroid
+    double *cd = mc_alloc((size_t)k * (size_t)k, sizeof *cd);        // (k, k) centroid distances
+    st = intra && cd ? centroids(X, n, d, &cl, &cent, &mean) : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK) {
+        for (int64_t i = 0; i < n; i++) {
+            int32_t c = cl.dense[i];
+            if (c < 0) continue;
+            double s = 0.0;
+            for (int f = 0; f < d; f++) {
+                double v = (double)X[i * d + f] - cent[(int64_t)c * d + f];
+                s += v * v;
+            }
+            intra[c] += sqrt(s);
+        }
+        bool intra_zero = true, cent_zero = true;
+        for (int c = 0; c < k; c++) {
+            intra[c] /= (double)cl.size[c];
+            intra_zero = intra_zero && fabs(intra[c]) <= 1e-8;
+        }
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b < k; b++) {
+                double s = 0.0;
+                for (int f = 0; f < d; f++) {
+                    double v = cent[(int64_t)a * d + f] - cent[(int64_t)b * d + f];
+                    s += v * v;
+                }
+                cd[(int64_t)a * k + b] = sqrt(s);
+                cent_zero = cent_zero && cd[(int64_t)a * k + b] <= 1e-8;
+            }
+        double score = 0.0;
+        /* sklearn: np.allclose(intra_dists, 0) or np.allclose(centroid_distances, 0) -> 0.0
+         * (allclose: |x| <= 1e-8 everywhere). */
+        if (!intra_zero && !cent_zero) {
+            for (int a = 0; a < k; a++) {
+                /* max_b (s_a + s_b) / d_ab; a zero distance counts as infinite (ratio 0), which
+                 * also drops b == a. */
+                double best = 0.0;
+                for (int b = 0; b < k; b++) {
+                    double dist = cd[(int64_t)a * k + b];
+                    if (dist == 0.0) continue;
+                    double r = (intra[a] + intra[b]) / dist;
+                    if (r > best) best = r;
+                }
+                score += best;
+            }
+            score /= (double)k;
+        }
+        info->davies_bouldin = score;
+        if (out) *out = score;
+    }
+    mc_free(intra);
+    mc_free(cd);
+    mc_free(cent);
+    mc_free(mean);
+    mc__clusters_free(&cl);
+    return st;
+}
+
+mc_status mc_metrics_internal(const float *X, int64_t n, int d, const int32_t *cluster,
+                              const mc_metrics_opts *opts, mc_internal_scores *out) {
+    mc_internal_scores local;
+    if (!out) out = &local;
+    mc_internal_scores a, b;
+    mc_status st = mc_metrics_silhouette(X, n, d, cluster, opts, NULL, NULL, out);
+    if (st == MC_STATUS_OK) st = mc_metrics_calinski_harabasz(X, n, d, cluster, NULL, &a);
+    if (st == MC_STATUS_OK) st = mc_metrics_davies_bouldin(X, n, d, cluster, NULL, &b);
+    if (st != MC_STATUS_OK) return st;
+    out->calinski_harabasz = a.calinski_harabasz;
+    out->davies_bouldin = b.davies_bouldin;
+    return MC_STATUS_OK;
+}

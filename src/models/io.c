@@ -1,0 +1,379 @@
+/* The model file: safetensors with the weights (torch state_dict names and shapes), the input
+ * normalisation, the Adam state, the training state and, in __metadata__["musiclust"], a JSON object
+ * with the architecture and training configuration. Written atomically by mc_safetensors_write. */
+#include "models_internal.h"
+
+#include <musiclust/data.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define META_KEY "musiclust"
+#define FORMAT_VERSION 1
+
+/* An mc_rng as 6 int64: s[0..3], has_spare, the bits of spare_normal. */
+static void rng_pack(const mc_rng *r, int64_t out[6]) {
+    for (int i = 0; i < 4; i++) out[i] = (int64_t)r->s[i];
+    out[4] = r->has_spare;
+    memcpy(&out[5], &r->spare_normal, sizeof(double));
+}
+
+static void rng_unpack(const int64_t in[6], mc_rng *r) {
+    for (int i = 0; i < 4; i++) r->s[i] = (uint64_t)in[i];
+    r->has_spare = (int)in[4];
+    memcpy(&r->spare_normal, &in[5], sizeof(double));
+}
+
+static mc_status build_meta(const mc_model *m, char **out) {
+    const mc_model_config *c = &m->cfg;
+    mc_json *j = NULL;
+    mc_status st = mc_json_create(&j);
+    if (st != MC_STATUS_OK) return st;
+    bool conv = m->ndim == 3;
+    mc_json_begin_object(j);
+    mc_json_key(j, "format"); mc_json_int(j, FORMAT_VERSION);
+    mc_json_key(j, "model"); mc_json_string(j, mc_model_kind_name(c->kind));
+    mc_json_key(j, "arch"); mc_json_string(j, conv ? "conv" : "mlp");
+    mc_json_key(j, "input"); mc_json_string(j, conv ? "logmel" : "vectors");
+    if (conv) {
+        mc_json_key(j, "n_mels"); mc_json_int(j, m->n_mels);
+        mc_json_key(j, "frames"); mc_json_int(j, m->frames);
+        mc_json_key(j, "channels"); mc_json_begin_array(j);
+        for (int i = 0; i < c->n_conv; i++) mc_json_int(j, c->channels[i]);
+        mc_json_end_array(j);
+        mc_json_key(j, "norm"); mc_json_string(j, "global");
+    } else {
+        mc_json_key(j, "input_dim"); mc_json_int(j, m->dim);
+        mc_json_key(j, "hidden"); mc_json_begin_array(j);
+        for (int i = 0; i < c->n_hidden; i++) mc_json_int(j, c->hidden[i]);
+        mc_json_end_array(j);
+        mc_json_key(j, "norm"); mc_json_string(j, "zscore");
+    }
+    mc_json_key(j, "latent"); mc_json_int(j, c->latent);
+    mc_json_key(j, "variational"); mc_json_bool(j, c->kind != MC_MODEL_KIND_AE);
+    mc_json_key(j, "beta"); mc_json_number(j, c->beta);
+    mc_json_key(j, "warmup"); mc_json_int(j, c->warmup);
+    mc_json_key(j, "condition"); mc_json_string(j, c->condition); /* NULL -> null */
+    mc_json_key(j, "classes"); mc_json_begin_array(j);
+    for (int i = 0; i < m->n_classes; i++) mc_json_string(j, m->classes[i]);
+    mc_json_end_array(j);
+    mc_json_key(j, "epochs"); mc_json_int(j, c->epochs);
+    mc_json_key(j, "epochs_done"); mc_json_int(j, m->epoch);
+    mc_json_key(j, "complete"); mc_json_bool(j, mdl_is_complete(m));
+    mc_json_key(j, "stopped_early"); mc_json_bool(j, m->stopped_early);
+    mc_json_key(j, "batch"); mc_json_int(j, c->batch);
+    mc_json_key(j, "lr"); mc_json_number(j, c->lr);
+    mc_json_key(j, "optimizer"); mc_json_string(j, "adam");
+    mc_json_key(j, "seed");
+    if (c->seed <= (uint64_t)INT64_MAX) {
+        mc_json_int(j, (int64_t)c->seed);
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->seed);
+        mc_json_string(j, buf);
+    }
+    mc_json_key(j, "val_fraction"); mc_json_number(j, c->val_fraction);
+    mc_json_key(j, "patience"); mc_json_int(j, c->patience);
+    mc_json_key(j, "clip"); mc_json_number(j, c->clip);
+    mc_json_key(j, "n_rows"); mc_json_int(j, m->n_rows);
+    mc_json_key(j, "musiclust_version"); mc_json_string(j, mc_version());
+    mc_json_end_object(j);
+    const char *text = mc_json_text(j);
+    *out = text ? mc_strdup(text) : NULL;
+    mc_json_free(j);
+    if (!*out) return mc_error_set(MC_STATUS_NO_MEMORY, "model: cannot build the metadata");
+    return MC_STATUS_OK;
+}
+
+mc_status mc_model_save(const mc_model *m, const char *path) {
+    mdl_net *n = m->net;
+    int np = mc_nn_params_count(n->params);
+    int na = mc_nn_adam_count(n->adam);
+    int cap = np * 2 + na * 2 + 16;
+    mc_tensor_entry *e = calloc((size_t)cap, sizeof *e);
+    char *names = calloc((size_t)cap, MC_NN_NAME_MAX + 16); /* storage for composed names */
+    if (!e || !names) {
+        free(e);
+        free(names);
+        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    }
+    int k = 0, kn = 0;
+#define NEWNAME(...) (snprintf(names + (size_t)kn * (MC_NN_NAME_MAX + 16), MC_NN_NAME_MAX + 16, __VA_ARGS__), \
+                      names + (size_t)(kn++) * (MC_NN_NAME_MAX + 16))
+    for (int i = 0; i < np; i++) mc_nn_param_entry(mc_nn_params_at(n->params, i), &e[k++]);
+    e[k++] = (mc_tensor_entry){"norm.mean", MC_DTYPE_F32, 1, {m->norm_n}, m->norm_mean};
+    e[k++] = (mc_tensor_entry){"norm.std", MC_DTYPE_F32, 1, {m->norm_n}, m->norm_std};
+    for (int i = 0; i < na; i++) {
+        float *ma = NULL, *va = NULL;
+        mc_nn_param *p = mc_nn_adam_param(n->adam, i, &ma, &va);
+        mc_tensor_entry t;
+        mc_nn_param_entry(p, &t);
+        t.name = NEWNAME("adam.%s.m", p->name);
+        t.data = ma;
+        e[k++] = t;
+        t.name = NEWNAME("adam.%s.v", p->name);
+        t.data = va;
+        e[k++] = t;
+    }
+    int64_t step = mc_nn_adam_steps(n->adam), epoch = m->epoch, best_epoch = m->best_epoch,
+            bad = m->bad_epochs, rs[6], rn[6];
+    double best_val = m->best_val;
+    rng_pack(&m->rng_shuffle, rs);
+    rng_pack(&m->rng_noise, rn);
+    e[k++] = (mc_tensor_entry){"adam.step", MC_DTYPE_I64, 1, {1}, &step};
+    e[k++] = (mc_tensor_entry){"train.epoch", MC_DTYPE_I64, 1, {1}, &epoch};
+    e[k++] = (mc_tensor_entry){"train.rng.shuffle", MC_DTYPE_I64, 1, {6}, rs};
+    e[k++] = (mc_tensor_entry){"train.rng.noise", MC_DTYPE_I64, 1, {6}, rn};
+    e[k++] = (mc_tensor_entry){"train.best_epoch", MC_DTYPE_I64, 1, {1}, &best_epoch};
+    e[k++] = (mc_tensor_entry){"train.bad_epochs", MC_DTYPE_I64, 1, {1}, &bad};
+    e[k++] = (mc_tensor_entry){"train.best_val", MC_DTYPE_F64, 1, {1}, &best_val};
+    /* The best epoch's weights, while a later epoch is current and training is not over (at the end
+     * they have been restored into the weights themselves). */
+    if (m->best && !mdl_is_complete(m) && m->best_epoch != m->epoch)
+        for (int i = 0; i < np; i++) {
+            mc_nn_param *p = mc_nn_params_at(n->params, i);
+            if (!p->data || !m->best[i]) continue;
+            mc_tensor_entry t;
+            mc_nn_param_entry(p, &t);
+            t.name = NEWNAME("best.%s", p->name);
+            t.data = m->best[i];
+            e[k++] = t;
+        }
+#undef NEWNAME
+    char *meta = NULL;
+    mc_status st = build_meta(m, &meta);
+    if (st == MC_STATUS_OK) {
+        const char *keys[1] = {META_KEY}, *vals[1] = {meta};
+        st = mc_safetensors_write(path, e, k, keys, vals, 1);
+    }
+    free(meta);
+    free(e);
+    free(names);
+    return st;
+}
+
+/* ------------------------------------------------------------------ loading */
+
+static mc_status bad_meta(const char *path, const char *what) {
+    return mc_error_set(MC_STATUS_FORMAT, "%s: metadata '%s': %s", path, META_KEY, what);
+}
+
+static int get_int(const mj_value *o, const char *key, int64_t lo, int64_t hi, int64_t *v) {
+    return mj_int(mj_get(o, key), v) && *v >= lo && *v <= hi;
+}
+
+static int get_num(const mj_value *o, const char *key, double *v) {
+    const mj_value *x = mj_get(o, key);
+    if (!x || x->type != MJ_NUMBER) return 0;
+    *v = x->num;
+    return 1;
+}
+
+static int get_int_array(const mj_value *o, const char *key, int *v, int *n) {
+    const mj_value *a = mj_get(o, key);
+    if (!a || a->type != MJ_ARRAY || a->n > MC_MODEL_MAX_LAYERS) return 0;
+    for (int i = 0; i < a->n; i++) {
+        int64_t x;
+        if (!mj_int(a->items[i], &x) || x < 1 || x > INT32_MAX) return 0;
+        v[i] = (int)x;
+    }
+    *n = a->n;
+    return 1;
+}
+
+/* A tensor of the file with the expected dtype and element count. */
+static mc_status find_tensor(const mc_safetensors *f, const char *path, const char *name, mc_dtype dt,
+                             int64_t count, const void **data) {
+    const mc_tensor_entry *t = mc_safetensors_find(f, name);
+    if (!t) return mc_error_set(MC_STATUS_FORMAT, "%s: tensor '%s' is missing", path, name);
+    int64_t c = 1;
+    for (int d = 0; d < t->ndim; d++) c *= t->shape[d];
+    if (t->dtype != dt || c != count)
+        return mc_error_set(MC_STATUS_FORMAT, "%s: tensor '%s' is %s with %lld values, expected %s with %lld",
+                            path, name, mc_dtype_name(t->dtype), (long long)c, mc_dtype_name(dt),
+                            (long long)count);
+    *data = t->data;
+    return MC_STATUS_OK;
+}
+
+static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config *c, int *ndim,
+                            int64_t *dim, int *n_mels, int *frames, char ***classes, int *n_classes,
+                            int64_t *n_rows, bool *stopped_early) {
+    int64_t v;
+    double x;
+    if (!o || o->type != MJ_OBJECT) return bad_meta(path, "not a JSON object");
+    if (!get_int(o, "format", 1, 1, &v)) return bad_meta(path, "unknown or missing format version");
+    const mj_value *s = mj_get(o, "model");
+    if (!s || s->type != MJ_STRING || mc_model_kind_parse(s->str, &c->kind) != MC_STATUS_OK)
+        return bad_meta(path, "unknown model");
+    s = mj_get(o, "input");
+    if (!s || s->type != MJ_STRING || (strcmp(s->str, "vectors") != 0 && strcmp(s->str, "logmel") != 0))
+        return bad_meta(path, "input must be \"vectors\" or \"logmel\"");
+    c->input = strcmp(s->str, "logmel") == 0 ? MC_MODEL_INPUT_LOGMEL : MC_MODEL_INPUT_VECTORS;
+    if (c->input == MC_MODEL_INPUT_LOGMEL) {
+        *ndim = 3;
+        if (!get_int(o, "n_mels", 1, INT32_MAX, &v)) return bad_meta(path, "bad n_mels");
+        *n_mels = (int)v;
+        if (!get_int(o, "frames", 1, INT32_MAX, &v)) return bad_meta(path, "bad frames");
+        *frames = (int)v;
+        c->frames = *frames;
+        if (!get_int_array(o, "channels", c->channels, &c->n_conv) || c->n_conv < 1)
+            return bad_meta(path, "bad channels");
+    } else {
+        *ndim = 2;
+        if (!get_int(o, "input_dim", 1, INT32_MAX, dim)) return bad_meta(path, "bad input_dim");
+        if (!get_int_array(o, "hidden", c->hidden, &c->n_hidden)) return bad_meta(path, "bad hidden");
+    }
+    if (!get_int(o, "latent", 1, INT32_MAX, &v)) return bad_meta(path, "bad latent");
+    c->latent = (int)v;
+    if (!get_num(o, "beta", &c->beta)) return bad_meta(path, "bad beta");
+    if (!get_int(o, "warmup", 0, INT32_MAX, &v)) return bad_meta(path, "bad warmup");
+    c->warmup = (int)v;
+    if (!get_int(o, "epochs", 0, INT32_MAX, &v)) return bad_meta(path, "bad epochs");
+    c->epochs = (int)v;
+    if (!get_int(o, "batch", 1, INT32_MAX, &v)) return bad_meta(path, "bad batch");
+    c->batch = (int)v;
+    if (!get_num(o, "lr", &c->lr)) return bad_meta(path, "bad lr");
+    s = mj_get(o, "seed");
+    if (s && s->type == MJ_STRING) {
+        char *e = NULL;
+        c->seed = strtoull(s->str, &e, 10);
+        if (!s->str[0] || *e) return bad_meta(path, "bad seed");
+    } else {
+        if (!get_int(o, "seed", 0, INT64_MAX, &v)) return bad_meta(path, "bad seed");
+        c->seed = (uint64_t)v;
+    }
+    if (!get_num(o, "val_fraction", &c->val_fraction)) return bad_meta(path, "bad val_fraction");
+    if (!get_int(o, "patience", 0, INT32_MAX, &v)) return bad_meta(path, "bad patience");
+    c->patience = (int)v;
+    if (!get_num(o, "clip", &x)) return bad_meta(path, "bad clip");
+    c->clip = x;
+    if (!get_int(o, "n_rows", 1, INT64_MAX, n_rows)) return bad_meta(path, "bad n_rows");
+    const mj_value *b = mj_get(o, "stopped_early");
+    *stopped_early = b && b->type == MJ_BOOL && b->num != 0;
+    s = mj_get(o, "condition");
+    if (s && s->type == MJ_STRING) c->condition = s->str; /* copied by mdl_model_alloc */
+    else if (s && s->type != MJ_NULL) return bad_meta(path, "bad condition");
+    const mj_value *a = mj_get(o, "classes");
+    if (!a || a->type != MJ_ARRAY) return bad_meta(path, "bad classes");
+    if (a->n > 0) {
+        *classes = calloc((size_t)a->n, sizeof **classes);
+        if (!*classes) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        *n_classes = a->n;
+        for (int i = 0; i < a->n; i++) {
+            if (a->items[i]->type != MJ_STRING) return bad_meta(path, "a class name is not a string");
+            if (!((*classes)[i] = mc_strdup(a->items[i]->str))) return MC_STATUS_NO_MEMORY;
+        }
+    }
+    if (c->kind == MC_MODEL_KIND_CVAE && (!c->condition || *n_classes < 1))
+        return bad_meta(path, "a cvae needs a condition and its classes");
+    return MC_STATUS_OK;
+}
+
+mc_status mc_model_load(const char *path, mc_model **out) {
+    *out = NULL;
+    mc_safetensors *f = NULL;
+    mc_status st = mc_safetensors_read(path, &f);
+    if (st != MC_STATUS_OK) return st;
+    const char *text = mc_safetensors_meta(f, META_KEY);
+    if (!text) {
+        mc_safetensors_free(f);
+        return mc_error_set(MC_STATUS_FORMAT, "%s: no '%s' metadata: not a musiclust model file", path, META_KEY);
+    }
+    const char *err = NULL;
+    mj_value *meta = mj_parse(text, &err);
+    if (!meta) {
+        mc_safetensors_free(f);
+        return mc_error_set(MC_STATUS_FORMAT, "%s: metadata '%s' is not valid JSON (%s)", path, META_KEY, err);
+    }
+    mc_model_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int ndim = 0, n_mels = 0, frames = 0, n_classes = 0;
+    int64_t dim = 0, n_rows = 0;
+    char **classes = NULL;
+    bool stopped = false;
+    mc_model *m = NULL;
+    st = parse_meta(path, meta, &cfg, &ndim, &dim, &n_mels, &frames, &classes, &n_classes, &n_rows, &stopped);
+    if (st == MC_STATUS_OK) {
+        st = mdl_model_alloc(&cfg, ndim, dim, n_mels, frames, classes, n_classes, n_rows, &m);
+        classes = NULL; /* owned by m now (or freed) */
+        if (st != MC_STATUS_OK) {
+            const char *msg = mc_error_message();
+            char copy[512];
+            snprintf(copy, sizeof copy, "%s", msg);
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: %s", path, copy);
+        }
+    }
+    mc_store_free_classes(classes, n_classes);
+    mj_free(meta);
+    if (st == MC_STATUS_OK) st = mc_nn_params_load(m->net->params, f, path);
+    const void *d = NULL;
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "norm.mean", MC_DTYPE_F32, m->norm_n, &d)) == MC_STATUS_OK)
+        memcpy(m->norm_mean, d, (size_t)m->norm_n * sizeof(float));
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "norm.std", MC_DTYPE_F32, m->norm_n, &d)) == MC_STATUS_OK)
+        memcpy(m->norm_std, d, (size_t)m->norm_n * sizeof(float));
+    for (int64_t j = 0; st == MC_STATUS_OK && j < m->norm_n; j++)
+        if (!isfinite(m->norm_mean[j]) || !(m->norm_std[j] > 0) || !isfinite(m->norm_std[j]))
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: norm.mean / norm.std [%lld] is not usable", path, (long long)j);
+    int na = st == MC_STATUS_OK ? mc_nn_adam_count(m->net->adam) : 0;
+    char name[MC_NN_NAME_MAX + 16];
+    for (int i = 0; st == MC_STATUS_OK && i < na; i++) {
+        float *ma = NULL, *va = NULL;
+        mc_nn_param *p = mc_nn_adam_param(m->net->adam, i, &ma, &va);
+        snprintf(name, sizeof name, "adam.%s.m", p->name);
+        if ((st = find_tensor(f, path, name, MC_DTYPE_F32, p->numel, &d)) != MC_STATUS_OK) break;
+        memcpy(ma, d, (size_t)p->numel * sizeof(float));
+        snprintf(name, sizeof name, "adam.%s.v", p->name);
+        if ((st = find_tensor(f, path, name, MC_DTYPE_F32, p->numel, &d)) != MC_STATUS_OK) break;
+        memcpy(va, d, (size_t)p->numel * sizeof(float));
+    }
+    int64_t i64[6];
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "adam.step", MC_DTYPE_I64, 1, &d)) == MC_STATUS_OK) {
+        memcpy(i64, d, sizeof(int64_t));
+        mc_nn_adam_set_steps(m->net->adam, i64[0]);
+    }
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "train.epoch", MC_DTYPE_I64, 1, &d)) == MC_STATUS_OK) {
+        memcpy(i64, d, sizeof(int64_t));
+        if (i64[0] < 0 || i64[0] > INT32_MAX) st = mc_error_set(MC_STATUS_FORMAT, "%s: bad train.epoch", path);
+        else m->epoch = (int)i64[0];
+    }
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "train.rng.shuffle", MC_DTYPE_I64, 6, &d)) == MC_STATUS_OK) {
+        memcpy(i64, d, sizeof i64);
+        rng_unpack(i64, &m->rng_shuffle);
+    }
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "train.rng.noise", MC_DTYPE_I64, 6, &d)) == MC_STATUS_OK) {
+        memcpy(i64, d, sizeof i64);
+        rng_unpack(i64, &m->rng_noise);
+    }
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "train.best_epoch", MC_DTYPE_I64, 1, &d)) == MC_STATUS_OK) {
+        memcpy(i64, d, sizeof(int64_t));
+        m->best_epoch = (int)i64[0];
+    }
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "train.bad_epochs", MC_DTYPE_I64, 1, &d)) == MC_STATUS_OK) {
+        memcpy(i64, d, sizeof(int64_t));
+        m->bad_epochs = (int)i64[0];
+    }
+    if (st == MC_STATUS_OK && (st = find_tensor(f, path, "train.best_val", MC_DTYPE_F64, 1, &d)) == MC_STATUS_OK)
+        memcpy(&m->best_val, d, sizeof(double));
+    if (st == MC_STATUS_OK) m->stopped_early = stopped;
+    /* Early stopping's best weights: stored while they differ from the current ones. */
+    if (st == MC_STATUS_OK && mdl_uses_early_stopping(m) && m->best_epoch > 0) {
+        st = mdl_best_snapshot(m);
+        int np = mc_nn_params_count(m->net->params);
+        for (int i = 0; st == MC_STATUS_OK && i < np; i++) {
+            mc_nn_param *p = mc_nn_params_at(m->net->params, i);
+            snprintf(name, sizeof name, "best.%s", p->name);
+            if (!p->data || !mc_safetensors_find(f, name)) continue;
+            if ((st = find_tensor(f, path, name, MC_DTYPE_F32, p->numel, &d)) == MC_STATUS_OK)
+                memcpy(m->best[i], d, (size_t)p->numel * sizeof(float));
+        }
+    }
+    mc_safetensors_free(f);
+    if (st != MC_STATUS_OK) {
+        mc_model_free(m);
+        return st;
+    }
+    *out = m;
+    return MC_STATUS_OK;
+}

@@ -1,0 +1,117 @@
+/* Pieces shared by the files of src/models; not part of the public API. */
+#ifndef MUSICLUST_MODELS_INTERNAL_H
+#define MUSICLUST_MODELS_INTERNAL_H
+
+#include <musiclust/models.h>
+#include <musiclust/nn.h>
+
+/* ------------------------------------------------------------------ JSON reading (mjson.c) */
+
+typedef enum mj_type { MJ_NULL = 0, MJ_BOOL, MJ_NUMBER, MJ_STRING, MJ_ARRAY, MJ_OBJECT } mj_type;
+
+typedef struct mj_value {
+    mj_type type;
+    double num;              /* number, or 0/1 for a bool */
+    char *str;               /* string value, or a number's text */
+    int n;                   /* array / object size */
+    struct mj_value **items; /* (n) */
+    char **keys;             /* (n) object keys */
+} mj_value;
+
+/* Parse a whole document; NULL with *err set on failure. */
+mj_value *mj_parse(const char *text, const char **err);
+void mj_free(mj_value *v);
+const mj_value *mj_get(const mj_value *obj, const char *key);
+/* An integer number (exactly, from its text); 0 if v is not one. */
+int mj_int(const mj_value *v, int64_t *out);
+
+/* ------------------------------------------------------------------ the network (net.c) */
+
+/* The layers of one model and the buffers of a training step, sized for max_batch rows.
+ *   D = input numel per row (dim, or n_mels * frames), C = condition classes (0 without), Z = latent,
+ *   H = encoder body output numel (last hidden width, 256 * n_mels/16 * frames/16 for conv, or D
+ *   when the MLP has no hidden layer). */
+typedef struct mdl_net {
+    bool conv, variational;
+    int64_t D, H;
+    int C, Z, max_batch;
+    mc_nn_seq *enc;          /* encoder body (NULL for an MLP without hidden layers) */
+    mc_nn_layer *mu, *logvar; /* heads; logvar NULL for the AE */
+    mc_nn_seq *dec;          /* decoder: Linear(s) [+ ConvTranspose2d...] */
+    mc_nn_params *params;    /* every parameter, state_dict order: enc, mu, logvar, dec */
+    mc_nn_adam *adam;
+    /* step buffers */
+    float *x;       /* (B, D) normalised input rows, the reconstruction target */
+    float *cond;    /* (B, C) one-hot rows (NULL without condition) */
+    float *enc_in;  /* (B, D + C) [x, cond] for the conditional MLP; else == x */
+    float *head_in; /* (B, H + C) [h, cond] for the conditional conv net; else the body output */
+    float *eps;     /* (B, Z) N(0, 1) draws */
+    float *z;       /* (B, Z) */
+    float *dec_in;  /* (B, Z + C) [z, cond]; else == z */
+    float *recon;   /* (B, D) the decoder's output (points into the last layer) */
+    float *mu_out, *lv_out; /* (B, Z) head outputs (point into the layers) */
+    float *drecon;  /* (B, D) dLoss/drecon */
+    float *dmu, *dlv; /* (B, Z) */
+    float *dz;      /* (B, Z) */
+    float *dh;      /* (B, H) gradient into the encoder body (conditional conv: cut from head grads) */
+} mdl_net;
+
+mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
+                         int max_batch, mdl_net **out);
+void mdl_net_free(mdl_net *n);
+/* PyTorch default init of every layer in module order from rng. */
+void mdl_net_init(mdl_net *n, mc_rng *rng);
+/* Forward B rows of n->x (and n->cond): encoder, z (= mu + eps * exp(logvar / 2) with sample, else
+ * mu), decoder. Fills mu_out, lv_out, z, recon. */
+mc_status mdl_net_forward(mdl_net *n, int B, bool sample);
+/* Loss of the last forward: *rec = sum (recon - x)^2, *kl = KL sum (0 for the AE). With backward,
+ * also the gradients of (rec + beta kl) / B into every parameter's grad (zeroed first). */
+mc_status mdl_net_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl);
+
+/* ------------------------------------------------------------------ the model */
+
+struct mc_model {
+    mc_model_config cfg;   /* strings owned: cfg.condition */
+    int ndim;              /* input: 2 vectors, 3 log-mel */
+    int64_t dim;           /* vectors: F */
+    int n_mels, frames;    /* log-mel: bands and frames used */
+    int64_t D;             /* numel per row fed to the net */
+    char **classes;        /* (n_classes) condition classes */
+    int n_classes;
+    float *norm_mean, *norm_std; /* (F) for vectors, (1) for log-mel */
+    int64_t norm_n;
+    int64_t n_rows;        /* rows of the training data */
+    mdl_net *net;
+    /* training state (saved in the file) */
+    int epoch;             /* epochs done */
+    mc_rng rng_shuffle, rng_noise;
+    int best_epoch, bad_epochs;
+    double best_val;       /* +Inf until a validation loss is seen */
+    float **best;          /* (n trainable params) copies of the best epoch's weights, or NULL */
+    bool stopped_early;
+};
+
+/* A model with a validated config, its shapes and an (uninitialised) network; takes ownership of
+ * classes (n_classes) even on failure. */
+mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int n_mels, int frames,
+                          char **classes, int n_classes, int64_t n_rows, mc_model **out);
+
+/* Allocate best-weight copies (if not there) and copy the current weights into them. */
+mc_status mdl_best_snapshot(mc_model *m);
+/* Copy best weights back into the network. */
+void mdl_best_restore(mc_model *m);
+bool mdl_uses_early_stopping(const mc_model *m);
+bool mdl_is_complete(const mc_model *m);
+
+/* Check data against the model's input shape and condition codes. */
+mc_status mdl_check_data(const mc_model *m, const mc_model_data *d);
+/* Map data class codes to the model's classes by name: *map (d->n_classes), -1 = unknown; NULL when
+ * the model has no condition. Free with free(). */
+mc_status mdl_class_map(const mc_model *m, const mc_model_data *d, int **map);
+
+/* Fill n->x (and n->cond, enc_in) with rows idx[0..B) of data, normalised with the model's stats.
+ * class_map maps data codes to model classes (NULL = identity). */
+void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int B,
+                const int *class_map);
+
+#endif

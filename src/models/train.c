@@ -1,0 +1,261 @@
+/* The training loop: seeded shuffles, mini-batches, Adam, validation, early stopping, the loss table,
+ * per-epoch checkpoints and resuming from them.
+ *
+ * Random streams, all from cfg.seed (mc_rng_seed(seed, stream)):
+ *   1 weight initialisation (mc_model_create), 2 the train/validation split (recomputed on resume,
+ *   it depends only on the seed and the row count), 3 the per-epoch shuffle, 4 the reparameterisation
+ *   noise. Streams 3 and 4 are saved in every checkpoint; each epoch shuffles the training rows
+ *   from their split order with stream 3, so an epoch's order depends only on that saved state. That
+ *   and the saved Adam moments make a resumed run byte-identical to an uninterrupted one. */
+#include "models_internal.h"
+
+#include <musiclust/data.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#define TSV_HEADER "epoch\trecon\tkl\ttotal\tval_recon\tval_kl\tval_total\tseconds\n"
+
+/* The loss table's text so far: the header, then (when resuming) the old rows up to `keep` epochs. */
+typedef struct tsv_buf {
+    char *s;
+    size_t len, cap;
+} tsv_buf;
+
+static int tsv_append(tsv_buf *b, const char *text) {
+    size_t n = strlen(text);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
+        char *s = realloc(b->s, cap);
+        if (!s) return 0;
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, text, n + 1);
+    b->len += n;
+    return 1;
+}
+
+static mc_status tsv_start(tsv_buf *b, const char *path, int keep) {
+    if (!tsv_append(b, TSV_HEADER)) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (keep <= 0) return MC_STATUS_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f) return MC_STATUS_OK; /* no earlier table: start afresh */
+    char line[1024];
+    bool first = true;
+    while (fgets(line, sizeof line, f)) {
+        if (first) { first = false; continue; } /* the header */
+        char *end = NULL;
+        long e = strtol(line, &end, 10);
+        if (end == line || *end != '\t' || e < 1 || e > keep) continue;
+        if (!tsv_append(b, line)) { fclose(f); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+    }
+    fclose(f);
+    return MC_STATUS_OK;
+}
+
+static void fmt_num(char *buf, size_t n, double v) {
+    if (isnan(v)) snprintf(buf, n, "nan");
+    else snprintf(buf, n, "%.9g", v);
+}
+
+/* Loss sums of one pass over rows idx[0..count) in mini-batches. */
+typedef struct pass_sums {
+    double rec, kl;
+    int bad_batch; /* first batch (1-based) with a non-finite loss, 0 = none */
+} pass_sums;
+
+static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t *idx, int64_t count,
+                          const int *map, bool train, double beta, pass_sums *ps) {
+    mdl_net *n = m->net;
+    const int Z = n->Z;
+    ps->rec = ps->kl = 0;
+    ps->bad_batch = 0;
+    int batch = 0;
+    for (int64_t s = 0; s < count; s += n->max_batch) {
+        int B = (int)(count - s < n->max_batch ? count - s : n->max_batch);
+        batch++;
+        mdl_gather(m, data, idx + s, B, map);
+        if (train && n->variational) mc_nn_normal_fill(&m->rng_noise, n->eps, (int64_t)B * Z);
+        mc_status st = mdl_net_forward(n, B, train);
+        double rec = 0, kl = 0;
+        if (st == MC_STATUS_OK) st = mdl_net_loss(n, B, beta, train, &rec, &kl);
+        if (st != MC_STATUS_OK) return st;
+        if (!isfinite(rec) || !isfinite(kl)) {
+            ps->bad_batch = batch;
+            return MC_STATUS_OK;
+        }
+        ps->rec += rec;
+        ps->kl += kl;
+        if (train) {
+            if (m->cfg.clip > 0) {
+                double norm = mc_nn_params_clip_grad_norm(n->params, m->cfg.clip);
+                if (!isfinite(norm)) { ps->bad_batch = batch; return MC_STATUS_OK; }
+            }
+            mc_nn_adam_step(n->adam);
+        }
+    }
+    return MC_STATUS_OK;
+}
+
+static bool params_finite(mc_model *m) {
+    int np = mc_nn_params_count(m->net->params);
+    for (int i = 0; i < np; i++) {
+        mc_nn_param *p = mc_nn_params_at(m->net->params, i);
+        if (!p->data) continue;
+        for (int64_t j = 0; j < p->numel; j++)
+            if (!isfinite(p->data[j])) return false;
+    }
+    return true;
+}
+
+mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_options *opt,
+                         mc_progress *progress, mc_train_summary *sum) {
+    mc_train_options defaults = {0};
+    if (!opt) opt = &defaults;
+    mc_train_summary local;
+    if (!sum) sum = &local;
+    memset(sum, 0, sizeof *sum);
+    sum->val_recon = sum->val_kl = sum->val_total = NAN;
+    sum->last_epoch = m->epoch;
+    sum->best_epoch = m->best_epoch;
+    mc_status st = mdl_check_data(m, data);
+    if (st != MC_STATUS_OK) return st;
+    if (data->n != m->n_rows)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "the model was started on %lld rows, the data has %lld: "
+                            "resume with the same feature store", (long long)m->n_rows, (long long)data->n);
+    const mc_model_config *c = &m->cfg;
+    int *map = NULL;
+    st = mdl_class_map(m, data, &map);
+    if (st != MC_STATUS_OK) return st;
+    int64_t *split = malloc((size_t)data->n * sizeof *split); /* (n) permutation: train rows, val rows */
+    int64_t *order = malloc((size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
+    tsv_buf tsv = {0};
+    if (!split || !order) {
+        st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    int64_t n_train = 0;
+    {
+        mc_rng rs;
+        mc_rng_seed(&rs, c->seed, 2);
+        mc_data_split(data->n, c->val_fraction, &rs, split, &n_train);
+    }
+    const int64_t n_val = data->n - n_train;
+    if (n_train < 1 || (c->val_fraction > 0 && n_val < 1)) {
+        st = mc_error_set(MC_STATUS_INVALID_ARG, "validation fraction %g of %lld rows leaves %lld training "
+                          "and %lld validation rows", c->val_fraction, (long long)data->n,
+                          (long long)n_train, (long long)n_val);
+        goto done;
+    }
+    if (opt->loss_tsv && (st = tsv_start(&tsv, opt->loss_tsv, m->epoch)) != MC_STATUS_OK) goto done;
+    mc_nn_set_threads(opt->threads);
+    /* the bar counts this call's epochs (a resumed run: the remaining ones) */
+    mc_progress_set_total(progress, m->epoch < c->epochs ? c->epochs - m->epoch : 0);
+    const bool early = mdl_uses_early_stopping(m);
+    if (early && !m->best && m->epoch == 0 && (st = mdl_best_snapshot(m)) != MC_STATUS_OK) goto done;
+    double t_start = now_s(), t_train = 0;
+    while (!mdl_is_complete(m)) {
+        const int epoch = m->epoch + 1; /* 1-based */
+        double t0 = now_s();
+        /* KL weight: beta, ramped linearly over the warm-up epochs (beta * epoch / warmup) */
+        double beta = c->kind == MC_MODEL_KIND_AE ? 0 : c->beta;
+        if (c->warmup > 0 && epoch < c->warmup) beta *= (double)epoch / c->warmup;
+        memcpy(order, split, (size_t)n_train * sizeof *order);
+        mc_rng_shuffle(&m->rng_shuffle, order, (size_t)n_train);
+        pass_sums tr, va = {NAN, NAN, 0};
+        st = run_pass(m, data, order, n_train, map, true, beta, &tr);
+        t_train += now_s() - t0;
+        if (st != MC_STATUS_OK) goto done;
+        if (!tr.bad_batch && n_val > 0) {
+            st = run_pass(m, data, split + n_train, n_val, map, false, beta, &va);
+            if (st != MC_STATUS_OK) goto done;
+        }
+        if (tr.bad_batch || va.bad_batch || !params_finite(m)) {
+            char held[256] = "";
+            if (opt->checkpoint && m->epoch > 0)
+                snprintf(held, sizeof held, "; %s still holds epoch %d", opt->checkpoint, m->epoch);
+            else if (opt->checkpoint)
+                snprintf(held, sizeof held, "; %s was not written", opt->checkpoint);
+            st = mc_error_set(MC_STATUS_NUMERIC, "training diverged at epoch %d (%s): the loss became NaN or "
+                              "Inf; lower --lr (now %g), enable --clip NORM (e.g. 5), or check the input "
+                              "normalisation%s", epoch,
+                              tr.bad_batch ? "a training batch" : va.bad_batch ? "validation" : "weights",
+                              c->lr, held);
+            goto done;
+        }
+        const double recon = tr.rec / (double)n_train, kl = tr.kl / (double)n_train;
+        const double total = recon + beta * kl;
+        double vr = NAN, vk = NAN, vt = NAN;
+        if (n_val > 0) {
+            vr = va.rec / (double)n_val;
+            vk = va.kl / (double)n_val;
+            vt = vr + beta * vk;
+        }
+        m->epoch = epoch;
+        /* early stopping on the validation total, once the KL warm-up is over */
+        if (early && epoch >= c->warmup) {
+            if (vt < m->best_val || m->best_epoch < c->warmup) {
+                m->best_val = vt;
+                m->best_epoch = epoch;
+                m->bad_epochs = 0;
+                if ((st = mdl_best_snapshot(m)) != MC_STATUS_OK) goto done;
+            } else if (++m->bad_epochs >= c->patience) {
+                m->stopped_early = true;
+            }
+        } else if (!early) {
+            m->best_epoch = epoch;
+        }
+        if (early && mdl_is_complete(m)) mdl_best_restore(m); /* the run ends: keep the best epoch */
+        double secs = now_s() - t0;
+        if (opt->loss_tsv) {
+            char row[512], a[7][32];
+            fmt_num(a[0], 32, recon); fmt_num(a[1], 32, kl); fmt_num(a[2], 32, total);
+            fmt_num(a[3], 32, vr); fmt_num(a[4], 32, vk); fmt_num(a[5], 32, vt);
+            snprintf(row, sizeof row, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\n", epoch, a[0], a[1], a[2], a[3],
+                     a[4], a[5], secs);
+            if (!tsv_append(&tsv, row)) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); goto done; }
+            /* the table before the checkpoint: a resume drops rows past the checkpoint's epoch */
+            if ((st = mc_file_write_atomic(opt->loss_tsv, tsv.s, tsv.len)) != MC_STATUS_OK) goto done;
+        }
+        if (opt->checkpoint && (st = mc_model_save(m, opt->checkpoint)) != MC_STATUS_OK) goto done;
+        sum->epochs_run++;
+        sum->recon = recon;
+        sum->kl = kl;
+        sum->total = total;
+        sum->val_recon = vr;
+        sum->val_kl = vk;
+        sum->val_total = vt;
+        char note[160];
+        if (n_val > 0)
+            snprintf(note, sizeof note, "recon %.4g kl %.4g val %.4g", recon, kl, vt);
+        else
+            snprintf(note, sizeof note, "recon %.4g kl %.4g", recon, kl);
+        mc_progress_note(progress, note);
+        mc_progress_tick(progress, 1);
+        if (opt->stop_after > 0 && sum->epochs_run >= opt->stop_after && !mdl_is_complete(m)) {
+            sum->interrupted = true;
+            break;
+        }
+    }
+    sum->seconds = now_s() - t_start;
+    sum->samples_per_s = t_train > 0 ? (double)n_train * sum->epochs_run / t_train : 0;
+done:
+    sum->last_epoch = m->epoch;
+    sum->best_epoch = m->best_epoch;
+    sum->stopped_early = m->stopped_early;
+    free(tsv.s);
+    free(split);
+    free(order);
+    free(map);
+    return st;
+}

@@ -1,0 +1,424 @@
+/* torch.nn.Conv2d and torch.nn.ConvTranspose2d (square kernel, zero padding, dilation 1, groups 1).
+ *
+ * Both go through the im2col matrix of a convolution geometry g (image (c, h, w), kernel k, stride
+ * s, padding p, ho x wo window positions): row r = (ci k + ki) k + kj, column (oy, ox) holds
+ * image[ci, oy s - p + ki, ox s - p + kj] (0 outside). Samples are processed in chunks of B: the
+ * chunk's matrices sit side by side, (K, B ho wo), so each layer does one large GEMM per chunk instead
+ * of B thin ones (the 8x8 layers would otherwise multiply by 64-column matrices).
+ *
+ *   Conv2d (g over the input, W (c_out, K), K = c_in k k):
+ *     forward   Y_b = W cols(X_b) + b                       GEMM (c_out, K) x (K, B G)
+ *     backward  dW += dY cols(X)^T,  db += sum dY,  dX = col2im(W^T dY)
+ *   ConvTranspose2d (g over the OUTPUT, W (c_in, K), K = c_out k k): the adjoint of the Conv2d that
+ *   maps (c_out, h_out, w_out) to (c_in, h_in, w_in) with the same weight, plus a bias:
+ *     forward   Y_b = col2im(W^T X_b) + b                   GEMM (K, c_in) x (c_in, B G)
+ *     backward  dW += X cols(dY)^T,  db += sum dY,  dX = W cols(dY)
+ * G = ho wo = window positions = the Conv2d's output size or the ConvTranspose2d's input size. */
+#include "nn_internal.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------- im2col / col2im */
+
+/* The strided inner loops, compiled for AVX-512 and AVX2 besides the baseline and picked at load
+ * time (GNU ifunc): d[i] = src[2 i] and dst[2 i] += r[i] vectorise into permutes. They only copy or
+ * add one value per element in a fixed order, so every version gives the same bytes. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define NN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NN_CLONES
+#endif
+
+/* d[ox] = src[2 ox + off], ox in [lo, hi) (2 lo + off >= 0) */
+NN_CLONES static void gather_s2(float *restrict d, const float *restrict src, int off, int lo, int hi) {
+#pragma omp simd
+    for (int ox = lo; ox < hi; ox++) d[ox] = src[2 * ox + off];
+}
+
+/* dst[2 ox + off] += r[ox] */
+NN_CLONES static void scatter_add_s2(float *restrict dst, const float *restrict r, int off, int lo,
+                                     int hi) {
+#pragma omp simd
+    for (int ox = lo; ox < hi; ox++) dst[2 * ox + off] += r[ox];
+}
+
+/* dst[ox + off] += r[ox] */
+NN_CLONES static void add_s1(float *restrict dst, const float *restrict r, int off, int lo, int hi) {
+#pragma omp simd
+    for (int ox = lo; ox < hi; ox++) dst[ox + off] += r[ox];
+}
+
+/* Window positions ox whose column ox s - p + kj falls inside [0, w): [lo, hi). */
+static void valid_range(int n_pos, int s, int off, int size, int *lo, int *hi) {
+    /* ix = ox s + off in [0, size)  <=>  ox >= ceil(-off / s), ox <= floor((size - 1 - off) / s) */
+    int a = 0;
+    if (off < 0) a = (-off + s - 1) / s;
+    int b = size - 1 - off < 0 ? -1 : (size - 1 - off) / s;
+    if (b > n_pos - 1) b = n_pos - 1;
+    *lo = a;
+    *hi = b + 1 > a ? b + 1 : a;
+}
+
+static void im2col_channel(const nn_conv_geom *g, const float *xc, int ci, float *cols, int64_t ld) {
+    const int k = g->k, s = g->s, p = g->p, wo = g->wo, ho = g->ho;
+    for (int ki = 0; ki < k; ki++) {
+        for (int kj = 0; kj < k; kj++) {
+            float *row = cols + ((int64_t)(ci * k + ki) * k + kj) * ld;
+            int lo, hi;
+            valid_range(wo, s, kj - p, g->w, &lo, &hi);
+            for (int oy = 0; oy < ho; oy++) {
+                float *d = row + (int64_t)oy * wo;
+                int iy = oy * s - p + ki;
+                if (iy < 0 || iy >= g->h) {
+                    memset(d, 0, (size_t)wo * sizeof(float));
+                    continue;
+                }
+                /* d[ox] = image row iy at column ox s + off (off = kj - p may be negative; the
+                 * valid range keeps every index inside the row) */
+                const float *src = xc + (int64_t)iy * g->w;
+                const int off = kj - p;
+                for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+                if (s == 1) {
+                    if (hi > lo) memcpy(d + lo, src + lo + off, (size_t)(hi - lo) * sizeof(float));
+                } else if (s == 2) {
+                    gather_s2(d, src, off, lo, hi);
+                } else {
+                    for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * s + off];
+                }
+                for (int ox = hi; ox < wo; ox++) d[ox] = 0.0f;
+            }
+        }
+    }
+}
+
+/* The adjoint of im2col_channel: xc (h, w) = init + the sum over the rows of channel ci of their
+ * values put back where they were read from. Overwrites xc. The accumulation order (ki, kj, oy, ox)
+ * is fixed. */
+static void col2im_channel(const nn_conv_geom *g, const float *cols, int64_t ld, int ci, float init,
+                           float *xc) {
+    const int k = g->k, s = g->s, p = g->p, wo = g->wo, ho = g->ho;
+    const int64_t plane = (int64_t)g->h * g->w;
+    if (init == 0.0f) {
+        memset(xc, 0, (size_t)plane * sizeof(float));
+    } else {
+        for (int64_t i = 0; i < plane; i++) xc[i] = init;
+    }
+    for (int ki = 0; ki < k; ki++) {
+        for (int kj = 0; kj < k; kj++) {
+            const float *row = cols + ((int64_t)(ci * k + ki) * k + kj) * ld;
+            int lo, hi;
+            valid_range(wo, s, kj - p, g->w, &lo, &hi);
+            for (int oy = 0; oy < ho; oy++) {
+                int iy = oy * s - p + ki;
+                if (iy < 0 || iy >= g->h) continue;
+                const float *r = row + (int64_t)oy * wo;
+                float *dst = xc + (int64_t)iy * g->w;
+                const int off = kj - p;
+                if (s == 1) {
+                    add_s1(dst, r, off, lo, hi);
+                } else if (s == 2) {
+                    scatter_add_s2(dst, r, off, lo, hi);
+                } else {
+                    for (int ox = lo; ox < hi; ox++) dst[ox * s + off] += r[ox];
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Add per-(sample, channel) partial sums part (n, channels) to l->bias_acc in a fixed order: per
+ * channel, samples in index order, in double (independent of the thread count). */
+static void reduce_bias(mc_nn_layer *l, const double *part, int n, int channels) {
+    for (int c = 0; c < channels; c++) {
+        double s = 0.0;
+        for (int b = 0; b < n; b++) s += part[(int64_t)b * channels + c];
+        l->bias_acc[c] += s;
+    }
+}
+
+/* Activation backward over the whole dy (n, C, S) in place, and per-(sample, channel) sums of the
+ * result into l->bias_part. */
+static void act_backward_bias(mc_nn_layer *l, float *dy, int channels, int64_t plane) {
+    const int64_t n = l->n;
+    const float *y = l->y;
+    double *part = l->bias_part;
+#pragma omp parallel for schedule(static) if (n * channels * plane > NN_PAR_MIN)
+    for (int64_t bc = 0; bc < n * channels; bc++) {
+        int64_t off = bc * plane;
+        nn_act_backward_serial(l->act, l->slope, y + off, dy + off, plane);
+        part[bc] = nn_sum_f64(dy + off, plane);
+    }
+}
+
+/* Rows of a batch chunk (nb, C, G) <-> channel-major (C, nb G). */
+static void to_channel_major(const float *x, int nb, int channels, int64_t grid, float *t) {
+    const int64_t ld = (int64_t)nb * grid;
+#pragma omp parallel for schedule(static) if ((int64_t)nb * channels * grid > NN_PAR_MIN)
+    for (int64_t jc = 0; jc < (int64_t)nb * channels; jc++) {
+        int64_t j = jc / channels, c = jc % channels;
+        memcpy(t + c * ld + j * grid, x + jc * grid, (size_t)grid * sizeof(float));
+    }
+}
+
+static void from_channel_major(const float *t, int nb, int channels, int64_t grid, float *x) {
+    const int64_t ld = (int64_t)nb * grid;
+#pragma omp parallel for schedule(static) if ((int64_t)nb * channels * grid > NN_PAR_MIN)
+    for (int64_t jc = 0; jc < (int64_t)nb * channels; jc++) {
+        int64_t j = jc / channels, c = jc % channels;
+        memcpy(x + jc * grid, t + c * ld + j * grid, (size_t)grid * sizeof(float));
+    }
+}
+
+/* im2col of a chunk of nb images (each g->c channels, `stride` floats apart) into cols (K, nb G). */
+static void im2col_chunk(const nn_conv_geom *g, const float *x, int64_t stride, int nb, float *cols) {
+    const int64_t grid = (int64_t)g->ho * g->wo, ld = nb * grid, plane = (int64_t)g->h * g->w;
+#pragma omp parallel for schedule(static) if (ld * g->k * g->k * g->c > NN_PAR_MIN)
+    for (int64_t jc = 0; jc < (int64_t)nb * g->c; jc++) {
+        int64_t j = jc / g->c;
+        int c = (int)(jc % g->c);
+        im2col_channel(g, x + j * stride + c * plane, c, cols + j * grid, ld);
+    }
+}
+
+/* ---------------------------------------------------------------- construction */
+
+void nn_layer_set_chunk(mc_nn_layer *l, int chunk) {
+    if (!l || (l->kind != MC_NN_KIND_CONV2D && l->kind != MC_NN_KIND_CONV_TRANSPOSE2D)) return;
+    int cap = (int)(NN_COLS_BUDGET / (l->kdim * l->grid));
+    if (cap < 1) cap = 1;
+    if (cap > l->max_batch) cap = l->max_batch;
+    l->chunk = chunk < 1 ? 1 : chunk > cap ? cap : chunk;
+}
+
+/* Weight (w0, w1, k, k), bias (c_out), chunk size and workspaces. img_c: channels of the image the
+ * geometry reads (c_in for Conv2d, c_out for ConvTranspose2d). */
+static mc_status conv_common(mc_nn_layer *l, int c_in, int c_out, int k, int img_c, int w0, int w1,
+                             int64_t grid) {
+    l->c_in = c_in;
+    l->c_out = c_out;
+    l->kdim = (int64_t)img_c * k * k;
+    l->grid = grid;
+    int64_t per = l->kdim * grid;
+    int64_t chunk = NN_COLS_BUDGET / per;
+    if (chunk < 1) chunk = 1;
+    if (chunk > l->max_batch) chunk = l->max_batch;
+    l->chunk = (int)chunk;
+    int64_t wshape[4] = {w0, w1, k, k};
+    int64_t bshape[1] = {c_out};
+    int64_t fan_in = wshape[1] * k * k; /* torch: weight.size(1) * receptive field */
+    mc_status st = nn_layer_add_param(l, "weight", 4, wshape, true, fan_in);
+    if (st == MC_STATUS_OK) st = nn_layer_add_param(l, "bias", 1, bshape, true, fan_in);
+    if (st != MC_STATUS_OK) return st;
+    int cmax = c_in > c_out ? c_in : c_out;
+    l->cols = nn_layer_alloc(l, (size_t)(per * chunk), sizeof(float));
+    l->tmp = nn_layer_alloc(l, (size_t)cmax * (size_t)(grid * chunk), sizeof(float));
+    l->bias_acc = nn_layer_alloc(l, (size_t)c_out, sizeof(double));
+    l->bias_part = nn_layer_alloc(l, (size_t)l->max_batch * (size_t)c_out, sizeof(double));
+    if (!l->cols || !l->tmp || !l->bias_acc || !l->bias_part) return MC_STATUS_NO_MEMORY;
+    return MC_STATUS_OK;
+}
+
+static mc_status check_conv_args(const char *what, const char *name, int c_in, int h, int w, int c_out,
+                                 int k, int s, int p) {
+    if (c_in < 1 || c_out < 1 || h < 1 || w < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: %s(%d, %d) on %dx%d: sizes must be >= 1", name,
+                            what, c_in, c_out, h, w);
+    if (k < 1 || s < 1 || p < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG,
+                            "%s: kernel %d, stride %d, padding %d: need kernel >= 1, stride >= 1, "
+                            "padding >= 0",
+                            name, k, s, p);
+    return MC_STATUS_OK;
+}
+
+mc_status mc_nn_conv2d_create(const char *name, int c_in, int h_in, int w_in, int c_out, int kernel,
+                              int stride, int padding, mc_nn_act act, int max_batch,
+                              mc_nn_layer **out_layer) {
+    if (!out_layer) return mc_error_set(MC_STATUS_INVALID_ARG, "conv2d: out_layer is NULL");
+    *out_layer = NULL;
+    if (!name) name = "";
+    mc_status st = check_conv_args("Conv2d", name, c_in, h_in, w_in, c_out, kernel, stride, padding);
+    if (st != MC_STATUS_OK) return st;
+    /* torch.nn.Conv2d: H_out = floor((H_in + 2 padding - kernel) / stride) + 1 */
+    int ho = h_in + 2 * padding - kernel, wo = w_in + 2 * padding - kernel;
+    if (ho < 0 || wo < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: kernel %d is larger than the padded input %dx%d",
+                            name, kernel, h_in + 2 * padding, w_in + 2 * padding);
+    ho = ho / stride + 1;
+    wo = wo / stride + 1;
+    int64_t ishape[3] = {c_in, h_in, w_in}, oshape[3] = {c_out, ho, wo};
+    mc_nn_layer *l = nn_layer_new(MC_NN_KIND_CONV2D, name, act, max_batch, 3, ishape, 3, oshape);
+    if (!l) return MC_STATUS_INVALID_ARG;
+    l->geom = (nn_conv_geom){c_in, h_in, w_in, kernel, stride, padding, ho, wo};
+    st = conv_common(l, c_in, c_out, kernel, c_in, c_out, c_in, (int64_t)ho * wo);
+    if (st != MC_STATUS_OK) {
+        mc_nn_layer_free(l);
+        return st;
+    }
+    *out_layer = l;
+    return MC_STATUS_OK;
+}
+
+mc_status mc_nn_conv_transpose2d_create(const char *name, int c_in, int h_in, int w_in, int c_out,
+                                        int kernel, int stride, int padding, int output_padding,
+                                        mc_nn_act act, int max_batch, mc_nn_layer **out_layer) {
+    if (!out_layer) return mc_error_set(MC_STATUS_INVALID_ARG, "conv_transpose2d: out_layer is NULL");
+    *out_layer = NULL;
+    if (!name) name = "";
+    mc_status st =
+        check_conv_args("ConvTranspose2d", name, c_in, h_in, w_in, c_out, kernel, stride, padding);
+    if (st != MC_STATUS_OK) return st;
+    if (output_padding < 0 || output_padding >= stride)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output_padding %d must be in [0, stride %d)",
+                            name, output_padding, stride);
+    /* torch.nn.ConvTranspose2d: H_out = (H_in - 1) stride - 2 padding + kernel + output_padding */
+    int ho = (h_in - 1) * stride - 2 * padding + kernel + output_padding;
+    int wo = (w_in - 1) * stride - 2 * padding + kernel + output_padding;
+    if (ho < 1 || wo < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output size %dx%d is empty", name, ho, wo);
+    int64_t ishape[3] = {c_in, h_in, w_in}, oshape[3] = {c_out, ho, wo};
+    mc_nn_layer *l =
+        nn_layer_new(MC_NN_KIND_CONV_TRANSPOSE2D, name, act, max_batch, 3, ishape, 3, oshape);
+    if (!l) return MC_STATUS_INVALID_ARG;
+    /* The Conv2d with the same kernel, stride and padding on the (ho, wo) output has exactly
+     * (h_in, w_in) window positions: floor((ho + 2p - k) / s) + 1 = h_in since output_padding < s. */
+    l->geom = (nn_conv_geom){c_out, ho, wo, kernel, stride, padding, h_in, w_in};
+    st = conv_common(l, c_in, c_out, kernel, c_out, c_in, c_out, (int64_t)h_in * w_in);
+    if (st != MC_STATUS_OK) {
+        mc_nn_layer_free(l);
+        return st;
+    }
+    *out_layer = l;
+    return MC_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- Conv2d */
+
+void nn_conv_forward(mc_nn_layer *l) {
+    const nn_conv_geom *g = &l->geom;
+    const int64_t K = l->kdim, G = l->grid, in_n = l->in_numel, out_n = l->out_numel;
+    const int c_out = l->c_out;
+    const float *w = l->params[0].data, *bias = l->params[1].data;
+    for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
+        int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int64_t ld = nb * G;
+        /* cols (K, nb G) = im2col of the chunk */
+        im2col_chunk(g, l->x + b0 * in_n, in_n, nb, l->cols);
+        /* tmp (c_out, nb G) = W (c_out, K) cols (K, nb G) */
+        mc_nn_gemm(false, false, c_out, ld, K, 1.0f, w, K, l->cols, ld, 0.0f, l->tmp, ld);
+        /* y[b0 + j, co, :] = act(tmp[co, j G : (j + 1) G] + bias[co]) */
+        float *y = l->y + b0 * out_n;
+        const float *t = l->tmp;
+#pragma omp parallel for schedule(static) if (ld * c_out > NN_PAR_MIN)
+        for (int64_t jc = 0; jc < (int64_t)nb * c_out; jc++) {
+            int64_t j = jc / c_out, c = jc % c_out;
+            nn_bias_act_serial(l->act, l->slope, y + jc * G, t + c * ld + j * G, bias[c], G);
+        }
+    }
+}
+
+void nn_conv_backward(mc_nn_layer *l, float *dy) {
+    const nn_conv_geom *g = &l->geom;
+    const int64_t K = l->kdim, G = l->grid, in_n = l->in_numel, out_n = l->out_numel;
+    const int c_out = l->c_out;
+    const float *w = l->params[0].data;
+    float *dw = l->params[0].grad;
+    for (int c = 0; c < c_out; c++) l->bias_acc[c] = 0.0;
+    for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
+        int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int64_t ld = nb * G;
+        /* tmp (c_out, nb G): the chunk's gradient before the activation, dy * act'(y), in
+         * channel-major order; its per-(sample, channel) sums for db */
+        {
+            const float *dyc = dy + b0 * out_n, *yc = l->y + b0 * out_n;
+            float *t = l->tmp;
+            double *part = l->bias_part;
+#pragma omp parallel for schedule(static) if (ld * c_out > NN_PAR_MIN)
+            for (int64_t jc = 0; jc < (int64_t)nb * c_out; jc++) {
+                int64_t j = jc / c_out, c = jc % c_out;
+                part[jc] = nn_act_backward_copy_sum(l->act, l->slope, yc + jc * G, dyc + jc * G,
+                                                    t + c * ld + j * G, G);
+            }
+            reduce_bias(l, part, nb, c_out);
+        }
+        /* cols (K, nb G): im2col of the chunk's input, recomputed (caching it for the whole batch
+         * would take K G floats per sample, ~2 MB for the 64x64x32 layer) */
+        im2col_chunk(g, l->x + b0 * in_n, in_n, nb, l->cols);
+        /* dW (c_out, K) += dY (c_out, nb G) cols^T (nb G, K): chunks add in order */
+        mc_nn_gemm(false, true, c_out, K, ld, 1.0f, l->tmp, ld, l->cols, ld, 1.0f, dw, K);
+        if (!l->input_grad) continue;
+        /* dcols (K, nb G) = W^T (K, c_out) dY (c_out, nb G), written over cols */
+        mc_nn_gemm(true, false, K, ld, c_out, 1.0f, w, K, l->tmp, ld, 0.0f, l->cols, ld);
+        /* dx[b0 + j, ci] = col2im of the chunk's columns for sample j, channel ci */
+        float *dx = l->dx + b0 * in_n;
+        const float *cols = l->cols;
+        const int64_t plane = (int64_t)g->h * g->w;
+#pragma omp parallel for schedule(static) if (ld * K > NN_PAR_MIN)
+        for (int64_t jc = 0; jc < (int64_t)nb * g->c; jc++) {
+            int64_t j = jc / g->c;
+            int c = (int)(jc % g->c);
+            col2im_channel(g, cols + j * G, ld, c, 0.0f, dx + j * in_n + c * plane);
+        }
+    }
+    /* db[co] += sum over (b, oy, ox) of the gradient before the activation */
+    for (int c = 0; c < c_out; c++) l->params[1].grad[c] += (float)l->bias_acc[c];
+}
+
+/* ---------------------------------------------------------------- ConvTranspose2d */
+
+void nn_convt_forward(mc_nn_layer *l) {
+    const nn_conv_geom *g = &l->geom; /* over the output */
+    const int64_t K = l->kdim, G = l->grid, in_n = l->in_numel, out_n = l->out_numel;
+    const int c_in = l->c_in, c_out = l->c_out;
+    const int64_t plane = (int64_t)g->h * g->w;
+    const float *w = l->params[0].data, *bias = l->params[1].data;
+    for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
+        int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int64_t ld = nb * G;
+        /* tmp (c_in, nb G): the chunk's input, channel-major */
+        to_channel_major(l->x + b0 * in_n, nb, c_in, G, l->tmp);
+        /* cols (K, nb G) = W^T (K, c_in) X (c_in, nb G) */
+        mc_nn_gemm(true, false, K, ld, c_in, 1.0f, w, K, l->tmp, ld, 0.0f, l->cols, ld);
+        /* y[b0 + j, co] = act(col2im(cols of sample j, channel co) + bias[co]) */
+        float *y = l->y + b0 * out_n;
+        const float *cols = l->cols;
+#pragma omp parallel for schedule(static) if (ld * K > NN_PAR_MIN)
+        for (int64_t jc = 0; jc < (int64_t)nb * c_out; jc++) {
+            int64_t j = jc / c_out;
+            int c = (int)(jc % c_out);
+            float *yp = y + j * out_n + c * plane;
+            /* the bias is the starting value of the sum */
+            col2im_channel(g, cols + j * G, ld, c, bias[c], yp);
+            nn_act_forward_serial(l->act, l->slope, yp, plane);
+        }
+    }
+}
+
+void nn_convt_backward(mc_nn_layer *l, float *dy) {
+    const nn_conv_geom *g = &l->geom;
+    const int64_t K = l->kdim, G = l->grid, in_n = l->in_numel, out_n = l->out_numel;
+    const int c_in = l->c_in, c_out = l->c_out;
+    const float *w = l->params[0].data;
+    float *dw = l->params[0].grad;
+    /* dy <- dy * act'(y); db[co] += sum over (b, y, x) */
+    act_backward_bias(l, dy, c_out, (int64_t)g->h * g->w);
+    for (int c = 0; c < c_out; c++) l->bias_acc[c] = 0.0;
+    reduce_bias(l, l->bias_part, l->n, c_out);
+    for (int c = 0; c < c_out; c++) l->params[1].grad[c] += (float)l->bias_acc[c];
+    for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
+        int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int64_t ld = nb * G;
+        /* cols (K, nb G) = im2col of the chunk's dy over the output geometry */
+        im2col_chunk(g, dy + b0 * out_n, out_n, nb, l->cols);
+        /* tmp (c_in, nb G): the chunk's input, channel-major */
+        to_channel_major(l->x + b0 * in_n, nb, c_in, G, l->tmp);
+        /* dW (c_in, K) += X (c_in, nb G) cols^T (nb G, K) */
+        mc_nn_gemm(false, true, c_in, K, ld, 1.0f, l->tmp, ld, l->cols, ld, 1.0f, dw, K);
+        if (!l->input_grad) continue;
+        /* dX (c_in, nb G) = W (c_in, K) cols (K, nb G), into tmp, then back to (nb, c_in, G) */
+        mc_nn_gemm(false, false, c_in, ld, K, 1.0f, w, K, l->cols, ld, 0.0f, l->tmp, ld);
+        from_channel_major(l->tmp, nb, c_in, G, l->dx + b0 * in_n);
+    }
+}

@@ -1,0 +1,109 @@
+/* Shared between the files of src/nn; not part of the public API. */
+#ifndef MUSICLUST_NN_INTERNAL_H
+#define MUSICLUST_NN_INTERNAL_H
+
+#include <musiclust/nn.h>
+
+/* Loops over fewer elements than this stay on the calling thread: an OpenMP fork/join costs a few
+ * microseconds, more than the loop itself (this is what keeps the small MLP-VAE fast). */
+#define NN_PAR_MIN 32768
+
+/* Budget for one convolution chunk's im2col matrix, in floats (8 MiB): large enough that the GEMM
+ * over a chunk has thousands of columns (e.g. 4 samples of 32x32 outputs, 16 samples of 8x8), small
+ * enough to stay a modest share of the model's memory. */
+#define NN_COLS_BUDGET (2 * 1024 * 1024)
+
+/* Geometry of a 2-D convolution as torch.nn.Conv2d sees it: an image (c, h, w) is read by a k x k
+ * window with stride s and zero padding p at (ho, wo) positions. ConvTranspose2d uses the same
+ * geometry with its output as the "image" and its input as the (ho, wo) grid. */
+typedef struct nn_conv_geom {
+    int c, h, w;   /* image channels and size */
+    int k, s, p;   /* kernel, stride, padding */
+    int ho, wo;    /* window positions */
+} nn_conv_geom;
+
+struct mc_nn_layer {
+    mc_nn_kind kind;
+    char name[MC_NN_NAME_MAX];
+    mc_nn_act act;
+    float slope;          /* LeakyReLU negative slope */
+    int max_batch;
+    bool training;
+    bool input_grad;
+    int in_ndim, out_ndim;
+    int64_t in_shape[3], out_shape[3]; /* per sample */
+    int64_t in_numel, out_numel;
+
+    int n;                /* batch of the last forward, 0 before the first */
+    const float *x;       /* (n, in_numel): input of the last forward, owned by the caller */
+    float *y;             /* (max_batch, out_numel) */
+    float *dx;            /* (max_batch, in_numel) or NULL when the input gradient is off */
+
+    int n_params;
+    mc_nn_param params[5];
+    int64_t num_batches_tracked;
+
+    /* Linear: in_numel -> out_numel, weight (out, in).
+     * Conv2d: geom over the input; weight (c_out, c_in k k) = (c_out, K).
+     * ConvTranspose2d: geom over the output; weight (c_in, c_out k k) = (c_in, K). */
+    nn_conv_geom geom;
+    int c_in, c_out;
+    int64_t kdim;         /* K = (image channels) k k: rows of the im2col matrix */
+    int64_t grid;         /* ho wo: columns per sample of the im2col matrix */
+    int chunk;            /* samples per im2col chunk */
+    float *cols;          /* (K, chunk grid) */
+    float *tmp;           /* (max(c_in, c_out), chunk grid): a chunk in channel-major layout */
+    double *bias_acc;     /* (c_out) bias-gradient sums of one backward, in double */
+    double *bias_part;    /* (max_batch, c_out) per-sample partial bias sums (conv layers) */
+
+    /* BatchNorm over (n, C, spatial). */
+    int64_t spatial;
+    double eps, momentum;
+    float *mean;          /* (C) the statistics the last forward normalised with */
+    float *invstd;        /* (C) 1 / sqrt(var + eps) */
+
+    size_t bytes;         /* allocated by the layer */
+};
+
+/* Allocation that counts into l->bytes. */
+void *nn_layer_alloc(mc_nn_layer *l, size_t n, size_t size);
+/* Common part of every constructor: name, shapes, buffers y and dx. Returns NULL with the message set. */
+mc_nn_layer *nn_layer_new(mc_nn_kind kind, const char *name, mc_nn_act act, int max_batch,
+                          int in_ndim, const int64_t *in_shape, int out_ndim,
+                          const int64_t *out_shape);
+/* Add parameter "<layer>.<suffix>" with data (and grad when trainable). */
+mc_status nn_layer_add_param(mc_nn_layer *l, const char *suffix, int ndim, const int64_t *shape,
+                             bool trainable, int64_t fan_in);
+mc_status nn_check_act(mc_nn_act act, const char *name);
+
+/* Activations on count values: y = act(y) in place; dy *= act'(y) from the output y. The plain
+ * versions split large arrays over the team; the _serial ones are for use inside a parallel loop. */
+void nn_act_forward(mc_nn_act act, float slope, float *y, int64_t count);
+void nn_act_backward(mc_nn_act act, float slope, const float *y, float *dy, int64_t count);
+void nn_act_forward_serial(mc_nn_act act, float slope, float *y, int64_t count);
+void nn_act_backward_serial(mc_nn_act act, float slope, const float *y, float *dy, int64_t count);
+/* dst = act(src + bias) (dst may equal src) */
+void nn_bias_act_serial(mc_nn_act act, float slope, float *dst, const float *src, float bias,
+                        int64_t count);
+/* dst = dy act'(y); returns the sum of dst in double, in index order */
+double nn_act_backward_copy_sum(mc_nn_act act, float slope, const float *y, const float *dy,
+                                float *dst, int64_t count);
+
+/* Per-kind forward/backward (n, x, y set by the dispatcher; dx NULL when off). */
+void nn_linear_forward(mc_nn_layer *l);
+void nn_linear_backward(mc_nn_layer *l, const float *dy);
+void nn_conv_forward(mc_nn_layer *l);
+void nn_conv_backward(mc_nn_layer *l, float *dy);
+void nn_convt_forward(mc_nn_layer *l);
+void nn_convt_backward(mc_nn_layer *l, float *dy);
+void nn_bn_forward(mc_nn_layer *l);
+void nn_bn_backward(mc_nn_layer *l, const float *dy);
+
+/* Tests only: process convolutions in chunks of at most `chunk` samples (clamped to [1, the chunk the
+ * workspace was sized for]), so that small shapes exercise the multi-chunk path. */
+void nn_layer_set_chunk(mc_nn_layer *l, int chunk);
+
+/* Fixed-order sums in double: sum of x[0..count), and of x[i]^2. */
+double nn_sum_f64(const float *x, int64_t count);
+
+#endif

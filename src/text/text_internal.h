@@ -1,0 +1,65 @@
+/* Internal pieces of the text module shared by its files: the tokenizer into a reusable buffer, the
+ * n-gram enumerators, and a string -> id hash map with its own key arena. */
+#ifndef MC_TEXT_INTERNAL_H
+#define MC_TEXT_INTERNAL_H
+
+#include <musiclust/text.h>
+
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- tokenizer */
+
+/* A growable output buffer for the tokenizer, reused across documents (one per thread). */
+typedef struct mc_textbuf {
+    char *s;
+    size_t len, cap;
+    int64_t words;
+} mc_textbuf;
+
+/* Tokenize text[0..len) into b as " w1 w2 ... wk " (a space before and after every word, so that
+ * every word n-gram and every char_wb n-gram is a substring) or "" without words. */
+mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b);
+void mc_textbuf_free(mc_textbuf *b);
+
+/* ---------------------------------------------------------------- n-grams */
+
+/* Called with each n-gram (a substring of the padded text, not NUL-terminated) and its length in
+ * code points. */
+typedef void (*mc_ngram_fn)(const char *s, size_t len, int n, void *user);
+
+/* Word n-grams of the padded text s[0..len) for n in [nmin, nmax], in sklearn's order
+ * (_word_ngrams: all unigrams, then all bigrams...). */
+void mc_text_ngrams_word(const char *s, size_t len, int nmin, int nmax, mc_ngram_fn fn, void *user);
+/* Character n-grams inside each word padded by one space (sklearn _char_wb_ngrams, including its
+ * rule that a padded word no longer than n is emitted once, whole, and ends that word). */
+void mc_text_ngrams_char_wb(const char *s, size_t len, int nmin, int nmax, mc_ngram_fn fn,
+                            void *user);
+
+/* ---------------------------------------------------------------- hash map */
+
+/* Open addressing (linear probing) over entry ids; entries are numbered 0.. in insertion order and
+ * keep their id when the table grows. Each entry has two int64 values for the caller. */
+typedef struct mc_strmap {
+    int64_t *slots;    // (cap) entry id or -1; cap a power of two
+    int64_t cap;
+    int64_t count;     /* entries */
+    int64_t ecap;      /* allocated entries */
+    uint64_t *hash;    // (ecap)
+    int64_t *key_off;  // (ecap) into arena
+    uint32_t *key_len; // (ecap)
+    int64_t *value;    // (ecap) caller's
+    int64_t *aux;      // (ecap) caller's
+    char *arena;       /* keys, each followed by a NUL */
+    size_t arena_len, arena_cap;
+} mc_strmap;
+
+uint64_t mc_strmap_hash(const char *s, size_t len);
+mc_status mc_strmap_init(mc_strmap *m, int64_t expected);
+void mc_strmap_free(mc_strmap *m);
+/* Entry id of the key, or -1. */
+int64_t mc_strmap_find(const mc_strmap *m, const char *s, size_t len, uint64_t h);
+/* Entry id of the key, inserting it (value 0, aux -1) when absent; -1 on allocation failure. */
+int64_t mc_strmap_insert(mc_strmap *m, const char *s, size_t len, uint64_t h, bool *inserted);
+static inline const char *mc_strmap_key(const mc_strmap *m, int64_t e) { return m->arena + m->key_off[e]; }
+
+#endif

@@ -1,0 +1,830 @@
+/* models module: every model of the VAE family trains on synthetic data with a falling loss; the
+ * model file round trip (weights, normalisation, metadata, optimizer state); deterministic encoding;
+ * resume after an interruption ends byte-identical to an uninterrupted run; divergence is reported
+ * and leaves the previous checkpoint intact; cvae with empty labels; the train / embed CLI; then the
+ * quality target on ../shared/data/gtzan-mini: vae latent + k-means (k = 10) NMI >= 0.50 against
+ * genre, mean of 3 seeds (the PyTorch peer reaches 0.52). k-means and NMI come from the cluster and
+ * metrics modules (sklearn.cluster.KMeans / normalized_mutual_info_score definitions). */
+#include "mc_test.h"
+
+#include <musiclust/cluster.h>
+#include <musiclust/data.h>
+#include <musiclust/metrics.h>
+#include <musiclust/models.h>
+#include <musiclust/nn.h>
+
+#include "models/models_internal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+/* ------------------------------------------------------------------ helpers */
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    if (b) b[n] = '\0';
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return b;
+}
+
+static bool same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    bool r = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return r;
+}
+
+static int run_cli(const char *args, char *err, size_t cap) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>models_cli_stderr.txt >models_cli_stdout.txt", MC_CLI_PATH, args);
+    int rc = system(cmd);
+    if (err && cap) {
+        err[0] = '\0';
+        FILE *f = fopen("models_cli_stderr.txt", "r");
+        if (f) {
+            size_t n = fread(err, 1, cap - 1, f);
+            err[n] = '\0';
+            fclose(f);
+        }
+    }
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Loss table rows: column col (1 recon, 3 total) of the first and last row; returns the row count. */
+static int loss_rows(const char *path, int col, double *first, double *last) {
+    mc_table t;
+    if (mc_table_read(path, '\t', &t) != MC_STATUS_OK) return -1;
+    int n = (int)t.nrows;
+    if (t.ncols != 8 || strcmp(t.header[0], "epoch") != 0 || strcmp(t.header[7], "seconds") != 0) n = -2;
+    if (n > 0) {
+        *first = atof(mc_table_get(&t, 0, col));
+        *last = atof(mc_table_get(&t, n - 1, col));
+    }
+    mc_table_free(&t);
+    return n;
+}
+
+/* ------------------------------------------------------------------ synthetic data */
+
+enum { SYN_N = 96, SYN_F = 12, SYN_K = 3, SYN_M = 16, SYN_T = 35 };
+
+/* Three well-separated groups: vectors (n, F) in "raw" units (large offset and scale per column, so
+ * that the z-score matters) and log-mel-like patches (n, M, T) in dB with a group-specific band. */
+typedef struct synth {
+    float x[SYN_N * SYN_F];          // (N, F)
+    float mel[SYN_N * SYN_M * SYN_T]; // (N, M, T)
+    int32_t codes[SYN_N];
+    const char *classes[SYN_K];
+} synth;
+
+static void make_synth(synth *s, bool empty_labels) {
+    mc_rng r;
+    mc_rng_seed(&r, 777, 0);
+    static const char *const names[SYN_K] = {"jazz", "metal", "pop"};
+    for (int k = 0; k < SYN_K; k++) s->classes[k] = names[k];
+    for (int i = 0; i < SYN_N; i++) {
+        int g = i % SYN_K;
+        s->codes[i] = empty_labels && i % 7 == 0 ? -1 : g;
+        for (int j = 0; j < SYN_F; j++) {
+            double centre = (j % SYN_K == g ? 2.0 : -1.0) + 0.3 * sin(j + g);
+            s->x[i * SYN_F + j] = (float)(100.0 * j + (5.0 + j) * (centre + 0.3 * mc_rng_normal(&r)));
+        }
+        for (int m = 0; m < SYN_M; m++)
+            for (int t = 0; t < SYN_T; t++) {
+                double band = (m / 5 == g) ? 0.0 : -40.0;
+                s->mel[(i * SYN_M + m) * SYN_T + t] =
+                    (float)(band - 20.0 + 10.0 * sin(0.3 * t + m) + 3.0 * mc_rng_normal(&r));
+            }
+    }
+}
+
+static mc_model_data vec_data(const synth *s) {
+    mc_model_data d;
+    memset(&d, 0, sizeof d);
+    d.n = SYN_N;
+    d.ndim = 2;
+    d.shape[0] = SYN_N;
+    d.shape[1] = SYN_F;
+    d.x = s->x;
+    return d;
+}
+
+static mc_model_data mel_data(const synth *s) {
+    mc_model_data d;
+    memset(&d, 0, sizeof d);
+    d.n = SYN_N;
+    d.ndim = 3;
+    d.shape[0] = SYN_N;
+    d.shape[1] = SYN_M;
+    d.shape[2] = SYN_T;
+    d.x = s->mel;
+    return d;
+}
+
+static void with_codes(mc_model_data *d, const synth *s) {
+    d->codes = s->codes;
+    d->n_classes = SYN_K;
+    d->classes = s->classes;
+}
+
+/* A small conv configuration (the reference layout with fewer channels so the test stays fast). */
+static void small_conv(mc_model_config *c) {
+    c->n_conv = 4;
+    c->channels[0] = 8;
+    c->channels[1] = 16;
+    c->channels[2] = 16;
+    c->channels[3] = 32;
+    c->latent = 3;
+    c->batch = 16;
+}
+
+/* Write a feature store of the synthetic rows: index.tsv, mfcc_stats.npy, logmel.npy. */
+static void write_store(const char *dir, const synth *s) {
+    mc_mkdirs(dir);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/index.tsv", dir);
+    FILE *f = fopen(p, "w");
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tgenre\n", f);
+    for (int i = 0; i < SYN_N; i++)
+        fprintf(f, "%d\t%d\tx/%d.wav\t0\t0\t%s\n", i, i, i, s->codes[i] >= 0 ? s->classes[s->codes[i]] : "");
+    fclose(f);
+    int64_t vs[2] = {SYN_N, SYN_F}, ms[3] = {SYN_N, SYN_M, SYN_T};
+    snprintf(p, sizeof p, "%s/mfcc_stats.npy", dir);
+    MC_CHECK_OK(mc_npy_write(p, MC_DTYPE_F32, 2, vs, s->x));
+    snprintf(p, sizeof p, "%s/logmel.npy", dir);
+    MC_CHECK_OK(mc_npy_write(p, MC_DTYPE_F32, 3, ms, s->mel));
+}
+
+/* ------------------------------------------------------------------ against PyTorch */
+
+/* Max |a - b| relative to max(1, max |b|): float32 sums in another order differ by a few ulps of the
+ * largest term. */
+static void check_rel(const char *what, const float *a, const float *b, int64_t n, double tol) {
+    double scale = 1;
+    for (int64_t i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
+    long w = 0;
+    double d = mc_test_max_abs_diff(a, b, (long)n, &w);
+    printf("  %-34s max |diff| = %.3g (scale %.3g, at %ld)\n", what, d, scale, w);
+    MC_CHECK(d <= tol * scale, "%s: max |diff| %.6g at %ld > %.3g x %.3g", what, d, w, tol, scale);
+}
+
+static const float *ref(const mc_safetensors *f, const char *name, int64_t count) {
+    const mc_tensor_entry *e = mc_safetensors_find(f, name);
+    int64_t c = 1;
+    for (int d = 0; e && d < e->ndim; d++) c *= e->shape[d];
+    MC_CHECK(e && e->dtype == MC_DTYPE_F32 && c == count, "fixture tensor %s missing or of the wrong size", name);
+    return e && c == count ? e->data : NULL;
+}
+
+/* One training step of the peer's networks: forward, loss, every gradient, the weights after one
+ * Adam step, against torch 1.13 (tools/make_models_fixtures.py). The fixture is also a model file
+ * written by Python, loaded with mc_model_load. */
+static void test_peer(const char *file, double beta) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s", MC_SOURCE_DIR, file);
+    printf("one training step vs PyTorch (%s)\n", file);
+    mc_model *m = NULL;
+    mc_safetensors *f = NULL;
+    MC_CHECK_OK(mc_model_load(path, &m));
+    MC_CHECK_OK(mc_safetensors_read(path, &f));
+    if (!m || !f) { mc_model_free(m); mc_safetensors_free(f); return; }
+    mdl_net *n = m->net;
+    const int B = n->max_batch, Z = n->Z;
+    const int64_t D = n->D;
+    const float *x = ref(f, "ref.x", B * D), *eps = ref(f, "ref.eps", (int64_t)B * Z);
+    const float *rmu = ref(f, "ref.mu", (int64_t)B * Z), *rlv = ref(f, "ref.logvar", (int64_t)B * Z);
+    const float *rrec = ref(f, "ref.recon", B * D), *rl = ref(f, "ref.rec", 1), *rk = ref(f, "ref.kl", 1);
+    if (!x || !eps || !rmu || !rlv || !rrec || !rl || !rk) goto out;
+    memcpy(n->x, x, (size_t)(B * D) * sizeof(float));
+    memcpy(n->eps, eps, (size_t)B * Z * sizeof(float));
+    double rec = 0, kl = 0;
+    MC_CHECK_OK(mdl_net_forward(n, B, true));
+    MC_CHECK_OK(mdl_net_loss(n, B, beta, true, &rec, &kl));
+    check_rel("mu", n->mu_out, rmu, (int64_t)B * Z, 1e-5);
+    check_rel("logvar", n->lv_out, rlv, (int64_t)B * Z, 1e-5);
+    check_rel("reconstruction", n->recon, rrec, B * D, 1e-5);
+    printf("  rec %.7g vs %.7g, kl %.7g vs %.7g\n", rec, rl[0], kl, rk[0]);
+    MC_CHECK(fabs(rec - rl[0]) <= 1e-5 * fabs(rl[0]) && fabs(kl - rk[0]) <= 1e-4 * fmax(1, fabs(rk[0])),
+             "loss terms differ: rec %.9g vs %.9g, kl %.9g vs %.9g", rec, rl[0], kl, rk[0]);
+    int np = mc_nn_params_count(n->params);
+    char name[160];
+    for (int i = 0; i < np; i++) {
+        mc_nn_param *p = mc_nn_params_at(n->params, i);
+        snprintf(name, sizeof name, "ref.grad.%s", p->name);
+        const float *g = ref(f, name, p->numel);
+        if (g) check_rel(name + 4, p->grad, g, p->numel, 1e-4);
+    }
+    mc_nn_adam_step(n->adam);
+    for (int i = 0; i < np; i++) {
+        mc_nn_param *p = mc_nn_params_at(n->params, i);
+        snprintf(name, sizeof name, "ref.after.%s", p->name);
+        const float *w = ref(f, name, p->numel);
+        if (w) check_rel(name + 4, p->data, w, p->numel, 1e-6);
+    }
+out:
+    mc_safetensors_free(f);
+    mc_model_free(m);
+}
+
+/* ------------------------------------------------------------------ every model learns */
+
+static void train_and_check(const char *dir, const char *label, const mc_model_config *cfg,
+                            const mc_model_data *d, int col) {
+    char ck[1024], tsv[1024];
+    snprintf(ck, sizeof ck, "%s/%s.safetensors", dir, label);
+    snprintf(tsv, sizeof tsv, "%s/%s.loss.tsv", dir, label);
+    mc_model *m = NULL;
+    MC_CHECK_OK(mc_model_create(cfg, d, &m));
+    if (!m) return;
+    mc_train_options o = {1, ck, tsv, 0};
+    mc_train_summary s;
+    MC_CHECK_OK(mc_model_train(m, d, &o, NULL, &s));
+    double first = 0, last = 0;
+    int rows = loss_rows(tsv, col, &first, &last);
+    printf("  %-10s %d epochs: %s %.4g -> %.4g (kl %.4g)\n", label, rows, col == 1 ? "recon" : "total",
+           first, last, s.kl);
+    MC_CHECK(rows == cfg->epochs, "%s: %d loss rows, want %d", label, rows, cfg->epochs);
+    MC_CHECK(last < 0.9 * first, "%s: loss %.4g -> %.4g did not fall by 10%%", label, first, last);
+    MC_CHECK(isfinite(s.total) && s.epochs_run == cfg->epochs && s.last_epoch == cfg->epochs,
+             "%s: summary epochs %d total %g", label, s.epochs_run, s.total);
+    if (cfg->kind == MC_MODEL_KIND_AE) MC_CHECK(s.kl == 0, "ae has no KL term (%g)", s.kl);
+    else MC_CHECK(s.kl > 0, "%s: KL %g should be > 0", label, s.kl);
+    mc_model_free(m);
+}
+
+static void test_models_learn(const synth *s) {
+    printf("every model learns (synthetic)\n");
+    const char *dir = mc_test_tmpdir("models_learn");
+    mc_model_data v = vec_data(s), mel = mel_data(s);
+    mc_model_config c;
+
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.epochs = 15;
+    train_and_check(dir, "vae", &c, &v, 3);
+
+    mc_model_config_default(MC_MODEL_KIND_AE, &c);
+    c.epochs = 15;
+    c.n_hidden = 2;
+    c.hidden[0] = 32;
+    c.hidden[1] = 16;
+    train_and_check(dir, "ae", &c, &v, 3);
+
+    mc_model_config_default(MC_MODEL_KIND_BETA_VAE, &c);
+    c.epochs = 15;
+    c.warmup = 5; /* the total rises with beta during warm-up: judge the reconstruction */
+    train_and_check(dir, "beta-vae", &c, &v, 1);
+
+    mc_model_config_default(MC_MODEL_KIND_CVAE, &c);
+    c.epochs = 15;
+    c.condition = "genre";
+    mc_model_data vc = v;
+    with_codes(&vc, s);
+    train_and_check(dir, "cvae", &c, &vc, 3);
+
+    mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
+    small_conv(&c);
+    c.epochs = 8;
+    c.lr = 3e-3;
+    train_and_check(dir, "conv-vae", &c, &mel, 3);
+
+    mc_model_config_default(MC_MODEL_KIND_CVAE, &c);
+    c.input = MC_MODEL_INPUT_LOGMEL;
+    small_conv(&c);
+    c.epochs = 8;
+    c.lr = 3e-3;
+    c.condition = "genre";
+    mc_model_data mc_ = mel;
+    with_codes(&mc_, s);
+    train_and_check(dir, "cvae-conv", &c, &mc_, 3);
+
+    /* configuration errors */
+    mc_model *m = NULL;
+    mc_model_config_default(MC_MODEL_KIND_MM_VAE, &c);
+    MC_CHECK(mc_model_create(&c, &v, &m) == MC_STATUS_UNSUPPORTED && strstr(mc_error_message(), "not yet"),
+             "mm-vae is refused as not yet available: %s", mc_error_message());
+    mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
+    MC_CHECK(mc_model_create(&c, &v, &m) == MC_STATUS_INVALID_ARG, "conv-vae on vectors is refused");
+    mc_model_config_default(MC_MODEL_KIND_CVAE, &c);
+    MC_CHECK(mc_model_create(&c, &v, &m) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "condition"),
+             "cvae without a condition: %s", mc_error_message());
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.patience = 3;
+    MC_CHECK(mc_model_create(&c, &v, &m) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "--val"),
+             "patience without validation: %s", mc_error_message());
+    mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
+    mc_model_data odd = mel;
+    odd.shape[1] = 15; /* not a multiple of 16 */
+    odd.shape[2] = 37;
+    MC_CHECK(mc_model_create(&c, &odd, &m) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "mel bands"),
+             "mel bands not a multiple of 16: %s", mc_error_message());
+    MC_CHECK(m == NULL, "no model on failure");
+}
+
+/* ------------------------------------------------------------------ file round trip, encoding */
+
+static bool same_floats(const float *a, const float *b, int64_t n) { return memcmp(a, b, (size_t)n * 4) == 0; }
+
+static void test_roundtrip(const synth *s) {
+    printf("save / load round trip, deterministic encoding\n");
+    const char *dir = mc_test_tmpdir("models_io");
+    char p1[1024], p2[1024];
+    snprintf(p1, sizeof p1, "%s/a.safetensors", dir);
+    snprintf(p2, sizeof p2, "%s/b.safetensors", dir);
+    for (int variant = 0; variant < 2; variant++) {
+        mc_model_config c;
+        mc_model_data d;
+        if (variant == 0) {
+            mc_model_config_default(MC_MODEL_KIND_CVAE, &c);
+            c.condition = "genre";
+            c.n_hidden = 2;
+            c.hidden[0] = 24;
+            c.hidden[1] = 8;
+            c.latent = 3;
+            c.epochs = 3;
+            c.seed = 0xFEDCBA9876543210ull; /* above INT64_MAX: stored as a string */
+            d = vec_data(s);
+        } else {
+            mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
+            small_conv(&c);
+            c.epochs = 2;
+            c.val_fraction = 0.25;
+            c.patience = 5;
+            d = mel_data(s);
+        }
+        with_codes(&d, s);
+        mc_model *m = NULL, *l = NULL;
+        MC_CHECK_OK(mc_model_create(&c, &d, &m));
+        if (!m) return;
+        mc_train_options o = {1, NULL, NULL, 0};
+        MC_CHECK_OK(mc_model_train(m, &d, &o, NULL, NULL));
+        MC_CHECK_OK(mc_model_save(m, p1));
+        MC_CHECK_OK(mc_model_load(p1, &l));
+        if (!l) { mc_model_free(m); return; }
+        const mc_model_config *a = mc_model_get_config(m), *b = mc_model_get_config(l);
+        MC_CHECK(a->kind == b->kind && a->input == b->input && a->latent == b->latent && a->beta == b->beta &&
+                 a->epochs == b->epochs && a->batch == b->batch && a->lr == b->lr && a->seed == b->seed &&
+                 a->val_fraction == b->val_fraction && a->patience == b->patience && a->frames == b->frames,
+                 "variant %d: config differs after load", variant);
+        MC_CHECK(variant == 0 ? a->n_hidden == b->n_hidden && memcmp(a->hidden, b->hidden, sizeof a->hidden) == 0
+                              : a->n_conv == b->n_conv && memcmp(a->channels, b->channels, sizeof a->channels) == 0,
+                 "variant %d: layer sizes differ after load", variant);
+        MC_CHECK(variant == 1 || (b->condition && strcmp(b->condition, "genre") == 0), "condition kept");
+        MC_CHECK(mc_model_epochs_done(l) == c.epochs, "epochs done %d", mc_model_epochs_done(l));
+        /* saving the loaded model gives the same bytes: every tensor and the metadata survived */
+        MC_CHECK_OK(mc_model_save(l, p2));
+        MC_CHECK(same_file(p1, p2), "variant %d: save(load(file)) differs from file", variant);
+        /* encoding: same output from the original and the loaded model, twice */
+        int Z = mc_model_latent_dim(m), nd = 0;
+        int64_t sh[3];
+        mc_model_input_shape(m, &nd, sh);
+        int64_t per = nd == 1 ? sh[0] : sh[0] * sh[1];
+        MC_CHECK(variant == 0 ? (nd == 1 && sh[0] == SYN_F) : (nd == 2 && sh[0] == SYN_M && sh[1] == 32),
+                 "variant %d: input shape %d (%lld, %lld); log-mel 35 frames crop to 32", variant, nd,
+                 (long long)sh[0], (long long)sh[1]);
+        float *mu1 = calloc((size_t)SYN_N * Z, 4), *mu2 = calloc((size_t)SYN_N * Z, 4), *mu3 = calloc((size_t)SYN_N * Z, 4);
+        float *r1 = calloc((size_t)(SYN_N * per), 4), *r2 = calloc((size_t)(SYN_N * per), 4);
+        int64_t unknown = -1;
+        MC_CHECK_OK(mc_model_encode(m, &d, 1, mu1, r1, &unknown));
+        MC_CHECK_OK(mc_model_encode(l, &d, 1, mu2, r2, NULL));
+        MC_CHECK_OK(mc_model_encode(l, &d, 1, mu3, NULL, NULL));
+        MC_CHECK(unknown == 0, "no unknown classes (%lld)", (long long)unknown);
+        MC_CHECK(same_floats(mu1, mu2, SYN_N * Z) && same_floats(mu2, mu3, SYN_N * Z),
+                 "variant %d: mu differs between the model, its reload, or two calls", variant);
+        MC_CHECK(same_floats(r1, r2, SYN_N * per), "variant %d: reconstructions differ after reload", variant);
+        /* reconstructions are in the input's units: their mean is near the data's */
+        double mr = 0, mx = 0;
+        if (variant == 0) {
+            for (int64_t i = 0; i < SYN_N * per; i++) { mr += r1[i]; mx += s->x[i]; }
+        } else {
+            for (int64_t i = 0; i < SYN_N * per; i++) mr += r1[i];
+            for (int i = 0; i < SYN_N; i++)
+                for (int mm = 0; mm < SYN_M; mm++)
+                    for (int t = 0; t < 32; t++) mx += s->mel[(i * SYN_M + mm) * SYN_T + t];
+        }
+        mr /= (double)(SYN_N * per);
+        mx /= (double)(SYN_N * per);
+        printf("  variant %d: mean reconstruction %.4g vs data %.4g\n", variant, mr, mx);
+        MC_CHECK(fabs(mr - mx) < 0.25 * (fabs(mx) + 1), "variant %d: reconstructions not de-normalised "
+                 "(mean %g vs %g)", variant, mr, mx);
+        /* the same seed and threads give the same file */
+        mc_model *m2 = NULL;
+        MC_CHECK_OK(mc_model_create(&c, &d, &m2));
+        MC_CHECK_OK(mc_model_train(m2, &d, &o, NULL, NULL));
+        MC_CHECK_OK(mc_model_save(m2, p2));
+        MC_CHECK(same_file(p1, p2), "variant %d: two runs with one seed differ", variant);
+        mc_model_free(m2);
+        free(mu1); free(mu2); free(mu3); free(r1); free(r2);
+        mc_model_free(m);
+        mc_model_free(l);
+    }
+    /* not a model file */
+    char bad[1024];
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+    MC_CHECK_OK(mc_safetensors_write(bad, NULL, 0, NULL, NULL, 0));
+    mc_model *m = NULL;
+    MC_CHECK(mc_model_load(bad, &m) == MC_STATUS_FORMAT && strstr(mc_error_message(), "bad.safetensors"),
+             "a safetensors file without musiclust metadata: %s", mc_error_message());
+}
+
+/* ------------------------------------------------------------------ resume */
+
+/* Train c->epochs in one go; then `stop` epochs (0: one fewer than the full run did), "killed", and
+ * resumed from the file: the two model files and loss tables must be identical. */
+static void resume_case(const char *dir, const char *label, const mc_model_config *c, const mc_model_data *d,
+                        int stop) {
+    char full[1024], part[1024], tsv_full[1024], tsv_part[1024];
+    snprintf(full, sizeof full, "%s/%s_full.safetensors", dir, label);
+    snprintf(part, sizeof part, "%s/%s_part.safetensors", dir, label);
+    snprintf(tsv_full, sizeof tsv_full, "%s/%s_full.loss.tsv", dir, label);
+    snprintf(tsv_part, sizeof tsv_part, "%s/%s_part.loss.tsv", dir, label);
+    mc_model *m = NULL;
+    mc_train_summary s;
+    /* uninterrupted */
+    MC_CHECK_OK(mc_model_create(c, d, &m));
+    mc_train_options o = {1, full, tsv_full, 0};
+    MC_CHECK_OK(mc_model_train(m, d, &o, NULL, &s));
+    const int done = s.last_epoch; /* < c->epochs when early stopping ended the run */
+    mc_model_free(m);
+    /* "killed" after `stop` epochs, then resumed from the file */
+    if (stop <= 0) stop = done - 1;
+    MC_CHECK_OK(mc_model_create(c, d, &m));
+    mc_train_options op = {1, part, tsv_part, stop};
+    MC_CHECK_OK(mc_model_train(m, d, &op, NULL, &s));
+    MC_CHECK(s.interrupted && s.epochs_run == stop, "%s: stop_after %d ran %d epochs", label, stop, s.epochs_run);
+    mc_model_free(m);
+    m = NULL;
+    if (c->patience > 0) {
+        /* one epoch before early stopping ends the run, the best epoch is an earlier one: its weights
+         * are in the checkpoint as best.* */
+        mc_safetensors *f = NULL;
+        MC_CHECK_OK(mc_safetensors_read(part, &f));
+        MC_CHECK(f && mc_safetensors_find(f, "best.enc.mu.weight"), "%s: checkpoint without best.* tensors", label);
+        mc_safetensors_free(f);
+    }
+    MC_CHECK_OK(mc_model_load(part, &m));
+    if (!m) return;
+    MC_CHECK(mc_model_epochs_done(m) == stop, "%s: checkpoint at epoch %d", label, mc_model_epochs_done(m));
+    op.stop_after = 0;
+    MC_CHECK_OK(mc_model_train(m, d, &op, NULL, &s));
+    MC_CHECK(s.epochs_run == done - stop && s.last_epoch == done, "%s: resumed run trained %d epochs, want %d",
+             label, s.epochs_run, done - stop);
+    mc_model_free(m);
+    bool same = same_file(full, part);
+    printf("  %-10s %d epochs vs %d + resume: files %s\n", label, done, stop, same ? "identical" : "DIFFER");
+    MC_CHECK(same, "%s: resumed model differs from the uninterrupted one", label);
+    double a0, a1, b0, b1;
+    MC_CHECK(loss_rows(tsv_full, 3, &a0, &a1) == done && loss_rows(tsv_part, 3, &b0, &b1) == done &&
+             a0 == b0 && a1 == b1, "%s: loss tables differ (%g %g vs %g %g)", label, a0, a1, b0, b1);
+}
+
+static void test_resume(const synth *s) {
+    printf("resume equivalence\n");
+    const char *dir = mc_test_tmpdir("models_resume");
+    mc_model_config c;
+    mc_model_data v = vec_data(s);
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.epochs = 5;
+    c.clip = 1.0;
+    resume_case(dir, "vae", &c, &v, 2);
+    /* validation + early stopping with a patience that triggers: best.* tensors in the checkpoint */
+    mc_model_config_default(MC_MODEL_KIND_BETA_VAE, &c);
+    c.epochs = 40;
+    c.lr = 0.03;
+    c.val_fraction = 0.3;
+    c.patience = 2;
+    c.warmup = 1;
+    resume_case(dir, "early", &c, &v, 0);
+    {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/early_full.safetensors", dir);
+        mc_model *m = NULL;
+        MC_CHECK_OK(mc_model_load(p, &m));
+        if (m) {
+            printf("  early stopping: %d epochs run of %d\n", mc_model_epochs_done(m), c.epochs);
+            MC_CHECK(mc_model_epochs_done(m) < c.epochs, "early stopping with lr 0.03 / patience 2 did not stop "
+                     "before %d epochs", c.epochs);
+        }
+        mc_model_free(m);
+    }
+    mc_model_config_default(MC_MODEL_KIND_CVAE, &c);
+    c.epochs = 4;
+    c.condition = "genre";
+    mc_model_data vc = v;
+    with_codes(&vc, s);
+    resume_case(dir, "cvae", &c, &vc, 2);
+    mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
+    small_conv(&c);
+    c.epochs = 3;
+    mc_model_data mel = mel_data(s);
+    resume_case(dir, "conv-vae", &c, &mel, 2);
+    /* two threads: same bytes as itself (determinism per thread count) */
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/t2a.safetensors", dir);
+    snprintf(b, sizeof b, "%s/t2b.safetensors", dir);
+    for (int k = 0; k < 2; k++) {
+        mc_model *m = NULL;
+        MC_CHECK_OK(mc_model_create(&c, &mel, &m));
+        mc_train_options o = {2, k ? b : a, NULL, 0};
+        MC_CHECK_OK(mc_model_train(m, &mel, &o, NULL, NULL));
+        mc_model_free(m);
+    }
+    MC_CHECK(same_file(a, b), "conv-vae with 2 threads: two runs differ");
+}
+
+/* ------------------------------------------------------------------ divergence */
+
+static void test_divergence(const synth *s) {
+    printf("divergence\n");
+    const char *dir = mc_test_tmpdir("models_nan");
+    char ck[1024], copy[1024], tsv[1024];
+    snprintf(ck, sizeof ck, "%s/m.safetensors", dir);
+    snprintf(copy, sizeof copy, "%s/copy.safetensors", dir);
+    snprintf(tsv, sizeof tsv, "%s/m.loss.tsv", dir);
+    mc_model_data v = vec_data(s);
+    mc_model_config c;
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.epochs = 2;
+    mc_model *m = NULL;
+    MC_CHECK_OK(mc_model_create(&c, &v, &m));
+    mc_train_options o = {1, ck, tsv, 0};
+    MC_CHECK_OK(mc_model_train(m, &v, &o, NULL, NULL));
+    MC_CHECK_OK(mc_model_save(m, copy));
+    mc_model_free(m);
+    /* an absurd learning rate: weights overflow float within the first epoch */
+    c.lr = 1e30;
+    MC_CHECK_OK(mc_model_create(&c, &v, &m));
+    mc_train_summary sum;
+    mc_status st = mc_model_train(m, &v, &o, NULL, &sum);
+    const char *msg = mc_error_message();
+    printf("  lr 1e30: status %s, \"%s\"\n", mc_status_name(st), msg);
+    MC_CHECK(st == MC_STATUS_NUMERIC, "divergence returns MC_STATUS_NUMERIC, got %d", (int)st);
+    MC_CHECK(strstr(msg, "epoch 1") && strstr(msg, "--lr") && strstr(msg, "--clip") && strstr(msg, "normalisation"),
+             "message names the epoch and the remedies: %s", msg);
+    MC_CHECK(sum.epochs_run == 0, "no epoch completed (%d)", sum.epochs_run);
+    MC_CHECK(same_file(ck, copy), "the previous checkpoint was overwritten by a diverged run");
+    double f0, f1;
+    MC_CHECK(loss_rows(tsv, 3, &f0, &f1) == 2, "the loss table keeps the good run's rows");
+    mc_model_free(m);
+}
+
+/* ------------------------------------------------------------------ cvae with empty labels */
+
+static void test_cvae_empty(void) {
+    printf("cvae with empty labels\n");
+    synth *s = malloc(sizeof *s);
+    make_synth(s, true);
+    mc_model_data d = vec_data(s);
+    with_codes(&d, s);
+    mc_model_config c;
+    mc_model_config_default(MC_MODEL_KIND_CVAE, &c);
+    c.condition = "genre";
+    c.epochs = 10;
+    mc_model *m = NULL;
+    MC_CHECK_OK(mc_model_create(&c, &d, &m));
+    if (!m) { free(s); return; }
+    MC_CHECK_OK(mc_model_train(m, &d, NULL, NULL, NULL));
+    const int Z = mc_model_latent_dim(m);
+    float *mu_empty = calloc((size_t)SYN_N * Z, 4), *mu_unknown = calloc((size_t)SYN_N * Z, 4),
+          *mu_label = calloc((size_t)SYN_N * Z, 4);
+    int64_t unknown = -1;
+    MC_CHECK_OK(mc_model_encode(m, &d, 1, mu_empty, NULL, &unknown));
+    MC_CHECK(unknown == 0, "empty labels are not unknown classes (%lld)", (long long)unknown);
+    /* the same rows with class names the model never saw: also a zero condition */
+    static const char *const other[SYN_K] = {"polka", "tango", "zydeco"};
+    mc_model_data du = d;
+    du.classes = other;
+    MC_CHECK_OK(mc_model_encode(m, &du, 1, mu_unknown, NULL, &unknown));
+    int64_t labelled = 0;
+    for (int i = 0; i < SYN_N; i++) labelled += s->codes[i] >= 0;
+    MC_CHECK(unknown == labelled, "unknown classes counted: %lld of %lld", (long long)unknown, (long long)labelled);
+    /* the same rows with their true labels */
+    int32_t full[SYN_N];
+    for (int i = 0; i < SYN_N; i++) full[i] = i % SYN_K;
+    mc_model_data dl = d;
+    dl.codes = full;
+    MC_CHECK_OK(mc_model_encode(m, &dl, 1, mu_label, NULL, NULL));
+    int zero_same = 0, zero_rows = 0, label_diff = 0;
+    for (int i = 0; i < SYN_N; i++) {
+        if (s->codes[i] >= 0) continue;
+        zero_rows++;
+        zero_same += memcmp(mu_empty + i * Z, mu_unknown + i * Z, (size_t)Z * 4) == 0;
+        label_diff += memcmp(mu_empty + i * Z, mu_label + i * Z, (size_t)Z * 4) != 0;
+    }
+    MC_CHECK(zero_rows > 0 && zero_same == zero_rows, "empty-label rows: %d of %d encode like an unknown class "
+             "(both all-zero conditions)", zero_same, zero_rows);
+    MC_CHECK(label_diff == zero_rows, "empty-label rows: %d of %d change when given their label", label_diff, zero_rows);
+    free(mu_empty);
+    free(mu_unknown);
+    free(mu_label);
+    mc_model_free(m);
+    free(s);
+}
+
+/* ------------------------------------------------------------------ CLI */
+
+static void test_cli(const synth *s) {
+    printf("CLI train / embed\n");
+    const char *dir = mc_test_tmpdir("models_cli");
+    char store[1024], args[6000], err[8192], model[1024], lat[1024], rec[1024], p[1100];
+    snprintf(store, sizeof store, "%s/store", dir);
+    write_store(store, s);
+    snprintf(model, sizeof model, "%s/m.safetensors", dir);
+    snprintf(lat, sizeof lat, "%s/z.npy", dir);
+    snprintf(rec, sizeof rec, "%s/r.npy", dir);
+
+    MC_CHECK(run_cli("train --help", err, sizeof err) == 0, "train --help exits 0");
+    MC_CHECK(run_cli("embed --help", err, sizeof err) == 0, "embed --help exits 0");
+    {
+        char *help = slurp("models_cli_stdout.txt", NULL);
+        MC_CHECK(help && strstr(help, "LATENT.npy"), "embed --help shows the usage");
+        free(help);
+        run_cli("train --help", err, sizeof err);
+        help = slurp("models_cli_stdout.txt", NULL);
+        MC_CHECK(help && strstr(help, "130 -> 128") && strstr(help, "--resume") && strstr(help, "--stop-after"),
+                 "train --help documents the crop, --resume and --stop-after");
+        free(help);
+    }
+    snprintf(args, sizeof args, "train '%s'", store);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "-o"), "train without -o: %s", err);
+    snprintf(args, sizeof args, "train --model mm-vae '%s' -o '%s'", store, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "not yet available"), "mm-vae: %s", err);
+    snprintf(args, sizeof args, "train --model transformer '%s' -o '%s'", store, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "transformer"), "unknown model: %s", err);
+    snprintf(args, sizeof args, "train --model cvae '%s' -o '%s'", store, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "--condition"), "cvae without --condition: %s", err);
+    snprintf(args, sizeof args, "train --model cvae --condition mood -q '%s' -o '%s'", store, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "mood") && strstr(err, "genre"),
+             "unknown condition column lists the available ones: %s", err);
+    snprintf(args, sizeof args, "train --hidden 64,x '%s' -o '%s'", store, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "--hidden"), "bad --hidden: %s", err);
+    snprintf(args, sizeof args, "train -q '%s/nowhere' -o '%s'", dir, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 1 && strstr(err, "nowhere"), "missing store exits 1: %s", err);
+
+    /* a run, the loss table, and an embedding */
+    snprintf(args, sizeof args, "train -q --epochs 6 --threads 1 --seed 3 '%s' -o '%s'", store, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "train exits 0: %s", err);
+    snprintf(p, sizeof p, "%s/m.loss.tsv", dir);
+    double f0, f1;
+    MC_CHECK(loss_rows(p, 3, &f0, &f1) == 6, "MODEL.loss.tsv has 6 rows");
+    snprintf(args, sizeof args, "embed -q --threads 1 '%s' '%s' -o '%s' --reconstruct '%s'", model, store, lat, rec);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "embed exits 0: %s", err);
+    mc_array z = {0}, r = {0};
+    MC_CHECK_OK(mc_npy_read(lat, &z));
+    MC_CHECK_OK(mc_npy_read(rec, &r));
+    MC_CHECK(z.dtype == MC_DTYPE_F32 && z.ndim == 2 && z.shape[0] == SYN_N && z.shape[1] == 4,
+             "latent (%lld, %lld), want (%d, 4) float32", (long long)z.shape[0], (long long)z.shape[1], SYN_N);
+    MC_CHECK(r.ndim == 2 && r.shape[0] == SYN_N && r.shape[1] == SYN_F, "reconstruction (%lld, %lld)",
+             (long long)r.shape[0], (long long)r.shape[1]);
+    /* the CLI's latent is the library's encoding of the same model */
+    {
+        mc_model *m = NULL;
+        MC_CHECK_OK(mc_model_load(model, &m));
+        if (m && z.data) {
+            float mu[SYN_N * 4];
+            mc_model_data d = vec_data(s);
+            MC_CHECK_OK(mc_model_encode(m, &d, 1, mu, NULL, NULL));
+            MC_CHECK(same_floats(mu, z.data, SYN_N * 4), "CLI latent differs from mc_model_encode");
+        }
+        mc_model_free(m);
+    }
+    mc_array_free(&z);
+    mc_array_free(&r);
+    /* embed again: identical bytes */
+    snprintf(p, sizeof p, "%s/z2.npy", dir);
+    snprintf(args, sizeof args, "embed -q --threads 1 '%s' '%s' -o '%s'", model, store, p);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0 && same_file(lat, p), "embed twice: identical files");
+
+    /* resume through the CLI: 6 epochs = 3 + resume */
+    char m2[1024];
+    snprintf(m2, sizeof m2, "%s/m2.safetensors", dir);
+    snprintf(args, sizeof args, "train -q --epochs 6 --threads 1 --seed 3 --stop-after 3 '%s' -o '%s'", store, m2);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "train --stop-after exits 0: %s", err);
+    snprintf(args, sizeof args, "train -q --resume --latent 8 '%s' -o '%s'", store, m2);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "--resume"), "--resume with --latent: %s", err);
+    snprintf(args, sizeof args, "train -q --resume --threads 1 '%s' -o '%s'", store, m2);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "train --resume exits 0: %s", err);
+    MC_CHECK(same_file(model, m2), "CLI: 3 epochs + --resume differs from 6 epochs");
+    snprintf(args, sizeof args, "train -q --resume '%s' -o '%s/none.safetensors'", store, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 1 && strstr(err, "none.safetensors"), "--resume without a file: %s", err);
+
+    /* divergence through the CLI: exit 1, message, model untouched */
+    char keep[1024];
+    snprintf(keep, sizeof keep, "%s/keep.safetensors", dir);
+    snprintf(args, sizeof args, "cp '%s' '%s'", model, keep);
+    MC_CHECK(system(args) == 0, "copy");
+    snprintf(args, sizeof args, "train -q --lr 1e30 --epochs 3 '%s' -o '%s'", store, model);
+    MC_CHECK(run_cli(args, err, sizeof err) == 1 && strstr(err, "diverged") && strstr(err, "--lr"),
+             "divergence exits 1 with the remedy: %s", err);
+    MC_CHECK(same_file(model, keep), "a diverged CLI run overwrote the model");
+
+    /* the conv model and cvae through the CLI */
+    snprintf(args, sizeof args, "train -q --model conv-vae --channels 4,4,8,8 --latent 3 --epochs 2 --batch 16 "
+             "'%s' -o '%s/c.safetensors'", store, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "conv-vae train exits 0: %s", err);
+    snprintf(args, sizeof args, "embed -q '%s/c.safetensors' '%s' -o '%s/cz.npy' --reconstruct '%s/cr.npy'",
+             dir, store, dir, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "conv-vae embed exits 0: %s", err);
+    snprintf(p, sizeof p, "%s/cr.npy", dir);
+    MC_CHECK_OK(mc_npy_read(p, &r));
+    MC_CHECK(r.ndim == 3 && r.shape[0] == SYN_N && r.shape[1] == SYN_M && r.shape[2] == 32,
+             "conv reconstruction (%lld, %lld, %lld), want (%d, %d, 32)", (long long)r.shape[0],
+             (long long)r.shape[1], (long long)r.shape[2], SYN_N, SYN_M);
+    mc_array_free(&r);
+    snprintf(args, sizeof args, "train -q --model cvae --condition genre --epochs 3 '%s' -o '%s/cv.safetensors'",
+             store, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "cvae train exits 0: %s", err);
+    snprintf(args, sizeof args, "embed -q '%s/cv.safetensors' '%s' -o '%s/cvz.npy'", dir, store, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "cvae embed exits 0: %s", err);
+    snprintf(args, sizeof args, "embed -q '%s/c.safetensors' '%s/nowhere' -o '%s/x.npy'", dir, dir, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 1, "embed of a missing store exits 1: %s", err);
+    snprintf(args, sizeof args, "embed -q '%s/missing.safetensors' '%s' -o '%s/x.npy'", dir, store, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 1 && strstr(err, "missing.safetensors"),
+             "embed of a missing model exits 1: %s", err);
+    snprintf(args, sizeof args, "embed '%s' '%s'", model, store);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2, "embed without -o exits 2");
+}
+
+/* ------------------------------------------------------------------ quality on gtzan-mini */
+
+static void test_quality(const char *data) {
+    printf("quality: vae latent + k-means (k = 10) vs genre on gtzan-mini\n");
+    char in[1024], out[1024];
+    snprintf(in, sizeof in, "%s/gtzan-mini", data);
+    snprintf(out, sizeof out, "%s/store", mc_test_tmpdir("models_gtzan"));
+    mc_extract_config ec;
+    mc_extract_config_default(&ec);
+    const char *inputs[1] = {in};
+    mc_extract_summary es;
+    MC_CHECK_OK(mc_data_extract(&ec, inputs, 1, out, NULL, &es));
+    mc_model_data d;
+    MC_CHECK_OK(mc_model_data_load(out, MC_MODEL_INPUT_VECTORS, "genre", &d));
+    MC_CHECK(d.n == 537, "gtzan-mini: %lld rows, want 537", (long long)d.n);
+    if (d.n < 10) return;
+    const int seeds = 3;
+    double sum = 0;
+    for (int seed = 0; seed < seeds; seed++) {
+        mc_model_config c;
+        mc_model_config_default(MC_MODEL_KIND_VAE, &c); /* the defaults are what is judged */
+        c.seed = (uint64_t)seed;
+        mc_model *m = NULL;
+        MC_CHECK_OK(mc_model_create(&c, &d, &m));
+        if (!m) break;
+        mc_train_summary ts;
+        MC_CHECK_OK(mc_model_train(m, &d, NULL, NULL, &ts));
+        int Z = mc_model_latent_dim(m);
+        float *mu = calloc((size_t)(d.n * Z), sizeof *mu); /* (n, Z) */
+        MC_CHECK_OK(mc_model_encode(m, &d, 0, mu, NULL, NULL));
+        mc_cluster_config cc;
+        mc_cluster_config_default(&cc);
+        cc.algo = MC_CLUSTER_ALGO_KMEANS;
+        cc.k = 10;
+        cc.seed = 0;
+        mc_clustering cl;
+        memset(&cl, 0, sizeof cl);
+        MC_CHECK_OK(mc_cluster_kmeans(&cc, mu, d.n, Z, &cl));
+        mc_contingency ct;
+        memset(&ct, 0, sizeof ct);
+        MC_CHECK_OK(mc_metrics_contingency(cl.labels, d.codes, d.n, d.n_classes, d.classes, &ct));
+        double nmi = mc_metrics_nmi(&ct);
+        printf("  seed %d: %d epochs, recon %.3f kl %.3f, NMI %.4f\n", seed, ts.epochs_run, ts.recon, ts.kl, nmi);
+        sum += nmi;
+        mc_metrics_contingency_free(&ct);
+        mc_clustering_free(&cl);
+        free(mu);
+        mc_model_free(m);
+    }
+    double mean = sum / seeds;
+    printf("  mean NMI over %d seeds: %.4f (target >= 0.50; PyTorch peer 0.52)\n", seeds, mean);
+    MC_CHECK(mean >= 0.50, "vae + k-means NMI %.4f < 0.50", mean);
+    mc_model_data_free(&d);
+}
+
+int main(void) {
+    synth *s = malloc(sizeof *s);
+    make_synth(s, false);
+    test_peer("models_mlp.safetensors", 1.0);
+    test_peer("models_conv.safetensors", 4.0);
+    test_models_learn(s);
+    test_roundtrip(s);
+    test_resume(s);
+    test_divergence(s);
+    test_cvae_empty();
+    test_cli(s);
+    free(s);
+    test_quality(mc_test_shared_data());
+    return mc_test_summary("test_models");
+}
