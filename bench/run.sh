@@ -110,3 +110,85 @@ PY
 else
     echo "  (scikit-learn not importable: no peer figure)"
 fi
+
+echo "== plot: each report chart rendered to an in-memory 800 x 600 PNG (best of 3), synthetic data =="
+# The peer is matplotlib 3.6 (Agg, Debian python3-matplotlib) drawing the same figures at 8 x 6 in,
+# 100 dpi; each line gives musiclust's time and the ratio (matplotlib time / musiclust time).
+"$ROOT/$BUILD/bench_plot" 3 | tee "$OUT/plot.txt"
+if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+    /usr/bin/python3 - "$OUT/plot.txt" <<'PY' 2>/dev/null || echo "  (matplotlib run failed)"
+import io, re, sys, time
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+ours = {m.group(1).strip(): float(m.group(2)) for m in
+        (re.match(r"plot (.+?)\s+([0-9.]+) ms", l) for l in open(sys.argv[1])) if m}
+rng = np.random.default_rng(0)
+def best(draw):
+    t_best = 1e9
+    for _ in range(3):
+        t = time.perf_counter()
+        fig = draw()
+        fig.savefig(io.BytesIO(), format="png", dpi=100)
+        plt.close(fig)
+        t_best = min(t_best, time.perf_counter() - t)
+    return t_best * 1e3
+def scatter(n):
+    k = np.arange(n) % 11 - 1
+    c = np.where(k[:, None] < 0, 0, 8 * np.stack([np.cos(k * 0.63), np.sin(k * 0.63)], 1))
+    xy = c + 1.5 * rng.standard_normal((n, 2))
+    def draw():
+        fig, ax = plt.subplots(figsize=(8, 6))
+        for j in range(-1, 10):
+            m = k == j
+            ax.scatter(xy[m, 0], xy[m, 1], s=4 if n > 10000 else 20, alpha=0.5 if n > 10000 else 0.8,
+                       label=str(j), linewidths=0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1)); ax.set_title("scatter")
+        fig.tight_layout(); return fig
+    return draw
+def heatmap():
+    a = rng.integers(0, 12, (11, 10))
+    fig, ax = plt.subplots(figsize=(8, 6))
+    im = ax.imshow(a, cmap="Blues", aspect="auto"); fig.colorbar(im)
+    for i in range(11):
+        for j in range(10):
+            ax.text(j, i, str(a[i, j]), ha="center", va="center")
+    ax.set_title("heatmap"); fig.tight_layout(); return fig
+def spectrogram():
+    s = -80 + 70 * np.exp(-np.arange(128) / 30.0)[:, None] + 3 * rng.standard_normal((2, 128, 130))
+    fig, axs = plt.subplots(1, 2, figsize=(8, 6))
+    for ax, d in zip(axs, s):
+        im = ax.imshow(d, origin="lower", aspect="auto", cmap="magma", interpolation="nearest")
+    fig.colorbar(im, ax=axs); return fig
+def line():
+    e = np.arange(1, 101)
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for j in range(4):
+        ax.plot(e, 50 * np.exp(-e / (15 + j)) + 20, "--" if j % 2 else "-", label=str(j))
+    ax.legend(); ax.set_title("line"); fig.tight_layout(); return fig
+def bar():
+    v = rng.random((5, 4)) - 0.2
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for j in range(4):
+        b = ax.bar(np.arange(5) + j * 0.2, v[:, j], 0.2, yerr=0.05, capsize=3, label=str(j))
+        ax.bar_label(b, fmt="%.3g")
+    ax.axhline(0, color="k"); ax.legend(); fig.tight_layout(); return fig
+peer = {"scatter 100k (png)": best(scatter(100000)), "scatter 3k (png)": best(scatter(3000)),
+        "heatmap 11x10 (png)": best(heatmap), "spectrogram 2x128x130 (png)": best(spectrogram),
+        "line 4x100 (png)": best(line), "bar 5x4 (png)": best(bar)}
+for name, ms in peer.items():
+    if name in ours:
+        print(f"  matplotlib {matplotlib.__version__} {name}: {ms:.1f} ms -> musiclust {ms / ours[name]:.1f}x faster")
+PY
+else
+    echo "  (matplotlib not importable: no peer figure)"
+fi
+
+echo "== generate: iSTFT, Griffin-Lim (32 iterations), mel inversion (200 FISTA steps) per 3-s clip, 1 thread =="
+# The peer is librosa 0.10.2's istft / griffinlim / feature.inverse.mel_to_stft written out with numpy and
+# scipy (tools/make_generate_fixtures.py; librosa itself is not packaged by Debian): same algorithms, same
+# clips; its nnls is librosa's pinv + scipy L-BFGS-B.
+REFCLIPS=("$ROOT"/../shared/reference/librosa-0.10.2/*.seg0.y.npy)
+"$ROOT/$BUILD/bench_generate" --reps 5 "${REFCLIPS[@]}"
+/usr/bin/python3 "$ROOT/tools/make_generate_fixtures.py" --bench 2>/dev/null || echo "  (numpy peer run failed)"

@@ -10,7 +10,7 @@ PKGS=(
   libsoxr-dev                        # resampling, as librosa's soxr_hq
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
-  libcairo2-dev                      # plots
+  libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG) and a font for their text
 )
 
 missing=()

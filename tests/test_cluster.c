@@ -106,6 +106,11 @@ static void test_bad_input(void) {
     MC_CHECK(st == MC_STATUS_NUMERIC && strstr(mc_error_message(), "row 3") && strstr(mc_error_message(), "Inf"),
              "Inf names the row: %s", mc_error_message());
     X[3 * 2 + 1] = 5;
+    X[3 * 2 + 1] = -1e20f;
+    st = mc_cluster_check_input(X, 6, 2);
+    MC_CHECK(st == MC_STATUS_NUMERIC && strstr(mc_error_message(), "row 3") && strstr(mc_error_message(), "rescale"),
+             "a value beyond 1e15 is refused: %s", mc_error_message());
+    X[3 * 2 + 1] = 5;
     MC_CHECK(mc_cluster_check_input(X, 0, 2) == MC_STATUS_EMPTY, "no rows");
     MC_CHECK(mc_cluster_check_input(X, 6, 0) == MC_STATUS_EMPTY, "no columns");
     MC_CHECK(mc_cluster_check_input(NULL, 6, 2) == MC_STATUS_INVALID_ARG, "NULL points");
@@ -551,6 +556,79 @@ static void test_dbscan(void) {
     }
     mc_array_free(&X);
 
+    /* 4,200 points (several row and column blocks, both threads busy) against a plain reference:
+     * exact double distances and sklearn's dbscan_inner depth-first expansion over sorted neighbours */
+    mc_array G = load_f32("cluster_agglo_big.npy");
+    {
+        const int64_t gn = G.shape[0], gd = G.shape[1];
+        const float *P = G.data;
+        const double geps = 0.7; /* 12 clusters, ~1900 noise: many border decisions */
+        const int gms = 8;
+        int64_t *deg = xcalloc((size_t)gn, sizeof(int64_t));
+        int64_t *start = xcalloc((size_t)gn + 1, sizeof(int64_t));
+        /* neighbourhoods in CSR, row by row (ascending column order) */
+        for (int pass = 0; pass < 2; pass++) {
+            int64_t *nbr = pass ? xcalloc((size_t)start[gn] + 1, sizeof(int64_t)) : NULL;
+            int32_t *ref = NULL;
+            for (int64_t i = 0; i < gn; i++) {
+                int64_t c = 0;
+                for (int64_t j = 0; j < gn; j++) {
+                    double s2 = 0;
+                    for (int64_t f = 0; f < gd; f++) {
+                        double t = (double)P[i * gd + f] - P[j * gd + f];
+                        s2 += t * t;
+                    }
+                    if (s2 <= geps * geps) {
+                        if (pass) nbr[start[i] + c] = j;
+                        c++;
+                    }
+                }
+                deg[i] = c;
+                if (!pass) start[i + 1] = start[i] + c;
+            }
+            if (!pass) continue;
+            ref = xcalloc((size_t)gn, sizeof(int32_t));
+            int64_t *stack = xcalloc((size_t)start[gn] + (size_t)gn + 1, sizeof(int64_t));
+            for (int64_t i = 0; i < gn; i++) ref[i] = -1;
+            int32_t label = 0;
+            for (int64_t i0 = 0; i0 < gn; i0++) {
+                if (ref[i0] != -1 || deg[i0] < gms) continue;
+                int64_t sp = 0, i = i0;
+                for (;;) {
+                    if (ref[i] == -1) {
+                        ref[i] = label;
+                        if (deg[i] >= gms)
+                            for (int64_t t = start[i]; t < start[i + 1]; t++)
+                                if (ref[nbr[t]] == -1) stack[sp++] = nbr[t];
+                    }
+                    if (sp == 0) break;
+                    i = stack[--sp];
+                }
+                label++;
+            }
+            mc_cluster_config c;
+            mc_cluster_config_default(&c);
+            c.algo = MC_CLUSTER_ALGO_DBSCAN;
+            c.eps = geps;
+            c.min_samples = gms;
+            c.threads = 2;
+            mc_clustering r;
+            MC_CHECK_OK(mc_cluster_dbscan(&c, P, gn, gd, &r));
+            int64_t eq = r.labels ? count_equal(r.labels, ref, gn) : 0;
+            printf("  %-40s 4200 points: labels equal to the reference %lld/%lld (%d clusters, %lld noise)\n", "DBSCAN",
+                   (long long)eq, (long long)gn, r.k, (long long)r.n_noise);
+            MC_CHECK(eq == gn && r.k == label, "DBSCAN 4200 points = reference DFS (%lld/%lld, %d vs %d clusters)",
+                     (long long)eq, (long long)gn, r.k, label);
+            mc_clustering_free(&r);
+            free(stack);
+            free(ref);
+            free(nbr);
+        }
+        free(deg);
+        free(start);
+    }
+    mc_array_free(&G);
+
     /* automatic eps on z-scored blobs: several clusters, not all noise, most points clustered */
     mc_array B = load_f32("cluster_blobs.npy");
     const int64_t bn = B.shape[0], bd = B.shape[1];
@@ -854,6 +932,19 @@ static void test_gtzan(void) {
     printf("  %-40s NMI mean %.4f vs sklearn %.4f: diff %.4f (tol 0.03)\n", "gtzan-mini z-score+PCA4+kmeans10", mean,
            CF_GTZAN_NMI_MEAN, fabs(mean - CF_GTZAN_NMI_MEAN));
     MC_CHECK(fabs(mean - CF_GTZAN_NMI_MEAN) <= 0.03, "NMI %.4f vs sklearn %.4f", mean, CF_GTZAN_NMI_MEAN);
+
+    /* DBSCAN with the automatic eps on real z-scored features (no density gaps: the knee alone gives
+     * one cluster): neither one cluster nor all noise */
+    mc_cluster_config c;
+    mc_cluster_config_default(&c);
+    c.algo = MC_CLUSTER_ALGO_DBSCAN;
+    mc_clustering r;
+    MC_CHECK_OK(mc_cluster_fit(&c, Xs, n, d, &r));
+    printf("  %-40s eps %.4g (knee %.4g): %d clusters, %lld noise of %lld\n", "gtzan-mini z-scored, DBSCAN auto eps",
+           r.eps, r.eps_knee, r.k, (long long)r.n_noise, (long long)n);
+    MC_CHECK(r.k >= 2 && r.n_noise < n, "automatic eps on z-scored gtzan-mini: %d clusters, %lld noise", r.k,
+             (long long)r.n_noise);
+    mc_clustering_free(&r);
     mc_cluster_scaler_free(&s);
     mc_cluster_pca_free(&p);
     mc_metrics_names_free(names, nn);

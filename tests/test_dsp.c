@@ -1,6 +1,8 @@
-/* dsp: window, mel scale, filterbank, STFT/mel power, power->dB, MFCC, stats, config validation;
- * then the librosa 0.10.2 references in ../shared/reference/librosa-0.10.2 (skipped with exit 77 when
- * that folder is missing and nothing else failed). */
+/* dsp: window, mel scale, filterbank, STFT/mel power, power->dB, MFCC, stats, config validation; the
+ * synthesis side (complex STFT, iSTFT, Griffin-Lim, mel inversion, dB -> power) against the numpy peer
+ * of tools/make_generate_fixtures.py and on a synthetic chord; then the librosa 0.10.2 references in
+ * ../shared/reference/librosa-0.10.2 (skipped with exit 77 when that folder is missing and nothing else
+ * failed). Griffin-Lim on those real clips is in tests/test_generate.c. */
 #include <musiclust/dsp.h>
 
 #include "fixtures/dsp_fixture.h"
@@ -487,6 +489,336 @@ static void test_mfcc_stats(void) {
     MC_CHECK(one[0] == 2.0f && one[1] == 0.0f, "constant row: mean %g var %g", one[0], one[1]);
 }
 
+/* ---------------------------------------------------------------- synthesis: STFT / iSTFT / Griffin-Lim /
+ * mel inversion */
+
+/* max |a - b| <= tol * max |b|, printing both */
+static void check_rel(const char *what, const float *a, const float *b, long n, double tol) {
+    double scale = 0;
+    for (long i = 0; i < n; i++) scale = fmax(scale, fabs((double)b[i]));
+    long w = 0;
+    double d = mc_test_max_abs_diff(a, b, n, &w);
+    printf("  %-44s max |diff| = %.3g (%.3g of max %.3g, at %ld; tol %.3g)\n", what, d,
+           scale > 0 ? d / scale : d, scale, w, tol);
+    MC_CHECK(d <= tol * scale, "%s: max |diff| %.6g at %ld > %.3g x %.3g", what, d, w, tol, scale);
+}
+
+static int load_fixture(const char *name, mc_array *a) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s.npy", MC_SOURCE_DIR, name);
+    mc_status st = mc_npy_read_f32(path, a);
+    MC_CHECK(st == MC_STATUS_OK, "%s: %s", path, mc_error_message());
+    return st == MC_STATUS_OK;
+}
+
+/* A C major chord (C4 E4 G4 C5) with an exponential decay, as tools/make_generate_fixtures.py chord(). */
+static void chord(float *y, int64_t n, int sr) {
+    static const double f[4] = {261.63, 329.63, 392.0, 523.25}, a[4] = {0.5, 0.35, 0.3, 0.15};
+    for (int64_t i = 0; i < n; i++) {
+        double t = (double)i / sr, v = 0;
+        for (int k = 0; k < 4; k++) v += a[k] * sin(2 * M_PI * f[k] * t);
+        y[i] = (float)(v * exp(-1.5 * t) * 0.5);
+    }
+}
+
+/* power_to_db(mel power of y) with the plan's settings: db (n_mels, frames) */
+static void logmel_of(const mc_dsp_plan *p, mc_dsp_workspace *w, const float *y, int64_t n, float *db) {
+    const mc_dsp_config *c = mc_dsp_plan_config(p);
+    const int64_t frames = mc_dsp_frame_count(c, n);
+    MC_CHECK_OK(mc_dsp_mel_power(p, w, y, n, db));
+    mc_dsp_power_to_db(db, (int64_t)c->n_mels * frames, c->ref, c->amin, c->top_db, db);
+}
+
+static double rmse(const float *a, const float *b, long n) {
+    double s = 0;
+    for (long i = 0; i < n; i++) s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return sqrt(s / (double)n);
+}
+
+/* The fixtures of tools/make_generate_fixtures.py: librosa's stft / istft / griffinlim (init=None) /
+ * nnls written out in numpy, on a noisy chord at sr 8000, n_fft 512, hop 128, 32 mels, 4000 samples. */
+static void test_synth_peer(void) {
+    printf("synthesis vs the numpy peer (tools/make_generate_fixtures.py)\n");
+    mc_dsp_config c;
+    mc_dsp_config_default(&c);
+    c.sr = 8000;
+    c.n_fft = 512;
+    c.hop = 128;
+    c.n_mels = 32;
+    mc_dsp_plan *p = NULL;
+    mc_dsp_synth *s = NULL;
+    mc_array y = {0}, X = {0}, yi = {0}, y1000 = {0}, y4200 = {0}, gl = {0}, mel = {0};
+    MC_CHECK_OK(mc_dsp_plan_create(&c, &p));
+    if (p) MC_CHECK_OK(mc_dsp_synth_create(p, 40, &s));
+    if (!s || !load_fixture("gen_y", &y) || !load_fixture("gen_stft", &X) ||
+        !load_fixture("gen_istft", &yi) || !load_fixture("gen_istft_1000", &y1000) ||
+        !load_fixture("gen_istft_4200", &y4200) || !load_fixture("gen_gl8_zero", &gl) ||
+        !load_fixture("gen_mel", &mel))
+        goto out;
+    const int64_t n = y.shape[0], frames = mc_dsp_frame_count(&c, n);
+    MC_CHECK(n == 4000 && frames == 32 && X.shape[0] == 257 && X.shape[1] == 32 && X.shape[2] == 2 &&
+                 yi.shape[0] == 3968 && mel.shape[0] == 32 && mel.shape[1] == 32,
+             "fixture shapes");
+    if (n != 4000 || X.shape[1] != 32 || yi.shape[0] != 3968) goto out;
+    MC_CHECK(mc_dsp_istft_length(&c, frames) == 3968, "istft length hop * (frames - 1)");
+
+    float *Xc = xcalloc((size_t)257 * 32 * 2, sizeof *Xc);
+    float *out = xcalloc(4200, sizeof *out);
+    MC_CHECK_OK(mc_dsp_stft(p, s, y.data, n, Xc));
+    check_rel("stft (complex64) vs peer", Xc, X.data, 257L * 32 * 2, 1e-6);
+    MC_CHECK_OK(mc_dsp_istft(p, s, X.data, frames, 0, out));
+    check_rel("istft(length=None) vs peer", out, yi.data, 3968, 1e-6);
+    MC_CHECK_OK(mc_dsp_istft(p, s, X.data, frames, 1000, out));
+    check_rel("istft(length=1000: 12 frames) vs peer", out, y1000.data, 1000, 1e-6);
+    out[4199] = 123.0f;
+    MC_CHECK_OK(mc_dsp_istft(p, s, X.data, frames, 4200, out));
+    check_rel("istft(length=4200: zero tail) vs peer", out, y4200.data, 4200, 1e-6);
+
+    /* Griffin-Lim from zero phase (init=None) is deterministic: the same algorithm gives the same
+     * signal up to the precision the peer keeps (complex64 spectra, float32 signal; the same peer in
+     * float64 gives this function's output to the last bit, 3.9e-5 away from the float32 one) */
+    float *S = xcalloc((size_t)257 * 32, sizeof *S); /* (257, 32) |X| */
+    const float *Xf = X.data;
+    for (long i = 0; i < 257L * 32; i++) S[i] = hypotf(Xf[2 * i], Xf[2 * i + 1]);
+    mc_dsp_griffinlim_options o;
+    mc_dsp_griffinlim_options_default(&o);
+    o.n_iter = 8;
+    double sc = -1;
+    MC_CHECK_OK(mc_dsp_griffinlim(p, s, S, frames, &o, n, out, &sc));
+    check_rel("griffinlim(n_iter 8, init=None) vs peer", out, gl.data, n, 1e-4);
+    double sc_peer = -1;
+    MC_CHECK_OK(mc_dsp_spectral_convergence(p, s, S, frames, gl.data, n, &sc_peer));
+    printf("  spectral convergence after 8 iterations: %.4f (peer's signal %.4f)\n", sc, sc_peer);
+    MC_CHECK(fabs(sc - sc_peer) < 1e-4, "spectral convergence %g vs the peer's %g", sc, sc_peer);
+
+    /* NNLS: the peer (librosa's pinv + L-BFGS-B) reaches residual 0.0211 on this mel */
+    float *pw = xcalloc((size_t)257 * 32, sizeof *pw);
+    double resid = -1, resid0 = -1;
+    MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel.data, 32, 0, pw, &resid0));
+    int neg = 0;
+    for (long i = 0; i < 257L * 32; i++) neg += !(pw[i] >= 0);
+    MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel.data, 32, MC_DSP_MEL_INVERSE_ITER, pw, &resid));
+    for (long i = 0; i < 257L * 32; i++) neg += !(pw[i] >= 0);
+    printf("  mel -> power: residual ||W x - M|| / ||M|| = %.3g (clipped pinv %.3g; peer's L-BFGS-B "
+           "0.0211)\n", resid, resid0);
+    MC_CHECK(neg == 0, "%d negative or NaN power entries", neg);
+    MC_CHECK(resid < 0.0211 && resid < resid0, "residual %g (clipped pinv %g)", resid, resid0);
+    free(pw);
+    free(S);
+    free(Xc);
+    free(out);
+out:
+    mc_array_free(&y);
+    mc_array_free(&X);
+    mc_array_free(&yi);
+    mc_array_free(&y1000);
+    mc_array_free(&y4200);
+    mc_array_free(&gl);
+    mc_array_free(&mel);
+    mc_dsp_synth_free(s);
+    mc_dsp_plan_free(p);
+}
+
+/* iSTFT(STFT(x)) = x: the window-sum-square normalisation makes the centred STFT invertible. */
+static void roundtrip_case(int sr, int n_fft, int hop, int64_t n) {
+    mc_dsp_config c;
+    mc_dsp_config_default(&c);
+    c.sr = sr;
+    c.n_fft = n_fft;
+    c.hop = hop;
+    c.n_mels = 40;
+    mc_dsp_plan *p = NULL;
+    mc_dsp_synth *s = NULL;
+    MC_CHECK_OK(mc_dsp_plan_create(&c, &p));
+    const int64_t frames = mc_dsp_frame_count(&c, n);
+    if (p) MC_CHECK_OK(mc_dsp_synth_create(p, frames, &s));
+    if (!s) {
+        mc_dsp_plan_free(p);
+        return;
+    }
+    float *x = xcalloc((size_t)n, sizeof *x), *y = xcalloc((size_t)n, sizeof *y);
+    float *X = xcalloc((size_t)(1 + n_fft / 2) * (size_t)frames * 2, sizeof *X);
+    uint32_t r = 99;
+    chord(x, n, sr);
+    for (int64_t i = 0; i < n; i++) x[i] += 0.05f * noise(&r);
+    MC_CHECK_OK(mc_dsp_stft(p, s, x, n, X));
+    MC_CHECK_OK(mc_dsp_istft(p, s, X, frames, n, y));
+    /* away from the edges (one window from each end) and over the whole signal */
+    const int64_t e = n_fft;
+    char what[128];
+    snprintf(what, sizeof what, "istft(stft(x)) n_fft %d hop %d, interior", n_fft, hop);
+    MC_CHECK_CLOSE(what, y + e, x + e, n - 2 * e, 1e-6);
+    snprintf(what, sizeof what, "istft(stft(x)) n_fft %d hop %d, whole", n_fft, hop);
+    MC_CHECK_CLOSE(what, y, x, n, 1e-5);
+    free(x);
+    free(y);
+    free(X);
+    mc_dsp_synth_free(s);
+    mc_dsp_plan_free(p);
+}
+
+static void test_istft_roundtrip(void) {
+    printf("iSTFT(STFT(x)) = x\n");
+    roundtrip_case(22050, 2048, 512, 22050);
+    roundtrip_case(16000, 400, 160, 8000);  /* hop does not divide n_fft */
+    roundtrip_case(22050, 1024, 256, 7777); /* n not a multiple of hop */
+}
+
+/* Griffin-Lim and the mel inversion on a synthetic chord at the librosa defaults. */
+static void test_griffinlim_chord(void) {
+    printf("Griffin-Lim on a chord (sr 22050, n_fft 2048, hop 512, 128 mels)\n");
+    mc_dsp_config c;
+    mc_dsp_config_default(&c);
+    enum { N = 33075 }; /* 1.5 s */
+    mc_dsp_plan *p = NULL;
+    mc_dsp_synth *s = NULL;
+    mc_dsp_workspace *w = NULL;
+    MC_CHECK_OK(mc_dsp_plan_create(&c, &p));
+    const int64_t frames = mc_dsp_frame_count(&c, N); /* 65 */
+    if (p) MC_CHECK_OK(mc_dsp_synth_create(p, frames, &s));
+    if (p) MC_CHECK_OK(mc_dsp_workspace_create(p, N, &w));
+    if (!s || !w) goto out;
+    const int nb = 1025;
+    float *y = xcalloc(N, sizeof *y), *g = xcalloc(N, sizeof *g), *g2 = xcalloc(N, sizeof *g2);
+    float *X = xcalloc((size_t)nb * frames * 2, sizeof *X), *S = xcalloc((size_t)nb * frames, sizeof *S);
+    float *db = xcalloc((size_t)128 * frames, sizeof *db), *dbg = xcalloc((size_t)128 * frames, sizeof *dbg);
+    float *mel = xcalloc((size_t)128 * frames, sizeof *mel), *pw = xcalloc((size_t)nb * frames, sizeof *pw);
+    chord(y, N, c.sr);
+    MC_CHECK_OK(mc_dsp_stft(p, s, y, N, X));
+    for (long i = 0; i < nb * frames; i++) S[i] = hypotf(X[2 * i], X[2 * i + 1]);
+    logmel_of(p, w, y, N, db);
+
+    /* from the true magnitudes, random initial phase */
+    mc_rng rng;
+    mc_dsp_griffinlim_options o;
+    mc_dsp_griffinlim_options_default(&o);
+    o.rng = &rng;
+    double sc[4];
+    const int iters[4] = {0, 8, 32, 100};
+    for (int k = 0; k < 4; k++) {
+        mc_rng_seed(&rng, 5, 0);
+        o.n_iter = iters[k];
+        MC_CHECK_OK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g, &sc[k]));
+    }
+    logmel_of(p, w, g, N, dbg);
+    const double r32 = rmse(dbg, db, 128 * frames);
+    printf("  spectral convergence from |STFT|: %.4f (0 iterations), %.4f (8), %.4f (32; log-mel dB "
+           "RMSE %.3f), %.4f (100)\n", sc[0], sc[1], sc[2], r32, sc[3]);
+    MC_CHECK(sc[1] < sc[0] && sc[2] < sc[1] && sc[3] < sc[2], "spectral convergence falls with iterations");
+    MC_CHECK(sc[2] < 0.08 && r32 < 1.5, "32 iterations: spectral convergence %g, dB RMSE %g", sc[2], r32);
+
+    /* momentum: the "fast" variant converges faster than the original Griffin-Lim */
+    o.n_iter = 32;
+    o.momentum = 0.0;
+    mc_rng_seed(&rng, 5, 0);
+    double sc_plain = -1;
+    MC_CHECK_OK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g2, &sc_plain));
+    printf("  32 iterations without momentum: %.4f (with 0.99: %.4f)\n", sc_plain, sc[2]);
+    MC_CHECK(sc[2] < sc_plain, "momentum 0.99 %g vs 0 %g", sc[2], sc_plain);
+    o.momentum = 0.99;
+
+    /* determinism: the same seed gives the same bytes; another seed another signal */
+    mc_rng_seed(&rng, 5, 0);
+    MC_CHECK_OK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g2, NULL));
+    mc_rng_seed(&rng, 5, 0);
+    o.n_iter = 32;
+    MC_CHECK_OK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g, NULL));
+    MC_CHECK(memcmp(g, g2, N * sizeof *g) == 0, "same seed, same bytes");
+    mc_rng_seed(&rng, 6, 0);
+    MC_CHECK_OK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g2, NULL));
+    MC_CHECK(memcmp(g, g2, N * sizeof *g) != 0, "another seed, another signal");
+
+    /* the whole way from the mel spectrogram */
+    MC_CHECK_OK(mc_dsp_mel_power(p, w, y, N, mel));
+    mc_dsp_inverse_stats st = {-1, -1};
+    mc_rng_seed(&rng, 5, 0);
+    MC_CHECK_OK(mc_dsp_mel_to_audio(p, s, mel, frames, MC_DSP_MEL_INVERSE_ITER, &o, N, g, &st));
+    logmel_of(p, w, g, N, dbg);
+    const double rm = rmse(dbg, db, 128 * frames);
+    int finite = 1;
+    for (int i = 0; i < N; i++) finite &= isfinite(g[i]);
+    printf("  mel -> audio: mel residual %.3g, spectral convergence %.4f, log-mel dB RMSE %.3f\n",
+           st.mel_residual, st.spectral_convergence, rm);
+    MC_CHECK(finite, "mel_to_audio output has NaN/Inf");
+    MC_CHECK(st.mel_residual < 1e-3 && st.spectral_convergence < 0.25 && rm < 3.0,
+             "mel -> audio: residual %g, convergence %g, dB RMSE %g", st.mel_residual,
+             st.spectral_convergence, rm);
+
+    /* the mel inverse is non-negative and projects back onto the mel input */
+    double resid = -1;
+    MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel, frames, MC_DSP_MEL_INVERSE_ITER, pw, &resid));
+    int neg = 0;
+    for (long i = 0; i < nb * frames; i++) neg += !(pw[i] >= 0);
+    float *back = xcalloc((size_t)128 * frames, sizeof *back);
+    float *W = xcalloc((size_t)128 * nb, sizeof *W);
+    MC_CHECK_OK(mc_dsp_mel_filterbank(c.sr, c.n_fft, 128, 0, 11025.0, W));
+    double num = 0, den = 0;
+    for (int m = 0; m < 128; m++)
+        for (int64_t t = 0; t < frames; t++) {
+            double acc = 0;
+            for (int k = 0; k < nb; k++) acc += (double)W[(size_t)m * nb + k] * pw[(size_t)k * frames + t];
+            back[m * frames + t] = (float)acc;
+            double d = acc - mel[m * frames + t];
+            num += d * d;
+            den += (double)mel[m * frames + t] * mel[m * frames + t];
+        }
+    printf("  mel inverse: %d negative entries, ||W x - M|| / ||M|| = %.3g (reported %.3g)\n", neg,
+           sqrt(num / den), resid);
+    MC_CHECK(neg == 0, "%d negative entries", neg);
+    MC_CHECK(sqrt(num / den) < 1e-3 && fabs(sqrt(num / den) - resid) < 1e-6 + 1e-3 * resid,
+             "mel projection residual %g (reported %g)", sqrt(num / den), resid);
+
+    /* db_to_power inverts power_to_db (without the top_db floor) */
+    for (long i = 0; i < 128 * frames; i++) mel[i] = mel[i] + 1e-6f;
+    mc_dsp_power_to_db(mel, 128 * frames, 1.0, 1e-10, 0.0, db);
+    mc_dsp_db_to_power(db, 128 * frames, 1.0, back);
+    double worst = 0;
+    for (long i = 0; i < 128 * frames; i++) worst = fmax(worst, fabs(back[i] - mel[i]) / mel[i]);
+    printf("  db_to_power(power_to_db(S)): max rel diff %.3g\n", worst);
+    MC_CHECK(worst < 1e-5, "db_to_power round trip %g", worst);
+    const float d3[3] = {0.0f, -10.0f, 20.0f};
+    float p3[3];
+    const float want3[3] = {2.0f, 0.2f, 200.0f};
+    mc_dsp_db_to_power(d3, 3, 2.0, p3);
+    MC_CHECK_CLOSE("db_to_power ref 2", p3, want3, 3, 1e-5);
+
+    /* errors */
+    MC_CHECK(mc_dsp_griffinlim(p, s, S, frames, &o, N + 512, g, NULL) == MC_STATUS_INVALID_ARG,
+             "length inconsistent with the frames");
+    MC_CHECK(mc_dsp_griffinlim(p, s, S, frames + 1, &o, 0, g, NULL) == MC_STATUS_INVALID_ARG,
+             "more frames than the workspace");
+    S[7] = -1.0f;
+    MC_CHECK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g, NULL) == MC_STATUS_INVALID_ARG &&
+                 strstr(mc_error_message(), "S[0, 7]"),
+             "negative magnitude: %s", mc_error_message());
+    S[7] = NAN;
+    MC_CHECK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g, NULL) == MC_STATUS_NUMERIC, "NaN magnitude");
+    o.momentum = -0.5;
+    MC_CHECK(mc_dsp_griffinlim(p, s, S, frames, &o, N, g, NULL) == MC_STATUS_INVALID_ARG, "momentum < 0");
+    mel[5] = INFINITY;
+    MC_CHECK(mc_dsp_mel_to_power(p, s, mel, frames, 10, pw, NULL) == MC_STATUS_NUMERIC, "Inf in the mel");
+    MC_CHECK(mc_dsp_stft(p, s, y, (int64_t)512 * frames, X) == MC_STATUS_INVALID_ARG, "signal too long");
+    mc_dsp_synth *none = NULL;
+    MC_CHECK(mc_dsp_synth_create(p, 0, &none) == MC_STATUS_INVALID_ARG && !none, "max_frames 0");
+    mc_dsp_synth_free(NULL);
+
+    free(back);
+    free(W);
+    free(y);
+    free(g);
+    free(g2);
+    free(X);
+    free(S);
+    free(db);
+    free(dbg);
+    free(mel);
+    free(pw);
+out:
+    mc_dsp_workspace_free(w);
+    mc_dsp_synth_free(s);
+    mc_dsp_plan_free(p);
+}
+
 /* ---------------------------------------------------------------- librosa references */
 
 typedef struct ref_clip {
@@ -670,6 +1002,9 @@ int main(void) {
     test_power_to_db();
     test_mfcc();
     test_mfcc_stats();
+    test_synth_peer();
+    test_istft_roundtrip();
+    test_griffinlim_chord();
 
     struct stat st;
     int have_ref = stat(REF_DIR, &st) == 0;

@@ -7,7 +7,10 @@
  *
  * Determinism: all randomness comes from a seeded mc_rng; reductions over points are done in fixed
  * blocks whose partial results are added in block order, so the output for a given seed is the same
- * for every thread count (the contract asks only for "same seed + same thread count").
+ * for every thread count (the contract asks only for "same seed + same thread count"; the tests check
+ * 1 against 2 threads). k-means, DBSCAN and the k-distance curve set OpenBLAS to one thread while they
+ * run (their BLAS calls are made per block from OpenMP threads) and restore it after: OpenBLAS's
+ * thread count is process-wide, so do not run them concurrently with other BLAS work.
  *
  * Bad input is an error, never a crash or a silent number: NaN/Inf (the message names the row and
  * column), k larger than the number of points, or fewer distinct points than k (scikit-learn warns and
@@ -24,8 +27,13 @@ extern "C" {
 
 /* ---------------------------------------------------------------- input checks */
 
+/* Largest |value| accepted: squared distances are formed in float32, and sums of d squares of
+ * values up to 1e15 stay finite for any practical d. */
+#define MC_CLUSTER_MAX_ABS 1e15
+
 /* MC_STATUS_EMPTY when n < 1 or d < 1; MC_STATUS_NUMERIC naming the first row (0-based) and column
- * holding NaN or Inf; NULL X with n > 0: MC_STATUS_INVALID_ARG. */
+ * holding NaN, Inf or a value larger than MC_CLUSTER_MAX_ABS in magnitude; NULL X with n > 0:
+ * MC_STATUS_INVALID_ARG. */
 mc_status mc_cluster_check_input(const float *X, int64_t n, int64_t d);
 
 /* Number of distinct rows of X (n, d), counting no further than `cap` (returns min(distinct, cap));
@@ -143,7 +151,8 @@ typedef struct mc_dendrogram {
 } mc_dendrogram;
 
 /* Exact hierarchical clustering of X (n, d), n >= 2:
- *   ward      nearest-neighbour chain on centroids: O(n^2 d) time, O(n d) memory;
+ *   ward      nearest-neighbour chain on centroids (a float32 scan, then the few candidates within
+ *             its rounding bound exactly in double): O(n^2 d) time, O(n d) memory;
  *   average,  nearest-neighbour chain with Lance-Williams updates on an (n, n) float32 distance
  *   complete  matrix: O(n^2 d) time, n^2 floats of memory;
  *   single    Prim's minimum spanning tree as sklearn's mst_linkage_core: O(n^2 d), O(n) memory.
@@ -168,6 +177,7 @@ typedef struct mc_clustering {
     double inertia;        /* k-means: sum of squared distances to the nearest centre (inertia_) */
     double eps;            /* DBSCAN: the radius used (given or chosen) */
     bool eps_auto;         /* DBSCAN: eps was chosen from the k-distance curve */
+    double eps_knee;       /* DBSCAN, automatic eps: the knee of the curve (eps unless the fallback won) */
     double log_likelihood; /* GMM: mean log-likelihood per point (sklearn score) */
     double bic;            /* GMM: -2 n log_likelihood + n_parameters log n (sklearn bic) */
     double *weights;       // GMM: (k)
@@ -197,7 +207,11 @@ mc_status mc_cluster_agglomerative(const mc_cluster_config *cfg, const float *X,
 /* sklearn.cluster.DBSCAN(eps, min_samples): a point is core when at least min_samples points
  * (itself included) lie within eps (<=); clusters are numbered by their lowest core point, and a border
  * point joins the lowest-numbered cluster with a core point within eps (what sklearn's depth-first
- * expansion does). cfg->eps <= 0 chooses eps with mc_cluster_dbscan_auto_eps. */
+ * expansion does). cfg->eps <= 0 chooses eps: the knee of the k-distance curve
+ * (mc_cluster_dbscan_auto_eps) when it gives 2 or more clusters and at most half the points as noise;
+ * otherwise (data without density gaps collapse into one cluster there) the 10%..90% quantiles of the
+ * curve are tried and the one putting the most points into clusters other than the largest is kept
+ * (the knee if none separates anything). out->eps is the radius used, out->eps_knee the knee. */
 mc_status mc_cluster_dbscan(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                             mc_clustering *out);
 /* The distance of every point to its min_samples-th nearest point (itself counted, so the smallest

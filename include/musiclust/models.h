@@ -13,6 +13,22 @@
  *             the MLP input and to z; for log-mel input (the conv variant) concatenated to the
  *             flattened conv features before mu / logvar and to z before the decoder's Linear.
  *             Rows with an empty label get an all-zero condition vector.
+ *   mm-vae    multimodal (audio + lyrics): an audio encoder (the MLP on vectors, or the conv body on
+ *             log-mel) and a lyrics encoder (MLP on the track's lyrics vector, the same for each of
+ *             its segments), fused into one latent, and two decoders from z (audio and lyrics).
+ *             Fusion "concat" (default): f = [h_audio, m h_lyrics, 1 - m, cond] -> shared ReLU layers
+ *             -> (mu, logvar), where m = 1 for a row with lyrics and 0 without: a row without lyrics
+ *             has its lyrics features set to zero and a "lyrics missing" indicator of 1, whose weights
+ *             in the next Linear are the learned missing embedding. Fusion "poe" (product of experts,
+ *             Wu & Goodman 2018): each encoder gives its own Gaussian from [h, cond]; the posterior
+ *             is the precision-weighted product with a standard-normal prior expert:
+ *               T = 1 + exp(-lv_a) + m exp(-lv_l),  mu = (exp(-lv_a) mu_a + m exp(-lv_l) mu_l) / T,
+ *               logvar = -log T   (computed in double; a row without lyrics leaves the lyrics expert out)
+ *             Both decoders read [z, cond]. Loss per mini-batch:
+ *               (audio_weight SSE_audio + lyrics_weight sum_rows m SSE_lyrics + beta KL) / rows
+ *             so a row without lyrics adds no lyrics reconstruction error and no gradient to the
+ *             lyrics encoder. With a condition column (the "audio + lyrics + genre" configuration)
+ *             the one-hot joins the fused features (concat) or each expert's head input (poe) and z.
  * Loss per mini-batch (as the peer): (sum of squared errors + beta * KL) / batch rows, with
  * KL = -1/2 sum(1 + logvar - mu^2 - exp(logvar)) (Kingma & Welling 2014, appendix B).
  *
@@ -20,18 +36,29 @@
  *   vectors (mfcc_stats.npy / features.npy): per-column z-score (mc_data_zscore_fit on all rows)
  *   log-mel (logmel.npy): the first `frames` frames (default: the largest multiple of 2^n_conv not
  *   above the stored count, 130 -> 128), then one global mean / std over all cropped values.
+ *   lyrics (mm-vae, lyrics.npy): fitted on the rows with lyrics; "global" (default): each column
+ *   centred, then divided by one common std (the root mean square of all centred values), which
+ *   keeps the SVD's ordering of the components by variance (the first, language-bearing ones weigh
+ *   most); "zscore": per-column mean and std, every component weighing the same.
  *
  * The model file is safetensors (loadable with safetensors.numpy.load_file):
  *   weights           enc.fc<i>.{weight,bias}, enc.mu.*, enc.logvar.*, dec.fc<i>.*, dec.out.*  (MLP)
  *                     enc.conv<i>.*, enc.mu.*, enc.logvar.*, dec.fc.*, dec.deconv<i>.*        (conv)
+ *                     mm-vae: enc.aud.fc<i> (or enc.aud.conv<i>), enc.lyr.fc<i>, then
+ *                       concat: enc.fuse.fc<i>, enc.mu, enc.logvar
+ *                       poe:    enc.aud.mu, enc.aud.logvar, enc.lyr.mu, enc.lyr.logvar
+ *                     then dec.aud.fc<i>, dec.aud.out (or dec.aud.fc, dec.aud.deconv<i>), dec.lyr.fc<i>,
+ *                     dec.lyr.out
  *                     shapes as torch: Linear (out, in), Conv2d (out, in, 4, 4),
  *                     ConvTranspose2d (in, out, 4, 4); the AE has no enc.logvar (enc.mu is its code)
  *   norm.mean, norm.std                     F32 (F) for vectors, (1) for log-mel
+ *   norm.lyr.mean, norm.lyr.std             F32 (lyrics dim), mm-vae only
  *   adam.<param>.m, adam.<param>.v, adam.step   the optimizer state
  *   train.epoch, train.rng.shuffle, train.rng.noise, train.best_epoch, train.bad_epochs  I64
  *   train.best_val F64, best.<param> (only while early stopping keeps a better epoch than the last)
  *   __metadata__["musiclust"]: JSON with the architecture, the training configuration and the
- *   condition classes (see mc_model_save).
+ *   condition classes (see mc_model_save); mm-vae adds "fusion", "audio_weight", "lyrics_weight",
+ *   "lyrics_dim", "lyrics_hidden", "fuse_hidden" and "lyrics_norm".
  * Same data + same seed + same thread count -> byte-identical model files, also across a --resume. */
 #ifndef MUSICLUST_MODELS_H
 #define MUSICLUST_MODELS_H
@@ -48,7 +75,7 @@ typedef enum mc_model_kind {
     MC_MODEL_KIND_BETA_VAE,
     MC_MODEL_KIND_CONV_VAE,
     MC_MODEL_KIND_CVAE,
-    MC_MODEL_KIND_MM_VAE /* multimodal (audio + lyrics): not yet available */
+    MC_MODEL_KIND_MM_VAE /* multimodal: audio + lyrics */
 } mc_model_kind;
 
 /* What the network reads: per-row vectors (an MLP) or log-mel patches (the conv network). */
@@ -56,6 +83,18 @@ typedef enum mc_model_input {
     MC_MODEL_INPUT_VECTORS = 0,
     MC_MODEL_INPUT_LOGMEL
 } mc_model_input;
+
+/* mm-vae: how the two encoders make one posterior. */
+typedef enum mc_model_fusion {
+    MC_MODEL_FUSION_CONCAT = 0, /* concatenated hidden features + shared layers -> (mu, logvar) */
+    MC_MODEL_FUSION_POE         /* product of the experts' Gaussians and a N(0, 1) prior expert */
+} mc_model_fusion;
+
+/* mm-vae: how the lyrics vectors are scaled (see "Input preparation"). */
+typedef enum mc_model_lyrics_norm {
+    MC_MODEL_LYRICS_NORM_GLOBAL = 0, /* per-column mean, one common std */
+    MC_MODEL_LYRICS_NORM_ZSCORE      /* per-column mean and std */
+} mc_model_lyrics_norm;
 
 #define MC_MODEL_MAX_LAYERS 8
 
@@ -69,7 +108,7 @@ typedef struct mc_model_config {
     int latent;             /* latent dimension */
     double beta;            /* KL weight (ignored by ae) */
     int warmup;             /* epochs of linear KL warm-up: beta * min(1, epoch / warmup); 0 = none */
-    const char *condition;  /* cvae: the label column (copied into the model) */
+    const char *condition;  /* cvae (required), mm-vae (optional): the label column (copied into the model) */
     int frames;             /* log-mel frames used; 0 = the largest multiple of 2^n_conv <= stored */
     /* training */
     int epochs;             /* total epochs (a resumed run goes on up to this) */
@@ -80,6 +119,15 @@ typedef struct mc_model_config {
     int patience;           /* with a validation part: stop after this many epochs without a better
                                validation loss and keep the best epoch's weights; 0 = never stop */
     double clip;            /* clip the gradient's global L2 norm to this (torch clip_grad_norm_); 0 = off */
+    /* mm-vae (ignored by the other kinds); hidden / channels above are the audio encoder's */
+    mc_model_fusion fusion;
+    int n_lyr_hidden;       /* lyrics encoder hidden layers (>= 1; the lyrics decoder mirrors them) */
+    int lyr_hidden[MC_MODEL_MAX_LAYERS];
+    int n_fuse;             /* concat: shared ReLU layers after the fusion (0 = the heads read it) */
+    int fuse[MC_MODEL_MAX_LAYERS];
+    double audio_weight;    /* weight of the audio reconstruction error */
+    double lyrics_weight;   /* weight of the lyrics reconstruction error */
+    mc_model_lyrics_norm lyrics_norm;
 } mc_model_config;
 
 /* Defaults per kind (documented in `musiclust train --help`):
@@ -89,6 +137,11 @@ typedef struct mc_model_config {
  *   cvae     as vae, input vectors (set input = MC_MODEL_INPUT_LOGMEL for the conv variant; the CLI
  *            then takes conv-vae's latent, batch and epochs)
  *   conv-vae channels 32,64,128,256, latent 32, beta 4, batch 128, 20 epochs, lr 1e-3
+ *   mm-vae   audio hidden [64], lyrics hidden [32], concat fusion with shared [64], latent 4 (as the
+ *            vae, so that the two compare at one size), beta 1, audio and lyrics weights 1, lyrics
+ *            norm "global", 100 epochs, batch 32, lr 1e-3
+ *            (input vectors; with input = MC_MODEL_INPUT_LOGMEL the CLI takes conv-vae's latent,
+ *            batch, epochs)
  * seed 0, no validation, no clipping, no warm-up. */
 void mc_model_config_default(mc_model_kind kind, mc_model_config *c);
 
@@ -108,16 +161,28 @@ typedef struct mc_model_data {
     const int32_t *codes;       /* (n) condition class of each row, -1 = none; NULL = no condition */
     int n_classes;
     const char *const *classes; /* (n_classes) class names; codes index these */
-    /* storage owned when filled by mc_model_data_load */
+    /* mm-vae: the lyrics vector of each row's track (broadcast to its segments); NULL otherwise */
+    int64_t lyr_dim;
+    const float *lyrics;        /* (n, lyr_dim) raw lyrics.npy rows */
+    const uint8_t *has_lyrics;  /* (n) 1 = the track has lyrics, 0 = none (its lyrics row is unused) */
+    /* storage owned when filled by mc_model_data_load / mc_model_data_load_lyrics */
     mc_array owned_x_;
     int32_t *owned_codes_;
     char **owned_classes_;
+    float *owned_lyrics_;
+    uint8_t *owned_has_;
 } mc_model_data;
 
 /* Read a feature store's rows for `input` (mfcc_stats.npy / features.npy, or logmel.npy) and, with a
  * condition column, its class codes (mc_store_label_codes). */
 mc_status mc_model_data_load(const char *featdir, mc_model_input input, const char *condition,
                              mc_model_data *out);
+/* Add the lyrics of a store (musiclust lyrics: lyrics.npy (tracks, dim) and lyrics_tracks.tsv with
+ * columns track and has_lyrics) to data loaded from the same store: each index.tsv row gets its
+ * track's vector, joined on the `track` column. A missing lyrics.npy is MC_STATUS_IO with "run
+ * musiclust lyrics first"; a track of index.tsv absent from lyrics_tracks.tsv, a row count or a
+ * shape that disagrees, or a non-finite value is MC_STATUS_FORMAT naming the file. */
+mc_status mc_model_data_load_lyrics(const char *featdir, mc_model_data *d);
 void mc_model_data_free(mc_model_data *d); /* NULL ok */
 
 /* ------------------------------------------------------------------ the model */
@@ -162,10 +227,13 @@ typedef struct mc_train_summary {
     int best_epoch;         /* with validation: epoch (1-based) of the best validation loss; else last */
     bool stopped_early;     /* early stopping ended the run (the best epoch's weights were restored) */
     bool interrupted;       /* stop_after ended the run */
-    double recon, kl, total;            /* last epoch, per training row */
+    double recon, kl, total;            /* last epoch, per training row (mm-vae: recon is the weighted
+                                           sum audio_weight recon_audio + lyrics_weight recon_lyrics) */
     double val_recon, val_kl, val_total; /* last epoch, per validation row (NaN without validation) */
     double seconds;
     double samples_per_s;   /* training rows processed per second of training */
+    double recon_audio, recon_lyrics; /* mm-vae: last epoch's unweighted SSE per training row (lyrics:
+                                         summed over the rows with lyrics); others: recon and 0 */
 } mc_train_summary;
 
 /* Train m on data (the same rows it was created with: a resumed model checks the row count) from its
@@ -180,12 +248,76 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
 /* ------------------------------------------------------------------ using a model */
 
 /* Encode rows: mu (n, latent) float32 (the AE's code); with recon non-NULL also the decoder's output
- * for z = mu, de-normalised to the input's units: (n, dim) or (n, n_mels, frames used). Data classes are
+ * for z = mu, de-normalised to the input's units: (n, dim) or (n, n_mels, frames used) (mm-vae: the
+ * audio decoder's). An mm-vae needs data->lyrics (mc_model_data_load_lyrics). Data classes are
  * matched to the model's by name; rows with a class the model does not know get a zero condition
  * (*unknown receives their count; may be NULL). Log-mel rows need >= the model's frames (the first
  * ones are used). Deterministic: no sampling. */
 mc_status mc_model_encode(mc_model *m, const mc_model_data *data, int threads, float *mu,
                           float *recon, int64_t *unknown);
+
+/* ------------------------------------------------------------------ generation (generate.c)
+ *
+ * A model on log-mel patches (conv-vae, or cvae trained with --input logmel) decodes latent vectors into
+ * log-mel spectrograms in dB (the store's units, de-normalised); mc_model_logmel_to_audio turns those
+ * into waveforms as librosa.feature.inverse.mel_to_audio does (dB -> power, mel -> linear power by
+ * non-negative least squares, square root, fast Griffin-Lim; see include/musiclust/dsp.h). */
+
+/* The condition classes stored in the model, in code order; *n receives the count (0 and NULL without
+ * a condition). */
+const char *const *mc_model_classes(const mc_model *m, int *n);
+/* The code of class `name`; MC_STATUS_INVALID_ARG listing the model's classes when it has no such class
+ * (or no condition at all). */
+mc_status mc_model_class_index(const mc_model *m, const char *name, int *code);
+
+/* MC_STATUS_OK when the model decodes to log-mel spectrograms (and so to audio); otherwise
+ * MC_STATUS_UNSUPPORTED with a message saying what to train instead. */
+mc_status mc_model_check_audio(const mc_model *m);
+
+/* z ~ N(0, I): z (n, latent), drawn row by row with mc_rng_normal. */
+void mc_model_sample_latent(const mc_model *m, mc_rng *rng, int64_t n, float *z);
+
+/* Run the decoder on latent rows z (n, latent) with condition codes (n) (-1: the all-zero condition;
+ * codes NULL: no condition, or all zero) and de-normalise: out (n, n_mels, frames) in dB for log-mel
+ * models, (n, F) for vector models. Deterministic. */
+mc_status mc_model_decode(mc_model *m, const float *z, const int32_t *codes, int64_t n, int threads,
+                          float *out);
+
+/* How the log-mel spectrograms were made, and how to invert them. */
+typedef struct mc_model_audio_config {
+    int sr, n_fft, hop;  /* of the features (22050, 2048, 512) */
+    int n_mels;          /* 0 = the model's; otherwise checked against it */
+    double fmin, fmax;   /* mel band edges (0, 0 = sr / 2) */
+    double ref;          /* power_to_db's reference of the log-mel (1.0) */
+    int n_iter;          /* Griffin-Lim iterations (32) */
+    double momentum;     /* Griffin-Lim momentum (0.99) */
+    int nnls_iter;       /* iterations of the mel inversion (200, MC_DSP_MEL_INVERSE_ITER) */
+    int threads;         /* clips inverted in parallel; <= 0: all cores */
+} mc_model_audio_config;
+
+/* The defaults above (librosa's and musiclust extract's). */
+void mc_model_audio_config_default(mc_model_audio_config *c);
+/* Take sr, n_fft, hop_length, n_mels, fmin and fmax from FEATDIR/extract.json (musiclust extract). */
+mc_status mc_model_audio_config_from_store(const char *featdir, mc_model_audio_config *c);
+/* Samples of the clip made from `frames` log-mel frames: hop * (frames - 1) (librosa.istft, center). */
+int64_t mc_model_audio_samples(const mc_model_audio_config *c, int frames);
+
+/* The RNG streams of the Griffin-Lim phases: row i of mc_model_logmel_to_audio uses
+ * mc_rng_seed(seed, MC_MODEL_AUDIO_STREAM + i), apart from the small streams callers use for sampling. */
+#define MC_MODEL_AUDIO_STREAM ((uint64_t)1 << 32)
+
+/* Log-mel dB rows -> audio: logmel (n, n_mels, frames) -> audio (n, samples), samples =
+ * mc_model_audio_samples(frames). Each row has its own RNG stream (above) and rows are independent, so
+ * the output does not depend on the thread count. mel_residual (n) and spectral_convergence (n) receive the
+ * inversion's figures (see mc_dsp_inverse_stats); either may be NULL. */
+mc_status mc_model_logmel_to_audio(const mc_model_audio_config *c, const float *logmel, int64_t n,
+                                   int n_mels, int frames, uint64_t seed, float *audio,
+                                   double *mel_residual, double *spectral_convergence);
+
+/* The row of a feature store named by `key`: the first row (segment) of the track whose file stem
+ * (index.tsv's path without folder and extension) or tracks.tsv track_id is key, else key as a row
+ * number 0..N-1. Unknown: MC_STATUS_INVALID_ARG naming the store and what may be given. */
+mc_status mc_model_find_row(const char *featdir, const char *key, int64_t *row);
 
 #ifdef __cplusplus
 }

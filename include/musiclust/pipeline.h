@@ -1,12 +1,64 @@
-/* musiclust pipeline: the experiments and the runner behind `musiclust run` and `musiclust demo`. */
+/* musiclust pipeline: the experiments and the runner behind `musiclust run` and `musiclust demo`,
+ * the choice of k by silhouette, the lyrics stage of a feature store, and the built-in demo corpus.
+ *
+ * THE RUN (mc_pipeline_run) takes audio files or folders and writes a RESULTS folder, stage by stage.
+ * Every stage writes its outputs atomically (temp file + rename) and then a record
+ * RESULTS/stages/<stage>.tsv (key, value: stage, hash, seconds, ...) holding a 64-bit FNV-1a hash of
+ * its whole configuration and of the hashes of the stages it reads. A stage whose record has the same
+ * hash and whose outputs all exist is not redone, so an interrupted run resumes where it stopped and a
+ * repeated run redoes nothing; changing an option redoes exactly the stages it reaches. The conv-vae
+ * also resumes inside a stage from its per-epoch checkpoint.
+ *
+ * Stages, in order:
+ *   extract            RESULTS/features/ (the feature store of data.h), with --metadata joined
+ *   lyrics             when the metadata has a lyrics column: features/lyrics.npy, lyrics_tracks.tsv,
+ *                      lyrics.json and a lyrics_language label column (mc_pipeline_lyrics)
+ *   ksweep             only without labels and without k: k chosen by the silhouette sweep
+ *   space.<id>         deterministic representations: raw (the z-scored MFCC statistics: the ONE
+ *                      COMMON SPACE), pca (z-scored, then PCA to the vae's latent size)
+ *   model.<id>.seed<S> a trained model: models/<id>.seed<S>.safetensors and .loss.tsv, its latent
+ *                      means latents/<id>.seed<S>.npy (and recon/ examples for the first seed)
+ *   space.<id>.seed<S> derived spaces (conv-vae+lyrics(concat))
+ *   cluster.<id>       assign/<id>.<algo>.seed<S>.tsv for every algorithm and seed
+ *   evaluate           metrics.csv, metrics.json (report.h), contingency/<id>.<algo>.<column>.tsv
+ *   embed.<id>         embed/<id>.tsne.npy, embed/<id>.umap.npy of the first seed's latent
+ *   report             report.html (report.h)
+ * and, rewritten by every run (bookkeeping, not stages): summary.tsv, representations.tsv,
+ * timings.tsv, run.json (configuration, versions of musiclust, libsndfile, FFTW, OpenBLAS, cairo,
+ * seeds, per-stage timings, skipped files with reasons, the dataset).
+ *
+ * The tasks (representation x algorithm; every pair is one row of metrics.csv per level):
+ *   easy    vae (MLP VAE on the MFCC statistics), pca: k-means
+ *   medium  conv-vae (on log-mel): k-means, agglomerative (ward), DBSCAN (auto eps); with lyrics also
+ *           conv-vae+lyrics(concat): the z-scored conv-vae latent and the track's lyrics vector
+ *           (z-scored), each block scaled by 1/sqrt(its width) so both weigh the same
+ *   hard    beta-vae, cvae(<label>) (conditioned on the main label: its metrics against that column
+ *           are LEAKED), with lyrics cvae(<label>)[audio+lyrics] (a cvae over [MFCC statistics ;
+ *           lyrics vector], also leaked), baselines pca, ae and raw: k-means; reconstruction
+ *           examples of the conv-vae (log-mel) and the vae (MFCC statistics)
+ * Seed s trains the model with seed s and seeds the clustering with s; metrics are mean ± std over
+ * the seeds. k: --k, else the number of classes of the main label column, else the silhouette sweep
+ * (k-means in the common space). Main label: --label, else the first of genre, tag, label, style
+ * with >= 2 classes. Label columns evaluated: every one of genre, tag, label, style with 2 or more
+ * classes, and language / lyrics_language when present.
+ *
+ * The conv-vae is the expensive part: its epochs come from a sample budget per seed,
+ * epochs = clamp(budget / rows, min, max); when even one epoch over every row exceeds the budget it
+ * trains one epoch on a seeded subset of `budget` rows (and still encodes every row). What was chosen,
+ * and whether the budget limited training, is logged and written to run.json and the report. */
 #ifndef MUSICLUST_PIPELINE_H
 #define MUSICLUST_PIPELINE_H
 
+#include <musiclust/cluster.h>
 #include <musiclust/core.h>
+#include <musiclust/data.h>
+#include <musiclust/text.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ------------------------------------------------------------------ the demo corpus */
 
 typedef struct mc_demo_config {
     uint64_t seed;          /* every note, tempo and word comes from this seed */
@@ -27,6 +79,128 @@ const char *const *mc_pipeline_demo_styles(int *n);
  * walking bass and piano, plucked Karplus-Strong strings). Lyrics are generated in English and in
  * Bengali script. Deterministic for a seed. */
 mc_status mc_pipeline_demo_corpus(const char *dir, const mc_demo_config *cfg, mc_progress *progress);
+
+/* ------------------------------------------------------------------ choosing k */
+
+typedef struct mc_ksweep_point {
+    int k;
+    double silhouette;     /* on the (sampled) rows; NaN when undefined */
+    double inertia;        /* k-means; NaN otherwise */
+    double bic;            /* GMM; NaN otherwise */
+    double log_likelihood; /* GMM; NaN otherwise */
+} mc_ksweep_point;
+
+typedef struct mc_ksweep {
+    int k_max;               /* largest k tried: min(k_max, n - 1, distinct rows) */
+    int64_t silhouette_rows; /* rows the silhouettes were computed on */
+    int chosen_k;
+    int n_points;
+    mc_ksweep_point *points; /* (n_points) k = 2..k_max */
+    mc_clustering best;      /* the clustering at chosen_k (agglomerative: holding the full tree) */
+} mc_ksweep;
+
+/* Cluster X (n, d) with cfg->algo (any but DBSCAN; cfg->k is ignored, cfg->progress must be NULL) for
+ * k = 2..k_max and keep the k with the highest silhouette (ties: the smaller k; NaN never wins), as
+ * `musiclust cluster` without --k. Agglomerative builds one tree and cuts it at every k. The
+ * silhouette uses every row, or, when 0 < sample_rows < n, a seeded sample of sample_rows rows
+ * (sklearn silhouette_score's sample_size; the sample is drawn from cfg->seed). progress (NULL ok)
+ * ticks once per k. Errors: fewer than 2 usable k (message: rows and distinct values), a clustering
+ * failure (message: "k = K: ..."), an undefined silhouette at every k. */
+mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
+                               int k_max, int64_t sample_rows, mc_progress *progress, mc_ksweep *out);
+void mc_pipeline_ksweep_free(mc_ksweep *s); /* NULL ok; zeroes the struct */
+
+/* ------------------------------------------------------------------ lyrics into a store */
+
+typedef struct mc_pipeline_lyrics_summary {
+    int64_t tracks;         /* store tracks */
+    int64_t with_lyrics;    /* tracks with at least one word of lyrics */
+    int64_t missing;        /* tracks without a metadata row */
+    int64_t languages;      /* distinct languages among the tracks with lyrics */
+    int rank;               /* SVD rank */
+    double seconds;
+} mc_pipeline_lyrics_summary;
+
+/* The lyrics stage (what `musiclust lyrics -o FEATDIR` does on a store): join metadata's text_column on
+ * id_column to the store's tracks.tsv track_id (first row of a repeated id), embed them
+ * (mc_text_lyrics_embed with cfg) and write featdir/lyrics.npy (tracks, dim) float32,
+ * lyrics_tracks.tsv (track, track_id, lyrics_language, lyrics_confidence, has_lyrics), lyrics.json,
+ * and a `lyrics_language` label column in tracks.tsv and index.tsv (empty for unknown or no lyrics).
+ * MC_STATUS_EMPTY when no track has lyrics. */
+mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
+                             const char *text_column, const mc_lyrics_config *lyrics_config,
+                             mc_pipeline_lyrics_summary *summary);
+
+/* ------------------------------------------------------------------ the run */
+
+enum {
+    MC_PIPELINE_TASK_EASY = 1,
+    MC_PIPELINE_TASK_MEDIUM = 2,
+    MC_PIPELINE_TASK_HARD = 4,
+    MC_PIPELINE_TASK_ALL = 7
+};
+
+/* "easy", "medium", "hard", "all", or a comma-separated list of them -> MC_PIPELINE_TASK_* bits. */
+mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
+
+/* A progress bar for a long step, made by the caller (the CLI decides the stream and --quiet); the
+ * pipeline finishes and frees it. NULL = none. */
+typedef mc_progress *(*mc_pipeline_progress_fn)(void *user, const char *label, int64_t total);
+
+typedef struct mc_run_config {
+    unsigned tasks;             /* MC_PIPELINE_TASK_* bits (ALL) */
+    mc_extract_config extract;  /* features (data.h defaults); .metadata joins a table; .threads unused */
+    const char *text_column;    /* metadata column with lyrics ("lyrics"); absent column = no lyrics */
+    int lyrics_dim;             /* 64 */
+    const char *label;          /* main label column; NULL = first of genre, tag, label, style with >= 2 classes */
+    int seeds;                  /* 3: seeds first_seed .. first_seed + seeds - 1 */
+    uint64_t first_seed;        /* 0 */
+    int k;                      /* <= 0: classes of the main label, else the silhouette sweep */
+    int k_max;                  /* 10: largest k of the sweep */
+    int threads;                /* <= 0: all cores. Same inputs, seeds and threads -> same bytes */
+    int64_t conv_budget;        /* conv-vae training samples per seed (6000) */
+    int conv_min_epochs;        /* 1 */
+    int conv_max_epochs;        /* 20 */
+    int conv_batch;             /* 32 */
+    int mlp_epochs;             /* MLP models' epochs; <= 0 = the model default (100) */
+    bool fast;                  /* test-sized: MLP 12 epochs, conv-vae 1 epoch on at most 64 rows,
+                                   t-SNE 250 iterations, UMAP 60 epochs (a smoke test, not a result) */
+    bool maps;                  /* t-SNE and UMAP maps (true) */
+    bool report;                /* report.html (true) */
+    mc_pipeline_progress_fn progress;
+    void *progress_user;
+} mc_run_config;
+
+void mc_run_config_default(mc_run_config *c);
+
+typedef struct mc_run_stage_time {
+    char name[96];
+    bool ran;                     /* false: cached (outputs and hash matched) */
+    double seconds;               /* this run */
+    double seconds_when_computed; /* from the stage record */
+} mc_run_stage_time;
+
+typedef struct mc_run_summary {
+    int stages_run, stages_cached;
+    double seconds;               /* wall time of the run */
+    int64_t tracks, segments, skipped;
+    int k;
+    char k_source[128];           /* how k was chosen */
+    char main_label[64];          /* "" without labels */
+    int conv_epochs;              /* conv-vae epochs per seed (0 when not trained) */
+    int64_t conv_rows;            /* rows it trained on */
+    bool conv_budget_limited;
+    int n_stages;
+    mc_run_stage_time *stages;    /* (n_stages) malloc'd: mc_run_summary_free */
+} mc_run_summary;
+
+void mc_run_summary_free(mc_run_summary *s); /* NULL ok */
+
+/* Run the selected tasks on inputs (audio files or folders) into results_dir (created). Logs each
+ * stage through mc_log (INFO) and never prints. Returns the first failing stage's status with its
+ * message; the stages done before it stay valid for the next run. */
+mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, int n_inputs,
+                          const char *results_dir, mc_run_summary *summary);
 
 #ifdef __cplusplus
 }

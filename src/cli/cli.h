@@ -4,6 +4,7 @@
 #define MC_CLI_H
 
 #include <musiclust/core.h>
+#include <musiclust/pipeline.h>
 
 #include <stdbool.h>
 
@@ -48,5 +49,11 @@ int cmd_train(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+
+/* After a run: the metrics tables (leaks marked) and the per-stage times (cmd_run.c). */
+void cli_print_run(const char *results, const mc_run_summary *sum);
 
 #endif

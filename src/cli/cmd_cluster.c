@@ -1,12 +1,12 @@
 /* musiclust cluster: X.npy (or a feature store) -> ASSIGN.tsv + ASSIGN.json, optionally after
  * z-scoring / PCA, with k chosen by silhouette when --k is not given.
  *
- * The k sweep lives here and not in the cluster module because it needs the silhouette of the
- * metrics module, which sits below cluster in DESIGN.md's table (cluster may not call it). */
+ * The k sweep is mc_pipeline_choose_k (pipeline.h): it needs the silhouette of the metrics module,
+ * which sits below cluster in DESIGN.md's table, and `musiclust run` uses the same function. */
 #include "cli.h"
 
 #include <musiclust/cluster.h>
-#include <musiclust/metrics.h>
+#include <musiclust/pipeline.h>
 
 #include <math.h>
 #include <stdarg.h>
@@ -98,7 +98,7 @@ static int load_points(const char *input, char *file, size_t cap, mc_array *a, i
 
 /* ASSIGN.tsv: "row<TAB>cluster", then one line per row. Written atomically. */
 static mc_status write_assign(const char *path, const int32_t *labels, int64_t n) {
-    size_t cap = 16 + (size_t)n * 24, len = 0;
+    size_t cap = 16 + (size_t)n * 34, len = 0; /* "%lld\t%d\n" is at most 20 + 1 + 11 + 1 characters */
     char *buf = malloc(cap);
     if (!buf) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
     len += (size_t)snprintf(buf, cap, "row\tcluster\n");
@@ -242,14 +242,11 @@ int cmd_cluster(int argc, char **argv) {
     float *Z = (float *)X; // (n, dz) the clustered space
     int64_t dz = d;
     float *zbuf = NULL, *sbuf = NULL;
-    int32_t *labels_sweep = NULL;
     mc_clustering res;
     memset(&res, 0, sizeof res);
     sweep_point *curve = NULL;
     int ncurve = 0, chosen = 0;
-    int64_t *sample = NULL;
     int64_t m = 0;
-    float *Xs = NULL;
     char *json_path = NULL, *sweep_path = NULL;
     mc_json *j = NULL;
     rc = MC_EXIT_OK;
@@ -310,131 +307,39 @@ int cmd_cluster(int argc, char **argv) {
             goto done;
         }
     } else {
-        int kmax = k_max;
-        if ((int64_t)kmax > n - 1) kmax = (int)(n - 1);
-        int64_t distinct = mc_cluster_distinct_rows(Z, n, dz, kmax);
-        if (distinct < kmax) kmax = (int)distinct;
-        if (kmax < 2) {
-            rc = fail_input("%s: cannot choose k: %lld rows with %lld distinct value%s (a silhouette needs 2 <= k <= N-1)",
-                            file, (long long)n, (long long)distinct, distinct == 1 ? "" : "s");
+        /* the sweep itself is mc_pipeline_choose_k (one implementation for cluster and run) */
+        double t0 = now_s();
+        mc_ksweep sw;
+        mc_progress *bar = cli_progress(quiet, "k sweep", (k_max < n - 1 ? k_max : n - 1) - 1);
+        st = mc_pipeline_choose_k(&cfg, Z, n, dz, k_max, sweep_sample, bar, &sw);
+        if (!st) mc_progress_finish(bar);
+        mc_progress_free(bar);
+        if (st) {
+            rc = fail_input("%s: %s", file, mc_error_message());
             goto done;
         }
-        double t0 = now_s();
-        /* silhouette rows: all, or a seeded sample (sklearn silhouette_score's sample_size) in row order */
-        m = (sweep_sample > 0 && n > sweep_sample) ? sweep_sample : n;
-        if (m < n) {
-            sample = mc_alloc((size_t)n, sizeof(int64_t));
-            Xs = mc_alloc((size_t)m * (size_t)dz, sizeof(float));
-            if (!sample || !Xs) {
-                rc = fail_input("%s: out of memory", file);
-                goto done;
-            }
-            for (int64_t i = 0; i < n; i++) sample[i] = i;
-            mc_rng rng;
-            mc_rng_seed(&rng, seed, 0x5eed5a3b1eULL);
-            mc_rng_shuffle(&rng, sample, (size_t)n);
-            /* the first m of the permutation, put back in row order with a mark pass */
-            int64_t *s = sample;
-            unsigned char *mark = mc_alloc((size_t)n, 1);
-            if (!mark) {
-                rc = fail_input("%s: out of memory", file);
-                goto done;
-            }
-            for (int64_t i = 0; i < m; i++) mark[s[i]] = 1;
-            int64_t t = 0;
-            for (int64_t i = 0; i < n; i++)
-                if (mark[i]) s[t++] = i;
-            mc_free(mark);
-            for (int64_t i = 0; i < m; i++) memcpy(Xs + i * dz, Z + s[i] * dz, (size_t)dz * sizeof(float));
-        }
-        curve = calloc((size_t)kmax, sizeof *curve);
-        labels_sweep = mc_alloc((size_t)m, sizeof(int32_t));
-        if (!curve || !labels_sweep) {
+        curve = calloc((size_t)(sw.n_points ? sw.n_points : 1), sizeof *curve);
+        if (!curve) {
+            mc_pipeline_ksweep_free(&sw);
             rc = fail_input("%s: out of memory", file);
             goto done;
         }
-        mc_dendrogram tree;
-        memset(&tree, 0, sizeof tree);
-        if (cfg.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) { /* one tree, cut at every k */
-            mc_progress *bar = cli_progress(quiet, "linkage", 0);
-            st = mc_cluster_linkage(Z, n, dz, cfg.linkage, cfg.threads, bar, &tree);
-            if (!st) mc_progress_finish(bar);
-            mc_progress_free(bar);
-            if (st) {
-                rc = fail_input("%s: %s", file, mc_error_message());
-                goto done;
-            }
-        }
-        mc_progress *bar = cli_progress(quiet, "k sweep", kmax - 1);
-        double best_sil = -INFINITY;
-        for (int kk = 2; kk <= kmax; kk++) {
-            mc_clustering r;
-            memset(&r, 0, sizeof r);
-            cfg.k = kk;
-            if (cfg.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) {
-                st = MC_STATUS_OK;
-                r.algo = cfg.algo;
-                r.n = n;
-                r.d = dz;
-                r.k = kk;
-                r.labels = mc_alloc((size_t)n, sizeof(int32_t));
-                if (!r.labels) st = MC_STATUS_NO_MEMORY;
-                if (!st) st = mc_cluster_dendrogram_cut(&tree, kk, r.labels);
-            } else {
-                st = mc_cluster_fit(&cfg, Z, n, dz, &r);
-            }
-            if (st) {
-                mc_progress_free(bar);
-                mc_cluster_dendrogram_free(&tree);
-                mc_clustering_free(&r);
-                rc = fail_input("%s: k = %d: %s", file, kk, mc_error_message());
-                goto done;
-            }
-            for (int64_t i = 0; i < m; i++) labels_sweep[i] = r.labels[sample ? sample[i] : i];
-            double sil = NAN;
-            mc_metrics_opts mo;
-            mc_metrics_opts_default(&mo);
-            mo.threads = cfg.threads;
-            st = mc_metrics_silhouette(sample ? Xs : Z, m, (int)dz, labels_sweep, &mo, &sil, NULL, NULL);
-            if (st) {
-                mc_progress_free(bar);
-                mc_cluster_dendrogram_free(&tree);
-                mc_clustering_free(&r);
-                rc = fail_input("%s: silhouette at k = %d: %s", file, kk, mc_error_message());
-                goto done;
-            }
-            sweep_point *p = &curve[ncurve++];
-            p->k = kk;
-            p->silhouette = sil;
-            p->inertia = cfg.algo == MC_CLUSTER_ALGO_KMEANS ? r.inertia : NAN;
-            p->bic = cfg.algo == MC_CLUSTER_ALGO_GMM ? r.bic : NAN;
-            p->log_likelihood = cfg.algo == MC_CLUSTER_ALGO_GMM ? r.log_likelihood : NAN;
+        for (int i = 0; i < sw.n_points; i++) {
+            const mc_ksweep_point *p = &sw.points[i];
+            curve[i] = (sweep_point){p->k, p->silhouette, p->inertia, p->bic, p->log_likelihood};
             if (!quiet) {
-                printf("k=%d silhouette=%.4f", kk, sil);
-                if (cfg.algo == MC_CLUSTER_ALGO_KMEANS) printf(" inertia=%.6g", r.inertia);
-                if (cfg.algo == MC_CLUSTER_ALGO_GMM) printf(" bic=%.6g", r.bic);
+                printf("k=%d silhouette=%.4f", p->k, p->silhouette);
+                if (cfg.algo == MC_CLUSTER_ALGO_KMEANS) printf(" inertia=%.6g", p->inertia);
+                if (cfg.algo == MC_CLUSTER_ALGO_GMM) printf(" bic=%.6g", p->bic);
                 printf("\n");
             }
-            /* the highest silhouette wins; NaN never; ties keep the smaller k */
-            if (sil > best_sil) {
-                best_sil = sil;
-                chosen = kk;
-                mc_clustering_free(&res);
-                res = r;
-            } else {
-                mc_clustering_free(&r);
-            }
-            mc_progress_tick(bar, 1);
         }
-        mc_progress_finish(bar);
-        mc_progress_free(bar);
-        if (cfg.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) {
-            res.tree = tree; /* the full tree belongs to the result */
-        }
-        if (chosen == 0) {
-            rc = fail_input("%s: the silhouette is undefined for every k in 2..%d", file, kmax);
-            goto done;
-        }
+        ncurve = sw.n_points;
+        chosen = sw.chosen_k;
+        m = sw.silhouette_rows;
+        res = sw.best; /* ownership moves to res */
+        memset(&sw.best, 0, sizeof sw.best);
+        mc_pipeline_ksweep_free(&sw);
         cfg.k = chosen;
         t_sweep = now_s() - t0;
     }
@@ -530,7 +435,13 @@ int cmd_cluster(int argc, char **argv) {
     mc_json_int(j, cfg.threads);
     mc_json_end_object(j);
     mc_json_key(j, "seed");
-    mc_json_int(j, (int64_t)seed);
+    if (seed <= (uint64_t)INT64_MAX) {
+        mc_json_int(j, (int64_t)seed);
+    } else {
+        char sb[32];
+        snprintf(sb, sizeof sb, "%llu", (unsigned long long)seed);
+        mc_json_string(j, sb);
+    }
     mc_json_key(j, "k");
     mc_json_int(j, res.k);
     mc_json_key(j, "k_given");
@@ -563,6 +474,10 @@ int cmd_cluster(int argc, char **argv) {
         mc_json_number(j, res.eps);
         mc_json_key(j, "eps_auto");
         mc_json_bool(j, res.eps_auto);
+        if (res.eps_auto) {
+            mc_json_key(j, "eps_knee");
+            mc_json_number(j, res.eps_knee);
+        }
     }
     mc_json_key(j, "k_sweep");
     if (sweep) {
@@ -652,7 +567,9 @@ int cmd_cluster(int argc, char **argv) {
         if (cfg.algo == MC_CLUSTER_ALGO_KMEANS) printf(", inertia %.6g", res.inertia);
         if (cfg.algo == MC_CLUSTER_ALGO_GMM) printf(", BIC %.6g, log-likelihood %.6g", res.bic, res.log_likelihood);
         if (is_dbscan)
-            printf(", eps %.6g%s, %lld noise", res.eps, res.eps_auto ? " (knee of the k-distance curve)" : "",
+            printf(", eps %.6g%s, %lld noise", res.eps,
+                   !res.eps_auto ? "" : res.eps == res.eps_knee ? " (knee of the k-distance curve)"
+                                                                : " (k-distance quantile: the knee gave one cluster)",
                    (long long)res.n_noise);
         printf(" -> %s (%.2f s)\n", out, t_end - t_start);
     }
@@ -662,9 +579,6 @@ done:
     free(json_path);
     free(sweep_path);
     free(curve);
-    mc_free(labels_sweep);
-    mc_free(sample);
-    mc_free(Xs);
     mc_clustering_free(&res);
     mc_cluster_pca_free(&pca);
     mc_cluster_scaler_free(&scaler);

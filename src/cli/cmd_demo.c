@@ -1,4 +1,4 @@
-/* musiclust demo: synthesize the built-in labelled corpus and run the pipeline on it. */
+/* musiclust demo: synthesize the built-in labelled corpus and run the whole pipeline (--task all) on it. */
 #include "cli.h"
 
 #include <musiclust/data.h>
@@ -7,25 +7,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static mc_progress *progress_cb(void *user, const char *label, int64_t total) {
+    return cli_progress(*(const bool *)user, label, total);
+}
+
 int cmd_demo(int argc, char **argv) {
     const char *out = "demo-results";
     mc_demo_config demo;
     mc_demo_config_default(&demo);
-    int threads = 0;
-    bool quiet = false;
+    mc_run_config run;
+    mc_run_config_default(&run);
+    /* sized so that `make demo` stays within a few minutes on 2 cores (the conv-vae dominates) */
+    run.conv_budget = 360;
+    int budget = -1;
+    bool quiet = false, no_maps = false;
     const cli_opt opts[] = {
-        {"output", 'o', CLI_STRING, &out, "RESULTS", "folder for the corpus, features and results (default demo-results)"},
+        {"output", 'o', CLI_STRING, &out, "RESULTS", "folder for the corpus and the results (default demo-results)"},
         {"seed", 0, CLI_U64, &demo.seed, "S", "seed of the synthesized corpus (default 7)"},
         {"tracks", 0, CLI_INT, &demo.tracks_per_style, "N", "tracks per style (default 6)"},
         {"seconds", 0, CLI_DOUBLE, &demo.track_seconds, "S", "length of each track (default 12)"},
-        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores)"},
+        {"seeds", 0, CLI_INT, &run.seeds, "N", "seeds of the models and clusterings (default 3)"},
+        {"conv-budget", 0, CLI_INT, &budget, "SAMPLES", "conv-vae training samples per seed (default 360)"},
+        {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
+        {"fast", 0, CLI_FLAG, &run.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},
+        {"threads", 0, CLI_INT, &run.threads, "N", "worker threads (default: all cores)"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary"},
     };
     const cli_command cmd = {
         "demo", "musiclust demo [-o RESULTS] [options]",
-        "Synthesize a small labelled corpus (5 styles: classical, rock, electronic, jazz, folk;\n"
-        "lyrics in English and Bengali) into RESULTS/corpus, then extract its features into\n"
-        "RESULTS/features with the metadata's labels.",
+        "Synthesize a small labelled corpus (5 styles: classical, rock, electronic, jazz, folk; lyrics in\n"
+        "English and Bengali) into RESULTS/corpus, then run the whole pipeline on it (musiclust run\n"
+        "--task all --metadata RESULTS/corpus/metadata.tsv): features in RESULTS/features, models,\n"
+        "clusters, metrics.csv and report.html in RESULTS. A second demo into the same folder reuses\n"
+        "what is done.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0, 0};
     const char **pos = NULL;
     int npos = 0;
@@ -33,12 +47,26 @@ int cmd_demo(int argc, char **argv) {
     free(pos);
     if (rc >= 0) return rc;
     cli_init_logging(quiet);
+    if (demo.tracks_per_style < 1 || !(demo.track_seconds > 0)) {
+        fprintf(stderr, "musiclust demo: --tracks and --seconds must be positive\n");
+        return MC_EXIT_USAGE;
+    }
+    if (run.seeds < 1 || run.seeds > 64) {
+        fprintf(stderr, "musiclust demo: --seeds must be in 1..64, got %d\n", run.seeds);
+        return MC_EXIT_USAGE;
+    }
+    if (budget != -1) {
+        if (budget < 1) {
+            fprintf(stderr, "musiclust demo: --conv-budget must be >= 1, got %d\n", budget);
+            return MC_EXIT_USAGE;
+        }
+        run.conv_budget = budget;
+    }
 
-    char corpus[4096], meta[4200], audio[4200], feats[4096];
+    char corpus[4096], meta[4200], audio[4200];
     snprintf(corpus, sizeof corpus, "%s/corpus", out);
     snprintf(meta, sizeof meta, "%s/metadata.tsv", corpus);
     snprintf(audio, sizeof audio, "%s/audio", corpus);
-    snprintf(feats, sizeof feats, "%s/features", out);
 
     int nstyles = 0;
     mc_pipeline_demo_styles(&nstyles);
@@ -47,23 +75,22 @@ int cmd_demo(int argc, char **argv) {
     if (st == MC_STATUS_OK) mc_progress_finish(bar);
     mc_progress_free(bar);
     if (st != MC_STATUS_OK) return cli_fail("demo", st);
+    if (!quiet)
+        printf("demo corpus: %d tracks of %d styles in %s (labels and lyrics in %s)\n",
+               nstyles * demo.tracks_per_style, nstyles, audio, meta);
 
-    mc_extract_config cfg;
-    mc_extract_config_default(&cfg);
-    cfg.metadata = meta;
-    cfg.threads = threads;
+    run.extract.metadata = meta;
+    run.maps = !no_maps;
+    run.progress = progress_cb;
+    run.progress_user = &quiet;
     const char *inputs[1] = {audio};
-    mc_extract_summary sum = {0};
-    bar = cli_progress(quiet, "extract", 0);
-    st = mc_data_extract(&cfg, inputs, 1, feats, bar, &sum);
-    if (st == MC_STATUS_OK) mc_progress_finish(bar);
-    mc_progress_free(bar);
-    if (st != MC_STATUS_OK) return cli_fail("demo", st);
-    if (!quiet) {
-        printf("demo corpus: %lld tracks of %d styles in %s (labels and lyrics in %s)\n",
-               (long long)sum.tracks, nstyles, audio, meta);
-        printf("features:    %lld segments in %s (index.tsv, mfcc_stats.npy, logmel.npy)\n",
-               (long long)sum.segments, feats);
+    mc_run_summary sum;
+    st = mc_pipeline_run(&run, inputs, 1, out, &sum);
+    if (st != MC_STATUS_OK) {
+        mc_run_summary_free(&sum);
+        return cli_fail("demo", st);
     }
+    if (!quiet) cli_print_run(out, &sum);
+    mc_run_summary_free(&sum);
     return MC_EXIT_OK;
 }

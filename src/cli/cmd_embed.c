@@ -21,10 +21,12 @@ int cmd_embed(int argc, char **argv) {
         "Encode every row of a feature store with a trained model (musiclust train): the latent\n"
         "mean mu of each row (the code for an ae), in row order, as (N, latent) float32. The model's\n"
         "stored normalisation (and log-mel crop) is applied first; no sampling, so the output is\n"
-        "deterministic. A cvae reads its condition column from the store's index.tsv; labels the\n"
-        "model has not seen get a zero condition (with a warning). --reconstruct also writes the\n"
-        "decoder's output for z = mu, de-normalised: (N, F) for vectors, (N, n_mels, frames used)\n"
-        "for log-mel.",
+        "deterministic. A cvae (or an mm-vae with a condition) reads its condition column from the\n"
+        "store's index.tsv; labels the model has not seen get a zero condition (with a warning). An\n"
+        "mm-vae also reads the store's lyrics (lyrics.npy, lyrics_tracks.tsv: run musiclust lyrics\n"
+        "first); a track without lyrics is encoded by the audio-only path. --reconstruct also writes\n"
+        "the (audio) decoder's output for z = mu, de-normalised: (N, F) for vectors, (N, n_mels,\n"
+        "frames used) for log-mel.",
         opts, (int)(sizeof opts / sizeof opts[0]), 2, 2};
     const char **pos = NULL;
     int npos = 0;
@@ -42,8 +44,10 @@ int cmd_embed(int argc, char **argv) {
     if (st != MC_STATUS_OK) return cli_fail("embed", st);
     const mc_model_config *cfg = mc_model_get_config(m);
     mc_model_data data;
-    st = mc_model_data_load(featdir, cfg->input, cfg->kind == MC_MODEL_KIND_CVAE ? cfg->condition : NULL, &data);
+    st = mc_model_data_load(featdir, cfg->input, cfg->condition, &data); /* condition NULL unless it has one */
+    if (st == MC_STATUS_OK && cfg->kind == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(featdir, &data);
     if (st != MC_STATUS_OK) {
+        mc_model_data_free(&data);
         mc_model_free(m);
         return cli_fail("embed", st);
     }

@@ -38,23 +38,29 @@ static char *loss_path(const char *model) {
 
 int cmd_train(int argc, char **argv) {
     const char *out = NULL, *model_name = NULL, *hidden = NULL, *channels = NULL, *condition = NULL,
-               *input = NULL;
+               *input = NULL, *fusion = NULL, *lyr_hidden = NULL, *fuse_hidden = NULL, *lyr_norm = NULL;
     int latent = -1, warmup = -1, frames = -1, epochs = -1, batch = -1, patience = -1, threads = 0,
         stop_after = 0;
-    double beta = NAN, lr = NAN, val = NAN, clip = NAN;
+    double beta = NAN, lr = NAN, val = NAN, clip = NAN, w_audio = NAN, w_lyrics = NAN;
     uint64_t seed = 0;
     bool quiet = false, resume = false, seed_given = false;
     const char *seed_str = NULL;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "MODEL", "model file to write (required); also the checkpoint, rewritten after every epoch"},
-        {"model", 'm', CLI_STRING, &model_name, "NAME", "vae, ae, beta-vae, conv-vae or cvae (default vae; mm-vae: not yet available)"},
-        {"latent", 0, CLI_INT, &latent, "D", "latent dimension (default 4; conv-vae 32)"},
-        {"hidden", 0, CLI_STRING, &hidden, "LIST", "MLP hidden widths, e.g. 64 or 128,64; 0 = none (default 64)"},
+        {"model", 'm', CLI_STRING, &model_name, "NAME", "vae, ae, beta-vae, conv-vae, cvae or mm-vae (default vae)"},
+        {"latent", 0, CLI_INT, &latent, "D", "latent dimension (default 4; conv-vae and --input logmel 32)"},
+        {"hidden", 0, CLI_STRING, &hidden, "LIST", "MLP hidden widths, e.g. 64 or 128,64; 0 = none (default 64; mm-vae: the audio encoder's, >= 1 layer)"},
         {"channels", 0, CLI_STRING, &channels, "LIST", "conv channels of the stride-2 layers (default 32,64,128,256)"},
         {"beta", 0, CLI_DOUBLE, &beta, "B", "KL weight (default 1; beta-vae and conv-vae 4; ignored by ae)"},
         {"warmup", 0, CLI_INT, &warmup, "N", "ramp the KL weight linearly over the first N epochs: beta*epoch/N (default 0)"},
-        {"condition", 0, CLI_STRING, &condition, "COLUMN", "cvae: the label column to condition on (e.g. genre); empty labels get a zero vector"},
-        {"input", 0, CLI_STRING, &input, "KIND", "cvae: vectors (MLP on mfcc_stats/features, default) or logmel (the conv network)"},
+        {"condition", 0, CLI_STRING, &condition, "COLUMN", "cvae (required), mm-vae (optional): the label column to condition on (e.g. genre); empty labels get a zero vector"},
+        {"input", 0, CLI_STRING, &input, "KIND", "cvae, mm-vae: vectors (MLP on mfcc_stats/features, default) or logmel (the conv network)"},
+        {"fusion", 0, CLI_STRING, &fusion, "KIND", "mm-vae: concat (hidden features concatenated + shared layers, default) or poe (product of experts)"},
+        {"audio-weight", 0, CLI_DOUBLE, &w_audio, "W", "mm-vae: weight of the audio reconstruction error (default 1)"},
+        {"lyrics-weight", 0, CLI_DOUBLE, &w_lyrics, "W", "mm-vae: weight of the lyrics reconstruction error (default 1)"},
+        {"lyrics-hidden", 0, CLI_STRING, &lyr_hidden, "LIST", "mm-vae: lyrics encoder hidden widths, >= 1 layer (default 32)"},
+        {"fuse-hidden", 0, CLI_STRING, &fuse_hidden, "LIST", "mm-vae concat: shared layers after the fusion; 0 = none (default 64)"},
+        {"lyrics-norm", 0, CLI_STRING, &lyr_norm, "KIND", "mm-vae: global (column means, one common std; default) or zscore (per column)"},
         {"frames", 0, CLI_INT, &frames, "N", "log-mel frames used (the first N), a multiple of 16 (default: the largest that fits, 130 -> 128)"},
         {"epochs", 0, CLI_INT, &epochs, "E", "epochs in total (default 100; conv-vae 20); with --resume: the new total"},
         {"batch", 0, CLI_INT, &batch, "N", "mini-batch rows (default 32; conv-vae 128)"},
@@ -76,9 +82,22 @@ int cmd_train(int argc, char **argv) {
         "  conv-vae  the reference conv beta-VAE on 1 x n_mels x frames log-mel patches (logmel.npy):\n"
         "            4 Conv2d(4, 2, 1) 32,64,128,256 -> latent 32 -> mirrored ConvTranspose2d; beta 4\n"
         "  cvae      a VAE conditioned on a one-hot of --condition COLUMN (encoder and decoder)\n"
-        "Loss per batch: (sum of squared errors + beta * KL) / rows; Adam. Vectors are z-scored per\n"
-        "column; log-mel patches keep their first frames (the largest multiple of 16: 130 -> 128) and\n"
-        "get one global mean / std. Both are stored in MODEL and applied again by musiclust embed.\n"
+        "  mm-vae    audio + lyrics (needs FEATDIR/lyrics.npy: run musiclust lyrics first): an audio\n"
+        "            encoder (the MLP, or the conv network with --input logmel) and a lyrics encoder (MLP\n"
+        "            on the track's lyrics vector, the same for each of its segments) fused into one\n"
+        "            latent; an audio and a lyrics decoder. --fusion concat: [h_audio, m h_lyrics, 1 - m]\n"
+        "            -> shared layers -> (mu, logvar), m = 1 with lyrics, 0 without (the lyrics features\n"
+        "            are zeroed and a 'missing' indicator takes their place); --fusion poe: each encoder\n"
+        "            gives a Gaussian, multiplied with a N(0, 1) prior expert (precision-weighted); a\n"
+        "            track without lyrics uses the audio expert alone. With --condition COLUMN (the audio\n"
+        "            + lyrics + genre configuration) its one-hot joins the fused features and z.\n"
+        "Loss per batch: (sum of squared errors + beta * KL) / rows; Adam. mm-vae: (audio-weight *\n"
+        "SSE_audio + lyrics-weight * SSE_lyrics over the rows with lyrics + beta * KL) / rows. Vectors\n"
+        "are z-scored per column; log-mel patches keep their first frames (the largest multiple of 16:\n"
+        "130 -> 128) and get one global mean / std; lyrics vectors are centred per column and divided\n"
+        "by one common std (--lyrics-norm global, keeping the SVD components' relative variance) or\n"
+        "per column (zscore), fitted on the tracks with lyrics. All are stored in MODEL and applied\n"
+        "again by musiclust embed.\n"
         "Every epoch rewrites MODEL (atomically) and MODEL.loss.tsv (epoch, recon, kl, total,\n"
         "val_recon, val_kl, val_total, seconds; per row); --resume continues an interrupted run and\n"
         "ends with the same bytes as an uninterrupted one. A NaN/Inf loss stops the run (exit 1)\n"
@@ -104,16 +123,15 @@ int cmd_train(int argc, char **argv) {
     if (!model_name) model_name = "vae";
     mc_model_kind kind;
     if (mc_model_kind_parse(model_name, &kind) != MC_STATUS_OK)
-        USAGE("unknown --model '%s' (choose vae, ae, beta-vae, conv-vae or cvae)", model_name);
-    if (kind == MC_MODEL_KIND_MM_VAE)
-        USAGE("--model mm-vae (audio + lyrics) is not yet available; choose vae, ae, beta-vae, conv-vae or cvae");
+        USAGE("unknown --model '%s' (choose vae, ae, beta-vae, conv-vae, cvae or mm-vae)", model_name);
+    const bool mm_opts = fusion || lyr_hidden || fuse_hidden || lyr_norm || !isnan(w_audio) || !isnan(w_lyrics);
 
     mc_model *m = NULL;
     mc_status st;
     if (resume) {
         if (hidden || channels || condition || input || latent >= 0 || warmup >= 0 || frames >= 0 ||
             batch >= 0 || patience >= 0 || !isnan(beta) || !isnan(lr) || !isnan(val) || !isnan(clip) ||
-            seed_given)
+            seed_given || mm_opts)
             USAGE("with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
                   "and --stop-after may be given", out);
         st = mc_model_load(out, &m);
@@ -133,10 +151,11 @@ int cmd_train(int argc, char **argv) {
             if (strcmp(input, "vectors") == 0) cfg.input = MC_MODEL_INPUT_VECTORS;
             else if (strcmp(input, "logmel") == 0) cfg.input = MC_MODEL_INPUT_LOGMEL;
             else USAGE("--input must be vectors or logmel, got '%s'", input);
-            if (kind != MC_MODEL_KIND_CVAE && cfg.input != (kind == MC_MODEL_KIND_CONV_VAE ? MC_MODEL_INPUT_LOGMEL : MC_MODEL_INPUT_VECTORS))
+            const bool either = kind == MC_MODEL_KIND_CVAE || kind == MC_MODEL_KIND_MM_VAE;
+            if (!either && cfg.input != (kind == MC_MODEL_KIND_CONV_VAE ? MC_MODEL_INPUT_LOGMEL : MC_MODEL_INPUT_VECTORS))
                 USAGE("--input %s does not fit --model %s (vae, ae, beta-vae read vectors, conv-vae logmel)", input, model_name);
-            if (kind == MC_MODEL_KIND_CVAE && cfg.input == MC_MODEL_INPUT_LOGMEL) {
-                /* the conditional conv network takes the conv-vae's defaults */
+            if (either && cfg.input == MC_MODEL_INPUT_LOGMEL) {
+                /* the conditional / multimodal conv network takes the conv-vae's defaults */
                 mc_model_config conv;
                 mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &conv);
                 cfg.latent = conv.latent;
@@ -148,7 +167,34 @@ int cmd_train(int argc, char **argv) {
             USAGE("--hidden expects widths like 64 or 128,64 (at most %d), got '%s'", MC_MODEL_MAX_LAYERS, hidden);
         if (channels && (cfg.n_conv = parse_list(channels, cfg.channels, MC_MODEL_MAX_LAYERS)) < 1)
             USAGE("--channels expects channel counts like 32,64,128,256, got '%s'", channels);
-        if (condition && kind != MC_MODEL_KIND_CVAE) USAGE("--condition is for --model cvae");
+        if (condition && kind != MC_MODEL_KIND_CVAE && kind != MC_MODEL_KIND_MM_VAE)
+            USAGE("--condition is for --model cvae or mm-vae");
+        if (mm_opts && kind != MC_MODEL_KIND_MM_VAE)
+            USAGE("--fusion, --audio-weight, --lyrics-weight, --lyrics-hidden, --fuse-hidden and --lyrics-norm are "
+                  "for --model mm-vae");
+        if (fusion) {
+            if (strcmp(fusion, "concat") == 0) cfg.fusion = MC_MODEL_FUSION_CONCAT;
+            else if (strcmp(fusion, "poe") == 0) cfg.fusion = MC_MODEL_FUSION_POE;
+            else USAGE("--fusion must be concat or poe, got '%s'", fusion);
+        }
+        if (lyr_norm) {
+            if (strcmp(lyr_norm, "global") == 0) cfg.lyrics_norm = MC_MODEL_LYRICS_NORM_GLOBAL;
+            else if (strcmp(lyr_norm, "zscore") == 0) cfg.lyrics_norm = MC_MODEL_LYRICS_NORM_ZSCORE;
+            else USAGE("--lyrics-norm must be global or zscore, got '%s'", lyr_norm);
+        }
+        if (lyr_hidden && (cfg.n_lyr_hidden = parse_list(lyr_hidden, cfg.lyr_hidden, MC_MODEL_MAX_LAYERS)) < 1)
+            USAGE("--lyrics-hidden expects widths like 32 or 64,32 (1 to %d layers), got '%s'", MC_MODEL_MAX_LAYERS,
+                  lyr_hidden);
+        if (fuse_hidden && (cfg.n_fuse = parse_list(fuse_hidden, cfg.fuse, MC_MODEL_MAX_LAYERS)) < 0)
+            USAGE("--fuse-hidden expects widths like 64 or 0 (at most %d), got '%s'", MC_MODEL_MAX_LAYERS, fuse_hidden);
+        if (fuse_hidden && cfg.fusion != MC_MODEL_FUSION_CONCAT) USAGE("--fuse-hidden is for --fusion concat");
+        if (kind == MC_MODEL_KIND_MM_VAE && hidden && cfg.input == MC_MODEL_INPUT_VECTORS && cfg.n_hidden < 1)
+            USAGE("--model mm-vae needs at least one audio hidden layer (--hidden)");
+        if (!isnan(w_audio)) cfg.audio_weight = w_audio;
+        if (!isnan(w_lyrics)) cfg.lyrics_weight = w_lyrics;
+        if ((!isnan(w_audio) && !(w_audio >= 0)) || (!isnan(w_lyrics) && !(w_lyrics >= 0)) ||
+            !(cfg.audio_weight + cfg.lyrics_weight > 0) || !isfinite(cfg.audio_weight + cfg.lyrics_weight))
+            USAGE("--audio-weight and --lyrics-weight must be >= 0 and not both 0");
         if (kind == MC_MODEL_KIND_CVAE && !condition) USAGE("--model cvae needs --condition COLUMN");
         cfg.condition = condition;
         if (latent >= 0) cfg.latent = latent;
@@ -167,8 +213,11 @@ int cmd_train(int argc, char **argv) {
     }
 
     mc_model_data data;
-    st = mc_model_data_load(featdir, cfg.input, cfg.kind == MC_MODEL_KIND_CVAE ? cfg.condition : NULL, &data);
+    const bool cond = cfg.kind == MC_MODEL_KIND_CVAE || (cfg.kind == MC_MODEL_KIND_MM_VAE && cfg.condition);
+    st = mc_model_data_load(featdir, cfg.input, cond ? cfg.condition : NULL, &data);
+    if (st == MC_STATUS_OK && cfg.kind == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(featdir, &data);
     if (st != MC_STATUS_OK) {
+        mc_model_data_free(&data);
         mc_model_free(m);
         return cli_fail("train", st);
     }
@@ -196,6 +245,8 @@ int cmd_train(int argc, char **argv) {
         printf("trained %s for %d epochs (%d..%d of %d) on %lld rows, %.0f samples/s: recon %.4g kl %.4g",
                mc_model_kind_name(mc->kind), sum.epochs_run, sum.epochs_run ? start_epoch + 1 : start_epoch,
                sum.last_epoch, mc->epochs, (long long)data.n, sum.samples_per_s, sum.recon, sum.kl);
+        if (mc->kind == MC_MODEL_KIND_MM_VAE && sum.epochs_run > 0)
+            printf(" (audio %.4g, lyrics %.4g)", sum.recon_audio, sum.recon_lyrics);
         if (!isnan(sum.val_total)) printf(" val %.4g", sum.val_total);
         printf(" -> %s (losses in %s)\n", out, tsv ? tsv : "");
         if (sum.stopped_early)

@@ -13,11 +13,14 @@ typedef struct subcommand {
 static const subcommand commands[] = {
     {"extract", cmd_extract, "audio files/folders (or a feature table) -> feature store"},
     {"lyrics", cmd_lyrics, "metadata lyrics -> lyrics.npy (TF-IDF + SVD) and language per track"},
-    {"demo", cmd_demo, "synthesize the built-in labelled corpus and extract it"},
+    {"demo", cmd_demo, "synthesize the built-in labelled corpus and run --task all on it"},
     {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)"},
     {"embed", cmd_embed, "model + feature store -> latent means (.npy)"},
     {"cluster", cmd_cluster, "X.npy or FEATDIR -> cluster assignments (kmeans, agglomerative, dbscan, gmm)"},
     {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI, purity"},
+    {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html (resumable)"},
+    {"report", cmd_report, "RESULTS folder of run -> report.html again"},
+    {"generate", cmd_generate, "log-mel model (cvae --input logmel, conv-vae) -> WAV samples via Griffin-Lim"},
 };
 
 static void usage(FILE *f) {

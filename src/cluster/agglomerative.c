@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,8 +242,8 @@ static double ward_scan(ward_ws *w, int64_t a, int64_t s0, int64_t s1) {
             double ns = w->size[s], wt = 2.0 * na * ns / (na + ns);
             double h = sqrt(wt * (double)acc[t]);
             double e = sqrt(wt) * eu * (cna + w->cnorm[s]) + er * h + 1e-300;
-            double hi = h + e;
-            w->lo[s] = h - e;
+            double hi = h + e, lo = h - e;
+            w->lo[s] = lo == lo ? lo : -INFINITY; /* an overflowed float sum: decide exactly */
             if (s != a && hi < hi_min) hi_min = hi;
         }
     }
@@ -277,6 +278,12 @@ static int64_t ward_nn(ward_ws *w, int64_t m, int64_t a, int64_t prev, double *b
             b = s;
         }
     }
+    if (b < 0) /* cannot happen with finite data; keep the chain well-formed anyway */
+        for (int64_t s = 0; s < m && b < 0; s++)
+            if (s != a) {
+                b = s;
+                best = ward_exact(w, a, s);
+            }
     *best_out = best;
     return b;
 }
@@ -398,6 +405,14 @@ static mc_status matrix_linkage(const float *X, int64_t n, int64_t d, mc_linkage
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s linkage: %lld points need an n x n matrix that does not fit",
                             mc_linkage_name(linkage), (long long)n);
     const size_t mbytes = (size_t)n * (size_t)n * sizeof(float);
+    /* The matrix is mapped lazily: refuse up front what would not fit in memory rather than be
+     * killed while filling it. */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && (double)mbytes > 0.8 * (double)pages * (double)page)
+        return mc_error_set(MC_STATUS_NO_MEMORY,
+                            "%s linkage on %lld points needs a %.1f GB distance matrix, more than this machine's "
+                            "memory allows; use ward or single linkage (O(n d) memory), or fewer points",
+                            mc_linkage_name(linkage), (long long)n, (double)mbytes * 1e-9);
     float *D = matrix_alloc(mbytes);                            // (n, n) distances between clusters (by slot)
     float *Xt = mc_alloc((size_t)n * (size_t)d, sizeof(float)); // (d, n) points, transposed
     double *size = mc_alloc((size_t)n, sizeof(double));         // (n)

@@ -25,7 +25,4 @@ mc_status mc_cl_result_init(mc_clustering *out, mc_cluster_algo algo, int64_t n,
 mc_status mc_cl_kmeans_run(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                            uint64_t stream_base, mc_clustering *out);
 
-/* Squared Euclidean norms of the rows of X (n, d), accumulated in double. */
-void mc_cl_row_sqnorms(const float *X, int64_t n, int64_t d, double *out);
-
 #endif

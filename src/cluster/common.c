@@ -15,7 +15,7 @@ int mc_cl_blas_threads(int n) {
 void mc_cluster_config_default(mc_cluster_config *c) {
     memset(c, 0, sizeof *c);
     c->algo = MC_CLUSTER_ALGO_KMEANS;
-    c->k = 8; /* sklearn's KMeans / AgglomerativeClustering default is 8 (2); the CLI sweeps k instead */
+    c->k = 8; /* sklearn's KMeans default; the CLI sweeps k when it is not given */
     c->n_init = 0;
     c->max_iter = 0;
     c->tol = 0;
@@ -106,10 +106,17 @@ mc_status mc_cluster_check_input(const float *X, int64_t n, int64_t d) {
     if (!X) return mc_error_set(MC_STATUS_INVALID_ARG, "points are NULL");
     for (int64_t i = 0; i < n; i++) {
         const float *x = X + i * d;
-        for (int64_t j = 0; j < d; j++)
+        for (int64_t j = 0; j < d; j++) {
             if (!isfinite(x[j]))
                 return mc_error_set(MC_STATUS_NUMERIC, "row %lld has %s in column %lld", (long long)i,
                                     isnan(x[j]) ? "NaN" : "Inf", (long long)j);
+            /* Squared distances are formed in float32 in the blocked kernels: keep them finite. */
+            if (fabsf(x[j]) > MC_CLUSTER_MAX_ABS)
+                return mc_error_set(MC_STATUS_NUMERIC,
+                                    "row %lld, column %lld: |value| %g is larger than %g; rescale the data (e.g. "
+                                    "z-score it)",
+                                    (long long)i, (long long)j, (double)x[j], MC_CLUSTER_MAX_ABS);
+        }
     }
     return MC_STATUS_OK;
 }
@@ -151,16 +158,6 @@ mc_status mc_cl_check_k(const float *X, int64_t n, int64_t d, int k, const char 
                             "non-empty clusters exists)",
                             what, k, (long long)distinct, distinct == 1 ? "" : "s", k);
     return MC_STATUS_OK;
-}
-
-void mc_cl_row_sqnorms(const float *X, int64_t n, int64_t d, double *out) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        const float *x = X + i * d;
-        double s = 0;
-        for (int64_t j = 0; j < d; j++) s += (double)x[j] * x[j];
-        out[i] = s;
-    }
 }
 
 mc_status mc_cl_result_init(mc_clustering *out, mc_cluster_algo algo, int64_t n, int64_t d) {

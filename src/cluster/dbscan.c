@@ -36,7 +36,7 @@ typedef struct nb {
     int64_t nr, nc;
     float *Xr, *Xc;     // (nr, d), (nc, d) gathered points
     float *G;           // (nt, RB, CB) per-thread distance blocks
-    int64_t *count;     // (n) M_COUNT
+    int64_t *count;     // (nt, n) M_COUNT: per-thread neighbour counts, summed in thread order after
     int64_t *uf;        // (nt, n) M_UNION: per-thread union-find parents
     int32_t *label;     // (n) M_BORDER: labels of core points in, of border points out
     int kk;             // M_KNN: neighbours kept (min_samples)
@@ -103,7 +103,8 @@ static void pass(nb *w, enum mode mode) {
         float *G = w->G + (size_t)tid * RB * CB;
         int64_t r0 = rb * RB, mr = w->nr - r0 < RB ? w->nr - r0 : RB;
         int64_t c_start = 0;
-        if (mode == M_UNION) c_start = (r0 / CB) * CB; /* only pairs with column > row are needed */
+        /* counting and union need each pair once: columns > row (the distance is symmetric) */
+        if (mode == M_UNION || mode == M_COUNT) c_start = (r0 / CB) * CB;
         for (int64_t c0 = c_start; c0 < w->nc; c0 += CB) {
             int64_t mc = w->nc - c0 < CB ? w->nc - c0 : CB;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mr, (int)mc, (int)d, -2.0f,
@@ -114,13 +115,17 @@ static void pass(nb *w, enum mode mode) {
                 double si = w->sq[i];
                 switch (mode) {
                 case M_COUNT: {
-                    int64_t cnt = 0;
+                    int64_t *cnt = w->count + (size_t)tid * (size_t)w->n, ci = 0;
                     for (int64_t q = 0; q < mc; q++) {
-                        int64_t j = w->cols ? w->cols[c0 + q] : c0 + q;
+                        if (c0 + q <= r0 + p) continue;
+                        int64_t j = c0 + q;
                         double a = si + (double)w->sq[j] + (double)g[q];
-                        if (within(w, i, j, a)) cnt++;
+                        if (within(w, i, j, a)) {
+                            ci++;
+                            cnt[j]++;
+                        }
                     }
-                    w->count[i] += cnt;
+                    cnt[i] += ci;
                     break;
                 }
                 case M_UNION: {
@@ -268,23 +273,13 @@ mc_status mc_cluster_dbscan_auto_eps(const float *X, int64_t n, int64_t d, int m
     return MC_STATUS_OK;
 }
 
-mc_status mc_cluster_dbscan(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
-                            mc_clustering *out) {
-    memset(out, 0, sizeof *out);
-    mc_status st = mc_cluster_config_validate(cfg);
-    if (st) return st;
-    st = mc_cluster_check_input(X, n, d);
-    if (st) return st;
-    double eps = cfg->eps;
-    bool automatic = !(eps > 0);
-    if (automatic) {
-        st = mc_cluster_dbscan_auto_eps(X, n, d, cfg->min_samples, cfg->threads, &eps, NULL);
-        if (st) return st;
-    }
+/* One DBSCAN run at a given eps into out (allocated here; freed on failure). */
+static mc_status dbscan_at(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d, double eps,
+                           mc_progress *progress, mc_clustering *out) {
+    mc_status st;
     st = mc_cl_result_init(out, MC_CLUSTER_ALGO_DBSCAN, n, d);
     if (st) return st;
     out->eps = eps;
-    out->eps_auto = automatic;
     nb w;
     st = nb_init(&w, X, n, d, cfg->threads);
     if (st) {
@@ -292,7 +287,7 @@ mc_status mc_cluster_dbscan(const mc_cluster_config *cfg, const float *X, int64_
         return st;
     }
     w.eps2 = eps * eps;
-    w.count = mc_alloc((size_t)n, sizeof(int64_t));              // (n)
+    w.count = mc_alloc((size_t)w.nt * (size_t)n, sizeof(int64_t)); // (nt, n)
     int64_t *core = mc_alloc((size_t)n, sizeof(int64_t));        // (n) core point indices, ascending
     int64_t *other = mc_alloc((size_t)n, sizeof(int64_t));       // (n) the others
     w.uf = mc_alloc((size_t)w.nt * (size_t)n, sizeof(int64_t));  // (nt, n)
@@ -302,13 +297,16 @@ mc_status mc_cluster_dbscan(const mc_cluster_config *cfg, const float *X, int64_
         goto done;
     }
     int blas_prev = mc_cl_blas_threads(1);
-    mc_progress_set_total(cfg->progress, 3);
+    mc_progress_set_total(progress, 3);
     /* 1. neighbour counts */
     gather(&w, NULL, n, w.Xr);
     memcpy(w.Xc, w.Xr, (size_t)n * (size_t)d * sizeof(float));
     w.nr = w.nc = n;
     pass(&w, M_COUNT);
-    mc_progress_tick(cfg->progress, 1);
+    for (int t = 1; t < w.nt; t++)
+        for (int64_t i = 0; i < n; i++) w.count[i] += w.count[(size_t)t * (size_t)n + (size_t)i];
+    for (int64_t i = 0; i < n; i++) w.count[i] += 1; /* the point itself (sklearn counts it) */
+    mc_progress_tick(progress, 1);
     int64_t ncore = 0, nother = 0;
     for (int64_t i = 0; i < n; i++) {
         if (w.count[i] >= cfg->min_samples) core[ncore++] = i;
@@ -322,7 +320,7 @@ mc_status mc_cluster_dbscan(const mc_cluster_config *cfg, const float *X, int64_
     w.rows = w.cols = core;
     w.nr = w.nc = ncore;
     pass(&w, M_UNION);
-    mc_progress_tick(cfg->progress, 1);
+    mc_progress_tick(progress, 1);
     for (int t = 1; t < w.nt; t++) {
         int64_t *ut = w.uf + (size_t)t * (size_t)n;
         for (int64_t i = 0; i < n; i++)
@@ -346,7 +344,7 @@ mc_status mc_cluster_dbscan(const mc_cluster_config *cfg, const float *X, int64_
         w.nr = nother;
         pass(&w, M_BORDER);
     }
-    mc_progress_tick(cfg->progress, 1);
+    mc_progress_tick(progress, 1);
     mc_cl_blas_threads(blas_prev);
     out->k = nclusters;
     out->n_noise = 0;
@@ -361,4 +359,71 @@ done:
     nb_free(&w);
     if (st) mc_clustering_free(out);
     return st;
+}
+
+/* Points in a cluster other than the largest: what the fallback of the automatic eps maximises. */
+static int64_t spread_score(const mc_clustering *r) {
+    if (r->k < 2) return 0;
+    int64_t *sz = mc_alloc((size_t)r->k, sizeof(int64_t));
+    if (!sz) return 0;
+    int64_t big = 0, in = 0;
+    for (int64_t i = 0; i < r->n; i++)
+        if (r->labels[i] >= 0) {
+            sz[r->labels[i]]++;
+            in++;
+        }
+    for (int c = 0; c < r->k; c++)
+        if (sz[c] > big) big = sz[c];
+    mc_free(sz);
+    return in - big;
+}
+
+mc_status mc_cluster_dbscan(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
+                            mc_clustering *out) {
+    memset(out, 0, sizeof *out);
+    mc_status st = mc_cluster_config_validate(cfg);
+    if (st) return st;
+    st = mc_cluster_check_input(X, n, d);
+    if (st) return st;
+    if (cfg->eps > 0) return dbscan_at(cfg, X, n, d, cfg->eps, cfg->progress, out);
+    float *kd = mc_alloc((size_t)n, sizeof(float)); // (n) sorted k-distances
+    if (!kd) return MC_STATUS_NO_MEMORY;
+    double knee;
+    st = mc_cluster_dbscan_auto_eps(X, n, d, cfg->min_samples, cfg->threads, &knee, kd);
+    if (!st) st = dbscan_at(cfg, X, n, d, knee, cfg->progress, out);
+    if (st) {
+        mc_free(kd);
+        return st;
+    }
+    /* The knee is kept when it separates the data: 2 or more clusters and at most half noise. Data
+     * without density gaps (real music features, z-scored) give one cluster there; then the quantiles
+     * 10%..90% of the k-distance curve are tried and the eps that puts the most points in clusters
+     * other than the largest wins (the larger eps on ties); if none separates anything, the knee
+     * stays. */
+    if (out->k < 2 || 2 * out->n_noise > n) {
+        int64_t best_score = spread_score(out);
+        for (int q = 1; q <= 9 && !st; q++) {
+            double e = kd[(int64_t)((double)q / 10.0 * (double)(n - 1))];
+            if (!(e > 0) || e == out->eps) continue;
+            mc_clustering r;
+            st = dbscan_at(cfg, X, n, d, e, NULL, &r);
+            if (st) break;
+            int64_t sc = spread_score(&r);
+            if (sc > best_score || (sc == best_score && sc > 0 && e > out->eps)) {
+                best_score = sc;
+                mc_clustering_free(out);
+                *out = r;
+            } else {
+                mc_clustering_free(&r);
+            }
+        }
+    }
+    mc_free(kd);
+    if (st) {
+        mc_clustering_free(out);
+        return st;
+    }
+    out->eps_auto = true;
+    out->eps_knee = knee;
+    return MC_STATUS_OK;
 }

@@ -252,6 +252,11 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
     st = mc_cl_check_k(X, n, d, cfg->k, "GMM");
     if (st) return st;
     if (d > 46340) return mc_error_set(MC_STATUS_UNSUPPORTED, "GMM: d = %lld is too large", (long long)d);
+    if (cfg->covariance == MC_COVARIANCE_FULL && 2.0 * 8.0 * (double)cfg->k * (double)d * (double)d > 4e9)
+        return mc_error_set(MC_STATUS_UNSUPPORTED,
+                            "GMM: %d full %lld x %lld covariances need %.1f GB; use covariance diag or reduce the "
+                            "dimensions (e.g. PCA)",
+                            cfg->k, (long long)d, (long long)d, 2.0 * 8.0 * (double)cfg->k * (double)d * (double)d * 1e-9);
     gm g;
     memset(&g, 0, sizeof g);
     g.n = n;

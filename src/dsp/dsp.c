@@ -33,14 +33,7 @@ void mc_dsp_fftw_unlock(void) { pthread_mutex_unlock(&mc_dsp_fftw_mutex); }
  * So the transform is done with double-precision FFTW (fftw_*, library fftw3); the power spectrum,
  * the mel projection and everything after stay float32 as in librosa. */
 
-struct mc_dsp_plan {
-    mc_dsp_config cfg;     /* validated, fmax resolved */
-    int n_bins;            /* 1 + n_fft / 2 */
-    double *window;        /* (n_fft,) periodic Hann, float64 as scipy returns it */
-    fftw_plan fft;         /* r2c of n_fft points, planned once, executed on workspace buffers */
-    mc_dsp_sparse_mel mel; /* (n_mels, n_bins) Slaney filterbank, sparse */
-    double *dct;           /* (n_mfcc, n_mels) row-major orthonormal DCT-II rows, float64 */
-};
+/* struct mc_dsp_plan is defined in dsp_internal.h (the synthesis files use it too). */
 
 struct mc_dsp_workspace {
     const mc_dsp_plan *plan;
@@ -110,9 +103,10 @@ int64_t mc_dsp_frame_count(const mc_dsp_config *c, int64_t n_samples) {
 
 void mc_dsp_plan_free(mc_dsp_plan *p) {
     if (!p) return;
-    if (p->fft) {
+    if (p->fft || p->ifft) {
         mc_dsp_fftw_lock();
-        fftw_destroy_plan(p->fft);
+        if (p->fft) fftw_destroy_plan(p->fft);
+        if (p->ifft) fftw_destroy_plan(p->ifft);
         mc_dsp_fftw_unlock();
     }
     mc_free(p->window);
@@ -170,11 +164,14 @@ mc_status mc_dsp_plan_create(const mc_dsp_config *c, mc_dsp_plan **out) {
     if (in && spec) {
         mc_dsp_fftw_lock();
         p->fft = fftw_plan_dft_r2c_1d(n_fft, in, spec, FFTW_ESTIMATE);
+        /* The inverse (c2r) for the iSTFT and Griffin-Lim (src/dsp/istft.c); c2r may overwrite its
+         * input, which the callers allow for (they copy each frame's spectrum into a scratch buffer). */
+        p->ifft = fftw_plan_dft_c2r_1d(n_fft, spec, in, FFTW_ESTIMATE);
         mc_dsp_fftw_unlock();
     }
     fftw_free(in);
     fftw_free(spec);
-    if (!p->fft) {
+    if (!p->fft || !p->ifft) {
         mc_dsp_plan_free(p);
         return mc_error_set(MC_STATUS_NO_MEMORY, "FFTW could not plan a %d-point real FFT", n_fft);
     }

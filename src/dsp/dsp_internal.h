@@ -4,6 +4,8 @@
 
 #include <musiclust/dsp.h>
 
+#include <fftw3.h>
+
 /* A mel filterbank stored sparsely: filter m is nonzero only on the FFT bins
  * [lo[m], lo[m] + len[m]), and its weights there are weights[off[m] .. off[m] + len[m]).
  * The Slaney triangles are contiguous, so one range per filter holds every nonzero entry and the
@@ -23,6 +25,18 @@ mc_status mc_dsp_sparse_mel_build(int sr, int n_fft, int n_mels, double fmin, do
                                   mc_dsp_sparse_mel *out);
 void mc_dsp_sparse_mel_free(mc_dsp_sparse_mel *s);
 
+/* The plan (include/musiclust/dsp.h): everything that is the same for every signal. Shared read-only by
+ * threads once made. */
+struct mc_dsp_plan {
+    mc_dsp_config cfg;     /* validated, fmax resolved */
+    int n_bins;            /* 1 + n_fft / 2 */
+    double *window;        /* (n_fft,) periodic Hann, float64 as scipy returns it */
+    fftw_plan fft;         /* r2c of n_fft points, planned once, executed on workspace buffers */
+    fftw_plan ifft;        /* c2r of n_fft points (unnormalised), for the iSTFT */
+    mc_dsp_sparse_mel mel; /* (n_mels, n_bins) Slaney filterbank, sparse */
+    double *dct;           /* (n_mfcc, n_mels) row-major orthonormal DCT-II rows, float64 */
+};
+
 /* mc_dsp_hann in float64, as scipy returns it: w (n,). The STFT multiplies the float32 frame by this
  * float64 window, as librosa's `fft_window * y_frames` does. */
 void mc_dsp_hann_double(int n, double *w);
@@ -31,5 +45,44 @@ void mc_dsp_hann_double(int n, double *w);
  * of the library that makes or destroys an FFTW plan holds this lock around the call. */
 void mc_dsp_fftw_lock(void);
 void mc_dsp_fftw_unlock(void);
+
+/* ---------------------------------------------------------------- synthesis (istft.c, griffinlim.c,
+ * mel_inverse.c)
+ *
+ * Inside the synthesis code a complex spectrogram is stored frame-major, (frames, n_bins) fftw_complex,
+ * so that each frame's transform reads and writes one contiguous row; the public functions take and give
+ * librosa's (n_bins, frames) layout. */
+struct mc_dsp_synth {
+    const mc_dsp_plan *plan;
+    int64_t max_frames;
+    int64_t max_len;          /* hop * max_frames: longer than any signal of max_frames frames */
+    int64_t ola_cap;          /* n_fft + hop * max_frames */
+    double *frame;            /* (n_fft,) one frame, fftw_malloc'd (the alignment the plans expect) */
+    fftw_complex *spec;       /* (n_bins,) one spectrum, fftw_malloc'd */
+    fftw_complex *a, *b, *c;  /* (max_frames, n_bins) Griffin-Lim's angles, rebuilt and previous rebuilt */
+    double *mag;              /* (max_frames, n_bins) target magnitudes, frame-major */
+    double *ola;              /* (ola_cap,) overlap-add buffer, padded coordinates */
+    double *wss;              /* (ola_cap,) window sum-square of wss_frames frames, padded coordinates */
+    int64_t wss_frames;       /* 0 = wss not computed yet */
+    double *sig;              /* (max_len,) a signal in float64 */
+    float *power;             /* (n_bins, max_frames) mc_dsp_mel_to_audio's linear spectrogram */
+    /* mel inversion (mel_inverse.c) */
+    double *pinv;             /* (n_bins, n_mels) Moore-Penrose pseudo-inverse of the mel basis */
+    double lipschitz;         /* sigma_max(W)^2: the gradient step of the projected gradient is 1 / it */
+    double *nx, *ny, *ng;     /* (n_bins, max_frames) iterate, extrapolated point, gradient */
+    double *nm, *nr;          /* (n_mels, max_frames) target, residual */
+};
+
+/* Fill s->pinv and s->lipschitz from the plan's mel basis (SVD, LAPACKE_dgesdd). */
+mc_status mc_dsp_synth_mel_init(mc_dsp_synth *s);
+
+/* Centred STFT of y (n,) in float64 into X (frames, n_bins), frames = 1 + n / hop <= max_frames. */
+void mc_dsp_stft_rows(const mc_dsp_plan *p, mc_dsp_synth *s, const double *y, int64_t n,
+                      fftw_complex *X);
+/* Centred iSTFT of X (frames, n_bins), as librosa.istft(length=length), length >= 1, computed in place in
+ * s->ola. Returns the first output sample (inside s->ola); *n_out = min(length, ola_cap - n_fft/2)
+ * samples from there are the result (zero past the last frame's reach). X is read, not changed. */
+const double *mc_dsp_istft_rows(const mc_dsp_plan *p, mc_dsp_synth *s, fftw_complex *X, int64_t frames,
+                                int64_t length, int64_t *n_out);
 
 #endif

@@ -50,6 +50,20 @@ static mc_status build_meta(const mc_model *m, char **out) {
         mc_json_end_array(j);
         mc_json_key(j, "norm"); mc_json_string(j, "zscore");
     }
+    if (c->kind == MC_MODEL_KIND_MM_VAE) {
+        mc_json_key(j, "fusion"); mc_json_string(j, c->fusion == MC_MODEL_FUSION_POE ? "poe" : "concat");
+        mc_json_key(j, "audio_weight"); mc_json_number(j, c->audio_weight);
+        mc_json_key(j, "lyrics_weight"); mc_json_number(j, c->lyrics_weight);
+        mc_json_key(j, "lyrics_dim"); mc_json_int(j, m->lyr_dim);
+        mc_json_key(j, "lyrics_hidden"); mc_json_begin_array(j);
+        for (int i = 0; i < c->n_lyr_hidden; i++) mc_json_int(j, c->lyr_hidden[i]);
+        mc_json_end_array(j);
+        mc_json_key(j, "fuse_hidden"); mc_json_begin_array(j);
+        for (int i = 0; c->fusion == MC_MODEL_FUSION_CONCAT && i < c->n_fuse; i++) mc_json_int(j, c->fuse[i]);
+        mc_json_end_array(j);
+        mc_json_key(j, "lyrics_norm");
+        mc_json_string(j, c->lyrics_norm == MC_MODEL_LYRICS_NORM_ZSCORE ? "zscore" : "global");
+    }
     mc_json_key(j, "latent"); mc_json_int(j, c->latent);
     mc_json_key(j, "variational"); mc_json_bool(j, c->kind != MC_MODEL_KIND_AE);
     mc_json_key(j, "beta"); mc_json_number(j, c->beta);
@@ -104,6 +118,10 @@ mc_status mc_model_save(const mc_model *m, const char *path) {
     for (int i = 0; i < np; i++) mc_nn_param_entry(mc_nn_params_at(n->params, i), &e[k++]);
     e[k++] = (mc_tensor_entry){"norm.mean", MC_DTYPE_F32, 1, {m->norm_n}, m->norm_mean};
     e[k++] = (mc_tensor_entry){"norm.std", MC_DTYPE_F32, 1, {m->norm_n}, m->norm_std};
+    if (m->lyr_dim > 0) {
+        e[k++] = (mc_tensor_entry){"norm.lyr.mean", MC_DTYPE_F32, 1, {m->lyr_dim}, m->lyr_mean};
+        e[k++] = (mc_tensor_entry){"norm.lyr.std", MC_DTYPE_F32, 1, {m->lyr_dim}, m->lyr_std};
+    }
     for (int i = 0; i < na; i++) {
         float *ma = NULL, *va = NULL;
         mc_nn_param *p = mc_nn_adam_param(n->adam, i, &ma, &va);
@@ -197,9 +215,29 @@ static mc_status find_tensor(const mc_safetensors *f, const char *path, const ch
     return MC_STATUS_OK;
 }
 
+/* The mm-vae's keys. */
+static mc_status parse_mm(const char *path, const mj_value *o, mc_model_config *c, int64_t *lyr_dim) {
+    int64_t v;
+    const mj_value *s = mj_get(o, "fusion");
+    if (!s || s->type != MJ_STRING || (strcmp(s->str, "concat") != 0 && strcmp(s->str, "poe") != 0))
+        return bad_meta(path, "fusion must be \"concat\" or \"poe\"");
+    c->fusion = strcmp(s->str, "poe") == 0 ? MC_MODEL_FUSION_POE : MC_MODEL_FUSION_CONCAT;
+    if (!get_num(o, "audio_weight", &c->audio_weight)) return bad_meta(path, "bad audio_weight");
+    if (!get_num(o, "lyrics_weight", &c->lyrics_weight)) return bad_meta(path, "bad lyrics_weight");
+    if (!get_int(o, "lyrics_dim", 1, INT32_MAX, &v)) return bad_meta(path, "bad lyrics_dim");
+    *lyr_dim = v;
+    if (!get_int_array(o, "lyrics_hidden", c->lyr_hidden, &c->n_lyr_hidden)) return bad_meta(path, "bad lyrics_hidden");
+    if (!get_int_array(o, "fuse_hidden", c->fuse, &c->n_fuse)) return bad_meta(path, "bad fuse_hidden");
+    s = mj_get(o, "lyrics_norm");
+    if (!s || s->type != MJ_STRING || (strcmp(s->str, "global") != 0 && strcmp(s->str, "zscore") != 0))
+        return bad_meta(path, "lyrics_norm must be \"global\" or \"zscore\"");
+    c->lyrics_norm = strcmp(s->str, "zscore") == 0 ? MC_MODEL_LYRICS_NORM_ZSCORE : MC_MODEL_LYRICS_NORM_GLOBAL;
+    return MC_STATUS_OK;
+}
+
 static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config *c, int *ndim,
-                            int64_t *dim, int *n_mels, int *frames, char ***classes, int *n_classes,
-                            int64_t *n_rows, bool *stopped_early) {
+                            int64_t *dim, int *n_mels, int *frames, int64_t *lyr_dim, char ***classes,
+                            int *n_classes, int64_t *n_rows, bool *stopped_early) {
     int64_t v;
     double x;
     if (!o || o->type != MJ_OBJECT) return bad_meta(path, "not a JSON object");
@@ -224,6 +262,10 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
         *ndim = 2;
         if (!get_int(o, "input_dim", 1, INT32_MAX, dim)) return bad_meta(path, "bad input_dim");
         if (!get_int_array(o, "hidden", c->hidden, &c->n_hidden)) return bad_meta(path, "bad hidden");
+    }
+    if (c->kind == MC_MODEL_KIND_MM_VAE) {
+        mc_status st = parse_mm(path, o, c, lyr_dim);
+        if (st != MC_STATUS_OK) return st;
     }
     if (!get_int(o, "latent", 1, INT32_MAX, &v)) return bad_meta(path, "bad latent");
     c->latent = (int)v;
@@ -268,6 +310,10 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     }
     if (c->kind == MC_MODEL_KIND_CVAE && (!c->condition || *n_classes < 1))
         return bad_meta(path, "a cvae needs a condition and its classes");
+    if (c->kind == MC_MODEL_KIND_MM_VAE && c->condition && *n_classes < 1)
+        return bad_meta(path, "an mm-vae with a condition needs its classes");
+    if ((c->kind != MC_MODEL_KIND_CVAE && c->kind != MC_MODEL_KIND_MM_VAE) && (c->condition || *n_classes > 0))
+        return bad_meta(path, "only cvae and mm-vae take a condition");
     return MC_STATUS_OK;
 }
 
@@ -290,13 +336,14 @@ mc_status mc_model_load(const char *path, mc_model **out) {
     mc_model_config cfg;
     memset(&cfg, 0, sizeof cfg);
     int ndim = 0, n_mels = 0, frames = 0, n_classes = 0;
-    int64_t dim = 0, n_rows = 0;
+    int64_t dim = 0, n_rows = 0, lyr_dim = 0;
     char **classes = NULL;
     bool stopped = false;
     mc_model *m = NULL;
-    st = parse_meta(path, meta, &cfg, &ndim, &dim, &n_mels, &frames, &classes, &n_classes, &n_rows, &stopped);
+    st = parse_meta(path, meta, &cfg, &ndim, &dim, &n_mels, &frames, &lyr_dim, &classes, &n_classes, &n_rows,
+                    &stopped);
     if (st == MC_STATUS_OK) {
-        st = mdl_model_alloc(&cfg, ndim, dim, n_mels, frames, classes, n_classes, n_rows, &m);
+        st = mdl_model_alloc(&cfg, ndim, dim, n_mels, frames, lyr_dim, classes, n_classes, n_rows, &m);
         classes = NULL; /* owned by m now (or freed) */
         if (st != MC_STATUS_OK) {
             const char *msg = mc_error_message();
@@ -316,6 +363,16 @@ mc_status mc_model_load(const char *path, mc_model **out) {
     for (int64_t j = 0; st == MC_STATUS_OK && j < m->norm_n; j++)
         if (!isfinite(m->norm_mean[j]) || !(m->norm_std[j] > 0) || !isfinite(m->norm_std[j]))
             st = mc_error_set(MC_STATUS_FORMAT, "%s: norm.mean / norm.std [%lld] is not usable", path, (long long)j);
+    if (st == MC_STATUS_OK && m->lyr_dim > 0) {
+        if ((st = find_tensor(f, path, "norm.lyr.mean", MC_DTYPE_F32, m->lyr_dim, &d)) == MC_STATUS_OK)
+            memcpy(m->lyr_mean, d, (size_t)m->lyr_dim * sizeof(float));
+        if (st == MC_STATUS_OK && (st = find_tensor(f, path, "norm.lyr.std", MC_DTYPE_F32, m->lyr_dim, &d)) == MC_STATUS_OK)
+            memcpy(m->lyr_std, d, (size_t)m->lyr_dim * sizeof(float));
+        for (int64_t j = 0; st == MC_STATUS_OK && j < m->lyr_dim; j++)
+            if (!isfinite(m->lyr_mean[j]) || !(m->lyr_std[j] > 0) || !isfinite(m->lyr_std[j]))
+                st = mc_error_set(MC_STATUS_FORMAT, "%s: norm.lyr.mean / norm.lyr.std [%lld] is not usable", path,
+                                  (long long)j);
+    }
     int na = st == MC_STATUS_OK ? mc_nn_adam_count(m->net->adam) : 0;
     char name[MC_NN_NAME_MAX + 16];
     for (int i = 0; st == MC_STATUS_OK && i < na; i++) {

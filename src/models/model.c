@@ -5,6 +5,7 @@
 #include <musiclust/data.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,15 @@ void mc_model_config_default(mc_model_kind kind, mc_model_config *c) {
         c->batch = 128;
         c->epochs = 20;
     }
+    /* mm-vae (the fields are set for every kind so that a config switched to mm-vae is complete) */
+    c->fusion = MC_MODEL_FUSION_CONCAT;
+    c->n_lyr_hidden = 1;
+    c->lyr_hidden[0] = 32;
+    c->n_fuse = 1;
+    c->fuse[0] = 64;
+    c->audio_weight = 1;
+    c->lyrics_weight = 1;
+    c->lyrics_norm = MC_MODEL_LYRICS_NORM_GLOBAL;
 }
 
 const mc_model_config *mc_model_get_config(const mc_model *m) { return &m->cfg; }
@@ -73,6 +83,8 @@ void mc_model_free(mc_model *m) {
     free((char *)m->cfg.condition);
     mc_free(m->norm_mean);
     mc_free(m->norm_std);
+    mc_free(m->lyr_mean);
+    mc_free(m->lyr_std);
     free(m);
 }
 
@@ -111,17 +123,55 @@ void mdl_best_restore(mc_model *m) {
 
 /* ------------------------------------------------------------------ validation */
 
+static mc_status check_widths(const char *what, int n, const int *w, int lo) {
+    if (n < lo || n > MC_MODEL_MAX_LAYERS)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%d %s layers (%d..%d allowed)", n, what, lo, MC_MODEL_MAX_LAYERS);
+    for (int i = 0; i < n; i++)
+        if (w[i] < 1 || w[i] > 1 << 20)
+            return mc_error_set(MC_STATUS_INVALID_ARG, "%s layer %d has width %d", what, i, w[i]);
+    return MC_STATUS_OK;
+}
+
+/* The mm-vae's own fields. */
+static mc_status check_mm(const mc_model_config *c) {
+    if (c->fusion != MC_MODEL_FUSION_CONCAT && c->fusion != MC_MODEL_FUSION_POE)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae: unknown fusion %d (concat or poe)", (int)c->fusion);
+    if (c->lyrics_norm != MC_MODEL_LYRICS_NORM_GLOBAL && c->lyrics_norm != MC_MODEL_LYRICS_NORM_ZSCORE)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae: unknown lyrics norm %d (global or zscore)",
+                            (int)c->lyrics_norm);
+    if (c->input != MC_MODEL_INPUT_LOGMEL && c->n_hidden < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae: the audio encoder needs at least one hidden layer "
+                            "(--hidden)");
+    mc_status st = check_widths("lyrics hidden", c->n_lyr_hidden, c->lyr_hidden, 1);
+    if (st == MC_STATUS_OK && c->fusion == MC_MODEL_FUSION_CONCAT) st = check_widths("fusion", c->n_fuse, c->fuse, 0);
+    if (st != MC_STATUS_OK) return st;
+    if (!(c->audio_weight >= 0) || !isfinite(c->audio_weight) || !(c->lyrics_weight >= 0) ||
+        !isfinite(c->lyrics_weight) || !(c->audio_weight + c->lyrics_weight > 0))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae: audio weight %g and lyrics weight %g must be >= 0 "
+                            "and not both 0", c->audio_weight, c->lyrics_weight);
+    return MC_STATUS_OK;
+}
+
+/* Whether the model reads a condition column: cvae always, mm-vae when one is named. */
+static bool has_condition(const mc_model_config *c) {
+    return c->kind == MC_MODEL_KIND_CVAE ||
+           (c->kind == MC_MODEL_KIND_MM_VAE && c->condition && c->condition[0]);
+}
+
 static mc_status check_config(const mc_model_config *c) {
-    if (c->kind == MC_MODEL_KIND_MM_VAE)
-        return mc_error_set(MC_STATUS_UNSUPPORTED, "model mm-vae (audio + lyrics) is not yet available");
     if ((unsigned)c->kind > MC_MODEL_KIND_MM_VAE)
         return mc_error_set(MC_STATUS_INVALID_ARG, "model: unknown kind %d", (int)c->kind);
     bool conv = c->input == MC_MODEL_INPUT_LOGMEL;
     if (c->kind == MC_MODEL_KIND_CONV_VAE && !conv)
         return mc_error_set(MC_STATUS_INVALID_ARG, "conv-vae reads log-mel input, not vectors");
-    if (conv && c->kind != MC_MODEL_KIND_CONV_VAE && c->kind != MC_MODEL_KIND_CVAE)
+    if (conv && c->kind != MC_MODEL_KIND_CONV_VAE && c->kind != MC_MODEL_KIND_CVAE &&
+        c->kind != MC_MODEL_KIND_MM_VAE)
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s is an MLP on vectors; log-mel input needs "
-                            "conv-vae or cvae", mc_model_kind_name(c->kind));
+                            "conv-vae, cvae or mm-vae", mc_model_kind_name(c->kind));
+    if (c->kind == MC_MODEL_KIND_MM_VAE) {
+        mc_status st = check_mm(c);
+        if (st != MC_STATUS_OK) return st;
+    }
     if (c->kind == MC_MODEL_KIND_CVAE && (!c->condition || !c->condition[0]))
         return mc_error_set(MC_STATUS_INVALID_ARG, "cvae needs a condition column (--condition COLUMN)");
     if (c->latent < 1 || c->latent > 1 << 16)
@@ -180,6 +230,13 @@ mc_status mdl_class_map(const mc_model *m, const mc_model_data *d, int **map_out
 /* Check data against the model's input; frames_in receives the data's frames per row (log-mel). */
 mc_status mdl_check_data(const mc_model *m, const mc_model_data *d) {
     if (!d || !d->x || d->n < 1) return mc_error_set(MC_STATUS_EMPTY, "model: no rows to work on");
+    if (m->lyr_dim > 0 && (!d->lyrics || !d->has_lyrics))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae needs the lyrics vector of every row (run musiclust "
+                            "lyrics on the store first; mc_model_data_load_lyrics)");
+    if (m->lyr_dim > 0 && d->lyr_dim != m->lyr_dim)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae expects %lld-dimensional lyrics vectors, the data has "
+                            "%lld (run musiclust lyrics with --dim %lld)", (long long)m->lyr_dim,
+                            (long long)d->lyr_dim, (long long)m->lyr_dim);
     if (d->ndim != m->ndim)
         return mc_error_set(MC_STATUS_INVALID_ARG, "model expects %s input, the data has %d dims",
                             m->ndim == 2 ? "vector (n, F)" : "log-mel (n, n_mels, frames)", d->ndim);
@@ -224,11 +281,27 @@ void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int 
             if (code >= 0 && map) code = map[code];
             if (code >= 0) n->cond[b * C + code] = 1.0f; /* empty / unknown label: all-zero row */
         }
-        if (!n->conv)
+        if (!n->conv && !n->mm) /* the MLP cvae reads [x, cond] */
             for (int b = 0; b < B; b++) {
                 memcpy(n->enc_in + b * (D + C), n->x + b * D, (size_t)D * sizeof(float));
                 memcpy(n->enc_in + b * (D + C) + D, n->cond + b * C, (size_t)C * sizeof(float));
             }
+    }
+    if (n->mm) {
+        /* the track's lyrics vector, normalised; zeros and mask 0 for a track without lyrics (its
+         * stored row is not read, so whatever it holds cannot reach the model) */
+        const int64_t L = m->lyr_dim;
+        for (int b = 0; b < B; b++) {
+            float *dst = n->lyr + b * L;
+            if (data->has_lyrics[idx[b]]) {
+                const float *src = data->lyrics + idx[b] * L;
+                for (int64_t j = 0; j < L; j++) dst[j] = (src[j] - m->lyr_mean[j]) / m->lyr_std[j];
+                n->mask[b] = 1.0f;
+            } else {
+                mc_nn_zero(dst, L);
+                n->mask[b] = 0.0f;
+            }
+        }
     }
 }
 
@@ -237,7 +310,7 @@ void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int 
 /* Everything but the weights' values and the normalisation's: validated config, shapes, the net. Takes
  * ownership of classes. */
 mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int n_mels, int frames,
-                          char **classes, int n_classes, int64_t n_rows, mc_model **out) {
+                          int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, mc_model **out) {
     *out = NULL;
     mc_status st = check_config(cfg);
     if (st != MC_STATUS_OK) { mc_store_free_classes(classes, n_classes); return st; }
@@ -247,9 +320,20 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     m->cfg.condition = NULL;
     m->classes = classes;
     m->n_classes = n_classes;
-    if (cfg->kind == MC_MODEL_KIND_CVAE) {
+    if (has_condition(cfg)) {
         m->cfg.condition = mc_strdup(cfg->condition);
         if (!m->cfg.condition) { mc_model_free(m); return MC_STATUS_NO_MEMORY; }
+    }
+    if (cfg->kind == MC_MODEL_KIND_MM_VAE) {
+        if (lyr_dim < 1 || lyr_dim > INT32_MAX) {
+            mc_model_free(m);
+            return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae: lyrics dimension %lld is out of range",
+                                (long long)lyr_dim);
+        }
+        m->lyr_dim = lyr_dim;
+        m->lyr_mean = mc_alloc((size_t)lyr_dim, sizeof(float));
+        m->lyr_std = mc_alloc((size_t)lyr_dim, sizeof(float));
+        if (!m->lyr_mean || !m->lyr_std) { mc_model_free(m); return MC_STATUS_NO_MEMORY; }
     }
     m->ndim = ndim;
     m->dim = dim;
@@ -264,13 +348,39 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     if (!m->norm_mean || !m->norm_std) { mc_model_free(m); return MC_STATUS_NO_MEMORY; }
     int64_t mb = cfg->batch < n_rows ? cfg->batch : n_rows;
     if (mb < 1) mb = 1;
-    st = mdl_net_create(&m->cfg, m->D, n_mels, frames, n_classes, (int)mb, &m->net);
+    st = mdl_net_create(&m->cfg, m->D, n_mels, frames, n_classes, m->lyr_dim, (int)mb, &m->net);
     if (st != MC_STATUS_OK) { mc_model_free(m); return st; }
     mc_rng_seed(&m->rng_shuffle, cfg->seed, 3);
     mc_rng_seed(&m->rng_noise, cfg->seed, 4);
     m->best_val = INFINITY;
     *out = m;
     return MC_STATUS_OK;
+}
+
+/* The lyrics normalisation, fitted on the rows with lyrics (no labels involved), in double, two passes:
+ * the column means, then either each column's population std ("zscore") or one common std, the root
+ * mean square of all centred values ("global"); a zero spread gives std 1. */
+static void fit_lyrics_norm(mc_model *m, const mc_model_data *d, int64_t with_lyrics) {
+    const int64_t L = m->lyr_dim;
+    double all = 0;
+    for (int64_t j = 0; j < L; j++) {
+        double s = 0, v = 0;
+        for (int64_t i = 0; i < d->n; i++)
+            if (d->has_lyrics[i]) s += d->lyrics[i * L + j];
+        const double mean = s / (double)with_lyrics;
+        for (int64_t i = 0; i < d->n; i++)
+            if (d->has_lyrics[i]) {
+                double e = d->lyrics[i * L + j] - mean;
+                v += e * e;
+            }
+        m->lyr_mean[j] = (float)mean;
+        m->lyr_std[j] = v > 0 ? (float)sqrt(v / (double)with_lyrics) : 1.0f;
+        all += v;
+    }
+    if (m->cfg.lyrics_norm == MC_MODEL_LYRICS_NORM_GLOBAL) {
+        double sd = sqrt(all / ((double)with_lyrics * (double)L));
+        for (int64_t j = 0; j < L; j++) m->lyr_std[j] = sd > 0 ? (float)sd : 1.0f;
+    }
 }
 
 mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data, mc_model **out) {
@@ -303,10 +413,19 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
     }
     char **classes = NULL;
     int n_classes = 0;
-    if (cfg->kind == MC_MODEL_KIND_CVAE) {
+    const bool mm = cfg->kind == MC_MODEL_KIND_MM_VAE;
+    if (mm && (!data->lyrics || !data->has_lyrics || data->lyr_dim < 1))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mm-vae needs the lyrics vector of every row (run musiclust "
+                            "lyrics on the store first; mc_model_data_load_lyrics)");
+    int64_t with_lyrics = 0;
+    for (int64_t i = 0; mm && i < data->n; i++) with_lyrics += data->has_lyrics[i] != 0;
+    if (mm && with_lyrics == 0)
+        return mc_error_set(MC_STATUS_EMPTY, "mm-vae: none of the %lld rows has lyrics (has_lyrics is 0 "
+                            "everywhere): train an audio-only model instead", (long long)data->n);
+    if (has_condition(cfg)) {
         if (!data->codes || data->n_classes < 1)
-            return mc_error_set(MC_STATUS_INVALID_ARG, "cvae: column '%s' has no class to condition on",
-                                cfg->condition);
+            return mc_error_set(MC_STATUS_INVALID_ARG, "%s: column '%s' has no class to condition on",
+                                mc_model_kind_name(cfg->kind), cfg->condition);
         classes = calloc((size_t)data->n_classes, sizeof *classes);
         if (!classes) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
         for (int i = 0; i < data->n_classes; i++)
@@ -317,8 +436,8 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
         n_classes = data->n_classes;
     }
     mc_model *m = NULL;
-    st = mdl_model_alloc(cfg, data->ndim, conv ? 0 : data->shape[1], n_mels, frames, classes, n_classes,
-                         data->n, &m);
+    st = mdl_model_alloc(cfg, data->ndim, conv ? 0 : data->shape[1], n_mels, frames, mm ? data->lyr_dim : 0,
+                         classes, n_classes, data->n, &m);
     if (st != MC_STATUS_OK) return st;
     st = mdl_check_data(m, data);
     if (st != MC_STATUS_OK) { mc_model_free(m); return st; }
@@ -342,6 +461,13 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
         m->norm_mean[0] = (float)mean;
         m->norm_std[0] = v > 0 ? (float)sqrt(v) : 1.0f;
     }
+    if (mm) fit_lyrics_norm(m, data, with_lyrics);
+    for (int64_t j = 0; j < m->lyr_dim; j++)
+        if (!isfinite(m->lyr_mean[j]) || !isfinite(m->lyr_std[j])) {
+            mc_model_free(m);
+            return mc_error_set(MC_STATUS_NUMERIC, "mm-vae: the lyrics vectors have NaN/Inf or overflowing values "
+                                "(column %lld)", (long long)j);
+        }
     for (int64_t j = 0; j < m->norm_n; j++)
         if (!isfinite(m->norm_mean[j]) || !isfinite(m->norm_std[j])) {
             mc_model_free(m);
@@ -403,6 +529,8 @@ void mc_model_data_free(mc_model_data *d) {
     if (!d) return;
     mc_array_free(&d->owned_x_);
     free(d->owned_codes_);
+    mc_free(d->owned_lyrics_);
+    free(d->owned_has_);
     mc_store_free_classes(d->owned_classes_, d->n_classes);
     memset(d, 0, sizeof *d);
 }
@@ -447,4 +575,129 @@ mc_status mc_model_data_load(const char *featdir, mc_model_input input, const ch
     for (int i = 0; i < out->ndim && i < 3; i++) out->shape[i] = out->owned_x_.shape[i];
     out->x = out->owned_x_.data;
     return MC_STATUS_OK;
+}
+
+/* ------------------------------------------------------------------ lyrics of a store (mm-vae) */
+
+typedef struct key_row {
+    const char *key;
+    int64_t row;
+} key_row;
+
+static int cmp_key_row(const void *a, const void *b) {
+    const key_row *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Row of `key` among keys (n, sorted), or -1. */
+static int64_t find_key(const key_row *keys, int64_t n, const char *key) {
+    int64_t lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(keys[mid].key, key);
+        if (c == 0) return keys[mid].row;
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+mc_status mc_model_data_load_lyrics(const char *featdir, mc_model_data *d) {
+    size_t plen = strlen(featdir) + 32;
+    char *p_npy = malloc(plen), *p_tt = malloc(plen), *p_idx = malloc(plen);
+    mc_array a = {0};
+    mc_table tt = {0}, idx = {0};
+    key_row *keys = NULL;
+    float *lyr = NULL;
+    uint8_t *has = NULL;
+    mc_status st = MC_STATUS_OK;
+    if (!p_npy || !p_tt || !p_idx) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); goto done; }
+    snprintf(p_npy, plen, "%s/lyrics.npy", featdir);
+    snprintf(p_tt, plen, "%s/lyrics_tracks.tsv", featdir);
+    snprintf(p_idx, plen, "%s/index.tsv", featdir);
+    FILE *f = fopen(p_npy, "rb");
+    if (!f) {
+        st = mc_error_set(MC_STATUS_IO, "%s not found: run musiclust lyrics first (mm-vae reads the lyrics "
+                          "vectors of the store's tracks)", p_npy);
+        goto done;
+    }
+    fclose(f);
+    if ((st = mc_npy_read_f32(p_npy, &a)) != MC_STATUS_OK) goto done;
+    if (a.ndim != 2 || a.shape[0] < 1 || a.shape[1] < 1) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected (tracks, dim) lyrics vectors, got %d dims", p_npy, a.ndim);
+        goto done;
+    }
+    const int64_t T = a.shape[0], L = a.shape[1];
+    const float *v = a.data;
+    for (int64_t i = 0; i < T * L; i++)
+        if (!isfinite(v[i])) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: track row %lld has a NaN or Inf value", p_npy, (long long)(i / L));
+            goto done;
+        }
+    if ((st = mc_table_read(p_tt, '\t', &tt)) != MC_STATUS_OK) goto done;
+    int tc = mc_table_column(&tt, "track"), hc = mc_table_column(&tt, "has_lyrics");
+    if (tc < 0 || hc < 0 || tt.nrows != T) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected columns track and has_lyrics and %lld rows (one per row "
+                          "of lyrics.npy), got %lld rows%s: re-run musiclust lyrics", p_tt, (long long)T,
+                          (long long)tt.nrows, tc < 0 || hc < 0 ? " without those columns" : "");
+        goto done;
+    }
+    if ((st = mc_table_read(p_idx, '\t', &idx)) != MC_STATUS_OK) goto done;
+    int ic = mc_table_column(&idx, "track");
+    if (ic < 0 || idx.nrows != d->n) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected a track column and %lld rows (the loaded features), got "
+                          "%lld rows", p_idx, (long long)d->n, (long long)idx.nrows);
+        goto done;
+    }
+    keys = malloc((size_t)T * sizeof *keys);
+    lyr = mc_alloc((size_t)(d->n * L), sizeof(float));
+    has = malloc((size_t)d->n);
+    if (!keys || !lyr || !has) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); goto done; }
+    for (int64_t t = 0; t < T; t++) {
+        const char *h = mc_table_get(&tt, t, hc);
+        if (strcmp(h, "0") != 0 && strcmp(h, "1") != 0) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: has_lyrics is '%s', not 0 or 1", p_tt,
+                              (long long)t + 2, h);
+            goto done;
+        }
+        keys[t] = (key_row){mc_table_get(&tt, t, tc), t};
+    }
+    qsort(keys, (size_t)T, sizeof *keys, cmp_key_row);
+    for (int64_t t = 1; t < T; t++)
+        if (strcmp(keys[t - 1].key, keys[t].key) == 0) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: track '%s' appears twice", p_tt, keys[t].key);
+            goto done;
+        }
+    for (int64_t r = 0; r < d->n; r++) {
+        const char *name = mc_table_get(&idx, r, ic);
+        int64_t t = find_key(keys, T, name);
+        if (t < 0) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: track '%s' is not in %s: re-run musiclust lyrics on "
+                              "this store", p_idx, (long long)r + 2, name, p_tt);
+            goto done;
+        }
+        has[r] = mc_table_get(&tt, t, hc)[0] == '1';
+        memcpy(lyr + r * L, v + t * L, (size_t)L * sizeof(float));
+    }
+    mc_free(d->owned_lyrics_);
+    free(d->owned_has_);
+    d->owned_lyrics_ = lyr;
+    d->owned_has_ = has;
+    d->lyrics = lyr;
+    d->has_lyrics = has;
+    d->lyr_dim = L;
+    lyr = NULL;
+    has = NULL;
+done:
+    mc_free(lyr);
+    free(has);
+    free(keys);
+    mc_table_free(&idx);
+    mc_table_free(&tt);
+    mc_array_free(&a);
+    free(p_npy);
+    free(p_tt);
+    free(p_idx);
+    return st;
 }

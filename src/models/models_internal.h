@@ -54,10 +54,34 @@ typedef struct mdl_net {
     float *dmu, *dlv; /* (B, Z) */
     float *dz;      /* (B, Z) */
     float *dh;      /* (B, H) gradient into the encoder body (conditional conv: cut from head grads) */
+    /* ---- mm-vae (mm.c); enc / dec above are the audio encoder body and decoder, mu / logvar the
+     * fused heads (concat) or the audio expert's heads (poe). */
+    bool mm;
+    mc_model_fusion fusion;
+    int64_t L;          /* lyrics dims */
+    int64_t HL;         /* lyrics encoder output width */
+    int64_t HF0;        /* concat: fused width H + HL + 1 + C */
+    int64_t HF;         /* concat: what the heads read (last shared width, or HF0) */
+    float w_audio, w_lyrics;
+    mc_nn_seq *enc_lyr; /* lyrics encoder body */
+    mc_nn_seq *fuse;    /* concat: shared layers (NULL when none) */
+    mc_nn_layer *mu_l, *lv_l; /* poe: the lyrics expert's heads */
+    mc_nn_seq *dec_lyr; /* lyrics decoder */
+    float *lyr;         /* (B, L) normalised lyrics rows, the lyrics target (zeros without lyrics) */
+    float *mask;        /* (B) 1 = the row has lyrics */
+    float *fused;       /* concat: (B, HF0) [h_audio, m h_lyrics, 1 - m, cond] */
+    float *head_in_l;   /* poe with a condition: (B, HL + C) [h_lyrics, cond] */
+    float *poe_mu, *poe_lv; /* poe: (B, Z) the product's mean and log-variance (mu_out, lv_out) */
+    float *mu_a_out, *lv_a_out, *mu_l_out, *lv_l_out; /* poe: (B, Z) the experts (point into layers) */
+    float *dmu_l, *dlv_l; /* poe: (B, Z) gradients of the lyrics expert (dmu / dlv: the audio one's) */
+    float *recon_l;     /* (B, L) the lyrics decoder's output (points into its last layer) */
+    float *drecon_l;    /* (B, L) */
+    float *dhl;         /* (B, HL) gradient into the lyrics encoder body */
+    double last_rec_a, last_rec_l; /* unweighted SSE of the last mdl_net_loss */
 } mdl_net;
 
 mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
-                         int max_batch, mdl_net **out);
+                         int64_t L, int max_batch, mdl_net **out);
 void mdl_net_free(mdl_net *n);
 /* PyTorch default init of every layer in module order from rng. */
 void mdl_net_init(mdl_net *n, mc_rng *rng);
@@ -65,8 +89,20 @@ void mdl_net_init(mdl_net *n, mc_rng *rng);
  * mu), decoder. Fills mu_out, lv_out, z, recon. */
 mc_status mdl_net_forward(mdl_net *n, int B, bool sample);
 /* Loss of the last forward: *rec = sum (recon - x)^2, *kl = KL sum (0 for the AE). With backward,
- * also the gradients of (rec + beta kl) / B into every parameter's grad (zeroed first). */
+ * also the gradients of (rec + beta kl) / B into every parameter's grad (zeroed first).
+ * mm-vae: *rec = w_audio SSE_audio + w_lyrics SSE_lyrics (rows with lyrics); last_rec_a / _l keep the
+ * two unweighted terms. */
 mc_status mdl_net_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl);
+
+/* ------------------------------------------------------------------ the multimodal net (mm.c) */
+
+/* Layers and buffers of an mm-vae (called by mdl_net_create for that kind). */
+mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C, int64_t L,
+                        int max_batch, mdl_net *n);
+void mdl_mm_free(mdl_net *n);
+void mdl_mm_init(mdl_net *n, mc_rng *rng);
+mc_status mdl_mm_forward(mdl_net *n, int B, bool sample);
+mc_status mdl_mm_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl);
 
 /* ------------------------------------------------------------------ the model */
 
@@ -80,6 +116,8 @@ struct mc_model {
     int n_classes;
     float *norm_mean, *norm_std; /* (F) for vectors, (1) for log-mel */
     int64_t norm_n;
+    int64_t lyr_dim;       /* mm-vae: lyrics dims (0 otherwise) */
+    float *lyr_mean, *lyr_std; /* mm-vae: (lyr_dim) lyrics normalisation */
     int64_t n_rows;        /* rows of the training data */
     mdl_net *net;
     /* training state (saved in the file) */
@@ -94,7 +132,7 @@ struct mc_model {
 /* A model with a validated config, its shapes and an (uninitialised) network; takes ownership of
  * classes (n_classes) even on failure. */
 mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int n_mels, int frames,
-                          char **classes, int n_classes, int64_t n_rows, mc_model **out);
+                          int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, mc_model **out);
 
 /* Allocate best-weight copies (if not there) and copy the current weights into them. */
 mc_status mdl_best_snapshot(mc_model *m);
@@ -109,8 +147,8 @@ mc_status mdl_check_data(const mc_model *m, const mc_model_data *d);
  * the model has no condition. Free with free(). */
 mc_status mdl_class_map(const mc_model *m, const mc_model_data *d, int **map);
 
-/* Fill n->x (and n->cond, enc_in) with rows idx[0..B) of data, normalised with the model's stats.
- * class_map maps data codes to model classes (NULL = identity). */
+/* Fill n->x (and n->cond, enc_in; mm-vae: lyr, mask) with rows idx[0..B) of data, normalised with the
+ * model's stats. class_map maps data codes to model classes (NULL = identity). */
 void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int B,
                 const int *class_map);
 

@@ -9,7 +9,8 @@
  *   enc.mu, enc.logvar  Linear(H + C, Z)
  *   dec.fc  Linear(Z + C, H) (no activation, as the peer), viewed as (c_last, h, w)
  *   dec.deconv<i> ConvTranspose2d(c_{n-1-i}, c_{n-2-i} (1 for the last), 4, 2, 1) + ReLU but the last.
- * C = condition classes (one-hot), 0 without a condition. */
+ * C = condition classes (one-hot), 0 without a condition.
+ * The multimodal VAE (mm-vae) is built and run by mm.c; the functions here hand over to it. */
 #include "models_internal.h"
 
 #include <math.h>
@@ -18,6 +19,7 @@
 
 void mdl_net_free(mdl_net *n) {
     if (!n) return;
+    if (n->mm) mdl_mm_free(n);
     mc_nn_adam_free(n->adam);
     mc_nn_params_free(n->params);
     mc_nn_seq_free(n->enc);
@@ -51,7 +53,7 @@ static mc_status add_linear(mc_nn_seq *s, const char *name, int64_t in, int64_t 
 }
 
 mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
-                         int max_batch, mdl_net **out) {
+                         int64_t L, int max_batch, mdl_net **out) {
     *out = NULL;
     mdl_net *n = mc_alloc(1, sizeof *n);
     if (!n) return MC_STATUS_NO_MEMORY;
@@ -65,6 +67,13 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
     char name[MC_NN_NAME_MAX];
     mc_status st = MC_STATUS_OK;
     int64_t HI; /* width the heads read */
+    if (cfg->kind == MC_MODEL_KIND_MM_VAE) {
+        n->variational = true;
+        st = mdl_mm_create(cfg, D, n_mels, frames, C, L, max_batch, n);
+        if (st != MC_STATUS_OK) goto fail;
+        *out = n;
+        return MC_STATUS_OK;
+    }
 
     /* ---- encoder body */
     if (n->conv) {
@@ -181,6 +190,10 @@ fail:
 }
 
 void mdl_net_init(mdl_net *n, mc_rng *rng) {
+    if (n->mm) {
+        mdl_mm_init(n, rng);
+        return;
+    }
     /* Module order, as torch constructs them: encoder body, mu, logvar, decoder. */
     if (n->enc) mc_nn_seq_init(n->enc, rng);
     mc_nn_layer_init(n->mu, rng);
@@ -202,6 +215,7 @@ static void cut_cols(float *dst, const float *src, int64_t w, int64_t stride, in
 }
 
 mc_status mdl_net_forward(mdl_net *n, int B, bool sample) {
+    if (n->mm) return mdl_mm_forward(n, B, sample);
     const int Z = n->Z, C = n->C;
     mc_status st = MC_STATUS_OK;
     float *h = n->enc_in; /* (B, H) body output; [x, cond] when there is no body */
@@ -225,6 +239,7 @@ mc_status mdl_net_forward(mdl_net *n, int B, bool sample) {
 }
 
 mc_status mdl_net_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl) {
+    if (n->mm) return mdl_mm_loss(n, B, beta, backward, rec, kl);
     const int Z = n->Z, C = n->C;
     const int64_t D = n->D, BZ = (int64_t)B * Z;
     const float inv_b = 1.0f / (float)B;

@@ -71,6 +71,7 @@ static void fmt_num(char *buf, size_t n, double v) {
 /* Loss sums of one pass over rows idx[0..count) in mini-batches. */
 typedef struct pass_sums {
     double rec, kl;
+    double rec_a, rec_l; /* mm-vae: the unweighted audio and lyrics SSE */
     int bad_batch; /* first batch (1-based) with a non-finite loss, 0 = none */
 } pass_sums;
 
@@ -78,7 +79,7 @@ static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t 
                           const int *map, bool train, double beta, pass_sums *ps) {
     mdl_net *n = m->net;
     const int Z = n->Z;
-    ps->rec = ps->kl = 0;
+    ps->rec = ps->kl = ps->rec_a = ps->rec_l = 0;
     ps->bad_batch = 0;
     int batch = 0;
     for (int64_t s = 0; s < count; s += n->max_batch) {
@@ -96,6 +97,8 @@ static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t 
         }
         ps->rec += rec;
         ps->kl += kl;
+        ps->rec_a += n->mm ? n->last_rec_a : rec;
+        ps->rec_l += n->mm ? n->last_rec_l : 0;
         if (train) {
             if (m->cfg.clip > 0) {
                 double norm = mc_nn_params_clip_grad_norm(n->params, m->cfg.clip);
@@ -172,7 +175,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
         if (c->warmup > 0 && epoch < c->warmup) beta *= (double)epoch / c->warmup;
         memcpy(order, split, (size_t)n_train * sizeof *order);
         mc_rng_shuffle(&m->rng_shuffle, order, (size_t)n_train);
-        pass_sums tr, va = {NAN, NAN, 0};
+        pass_sums tr, va = {NAN, NAN, NAN, NAN, 0};
         st = run_pass(m, data, order, n_train, map, true, beta, &tr);
         t_train += now_s() - t0;
         if (st != MC_STATUS_OK) goto done;
@@ -235,6 +238,8 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
         sum->val_recon = vr;
         sum->val_kl = vk;
         sum->val_total = vt;
+        sum->recon_audio = tr.rec_a / (double)n_train;
+        sum->recon_lyrics = tr.rec_l / (double)n_train;
         char note[160];
         if (n_val > 0)
             snprintf(note, sizeof note, "recon %.4g kl %.4g val %.4g", recon, kl, vt);

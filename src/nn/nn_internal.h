@@ -103,6 +103,10 @@ void nn_bn_backward(mc_nn_layer *l, const float *dy);
  * workspace was sized for]), so that small shapes exercise the multi-chunk path. */
 void nn_layer_set_chunk(mc_nn_layer *l, int chunk);
 
+/* Make sure OpenBLAS runs single-threaded (the GEMMs are split over our own team; see nn.h). Call
+ * outside parallel regions, before calling cblas_sgemm from inside one. */
+void nn_blas_serial(void);
+
 /* Fixed-order sums in double: sum of x[0..count), and of x[i]^2. */
 double nn_sum_f64(const float *x, int64_t count);
 

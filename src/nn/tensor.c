@@ -83,6 +83,11 @@ void mc_tensor_free(mc_tensor *t) {
 
 /* ---------------------------------------------------------------- GEMM */
 
+void nn_blas_serial(void) {
+    /* OpenBLAS must not start its own threads under ours (nn.h); another module may have raised it. */
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
+
 /* Below this many multiply-adds one sgemm call on the calling thread beats a fork/join. */
 #define GEMM_SPLIT_MIN (1 << 21)
 
@@ -101,8 +106,7 @@ void mc_nn_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, 
             for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
         return;
     }
-    /* OpenBLAS must not start its own threads under ours (nn.h); another module may have raised it. */
-    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    nn_blas_serial();
     int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (team <= 1 || (double)m * (double)n * (double)k < (double)GEMM_SPLIT_MIN) {
         sgemm1(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -1,0 +1,153 @@
+/* musiclust run: audio -> features -> latent spaces -> clusters -> metrics and report, resumable stage
+ * by stage (pipeline.h); and musiclust report: the HTML report of a RESULTS folder again. */
+#include "cli.h"
+
+#include <musiclust/pipeline.h>
+#include <musiclust/report.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mc_progress *progress_cb(void *user, const char *label, int64_t total) {
+    return cli_progress(*(const bool *)user, label, total);
+}
+
+/* The tables and the stage breakdown after a run (also used by musiclust demo). */
+void cli_print_run(const char *results, const mc_run_summary *sum) {
+    printf("\n%lld tracks, %lld segments, %lld skipped; k = %d (%s)\n", (long long)sum->tracks,
+           (long long)sum->segments, (long long)sum->skipped, sum->k, sum->k_source);
+    if (sum->conv_epochs > 0)
+        printf("conv-vae: %d epoch%s over %lld rows per seed%s\n", sum->conv_epochs, sum->conv_epochs == 1 ? "" : "s",
+               (long long)sum->conv_rows, sum->conv_budget_limited ? " (limited by the sample budget: --conv-budget)" : "");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.csv", results);
+    mc_report_table t;
+    if (mc_report_table_read_csv(path, &t) == MC_STATUS_OK) {
+        const char *levels[2] = {"segment", "track"};
+        for (int l = 0; l < 2; l++) {
+            char *txt = NULL;
+            if (mc_report_text_table(&t, levels[l], NULL, 0, &txt) == MC_STATUS_OK) {
+                printf("\n%s level (mean±std over the seeds; all columns in %s):\n%s", levels[l], path, txt);
+                free(txt);
+            }
+        }
+        mc_report_table_free(&t);
+    }
+    printf("\nstages: %d ran, %d cached, %.1f s in all\n", sum->stages_run, sum->stages_cached, sum->seconds);
+    for (int i = 0; i < sum->n_stages; i++)
+        if (sum->stages[i].ran) printf("  %-36s %8.1f s\n", sum->stages[i].name, sum->stages[i].seconds);
+    printf("\nresults in %s/ (report.html, metrics.csv, metrics.json, run.json)\n", results);
+}
+
+int cmd_run(int argc, char **argv) {
+    mc_run_config cfg;
+    mc_run_config_default(&cfg);
+    const char *out = NULL, *task = "all", *metadata = NULL;
+    int64_t budget = cfg.conv_budget;
+    int budget_i = -1;
+    bool quiet = false, no_maps = false, no_report = false;
+    const cli_opt opts[] = {
+        {"output", 'o', CLI_STRING, &out, "RESULTS", "results folder (required); a second run into it resumes / skips what is done"},
+        {"task", 0, CLI_STRING, &task, "TASK", "easy | medium | hard | all (default all; a comma list works too)"},
+        {"metadata", 0, CLI_STRING, &metadata, "FILE", "CSV/TSV of labels (and lyrics) joined on the file stem"},
+        {"id-column", 0, CLI_STRING, &cfg.extract.id_column, "NAME", "metadata column holding the file stem (default track_id)"},
+        {"text-column", 0, CLI_STRING, &cfg.text_column, "NAME", "metadata column holding lyrics (default lyrics; used when present)"},
+        {"label", 0, CLI_STRING, &cfg.label, "COLUMN", "main label column (default: first of genre, tag, label, style with >= 2 classes)"},
+        {"seeds", 0, CLI_INT, &cfg.seeds, "N", "seeds per model and clustering, reported as mean ± std (default 3)"},
+        {"seed", 0, CLI_U64, &cfg.first_seed, "S", "first seed (default 0): seeds S .. S+N-1"},
+        {"k", 'k', CLI_INT, &cfg.k, "K", "clusters (default: classes of the main label, else chosen by silhouette)"},
+        {"k-max", 0, CLI_INT, &cfg.k_max, "K", "largest k of the silhouette sweep (default 10)"},
+        {"segment", 0, CLI_DOUBLE, &cfg.extract.segment_s, "S", "segment length in seconds (default 3)"},
+        {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 3000)"},
+        {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
+        {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
+        {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},
+        {"fast", 0, CLI_FLAG, &cfg.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},
+        {"threads", 0, CLI_INT, &cfg.threads, "N", "worker threads (default: all cores); the same seeds and N give identical files"},
+        {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress, log or tables (warnings still shown)"},
+    };
+    const cli_command cmd = {
+        "run", "musiclust run [--task easy|medium|hard|all] [--metadata FILE] [options] INPUT... -o RESULTS",
+        "The whole experiment on audio files or folders: extract features (with --metadata joined; lyrics\n"
+        "embedded when it has a lyrics column), train the models of the task for every seed, cluster, and\n"
+        "score every representation x algorithm at the segment and track level (Silhouette, CH, DB in its\n"
+        "own space and in the common z-scored MFCC space; ARI, NMI, purity against the label columns; label\n"
+        "columns a model was given are marked leaked). Tasks: easy = vae and pca + k-means; medium =\n"
+        "conv-vae (and audio+lyrics) + k-means, agglomerative, DBSCAN; hard = beta-vae, cvae, the\n"
+        "audio+lyrics+label cvae and the pca / ae / raw baselines, with reconstructions. Writes RESULTS/\n"
+        "metrics.csv, metrics.json, report.html, run.json, features/, models/, latents/, assign/,\n"
+        "contingency/, embed/, recon/. Every stage is skipped when its outputs exist with the same\n"
+        "configuration (RESULTS/stages/), so an interrupted run resumes.",
+        opts, (int)(sizeof opts / sizeof opts[0]), 1, -1};
+    const char **pos = NULL;
+    int npos = 0;
+    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
+    if (rc >= 0) {
+        free(pos);
+        return rc;
+    }
+    cli_init_logging(quiet);
+#define USAGE(...) do { fprintf(stderr, "musiclust run: " __VA_ARGS__); fprintf(stderr, "\nusage: %s\n", cmd.usage); free(pos); return MC_EXIT_USAGE; } while (0)
+    if (!out) USAGE("-o RESULTS is required");
+    if (mc_pipeline_parse_tasks(task, &cfg.tasks) != MC_STATUS_OK) USAGE("--%s", mc_error_message());
+    if (cfg.seeds < 1 || cfg.seeds > 64) USAGE("--seeds must be in 1..64, got %d", cfg.seeds);
+    if (cfg.k != 0 && cfg.k < 2) USAGE("--k must be >= 2, got %d", cfg.k);
+    if (cfg.k_max < 2) USAGE("--k-max must be >= 2, got %d", cfg.k_max);
+    if (budget_i != -1) {
+        if (budget_i < 1) USAGE("--conv-budget must be >= 1, got %d", budget_i);
+        budget = budget_i;
+    }
+    if (cfg.mlp_epochs < 0) USAGE("--mlp-epochs must be >= 1, got %d", cfg.mlp_epochs);
+    if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");
+    cfg.conv_budget = budget;
+    cfg.extract.metadata = metadata;
+    cfg.maps = !no_maps;
+    cfg.report = !no_report;
+    cfg.progress = progress_cb;
+    cfg.progress_user = &quiet;
+#undef USAGE
+    mc_run_summary sum;
+    mc_status st = mc_pipeline_run(&cfg, pos, npos, out, &sum);
+    free(pos);
+    if (st != MC_STATUS_OK) {
+        mc_run_summary_free(&sum);
+        return cli_fail("run", st);
+    }
+    if (!quiet) cli_print_run(out, &sum);
+    mc_run_summary_free(&sum);
+    return MC_EXIT_OK;
+}
+
+int cmd_report(int argc, char **argv) {
+    const char *out = NULL;
+    bool quiet = false;
+    const cli_opt opts[] = {
+        {"output", 'o', CLI_STRING, &out, "FILE", "HTML file to write (default RESULTS/report.html)"},
+        {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no summary"},
+    };
+    const cli_command cmd = {
+        "report", "musiclust report [-o FILE] RESULTS",
+        "Write the self-contained HTML report of a `musiclust run` results folder again from its files\n"
+        "(metrics.csv, summary.tsv, representations.tsv, timings.tsv, features/, embed/, assign/,\n"
+        "contingency/, recon/, models/): tables, leak warnings, t-SNE / UMAP maps, heatmaps,\n"
+        "reconstructions, loss curves and metric bar charts, images inlined as base64 PNG.",
+        opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
+    const char **pos = NULL;
+    int npos = 0;
+    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
+    if (rc >= 0) {
+        free(pos);
+        return rc;
+    }
+    cli_init_logging(quiet);
+    mc_report_summary rs;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.html", pos[0]);
+    mc_status st = mc_report_html(pos[0], out ? out : path, &rs);
+    if (st == MC_STATUS_OK && !quiet)
+        printf("wrote %s: %d images inlined, %d figures not available, %.1f kB\n", out ? out : path, rs.images,
+               rs.figures_missing, (double)rs.bytes / 1024.0);
+    free(pos);
+    return st == MC_STATUS_OK ? MC_EXIT_OK : cli_fail("report", st);
+}

@@ -1,0 +1,353 @@
+/* Generation with a trained model: its condition classes, sampling z ~ N(0, I), running the decoder
+ * alone, and turning decoded log-mel spectrograms into audio (librosa.feature.inverse.mel_to_audio via
+ * the dsp module), plus finding a track's row in a feature store for interpolation. */
+#include "models_internal.h"
+
+#include <musiclust/dsp.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ classes */
+
+const char *const *mc_model_classes(const mc_model *m, int *n) {
+    if (n) *n = m && m->n_classes > 0 ? m->n_classes : 0;
+    return m && m->n_classes > 0 ? (const char *const *)m->classes : NULL;
+}
+
+mc_status mc_model_class_index(const mc_model *m, const char *name, int *code) {
+    if (!m || !name || !code) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_class_index: NULL argument");
+    if (m->n_classes == 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "the %s model has no condition: it cannot take '%s'",
+                            mc_model_kind_name(m->cfg.kind), name);
+    for (int k = 0; k < m->n_classes; k++)
+        if (strcmp(m->classes[k], name) == 0) {
+            *code = k;
+            return MC_STATUS_OK;
+        }
+    /* the message lists the classes (cut short on a very long list) */
+    char list[1024];
+    size_t used = 0;
+    list[0] = '\0';
+    for (int k = 0; k < m->n_classes && used < sizeof list; k++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", m->classes[k]);
+        if (w < 0 || (size_t)w >= sizeof list - used) {
+            snprintf(list + (used < sizeof list - 5 ? used : sizeof list - 5), 5, "...");
+            break;
+        }
+        used += (size_t)w;
+    }
+    return mc_error_set(MC_STATUS_INVALID_ARG, "%s '%s' is not a class the model knows (%s)",
+                        m->cfg.condition ? m->cfg.condition : "condition", name, list);
+}
+
+mc_status mc_model_check_audio(const mc_model *m) {
+    if (!m) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_check_audio: NULL model");
+    if (m->ndim == 3) return MC_STATUS_OK;
+    if (m->cfg.kind == MC_MODEL_KIND_CVAE)
+        return mc_error_set(MC_STATUS_UNSUPPORTED,
+                            "this cvae was trained on vectors (MFCC statistics), from which no audio can be "
+                            "made; train one on log-mel spectrograms: musiclust train --model cvae --input "
+                            "logmel --condition %s FEATDIR -o MODEL",
+                            m->cfg.condition ? m->cfg.condition : "COLUMN");
+    return mc_error_set(MC_STATUS_UNSUPPORTED,
+                        "a %s model reads vectors (MFCC statistics), from which no audio can be made; train "
+                        "a model on log-mel spectrograms: musiclust train --model cvae --input logmel "
+                        "--condition COLUMN FEATDIR -o MODEL (or --model conv-vae)",
+                        mc_model_kind_name(m->cfg.kind));
+}
+
+/* ------------------------------------------------------------------ sampling and decoding */
+
+void mc_model_sample_latent(const mc_model *m, mc_rng *rng, int64_t n, float *z) {
+    if (!m || !rng || !z || n <= 0) return;
+    const int64_t count = n * m->cfg.latent;
+    for (int64_t i = 0; i < count; i++) z[i] = (float)mc_rng_normal(rng);
+}
+
+mc_status mc_model_decode(mc_model *m, const float *z, const int32_t *codes, int64_t n, int threads,
+                          float *out) {
+    if (!m || !z || !out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_decode: NULL argument");
+    if (n < 1) return mc_error_set(MC_STATUS_EMPTY, "mc_model_decode: no latent rows");
+    mdl_net *net = m->net;
+    const int Z = net->Z, C = net->C;
+    const int64_t D = m->D;
+    if (codes)
+        for (int64_t i = 0; i < n; i++)
+            if (codes[i] < -1 || codes[i] >= C)
+                return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_decode: condition code %d of row %lld "
+                                    "is outside -1..%d", codes[i], (long long)i, C - 1);
+    for (int64_t i = 0; i < n * Z; i++)
+        if (!isfinite(z[i]))
+            return mc_error_set(MC_STATUS_NUMERIC, "mc_model_decode: z[%lld] is not finite", (long long)i);
+    mc_nn_set_threads(threads);
+    for (int64_t s = 0; s < n; s += net->max_batch) {
+        const int B = (int)(n - s < net->max_batch ? n - s : net->max_batch);
+        /* decoder input (B, Z + C): [z, one-hot of the condition] as in training; (B, Z) without one */
+        if (C > 0) {
+            for (int b = 0; b < B; b++) {
+                float *row = net->dec_in + (size_t)b * (size_t)(Z + C);
+                memcpy(row, z + (s + b) * Z, (size_t)Z * sizeof(float));
+                memset(row + Z, 0, (size_t)C * sizeof(float));
+                const int code = codes ? codes[s + b] : -1;
+                if (code >= 0) row[Z + code] = 1.0f;
+            }
+        } else {
+            memcpy(net->dec_in, z + s * Z, (size_t)B * Z * sizeof(float));
+        }
+        float *recon = NULL; /* (B, D) normalised */
+        mc_status st = mc_nn_seq_forward(net->dec, B, net->dec_in, &recon);
+        if (st != MC_STATUS_OK) return st;
+        /* back to the input's units: x * std + mean (one global pair for log-mel, per column for vectors) */
+        for (int b = 0; b < B; b++) {
+            float *o = out + (s + b) * D;
+            const float *r = recon + (int64_t)b * D;
+            for (int64_t j = 0; j < D; j++) {
+                const int64_t k = m->ndim == 2 ? j : 0;
+                o[j] = r[j] * m->norm_std[k] + m->norm_mean[k];
+            }
+        }
+    }
+    return MC_STATUS_OK;
+}
+
+/* ------------------------------------------------------------------ audio */
+
+void mc_model_audio_config_default(mc_model_audio_config *c) {
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->sr = 22050;
+    c->n_fft = 2048;
+    c->hop = 512;
+    c->n_mels = 0;
+    c->fmin = 0.0;
+    c->fmax = 0.0;
+    c->ref = 1.0;
+    c->n_iter = 32;
+    c->momentum = 0.99;
+    c->nnls_iter = MC_DSP_MEL_INVERSE_ITER;
+    c->threads = 0;
+}
+
+int64_t mc_model_audio_samples(const mc_model_audio_config *c, int frames) {
+    if (!c || c->hop < 1 || frames < 1) return 0;
+    return (int64_t)c->hop * (frames - 1);
+}
+
+/* The whole file as a NUL-terminated string (caller frees), or NULL with the message set. */
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mc_error_set(MC_STATUS_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (len + 1 < cap) break;
+        char *nb = cap < ((size_t)1 << 24) ? realloc(buf, cap * 2) : NULL;
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        mc_error_set(bad ? MC_STATUS_IO : MC_STATUS_FORMAT, "%s: %s", path,
+                     bad ? "read error" : "too large for a parameter file");
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+mc_status mc_model_audio_config_from_store(const char *featdir, mc_model_audio_config *c) {
+    if (!featdir || !c) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_audio_config_from_store: NULL argument");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/extract.json", featdir);
+    char *text = read_text(path);
+    if (!text) return MC_STATUS_IO;
+    const char *err = NULL;
+    mj_value *root = mj_parse(text, &err);
+    free(text);
+    if (!root || root->type != MJ_OBJECT) {
+        mj_free(root);
+        return mc_error_set(MC_STATUS_FORMAT, "%s: not a JSON object (%s)", path, err && *err ? err : "?");
+    }
+    static const char *const int_keys[4] = {"sr", "n_fft", "hop_length", "n_mels"};
+    int *int_dst[4] = {&c->sr, &c->n_fft, &c->hop, &c->n_mels};
+    mc_status st = MC_STATUS_OK;
+    for (int i = 0; i < 4 && st == MC_STATUS_OK; i++) {
+        int64_t v = 0;
+        if (!mj_int(mj_get(root, int_keys[i]), &v) || v < 1 || v > (1 << 24))
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: '%s' is missing or not a positive integer", path,
+                              int_keys[i]);
+        else
+            *int_dst[i] = (int)v;
+    }
+    static const char *const num_keys[2] = {"fmin", "fmax"};
+    double *num_dst[2] = {&c->fmin, &c->fmax};
+    for (int i = 0; i < 2 && st == MC_STATUS_OK; i++) {
+        const mj_value *v = mj_get(root, num_keys[i]);
+        if (!v || v->type != MJ_NUMBER || !isfinite(v->num) || v->num < 0)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: '%s' is missing or not a number >= 0", path, num_keys[i]);
+        else
+            *num_dst[i] = v->num;
+    }
+    mj_free(root);
+    return st;
+}
+
+mc_status mc_model_logmel_to_audio(const mc_model_audio_config *c, const float *logmel, int64_t n,
+                                   int n_mels, int frames, uint64_t seed, float *audio,
+                                   double *mel_residual, double *spectral_convergence) {
+    if (!c || !logmel || !audio)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_logmel_to_audio: NULL argument");
+    if (n < 1 || frames < 2)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_logmel_to_audio: %lld rows of %d frames (need "
+                            ">= 1 row of >= 2 frames)", (long long)n, frames);
+    if (c->n_mels > 0 && c->n_mels != n_mels)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "the features have %d mel bands, the log-mel %d",
+                            c->n_mels, n_mels);
+    if (c->n_iter < 0 || c->nnls_iter < 0 || !(c->momentum >= 0) || !isfinite(c->momentum))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "Griffin-Lim iterations %d, momentum %g and mel "
+                            "inversion iterations %d must be >= 0", c->n_iter, c->momentum, c->nnls_iter);
+    mc_dsp_config dc;
+    mc_dsp_config_default(&dc);
+    dc.sr = c->sr;
+    dc.n_fft = c->n_fft;
+    dc.hop = c->hop;
+    dc.n_mels = n_mels;
+    dc.fmin = c->fmin;
+    dc.fmax = c->fmax;
+    dc.n_mfcc = 1; /* unused here; keeps n_mfcc <= n_mels for any n_mels */
+    mc_dsp_plan *plan = NULL;
+    mc_status st = mc_dsp_plan_create(&dc, &plan);
+    if (st != MC_STATUS_OK) return st;
+    const int nt = (int)(n < mc_threads_resolve(c->threads) ? n : mc_threads_resolve(c->threads));
+    const int64_t samples = mc_model_audio_samples(c, frames);
+    const int64_t cells = (int64_t)n_mels * frames;
+    /* one synthesis workspace and one mel buffer per thread, made here, outside the parallel region
+     * (the pseudo-inverse's SVD runs through LAPACK) */
+    mc_dsp_synth **ws = calloc((size_t)nt, sizeof *ws);
+    float **mel = calloc((size_t)nt, sizeof *mel); /* nt x (n_mels, frames) */
+    if (!ws || !mel) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    for (int t = 0; t < nt && st == MC_STATUS_OK; t++) {
+        st = mc_dsp_synth_create(plan, frames, &ws[t]);
+        if (st == MC_STATUS_OK && !(mel[t] = mc_alloc((size_t)cells, sizeof(float)))) st = MC_STATUS_NO_MEMORY;
+    }
+    if (st == MC_STATUS_OK) {
+        mc_status fail = MC_STATUS_OK;
+        char msg[512] = "";
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (int64_t i = 0; i < n; i++) {
+            const int t = omp_get_thread_num();
+            mc_rng rng;
+            mc_rng_seed(&rng, seed, MC_MODEL_AUDIO_STREAM + (uint64_t)i);
+            mc_dsp_griffinlim_options o;
+            mc_dsp_griffinlim_options_default(&o);
+            o.n_iter = c->n_iter;
+            o.momentum = c->momentum;
+            o.rng = &rng;
+            mc_dsp_db_to_power(logmel + i * cells, cells, c->ref, mel[t]);
+            mc_dsp_inverse_stats stats;
+            mc_status rs = mc_dsp_mel_to_audio(plan, ws[t], mel[t], frames, c->nnls_iter, &o, samples,
+                                               audio + i * samples, &stats);
+            if (rs != MC_STATUS_OK) {
+#pragma omp critical(mc_model_audio_fail)
+                if (fail == MC_STATUS_OK) {
+                    fail = rs;
+                    snprintf(msg, sizeof msg, "clip %lld: %s", (long long)i, mc_error_message());
+                }
+            } else {
+                if (mel_residual) mel_residual[i] = stats.mel_residual;
+                if (spectral_convergence) spectral_convergence[i] = stats.spectral_convergence;
+            }
+        }
+        if (fail != MC_STATUS_OK) st = mc_error_set(fail, "%s", msg);
+    }
+    for (int t = 0; ws && mel && t < nt; t++) {
+        mc_dsp_synth_free(ws[t]);
+        mc_free(mel[t]);
+    }
+    free(ws);
+    free(mel);
+    mc_dsp_plan_free(plan);
+    return st;
+}
+
+/* ------------------------------------------------------------------ rows of a store */
+
+/* The file name of path without folders and the last extension, into out (cap). */
+static void file_stem(const char *path, char *out, size_t cap) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base) len = (size_t)(dot - base);
+    if (len >= cap) len = cap - 1;
+    memcpy(out, base, len);
+    out[len] = '\0';
+}
+
+mc_status mc_model_find_row(const char *featdir, const char *key, int64_t *row) {
+    if (!featdir || !key || !row) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_find_row: NULL argument");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.tsv", featdir);
+    mc_table index;
+    mc_status st = mc_table_read(path, '\t', &index);
+    if (st != MC_STATUS_OK) return st;
+    const int c_path = mc_table_column(&index, "path"), c_track = mc_table_column(&index, "track");
+    *row = -1;
+    /* 1. a file stem of index.tsv's paths: the track's first row */
+    char stem[1024];
+    for (int64_t r = 0; c_path >= 0 && r < index.nrows && *row < 0; r++) {
+        file_stem(mc_table_get(&index, r, c_path), stem, sizeof stem);
+        if (strcmp(stem, key) == 0) *row = r;
+    }
+    /* 2. a track_id of tracks.tsv, through its track number */
+    if (*row < 0 && c_track >= 0) {
+        snprintf(path, sizeof path, "%s/tracks.tsv", featdir);
+        mc_table tracks;
+        if (mc_table_read(path, '\t', &tracks) == MC_STATUS_OK) {
+            const int t_id = mc_table_column(&tracks, "track_id"), t_num = mc_table_column(&tracks, "track");
+            for (int64_t r = 0; t_id >= 0 && t_num >= 0 && r < tracks.nrows && *row < 0; r++) {
+                if (strcmp(mc_table_get(&tracks, r, t_id), key) != 0) continue;
+                const char *num = mc_table_get(&tracks, r, t_num);
+                for (int64_t q = 0; q < index.nrows; q++)
+                    if (strcmp(mc_table_get(&index, q, c_track), num) == 0) {
+                        *row = q;
+                        break;
+                    }
+            }
+            mc_table_free(&tracks);
+        }
+        mc_error_clear(); /* tracks.tsv is optional */
+    }
+    /* 3. a row number */
+    if (*row < 0 && key[0] && isdigit((unsigned char)key[0])) {
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(key, &end, 10);
+        if (!*end && !errno && v >= 0 && v < index.nrows) *row = v;
+    }
+    const int64_t nrows = index.nrows;
+    mc_table_free(&index);
+    if (*row < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: no track '%s' (give a file stem of index.tsv's paths, "
+                            "a track_id of tracks.tsv or a row number 0..%lld)", featdir, key,
+                            (long long)nrows - 1);
+    return MC_STATUS_OK;
+}

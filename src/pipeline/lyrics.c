@@ -1,0 +1,266 @@
+/* The lyrics stage of a feature store (pipeline.h, mc_pipeline_lyrics): the store mode of
+ * `musiclust lyrics`, as a library function so that `musiclust run` can call it. */
+#include "pipeline_internal.h"
+
+#include <musiclust/text.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct key_row {
+    const char *id;
+    int64_t row;
+} key_row;
+
+static int cmp_key_row(const void *a, const void *b) {
+    const key_row *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    if (c) return c;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Row of the first entry whose id is `id`, -1 if none (keys sorted, unique). */
+static int64_t find_key(const key_row *keys, int64_t n, const char *id) {
+    int64_t lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(keys[mid].id, id);
+        if (c == 0) return keys[mid].row;
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+/* t written to path (atomically) with column `name` set to values (t->nrows): replaced where the
+ * header has it, appended otherwise. */
+static mc_status rewrite_with_column(const mc_table *t, const char *path, const char *name,
+                                     const char *const *values) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory rewriting", path);
+    int col = mc_table_column(t, name);
+    int ncols = col >= 0 ? t->ncols : t->ncols + 1;
+    for (int c = 0; c < ncols; c++) {
+        if (c) fputc('\t', f);
+        mc_csv_write_field(f, c < t->ncols ? t->header[c] : name, '\t');
+    }
+    fputc('\n', f);
+    for (int64_t r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < ncols; c++) {
+            if (c) fputc('\t', f);
+            mc_csv_write_field(f, c == col || c == t->ncols ? values[r] : mc_table_get(t, r, c), '\t');
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory rewriting", path);
+    }
+    mc_status st = mc_file_write_atomic(path, buf, len);
+    free(buf);
+    return st;
+}
+
+static mc_status write_json(const char *path, const char *metadata, const char *id_column, const char *text_column,
+                            const mc_lyrics_config *cfg, int64_t missing, const mc_lyrics *L) {
+    mc_json *j = NULL;
+    mc_status st = mc_json_create(&j);
+    if (st != MC_STATUS_OK) return st;
+    mc_json_begin_object(j);
+    mc_json_key(j, "musiclust_version"); mc_json_string(j, mc_version());
+    mc_json_key(j, "parameters");
+    mc_json_begin_object(j);
+    mc_json_key(j, "metadata"); mc_json_string(j, metadata);
+    mc_json_key(j, "id_column"); mc_json_string(j, id_column);
+    mc_json_key(j, "text_column"); mc_json_string(j, text_column);
+    mc_json_key(j, "dim"); mc_json_int(j, cfg->dim);
+    mc_json_key(j, "seed"); mc_json_int(j, (int64_t)cfg->seed);
+    mc_json_key(j, "min_df"); mc_json_number(j, cfg->min_df);
+    mc_json_key(j, "max_df"); mc_json_number(j, cfg->max_df);
+    mc_json_key(j, "threads"); mc_json_int(j, cfg->threads);
+    mc_json_end_object(j);
+    mc_json_key(j, "joined_on_store"); mc_json_bool(j, true);
+    mc_json_key(j, "tracks"); mc_json_int(j, L->n);
+    mc_json_key(j, "with_lyrics"); mc_json_int(j, L->n_with_lyrics);
+    mc_json_key(j, "without_lyrics"); mc_json_int(j, L->n - L->n_with_lyrics);
+    mc_json_key(j, "without_metadata_row"); mc_json_int(j, missing);
+    mc_json_key(j, "vocabulary");
+    mc_json_begin_object(j);
+    mc_json_key(j, "word"); mc_json_int(j, L->n_word_terms);
+    mc_json_key(j, "char_wb"); mc_json_int(j, L->n_char_terms);
+    mc_json_end_object(j);
+    mc_json_key(j, "rank"); mc_json_int(j, L->rank);
+    mc_json_key(j, "explained_variance_ratio");
+    mc_json_begin_array(j);
+    for (int k = 0; k < L->dim; k++) mc_json_number(j, L->explained_variance_ratio[k]);
+    mc_json_end_array(j);
+    mc_json_key(j, "languages");
+    mc_json_begin_object(j);
+    /* counts per language in order of first appearance */
+    const char *code[64];
+    int64_t count[64];
+    int nl = 0;
+    for (int64_t i = 0; i < L->n; i++) {
+        if (!L->has_lyrics[i]) continue;
+        int k = 0;
+        while (k < nl && strcmp(code[k], L->language[i].language) != 0) k++;
+        if (k == nl) {
+            if (nl == 64) continue;
+            code[nl] = L->language[i].language;
+            count[nl++] = 0;
+        }
+        count[k]++;
+    }
+    for (int k = 0; k < nl; k++) {
+        mc_json_key(j, code[k]);
+        mc_json_int(j, count[k]);
+    }
+    mc_json_end_object(j);
+    mc_json_key(j, "seconds"); mc_json_number(j, L->seconds);
+    mc_json_end_object(j);
+    st = mc_json_write_file(j, path);
+    mc_json_free(j);
+    return st;
+}
+
+mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
+                             const char *text_column, const mc_lyrics_config *cfg,
+                             mc_pipeline_lyrics_summary *summary) {
+    if (!featdir || !metadata || !cfg) return mc_error_set(MC_STATUS_INVALID_ARG, "lyrics: NULL argument");
+    if (!id_column) id_column = "track_id";
+    if (!text_column) text_column = "lyrics";
+    if (summary) memset(summary, 0, sizeof *summary);
+    mc_status st = mc_text_lyrics_config_validate(cfg);
+    if (st != MC_STATUS_OK) return st;
+    mc_table meta = {0}, tracks = {0}, index = {0};
+    key_row *keys = NULL, *tk = NULL;
+    const char **texts = NULL, **labels = NULL, **seg_labels = NULL;
+    mc_lyrics L;
+    memset(&L, 0, sizeof L);
+    char *p_tracks = pl_fmt("%s/tracks.tsv", featdir), *p_index = pl_fmt("%s/index.tsv", featdir);
+    char *p_npy = pl_fmt("%s/lyrics.npy", featdir), *p_tt = pl_fmt("%s/lyrics_tracks.tsv", featdir);
+    char *p_json = pl_fmt("%s/lyrics.json", featdir);
+    char *buf = NULL;
+    if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json) {
+        st = MC_STATUS_NO_MEMORY;
+        goto done;
+    }
+    if ((st = mc_table_read(metadata, 0, &meta)) != MC_STATUS_OK) goto done;
+    int idc = mc_table_column(&meta, id_column), txc = mc_table_column(&meta, text_column);
+    if (idc < 0 || txc < 0) {
+        st = mc_error_set(MC_STATUS_INVALID_ARG, "%s: no column '%s'", metadata, idc < 0 ? id_column : text_column);
+        goto done;
+    }
+    if ((st = mc_table_read(p_tracks, '\t', &tracks)) != MC_STATUS_OK) goto done;
+    if ((st = mc_table_read(p_index, '\t', &index)) != MC_STATUS_OK) goto done;
+    int tid = mc_table_column(&tracks, "track_id"), tcol = mc_table_column(&tracks, "track");
+    int itc = mc_table_column(&index, "track");
+    if (tid < 0 || tcol < 0 || itc < 0) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected columns track and track_id (a store written by extract)", featdir);
+        goto done;
+    }
+    const int64_t n = tracks.nrows;
+    if (n == 0) {
+        st = mc_error_set(MC_STATUS_EMPTY, "%s: no tracks", p_tracks);
+        goto done;
+    }
+    texts = calloc((size_t)n, sizeof *texts);
+    labels = calloc((size_t)n, sizeof *labels);
+    keys = malloc((size_t)(meta.nrows ? meta.nrows : 1) * sizeof *keys);
+    tk = malloc((size_t)n * sizeof *tk);
+    seg_labels = calloc((size_t)(index.nrows ? index.nrows : 1), sizeof *seg_labels);
+    if (!texts || !labels || !keys || !tk || !seg_labels) {
+        st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+        goto done;
+    }
+    /* the first metadata row of each id, as extract joins */
+    int64_t nk = 0, missing = 0;
+    for (int64_t r = 0; r < meta.nrows; r++)
+        if (mc_table_get(&meta, r, idc)[0]) keys[nk++] = (key_row){mc_table_get(&meta, r, idc), r};
+    qsort(keys, (size_t)nk, sizeof *keys, cmp_key_row);
+    int64_t u = 0;
+    for (int64_t k = 0; k < nk; k++)
+        if (u == 0 || strcmp(keys[u - 1].id, keys[k].id) != 0) keys[u++] = keys[k];
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = find_key(keys, u, mc_table_get(&tracks, i, tid));
+        if (r < 0) missing++;
+        texts[i] = r >= 0 ? mc_table_get(&meta, r, txc) : NULL;
+    }
+    if (missing > 0)
+        mc_log(MC_LOG_LEVEL_WARN, "lyrics: %lld of %lld store tracks have no row in %s (zero vectors)", (long long)missing,
+               (long long)n, metadata);
+    if ((st = mc_text_lyrics_embed(cfg, texts, n, &L)) != MC_STATUS_OK) goto done;
+    int64_t shape[2] = {n, L.dim};
+    if ((st = mc_npy_write(p_npy, MC_DTYPE_F32, 2, shape, L.vectors)) != MC_STATUS_OK) goto done;
+    {
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) {
+            st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+            goto done;
+        }
+        fputs("track\ttrack_id\tlyrics_language\tlyrics_confidence\thas_lyrics\n", f);
+        for (int64_t i = 0; i < n; i++) {
+            mc_csv_write_field(f, mc_table_get(&tracks, i, tcol), '\t');
+            fputc('\t', f);
+            mc_csv_write_field(f, mc_table_get(&tracks, i, tid), '\t');
+            fprintf(f, "\t%s\t%.4f\t%d\n", L.has_lyrics[i] ? L.language[i].language : "",
+                    L.has_lyrics[i] ? L.language[i].confidence : 0.0, L.has_lyrics[i] ? 1 : 0);
+        }
+        if (fclose(f) != 0 || !buf) {
+            st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+            goto done;
+        }
+        if ((st = mc_file_write_atomic(p_tt, buf, len)) != MC_STATUS_OK) goto done;
+    }
+    /* the label column: a language, or "" (unlabelled) for unknown or no lyrics */
+    int64_t n_lang = 0;
+    for (int64_t i = 0; i < n; i++) {
+        labels[i] = L.has_lyrics[i] && strcmp(L.language[i].language, "unknown") != 0 ? L.language[i].language : "";
+        bool seen = false;
+        for (int64_t j = 0; j < i && !seen && labels[i][0]; j++) seen = strcmp(labels[j], labels[i]) == 0;
+        if (labels[i][0] && !seen) n_lang++;
+    }
+    for (int64_t i = 0; i < n; i++) tk[i] = (key_row){mc_table_get(&tracks, i, tcol), i};
+    qsort(tk, (size_t)n, sizeof *tk, cmp_key_row);
+    for (int64_t r = 0; r < index.nrows; r++) {
+        int64_t t = find_key(tk, n, mc_table_get(&index, r, itc));
+        if (t < 0) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: track '%s' is not in %s", p_index, (long long)r + 2,
+                              mc_table_get(&index, r, itc), p_tracks);
+            goto done;
+        }
+        seg_labels[r] = labels[t];
+    }
+    /* index.tsv last: a store whose index has the column has a complete lyrics stage */
+    if ((st = rewrite_with_column(&tracks, p_tracks, "lyrics_language", labels)) != MC_STATUS_OK) goto done;
+    if ((st = rewrite_with_column(&index, p_index, "lyrics_language", seg_labels)) != MC_STATUS_OK) goto done;
+    if ((st = write_json(p_json, metadata, id_column, text_column, cfg, missing, &L)) != MC_STATUS_OK) goto done;
+    if (summary) {
+        summary->tracks = n;
+        summary->with_lyrics = L.n_with_lyrics;
+        summary->missing = missing;
+        summary->languages = n_lang;
+        summary->rank = L.rank;
+        summary->seconds = L.seconds;
+    }
+done:
+    mc_text_lyrics_free(&L);
+    mc_table_free(&meta);
+    mc_table_free(&tracks);
+    mc_table_free(&index);
+    free(keys);
+    free(tk);
+    free(texts);
+    free(labels);
+    free(seg_labels);
+    free(buf);
+    free(p_tracks);
+    free(p_index);
+    free(p_npy);
+    free(p_tt);
+    free(p_json);
+    return st;
+}
