@@ -6,7 +6,8 @@
  * conv: the reference conv beta-VAE on 1x128x128 (random N(0,1) inputs), one step = forward +
  *       backward + Adam, batch 128; samples/s, GFLOP/s (multiply-adds x 2 of every GEMM a step
  *       runs), peak RSS (getrusage), and the PyTorch 1.13 figure for the same step on this machine
- *       kind (2 threads): 29 samples/s (../shared/peers/README.md).
+ *       kind (2 threads): 29 samples/s (../shared/peers/README.md; torch_vae.py conv run here in quiet
+ *       moments gave 34-40 samples/s).
  * mlp:  the MLP VAE 40 -> 64 -> 4 -> 64 -> 40 at batch 32; PyTorch 1.13's figure measured here with
  *       torch_vae.py mlp (2 threads) is the constant TORCH_MLP_SPS below. */
 #include <musiclust/nn.h>
@@ -221,7 +222,8 @@ int main(int argc, char **argv) {
         for (int b = 0; b < nbatches; b++) {
             mc_nn_params_zero_grad(v.params);
             mc_nn_normal_fill(&rng, v.eps, (int64_t)mlp_batch * v.latent);
-            die(ref_vae_forward_backward(&v, mlp_batch, x + (size_t)b * mlp_batch * d, &loss, NULL, NULL), "mlp step");
+            const float *xb = x + (size_t)b * mlp_batch * d;
+            die(ref_vae_forward_backward(&v, mlp_batch, xb, &loss, NULL, NULL), "mlp step");
             mc_nn_adam_step(opt);
         }
         done += (int64_t)nbatches * mlp_batch;

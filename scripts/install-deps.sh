@@ -11,6 +11,7 @@ PKGS=(
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG) and a font for their text
+  chromium                           # tests only: renders report.html headless (test_report skips without it)
 )
 
 missing=()

@@ -62,8 +62,8 @@ int main(void) {
     /* two skipped lines + the final error line */
     MC_CHECK(count_lines_of(err) == 3, "one line per bad file plus the summary, got:\n%s", err);
 
-    /* demo: synthesizes, extracts, exits 0; quick settings keep the test short */
-    snprintf(args, sizeof args, "demo --tracks 2 --seconds 4 -o '%s/demo'", dir);
+    /* demo: synthesizes, runs the pipeline, exits 0; quick settings (--fast: test-sized epochs) keep the test short */
+    snprintf(args, sizeof args, "demo --tracks 2 --seconds 4 --fast -o '%s/demo'", dir);
     MC_CHECK(run(args, err, sizeof err) == 0, "demo exits 0: %s", err);
     char p[2048];
     snprintf(p, sizeof p, "%s/demo/features/mfcc_stats.npy", dir);
@@ -84,7 +84,7 @@ int main(void) {
     MC_CHECK(bengali > 0 && bengali < t.nrows, "both languages present (%d bn)", bengali);
     mc_table_free(&t);
     /* Same seed, same corpus: the demo is reproducible byte for byte. */
-    snprintf(args, sizeof args, "demo --quiet --tracks 2 --seconds 4 --threads 1 -o '%s/demo2'", dir);
+    snprintf(args, sizeof args, "demo --quiet --tracks 2 --seconds 4 --fast --threads 1 -o '%s/demo2'", dir);
     MC_CHECK(run(args, err, sizeof err) == 0, "second demo exits 0: %s", err);
     snprintf(args, sizeof args, "cmp -s '%s/demo/features/logmel.npy' '%s/demo2/features/logmel.npy'", dir, dir);
     MC_CHECK(system(args) == 0, "demo features identical across runs and thread counts");

@@ -6,6 +6,7 @@
 #include <musiclust/data.h>
 #include <musiclust/metrics.h>
 
+#include "cluster/cluster_internal.h" /* mc_cl_par_min_work: force the parallel paths */
 #include "fixtures/cluster_fixture.h"
 #include "mc_test.h"
 
@@ -483,7 +484,7 @@ static void test_agglomerative(void) {
     mc_array_free(&X);
 
     /* 4,200 points: the float32 scan + exact check of Ward, the tiled distance matrix of average,
-     * the blocked Prim of single, with 2 threads (Ward goes parallel above 4,096 active clusters) */
+     * the blocked Prim of single, with 2 threads */
     X = load_f32("cluster_agglo_big.npy");
     const int64_t bn = X.shape[0], bd = X.shape[1];
     const mc_linkage big[3] = {MC_LINKAGE_WARD, MC_LINKAGE_AVERAGE, MC_LINKAGE_SINGLE};
@@ -496,8 +497,23 @@ static void test_agglomerative(void) {
         c.linkage = big[l];
         c.k = 6;
         c.threads = 2;
-        mc_clustering r;
+        mc_clustering r, r1, rp;
         MC_CHECK_OK(mc_cluster_agglomerative(&c, X.data, bn, bd, &r));
+        /* on the first 400 points, every step split between the 2 threads (normally only long steps
+         * are: many short joins are slow on a loaded machine) gives the same tree as one thread */
+        const int64_t sn = 400;
+        int64_t saved = mc_cl_par_min_work;
+        mc_cl_par_min_work = 0;
+        MC_CHECK_OK(mc_cluster_agglomerative(&c, X.data, sn, bd, &rp));
+        mc_cl_par_min_work = saved;
+        c.threads = 1;
+        MC_CHECK_OK(mc_cluster_agglomerative(&c, X.data, sn, bd, &r1));
+        MC_CHECK(r1.labels && rp.labels && memcmp(r1.labels, rp.labels, (size_t)sn * 4) == 0 &&
+                     memcmp(r1.tree.distances, rp.tree.distances, (size_t)(sn - 1) * sizeof(double)) == 0 &&
+                     memcmp(r1.tree.children, rp.tree.children, (size_t)(sn - 1) * 2 * sizeof(int64_t)) == 0,
+                 "%s: parallel steps give the same tree as one thread", name);
+        mc_clustering_free(&rp);
+        mc_clustering_free(&r1);
         snprintf(f, sizeof f, "cluster_agglo_big_%s.npy", name);
         mc_array lab = load(f);
         snprintf(f, sizeof f, "cluster_agglo_big_%s_heights.npy", name);

@@ -813,6 +813,66 @@ static void mm_config(mc_model_config *c, mc_model_fusion fusion) {
     c->hidden[0] = 32;
 }
 
+/* One training step of the mm-vae (both fusions, with a condition, two rows without lyrics) against
+ * torch 1.13 (tools/make_mm_fixtures.py): forward, both loss terms, every gradient, Adam. */
+static void test_mm_peer(const char *file) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s", MC_SOURCE_DIR, file);
+    printf("mm-vae: one training step vs PyTorch (%s)\n", file);
+    mc_model *m = NULL;
+    mc_safetensors *f = NULL;
+    MC_CHECK_OK(mc_model_load(path, &m));
+    MC_CHECK_OK(mc_safetensors_read(path, &f));
+    if (!m || !f) { mc_model_free(m); mc_safetensors_free(f); return; }
+    mdl_net *n = m->net;
+    const int B = n->max_batch, Z = n->Z, C = n->C;
+    const int64_t D = n->D, L = n->L;
+    const float *x = ref(f, "ref.x", B * D), *lyr = ref(f, "ref.lyr", B * L), *mask = ref(f, "ref.mask", B);
+    const float *cond = ref(f, "ref.cond", (int64_t)B * C), *eps = ref(f, "ref.eps", (int64_t)B * Z);
+    const float *rmu = ref(f, "ref.mu", (int64_t)B * Z), *rlv = ref(f, "ref.logvar", (int64_t)B * Z);
+    const float *rra = ref(f, "ref.recon", B * D), *rrl = ref(f, "ref.recon_lyr", B * L);
+    const float *ra = ref(f, "ref.rec_a", 1), *rl = ref(f, "ref.rec_l", 1), *rk = ref(f, "ref.kl", 1);
+    if (!x || !lyr || !mask || !cond || !eps || !rmu || !rlv || !rra || !rrl || !ra || !rl || !rk || C != 3) goto out;
+    memcpy(n->x, x, (size_t)(B * D) * sizeof(float));
+    memcpy(n->lyr, lyr, (size_t)(B * L) * sizeof(float));
+    memcpy(n->mask, mask, (size_t)B * sizeof(float));
+    memcpy(n->cond, cond, (size_t)B * C * sizeof(float));
+    memcpy(n->eps, eps, (size_t)B * Z * sizeof(float));
+    double rec = 0, kl = 0;
+    const double beta = mc_model_get_config(m)->beta;
+    MC_CHECK_OK(mdl_net_forward(n, B, true));
+    MC_CHECK_OK(mdl_net_loss(n, B, beta, true, &rec, &kl));
+    check_rel("mu", n->mu_out, rmu, (int64_t)B * Z, 1e-5);
+    check_rel("logvar", n->lv_out, rlv, (int64_t)B * Z, 1e-5);
+    check_rel("audio reconstruction", n->recon, rra, B * D, 1e-5);
+    check_rel("lyrics reconstruction", n->recon_l, rrl, B * L, 1e-5);
+    printf("  rec_a %.7g vs %.7g, rec_l %.7g vs %.7g, kl %.7g vs %.7g\n", n->last_rec_a, ra[0], n->last_rec_l, rl[0],
+           kl, rk[0]);
+    MC_CHECK(fabs(n->last_rec_a - ra[0]) <= 1e-5 * fabs(ra[0]) && fabs(n->last_rec_l - rl[0]) <= 1e-5 * fabs(rl[0]) &&
+             fabs(kl - rk[0]) <= 1e-4 * fmax(1, fabs(rk[0])), "loss terms differ");
+    const mc_model_config *c = mc_model_get_config(m);
+    MC_CHECK(fabs(rec - (c->audio_weight * n->last_rec_a + c->lyrics_weight * n->last_rec_l)) <= 1e-9 * rec,
+             "rec is the weighted sum");
+    int np = mc_nn_params_count(n->params);
+    char name[160];
+    for (int i = 0; i < np; i++) {
+        mc_nn_param *p = mc_nn_params_at(n->params, i);
+        snprintf(name, sizeof name, "ref.grad.%s", p->name);
+        const float *g = ref(f, name, p->numel);
+        if (g) check_rel(name + 4, p->grad, g, p->numel, 1e-4);
+    }
+    mc_nn_adam_step(n->adam);
+    for (int i = 0; i < np; i++) {
+        mc_nn_param *p = mc_nn_params_at(n->params, i);
+        snprintf(name, sizeof name, "ref.after.%s", p->name);
+        const float *w = ref(f, name, p->numel);
+        if (w) check_rel(name + 4, p->data, w, p->numel, 1e-6);
+    }
+out:
+    mc_safetensors_free(f);
+    mc_model_free(m);
+}
+
 /* Finite differences of the mm loss (rec + beta kl) / B, with fixed noise, against the backward. */
 typedef struct mm_fd {
     mdl_net *n;
@@ -1520,6 +1580,8 @@ int main(void) {
     test_cli(s);
     mm_synth *y = malloc(sizeof *y);
     make_mm(y);
+    test_mm_peer("models_mm_concat.safetensors");
+    test_mm_peer("models_mm_poe.safetensors");
     test_mm_gradients(s, y);
     test_mm_learn(s, y);
     test_mm_missing(s, y);

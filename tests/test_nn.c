@@ -79,20 +79,20 @@ static double rel_fd(const float *a, const double *b, int64_t n) {
     return m == 0 ? 0 : m / (s > 0 ? s : 1e-300);
 }
 
-#define CHECK_REL(what, err, tol)                                                                  \
-    do {                                                                                           \
-        double e_ = (err);                                                                         \
-        printf("  %-46s max rel diff = %.3g (tol %.0e)\n", (what), e_, (double)(tol));              \
-        MC_CHECK(e_ <= (tol), "%s: max relative difference %.6g > %.1e", (what), e_, (double)(tol)); \
+#define CHECK_REL(what, err, tol)                                                                            \
+    do {                                                                                                     \
+        double e_ = (err);                                                                                   \
+        printf("  %-46s max rel diff = %.3g (tol %.0e)\n", (what), e_, (double)(tol));                       \
+        MC_CHECK(e_ <= (tol), "%s: max relative difference %.6g > %.1e", (what), e_, (double)(tol));         \
     } while (0)
 
 /* Quiet variant for loops over many cases: prints only on failure, tracks the worst. */
 static double worst_fwd_torch, worst_grad_torch, worst_fwd_ref, worst_grad_ref, worst_fd64;
-#define TRACK(var, what, err, tol)                                                                 \
-    do {                                                                                           \
-        double e_ = (err);                                                                         \
-        if (e_ > var) var = e_;                                                                    \
-        MC_CHECK(e_ <= (tol), "%s: max relative difference %.6g > %.1e", (what), e_, (double)(tol)); \
+#define TRACK(var, what, err, tol)                                                                           \
+    do {                                                                                                     \
+        double e_ = (err);                                                                                   \
+        if (e_ > var) var = e_;                                                                              \
+        MC_CHECK(e_ <= (tol), "%s: max relative difference %.6g > %.1e", (what), e_, (double)(tol));         \
     } while (0)
 
 /* ---------------------------------------------------------------- double-precision references */
@@ -104,14 +104,14 @@ typedef struct ref {
     int kind, act;
     double slope;
     int n;
-    int in_f, out_f;                   /* linear / act: per-sample sizes */
-    int ci, h, w, co, k, s, p, op;     /* conv: image sizes; convt: input sizes */
-    int ho, wo;                        /* output size */
-    int C;                             /* bn channels */
-    int64_t S;                         /* bn positions per channel */
+    int in_f, out_f;               /* linear / act: per-sample sizes */
+    int ci, h, w, co, k, s, p, op; /* conv: image sizes; convt: input sizes */
+    int ho, wo;                    /* output size */
+    int C;                         /* bn channels */
+    int64_t S;                     /* bn positions per channel */
     bool train;
-    const float *stats_rm, *stats_rv;  /* bn: initial running stats, or NULL for the formula */
-    int64_t nx, ny, nw, nb;            /* element counts */
+    const float *stats_rm, *stats_rv; /* bn: initial running stats, or NULL for the formula */
+    int64_t nx, ny, nw, nb;           /* element counts */
     double *x, *W, *b, *y, *dy, *dx, *dw, *db, *rm, *rv; /* W: weight (or gamma), b: bias (or beta) */
 } ref;
 
@@ -162,7 +162,8 @@ static void ref_forward(ref *r, bool update_running) {
             }
         break;
     case K_CONV:
-        /* torch.nn.Conv2d: y[b,o,i,j] = bias[o] + sum_{c,ki,kj} W[o,c,ki,kj] x[b,c,i s - p + ki, j s - p + kj] */
+        /* torch.nn.Conv2d:
+         * y[b,o,i,j] = bias[o] + sum_{c,ki,kj} W[o,c,ki,kj] x[b,c,i s - p + ki, j s - p + kj] */
         for (int b = 0; b < r->n; b++)
             for (int o = 0; o < r->co; o++)
                 for (int i = 0; i < r->ho; i++)
@@ -180,10 +181,12 @@ static void ref_forward(ref *r, bool update_running) {
                     }
         break;
     case K_CONVT:
-        /* torch.nn.ConvTranspose2d (scatter form): y[b,o,i s - p + ki, j s - p + kj] += x[b,c,i,j] W[c,o,ki,kj] */
+        /* torch.nn.ConvTranspose2d (scatter form):
+         * y[b,o,i s - p + ki, j s - p + kj] += x[b,c,i,j] W[c,o,ki,kj] */
         for (int b = 0; b < r->n; b++)
             for (int o = 0; o < r->co; o++)
-                for (int i = 0; i < r->ho * r->wo; i++) r->y[((int64_t)b * r->co + o) * r->ho * r->wo + i] = r->b[o];
+                for (int i = 0; i < r->ho * r->wo; i++)
+                    r->y[((int64_t)b * r->co + o) * r->ho * r->wo + i] = r->b[o];
         for (int b = 0; b < r->n; b++)
             for (int c = 0; c < r->ci; c++)
                 for (int i = 0; i < r->h; i++)
@@ -285,7 +288,8 @@ static void ref_backward(ref *r) {
     case K_CONVT:
         for (int b = 0; b < r->n; b++)
             for (int o = 0; o < r->co; o++)
-                for (int i = 0; i < r->ho * r->wo; i++) r->db[o] += g[((int64_t)b * r->co + o) * r->ho * r->wo + i];
+                for (int i = 0; i < r->ho * r->wo; i++)
+                    r->db[o] += g[((int64_t)b * r->co + o) * r->ho * r->wo + i];
         for (int b = 0; b < r->n; b++)
             for (int c = 0; c < r->ci; c++)
                 for (int i = 0; i < r->h; i++)
@@ -344,8 +348,16 @@ static double ref_objective(void *p) {
 }
 
 static void ref_free(ref *r) {
-    free(r->x); free(r->W); free(r->b); free(r->y); free(r->dy); free(r->dx); free(r->dw); free(r->db);
-    free(r->rm); free(r->rv);
+    free(r->x);
+    free(r->W);
+    free(r->b);
+    free(r->y);
+    free(r->dy);
+    free(r->dx);
+    free(r->dw);
+    free(r->db);
+    free(r->rm);
+    free(r->rv);
 }
 
 /* ---------------------------------------------------------------- one layer case */
@@ -403,9 +415,7 @@ static void ref_setup(ref *r, int salt) {
         r->nx = r->ny = (int64_t)r->n * r->C * r->S;
         r->nw = r->nb = r->C;
         break;
-    case K_ACT:
-        r->nx = r->ny = (int64_t)r->n * r->in_f;
-        break;
+    case K_ACT: r->nx = r->ny = (int64_t)r->n * r->in_f; break;
     }
     float *t = xcalloc((size_t)(r->nx + r->ny + r->nw + r->nb + 2 * 64), sizeof(float));
     float *fx = t, *fdy = fx + r->nx, *fw = fdy + r->ny, *fb = fw + r->nw, *frm = fb + r->nb, *frv = frm + 64;
@@ -454,7 +464,8 @@ static void layer_case(ref *r, int salt, int max_batch, int fd_checks, int chunk
     int64_t counts[3] = {r->nx, r->nw, r->nb};
     for (int t = 0; t < 3; t++) {
         if (counts[t] == 0 || fd_checks == 0) continue;
-        MC_CHECK_OK(mc_nn_gradcheck_f64(ref_objective, r, targets[t], grads[t], counts[t], fd_checks, 1e-6, &res));
+        MC_CHECK_OK(
+            mc_nn_gradcheck_f64(ref_objective, r, targets[t], grads[t], counts[t], fd_checks, 1e-6, &res));
         char what[128];
         snprintf(what, sizeof what, "%s FD(double) d/%s", label, t == 0 ? "x" : t == 1 ? "w" : "b");
         TRACK(worst_fd64, what, res.max_err, 1e-6);
@@ -561,26 +572,42 @@ static void test_layers_vs_reference_and_torch(void) {
     }
     for (size_t c = 0; c < sizeof nnfx_convs / sizeof nnfx_convs[0]; c++) {
         const nnfx_conv *f = &nnfx_convs[c];
-        ref r = {.kind = f->transpose ? K_CONVT : K_CONV, .act = f->act, .slope = 0.01, .n = f->n,
-                 .ci = f->c_in, .h = f->h, .w = f->w, .co = f->c_out, .k = f->k, .s = f->s, .p = f->p,
+        ref r = {.kind = f->transpose ? K_CONVT : K_CONV,
+                 .act = f->act,
+                 .slope = 0.01,
+                 .n = f->n,
+                 .ci = f->c_in,
+                 .h = f->h,
+                 .w = f->w,
+                 .co = f->c_out,
+                 .k = f->k,
+                 .s = f->s,
+                 .p = f->p,
                  .op = f->op};
         torch_ref tr = {f->y, f->dx, f->dw, f->db, NULL, NULL};
         snprintf(label, sizeof label, "%s(%d,%d,k%d,s%d,p%d,op%d) %dx%d act %d",
-                 f->transpose ? "ConvT" : "Conv", f->c_in, f->c_out, f->k, f->s, f->p, f->op, f->h, f->w, f->act);
+                 f->transpose ? "ConvT" : "Conv", f->c_in, f->c_out, f->k, f->s, f->p, f->op, f->h, f->w,
+                 f->act);
         layer_case(&r, f->salt, f->n, 48, 0, &tr, label);
-        MC_CHECK(r.ho == f->ho && r.wo == f->wo, "%s: output size %dx%d, torch %dx%d", label, r.ho, r.wo, f->ho,
-                 f->wo);
+        MC_CHECK(r.ho == f->ho && r.wo == f->wo, "%s: output size %dx%d, torch %dx%d", label, r.ho, r.wo,
+                 f->ho, f->wo);
     }
     for (size_t c = 0; c < sizeof nnfx_bns / sizeof nnfx_bns[0]; c++) {
         const nnfx_bn *f = &nnfx_bns[c];
         for (int train = 1; train >= 0; train--) {
             /* eval mode runs, as in torch, with the running stats the training forward left */
-            ref r = {.kind = K_BN, .act = f->act, .n = f->n, .C = f->c, .S = f->spatial, .train = train,
-                     .stats_rm = train ? NULL : f->rm, .stats_rv = train ? NULL : f->rv};
+            ref r = {.kind = K_BN,
+                     .act = f->act,
+                     .n = f->n,
+                     .C = f->c,
+                     .S = f->spatial,
+                     .train = train,
+                     .stats_rm = train ? NULL : f->rm,
+                     .stats_rv = train ? NULL : f->rv};
             torch_ref tr = train ? (torch_ref){f->y, f->dx, f->dgamma, f->dbeta, f->rm, f->rv}
                                  : (torch_ref){f->ey, f->edx, f->edgamma, f->edbeta, NULL, NULL};
-            snprintf(label, sizeof label, "BatchNorm%s(%d) n%d S%d %s act %d", f->is2d ? "2d" : "1d", f->c, f->n,
-                     f->spatial, train ? "train" : "eval", f->act);
+            snprintf(label, sizeof label, "BatchNorm%s(%d) n%d S%d %s act %d", f->is2d ? "2d" : "1d", f->c,
+                     f->n, f->spatial, train ? "train" : "eval", f->act);
             layer_case(&r, f->salt, f->n, 48, 0, &tr, label);
         }
     }
@@ -589,23 +616,57 @@ static void test_layers_vs_reference_and_torch(void) {
      * FD-checked above). Then the standalone activation layers (reference only: torch's activations
      * are covered by the fused cases). */
     {
-        ref r = {.kind = K_CONV, .act = MC_NN_ACT_RELU, .n = 5, .ci = 3, .h = 12, .w = 12, .co = 4, .k = 4,
-                 .s = 2, .p = 1};
+        ref r = {.kind = K_CONV,
+                 .act = MC_NN_ACT_RELU,
+                 .n = 5,
+                 .ci = 3,
+                 .h = 12,
+                 .w = 12,
+                 .co = 4,
+                 .k = 4,
+                 .s = 2,
+                 .p = 1};
         layer_case(&r, 8000, 5, 48, 2, NULL, "Conv(3,4,k4,s2,p1) 12x12 n5 chunk 2");
     }
     {
-        ref r = {.kind = K_CONVT, .act = MC_NN_ACT_LEAKY_RELU, .slope = 0.1, .n = 5, .ci = 4, .h = 5, .w = 6,
-                 .co = 3, .k = 3, .s = 2, .p = 1, .op = 1};
+        ref r = {.kind = K_CONVT,
+                 .act = MC_NN_ACT_LEAKY_RELU,
+                 .slope = 0.1,
+                 .n = 5,
+                 .ci = 4,
+                 .h = 5,
+                 .w = 6,
+                 .co = 3,
+                 .k = 3,
+                 .s = 2,
+                 .p = 1,
+                 .op = 1};
         layer_case(&r, 8050, 6, 48, 2, NULL, "ConvT(4,3,k3,s2,p1,op1) 5x6 n5 chunk 2");
     }
     {
-        ref r = {.kind = K_CONV, .act = MC_NN_ACT_RELU, .n = 9, .ci = 16, .h = 64, .w = 64, .co = 2, .k = 4,
-                 .s = 2, .p = 1};
+        ref r = {.kind = K_CONV,
+                 .act = MC_NN_ACT_RELU,
+                 .n = 9,
+                 .ci = 16,
+                 .h = 64,
+                 .w = 64,
+                 .co = 2,
+                 .k = 4,
+                 .s = 2,
+                 .p = 1};
         layer_case(&r, 8100, 9, 0, 0, NULL, "Conv(16,2,k4,s2,p1) 64x64 n9 (2 chunks)");
     }
     {
-        ref r = {.kind = K_CONVT, .act = MC_NN_ACT_TANH, .n = 9, .ci = 2, .h = 32, .w = 32, .co = 16, .k = 4,
-                 .s = 2, .p = 1};
+        ref r = {.kind = K_CONVT,
+                 .act = MC_NN_ACT_TANH,
+                 .n = 9,
+                 .ci = 2,
+                 .h = 32,
+                 .w = 32,
+                 .co = 16,
+                 .k = 4,
+                 .s = 2,
+                 .p = 1};
         layer_case(&r, 8200, 9, 0, 0, NULL, "ConvT(2,16,k4,s2,p1) 32x32 n9 (2 chunks)");
     }
     for (int a = MC_NN_ACT_NONE; a <= MC_NN_ACT_TANH; a++) {
@@ -645,10 +706,22 @@ static void test_gradcheck_f32(void) {
         const char *name = "";
         int n = 3;
         switch (kind) {
-        case 0: MC_CHECK_OK(mc_nn_linear_create("l", 7, 5, MC_NN_ACT_TANH, n, &l)); name = "Linear tanh"; break;
-        case 1: MC_CHECK_OK(mc_nn_conv2d_create("c", 2, 7, 7, 3, 3, 2, 1, MC_NN_ACT_SIGMOID, n, &l)); name = "Conv2d sigmoid"; break;
-        case 2: MC_CHECK_OK(mc_nn_conv_transpose2d_create("t", 3, 4, 4, 2, 4, 2, 1, 0, MC_NN_ACT_NONE, n, &l)); name = "ConvTranspose2d"; break;
-        case 3: MC_CHECK_OK(mc_nn_batchnorm_create("b", 3, 4, MC_NN_ACT_NONE, n, &l)); name = "BatchNorm (train)"; break;
+        case 0:
+            MC_CHECK_OK(mc_nn_linear_create("l", 7, 5, MC_NN_ACT_TANH, n, &l));
+            name = "Linear tanh";
+            break;
+        case 1:
+            MC_CHECK_OK(mc_nn_conv2d_create("c", 2, 7, 7, 3, 3, 2, 1, MC_NN_ACT_SIGMOID, n, &l));
+            name = "Conv2d sigmoid";
+            break;
+        case 2:
+            MC_CHECK_OK(mc_nn_conv_transpose2d_create("t", 3, 4, 4, 2, 4, 2, 1, 0, MC_NN_ACT_NONE, n, &l));
+            name = "ConvTranspose2d";
+            break;
+        case 3:
+            MC_CHECK_OK(mc_nn_batchnorm_create("b", 3, 4, MC_NN_ACT_NONE, n, &l));
+            name = "BatchNorm (train)";
+            break;
         }
         if (!l) continue;
         mc_rng rng;
@@ -799,9 +872,18 @@ static void test_losses(void) {
                        : which == 1 ? mc_nn_bce_loss(A, B, n, red, 1.0f, g)
                                     : mc_nn_bce_logits_loss(A, B, n, red, 1.0f, g);
             const float *tl = NULL, *tg = NULL;
-            if (which == 0) { tl = mean ? nnfx_mse_mean : nnfx_mse_sum; tg = mean ? nnfx_mse_mean_grad : nnfx_mse_sum_grad; }
-            if (which == 1) { tl = mean ? nnfx_bce_mean : nnfx_bce_sum; tg = mean ? nnfx_bce_mean_grad : nnfx_bce_sum_grad; }
-            if (which == 2) { tl = mean ? nnfx_bcel_mean : nnfx_bcel_sum; tg = mean ? nnfx_bcel_mean_grad : nnfx_bcel_sum_grad; }
+            if (which == 0) {
+                tl = mean ? nnfx_mse_mean : nnfx_mse_sum;
+                tg = mean ? nnfx_mse_mean_grad : nnfx_mse_sum_grad;
+            }
+            if (which == 1) {
+                tl = mean ? nnfx_bce_mean : nnfx_bce_sum;
+                tg = mean ? nnfx_bce_mean_grad : nnfx_bce_sum_grad;
+            }
+            if (which == 2) {
+                tl = mean ? nnfx_bcel_mean : nnfx_bcel_sum;
+                tg = mean ? nnfx_bcel_mean_grad : nnfx_bcel_sum_grad;
+            }
             snprintf(what, sizeof what, "%s %s loss vs double / torch", names[which], mean ? "mean" : "sum");
             CHECK_REL(what, fabs(l - lref) / fabs(lref), 1e-7); /* pred - target is rounded to float first */
             CHECK_REL(what, fabs(l - tl[0]) / fabs((double)tl[0]), 1e-5);
@@ -814,7 +896,8 @@ static void test_losses(void) {
             if (which == 1) mc_nn_bce_loss(A, B, n, red, 0.5f, g2);
             if (which == 2) mc_nn_bce_logits_loss(A, B, n, red, 0.5f, g2);
             double worst = 0;
-            for (int64_t i = 0; i < n; i++) worst = fmax(worst, fabs(g2[i] - 1.5 * g[i]) / (fabs(1.5 * g[i]) + 1e-30));
+            for (int64_t i = 0; i < n; i++)
+                worst = fmax(worst, fabs(g2[i] - 1.5 * g[i]) / (fabs(1.5 * g[i]) + 1e-30));
             MC_CHECK(worst < 1e-6, "%s: grad accumulates scale x gradient (%.3g)", what, worst);
         }
     }
@@ -854,7 +937,8 @@ static void test_losses(void) {
     mc_nn_zero(g2, n);
     mc_nn_reparam_backward(lv, eps, dz, n, g, g2);
     CHECK_REL("reparam dmu, dlogvar vs double", fmax(rel_fd(g, ga, n), rel_fd(g2, gb, n)), 1e-6);
-    CHECK_REL("reparam dmu, dlogvar vs torch", fmax(rel_ff(g, nnfx_rep_dmu, n), rel_ff(g2, nnfx_rep_dlv, n)), 1e-5);
+    CHECK_REL("reparam dmu, dlogvar vs torch", fmax(rel_ff(g, nnfx_rep_dmu, n), rel_ff(g2, nnfx_rep_dlv, n)),
+              1e-5);
     /* eps from the seeded RNG: reproducible, roughly N(0, 1) */
     {
         enum { NE = 20000 };
@@ -888,7 +972,8 @@ static void test_gemm(void) {
             for (int tb = 0; tb < 2; tb++) {
                 int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
                 int ar = ta ? k : m, br = tb ? n : k;
-                float *A = xcalloc((size_t)ar * lda, sizeof(float)), *B = xcalloc((size_t)br * ldb, sizeof(float));
+                float *A = xcalloc((size_t)ar * lda, sizeof(float)),
+                      *B = xcalloc((size_t)br * ldb, sizeof(float));
                 float *C = xcalloc((size_t)m * ldc, sizeof(float));
                 double *R = xcalloc((size_t)m * n, sizeof(double));
                 fx_fill(A, (int64_t)ar * lda, 9100 + (int)s, 1.0, 0);
@@ -989,7 +1074,8 @@ static void test_adam(void) {
             worst = fmax(worst, rel_ff(cur, f->traj + 15 * s, 15));
         }
         char what[64];
-        snprintf(what, sizeof what, "%s lr %g wd %g: params over 6 steps", f->adamw ? "AdamW" : "Adam", f->lr, f->wd);
+        snprintf(what, sizeof what, "%s lr %g wd %g: params over 6 steps", f->adamw ? "AdamW" : "Adam", f->lr,
+                 f->wd);
         CHECK_REL(what, worst, 1e-6);
         MC_CHECK(mc_nn_adam_steps(opt) == NNFX_ADAM_STEPS, "step count");
         float *m = NULL, *v = NULL;
@@ -1008,7 +1094,8 @@ static void test_adam(void) {
         fx_fill(mc_nn_layer_param(l, 0)->grad, 12, 5900, 1.0, 0);
         fx_fill(mc_nn_layer_param(l, 1)->grad, 3, 5901, 2.0, 0);
         double tot = mc_nn_params_clip_grad_norm(ps, c == 0 ? 0.5 : 100.0);
-        const float *tt = c == 0 ? nnfx_clip0_total : nnfx_clip1_total, *tg = c == 0 ? nnfx_clip0_grads : nnfx_clip1_grads;
+        const float *tt = c == 0 ? nnfx_clip0_total : nnfx_clip1_total,
+                    *tg = c == 0 ? nnfx_clip0_grads : nnfx_clip1_grads;
         float cur[15];
         memcpy(cur, mc_nn_layer_param(l, 0)->grad, 12 * sizeof(float));
         memcpy(cur + 12, mc_nn_layer_param(l, 1)->grad, 3 * sizeof(float));
@@ -1025,9 +1112,11 @@ static void test_adam(void) {
     mc_nn_adam *opt = (mc_nn_adam *)1;
     MC_CHECK_OK(mc_nn_params_create(&ps));
     MC_CHECK(mc_nn_adam_create(ps, &bad, &opt) == MC_STATUS_INVALID_ARG && opt == NULL &&
-                 strstr(mc_error_message(), "beta2"), "adam rejects beta2 = 1: %s", mc_error_message());
+                 strstr(mc_error_message(), "beta2"),
+             "adam rejects beta2 = 1: %s", mc_error_message());
     mc_nn_adam_config_default(&bad, true);
-    MC_CHECK(bad.decoupled && bad.weight_decay == 0.01 && bad.lr == 1e-3 && bad.eps == 1e-8, "AdamW defaults");
+    MC_CHECK(bad.decoupled && bad.weight_decay == 0.01 && bad.lr == 1e-3 && bad.eps == 1e-8,
+             "AdamW defaults");
     MC_CHECK(mc_nn_adam_create(ps, &bad, &opt) == MC_STATUS_EMPTY, "adam on no parameters");
     mc_nn_params_free(ps);
 }
@@ -1062,8 +1151,8 @@ static void test_init(void) {
         double bmx = 0;
         for (int64_t j = 0; j < b->numel; j++) bmx = fmax(bmx, fabs(b->data[j]));
         /* U(-b, b): mean 0 (sd b / sqrt(3 n)), variance b^2 / 3 */
-        MC_CHECK(mx <= bound && mx > 0.99 * bound && bmx <= bound, "layer %d: |w| <= 1/sqrt(fan_in) = %.4g (max %.4g)", i,
-                 bound, mx);
+        MC_CHECK(mx <= bound && mx > 0.99 * bound && bmx <= bound,
+                 "layer %d: |w| <= 1/sqrt(fan_in) = %.4g (max %.4g)", i, bound, mx);
         MC_CHECK(fabs(m) < 5 * bound / sqrt(3.0 * w->numel), "layer %d: weight mean %.3g", i, m);
         MC_CHECK(fabs(v / (bound * bound / 3) - 1) < 0.03, "layer %d: weight variance %.4g vs %.4g", i, v,
                  bound * bound / 3);
@@ -1107,7 +1196,8 @@ static void test_params_and_seq(void) {
     MC_CHECK(q && q->ndim == 4 && q->shape[0] == 256 && q->shape[1] == 128 && q->shape[2] == 4,
              "find dec_c.0.weight (256, 128, 4, 4)");
     MC_CHECK(mc_nn_params_find(v.params, "nope") == NULL, "find unknown -> NULL");
-    MC_CHECK(mc_nn_params_add_layer(v.params, v.mu) == MC_STATUS_INVALID_ARG, "adding a layer twice rejected");
+    MC_CHECK(mc_nn_params_add_layer(v.params, v.mu) == MC_STATUS_INVALID_ARG,
+             "adding a layer twice rejected");
     ref_vae_free(&v);
 
     /* safetensors: a Linear and a BatchNorm (with its int64 counter) out and back in */
@@ -1119,7 +1209,8 @@ static void test_params_and_seq(void) {
     if (!l || !bn || !ps) return;
     MC_CHECK_OK(mc_nn_params_add_layer(ps, l));
     MC_CHECK_OK(mc_nn_params_add_layer(ps, bn));
-    MC_CHECK(mc_nn_params_count(ps) == 7 && mc_nn_params_trainable_numel(ps) == 6 + 2 + 2 + 2, "7 tensors, 12 trainable");
+    MC_CHECK(mc_nn_params_count(ps) == 7 && mc_nn_params_trainable_numel(ps) == 6 + 2 + 2 + 2,
+             "7 tensors, 12 trainable");
     fx_fill(mc_nn_layer_param(l, 0)->data, 6, 9500, 1, 0);
     float xin[4] = {1, 2, 3, 5}, *yo;
     MC_CHECK_OK(mc_nn_forward(bn, 2, xin, &yo)); /* running stats move, counter 1 */
@@ -1183,12 +1274,15 @@ static void test_params_and_seq(void) {
     MC_CHECK_OK(mc_nn_seq_backward(s, dy1, &dx1));
     MC_CHECK_OK(mc_nn_backward(b2, dy2, &g));
     MC_CHECK_OK(mc_nn_backward(b1, g, &dx2));
-    MC_CHECK(y1 && y2 && dx1 && dx2 && !memcmp(y1, y2, 12 * sizeof(float)) && !memcmp(dx1, dx2, 216 * sizeof(float)) &&
+    MC_CHECK(y1 && y2 && dx1 && dx2 && !memcmp(y1, y2, 12 * sizeof(float)) &&
+                 !memcmp(dx1, dx2, 216 * sizeof(float)) &&
                  !memcmp(mc_nn_layer_param(a1, 0)->grad, mc_nn_layer_param(b1, 0)->grad, 54 * sizeof(float)),
              "sequential matches layer-by-layer calls");
-    MC_CHECK(mc_nn_seq_count(s) == 2 && mc_nn_seq_layer(s, 1) == a2 && mc_nn_seq_layer(s, 2) == NULL, "seq accessors");
+    MC_CHECK(mc_nn_seq_count(s) == 2 && mc_nn_seq_layer(s, 1) == a2 && mc_nn_seq_layer(s, 2) == NULL,
+             "seq accessors");
     int64_t shp[3];
-    MC_CHECK(mc_nn_layer_out_shape(a1, shp) == 3 && shp[0] == 3 && shp[1] == 6 && shp[2] == 6, "conv output shape");
+    MC_CHECK(mc_nn_layer_out_shape(a1, shp) == 3 && shp[0] == 3 && shp[1] == 6 && shp[2] == 6,
+             "conv output shape");
     mc_nn_layer *wrong = NULL;
     MC_CHECK_OK(mc_nn_linear_create("s.2", 5, 4, MC_NN_ACT_NONE, 3, &wrong));
     MC_CHECK(mc_nn_seq_add(s, wrong) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "s.2"),
@@ -1201,35 +1295,47 @@ static void test_params_and_seq(void) {
 static void test_errors(void) {
     printf("argument errors\n");
     mc_nn_layer *l = (mc_nn_layer *)1;
-    MC_CHECK(mc_nn_linear_create("enc.x", 0, 3, MC_NN_ACT_NONE, 4, &l) == MC_STATUS_INVALID_ARG && l == NULL &&
-                 strstr(mc_error_message(), "enc.x"), "Linear(0, 3): %s", mc_error_message());
+    MC_CHECK(mc_nn_linear_create("enc.x", 0, 3, MC_NN_ACT_NONE, 4, &l) == MC_STATUS_INVALID_ARG &&
+                 l == NULL && strstr(mc_error_message(), "enc.x"),
+             "Linear(0, 3): %s", mc_error_message());
     MC_CHECK(mc_nn_linear_create("l", 3, 3, MC_NN_ACT_NONE, 0, &l) == MC_STATUS_INVALID_ARG &&
-                 strstr(mc_error_message(), "max_batch"), "max_batch 0: %s", mc_error_message());
-    MC_CHECK(mc_nn_linear_create("l", 3, 3, (mc_nn_act)9, 2, &l) == MC_STATUS_INVALID_ARG, "unknown activation");
+                 strstr(mc_error_message(), "max_batch"),
+             "max_batch 0: %s", mc_error_message());
+    MC_CHECK(mc_nn_linear_create("l", 3, 3, (mc_nn_act)9, 2, &l) == MC_STATUS_INVALID_ARG,
+             "unknown activation");
     MC_CHECK(mc_nn_conv2d_create("c", 1, 3, 3, 2, 5, 1, 0, MC_NN_ACT_NONE, 2, &l) == MC_STATUS_INVALID_ARG &&
-                 strstr(mc_error_message(), "kernel"), "kernel larger than input: %s", mc_error_message());
-    MC_CHECK(mc_nn_conv2d_create("c", 1, 8, 8, 2, 3, 0, 0, MC_NN_ACT_NONE, 2, &l) == MC_STATUS_INVALID_ARG, "stride 0");
-    MC_CHECK(mc_nn_conv_transpose2d_create("t", 1, 4, 4, 2, 4, 2, 1, 2, MC_NN_ACT_NONE, 2, &l) == MC_STATUS_INVALID_ARG &&
-                 strstr(mc_error_message(), "output_padding"), "output_padding >= stride: %s", mc_error_message());
+                 strstr(mc_error_message(), "kernel"),
+             "kernel larger than input: %s", mc_error_message());
+    MC_CHECK(mc_nn_conv2d_create("c", 1, 8, 8, 2, 3, 0, 0, MC_NN_ACT_NONE, 2, &l) == MC_STATUS_INVALID_ARG,
+             "stride 0");
+    MC_CHECK(mc_nn_conv_transpose2d_create("t", 1, 4, 4, 2, 4, 2, 1, 2, MC_NN_ACT_NONE, 2, &l) ==
+                     MC_STATUS_INVALID_ARG &&
+                 strstr(mc_error_message(), "output_padding"),
+             "output_padding >= stride: %s", mc_error_message());
     char longname[80];
     memset(longname, 'a', 79);
     longname[79] = 0;
-    MC_CHECK(mc_nn_linear_create(longname, 3, 3, MC_NN_ACT_NONE, 2, &l) == MC_STATUS_INVALID_ARG, "name too long");
+    MC_CHECK(mc_nn_linear_create(longname, 3, 3, MC_NN_ACT_NONE, 2, &l) == MC_STATUS_INVALID_ARG,
+             "name too long");
     MC_CHECK_OK(mc_nn_linear_create("l", 3, 2, MC_NN_ACT_NONE, 2, &l));
     float x[9] = {0}, dy[6] = {0}, *y;
     MC_CHECK(mc_nn_backward(l, dy, NULL) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "before"),
              "backward before forward: %s", mc_error_message());
     MC_CHECK(mc_nn_forward(l, 3, x, &y) == MC_STATUS_INVALID_ARG && y == NULL &&
-                 strstr(mc_error_message(), "max_batch 2"), "batch > max_batch: %s", mc_error_message());
+                 strstr(mc_error_message(), "max_batch 2"),
+             "batch > max_batch: %s", mc_error_message());
     MC_CHECK(mc_nn_forward(l, 0, x, &y) == MC_STATUS_INVALID_ARG, "batch 0");
-    MC_CHECK(mc_nn_layer_set_negative_slope(l, -1.0f) == MC_STATUS_INVALID_ARG, "negative slope < 0 rejected");
+    MC_CHECK(mc_nn_layer_set_negative_slope(l, -1.0f) == MC_STATUS_INVALID_ARG,
+             "negative slope < 0 rejected");
     MC_CHECK(mc_nn_layer_kind(l) == MC_NN_KIND_LINEAR && !strcmp(mc_nn_layer_name(l), "l") &&
-                 mc_nn_layer_max_batch(l) == 2 && mc_nn_layer_in_numel(l) == 3 && mc_nn_layer_out_numel(l) == 2 &&
-                 mc_nn_layer_param_count(l) == 2 && mc_nn_layer_param(l, 2) == NULL && mc_nn_layer_bytes(l) > 0,
+                 mc_nn_layer_max_batch(l) == 2 && mc_nn_layer_in_numel(l) == 3 &&
+                 mc_nn_layer_out_numel(l) == 2 && mc_nn_layer_param_count(l) == 2 &&
+                 mc_nn_layer_param(l, 2) == NULL && mc_nn_layer_bytes(l) > 0,
              "accessors");
     mc_nn_layer_free(l);
     MC_CHECK_OK(mc_nn_batchnorm_create("bn", 3, 1, MC_NN_ACT_NONE, 4, &l));
-    MC_CHECK(mc_nn_forward(l, 1, x, &y) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "more than 1 value"),
+    MC_CHECK(mc_nn_forward(l, 1, x, &y) == MC_STATUS_INVALID_ARG &&
+                 strstr(mc_error_message(), "more than 1 value"),
              "training BatchNorm on one value per channel: %s", mc_error_message());
     mc_nn_layer_set_training(l, false);
     MC_CHECK_OK(mc_nn_forward(l, 1, x, &y));
@@ -1307,7 +1413,8 @@ static float *vae_run(int steps, bool compare, double *worst_loss, double *worst
                                  mc_nn_params_at(v.params, j)->name, emt);
                 }
                 printf("    gradient norms (22 tensors): ours vs torch float32 %.2g, vs float64 %.2g; torch "
-                       "float32 vs float64 %.2g\n", wmt, wm, wt);
+                       "float32 vs float64 %.2g\n",
+                       wmt, wm, wt);
                 *worst_gn = fmax(*worst_gn, s == 0 ? wm : 0);
             }
         }
@@ -1332,8 +1439,9 @@ static void test_conv_vae(void) {
            NNFX_VAE_STEPS);
     double wl = 0, wg = 0;
     float *a = vae_run(NNFX_VAE_STEPS, true, &wl, &wg);
-    printf("  max rel diff: losses vs torch %.3g (tol 1e-4); step-1 gradient norms vs float64 %.3g (tol 1e-3)\n",
-           wl, wg);
+    printf(
+        "  max rel diff: losses vs torch %.3g (tol 1e-4); step-1 gradient norms vs float64 %.3g (tol 1e-3)\n",
+        wl, wg);
     /* determinism: same inputs and thread count -> the same bytes; another thread count -> close */
     float *b = vae_run(1, false, &wl, &wg), *c = vae_run(1, false, &wl, &wg);
     int prev = g_threads;
@@ -1361,11 +1469,11 @@ static double now_s(void) {
 }
 
 /* run one group and say how long it took (the whole file should stay at a few seconds) */
-#define RUN(fn)                                                                                    \
-    do {                                                                                           \
-        double t0_ = now_s();                                                                      \
-        fn();                                                                                      \
-        printf("  [%s: %.2f s]\n", #fn, now_s() - t0_);                                             \
+#define RUN(fn)                                                                                              \
+    do {                                                                                                     \
+        double t0_ = now_s();                                                                                \
+        fn();                                                                                                \
+        printf("  [%s: %.2f s]\n", #fn, now_s() - t0_);                                                      \
     } while (0)
 
 int main(void) {

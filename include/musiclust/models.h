@@ -1,5 +1,5 @@
-/* musiclust models: the VAE family (MLP VAE, AE, beta-VAE, conv beta-VAE, conditional VAE), their
- * training loop with checkpoints, and the model file.
+/* musiclust models: the VAE family (MLP VAE, AE, beta-VAE, conv beta-VAE, conditional VAE, multimodal
+ * audio + lyrics VAE), their training loop with checkpoints, and the model file.
  *
  * Models
  *   vae       MLP  x -> hidden... (ReLU) -> (mu, logvar) -> z -> hidden... (ReLU) -> x'   beta 1

@@ -31,7 +31,9 @@
  *   easy    vae (MLP VAE on the MFCC statistics), pca: k-means
  *   medium  conv-vae (on log-mel): k-means, agglomerative (ward), DBSCAN (auto eps); with lyrics also
  *           conv-vae+lyrics(concat): the z-scored conv-vae latent and the track's lyrics vector
- *           (z-scored), each block scaled by 1/sqrt(its width) so both weigh the same
+ *           (z-scored), each block scaled by 1/sqrt(its width) so both weigh the same, and mm-vae (the
+ *           multimodal VAE of models.h with the MLP audio encoder on the MFCC statistics: a conv audio
+ *           encoder would double the conv-vae's cost), with the same three algorithms
  *   hard    beta-vae, cvae(<label>) (conditioned on the main label: its metrics against that column
  *           are LEAKED), with lyrics cvae(<label>)[audio+lyrics] (a cvae over [MFCC statistics ;
  *           lyrics vector], also leaked), baselines pca, ae and raw: k-means; reconstruction
@@ -158,7 +160,7 @@ typedef struct mc_run_config {
     int k;                      /* <= 0: classes of the main label, else the silhouette sweep */
     int k_max;                  /* 10: largest k of the sweep */
     int threads;                /* <= 0: all cores. Same inputs, seeds and threads -> same bytes */
-    int64_t conv_budget;        /* conv-vae training samples per seed (6000) */
+    int64_t conv_budget;        /* conv-vae training samples per seed (2400) */
     int conv_min_epochs;        /* 1 */
     int conv_max_epochs;        /* 20 */
     int conv_batch;             /* 32 */

@@ -48,6 +48,7 @@ typedef struct result {
     double value;
     int64_t n_used, n_unlabeled, n_noise;
     int n_clusters, n_classes;
+    bool leaked; /* a label metric of a column given with --leaked */
     char note[160];
 } result;
 
@@ -205,7 +206,17 @@ typedef struct level_in {
     const char *const *labels[MAX_COLUMNS]; /* per column: (n) strings */
     const char *columns[MAX_COLUMNS];
     int ncols;
+    const float *Zc;       /* (n, dc) the common space (--common-space), or NULL */
+    int dc;
+    const char *const *leaked; /* --leaked columns */
+    int nleaked;
 } level_in;
+
+static bool is_leaked(const level_in *L, const char *column) {
+    for (int i = 0; column && i < L->nleaked; i++)
+        if (strcmp(L->leaked[i], column) == 0) return true;
+    return false;
+}
 
 static int evaluate_level(const level_in *L, const mc_metrics_opts *opts, bool quiet, const char *prefix,
                           results *R) {
@@ -230,6 +241,23 @@ static int evaluate_level(const level_in *L, const mc_metrics_opts *opts, bool q
         x->n_noise = sc.n_noise;
         x->n_clusters = sc.n_clusters;
         snprintf(x->note, sizeof x->note, "%s", sc.note);
+    }
+    if (L->Zc) { /* the same clusters scored in the one common space (--common-space) */
+        st = mc_metrics_internal(L->Zc, L->n, L->dc, L->cluster, &o, &sc);
+        if (st != MC_STATUS_OK) return fail_lib(st);
+        const char *cn[3] = {"silhouette_common", "calinski_harabasz_common", "davies_bouldin_common"};
+        const double cv[3] = {sc.silhouette, sc.calinski_harabasz, sc.davies_bouldin};
+        for (int i = 0; i < 3; i++) {
+            result *x = add_result(R);
+            if (!x) return fail_input("out of memory");
+            x->level = L->level;
+            x->metric = cn[i];
+            x->value = cv[i];
+            x->n_used = sc.n_used;
+            x->n_noise = sc.n_noise;
+            x->n_clusters = sc.n_clusters;
+            snprintf(x->note, sizeof x->note, "%s", sc.note);
+        }
     }
     int32_t *cls = malloc((size_t)(L->n ? L->n : 1) * sizeof *cls); // (n)
     if (!cls) return fail_input("out of memory");
@@ -263,7 +291,11 @@ static int evaluate_level(const level_in *L, const mc_metrics_opts *opts, bool q
             x->n_noise = ct.n_noise;
             x->n_clusters = ct.n_clusters;
             x->n_classes = ct.n_classes;
+            x->leaked = is_leaked(L, L->columns[c]);
             if (ct.n_used == 0) snprintf(x->note, sizeof x->note, "undefined: no row has a '%s' label", L->columns[c]);
+            else if (x->leaked)
+                snprintf(x->note, sizeof x->note, "LEAKED: '%s' was an input or a condition of this representation",
+                         L->columns[c]);
         }
         char safe[256];
         safe_name(L->columns[c], safe, sizeof safe);
@@ -304,12 +336,15 @@ static void fmt_value(double v, char *buf, size_t cap) {
     else snprintf(buf, cap, "%.17g", v);
 }
 
-static int write_csv(const results *R, const char *path) {
+static int write_csv(const results *R, const char *path, bool leak_column) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return fail_input("%s: out of memory", path);
-    fputs("level,column,metric,value,n_used,n_unlabeled,n_noise,n_clusters,n_classes,note\n", f);
+    /* the `leaked` column only with --leaked, so that the default layout stays what it was */
+    fputs(leak_column ? "level,column,metric,value,n_used,n_unlabeled,n_noise,n_clusters,n_classes,note,leaked\n"
+                      : "level,column,metric,value,n_used,n_unlabeled,n_noise,n_clusters,n_classes,note\n",
+          f);
     for (int i = 0; i < R->n; i++) {
         const result *x = &R->r[i];
         char v[64];
@@ -321,6 +356,7 @@ static int write_csv(const results *R, const char *path) {
         if (x->column) fprintf(f, "%d", x->n_classes);
         fputc(',', f);
         mc_csv_write_field(f, x->note, ',');
+        if (leak_column) fputs(x->leaked ? ",1" : ",0", f);
         fputc('\n', f);
     }
     if (fclose(f) != 0 || !buf) {
@@ -333,7 +369,9 @@ static int write_csv(const results *R, const char *path) {
 }
 
 typedef struct run_info {
-    const char *x_path, *assign_path, *labels_path;
+    const char *x_path, *assign_path, *labels_path, *common_path;
+    const char *const *leaked;
+    int nleaked;
     int64_t n, n_tracks;
     int d;
     bool track_level;
@@ -348,6 +386,14 @@ static int write_json(const results *R, const run_info *ri, const char *path) {
     mc_json_key(j, "x"); mc_json_string(j, ri->x_path);
     mc_json_key(j, "assign"); mc_json_string(j, ri->assign_path);
     mc_json_key(j, "labels"); mc_json_string(j, ri->labels_path);
+    mc_json_key(j, "common_space"); mc_json_string(j, ri->common_path);
+    mc_json_key(j, "leaked_columns");
+    mc_json_begin_array(j);
+    for (int i = 0; i < ri->nleaked; i++) mc_json_string(j, ri->leaked[i]);
+    mc_json_end_array(j);
+    mc_json_key(j, "leak_rule");
+    mc_json_string(j, "a label metric against a --leaked column measures what the representation was given (an input "
+                      "or a condition), not what it found");
     mc_json_key(j, "n_rows"); mc_json_int(j, ri->n);
     mc_json_key(j, "n_features"); mc_json_int(j, ri->d);
     mc_json_key(j, "track_level"); mc_json_bool(j, ri->track_level);
@@ -374,6 +420,7 @@ static int write_json(const results *R, const run_info *ri, const char *path) {
         if (x->column) mc_json_int(j, x->n_classes);
         else mc_json_null(j);
         mc_json_key(j, "note"); mc_json_string(j, x->note[0] ? x->note : NULL);
+        mc_json_key(j, "leaked"); mc_json_bool(j, x->leaked);
         mc_json_end_object(j);
     }
     mc_json_end_array(j);
@@ -394,16 +441,16 @@ static int write_json(const results *R, const run_info *ri, const char *path) {
 }
 
 static void print_table(const results *R) {
-    printf("%-8s %-12s %-18s %12s %8s %12s %8s\n", "level", "column", "metric", "value", "n_used", "n_unlabeled",
+    printf("%-8s %-12s %-24s %12s %8s %12s %8s\n", "level", "column", "metric", "value", "n_used", "n_unlabeled",
            "n_noise");
     for (int i = 0; i < R->n; i++) {
         const result *x = &R->r[i];
         char v[32], unl[24];
         if (isnan(x->value)) snprintf(v, sizeof v, "n/a");
-        else snprintf(v, sizeof v, "%.6g", x->value);
+        else snprintf(v, sizeof v, "%.6g%s", x->value, x->leaked ? "!" : "");
         if (x->column) snprintf(unl, sizeof unl, "%lld", (long long)x->n_unlabeled);
         else snprintf(unl, sizeof unl, "-");
-        printf("%-8s %-12s %-18s %12s %8lld %12s %8lld%s%s\n", x->level, x->column ? x->column : "-", x->metric, v,
+        printf("%-8s %-12s %-24s %12s %8lld %12s %8lld%s%s\n", x->level, x->column ? x->column : "-", x->metric, v,
                (long long)x->n_used, unl, (long long)x->n_noise, x->note[0] ? "  " : "", x->note);
     }
 }
@@ -483,29 +530,33 @@ static int group_tracks(const mc_table *t, const char *path, int64_t *track_of_r
 
 /* ---------------------------------------------------------------- the command */
 
-/* Collect every --column VALUE / --column=VALUE (the option parser keeps only the last value of an
- * option) and pass the other arguments on. */
+/* Collect every --NAME VALUE / --NAME=VALUE of a repeatable option (the option parser keeps only the
+ * last value of an option) and pass the other arguments on. */
 static int take_columns(int argc, char **argv, const cli_command *cmd, char **rest, int *nrest,
-                        const char **cols, int *ncols) {
+                        const char *name, const char **cols, int *ncols) {
     *nrest = 0;
     *ncols = 0;
     bool only_pos = false;
+    char flag[32], flag_eq[40];
+    snprintf(flag, sizeof flag, "--%s", name);
+    snprintf(flag_eq, sizeof flag_eq, "--%s=", name);
+    const size_t eq_len = strlen(flag_eq);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *val = NULL;
         if (!only_pos && strcmp(a, "--") == 0) only_pos = true;
-        if (!only_pos && strcmp(a, "--column") == 0) {
+        if (!only_pos && strcmp(a, flag) == 0) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "musiclust " CMD ": --column needs a value (NAME)\n");
+                fprintf(stderr, "musiclust " CMD ": %s needs a value (NAME)\n", flag);
                 return MC_EXIT_USAGE;
             }
             val = argv[++i];
-        } else if (!only_pos && strncmp(a, "--column=", 9) == 0) {
-            val = a + 9;
+        } else if (!only_pos && strncmp(a, flag_eq, eq_len) == 0) {
+            val = a + eq_len;
         }
         if (val) {
             if (*ncols == MAX_COLUMNS) {
-                fprintf(stderr, "musiclust " CMD ": at most %d --column options\n", MAX_COLUMNS);
+                fprintf(stderr, "musiclust " CMD ": at most %d %s options\n", MAX_COLUMNS, flag);
                 return MC_EXIT_USAGE;
             }
             cols[(*ncols)++] = val;
@@ -528,12 +579,14 @@ static int take_columns(int argc, char **argv, const cli_command *cmd, char **re
 }
 
 int cmd_evaluate(int argc, char **argv) {
-    const char *labels_path = NULL, *prefix_opt = NULL, *column_dummy = NULL;
+    const char *labels_path = NULL, *prefix_opt = NULL, *column_dummy = NULL, *leaked_dummy = NULL, *common_path = NULL;
     bool track_level = false, quiet = false;
     int threads = 0, block = 256;
     const cli_opt opts[] = {
         {"labels", 0, CLI_STRING, &labels_path, "INDEX", "the feature store's index.tsv (FEATDIR/index.tsv) with the label columns"},
         {"column", 0, CLI_STRING, &column_dummy, "NAME", "label column to compare with; repeat for several (default: every label column with 2..N/2 distinct values)"},
+        {"leaked", 0, CLI_STRING, &leaked_dummy, "COLUMN", "a label column that was an input or a condition of X (e.g. the cvae's --condition): its scores are marked leaked; repeatable"},
+        {"common-space", 0, CLI_STRING, &common_path, "Z.npy", "also score the clusters in this space (N rows, e.g. the z-scored mfcc_stats): *_common metrics"},
         {"track-level", 0, CLI_FLAG, &track_level, NULL, "also evaluate per track (majority vote of its segments; X = mean of its rows)"},
         {"output", 'o', CLI_STRING, &prefix_opt, "PREFIX", "write PREFIX.csv, PREFIX.json, PREFIX.contingency_<column>.tsv (default: ASSIGN without .tsv + .metrics)"},
         {"threads", 0, CLI_INT, &threads, "N", "worker threads for the silhouette (default: all cores); output is identical for any N"},
@@ -549,14 +602,23 @@ int cmd_evaluate(int argc, char **argv) {
         "each label column, with noise rows pooled into one cluster and unlabelled (empty) rows left out and\n"
         "counted; the contingency table of each column is written too. Definitions: scikit-learn 1.2.\n"
         "Undefined values (one cluster, every row its own cluster, no labelled row) are reported as n/a\n"
-        "(nan in the CSV, null in the JSON) with the reason.",
+        "(nan in the CSV, null in the JSON) with the reason. --leaked COLUMN marks the label metrics of a\n"
+        "column the representation was given (a `leaked` column in the CSV, \"leaked\": true in the JSON, '!'\n"
+        "in the table); --common-space Z.npy adds silhouette_common, calinski_harabasz_common and\n"
+        "davies_bouldin_common: the same clusters scored in one space shared by every method compared.",
         opts, (int)(sizeof opts / sizeof opts[0]), 2, 2};
 
-    char **rest = malloc((size_t)(argc + 1) * sizeof *rest);
-    const char *columns[MAX_COLUMNS];
-    int nrest = 0, ncolumns = 0;
-    if (!rest) return fail_input("out of memory");
-    int rc = take_columns(argc, argv, &cmd, rest, &nrest, columns, &ncolumns);
+    char **rest = malloc((size_t)(argc + 1) * sizeof *rest), **rest0 = malloc((size_t)(argc + 1) * sizeof *rest0);
+    const char *columns[MAX_COLUMNS], *leaked[MAX_COLUMNS];
+    int nrest = 0, nrest0 = 0, ncolumns = 0, nleaked = 0;
+    if (!rest || !rest0) {
+        free(rest);
+        free(rest0);
+        return fail_input("out of memory");
+    }
+    int rc = take_columns(argc, argv, &cmd, rest0, &nrest0, "column", columns, &ncolumns);
+    if (rc < 0) rc = take_columns(nrest0, rest0, &cmd, rest, &nrest, "leaked", leaked, &nleaked);
+    free(rest0);
     if (rc >= 0) {
         free(rest);
         return rc;
@@ -570,9 +632,9 @@ int cmd_evaluate(int argc, char **argv) {
         return rc;
     }
     cli_init_logging(quiet);
-    if ((ncolumns > 0 || track_level) && !labels_path) {
+    if ((ncolumns > 0 || nleaked > 0 || track_level) && !labels_path) {
         fprintf(stderr, "musiclust " CMD ": %s needs --labels FEATDIR/index.tsv\nusage: %s\n",
-                ncolumns > 0 ? "--column" : "--track-level", cmd.usage);
+                ncolumns > 0 ? "--column" : nleaked > 0 ? "--leaked" : "--track-level", cmd.usage);
         free(rest);
         free(pos);
         return MC_EXIT_USAGE;
@@ -583,7 +645,7 @@ int cmd_evaluate(int argc, char **argv) {
         free(pos);
         return MC_EXIT_USAGE;
     }
-    run_info ri = {pos[0], pos[1], labels_path, 0, 0, 0, track_level};
+    run_info ri = {pos[0], pos[1], labels_path, common_path, leaked, nleaked, 0, 0, 0, track_level};
     const char *x_path = pos[0], *assign_path = pos[1];
 
     char *prefix = NULL;
@@ -599,7 +661,9 @@ int cmd_evaluate(int argc, char **argv) {
         }
     }
 
-    mc_array xa = {0};
+    mc_array xa = {0}, za = {0};
+    float *Zt = NULL; /* (n_tracks, dc) track means of the common space */
+    int dc = 0;
     int32_t *cluster = NULL, *tcluster = NULL;
     mc_table idx = {0};
     int64_t *track_of = NULL, *first_row = NULL;
@@ -631,6 +695,27 @@ int cmd_evaluate(int argc, char **argv) {
                 goto done;
             }
 
+    /* the common space: the same rows, any width */
+    if (common_path) {
+        st = mc_npy_read_f32(common_path, &za);
+        if (st != MC_STATUS_OK) { status = fail_lib(st); goto done; }
+        int64_t zd = 1;
+        for (int i = 1; i < za.ndim; i++) zd *= za.shape[i];
+        if (za.ndim < 2 || za.shape[0] != n || zd < 1 || zd > INT32_MAX) {
+            status = fail_input("%s: expected (%lld, D) rows matching %s, got %d dimension%s with %lld rows", common_path,
+                                (long long)n, x_path, za.ndim, za.ndim == 1 ? "" : "s", za.ndim ? (long long)za.shape[0] : 0LL);
+            goto done;
+        }
+        dc = (int)zd;
+        const float *Z = za.data;
+        for (int64_t i = 0; i < n * zd; i++)
+            if (!isfinite(Z[i])) {
+                status = fail_input("%s: row %lld has a %s value (column %lld); metrics need finite values", common_path,
+                                    (long long)(i / zd), isnan(Z[i]) ? "NaN" : "infinite", (long long)(i % zd));
+                goto done;
+            }
+    }
+
     /* ASSIGN.tsv */
     rc = read_assign(assign_path, n, &cluster);
     if (rc >= 0) { status = rc; goto done; }
@@ -651,6 +736,11 @@ int cmd_evaluate(int argc, char **argv) {
                 status = fail_input("%s: no column '%s'; label columns: %s", labels_path, columns[c], avail);
                 goto done;
             }
+        for (int c = 0; c < nleaked; c++)
+            if (mc_table_column(&idx, leaked[c]) < 0) {
+                status = fail_input("%s: --leaked %s: no such column; label columns: %s", labels_path, leaked[c], avail);
+                goto done;
+            }
         if (ncolumns == 0) {
             for (int c = 0; c < idx.ncols && ncolumns < MAX_COLUMNS; c++) {
                 if (!is_label_column(&idx, c)) continue;
@@ -663,6 +753,13 @@ int cmd_evaluate(int argc, char **argv) {
             if (ncolumns == 0)
                 mc_log(MC_LOG_LEVEL_WARN, "%s: no label column with 2..N/2 distinct values (label columns: %s); "
                        "only the internal metrics are computed", labels_path, avail);
+        }
+        for (int l = 0; l < nleaked; l++) {
+            bool evaluated = false;
+            for (int c = 0; c < ncolumns; c++) evaluated |= strcmp(columns[c], leaked[l]) == 0;
+            if (!evaluated)
+                mc_log(MC_LOG_LEVEL_WARN, "--leaked %s: the column is not evaluated (add --column %s), nothing to mark",
+                       leaked[l], leaked[l]);
         }
         cells = malloc((size_t)(ncolumns ? ncolumns : 1) * (size_t)n * sizeof *cells);
         if (!cells) { status = fail_input("out of memory"); goto done; }
@@ -677,7 +774,7 @@ int cmd_evaluate(int argc, char **argv) {
     mo.threads = threads;
     mo.block = block;
 
-    level_in L = {"segment", X, n, d, cluster, {0}, {0}, ncolumns};
+    level_in L = {"segment", X, n, d, cluster, {0}, {0}, ncolumns, za.data, dc, leaked, nleaked};
     for (int c = 0; c < ncolumns; c++) {
         L.labels[c] = cells + (int64_t)c * n;
         L.columns[c] = columns[c];
@@ -712,7 +809,13 @@ int cmd_evaluate(int argc, char **argv) {
                     goto done;
                 }
         }
-        level_in T = {"track", Xt, nt, d, tcluster, {0}, {0}, ncolumns};
+        if (common_path) {
+            Zt = malloc((size_t)nt * (size_t)dc * sizeof *Zt);
+            if (!Zt) { status = fail_input("out of memory"); goto done; }
+            st = mc_metrics_track_means(za.data, n, dc, track_of, nt, Zt);
+            if (st != MC_STATUS_OK) { status = fail_lib(st); goto done; }
+        }
+        level_in T = {"track", Xt, nt, d, tcluster, {0}, {0}, ncolumns, Zt, dc, leaked, nleaked};
         for (int c = 0; c < ncolumns; c++) {
             T.labels[c] = tcells + (int64_t)c * nt;
             T.columns[c] = columns[c];
@@ -731,7 +834,7 @@ int cmd_evaluate(int argc, char **argv) {
     }
     snprintf(csv, plen, "%s.csv", prefix);
     snprintf(json, plen, "%s.json", prefix);
-    rc = write_csv(&R, csv);
+    rc = write_csv(&R, csv, nleaked > 0);
     if (rc < 0) rc = write_json(&R, &ri, json);
     if (rc >= 0) status = rc;
     else if (!quiet) {
@@ -745,6 +848,8 @@ int cmd_evaluate(int argc, char **argv) {
 
 done:
     mc_array_free(&xa);
+    mc_array_free(&za);
+    free(Zt);
     free(cluster);
     free(tcluster);
     mc_table_free(&idx);

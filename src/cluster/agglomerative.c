@@ -183,7 +183,6 @@ mc_status mc_cluster_dendrogram_cut(const mc_dendrogram *t, int k, int32_t *labe
 /* ---------------------------------------------------------------- Ward: NN-chain on centroids */
 
 #define WARD_BLOCK 256
-#define WARD_PAR_MIN 4096 /* fewer active slots are scanned by one thread: a fork/join costs more */
 
 /* Scan of all active slots for the Ward-nearest neighbour of slot a, in two stages:
  *  1. with float32 copies of the centroids (SoA, (d, n): a thread's share of 20,000 x 32 stays in its
@@ -254,7 +253,7 @@ static double ward_scan(ward_ws *w, int64_t a, int64_t s0, int64_t s1) {
 static int64_t ward_nn(ward_ws *w, int64_t m, int64_t a, int64_t prev, double *best_out) {
     for (int64_t f = 0; f < w->d; f++) w->caf[f] = w->cf[f * w->n + a];
     double U;
-    if (m >= WARD_PAR_MIN && w->nt > 1) {
+    if (w->nt > 1 && m * w->d >= mc_cl_par_min_work) {
         for (int t = 0; t < w->nt; t++) w->th_hi[t] = INFINITY;
 #pragma omp parallel num_threads(w->nt)
         {
@@ -559,9 +558,10 @@ static mc_status single(const float *X, int64_t n, int64_t d, int nt, mc_progres
     for (int t = 0; t < nt; t++) bi[t] = -1;
     int64_t node = 0;
     const int64_t tick = n / 100 + 1;
+    const int ntp = n * d >= mc_cl_par_min_work ? nt : 1; /* see mc_cl_par_min_work */
     for (int64_t step = 0; step < n - 1; step++) {
         in_tree[node] = 1;
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(ntp)
         {
             int nth = omp_get_num_threads(), th = omp_get_thread_num();
             int64_t s0 = n * th / nth, s1 = n * (th + 1) / nth;

@@ -9,6 +9,13 @@
  * chunks in _k_means_lloyd.pyx. Block boundaries never depend on the thread count. */
 #define MC_CL_CHUNK 256
 
+/* Element operations below which a step that is repeated thousands of times (a nearest-neighbour
+ * query of Ward's chain, a step of Prim's tree) runs on one thread. Each parallel step ends in a join,
+ * and on a shared machine a thread the OS has preempted holds that join for a scheduler time slice
+ * (milliseconds): 60,000 such joins made Ward on 20,000 points take minutes instead of seconds. Only
+ * steps long enough to hide that are split. A variable so that the tests can force the parallel path. */
+extern int64_t mc_cl_par_min_work;
+
 /* Set OpenBLAS's thread count and return the previous one. The blocked loops run one BLAS call per
  * block inside an OpenMP region, so BLAS itself must be single-threaded there (as sklearn does with
  * threadpool_limits); calls made from the main thread use the resolved thread count. */

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+int64_t mc_cl_par_min_work = (int64_t)1 << 22;
+
 int mc_cl_blas_threads(int n) {
     int prev = openblas_get_num_threads();
     if (n < 1) n = 1;

@@ -264,6 +264,9 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
     g.k = cfg->k;
     g.full = cfg->covariance == MC_COVARIANCE_FULL;
     g.nt = cfg->threads > 0 ? cfg->threads : mc_threads_available();
+    /* Each EM iteration runs ~2k short row loops and BLAS calls: split them only when they are long
+     * enough to hide a preempted thread (see mc_cl_par_min_work); k-means keeps cfg->threads. */
+    if ((int64_t)n * d < mc_cl_par_min_work) g.nt = 1;
     g.reg = cfg->reg_covar;
     const int n_init = cfg->n_init > 0 ? cfg->n_init : 1;
     const int max_iter = cfg->max_iter > 0 ? cfg->max_iter : 100;
@@ -306,7 +309,7 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
     bool best_conv = false, have_best = false;
     for (int init = 0; init < n_init && !st; init++) {
         /* _initialize_parameters(init_params="kmeans"): one-hot k-means labels */
-        mc_cluster_config kc = *cfg;
+        mc_cluster_config kc = *cfg; /* threads as given */
         kc.algo = MC_CLUSTER_ALGO_KMEANS;
         kc.n_init = 1;
         kc.max_iter = 300;

@@ -17,6 +17,7 @@
 #include <float.h>
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct km {
@@ -26,7 +27,7 @@ typedef struct km {
     int nt;         /* threads */
     int64_t nch;    /* chunks of MC_CL_CHUNK rows */
     int64_t G;      /* accumulation groups of consecutive chunks */
-    float *x_sq;    // (n) squared row norms (float, as sklearn's x_squared_norms for float32 X)
+    const float *x_sq; // (n) squared row norms (float, as sklearn's x_squared_norms for float32 X); shared
     float *centers; // (k, d)
     float *centers_new; // (k, d)
     float *c_sq;    // (k) squared centre norms
@@ -46,7 +47,6 @@ typedef struct km {
 } km;
 
 static void km_free(km *w) {
-    mc_free(w->x_sq);
     mc_free(w->centers);
     mc_free(w->centers_new);
     mc_free(w->c_sq);
@@ -69,7 +69,6 @@ static void km_free(km *w) {
 static mc_status km_alloc(km *w) {
     size_t n = (size_t)w->n, d = (size_t)w->d, k = (size_t)w->k, T = (size_t)w->T;
     size_t kt = k > T ? k : T;
-    w->x_sq = mc_alloc(n, sizeof(float));
     w->centers = mc_alloc(k * d, sizeof(float));
     w->centers_new = mc_alloc(k * d, sizeof(float));
     w->c_sq = mc_alloc(k, sizeof(float));
@@ -87,7 +86,7 @@ static mc_status km_alloc(km *w) {
     w->cand_sq = mc_alloc(T, sizeof(float));
     w->far = mc_alloc(n, sizeof(double));
     w->order = mc_alloc(n, sizeof(int64_t));
-    if (!w->x_sq || !w->centers || !w->centers_new || !w->c_sq || !w->acc || !w->wacc || !w->sums ||
+    if (!w->centers || !w->centers_new || !w->c_sq || !w->acc || !w->wacc || !w->sums ||
         !w->counts || !w->labels || !w->labels_old || !w->scratch || !w->part || !w->closest ||
         !w->cand_d || !w->cand || !w->cand_sq || !w->far || !w->order)
         return mc_error_set(MC_STATUS_NO_MEMORY, "k-means: out of memory for %lld x %lld points, k = %d",
@@ -382,6 +381,24 @@ static void lloyd_run(km *w, int max_iter, double tol, double *inert, int *n_ite
 
 /* Everything shared by the seeded runs and the run from given centres: checks, workspace, norms,
  * tolerance; then either n_init seeded runs or one Lloyd run from init (k, d). */
+/* The best run of one workspace (the lowest inertia; the earliest restart on ties). */
+typedef struct km_best {
+    double inertia;
+    int r, n_iter;
+    bool converged;
+    int32_t *labels; // (n)
+    float *centers;  // (k, d)
+} km_best;
+
+/* Everything shared by the seeded runs and the run from given centres: checks, workspaces, norms,
+ * tolerance; then either n_init seeded runs or one Lloyd run from init (k, d).
+ *
+ * Threads: with n_init >= 2, whole restarts run in parallel, one per thread, each single-threaded:
+ * one parallel region for the whole fit, so a thread that the OS preempts (a shared machine) delays
+ * the fit by at most its own restart, instead of every one of the ~15 fork/joins of each restart.
+ * With one restart, the chunks of each step are shared among the threads instead. A restart's result
+ * does not depend on which thread ran it, and the best is picked by (inertia, restart index), so the
+ * output is the same for every thread count. */
 static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                              uint64_t stream_base, const float *init, mc_clustering *out) {
     memset(out, 0, sizeof *out);
@@ -398,42 +415,61 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
     const int n_init = init ? 1 : (cfg->n_init > 0 ? cfg->n_init : 10);
     const int max_iter = cfg->max_iter > 0 ? cfg->max_iter : 300;
     const double tol_rel = cfg->tol > 0 ? cfg->tol : 1e-4;
-    km w;
-    memset(&w, 0, sizeof w);
-    w.X = X;
-    w.n = n;
-    w.d = d;
-    w.k = cfg->k;
-    w.T = 2 + (int)log((double)cfg->k); /* sklearn: 2 + int(np.log(n_clusters)) */
-    if (w.T > 64) w.T = 64;
-    w.nt = cfg->threads > 0 ? cfg->threads : mc_threads_available();
-    w.nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
+    const int nt = cfg->threads > 0 ? cfg->threads : mc_threads_available();
+    const int k = cfg->k;
+    km proto;
+    memset(&proto, 0, sizeof proto);
+    proto.X = X;
+    proto.n = n;
+    proto.d = d;
+    proto.k = k;
+    proto.T = 2 + (int)log((double)k); /* sklearn: 2 + int(np.log(n_clusters)) */
+    if (proto.T > 64) proto.T = 64;
+    proto.nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
     /* Groups: as many as chunks while the (G, k, d) accumulators stay under ~64 MB. */
-    int64_t kd = (int64_t)w.k * d;
+    int64_t kd = (int64_t)k * d;
     int64_t gmax = ((int64_t)1 << 23) / (kd > 0 ? kd : 1);
-    w.G = w.nch < gmax ? w.nch : (gmax > 0 ? gmax : 1);
-    st = mc_cl_result_init(out, MC_CLUSTER_ALGO_KMEANS, n, d);
-    if (!st) st = km_alloc(&w);
+    proto.G = proto.nch < gmax ? proto.nch : (gmax > 0 ? gmax : 1);
+    /* Workspaces: one per concurrent restart, within ~1 GB. */
+    double ws_bytes = (double)n * (4.0 * (proto.T + 4) + 8.0 * 3) + (double)proto.G * (double)(kd + k) * 8.0;
+    int nw = n_init >= 2 && nt >= 2 ? (n_init < nt ? n_init : nt) : 1;
+    while (nw > 1 && ws_bytes * nw > 1e9) nw--;
+    proto.nt = nw > 1 ? 1 : nt;
+    km *ws = calloc((size_t)nw, sizeof *ws);
+    km_best *bs = calloc((size_t)nw, sizeof *bs);
+    float *x_sq = mc_alloc((size_t)n, sizeof(float)); // (n)
+    st = ws && bs && x_sq ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    for (int t = 0; t < nw && !st; t++) {
+        ws[t] = proto;
+        ws[t].x_sq = x_sq;
+        st = km_alloc(&ws[t]);
+        bs[t].inertia = INFINITY;
+        bs[t].r = -1;
+        bs[t].labels = mc_alloc((size_t)n, sizeof(int32_t));
+        bs[t].centers = mc_alloc((size_t)kd, sizeof(float));
+        if (!st && (!bs[t].labels || !bs[t].centers)) st = MC_STATUS_NO_MEMORY;
+    }
+    if (!st) st = mc_cl_result_init(out, MC_CLUSTER_ALGO_KMEANS, n, d);
     if (!st) {
-        out->centers = mc_alloc((size_t)w.k * (size_t)d, sizeof(float));
+        out->centers = mc_alloc((size_t)kd, sizeof(float));
         if (!out->centers) st = MC_STATUS_NO_MEMORY;
     }
     if (st) {
-        km_free(&w);
-        mc_clustering_free(out);
-        return st;
+        if (st == MC_STATUS_NO_MEMORY)
+            mc_error_set(st, "k-means: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
+        goto done;
     }
     int blas_prev = mc_cl_blas_threads(1);
     for (int64_t i = 0; i < n; i++) {
         const float *x = X + i * d;
         double s = 0;
         for (int64_t f = 0; f < d; f++) s += (double)x[f] * x[f];
-        w.x_sq[i] = (float)s;
+        x_sq[i] = (float)s;
     }
     /* sklearn _tolerance: tol * mean over features of the variance of X. */
     double var_sum = 0;
     {
-        double *mean = w.sums; /* (d) scratch; sums has k * d >= d entries */
+        double *mean = ws[0].sums; /* (d) scratch; sums has k * d >= d entries */
         memset(mean, 0, (size_t)d * sizeof(double));
         for (int64_t i = 0; i < n; i++)
             for (int64_t f = 0; f < d; f++) mean[f] += X[i * d + f];
@@ -446,37 +482,60 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
     }
     const double tol = tol_rel * var_sum / (double)n / (double)d;
     mc_progress_set_total(cfg->progress, n_init);
-    double best = INFINITY;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nw)
     for (int r = 0; r < n_init; r++) {
+        int t = nw > 1 ? omp_get_thread_num() : 0;
+        km *w = &ws[t];
+        km_best *b = &bs[t];
         if (init) {
-            memcpy(w.centers, init, (size_t)w.k * (size_t)d * sizeof(float));
+            memcpy(w->centers, init, (size_t)kd * sizeof(float));
         } else {
             mc_rng rng;
             mc_rng_seed(&rng, cfg->seed, stream_base + (uint64_t)r);
-            kmeanspp(&w, &rng);
+            kmeanspp(w, &rng);
         }
         double in;
         int it;
         bool conv;
-        lloyd_run(&w, max_iter, tol, &in, &it, &conv);
-        if (in < best) {
-            best = in;
-            memcpy(out->labels, w.labels, (size_t)n * sizeof(int32_t));
-            memcpy(out->centers, w.centers, (size_t)w.k * (size_t)d * sizeof(float));
-            out->n_iter = it;
-            out->converged = conv;
+        lloyd_run(w, max_iter, tol, &in, &it, &conv);
+        /* a thread gets its restarts in increasing order: strict < keeps the earliest on ties */
+        if (in < b->inertia) {
+            b->inertia = in;
+            b->r = r;
+            b->n_iter = it;
+            b->converged = conv;
+            memcpy(b->labels, w->labels, (size_t)n * sizeof(int32_t));
+            memcpy(b->centers, w->centers, (size_t)kd * sizeof(float));
         }
         mc_progress_tick(cfg->progress, 1);
     }
     mc_cl_blas_threads(blas_prev);
-    out->k = w.k;
-    out->inertia = best;
-    km_free(&w);
-    if (!isfinite(best)) {
-        mc_clustering_free(out);
-        return mc_error_set(MC_STATUS_NUMERIC, "k-means: inertia is not finite (values too large?)");
+    int bt = -1;
+    for (int t = 0; t < nw; t++)
+        if (bs[t].r >= 0 && (bt < 0 || bs[t].inertia < bs[bt].inertia ||
+                             (bs[t].inertia == bs[bt].inertia && bs[t].r < bs[bt].r)))
+            bt = t;
+    if (bt < 0 || !isfinite(bs[bt].inertia)) {
+        st = mc_error_set(MC_STATUS_NUMERIC, "k-means: inertia is not finite");
+        goto done;
     }
-    return MC_STATUS_OK;
+    memcpy(out->labels, bs[bt].labels, (size_t)n * sizeof(int32_t));
+    memcpy(out->centers, bs[bt].centers, (size_t)kd * sizeof(float));
+    out->n_iter = bs[bt].n_iter;
+    out->converged = bs[bt].converged;
+    out->inertia = bs[bt].inertia;
+    out->k = k;
+done:
+    for (int t = 0; t < nw && ws && bs; t++) {
+        km_free(&ws[t]);
+        mc_free(bs[t].labels);
+        mc_free(bs[t].centers);
+    }
+    free(ws);
+    free(bs);
+    mc_free(x_sq);
+    if (st) mc_clustering_free(out);
+    return st;
 }
 
 mc_status mc_cl_kmeans_run(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,

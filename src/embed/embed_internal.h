@@ -66,6 +66,9 @@ void emb_tsne_binary_search(const double *d2, int64_t n, int k, double perplexit
  * with neighbours idx (n, k). */
 mc_status emb_tsne_joint(const double *C, const int32_t *idx, int64_t n, int k, emb_csr *P);
 
+/* The starting positions Y (n, 2) of mc_embed_tsne (see mc_tsne_init). */
+mc_status emb_tsne_init(const float *X, int64_t n, int d, mc_tsne_init init, uint64_t seed, double *Y);
+
 /* One Barnes-Hut t-SNE gradient (sklearn _kl_divergence_bh with dof 1): grad (n, 2) = 4 (exag F_attr
  * - F_rep / Z), Y (n, 2), the attraction from exag * P (early exaggeration). kl receives the KL
  * divergence of exag * P when compute_error (as sklearn, which scales P itself), else 0. The workspace

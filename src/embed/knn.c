@@ -102,13 +102,31 @@ static inline double sqdist(const float *a, const float *b, int d) {
     return s;
 }
 
+/* Squared euclidean distance in float, 4 lanes at a time (the lanes summed in a fixed order): the
+ * NN-descent's candidate tests; the neighbours it keeps are re-measured with sqdist. */
+static inline double sqdist_f(const float *a, const float *b, int d) {
+    v4 s = v4_set1(0.0f);
+    int f = 0;
+    for (; f + 4 <= d; f += 4) {
+        const v4 t = v4_sub(v4_load(a + f), v4_load(b + f));
+        s = v4_add(s, v4_mul(t, t));
+    }
+    double r = v4_hsum(s);
+    for (; f < d; f++) {
+        const float t = a[f] - b[f];
+        r += (double)(t * t);
+    }
+    return r;
+}
+
 /* ---------------------------------------------------------------- exact, blocked */
 
 #define KNN_RB 128  /* rows per block */
 #define KNN_CB 1024 /* columns per dgemm tile */
 
 mc_status emb_knn_exact(const float *X, int64_t n, int d, int k, int threads, int32_t *idx, double *d2) {
-    if (k < 1 || k > n - 1) return mc_error_set(MC_STATUS_INVALID_ARG, "knn: k = %d must be in [1, n - 1 = %lld]", k, (long long)(n - 1));
+    if (k < 1 || k > n - 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "knn: k = %d must be in [1, n - 1 = %lld]", k, (long long)(n - 1));
     const int nt = threads < 1 ? 1 : threads;
     double *Xc = mc_alloc((size_t)n * (size_t)d, sizeof(double));            // (n, d) column-centred
     double *nrm = mc_alloc((size_t)n, sizeof(double));                          // (n) squared norms of Xc rows
@@ -183,15 +201,16 @@ mc_status emb_knn_exact(const float *X, int64_t n, int d, int k, int threads, in
 
 /* ---------------------------------------------------------------- NN-descent */
 
-/* A 64-bit hash of (seed, a, b, c) (splitmix64 finaliser), used as a sampling priority: the same
- * candidate gets the same priority whatever order the lists are built in. */
+/* A 32-bit hash of (key, iteration, a, b) (splitmix64's finaliser), used as a sampling priority: the
+ * same candidate pair gets the same priority whatever order the lists are built in; the key is drawn
+ * from the seed's mc_rng stream. */
 static inline uint64_t mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
-static inline uint32_t prio(uint64_t seed, uint64_t it, uint64_t a, uint64_t b) {
-    return (uint32_t)(mix64(seed ^ mix64(it * 0x9E3779B97F4A7C15ull ^ mix64(a * 0xD1B54A32D192ED03ull + b))) >> 32);
+static inline uint32_t prio(uint64_t key, uint64_t it, uint64_t a, uint64_t b) {
+    return (uint32_t)(mix64(key ^ mix64(it * 0x9E3779B97F4A7C15ull ^ mix64(a * 0xD1B54A32D192ED03ull + b))) >> 32);
 }
 
 /* A candidate list of at most cap entries keeping the smallest priorities (max-heap on (priority,
@@ -229,14 +248,75 @@ static void cand_push(int32_t *L, uint32_t *P, int32_t *cnt, int cap, int32_t v,
 #undef CAND_WORSE
 }
 
+/* One random projection tree (umap-learn / pynndescent make_euclidean_tree): the index range is
+ * split by the hyperplane halfway between two random points of it, recursively, until at most
+ * leaf_size points remain; points on the plane, and a split that leaves one side empty, go to a
+ * random side. perm (n) receives the points grouped by leaf, leaf (n) each point's leaf start in
+ * perm, leaf_end (n) that leaf's end. */
+static void rp_tree(const float *X, int64_t n, int d, int leaf_size, mc_rng *r, int32_t *perm, int32_t *leaf,
+                    int32_t *leaf_end, double *normal, int64_t *stack) {
+    for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)i;
+    int top = 0;
+    stack[top++] = 0, stack[top++] = n;
+    while (top > 0) {
+        const int64_t e = stack[--top], b = stack[--top];
+        if (e - b <= leaf_size) {
+            for (int64_t p = b; p < e; p++) leaf[perm[p]] = (int32_t)b, leaf_end[perm[p]] = (int32_t)e;
+            continue;
+        }
+        const int64_t li = b + (int64_t)mc_rng_below(r, (uint64_t)(e - b));
+        int64_t ri = b + (int64_t)mc_rng_below(r, (uint64_t)(e - b - 1));
+        if (ri >= li) ri++;
+        const float *xl = X + (int64_t)perm[li] * d, *xr = X + (int64_t)perm[ri] * d;
+        double off = 0;
+        for (int f = 0; f < d; f++) {
+            normal[f] = (double)xl[f] - (double)xr[f];
+            off -= normal[f] * ((double)xl[f] + (double)xr[f]) / 2.0;
+        }
+        /* partition in place: left side (margin > 0) first */
+        int64_t lo = b, hi = e;
+        while (lo < hi) {
+            const float *x = X + (int64_t)perm[lo] * d;
+            double m = off;
+            for (int f = 0; f < d; f++) m += normal[f] * x[f];
+            const bool left = m > 0 || (m == 0 && (mc_rng_next(r) & 1));
+            if (left) {
+                lo++;
+            } else {
+                const int32_t t = perm[lo];
+                perm[lo] = perm[--hi];
+                perm[hi] = t;
+            }
+        }
+        if (lo == b || lo == e) { /* degenerate (duplicates): a random half split */
+            for (int64_t p = e - 1; p > b; p--) {
+                const int64_t q = b + (int64_t)mc_rng_below(r, (uint64_t)(p - b + 1));
+                const int32_t t = perm[p];
+                perm[p] = perm[q];
+                perm[q] = t;
+            }
+            lo = b + (e - b) / 2;
+        }
+        /* the larger side waits on the stack, the smaller goes next: at most log2(n) pending ranges */
+        if (lo - b > e - lo) {
+            stack[top++] = b, stack[top++] = lo;
+            stack[top++] = lo, stack[top++] = e;
+        } else {
+            stack[top++] = lo, stack[top++] = e;
+            stack[top++] = b, stack[top++] = lo;
+        }
+    }
+}
+
 mc_status emb_knn_nndescent(const float *X, int64_t n, int d, int k, uint64_t seed, int threads, int32_t *idx,
                             double *d2) {
-    if (k < 1 || k > n - 1) return mc_error_set(MC_STATUS_INVALID_ARG, "knn: k = %d must be in [1, n - 1 = %lld]", k, (long long)(n - 1));
+    if (k < 1 || k > n - 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "knn: k = %d must be in [1, n - 1 = %lld]", k, (long long)(n - 1));
     if (n > INT32_MAX - 1) return mc_error_set(MC_STATUS_INVALID_ARG, "knn: %lld points is too many", (long long)n);
     const int nt = threads < 1 ? 1 : threads;
-    /* pynndescent defaults as umap-learn calls them: max_candidates 60 (capped here at 2k: a point
-     * has k forward and about k reverse neighbours), n_iters max(5, round(log2 n)), delta 0.001. */
-    const int cap = 2 * k < 60 ? 2 * k : 60;
+    /* pynndescent defaults as umap-learn calls them: max_candidates 60, n_iters max(5, round(log2 n)),
+     * delta 0.001. */
+    const int cap = 60;
     const int max_it = (int)fmax(5.0, floor(log2((double)n) + 0.5));
     const double delta = 0.001;
     double *hd = mc_alloc((size_t)n * k, sizeof(double));      // (n, k) heaps: squared distances
@@ -255,21 +335,62 @@ mc_status emb_knn_nndescent(const float *X, int64_t n, int d, int k, uint64_t se
         return MC_STATUS_NO_MEMORY;
     }
     const int64_t nk = (int64_t)k;
-    /* Random initial graph: k distinct random points per row, from the stream of that row. */
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+    /* Initial graph (umap-learn: NNDescent seeded from a random projection forest): the points that
+     * share a leaf of one of n_trees random projection trees (leaf size max(10, k + 1)), topped up
+     * with random points; each point fills its own list, so threads do not interact. */
+    const int n_trees = (int)fmin(64.0, 5.0 + floor(sqrt((double)n) / 20.0 + 0.5));
+    const int leaf_size = k + 1 > 10 ? k + 1 : 10;
+    int32_t *perm = mc_alloc((size_t)n_trees * n, sizeof(int32_t));     // (trees, n) points by leaf
+    int32_t *leaf = mc_alloc((size_t)n_trees * n, sizeof(int32_t));     // (trees, n) leaf start per point
+    int32_t *leaf_end = mc_alloc((size_t)n_trees * n, sizeof(int32_t)); // (trees, n) leaf end per point
+    double *normal = mc_alloc((size_t)n_trees * d, sizeof(double));     // (trees, d)
+    int64_t *tstack = mc_alloc((size_t)n_trees * 256, sizeof(int64_t));  // (trees, 256) index ranges
+    if (!perm || !leaf || !leaf_end || !normal || !tstack) {
+        mc_free(perm), mc_free(leaf), mc_free(leaf_end), mc_free(normal), mc_free(tstack);
+        mc_free(hd), mc_free(hi), mc_free(hf), mc_free(L), mc_free(P), mc_free(cnt), mc_free(inv_ptr), mc_free(inv),
+            mc_free(stamp), mc_free(upd);
+        return MC_STATUS_NO_MEMORY;
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int t = 0; t < n_trees; t++) {
         mc_rng r;
-        mc_rng_seed(&r, seed ^ 0x6E6E64657363656Eull, (uint64_t)i);
+        mc_rng_seed(&r, seed, ((uint64_t)EMB_STREAM_NND << 40) + 0x100000000ull + (uint64_t)t);
+        rp_tree(X, n, d, leaf_size, &r, perm + (size_t)t * n, leaf + (size_t)t * n, leaf_end + (size_t)t * n,
+                normal + (size_t)t * d, tstack + (size_t)t * 256);
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
+    for (int64_t i = 0; i < n; i++) {
+        int64_t *mark = stamp + (size_t)omp_get_thread_num() * n;
+        const int64_t tag = -(i + 1); /* negative: never equal to an iteration's tag */
+        double *pd = hd + i * nk;
+        int32_t *pi = hi + i * nk;
+        uint8_t *pf = hf + i * nk;
         int size = 0;
+        mark[i] = tag;
+        for (int t = 0; t < n_trees; t++) {
+            const int32_t *pt = perm + (size_t)t * n;
+            for (int64_t q = leaf[(size_t)t * n + i]; q < leaf_end[(size_t)t * n + i]; q++) {
+                const int32_t j = pt[q];
+                if (mark[j] == tag) continue;
+                mark[j] = tag;
+                const double dj = sqdist_f(X + i * d, X + (int64_t)j * d, d);
+                if (size < k || worse(pd[0], pi[0], dj, j)) heap_offer(pd, pi, pf, &size, k, dj, j);
+            }
+        }
+        mc_rng r;
+        mc_rng_seed(&r, seed, ((uint64_t)EMB_STREAM_NND << 40) + (uint64_t)i);
         while (size < k) {
-            int32_t j = (int32_t)mc_rng_below(&r, (uint64_t)n);
-            if (j == i) continue;
-            bool dup = false;
-            for (int q = 0; q < size && !dup; q++) dup = hi[i * nk + q] == j;
-            if (dup) continue;
-            heap_offer(hd + i * nk, hi + i * nk, hf + i * nk, &size, k, sqdist(X + i * d, X + (int64_t)j * d, d), j);
+            const int32_t j = (int32_t)mc_rng_below(&r, (uint64_t)n);
+            if (mark[j] == tag) continue;
+            mark[j] = tag;
+            heap_offer(pd, pi, pf, &size, k, sqdist_f(X + i * d, X + (int64_t)j * d, d), j);
         }
     }
+    mc_free(perm), mc_free(leaf), mc_free(leaf_end), mc_free(normal), mc_free(tstack);
+    /* the key of the sampling priorities, from the seed's own stream */
+    mc_rng kr;
+    mc_rng_seed(&kr, seed, ((uint64_t)EMB_STREAM_NND << 40) + 0x200000000ull);
+    const uint64_t key = mc_rng_next(&kr);
     for (int it = 0; it < max_it; it++) {
         /* 1. candidate lists (sequential: cheap, and the pushes' order then never varies). New and
          *    old neighbours of i, forward and reverse, keep the cap smallest priorities. */
@@ -278,7 +399,7 @@ mc_status emb_knn_nndescent(const float *X, int64_t n, int d, int k, uint64_t se
             for (int q = 0; q < k; q++) {
                 const int32_t j = hi[i * nk + q];
                 const int w = hf[i * nk + q] ? 0 : 1;
-                const uint32_t p = prio(seed, (uint64_t)it, (uint64_t)(i < j ? i : j), (uint64_t)(i < j ? j : i));
+                const uint32_t p = prio(key, (uint64_t)it, (uint64_t)(i < j ? i : j), (uint64_t)(i < j ? j : i));
                 cand_push(L + (i * 2 + w) * cap, P + (i * 2 + w) * cap, &cnt[i * 2 + w], cap, j, p);
                 cand_push(L + ((int64_t)j * 2 + w) * cap, P + ((int64_t)j * 2 + w) * cap, &cnt[(int64_t)j * 2 + w], cap,
                           (int32_t)i, p);
@@ -328,7 +449,7 @@ mc_status emb_knn_nndescent(const float *X, int64_t n, int d, int k, uint64_t se
                 /* v itself */
                 if (mark[v] != tag) {
                     mark[v] = tag;
-                    double dv = sqdist(X + p * d, X + (int64_t)v * d, d);
+                    double dv = sqdist_f(X + p * d, X + (int64_t)v * d, d);
                     if (worse(pd[0], pi[0], dv, v)) u += heap_offer(pd, pi, pf, &size, k, dv, v);
                 }
                 for (int w = 0; w < 2; w++) {
@@ -338,7 +459,7 @@ mc_status emb_knn_nndescent(const float *X, int64_t n, int d, int k, uint64_t se
                         const int32_t q = Lv[c];
                         if (mark[q] == tag) continue;
                         mark[q] = tag;
-                        double dq = sqdist(X + p * d, X + (int64_t)q * d, d);
+                        double dq = sqdist_f(X + p * d, X + (int64_t)q * d, d);
                         if (worse(pd[0], pi[0], dq, q)) u += heap_offer(pd, pi, pf, &size, k, dq, q);
                     }
                 }
@@ -349,7 +470,10 @@ mc_status emb_knn_nndescent(const float *X, int64_t n, int d, int k, uint64_t se
         for (int64_t p = 0; p < n; p++) total += upd[p];
         if ((double)total <= delta * (double)n * (double)k) break;
     }
+#pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t i = 0; i < n; i++) {
+        /* re-measured in double, then ordered */
+        for (int q = 0; q < k; q++) hd[i * nk + q] = sqdist(X + i * d, X + (int64_t)hi[i * nk + q] * d, d);
         sort_pairs(hd + i * nk, hi + i * nk, k);
         memcpy(idx + i * nk, hi + i * nk, (size_t)k * sizeof(int32_t));
         memcpy(d2 + i * nk, hd + i * nk, (size_t)k * sizeof(double));

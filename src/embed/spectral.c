@@ -102,10 +102,30 @@ mc_status emb_lanczos_top(const emb_csr *G, int want, uint64_t seed, double tol,
                 T[(size_t)i * m + j] = h[i] + h2[i];
             }
             beta = cblas_dnrm2((int)n, w, 1);
-            if (beta < 1e-12) { /* invariant subspace: the Ritz pairs are exact */
-                m_eff = j + 1;
+            if (beta < 1e-12) {
+                /* an invariant subspace: go on from a random vector orthogonal to it (the projection
+                 * stays V^T M V), unless the basis already spans everything */
                 beta = 0;
-                break;
+                double nv = 0;
+                if (j + 1 < m) {
+                    mc_rng r;
+                    mc_rng_seed(&r, seed, EMB_STREAM_SPECTRAL + 0x200 + (uint64_t)j);
+                    for (int64_t i = 0; i < n; i++) w[i] = mc_rng_normal(&r);
+                    for (int pass = 0; pass < 2; pass++) {
+                        p = cblas_ddot((int)n, u0, 1, w, 1);
+                        cblas_daxpy((int)n, -p, u0, 1, w, 1);
+                        cblas_dgemv(CblasColMajor, CblasTrans, (int)n, j + 1, 1.0, V, (int)n, w, 1, 0.0, h2, 1);
+                        cblas_dgemv(CblasColMajor, CblasNoTrans, (int)n, j + 1, -1.0, V, (int)n, h2, 1, 1.0, w, 1);
+                    }
+                    nv = cblas_dnrm2((int)n, w, 1);
+                }
+                if (nv < 1e-8) {
+                    m_eff = j + 1;
+                    break;
+                }
+                double *vn = V + (size_t)(j + 1) * n;
+                for (int64_t i = 0; i < n; i++) vn[i] = w[i] / nv;
+                continue;
             }
             if (j + 1 <= m) {
                 double *vn = V + (size_t)(j + 1) * n;
@@ -120,6 +140,12 @@ mc_status emb_lanczos_top(const emb_csr *G, int want, uint64_t seed, double tol,
             mc_free(wn), mc_free(u0), mc_free(V), mc_free(w), mc_free(T), mc_free(S), mc_free(theta), mc_free(h),
                 mc_free(h2), mc_free(Yk);
             return mc_error_set(MC_STATUS_NUMERIC, "spectral: eigen-decomposition of the Lanczos matrix failed");
+        }
+        if (m_eff < want) {
+            emb_blas_threads(blas_prev);
+            mc_free(wn), mc_free(u0), mc_free(V), mc_free(w), mc_free(T), mc_free(S), mc_free(theta), mc_free(h),
+                mc_free(h2), mc_free(Yk);
+            return mc_error_set(MC_STATUS_NUMERIC, "spectral: the graph spans fewer than %d non-trivial directions", want);
         }
         /* descending: column m_eff - 1 - c holds the c-th largest; residual of a Ritz pair = beta |s_last| */
         worst = 0;
@@ -237,6 +263,13 @@ mc_status emb_spectral_layout(const emb_csr *G, const float *X, int d, int dim, 
             for (int64_t i = 0; i < n * dim; i++) out[i] = -10.0 + 20.0 * mc_rng_uniform(&rng);
         } else {
             st = emb_lanczos_top(G, dim, seed, tol, out, NULL, resid);
+            if (st == MC_STATUS_NUMERIC) {
+                /* umap-learn: "Spectral initialisation failed! ... Falling back to random initialisation!" */
+                mc_log(MC_LOG_LEVEL_WARN, "umap: %s; falling back to a random start", mc_error_message());
+                for (int64_t i = 0; i < n * dim; i++) out[i] = -10.0 + 20.0 * mc_rng_uniform(&rng);
+                *resid = 0;
+                st = MC_STATUS_OK;
+            }
         }
         mc_free(label), mc_free(local);
         return st;
@@ -313,6 +346,12 @@ mc_status emb_spectral_layout(const emb_csr *G, const float *X, int d, int dim, 
         if (!vec) st = MC_STATUS_NO_MEMORY;
         if (!st) st = emb_lanczos_top(&sub, dim, seed + (uint64_t)c, tol, vec, NULL, &r);
         emb_csr_free(&sub);
+        if (st == MC_STATUS_NUMERIC) { /* as umap-learn: this piece starts at random around its centre */
+            mc_log(MC_LOG_LEVEL_WARN, "umap: %s; a random start for piece %d", mc_error_message(), (int)c);
+            for (int64_t i = 0; i < size[c] * dim; i++) vec[i] = -1.0 + 2.0 * mc_rng_uniform(&rng);
+            r = 0;
+            st = MC_STATUS_OK;
+        }
         if (st) {
             mc_free(vec);
             goto done;

@@ -11,9 +11,12 @@
  *      y_j|^2), the repulsive sum estimated with a quadtree (_barnes_hut_tsne.gradient,
  *      _quad_tree._QuadTree.summarize).
  *
- * Positions, gradients and all sums are double (sklearn: float32 positions and forces). Every
- * point's forces are computed independently and the normalisation Z = sum of the per-point sums is
- * added in point order, so the result does not depend on the thread count. */
+ * The optimiser's positions, updates and gains are double; the force kernels read float32 copies of
+ * the positions and P and work 4 lanes at a time (the quadtree stores the 4 children of a cell
+ * together), like sklearn's float32 kernels; per-point sums end in double. Every point's forces are
+ * computed independently (repulsion in the tree's leaf order, for cache locality; attraction in row
+ * order) and the normalisation Z = sum of the per-point sums is added in point order, so the result
+ * does not depend on the thread count. */
 #include "embed_internal.h"
 
 #include <float.h>
@@ -169,17 +172,17 @@ typedef struct qt_group {
     float cx[4], cy[4]; /* barycentres */
     float cnt[4];       /* points in the cell (sklearn cumulative_size), 0 when empty */
     int32_t first[4];   /* group of the cell's children, -1 for a leaf */
-    float w2;           /* squared largest side of these cells (sklearn squared_max_width) */
-    int32_t pad[3];
-} qt_group;
+} qt_group;             /* 64 bytes: one cache line (mc_alloc aligns to 64) */
 
 struct emb_tsne_ws {
     int64_t n;
     int64_t cap;      /* groups allocated */
     int64_t used;
     qt_group *groups; // (cap)
+    float *gw2;       // (cap) squared largest side of a group's cells (sklearn squared_max_width)
     double *sum;      // (cap, 4, 2) coordinate sums of each cell during the build
     int32_t *head;    // (cap, 4) a leaf's first point (its duplicates follow `next`); -1 if none
+    int32_t *tail;    // (cap, 4) a leaf's last point
     int32_t *next;    // (n) next point of the same leaf, -1 at the end
     int32_t *order;   // (n) points in the tree's leaf order (depth first): neighbours in the plane
                       //     are processed together, which keeps the walks in cache
@@ -195,7 +198,8 @@ struct emb_tsne_ws {
 
 void emb_tsne_ws_free(emb_tsne_ws *w) {
     if (!w) return;
-    mc_free(w->groups), mc_free(w->sum), mc_free(w->head), mc_free(w->next), mc_free(w->order), mc_free(w->ins);
+    mc_free(w->groups), mc_free(w->gw2), mc_free(w->sum), mc_free(w->head), mc_free(w->tail);
+    mc_free(w->next), mc_free(w->order), mc_free(w->ins);
     mc_free(w->Yf), mc_free(w->pval), mc_free(w->attr), mc_free(w->rep), mc_free(w->zi), mc_free(w->kl);
     mc_free(w);
 }
@@ -204,12 +208,14 @@ static mc_status ws_grow(emb_tsne_ws *w, int64_t cap) {
     qt_group *g = mc_alloc((size_t)cap, sizeof(qt_group));
     double *s = mc_alloc((size_t)cap * 8, sizeof(double));
     int32_t *h = mc_alloc((size_t)cap * 4, sizeof(int32_t));
-    if (!g || !s || !h) {
-        mc_free(g), mc_free(s), mc_free(h);
+    int32_t *t = mc_alloc((size_t)cap * 4, sizeof(int32_t));
+    float *w2 = mc_alloc((size_t)cap, sizeof(float));
+    if (!g || !s || !h || !t || !w2) {
+        mc_free(g), mc_free(s), mc_free(h), mc_free(t), mc_free(w2);
         return MC_STATUS_NO_MEMORY;
     }
-    mc_free(w->groups), mc_free(w->sum), mc_free(w->head);
-    w->groups = g, w->sum = s, w->head = h, w->cap = cap;
+    mc_free(w->groups), mc_free(w->sum), mc_free(w->head), mc_free(w->tail), mc_free(w->gw2);
+    w->groups = g, w->sum = s, w->head = h, w->tail = t, w->gw2 = w2, w->cap = cap;
     return MC_STATUS_OK;
 }
 
@@ -245,9 +251,9 @@ static int32_t qt_group_new(emb_tsne_ws *w, double w2) {
     const int32_t g = (int32_t)w->used++;
     qt_group *G = &w->groups[g];
     memset(G, 0, sizeof *G);
-    for (int q = 0; q < 4; q++) G->first[q] = -1, w->head[4 * g + q] = -1;
+    for (int q = 0; q < 4; q++) G->first[q] = -1, w->head[4 * g + q] = w->tail[4 * g + q] = -1;
     memset(w->sum + (size_t)g * 8, 0, 8 * sizeof(double));
-    G->w2 = (float)w2;
+    w->gw2[g] = (float)w2;
     return g;
 }
 
@@ -271,18 +277,36 @@ static int qt_build(emb_tsne_ws *w) {
     const double rmx = 0.5 * (x0 + x1), rmy = 0.5 * (y0 + y1);
     w->used = 0;
     qt_group_new(w, 4.0 * fmax(rhw, rhh) * fmax(rhw, rhh));
+    /* the cells the previous insertion went through (pc) and the quadrant it took in each (pq):
+     * consecutive points mostly share a path, which is then followed without loading the children */
+    int32_t pc[QT_MAX_DEPTH + 2];
+    int8_t pq[QT_MAX_DEPTH + 2];
+    int plen = 0;
     for (int64_t p = 0; p < n; p++) {
         const int64_t i = w->ins[p];
         const double x = Y[2 * i], y = Y[2 * i + 1];
         double mx = rmx, my = rmy, hw = rhw, hh = rhh;
         int32_t c = 0; /* cell id 4 g + lane */
-        for (int depth = 0;; depth++) {
+        int depth = 0;
+        while (depth + 1 < plen) { /* pc[depth] is an inner cell of the previous path */
+            const int qd = (x >= mx) | ((y >= my) << 1);
+            if (qd != pq[depth]) break;
+            w->groups[c >> 2].cnt[c & 3]++;
+            w->sum[(size_t)c * 2] += x, w->sum[(size_t)c * 2 + 1] += y;
+            hw *= 0.5, hh *= 0.5;
+            mx += (qd & 1) ? hw : -hw;
+            my += (qd & 2) ? hh : -hh;
+            c = pc[++depth];
+        }
+        for (;; depth++) {
+            pc[depth] = c;
+            plen = depth + 1;
             qt_group *G = &w->groups[c >> 2];
             const int l = c & 3;
             double *s = w->sum + (size_t)c * 2;
             if (G->cnt[l] == 0) { /* empty leaf */
                 G->cnt[l] = 1, s[0] = x, s[1] = y;
-                w->head[c] = (int32_t)i;
+                w->head[c] = w->tail[c] = (int32_t)i;
                 w->next[i] = -1;
                 break;
             }
@@ -290,11 +314,10 @@ static int qt_build(emb_tsne_ws *w) {
                 const int32_t q = w->head[c];
                 const double qx = Y[2 * (int64_t)q], qy = Y[2 * (int64_t)q + 1];
                 if ((fabs(x - qx) <= QT_EPS && fabs(y - qy) <= QT_EPS) || depth >= QT_MAX_DEPTH) {
-                    /* a duplicate joins the leaf (appended: lists stay in index order) */
+                    /* a duplicate joins the leaf (appended: lists keep the insertion order) */
                     G->cnt[l]++, s[0] += x, s[1] += y;
-                    int32_t t = q;
-                    while (w->next[t] >= 0) t = w->next[t];
-                    w->next[t] = (int32_t)i;
+                    w->next[w->tail[c]] = (int32_t)i;
+                    w->tail[c] = (int32_t)i;
                     w->next[i] = -1;
                     break;
                 }
@@ -309,10 +332,12 @@ static int qt_build(emb_tsne_ws *w) {
                 w->sum[(size_t)(4 * g + qq) * 2] = s[0];
                 w->sum[(size_t)(4 * g + qq) * 2 + 1] = s[1];
                 w->head[4 * g + qq] = q;
-                w->head[c] = -1;
+                w->tail[4 * g + qq] = w->tail[c];
+                w->head[c] = w->tail[c] = -1;
             }
             G->cnt[l]++, s[0] += x, s[1] += y;
             const int qd = (x >= mx) | ((y >= my) << 1);
+            pq[depth] = (int8_t)qd;
             hw *= 0.5, hh *= 0.5;
             mx += (qd & 1) ? hw : -hw;
             my += (qd & 2) ? hh : -hh;
@@ -358,11 +383,12 @@ static int qt_build(emb_tsne_ws *w) {
  * summarised cells into (sz, sx, sy) and push the children of the cells to open. */
 #define QT_STEP(stack, top, vx, vy, sz, sx, sy)                                                     \
     do {                                                                                        \
-        const qt_group *G = groups + stack[--top];                                              \
+        const int32_t gi_ = stack[--top];                                                       \
+        const qt_group *G = groups + gi_;                                                       \
         const v4 dx = v4_sub(vx, v4_load(G->cx)), dy = v4_sub(vy, v4_load(G->cy));              \
         const v4 d2 = v4_add(v4_mul(dx, dx), v4_mul(dy, dy));                                   \
         const v4 leaf = v4_ineg(G->first);                                                      \
-        const v4 use = v4_or(leaf, v4_lt(v4_set1(G->w2), v4_mul(th, d2)));                      \
+        const v4 use = v4_or(leaf, v4_lt(v4_set1(gw2[gi_]), v4_mul(th, d2)));                   \
         const v4 self = v4_and(leaf, v4_and(v4_le(v4_abs(dx), eps), v4_le(v4_abs(dy), eps)));   \
         const v4 qz = v4_div(one, v4_add(one, d2));                                             \
         const v4 m = v4_and(v4_andnot(self, use), v4_mul(v4_load(G->cnt), qz));                 \
@@ -387,6 +413,7 @@ static int qt_build(emb_tsne_ws *w) {
  * interleaved only to overlap their latencies: each point's sums are the same as walked alone. */
 static void qt_repulse2(const emb_tsne_ws *w, int64_t a, int64_t b, float theta2, int both) {
     const qt_group *groups = w->groups;
+    const float *gw2 = w->gw2;
     const float *Y = w->Yf;
     int32_t sa[3 * QT_MAX_DEPTH + 8], sb[3 * QT_MAX_DEPTH + 8];
     int ta = 0, tb = 0;
@@ -571,6 +598,44 @@ static mc_status gradient_descent(emb_tsne_ws *w, const emb_csr *P, double exag,
     return MC_STATUS_OK;
 }
 
+mc_status emb_tsne_init(const float *X, int64_t n, int d, mc_tsne_init init, uint64_t seed, double *Y) {
+    bool random_init = init == MC_TSNE_INIT_RANDOM;
+    if (!random_init) {
+        double *sc = mc_alloc((size_t)n * 2, sizeof(double)); // (n, 2) scores
+        if (!sc) return MC_STATUS_NO_MEMORY;
+        mc_status st = emb_pca_scores(X, n, d, d >= 2 ? 2 : 1, sc);
+        if (st) {
+            mc_free(sc);
+            return st;
+        }
+        /* one input column: its centred values, and 0 as the second coordinate */
+        for (int64_t i = 0; i < n; i++) {
+            Y[2 * i] = d >= 2 ? sc[2 * i] : sc[i];
+            Y[2 * i + 1] = d >= 2 ? sc[2 * i + 1] : 0.0;
+        }
+        mc_free(sc);
+        /* sklearn casts the scores to float32, then divides by np.std(first column) and scales by 1e-4 */
+        double mean = 0, var = 0;
+        for (int64_t i = 0; i < 2 * n; i++) Y[i] = (float)Y[i];
+        for (int64_t i = 0; i < n; i++) mean += Y[2 * i];
+        mean /= (double)n;
+        for (int64_t i = 0; i < n; i++) var += (Y[2 * i] - mean) * (Y[2 * i] - mean);
+        const double sd = sqrt(var / (double)n);
+        if (sd > 0 && isfinite(sd)) {
+            for (int64_t i = 0; i < 2 * n; i++) Y[i] = (double)(float)(Y[i] / sd * 1e-4);
+        } else {
+            mc_log(MC_LOG_LEVEL_WARN, "tsne: the first principal component is constant; using a random start");
+            random_init = true;
+        }
+    }
+    if (random_init) {
+        mc_rng r;
+        mc_rng_seed(&r, seed, EMB_STREAM_TSNE_INIT);
+        for (int64_t i = 0; i < 2 * n; i++) Y[i] = 1e-4 * mc_rng_normal(&r);
+    }
+    return MC_STATUS_OK;
+}
+
 mc_status mc_embed_tsne(const float *X, int64_t n, int d, const mc_tsne_opts *opts, float *Y, mc_tsne_info *info) {
     mc_tsne_opts o;
     if (opts) o = *opts;
@@ -593,7 +658,10 @@ mc_status mc_embed_tsne(const float *X, int64_t n, int d, const mc_tsne_opts *op
         return mc_error_set(MC_STATUS_INVALID_ARG, "tsne: angle must be in [0, 1], got %g", o.angle);
     if (o.init != MC_TSNE_INIT_PCA && o.init != MC_TSNE_INIT_RANDOM)
         return mc_error_set(MC_STATUS_INVALID_ARG, "tsne: unknown init %d", (int)o.init);
-    const int nt = mc_threads_resolve(o.threads);
+    /* The output does not depend on the thread count, so an automatic count (threads <= 0) also
+     * leaves out threads that small problems cannot keep busy: each iteration is a fork and join. */
+    int nt = mc_threads_resolve(o.threads);
+    if (o.threads <= 0 && nt > 1 + n / 2048) nt = (int)(1 + n / 2048);
     /* sklearn: n_neighbors = min(n_samples - 1, int(3 * perplexity + 1)) */
     const double kk = floor(3.0 * o.perplexity + 1.0);
     const int k = (int)(kk < (double)(n - 1) ? kk : (double)(n - 1));
@@ -612,6 +680,8 @@ mc_status mc_embed_tsne(const float *X, int64_t n, int d, const mc_tsne_opts *op
     }
     st = emb_knn(X, n, d, k, o.knn, o.knn_exact_max, o.seed, nt, idx, d2);
     if (st) goto done;
+    /* sklearn runs the search on float32 squared distances (_joint_probabilities_nn casts them) */
+    for (int64_t e = 0; e < n * k; e++) d2[e] = (float)d2[e];
     emb_tsne_binary_search(d2, n, k, o.perplexity, nt, C, NULL);
     st = emb_tsne_joint(C, idx, n, k, &P);
     if (st) goto done;
@@ -620,36 +690,8 @@ mc_status mc_embed_tsne(const float *X, int64_t n, int d, const mc_tsne_opts *op
     mc_free(idx), idx = NULL;
 
     /* initialisation */
-    bool random_init = o.init == MC_TSNE_INIT_RANDOM;
-    if (!random_init) {
-        if (d >= 2) {
-            st = emb_pca_scores(X, n, d, 2, s.Y);
-            if (st) goto done;
-        } else {
-            /* one input column: its centred values, and 0 as the second coordinate */
-            st = emb_pca_scores(X, n, d, 1, s.grad);
-            if (st) goto done;
-            for (int64_t i = 0; i < n; i++) s.Y[2 * i] = s.grad[i], s.Y[2 * i + 1] = 0.0;
-        }
-        /* sklearn casts the scores to float32, then divides by np.std(first column) and scales by 1e-4 */
-        double mean = 0, var = 0;
-        for (int64_t i = 0; i < n; i++) s.Y[2 * i] = (float)s.Y[2 * i], s.Y[2 * i + 1] = (float)s.Y[2 * i + 1];
-        for (int64_t i = 0; i < n; i++) mean += s.Y[2 * i];
-        mean /= (double)n;
-        for (int64_t i = 0; i < n; i++) var += (s.Y[2 * i] - mean) * (s.Y[2 * i] - mean);
-        const double sd = sqrt(var / (double)n);
-        if (sd > 0 && isfinite(sd)) {
-            for (int64_t i = 0; i < 2 * n; i++) s.Y[i] = s.Y[i] / sd * 1e-4;
-        } else {
-            mc_log(MC_LOG_LEVEL_WARN, "tsne: the first principal component is constant; using a random start");
-            random_init = true;
-        }
-    }
-    if (random_init) {
-        mc_rng r;
-        mc_rng_seed(&r, o.seed, EMB_STREAM_TSNE_INIT);
-        for (int64_t i = 0; i < 2 * n; i++) s.Y[i] = 1e-4 * mc_rng_normal(&r);
-    }
+    st = emb_tsne_init(X, n, d, o.init, o.seed, s.Y);
+    if (st) goto done;
 
     st = emb_tsne_ws_create(&P, &ws);
     if (st) goto done;

@@ -421,8 +421,10 @@ mc_status mc_embed_umap(const float *X, int64_t n, int d, const mc_umap_opts *op
     if (st) return st;
     if (!Y) return mc_error_set(MC_STATUS_INVALID_ARG, "umap: output Y is NULL");
     const int dim = o.n_components;
-    if (dim < 1 || dim > 16) return mc_error_set(MC_STATUS_INVALID_ARG, "umap: n_components must be in [1, 16], got %d", dim);
-    if (o.n_neighbors < 2) return mc_error_set(MC_STATUS_INVALID_ARG, "umap: n_neighbors must be >= 2, got %d", o.n_neighbors);
+    if (dim < 1 || dim > 16)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "umap: n_components must be in [1, 16], got %d", dim);
+    if (o.n_neighbors < 2)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "umap: n_neighbors must be >= 2, got %d", o.n_neighbors);
     int k = o.n_neighbors;
     if (k > n - 1) {
         /* umap-learn: "n_neighbors is larger than the dataset size; truncating to X.shape[0] - 1" */
@@ -445,7 +447,9 @@ mc_status mc_embed_umap(const float *X, int64_t n, int d, const mc_umap_opts *op
         st = mc_embed_umap_find_ab(o.spread, o.min_dist, &a, &b);
         if (st) return st;
     }
-    const int nt = mc_threads_resolve(o.threads);
+    /* as t-SNE: an automatic thread count leaves out threads a small problem cannot keep busy */
+    int nt = mc_threads_resolve(o.threads);
+    if (o.threads <= 0 && nt > 1 + n / 2048) nt = (int)(1 + n / 2048);
     const int default_epochs = n <= 10000 ? 500 : 200;
     const int n_epochs = o.n_epochs > 0 ? o.n_epochs : default_epochs;
 
@@ -563,7 +567,8 @@ mc_status mc_embed_umap(const float *X, int64_t n, int d, const mc_umap_opts *op
         /* a firing edge takes at most 2 rate + 1 negative samples (its next-negative epoch trails the
          * current one by less than one period), plus itself */
         int64_t maxdeg = 0;
-        for (int64_t i = 0; i < n; i++) maxdeg = G.indptr[i + 1] - G.indptr[i] > maxdeg ? G.indptr[i + 1] - G.indptr[i] : maxdeg;
+        for (int64_t i = 0; i < n; i++)
+            if (G.indptr[i + 1] - G.indptr[i] > maxdeg) maxdeg = G.indptr[i + 1] - G.indptr[i];
         const double per = 2.0 * ceil(o.negative_sample_rate) + 2.0;
         if ((double)maxdeg * per > (double)(INT32_MAX / 8)) {
             st = mc_error_set(MC_STATUS_NO_MEMORY, "umap: a point has %lld edges, too many", (long long)maxdeg);

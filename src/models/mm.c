@@ -68,8 +68,8 @@ mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int f
     n->mm = true;
     n->fusion = cfg->fusion;
     n->L = L;
-    n->w_audio = (float)cfg->audio_weight;
-    n->w_lyrics = (float)cfg->lyrics_weight;
+    n->w_audio = cfg->audio_weight;
+    n->w_lyrics = cfg->lyrics_weight;
     const int Z = n->Z;
     const bool poe = cfg->fusion == MC_MODEL_FUSION_POE;
     char name[MC_NN_NAME_MAX];
@@ -350,7 +350,7 @@ mc_status mdl_mm_forward(mdl_net *n, int B, bool sample) {
 mc_status mdl_mm_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl) {
     const int Z = n->Z, C = n->C;
     const int64_t D = n->D, L = n->L, H = n->H, HL = n->HL, BZ = (int64_t)B * Z;
-    const float inv_b = 1.0f / (float)B;
+    const float sa = (float)(n->w_audio / B), sl = (float)(n->w_lyrics / B);
     if (backward) {
         mc_nn_params_zero_grad(n->params);
         mc_nn_zero(n->drecon, (int64_t)B * D);
@@ -359,17 +359,17 @@ mc_status mdl_mm_loss(mdl_net *n, int B, double beta, bool backward, double *rec
         mc_nn_zero(n->dlv, BZ);
     }
     /* audio: SSE (F.mse_loss(reduction="sum")); d/drecon of w_a SSE / B */
-    double ra = mc_nn_mse_loss(n->recon, n->x, (int64_t)B * D, MC_NN_REDUCTION_SUM, n->w_audio * inv_b,
+    double ra = mc_nn_mse_loss(n->recon, n->x, (int64_t)B * D, MC_NN_REDUCTION_SUM, sa,
                                backward ? n->drecon : NULL);
     /* lyrics: SSE over the rows with lyrics only (the mask); d/drecon_l of w_l SSE / B, 0 elsewhere */
     double rl = 0;
     for (int b = 0; b < B; b++)
         if (n->mask[b] > 0)
-            rl += mc_nn_mse_loss(n->recon_l + b * L, n->lyr + b * L, L, MC_NN_REDUCTION_SUM, n->w_lyrics * inv_b,
+            rl += mc_nn_mse_loss(n->recon_l + b * L, n->lyr + b * L, L, MC_NN_REDUCTION_SUM, sl,
                                  backward ? n->drecon_l + b * L : NULL);
     n->last_rec_a = ra;
     n->last_rec_l = rl;
-    *rec = (double)n->w_audio * ra + (double)n->w_lyrics * rl;
+    *rec = n->w_audio * ra + n->w_lyrics * rl;
     /* KL of the (fused) posterior: -1/2 sum(1 + lv - mu^2 - exp(lv)); d/dmu, d/dlv of beta KL / B */
     *kl = mc_nn_kl_normal(n->mu_out, n->lv_out, BZ, (float)(beta / B), backward ? n->dmu : NULL,
                           backward ? n->dlv : NULL);

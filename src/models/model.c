@@ -1,5 +1,5 @@
-/* Model configuration, creation, input preparation (normalisation, cropping, condition one-hots),
- * encoding, and reading a feature store for a model. */
+/* Model configuration, creation, input preparation (normalisation, cropping, condition one-hots, the
+ * mm-vae's lyrics rows and mask), encoding, and reading a feature store (and its lyrics) for a model. */
 #include "models_internal.h"
 
 #include <musiclust/data.h>
@@ -606,11 +606,11 @@ static int64_t find_key(const key_row *keys, int64_t n, const char *key) {
 mc_status mc_model_data_load_lyrics(const char *featdir, mc_model_data *d) {
     size_t plen = strlen(featdir) + 32;
     char *p_npy = malloc(plen), *p_tt = malloc(plen), *p_idx = malloc(plen);
-    mc_array a = {0};
-    mc_table tt = {0}, idx = {0};
-    key_row *keys = NULL;
-    float *lyr = NULL;
-    uint8_t *has = NULL;
+    mc_array a = {0};           /* lyrics.npy (T, L) */
+    mc_table tt = {0}, idx = {0}; /* lyrics_tracks.tsv (T rows), index.tsv (n rows) */
+    key_row *keys = NULL;       /* (T) track names of lyrics_tracks.tsv, sorted */
+    float *lyr = NULL;          /* (n, L) each row's track vector */
+    uint8_t *has = NULL;        /* (n) */
     mc_status st = MC_STATUS_OK;
     if (!p_npy || !p_tt || !p_idx) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); goto done; }
     snprintf(p_npy, plen, "%s/lyrics.npy", featdir);

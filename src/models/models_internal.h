@@ -62,7 +62,7 @@ typedef struct mdl_net {
     int64_t HL;         /* lyrics encoder output width */
     int64_t HF0;        /* concat: fused width H + HL + 1 + C */
     int64_t HF;         /* concat: what the heads read (last shared width, or HF0) */
-    float w_audio, w_lyrics;
+    double w_audio, w_lyrics; /* loss weights */
     mc_nn_seq *enc_lyr; /* lyrics encoder body */
     mc_nn_seq *fuse;    /* concat: shared layers (NULL when none) */
     mc_nn_layer *mu_l, *lv_l; /* poe: the lyrics expert's heads */

@@ -10,7 +10,8 @@ mc_status mc_nn_batchnorm_create(const char *name, int channels, int64_t spatial
     if (!out_layer) return mc_error_set(MC_STATUS_INVALID_ARG, "batchnorm: out_layer is NULL");
     *out_layer = NULL;
     if (channels < 1 || spatial < 1)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: BatchNorm(%d) over %lld positions: sizes must be >= 1",
+        return mc_error_set(MC_STATUS_INVALID_ARG,
+                            "%s: BatchNorm(%d) over %lld positions: sizes must be >= 1",
                             name ? name : "batchnorm", channels, (long long)spatial);
     int64_t shape[2] = {channels, spatial};
     int nd = spatial == 1 ? 1 : 2;

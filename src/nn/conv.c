@@ -389,9 +389,12 @@ static void conv_bwd_dx(mc_nn_layer *l, float *dxc, int nb, int j0, int j1, bool
     const int64_t K = l->kdim, G = l->grid, ld = nb * G, in_n = l->in_numel, plane = (int64_t)g->h * g->w;
     const int64_t c0 = j0 * G, nc = (int64_t)(j1 - j0) * G;
     /* dcols[:, c0 : c0 + nc] (K, nc) = W^T (K, c_out) dY[:, c0 : c0 + nc], written over cols */
-    if (gemm) sgemm_serial(true, false, K, nc, l->c_out, l->params[0].data, K, l->tmp + c0, ld, 0.0f, l->cols + c0, ld);
+    if (gemm)
+        sgemm_serial(true, false, K, nc, l->c_out, l->params[0].data, K, l->tmp + c0, ld, 0.0f,
+                     l->cols + c0, ld);
     for (int j = j0; j < j1; j++)
-        for (int c = 0; c < g->c; c++) col2im_channel(g, l->cols + j * G, ld, c, 0.0f, dxc + j * in_n + c * plane);
+        for (int c = 0; c < g->c; c++)
+            col2im_channel(g, l->cols + j * G, ld, c, 0.0f, dxc + j * in_n + c * plane);
 }
 
 void nn_conv_backward(mc_nn_layer *l, float *dy) {
@@ -486,7 +489,8 @@ void nn_convt_forward(mc_nn_layer *l) {
             }
         } else {
             to_channel_major(xc, nb, l->c_in, G, l->tmp);
-            mc_nn_gemm(true, false, K, ld, l->c_in, 1.0f, l->params[0].data, K, l->tmp, ld, 0.0f, l->cols, ld);
+            mc_nn_gemm(true, false, K, ld, l->c_in, 1.0f, l->params[0].data, K, l->tmp, ld, 0.0f,
+                       l->cols, ld);
 #pragma omp parallel for schedule(static, 1)
             for (int j = 0; j < nb; j++) convt_fwd_block(l, xc, yc, nb, j, j + 1, false);
         }
@@ -511,7 +515,9 @@ static void convt_bwd_gather(mc_nn_layer *l, const float *dyc, const float *xc, 
 static void convt_bwd_dx(mc_nn_layer *l, float *dxc, int nb, int j0, int j1, bool gemm) {
     const int64_t K = l->kdim, G = l->grid, ld = nb * G, in_n = l->in_numel;
     const int64_t c0 = j0 * G, nc = (int64_t)(j1 - j0) * G;
-    if (gemm) sgemm_serial(false, false, l->c_in, nc, K, l->params[0].data, K, l->cols + c0, ld, 0.0f, l->tmp + c0, ld);
+    if (gemm)
+        sgemm_serial(false, false, l->c_in, nc, K, l->params[0].data, K, l->cols + c0, ld, 0.0f,
+                     l->tmp + c0, ld);
     for (int j = j0; j < j1; j++)
         for (int c = 0; c < l->c_in; c++)
             memcpy(dxc + j * in_n + c * G, l->tmp + c * ld + j * G, (size_t)G * sizeof(float));

@@ -143,8 +143,9 @@ mc_status mc_nn_params_load(mc_nn_params *p, const mc_safetensors *f, const char
         bool same = e->dtype == want && e->ndim == q->ndim;
         for (int d = 0; same && d < q->ndim; d++) same = e->shape[d] == q->shape[d];
         if (!same)
-            return mc_error_set(MC_STATUS_FORMAT, "%s: tensor %s has dtype %s and %d dims, expected %s %d dims "
-                                "of the model's shape",
+            return mc_error_set(MC_STATUS_FORMAT,
+                                "%s: tensor %s has dtype %s and %d dims, expected %s %d dims of the "
+                                "model's shape",
                                 path, q->name, mc_dtype_name(e->dtype), e->ndim, mc_dtype_name(want),
                                 q->ndim);
         if (q->i64)

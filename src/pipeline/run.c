@@ -31,7 +31,7 @@ void mc_run_config_default(mc_run_config *c) {
     c->lyrics_dim = 64;
     c->seeds = 3;
     c->k_max = 10;
-    c->conv_budget = 3000;
+    c->conv_budget = 2400;
     c->conv_min_epochs = 1;
     c->conv_max_epochs = 20;
     c->conv_batch = 32;
@@ -144,6 +144,11 @@ static void add_note(run *R, const char *fmt, ...) {
     char *s = mc_strdup(buf);
     if (s) R->notes[R->n_notes++] = s;
 }
+
+/* Threads for the clustering, metrics and maps of a small store: their outputs do not depend on the
+ * thread count (cluster.h, metrics.h, embed.h), and below ~1000 rows the parallel regions cost more
+ * than they save (on a busy machine a descheduled worker stalls every barrier). */
+static int light_threads(const run *R) { return R->n < 1000 ? 1 : R->threads; }
 
 static mc_progress *bar(run *R, const char *label, int64_t total) {
     return R->cfg->progress ? R->cfg->progress(R->cfg->progress_user, label, total) : NULL;
@@ -412,7 +417,7 @@ static mc_status choose_k(run *R) {
             mc_cluster_config cc;
             mc_cluster_config_default(&cc);
             cc.seed = c->first_seed;
-            cc.threads = R->threads;
+            cc.threads = light_threads(R);
             mc_ksweep sw;
             mc_status st = mc_pipeline_choose_k(&cc, R->common, R->n, R->dc, c->k_max, 10000, NULL, &sw);
             if (st != MC_STATUS_OK) return st;
@@ -490,6 +495,13 @@ static void build_reps(run *R) {
             snprintf(r->description, sizeof r->description,
                      "audio + lyrics by concatenation (no multimodal model): the z-scored conv-vae latent and the "
                      "track's z-scored lyrics vector, each block scaled by 1/sqrt(its width)");
+            r = add_rep(R, "mm-vae", "mm-vae", REP_MODEL, MC_PIPELINE_TASK_MEDIUM, ALL3);
+            r->model = MC_MODEL_KIND_MM_VAE;
+            r->show = true;
+            snprintf(r->description, sizeof r->description,
+                     "multimodal VAE: an MLP audio encoder on the MFCC statistics and an MLP lyrics encoder on the "
+                     "track's lyrics vector fused into one latent (4), two decoders; rows without lyrics use the "
+                     "learned missing-lyrics embedding");
         }
     }
     if (T & MC_PIPELINE_TASK_HARD) {
@@ -834,6 +846,7 @@ static mc_status stage_model(run *R, rep *r, int si) {
     } else {
         st = mc_model_data_load(fd, mc.input, r->conditioned ? R->main_label : NULL, &data);
         data_loaded = st == MC_STATUS_OK;
+        if (st == MC_STATUS_OK && r->model == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(fd, &data);
     }
     free(fd);
     if (st != MC_STATUS_OK) goto done;
@@ -890,8 +903,8 @@ static mc_status stage_model(run *R, rep *r, int si) {
         if ((st = pl_stage_commit(&R->S, partial, r->hash[si], 0, NULL, NULL, 0)) != MC_STATUS_OK) goto done;
     }
     if (r->input == MC_MODEL_INPUT_LOGMEL || si == 0)
-        mc_log(MC_LOG_LEVEL_INFO, "%s: %s%d epochs over %lld rows%s", name, resumed ? "resuming, " : "", mc.epochs,
-               (long long)train.n,
+        mc_log(MC_LOG_LEVEL_INFO, "%s: %s%d epoch%s over %lld rows%s", name, resumed ? "resuming, " : "", mc.epochs,
+               mc.epochs == 1 ? "" : "s", (long long)train.n,
                r->input == MC_MODEL_INPUT_LOGMEL
                    ? (train.n < data.n ? " (a subset: the sample budget is below one epoch)"
                                        : mc.epochs < (c->fast ? 1 : c->conv_max_epochs) ? " (limited by the sample budget)" : "")
@@ -912,19 +925,25 @@ static mc_status stage_model(run *R, rep *r, int si) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
         goto done;
     }
-    mc_progress *pe = r->input == MC_MODEL_INPUT_LOGMEL ? bar(R, "encode", 0) : NULL;
+    const double t_enc = pl_now();
     st = mc_model_encode(m, &data, R->threads, mu, NULL, NULL);
-    bar_end(pe, st == MC_STATUS_OK);
+    const double enc_s = pl_now() - t_enc;
     int64_t zshape[2] = {R->n, Z};
     if (st == MC_STATUS_OK) st = mc_npy_write(p_lat, MC_DTYPE_F32, 2, zshape, mu);
     if (st == MC_STATUS_OK && recon) st = write_recon(R, r, m, &data);
     if (st != MC_STATUS_OK) goto done;
-    char eb[32], rb[32], sp[32];
+    char eb[32], rb[32], sp[32], tt[32], et[32];
     snprintf(eb, sizeof eb, "%d", mc.epochs);
     snprintf(rb, sizeof rb, "%lld", (long long)train.n);
     snprintf(sp, sizeof sp, "%.1f", ts.samples_per_s);
-    const char *keys[3] = {"epochs", "train_rows", "samples_per_s"}, *vals[3] = {eb, rb, sp};
-    st = commit(R, name, r->hash[si], t0, keys, vals, 3);
+    snprintf(tt, sizeof tt, "%.2f", ts.seconds);
+    snprintf(et, sizeof et, "%.2f", enc_s);
+    if (r->input == MC_MODEL_INPUT_LOGMEL)
+        mc_log(MC_LOG_LEVEL_INFO, "%s: trained %.1f s (%.1f samples/s), encoded %lld rows in %.1f s", name, ts.seconds,
+               ts.samples_per_s, (long long)R->n, enc_s);
+    const char *keys[5] = {"epochs", "train_rows", "samples_per_s", "train_seconds", "encode_seconds"};
+    const char *vals[5] = {eb, rb, sp, tt, et};
+    st = commit(R, name, r->hash[si], t0, keys, vals, 5);
 done:
     mc_free(mu);
     mc_model_free(m);
@@ -1066,7 +1085,7 @@ static mc_status stage_cluster(run *R, rep *r) {
                                                : MC_CLUSTER_ALGO_DBSCAN;
                 cc.k = R->k;
                 cc.seed = seed;
-                cc.threads = R->threads;
+                cc.threads = light_threads(R);
                 if (a == PL_ALGO_DBSCAN && cc.min_samples >= R->n) cc.min_samples = (int)(R->n > 2 ? R->n / 2 : 1);
                 mc_clustering res;
                 memset(&res, 0, sizeof res);
@@ -1127,7 +1146,7 @@ static mc_status stage_evaluate(run *R, char *hash_out) {
         cn[k] = (const char *const *)R->classes[k];
     }
     pl_eval_input in = {R->dir, R->n, R->n_tracks, R->track_of, R->common, R->dc, R->n_cols, cols, R->codes,
-                        cn, R->n_classes, c->seeds, c->first_seed, R->k, R->threads, ne, er};
+                        cn, R->n_classes, c->seeds, c->first_seed, R->k, light_threads(R), ne, er};
     mc_report_table t;
     mc_status st = pl_evaluate(&in, &t);
     if (st != MC_STATUS_OK) return st;
@@ -1160,7 +1179,7 @@ static mc_status stage_embed(run *R, rep *r) {
     mc_tsne_opts_default(&to);
     mc_umap_opts_default(&uo);
     to.seed = uo.seed = c->first_seed;
-    to.threads = uo.threads = R->threads;
+    to.threads = uo.threads = light_threads(R);
     if (to.perplexity >= (double)(R->n - 1) / 3.0) to.perplexity = fmax(1.0, (double)(R->n - 1) / 3.0);
     if (uo.n_neighbors > R->n - 1) uo.n_neighbors = (int)(R->n - 1);
     if (c->fast) {
@@ -1305,7 +1324,7 @@ static mc_status write_tables(run *R, const char *const *inputs, int n_inputs, p
         fprintf(f, "%s\t", r->id);
         mc_csv_write_field(f, r->name, '\t');
         fprintf(f, "\t%s\t%s\t%s\t", tasks_text(r->tasks, tb, sizeof tb), r->kind == REP_MODEL ? mc_model_kind_name(r->model) : "",
-                r->mm_input ? "vectors+lyrics" : r->input == MC_MODEL_INPUT_LOGMEL ? "logmel" : "vectors");
+                r->mm_input || r->model == MC_MODEL_KIND_MM_VAE ? "vectors+lyrics" : r->input == MC_MODEL_INPUT_LOGMEL ? "logmel" : "vectors");
         mc_csv_write_field(f, r->leaked, '\t');
         fprintf(f, "\t%d\t%d\t", r->show && r->evaluated ? 1 : 0, r->epochs);
         mc_csv_write_field(f, r->note, '\t');

@@ -471,7 +471,8 @@ static void bar_figures(ctx *c, const char *level) {
         const mc_report_row *r = &t->rows[rows[g]];
         size_t len = strlen(r->representation) + strlen(r->algorithm) + 16;
         gn[g] = malloc(len);
-        if (gn[g]) snprintf(gn[g], len, "%s / %s%s", r->representation, r->algorithm, r->leaked[0] ? " (!)" : "");
+        const char *a = strcmp(r->algorithm, "kmeans") == 0 ? "k-means" : strcmp(r->algorithm, "agglomerative") == 0 ? "agglo" : r->algorithm;
+        if (gn[g]) snprintf(gn[g], len, "%s / %s%s", r->representation, a, r->leaked[0] ? " (!)" : "");
     }
     for (int m = 0; m < t->n_metrics; m++) {
         int dir = mc_report_metric_direction(t->metrics[m]);
@@ -493,8 +494,8 @@ static void bar_figures(ctx *c, const char *level) {
         snprintf(title, sizeof title, "%s per method (%s level)", mt, level);
         mc_plot p;
         mc_plot_init(&p, MC_PLOT_KIND_BAR);
-        p.width = 800;
-        p.height = 420;
+        p.width = 960;
+        p.height = 460;
         p.title = title;
         p.subtitle = dir > 0 ? "higher is better" : "lower is better";
         p.note = "error bars: +- 1 std over the seeds; (!) = representation with a leaked label column";
@@ -890,13 +891,19 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     {
         int *sel = malloc((size_t)(c.metrics.n_metrics ? c.metrics.n_metrics : 1) * sizeof *sel);
         if (sel) {
-            for (int m = 0; m < c.metrics.n_metrics; m++) sel[m] = m;
             const char *levels[2] = {"segment", "track"};
             for (int l = 0; l < 2; l++) {
-                fprintf(c.f, "<h3>%s level</h3>\n", l ? "Track" : "Segment");
-                char id[32];
-                snprintf(id, sizeof id, "all-%s", levels[l]);
-                metrics_table(&c, levels[l], sel, c.metrics.n_metrics, true, id);
+                for (int part = 0; part < 2; part++) { /* internal metrics, then the label metrics */
+                    int ns = 0;
+                    for (int m = 0; m < c.metrics.n_metrics; m++)
+                        if ((mc_report_metric_column(c.metrics.metrics[m]) != NULL) == (part == 1)) sel[ns++] = m;
+                    if (!ns) continue;
+                    fprintf(c.f, "<h3>%s level: %s</h3>\n", l ? "Track" : "Segment",
+                            part ? "against the label columns" : "internal metrics (own space, common space) and what was found");
+                    char id[48];
+                    snprintf(id, sizeof id, "all-%s-%s", levels[l], part ? "labels" : "internal");
+                    metrics_table(&c, levels[l], sel, ns, true, id);
+                }
             }
             free(sel);
         }
@@ -935,7 +942,9 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
         fputs("</div>\n", c.f);
     }
     fputs("<h3>Reconstructions</h3>\n", c.f);
-    recon_figures(&c);
+    snprintf(path, sizeof path, "%s/recon/examples.tsv", results_dir);
+    if (file_exists(path)) recon_figures(&c);
+    else fputs("<p class=\"sub\">No reconstruction examples in this run (the hard task makes them).</p>\n", c.f);
     fputs("<h3>Training</h3>\n", c.f);
     loss_figure(&c);
     fputs("<h3>Each metric across methods</h3>\n", c.f);

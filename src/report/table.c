@@ -462,7 +462,7 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
                                int n_metrics, char **out) {
     if (!t || !level || !out) return mc_error_set(MC_STATUS_INVALID_ARG, "text table: NULL argument");
     *out = NULL;
-    /* default: a few internal metrics, then ARI and NMI of every label column */
+    /* default: a few internal metrics, then the label metrics (below) */
     const char *sel[64];
     int ns = 0;
     if (metrics) {
@@ -471,8 +471,15 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
     } else {
         for (size_t i = 0; i < sizeof default_text_metrics / sizeof *default_text_metrics; i++)
             if (mc_report_table_metric(t, default_text_metrics[i]) >= 0) sel[ns++] = default_text_metrics[i];
-        for (int m = 0; m < t->n_metrics && ns < 64; m++)
-            if (starts(t->metrics[m], "ari_") || starts(t->metrics[m], "nmi_")) sel[ns++] = t->metrics[m];
+        /* ARI and NMI of the first label column (the main one), ARI of the others */
+        bool first = true;
+        for (int m = 0; m < t->n_metrics && ns < 64; m++) {
+            if (starts(t->metrics[m], "ari_")) {
+                sel[ns++] = t->metrics[m];
+                if (first && m + 1 < t->n_metrics && starts(t->metrics[m + 1], "nmi_")) sel[ns++] = t->metrics[m + 1];
+                first = false;
+            }
+        }
     }
     bool *best = malloc((size_t)(t->n_rows ? t->n_rows : 1) * (size_t)(t->n_metrics ? t->n_metrics : 1) * sizeof *best);
     if (!best) return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
@@ -498,8 +505,8 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
         char head[64], tb[128];
         const char *title = mc_report_metric_title(sel[s], tb, sizeof tb);
         /* short headers: the metric name itself is unambiguous */
-        snprintf(head, sizeof head, "%s", strlen(title) <= 19 ? title : sel[s]);
-        fprintf(f, " %19.19s", head);
+        snprintf(head, sizeof head, "%s", strlen(title) <= 22 ? title : sel[s]);
+        fprintf(f, " %22.22s", head);
     }
     fputc('\n', f);
     bool any_leak = false;
@@ -515,7 +522,7 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
             bool leak = mc_report_metric_leaked(r, sel[s]);
             any_leak |= leak;
             snprintf(cell, sizeof cell, "%s±%s%s", a, b, leak ? "!" : best[(size_t)i * (size_t)t->n_metrics + (size_t)m] ? "*" : " ");
-            fprintf(f, " %19s", cell);
+            fprintf(f, " %22s", cell);
         }
         if (r->leaked[0]) fprintf(f, "  LEAKED: %s", r->leaked);
         fputc('\n', f);

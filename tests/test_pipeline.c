@@ -1,0 +1,536 @@
+/* The pipeline: task parsing, the silhouette k sweep (library and `musiclust cluster`), and a small
+ * end-to-end `run` on a tiny synthesized corpus (10 tracks of 6 s, 2 seeds, --fast epochs): every
+ * stage's outputs, one metrics.csv row per representation x algorithm x level with mean ± std over the
+ * seeds (recomputed here from the latents and assignments), the leaked column on the cvae rows, the
+ * common-space metrics, resumability (a second run redoes nothing; a deleted output redoes one stage),
+ * determinism (a fresh folder gives a byte-identical metrics.csv), report.html numbers equal to
+ * metrics.csv, and `musiclust evaluate --leaked --common-space` agreeing with the run. */
+#include "mc_test.h"
+
+#include <musiclust/metrics.h>
+#include <musiclust/pipeline.h>
+#include <musiclust/report.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static int run_cli(const char *args, char *err, size_t cap) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>pipeline_stderr.txt >pipeline_stdout.txt", MC_CLI_PATH, args);
+    int rc = system(cmd);
+    if (err && cap) {
+        err[0] = '\0';
+        FILE *f = fopen("pipeline_stderr.txt", "r");
+        if (f) {
+            size_t n = fread(err, 1, cap - 1, f);
+            err[n] = '\0';
+            fclose(f);
+        }
+    }
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static char *read_text(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s) s[n] = '\0';
+    if (len) *len = (size_t)n;
+    fclose(f);
+    return s;
+}
+
+static bool exists(const char *dir, const char *rel) {
+    char p[2048];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
+}
+
+static int64_t mtime_ns(const char *dir, const char *rel) {
+    char p[2048];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    struct stat sb;
+    if (stat(p, &sb) != 0) return -1;
+    return (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- tasks and k */
+
+static void test_tasks(void) {
+    unsigned t = 0;
+    MC_CHECK_OK(mc_pipeline_parse_tasks("all", &t));
+    MC_CHECK(t == MC_PIPELINE_TASK_ALL, "all = %u", t);
+    MC_CHECK_OK(mc_pipeline_parse_tasks("easy,hard", &t));
+    MC_CHECK(t == (MC_PIPELINE_TASK_EASY | MC_PIPELINE_TASK_HARD), "easy,hard = %u", t);
+    MC_CHECK(mc_pipeline_parse_tasks("medum", &t) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "medum"),
+             "a typo is named: %s", mc_error_message());
+}
+
+/* Three tight blobs in 2-D: the sweep must choose k = 3, the same through the CLI. */
+static void test_choose_k(const char *dir) {
+    enum { N = 90 };
+    float X[N * 2];
+    mc_rng r;
+    mc_rng_seed(&r, 5, 0);
+    for (int i = 0; i < N; i++) {
+        int c = i % 3;
+        X[2 * i] = (float)(c * 10 + 0.5 * mc_rng_normal(&r));
+        X[2 * i + 1] = (float)((c == 1 ? 8 : 0) + 0.5 * mc_rng_normal(&r));
+    }
+    mc_cluster_config cc;
+    mc_cluster_config_default(&cc);
+    cc.threads = 2;
+    mc_ksweep sw;
+    MC_CHECK_OK(mc_pipeline_choose_k(&cc, X, N, 2, 8, 0, NULL, &sw));
+    MC_CHECK(sw.chosen_k == 3 && sw.n_points == 7 && sw.points[0].k == 2 && sw.points[1].silhouette > 0.8,
+             "blobs: k = %d of %d points, silhouette(3) = %.3f", sw.chosen_k, sw.n_points,
+             sw.n_points > 1 ? sw.points[1].silhouette : NAN);
+    MC_CHECK(sw.best.k == 3 && sw.best.labels && sw.silhouette_rows == N, "the kept clustering is k = 3 on every row");
+    mc_pipeline_ksweep_free(&sw);
+    /* agglomerative sweeps one tree, sampled silhouettes are allowed */
+    cc.algo = MC_CLUSTER_ALGO_AGGLOMERATIVE;
+    MC_CHECK_OK(mc_pipeline_choose_k(&cc, X, N, 2, 6, 30, NULL, &sw));
+    MC_CHECK(sw.chosen_k == 3 && sw.silhouette_rows == 30 && sw.best.tree.n == N, "agglomerative sweep: k = %d", sw.chosen_k);
+    mc_pipeline_ksweep_free(&sw);
+    /* errors */
+    float same[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    cc.algo = MC_CLUSTER_ALGO_KMEANS;
+    MC_CHECK(mc_pipeline_choose_k(&cc, same, 5, 2, 8, 0, NULL, &sw) == MC_STATUS_INVALID_ARG &&
+                 strstr(mc_error_message(), "1 distinct value"),
+             "identical rows: %s", mc_error_message());
+    cc.algo = MC_CLUSTER_ALGO_DBSCAN;
+    MC_CHECK(mc_pipeline_choose_k(&cc, X, N, 2, 8, 0, NULL, &sw) == MC_STATUS_INVALID_ARG, "DBSCAN has no k to choose");
+    /* the CLI uses the same sweep */
+    char p[1024], args[4096], err[4096];
+    snprintf(p, sizeof p, "%s/blobs.npy", dir);
+    int64_t shape[2] = {N, 2};
+    MC_CHECK_OK(mc_npy_write(p, MC_DTYPE_F32, 2, shape, X));
+    snprintf(args, sizeof args, "cluster --threads 2 '%s' -o '%s/blobs.tsv'", p, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "cluster sweep exits 0: %s", err);
+    char *out = read_text("pipeline_stdout.txt", NULL);
+    MC_CHECK(out && strstr(out, "k=2 silhouette=") && strstr(out, "k=8 silhouette=") && strstr(out, "k = 3 (chosen by silhouette)"),
+             "cluster prints the sweep and chooses 3:\n%s", out ? out : "");
+    free(out);
+    snprintf(p, sizeof p, "%s/blobs.json", dir);
+    char *js = read_text(p, NULL);
+    MC_CHECK(js && strstr(js, "\"chosen_k\": 3"), "ASSIGN.json records chosen_k 3");
+    free(js);
+}
+
+/* ---------------------------------------------------------------- the end-to-end run */
+
+static const struct {
+    const char *rep, *algo;
+} EXPECTED[] = {
+    {"vae", "kmeans"},
+    {"pca", "kmeans"},
+    {"conv-vae", "kmeans"},
+    {"conv-vae", "agglomerative"},
+    {"conv-vae", "dbscan"},
+    {"conv-vae+lyrics(concat)", "kmeans"},
+    {"conv-vae+lyrics(concat)", "agglomerative"},
+    {"conv-vae+lyrics(concat)", "dbscan"},
+    {"mm-vae", "kmeans"},
+    {"mm-vae", "agglomerative"},
+    {"mm-vae", "dbscan"},
+    {"beta-vae", "kmeans"},
+    {"cvae(genre)", "kmeans"},
+    {"cvae(genre)[audio+lyrics]", "kmeans"},
+    {"ae", "kmeans"},
+    {"raw(z-scored mfcc stats)", "kmeans"},
+};
+enum { N_EXPECTED = sizeof EXPECTED / sizeof EXPECTED[0], SEEDS = 2 };
+
+static int find_row(const mc_report_table *t, const char *rep, const char *algo, const char *level) {
+    for (int i = 0; i < t->n_rows; i++)
+        if (!strcmp(t->rows[i].representation, rep) && !strcmp(t->rows[i].algorithm, algo) && !strcmp(t->rows[i].level, level))
+            return i;
+    return -1;
+}
+
+static mc_status run_pipeline(const char *corpus, const char *results, mc_run_summary *sum) {
+    mc_run_config cfg;
+    mc_run_config_default(&cfg);
+    char meta[1024], audio[1024];
+    snprintf(meta, sizeof meta, "%s/metadata.tsv", corpus);
+    snprintf(audio, sizeof audio, "%s/audio", corpus);
+    cfg.extract.metadata = meta;
+    cfg.seeds = SEEDS;
+    cfg.threads = 2;
+    cfg.fast = true;
+    const char *inputs[1] = {audio};
+    return mc_pipeline_run(&cfg, inputs, 1, results, sum);
+}
+
+/* mean and population std of one metric over the seeds, recomputed from the files, printed as the CSV */
+static void recompute(const char *dir, const char *id, const char *algo, const char *metric, bool track,
+                      char *mean_s, char *std_s) {
+    double v[SEEDS];
+    mc_store st;
+    char p[2048];
+    snprintf(p, sizeof p, "%s/features", dir);
+    MC_CHECK_OK(mc_store_open(p, &st));
+    const int64_t n = st.n;
+    int64_t *tr = malloc((size_t)n * sizeof *tr);
+    int32_t *cl = malloc((size_t)n * sizeof *cl), *codes = malloc((size_t)n * sizeof *codes);
+    char **classes = NULL;
+    int nc = 0;
+    MC_CHECK_OK(mc_store_tracks(&st, tr));
+    MC_CHECK_OK(mc_store_label_codes(&st, "genre", codes, &classes, &nc));
+    int64_t T = 0;
+    for (int64_t i = 0; i < n; i++) T = tr[i] + 1 > T ? tr[i] + 1 : T;
+    for (int s = 0; s < SEEDS; s++) {
+        mc_array lat = {0};
+        if (!strcmp(metric, "silhouette_common")) snprintf(p, sizeof p, "%s/latents/raw.npy", dir);
+        else snprintf(p, sizeof p, "%s/latents/%s.seed%d.npy", dir, id, s);
+        MC_CHECK_OK(mc_npy_read_f32(p, &lat));
+        snprintf(p, sizeof p, "%s/assign/%s.%s.seed%d.tsv", dir, id, algo, s);
+        mc_table a;
+        MC_CHECK_OK(mc_table_read(p, '\t', &a));
+        for (int64_t i = 0; i < n && i < a.nrows; i++) cl[i] = atoi(mc_table_get(&a, i, 1));
+        mc_table_free(&a);
+        const int d = (int)lat.shape[1];
+        const float *X = lat.data;
+        int64_t rows = n;
+        int32_t *c = cl, *lab = codes, tcl[64], tlab[64];
+        float *Xt = NULL;
+        if (track) {
+            Xt = malloc((size_t)T * (size_t)d * sizeof *Xt);
+            MC_CHECK_OK(mc_metrics_track_vote(cl, tr, n, T, tcl));
+            MC_CHECK_OK(mc_metrics_track_means(X, n, d, tr, T, Xt));
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t i = 0; i < n; i++)
+                    if (tr[i] == t) {
+                        tlab[t] = codes[i];
+                        break;
+                    }
+            X = Xt;
+            rows = T;
+            c = tcl;
+            lab = tlab;
+        }
+        if (!strncmp(metric, "silhouette", 10)) {
+            MC_CHECK_OK(mc_metrics_silhouette(X, rows, d, c, NULL, &v[s], NULL, NULL));
+        } else {
+            mc_contingency ct;
+            MC_CHECK_OK(mc_metrics_contingency(c, lab, rows, nc, (const char *const *)classes, &ct));
+            v[s] = mc_metrics_ari(&ct);
+            mc_metrics_contingency_free(&ct);
+        }
+        free(Xt);
+        mc_array_free(&lat);
+    }
+    double m = (v[0] + v[1]) / 2, sd = fabs(v[0] - v[1]) / 2; /* population std of two values */
+    mc_report_format_value(m, mean_s, 64);
+    mc_report_format_value(sd, std_s, 64);
+    mc_store_free_classes(classes, nc);
+    mc_store_close(&st);
+    free(tr);
+    free(cl);
+    free(codes);
+}
+
+/* report.html: every metric cell equals metrics.csv */
+static void check_report_numbers(const char *dir, const mc_report_table *t) {
+    char p[2048];
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = read_text(p, NULL);
+    MC_CHECK(html != NULL, "report.html readable");
+    if (!html) return;
+    int cells = 0, wrong = 0, img = 0, bad_img = 0;
+    for (const char *q = html; (q = strstr(q, "<td class=\"num")); q += 10) {
+        const char *end = strchr(q, '>'), *dr = strstr(q, "data-row=\""), *dm = strstr(q, "data-metric=\"");
+        if (!end || !dr || !dm || dr > end || dm > end) continue;
+        int row = atoi(dr + 10);
+        char metric[128];
+        snprintf(metric, sizeof metric, "%.*s", (int)strcspn(dm + 13, "\""), dm + 13);
+        int m = mc_report_table_metric(t, metric);
+        const char *mean = strstr(q, "<span class=\"mean\">");
+        char want[64], got[64];
+        if (m < 0 || row < 0 || row >= t->n_rows || !mean) {
+            wrong++;
+            continue;
+        }
+        mc_report_format_value(t->rows[row].mean[m], want, sizeof want);
+        snprintf(got, sizeof got, "%.*s", (int)strcspn(mean + 19, "<"), mean + 19);
+        if (strcmp(want, got)) {
+            wrong++;
+            fprintf(stderr, "  report row %d %s = %s, metrics.csv %s\n", row, metric, got, want);
+        }
+        cells++;
+    }
+    for (const char *q = html; (q = strstr(q, "<img")); q += 4) {
+        img++;
+        const char *src = strstr(q, "src=\"data:image/png;base64,iVBORw0KGgo"); /* the PNG signature in base64 */
+        if (!src || src > strchr(q, '>')) bad_img++;
+    }
+    MC_CHECK(cells >= 2 * N_EXPECTED * 10 && wrong == 0, "report.html: %d metric cells, %d differ from metrics.csv", cells, wrong);
+    MC_CHECK(img >= 20 && bad_img == 0, "report.html: %d images, %d not inline PNG", img, bad_img);
+    MC_CHECK(strstr(html, "leakwarn") && strstr(html, "cvae(genre)"), "report.html warns about the leaked cvae rows");
+    free(html);
+}
+
+static void test_run(const char *dir) {
+    char corpus[1024], r1[1024], r2[1024], p[2048];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(r1, sizeof r1, "%s/R1", dir);
+    snprintf(r2, sizeof r2, "%s/R2", dir);
+    mc_demo_config demo;
+    mc_demo_config_default(&demo);
+    demo.tracks_per_style = 2;
+    demo.track_seconds = 6;
+    MC_CHECK_OK(mc_pipeline_demo_corpus(corpus, &demo, NULL));
+
+    mc_run_summary s1;
+    mc_status st = run_pipeline(corpus, r1, &s1);
+    MC_CHECK(st == MC_STATUS_OK, "run: %s", mc_error_message());
+    if (st != MC_STATUS_OK) return;
+    printf("  first run: %d stages in %.1f s\n", s1.stages_run, s1.seconds);
+    MC_CHECK(s1.stages_cached == 0 && s1.stages_run == s1.n_stages && s1.n_stages > 30, "first run: %d ran, %d cached",
+             s1.stages_run, s1.stages_cached);
+    MC_CHECK(s1.tracks == 10 && s1.segments == 20 && s1.k == 5 && !strcmp(s1.main_label, "genre"),
+             "10 tracks, 20 segments, k = 5 from genre: %lld %lld %d %s", (long long)s1.tracks, (long long)s1.segments,
+             s1.k, s1.main_label);
+
+    /* every stage's outputs */
+    static const char *const files[] = {
+        "features/index.tsv", "features/mfcc_stats.npy", "features/logmel.npy", "features/lyrics.npy",
+        "features/lyrics_tracks.tsv", "latents/raw.npy", "latents/pca.npy", "latents/conv-vae-lyrics.seed1.npy",
+        "recon/conv-vae.original.npy", "recon/conv-vae.recon.npy", "recon/vae.original.npy", "recon/vae.recon.npy",
+        "recon/examples.tsv", "contingency/cvae.kmeans.genre.tsv", "contingency/conv-vae.dbscan.lyrics_language.tsv",
+        "metrics.csv", "metrics.json", "report.html", "run.json", "summary.tsv", "representations.tsv", "timings.tsv",
+        "stages/extract.tsv", "stages/lyrics.tsv", "stages/evaluate.tsv", "stages/report.tsv"};
+    int missing = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (!exists(r1, files[i])) {
+            missing++;
+            fprintf(stderr, "  missing %s\n", files[i]);
+        }
+    static const char *const models[] = {"vae", "conv-vae", "mm-vae", "beta-vae", "cvae", "cvae-mm", "ae"};
+    for (size_t m = 0; m < 7; m++)
+        for (int s = 0; s < SEEDS; s++) {
+            const char *fmt[] = {"models/%s.seed%d.safetensors", "models/%s.seed%d.loss.tsv", "latents/%s.seed%d.npy",
+                                 "stages/model.%s.seed%d.tsv"};
+            for (int f = 0; f < 4; f++) {
+                snprintf(p, sizeof p, fmt[f], models[m], s);
+                if (!exists(r1, p)) {
+                    missing++;
+                    fprintf(stderr, "  missing %s\n", p);
+                }
+            }
+        }
+    static const char *const shown[] = {"vae", "conv-vae", "conv-vae-lyrics", "mm-vae", "beta-vae", "cvae", "cvae-mm", "raw"};
+    for (size_t m = 0; m < 8; m++) {
+        snprintf(p, sizeof p, "embed/%s.tsne.npy", shown[m]);
+        missing += !exists(r1, p);
+        snprintf(p, sizeof p, "embed/%s.umap.npy", shown[m]);
+        missing += !exists(r1, p);
+    }
+    MC_CHECK(missing == 0, "%d stage outputs missing", missing);
+
+    /* metrics.csv: every representation x algorithm x level, 2 seeds, leaked only on the cvae rows */
+    mc_report_table t;
+    snprintf(p, sizeof p, "%s/metrics.csv", r1);
+    MC_CHECK_OK(mc_report_table_read_csv(p, &t));
+    MC_CHECK(t.n_rows == 2 * N_EXPECTED, "%d rows, want %d", t.n_rows, 2 * N_EXPECTED);
+    int bad = 0;
+    for (int e = 0; e < N_EXPECTED; e++)
+        for (int l = 0; l < 2; l++) {
+            int r = find_row(&t, EXPECTED[e].rep, EXPECTED[e].algo, l ? "track" : "segment");
+            if (r < 0) {
+                bad++;
+                fprintf(stderr, "  no row %s / %s / %s\n", EXPECTED[e].rep, EXPECTED[e].algo, l ? "track" : "segment");
+                continue;
+            }
+            const mc_report_row *x = &t.rows[r];
+            bool cv = !strncmp(x->representation, "cvae(", 5);
+            if (x->seeds != SEEDS || x->rows != (l ? 10 : 20) || strcmp(x->leaked, cv ? "genre" : "") != 0) {
+                bad++;
+                fprintf(stderr, "  row %s/%s/%s: seeds %d rows %lld leaked '%s'\n", x->representation, x->algorithm, x->level,
+                        x->seeds, (long long)x->rows, x->leaked);
+            }
+        }
+    MC_CHECK(bad == 0, "%d rows missing or wrong (seeds, rows, leaked)", bad);
+    static const char *const must[] = {"silhouette", "calinski_harabasz", "davies_bouldin", "silhouette_common",
+                                       "calinski_harabasz_common", "davies_bouldin_common", "ari_genre", "nmi_genre",
+                                       "purity_genre", "ari_language", "nmi_lyrics_language", "n_clusters", "noise_fraction"};
+    for (size_t i = 0; i < sizeof must / sizeof *must; i++)
+        MC_CHECK(mc_report_table_metric(&t, must[i]) >= 0, "metrics.csv has %s_mean / _std", must[i]);
+    /* mean ± std over the 2 seeds, recomputed from the latents and the assignments */
+    struct {
+        const char *id, *name, *algo, *metric;
+        bool track;
+    } rc[] = {{"vae", "vae", "kmeans", "silhouette", false},
+              {"vae", "vae", "kmeans", "ari_genre", false},
+              {"vae", "vae", "kmeans", "silhouette_common", false},
+              {"cvae", "cvae(genre)", "kmeans", "ari_genre", true},
+              {"conv-vae", "conv-vae", "agglomerative", "silhouette", true}};
+    for (size_t i = 0; i < sizeof rc / sizeof *rc; i++) {
+        char m[64], s[64], cm[64], cs[64];
+        recompute(r1, rc[i].id, rc[i].algo, rc[i].metric, rc[i].track, m, s);
+        int r = find_row(&t, rc[i].name, rc[i].algo, rc[i].track ? "track" : "segment");
+        int k = mc_report_table_metric(&t, rc[i].metric);
+        if (r < 0 || k < 0) continue;
+        mc_report_format_value(t.rows[r].mean[k], cm, sizeof cm);
+        mc_report_format_value(t.rows[r].std[k], cs, sizeof cs);
+        MC_CHECK(!strcmp(m, cm) && !strcmp(s, cs), "%s/%s %s %s: metrics.csv %s ± %s, recomputed %s ± %s", rc[i].name,
+                 rc[i].algo, rc[i].track ? "track" : "segment", rc[i].metric, cm, cs, m, s);
+    }
+    int kr = find_row(&t, "vae", "kmeans", "segment"), kk = mc_report_table_metric(&t, "n_clusters");
+    MC_CHECK(kr >= 0 && kk >= 0 && t.rows[kr].mean[kk] == 5.0, "k-means finds k = 5 clusters");
+    check_report_numbers(r1, &t);
+    char *js = NULL;
+    snprintf(p, sizeof p, "%s/run.json", r1);
+    js = read_text(p, NULL);
+    MC_CHECK(js && strstr(js, "\"sndfile\": \"libsndfile") && strstr(js, "\"fftw\": \"fftw-") && strstr(js, "\"openblas\": \"OpenBLAS") &&
+                 strstr(js, "\"skipped\": [") && strstr(js, "\"stages\": [") && strstr(js, "\"budget_limited\""),
+             "run.json has versions, skipped files, stages and the conv-vae budget");
+    free(js);
+
+    /* resumable: a second run redoes nothing and touches no output */
+    const char *watch[] = {"metrics.csv", "report.html", "stages/model.conv-vae.seed1.tsv", "latents/vae.seed0.npy",
+                           "features/index.tsv", "summary.tsv"};
+    int64_t before[6];
+    for (int i = 0; i < 6; i++) before[i] = mtime_ns(r1, watch[i]);
+    mc_run_summary s2;
+    MC_CHECK_OK(run_pipeline(corpus, r1, &s2));
+    printf("  second run: %d ran, %d cached in %.1f s\n", s2.stages_run, s2.stages_cached, s2.seconds);
+    MC_CHECK(s2.stages_run == 0 && s2.stages_cached == s1.n_stages, "second run: %d ran, %d cached (of %d)", s2.stages_run,
+             s2.stages_cached, s1.n_stages);
+    for (int i = 0; i < 6; i++) MC_CHECK(mtime_ns(r1, watch[i]) == before[i], "%s untouched by the second run", watch[i]);
+    mc_run_summary_free(&s2);
+    /* a lost output redoes exactly its stage, with the same bytes */
+    snprintf(p, sizeof p, "%s/assign/conv-vae.dbscan.seed1.tsv", r1);
+    char *saved = read_text(p, NULL);
+    remove(p);
+    MC_CHECK_OK(run_pipeline(corpus, r1, &s2));
+    MC_CHECK(s2.stages_run == 1 && s2.n_stages > 0, "one output deleted: %d stage(s) ran", s2.stages_run);
+    for (int i = 0; i < s2.n_stages; i++)
+        if (s2.stages[i].ran) MC_CHECK(!strcmp(s2.stages[i].name, "cluster.conv-vae"), "the stage redone is %s", s2.stages[i].name);
+    char *again = read_text(p, NULL);
+    MC_CHECK(saved && again && !strcmp(saved, again), "the redone assignments are identical");
+    MC_CHECK(mtime_ns(r1, "metrics.csv") == before[0], "metrics.csv not rewritten (its inputs' configuration is unchanged)");
+    free(saved);
+    free(again);
+    mc_run_summary_free(&s2);
+
+    /* deterministic: a fresh folder, the same seeds and threads, the same metrics.csv bytes */
+    MC_CHECK_OK(run_pipeline(corpus, r2, &s2));
+    mc_run_summary_free(&s2);
+    char p2[2048];
+    snprintf(p, sizeof p, "%s/metrics.csv", r1);
+    snprintf(p2, sizeof p2, "%s/metrics.csv", r2);
+    size_t l1 = 0, l2 = 0;
+    char *a = read_text(p, &l1), *b = read_text(p2, &l2);
+    MC_CHECK(a && b && l1 == l2 && memcmp(a, b, l1) == 0, "metrics.csv identical across runs (%zu / %zu bytes)", l1, l2);
+    free(a);
+    free(b);
+    snprintf(p, sizeof p, "%s/latents/conv-vae.seed1.npy", r1);
+    snprintf(p2, sizeof p2, "%s/latents/conv-vae.seed1.npy", r2);
+    a = read_text(p, &l1);
+    b = read_text(p2, &l2);
+    MC_CHECK(a && b && l1 == l2 && memcmp(a, b, l1) == 0, "conv-vae latents identical across runs");
+    free(a);
+    free(b);
+
+    /* musiclust evaluate --leaked --common-space on the first seed of the cvae: the same numbers */
+    char args[8192], err[4096];
+    snprintf(args, sizeof args,
+             "evaluate --quiet --labels '%s/features/index.tsv' --column genre --column language --leaked genre "
+             "--common-space '%s/latents/raw.npy' --track-level --threads 1 -o '%s/ev' '%s/latents/cvae.seed0.npy' "
+             "'%s/assign/cvae.kmeans.seed0.tsv'",
+             r1, r1, dir, r1, r1);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "evaluate --leaked --common-space exits 0: %s", err);
+    mc_table ev;
+    snprintf(p, sizeof p, "%s/ev.csv", dir);
+    MC_CHECK_OK(mc_table_read(p, 0, &ev));
+    int lc = mc_table_column(&ev, "leaked");
+    MC_CHECK(lc == 10 && ev.ncols == 11, "the CSV gains a `leaked` column (%d columns)", ev.ncols);
+    int leaked_rows = 0, common_rows = 0, wrong = 0;
+    for (int64_t r = 0; lc >= 0 && r < ev.nrows; r++) {
+        const char *col = mc_table_get(&ev, r, 1), *metric = mc_table_get(&ev, r, 2);
+        bool want = !strcmp(col, "genre");
+        if (!strcmp(mc_table_get(&ev, r, lc), "1") != want) wrong++;
+        leaked_rows += want;
+        if (!strcmp(metric, "silhouette_common") && !strcmp(mc_table_get(&ev, r, 0), "segment")) {
+            common_rows++;
+            /* the run's seed-0 value: recomputed as above */
+            mc_array z = {0};
+            snprintf(p, sizeof p, "%s/latents/raw.npy", r1);
+            MC_CHECK_OK(mc_npy_read_f32(p, &z));
+            int32_t cl[20];
+            mc_table a2;
+            snprintf(p, sizeof p, "%s/assign/cvae.kmeans.seed0.tsv", r1);
+            MC_CHECK_OK(mc_table_read(p, '\t', &a2));
+            for (int i = 0; i < 20; i++) cl[i] = atoi(mc_table_get(&a2, i, 1));
+            mc_table_free(&a2);
+            double sil = NAN;
+            MC_CHECK_OK(mc_metrics_silhouette(z.data, 20, (int)z.shape[1], cl, NULL, &sil, NULL, NULL));
+            double got = strtod(mc_table_get(&ev, r, 3), NULL);
+            MC_CHECK(fabs(got - sil) <= 1e-12 * fmax(1.0, fabs(sil)), "evaluate silhouette_common %.17g, library %.17g", got, sil);
+            mc_array_free(&z);
+        }
+        if (!strcmp(metric, "silhouette_common") || !strcmp(metric, "davies_bouldin_common") ||
+            !strcmp(metric, "calinski_harabasz_common"))
+            common_rows += 0;
+    }
+    MC_CHECK(wrong == 0 && leaked_rows == 6, "leaked = 1 exactly on the genre rows (%d rows, %d wrong)", leaked_rows, wrong);
+    MC_CHECK(common_rows == 1, "a segment-level silhouette_common row");
+    mc_table_free(&ev);
+    snprintf(p, sizeof p, "%s/ev.json", dir);
+    js = read_text(p, NULL);
+    MC_CHECK(js && strstr(js, "\"leaked_columns\": [\n    \"genre\"") && strstr(js, "\"leaked\": true") &&
+                 strstr(js, "\"metric\": \"davies_bouldin_common\""),
+             "evaluate JSON marks the leak and has the common-space metrics");
+    free(js);
+    snprintf(args, sizeof args, "evaluate --quiet --leaked genre '%s/latents/cvae.seed0.npy' '%s/assign/cvae.kmeans.seed0.tsv'", r1, r1);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "--labels"), "--leaked without --labels: %s", err);
+    snprintf(args, sizeof args,
+             "evaluate --quiet --labels '%s/features/index.tsv' --leaked mood '%s/latents/cvae.seed0.npy' '%s/assign/cvae.kmeans.seed0.tsv'",
+             r1, r1, r1);
+    MC_CHECK(run_cli(args, err, sizeof err) == 1 && strstr(err, "--leaked mood"), "unknown --leaked column: %s", err);
+    snprintf(args, sizeof args, "evaluate --quiet --common-space '%s/latents/vae.seed0.npy' '%s/features/logmel.npy' '%s/assign/cvae.kmeans.seed0.tsv'",
+             r1, r1, r1);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "--common-space of another width is fine: %s", err);
+    mc_report_table_free(&t);
+
+    /* the CLI: run --help, a bad --task, and run / report on the finished folder (nothing to redo) */
+    MC_CHECK(run_cli("run --help", err, sizeof err) == 0, "run --help");
+    snprintf(args, sizeof args, "run --task medum '%s/audio' -o '%s/R3'", corpus, dir);
+    MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "medum"), "bad --task: %s", err);
+    snprintf(args, sizeof args, "run --fast --seeds 2 --threads 2 --metadata '%s/metadata.tsv' '%s/audio' -o '%s'", corpus,
+             corpus, r1);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "musiclust run on the finished folder: %s", err);
+    char *out = read_text("pipeline_stdout.txt", NULL);
+    MC_CHECK(out && strstr(out, "0 ran,") && strstr(out, "LEAKED: genre") && strstr(out, "segment level"),
+             "run prints the tables with the leak and redoes nothing:\n%s", out ? out : "");
+    free(out);
+    snprintf(args, sizeof args, "report -o '%s/again.html' '%s'", dir, r1);
+    MC_CHECK(run_cli(args, err, sizeof err) == 0, "musiclust report: %s", err);
+    snprintf(p, sizeof p, "%s/report.html", r1);
+    snprintf(p2, sizeof p2, "%s/again.html", dir);
+    a = read_text(p, &l1);
+    b = read_text(p2, &l2);
+    MC_CHECK(a && b && l1 > 0 && l2 > 0, "report regenerated from the folder alone (%zu bytes)", l2);
+    free(a);
+    free(b);
+    mc_run_summary_free(&s1);
+}
+
+int main(void) {
+    const char *dir = mc_test_tmpdir("pipeline");
+    char d[600];
+    snprintf(d, sizeof d, "%s", dir);
+    test_tasks();
+    test_choose_k(d);
+    test_run(d);
+    return mc_test_summary("test_pipeline");
+}
