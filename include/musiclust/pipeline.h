@@ -160,7 +160,7 @@ typedef struct mc_run_config {
     int k;                      /* <= 0: classes of the main label, else the silhouette sweep */
     int k_max;                  /* 10: largest k of the sweep */
     int threads;                /* <= 0: all cores. Same inputs, seeds and threads -> same bytes */
-    int64_t conv_budget;        /* conv-vae training samples per seed (2400) */
+    int64_t conv_budget;        /* conv-vae training samples per seed (8000) */
     int conv_min_epochs;        /* 1 */
     int conv_max_epochs;        /* 20 */
     int conv_batch;             /* 32 */

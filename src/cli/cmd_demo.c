@@ -18,7 +18,7 @@ int cmd_demo(int argc, char **argv) {
     mc_run_config run;
     mc_run_config_default(&run);
     /* sized so that `make demo` stays within a few minutes on 2 cores (the conv-vae dominates) */
-    run.conv_budget = 360;
+    run.conv_budget = 960;
     int budget = -1;
     bool quiet = false, no_maps = false;
     const cli_opt opts[] = {
@@ -27,7 +27,7 @@ int cmd_demo(int argc, char **argv) {
         {"tracks", 0, CLI_INT, &demo.tracks_per_style, "N", "tracks per style (default 6)"},
         {"seconds", 0, CLI_DOUBLE, &demo.track_seconds, "S", "length of each track (default 12)"},
         {"seeds", 0, CLI_INT, &run.seeds, "N", "seeds of the models and clusterings (default 3)"},
-        {"conv-budget", 0, CLI_INT, &budget, "SAMPLES", "conv-vae training samples per seed (default 360)"},
+        {"conv-budget", 0, CLI_INT, &budget, "SAMPLES", "conv-vae training samples per seed (default 960)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
         {"fast", 0, CLI_FLAG, &run.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},
         {"threads", 0, CLI_INT, &run.threads, "N", "worker threads (default: all cores)"},

@@ -59,7 +59,7 @@ int cmd_run(int argc, char **argv) {
         {"k", 'k', CLI_INT, &cfg.k, "K", "clusters (default: classes of the main label, else chosen by silhouette)"},
         {"k-max", 0, CLI_INT, &cfg.k_max, "K", "largest k of the silhouette sweep (default 10)"},
         {"segment", 0, CLI_DOUBLE, &cfg.extract.segment_s, "S", "segment length in seconds (default 3)"},
-        {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 2400)"},
+        {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 8000)"},
         {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
         {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},

@@ -31,7 +31,7 @@ void mc_run_config_default(mc_run_config *c) {
     c->lyrics_dim = 64;
     c->seeds = 3;
     c->k_max = 10;
-    c->conv_budget = 2400;
+    c->conv_budget = 8000;
     c->conv_min_epochs = 1;
     c->conv_max_epochs = 20;
     c->conv_batch = 32;
@@ -944,6 +944,11 @@ static mc_status stage_model(run *R, rep *r, int si) {
     const char *keys[5] = {"epochs", "train_rows", "samples_per_s", "train_seconds", "encode_seconds"};
     const char *vals[5] = {eb, rb, sp, tt, et};
     st = commit(R, name, r->hash[si], t0, keys, vals, 5);
+    if (st == MC_STATUS_OK) { /* the resume marker is no longer needed */
+        char *pp = pl_fmt("%s/stages/%s.tsv", R->dir, partial);
+        if (pp) remove(pp);
+        free(pp);
+    }
 done:
     mc_free(mu);
     mc_model_free(m);

@@ -284,14 +284,10 @@ static void heatmap_figure(ctx *c, int64_t r, const char *column) {
         p.heatmap.col_names = (const char *const *)(t.header + 1);
         p.heatmap.row_normalize = true;
         snprintf(alt, sizeof alt, "contingency of %s clusters and %s", name, column);
-        bool leak = false;
-        int64_t ri = r;
-        if (ri >= 0) {
-            mc_report_row tmp;
-            memset(&tmp, 0, sizeof tmp);
-            tmp.leaked = (char *)rep_field(c, r, "leaked");
-            leak = mc_report_row_leaks(&tmp, column);
-        }
+        mc_report_row tmp; /* only its leaked list, to reuse the column matching */
+        memset(&tmp, 0, sizeof tmp);
+        tmp.leaked = (char *)rep_field(c, r, "leaked");
+        const bool leak = mc_report_row_leaks(&tmp, column);
         snprintf(cap, sizeof cap, "How the segments of each k-means cluster of %s spread over the %s classes "
                  "(colour = share of the row). A cluster that is one dark cell is pure; a row spread evenly over the "
                  "classes means the clusters ignore %s.%s", name, column, column,
