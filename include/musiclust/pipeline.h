@@ -115,19 +115,29 @@ void mc_pipeline_ksweep_free(mc_ksweep *s); /* NULL ok; zeroes the struct */
 /* ------------------------------------------------------------------ lyrics into a store */
 
 typedef struct mc_pipeline_lyrics_summary {
-    int64_t tracks;         /* store tracks */
+    int64_t tracks;         /* rows of lyrics.npy: store tracks, or metadata rows without a store */
     int64_t with_lyrics;    /* tracks with at least one word of lyrics */
-    int64_t missing;        /* tracks without a metadata row */
-    int64_t languages;      /* distinct languages among the tracks with lyrics */
+    int64_t missing;        /* store tracks without a metadata row */
+    int64_t languages;      /* distinct languages (not `unknown`) among the tracks with lyrics */
     int rank;               /* SVD rank */
+    int dim;                /* columns of lyrics.npy */
+    int64_t word_terms, char_terms; /* vocabulary sizes */
+    bool store;             /* joined on a feature store (tracks.tsv existed) */
+    bool index_updated;     /* index.tsv got the lyrics_language column */
+    int n_codes;            /* per-language counts of the tracks with lyrics, first appearance order */
+    char codes[64][16];
+    int64_t counts[64];
     double seconds;
 } mc_pipeline_lyrics_summary;
 
-/* The lyrics stage (what `musiclust lyrics -o FEATDIR` does on a store): join metadata's text_column on
- * id_column to the store's tracks.tsv track_id (first row of a repeated id), embed them
- * (mc_text_lyrics_embed with cfg) and write featdir/lyrics.npy (tracks, dim) float32,
- * lyrics_tracks.tsv (track, track_id, lyrics_language, lyrics_confidence, has_lyrics), lyrics.json,
- * and a `lyrics_language` label column in tracks.tsv and index.tsv (empty for unknown or no lyrics).
+/* `musiclust lyrics` as a library function (also the lyrics stage of `musiclust run`). If featdir holds
+ * a feature store (tracks.tsv), metadata's text_column is joined on id_column to the store's track_id
+ * (first row of a repeated id, with a warning), one row per store track, and a `lyrics_language` label
+ * column (empty for unknown or no lyrics) is added to or replaced in tracks.tsv and index.tsv;
+ * otherwise featdir is created and there is one row per metadata row. The lyrics are embedded with
+ * mc_text_lyrics_embed(cfg) (cfg->progress is ticked) and featdir/lyrics.npy (tracks, dim) float32,
+ * lyrics_tracks.tsv (track, track_id, lyrics_language, lyrics_confidence, has_lyrics) and lyrics.json
+ * are written atomically. A missing column is MC_STATUS_FORMAT (naming the columns there are);
  * MC_STATUS_EMPTY when no track has lyrics. */
 mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
                              const char *text_column, const mc_lyrics_config *lyrics_config,

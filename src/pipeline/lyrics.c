@@ -1,11 +1,12 @@
-/* The lyrics stage of a feature store (pipeline.h, mc_pipeline_lyrics): the store mode of
- * `musiclust lyrics`, as a library function so that `musiclust run` can call it. */
+/* `musiclust lyrics` and the lyrics stage of `musiclust run` (pipeline.h, mc_pipeline_lyrics): the one
+ * implementation of joining lyrics to a feature store, embedding them and writing the results. */
 #include "pipeline_internal.h"
 
 #include <musiclust/text.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct key_row {
     const char *id;
@@ -63,8 +64,25 @@ static mc_status rewrite_with_column(const mc_table *t, const char *path, const 
     return st;
 }
 
+/* Counts per language of the tracks with lyrics, in order of first appearance. */
+static void count_languages(const mc_lyrics *L, mc_pipeline_lyrics_summary *sum) {
+    sum->n_codes = 0;
+    for (int64_t i = 0; i < L->n; i++) {
+        if (!L->has_lyrics[i]) continue;
+        int k = 0;
+        while (k < sum->n_codes && strcmp(sum->codes[k], L->language[i].language) != 0) k++;
+        if (k == sum->n_codes) {
+            if (k == 64) continue;
+            snprintf(sum->codes[k], sizeof sum->codes[k], "%s", L->language[i].language);
+            sum->counts[k] = 0;
+            sum->n_codes++;
+        }
+        sum->counts[k]++;
+    }
+}
+
 static mc_status write_json(const char *path, const char *metadata, const char *id_column, const char *text_column,
-                            const mc_lyrics_config *cfg, int64_t missing, const mc_lyrics *L) {
+                            const mc_lyrics_config *cfg, const mc_pipeline_lyrics_summary *sum, const mc_lyrics *L) {
     mc_json *j = NULL;
     mc_status st = mc_json_create(&j);
     if (st != MC_STATUS_OK) return st;
@@ -79,43 +97,43 @@ static mc_status write_json(const char *path, const char *metadata, const char *
     mc_json_key(j, "seed"); mc_json_int(j, (int64_t)cfg->seed);
     mc_json_key(j, "min_df"); mc_json_number(j, cfg->min_df);
     mc_json_key(j, "max_df"); mc_json_number(j, cfg->max_df);
+    mc_json_key(j, "word_ngram_range");
+    mc_json_begin_array(j); mc_json_int(j, cfg->word_ngram_min); mc_json_int(j, cfg->word_ngram_max); mc_json_end_array(j);
+    mc_json_key(j, "char_wb_ngram_range");
+    mc_json_begin_array(j); mc_json_int(j, cfg->char_ngram_min); mc_json_int(j, cfg->char_ngram_max); mc_json_end_array(j);
+    mc_json_key(j, "sublinear_tf"); mc_json_bool(j, true);
+    mc_json_key(j, "smooth_idf"); mc_json_bool(j, true);
+    mc_json_key(j, "block_weights"); mc_json_string(j, "each block L2-normalised, then scaled by 1/sqrt(2)");
+    mc_json_key(j, "svd"); mc_json_string(j, "randomized (Halko et al.), QR power iterations");
+    mc_json_key(j, "svd_n_iter"); mc_json_int(j, cfg->svd_iter);
+    mc_json_key(j, "svd_n_oversamples"); mc_json_int(j, cfg->svd_oversamples);
     mc_json_key(j, "threads"); mc_json_int(j, cfg->threads);
     mc_json_end_object(j);
-    mc_json_key(j, "joined_on_store"); mc_json_bool(j, true);
+    mc_json_key(j, "joined_on_store"); mc_json_bool(j, sum->store);
     mc_json_key(j, "tracks"); mc_json_int(j, L->n);
     mc_json_key(j, "with_lyrics"); mc_json_int(j, L->n_with_lyrics);
     mc_json_key(j, "without_lyrics"); mc_json_int(j, L->n - L->n_with_lyrics);
-    mc_json_key(j, "without_metadata_row"); mc_json_int(j, missing);
+    mc_json_key(j, "without_metadata_row"); mc_json_int(j, sum->missing);
     mc_json_key(j, "vocabulary");
     mc_json_begin_object(j);
     mc_json_key(j, "word"); mc_json_int(j, L->n_word_terms);
     mc_json_key(j, "char_wb"); mc_json_int(j, L->n_char_terms);
     mc_json_end_object(j);
     mc_json_key(j, "rank"); mc_json_int(j, L->rank);
+    double total = 0;
     mc_json_key(j, "explained_variance_ratio");
     mc_json_begin_array(j);
-    for (int k = 0; k < L->dim; k++) mc_json_number(j, L->explained_variance_ratio[k]);
+    for (int k = 0; k < L->dim; k++) {
+        mc_json_number(j, L->explained_variance_ratio[k]);
+        total += L->explained_variance_ratio[k];
+    }
     mc_json_end_array(j);
+    mc_json_key(j, "explained_variance_ratio_sum"); mc_json_number(j, total);
     mc_json_key(j, "languages");
     mc_json_begin_object(j);
-    /* counts per language in order of first appearance */
-    const char *code[64];
-    int64_t count[64];
-    int nl = 0;
-    for (int64_t i = 0; i < L->n; i++) {
-        if (!L->has_lyrics[i]) continue;
-        int k = 0;
-        while (k < nl && strcmp(code[k], L->language[i].language) != 0) k++;
-        if (k == nl) {
-            if (nl == 64) continue;
-            code[nl] = L->language[i].language;
-            count[nl++] = 0;
-        }
-        count[k]++;
-    }
-    for (int k = 0; k < nl; k++) {
-        mc_json_key(j, code[k]);
-        mc_json_int(j, count[k]);
+    for (int k = 0; k < sum->n_codes; k++) {
+        mc_json_key(j, sum->codes[k]);
+        mc_json_int(j, sum->counts[k]);
     }
     mc_json_end_object(j);
     mc_json_key(j, "seconds"); mc_json_number(j, L->seconds);
@@ -125,18 +143,26 @@ static mc_status write_json(const char *path, const char *metadata, const char *
     return st;
 }
 
+static bool is_file(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
                              const char *text_column, const mc_lyrics_config *cfg,
                              mc_pipeline_lyrics_summary *summary) {
     if (!featdir || !metadata || !cfg) return mc_error_set(MC_STATUS_INVALID_ARG, "lyrics: NULL argument");
     if (!id_column) id_column = "track_id";
     if (!text_column) text_column = "lyrics";
-    if (summary) memset(summary, 0, sizeof *summary);
+    mc_pipeline_lyrics_summary sum;
+    memset(&sum, 0, sizeof sum);
+    if (summary) *summary = sum;
     mc_status st = mc_text_lyrics_config_validate(cfg);
     if (st != MC_STATUS_OK) return st;
     mc_table meta = {0}, tracks = {0}, index = {0};
     key_row *keys = NULL, *tk = NULL;
-    const char **texts = NULL, **labels = NULL, **seg_labels = NULL;
+    const char **texts = NULL, **ids = NULL, **names = NULL, **labels = NULL, **seg_labels = NULL;
+    char (*rownum)[24] = NULL; /* (n) track numbers when there is no store */
     mc_lyrics L;
     memset(&L, 0, sizeof L);
     char *p_tracks = pl_fmt("%s/tracks.tsv", featdir), *p_index = pl_fmt("%s/index.tsv", featdir);
@@ -144,54 +170,87 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     char *p_json = pl_fmt("%s/lyrics.json", featdir);
     char *buf = NULL;
     if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json) {
-        st = MC_STATUS_NO_MEMORY;
+        st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
         goto done;
     }
     if ((st = mc_table_read(metadata, 0, &meta)) != MC_STATUS_OK) goto done;
     int idc = mc_table_column(&meta, id_column), txc = mc_table_column(&meta, text_column);
     if (idc < 0 || txc < 0) {
-        st = mc_error_set(MC_STATUS_INVALID_ARG, "%s: no column '%s'", metadata, idc < 0 ? id_column : text_column);
+        char cols[1024] = "";
+        for (int c = 0; c < meta.ncols && strlen(cols) + 8 < sizeof cols; c++) {
+            strncat(cols, c ? ", " : "", sizeof cols - strlen(cols) - 1);
+            strncat(cols, meta.header[c], sizeof cols - strlen(cols) - 1);
+        }
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: no column '%s' (columns: %s); use %s", metadata,
+                          idc < 0 ? id_column : text_column, cols, idc < 0 ? "--id-column" : "--text-column");
         goto done;
     }
-    if ((st = mc_table_read(p_tracks, '\t', &tracks)) != MC_STATUS_OK) goto done;
-    if ((st = mc_table_read(p_index, '\t', &index)) != MC_STATUS_OK) goto done;
-    int tid = mc_table_column(&tracks, "track_id"), tcol = mc_table_column(&tracks, "track");
-    int itc = mc_table_column(&index, "track");
-    if (tid < 0 || tcol < 0 || itc < 0) {
-        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected columns track and track_id (a store written by extract)", featdir);
+    sum.store = is_file(p_tracks);
+    int tid = -1, tcol = -1;
+    if (sum.store) {
+        if ((st = mc_table_read(p_tracks, '\t', &tracks)) != MC_STATUS_OK) goto done;
+        tid = mc_table_column(&tracks, "track_id");
+        tcol = mc_table_column(&tracks, "track");
+        if (tid < 0 || tcol < 0) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: expected columns track and track_id (a store written by "
+                              "musiclust extract)", p_tracks);
+            goto done;
+        }
+    } else if ((st = mc_mkdirs(featdir)) != MC_STATUS_OK) {
         goto done;
     }
-    const int64_t n = tracks.nrows;
+    const int64_t n = sum.store ? tracks.nrows : meta.nrows;
     if (n == 0) {
-        st = mc_error_set(MC_STATUS_EMPTY, "%s: no tracks", p_tracks);
+        st = mc_error_set(MC_STATUS_EMPTY, "%s: no rows", sum.store ? p_tracks : metadata);
         goto done;
     }
     texts = calloc((size_t)n, sizeof *texts);
+    ids = calloc((size_t)n, sizeof *ids);
+    names = calloc((size_t)n, sizeof *names);
     labels = calloc((size_t)n, sizeof *labels);
     keys = malloc((size_t)(meta.nrows ? meta.nrows : 1) * sizeof *keys);
-    tk = malloc((size_t)n * sizeof *tk);
-    seg_labels = calloc((size_t)(index.nrows ? index.nrows : 1), sizeof *seg_labels);
-    if (!texts || !labels || !keys || !tk || !seg_labels) {
+    rownum = sum.store ? NULL : calloc((size_t)n, sizeof *rownum);
+    if (!texts || !ids || !names || !labels || !keys || (!sum.store && !rownum)) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
         goto done;
     }
-    /* the first metadata row of each id, as extract joins */
-    int64_t nk = 0, missing = 0;
-    for (int64_t r = 0; r < meta.nrows; r++)
-        if (mc_table_get(&meta, r, idc)[0]) keys[nk++] = (key_row){mc_table_get(&meta, r, idc), r};
-    qsort(keys, (size_t)nk, sizeof *keys, cmp_key_row);
-    int64_t u = 0;
-    for (int64_t k = 0; k < nk; k++)
-        if (u == 0 || strcmp(keys[u - 1].id, keys[k].id) != 0) keys[u++] = keys[k];
-    for (int64_t i = 0; i < n; i++) {
-        int64_t r = find_key(keys, u, mc_table_get(&tracks, i, tid));
-        if (r < 0) missing++;
-        texts[i] = r >= 0 ? mc_table_get(&meta, r, txc) : NULL;
+    if (sum.store) {
+        /* Join: the first metadata row of each id, as extract does. */
+        int64_t nk = 0;
+        for (int64_t r = 0; r < meta.nrows; r++)
+            if (mc_table_get(&meta, r, idc)[0]) keys[nk++] = (key_row){mc_table_get(&meta, r, idc), r};
+        qsort(keys, (size_t)nk, sizeof *keys, cmp_key_row);
+        int64_t u = 0;
+        for (int64_t k = 0; k < nk; k++) {
+            if (u > 0 && strcmp(keys[u - 1].id, keys[k].id) == 0) {
+                mc_log(MC_LOG_LEVEL_WARN, "%s: %s '%s' appears more than once; using the first row", metadata,
+                       id_column, keys[k].id);
+                continue;
+            }
+            keys[u++] = keys[k];
+        }
+        for (int64_t i = 0; i < n; i++) {
+            ids[i] = mc_table_get(&tracks, i, tid);
+            names[i] = mc_table_get(&tracks, i, tcol);
+            int64_t r = find_key(keys, u, ids[i]);
+            if (r < 0) sum.missing++;
+            texts[i] = r >= 0 ? mc_table_get(&meta, r, txc) : NULL;
+        }
+        if (sum.missing > 0)
+            mc_log(MC_LOG_LEVEL_WARN, "lyrics: %lld of %lld store tracks have no row in %s (zero vectors)",
+                   (long long)sum.missing, (long long)n, metadata);
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            snprintf(rownum[i], sizeof rownum[i], "%lld", (long long)i);
+            names[i] = rownum[i];
+            ids[i] = mc_table_get(&meta, i, idc);
+            texts[i] = mc_table_get(&meta, i, txc);
+        }
     }
-    if (missing > 0)
-        mc_log(MC_LOG_LEVEL_WARN, "lyrics: %lld of %lld store tracks have no row in %s (zero vectors)", (long long)missing,
-               (long long)n, metadata);
-    if ((st = mc_text_lyrics_embed(cfg, texts, n, &L)) != MC_STATUS_OK) goto done;
+    mc_progress_set_total(cfg->progress, n);
+    st = mc_text_lyrics_embed(cfg, texts, n, &L);
+    if (st == MC_STATUS_EMPTY) st = mc_error_set(st, "%s: %s (column '%s')", metadata, mc_error_message(), text_column);
+    if (st != MC_STATUS_OK) goto done;
     int64_t shape[2] = {n, L.dim};
     if ((st = mc_npy_write(p_npy, MC_DTYPE_F32, 2, shape, L.vectors)) != MC_STATUS_OK) goto done;
     {
@@ -203,9 +262,9 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
         }
         fputs("track\ttrack_id\tlyrics_language\tlyrics_confidence\thas_lyrics\n", f);
         for (int64_t i = 0; i < n; i++) {
-            mc_csv_write_field(f, mc_table_get(&tracks, i, tcol), '\t');
+            mc_csv_write_field(f, names[i], '\t');
             fputc('\t', f);
-            mc_csv_write_field(f, mc_table_get(&tracks, i, tid), '\t');
+            mc_csv_write_field(f, ids[i], '\t');
             fprintf(f, "\t%s\t%.4f\t%d\n", L.has_lyrics[i] ? L.language[i].language : "",
                     L.has_lyrics[i] ? L.language[i].confidence : 0.0, L.has_lyrics[i] ? 1 : 0);
         }
@@ -216,36 +275,53 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
         if ((st = mc_file_write_atomic(p_tt, buf, len)) != MC_STATUS_OK) goto done;
     }
     /* the label column: a language, or "" (unlabelled) for unknown or no lyrics */
-    int64_t n_lang = 0;
     for (int64_t i = 0; i < n; i++) {
         labels[i] = L.has_lyrics[i] && strcmp(L.language[i].language, "unknown") != 0 ? L.language[i].language : "";
         bool seen = false;
         for (int64_t j = 0; j < i && !seen && labels[i][0]; j++) seen = strcmp(labels[j], labels[i]) == 0;
-        if (labels[i][0] && !seen) n_lang++;
+        if (labels[i][0] && !seen) sum.languages++;
     }
-    for (int64_t i = 0; i < n; i++) tk[i] = (key_row){mc_table_get(&tracks, i, tcol), i};
-    qsort(tk, (size_t)n, sizeof *tk, cmp_key_row);
-    for (int64_t r = 0; r < index.nrows; r++) {
-        int64_t t = find_key(tk, n, mc_table_get(&index, r, itc));
-        if (t < 0) {
-            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: track '%s' is not in %s", p_index, (long long)r + 2,
-                              mc_table_get(&index, r, itc), p_tracks);
-            goto done;
+    if (sum.store) {
+        if ((st = rewrite_with_column(&tracks, p_tracks, "lyrics_language", labels)) != MC_STATUS_OK) goto done;
+        if (is_file(p_index)) {
+            /* index.tsv last: a store whose index has the column has a complete lyrics stage */
+            if ((st = mc_table_read(p_index, '\t', &index)) != MC_STATUS_OK) goto done;
+            int itc = mc_table_column(&index, "track");
+            tk = malloc((size_t)n * sizeof *tk);
+            seg_labels = calloc((size_t)(index.nrows ? index.nrows : 1), sizeof *seg_labels);
+            if (itc < 0) {
+                st = mc_error_set(MC_STATUS_FORMAT, "%s: no 'track' column", p_index);
+                goto done;
+            }
+            if (!tk || !seg_labels) {
+                st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+                goto done;
+            }
+            for (int64_t i = 0; i < n; i++) tk[i] = (key_row){names[i], i};
+            qsort(tk, (size_t)n, sizeof *tk, cmp_key_row);
+            for (int64_t r = 0; r < index.nrows; r++) {
+                int64_t t = find_key(tk, n, mc_table_get(&index, r, itc));
+                if (t < 0) {
+                    st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: track '%s' is not in %s", p_index,
+                                      (long long)r + 2, mc_table_get(&index, r, itc), p_tracks);
+                    goto done;
+                }
+                seg_labels[r] = labels[t];
+            }
+            if ((st = rewrite_with_column(&index, p_index, "lyrics_language", seg_labels)) != MC_STATUS_OK) goto done;
+            sum.index_updated = true;
         }
-        seg_labels[r] = labels[t];
     }
-    /* index.tsv last: a store whose index has the column has a complete lyrics stage */
-    if ((st = rewrite_with_column(&tracks, p_tracks, "lyrics_language", labels)) != MC_STATUS_OK) goto done;
-    if ((st = rewrite_with_column(&index, p_index, "lyrics_language", seg_labels)) != MC_STATUS_OK) goto done;
-    if ((st = write_json(p_json, metadata, id_column, text_column, cfg, missing, &L)) != MC_STATUS_OK) goto done;
-    if (summary) {
-        summary->tracks = n;
-        summary->with_lyrics = L.n_with_lyrics;
-        summary->missing = missing;
-        summary->languages = n_lang;
-        summary->rank = L.rank;
-        summary->seconds = L.seconds;
-    }
+    sum.tracks = n;
+    sum.with_lyrics = L.n_with_lyrics;
+    sum.rank = L.rank;
+    sum.dim = L.dim;
+    sum.word_terms = L.n_word_terms;
+    sum.char_terms = L.n_char_terms;
+    sum.seconds = L.seconds;
+    count_languages(&L, &sum);
+    if ((st = write_json(p_json, metadata, id_column, text_column, cfg, &sum, &L)) != MC_STATUS_OK) goto done;
+    if (summary) *summary = sum;
 done:
     mc_text_lyrics_free(&L);
     mc_table_free(&meta);
@@ -254,8 +330,11 @@ done:
     free(keys);
     free(tk);
     free(texts);
+    free(ids);
+    free(names);
     free(labels);
     free(seg_labels);
+    free(rownum);
     free(buf);
     free(p_tracks);
     free(p_index);
