@@ -57,16 +57,74 @@ static inline double mc_test_max_abs_diff(const float *a, const float *b, long n
                  mc_w_, (double)(tol));                                                        \
     } while (0)
 
-/* Directory of ../shared/data, or exit 77 (CTest: skipped, shown as such) when it is missing. */
+/* Leave the test with CTest's "skipped" code 77, saying why -- but never when a check has already
+ * failed: then the failures are reported and the exit code is 1, so a real failure can never show
+ * up as a skip. Every skip path of the tests goes through here. */
+static inline void mc_test_skip(const char *why) {
+    if (mc_test_failed) {
+        fprintf(stderr, "not skipping (%s): %d check(s) already failed\n", why, mc_test_failed);
+        printf("%d passed, %d failed\n", mc_test_passed, mc_test_failed);
+        exit(1);
+    }
+    fprintf(stderr, "SKIP: %s\n", why);
+    exit(77);
+}
+
+/* Directory of ../shared/data, or a skip (mc_test_skip: exit 1 instead when a check already failed)
+ * when it is missing. */
 static inline const char *mc_test_shared_data(void) {
     static char path[4096];
     snprintf(path, sizeof path, "%s/data", MC_SHARED_DIR);
     struct stat st;
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "SKIP: %s not found; this test needs ../shared/data\n", path);
-        exit(77);
+        char why[4200];
+        snprintf(why, sizeof why, "%s not found; this test needs ../shared/data", path);
+        mc_test_skip(why);
     }
     return path;
+}
+
+/* calloc that ends the test (exit 1) when memory runs out. */
+static inline void *mc_test_xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fprintf(stderr, "out of memory (%zu x %zu bytes)\n", n, size);
+        exit(1);
+    }
+    return p;
+}
+
+/* Whole file into a malloc'd buffer (NUL-terminated; *len without the NUL), NULL if unreadable. */
+static inline char *mc_test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) return NULL;
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+/* 1 when both files exist and have the same bytes. */
+static inline int mc_test_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *x = mc_test_read_file(a, &na), *y = mc_test_read_file(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
 }
 
 /* A fresh scratch directory for this test under the build tree. */

@@ -574,7 +574,7 @@ int main(void) {
 
     /* a failure above must not turn into a skip below */
     if (mc_test_failed) return mc_test_summary("test_generate");
-    mc_test_shared_data(); /* exits 77 (skipped) without ../shared/data */
+    mc_test_shared_data(); /* skips (77) without ../shared/data */
     test_reference_clips();
     return mc_test_summary("test_generate");
 }

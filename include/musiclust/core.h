@@ -82,6 +82,16 @@ int mc_threads_available(void);
 /* Resolve a user's --threads value: n <= 0 means all cores. Also sets the OpenMP default. */
 int mc_threads_resolve(int n);
 
+/* OpenBLAS's own thread pool. Every BLAS/LAPACK call of the library runs with OpenBLAS
+ * single-threaded: OpenBLAS splits a product by its thread count, and its kernels (Haswell's, for
+ * one) round edge tiles differently from full ones, so the last bits would follow the thread count.
+ * The library splits parallel work itself, into blocks whose shapes depend only on the problem.
+ * mc_threads_blas_serial_begin sets OpenBLAS to one thread and returns the previous count; pass it to
+ * mc_threads_blas_serial_end to give a host program (numpy sharing the same OpenBLAS) its setting
+ * back. Cheap when nothing changes. */
+int mc_threads_blas_serial_begin(void);
+void mc_threads_blas_serial_end(int prev);
+
 /* ---------------------------------------------------------------- logging */
 
 typedef enum mc_log_level {

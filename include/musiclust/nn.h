@@ -70,11 +70,18 @@ void mc_tensor_free(mc_tensor *t);
 
 /* ---------------------------------------------------------------- GEMM and vector helpers */
 
+/* The tiling mc_nn_gemm uses for an (m, n, k) product: `tiles` tiles of `width` columns of C
+ * (by_cols) or rows, the last one shorter. A function of (m, n, k) only. */
+void mc_nn_gemm_tiles(int64_t m, int64_t n, int64_t k, int *tiles, bool *by_cols, int64_t *width);
+
 /* C (m, n) = alpha * op(A) (m, k) * op(B) (k, n) + beta * C, row-major, op = transpose when trans_*:
  * A is (m, k) with row stride lda, or (k, m) when trans_a; B is (k, n), or (n, k) when trans_b.
- * cblas_sgemm(CblasRowMajor, ...) semantics. Large products are split over the OpenMP team by
- * blocks of rows or columns of C (each block one single-threaded cblas_sgemm); call it from outside a
- * parallel region to get that (inside one it runs on the calling thread). Dimensions must fit int. */
+ * cblas_sgemm(CblasRowMajor, ...) semantics. Large products are cut into tiles of rows or columns of
+ * C whose shapes depend only on (m, n, k) (mc_nn_gemm_tiles), each tile one single-threaded
+ * cblas_sgemm over the full k; the tiles run over the OpenMP team when called from outside a parallel
+ * region (inside one, all on the calling thread). So every element of C is produced by the same call
+ * with the same arguments whatever the thread count: results are byte-identical for any team size
+ * and any OpenBLAS kernel. Dimensions must fit int. */
 void mc_nn_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                 int64_t ldc);

@@ -16,10 +16,22 @@
  * steps long enough to hide that are split. A variable so that the tests can force the parallel path. */
 extern int64_t mc_cl_par_min_work;
 
-/* Set OpenBLAS's thread count and return the previous one. The blocked loops run one BLAS call per
- * block inside an OpenMP region, so BLAS itself must be single-threaded there (as sklearn does with
- * threadpool_limits); calls made from the main thread use the resolved thread count. */
-int mc_cl_blas_threads(int n);
+/* C (n, nc) = alpha A (n, d) op(B) + beta C for a tall A (row-major, op(B) (d, nc): B is (nc, d) when
+ * tb, else (d, nc)), with A's rows cut into blocks of MC_CL_CHUNK rows, one single-threaded dgemm each,
+ * run over nt threads: the same calls whatever nt, so the same bytes (core.h,
+ * mc_threads_blas_serial_begin). Call with OpenBLAS serial. */
+void mc_cl_dgemm_rows(int nt, bool tb, int64_t n, int nc, int d, double alpha, const double *A,
+                      const double *B, double beta, double *C);
+
+/* Rows per block of mc_cl_dgemm_tn's sum. */
+#define MC_CL_SUM_ROWS 4096
+
+/* C (m1, m2) = A^T B for A (n, m1) and B (n, m2) row-major (lda, ldb their row strides): the sum over
+ * the n rows taken as partial products of blocks of MC_CL_SUM_ROWS rows (in parallel over nt
+ * threads), added in block order -- the same bytes for any nt. part: scratch of
+ * ceil(n / MC_CL_SUM_ROWS) * m1 * m2 doubles. Call with OpenBLAS serial. */
+void mc_cl_dgemm_tn(int nt, int64_t n, int m1, int m2, const double *A, int lda, const double *B, int ldb,
+                    double *C, double *part);
 
 /* Check the points and k for an algorithm that needs k non-empty clusters: NaN/Inf, n >= k, and at
  * least k distinct rows. `what` names the algorithm in the message. */

@@ -7,11 +7,31 @@
 
 int64_t mc_cl_par_min_work = (int64_t)1 << 22;
 
-int mc_cl_blas_threads(int n) {
-    int prev = openblas_get_num_threads();
-    if (n < 1) n = 1;
-    if (n != prev) openblas_set_num_threads(n);
-    return prev;
+void mc_cl_dgemm_tn(int nt, int64_t n, int m1, int m2, const double *A, int lda, const double *B, int ldb,
+                    double *C, double *part) {
+    const int64_t nb = (n + MC_CL_SUM_ROWS - 1) / MC_CL_SUM_ROWS, mm = (int64_t)m1 * m2;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nb > 1)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t i0 = b * MC_CL_SUM_ROWS, m = n - i0 < MC_CL_SUM_ROWS ? n - i0 : MC_CL_SUM_ROWS;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m1, m2, (int)m, 1.0, A + i0 * lda, lda, B + i0 * ldb,
+                    ldb, 0.0, part + b * mm, m2);
+    }
+    for (int64_t t = 0; t < mm; t++) {
+        double s = 0;
+        for (int64_t b = 0; b < nb; b++) s += part[b * mm + t];
+        C[t] = s;
+    }
+}
+
+void mc_cl_dgemm_rows(int nt, bool tb, int64_t n, int nc, int d, double alpha, const double *A,
+                      const double *B, double beta, double *C) {
+    const int64_t nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nch > 1)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        int64_t i0 = ch * MC_CL_CHUNK, m = n - i0 < MC_CL_CHUNK ? n - i0 : MC_CL_CHUNK;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, nc, d, alpha, A + i0 * d, d,
+                    B, tb ? d : nc, beta, C + i0 * nc, nc);
+    }
 }
 
 void mc_cluster_config_default(mc_cluster_config *c) {

@@ -236,9 +236,9 @@ mc_status mc_cluster_dbscan_auto_eps(const float *X, int64_t n, int64_t d, int m
     gather(&w, NULL, n, w.Xr);
     memcpy(w.Xc, w.Xr, (size_t)n * (size_t)d * sizeof(float));
     w.nr = w.nc = n;
-    int blas_prev = mc_cl_blas_threads(1);
+    int blas_prev = mc_threads_blas_serial_begin();
     pass(&w, M_KNN);
-    mc_cl_blas_threads(blas_prev);
+    mc_threads_blas_serial_end(blas_prev);
     for (int64_t i = 0; i < n; i++) v[i] = sqrt(w.knn[(size_t)i * (size_t)min_samples + (size_t)min_samples - 1]);
     qsort(v, (size_t)n, sizeof(double), cmp_double);
     if (kdist)
@@ -296,7 +296,7 @@ static mc_status dbscan_at(const mc_cluster_config *cfg, const float *X, int64_t
         st = mc_error_set(MC_STATUS_NO_MEMORY, "DBSCAN: out of memory for %lld points", (long long)n);
         goto done;
     }
-    int blas_prev = mc_cl_blas_threads(1);
+    int blas_prev = mc_threads_blas_serial_begin();
     mc_progress_set_total(progress, 3);
     /* 1. neighbour counts */
     gather(&w, NULL, n, w.Xr);
@@ -345,7 +345,7 @@ static mc_status dbscan_at(const mc_cluster_config *cfg, const float *X, int64_t
         pass(&w, M_BORDER);
     }
     mc_progress_tick(progress, 1);
-    mc_cl_blas_threads(blas_prev);
+    mc_threads_blas_serial_end(blas_prev);
     out->k = nclusters;
     out->n_noise = 0;
     for (int64_t i = 0; i < n; i++) out->n_noise += out->labels[i] < 0;

@@ -38,6 +38,7 @@ typedef struct gm {
     double *best_w, *best_m, *best_c, *best_p;
     double *tmp;   // (d, d) or (k, d)
     double *nk;    // (k) responsibility mass per component
+    double *red;   // (ceil(n / MC_CL_SUM_ROWS), max(d, k), d) partial sums of mc_cl_dgemm_tn
 } gm;
 
 static const double LOG_2PI = 1.8378770664093454835606594728112; /* log(2 pi) */
@@ -60,6 +61,7 @@ static void gm_free(gm *g) {
     mc_free(g->best_p);
     mc_free(g->tmp);
     mc_free(g->nk);
+    mc_free(g->red);
 }
 
 static size_t cov_size(const gm *g) {
@@ -111,8 +113,7 @@ static void m_step(gm *g) {
         nk[c] = s + 10 * DBL_EPSILON;
     }
     /* means = resp^T X / nk */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, (int)d, (int)n, 1.0, g->resp, k, g->X, (int)d, 0.0,
-                g->means, (int)d);
+    mc_cl_dgemm_tn(g->nt, n, k, (int)d, g->resp, k, g->X, (int)d, g->means, g->red);
     for (int c = 0; c < k; c++)
         for (int64_t f = 0; f < d; f++) g->means[c * d + f] /= nk[c];
     if (g->full) {
@@ -129,16 +130,14 @@ static void m_step(gm *g) {
             }
             double *C = g->cov + (size_t)c * d * d;
             /* (resp_k * diff)^T diff / nk + reg I */
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)n, 1.0, g->W, (int)d, g->Y,
-                        (int)d, 0.0, C, (int)d);
+            mc_cl_dgemm_tn(g->nt, n, (int)d, (int)d, g->W, (int)d, g->Y, (int)d, C, g->red);
             for (int64_t t = 0; t < d * d; t++) C[t] /= nk[c];
             for (int64_t f = 0; f < d; f++) C[f * d + f] += g->reg;
         }
     } else {
         /* avg_X2 - 2 avg_X_means + avg_means2 + reg, as sklearn's _estimate_gaussian_covariances_diag */
         double *avg_x2 = g->tmp; // (k, d)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, (int)d, (int)n, 1.0, g->resp, k, g->X2, (int)d,
-                    0.0, avg_x2, (int)d);
+        mc_cl_dgemm_tn(g->nt, n, k, (int)d, g->resp, k, g->X2, (int)d, avg_x2, g->red);
         for (int c = 0; c < k; c++)
             for (int64_t f = 0; f < d; f++) {
                 double m = g->means[c * d + f];
@@ -169,8 +168,7 @@ static double e_step(gm *g) {
                 for (int64_t a = 0; a < d; a++) s += mu[a] * P[a * d + b];
                 muP[b] = s;
             }
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)d, 1.0, g->X, (int)d, P,
-                        (int)d, 0.0, g->Y, (int)d);
+            mc_cl_dgemm_rows(g->nt, false, n, (int)d, (int)d, 1.0, g->X, P, 0.0, g->Y); /* Y (n, d) = X P */
             const double lw = log(g->weights[c]);
 #pragma omp parallel for schedule(static) num_threads(g->nt)
             for (int64_t i = 0; i < n; i++) {
@@ -200,10 +198,8 @@ static double e_step(gm *g) {
             c0[k + c] = log_det;
         }
         /* resp = X2 prec^T - 2 X mp^T (n, k), then the constant terms */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, k, (int)d, 1.0, g->X2, (int)d, prec, (int)d,
-                    0.0, g->resp, k);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, k, (int)d, -2.0, g->X, (int)d, mp, (int)d,
-                    1.0, g->resp, k);
+        mc_cl_dgemm_rows(g->nt, true, n, k, (int)d, 1.0, g->X2, prec, 0.0, g->resp);
+        mc_cl_dgemm_rows(g->nt, true, n, k, (int)d, -2.0, g->X, mp, 1.0, g->resp);
 #pragma omp parallel for schedule(static) num_threads(g->nt)
         for (int64_t i = 0; i < n; i++)
             for (int c = 0; c < k; c++) {
@@ -292,8 +288,10 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
     g.best_p = mc_alloc(cs, sizeof(double));
     g.tmp = mc_alloc(tmp_size, sizeof(double));
     g.nk = mc_alloc((size_t)g.k, sizeof(double));
+    g.red = mc_alloc((size_t)((n + MC_CL_SUM_ROWS - 1) / MC_CL_SUM_ROWS) * (size_t)(d > g.k ? d : g.k) * (size_t)d,
+                     sizeof(double));
     if (!g.X || !g.X2 || !g.resp || !g.Y || !g.W || !g.lse || !g.part || !g.weights || !g.means || !g.cov ||
-        !g.pchol || !g.best_w || !g.best_m || !g.best_c || !g.best_p || !g.tmp || !g.nk) {
+        !g.pchol || !g.best_w || !g.best_m || !g.best_c || !g.best_p || !g.tmp || !g.nk || !g.red) {
         gm_free(&g);
         return mc_error_set(MC_STATUS_NO_MEMORY, "GMM: out of memory for %lld x %lld points, k = %d",
                             (long long)n, (long long)d, cfg->k);
@@ -302,7 +300,7 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
         g.X[t] = X[t];
         g.X2[t] = (double)X[t] * X[t];
     }
-    int blas_prev = mc_cl_blas_threads(g.nt);
+    int blas_prev = mc_threads_blas_serial_begin();
     mc_progress_set_total(cfg->progress, n_init);
     double best_lb = -INFINITY;
     int best_iter = 0;
@@ -317,7 +315,6 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
         kc.progress = NULL;
         mc_clustering km;
         st = mc_cl_kmeans_run(&kc, X, n, d, ((uint64_t)1 << 32) + (uint64_t)init, &km);
-        mc_cl_blas_threads(g.nt); /* k-means restores what it found: ours */
         if (st) break;
         memset(g.resp, 0, (size_t)n * (size_t)g.k * sizeof(double));
         for (int64_t i = 0; i < n; i++) g.resp[i * g.k + km.labels[i]] = 1.0;
@@ -390,7 +387,7 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
             if (!isfinite(ll)) st = mc_error_set(MC_STATUS_NUMERIC, "GMM: the log-likelihood is not finite");
         }
     }
-    mc_cl_blas_threads(blas_prev);
+    mc_threads_blas_serial_end(blas_prev);
     gm_free(&g);
     if (st) mc_clustering_free(out);
     return st;

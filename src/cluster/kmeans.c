@@ -459,7 +459,7 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
             mc_error_set(st, "k-means: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
         goto done;
     }
-    int blas_prev = mc_cl_blas_threads(1);
+    int blas_prev = mc_threads_blas_serial_begin();
     for (int64_t i = 0; i < n; i++) {
         const float *x = X + i * d;
         double s = 0;
@@ -509,7 +509,7 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
         }
         mc_progress_tick(cfg->progress, 1);
     }
-    mc_cl_blas_threads(blas_prev);
+    mc_threads_blas_serial_end(blas_prev);
     int bt = -1;
     for (int t = 0; t < nw; t++)
         if (bs[t].r >= 0 && (bt < 0 || bs[t].inertia < bs[bt].inertia ||

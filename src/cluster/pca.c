@@ -83,8 +83,8 @@ void mc_cluster_pca_free(mc_pca *p) {
     memset(p, 0, sizeof *p);
 }
 
-mc_status mc_cluster_pca_fit(const float *X, int64_t n, int64_t d, int n_components, bool whiten,
-                             mc_pca *out) {
+static mc_status pca_fit(const float *X, int64_t n, int64_t d, int n_components, bool whiten,
+                         mc_pca *out) {
     memset(out, 0, sizeof *out);
     mc_status st = mc_cluster_check_input(X, n, d);
     if (st) return st;
@@ -194,7 +194,16 @@ done:
     return st;
 }
 
-mc_status mc_cluster_pca_transform(const mc_pca *p, const float *X, int64_t n, int64_t d, float *Z) {
+mc_status mc_cluster_pca_fit(const float *X, int64_t n, int64_t d, int n_components, bool whiten,
+                             mc_pca *out) {
+    /* BLAS/LAPACK single-threaded (core.h: mc_threads_blas_serial_begin) */
+    int blas_prev = mc_threads_blas_serial_begin();
+    mc_status st = pca_fit(X, n, d, n_components, whiten, out);
+    mc_threads_blas_serial_end(blas_prev);
+    return st;
+}
+
+static mc_status pca_transform(const mc_pca *p, const float *X, int64_t n, int64_t d, float *Z) {
     if (!p || !p->components) return mc_error_set(MC_STATUS_INVALID_ARG, "PCA is not fitted");
     if (d != p->d)
         return mc_error_set(MC_STATUS_INVALID_ARG, "PCA was fitted on %lld columns, got %lld",
@@ -220,4 +229,12 @@ mc_status mc_cluster_pca_transform(const mc_pca *p, const float *X, int64_t n, i
     }
     mc_free(buf);
     return MC_STATUS_OK;
+}
+
+mc_status mc_cluster_pca_transform(const mc_pca *p, const float *X, int64_t n, int64_t d, float *Z) {
+    /* BLAS/LAPACK single-threaded (core.h: mc_threads_blas_serial_begin) */
+    int blas_prev = mc_threads_blas_serial_begin();
+    mc_status st = pca_transform(p, X, n, d, Z);
+    mc_threads_blas_serial_end(blas_prev);
+    return st;
 }

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* sched_getaffinity and CPU_COUNT are GNU extensions */
 #include <musiclust/core.h>
 
+#include <cblas.h>
 #include <omp.h>
 #include <sched.h>
 #include <unistd.h>
@@ -27,4 +28,14 @@ int mc_threads_resolve(int n) {
      * reductions (and so outputs) identical between runs with the same --threads. */
     omp_set_num_threads(n);
     return n;
+}
+
+int mc_threads_blas_serial_begin(void) {
+    int prev = openblas_get_num_threads();
+    if (prev != 1) openblas_set_num_threads(1);
+    return prev;
+}
+
+void mc_threads_blas_serial_end(int prev) {
+    if (prev >= 1 && prev != openblas_get_num_threads()) openblas_set_num_threads(prev);
 }

@@ -31,12 +31,6 @@ mc_status emb_check_input(const char *what, const float *X, int64_t n, int d, in
     return MC_STATUS_OK;
 }
 
-int emb_blas_threads(int n) {
-    int prev = openblas_get_num_threads();
-    if (n < 1) n = 1;
-    if (n != prev) openblas_set_num_threads(n);
-    return prev;
-}
 
 /* ---------------------------------------------------------------- PCA scores */
 
@@ -48,7 +42,7 @@ static mc_status orthonormalise(double *A, int64_t m, int l, double *tau) {
     return MC_STATUS_OK;
 }
 
-mc_status emb_pca_scores(const float *X, int64_t n, int d, int nc, double *out) {
+static mc_status pca_scores(const float *X, int64_t n, int d, int nc, double *out) {
     if (nc < 1 || nc > d) return mc_error_set(MC_STATUS_INVALID_ARG, "pca: %d components of %d columns", nc, d);
     double *Xc = mc_alloc((size_t)n * d, sizeof(double)); // (n, d) centred
     double *mean = mc_alloc((size_t)d, sizeof(double));   // (d)
@@ -135,6 +129,14 @@ mc_status emb_pca_scores(const float *X, int64_t n, int d, int nc, double *out) 
     return st;
 }
 
+mc_status emb_pca_scores(const float *X, int64_t n, int d, int nc, double *out) {
+    /* BLAS/LAPACK single-threaded (core.h: mc_threads_blas_serial_begin) */
+    int blas_prev = mc_threads_blas_serial_begin();
+    mc_status st = pca_scores(X, n, d, nc, out);
+    mc_threads_blas_serial_end(blas_prev);
+    return st;
+}
+
 /* ---------------------------------------------------------------- trustworthiness */
 
 mc_status mc_embed_trustworthiness(const float *X, int64_t n, int d, const float *Y, int dy, int k, int threads,
@@ -188,7 +190,7 @@ mc_status mc_embed_trustworthiness(const float *X, int64_t n, int d, const float
         nrm[i] = s;
     }
     const int64_t nb = (n + RB - 1) / RB;
-    const int blas_prev = emb_blas_threads(1);
+    const int blas_prev = mc_threads_blas_serial_begin();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < nb; b++) {
         double *D = rows + (size_t)omp_get_thread_num() * RB * n;
@@ -246,7 +248,7 @@ mc_status mc_embed_trustworthiness(const float *X, int64_t n, int d, const float
             penalty[i] = sum;
         }
     }
-    emb_blas_threads(blas_prev);
+    mc_threads_blas_serial_end(blas_prev);
     double t = 0;
     for (int64_t i = 0; i < n; i++) t += penalty[i];
     const double nn = (double)n, kk = (double)k;

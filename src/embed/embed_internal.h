@@ -34,10 +34,6 @@ void emb_csr_free(emb_csr *m); /* NULL ok; zeroes */
 /* NaN/Inf check naming the row and column; n >= min_n. */
 mc_status emb_check_input(const char *what, const float *X, int64_t n, int d, int64_t min_n);
 
-/* OpenBLAS thread count for a region that calls BLAS from inside OpenMP (set 1 there, so every tile
- * is computed the same way whatever the thread count); returns the previous value. */
-int emb_blas_threads(int n);
-
 /* Exact k-NN: idx (n, k), d2 (n, k) squared euclidean distances in double, re-measured directly. */
 mc_status emb_knn_exact(const float *X, int64_t n, int d, int k, int threads, int32_t *idx, double *d2);
 /* NN-descent (approximate), same outputs. */

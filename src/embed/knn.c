@@ -153,7 +153,7 @@ mc_status emb_knn_exact(const float *X, int64_t n, int d, int k, int threads, in
         nrm[i] = s;
     }
     const int64_t nb = (n + KNN_RB - 1) / KNN_RB;
-    const int blas_prev = emb_blas_threads(1);
+    const int blas_prev = mc_threads_blas_serial_begin();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t b = 0; b < nb; b++) {
         const int t = omp_get_thread_num();
@@ -194,7 +194,7 @@ mc_status emb_knn_exact(const float *X, int64_t n, int d, int k, int threads, in
             memcpy(d2 + i * k, rd, (size_t)k * sizeof(double));
         }
     }
-    emb_blas_threads(blas_prev);
+    mc_threads_blas_serial_end(blas_prev);
     mc_free(Xc), mc_free(nrm), mc_free(mean), mc_free(tile), mc_free(hd), mc_free(hi);
     return MC_STATUS_OK;
 }

@@ -42,7 +42,7 @@ mc_status emb_lanczos_top(const emb_csr *G, int want, uint64_t seed, double tol,
             mc_free(h2), mc_free(Yk);
         return MC_STATUS_NO_MEMORY;
     }
-    const int blas_prev = emb_blas_threads(1);
+    const int blas_prev = mc_threads_blas_serial_begin();
     double nu = 0;
     for (int64_t i = 0; i < n; i++) {
         double s = 0;
@@ -136,13 +136,13 @@ mc_status emb_lanczos_top(const emb_csr *G, int want, uint64_t seed, double tol,
         for (int c = 0; c < m_eff; c++)
             for (int r = 0; r < m_eff; r++) S[(size_t)c * m_eff + r] = T[(size_t)c * m + r];
         if (LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', m_eff, S, m_eff, theta) != 0) {
-            emb_blas_threads(blas_prev);
+            mc_threads_blas_serial_end(blas_prev);
             mc_free(wn), mc_free(u0), mc_free(V), mc_free(w), mc_free(T), mc_free(S), mc_free(theta), mc_free(h),
                 mc_free(h2), mc_free(Yk);
             return mc_error_set(MC_STATUS_NUMERIC, "spectral: eigen-decomposition of the Lanczos matrix failed");
         }
         if (m_eff < want) {
-            emb_blas_threads(blas_prev);
+            mc_threads_blas_serial_end(blas_prev);
             mc_free(wn), mc_free(u0), mc_free(V), mc_free(w), mc_free(T), mc_free(S), mc_free(theta), mc_free(h),
                 mc_free(h2), mc_free(Yk);
             return mc_error_set(MC_STATUS_NUMERIC, "spectral: the graph spans fewer than %d non-trivial directions", want);
@@ -185,7 +185,7 @@ mc_status emb_lanczos_top(const emb_csr *G, int want, uint64_t seed, double tol,
         if (vals) vals[c] = theta[m_eff - 1 - c];
     }
     if (resid) *resid = worst;
-    emb_blas_threads(blas_prev);
+    mc_threads_blas_serial_end(blas_prev);
     mc_free(wn), mc_free(u0), mc_free(V), mc_free(w), mc_free(T), mc_free(S), mc_free(theta), mc_free(h), mc_free(h2),
         mc_free(Yk);
     return MC_STATUS_OK;

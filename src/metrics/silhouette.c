@@ -465,8 +465,7 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
 
     const int64_t nb = c.nb;
     mc_progress_set_total(opts.progress, sym ? nb * (nb + 1) / 2 : nb * nb);
-    const int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    const int blas_threads = mc_threads_blas_serial_begin();
     if (sym) {
         /* Circle method over P (even) slots; slot P-1 is fixed, a slot >= nb is a bye. */
         const int64_t P = nb + (nb & 1);
@@ -504,7 +503,7 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
         for (int64_t p = 0; p < nb; p++) rows_block(&c, p, &work[omp_get_thread_num()], sv);
     }
-    openblas_set_num_threads(blas_threads);
+    mc_threads_blas_serial_end(blas_threads);
 
     double total = 0.0;
     for (int64_t r = 0; r < m; r++) {

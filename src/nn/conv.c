@@ -16,7 +16,6 @@
  * G = ho wo = window positions = the Conv2d's output size or the ConvTranspose2d's input size. */
 #include "nn_internal.h"
 
-#include <cblas.h>
 #include <omp.h>
 #include <string.h>
 
@@ -154,56 +153,24 @@ static void act_backward_bias(mc_nn_layer *l, float *dy, int channels, int64_t p
     }
 }
 
-/* Rows of a batch chunk (nb, C, G) -> channel-major (C, nb G). */
-static void to_channel_major(const float *x, int nb, int channels, int64_t grid, float *t) {
-    const int64_t ld = (int64_t)nb * grid;
-#pragma omp parallel for schedule(static) if ((int64_t)nb * channels * grid > NN_PAR_MIN)
-    for (int64_t jc = 0; jc < (int64_t)nb * channels; jc++) {
-        int64_t j = jc / channels, c = jc % channels;
-        memcpy(t + c * ld + j * grid, x + jc * grid, (size_t)grid * sizeof(float));
-    }
-}
-
-/* im2col of a chunk of nb images (each g->c channels, `stride` floats apart) into cols (K, nb G). */
-static void im2col_chunk(const nn_conv_geom *g, const float *x, int64_t stride, int nb, float *cols) {
-    const int64_t grid = (int64_t)g->ho * g->wo, ld = nb * grid, plane = (int64_t)g->h * g->w;
-#pragma omp parallel for schedule(static) if (ld * g->k * g->k * g->c > NN_PAR_MIN)
-    for (int64_t jc = 0; jc < (int64_t)nb * g->c; jc++) {
-        int64_t j = jc / g->c;
-        int c = (int)(jc % g->c);
-        im2col_channel(g, x + j * stride + c * plane, c, cols + j * grid, ld);
-    }
-}
-
-/* ---------------------------------------------------------------- per-thread sample blocks
+/* ---------------------------------------------------------------- sample blocks
  *
- * A chunk's columns are its samples side by side, so giving each thread a contiguous block of the
- * chunk's samples lets it run im2col, its columns of the GEMM (a single-threaded sgemm) and the
- * output pass on its own, with no barrier in between: one fork/join per chunk instead of one per
- * step. (A GEMM column's value does not depend on how the columns are split, so the result is the
- * same for every thread count.) Chunks with fewer samples than threads take the step-by-step path,
- * where each GEMM is split over the team by mc_nn_gemm. */
+ * A chunk's columns are its samples side by side, so a block of consecutive samples can run im2col,
+ * its columns of the GEMM and the output pass on its own, with no barrier in between: one fork/join
+ * per chunk instead of one per step. The blocks depend only on the chunk size (never on the team),
+ * and each block's GEMM goes through mc_nn_gemm, whose tiles depend only on the block's shape: every
+ * output element is computed by the same sgemm call whatever the thread count, so the result is
+ * byte-identical for 1, 2 or 16 threads and any OpenBLAS kernel. A chunk of one sample is one block
+ * whose GEMM tiles run over the team instead. */
+#define NN_SAMPLE_BLOCKS 16
 
-/* Threads for a chunk of nb samples and `work` floats touched: the whole team when every thread
- * gets a sample, else 0 (use the step-by-step path); 1 for small work. */
-static int block_team(int nb, int64_t work) {
-    if (work <= NN_PAR_MIN || omp_in_parallel()) return 1;
-    int t = omp_get_max_threads();
-    return t <= nb ? t : 0;
-}
+/* Number of sample blocks of a chunk of nb samples. */
+static int sample_blocks(int nb) { return nb < NN_SAMPLE_BLOCKS ? nb : NN_SAMPLE_BLOCKS; }
 
-/* This thread's samples [*j0, *j1) of nb. */
-static void my_block(int nb, int *j0, int *j1) {
-    int t = omp_get_thread_num(), team = omp_get_num_threads();
-    *j0 = (int)((int64_t)nb * t / team);
-    *j1 = (int)((int64_t)nb * (t + 1) / team);
-}
-
-static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                         const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
-                (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+/* Samples [*j0, *j1) of block b of nblk. */
+static void block_range(int nb, int nblk, int b, int *j0, int *j1) {
+    *j0 = (int)((int64_t)nb * b / nblk);
+    *j1 = (int)((int64_t)nb * (b + 1) / nblk);
 }
 
 /* ---------------------------------------------------------------- construction */
@@ -327,38 +294,26 @@ void nn_conv_forward(mc_nn_layer *l) {
     const float *w = l->params[0].data, *bias = l->params[1].data;
     nn_blas_serial();
     for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
-        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk, nblk = sample_blocks(nb);
         const int64_t ld = nb * G;
         const float *x = l->x + b0 * in_n;
         float *y = l->y + b0 * out_n, *cols = l->cols, *t = l->tmp;
-        const int team = block_team(nb, ld * (K + c_out));
-        if (team > 0) {
-#pragma omp parallel num_threads(team)
-            {
-                int j0, j1;
-                my_block(nb, &j0, &j1);
-                const int64_t c0 = j0 * G, nc = (int64_t)(j1 - j0) * G;
-                /* cols[:, c0 : c0 + nc] = im2col of samples j0..j1-1 */
-                for (int j = j0; j < j1; j++)
-                    for (int c = 0; c < g->c; c++)
-                        im2col_channel(g, x + j * in_n + (int64_t)c * g->h * g->w, c, cols + j * G, ld);
-                /* tmp[:, c0 : c0 + nc] (c_out, nc) = W (c_out, K) cols[:, c0 : c0 + nc] */
-                sgemm_serial(false, false, c_out, nc, K, w, K, cols + c0, ld, 0.0f, t + c0, ld);
-                /* y[b0 + j, co, :] = act(tmp[co, j G : (j + 1) G] + bias[co]) */
-                for (int j = j0; j < j1; j++)
-                    for (int c = 0; c < c_out; c++)
-                        nn_bias_act_serial(l->act, l->slope, y + ((int64_t)j * c_out + c) * G,
-                                           t + c * ld + j * G, bias[c], G);
-            }
-            continue;
-        }
-        /* fewer samples than threads: step by step, each step split over the team */
-        im2col_chunk(g, x, in_n, nb, cols);
-        mc_nn_gemm(false, false, c_out, ld, K, 1.0f, w, K, cols, ld, 0.0f, t, ld);
-#pragma omp parallel for schedule(static) if (ld * c_out > NN_PAR_MIN)
-        for (int64_t jc = 0; jc < (int64_t)nb * c_out; jc++) {
-            int64_t j = jc / c_out, c = jc % c_out;
-            nn_bias_act_serial(l->act, l->slope, y + jc * G, t + c * ld + j * G, bias[c], G);
+#pragma omp parallel for schedule(static, 1) if (nblk > 1 && ld * (K + c_out) > NN_PAR_MIN)
+        for (int blk = 0; blk < nblk; blk++) {
+            int j0, j1;
+            block_range(nb, nblk, blk, &j0, &j1);
+            const int64_t c0 = j0 * G, nc = (int64_t)(j1 - j0) * G;
+            /* cols[:, c0 : c0 + nc] = im2col of samples j0..j1-1 */
+            for (int j = j0; j < j1; j++)
+                for (int c = 0; c < g->c; c++)
+                    im2col_channel(g, x + j * in_n + (int64_t)c * g->h * g->w, c, cols + j * G, ld);
+            /* tmp[:, c0 : c0 + nc] (c_out, nc) = W (c_out, K) cols[:, c0 : c0 + nc] */
+            mc_nn_gemm(false, false, c_out, nc, K, 1.0f, w, K, cols + c0, ld, 0.0f, t + c0, ld);
+            /* y[b0 + j, co, :] = act(tmp[co, j G : (j + 1) G] + bias[co]) */
+            for (int j = j0; j < j1; j++)
+                for (int c = 0; c < c_out; c++)
+                    nn_bias_act_serial(l->act, l->slope, y + ((int64_t)j * c_out + c) * G, t + c * ld + j * G,
+                                       bias[c], G);
         }
     }
 }
@@ -384,14 +339,13 @@ static void conv_bwd_gather(mc_nn_layer *l, const float *dyc, const float *yc, c
 
 /* Conv2d backward, stage 3 for samples [j0, j1): dcols = W^T dY on their columns, then col2im into
  * dx. */
-static void conv_bwd_dx(mc_nn_layer *l, float *dxc, int nb, int j0, int j1, bool gemm) {
+static void conv_bwd_dx(mc_nn_layer *l, float *dxc, int nb, int j0, int j1) {
     const nn_conv_geom *g = &l->geom;
     const int64_t K = l->kdim, G = l->grid, ld = nb * G, in_n = l->in_numel, plane = (int64_t)g->h * g->w;
     const int64_t c0 = j0 * G, nc = (int64_t)(j1 - j0) * G;
     /* dcols[:, c0 : c0 + nc] (K, nc) = W^T (K, c_out) dY[:, c0 : c0 + nc], written over cols */
-    if (gemm)
-        sgemm_serial(true, false, K, nc, l->c_out, l->params[0].data, K, l->tmp + c0, ld, 0.0f,
-                     l->cols + c0, ld);
+    mc_nn_gemm(true, false, K, nc, l->c_out, 1.0f, l->params[0].data, K, l->tmp + c0, ld, 0.0f, l->cols + c0,
+               ld);
     for (int j = j0; j < j1; j++)
         for (int c = 0; c < g->c; c++)
             col2im_channel(g, l->cols + j * G, ld, c, 0.0f, dxc + j * in_n + c * plane);
@@ -400,45 +354,33 @@ static void conv_bwd_dx(mc_nn_layer *l, float *dxc, int nb, int j0, int j1, bool
 void nn_conv_backward(mc_nn_layer *l, float *dy) {
     const int64_t K = l->kdim, G = l->grid, in_n = l->in_numel, out_n = l->out_numel;
     const int c_out = l->c_out;
-    const float *w = l->params[0].data;
     float *dw = l->params[0].grad;
     nn_blas_serial();
     for (int c = 0; c < c_out; c++) l->bias_acc[c] = 0.0;
     for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
-        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk, nblk = sample_blocks(nb);
         const int64_t ld = nb * G;
         const float *dyc = dy + b0 * out_n, *yc = l->y + b0 * out_n, *xc = l->x + b0 * in_n;
         float *dxc = l->input_grad ? l->dx + b0 * in_n : NULL;
-        const int team = block_team(nb, ld * (K + c_out));
+        const bool par = nblk > 1 && ld * (K + c_out) > NN_PAR_MIN;
         /* 1. tmp (c_out, nb G) = the gradient before the activation, channel-major; cols = im2col(x) */
-        if (team > 0) {
-#pragma omp parallel num_threads(team)
-            {
-                int j0, j1;
-                my_block(nb, &j0, &j1);
-                conv_bwd_gather(l, dyc, yc, xc, nb, j0, j1);
-            }
-        } else {
-#pragma omp parallel for schedule(static, 1)
-            for (int j = 0; j < nb; j++) conv_bwd_gather(l, dyc, yc, xc, nb, j, j + 1);
+#pragma omp parallel for schedule(static, 1) if (par)
+        for (int blk = 0; blk < nblk; blk++) {
+            int j0, j1;
+            block_range(nb, nblk, blk, &j0, &j1);
+            conv_bwd_gather(l, dyc, yc, xc, nb, j0, j1);
         }
         reduce_bias(l, l->bias_part, nb, c_out);
         /* 2. dW (c_out, K) += dY (c_out, nb G) cols^T (nb G, K): a reduction over the columns, so
-         * split over the rows/columns of dW instead; chunks add in order */
+         * tiled over the columns of dW instead; chunks add in order */
         mc_nn_gemm(false, true, c_out, K, ld, 1.0f, l->tmp, ld, l->cols, ld, 1.0f, dw, K);
         if (!dxc) continue;
         /* 3. dx = col2im(W^T dY) */
-        if (team > 0) {
-#pragma omp parallel num_threads(team)
-            {
-                int j0, j1;
-                my_block(nb, &j0, &j1);
-                conv_bwd_dx(l, dxc, nb, j0, j1, true);
-            }
-        } else {
-            mc_nn_gemm(true, false, K, ld, c_out, 1.0f, w, K, l->tmp, ld, 0.0f, l->cols, ld);
-#pragma omp parallel for schedule(static, 1)
-            for (int j = 0; j < nb; j++) conv_bwd_dx(l, dxc, nb, j, j + 1, false);
+#pragma omp parallel for schedule(static, 1) if (par)
+        for (int blk = 0; blk < nblk; blk++) {
+            int j0, j1;
+            block_range(nb, nblk, blk, &j0, &j1);
+            conv_bwd_dx(l, dxc, nb, j0, j1);
         }
     }
     /* db[co] += sum over (b, oy, ox) of the gradient before the activation */
@@ -447,21 +389,19 @@ void nn_conv_backward(mc_nn_layer *l, float *dy) {
 
 /* ---------------------------------------------------------------- ConvTranspose2d */
 
-/* ConvTranspose2d forward for samples [j0, j1) of a chunk (gemm false: cols already computed). */
-static void convt_fwd_block(mc_nn_layer *l, const float *xc, float *yc, int nb, int j0, int j1, bool gemm) {
+/* ConvTranspose2d forward for samples [j0, j1) of a chunk. */
+static void convt_fwd_block(mc_nn_layer *l, const float *xc, float *yc, int nb, int j0, int j1) {
     const nn_conv_geom *g = &l->geom; /* over the output */
     const int64_t K = l->kdim, G = l->grid, ld = nb * G, in_n = l->in_numel, out_n = l->out_numel;
     const int64_t plane = (int64_t)g->h * g->w, c0 = j0 * G, nc = (int64_t)(j1 - j0) * G;
     const int c_in = l->c_in, c_out = l->c_out;
     const float *bias = l->params[1].data;
-    if (gemm) {
-        /* tmp[:, samples] (c_in, nc): the input, channel-major */
-        for (int j = j0; j < j1; j++)
-            for (int c = 0; c < c_in; c++)
-                memcpy(l->tmp + c * ld + j * G, xc + j * in_n + c * G, (size_t)G * sizeof(float));
-        /* cols[:, c0 : c0 + nc] (K, nc) = W^T (K, c_in) X[:, c0 : c0 + nc] */
-        sgemm_serial(true, false, K, nc, c_in, l->params[0].data, K, l->tmp + c0, ld, 0.0f, l->cols + c0, ld);
-    }
+    /* tmp[:, samples] (c_in, nc): the input, channel-major */
+    for (int j = j0; j < j1; j++)
+        for (int c = 0; c < c_in; c++)
+            memcpy(l->tmp + c * ld + j * G, xc + j * in_n + c * G, (size_t)G * sizeof(float));
+    /* cols[:, c0 : c0 + nc] (K, nc) = W^T (K, c_in) X[:, c0 : c0 + nc] */
+    mc_nn_gemm(true, false, K, nc, c_in, 1.0f, l->params[0].data, K, l->tmp + c0, ld, 0.0f, l->cols + c0, ld);
     /* y[b0 + j, co] = act(bias[co] + col2im(cols of sample j, channel co)) */
     for (int j = j0; j < j1; j++)
         for (int c = 0; c < c_out; c++) {
@@ -475,24 +415,15 @@ void nn_convt_forward(mc_nn_layer *l) {
     const int64_t K = l->kdim, G = l->grid, in_n = l->in_numel, out_n = l->out_numel;
     nn_blas_serial();
     for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
-        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk, nblk = sample_blocks(nb);
         const int64_t ld = nb * G;
         const float *xc = l->x + b0 * in_n;
         float *yc = l->y + b0 * out_n;
-        const int team = block_team(nb, ld * (K + l->c_in));
-        if (team > 0) {
-#pragma omp parallel num_threads(team)
-            {
-                int j0, j1;
-                my_block(nb, &j0, &j1);
-                convt_fwd_block(l, xc, yc, nb, j0, j1, true);
-            }
-        } else {
-            to_channel_major(xc, nb, l->c_in, G, l->tmp);
-            mc_nn_gemm(true, false, K, ld, l->c_in, 1.0f, l->params[0].data, K, l->tmp, ld, 0.0f,
-                       l->cols, ld);
-#pragma omp parallel for schedule(static, 1)
-            for (int j = 0; j < nb; j++) convt_fwd_block(l, xc, yc, nb, j, j + 1, false);
+#pragma omp parallel for schedule(static, 1) if (nblk > 1 && ld * (K + l->c_in) > NN_PAR_MIN)
+        for (int blk = 0; blk < nblk; blk++) {
+            int j0, j1;
+            block_range(nb, nblk, blk, &j0, &j1);
+            convt_fwd_block(l, xc, yc, nb, j0, j1);
         }
     }
 }
@@ -512,12 +443,11 @@ static void convt_bwd_gather(mc_nn_layer *l, const float *dyc, const float *xc, 
 
 /* ConvTranspose2d backward, stage 3 for samples [j0, j1): dX = W cols on their columns (into tmp),
  * then back to (n, c_in, G). */
-static void convt_bwd_dx(mc_nn_layer *l, float *dxc, int nb, int j0, int j1, bool gemm) {
+static void convt_bwd_dx(mc_nn_layer *l, float *dxc, int nb, int j0, int j1) {
     const int64_t K = l->kdim, G = l->grid, ld = nb * G, in_n = l->in_numel;
     const int64_t c0 = j0 * G, nc = (int64_t)(j1 - j0) * G;
-    if (gemm)
-        sgemm_serial(false, false, l->c_in, nc, K, l->params[0].data, K, l->cols + c0, ld, 0.0f,
-                     l->tmp + c0, ld);
+    mc_nn_gemm(false, false, l->c_in, nc, K, 1.0f, l->params[0].data, K, l->cols + c0, ld, 0.0f, l->tmp + c0,
+               ld);
     for (int j = j0; j < j1; j++)
         for (int c = 0; c < l->c_in; c++)
             memcpy(dxc + j * in_n + c * G, l->tmp + c * ld + j * G, (size_t)G * sizeof(float));
@@ -527,7 +457,6 @@ void nn_convt_backward(mc_nn_layer *l, float *dy) {
     const nn_conv_geom *g = &l->geom;
     const int64_t K = l->kdim, G = l->grid, in_n = l->in_numel, out_n = l->out_numel;
     const int c_in = l->c_in, c_out = l->c_out;
-    const float *w = l->params[0].data;
     float *dw = l->params[0].grad;
     nn_blas_serial();
     /* dy <- dy * act'(y); db[co] += sum over (b, y, x) */
@@ -536,38 +465,27 @@ void nn_convt_backward(mc_nn_layer *l, float *dy) {
     reduce_bias(l, l->bias_part, l->n, c_out);
     for (int c = 0; c < c_out; c++) l->params[1].grad[c] += (float)l->bias_acc[c];
     for (int b0 = 0; b0 < l->n; b0 += l->chunk) {
-        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk;
+        const int nb = l->n - b0 < l->chunk ? l->n - b0 : l->chunk, nblk = sample_blocks(nb);
         const int64_t ld = nb * G;
         const float *dyc = dy + b0 * out_n, *xc = l->x + b0 * in_n;
         float *dxc = l->input_grad ? l->dx + b0 * in_n : NULL;
-        const int team = block_team(nb, ld * (K + c_in));
+        const bool par = nblk > 1 && ld * (K + c_in) > NN_PAR_MIN;
         /* 1. cols (K, nb G) = im2col(dy); tmp (c_in, nb G) = X channel-major */
-        if (team > 0) {
-#pragma omp parallel num_threads(team)
-            {
-                int j0, j1;
-                my_block(nb, &j0, &j1);
-                convt_bwd_gather(l, dyc, xc, nb, j0, j1);
-            }
-        } else {
-#pragma omp parallel for schedule(static, 1)
-            for (int j = 0; j < nb; j++) convt_bwd_gather(l, dyc, xc, nb, j, j + 1);
+#pragma omp parallel for schedule(static, 1) if (par)
+        for (int blk = 0; blk < nblk; blk++) {
+            int j0, j1;
+            block_range(nb, nblk, blk, &j0, &j1);
+            convt_bwd_gather(l, dyc, xc, nb, j0, j1);
         }
         /* 2. dW (c_in, K) += X (c_in, nb G) cols^T (nb G, K) */
         mc_nn_gemm(false, true, c_in, K, ld, 1.0f, l->tmp, ld, l->cols, ld, 1.0f, dw, K);
         if (!dxc) continue;
         /* 3. dX (c_in, nb G) = W (c_in, K) cols (K, nb G) */
-        if (team > 0) {
-#pragma omp parallel num_threads(team)
-            {
-                int j0, j1;
-                my_block(nb, &j0, &j1);
-                convt_bwd_dx(l, dxc, nb, j0, j1, true);
-            }
-        } else {
-            mc_nn_gemm(false, false, c_in, ld, K, 1.0f, w, K, l->cols, ld, 0.0f, l->tmp, ld);
-#pragma omp parallel for schedule(static, 1)
-            for (int j = 0; j < nb; j++) convt_bwd_dx(l, dxc, nb, j, j + 1, false);
+#pragma omp parallel for schedule(static, 1) if (par)
+        for (int blk = 0; blk < nblk; blk++) {
+            int j0, j1;
+            block_range(nb, nblk, blk, &j0, &j1);
+            convt_bwd_dx(l, dxc, nb, j0, j1);
         }
     }
 }

@@ -3,14 +3,15 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
 int mc_nn_set_threads(int n) {
     n = mc_threads_resolve(n);
-    /* GEMMs are split over the OpenMP team (mc_nn_gemm), each block one single-threaded sgemm; see
-     * nn.h for why OpenBLAS's own pool stays off. */
-    openblas_set_num_threads(1);
+    /* GEMMs are split over the OpenMP team (mc_nn_gemm), each tile one single-threaded sgemm; see
+     * nn.h and core.h for why OpenBLAS's own pool stays off. */
+    mc_threads_blas_serial_begin();
     return n;
 }
 
@@ -85,16 +86,37 @@ void mc_tensor_free(mc_tensor *t) {
 
 void nn_blas_serial(void) {
     /* OpenBLAS must not start its own threads under ours (nn.h); another module may have raised it. */
-    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    mc_threads_blas_serial_begin();
 }
 
-/* Below this many multiply-adds one sgemm call on the calling thread beats a fork/join. */
+/* Below this many multiply-adds one sgemm call beats a fork/join. */
 #define GEMM_SPLIT_MIN (1 << 21)
+/* At most this many tiles per product: enough to keep 16 threads busy. */
+#define GEMM_MAX_TILES 16
 
 static void sgemm1(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                    int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
                 (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+void mc_nn_gemm_tiles(int64_t m, int64_t n, int64_t k, int *tiles, bool *by_cols, int64_t *width) {
+    /* Everything here depends on (m, n, k) only, never on the team: OpenBLAS kernels (Haswell's, for
+     * one) round an edge tile differently from a full one, so the same element computed inside calls
+     * of other shapes can differ in the last bit. With tiles fixed by the problem, every element of C
+     * comes from the same sgemm call with the same arguments for 1, 2 or 16 threads. */
+    *by_cols = n >= m;
+    int64_t len = *by_cols ? n : m;
+    /* Column tiles are multiples of 16 floats (one cache line, one AVX-512 register), row tiles of 4. */
+    int64_t unit = *by_cols ? 16 : 4;
+    double work = (double)m * (double)n * (double)k;
+    int64_t want = work < (double)GEMM_SPLIT_MIN ? 1 : (int64_t)ceil(work / (double)GEMM_SPLIT_MIN);
+    if (want > GEMM_MAX_TILES) want = GEMM_MAX_TILES;
+    int64_t w = (len + want - 1) / want;
+    w = (w + unit - 1) / unit * unit;
+    if (w > len) w = len;
+    *width = w;
+    *tiles = (int)((len + w - 1) / w);
 }
 
 void mc_nn_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
@@ -107,22 +129,15 @@ void mc_nn_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, 
         return;
     }
     nn_blas_serial();
-    int team = omp_in_parallel() ? 1 : omp_get_max_threads();
-    if (team <= 1 || (double)m * (double)n * (double)k < (double)GEMM_SPLIT_MIN) {
-        sgemm1(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
-    /* Split C into `team` blocks of columns (or of rows when C is taller than wide). Each element of
-     * C is computed by exactly one sgemm over the full k, so no reduction crosses threads. Column
-     * blocks are multiples of 16 floats (one cache line, one AVX-512 register). */
-    bool by_cols = n >= m;
-    int64_t len = by_cols ? n : m;
-    int64_t unit = by_cols ? 16 : 4;
-    int64_t blk = (len + team - 1) / team;
-    blk = (blk + unit - 1) / unit * unit;
-    int blocks = (int)((len + blk - 1) / blk);
-#pragma omp parallel for num_threads(blocks) schedule(static, 1)
-    for (int t = 0; t < blocks; t++) {
+    int tiles;
+    bool by_cols;
+    int64_t blk;
+    mc_nn_gemm_tiles(m, n, k, &tiles, &by_cols, &blk);
+    const int64_t len = by_cols ? n : m;
+    /* Each tile is one single-threaded sgemm over the full k, so no reduction crosses tiles; the team
+     * only decides which thread runs which tile (inside a parallel region: all on this thread). */
+#pragma omp parallel for schedule(static, 1) if (tiles > 1 && !omp_in_parallel())
+    for (int t = 0; t < tiles; t++) {
         int64_t lo = (int64_t)t * blk, hi = lo + blk < len ? lo + blk : len;
         if (by_cols) {
             /* columns [lo, hi) of C need columns [lo, hi) of op(B) */

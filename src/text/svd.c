@@ -59,7 +59,7 @@ static mc_status orthonormalize(double *Y, int64_t rows, int l, double *tau) {
     return MC_STATUS_OK;
 }
 
-mc_status mc_text_svd_fit(const mc_svd_config *c, const mc_csr *X, mc_svd *out, float *Z) {
+static mc_status svd_fit(const mc_svd_config *c, const mc_csr *X, mc_svd *out, float *Z) {
     if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "svd: out is NULL");
     memset(out, 0, sizeof *out);
     if (!c || !X || !X->indptr) return mc_error_set(MC_STATUS_INVALID_ARG, "svd: no config or matrix");
@@ -202,6 +202,14 @@ mc_status mc_text_svd_fit(const mc_svd_config *c, const mc_csr *X, mc_svd *out, 
     mc_free(U);
     mc_text_csr_free(&Xt);
     if (st != MC_STATUS_OK) mc_text_svd_free(out);
+    return st;
+}
+
+mc_status mc_text_svd_fit(const mc_svd_config *c, const mc_csr *X, mc_svd *out, float *Z) {
+    /* BLAS/LAPACK single-threaded (core.h: mc_threads_blas_serial_begin) */
+    int blas_prev = mc_threads_blas_serial_begin();
+    mc_status st = svd_fit(c, X, out, Z);
+    mc_threads_blas_serial_end(blas_prev);
     return st;
 }
 
