@@ -184,9 +184,82 @@ void pt_clean(const char *s, char *out, size_t cap) {
 
 /* ---------------------------------------------------------------- measuring and drawing */
 
-/* Lay out already-clean text; its logical width in px. */
+/* The language each script is shaped in. Pango would take a script's language from the
+ * environment (PANGO_LANGUAGE, LANGUAGE) whenever the context's language ("en") does not use that
+ * script, and the language changes glyphs (OpenType 'locl': Japanese vs Chinese forms of the same Han
+ * character, Assamese vs Bengali letters) -- so the same figure would differ between users. A fixed
+ * language per script keeps the bytes the same everywhere. Han follows the string: Japanese when it
+ * has kana, Korean when it has Hangul, else Simplified Chinese (the CJK font's default). Scripts not
+ * listed keep Pango's choice. */
+static const char *script_language(PangoScript sc, const char *han) {
+    switch ((int)sc) {
+    case PANGO_SCRIPT_LATIN: return "en";
+    case PANGO_SCRIPT_GREEK: return "el";
+    case PANGO_SCRIPT_CYRILLIC: return "ru";
+    case PANGO_SCRIPT_ARMENIAN: return "hy";
+    case PANGO_SCRIPT_GEORGIAN: return "ka";
+    case PANGO_SCRIPT_HEBREW: return "he";
+    case PANGO_SCRIPT_ARABIC: return "ar";
+    case PANGO_SCRIPT_DEVANAGARI: return "hi";
+    case PANGO_SCRIPT_BENGALI: return "bn";
+    case PANGO_SCRIPT_GURMUKHI: return "pa";
+    case PANGO_SCRIPT_GUJARATI: return "gu";
+    case PANGO_SCRIPT_ORIYA: return "or";
+    case PANGO_SCRIPT_TAMIL: return "ta";
+    case PANGO_SCRIPT_TELUGU: return "te";
+    case PANGO_SCRIPT_KANNADA: return "kn";
+    case PANGO_SCRIPT_MALAYALAM: return "ml";
+    case PANGO_SCRIPT_SINHALA: return "si";
+    case PANGO_SCRIPT_THAI: return "th";
+    case PANGO_SCRIPT_LAO: return "lo";
+    case PANGO_SCRIPT_TIBETAN: return "bo";
+    case PANGO_SCRIPT_MYANMAR: return "my";
+    case PANGO_SCRIPT_KHMER: return "km";
+    case PANGO_SCRIPT_ETHIOPIC: return "am";
+    case PANGO_SCRIPT_HIRAGANA:
+    case PANGO_SCRIPT_KATAKANA: return "ja";
+    case PANGO_SCRIPT_HANGUL: return "ko";
+    case PANGO_SCRIPT_BOPOMOFO: return "zh-tw";
+    case PANGO_SCRIPT_HAN: return han;
+    default: return NULL;
+    }
+}
+
+/* Lay out already-clean text, each script run tagged with its fixed language; its logical width in
+ * px. */
 static double set_text(struct plot_text *t, const char *clean, int len) {
     pango_layout_set_text(t->layout, clean, len);
+    PangoAttrList *attrs = pango_attr_list_new();
+    int n = len < 0 ? (int)strlen(clean) : len;
+    const char *han = "zh-cn";
+    PangoScriptIter *it = pango_script_iter_new(clean, n);
+    bool kana = false, hangul = false;
+    do {
+        const char *a, *b;
+        PangoScript sc;
+        pango_script_iter_get_range(it, &a, &b, &sc);
+        kana = kana || sc == PANGO_SCRIPT_HIRAGANA || sc == PANGO_SCRIPT_KATAKANA;
+        hangul = hangul || sc == PANGO_SCRIPT_HANGUL;
+    } while (pango_script_iter_next(it));
+    pango_script_iter_free(it);
+    if (kana) han = "ja";
+    else if (hangul) han = "ko";
+    it = pango_script_iter_new(clean, n);
+    do {
+        const char *a, *b;
+        PangoScript sc;
+        pango_script_iter_get_range(it, &a, &b, &sc);
+        const char *lang = script_language(sc, han);
+        if (lang && b > a) {
+            PangoAttribute *at = pango_attr_language_new(pango_language_from_string(lang));
+            at->start_index = (guint)(a - clean);
+            at->end_index = (guint)(b - clean);
+            pango_attr_list_insert(attrs, at); /* the list owns it */
+        }
+    } while (pango_script_iter_next(it));
+    pango_script_iter_free(it);
+    pango_layout_set_attributes(t->layout, attrs);
+    pango_attr_list_unref(attrs);
     PangoRectangle logical;
     pango_layout_get_extents(t->layout, NULL, &logical);
     return logical.width / (double)PANGO_SCALE;
@@ -263,7 +336,7 @@ void pt_draw(plot_ctx *c, double x, double y, const char *s, double ha, double v
     pt_clean(s, buf, sizeof buf);
     if (!buf[0]) return;
     need_metrics(t);
-    pango_layout_set_text(t->layout, buf, -1);
+    set_text(t, buf, -1);
     PangoRectangle logical;
     pango_layout_get_extents(t->layout, NULL, &logical);
     double baseline = pango_layout_get_baseline(t->layout) / (double)PANGO_SCALE;
