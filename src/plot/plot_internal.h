@@ -40,7 +40,6 @@ typedef struct plot_rect {
  * selects the regular font at c->fs. pt_end frees it (NULL allowed). */
 mc_status pt_begin(plot_ctx *c);
 void pt_end(plot_ctx *c);
-void pt_end_text(struct plot_text *t);
 /* Select the font stack at `size` px (absolute), bold or regular. */
 void pt_font(plot_ctx *c, double size, bool bold);
 /* Copy s (NULL = "") as valid UTF-8: invalid bytes -> '?', C0/C1 control characters, DEL and

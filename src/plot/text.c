@@ -41,6 +41,14 @@ struct plot_text {
 
 /* ---------------------------------------------------------------- context */
 
+static void free_text(struct plot_text *t) {
+    if (!t) return;
+    if (t->layout) g_object_unref(t->layout);
+    if (t->ctx) g_object_unref(t->ctx);
+    if (t->desc) pango_font_description_free(t->desc);
+    mc_free(t);
+}
+
 mc_status pt_begin(plot_ctx *c) {
     struct plot_text *t = mc_alloc(1, sizeof *t);
     if (!t) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for the text layout", c->where);
@@ -48,7 +56,7 @@ mc_status pt_begin(plot_ctx *c) {
     t->ctx = fm ? pango_font_map_create_context(fm) : NULL;
     t->desc = pango_font_description_new();
     if (!t->ctx || !t->desc) {
-        pt_end_text(t);
+        free_text(t);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: cannot create a Pango context", c->where);
     }
     pango_font_description_set_family(t->desc, PLOT_FONT_FAMILIES);
@@ -65,7 +73,7 @@ mc_status pt_begin(plot_ctx *c) {
     pango_context_set_language(t->ctx, t->lang);
     t->layout = pango_layout_new(t->ctx);
     if (!t->layout) {
-        pt_end_text(t);
+        free_text(t);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: cannot create a Pango layout", c->where);
     }
     /* one line, whatever the text holds: a stray U+2029 does not start a paragraph */
@@ -77,16 +85,8 @@ mc_status pt_begin(plot_ctx *c) {
     return MC_STATUS_OK;
 }
 
-void pt_end_text(struct plot_text *t) {
-    if (!t) return;
-    if (t->layout) g_object_unref(t->layout);
-    if (t->ctx) g_object_unref(t->ctx);
-    if (t->desc) pango_font_description_free(t->desc);
-    mc_free(t);
-}
-
 void pt_end(plot_ctx *c) {
-    pt_end_text(c->text);
+    free_text(c->text);
     c->text = NULL;
 }
 
