@@ -10,7 +10,9 @@ PKGS=(
   libsoxr-dev                        # resampling, as librosa's soxr_hq
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
-  libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG) and a font for their text
+  libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG/PDF) and a fallback font for their text
+  libpango1.0-dev                    # plot text of any script: Pango layout, HarfBuzz shaping
+  fonts-noto-core fonts-noto-cjk     # plot fonts: Latin, Bengali, Devanagari, Arabic..., and CJK
   chromium                           # tests only: renders report.html headless (test_report skips without it)
 )
 

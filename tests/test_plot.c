@@ -1,23 +1,39 @@
 /* plot: every chart to PNG, SVG, PDF and an in-memory PNG (signature, IHDR size, SVG <title>,
  * byte-identical repeats), pixel checks read back with cairo (categories in the right halves, the
  * heatmap's extreme cells, the spectrogram's loud corner, line and bar positions), the palette and
- * colormaps, and bad input (clear status, message, no file, no crash). Needs no data. */
+ * colormaps, and bad input (clear status, message, no file, no crash). Text of any script: Latin,
+ * Bengali, Devanagari and CJK labels laid out with no missing glyph by their Noto fonts (a missing
+ * font fails, never skips), shaped (conjuncts), drawn (ink across the measured width), ellipsized
+ * between whole letters; the same bytes from 4 threads at once and from another process with other
+ * preferred languages. Category-to-colour maps. Needs no data. */
 #include <musiclust/plot.h>
 
 #include "mc_test.h"
+#include "plot/plot_internal.h" /* pt_* for the grapheme-cluster check of ellipsized names */
 
 #include <cairo.h>
+#include <glib.h> /* Unicode properties for the cut check */
+#include <pthread.h>
 #include <stdint.h>
 
 static const char *dir;
 
-/* LeakSanitizer hook (sanitizer/lsan_interface.h), read at exit in the ASan build: fontconfig, which
- * cairo's toy font API loads, keeps 288 bytes of its configuration unreachable after
- * cairo_debug_reset_static_data() — once per process, the same after 1 render or 1,000. Only
- * allocations made inside libfontconfig are excused; any from the plot module or cairo still fail. */
+/* LeakSanitizer hook (sanitizer/lsan_interface.h), read at exit in the ASan build, the same list as
+ * tests/lsan.supp (so a plain `ctest` in the ASan build passes too): fontconfig keeps 288 bytes of its
+ * configuration unreachable after cairo_debug_reset_static_data() -- once per process, the same after
+ * 1 render or 1,000; cairo 1.16's PDF writer loses 768 bytes each time it subsets a CID-keyed CFF font
+ * (Noto Sans CJK) inside cairo_surface_finish. Only allocations made inside those library calls are
+ * excused; any from the plot module or Pango still fail. */
 __attribute__((used, visibility("default"))) const char *__lsan_default_suppressions(void);
 __attribute__((used, visibility("default"))) const char *__lsan_default_suppressions(void) {
-    return "leak:libfontconfig.so\n";
+    return "leak:libfontconfig.so\nleak:cairo_surface_finish\n";
+}
+/* AddressSanitizer's defaults for this test (ASAN_OPTIONS in the environment still wins): unwind
+ * allocation stacks with DWARF, not frame pointers, which stop at the first frame in the stripped
+ * libcairo -- so that the cairo_surface_finish suppression can see that frame at all (~3x slower). */
+__attribute__((used, visibility("default"))) const char *__asan_default_options(void);
+__attribute__((used, visibility("default"))) const char *__asan_default_options(void) {
+    return "fast_unwind_on_malloc=0";
 }
 
 static char *path_in(const char *name) {
@@ -746,7 +762,351 @@ static void test_bad_input(void) {
     expect(&p, "b_nan.png", MC_STATUS_NUMERIC, "finite");
 }
 
-int main(void) {
+
+/* ---------------------------------------------------------------- any script */
+
+/* Labels this tool's users have: a German-accented Latin name, Rabindra Sangeet in Bengali,
+ * Hindustani music in Devanagari, and Chinese, Japanese kana and Korean Hangul (one CJK font). */
+typedef struct script_label {
+    const char *script, *text, *family;
+} script_label;
+
+static const script_label script_labels[] = {
+    {"Latin", "Rock & Roll \xe2\x80\x94 M\xc3\xbcller, Bj\xc3\xb6rk", "Noto Sans"},
+    {"Bengali", "রবীন্দ্রসংগীত", "Noto Sans Bengali"},
+    {"Devanagari", "हिन्दुस्तानी संगीत", "Noto Sans Devanagari"},
+    {"CJK", "流行音乐 ポップ 케이팝", "Noto Sans CJK"},
+};
+enum { N_SCRIPTS = (int)(sizeof script_labels / sizeof script_labels[0]) };
+
+/* Dark pixels (luma < 160) in rows [y0, y1) and their horizontal extent. */
+static long ink(const image *im, int y0, int y1, int *xmin, int *xmax) {
+    long n = 0;
+    *xmin = im->w;
+    *xmax = -1;
+    for (int y = y0 < 0 ? 0 : y0; y < y1 && y < im->h; y++) {
+        for (int x = 0; x < im->w; x++) {
+            if (luminance_u32(pixel(im, x, y)) < 160) {
+                n++;
+                if (x < *xmin) *xmin = x;
+                if (x > *xmax) *xmax = x;
+            }
+        }
+    }
+    return n;
+}
+
+/* A figure with every script in every kind of text: title, subtitle, rotated y label, legend, row
+ * names, rotated and ellipsized column names. */
+static const char *scripts_rows[] = {"রবীন্দ্রসংগীত", "हिन्दुस्तानी संगीत", "流行音乐", "Rock"};
+static const char *scripts_cols[] = {"ব্যান্ড সংগীত আধুনিক বাংলা গান এবং লোকগীতি", "ग़ज़ल", "演歌", "케이팝", "Jazz"};
+static int64_t scripts_counts[4 * 5] = {9, 1, 0, 0, 2, 1, 8, 0, 1, 0, 0, 0, 7, 3, 1, 2, 0, 1, 1, 9};
+
+static void scripts_figure(mc_plot *p) {
+    mc_plot_init(p, MC_PLOT_KIND_HEATMAP);
+    p->title = "ক্লাস্টার বনাম ধারা — 聚类与流派";
+    p->subtitle = "क्लस्टर और शैली";
+    p->xlabel = "ধারা (genre)";
+    p->ylabel = "クラスター";
+    p->width = 640;
+    p->height = 480;
+    p->heatmap.counts = scripts_counts;
+    p->heatmap.rows = 4;
+    p->heatmap.cols = 5;
+    p->heatmap.row_names = scripts_rows;
+    p->heatmap.col_names = scripts_cols;
+}
+
+static void test_scripts(void) {
+    /* 1. every label is laid out with no missing glyph, by the Noto font of its script */
+    for (int i = 0; i < N_SCRIPTS; i++) {
+        const script_label *l = &script_labels[i];
+        for (int bold = 0; bold < 2; bold++) {
+            mc_plot_text_info info;
+            MC_CHECK_OK(mc_plot_text_measure(l->text, 13, bold, &info));
+            printf("  %-10s %s: %d chars, %d glyphs, %d missing, %.1f px, fonts \"%s\"\n", l->script,
+                   bold ? "bold   " : "regular", info.n_chars, info.n_glyphs, info.n_missing, info.width,
+                   info.families);
+            MC_CHECK(info.n_missing == 0, "%s (%s): %d glyphs missing (drawn as boxes); fonts \"%s\"",
+                     l->script, bold ? "bold" : "regular", info.n_missing, info.families);
+            MC_CHECK(info.n_chars > 0 && info.n_glyphs > 0 && info.width > 13,
+                     "%s: laid out (%d chars, %d glyphs, %.1f px)", l->script, info.n_chars, info.n_glyphs,
+                     info.width);
+            MC_CHECK(strstr(info.families, l->family) != NULL,
+                     "%s is drawn with %s (installed by scripts/install-deps.sh): fonts used \"%s\"",
+                     l->script, l->family, info.families);
+        }
+    }
+    /* shaping happened: a conjunct is one glyph from three code points (consonant, virama,
+     * consonant), where an unshaped string would have three */
+    const char *conj[2] = {"क्ष", "ক্ষ"};
+    for (int i = 0; i < 2; i++) {
+        mc_plot_text_info info;
+        MC_CHECK_OK(mc_plot_text_measure(conj[i], 13, false, &info));
+        MC_CHECK(info.n_chars == 3 && info.n_glyphs < 3 && info.n_missing == 0,
+                 "%s conjunct KSSA shaped: %d chars -> %d glyphs", i ? "Bengali" : "Devanagari",
+                 info.n_chars, info.n_glyphs);
+    }
+    /* the check can fail: a private-use code point no font has is counted as missing */
+    mc_plot_text_info none;
+    MC_CHECK_OK(mc_plot_text_measure("a \xf4\x8f\xbf\xbd b", 13, false, &none));
+    MC_CHECK(none.n_missing == 1, "U+10FFFD counted as missing: %d", none.n_missing);
+    MC_CHECK(mc_plot_text_measure(NULL, 13, false, &none) == MC_STATUS_INVALID_ARG &&
+                 mc_plot_text_measure("x", 500, false, &none) == MC_STATUS_INVALID_ARG &&
+                 mc_plot_text_measure("x", 13, false, NULL) == MC_STATUS_INVALID_ARG,
+             "text measure: NULL text, font size 500, NULL output are INVALID_ARG");
+
+    /* 2. pixels: each label as a figure's title draws ink across its measured width, where a blank
+     * title of the same layout draws none */
+    float xy[6] = {0, 0, 1, 1, 2, 0.5f};
+    mc_plot p;
+    mc_plot_init(&p, MC_PLOT_KIND_SCATTER);
+    p.width = 640;
+    p.height = 360;
+    p.font_size = 16;
+    p.scatter.xy = xy;
+    p.scatter.n = 3;
+    for (int i = -1; i < N_SCRIPTS; i++) {
+        p.title = i < 0 ? "   " : script_labels[i].text;
+        char name[64];
+        snprintf(name, sizeof name, "script_title_%d.png", i + 1);
+        mc_plot_stats st;
+        MC_CHECK_OK(mc_plot_render(&p, path_in(name), &st));
+        image im;
+        MC_CHECK(image_load(path_in(name), &im), "read back %s", name);
+        if (!im.s) continue;
+        /* the band above the plot area, clear of the top y tick label (centred on area.y0) */
+        int xmin, xmax;
+        long n = ink(&im, 0, (int)(st.area[1] - p.font_size), &xmin, &xmax);
+        if (i < 0) {
+            MC_CHECK(n == 0, "a blank title draws no ink in the title band (%ld dark pixels)", n);
+        } else {
+            mc_plot_text_info info;
+            MC_CHECK_OK(mc_plot_text_measure(p.title, p.font_size * 1.35, true, &info));
+            double span = xmax - xmin + 1;
+            printf("  %-10s title: %ld dark pixels over %.0f px (laid out %.1f px)\n", script_labels[i].script,
+                   n, span, info.width);
+            MC_CHECK(n > 150, "%s title drawn: %ld dark pixels", script_labels[i].script, n);
+            MC_CHECK(span > 0.7 * info.width && span < info.width + 4 &&
+                         fabs((xmin + xmax) / 2.0 - p.width / 2.0) < 4,
+                     "%s title's ink spans %.0f px centred at %.1f (laid out %.1f px, centre %d)",
+                     script_labels[i].script, span, (xmin + xmax) / 2.0, info.width, p.width / 2);
+        }
+        image_free(&im);
+    }
+
+    /* 3. every kind of text in every script, in every format, byte-identical repeats */
+    scripts_figure(&p);
+    mc_plot_stats st;
+    render_all(&p, "scripts", &st);
+    MC_CHECK(st.n_drawn == 20, "scripts heatmap: 20 cells (%lld)", (long long)st.n_drawn);
+
+    /* 4. ellipsized names are cut between whole letters: never before a combining mark, never right
+     * after a virama (which would split a conjunct) */
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 64, 64);
+    cairo_t *cr = cairo_create(surf);
+    plot_ctx c = {.cr = cr, .w = 64, .h = 64, .fs = 13, .where = "test"};
+    MC_CHECK_OK(pt_begin(&c));
+    const char *longs[3] = {scripts_cols[0], "हिन्दुस्तानी शास्त्रीय संगीत और ग़ज़ल", "Müller Björk Ärzte"};
+    int cuts = 0, bad = 0;
+    for (int i = 0; c.text && i < 3; i++) {
+        double full = pt_width(&c, longs[i]);
+        for (int pct = 10; pct < 100; pct += 5) {
+            double f = pct / 100.0;
+            char out[PLOT_TEXT_MAX];
+            pt_fit(&c, longs[i], full * f, out, sizeof out);
+            size_t len = strlen(out);
+            const size_t el = 3; /* "…" */
+            bool ends = len >= el && memcmp(out + len - el, "\xE2\x80\xA6", el) == 0;
+            size_t keep = ends ? len - el : len;
+            bool prefix = strncmp(out, longs[i], keep) == 0;
+            gunichar next = g_utf8_get_char(longs[i] + keep);
+            gunichar last = keep ? g_utf8_get_char(g_utf8_find_prev_char(out, out + keep)) : 0;
+            bool whole = !g_unichar_ismark(next) && g_unichar_combining_class(last) != 9;
+            bool fits = pt_width(&c, out) <= full * f || keep == 0;
+            cuts++;
+            if (!(ends && prefix && whole && fits)) {
+                bad++;
+                printf("  bad cut of \"%s\" at %.0f%%: \"%s\"\n", longs[i], f * 100, out);
+            }
+        }
+    }
+    pt_end(&c);
+    cairo_destroy(cr);
+    cairo_surface_destroy(surf);
+    MC_CHECK(cuts == 54 && bad == 0, "%d of %d ellipsized names cut inside a letter, unfitting or not a prefix",
+             bad, cuts);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+enum { N_THREADS = 4 };
+
+typedef struct render_job {
+    const mc_plot *p;
+    unsigned char *png, *svg;
+    size_t n_png, n_svg;
+    mc_status st;
+} render_job;
+
+static void *render_thread(void *arg) {
+    render_job *j = arg;
+    /* twice: the first render loads this thread's fonts, the second reuses them */
+    for (int rep = 0; rep < 2; rep++) {
+        mc_free(j->png);
+        mc_free(j->svg);
+        j->png = j->svg = NULL;
+        j->st = mc_plot_render_buffer(j->p, MC_PLOT_FORMAT_PNG, &j->png, &j->n_png, NULL);
+        if (j->st == MC_STATUS_OK) j->st = mc_plot_render_buffer(j->p, MC_PLOT_FORMAT_SVG, &j->svg, &j->n_svg, NULL);
+        if (j->st != MC_STATUS_OK) break;
+    }
+    return NULL; /* the thread's font map is freed as it exits */
+}
+
+/* Renders on several threads at once (each with its own font map) give the main thread's bytes. */
+static void test_threads(void) {
+    mc_plot p;
+    scripts_figure(&p);
+    unsigned char *png = NULL, *svg = NULL;
+    size_t n_png = 0, n_svg = 0;
+    MC_CHECK_OK(mc_plot_render_buffer(&p, MC_PLOT_FORMAT_PNG, &png, &n_png, NULL));
+    MC_CHECK_OK(mc_plot_render_buffer(&p, MC_PLOT_FORMAT_SVG, &svg, &n_svg, NULL));
+    render_job jobs[N_THREADS];
+    pthread_t th[N_THREADS];
+    bool started[N_THREADS];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < N_THREADS; i++) {
+        jobs[i].p = &p;
+        started[i] = pthread_create(&th[i], NULL, render_thread, &jobs[i]) == 0;
+        MC_CHECK(started[i], "thread %d started", i);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        if (!started[i]) continue;
+        pthread_join(th[i], NULL);
+        render_job *j = &jobs[i];
+        MC_CHECK(j->st == MC_STATUS_OK, "thread %d rendered (%s)", i, j->st ? mc_error_message() : "ok");
+        MC_CHECK(j->png && png && j->n_png == n_png && memcmp(j->png, png, n_png) == 0,
+                 "thread %d: PNG byte-identical to the main thread's (%zu vs %zu bytes)", i, j->n_png, n_png);
+        MC_CHECK(j->svg && svg && j->n_svg == n_svg && memcmp(j->svg, svg, n_svg) == 0,
+                 "thread %d: SVG byte-identical to the main thread's (%zu vs %zu bytes)", i, j->n_svg, n_svg);
+        mc_free(j->png);
+        mc_free(j->svg);
+    }
+    mc_free(png);
+    mc_free(svg);
+}
+
+/* Another process, with other preferred languages in its environment (Pango would take a script's
+ * language from them: Japanese glyph forms for Han, Assamese for Bengali), draws the same bytes. */
+static void test_other_process(void) {
+    mc_plot p;
+    scripts_figure(&p);
+    /* system() runs a shell, whose /proc/self/exe is the shell: resolve ours first */
+    char cmd[1400], self[600];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    MC_CHECK(n > 0, "/proc/self/exe resolves");
+    if (n <= 0) return;
+    self[n] = 0;
+    snprintf(cmd, sizeof cmd, "PANGO_LANGUAGE=ja:ko LANGUAGE=as:mr:ja LC_ALL=C.UTF-8 '%s' --render-scripts '%s'",
+             self, dir);
+    int rc = system(cmd);
+    MC_CHECK(rc == 0, "child render (%s) exited %d", cmd, rc);
+    const mc_plot_format fmts[2] = {MC_PLOT_FORMAT_PNG, MC_PLOT_FORMAT_SVG};
+    const char *names[2] = {"child_scripts.png", "child_scripts.svg"};
+    for (int i = 0; i < 2; i++) {
+        unsigned char *mine = NULL;
+        size_t n_mine = 0, n_child = 0;
+        MC_CHECK_OK(mc_plot_render_buffer(&p, fmts[i], &mine, &n_mine, NULL));
+        unsigned char *child = slurp(path_in(names[i]), &n_child);
+        MC_CHECK(child && mine && n_child == n_mine && memcmp(child, mine, n_mine) == 0,
+                 "%s from a process with PANGO_LANGUAGE=ja:ko LANGUAGE=as:mr:ja: byte-identical (%zu vs %zu bytes)",
+                 names[i], n_child, n_mine);
+        free(child);
+        mc_free(mine);
+    }
+}
+
+/* The child's side of test_other_process. */
+static int render_scripts_child(const char *out_dir) {
+    mc_plot p;
+    scripts_figure(&p);
+    char path[600];
+    snprintf(path, sizeof path, "%s/child_scripts.png", out_dir);
+    if (mc_plot_render(&p, path, NULL) != MC_STATUS_OK) return 1;
+    snprintf(path, sizeof path, "%s/child_scripts.svg", out_dir);
+    if (mc_plot_render(&p, path, NULL) != MC_STATUS_OK) return 1;
+    mc_plot_fonts_release();
+    cairo_debug_reset_static_data();
+    return 0;
+}
+
+/* ---------------------------------------------------------------- colour per category */
+
+static void test_category_colors(void) {
+    /* category 0 left, 1 right; mapped to palette 5 and 2 (e.g. the colours of the classes the two
+     * clusters hold), then both to 2 */
+    enum { N = 60 };
+    float xy[2 * N];
+    int32_t cat[N];
+    for (int i = 0; i < N; i++) {
+        cat[i] = i % 2;
+        xy[2 * i] = cat[i] ? 10.0f + (float)(i % 7) * 0.1f : -10.0f - (float)(i % 5) * 0.1f;
+        xy[2 * i + 1] = (float)(i % 11);
+    }
+    int32_t map[2] = {5, 2};
+    mc_plot p;
+    mc_plot_init(&p, MC_PLOT_KIND_SCATTER);
+    p.title = "Mapped colours";
+    p.scatter.xy = xy;
+    p.scatter.n = N;
+    p.scatter.category = cat;
+    p.scatter.alpha = 1;
+    p.scatter.radius = 4;
+    p.scatter.category_color = map;
+    p.scatter.n_category_colors = 2;
+    for (int v = 0; v < 2; v++) {
+        if (v == 1) map[0] = 2;
+        char name[32];
+        snprintf(name, sizeof name, "mapped_%d.png", v);
+        mc_plot_stats st;
+        MC_CHECK_OK(mc_plot_render(&p, path_in(name), &st));
+        image im;
+        MC_CHECK(image_load(path_in(name), &im), "read back %s", name);
+        if (!im.s) continue;
+        double *a = st.area, mx = (a[0] + a[2]) / 2;
+        long left[6], right[6];
+        for (int k = 0; k < 6; k++) {
+            left[k] = count_color(&im, a[0], a[1], mx, a[3], category_u32(k));
+            right[k] = count_color(&im, mx, a[1], a[2], a[3], category_u32(k));
+        }
+        long legend_k = count_color(&im, a[2], a[1], im.w, a[3], category_u32(map[0]));
+        MC_CHECK(left[map[0]] > 200 && right[2] > 200 && left[0] == 0 && right[1] == 0 && legend_k > 10,
+                 "map {%d, 2}: left in palette %d (%ld px), right in palette 2 (%ld px), none in the default "
+                 "colours (%ld, %ld), legend swatch %ld px",
+                 map[0], map[0], left[map[0]], right[2], left[0], right[1], legend_k);
+        image_free(&im);
+    }
+    /* ids past the map keep their own colour; bad maps are refused */
+    p.scatter.n_category_colors = 1;
+    mc_plot_stats st;
+    MC_CHECK_OK(mc_plot_render(&p, path_in("mapped_short.png"), &st));
+    image im;
+    if (image_load(path_in("mapped_short.png"), &im)) {
+        double *a = st.area, mx = (a[0] + a[2]) / 2;
+        long r1 = count_color(&im, mx, a[1], a[2], a[3], category_u32(1));
+        MC_CHECK(r1 > 200, "an id past the map keeps palette colour k (%ld px)", r1);
+        image_free(&im);
+    }
+    int32_t bad[2] = {0, -3};
+    p.scatter.category_color = bad;
+    p.scatter.n_category_colors = 2;
+    expect(&p, "mapped_bad.png", MC_STATUS_INVALID_ARG, "category_color[1] = -3");
+    p.scatter.category_color = NULL;
+    expect(&p, "mapped_null.png", MC_STATUS_INVALID_ARG, "2 category colours");
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--render-scripts") == 0) return render_scripts_child(argv[2]);
     dir = mc_test_tmpdir("plot");
     test_colours();
     test_scatter();
@@ -755,7 +1115,13 @@ int main(void) {
     test_line();
     test_bar();
     test_bad_input();
-    /* drop cairo's font and surface caches, so that LeakSanitizer sees only what is left */
+    test_scripts();
+    test_threads();
+    test_other_process();
+    test_category_colors();
+    /* drop this thread's Pango font map (it holds cairo scaled fonts), then cairo's font and surface
+     * caches, so that LeakSanitizer sees only what is left */
+    mc_plot_fonts_release();
     cairo_debug_reset_static_data();
     return mc_test_summary("test_plot");
 }

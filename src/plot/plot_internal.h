@@ -12,8 +12,11 @@
 #define PLOT_MAX_TICKS 64
 #define PLOT_TEXT_MAX 512 /* bytes of one drawn string, cleaned, with the NUL */
 
+struct plot_text; /* text.c: the render's Pango context, layout and current font */
+
 typedef struct plot_ctx {
     cairo_t *cr;
+    struct plot_text *text; /* set by pt_begin */
     double w, h;            /* figure size in px (PNG) or pt */
     double fs;              /* base font size */
     double pad;             /* outer margin */
@@ -27,18 +30,27 @@ typedef struct plot_rect {
     double x0, y0, x1, y1;
 } plot_rect;
 
-/* ---------------------------------------------------------------- text */
+/* ---------------------------------------------------------------- text (text.c) */
 
-/* Select DejaVu Sans at `size`, bold or regular. */
+/* Every string of a figure is laid out by Pango (HarfBuzz shaping, fontconfig fallback across the
+ * Noto families for each script) and drawn by pangocairo through these functions; nothing else in
+ * the module touches Pango or cairo's text API. */
+
+/* Create the render's text state on the calling thread's font map (c->where names it in errors);
+ * selects the regular font at c->fs. pt_end frees it (NULL allowed). */
+mc_status pt_begin(plot_ctx *c);
+void pt_end(plot_ctx *c);
+/* Select the font stack at `size` px (absolute), bold or regular. */
 void pt_font(plot_ctx *c, double size, bool bold);
-/* Copy s (NULL = "") as valid UTF-8: invalid bytes -> '?', control characters -> ' ', cut at a code
- * point boundary to fit cap bytes. cairo refuses invalid UTF-8 and would stop drawing. */
+/* Copy s (NULL = "") as valid UTF-8: invalid bytes -> '?', C0/C1 control characters, DEL and
+ * U+2028/U+2029 -> ' ', cut at a code point boundary to fit cap bytes. Pango refuses invalid UTF-8
+ * (with a warning on stderr) and would break the line at the separators. */
 void pt_clean(const char *s, char *out, size_t cap);
-/* Advance width of s in the current font (s cleaned first). */
+/* Logical width of s in the current font (s cleaned first). */
 double pt_width(plot_ctx *c, const char *s);
-/* Ascent + descent of the current font: the height of one line of text. */
+/* Ascent + descent of the current font's primary face (Noto Sans): the height of one line. */
 double pt_line_h(plot_ctx *c);
-/* s shortened with "…" to fit maxw in the current font (whole code points). */
+/* s shortened with "…" to fit maxw in the current font, cut between grapheme clusters. */
 void pt_fit(plot_ctx *c, const char *s, double maxw, char *out, size_t cap);
 /* Draw s with its anchor at (x, y), rotated by angle radians (counter-clockwise on screen). ha: 0 the
  * anchor is at the start of the text, 0.5 its middle, 1 its end; va: 0 the anchor is at the top of

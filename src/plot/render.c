@@ -275,7 +275,9 @@ static mc_status render(const mc_plot *p, mc_plot_format format, const char *whe
     mc_plot_stats local = {0};
     plot_ctx c = {.cr = cr, .w = w, .h = h, .fs = fs, .pad = fs * 0.9, .p = p, .where = where,
                   .stats = &local};
-    mc_status st = draw_kind(&c);
+    mc_status st = pt_begin(&c);
+    if (st == MC_STATUS_OK) st = draw_kind(&c);
+    pt_end(&c);
     if (st == MC_STATUS_OK && cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: drawing failed: %s", where,
                           cairo_status_to_string(cairo_status(cr)));

@@ -21,6 +21,13 @@ static void data_range(double lo, double hi, double *a, double *b) {
     *b = hi + 0.05 * span;
 }
 
+/* Colour of category id k (-1 = noise): its palette index from category_color when given. */
+static void category_rgb(const mc_plot_scatter *s, int k, double rgb[3]) {
+    int idx = k;
+    if (k >= 0 && s->category_color && k < s->n_category_colors) idx = s->category_color[k];
+    mc_plot_category_color(idx, rgb);
+}
+
 mc_status plot_scatter(plot_ctx *c) {
     const mc_plot_scatter *s = &c->p->scatter;
     const char *W = c->where;
@@ -29,6 +36,18 @@ mc_status plot_scatter(plot_ctx *c) {
     if (s->n_category_names < 0 || (s->n_category_names > 0 && !s->category_names)) {
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: scatter: %d category names but the array is NULL",
                             W, s->n_category_names);
+    }
+    if (s->n_category_colors < 0 || (s->n_category_colors > 0 && !s->category_color)) {
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: scatter: %d category colours but the array is NULL",
+                            W, s->n_category_colors);
+    }
+    for (int k = 0; k < s->n_category_colors; k++) {
+        if (s->category_color[k] < -1 || s->category_color[k] >= SCATTER_MAX_CATEGORY) {
+            return mc_error_set(MC_STATUS_INVALID_ARG,
+                                "%s: scatter: category_color[%d] = %d; palette indices are 0..%d, or -1 "
+                                "for the noise grey", W, k, (int)s->category_color[k],
+                                SCATTER_MAX_CATEGORY - 1);
+        }
     }
     if (!(s->alpha <= 1) || isnan(s->radius) || !(s->radius < 1000)) {
         return mc_error_set(MC_STATUS_INVALID_ARG,
@@ -111,7 +130,7 @@ mc_status plot_scatter(plot_ctx *c) {
             snprintf(it->text, sizeof it->text, "%s (%s)", name, cnt);
         }
         it->swatch = PLOT_SWATCH_CIRCLE;
-        mc_plot_category_color(cat, it->rgb);
+        category_rgb(s, cat, it->rgb);
     }
 
     /* layout */
@@ -141,7 +160,7 @@ mc_status plot_scatter(plot_ctx *c) {
     for (int k = 0; k < n_slots; k++) {
         if (count[k] == 0) continue;
         double rgb[3];
-        mc_plot_category_color(k - 1, rgb);
+        category_rgb(s, k - 1, rgb);
         cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], alpha);
         double rk = k == 0 ? r_auto * 0.6 : r_auto; /* noise smaller, underneath */
         cairo_new_path(cr);
