@@ -426,6 +426,82 @@ static void test_kmeans(void) {
     mc_clustering_free(&r);
 }
 
+/* k-means's kernel paths (AVX-512, AVX2+FMA, scalar) give the same bits: odd n, d and k so that every
+ * tail (rows past a 16-point block, a centre without a pair, d not a multiple of the vector width) is
+ * used, one restart on many threads (the chunk-parallel path) and ten on two (restarts in parallel). */
+static void test_kmeans_paths(void) {
+    const int64_t n = 1237, d = 13;
+    float *X = xcalloc((size_t)(n * d), sizeof(float));
+    mc_rng r;
+    mc_rng_seed(&r, 17, 0);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t f = 0; f < d; f++) X[i * d + f] = (float)(3.0 * (double)((i * 7 + f) % 5) + mc_rng_normal(&r));
+    const int ks[3] = {7, 2, 19};
+    int paths = 0;
+    for (int kc = 0; kc < 3; kc++)
+        for (int ninit = 1; ninit <= 10; ninit += 9) {
+            mc_clustering ref = {0};
+            int got = 0;
+            for (int isa = 0; isa < MC_CL_ISA_COUNT; isa++) {
+                if (!mc_cl_kmeans_isa_available(isa)) continue;
+                mc_cl_kmeans_force_isa(isa);
+                mc_cluster_config c;
+                mc_cluster_config_default(&c);
+                c.k = ks[kc];
+                c.n_init = ninit;
+                c.seed = 3;
+                c.threads = ninit == 1 ? 3 : 2;
+                mc_clustering o;
+                MC_CHECK_OK(mc_cluster_kmeans(&c, X, n, d, &o));
+                if (got == 0) {
+                    ref = o;
+                } else {
+                    MC_CHECK(memcmp(ref.labels, o.labels, (size_t)n * 4) == 0 &&
+                                 memcmp(ref.centers, o.centers, (size_t)(c.k * d) * 4) == 0 && ref.inertia == o.inertia,
+                             "k-means k = %d, n_init %d: kernel path %d differs from the scalar path (inertia %.17g vs %.17g)",
+                             c.k, ninit, isa, o.inertia, ref.inertia);
+                    mc_clustering_free(&o);
+                }
+                got++;
+            }
+            paths = got;
+            mc_clustering_free(&ref);
+        }
+    mc_cl_kmeans_force_isa(-1);
+    /* the kernels themselves, bit for bit, on every length up to one chunk */
+    const int kk = 11;
+    float C[11 * 13], D0[11 * MC_CL_CHUNK], D1[11 * MC_CL_CHUNK], p0[2 * MC_CL_CHUNK], p1[2 * MC_CL_CHUNK];
+    int32_t l0[MC_CL_CHUNK], l1[MC_CL_CHUNK];
+    double s0[2], s1[2];
+    for (int i = 0; i < kk * d; i++) C[i] = X[(i * 31) % (n * d)] + 0.125f;
+    int64_t bad = 0;
+    double worst = 0;
+    for (int64_t m = 1; m <= MC_CL_CHUNK; m += (m < 40 ? 1 : 23)) {
+        mc_cl_kmeans_probe(MC_CL_ISA_SCALAR, X + 5 * d, m, d, C, kk, D0, l0, p0, s0);
+        /* the scalar path against the definition: a chain of fmaf from 0, times -2 */
+        for (int j = 0; j < kk; j++)
+            for (int64_t i = 0; i < m; i++) {
+                float acc = 0;
+                for (int64_t f = 0; f < d; f++) acc = fmaf(X[(5 + i) * d + f], C[j * d + f], acc);
+                bad += D0[j * MC_CL_CHUNK + i] != -2.0f * acc;
+                worst = fmax(worst, fabs(D0[j * MC_CL_CHUNK + i] - -2.0 * acc));
+            }
+        for (int isa = 1; isa < MC_CL_ISA_COUNT; isa++) {
+            if (!mc_cl_kmeans_isa_available(isa)) continue;
+            mc_cl_kmeans_probe(isa, X + 5 * d, m, d, C, kk, D1, l1, p1, s1);
+            for (int j = 0; j < kk; j++) bad += memcmp(D0 + j * MC_CL_CHUNK, D1 + j * MC_CL_CHUNK, (size_t)m * 4) != 0;
+            bad += memcmp(l0, l1, (size_t)m * 4) != 0;
+            bad += memcmp(p0, p1, (size_t)(2 * m) * 4) != 0;
+            bad += memcmp(s0, s1, sizeof s0) != 0;
+        }
+    }
+    MC_CHECK(bad == 0, "k-means kernels: %lld differences between paths or from the definition (max %.3g)", (long long)bad,
+             worst);
+    printf("  k-means: %d kernel paths give identical labels, centres and inertia (k = 7, 2, 19; n_init 1, 10), and the same kernel bits on 1..256 points\n", paths);
+    MC_CHECK(paths >= 1, "no k-means kernel path ran");
+    free(X);
+}
+
 /* ---------------------------------------------------------------- agglomerative */
 
 static void test_agglomerative(void) {
@@ -977,6 +1053,7 @@ int main(void) {
     test_bad_input();
     test_scaler_pca();
     test_kmeans();
+    test_kmeans_paths();
     test_agglomerative();
     test_dbscan();
     test_gmm();

@@ -40,6 +40,17 @@ mc_status mc_cl_check_k(const float *X, int64_t n, int64_t d, int k, const char 
 /* Fill the algorithm-independent fields of a result and allocate labels (n). */
 mc_status mc_cl_result_init(mc_clustering *out, mc_cluster_algo algo, int64_t n, int64_t d);
 
+/* k-means's dot-product kernel paths (they all give the same bits). Tests only: force a path
+ * (-1 = the best this CPU runs, the default); an unavailable one falls back to the best. */
+enum { MC_CL_ISA_SCALAR = 0, MC_CL_ISA_AVX2, MC_CL_ISA_AVX512, MC_CL_ISA_COUNT };
+bool mc_cl_kmeans_isa_available(int isa);
+void mc_cl_kmeans_force_isa(int isa);
+/* Tests only: the kernels of path isa on m <= MC_CL_CHUNK points X (m, d) and centres C (k, d), k <= 64:
+ * D (k, MC_CL_CHUNK) = -2 C X^T; lab (m) = argmin_j (j / 2 + D[j][i]); pp_out (2 m) and pp_sum (2): the
+ * k-means++ row of D[0] with |x|^2 = i / 4 - 3 and |c|^2 = 1.5, then again with 0.5 against the first. */
+void mc_cl_kmeans_probe(int isa, const float *X, int64_t m, int64_t d, const float *C, int k, float *D,
+                        int32_t *lab, float *pp_out, double *pp_sum);
+
 /* k-means with an explicit stream base for the RNG (GMM's initialisation uses its own streams). */
 mc_status mc_cl_kmeans_run(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                            uint64_t stream_base, mc_clustering *out);
