@@ -48,6 +48,15 @@ typedef struct mc__sil_kernels {
     int64_t (*dist_sums)(double *g, double ni, const double *nj, const int64_t *bounds, int nseg, double *sums);
     /* acc[j] += x[j] for j < n. */
     void (*add)(double *acc, const double *x, int64_t n);
+    /* D (bi, 8 nv): the distances between the rows of XI (bi, d) (squared norms ni) and the columns
+     * of PJ (nv panels of 8 columns, each (d, 8); squared norms nj (8 nv)), -1 for a pair flagged as
+     * in dist_sums; the products are fma chains over f in order from 0 (the same bits on every path).
+     * NULL on a CPU without FMA instructions: dgemm and dist_sums are used then, on every path. */
+    void (*tile)(const double *XI, int64_t bi, const double *ni, const double *PJ, const double *nj, int64_t nv,
+                 int d, double *D);
+    /* sums[s] = the sum of the non-negative entries of g over segment s, in dist_sums's lanes and
+     * order; returns the number of negative (flagged) entries. */
+    int64_t (*seg_sums)(const double *g, const int64_t *bounds, int nseg, double *sums);
 } mc__sil_kernels;
 
 /* Whether this CPU runs the path (scalar always). */
