@@ -74,6 +74,10 @@ mc_status emb_tsne_ws_create(const emb_csr *P, emb_tsne_ws **out);
 void emb_tsne_ws_free(emb_tsne_ws *w);
 mc_status emb_tsne_gradient(emb_tsne_ws *w, const emb_csr *P, double exag, const double *Y, double angle,
                             bool compute_error, int threads, double *grad, double *kl);
+/* The repulsion's paths (they give the same bits): 0 the 4-lane walk (any CPU), 1 AVX-512 (four walks
+ * at a time). Tests only: force one (-1 = the best this CPU runs, the default). */
+bool emb_tsne_path_available(int path);
+void emb_tsne_force_path(int path);
 
 /* ---------------------------------------------------------------- UMAP pieces */
 

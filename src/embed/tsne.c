@@ -22,6 +22,8 @@
 #include <float.h>
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- perplexity calibration */
@@ -436,6 +438,150 @@ static void qt_repulse2(const emb_tsne_ws *w, int64_t a, int64_t b, float theta2
 }
 #undef QT_STEP
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TSNE_X86 1
+#include <immintrin.h>
+
+/* qt_repulse2's walks in the 16 lanes of AVX-512, four at a time per register (walk s in lanes
+ * 4s..4s+3, one lane per child as in the 4-lane walk), two registers' worth in flight (each step waits
+ * on a chain of loads and arithmetic; two independent sets overlap). The points are fed to the slots
+ * as their walks end, so the lanes stay busy. Every lane does the same operations in the same order
+ * as the 4-lane walk (the same group sequence per point, the same float operations, the same hsum),
+ * so each point's sums are bit for bit those of qt_repulse2. */
+typedef struct rep_set {
+    int32_t st[4][3 * QT_MAX_DEPTH + 8]; /* a stack per walk */
+    int top[4];
+    int64_t who[4];
+    int active; /* bit s: slot s is walking */
+    __m512 px, py, sz, sx, sy;
+} rep_set;
+
+typedef struct rep_feed {
+    const int32_t *pts;
+    int64_t m, next;
+    int32_t root;
+} rep_feed;
+
+/* Slot s of R takes the next point, or goes idle. */
+__attribute__((target("avx512f"))) static inline void rep_start(rep_set *R, int s, rep_feed *F, const float *Y) {
+    const __mmask16 k = (__mmask16)(0xF << (4 * s));
+    R->sz = _mm512_mask_mov_ps(R->sz, k, _mm512_setzero_ps());
+    R->sx = _mm512_mask_mov_ps(R->sx, k, _mm512_setzero_ps());
+    R->sy = _mm512_mask_mov_ps(R->sy, k, _mm512_setzero_ps());
+    if (F->next < F->m) {
+        const int64_t i = F->pts[F->next++];
+        R->who[s] = i, R->st[s][0] = F->root, R->top[s] = 1, R->active |= 1 << s;
+        R->px = _mm512_mask_mov_ps(R->px, k, _mm512_set1_ps(Y[2 * i]));
+        R->py = _mm512_mask_mov_ps(R->py, k, _mm512_set1_ps(Y[2 * i + 1]));
+    } else {
+        R->active &= ~(1 << s);
+    }
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline void rep_step(const emb_tsne_ws *w, rep_set *R,
+                                                                              rep_feed *F, __m512 th) {
+    const qt_group *groups = w->groups;
+    const float *gw2 = w->gw2;
+    const __m512 one = _mm512_set1_ps(1.0f), eps = _mm512_set1_ps((float)QT_EPS);
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    int32_t g[4];
+    for (int s = 0; s < 4; s++) g[s] = (R->active >> s & 1) ? R->st[s][--R->top[s]] : 0;
+    /* the four groups' lines (cx | cy | cnt | first) transposed into one register per field */
+    const __m512 A = _mm512_load_ps(&groups[g[0]]), B = _mm512_load_ps(&groups[g[1]]);
+    const __m512 C = _mm512_load_ps(&groups[g[2]]), D = _mm512_load_ps(&groups[g[3]]);
+    const __m512 t0 = _mm512_shuffle_f32x4(A, B, 0x44), t1 = _mm512_shuffle_f32x4(A, B, 0xEE);
+    const __m512 t2 = _mm512_shuffle_f32x4(C, D, 0x44), t3 = _mm512_shuffle_f32x4(C, D, 0xEE);
+    const __m512 cx = _mm512_shuffle_f32x4(t0, t2, 0x88), cy = _mm512_shuffle_f32x4(t0, t2, 0xDD);
+    const __m512 cnt = _mm512_shuffle_f32x4(t1, t3, 0x88);
+    const __m512i first = _mm512_castps_si512(_mm512_shuffle_f32x4(t1, t3, 0xDD));
+    const __m512 w2 =
+        _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_setr_ps(gw2[g[0]], gw2[g[1]], gw2[g[2]], gw2[g[3]])));
+    const __m512 dx = _mm512_sub_ps(R->px, cx), dy = _mm512_sub_ps(R->py, cy);
+    const __m512 d2 = _mm512_add_ps(_mm512_mul_ps(dx, dx), _mm512_mul_ps(dy, dy));
+    const __mmask16 leaf = _mm512_cmplt_epi32_mask(first, _mm512_setzero_si512());
+    const __mmask16 use = leaf | _mm512_cmp_ps_mask(w2, _mm512_mul_ps(th, d2), _CMP_LT_OQ);
+    const __mmask16 self = leaf & _mm512_cmp_ps_mask(_mm512_abs_ps(dx), eps, _CMP_LE_OQ) &
+                           _mm512_cmp_ps_mask(_mm512_abs_ps(dy), eps, _CMP_LE_OQ);
+    const __m512 qz = _mm512_div_ps(one, _mm512_add_ps(one, d2));
+    const __m512 mm = _mm512_maskz_mul_ps((__mmask16)(use & ~self), cnt, qz);
+    const __m512 m2 = _mm512_mul_ps(mm, qz);
+    R->sz = _mm512_add_ps(R->sz, mm);
+    R->sx = _mm512_add_ps(R->sx, _mm512_mul_ps(m2, dx));
+    R->sy = _mm512_add_ps(R->sy, _mm512_mul_ps(m2, dy));
+    const unsigned open = (unsigned)~use & 0xFFFFu;
+    int done = 0;
+    for (int s = 0; s < 4; s++) {
+        if (!(R->active >> s & 1)) continue;
+        const __mmask16 k = (__mmask16)(open & (0xFu << (4 * s)));
+        _mm512_mask_compressstoreu_epi32(R->st[s] + R->top[s], k, first);
+        R->top[s] += __builtin_popcount((unsigned)k);
+        done |= (R->top[s] == 0) << s;
+    }
+    if (!done) return;
+    float fz[16], fx[16], fy[16];
+    _mm512_storeu_ps(fz, R->sz), _mm512_storeu_ps(fx, R->sx), _mm512_storeu_ps(fy, R->sy);
+    for (int s = 0; s < 4; s++) {
+        if (!(done >> s & 1)) continue;
+        const int64_t i = R->who[s];
+        const float *a = fz + 4 * s, *b = fx + 4 * s, *c = fy + 4 * s;
+        w->zi[i] = ((double)a[0] + (double)a[1]) + ((double)a[2] + (double)a[3]);
+        w->rep[2 * i] = ((double)b[0] + (double)b[1]) + ((double)b[2] + (double)b[3]);
+        w->rep[2 * i + 1] = ((double)c[0] + (double)c[1]) + ((double)c[2] + (double)c[3]);
+        rep_start(R, s, F, w->Yf);
+    }
+}
+
+__attribute__((target("avx512f"))) static void qt_repulse_avx512(const emb_tsne_ws *w, const int32_t *pts, int64_t m,
+                                                                 float theta2) {
+    rep_feed F = {pts, m, 0, w->groups[0].first[0]};
+    if (F.root < 0) { /* every point is a duplicate of every other: nothing repels */
+        for (int64_t p = 0; p < m; p++) w->zi[pts[p]] = 0.0, w->rep[2 * pts[p]] = w->rep[2 * pts[p] + 1] = 0.0;
+        return;
+    }
+    const __m512 th = _mm512_set1_ps(theta2);
+    rep_set R[2];
+    for (int h = 0; h < 2; h++) {
+        R[h].active = 0;
+        R[h].px = R[h].py = R[h].sz = R[h].sx = R[h].sy = _mm512_setzero_ps();
+        for (int s = 0; s < 4; s++) R[h].who[s] = -1, R[h].top[s] = 0;
+    }
+    for (int s = 0; s < 4; s++) rep_start(&R[0], s, &F, w->Yf), rep_start(&R[1], s, &F, w->Yf);
+    while (R[0].active && R[1].active) {
+        rep_step(w, &R[0], &F, th);
+        rep_step(w, &R[1], &F, th);
+    }
+    while (R[0].active) rep_step(w, &R[0], &F, th);
+    while (R[1].active) rep_step(w, &R[1], &F, th);
+}
+
+#endif
+
+/* Which repulsion path runs: -1 the best this CPU has (default); 0 the 4-lane walk; 1 AVX-512. */
+static atomic_int tsne_forced_path = -1;
+
+void emb_tsne_force_path(int path) { atomic_store(&tsne_forced_path, path); }
+
+bool emb_tsne_path_available(int path) {
+#ifdef TSNE_X86
+    if (path == 1) return __builtin_cpu_supports("avx512f") != 0;
+#endif
+    return path == 0;
+}
+
+/* Repulsion on the points pts[0..m). */
+static void qt_repulse_chunk(const emb_tsne_ws *w, const int32_t *pts, int64_t m, float theta2, int path) {
+#ifdef TSNE_X86
+    if (path == 1) {
+        qt_repulse_avx512(w, pts, m, theta2);
+        return;
+    }
+#endif
+    for (int64_t p = 0; p < m; p += 2) {
+        const int both = p + 1 < m;
+        qt_repulse2(w, pts[p], pts[both ? p + 1 : p], theta2, both);
+    }
+}
+
 /* Attraction on point i from its row of P (sklearn compute_gradient_positive), 4 edges at a time
  * (the tail padded with p = 0). */
 static void attract(const emb_tsne_ws *w, const emb_csr *P, int64_t i, double *ax, double *ay) {
@@ -473,32 +619,75 @@ static void attract(const emb_tsne_ws *w, const emb_csr *P, int64_t i, double *a
     *ax = v4_hsum(sx), *ay = v4_hsum(sy);
 }
 
+/* Work items of one gradient: attraction on 256 rows, repulsion on 64 points of the leaf order. */
+#define TSNE_ATTR_CHUNK 256
+#define TSNE_REP_CHUNK 64
+
+/* Wait for the tree (thread 0 builds it): spin briefly, then give the core away (on a shared machine
+ * the builder may be the thread that is waiting for a core). */
+static int tree_wait(atomic_int *state) {
+    int s;
+    for (int spin = 0; (s = atomic_load_explicit(state, memory_order_acquire)) == 0; spin++) {
+        if (spin < 2000) {
+#if defined(__x86_64__) && defined(__GNUC__)
+            __builtin_ia32_pause();
+#endif
+        } else {
+            sched_yield();
+        }
+    }
+    return s;
+}
+
 mc_status emb_tsne_gradient(emb_tsne_ws *w, const emb_csr *P, double exag, const double *Y, double angle,
                             bool compute_error, int threads, double *grad, double *kl) {
     const int64_t n = w->n;
     for (int64_t i = 0; i < 2 * n; i++) w->Yf[i] = (float)Y[i];
-    while (qt_build(w) != 0) {
-        /* crowded points made a deep tree: grow the pool (rare; outside the per-point loops) */
-        mc_status st = ws_grow(w, w->cap * 2);
-        if (st) return st;
-    }
     const float theta2 = (float)(angle * angle);
+    /* One parallel region: thread 0 builds the tree (serial) while the others compute the attraction,
+     * which does not need it; then everyone takes repulsion work. Items are handed out by counters,
+     * and each point's forces are computed alone and stored in its own slot, so which thread does
+     * what never changes a bit. One join per iteration: on a shared machine every join can cost a
+     * scheduler time slice. */
+    int path = atomic_load(&tsne_forced_path);
+    if (path < 0 || !emb_tsne_path_available(path)) path = emb_tsne_path_available(1) ? 1 : 0;
+    atomic_int tree_state = 0; /* 0 building, 1 ready, -1 out of memory */
+    atomic_llong next_attr = 0, next_rep = 0;
+    mc_status build_st = MC_STATUS_OK;
 #pragma omp parallel num_threads(threads)
     {
-        /* repulsion in the tree's leaf order (cache), attraction in row order (P streams from memory) */
-#pragma omp for schedule(dynamic, 32) nowait
-        for (int64_t p = 0; p < n; p += 2) {
-            const int both = p + 1 < n;
-            qt_repulse2(w, w->order[p], w->order[both ? p + 1 : p], theta2, both);
+        if (omp_get_thread_num() == 0) {
+            mc_status st = MC_STATUS_OK;
+            while (qt_build(w) != 0) {
+                /* crowded points made a deep tree: grow the pool (rare) */
+                st = ws_grow(w, w->cap * 2);
+                if (st) break;
+            }
+            build_st = st;
+            atomic_store_explicit(&tree_state, st ? -1 : 1, memory_order_release);
         }
-#pragma omp for schedule(dynamic, 256)
-        for (int64_t i = 0; i < n; i++) {
-            double ax, ay;
-            attract(w, P, i, &ax, &ay);
-            w->attr[2 * i] = exag * ax;
-            w->attr[2 * i + 1] = exag * ay;
+        /* attraction in row order (P streams from memory) */
+        for (;;) {
+            const int64_t c = atomic_fetch_add_explicit(&next_attr, TSNE_ATTR_CHUNK, memory_order_relaxed);
+            if (c >= n) break;
+            const int64_t e = c + TSNE_ATTR_CHUNK < n ? c + TSNE_ATTR_CHUNK : n;
+            for (int64_t i = c; i < e; i++) {
+                double ax, ay;
+                attract(w, P, i, &ax, &ay);
+                w->attr[2 * i] = exag * ax;
+                w->attr[2 * i + 1] = exag * ay;
+            }
         }
+        /* repulsion in the tree's leaf order (cache) */
+        if (tree_wait(&tree_state) > 0)
+            for (;;) {
+                const int64_t c = atomic_fetch_add_explicit(&next_rep, TSNE_REP_CHUNK, memory_order_relaxed);
+                if (c >= n) break;
+                const int64_t e = c + TSNE_REP_CHUNK < n ? c + TSNE_REP_CHUNK : n;
+                qt_repulse_chunk(w, w->order + c, e - c, theta2, path);
+            }
     }
+    if (build_st) return build_st;
     const int64_t *ptr = P->indptr;
     const int32_t *col = P->col;
     const double *val = P->val;
