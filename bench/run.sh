@@ -7,6 +7,12 @@ DATA=${MC_DATA:-$ROOT/../shared/data}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 if [ ! -d "$DATA" ]; then echo "bench: $DATA not found (needs ../shared/data)"; exit 1; fi
+# For the extra peer rows of k-means and the silhouette: the OpenBLAS kernel this CPU would get if
+# Debian's OpenBLAS 0.3.21 recognised it (it picks the generic Prescott kernel otherwise). Only those
+# peer child processes get it, and their rows say so; nothing else here sets OPENBLAS_CORETYPE.
+PEER_CORETYPE=""
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then PEER_CORETYPE=SkylakeX
+elif grep -qw avx2 /proc/cpuinfo 2>/dev/null; then PEER_CORETYPE=Haswell; fi
 
 echo "== extract (decode + soxr resample to 22050 + MFCC 20 + log-mel 128, 3-s segments) =="
 # librosa 0.10.2 is not packaged by Debian, so its time is the figure measured on this machine kind
@@ -48,10 +54,25 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     echo "  torch (2 threads): $t samples/s"
 fi
 
-echo "== metrics (exact silhouette, block-wise dgemm; 10 Gaussian blobs, 100,000 x 32, synthetic) =="
-# scikit-learn 1.2 silhouette_score on the same problem takes ~68 s on this machine kind (stated in
-# bench_metrics.c, which prints the ratio). Also prints peak memory and the precision on sampled rows.
-"$ROOT/$BUILD/bench_metrics" --threads 2
+echo "== metrics: exact silhouette, 10 Gaussian blobs, 100,000 x 32 (synthetic), 2 threads =="
+# musiclust: own FMA distance tiles (no BLAS); one run with its peak memory and its precision on sampled
+# rows, then musiclust and scikit-learn's silhouette_score (float64, pairwise_distances_chunked, OpenBLAS
+# dgemm) alternately on the same arrays (tools/bench_pair.sh; MC_BENCH_SIL_ROUNDS rounds, default 2).
+"$ROOT/$BUILD/bench_metrics" --threads 2 --save-x "$OUT/sil_x.npy" --save-labels "$OUT/sil_l.npy" | grep -v '^RESULT'
+if /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
+    "$ROOT/tools/bench_pair.sh" "silhouette 100,000 x 32" "${MC_BENCH_SIL_ROUNDS:-2}" 15 \
+        "$(printf '%q ' "$ROOT/$BUILD/bench_metrics" --threads 2 --no-precision --repeat 1)" \
+        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" silhouette "$OUT/sil_x.npy" "$OUT/sil_l.npy")"
+    if [ -n "$PEER_CORETYPE" ]; then
+        echo "  extra row: the peer's child process alone run with OPENBLAS_CORETYPE=$PEER_CORETYPE (Debian's OpenBLAS"
+        echo "  0.3.21 does not recognise this CPU and otherwise uses its generic Prescott kernel); musiclust unchanged"
+        "$ROOT/tools/bench_pair.sh" "silhouette 100,000 x 32, peer on $PEER_CORETYPE" 1 15 \
+            "$(printf '%q ' "$ROOT/$BUILD/bench_metrics" --threads 2 --no-precision --repeat 1)" \
+            "OPENBLAS_CORETYPE=$PEER_CORETYPE $(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" silhouette "$OUT/sil_x.npy" "$OUT/sil_l.npy")"
+    fi
+else
+    echo "  (scikit-learn not importable: python3-sklearn missing, no peer row)"
+fi
 
 echo "== nn: one training step of the reference conv beta-VAE (batch 128) and the MLP VAE (batch 32), 2 threads =="
 # Prints samples/s, GFLOP/s, peak RSS, a per-layer time breakdown and the ratio to PyTorch 1.13 on this
@@ -60,28 +81,28 @@ echo "== nn: one training step of the reference conv beta-VAE (batch 128) and th
 "$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 3
 
 echo "== cluster (10 Gaussian blobs, 32 dims, synthetic: k-means on 100,000 points; Ward, single, average, DBSCAN, GMM on 20,000) =="
-# bench_cluster prints each time, Ward's peak memory and the ratio to scikit-learn 1.2's KMeans figure
-# from the issue (0.81 s on this machine kind); it also writes the points for the whole-command timing.
-"$ROOT/$BUILD/bench_cluster" 2 "$OUT/blobs.npy"
+# k-means (own kernels, no BLAS) and scikit-learn's KMeans(10, n_init=10) alternately on the same points
+# (tools/bench_pair.sh; MC_BENCH_ROUNDS rounds, default 3); then the other algorithms once.
+"$ROOT/$BUILD/bench_cluster" 2 "$OUT/blobs.npy" --kmeans-only --repeat 1 >/dev/null
+if /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
+    "$ROOT/tools/bench_pair.sh" "k-means 100,000 x 32, k = 10, n_init = 10" "${MC_BENCH_ROUNDS:-3}" 3 \
+        "$(printf '%q ' "$ROOT/$BUILD/bench_cluster" 2 --kmeans-only --repeat 1)" \
+        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" kmeans "$OUT/blobs.npy")"
+    if [ -n "$PEER_CORETYPE" ]; then
+        echo "  extra row: the peer's child process alone run with OPENBLAS_CORETYPE=$PEER_CORETYPE; musiclust unchanged"
+        "$ROOT/tools/bench_pair.sh" "k-means, peer on $PEER_CORETYPE" "${MC_BENCH_ROUNDS:-3}" 3 \
+            "$(printf '%q ' "$ROOT/$BUILD/bench_cluster" 2 --kmeans-only --repeat 1)" \
+            "OPENBLAS_CORETYPE=$PEER_CORETYPE $(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" kmeans "$OUT/blobs.npy")"
+    fi
+else
+    "$ROOT/$BUILD/bench_cluster" 2 --kmeans-only --repeat 3 | grep -v '^RESULT'
+    echo "  (scikit-learn not importable: python3-sklearn missing, no peer row)"
+fi
+"$ROOT/$BUILD/bench_cluster" 2 --skip-kmeans
 t0=$(date +%s.%N)
 "$ROOT/$BUILD/musiclust" cluster --quiet --k 10 --n-init 10 --threads 2 "$OUT/blobs.npy" -o "$OUT/blobs.tsv"
 t1=$(date +%s.%N)
-awk -v a="$t0" -v b="$t1" 'BEGIN { printf "  musiclust cluster --k 10 (whole command, 100,000 x 32): %.3f s  (target <= 0.4 s; sklearn 0.81 s -> %.1fx)\n", b - a, 0.81 / (b - a) }'
-if /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
-    # optional and quick: scikit-learn's KMeans once on the same file, on this machine
-    /usr/bin/python3 - "$OUT/blobs.npy" <<'PY' 2>/dev/null || echo "  (scikit-learn run failed)"
-import sys, time, warnings
-import numpy as np
-from sklearn.cluster import KMeans
-warnings.simplefilter("ignore")
-X = np.load(sys.argv[1])
-t = time.perf_counter()
-KMeans(10, n_init=10, random_state=0).fit(X)
-print(f"  scikit-learn {__import__('sklearn').__version__} KMeans(10, n_init=10) here: {time.perf_counter() - t:.3f} s")
-PY
-else
-    echo "  (scikit-learn not importable: the issue's figure is used)"
-fi
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "  musiclust cluster --k 10 (whole command: load, k-means, write; 100,000 x 32): %.3f s\n", b - a }'
 
 echo "== text: lyrics embedding of lyrics-en-de (language id + word & char_wb TF-IDF + randomised SVD to 64) =="
 # bench_text prints the best / median of 5 runs and a breakdown by stage; the scikit-learn 1.2 figure is
@@ -213,9 +234,16 @@ for fusion in concat poe; do
 done
 
 echo "== embed: t-SNE (Barnes-Hut) and UMAP on 10 Gaussian blobs, 10,000 x 32 (synthetic), 2 threads =="
-# bench_embed runs each method 3 times and prints the best time, the spread and trustworthiness
-# (k = 10), with the ratio to the issue's peer figures on this machine kind: scikit-learn 1.2 TSNE
-# 34 s (trustworthiness 0.978), umap-learn 0.5.5 seeded 10.5 s (0.959). Targets: t-SNE <= 11 s with
-# trustworthiness >= 0.958, UMAP <= 5 s with >= 0.94. The same data for the Python peers:
-# bench_embed --save-x X.npy writes the points.
-"$ROOT/$BUILD/bench_embed" --threads 2 --repeat 3
+# UMAP: 3 runs, against umap-learn 0.5.5's figure from issue 16 (10.7 s, trustworthiness 0.9519 on this
+# machine kind): umap-learn is not packaged by Debian, so it is not run here. t-SNE: musiclust and
+# scikit-learn's TSNE (perplexity 30, 1000 iterations, init pca, learning rate auto) alternately on the
+# same points (tools/bench_pair.sh; MC_BENCH_TSNE_ROUNDS rounds, default 2), with trustworthiness (k = 10).
+"$ROOT/$BUILD/bench_embed" --threads 2 --repeat 3 --method umap --save-x "$OUT/embed_x.npy" | grep -v '^RESULT'
+if /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
+    "$ROOT/tools/bench_pair.sh" "t-SNE 10,000 x 32" "${MC_BENCH_TSNE_ROUNDS:-2}" 5 \
+        "$(printf '%q ' "$ROOT/$BUILD/bench_embed" --threads 2 --repeat 1 --method tsne)" \
+        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" tsne "$OUT/embed_x.npy")"
+else
+    "$ROOT/$BUILD/bench_embed" --threads 2 --repeat 3 --method tsne | grep -v '^RESULT'
+    echo "  (scikit-learn not importable: python3-sklearn missing, no peer row)"
+fi
