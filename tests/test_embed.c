@@ -649,6 +649,36 @@ static double now_s(void) {
         printf("  (%s: %.2f s)\n", #f, now_s() - t0_);              \
     } while (0)
 
+/* The repulsion's paths (the 4-lane walk and AVX-512's four-at-a-time walks) give the same bytes: a
+ * whole run (the exaggeration phase and 10 more iterations) on blobs with exact duplicates (leaves of
+ * several points, skipped by their own points) and 3 threads (work handed out by counters). */
+static void test_tsne_paths(void) {
+    const int64_t n = 701;
+    const int d = 12;
+    float *X = xcalloc((size_t)n * d, sizeof *X);
+    int32_t *lab = xcalloc((size_t)n, sizeof *lab);
+    blobs(n, d, 7, 3.0, 5, X, lab);
+    for (int64_t i = 600; i < n; i++) memcpy(X + i * d, X + (i % 37) * d, (size_t)d * sizeof *X); /* duplicates */
+    float *Y0 = xcalloc((size_t)n * 2, sizeof *Y0), *Y1 = xcalloc((size_t)n * 2, sizeof *Y1);
+    mc_tsne_opts o;
+    mc_tsne_opts_default(&o);
+    o.n_iter = 260;
+    o.threads = 3;
+    int paths = 0;
+    for (int path = 0; path < 2; path++) {
+        if (!emb_tsne_path_available(path)) continue;
+        emb_tsne_force_path(path);
+        MC_CHECK_OK(mc_embed_tsne(X, n, d, &o, paths == 0 ? Y0 : Y1, NULL));
+        if (paths > 0)
+            MC_CHECK(memcmp(Y0, Y1, (size_t)n * 2 * sizeof *Y0) == 0, "t-SNE repulsion path %d differs from path 0", path);
+        paths++;
+    }
+    emb_tsne_force_path(-1);
+    MC_CHECK(all_finite(Y0, n * 2), "finite output");
+    printf("  t-SNE: %d repulsion path(s) compared byte for byte (701 x 12 with 101 duplicates, 3 threads)\n", paths);
+    free(X), free(lab), free(Y0), free(Y1);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines in order with stderr's FAIL lines */
     TIMED(test_trustworthiness);
@@ -656,6 +686,7 @@ int main(void) {
     TIMED(test_tsne_pieces);
     TIMED(test_tsne);
     TIMED(test_tsne_edges);
+    TIMED(test_tsne_paths);
     TIMED(test_umap_pieces);
     TIMED(test_umap);
     TIMED(test_umap_edges);

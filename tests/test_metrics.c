@@ -375,6 +375,68 @@ static void test_blockwise(void) {
     free(first);
 }
 
+/* The distance tiles (fused products, flags and square roots) on odd shapes: every path gives the
+ * scalar path's bits; each distance is within 2e-13 (relative) of sqrt of the same squared distance, or
+ * -1 exactly where the pair is flagged; data scaled far out of float range take the exact root. */
+static void test_sil_tiles(void) {
+    const int d = 5, bi = 7, nv = 3, bj = 19; /* columns 19..23 are padding (zero) */
+    double XI[7 * 5], YJ[24 * 5], PJ[3 * 5 * 8], ni[7], nj[24], D0[7 * 24], D1[7 * 24];
+    const double scales[3] = {1.0, 1e-70, 1e70};
+    int64_t bad = 0, checked = 0;
+    double worst = 0;
+    int tiles = 0;
+    for (int sc = 0; sc < 3; sc++) {
+        for (int i = 0; i < bi * d; i++) XI[i] = (urand() - 0.5) * scales[sc];
+        for (int j = 0; j < 24 * d; j++) YJ[j] = j < bj * d ? (urand() - 0.5) * scales[sc] : 0.0;
+        for (int f = 0; f < d; f++) YJ[3 * d + f] = XI[2 * d + f];                  /* a duplicate: flagged */
+        for (int f = 0; f < d; f++) YJ[5 * d + f] = XI[d + f] * (1 + 1e-9);         /* a near-duplicate */
+        for (int i = 0; i < bi; i++) {
+            ni[i] = 0;
+            for (int f = 0; f < d; f++) ni[i] += XI[i * d + f] * XI[i * d + f];
+        }
+        for (int j = 0; j < 24; j++) {
+            nj[j] = 0;
+            for (int f = 0; f < d; f++) nj[j] += YJ[j * d + f] * YJ[j * d + f];
+            for (int f = 0; f < d; f++) PJ[((j / 8) * d + f) * 8 + j % 8] = YJ[j * d + f];
+        }
+        int first = 1;
+        for (int isa = 0; isa < MC__ISA_COUNT; isa++) {
+            if (!mc__sil_isa_available(isa)) continue;
+            mc__sil_kernels K = mc__sil_kernels_get(isa);
+            if (!K.tile) continue;
+            K.tile(XI, bi, ni, PJ, nj, nv, d, first ? D0 : D1);
+            tiles++;
+            if (!first) {
+                bad += memcmp(D0, D1, sizeof D0) != 0;
+                continue;
+            }
+            first = 0;
+            for (int i = 0; i < bi; i++)
+                for (int j = 0; j < bj; j++) {
+                    double acc = 0;
+                    for (int f = 0; f < d; f++) acc = fma(XI[i * d + f], YJ[j * d + f], acc);
+                    const double v = (-2.0 * acc + ni[i]) + nj[j], got = D0[i * 24 + j];
+                    checked++;
+                    if (v < (ni[i] + nj[j]) / 1024) {
+                        bad += got != -1.0;
+                    } else {
+                        const double want = sqrt(v);
+                        const double rel = fabs(got - want) / want;
+                        worst = fmax(worst, rel);
+                        bad += !(rel <= 2e-13);
+                    }
+                }
+        }
+    }
+    if (tiles == 0) {
+        printf("  distance tiles: this CPU has no FMA, dgemm and dist_sums are used (nothing to check)\n");
+        return;
+    }
+    printf("  distance tiles: %d path runs on 3 scales, %lld distances, max relative error vs sqrt %.3g\n", tiles,
+           (long long)checked, worst);
+    MC_CHECK(bad == 0 && checked > 0, "distance tiles: %lld wrong (max relative error %.3g)", (long long)bad, worst);
+}
+
 /* ---------------------------------------------------------------- track helpers */
 
 static void test_tracks(void) {
@@ -668,6 +730,7 @@ int main(void) {
     test_fixture_cases();
     test_noise_and_edges();
     test_blockwise();
+    test_sil_tiles();
     test_tracks();
     test_cli();
     printf("max relative difference vs scikit-learn 1.2 (tolerance %.0e; samples: absolute, tolerance 1e-9):\n", REL_TOL);

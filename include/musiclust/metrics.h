@@ -80,8 +80,9 @@ mc_status mc_metrics_internal(const float *X, int64_t n, int d, const int32_t *c
                               const mc_metrics_opts *opts, mc_internal_scores *out);
 
 /* The exact silhouette (sklearn.metrics.silhouette_samples / silhouette_score, euclidean), computed
- * block-wise: distance tiles come from dgemm as ||x||^2 - 2 x.y + ||y||^2 on column-centred doubles,
- * clamped at 0, then sqrt (pairs so close that rounding dominates are recomputed directly); memory
+ * block-wise: distance tiles come as ||x||^2 - 2 x.y + ||y||^2 on column-centred doubles (x.y from
+ * fused multiply-add kernels; dgemm on CPUs without FMA), clamped at 0, then the square root (to
+ * ~1e-13 relative; pairs so close that rounding dominates are recomputed directly); memory
  * is O(n d + n k + threads block^2) (SYMMETRIC) or O(n d + threads block^2) (ROWS), never O(n^2). samples (n, NULL ok) receives each row's value: 0 for a row alone in its cluster (as
  * sklearn), NaN for noise rows and for every row when the silhouette is undefined. mean receives
  * the mean over non-noise rows. info (NULL ok) receives the counts and note (its calinski_harabasz

@@ -4,7 +4,7 @@
  * _k_means_lloyd.pyx / _k_means_common.pyx (lloyd_iter_chunked_dense, _relocate_empty_clusters_dense):
  *   - seeding: first centre uniform; each further centre is the best (lowest potential) of
  *     2 + floor(ln k) candidates drawn with probability proportional to D(x)^2;
- *   - Lloyd: labels from argmin_j ||c_j||^2 - 2 x.c_j (sgemm on 256-row chunks), centres = means;
+ *   - Lloyd: labels from argmin_j ||c_j||^2 - 2 x.c_j (on 256-row chunks, as sklearn), centres = means;
  *     a centre left empty takes the point farthest from its own centre;
  *   - stop when the labels do not change, or when sum_j ||c_j,new - c_j||^2 <= tol * mean_f var(X_f);
  *     if stopped by tol (or max_iter), labels are recomputed once for the final centres;
@@ -12,9 +12,12 @@
  * Sums over points are accumulated in double per group of chunks and the groups are added in order,
  * so the result does not depend on the thread count.
  *
- * The products x.c are not sgemm calls but the kernel below (dots_*): with k = 10 columns and 256-row
- * chunks, OpenBLAS spent most of its time packing and in its generic kernel (the CPU is not always
- * recognised); the kernel reads X in place and gives the same bits on every instruction set. */
+ * The products x.c are not sgemm calls but the kernels below (dots_*): with k = 10 columns and 256-row
+ * chunks, OpenBLAS spent most of its time packing and in its generic kernel (Debian's OpenBLAS 0.3.21
+ * does not recognise every CPU). They read a copy of X transposed in blocks of 16 points (n x d floats
+ * more, for the whole fit: the points sit in the vector lanes, one broadcast centre coordinate serves
+ * 16 points, and a centre's results come out point-contiguous for the argmin and the k-means++ rows),
+ * and give the same bits on every instruction set. */
 #include "cluster_internal.h"
 
 #include <float.h>

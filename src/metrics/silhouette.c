@@ -8,10 +8,13 @@
  * How: the used rows are sorted by cluster (so every cluster is a contiguous range of columns),
  * centred (distances do not change, and the expansion below loses far less to cancellation when the
  * data sit far from the origin), and held in double. A tile of distances between row blocks I and J
- * is -2 X_I X_J^T from dgemm, then ||x_i||^2 and ||x_j||^2 are added (in sklearn's order), clamped at
- * 0 and square-rooted, and the diagonal of a tile I = J is set to exactly 0 (as sklearn's
+ * is -2 X_I X_J^T from fused multiply-add kernels (the same bits on every instruction set; dgemm on a
+ * CPU without FMA, where fma() would be a slow library routine), then ||x_i||^2 and ||x_j||^2 are
+ * added (in sklearn's order), clamped at 0 and square-rooted (sqrt_fast: ~1e-13 relative, half the
+ * divider time), and the diagonal of a tile I = J is set to exactly 0 (as sklearn's
  * pairwise_distances_chunked does). Pairs so close that the expansion's rounding dominates are
- * recomputed directly (MC_SIL_CLOSE), so duplicates are exactly 0 apart. Each tile row is then summed over the cluster ranges it crosses.
+ * recomputed directly (MC_SIL_CLOSE), so duplicates are exactly 0 apart. Each tile row is then summed
+ * over the cluster ranges it crosses.
  * float32 sgemm is not used: its error on ||x||^2 + ||y||^2 - 2 x.y is ~1e-7 (||x||^2 + ||y||^2),
  * which for nearby points far from the origin is far above the 1e-6 relative target (bench_metrics
  * measures both).
@@ -24,8 +27,8 @@
  * ROWS: each row block sweeps every column block in order, keeping per row only the running sum of
  * the current cluster range, its own cluster's sum and the smallest other-cluster mean, so any k fits.
  *
- * Threads: OpenMP over tiles; each thread calls dgemm single-threaded (OpenBLAS's own thread count is
- * set to 1 for the duration and restored). */
+ * Threads: OpenMP over tiles; where dgemm is used each thread calls it single-threaded (OpenBLAS's own
+ * thread count is set to 1 for the duration and restored). */
 #include "metrics_internal.h"
 
 #include <cblas.h>
