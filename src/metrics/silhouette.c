@@ -34,6 +34,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -546,7 +547,10 @@ typedef struct sil_ctx {
     int d, k;
     int64_t B, nb;         /* block edge, number of blocks */
     const double *Xc;      /* (m, d) row-major: centred, sorted by cluster */
-    const double *nrm;     /* (m) squared norms of Xc's rows */
+    const double *nrm;     /* (m8) squared norms of Xc's rows, zero past m (m8 = m rounded up to 8) */
+    const double *pk;      /* (m8 / 8, d, 8) Xc packed in panels of 8 rows for the tile kernels, zero past m;
+                              NULL when the tiles do not start on panel bounds (B not a multiple of 8) or
+                              there is no tile kernel: then each tile packs its own columns */
     const int32_t *cl;     /* (m) dense cluster of each sorted row */
     const int64_t *start;  /* (k + 1) first sorted row of each cluster */
     const int64_t *size;   /* (k) */
@@ -591,7 +595,10 @@ static int tile_distances(const sil_ctx *c, int64_t i0, int64_t bi, int64_t j0, 
     const int nseg = tile_segments(c, j0, bj, w->bounds, w->segc);
     const int64_t nv = (bj + 7) / 8, ldd = 8 * nv;
     w->ldd = ldd;
-    if (c->K.tile) {
+    if (c->K.tile && c->pk) {
+        /* the tile's columns are whole panels of the packed copy (zero past m) */
+        c->K.tile(c->Xc + i0 * d, bi, c->nrm + i0, c->pk + (j0 / 8) * d * 8, c->nrm + j0, nv, d, w->D);
+    } else if (c->K.tile) {
         /* pj[v][f][l] = column 8 v + l of the tile, coordinate f; nj its squared norm; zero past bj */
         for (int64_t v = 0; v < nv; v++)
             for (int l = 0; l < 8; l++) {
@@ -692,6 +699,20 @@ static void rows_block(const sil_ctx *c, int64_t p, sil_work *w, double *sv) {
     for (int64_t i = 0; i < bi; i++) sv[i0 + i] = sil_value(w->own[i], c->size[c->cl[i0 + i]], w->best[i]);
 }
 
+/* Wait until *done >= want (another thread finishes a tile): spin briefly, then give the core away (on
+ * a shared machine the thread being waited for may be the one waiting for a core). */
+static void sil_wait(atomic_llong *done, int64_t want) {
+    for (int spin = 0; atomic_load_explicit(done, memory_order_acquire) < want; spin++) {
+        if (spin < 2000) {
+#ifdef MC_SIL_X86
+            _mm_pause();
+#endif
+        } else {
+            sched_yield();
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- entry point */
 
 mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t *cluster,
@@ -741,7 +762,10 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
     int64_t *order = mc_alloc((size_t)m, sizeof *order);          // (m) original row of sorted row
     int32_t *scl = mc_alloc((size_t)m, sizeof *scl);              // (m)
     double *Xc = mc_alloc((size_t)m * (size_t)d, sizeof *Xc);     // (m, d)
-    double *nrm = mc_alloc((size_t)m, sizeof *nrm);               // (m)
+    const int64_t m8 = (m + 7) / 8 * 8;
+    double *nrm = mc_alloc((size_t)m8, sizeof *nrm);              // (m8), zero past m
+    const bool packed = c.K.tile && c.B % 8 == 0;
+    double *pk = packed ? mc_alloc((size_t)m8 * (size_t)d, sizeof *pk) : NULL; // (m8 / 8, d, 8)
     double *mu = mc_alloc((size_t)d, sizeof *mu);                 // (d)
     double *sv = mc_alloc((size_t)m, sizeof *sv);                 // (m) s of each sorted row
     const size_t B = (size_t)c.B, Bp = (B + 7) / 8 * 8, per = B * Bp + B * B + 3 * B + Bp * (size_t)(d + 1);
@@ -750,7 +774,7 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
     int32_t *cwork = mc_alloc((size_t)nt * B, sizeof *cwork);                 // (nt, B)
     sil_work *work = mc_alloc((size_t)nt, sizeof *work);                      // (nt)
     double *S = sym ? mc_alloc((size_t)m * (size_t)k, sizeof *S) : NULL;       // (m, k)
-    if (!start || !fill || !order || !scl || !Xc || !nrm || !mu || !sv || !fwork || !bwork || !cwork || !work ||
+    if (!start || !fill || !order || !scl || !Xc || !nrm || (packed && !pk) || !mu || !sv || !fwork || !bwork || !cwork || !work ||
         (sym && !S)) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "silhouette: out of memory for %lld rows x %d clusters",
                           (long long)m, k);
@@ -784,6 +808,13 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
     }
     c.Xc = Xc;
     c.nrm = nrm;
+    if (pk) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t v = 0; v < m8 / 8; v++)
+            for (int l = 0; l < 8; l++)
+                for (int f = 0; f < d; f++) pk[(v * d + f) * 8 + l] = 8 * v + l < m ? Xc[(8 * v + l) * d + f] : 0.0;
+    }
+    c.pk = pk;
     c.cl = scl;
     c.start = start;
     c.size = cl.size;
@@ -792,28 +823,48 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
     mc_progress_set_total(opts.progress, sym ? nb * (nb + 1) / 2 : nb * nb);
     const int blas_threads = mc_threads_blas_serial_begin();
     if (sym) {
-        /* Circle method over P (even) slots; slot P-1 is fixed, a slot >= nb is a bye. */
-        const int64_t P = nb + (nb & 1);
+        /* Circle method over P (even) slots; slot P-1 is fixed, a slot >= nb is a bye. Before the rounds,
+         * each block's diagonal tile. The order of every sum is fixed by the rounds; which thread takes
+         * which tile does not matter. No barrier between rounds: items are handed out in order, and an
+         * item waits only for the previous items of its own two blocks (steps[b] counts the steps block b
+         * has finished: its diagonal tile, then one per round, byes included). A waited-for item was
+         * handed out earlier, so this never deadlocks; on a shared machine a thread the OS has
+         * preempted holds up only the tiles of its two blocks instead of a whole round. */
+        const int64_t P = nb + (nb & 1), items = nb + (P - 1) * (P / 2);
+        atomic_llong next = 0;
+        atomic_llong *steps = mc_alloc((size_t)nb, sizeof *steps); // (nb)
+        if (!steps) {
+            mc_threads_blas_serial_end(blas_threads);
+            st = mc_error_set(MC_STATUS_NO_MEMORY, "silhouette: out of memory for %lld blocks", (long long)nb);
+            goto done;
+        }
+        for (int64_t b = 0; b < nb; b++) atomic_init(&steps[b], 0);
 #pragma omp parallel num_threads(nt)
         {
             sil_work *w = &work[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 1)
-            for (int64_t p = 0; p < nb; p++) {
-                sym_tile(&c, p, p, w, S);
-                mc_progress_tick(c.progress, 1);
-            }
-            for (int64_t r = 0; r < P - 1; r++) {
-                /* Which thread takes which tile of a round does not change any sum's order. */
-#pragma omp for schedule(dynamic, 1)
-                for (int64_t i = 0; i < P / 2; i++) {
-                    int64_t a = i == 0 ? P - 1 : (r + i) % (P - 1);
-                    int64_t b = i == 0 ? r : (r - i + (P - 1)) % (P - 1);
-                    if (a >= nb || b >= nb) continue;
+            for (;;) {
+                const int64_t t = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
+                if (t >= items) break;
+                if (t < nb) { /* step 0 of block t */
+                    sym_tile(&c, t, t, w, S);
+                    atomic_store_explicit(&steps[t], 1, memory_order_release);
+                    mc_progress_tick(c.progress, 1);
+                    continue;
+                }
+                const int64_t r = (t - nb) / (P / 2), i = (t - nb) % (P / 2); /* step r + 1 of its blocks */
+                const int64_t a = i == 0 ? P - 1 : (r + i) % (P - 1);
+                const int64_t b = i == 0 ? r : (r - i + (P - 1)) % (P - 1);
+                if (a < nb) sil_wait(&steps[a], r + 1);
+                if (b < nb) sil_wait(&steps[b], r + 1);
+                if (a < nb && b < nb) {
                     sym_tile(&c, a < b ? a : b, a < b ? b : a, w, S);
                     mc_progress_tick(c.progress, 1);
                 }
+                if (a < nb) atomic_store_explicit(&steps[a], r + 2, memory_order_release);
+                if (b < nb) atomic_store_explicit(&steps[b], r + 2, memory_order_release);
             }
         }
+        mc_free(steps);
         for (int64_t r = 0; r < m; r++) {
             const int32_t ci = scl[r];
             double best = INFINITY;
@@ -845,6 +896,7 @@ done:
     mc_free(scl);
     mc_free(Xc);
     mc_free(nrm);
+    mc_free(pk);
     mc_free(mu);
     mc_free(sv);
     mc_free(fwork);
