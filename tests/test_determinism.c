@@ -252,6 +252,56 @@ static void test_embed(void) {
     free(X);
 }
 
+/* ---------------------------------------------------------------- k-means's and the silhouette's other paths */
+
+/* One k-means restart (its chunks shared among the threads, not restarts run side by side), and the
+ * silhouette with small tiles (many rounds of the barrier-free tile schedule) and the ROWS algorithm. */
+static void test_cluster_paths(void) {
+    const int64_t n = 5003;
+    const int d = 9;
+    float *X = blobs(n, d, 7, 61);
+    mc_clustering r[NT];
+    memset(r, 0, sizeof r);
+    for (int t = 0; t < NT; t++) {
+        mc_cluster_config cfg;
+        mc_cluster_config_default(&cfg);
+        cfg.k = 7;
+        cfg.n_init = 1;
+        cfg.seed = 5;
+        cfg.threads = THREADS[t];
+        MC_CHECK_OK(mc_cluster_kmeans(&cfg, X, n, d, &r[t]));
+    }
+    for (int t = 1; t < NT; t++) {
+        check_same("k-means (one restart)", r[0].labels, r[t].labels, (size_t)n * sizeof(int32_t), THREADS[t]);
+        check_same("k-means (one restart)", r[0].centers, r[t].centers, (size_t)7 * d * sizeof(float), THREADS[t]);
+        MC_CHECK(memcmp(&r[0].inertia, &r[t].inertia, sizeof(double)) == 0,
+                 "k-means (one restart): inertia differs between 1 and %d threads", THREADS[t]);
+    }
+    int32_t *lab = mc_test_xcalloc((size_t)n, sizeof(int32_t));
+    for (int t = 0; t < NT; t++) {
+        memcpy(lab, r[t].labels, (size_t)n * sizeof(int32_t));
+        mc_clustering_free(&r[t]);
+    }
+    for (int algo = MC_SILHOUETTE_SYMMETRIC; algo <= MC_SILHOUETTE_ROWS; algo++) {
+        double sv[NT];
+        for (int t = 0; t < NT; t++) {
+            mc_metrics_opts o;
+            mc_metrics_opts_default(&o);
+            o.threads = THREADS[t];
+            o.block = 64;
+            o.algo = (mc_silhouette_algo)algo;
+            MC_CHECK_OK(mc_metrics_silhouette(X, n, d, lab, &o, &sv[t], NULL, NULL));
+        }
+        for (int t = 1; t < NT; t++)
+            MC_CHECK(memcmp(&sv[0], &sv[t], sizeof(double)) == 0,
+                     "silhouette (%s, block 64) differs between 1 and %d threads (%.17g vs %.17g)",
+                     algo == MC_SILHOUETTE_ROWS ? "rows" : "symmetric", THREADS[t], sv[0], sv[t]);
+    }
+    printf("  k-means (one restart), silhouette (block 64, symmetric and rows): %d thread counts\n", NT);
+    free(lab);
+    free(X);
+}
+
 /* ---------------------------------------------------------------- text */
 
 static void test_text(void) {
@@ -339,6 +389,7 @@ int main(int argc, char **argv) {
     test_gemm();
     test_models(dir);
     test_cluster();
+    test_cluster_paths();
     test_embed();
     test_text();
     test_extract(dir);
