@@ -679,6 +679,35 @@ static void test_tsne_paths(void) {
     free(X), free(lab), free(Y0), free(Y1);
 }
 
+/* UMAP's SGD paths in 2 dimensions (four lanes; AVX-512's 16) give the same bytes, with duplicates
+ * (d2 = 0 samples) and 3 threads. */
+static void test_umap_paths(void) {
+    const int64_t n = 603;
+    const int d = 9;
+    float *X = xcalloc((size_t)n * d, sizeof *X);
+    int32_t *lab = xcalloc((size_t)n, sizeof *lab);
+    blobs(n, d, 6, 3.0, 8, X, lab);
+    for (int64_t i = 550; i < n; i++) memcpy(X + i * d, X + (i % 29) * d, (size_t)d * sizeof *X); /* duplicates */
+    float *Y0 = xcalloc((size_t)n * 2, sizeof *Y0), *Y1 = xcalloc((size_t)n * 2, sizeof *Y1);
+    mc_umap_opts o;
+    mc_umap_opts_default(&o);
+    o.n_epochs = 120;
+    o.threads = 3;
+    int paths = 0;
+    for (int path = 0; path < 2; path++) {
+        if (!emb_umap_path_available(path)) continue;
+        emb_umap_force_path(path);
+        MC_CHECK_OK(mc_embed_umap(X, n, d, &o, paths == 0 ? Y0 : Y1, NULL));
+        if (paths > 0)
+            MC_CHECK(memcmp(Y0, Y1, (size_t)n * 2 * sizeof *Y0) == 0, "UMAP SGD path %d differs from path 0", path);
+        paths++;
+    }
+    emb_umap_force_path(-1);
+    MC_CHECK(all_finite(Y0, n * 2), "finite output");
+    printf("  UMAP: %d SGD path(s) compared byte for byte (603 x 9 with 53 duplicates, 3 threads)\n", paths);
+    free(X), free(lab), free(Y0), free(Y1);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines in order with stderr's FAIL lines */
     TIMED(test_trustworthiness);
@@ -690,5 +719,6 @@ int main(void) {
     TIMED(test_umap_pieces);
     TIMED(test_umap);
     TIMED(test_umap_edges);
+    TIMED(test_umap_paths);
     return mc_test_summary("test_embed");
 }

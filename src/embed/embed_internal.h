@@ -78,6 +78,10 @@ mc_status emb_tsne_gradient(emb_tsne_ws *w, const emb_csr *P, double exag, const
  * at a time). Tests only: force one (-1 = the best this CPU runs, the default). */
 bool emb_tsne_path_available(int path);
 void emb_tsne_force_path(int path);
+/* UMAP's SGD paths in 2 dimensions (they give the same bits): 0 four lanes (any CPU), 1 AVX-512
+ * (16 lanes). Tests only: force one (-1 = the best this CPU runs, the default). */
+bool emb_umap_path_available(int path);
+void emb_umap_force_path(int path);
 
 /* ---------------------------------------------------------------- UMAP pieces */
 

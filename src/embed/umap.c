@@ -24,6 +24,7 @@
 #include <float.h>
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- fuzzy simplicial set */
@@ -392,6 +393,135 @@ static void sgd_range_2d(const sgd_ctx *c, int64_t i0, int64_t i1, int epoch, fl
     }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define UMAP_X86 1
+#include <immintrin.h>
+
+/* v4_log2 and v4_exp2 (embed_internal.h) on 16 lanes: the same operations, so the same bits. */
+__attribute__((target("avx512f"), always_inline)) static inline __m512 z_log2(__m512 x) {
+    const __m512i u = _mm512_castps_si512(x);
+    __m512i e = _mm512_sub_epi32(_mm512_and_si512(_mm512_srli_epi32(u, 23), _mm512_set1_epi32(0xFF)), _mm512_set1_epi32(127));
+    __m512 m = _mm512_castsi512_ps(
+        _mm512_or_si512(_mm512_and_si512(u, _mm512_set1_epi32(0x007FFFFF)), _mm512_set1_epi32(0x3F800000)));
+    const __mmask16 big = _mm512_cmp_ps_mask(_mm512_set1_ps(1.41421356f), m, _CMP_LT_OQ);
+    m = _mm512_mask_mul_ps(m, big, m, _mm512_set1_ps(0.5f));
+    e = _mm512_mask_add_epi32(e, big, e, _mm512_set1_epi32(1));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 t = _mm512_div_ps(_mm512_sub_ps(m, one), _mm512_add_ps(m, one)), t2 = _mm512_mul_ps(t, t);
+    __m512 p = _mm512_add_ps(_mm512_set1_ps(0.285714286f), _mm512_mul_ps(t2, _mm512_set1_ps(0.222222222f)));
+    p = _mm512_add_ps(_mm512_set1_ps(0.4f), _mm512_mul_ps(t2, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.666666667f), _mm512_mul_ps(t2, p));
+    p = _mm512_add_ps(_mm512_set1_ps(2.0f), _mm512_mul_ps(t2, p));
+    return _mm512_add_ps(_mm512_cvtepi32_ps(e), _mm512_mul_ps(_mm512_mul_ps(t, p), _mm512_set1_ps(1.44269504f)));
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline __m512 z_exp2(__m512 y) {
+    y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(-126.0f)), _mm512_set1_ps(127.0f));
+    const __m512 yk = _mm512_add_ps(y, _mm512_set1_ps(0.5f));
+    __m512i k = _mm512_cvttps_epi32(yk);
+    k = _mm512_mask_sub_epi32(k, _mm512_cmp_ps_mask(yk, _mm512_cvtepi32_ps(k), _CMP_LT_OQ), k, _mm512_set1_epi32(1));
+    const __m512 f = _mm512_mul_ps(_mm512_sub_ps(y, _mm512_cvtepi32_ps(k)), _mm512_set1_ps(0.693147181f));
+    __m512 p = _mm512_add_ps(_mm512_set1_ps(0.00138888889f), _mm512_mul_ps(f, _mm512_set1_ps(0.000198412698f)));
+    p = _mm512_add_ps(_mm512_set1_ps(0.00833333333f), _mm512_mul_ps(f, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.0416666667f), _mm512_mul_ps(f, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.166666667f), _mm512_mul_ps(f, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mul_ps(f, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(f, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(f, p));
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k, _mm512_set1_epi32(127)), 23)));
+}
+
+/* sgd_range_2d on 16 lanes (AVX-512): the samples and targets fetched by gathers, the same operations
+ * per lane as the 4-lane version, so the same bits for every point. lists: (16, max_list). */
+__attribute__((target("avx512f"))) static void sgd_range_2d_avx512(const sgd_ctx *c, int64_t i0, int64_t i1, int epoch,
+                                                                   float alpha, const float *A, float *B,
+                                                                   int32_t *lists) {
+    float cx[16], cy[16];
+    int64_t pt[16];
+    int32_t cnt[16] = {0}, pos[16] = {0}, live[16] = {0};
+    int64_t next = i0;
+    const __m512 va = _mm512_set1_ps(c->a), vb = _mm512_set1_ps(c->b), one = _mm512_set1_ps(1.0f);
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512 att_num = _mm512_set1_ps(-2.0f * c->a * c->b), rep_num = _mm512_set1_ps(2.0f * c->gamma * c->b);
+    const __m512 lo = _mm512_set1_ps(-4.0f), hi = _mm512_set1_ps(4.0f), four = _mm512_set1_ps(4.0f);
+    const __m512 two = _mm512_set1_ps(2.0f), tiny = _mm512_set1_ps(1e-30f), thou = _mm512_set1_ps(0.001f);
+    const __m512 al = _mm512_set1_ps(alpha);
+    const __m512i base = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(c->max_list));
+    __m512 X = zero, Y = zero;
+    __m512i posv = _mm512_setzero_si512(), cntv = posv;
+    __mmask16 live_m = 0;
+    for (;;) {
+        /* a lane ran out (or the start): store the lanes, retire and refill, reload */
+        _mm512_storeu_ps(cx, X), _mm512_storeu_ps(cy, Y);
+        _mm512_storeu_si512(pos, posv);
+        int nlive = 0;
+        for (int l = 0; l < 16; l++) {
+            while (!live[l] || pos[l] == cnt[l]) {
+                if (live[l]) {
+                    B[2 * pt[l]] = cx[l], B[2 * pt[l] + 1] = cy[l];
+                    live[l] = 0;
+                }
+                if (next == i1) break;
+                pt[l] = next++;
+                cnt[l] = sgd_list(c, pt[l], epoch, lists + (size_t)l * c->max_list);
+                pos[l] = 0;
+                live[l] = -1;
+                cx[l] = A[2 * pt[l]], cy[l] = A[2 * pt[l] + 1];
+            }
+            nlive += live[l] != 0;
+        }
+        if (nlive == 0) break;
+        X = _mm512_loadu_ps(cx), Y = _mm512_loadu_ps(cy);
+        posv = _mm512_loadu_si512(pos), cntv = _mm512_loadu_si512(cnt);
+        live_m = _mm512_cmplt_epi32_mask(_mm512_loadu_si512(live), _mm512_setzero_si512());
+        for (;;) {
+            /* the lanes' current samples (-(j + 1) an edge, k a negative sample; 0 on idle lanes) and
+             * their targets (0, 0 on idle lanes) */
+            const __m512i sv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live_m, _mm512_add_epi32(base, posv),
+                                                           lists, 4);
+            const __m512i tv = _mm512_xor_si512(sv, _mm512_srai_epi32(sv, 31)); /* s < 0: -s - 1 */
+            const __m512i t2 = _mm512_add_epi32(tv, tv);
+            const __m512 ox = _mm512_mask_i32gather_ps(zero, live_m, t2, A, 4);
+            const __m512 oy = _mm512_mask_i32gather_ps(zero, live_m, _mm512_add_epi32(t2, _mm512_set1_epi32(1)), A, 4);
+            posv = _mm512_mask_add_epi32(posv, live_m, posv, _mm512_set1_epi32(1));
+            const __mmask16 ran_out = _mm512_mask_cmpeq_epi32_mask(live_m, posv, cntv);
+            const __m512 dx = _mm512_sub_ps(X, ox), dy = _mm512_sub_ps(Y, oy);
+            const __m512 d2 = _mm512_add_ps(_mm512_mul_ps(dx, dx), _mm512_mul_ps(dy, dy));
+            const __mmask16 att = _mm512_cmplt_epi32_mask(sv, _mm512_setzero_si512());
+            const __mmask16 pos_d = _mm512_cmp_ps_mask(zero, d2, _CMP_LT_OQ);
+            const __m512 pb = z_exp2(_mm512_mul_ps(vb, z_log2(_mm512_max_ps(d2, tiny)))); /* d2^b */
+            const __m512 apb1 = _mm512_add_ps(_mm512_mul_ps(va, pb), one);
+            const __m512 num = _mm512_mask_blend_ps(att, rep_num, _mm512_mul_ps(att_num, pb));
+            const __m512 den = _mm512_mul_ps(_mm512_mask_blend_ps(att, _mm512_add_ps(thou, d2), d2), apb1);
+            const __m512 g = _mm512_div_ps(num, _mm512_mask_blend_ps(pos_d, one, den));
+            const __mmask16 rep_clip = (__mmask16)(~att & pos_d & _mm512_cmp_ps_mask(zero, g, _CMP_LT_OQ));
+            const __mmask16 rep_four = (__mmask16)(~att & ~rep_clip & live_m);
+            const __mmask16 clip_on = (__mmask16)(live_m & ((att & pos_d) | rep_clip));
+            const __m512 scale = _mm512_mask_blend_ps(att, one, two);
+            const __m512 gx = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(g, dx), lo), hi), scale);
+            const __m512 gy = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(g, dy), lo), hi), scale);
+            const __m512 f4 = _mm512_mask_blend_ps(rep_four, zero, four);
+            X = _mm512_add_ps(X, _mm512_mul_ps(_mm512_mask_blend_ps(clip_on, f4, gx), al));
+            Y = _mm512_add_ps(Y, _mm512_mul_ps(_mm512_mask_blend_ps(clip_on, f4, gy), al));
+            if (ran_out) break;
+        }
+    }
+}
+#endif
+
+/* Which SGD path runs (2 dimensions): -1 the best this CPU has (default); 0 four lanes; 1 AVX-512. */
+static atomic_int umap_forced_path = -1;
+
+void emb_umap_force_path(int path) { atomic_store(&umap_forced_path, path); }
+
+bool emb_umap_path_available(int path) {
+#ifdef UMAP_X86
+    if (path == 1) return __builtin_cpu_supports("avx512f") != 0;
+#endif
+    return path == 0;
+}
+
 void mc_umap_opts_default(mc_umap_opts *o) {
     memset(o, 0, sizeof *o);
     o->n_components = 2;
@@ -575,13 +705,16 @@ mc_status mc_embed_umap(const float *X, int64_t n, int d, const mc_umap_opts *op
             goto done;
         }
         c.max_list = (int)((double)maxdeg * per) + 1;
-        lists = mc_alloc((size_t)nt * 4 * (size_t)c.max_list, sizeof(int32_t)); // (nt, lanes, max_list)
+        lists = mc_alloc((size_t)nt * 16 * (size_t)c.max_list, sizeof(int32_t)); // (nt, 16 lanes, max_list)
         if (!lists) {
             st = MC_STATUS_NO_MEMORY;
             goto done;
         }
     }
     mc_progress_set_total(o.progress, n_epochs);
+    int path = atomic_load(&umap_forced_path);
+    if (path < 0 || !emb_umap_path_available(path)) path = emb_umap_path_available(1) ? 1 : 0;
+    (void)path;
     double alpha = o.learning_rate;
     const int64_t chunk = 256, nchunks = (n + chunk - 1) / chunk;
     for (int ep = 0; ep < n_epochs; ep++) {
@@ -589,7 +722,11 @@ mc_status mc_embed_umap(const float *X, int64_t n, int d, const mc_umap_opts *op
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
         for (int64_t g = 0; g < nchunks; g++) {
             const int64_t i0 = g * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
-            int32_t *ls = lists + (size_t)omp_get_thread_num() * 4 * c.max_list;
+            int32_t *ls = lists + (size_t)omp_get_thread_num() * 16 * c.max_list;
+#ifdef UMAP_X86
+            if (dim == 2 && path == 1) sgd_range_2d_avx512(&c, i0, i1, ep, al, A, B, ls);
+            else
+#endif
             if (dim == 2) sgd_range_2d(&c, i0, i1, ep, al, A, B, ls);
             else sgd_range(&c, i0, i1, ep, al, A, B, ls);
         }
