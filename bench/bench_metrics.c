@@ -8,8 +8,8 @@
  * written with --save-x / --save-labels), the process's peak memory (getrusage ru_maxrss, which
  * includes the data), and the kernel path used. It also measures
  * the precision on 256 sampled rows against a direct double computation (sqrt(sum (x - y)^2), no
- * expansion): the library's dgemm path, and, to show why float32 was not used, the same expansion
- * done with float32 sgemm, on raw and on centred data. */
+ * expansion): the library's path (FMA tiles in double), and, to show why float32 was not used, the
+ * same expansion done with float32 sgemm, on raw and on centred data. */
 #include <musiclust/metrics.h>
 
 #include "../src/metrics/metrics_internal.h" /* the name of the kernel path in use */
@@ -225,7 +225,7 @@ int main(int argc, char **argv) {
         f32_ctx fcc = {G, nrmc, i};
         e_f32c = fmax(e_f32c, fabs(sample_value(i, n, k, c, size, dist_f32, &fcc, sums) - ref));
     }
-    if (ns) printf("precision on %d sampled rows, max |s_i - direct double| (%.1f s): dgemm (library) %.2g; "
+    if (ns) printf("precision on %d sampled rows, max |s_i - direct double| (%.1f s): library (FMA tiles) %.2g; "
            "float32 sgemm expansion: raw %.2g, centred %.2g\n",
            ns, wall_s() - t0, e_lib, e_f32, e_f32c);
     free(X);

@@ -477,7 +477,7 @@ static void test_kmeans_paths(void) {
     int64_t bad = 0;
     double worst = 0;
     for (int64_t m = 1; m <= MC_CL_CHUNK; m += (m < 40 ? 1 : 23)) {
-        mc_cl_kmeans_probe(MC_CL_ISA_SCALAR, X + 5 * d, m, d, C, kk, D0, l0, p0, s0);
+        MC_CHECK_OK(mc_cl_kmeans_probe(MC_CL_ISA_SCALAR, X + 5 * d, m, d, C, kk, D0, l0, p0, s0));
         /* the scalar path against the definition: a chain of fmaf from 0, times -2 */
         for (int j = 0; j < kk; j++)
             for (int64_t i = 0; i < m; i++) {
@@ -488,7 +488,7 @@ static void test_kmeans_paths(void) {
             }
         for (int isa = 1; isa < MC_CL_ISA_COUNT; isa++) {
             if (!mc_cl_kmeans_isa_available(isa)) continue;
-            mc_cl_kmeans_probe(isa, X + 5 * d, m, d, C, kk, D1, l1, p1, s1);
+            MC_CHECK_OK(mc_cl_kmeans_probe(isa, X + 5 * d, m, d, C, kk, D1, l1, p1, s1));
             for (int j = 0; j < kk; j++) bad += memcmp(D0 + j * MC_CL_CHUNK, D1 + j * MC_CL_CHUNK, (size_t)m * 4) != 0;
             bad += memcmp(l0, l1, (size_t)m * 4) != 0;
             bad += memcmp(p0, p1, (size_t)(2 * m) * 4) != 0;

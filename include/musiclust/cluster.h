@@ -8,9 +8,10 @@
  * Determinism: all randomness comes from a seeded mc_rng; reductions over points are done in fixed
  * blocks whose partial results are added in block order, so the output for a given seed is the same
  * for every thread count (the contract asks only for "same seed + same thread count"; the tests check
- * 1 against 2 threads). k-means, DBSCAN and the k-distance curve set OpenBLAS to one thread while they
- * run (their BLAS calls are made per block from OpenMP threads) and restore it after: OpenBLAS's
- * thread count is process-wide, so do not run them concurrently with other BLAS work.
+ * 1 against 2 threads). DBSCAN and the k-distance curve set OpenBLAS to one thread while they run
+ * (their BLAS calls are made per block from OpenMP threads) and restore it after: OpenBLAS's thread
+ * count is process-wide, so do not run them concurrently with other BLAS work. k-means makes no BLAS
+ * call.
  *
  * Bad input is an error, never a crash or a silent number: NaN/Inf (the message names the row and
  * column), k larger than the number of points, or fewer distinct points than k (scikit-learn warns and
@@ -193,8 +194,10 @@ mc_status mc_cluster_fit(const mc_cluster_config *cfg, const float *X, int64_t n
 
 /* sklearn.cluster.KMeans(algorithm="lloyd"): greedy k-means++ seeding with 2 + floor(ln k) local
  * trials, n_init restarts keeping the lowest inertia, Lloyd iterations with distances
- * ||c||^2 - 2 x.c through sgemm, tolerance tol * mean(var(X)) on the summed squared centre shift,
- * empty clusters re-seeded with the points farthest from their centres. */
+ * ||c||^2 - 2 x.c (x.c from the library's own fused multiply-add kernels: the same bits on every
+ * instruction set), tolerance tol * mean(var(X)) on the summed squared centre shift, empty clusters
+ * re-seeded with the points farthest from their centres. Besides its result it holds a copy of X
+ * (n x d floats, transposed in blocks of 16 points) for the duration of the call. */
 mc_status mc_cluster_kmeans(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                             mc_clustering *out);
 /* One Lloyd run from given centres init (k, d), as KMeans(init=array, n_init=1) (warm starts,

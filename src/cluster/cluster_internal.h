@@ -47,9 +47,10 @@ bool mc_cl_kmeans_isa_available(int isa);
 void mc_cl_kmeans_force_isa(int isa);
 /* Tests only: the kernels of path isa on m <= MC_CL_CHUNK points X (m, d) and centres C (k, d), k <= 64:
  * D (k, MC_CL_CHUNK) = -2 C X^T; lab (m) = argmin_j (j / 2 + D[j][i]); pp_out (2 m) and pp_sum (2): the
- * k-means++ row of D[0] with |x|^2 = i / 4 - 3 and |c|^2 = 1.5, then again with 0.5 against the first. */
-void mc_cl_kmeans_probe(int isa, const float *X, int64_t m, int64_t d, const float *C, int k, float *D,
-                        int32_t *lab, float *pp_out, double *pp_sum);
+ * k-means++ row of D[0] with |x|^2 = i / 4 - 3 and |c|^2 = 1.5, then again with 0.5 against the first.
+ * INVALID_ARG outside those sizes, NO_MEMORY. */
+mc_status mc_cl_kmeans_probe(int isa, const float *X, int64_t m, int64_t d, const float *C, int k, float *D,
+                             int32_t *lab, float *pp_out, double *pp_sum);
 
 /* k-means with an explicit stream base for the RNG (GMM's initialisation uses its own streams). */
 mc_status mc_cl_kmeans_run(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,

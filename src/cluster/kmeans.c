@@ -344,25 +344,32 @@ static km_kern km_kernels(void) {
 }
 
 /* Tests only (cluster_internal.h): the kernels of one path on m <= MC_CL_CHUNK points. */
-void mc_cl_kmeans_probe(int isa, const float *X, int64_t m, int64_t d, const float *C, int k, float *D,
-                        int32_t *lab, float *pp_out, double *pp_sum) {
+mc_status mc_cl_kmeans_probe(int isa, const float *X, int64_t m, int64_t d, const float *C, int k, float *D,
+                             int32_t *lab, float *pp_out, double *pp_sum) {
     const int forced = atomic_load(&km_forced_isa);
     mc_cl_kmeans_force_isa(isa);
     const km_kern K = km_kernels();
     atomic_store(&km_forced_isa, forced);
+    if (m < 1 || m > MC_CL_CHUNK || k < 1 || k > 64)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "k-means probe: m = %lld, k = %d", (long long)m, k);
     float *XT = mc_alloc((size_t)(km_nblk(m) * d * KM_BLK), sizeof(float));
     float *xs = mc_alloc((size_t)m, sizeof(float));
-    if (!XT || !xs) abort();
+    if (!XT || !xs) {
+        mc_free(XT);
+        mc_free(xs);
+        return mc_error_set(MC_STATUS_NO_MEMORY, "k-means probe: out of memory");
+    }
     km_transpose(X, m, d, 1, XT);
     for (int64_t i = 0; i < m; i++) xs[i] = (float)i * 0.25f - 3.0f;
     K.dots(XT, km_nblk(m), d, C, k, D);
     float c_sq[64];
-    for (int j = 0; j < k && j < 64; j++) c_sq[j] = (float)j * 0.5f;
-    K.argmin(D, c_sq, k < 64 ? k : 64, m, lab);
+    for (int j = 0; j < k; j++) c_sq[j] = (float)j * 0.5f;
+    K.argmin(D, c_sq, k, m, lab);
     *pp_sum = K.pp(xs, 1.5f, D, NULL, pp_out, m);
     pp_sum[1] = K.pp(xs, 0.5f, D, pp_out, pp_out + m, m);
     mc_free(XT);
     mc_free(xs);
+    return MC_STATUS_OK;
 }
 
 typedef struct km {
