@@ -13,7 +13,7 @@ PKGS=(
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG) and a font for their text
   chromium                           # tests only: renders report.html headless (test_report skips without it)
   help2man man-db                    # man pages made from each command's --help; man renders them (ctest install_tree)
-  python3-numpy python3-setuptools python3-pip   # the Python package (python/): numpy, and pip install ./python
+  python3-numpy python3-setuptools python3-wheel python3-pip python3-venv  # the Python package (python/), pip install ./python (offline)
   python3-pytest python3-sklearn     # tests only: the Python package's tests (ctest python), checked against scikit-learn
 )
 
