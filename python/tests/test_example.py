@@ -15,3 +15,12 @@ def test_readme_example_runs():
     assert "vae + k-means: ARI 1.000, NMI 1.000" in out, out
     assert "UMAP trustworthiness" in out
     assert "error (invalid_arg): k-means: k = 1000 is larger than the number of points (300)" in out, out
+
+
+def test_readme_shows_this_example():
+    src = os.environ.get("MUSICLUST_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+    readme = open(os.path.join(src, "README.md"), encoding="utf-8").read()
+    marker = "<!-- example: python/examples/example.py"
+    assert marker in readme, "README.md lost the Python example"
+    block = readme.split(marker, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert block == open(EXAMPLE, encoding="utf-8").read(), "README.md's Python example differs from examples/example.py"

@@ -81,6 +81,9 @@ check "example uses the installed libmusiclust.so" sh -c \
 check "run example against the installed .so" sh -c "LD_LIBRARY_PATH='$P/lib' '$tmp/example' > '$tmp/example.txt'"
 cat "$tmp/example.txt"
 check "example: ARI 1 on separated blobs" grep -q 'ARI 1.0000' "$tmp/example.txt"
+awk '/<!-- example: tests\/install\/example.c/ {m = 1; next} m && /^```c$/ {on = 1; next} on && /^```$/ {exit} on {print}' \
+  "$src/README.md" > "$tmp/readme_example.c"
+check "README.md shows tests/install/example.c as it is" cmp "$src/tests/install/example.c" "$tmp/readme_example.c"
 
 # ---- static: libmusiclust.a plus what musiclust.pc declares for it: the libraries of Requires.private
 # (linked as shared libraries, one level: a fully static link would also need the private closure of
