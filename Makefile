@@ -2,12 +2,13 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
 ifeq ($(MC_WERROR),1)
 CMAKE_ARGS += -DMC_WERROR=ON
 endif
 
-.PHONY: all deps build test test-asan demo bench clean
+.PHONY: all deps build test test-asan demo bench install clean
 
 all: build
 
@@ -29,6 +30,11 @@ test-asan: deps
 
 demo: build
 	./$(BUILD)/musiclust demo -o demo-results
+
+# bin/musiclust, lib/libmusiclust.so.0 (+ .a, musiclust.pc), include/musiclust/, man pages and bash
+# completion under $(PREFIX) (DESTDIR=... stages it, as for a package).
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	bench/run.sh $(BUILD)

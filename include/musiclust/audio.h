@@ -75,6 +75,11 @@ typedef enum mc_audio_format {
 mc_status mc_audio_write(const char *path, const float *x, int64_t frames, int channels,
                          int sample_rate, mc_audio_format format);
 
+/* Versions of the libraries the audio module is built on, for run records: libsndfile's
+ * sf_version_string() ("libsndfile-1.2.0") and soxr_version() ("libsoxr-0.1.3"). Static strings. */
+const char *mc_audio_sndfile_version(void);
+const char *mc_audio_soxr_version(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -167,6 +167,10 @@ mc_status mc_dsp_mel_to_audio(const mc_dsp_plan *p, mc_dsp_synth *s, const float
                               int nnls_iter, const mc_dsp_griffinlim_options *o, int64_t length,
                               float *y, mc_dsp_inverse_stats *stats);
 
+/* Version of the FFT library the STFT uses (FFTW's fftw_version, e.g. "fftw-3.3.10-sse2-avx"), for run
+ * records. A static string. */
+const char *mc_dsp_fftw_version(void);
+
 #ifdef __cplusplus
 }
 #endif
