@@ -23,7 +23,6 @@
 #include <string.h>
 #include <strings.h>
 
-char *openblas_get_corename(void);
 
 static const int THREADS[] = {1, 2, 3};
 #define NT ((int)(sizeof THREADS / sizeof THREADS[0]))
