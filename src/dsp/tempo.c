@@ -158,14 +158,14 @@ mc_status mc_dsp_track_tempo(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w
             continue;
         }
         const float *a = db + (size_t)(t - pad) * (size_t)nm, *b = a + nm; /* frames j, j + 1 */
-        double acc = 0;
+        float acc = 0.0f; /* float32 in band order, as numpy and mc_dsp_descriptors */
         for (int m = 0; m < nm; m++) {
             const float va = a[m] > floor_db ? a[m] : floor_db;
             const float vb = b[m] > floor_db ? b[m] : floor_db;
             const float df = vb - va;
-            acc += df > 0.0f ? (double)df : 0.0;
+            acc += df > 0.0f ? df : 0.0f;
         }
-        env[t] = (float)(acc / (double)nm);
+        env[t] = acc / (float)nm;
     }
     *bpm = mc_desc_tempo_core(d, w, env, F, padded);
     return MC_STATUS_OK;
