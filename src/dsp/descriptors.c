@@ -420,16 +420,24 @@ static void mc_desc_dot4x8(const float *restrict fb, const float *restrict P, in
  * The Q smallest values of each lane over bins [a, b) are kept sorted in Q vectors lo[0] <= ... <=
  * lo[Q-1] by a branchless insertion network: a new vector v makes lo[j] = max(lo[j-1], min(lo[j], v))
  * (lo[0] = min(lo[0], v)), i.e. v enters at its rank in each lane and that lane's largest drops out;
- * the Q largest likewise with min and max exchanged. A group of 4 bins none of which would enter any
- * lane is skipped after one comparison; as spectra fall with frequency on average, the smallest are
+ * the Q largest likewise with min and max exchanged. For Q >= 4 a group of 4 bins none of which would
+ * enter any lane is skipped after one comparison (for smaller Q half the groups enter, and the
+ * network costs less than the mispredicted branch); as spectra fall with frequency on average, the smallest are
  * searched from the top of the band and the largest from the bottom, where few groups enter. The sums
  * returned (slo[j], shi[j] for lane j) add each lane's values in ascending order in float64, so they do
  * not depend on the order the values were found in. Q is a compile-time constant up to 12, so the
  * vectors stay in registers; larger Q (n_fft > 8192) use the generic version. */
+/* The networks' loops over slots must be unrolled for the slots to live in registers; -O2 does not
+ * unroll them by itself. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MC_DESC_UNROLL _Pragma("GCC unroll 16")
+#else
+#define MC_DESC_UNROLL
+#endif
 #define MC_DESC_NET(Q)                                                                          \
     static void mc_desc_net_##Q(const float *restrict T, int a, int b, double *slo, double *shi) { \
         mc_v4 lo[Q], hi[Q];                                                                     \
-        for (int j = 0; j < Q; j++) {                                                           \
+        MC_DESC_UNROLL for (int j = 0; j < Q; j++) {                                            \
             lo[j] = mc_v4_set1(INFINITY);                                                       \
             hi[j] = mc_v4_set1(-INFINITY);                                                      \
         }                                                                                       \
@@ -438,17 +446,17 @@ static void mc_desc_dot4x8(const float *restrict fb, const float *restrict P, in
             const float *g = T + 4 * (size_t)(k - 4);                                           \
             const mc_v4 v0 = mc_v4_load(g), v1 = mc_v4_load(g + 4), v2 = mc_v4_load(g + 8),     \
                         v3 = mc_v4_load(g + 12);                                                \
-            if (!mc_v4_any_lt(mc_v4_min(mc_v4_min(v0, v1), mc_v4_min(v2, v3)), lo[Q - 1]))      \
+            if (Q >= 4 && !mc_v4_any_lt(mc_v4_min(mc_v4_min(v0, v1), mc_v4_min(v2, v3)), lo[Q - 1])) \
                 continue;                                                                       \
             const mc_v4 vs[4] = {v3, v2, v1, v0};                                               \
-            for (int i = 0; i < 4; i++) {                                                       \
-                for (int j = Q - 1; j >= 1; j--) lo[j] = mc_v4_max(lo[j - 1], mc_v4_min(lo[j], vs[i])); \
+            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                        \
+                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) lo[j] = mc_v4_max(lo[j - 1], mc_v4_min(lo[j], vs[i])); \
                 lo[0] = mc_v4_min(lo[0], vs[i]);                                                \
             }                                                                                   \
         }                                                                                       \
         for (k--; k >= a; k--) {                                                                \
             const mc_v4 v = mc_v4_load(T + 4 * (size_t)k);                                      \
-            for (int j = Q - 1; j >= 1; j--) lo[j] = mc_v4_max(lo[j - 1], mc_v4_min(lo[j], v)); \
+            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) lo[j] = mc_v4_max(lo[j - 1], mc_v4_min(lo[j], v)); \
             lo[0] = mc_v4_min(lo[0], v);                                                        \
         }                                                                                       \
         k = a;                                                                                  \
@@ -456,17 +464,17 @@ static void mc_desc_dot4x8(const float *restrict fb, const float *restrict P, in
             const float *g = T + 4 * (size_t)k;                                                 \
             const mc_v4 v0 = mc_v4_load(g), v1 = mc_v4_load(g + 4), v2 = mc_v4_load(g + 8),     \
                         v3 = mc_v4_load(g + 12);                                                \
-            if (!mc_v4_any_gt(mc_v4_max(mc_v4_max(v0, v1), mc_v4_max(v2, v3)), hi[Q - 1]))      \
+            if (Q >= 4 && !mc_v4_any_gt(mc_v4_max(mc_v4_max(v0, v1), mc_v4_max(v2, v3)), hi[Q - 1])) \
                 continue;                                                                       \
             const mc_v4 vs[4] = {v0, v1, v2, v3};                                               \
-            for (int i = 0; i < 4; i++) {                                                       \
-                for (int j = Q - 1; j >= 1; j--) hi[j] = mc_v4_min(hi[j - 1], mc_v4_max(hi[j], vs[i])); \
+            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                        \
+                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) hi[j] = mc_v4_min(hi[j - 1], mc_v4_max(hi[j], vs[i])); \
                 hi[0] = mc_v4_max(hi[0], vs[i]);                                                \
             }                                                                                   \
         }                                                                                       \
         for (; k < b; k++) {                                                                    \
             const mc_v4 v = mc_v4_load(T + 4 * (size_t)k);                                      \
-            for (int j = Q - 1; j >= 1; j--) hi[j] = mc_v4_min(hi[j - 1], mc_v4_max(hi[j], v)); \
+            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) hi[j] = mc_v4_min(hi[j - 1], mc_v4_max(hi[j], v)); \
             hi[0] = mc_v4_max(hi[0], v);                                                        \
         }                                                                                       \
         float x[Q][4], y[Q][4];                                                                 \
@@ -495,6 +503,7 @@ MC_DESC_NET(10)
 MC_DESC_NET(11)
 MC_DESC_NET(12)
 #undef MC_DESC_NET
+#undef MC_DESC_UNROLL
 
 /* The same for any Q, with the buffers in memory: buf (2 Q, 4) scratch. */
 static void mc_desc_lohi_any(const float *restrict T, int a, int b, int Q, float *buf, double *slo,
@@ -588,24 +597,27 @@ static void mc_desc_frame(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, c
      *   L = sum S, M1 = sum f S, M2 = sum f^2 S in float64 (centroid c = M1 / L; bandwidth^2 =
      *     sum S (f - c)^2 / L = (M2 - 2 c M1 + c^2 L) / L, whose cancellation costs at most a factor
      *     (c^2 + bw^2) / bw^2 of float64's precision: below 1e-9 relative even for a pure tone);
-     *   flatness's S_thresh = max(1e-10, S**2) (float32): its sum in float64 and the sum of its logs as
-     *     the sum of the exponents (integers) plus the log of the product of the mantissas (in [1, 2)
-     *     each, multiplied in float64, renormalised every 256 values a lane): one log per frame and an
-     *     error near 1e-13, where a log per bin would cost as much as the rest of the frame;
+     *   flatness's S_thresh = max(1e-10, S**2) (float32): its sum, and the sum of its logs as the sum
+     *     of the exponents (integers) plus the log of the product of the mantissas (in [1, 2) each):
+     *     one log per frame, where a log per bin would cost as much as the rest of the frame; the
+     *     flatness moves by less than 1e-7 relative;
      *   the largest P (piptrack's reference). */
-    enum { BLOCK = 256 };
-    const mc_v4 amin = mc_v4_set1(1e-10f);
+    enum { BLOCK = 16, RENORM = 16 };
+    const mc_v4 amin = mc_v4_set1(1e-10f), fone = mc_v4_set1(1.0f), fzero = mc_v4_set1(0.0f);
     const mc_v4i man = mc_v4i_set1(0x007fffff), one = mc_v4i_set1(0x3f800000), bias = mc_v4i_set1(127);
     mc_d2 l[2], m1[2], m2[2], am[2], pr[2];
     for (int h = 0; h < 2; h++) {
         l[h] = m1[h] = m2[h] = am[h] = mc_d2_set1(0.0);
         pr[h] = mc_d2_set1(1.0);
     }
-    mc_v4 mx = mc_v4_set1(0.0f);
+    mc_v4 mx = fzero;
+    mc_v4i e32 = mc_v4i_set1(0);
     int64_t esum = 0;
-    int k = 0;
+    int k = 0, nblocks = 0;
     while (k + 4 <= nb) {
-        mc_v4i e32 = mc_v4i_set1(0);
+        /* S_thresh's sum and mantissa product in float32 over blocks of 16 values a lane (relative
+         * error below 1e-6 a block), carried into float64 after each block */
+        mc_v4 amf = fzero, prf = fone;
         for (int blk = 0; k + 4 <= nb && blk < BLOCK; k += 4, blk++) {
             const mc_v4 s = mc_v4_load(S + k);
             const mc_v4 p = mc_v4_mul(s, s);
@@ -618,27 +630,31 @@ static void mc_desc_frame(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, c
             m2[0] = mc_d2_add(m2[0], mc_d2_mul(mc_d2_load(f2 + k), s0));
             m2[1] = mc_d2_add(m2[1], mc_d2_mul(mc_d2_load(f2 + k + 2), s1));
             const mc_v4 th = mc_v4_max(p, amin); /* p > amin ? p : amin */
-            am[0] = mc_d2_add(am[0], mc_d2_lo(th));
-            am[1] = mc_d2_add(am[1], mc_d2_hi(th));
+            amf = mc_v4_add(amf, th);
             mx = mc_v4_max(p, mx);
             const mc_v4i u = mc_v4_bits(th);
             e32 = mc_v4i_add(e32, mc_v4i_sub(mc_v4i_srl(u, 23), bias));
-            const mc_v4 mant = mc_v4_from_bits(mc_v4i_or(mc_v4i_and(u, man), one));
-            pr[0] = mc_d2_mul(pr[0], mc_d2_lo(mant));
-            pr[1] = mc_d2_mul(pr[1], mc_d2_hi(mant));
+            prf = mc_v4_mul(prf, mc_v4_from_bits(mc_v4i_or(mc_v4i_and(u, man), one))); /* < 2^16 */
         }
-        int32_t e[4];
-        double q[4];
-        mc_v4i_get(e32, e);
-        mc_d2_get(pr[0], q);
-        mc_d2_get(pr[1], q + 2);
-        for (int j = 0; j < 4; j++) {
-            int e2;
-            q[j] = frexp(q[j], &e2);
-            esum += (int64_t)e[j] + e2;
+        am[0] = mc_d2_add(am[0], mc_d2_lo(amf));
+        am[1] = mc_d2_add(am[1], mc_d2_hi(amf));
+        pr[0] = mc_d2_mul(pr[0], mc_d2_lo(prf));
+        pr[1] = mc_d2_mul(pr[1], mc_d2_hi(prf));
+        if (++nblocks % RENORM == 0 || k + 4 > nb) { /* keep the float64 products in range */
+            int32_t e[4];
+            double q[4];
+            mc_v4i_get(e32, e);
+            mc_d2_get(pr[0], q);
+            mc_d2_get(pr[1], q + 2);
+            for (int j = 0; j < 4; j++) {
+                int e2;
+                q[j] = frexp(q[j], &e2);
+                esum += (int64_t)e[j] + e2;
+            }
+            pr[0] = mc_d2_load(q);
+            pr[1] = mc_d2_load(q + 2);
+            e32 = mc_v4i_set1(0);
         }
-        pr[0] = mc_d2_load(q);
-        pr[1] = mc_d2_load(q + 2);
     }
     double L4[4], M14[4], M24[4], AM4[4], PR4[4];
     float MX4[4];
@@ -918,20 +934,25 @@ mc_status mc_dsp_descriptors(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w
     }
 
     /* spectral_contrast: power_to_db(peak) - power_to_db(valley), each with amin 1e-10 and top_db 80
-     * over its whole (7, frames) float64 array */
-    for (int which = 0; which < 2; which++) {
-        double *a = which ? w->valley : w->peak; /* (7, F) */
-        double mx = -INFINITY;
-        for (size_t i = 0; i < MC_DESC_N_CONTRAST * Fs; i++) {
-            double v = 10.0 * log10(a[i] > 1e-10 ? a[i] : 1e-10);
-            a[i] = v;
-            mx = v > mx ? v : mx;
+     * over its whole (7, frames) float64 array. 10 log10(max(amin, x)) is floored at its largest
+     * value - 80 dB, i.e. x at 1e-8 times the largest x; so each difference is 10 log10 of a ratio of
+     * floored values: one log per element instead of two (the same up to float64 rounding). */
+    {
+        const size_t cnt = MC_DESC_N_CONTRAST * Fs;
+        double pmax = 1e-10, vmax = 1e-10;
+        for (size_t i = 0; i < cnt; i++) {
+            pmax = w->peak[i] > pmax ? w->peak[i] : pmax;
+            vmax = w->valley[i] > vmax ? w->valley[i] : vmax;
         }
-        const double floor_db = mx - 80.0;
-        for (size_t i = 0; i < MC_DESC_N_CONTRAST * Fs; i++) a[i] = a[i] > floor_db ? a[i] : floor_db;
+        const double pfloor = pmax * 1e-8 > 1e-10 ? pmax * 1e-8 : 1e-10;
+        const double vfloor = vmax * 1e-8 > 1e-10 ? vmax * 1e-8 : 1e-10;
+        float *out = desc + (size_t)MC_DSP_DESC_CONTRAST * Fs;
+        for (size_t i = 0; i < cnt; i++) {
+            const double pe = w->peak[i] > pfloor ? w->peak[i] : pfloor;
+            const double ve = w->valley[i] > vfloor ? w->valley[i] : vfloor;
+            out[i] = (float)(10.0 * log10(pe / ve));
+        }
     }
-    for (size_t i = 0; i < MC_DESC_N_CONTRAST * Fs; i++)
-        desc[(size_t)MC_DSP_DESC_CONTRAST * Fs + i] = (float)(w->peak[i] - w->valley[i]);
 
     /* chroma: the filterbank of the estimated tuning applied to S**2, normalised by the largest of the
      * 12 per frame (norm=inf; by 1 when that is below tiny(float32)). */
