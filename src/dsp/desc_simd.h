@@ -37,7 +37,9 @@ static inline float mc_v4_hmax(mc_v4 a) {
     return _mm_cvtss_f32(_mm_max_ps(a, _mm_shuffle_ps(a, a, _MM_SHUFFLE(2, 3, 0, 1))));
 }
 /* rows 0..3 of a 4x4 block in, columns out */
-static inline void mc_v4_transpose(mc_v4 *r0, mc_v4 *r1, mc_v4 *r2, mc_v4 *r3) { _MM_TRANSPOSE4_PS(*r0, *r1, *r2, *r3); }
+static inline void mc_v4_transpose(mc_v4 *r0, mc_v4 *r1, mc_v4 *r2, mc_v4 *r3) {
+    _MM_TRANSPOSE4_PS(*r0, *r1, *r2, *r3);
+}
 static inline mc_v4i mc_v4_bits(mc_v4 a) { return _mm_castps_si128(a); }
 static inline mc_v4 mc_v4_from_bits(mc_v4i a) { return _mm_castsi128_ps(a); }
 static inline mc_v4i mc_v4i_set1(int32_t a) { return _mm_set1_epi32(a); }
@@ -69,8 +71,12 @@ static inline void mc_v4_store(float *p, mc_v4 a) { memcpy(p, a.f, sizeof a.f); 
 static inline mc_v4 mc_v4_add(mc_v4 a, mc_v4 b) { MC_V4_MAP(mc_v4, f, a.f[l_] + b.f[l_]); }
 static inline mc_v4 mc_v4_sub(mc_v4 a, mc_v4 b) { MC_V4_MAP(mc_v4, f, a.f[l_] - b.f[l_]); }
 static inline mc_v4 mc_v4_mul(mc_v4 a, mc_v4 b) { MC_V4_MAP(mc_v4, f, a.f[l_] * b.f[l_]); }
-static inline mc_v4 mc_v4_min(mc_v4 a, mc_v4 b) { MC_V4_MAP(mc_v4, f, a.f[l_] < b.f[l_] ? a.f[l_] : b.f[l_]); }
-static inline mc_v4 mc_v4_max(mc_v4 a, mc_v4 b) { MC_V4_MAP(mc_v4, f, a.f[l_] > b.f[l_] ? a.f[l_] : b.f[l_]); }
+static inline mc_v4 mc_v4_min(mc_v4 a, mc_v4 b) {
+    MC_V4_MAP(mc_v4, f, a.f[l_] < b.f[l_] ? a.f[l_] : b.f[l_]);
+}
+static inline mc_v4 mc_v4_max(mc_v4 a, mc_v4 b) {
+    MC_V4_MAP(mc_v4, f, a.f[l_] > b.f[l_] ? a.f[l_] : b.f[l_]);
+}
 static inline int mc_v4_any_lt(mc_v4 a, mc_v4 b) {
     int m = 0;
     for (int l = 0; l < 4; l++) m |= (a.f[l] < b.f[l]) << l;
@@ -110,8 +116,12 @@ static inline void mc_v4_transpose(mc_v4 *r0, mc_v4 *r1, mc_v4 *r2, mc_v4 *r3) {
 static inline mc_v4i mc_v4_bits(mc_v4 a) { mc_v4i r; memcpy(r.i, a.f, sizeof r.i); return r; }
 static inline mc_v4 mc_v4_from_bits(mc_v4i a) { mc_v4 r; memcpy(r.f, a.i, sizeof r.f); return r; }
 static inline mc_v4i mc_v4i_set1(int32_t a) { MC_V4_MAP(mc_v4i, i, a); }
-static inline mc_v4i mc_v4i_add(mc_v4i a, mc_v4i b) { MC_V4_MAP(mc_v4i, i, (int32_t)((uint32_t)a.i[l_] + (uint32_t)b.i[l_])); }
-static inline mc_v4i mc_v4i_sub(mc_v4i a, mc_v4i b) { MC_V4_MAP(mc_v4i, i, (int32_t)((uint32_t)a.i[l_] - (uint32_t)b.i[l_])); }
+static inline mc_v4i mc_v4i_add(mc_v4i a, mc_v4i b) {
+    MC_V4_MAP(mc_v4i, i, (int32_t)((uint32_t)a.i[l_] + (uint32_t)b.i[l_]));
+}
+static inline mc_v4i mc_v4i_sub(mc_v4i a, mc_v4i b) {
+    MC_V4_MAP(mc_v4i, i, (int32_t)((uint32_t)a.i[l_] - (uint32_t)b.i[l_]));
+}
 static inline mc_v4i mc_v4i_and(mc_v4i a, mc_v4i b) { MC_V4_MAP(mc_v4i, i, a.i[l_] & b.i[l_]); }
 static inline mc_v4i mc_v4i_or(mc_v4i a, mc_v4i b) { MC_V4_MAP(mc_v4i, i, a.i[l_] | b.i[l_]); }
 static inline mc_v4i mc_v4i_srl(mc_v4i a, int n) { MC_V4_MAP(mc_v4i, i, (int32_t)((uint32_t)a.i[l_] >> n)); }

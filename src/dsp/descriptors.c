@@ -422,11 +422,20 @@ static void mc_desc_dot4x8(const float *restrict fb, const float *restrict P, in
  * (lo[0] = min(lo[0], v)), i.e. v enters at its rank in each lane and that lane's largest drops out;
  * the Q largest likewise with min and max exchanged. For Q >= 4 a group of 4 bins none of which would
  * enter any lane is skipped after one comparison (for smaller Q half the groups enter, and the
- * network costs less than the mispredicted branch); as spectra fall with frequency on average, the smallest are
+ * network costs less than the mispredicted branch); as spectra fall with frequency on average, the
+ * smallest are
  * searched from the top of the band and the largest from the bottom, where few groups enter. The sums
  * returned (slo[j], shi[j] for lane j) add each lane's values in ascending order in float64, so they do
  * not depend on the order the values were found in. Q is a compile-time constant up to 12, so the
  * vectors stay in registers; larger Q (n_fft > 8192) use the generic version. */
+/* One slot of the insertion networks: the new value of slot j from the old slots j - 1 and j. */
+static inline mc_v4 mc_desc_ins_lo(mc_v4 prev, mc_v4 cur, mc_v4 v) {
+    return mc_v4_max(prev, mc_v4_min(cur, v));
+}
+static inline mc_v4 mc_desc_ins_hi(mc_v4 prev, mc_v4 cur, mc_v4 v) {
+    return mc_v4_min(prev, mc_v4_max(cur, v));
+}
+
 /* The networks' loops over slots must be unrolled for the slots to live in registers; -O2 does not
  * unroll them by itself. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -434,61 +443,63 @@ static void mc_desc_dot4x8(const float *restrict fb, const float *restrict P, in
 #else
 #define MC_DESC_UNROLL
 #endif
-#define MC_DESC_NET(Q)                                                                          \
+#define MC_DESC_NET(Q)                                                                        \
     static void mc_desc_net_##Q(const float *restrict T, int a, int b, double *slo, double *shi) { \
-        mc_v4 lo[Q], hi[Q];                                                                     \
-        MC_DESC_UNROLL for (int j = 0; j < Q; j++) {                                            \
-            lo[j] = mc_v4_set1(INFINITY);                                                       \
-            hi[j] = mc_v4_set1(-INFINITY);                                                      \
-        }                                                                                       \
-        int k = b;                                                                              \
-        for (; k - 4 >= a; k -= 4) {                                                            \
-            const float *g = T + 4 * (size_t)(k - 4);                                           \
-            const mc_v4 v0 = mc_v4_load(g), v1 = mc_v4_load(g + 4), v2 = mc_v4_load(g + 8),     \
-                        v3 = mc_v4_load(g + 12);                                                \
-            if (Q >= 4 && !mc_v4_any_lt(mc_v4_min(mc_v4_min(v0, v1), mc_v4_min(v2, v3)), lo[Q - 1])) \
-                continue;                                                                       \
-            const mc_v4 vs[4] = {v3, v2, v1, v0};                                               \
-            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                        \
-                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) lo[j] = mc_v4_max(lo[j - 1], mc_v4_min(lo[j], vs[i])); \
-                lo[0] = mc_v4_min(lo[0], vs[i]);                                                \
-            }                                                                                   \
-        }                                                                                       \
-        for (k--; k >= a; k--) {                                                                \
-            const mc_v4 v = mc_v4_load(T + 4 * (size_t)k);                                      \
-            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) lo[j] = mc_v4_max(lo[j - 1], mc_v4_min(lo[j], v)); \
-            lo[0] = mc_v4_min(lo[0], v);                                                        \
-        }                                                                                       \
-        k = a;                                                                                  \
-        for (; k + 4 <= b; k += 4) {                                                            \
-            const float *g = T + 4 * (size_t)k;                                                 \
-            const mc_v4 v0 = mc_v4_load(g), v1 = mc_v4_load(g + 4), v2 = mc_v4_load(g + 8),     \
-                        v3 = mc_v4_load(g + 12);                                                \
-            if (Q >= 4 && !mc_v4_any_gt(mc_v4_max(mc_v4_max(v0, v1), mc_v4_max(v2, v3)), hi[Q - 1])) \
-                continue;                                                                       \
-            const mc_v4 vs[4] = {v0, v1, v2, v3};                                               \
-            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                        \
-                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) hi[j] = mc_v4_min(hi[j - 1], mc_v4_max(hi[j], vs[i])); \
-                hi[0] = mc_v4_max(hi[0], vs[i]);                                                \
-            }                                                                                   \
-        }                                                                                       \
-        for (; k < b; k++) {                                                                    \
-            const mc_v4 v = mc_v4_load(T + 4 * (size_t)k);                                      \
-            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) hi[j] = mc_v4_min(hi[j - 1], mc_v4_max(hi[j], v)); \
-            hi[0] = mc_v4_max(hi[0], v);                                                        \
-        }                                                                                       \
-        float x[Q][4], y[Q][4];                                                                 \
-        for (int j = 0; j < Q; j++) {                                                           \
-            mc_v4_get(lo[j], x[j]);                                                             \
-            mc_v4_get(hi[j], y[j]);                                                             \
-        }                                                                                       \
-        for (int l = 0; l < 4; l++) {                                                           \
-            double u = 0, z = 0;                                                                \
-            for (int j = 0; j < Q; j++) u += x[j][l];                                           \
-            for (int j = Q - 1; j >= 0; j--) z += y[j][l];                                      \
-            slo[l] = u;                                                                         \
-            shi[l] = z;                                                                         \
-        }                                                                                       \
+        mc_v4 lo[Q], hi[Q];                                                                   \
+        MC_DESC_UNROLL for (int j = 0; j < Q; j++) {                                          \
+            lo[j] = mc_v4_set1(INFINITY);                                                     \
+            hi[j] = mc_v4_set1(-INFINITY);                                                    \
+        }                                                                                     \
+        int k = b;                                                                            \
+        for (; k - 4 >= a; k -= 4) {                                                          \
+            const float *g = T + 4 * (size_t)(k - 4);                                         \
+            const mc_v4 v0 = mc_v4_load(g), v1 = mc_v4_load(g + 4), v2 = mc_v4_load(g + 8),   \
+                        v3 = mc_v4_load(g + 12);                                              \
+            const mc_v4 m = mc_v4_min(mc_v4_min(v0, v1), mc_v4_min(v2, v3));                  \
+            if (Q >= 4 && !mc_v4_any_lt(m, lo[Q - 1])) continue;                              \
+            const mc_v4 vs[4] = {v3, v2, v1, v0};                                             \
+            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                      \
+                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--)                               \
+                    lo[j] = mc_desc_ins_lo(lo[j - 1], lo[j], vs[i]);                          \
+                lo[0] = mc_v4_min(lo[0], vs[i]);                                              \
+            }                                                                                 \
+        }                                                                                     \
+        for (k--; k >= a; k--) {                                                              \
+            const mc_v4 v = mc_v4_load(T + 4 * (size_t)k);                                    \
+            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) lo[j] = mc_desc_ins_lo(lo[j - 1], lo[j], v); \
+            lo[0] = mc_v4_min(lo[0], v);                                                      \
+        }                                                                                     \
+        k = a;                                                                                \
+        for (; k + 4 <= b; k += 4) {                                                          \
+            const float *g = T + 4 * (size_t)k;                                               \
+            const mc_v4 v0 = mc_v4_load(g), v1 = mc_v4_load(g + 4), v2 = mc_v4_load(g + 8),   \
+                        v3 = mc_v4_load(g + 12);                                              \
+            const mc_v4 m = mc_v4_max(mc_v4_max(v0, v1), mc_v4_max(v2, v3));                  \
+            if (Q >= 4 && !mc_v4_any_gt(m, hi[Q - 1])) continue;                              \
+            const mc_v4 vs[4] = {v0, v1, v2, v3};                                             \
+            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                      \
+                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--)                               \
+                    hi[j] = mc_desc_ins_hi(hi[j - 1], hi[j], vs[i]);                          \
+                hi[0] = mc_v4_max(hi[0], vs[i]);                                              \
+            }                                                                                 \
+        }                                                                                     \
+        for (; k < b; k++) {                                                                  \
+            const mc_v4 v = mc_v4_load(T + 4 * (size_t)k);                                    \
+            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--) hi[j] = mc_desc_ins_hi(hi[j - 1], hi[j], v); \
+            hi[0] = mc_v4_max(hi[0], v);                                                      \
+        }                                                                                     \
+        float x[Q][4], y[Q][4];                                                               \
+        for (int j = 0; j < Q; j++) {                                                         \
+            mc_v4_get(lo[j], x[j]);                                                           \
+            mc_v4_get(hi[j], y[j]);                                                           \
+        }                                                                                     \
+        for (int l = 0; l < 4; l++) {                                                         \
+            double u = 0, z = 0;                                                              \
+            for (int j = 0; j < Q; j++) u += x[j][l];                                         \
+            for (int j = Q - 1; j >= 0; j--) z += y[j][l];                                    \
+            slo[l] = u;                                                                       \
+            shi[l] = z;                                                                       \
+        }                                                                                     \
     }
 MC_DESC_NET(1)
 MC_DESC_NET(2)
@@ -516,8 +527,8 @@ static void mc_desc_lohi_any(const float *restrict T, int a, int b, int Q, float
     for (int k = a; k < b; k++) {
         const mc_v4 v = mc_v4_load(T + 4 * (size_t)k);
         for (int j = Q - 1; j >= 1; j--) {
-            mc_v4_store(L + 4 * j, mc_v4_max(mc_v4_load(L + 4 * (j - 1)), mc_v4_min(mc_v4_load(L + 4 * j), v)));
-            mc_v4_store(H + 4 * j, mc_v4_min(mc_v4_load(H + 4 * (j - 1)), mc_v4_max(mc_v4_load(H + 4 * j), v)));
+            mc_v4_store(L + 4 * j, mc_desc_ins_lo(mc_v4_load(L + 4 * (j - 1)), mc_v4_load(L + 4 * j), v));
+            mc_v4_store(H + 4 * j, mc_desc_ins_hi(mc_v4_load(H + 4 * (j - 1)), mc_v4_load(H + 4 * j), v));
         }
         mc_v4_store(L, mc_v4_min(mc_v4_load(L), v));
         mc_v4_store(H, mc_v4_max(mc_v4_load(H), v));
@@ -969,7 +980,8 @@ mc_status mc_dsp_descriptors(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w
         }
         for (; kk < nb; kk++) P[kk] = S[kk] * S[kk];
         float raw[MC_DESC_N_CHROMA];
-        for (int c0 = 0; c0 < MC_DESC_N_CHROMA; c0 += 4) mc_desc_dot4x8(fb + (size_t)c0 * nb, P, nb, raw + c0);
+        for (int c0 = 0; c0 < MC_DESC_N_CHROMA; c0 += 4)
+            mc_desc_dot4x8(fb + (size_t)c0 * nb, P, nb, raw + c0);
         double mx = 0;
         for (int q = 0; q < MC_DESC_N_CHROMA; q++) {
             const double a = fabs((double)raw[q]);
