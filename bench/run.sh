@@ -23,6 +23,8 @@ awk -v ms="$ms" -v lib="$LIBROSA_MS" 'BEGIN { printf "  vs librosa (%d ms/track)
 echo "gtzan-mini: 100 FLAC (15-20 s, 22.05 kHz mono)"
 "$ROOT/$BUILD/bench_extract" 2 "$OUT/d" "$DATA/gtzan-mini"
 
+echo "== dsp descriptors vs MFCC + log-mel (per 3-s segment; per gtzan-mini track with decoding), 1 thread, CPU time =="; "$ROOT/$BUILD/bench_dsp" "$ROOT"/../shared/reference/librosa-0.10.2/*.seg0.y.npy "$DATA"/gtzan-mini/*/*.flac
+
 echo "== models: training samples/s vs the PyTorch peer (../shared/peers/torch_vae.py, CPU) =="
 "$ROOT/$BUILD/musiclust" extract -q --threads 2 "$DATA/gtzan-mini" -o "$OUT/models_gtzan"
 echo "gtzan-mini: 537 segments; MLP vae on mfcc_stats (40 -> 64 -> 4, batch 32), 20 epochs"

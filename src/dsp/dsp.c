@@ -7,6 +7,9 @@
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---------------------------------------------------------------- FFTW planner lock */
 
@@ -266,45 +269,80 @@ static void mc_dsp_power_spectrum(fftw_complex *restrict spec, float *restrict p
     }
 }
 
-mc_status mc_dsp_mel_power(const mc_dsp_plan *p, mc_dsp_workspace *w, const float *y, int64_t n,
-                           float *mel) {
-    if (!p || !w || !y || !mel)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_mel_power: NULL argument");
-    if (w->plan != p)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_mel_power: workspace made for another plan");
-    if (n < 1 || n > w->max_samples)
-        return mc_error_set(MC_STATUS_INVALID_ARG,
-                            "mc_dsp_mel_power: %lld samples, the workspace holds 1 to %lld",
-                            (long long)n, (long long)w->max_samples);
-    const int n_fft = p->cfg.n_fft, n_bins = p->n_bins, n_mels = p->cfg.n_mels;
-    const int64_t frames = mc_dsp_frame_count(&p->cfg, n);
-    const double *win = p->window; /* (n_fft,) */
-    double *frame = w->frame;      /* (n_fft,) */
-    fftw_complex *spec = w->spec;  /* (n_bins,) */
-    float *power = w->power;       /* (n_bins,) */
+void mc_dsp_frame_fft(const mc_dsp_plan *p, const float *y, int64_t n, int64_t t, double *frame,
+                      fftw_complex *spec) {
+    const int n_fft = p->cfg.n_fft;
+    /* Frame t of the zero-padded signal (center=True, pad_mode='constant') starts at sample
+     * t * hop - n_fft/2 of y; samples outside [0, n) are the padding zeros. */
+    const int64_t start = t * (int64_t)p->cfg.hop - n_fft / 2;
+    const int i0 = start < 0 ? (int)(-start < n_fft ? -start : n_fft) : 0;
+    const int64_t avail = n - start;
+    int i1 = avail > n_fft ? n_fft : (int)avail;
+    if (i1 < i0) i1 = i0;
+    for (int i = 0; i < i0; i++) frame[i] = 0;
+    mc_dsp_window_product(p->window + i0, y + (start + i0), frame + i0, i1 - i0);
+    for (int i = i1; i < n_fft; i++) frame[i] = 0;
+    fftw_execute_dft_r2c(p->fft, frame, spec);
+}
+
+void mc_dsp_frame_power(fftw_complex *spec, float *power, int n_bins) {
+    mc_dsp_power_spectrum(spec, power, n_bins);
+}
+
+/* mag[k] = sqrt(power[k]) in float32 (correctly rounded, by SSE2 four at a time or sqrtf). */
+static void mc_dsp_sqrt_row(const float *power, float *mag, int n_bins) {
+    int k = 0;
+#if defined(__SSE2__)
+    for (; k + 4 <= n_bins; k += 4) _mm_storeu_ps(mag + k, _mm_sqrt_ps(_mm_loadu_ps(power + k)));
+#endif
+    for (; k < n_bins; k++) mag[k] = sqrtf(power[k]);
+}
+
+void mc_dsp_frame_magnitude(fftw_complex *restrict spec, float *restrict mag, int n_bins) {
+    /* np.abs of the complex64 STFT is hypotf(re, im), i.e. sqrt(re^2 + im^2) evaluated in float64 and
+     * rounded once. Here the square root of the float32 power re^2 + im^2 that the mel spectrogram
+     * uses: within one float32 ulp of it, and a quarter of the cost (a float64 sqrt per bin costs as
+     * much as the FFT's share of the frame). */
+    mc_dsp_power_spectrum(spec, mag, n_bins);
+    mc_dsp_sqrt_row(mag, mag, n_bins);
+}
+
+void mc_dsp_frame_mel(const mc_dsp_plan *p, const float *power, float *mel, size_t stride) {
     const mc_dsp_sparse_mel *fb = &p->mel;
+    /* melspec = mel_basis @ S over each filter's nonzero bins only. */
+    for (int m = 0; m < fb->n_mels; m++)
+        mel[(size_t)m * stride] = mc_dsp_dot_f32(fb->weights + fb->off[m], power + fb->lo[m], fb->len[m]);
+}
 
+static mc_status mc_dsp_mel_power_impl(const mc_dsp_plan *p, mc_dsp_workspace *w, const float *y,
+                                       int64_t n, float *mel, float *mag, const char *fn) {
+    if (!p || !w || !y || (!mel && !mag))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: NULL argument", fn);
+    if (w->plan != p)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: workspace made for another plan", fn);
+    if (n < 1 || n > w->max_samples)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: %lld samples, the workspace holds 1 to %lld", fn,
+                            (long long)n, (long long)w->max_samples);
+    const int n_bins = p->n_bins;
+    const int64_t frames = mc_dsp_frame_count(&p->cfg, n);
     for (int64_t t = 0; t < frames; t++) {
-        /* Frame t of the zero-padded signal (center=True, pad_mode='constant') starts at sample
-         * t * hop - n_fft/2 of y; samples outside [0, n) are the padding zeros. */
-        const int64_t start = t * (int64_t)p->cfg.hop - n_fft / 2;
-        const int i0 = start < 0 ? (int)(-start < n_fft ? -start : n_fft) : 0;
-        const int64_t avail = n - start;
-        int i1 = avail > n_fft ? n_fft : (int)avail;
-        if (i1 < i0) i1 = i0;
-        for (int i = 0; i < i0; i++) frame[i] = 0;
-        mc_dsp_window_product(win + i0, y + (start + i0), frame + i0, i1 - i0);
-        for (int i = i1; i < n_fft; i++) frame[i] = 0;
-
-        fftw_execute_dft_r2c(p->fft, frame, spec);
-        mc_dsp_power_spectrum(spec, power, n_bins);
-
-        /* melspec = mel_basis @ S over each filter's nonzero bins only; mel (n_mels, frames). */
-        for (int m = 0; m < n_mels; m++)
-            mel[(size_t)m * (size_t)frames + (size_t)t] =
-                mc_dsp_dot_f32(fb->weights + fb->off[m], power + fb->lo[m], fb->len[m]);
+        mc_dsp_frame_fft(p, y, n, t, w->frame, w->spec);
+        mc_dsp_power_spectrum(w->spec, w->power, n_bins);
+        if (mag) mc_dsp_sqrt_row(w->power, mag + (size_t)t * (size_t)n_bins, n_bins); /* row t */
+        if (mel) mc_dsp_frame_mel(p, w->power, mel + t, (size_t)frames); /* column t of (n_mels, frames) */
     }
     return MC_STATUS_OK;
+}
+
+mc_status mc_dsp_mel_power(const mc_dsp_plan *p, mc_dsp_workspace *w, const float *y, int64_t n,
+                           float *mel) {
+    if (!mel) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_mel_power: NULL argument");
+    return mc_dsp_mel_power_impl(p, w, y, n, mel, NULL, "mc_dsp_mel_power");
+}
+
+mc_status mc_dsp_mel_power_mag(const mc_dsp_plan *p, mc_dsp_workspace *w, const float *y, int64_t n,
+                               float *mel, float *mag) {
+    return mc_dsp_mel_power_impl(p, w, y, n, mel, mag, "mc_dsp_mel_power_mag");
 }
 
 /* ---------------------------------------------------------------- power -> dB */

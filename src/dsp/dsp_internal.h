@@ -37,6 +37,20 @@ struct mc_dsp_plan {
     double *dct;           /* (n_mfcc, n_mels) row-major orthonormal DCT-II rows, float64 */
 };
 
+/* One frame of the analysis STFT, as mc_dsp_mel_power computes it (shared with src/dsp/descriptors.c and
+ * src/dsp/tempo.c so that every feature sees the same spectrum):
+ * mc_dsp_frame_fft: frame t of y (n,) (centred, zero-padded), times the window, into frame (n_fft,), and
+ *   its float64 r2c transform into spec (n_bins,); frame and spec must be fftw_malloc'd.
+ * mc_dsp_frame_power: |X|^2 in float32 (the mel input), power (n_bins,).
+ * mc_dsp_frame_magnitude: sqrt of that power, within one float32 ulp of numpy's abs of the complex64
+ *   STFT (hypotf), mag (n_bins,).
+ * mc_dsp_frame_mel: mel[m * stride] = (mel basis row m) . power, float32, for m < n_mels. */
+void mc_dsp_frame_fft(const mc_dsp_plan *p, const float *y, int64_t n, int64_t t, double *frame,
+                      fftw_complex *spec);
+void mc_dsp_frame_power(fftw_complex *spec, float *power, int n_bins);
+void mc_dsp_frame_magnitude(fftw_complex *spec, float *mag, int n_bins);
+void mc_dsp_frame_mel(const mc_dsp_plan *p, const float *power, float *mel, size_t stride);
+
 /* mc_dsp_hann in float64, as scipy returns it: w (n,). The STFT multiplies the float32 frame by this
  * float64 window, as librosa's `fft_window * y_frames` does. */
 void mc_dsp_hann_double(int n, double *w);
