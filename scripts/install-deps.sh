@@ -13,10 +13,11 @@ PKGS=(
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG/PDF) and a fallback font for their text
   libpango1.0-dev                    # plot text of any script: Pango layout, HarfBuzz shaping
   fonts-noto-core fonts-noto-cjk     # plot fonts: Latin, Bengali, Devanagari, Arabic..., and CJK
-  chromium                           # tests only: renders report.html headless (test_report skips without it)
+  chromium                           # tests only: renders report.html headless (test_report fails without it)
   help2man man-db                    # man pages made from each command's --help; man renders them (ctest install_tree)
   python3-numpy python3-setuptools python3-wheel python3-pip python3-venv  # the Python package (python/), pip install ./python (offline)
   python3-pytest python3-sklearn     # tests only: the Python package's tests (ctest python), checked against scikit-learn
+  openmpi-bin libopenmpi-dev         # the dist module: the same binary under mpirun / srun (MPI tests in CI)
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #ifndef MUSICLUST_H
 #define MUSICLUST_H
 #include <musiclust/core.h>
+#include <musiclust/dist.h>
 #include <musiclust/audio.h>
 #include <musiclust/dsp.h>
 #include <musiclust/text.h>
