@@ -12,6 +12,7 @@ PKGS=(
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG) and a font for their text
   chromium                           # tests only: renders report.html headless (test_report skips without it)
+  clang libclang-rt-14-dev libomp-dev  # make fuzz only: libFuzzer + ASan/UBSan runtimes, clang's OpenMP
 )
 
 missing=()
