@@ -183,7 +183,7 @@ static mc_status bad_meta(const char *path, const char *what) {
  * batches of 32..128, log-mel of 128 x 130). */
 #define LOAD_MAX_DIM (1 << 24)            /* input_dim, lyrics_dim, n_mels, frames, n_mels * frames */
 #define LOAD_MAX_CLASSES (1 << 16)        /* condition classes */
-#define LOAD_MAX_BATCH (1 << 20)          /* mini-batch rows */
+#define LOAD_MAX_BATCH (1 << 16)          /* mini-batch rows */
 #define LOAD_MAX_ROWS ((int64_t)1 << 40)  /* rows of the training data */
 /* The step buffers (every layer's output and input gradient, and the net's own row buffers) hold
  * min(batch, n_rows) rows; they may not exceed 2^28 floats (1 GiB). The default conv-vae (batch 128
@@ -289,7 +289,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     c->warmup = (int)v;
     if (!get_int(o, "epochs", 0, INT32_MAX, &v)) return bad_meta(path, "bad epochs");
     c->epochs = (int)v;
-    if (!get_int(o, "batch", 1, LOAD_MAX_BATCH, &v)) return bad_meta(path, "batch is not an integer in 1..2^20");
+    if (!get_int(o, "batch", 1, LOAD_MAX_BATCH, &v)) return bad_meta(path, "batch is not an integer in 1..65536");
     c->batch = (int)v;
     if (!get_num(o, "lr", &c->lr)) return bad_meta(path, "bad lr");
     s = mj_get(o, "seed");
