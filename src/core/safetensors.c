@@ -272,7 +272,8 @@ static int skip_value(parser *p, int depth) {
     }
     /* number, true, false, null */
     const char *b = p->s;
-    while (p->s < p->end && (strchr("+-.eE0123456789", *p->s) || (*p->s >= 'a' && *p->s <= 'z'))) p->s++;
+    while (p->s < p->end && ((*p->s && strchr("+-.eE0123456789", *p->s)) || (*p->s >= 'a' && *p->s <= 'z')))
+        p->s++; /* (strchr finds the terminator of its set: a NUL byte is not part of a number) */
     return p->s > b ? 1 : fail(p, "unexpected character");
 }
 
