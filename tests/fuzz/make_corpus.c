@@ -418,9 +418,9 @@ static void text_seeds(void) {
     put_str("text", "invalid_utf8.txt", "ok \xC0\xAF \xE0\x80\xAF \xED\xA0\x80 \xF4\x90\x80\x80 \xF0\x9F\x8E "
                                         "\x80\x80 \xFF\xFE end\n\xE2\x82\n");
     put("text", "nul_inside.txt", "word\0hidden\nnext line", 21);
-    /* first byte a multiple of 8 ('(' is 40, '0' is 48): the harness also runs the lyrics embedding */
-    put_str("text", "embed_three.txt", "(la la love you\nLiebe dich so sehr\nje t'aime, la vie en rose\n");
-    put_str("text", "embed_two_scripts.txt", "0\xE0\xA6\x86\xE0\xA6\xAE\xE0\xA6\xBE\xE0\xA6\xB0 song song\n"
+    /* a few lyrics as lines (the harness's SVD needs two documents with words) */
+    put_str("text", "lyrics_three.txt", "la la love you\nLiebe dich so sehr\nje t'aime, la vie en rose\n");
+    put_str("text", "lyrics_two_scripts.txt", "\xE0\xA6\x86\xE0\xA6\xAE\xE0\xA6\xBE\xE0\xA6\xB0 song song\n"
                                              "\xE3\x81\x82\xE3\x82\x8A love song");
 }
 
