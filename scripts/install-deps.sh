@@ -18,6 +18,7 @@ PKGS=(
   python3-numpy python3-setuptools python3-wheel python3-pip python3-venv  # the Python package (python/), pip install ./python (offline)
   python3-pytest python3-sklearn     # tests only: the Python package's tests (ctest python), checked against scikit-learn
   openmpi-bin libopenmpi-dev         # the dist module: the same binary under mpirun / srun (MPI tests in CI)
+  clang libclang-rt-14-dev libomp-dev  # make fuzz only: libFuzzer + ASan/UBSan runtimes, clang's OpenMP
 )
 
 missing=()

@@ -184,12 +184,15 @@ void mc_npy_writer_abort(mc_npy_writer *w);
 /* ---------------------------------------------------------------- CSV / TSV tables */
 
 /* A whole table in memory: a header row and nrows x ncols cells, each a NUL-terminated UTF-8 string
- * (never NULL; "" for an empty or missing field). */
+ * (never NULL; "" for an empty or missing field). Read cells with mc_table_get: a short row stores
+ * only the fields it has (no padding), so memory grows with the file, not with nrows x ncols. */
 typedef struct mc_table {
     int64_t nrows;
     int ncols;
-    char **header; /* (ncols) */
-    char **cells;  /* (nrows, ncols) row-major */
+    char **header;      /* (ncols), pointing into text */
+    char **cells;       /* (row_start[nrows]) the stored fields, row after row, pointing into text */
+    int64_t *row_start; /* (nrows + 1) index in cells of each row's first field */
+    char *text;         /* the file's bytes, unquoted in place: owns every string above */
 } mc_table;
 
 /* Read CSV or TSV: first line is the header; RFC 4180 quoting (quoted fields may hold the delimiter,

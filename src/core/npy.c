@@ -374,6 +374,43 @@ static void widen(const npy_header *h, const unsigned char *src, void *dst, size
     }
 }
 
+/* The data of a stream whose size is unknown (a pipe, /dev/stdin): read in chunks into a buffer that
+ * grows (doubling, from NPY_STREAM_CHUNK up to nbytes) only as data arrives, so a header claiming far
+ * more than the stream holds fails at its end with "data truncated" after allocating at most twice
+ * what was actually read, instead of allocating (and zero-filling) the claimed size first. */
+#define NPY_STREAM_CHUNK ((size_t)1 << 20)
+static mc_status read_stream(FILE *f, const char *path, size_t nbytes, unsigned char **out) {
+    *out = NULL;
+    size_t cap = nbytes < NPY_STREAM_CHUNK ? nbytes : NPY_STREAM_CHUNK, len = 0;
+    unsigned char *buf = mc_alloc(cap, 1); // (cap) bytes, the first len of them read
+    if (!buf) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path, cap);
+    while (len < nbytes) {
+        if (len == cap) {
+            size_t nc = cap > nbytes / 2 ? nbytes : 2 * cap;
+            unsigned char *nb = mc_alloc(nc, 1); // (nc) bytes
+            if (!nb) {
+                mc_free(buf);
+                return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path, nc);
+            }
+            memcpy(nb, buf, len);
+            mc_free(buf);
+            buf = nb;
+            cap = nc;
+        }
+        size_t want = cap - len < NPY_STREAM_CHUNK ? cap - len : NPY_STREAM_CHUNK;
+        size_t got = fread(buf + len, 1, want, f);
+        len += got;
+        if (got < want) break; /* end of the stream (or an error) */
+    }
+    if (len < nbytes) {
+        mc_free(buf);
+        return mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: the shape needs %zu bytes but the "
+                            "stream ended after %zu", path, nbytes, len);
+    }
+    *out = buf;
+    return MC_STATUS_OK;
+}
+
 mc_status mc_npy_read(const char *path, mc_array *out) {
     if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_read: NULL output");
     memset(out, 0, sizeof *out);
@@ -453,16 +490,22 @@ mc_status mc_npy_read(const char *path, mc_array *out) {
                           (long long)(file_size - preamble));
         goto done;
     }
-    raw = mc_alloc(nbytes, 1); // (count * itemsize) bytes as stored
-    if (!raw) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path,
-                          nbytes);
-        goto done;
-    }
-    if (fread(raw, 1, nbytes, f) != nbytes) {
-        st = mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: expected %zu bytes after the header",
-                          path, nbytes);
-        goto done;
+    if (file_size >= 0) {
+        /* A regular file: its size was checked above, so the whole buffer is filled. */
+        raw = mc_alloc(nbytes, 1); // (count * itemsize) bytes as stored
+        if (!raw) {
+            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path,
+                              nbytes);
+            goto done;
+        }
+        if (fread(raw, 1, nbytes, f) != nbytes) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: expected %zu bytes after the "
+                              "header", path, nbytes);
+            goto done;
+        }
+    } else {
+        st = read_stream(f, path, nbytes, &raw);
+        if (st) goto done;
     }
     if (h.itemsize > 1 && h.file_little != host_is_little()) byteswap(raw, (size_t)count, h.itemsize);
 
