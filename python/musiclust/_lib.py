@@ -90,7 +90,7 @@ class mc_array(Structure):
 
 class mc_table(Structure):
     _fields_ = [("nrows", c_int64), ("ncols", c_int), ("header", POINTER(c_char_p)),
-                ("cells", POINTER(c_char_p))]
+                ("cells", POINTER(c_char_p)), ("row_start", POINTER(c_int64)), ("text", c_char_p)]
 
 
 class mc_store(Structure):
