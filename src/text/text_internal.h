@@ -62,4 +62,15 @@ int64_t mc_strmap_find(const mc_strmap *m, const char *s, size_t len, uint64_t h
 int64_t mc_strmap_insert(mc_strmap *m, const char *s, size_t len, uint64_t h, bool *inserted);
 static inline const char *mc_strmap_key(const mc_strmap *m, int64_t e) { return m->arena + m->key_off[e]; }
 
+/* ---------------------------------------------------------------- saved vectorizers */
+
+/* The configuration a vectorizer was fitted or rebuilt with. */
+const mc_tfidf_config *mc_text_tfidf_config_of(const mc_tfidf *m);
+/* A fitted vectorizer rebuilt from its parts (a saved lyrics model): terms[j][0..lens[j]) in strictly
+ * increasing bytewise order (column j), their document frequencies (1..n_docs) and idf weights
+ * (finite, > 0). MC_STATUS_FORMAT names the first term that breaks a rule. */
+mc_status mc_text_tfidf_from_vocab(const mc_tfidf_config *c, int64_t n_docs, const char *const *terms,
+                                   const size_t *lens, int64_t n_terms, const int64_t *df, const double *idf,
+                                   mc_tfidf **out);
+
 #endif

@@ -402,3 +402,54 @@ mc_status mc_text_tfidf_transform(const mc_tfidf *m, const char *const *docs, in
     free(rows);
     return st;
 }
+
+/* ---------------------------------------------------------------- a saved vocabulary */
+
+const mc_tfidf_config *mc_text_tfidf_config_of(const mc_tfidf *m) { return m ? &m->cfg : NULL; }
+
+mc_status mc_text_tfidf_from_vocab(const mc_tfidf_config *c, int64_t n_docs, const char *const *terms,
+                                   const size_t *lens, int64_t n_terms, const int64_t *df, const double *idf,
+                                   mc_tfidf **out) {
+    *out = NULL;
+    mc_status st = mc_text_tfidf_config_validate(c);
+    if (st != MC_STATUS_OK) return st;
+    if (n_docs < 1 || n_terms < 1 || n_terms > INT32_MAX)
+        return mc_error_set(MC_STATUS_FORMAT, "vocabulary of %lld terms fitted on %lld documents: need at least one "
+                            "of each", (long long)n_terms, (long long)n_docs);
+    for (int64_t j = 0; j < n_terms; j++) {
+        if (lens[j] == 0 || memchr(terms[j], '\0', lens[j]))
+            return mc_error_set(MC_STATUS_FORMAT, "term %lld is empty or holds a NUL byte", (long long)j);
+        /* strictly increasing bytewise, as fit writes them: the column of a term is its rank */
+        if (j > 0) {
+            size_t a = lens[j - 1], b = lens[j];
+            int cmp = memcmp(terms[j - 1], terms[j], a < b ? a : b);
+            if (cmp > 0 || (cmp == 0 && a >= b))
+                return mc_error_set(MC_STATUS_FORMAT, "terms %lld and %lld are not in increasing order (or repeat)",
+                                    (long long)j - 1, (long long)j);
+        }
+        if (df[j] < 1 || df[j] > n_docs || !isfinite(idf[j]) || !(idf[j] > 0))
+            return mc_error_set(MC_STATUS_FORMAT, "term %lld: document frequency %lld of %lld documents, idf %g",
+                                (long long)j, (long long)df[j], (long long)n_docs, idf[j]);
+    }
+    mc_tfidf *m = calloc(1, sizeof *m);
+    if (!m) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    m->cfg = *c;
+    m->n_docs = n_docs;
+    m->idf = malloc((size_t)n_terms * sizeof *m->idf);
+    st = m->idf ? mc_strmap_init(&m->vocab, n_terms) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    for (int64_t j = 0; st == MC_STATUS_OK && j < n_terms; j++) {
+        int64_t e = mc_strmap_insert(&m->vocab, terms[j], lens[j], mc_strmap_hash(terms[j], lens[j]), NULL);
+        if (e < 0) {
+            st = MC_STATUS_NO_MEMORY; /* message set by the map */
+            break;
+        }
+        m->vocab.value[e] = df[j];
+        m->idf[j] = idf[j];
+    }
+    if (st != MC_STATUS_OK) {
+        mc_text_tfidf_free(m);
+        return st;
+    }
+    *out = m;
+    return MC_STATUS_OK;
+}

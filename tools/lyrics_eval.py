@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""Which lyrics embedding generalises: seeded tune/check splits of ../shared/data/lyrics-en-de.
+
+Run from the repository root (needs python3-sklearn, a C compiler, OpenBLAS and LAPACKE):
+
+    /usr/bin/python3 tools/lyrics_eval.py [--splits 5] [--kseeds 5] [--variants a,b] [--c] [--md FILE]
+
+What it does
+- Splits the 292 songs of metadata.tsv with numpy.random.RandomState(split_seed).permutation into a
+  tune half (146 songs) and a check half (146); choices are made on the tune halves only, and the
+  check halves say whether they carry over.
+- Every embedding is fitted on the songs of one half alone (the way `musiclust lyrics` is used on a
+  new collection), then KMeans(n_init=10, random_state=kseed) with k = 2 is scored against the
+  `language` column (ARI) and with k = 5 against `tag` (NMI arithmetic, AMI, ARI).
+- "sklearn" is the peer of issue 17: TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 4),
+  sublinear_tf=True, min_df=2) on the raw texts + TruncatedSVD(64) + KMeans on its output.
+- The other variants see musiclust's tokenizer output (mc_text_normalize, called through ctypes from
+  a private build of src/core + src/text), so that sklearn's vectorizer on it is musiclust's TF-IDF
+  (tests/test_text.c checks that agreement); with --c the C fit (mc_text_lyrics_fit with the
+  library's default configuration) is scored too ("musiclust"), and "musiclust-old" reproduces the
+  embedding before issue 17 (words + chars, min_df 2, U * S, no normalisation).
+- Prints a table (mean +- std over split seeds, and the mean over splits of the std over k-means
+  seeds) and, with --md, writes it as Markdown.
+"""
+import argparse
+import warnings
+import csv
+import ctypes
+import os
+import subprocess
+import sys
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import (adjusted_mutual_info_score, adjusted_rand_score,
+                             normalized_mutual_info_score)
+from sklearn.preprocessing import normalize
+import scipy.sparse as sp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+META = os.path.join(ROOT, "..", "shared", "data", "lyrics-en-de", "metadata.tsv")
+LIB = os.path.join(ROOT, "build", "tools", "libmctext.so")
+
+csv.field_size_limit(1 << 30)
+warnings.filterwarnings("ignore", message=".*token_pattern.*")
+
+
+def build_lib():
+    """A private shared build of src/core + src/text for ctypes (the project builds static only)."""
+    srcs = [os.path.join(d, f) for d in ("src/core", "src/text") for f in sorted(os.listdir(os.path.join(ROOT, d)))
+            if f.endswith(".c")]
+    newest = max(os.path.getmtime(os.path.join(ROOT, s)) for s in srcs + ["include/musiclust/text.h",
+                                                                        "include/musiclust/core.h"])
+    if os.path.exists(LIB) and os.path.getmtime(LIB) >= newest:
+        return
+    os.makedirs(os.path.dirname(LIB), exist_ok=True)
+    flags = subprocess.check_output(["pkg-config", "--cflags", "--libs", "lapacke", "openblas"], text=True).split()
+    cmd = ["cc", "-O2", "-std=c11", "-fPIC", "-shared", "-fopenmp", "-Iinclude", "-Isrc/core",
+           "-D_POSIX_C_SOURCE=200809L", "-D_XOPEN_SOURCE=700", "-DMC_VERSION=\"tools\""] + srcs + flags + \
+          ["-lm", "-o", LIB]
+    subprocess.check_call(cmd, cwd=ROOT)
+
+
+class LangGuess(ctypes.Structure):
+    _fields_ = [("language", ctypes.c_char * 8), ("confidence", ctypes.c_double), ("script", ctypes.c_int),
+                ("letters", ctypes.c_int64), ("margin", ctypes.c_double), ("second", ctypes.c_char * 8)]
+
+
+class Lib:
+    def __init__(self):
+        build_lib()
+        self.L = ctypes.CDLL(LIB)
+        self.libc = ctypes.CDLL(None)
+        self.libc.free.argtypes = [ctypes.c_void_p]
+        self.L.mc_error_message.restype = ctypes.c_char_p
+
+    def check(self, st):
+        if st != 0:
+            raise RuntimeError(self.L.mc_error_message().decode())
+
+    def normalize(self, text):
+        b = text.encode("utf-8")
+        out = ctypes.c_void_p()
+        n = ctypes.c_size_t()
+        self.check(self.L.mc_text_normalize(b, ctypes.c_size_t(len(b)), ctypes.byref(out), ctypes.byref(n), None))
+        s = ctypes.string_at(out, n.value).decode("utf-8")
+        self.libc.free(out)
+        return s
+
+    def languages(self, texts):
+        lid = ctypes.c_void_p()
+        self.check(self.L.mc_text_langid_create(ctypes.byref(lid)))
+        out = []
+        for t in texts:
+            b = t.encode("utf-8")
+            g = LangGuess()
+            self.check(self.L.mc_text_langid_detect(lid, b, ctypes.c_size_t(len(b)), ctypes.byref(g)))
+            out.append(g.language.decode())
+        self.L.mc_text_langid_free(lid)
+        return out
+
+    def fit(self, texts, dim=None):
+        """mc_text_lyrics_fit with the default configuration (dim overridden if given): (n, dim) float32."""
+        cfg = ctypes.create_string_buffer(4096)  # larger than mc_lyrics_config; filled by the library
+        self.L.mc_text_lyrics_config_default(cfg)
+        if dim is not None:
+            ctypes.memmove(cfg, ctypes.byref(ctypes.c_int(dim)), 4)  # dim is the first member
+        arr = (ctypes.c_char_p * len(texts))(*[t.encode("utf-8") for t in texts])
+        model = ctypes.c_void_p()
+        self.check(self.L.mc_text_lyrics_fit(cfg, arr, ctypes.c_int64(len(texts)), ctypes.byref(model)))
+        self.L.mc_text_lyrics_model_dim.restype = ctypes.c_int
+        d = self.L.mc_text_lyrics_model_dim(model)
+        Z = np.zeros((len(texts), d), np.float32)
+        has = np.zeros(len(texts), np.uint8)
+        self.check(self.L.mc_text_lyrics_transform(model, arr, ctypes.c_int64(len(texts)), ctypes.c_int(0),
+                                                   Z.ctypes.data_as(ctypes.c_void_p),
+                                                   has.ctypes.data_as(ctypes.c_void_p)))
+        self.L.mc_text_lyrics_model_free(model)
+        return Z
+
+
+def load():
+    with open(META, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return rows
+
+
+# ------------------------------------------------------------------ embeddings (sklearn on musiclust tokens)
+
+def tfidf(norm_texts, analyzer, ngram, min_df, max_df=1.0):
+    v = TfidfVectorizer(analyzer="word" if analyzer == "word" else "char_wb", ngram_range=ngram,
+                        sublinear_tf=True, min_df=min_df, max_df=max_df, lowercase=False,
+                        token_pattern=r"\S+", dtype=np.float64)
+    return v.fit_transform(norm_texts)
+
+
+def embed(norm_texts, raw_texts, p, seed=0):
+    """One variant. p: dict with keys feats ('char', 'word', 'word+char'), ngram, min_df, dim, post
+    ('none', 'l2', 'drop1+l2', 'drop1'), wchar (weight of the char block, words+chars)."""
+    if p.get("peer"):
+        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2).fit_transform(
+            raw_texts)
+    elif p.get("raw"):
+        # char_wb n-grams of the whitespace-separated chunks of the lower-cased raw text (sklearn's
+        # own preprocessing: punctuation, digits and [section] marks kept)
+        X = TfidfVectorizer(analyzer="char_wb", ngram_range=p.get("ngram", (2, 4)), sublinear_tf=True,
+                            min_df=p["min_df"], max_df=p.get("max_df", 1.0)).fit_transform(raw_texts)
+        if "word" in p["feats"]:
+            W = tfidf(norm_texts, "word", p.get("wngram", (1, 1)), p["min_df"], p.get("max_df", 1.0))
+            wc = p.get("wchar", 0.5)
+            X = sp.hstack([np.sqrt(1 - wc) * W, np.sqrt(wc) * X]).tocsr()
+    else:
+        blocks = []
+        if "char" in p["feats"]:
+            blocks.append(("char", tfidf(norm_texts, "char", p.get("ngram", (2, 4)), p["min_df"], p.get("max_df", 1.0))))
+        if "word" in p["feats"]:
+            blocks.append(("word", tfidf(norm_texts, "word", p.get("wngram", (1, 1)), p["min_df"], p.get("max_df", 1.0))))
+        if len(blocks) == 1:
+            X = blocks[0][1]
+        else:
+            wc = p.get("wchar", 0.5)
+            X = sp.hstack([np.sqrt(wc) * blocks[0][1], np.sqrt(1 - wc) * blocks[1][1]]).tocsr()
+    drop = 1 if p.get("post", "none").startswith("drop1") else 0
+    dim = p.get("dim", 64)
+    svd = TruncatedSVD(dim + drop, random_state=seed)
+    Z = svd.fit_transform(X)
+    if p.get("transform"):
+        Z = X @ svd.components_.T
+    Z = Z[:, drop:]
+    if "l2" in p.get("post", "none"):
+        Z = normalize(Z)
+    return Z
+
+
+def scores(Z, lang, tag, kseed):
+    a2 = KMeans(2, n_init=10, random_state=kseed).fit_predict(Z)
+    a5 = KMeans(5, n_init=10, random_state=kseed).fit_predict(Z)
+    return (adjusted_rand_score(lang, a2), normalized_mutual_info_score(tag, a5),
+            adjusted_mutual_info_score(tag, a5), adjusted_rand_score(tag, a5))
+
+
+VARIANTS = {
+    "raw": dict(raw=True, feats="char", min_df=2, dim=64, post="none"),
+    "raw-l2": dict(raw=True, feats="char", min_df=2, dim=64, post="l2"),
+    "raw-drop1-l2": dict(raw=True, feats="char", min_df=2, dim=64, post="drop1+l2"),
+    "raw-drop1": dict(raw=True, feats="char", min_df=2, dim=64, post="drop1"),
+    "raw-l2-d32": dict(raw=True, feats="char", min_df=2, dim=32, post="l2"),
+    "raw-l2-d128": dict(raw=True, feats="char", min_df=2, dim=128, post="l2"),
+    "raw-l2-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="l2"),
+    "raw-l2-df.02": dict(raw=True, feats="char", min_df=0.02, dim=64, post="l2"),
+    "raw-wc-l2": dict(raw=True, feats="word+char", min_df=2, dim=64, post="l2"),
+    "raw-drop1-l2-d32": dict(raw=True, feats="char", min_df=2, dim=32, post="drop1+l2"),
+    "raw-drop1-l2-d48": dict(raw=True, feats="char", min_df=2, dim=48, post="drop1+l2"),
+    "raw-drop1-l2-d100": dict(raw=True, feats="char", min_df=2, dim=100, post="drop1+l2"),
+    "raw-drop1-l2-df.02": dict(raw=True, feats="char", min_df=0.02, dim=64, post="drop1+l2"),
+    "raw-drop1-l2-df.005": dict(raw=True, feats="char", min_df=0.005, dim=64, post="drop1+l2"),
+    "raw-drop1-l2-max.5": dict(raw=True, feats="char", min_df=2, max_df=0.5, dim=64, post="drop1+l2"),
+    "raw15-drop1-l2": dict(raw=True, feats="char", ngram=(1, 5), min_df=2, dim=64, post="drop1+l2"),
+    "raw25-drop1-l2": dict(raw=True, feats="char", ngram=(2, 5), min_df=2, dim=64, post="drop1+l2"),
+    "raw35-drop1-l2": dict(raw=True, feats="char", ngram=(3, 5), min_df=2, dim=64, post="drop1+l2"),
+    "raw-wc.2-drop1-l2": dict(raw=True, feats="word+char", wchar=0.8, min_df=2, dim=64, post="drop1+l2"),
+    "raw15-l2": dict(raw=True, feats="char", ngram=(1, 5), min_df=2, dim=64, post="l2"),
+    # the peer of issue 17, on the raw texts
+    "sklearn": dict(peer=True),
+    # before issue 17: words + chars (equal weight), min_df 2, U*S
+    "old": dict(feats="word+char", min_df=2, dim=64, post="none"),
+    "char": dict(feats="char", min_df=2, dim=64, post="none"),
+    "char-l2": dict(feats="char", min_df=2, dim=64, post="l2"),
+    "char-drop1-l2": dict(feats="char", min_df=2, dim=64, post="drop1+l2"),
+    "char-drop1": dict(feats="char", min_df=2, dim=64, post="drop1"),
+    "wc-l2": dict(feats="word+char", min_df=2, dim=64, post="l2"),
+    "wc-drop1-l2": dict(feats="word+char", min_df=2, dim=64, post="drop1+l2"),
+    "char-l2-d32": dict(feats="char", min_df=2, dim=32, post="l2"),
+    "char-l2-d100": dict(feats="char", min_df=2, dim=100, post="l2"),
+    "char-l2-d16": dict(feats="char", min_df=2, dim=16, post="l2"),
+    "char-l2-df.01": dict(feats="char", min_df=0.01, dim=64, post="l2"),
+    "char-l2-df.02": dict(feats="char", min_df=0.02, dim=64, post="l2"),
+    "char-l2-df.05": dict(feats="char", min_df=0.05, dim=64, post="l2"),
+    "char-l2-max.5": dict(feats="char", min_df=2, max_df=0.5, dim=64, post="l2"),
+    "char15-l2": dict(feats="char", ngram=(1, 5), min_df=2, dim=64, post="l2"),
+    "char25-l2": dict(feats="char", ngram=(2, 5), min_df=2, dim=64, post="l2"),
+    "char35-l2": dict(feats="char", ngram=(3, 5), min_df=2, dim=64, post="l2"),
+    "char13-l2": dict(feats="char", ngram=(1, 3), min_df=2, dim=64, post="l2"),
+    "word-l2": dict(feats="word", min_df=2, dim=64, post="l2"),
+    "word12-l2": dict(feats="word", wngram=(1, 2), min_df=2, dim=64, post="l2"),
+}
+
+
+def fmt(vals):
+    """vals (splits, kseeds): 'mean +- std over splits (std over k-means seeds)'."""
+    per_split = vals.mean(axis=1)
+    return "%.3f ± %.3f (±%.3f)" % (vals.mean(), per_split.std(), vals.std(axis=1).mean())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--splits", type=int, default=5)
+    ap.add_argument("--kseeds", type=int, default=5)
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--c", action="store_true", help="also score the C fit (mc_text_lyrics_fit defaults)")
+    ap.add_argument("--full", action="store_true", help="also score every variant on all 292 songs")
+    ap.add_argument("--tune-only", action="store_true", help="score the tune halves only (choosing)")
+    ap.add_argument("--md", help="write the table as Markdown")
+    args = ap.parse_args()
+
+    rows = load()
+    lib = Lib()
+    raw = [r["lyrics"] for r in rows]
+    norm = [lib.normalize(t) for t in raw]
+    lang = np.array([r["language"] for r in rows])
+    tag = np.array([r["tag"] for r in rows])
+    guess = lib.languages(raw)
+    agree = np.mean(np.array(guess) == lang)
+    print("language identification: %.2f%% agreement with the language column (%d songs)" % (100 * agree, len(rows)))
+
+    names = args.variants.split(",")
+    if args.c:
+        names += ["musiclust"]
+    parts = ["tune"] + ([] if args.tune_only else ["check"]) + (["all"] if args.full else [])
+    res = {}  # (variant, part) -> (splits, kseeds, 4)
+    for name in names:
+        for part in parts:
+            ns = 1 if part == "all" else args.splits
+            R = np.zeros((ns, args.kseeds, 4))
+            for s in range(ns):
+                idx = np.arange(len(rows))
+                if part != "all":
+                    perm = np.random.RandomState(s).permutation(len(rows))
+                    half = len(rows) // 2
+                    idx = np.sort(perm[:half] if part == "tune" else perm[half:])
+                if name == "musiclust":
+                    Z = lib.fit([raw[i] for i in idx])
+                else:
+                    Z = embed([norm[i] for i in idx], [raw[i] for i in idx], VARIANTS[name])
+                for k in range(args.kseeds):
+                    R[s, k] = scores(Z, lang[idx], tag[idx], k)
+            res[(name, part)] = R
+            print("%-16s %-5s lang ARI %s  tag NMI %s  AMI %s  ARI %s" % (
+                name, part, fmt(R[..., 0]), fmt(R[..., 1]), fmt(R[..., 2]), fmt(R[..., 3])), flush=True)
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write("language identification: %.2f%% agreement (%d songs)\n\n" % (100 * agree, len(rows)))
+            f.write("| variant | part | language ARI (k=2) | tag NMI (k=5) | tag AMI | tag ARI |\n|---|---|---|---|---|---|\n")
+            for name in names:
+                for part in parts:
+                    R = res[(name, part)]
+                    f.write("| %s | %s | %s | %s | %s | %s |\n" % (name, part, fmt(R[..., 0]), fmt(R[..., 1]),
+                                                                fmt(R[..., 2]), fmt(R[..., 3])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
