@@ -201,6 +201,9 @@ VARIANTS = {
     "raw25-drop1-l2": dict(raw=True, feats="char", ngram=(2, 5), min_df=2, dim=64, post="drop1+l2"),
     "raw35-drop1-l2": dict(raw=True, feats="char", ngram=(3, 5), min_df=2, dim=64, post="drop1+l2"),
     "raw-wc.2-drop1-l2": dict(raw=True, feats="word+char", wchar=0.8, min_df=2, dim=64, post="drop1+l2"),
+    "raw-drop1-l2-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop1+l2"),
+    "raw-drop1-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop1"),
+    "char-drop1-l2-df.01": dict(feats="char", min_df=0.01, dim=64, post="drop1+l2"),
     "raw15-l2": dict(raw=True, feats="char", ngram=(1, 5), min_df=2, dim=64, post="l2"),
     # the peer of issue 17, on the raw texts
     "sklearn": dict(peer=True),

@@ -144,8 +144,19 @@ typedef enum mc_text_analyzer {
     MC_TEXT_ANALYZER_CHAR_WB   /* character n-grams inside " word " (sklearn analyzer='char_wb') */
 } mc_text_analyzer;
 
+/* What the analyzers see as words. */
+typedef enum mc_text_tokens {
+    MC_TEXT_TOKENS_WORDS = 0, /* the tokenizer above (mc_text_normalize): letters and marks only */
+    MC_TEXT_TOKENS_CHUNKS     /* whitespace-separated chunks, lower-cased, punctuation and digits kept:
+                                 sklearn's own preprocessing (str.lower(), then char_wb splits at
+                                 str.isspace()), except that lowercasing is the simple mapping above
+                                 and adjacent base + mark pairs are composed (NFD input = NFC input);
+                                 malformed UTF-8 is U+FFFD, part of a chunk */
+} mc_text_tokens;
+
 typedef struct mc_tfidf_config {
     mc_text_analyzer analyzer;
+    mc_text_tokens tokens;    /* WORDS (default) or CHUNKS */
     int ngram_min, ngram_max; /* n-gram lengths in words or characters (code points) */
     /* Document-frequency limits as sklearn's, where an int is a count and a float a fraction of the
      * documents: min_df >= 1 is a count, 0 <= min_df < 1 a fraction; max_df <= 1 is a fraction,
@@ -156,8 +167,8 @@ typedef struct mc_tfidf_config {
     bool l2_norm;      /* rows scaled to unit Euclidean norm (all-zero rows stay zero) */
 } mc_tfidf_config;
 
-/* analyzer, n-grams 1..1 (word) or 2..4 (char_wb), min_df 1, max_df 1.0, sublinear_tf, smooth_idf,
- * l2_norm: sklearn's defaults except sublinear_tf and the char_wb range. */
+/* analyzer, WORDS, n-grams 1..1 (word) or 2..4 (char_wb), min_df 1, max_df 1.0, sublinear_tf,
+ * smooth_idf, l2_norm: sklearn's defaults except sublinear_tf, the char_wb range and the tokens. */
 void mc_text_tfidf_config_default(mc_tfidf_config *c, mc_text_analyzer analyzer);
 mc_status mc_text_tfidf_config_validate(const mc_tfidf_config *c);
 
@@ -274,6 +285,7 @@ typedef struct mc_lyrics_config {
     double word_weight;                 /* share of the word block in [0, 1]; 0: characters only */
     int word_ngram_min, word_ngram_max; /* 1, 1 */
     int char_ngram_min, char_ngram_max; /* 2, 4 */
+    mc_text_tokens char_tokens;         /* what the char_wb block splits into words */
     int svd_iter, svd_oversamples;      /* 5, 10 */
     bool drop_first;                    /* leave out the first SVD component */
     bool normalize;                     /* unit-norm vectors after the SVD */
@@ -322,6 +334,8 @@ int mc_text_lyrics_model_dim(const mc_lyrics_model *m);
 int mc_text_lyrics_model_rank(const mc_lyrics_model *m);
 /* Terms of the word and char_wb vocabularies (0 when a block is not used). */
 int64_t mc_text_lyrics_model_terms(const mc_lyrics_model *m, mc_text_analyzer block);
+/* The fitted vectorizer of a block (NULL when the block is not used); owned by the model. */
+const mc_tfidf *mc_text_lyrics_model_block(const mc_lyrics_model *m, mc_text_analyzer block);
 /* Save to a safetensors file (written atomically; core.h's writer), readable with
  * safetensors.safe_open(path, "numpy"): tensors "<block>.idf" (terms) F64, "<block>.df" (terms) I64
  * for block "word" / "char", "svd.components" (k, features) F32 (sklearn's components_, k = rank +

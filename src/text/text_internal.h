@@ -20,6 +20,14 @@ typedef struct mc_textbuf {
  * every word n-gram and every char_wb n-gram is a substring) or "" without words. */
 mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b);
 void mc_textbuf_free(mc_textbuf *b);
+/* The whitespace tokenizer (MC_TEXT_TOKENS_CHUNKS): the chunks of text[0..len) between runs of
+ * Python whitespace (str.split()), lower-cased (mc_text_lower) with adjacent base + mark pairs
+ * composed, into b as " c1 c2 ... ck " (b->words = k) or "". Malformed UTF-8 becomes U+FFFD, which
+ * is kept as a character. */
+mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbuf *b);
+/* True when text[0..len) has a letter (what makes a word for mc_text_tokenize_padded: a mark alone
+ * never starts one). */
+bool mc_text_has_word(const char *text, size_t len);
 
 /* ---------------------------------------------------------------- n-grams */
 

@@ -109,6 +109,8 @@ mc_status mc_text_tfidf_config_validate(const mc_tfidf_config *c) {
     if (!c) return mc_error_set(MC_STATUS_INVALID_ARG, "tfidf config is NULL");
     if (c->analyzer != MC_TEXT_ANALYZER_WORD && c->analyzer != MC_TEXT_ANALYZER_CHAR_WB)
         return mc_error_set(MC_STATUS_INVALID_ARG, "analyzer %d is not word or char_wb", (int)c->analyzer);
+    if (c->tokens != MC_TEXT_TOKENS_WORDS && c->tokens != MC_TEXT_TOKENS_CHUNKS)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "tokens %d is not words or chunks", (int)c->tokens);
     if (c->ngram_min < 1 || c->ngram_max < c->ngram_min || c->ngram_max > 16)
         return mc_error_set(MC_STATUS_INVALID_ARG, "ngram range %d..%d: need 1 <= min <= max <= 16",
                             c->ngram_min, c->ngram_max);
@@ -142,6 +144,11 @@ static void count_df(const char *s, size_t len, int n, void *user) {
         c->map->value[e]++;
         c->map->aux[e] = c->doc;
     }
+}
+
+static mc_status tokenize(const mc_tfidf_config *c, const char *doc, mc_textbuf *tb) {
+    return c->tokens == MC_TEXT_TOKENS_CHUNKS ? mc_text_tokenize_chunks_padded(doc, strlen(doc), tb)
+                                              : mc_text_tokenize_padded(doc, strlen(doc), tb);
 }
 
 static void enumerate(const mc_tfidf_config *c, const mc_textbuf *b, mc_ngram_fn fn, void *user) {
@@ -183,7 +190,7 @@ mc_status mc_text_tfidf_fit(const mc_tfidf_config *c, const char *const *docs, i
     fit_ctx ctx = {&all, 0, false};
     for (int64_t d = 0; d < n && st == MC_STATUS_OK; d++) {
         const char *doc = docs[d] ? docs[d] : "";
-        st = mc_text_tokenize_padded(doc, strlen(doc), &tb);
+        st = tokenize(c, doc, &tb);
         if (st != MC_STATUS_OK) break;
         ctx.doc = d;
         enumerate(c, &tb, count_df, &ctx);
@@ -330,7 +337,7 @@ mc_status mc_text_tfidf_transform(const mc_tfidf *m, const char *const *docs, in
             bad = failed;
             if (bad) continue;
             const char *doc = docs[d] ? docs[d] : "";
-            mc_status st = mc_text_tokenize_padded(doc, strlen(doc), &tb);
+            mc_status st = tokenize(&m->cfg, doc, &tb);
             rc.n = 0;
             rc.failed = false;
             if (st == MC_STATUS_OK) enumerate(&m->cfg, &tb, collect_ids, &rc);
