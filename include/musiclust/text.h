@@ -265,7 +265,8 @@ mc_status mc_text_langid_detect(const mc_langid *id, const char *text, size_t le
 
 /* The lyrics embedding is a fitted model (mc_lyrics_model) applied to texts:
  *   1. TF-IDF blocks (mc_tfidf above, each row L2-normalised as TfidfVectorizer): char_wb n-grams
- *      always, word n-grams when word_weight > 0; with both, the blocks are scaled by
+ *      of char_tokens when word_weight < 1, word n-grams (of WORDS tokens) when word_weight > 0; a
+ *      text without a letter has no lyrics whatever its chunks; with both, the blocks are scaled by
  *      sqrt(1 - word_weight) and sqrt(word_weight) and concatenated (words first), so that a row
  *      keeps unit norm and the word block holds `word_weight` of its squared norm.
  *   2. The randomised truncated SVD (mc_text_svd_fit) of the TF-IDF rows of the texts with lyrics,
@@ -276,8 +277,10 @@ mc_status mc_text_langid_detect(const mc_langid *id, const char *text, size_t le
  *   4. normalize: each vector is scaled to unit Euclidean norm (sklearn's LSA recipe,
  *      TruncatedSVD + Normalizer), so that Euclidean k-means on the vectors is k-means on cosine.
  * The fitted vectors of the training texts are, byte for byte, what mc_text_lyrics_transform gives
- * for the same texts. The defaults were chosen on seeded tune/check splits of lyrics-en-de
- * (tools/lyrics_eval.py; see the README of that script's output for the table). */
+ * for the same texts. The defaults (mc_text_lyrics_config_default) were chosen on seeded tune/check
+ * splits of lyrics-en-de against scikit-learn's char_wb TF-IDF + TruncatedSVD (tools/lyrics_eval.py):
+ * char_wb 2..4-grams of CHUNKS only, min_df 1% of the texts, max_df 1.0, dim 64, drop_first,
+ * normalize. */
 typedef struct mc_lyrics_config {
     int dim;                            /* output dimensions (64) */
     uint64_t seed;                      /* SVD test matrix (0) */
@@ -325,8 +328,8 @@ mc_status mc_text_lyrics_fit(const mc_lyrics_config *c, const char *const *texts
  * and idf, then TruncatedSVD.transform, then the steps after the SVD): Z (n, dim) row-major, every
  * value written; has_lyrics (n) may be NULL. A text with no term of the vocabulary (NULL, empty, no
  * word, or only unseen n-grams) gets a zero row and has_lyrics 0. The bytes do not depend on
- * threads (<= 0: all cores) nor on which other texts are transformed with it. Never allocates
- * more than per-thread scratch; MC_STATUS_NO_MEMORY if that fails. */
+ * threads (<= 0: all cores) nor on which other texts are transformed with it. The texts are worked
+ * through in chunks of 256, so memory does not grow with n; MC_STATUS_NO_MEMORY if it runs out. */
 mc_status mc_text_lyrics_transform(const mc_lyrics_model *m, const char *const *texts, int64_t n,
                                    int threads, float *Z, uint8_t *has_lyrics);
 /* Output dimensions (config dim) and columns computed (see mc_lyrics.rank); 0 for NULL. */
@@ -344,7 +347,8 @@ const mc_tfidf *mc_text_lyrics_model_block(const mc_lyrics_model *m, mc_text_ana
  * "format_version" = "1", "blocks", "dim", "drop_first", "normalize", and per block "<block>.vocabulary"
  * (the terms in column order joined by "\n"; terms never hold a newline), "<block>.analyzer",
  * "<block>.ngram_range", "<block>.weight" (%.17g: exact), "<block>.n_docs", "<block>.min_df",
- * "<block>.max_df", "<block>.sublinear_tf", "<block>.smooth_idf", "<block>.norm", plus the SVD's
+ * "<block>.max_df", "<block>.sublinear_tf", "<block>.smooth_idf", "<block>.norm", "<block>.tokens"
+ * ("words" or "chunks"), plus the SVD's
  * "svd.seed", "svd.n_iter", "svd.n_oversamples". Saving a loaded model gives the same bytes. */
 mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path);
 /* Load a model saved by mc_text_lyrics_model_save (or written by another program in that layout).

@@ -645,10 +645,11 @@ mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path) 
         for (int j = 0; j < m->k; j++)
             for (int64_t col = 0; col < m->n_features; col++)
                 comp[(int64_t)j * m->n_features + col] = m->components_t[col * m->k + j];
-        e[ne++] = (mc_tensor_entry){"svd.components", MC_DTYPE_F32, 2, {m->k, m->n_features}, comp};
+        /* float32 last: every tensor then starts aligned for its type */
         e[ne++] = (mc_tensor_entry){"svd.singular_values", MC_DTYPE_F64, 1, {m->k}, m->singular_values};
         e[ne++] = (mc_tensor_entry){"svd.explained_variance_ratio", MC_DTYPE_F64, 1, {m->k},
                                     m->explained_variance_ratio};
+        e[ne++] = (mc_tensor_entry){"svd.components", MC_DTYPE_F32, 2, {m->k, m->n_features}, comp};
         st = mc_safetensors_write(path, e, ne, ml.key, (const char *const *)ml.value, ml.n);
     }
     for (int i = 0; i < ml.n; i++) free(ml.value[i]);
@@ -786,8 +787,14 @@ static mc_tfidf *load_block(loader *L, int b) {
     if (!ti || !td) return NULL;
     const char **terms = malloc((size_t)(nt ? nt : 1) * sizeof *terms); // (nt) into vocab
     size_t *lens = malloc((size_t)(nt ? nt : 1) * sizeof *lens);       // (nt)
+    int64_t *df = malloc((size_t)(nt ? nt : 1) * sizeof *df);          // (nt) aligned copies: tensors
+    double *idf = malloc((size_t)(nt ? nt : 1) * sizeof *idf);         // (nt) in a file may be unaligned
     mc_tfidf *t = NULL;
-    if (!terms || !lens) {
+    if (df && idf && nt > 0) {
+        memcpy(df, td->data, (size_t)nt * sizeof *df);
+        memcpy(idf, ti->data, (size_t)nt * sizeof *idf);
+    }
+    if (!terms || !lens || !df || !idf) {
         L->st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", L->path);
     } else {
         const char *p = vocab;
@@ -798,13 +805,14 @@ static mc_tfidf *load_block(loader *L, int b) {
             lens[j] = (size_t)(q - p);
             p = *q ? q + 1 : q;
         }
-        mc_status st = mc_text_tfidf_from_vocab(&c, n_docs, terms, lens, nt, (const int64_t *)td->data,
-                                                (const double *)ti->data, &t);
+        mc_status st = mc_text_tfidf_from_vocab(&c, n_docs, terms, lens, nt, df, idf, &t);
         if (st == MC_STATUS_NO_MEMORY) L->st = st;
         else if (st != MC_STATUS_OK) lfail(L, "block '%s': %s", BLOCK_NAME[b], mc_error_message());
     }
     free(terms);
     free(lens);
+    free(df);
+    free(idf);
     return t;
 }
 
@@ -882,18 +890,21 @@ mc_status mc_text_lyrics_model_load(const char *path, mc_lyrics_model **out) {
         L.st = model_alloc_svd(m);
     }
     if (L.st == MC_STATUS_OK) {
-        const float *c = tc->data;
+        /* Tensors in a safetensors file need not be aligned for their type: copy element by element. */
+        const unsigned char *c = tc->data;
         for (int j = 0; j < m->k && L.st == MC_STATUS_OK; j++) {
             for (int64_t col = 0; col < m->n_features; col++) {
-                float v = c[(int64_t)j * m->n_features + col];
+                float v;
+                memcpy(&v, c + ((int64_t)j * m->n_features + col) * (int64_t)sizeof v, sizeof v);
                 if (!isfinite(v)) {
                     lfail(&L, "svd.components[%d, %lld] is not finite", j, (long long)col);
                     break;
                 }
                 m->components_t[col * m->k + j] = v;
             }
-            m->singular_values[j] = ((const double *)ts->data)[j];
-            m->explained_variance_ratio[j] = ((const double *)tr->data)[j];
+            memcpy(&m->singular_values[j], (const unsigned char *)ts->data + (size_t)j * sizeof(double), sizeof(double));
+            memcpy(&m->explained_variance_ratio[j], (const unsigned char *)tr->data + (size_t)j * sizeof(double),
+                   sizeof(double));
             if (!isfinite(m->singular_values[j]) || !isfinite(m->explained_variance_ratio[j]))
                 lfail(&L, "svd.singular_values or explained_variance_ratio [%d] is not finite", j);
         }
