@@ -49,15 +49,15 @@ warnings.filterwarnings("ignore", message=".*token_pattern.*")
 
 def build_lib():
     """A private shared build of src/core + src/text for ctypes (the project builds static only)."""
-    srcs = [os.path.join(d, f) for d in ("src/core", "src/text") for f in sorted(os.listdir(os.path.join(ROOT, d)))
+    srcs = [os.path.join(d, f) for d in ("src/core", "src/text", "src/cluster") for f in sorted(os.listdir(os.path.join(ROOT, d)))
             if f.endswith(".c")]
-    newest = max(os.path.getmtime(os.path.join(ROOT, s)) for s in srcs + ["include/musiclust/text.h",
-                                                                        "include/musiclust/core.h"])
+    newest = max(os.path.getmtime(os.path.join(ROOT, s)) for s in srcs + [
+        "include/musiclust/text.h", "include/musiclust/core.h", "include/musiclust/cluster.h", __file__])
     if os.path.exists(LIB) and os.path.getmtime(LIB) >= newest:
         return
     os.makedirs(os.path.dirname(LIB), exist_ok=True)
     flags = subprocess.check_output(["pkg-config", "--cflags", "--libs", "lapacke", "openblas"], text=True).split()
-    cmd = ["cc", "-O2", "-std=c11", "-fPIC", "-shared", "-fopenmp", "-Iinclude", "-Isrc/core",
+    cmd = ["cc", "-O2", "-std=c11", "-fPIC", "-shared", "-fopenmp", "-Iinclude", "-Isrc/core", "-Isrc",
            "-D_POSIX_C_SOURCE=200809L", "-D_XOPEN_SOURCE=700", "-DMC_VERSION=\"tools\""] + srcs + flags + \
           ["-lm", "-o", LIB]
     subprocess.check_call(cmd, cwd=ROOT)
@@ -121,6 +121,34 @@ class Lib:
         return Z
 
 
+class ClusterConfig(ctypes.Structure):  # the leading members of mc_cluster_config
+    _fields_ = [("algo", ctypes.c_int), ("k", ctypes.c_int), ("n_init", ctypes.c_int), ("max_iter", ctypes.c_int),
+                ("tol", ctypes.c_double), ("seed", ctypes.c_uint64), ("threads", ctypes.c_int)]
+
+
+class Clustering(ctypes.Structure):  # the leading members of mc_clustering
+    _fields_ = [("algo", ctypes.c_int), ("n", ctypes.c_int64), ("d", ctypes.c_int64), ("k", ctypes.c_int),
+                ("labels", ctypes.POINTER(ctypes.c_int32))]
+
+
+def mc_kmeans(lib, Z, k, seed):
+    """musiclust's k-means (mc_cluster_kmeans, n_init 10 by default) on Z: labels."""
+    cfg = ctypes.create_string_buffer(4096)
+    lib.L.mc_cluster_config_default(cfg)
+    c = ClusterConfig.from_buffer(cfg)
+    c.k = k
+    c.seed = seed
+    c.threads = 2
+    out = ctypes.create_string_buffer(4096)
+    X = np.ascontiguousarray(Z, dtype=np.float32)
+    lib.check(lib.L.mc_cluster_kmeans(cfg, X.ctypes.data_as(ctypes.c_void_p), ctypes.c_int64(X.shape[0]),
+                                      ctypes.c_int64(X.shape[1]), out))
+    r = Clustering.from_buffer(out)
+    labels = np.array(r.labels[:X.shape[0]], dtype=np.int64)
+    lib.L.mc_clustering_free(out)
+    return labels
+
+
 def load():
     with open(META, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
@@ -162,21 +190,31 @@ def embed(norm_texts, raw_texts, p, seed=0):
         else:
             wc = p.get("wchar", 0.5)
             X = sp.hstack([np.sqrt(wc) * blocks[0][1], np.sqrt(1 - wc) * blocks[1][1]]).tocsr()
-    drop = 1 if p.get("post", "none").startswith("drop1") else 0
+    post = p.get("post", "none")
+    drop = 2 if post.startswith("drop2") else 1 if post.startswith("drop1") else 0
     dim = p.get("dim", 64)
+    if post.startswith("pca"):
+        X = X.toarray()
+        X = X - X.mean(axis=0)  # centred: PCA of the TF-IDF rows
     svd = TruncatedSVD(dim + drop, random_state=seed)
     Z = svd.fit_transform(X)
     if p.get("transform"):
         Z = X @ svd.components_.T
+    if "whiten" in post:
+        Z = Z / svd.singular_values_
     Z = Z[:, drop:]
     if "l2" in p.get("post", "none"):
         Z = normalize(Z)
     return Z
 
 
-def scores(Z, lang, tag, kseed):
-    a2 = KMeans(2, n_init=10, random_state=kseed).fit_predict(Z)
-    a5 = KMeans(5, n_init=10, random_state=kseed).fit_predict(Z)
+def scores(Z, lang, tag, kseed, lib=None):
+    """k = 2 vs language, k = 5 vs tag: sklearn's KMeans(n_init=10), or musiclust's k-means with lib."""
+    if lib is not None:
+        a2, a5 = mc_kmeans(lib, Z, 2, kseed), mc_kmeans(lib, Z, 5, kseed)
+    else:
+        a2 = KMeans(2, n_init=10, random_state=kseed).fit_predict(Z)
+        a5 = KMeans(5, n_init=10, random_state=kseed).fit_predict(Z)
     return (adjusted_rand_score(lang, a2), normalized_mutual_info_score(tag, a5),
             adjusted_mutual_info_score(tag, a5), adjusted_rand_score(tag, a5))
 
@@ -204,6 +242,11 @@ VARIANTS = {
     "raw-drop1-l2-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop1+l2"),
     "raw-drop1-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop1"),
     "char-drop1-l2-df.01": dict(feats="char", min_df=0.01, dim=64, post="drop1+l2"),
+    "raw-pca-l2-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="pca+l2"),
+    "raw-drop2-l2-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop2+l2"),
+    "raw-drop1-whiten-l2-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop1+whiten+l2"),
+    "raw-drop1-l2-d48-df.01": dict(raw=True, feats="char", min_df=0.01, dim=48, post="drop1+l2"),
+    "raw14-drop1-l2-df.01": dict(raw=True, feats="char", ngram=(1, 4), min_df=0.01, dim=64, post="drop1+l2"),
     "raw15-l2": dict(raw=True, feats="char", ngram=(1, 5), min_df=2, dim=64, post="l2"),
     # the peer of issue 17, on the raw texts
     "sklearn": dict(peer=True),
@@ -244,6 +287,8 @@ def main():
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--c", action="store_true", help="also score the C fit (mc_text_lyrics_fit defaults)")
     ap.add_argument("--full", action="store_true", help="also score every variant on all 292 songs")
+    ap.add_argument("--kmeans", choices=["sklearn", "musiclust"], default="sklearn",
+                    help="k-means: sklearn KMeans(n_init=10) or mc_cluster_kmeans (defaults)")
     ap.add_argument("--tune-only", action="store_true", help="score the tune halves only (choosing)")
     ap.add_argument("--md", help="write the table as Markdown")
     args = ap.parse_args()
@@ -278,7 +323,7 @@ def main():
                 else:
                     Z = embed([norm[i] for i in idx], [raw[i] for i in idx], VARIANTS[name])
                 for k in range(args.kseeds):
-                    R[s, k] = scores(Z, lang[idx], tag[idx], k)
+                    R[s, k] = scores(Z, lang[idx], tag[idx], k, lib if args.kmeans == "musiclust" else None)
             res[(name, part)] = R
             print("%-16s %-5s lang ARI %s  tag NMI %s  AMI %s  ARI %s" % (
                 name, part, fmt(R[..., 0]), fmt(R[..., 1]), fmt(R[..., 2]), fmt(R[..., 3])), flush=True)
