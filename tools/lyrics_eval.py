@@ -23,6 +23,7 @@ What it does
   seeds) and, with --md, writes it as Markdown.
 """
 import argparse
+import collections
 import warnings
 import csv
 import ctypes
@@ -101,8 +102,9 @@ class Lib:
         self.L.mc_text_langid_free(lid)
         return out
 
-    def fit(self, texts, dim=None):
-        """mc_text_lyrics_fit with the default configuration (dim overridden if given): (n, dim) float32."""
+    def fit(self, texts, dim=None, extra=None):
+        """mc_text_lyrics_fit with the default configuration (dim overridden if given): the training texts
+        transformed, (n, dim) float32, and with extra, the extra texts transformed by the same model."""
         cfg = ctypes.create_string_buffer(4096)  # larger than mc_lyrics_config; filled by the library
         self.L.mc_text_lyrics_config_default(cfg)
         if dim is not None:
@@ -117,8 +119,14 @@ class Lib:
         self.check(self.L.mc_text_lyrics_transform(model, arr, ctypes.c_int64(len(texts)), ctypes.c_int(0),
                                                    Z.ctypes.data_as(ctypes.c_void_p),
                                                    has.ctypes.data_as(ctypes.c_void_p)))
+        E = None
+        if extra is not None:
+            ea = (ctypes.c_char_p * len(extra))(*[t.encode("utf-8") for t in extra])
+            E = np.zeros((len(extra), d), np.float32)
+            self.check(self.L.mc_text_lyrics_transform(model, ea, ctypes.c_int64(len(extra)), ctypes.c_int(0),
+                                                       E.ctypes.data_as(ctypes.c_void_p), None))
         self.L.mc_text_lyrics_model_free(model)
-        return Z
+        return Z if extra is None else (Z, E)
 
 
 class ClusterConfig(ctypes.Structure):  # the leading members of mc_cluster_config
@@ -157,66 +165,119 @@ def load():
 
 # ------------------------------------------------------------------ embeddings (sklearn on musiclust tokens)
 
-def tfidf(norm_texts, analyzer, ngram, min_df, max_df=1.0):
-    v = TfidfVectorizer(analyzer="word" if analyzer == "word" else "char_wb", ngram_range=ngram,
-                        sublinear_tf=True, min_df=min_df, max_df=max_df, lowercase=False,
-                        token_pattern=r"\S+", dtype=np.float64)
-    return v.fit_transform(norm_texts)
+def vectorizer(kind, ngram, min_df, max_df=1.0, sublinear=True):
+    """kind 'word' / 'char': over musiclust's tokens (the caller passes normalised texts); 'raw': char_wb
+    over sklearn's own preprocessing of the raw texts (lower-cased whitespace chunks, punctuation kept)."""
+    if kind == "raw":
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=ngram, sublinear_tf=sublinear, min_df=min_df,
+                               max_df=max_df)
+    return TfidfVectorizer(analyzer="word" if kind == "word" else "char_wb", ngram_range=ngram,
+                           sublinear_tf=sublinear, min_df=min_df, max_df=max_df, lowercase=False,
+                           token_pattern=r"\S+", dtype=np.float64)
+
+
+class Embedding:
+    """One variant. p: dict with keys feats ('char', 'word', 'word+char'), raw (chars of the raw chunks),
+    ngram, wngram, min_df, max_df, dim, post ('none', 'l2', 'drop1', 'drop1+l2', 'drop2+l2', 'pca+l2',
+    'drop1+whiten+l2'), wchar (share of the char block with words+chars), linear (no sublinear tf),
+    peer (the scikit-learn pipeline of issue 17)."""
+
+    def __init__(self, p, seed=0):
+        self.p, self.seed = p, seed
+        sub = not p.get("linear")
+        if p.get("peer"):
+            self.blocks = [("raw", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
+                                                   min_df=2), 1.0)]
+            return
+        cw = p.get("wchar", 0.5) if "word" in p["feats"] and "char" in p["feats"] else 1.0
+        self.blocks = []
+        if "word" in p["feats"]:
+            self.blocks.append(("word", vectorizer("word", p.get("wngram", (1, 1)), p["min_df"], p.get("max_df", 1.0),
+                                                   sub), np.sqrt(1 - cw) if "char" in p["feats"] else 1.0))
+        if "char" in p["feats"]:
+            kind = "raw" if p.get("raw") else "char"
+            self.blocks.append((kind, vectorizer(kind, p.get("ngram", (2, 4)), p["min_df"], p.get("max_df", 1.0),
+                                                 sub), np.sqrt(cw)))
+
+    def _features(self, norm_texts, raw_texts, fit):
+        mats = []
+        for kind, v, w in self.blocks:
+            docs = raw_texts if kind == "raw" else norm_texts
+            mats.append(w * (v.fit_transform(docs) if fit else v.transform(docs)))
+        return mats[0].tocsr() if len(mats) == 1 else sp.hstack(mats).tocsr()
+
+    def _post(self, Z):
+        post = self.p.get("post", "none")
+        if "whiten" in post:
+            Z = Z / self.svd.singular_values_
+        Z = Z[:, self.drop:]
+        return normalize(Z) if "l2" in post else Z
+
+    def fit(self, norm_texts, raw_texts):
+        X = self._features(norm_texts, raw_texts, True)
+        post = self.p.get("post", "none")
+        self.drop = 2 if post.startswith("drop2") else 1 if post.startswith("drop1") else 0
+        self.mean = None
+        if post.startswith("pca"):
+            X = X.toarray()
+            self.mean = X.mean(axis=0)
+            X = X - self.mean  # centred: PCA of the TF-IDF rows
+        self.svd = TruncatedSVD(self.p.get("dim", 64) + self.drop, random_state=self.seed)
+        return self._post(self.svd.fit_transform(X))
+
+    def transform(self, norm_texts, raw_texts):
+        X = self._features(norm_texts, raw_texts, False)
+        if self.mean is not None:
+            X = X.toarray() - self.mean
+        return self._post(X @ self.svd.components_.T)
 
 
 def embed(norm_texts, raw_texts, p, seed=0):
-    """One variant. p: dict with keys feats ('char', 'word', 'word+char'), ngram, min_df, dim, post
-    ('none', 'l2', 'drop1+l2', 'drop1'), wchar (weight of the char block, words+chars)."""
-    if p.get("peer"):
-        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2).fit_transform(
-            raw_texts)
-    elif p.get("raw"):
-        # char_wb n-grams of the whitespace-separated chunks of the lower-cased raw text (sklearn's
-        # own preprocessing: punctuation, digits and [section] marks kept)
-        X = TfidfVectorizer(analyzer="char_wb", ngram_range=p.get("ngram", (2, 4)), sublinear_tf=True,
-                            min_df=p["min_df"], max_df=p.get("max_df", 1.0)).fit_transform(raw_texts)
-        if "word" in p["feats"]:
-            W = tfidf(norm_texts, "word", p.get("wngram", (1, 1)), p["min_df"], p.get("max_df", 1.0))
-            wc = p.get("wchar", 0.5)
-            X = sp.hstack([np.sqrt(1 - wc) * W, np.sqrt(wc) * X]).tocsr()
-    else:
-        blocks = []
-        if "char" in p["feats"]:
-            blocks.append(("char", tfidf(norm_texts, "char", p.get("ngram", (2, 4)), p["min_df"], p.get("max_df", 1.0))))
-        if "word" in p["feats"]:
-            blocks.append(("word", tfidf(norm_texts, "word", p.get("wngram", (1, 1)), p["min_df"], p.get("max_df", 1.0))))
-        if len(blocks) == 1:
-            X = blocks[0][1]
-        else:
-            wc = p.get("wchar", 0.5)
-            X = sp.hstack([np.sqrt(wc) * blocks[0][1], np.sqrt(1 - wc) * blocks[1][1]]).tocsr()
-    post = p.get("post", "none")
-    drop = 2 if post.startswith("drop2") else 1 if post.startswith("drop1") else 0
-    dim = p.get("dim", 64)
-    if post.startswith("pca"):
-        X = X.toarray()
-        X = X - X.mean(axis=0)  # centred: PCA of the TF-IDF rows
-    svd = TruncatedSVD(dim + drop, random_state=seed)
-    Z = svd.fit_transform(X)
-    if p.get("transform"):
-        Z = X @ svd.components_.T
-    if "whiten" in post:
-        Z = Z / svd.singular_values_
-    Z = Z[:, drop:]
-    if "l2" in p.get("post", "none"):
-        Z = normalize(Z)
-    return Z
+    return Embedding(p, seed).fit(norm_texts, raw_texts)
 
 
-def scores(Z, lang, tag, kseed, lib=None):
-    """k = 2 vs language, k = 5 vs tag: sklearn's KMeans(n_init=10), or musiclust's k-means with lib."""
+def mixtures(idx, raw, lang, rng, share=0.65, count=20):
+    """Synthetic two-language songs from the songs idx: `share` of the lines from a song of one language
+    (the label), the rest from a song of the other, in alternating blocks of 4 lines (verses and a
+    foreign chorus). count of each majority language."""
+    out, labels = [], []
+    for major in ("de", "en"):
+        a_pool = [i for i in idx if lang[i] == major]
+        b_pool = [i for i in idx if lang[i] != major]
+        for _ in range(count):
+            a = [l for l in raw[rng.choice(a_pool)].split("\n") if l.strip()]
+            b = [l for l in raw[rng.choice(b_pool)].split("\n") if l.strip()]
+            n_a = len(a)
+            n_b = min(len(b), max(1, int(round(n_a * (1 - share) / share))))
+            lines, ia, ib = [], 0, 0
+            while ia < n_a or ib < n_b:
+                lines += a[ia:ia + 4]
+                ia += 4
+                take = max(1, int(round(4 * (1 - share) / share)))
+                lines += b[ib:min(ib + take, n_b)]
+                ib += take
+            out.append("\n".join(lines))
+            labels.append(major)
+    return out, np.array(labels)
+
+
+def scores(Z, lang, tag, kseed, lib=None, M=None, mlang=None):
+    """k = 2 vs language, k = 5 vs tag: sklearn's KMeans(n_init=10), or musiclust's k-means with lib;
+    with M (mixtures in the same space), the share of them nearest to the centre of the cluster whose
+    majority language is theirs."""
     if lib is not None:
         a2, a5 = mc_kmeans(lib, Z, 2, kseed), mc_kmeans(lib, Z, 5, kseed)
     else:
         a2 = KMeans(2, n_init=10, random_state=kseed).fit_predict(Z)
         a5 = KMeans(5, n_init=10, random_state=kseed).fit_predict(Z)
+    mix = np.nan
+    if M is not None:
+        cent = np.stack([Z[a2 == c].mean(axis=0) for c in (0, 1)])
+        name = [collections.Counter(lang[a2 == c]).most_common(1)[0][0] for c in (0, 1)]
+        near = ((M[:, None, :] - cent[None]) ** 2).sum(axis=2).argmin(axis=1)
+        mix = np.mean(np.array([name[c] for c in near]) == mlang)
     return (adjusted_rand_score(lang, a2), normalized_mutual_info_score(tag, a5),
-            adjusted_mutual_info_score(tag, a5), adjusted_rand_score(tag, a5))
+            adjusted_mutual_info_score(tag, a5), adjusted_rand_score(tag, a5), mix)
 
 
 VARIANTS = {
@@ -311,31 +372,36 @@ def main():
     for name in names:
         for part in parts:
             ns = 1 if part == "all" else args.splits
-            R = np.zeros((ns, args.kseeds, 4))
+            R = np.zeros((ns, args.kseeds, 5))
             for s in range(ns):
                 idx = np.arange(len(rows))
                 if part != "all":
                     perm = np.random.RandomState(s).permutation(len(rows))
                     half = len(rows) // 2
                     idx = np.sort(perm[:half] if part == "tune" else perm[half:])
+                mix, mlang = mixtures(idx, raw, lang, np.random.RandomState(1000 + s))
                 if name == "musiclust":
-                    Z = lib.fit([raw[i] for i in idx])
+                    Z, M = lib.fit([raw[i] for i in idx], extra=mix)
                 else:
-                    Z = embed([norm[i] for i in idx], [raw[i] for i in idx], VARIANTS[name])
+                    e = Embedding(VARIANTS[name])
+                    Z = e.fit([norm[i] for i in idx], [raw[i] for i in idx])
+                    M = e.transform([lib.normalize(t) for t in mix], mix)
                 for k in range(args.kseeds):
-                    R[s, k] = scores(Z, lang[idx], tag[idx], k, lib if args.kmeans == "musiclust" else None)
+                    R[s, k] = scores(Z, lang[idx], tag[idx], k, lib if args.kmeans == "musiclust" else None, M, mlang)
             res[(name, part)] = R
-            print("%-16s %-5s lang ARI %s  tag NMI %s  AMI %s  ARI %s" % (
-                name, part, fmt(R[..., 0]), fmt(R[..., 1]), fmt(R[..., 2]), fmt(R[..., 3])), flush=True)
+            print("%-16s %-5s lang ARI %s  tag NMI %s  AMI %s  ARI %s  mixed %s" % (
+                name, part, fmt(R[..., 0]), fmt(R[..., 1]), fmt(R[..., 2]), fmt(R[..., 3]), fmt(R[..., 4])),
+                flush=True)
     if args.md:
         with open(args.md, "w") as f:
             f.write("language identification: %.2f%% agreement (%d songs)\n\n" % (100 * agree, len(rows)))
-            f.write("| variant | part | language ARI (k=2) | tag NMI (k=5) | tag AMI | tag ARI |\n|---|---|---|---|---|---|\n")
+            f.write("| variant | part | language ARI (k=2) | tag NMI (k=5) | tag AMI | tag ARI | mixed songs to "
+                    "majority |\n|---|---|---|---|---|---|---|\n")
             for name in names:
                 for part in parts:
                     R = res[(name, part)]
-                    f.write("| %s | %s | %s | %s | %s | %s |\n" % (name, part, fmt(R[..., 0]), fmt(R[..., 1]),
-                                                                fmt(R[..., 2]), fmt(R[..., 3])))
+                    f.write("| %s | %s | %s | %s | %s | %s | %s |\n" % (
+                        name, part, fmt(R[..., 0]), fmt(R[..., 1]), fmt(R[..., 2]), fmt(R[..., 3]), fmt(R[..., 4])))
     return 0
 
 
