@@ -853,6 +853,21 @@ static void test_model(void) {
     c.dim = 3;
     check_model_round_trip("words only", &c, texts, N);
 
+    /* One text: the only component is kept although drop_first is set; the vector has unit norm. */
+    mc_text_lyrics_config_default(&c);
+    c.threads = 2;
+    c.min_df = 1;
+    mc_lyrics one = {0};
+    const char *single[1] = {LYR_EN1};
+    MC_CHECK_OK(mc_text_lyrics_embed(&c, single, 1, &one));
+    if (one.vectors) {
+        double norm = 0;
+        for (int j = 0; j < one.dim; j++) norm += (double)one.vectors[j] * one.vectors[j];
+        MC_CHECK(one.rank == 1 && one.has_lyrics[0] == 1 && fabs(norm - 1) < 1e-6,
+                 "one text: rank %d, has %d, |v|^2 %.6f", one.rank, one.has_lyrics[0], norm);
+    }
+    mc_text_lyrics_free(&one);
+
     /* Models fitted by scikit-learn, in our layout: transform agrees with sklearn's. */
     check_fixture_model("lyrics_model_words.safetensors", LYR_FX_WORDS_DIM, lyr_fx_words_Z, lyr_fx_words_has);
     check_fixture_model("lyrics_model_chunks.safetensors", LYR_FX_CHUNKS_DIM, lyr_fx_chunks_Z, lyr_fx_chunks_has);

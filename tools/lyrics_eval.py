@@ -69,6 +69,15 @@ class LangGuess(ctypes.Structure):
                 ("letters", ctypes.c_int64), ("margin", ctypes.c_double), ("second", ctypes.c_char * 8)]
 
 
+class LyricsConfig(ctypes.Structure):  # mc_lyrics_config (include/musiclust/text.h)
+    _fields_ = [("dim", ctypes.c_int), ("seed", ctypes.c_uint64), ("min_df", ctypes.c_double),
+                ("max_df", ctypes.c_double), ("word_weight", ctypes.c_double), ("word_ngram_min", ctypes.c_int),
+                ("word_ngram_max", ctypes.c_int), ("char_ngram_min", ctypes.c_int), ("char_ngram_max", ctypes.c_int),
+                ("char_tokens", ctypes.c_int), ("svd_iter", ctypes.c_int), ("svd_oversamples", ctypes.c_int),
+                ("drop_first", ctypes.c_bool), ("normalize", ctypes.c_bool), ("threads", ctypes.c_int),
+                ("progress", ctypes.c_void_p)]
+
+
 class Lib:
     def __init__(self):
         build_lib()
@@ -102,16 +111,18 @@ class Lib:
         self.L.mc_text_langid_free(lid)
         return out
 
-    def fit(self, texts, dim=None, extra=None):
-        """mc_text_lyrics_fit with the default configuration (dim overridden if given): the training texts
-        transformed, (n, dim) float32, and with extra, the extra texts transformed by the same model."""
-        cfg = ctypes.create_string_buffer(4096)  # larger than mc_lyrics_config; filled by the library
-        self.L.mc_text_lyrics_config_default(cfg)
-        if dim is not None:
-            ctypes.memmove(cfg, ctypes.byref(ctypes.c_int(dim)), 4)  # dim is the first member
+    def fit(self, texts, settings=None, extra=None):
+        """mc_text_lyrics_fit with the default configuration (members overridden by settings, a dict): the
+        training texts transformed, (n, dim) float32, and with extra, the extra texts transformed by the
+        same model."""
+        cfg = LyricsConfig()
+        self.L.mc_text_lyrics_config_default(ctypes.byref(cfg))
+        for k, v in (settings or {}).items():
+            setattr(cfg, k, v)
+        self.check(self.L.mc_text_lyrics_config_validate(ctypes.byref(cfg)))
         arr = (ctypes.c_char_p * len(texts))(*[t.encode("utf-8") for t in texts])
         model = ctypes.c_void_p()
-        self.check(self.L.mc_text_lyrics_fit(cfg, arr, ctypes.c_int64(len(texts)), ctypes.byref(model)))
+        self.check(self.L.mc_text_lyrics_fit(ctypes.byref(cfg), arr, ctypes.c_int64(len(texts)), ctypes.byref(model)))
         self.L.mc_text_lyrics_model_dim.restype = ctypes.c_int
         d = self.L.mc_text_lyrics_model_dim(model)
         Z = np.zeros((len(texts), d), np.float32)
@@ -222,7 +233,8 @@ class Embedding:
             X = X.toarray()
             self.mean = X.mean(axis=0)
             X = X - self.mean  # centred: PCA of the TF-IDF rows
-        self.svd = TruncatedSVD(self.p.get("dim", 64) + self.drop, random_state=self.seed)
+        self.svd = TruncatedSVD(self.p.get("dim", 64) + self.drop, algorithm=self.p.get("svd", "randomized"),
+                                random_state=self.seed)
         return self._post(self.svd.fit_transform(X))
 
     def transform(self, norm_texts, raw_texts):
@@ -308,6 +320,7 @@ VARIANTS = {
     "raw-drop1-whiten-l2-df.01": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop1+whiten+l2"),
     "raw-drop1-l2-d48-df.01": dict(raw=True, feats="char", min_df=0.01, dim=48, post="drop1+l2"),
     "raw14-drop1-l2-df.01": dict(raw=True, feats="char", ngram=(1, 4), min_df=0.01, dim=64, post="drop1+l2"),
+    "raw-drop1-l2-df.01-exact": dict(raw=True, feats="char", min_df=0.01, dim=64, post="drop1+l2", svd="arpack"),
     "raw15-l2": dict(raw=True, feats="char", ngram=(1, 5), min_df=2, dim=64, post="l2"),
     # the peer of issue 17, on the raw texts
     "sklearn": dict(peer=True),
@@ -332,6 +345,16 @@ VARIANTS = {
     "char13-l2": dict(feats="char", ngram=(1, 3), min_df=2, dim=64, post="l2"),
     "word-l2": dict(feats="word", min_df=2, dim=64, post="l2"),
     "word12-l2": dict(feats="word", wngram=(1, 2), min_df=2, dim=64, post="l2"),
+}
+
+
+# The C library (mc_text_lyrics_fit) with its defaults, and with members of mc_lyrics_config changed.
+C_VARIANTS = {
+    "musiclust": {},
+    "musiclust-old": dict(word_weight=0.5, char_tokens=0, min_df=2, drop_first=False, normalize=False),
+    "musiclust-iter10": dict(svd_iter=10),
+    "musiclust-over64": dict(svd_oversamples=64),
+    "musiclust-d48": dict(dim=48),
 }
 
 
@@ -364,7 +387,7 @@ def main():
     agree = np.mean(np.array(guess) == lang)
     print("language identification: %.2f%% agreement with the language column (%d songs)" % (100 * agree, len(rows)))
 
-    names = args.variants.split(",")
+    names = [v for v in args.variants.split(",") if v]
     if args.c:
         names += ["musiclust"]
     parts = ["tune"] + ([] if args.tune_only else ["check"]) + (["all"] if args.full else [])
@@ -380,8 +403,8 @@ def main():
                     half = len(rows) // 2
                     idx = np.sort(perm[:half] if part == "tune" else perm[half:])
                 mix, mlang = mixtures(idx, raw, lang, np.random.RandomState(1000 + s))
-                if name == "musiclust":
-                    Z, M = lib.fit([raw[i] for i in idx], extra=mix)
+                if name.startswith("musiclust"):
+                    Z, M = lib.fit([raw[i] for i in idx], C_VARIANTS[name], extra=mix)
                 else:
                     e = Embedding(VARIANTS[name])
                     Z = e.fit([norm[i] for i in idx], [raw[i] for i in idx])

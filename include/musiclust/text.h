@@ -273,7 +273,8 @@ mc_status mc_text_langid_detect(const mc_langid *id, const char *text, size_t le
  *      with dim + drop_first components; a text's vector is its row times the components
  *      (TruncatedSVD.transform: X V, summed in double over float32 components).
  *   3. drop_first: the first component is left out (with unit-norm TF-IDF rows and no centring it
- *      is close to the mean row, "how much like an average song", not a direction that separates).
+ *      is close to the mean row, "how much like an average song", not a direction that separates);
+ *      kept when it is the only one (a single text or term; a warning is logged).
  *   4. normalize: each vector is scaled to unit Euclidean norm (sklearn's LSA recipe,
  *      TruncatedSVD + Normalizer), so that Euclidean k-means on the vectors is k-means on cosine.
  * The fitted vectors of the training texts are, byte for byte, what mc_text_lyrics_transform gives

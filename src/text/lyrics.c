@@ -288,9 +288,11 @@ static mc_status fit_docs(const mc_lyrics_config *c, const char *const *docs, in
         int64_t k = (int64_t)c->dim + m->drop;
         if (k > nd) k = nd;
         if (k > m->n_features) k = m->n_features;
-        if (k <= m->drop)
-            st = mc_error_set(MC_STATUS_EMPTY, "lyrics: %lld texts with lyrics and %lld terms leave no component "
-                              "after the first", (long long)nd, (long long)m->n_features);
+        if (k <= m->drop) { /* one text or one term: the only component is kept */
+            mc_log(MC_LOG_LEVEL_WARN, "lyrics: %lld text(s) with lyrics and %lld term(s) give one component; it is "
+                   "kept (drop_first needs two)", (long long)nd, (long long)m->n_features);
+            m->drop = 0;
+        }
         m->k = (int)k;
         m->rank = (int)k - m->drop;
         if (st == MC_STATUS_OK && m->rank < c->dim)
