@@ -436,6 +436,80 @@ static void expect_reject(const char *name, mc_status want, const char *needle) 
     printf("  %-16s -> %s\n", name, mc_error_message());
 }
 
+/* Anonymous resident memory of this process (kB), from /proc/self/status; -1 if unknown. */
+static long rss_anon_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %ld kB", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+static void test_npy_map(void) {
+    printf("npy map:\n");
+    const char *dir = mc_test_tmpdir("npy_map");
+    char path[600];
+    /* 64 MiB of float32 (4096, 4096): mapped, the same values as read, and a full pass over it does
+     * not grow anonymous memory (its pages are page cache) */
+    const int64_t shape[2] = {4096, 4096};
+    const size_t n = (size_t)shape[0] * (size_t)shape[1];
+    float *x = mc_test_xcalloc(n, sizeof(float));
+    for (size_t i = 0; i < n; i++) x[i] = (float)(i % 1000003) * 0.5f - 7.0f;
+    snprintf(path, sizeof path, "%s/big.npy", dir);
+    MC_CHECK_OK(mc_npy_write(path, MC_DTYPE_F32, 2, shape, x));
+    free(x);
+    mc_array r = {0}, m = {0};
+    MC_CHECK_OK(mc_npy_read(path, &r));
+    long before = rss_anon_kb();
+    MC_CHECK_OK(mc_npy_map(path, &m));
+    MC_CHECK(m.map_base != NULL && m.map_len > n * sizeof(float), "a float32 file is mapped (map_base %p)", m.map_base);
+    MC_CHECK(m.dtype == MC_DTYPE_F32 && m.ndim == 2 && m.shape[0] == 4096 && m.shape[1] == 4096, "mapped shape");
+    double sum = 0;
+    const float *mp = m.data;
+    for (size_t i = 0; i < n; i += 1) sum += mp[i];
+    long after = rss_anon_kb();
+    MC_CHECK(r.data && m.data && memcmp(r.data, m.data, n * sizeof(float)) == 0, "mapped bytes equal the read ones");
+    printf("  64 MiB mapped and summed (%.6g): RssAnon %ld -> %ld kB\n", sum, before, after);
+    MC_CHECK(before >= 0 && after - before < 8 * 1024, "RssAnon grew by %ld kB over a full pass of a mapped 64 MiB array",
+             after - before);
+    mc_array_free(&m);
+    MC_CHECK(m.data == NULL && m.map_base == NULL, "mc_array_free unmaps and zeroes");
+    mc_array_free(&r);
+    /* what cannot be mapped is read: big-endian float32 and uint8 (widened) */
+    const float be_vals[3] = {1.5f, -2.0f, 3.25f};
+    unsigned char hdr[128];
+    const char *dict = "{'descr': '>f4', 'fortran_order': False, 'shape': (3,), }";
+    size_t dl = strlen(dict), total = 80; /* a multiple of 16, as numpy pads */
+    memset(hdr, ' ', sizeof hdr);
+    memcpy(hdr, "\x93NUMPY\x01\x00", 8);
+    hdr[8] = (unsigned char)(total - 10);
+    hdr[9] = 0;
+    memcpy(hdr + 10, dict, dl);
+    hdr[total - 1] = '\n';
+    snprintf(path, sizeof path, "%s/be.npy", dir);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(hdr, 1, total, f);
+        for (int i = 0; i < 3; i++) {
+            uint32_t b;
+            memcpy(&b, &be_vals[i], 4);
+            unsigned char o[4] = {(unsigned char)(b >> 24), (unsigned char)(b >> 16), (unsigned char)(b >> 8), (unsigned char)b};
+            fwrite(o, 1, 4, f);
+        }
+        fclose(f);
+    }
+    MC_CHECK_OK(mc_npy_map(path, &m));
+    MC_CHECK(m.map_base == NULL && m.data && memcmp(m.data, be_vals, sizeof be_vals) == 0,
+             "a big-endian file is read (not mapped) with the right values");
+    mc_array_free(&m);
+    /* errors as mc_npy_read's */
+    snprintf(path, sizeof path, "%s/missing.npy", dir);
+    MC_CHECK(mc_npy_map(path, &m) == MC_STATUS_IO, "missing file: IO");
+}
+
 static void test_npy_reject(void) {
     printf("npy rejections\n");
     float f4[6] = {0};
@@ -1337,6 +1411,7 @@ int main(void) {
     test_f16();
     test_npy_handbuilt();
     test_npy_reject();
+    test_npy_map();
     test_table();
     test_json();
     test_rng();

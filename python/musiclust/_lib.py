@@ -7,7 +7,7 @@ that prints every mirrored struct's size and field offsets and compares them wit
 import ctypes
 import ctypes.util
 import os
-from ctypes import (POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_float, c_int,
+from ctypes import (POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_float, c_int, c_size_t,
                     c_int32, c_int64, c_uint8, c_uint32, c_uint64, c_void_p)
 
 import numpy as np
@@ -85,7 +85,8 @@ class mc_rng(Structure):
 
 
 class mc_array(Structure):
-    _fields_ = [("dtype", c_int), ("ndim", c_int), ("shape", c_int64 * MAX_DIMS), ("data", c_void_p)]
+    _fields_ = [("dtype", c_int), ("ndim", c_int), ("shape", c_int64 * MAX_DIMS), ("data", c_void_p),
+                ("map_base", c_void_p), ("map_len", c_size_t)]
 
 
 class mc_table(Structure):
