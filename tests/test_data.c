@@ -9,6 +9,8 @@
 
 #include <musiclust/dsp.h>
 
+#include "data/data_internal.h" /* mc_data_scan */
+
 #include <math.h>
 #include <sndfile.h>
 #include <stdint.h>
@@ -721,6 +723,47 @@ static void test_lyrics_set(const char *data) {
     free(idx);
     snprintf(f, sizeof f, "%s/tracks.tsv", out);
     MC_CHECK(file_contains(f, "\t44100\t2\tmp3\t"), "tracks.tsv records native rate, channels, format");
+
+    /* extract decodes MP3 with libmpg123 directly: every 4th preview, at the native rate, must be
+     * libsndfile's sf_readf_float (what soundfile hands librosa) downmixed, bit for bit. */
+    mc_path_list files = {0}, bad = {0};
+    int64_t ignored = 0;
+    MC_CHECK_OK(mc_data_scan(inputs, 1, &files, &bad, &ignored));
+    mc_audio_loader *l = NULL;
+    MC_CHECK_OK(mc_audio_loader_create(0, &l));
+    int compared = 0, differ = 0;
+    for (size_t i = 0; l && i < files.n; i += 4) {
+        SF_INFO si;
+        memset(&si, 0, sizeof si);
+        SNDFILE *sf = sf_open(files.items[i], SFM_READ, &si);
+        if (!sf) { differ++; continue; }
+        float *blk = malloc((size_t)4096 * si.channels * sizeof *blk); // (4096, channels)
+        const float *y = NULL;
+        int64_t n = 0, at = 0;
+        bool same = mc_audio_loader_load(l, files.items[i], &y, &n, NULL) == MC_STATUS_OK;
+        sf_count_t got;
+        while (same && (got = sf_readf_float(sf, blk, 4096)) > 0) {
+            for (sf_count_t k = 0; k < got && same; k++) {
+                float m = si.channels == 2 ? (blk[2 * k] + blk[2 * k + 1]) * 0.5f : blk[k * si.channels];
+                same = at + k < n && memcmp(&m, &y[at + k], sizeof m) == 0;
+            }
+            at += got;
+        }
+        same = same && at == n;
+        sf_close(sf);
+        free(blk);
+        compared++;
+        if (!same) {
+            differ++;
+            fprintf(stderr, "  %s: libmpg123 direct != libsndfile (%lld vs %lld frames)\n", files.items[i],
+                    (long long)n, (long long)at);
+        }
+    }
+    printf("  %d MP3s decoded directly vs through libsndfile: %d differ\n", compared, differ);
+    MC_CHECK(compared >= 70 && differ == 0, "%d of %d MP3s differ from libsndfile's samples", differ, compared);
+    mc_audio_loader_free(l);
+    mc_path_list_free(&files);
+    mc_path_list_free(&bad);
 }
 
 static void test_feature_table(const char *data) {
