@@ -354,16 +354,22 @@ static mc_status mc_audio_decode_block(mc_audio_loader *l, int64_t *got_out) {
     float *src = ch == 1 ? l->mono : l->block; // (want, ch) interleaved decoder output
     int64_t got = l->mp ? mc_audio_mpeg_read(l->mp, src, want) : (int64_t)sf_readf_float(l->sf, src, (sf_count_t)want);
     if (got <= 0) return MC_STATUS_OK;
-    /* x - x is 0 for finite x and NaN for NaN or +-Inf: a branch-free test per sample. */
+    /* x - x is 0 for finite x and NaN for NaN or +-Inf: a branch-free test per sample, vectorised
+     * with the downmix (omp simd). */
     int bad = 0;
     if (ch == 1) {
-        for (int64_t i = 0; i < got; i++) bad |= (dst[i] - dst[i]) != 0.0f;
+        const float *restrict y = dst;
+#pragma omp simd reduction(| : bad)
+        for (int64_t i = 0; i < got; i++) bad |= (y[i] - y[i]) != 0.0f;
     } else if (ch == 2) {
         /* librosa.to_mono: np.mean over channels in float32 = (l + r) / 2; * 0.5f is the same
          * correctly rounded value as / 2.0f. */
+        const float *restrict in = src;
+        float *restrict out = dst;
+#pragma omp simd reduction(| : bad)
         for (int64_t i = 0; i < got; i++) {
-            float m = (src[2 * i] + src[2 * i + 1]) * 0.5f;
-            dst[i] = m;
+            float m = (in[2 * i] + in[2 * i + 1]) * 0.5f;
+            out[i] = m;
             bad |= (m - m) != 0.0f;
         }
     } else {
