@@ -410,8 +410,9 @@ static int64_t whole_track_features(const char *path, const mc_dsp_plan *plan, c
 
 /* extract streams each track (decode, downmix, resample and segment block by block, rows past a
  * memory budget parked in a temp file): its store must be bit for bit what the whole-track path
- * gives, at 1 and 2 threads, including a track long enough for its rows to spill (> 16 MB of log-mel
- * rows: 13 minutes of 3-s windows) and an MP3. */
+ * gives, at 1, 2 and 4 threads, including a track long enough for its rows to spill at 2 and 4 threads
+ * (the budget is 32 MB / threads of rows; 13 minutes of 3-s windows are 17.3 MB of log-mel rows)
+ * and an MP3. */
 static void test_stream_matches_whole(void) {
     printf("streaming extract = whole-track features, bit for bit\n");
     const char *dir = mc_test_tmpdir("data_stream");
@@ -456,7 +457,7 @@ static void test_stream_matches_whole(void) {
     if (!plan) return;
     const int nm = cfg.dsp.n_mels, nc = cfg.dsp.n_mfcc;
     const int64_t frames = mc_dsp_frame_count(&cfg.dsp, (int64_t)llround(cfg.segment_s * cfg.dsp.sr));
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int threads = 1; threads <= 4; threads *= 2) {
         char out[1100], f[1200];
         snprintf(out, sizeof out, "%s/out%d", dir, threads);
         cfg.threads = threads;

@@ -4,7 +4,7 @@
  * written in file order inside an `ordered` region, so the store is byte-identical for any thread
  * count. Each track is streamed (issue 15): the loader hands out the resampled signal block by block,
  * windows are featurised as soon as they are complete, and the track's rows wait for their turn in a
- * per-thread sink that keeps up to 16 MB in memory and parks the rest in an unlinked temp file, so
+ * per-thread sink that keeps up to 32 MB / threads in memory and parks the rest in an unlinked temp file, so
  * memory does not grow with a track's length (a 1-hour track: ~38 MB peak RSS for the whole run).
  * Only --segment 0 (the whole track is one window) decodes a track whole.
  *
@@ -149,10 +149,11 @@ static char *path_join(const char *dir, const char *name);
 /* ------------------------------------------------------------------ per-track rows */
 
 /* The rows of one track (one row per segment), kept until the track's turn to be written (files are
- * committed in file order). Up to a budget they stay in memory; the rest goes to an unlinked temp file
- * in the output folder, so memory does not grow with a track's length (an hour of 3-s segments is
- * 80 MB of log-mel rows). */
-#define MC_EXTRACT_ROW_BUDGET ((size_t)16 << 20) /* bytes in memory per sink */
+ * committed in file order). Up to a budget (32 MB shared by the threads, at least 4 MB each) they stay
+ * in memory; the rest goes to an unlinked temp file in the output folder, so memory does not grow
+ * with a track's length (an hour of 3-s segments is 80 MB of log-mel rows). */
+#define MC_EXTRACT_ROW_BUDGET ((size_t)32 << 20) /* bytes of rows in memory, shared by the threads */
+#define MC_EXTRACT_ROW_BUDGET_MIN ((size_t)4 << 20) /* ... but at least this much per thread */
 
 typedef struct row_sink {
     size_t row_floats;  /* floats per row */
@@ -172,7 +173,7 @@ static void sink_free(row_sink *k) {
 }
 
 /* Start a track with rows of row_floats floats. */
-static void sink_reset(row_sink *k, size_t row_floats) {
+static void sink_reset(row_sink *k, size_t row_floats, size_t budget) {
     if (k->row_floats != row_floats) { /* a new row size: the buffers no longer fit */
         mc_free(k->mem);
         mc_free(k->stage);
@@ -180,7 +181,7 @@ static void sink_reset(row_sink *k, size_t row_floats) {
         k->mem_cap = 0;
     }
     k->row_floats = row_floats;
-    k->max_rows = MC_EXTRACT_ROW_BUDGET / (row_floats * sizeof(float));
+    k->max_rows = budget / (row_floats * sizeof(float));
     if (k->max_rows < 1) k->max_rows = 1;
     k->mem_rows = 0;
     k->spill_rows = 0;
@@ -273,6 +274,7 @@ typedef struct worker {
     size_t seg_cap, mel_cap, mfcc_cap; /* in floats */
     row_sink stats;  /* (nseg, 2*n_mfcc) the current track's rows */
     row_sink logmel; /* (nseg, n_mels, out_frames) the current track's rows */
+    size_t row_budget; /* bytes of rows each sink keeps in memory */
 } worker;
 
 typedef struct track_result {
@@ -336,8 +338,8 @@ static mc_status worker_prepare(worker *w, const mc_extract_config *cfg, const m
     if (st == MC_STATUS_OK) st = grow(&w->seg, &w->seg_cap, (size_t)seg_len);
     if (st == MC_STATUS_OK) st = grow(&w->mel, &w->mel_cap, nm * (size_t)frames);
     if (st == MC_STATUS_OK) st = grow(&w->mfcc, &w->mfcc_cap, nc * (size_t)frames);
-    sink_reset(&w->stats, 2 * nc);
-    sink_reset(&w->logmel, out_frames > 0 ? nm * (size_t)out_frames : 1);
+    sink_reset(&w->stats, 2 * nc, w->row_budget);
+    sink_reset(&w->logmel, out_frames > 0 ? nm * (size_t)out_frames : 1, w->row_budget);
     return st;
 }
 
@@ -594,8 +596,11 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     int64_t *meta_row = calloc(files.n ? files.n : 1, sizeof *meta_row);
     if (!workers || !stems || !meta_row) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
     if (st == MC_STATUS_OK) st = mc_dsp_plan_create(d, &plan);
-    for (int t = 0; st == MC_STATUS_OK && t < nt; t++)
+    for (int t = 0; st == MC_STATUS_OK && t < nt; t++) {
         st = mc_audio_loader_create(d->sr, &workers[t].loader);
+        size_t budget = MC_EXTRACT_ROW_BUDGET / (size_t)nt;
+        workers[t].row_budget = budget > MC_EXTRACT_ROW_BUDGET_MIN ? budget : MC_EXTRACT_ROW_BUDGET_MIN;
+    }
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "index.tsv", &o.index, &o.index_tmp);
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp);
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp);
