@@ -1,13 +1,21 @@
 /* data module: scanning, segmentation into the store, labels from folders and metadata, bad input,
  * byte-identical output for any thread count, feature-table import; then the real corpora in
  * ../shared/data (537 GTZAN segments, librosa agreement end to end, the MP3 + metadata set). */
+#define _DEFAULT_SOURCE /* wait4 */
 #include "mc_test.h"
 
 #include <musiclust/audio.h>
 #include <musiclust/data.h>
 
+#include <musiclust/dsp.h>
+
+#include "data/data_internal.h" /* mc_data_scan */
+
 #include <math.h>
+#include <sndfile.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -336,6 +344,285 @@ static void test_import(void) {
              "missing label column is a format error");
 }
 
+
+/* ------------------------------------------------------------------ streaming extraction */
+
+/* The whole-track reference for one file: libsndfile's sf_readf_float over the whole file (also for
+ * MP3, which extract decodes with libmpg123 directly), librosa.to_mono, the one-shot resampler,
+ * mc_audio_segment_count/copy, then the per-window features as extract defines them. Rows go to
+ * stats (nseg, 2*n_mfcc) and logmel (nseg, n_mels, frames); returns nseg, or -1. */
+static int64_t whole_track_features(const char *path, const mc_dsp_plan *plan, const mc_dsp_config *d,
+                                    double segment_s, float **stats_out, float **logmel_out) {
+    SF_INFO si;
+    memset(&si, 0, sizeof si);
+    SNDFILE *sf = sf_open(path, SFM_READ, &si);
+    if (!sf) return -1;
+    int ch = si.channels;
+    int64_t cap = 1 << 20, n = 0;
+    float *x = malloc((size_t)cap * sizeof *x); // (cap,) mono at the native rate
+    float *blk = malloc((size_t)4096 * ch * sizeof *blk); // (4096, ch)
+    sf_count_t got;
+    while ((got = sf_readf_float(sf, blk, 4096)) > 0) {
+        if (n + got > cap) { cap *= 2; x = realloc(x, (size_t)cap * sizeof *x); }
+        for (sf_count_t i = 0; i < got; i++) {
+            float acc = blk[i * ch];
+            for (int c = 1; c < ch; c++) acc += blk[i * ch + c];
+            x[n + i] = ch == 2 ? acc * 0.5f : acc / (float)ch;
+        }
+        n += got;
+    }
+    sf_close(sf);
+    free(blk);
+    float *y = x;
+    int64_t ny = n;
+    if (si.samplerate != d->sr) {
+        ny = mc_audio_resampled_length(n, si.samplerate, d->sr);
+        y = malloc((size_t)ny * sizeof *y); // (ny,)
+        if (mc_audio_resample(x, n, si.samplerate, d->sr, y) != MC_STATUS_OK) ny = -1;
+    }
+    int64_t seg_len = (int64_t)llround(segment_s * d->sr);
+    int64_t nseg = ny > 0 ? mc_audio_segment_count(ny, seg_len, NULL) : -1;
+    int64_t frames = mc_dsp_frame_count(d, seg_len);
+    int nm = d->n_mels, nc = d->n_mfcc;
+    mc_dsp_workspace *ws = NULL;
+    float *seg = malloc((size_t)seg_len * sizeof *seg);            // (seg_len,)
+    float *mfcc = malloc((size_t)nc * (size_t)frames * sizeof *mfcc); // (n_mfcc, frames)
+    float *stats = malloc((size_t)(nseg > 0 ? nseg : 1) * 2 * (size_t)nc * sizeof *stats);
+    float *logmel = malloc((size_t)(nseg > 0 ? nseg : 1) * (size_t)nm * (size_t)frames * sizeof *logmel);
+    if (nseg > 0 && mc_dsp_workspace_create(plan, seg_len, &ws) != MC_STATUS_OK) nseg = -1;
+    for (int64_t s = 0; s < nseg; s++) {
+        float *mel = logmel + s * nm * frames; /* (n_mels, frames) */
+        mc_audio_segment_copy(y, ny, seg_len, s, seg);
+        if (mc_dsp_mel_power(plan, ws, seg, seg_len, mel) != MC_STATUS_OK) { nseg = -1; break; }
+        mc_dsp_power_to_db(mel, (int64_t)nm * frames, d->ref, d->amin, d->top_db, mel);
+        mc_dsp_mfcc(plan, mel, frames, mfcc);
+        mc_dsp_mfcc_stats(mfcc, nc, frames, stats + s * 2 * nc);
+    }
+    mc_dsp_workspace_free(ws);
+    if (y != x) free(y);
+    free(x);
+    free(seg);
+    free(mfcc);
+    *stats_out = stats;
+    *logmel_out = logmel;
+    return nseg;
+}
+
+/* extract streams each track (decode, downmix, resample and segment block by block, rows past a
+ * memory budget parked in a temp file): its store must be bit for bit what the whole-track path
+ * gives, at 1, 2 and 4 threads, including a track long enough for its rows to spill at 2 and 4 threads
+ * (the budget is 32 MB / threads of rows; 13 minutes of 3-s windows are 17.3 MB of log-mel rows)
+ * and an MP3. */
+static void test_stream_matches_whole(void) {
+    printf("streaming extract = whole-track features, bit for bit\n");
+    const char *dir = mc_test_tmpdir("data_stream");
+    char in[1024], p[1100];
+    snprintf(in, sizeof in, "%s/in/x", dir);
+    mc_mkdirs(in);
+    const struct { const char *name; double secs; int sr, ch; mc_audio_format fmt; } files[] = {
+        {"a_stereo44k.wav", 100.0, 44100, 2, MC_AUDIO_FORMAT_WAV_PCM16},
+        {"b_mono48k.wav", 40.3, 48000, 1, MC_AUDIO_FORMAT_WAV_FLOAT},
+        {"c_long22k.wav", 13.0 * 60 + 1.5, 22050, 1, MC_AUDIO_FORMAT_WAV_PCM16},
+        {"d_short8k.wav", 2.2, 8000, 1, MC_AUDIO_FORMAT_WAV_PCM16},
+        {"e_stereo.mp3", 20.0, 44100, 2, MC_AUDIO_FORMAT_MP3},
+        {"f_three_ch.flac", 9.7, 32000, 3, MC_AUDIO_FORMAT_FLAC_PCM24},
+    };
+    const int nfiles = (int)(sizeof files / sizeof files[0]);
+    int written = 0;
+    for (int i = 0; i < nfiles; i++) {
+        snprintf(p, sizeof p, "%s/%s", in, files[i].name);
+        int64_t n = (int64_t)llround(files[i].secs * files[i].sr);
+        int ch = files[i].ch;
+        float *x = malloc((size_t)n * ch * sizeof *x); // (n, ch) interleaved
+        uint32_t r = 777u + (uint32_t)i;
+        for (int64_t k = 0; k < n; k++) {
+            double t = (double)k / files[i].sr;
+            double f = 180.0 + 40.0 * floor(t / 1.7); /* a new pitch every 1.7 s */
+            for (int c = 0; c < ch; c++) {
+                r = r * 1664525u + 1013904223u;
+                x[k * ch + c] = (float)(0.4 * sin(2 * M_PI * f * (1 + 0.01 * c) * t) +
+                                        0.05 * ((double)(r >> 8) / 8388608.0 - 1.0));
+            }
+        }
+        mc_status ws = mc_audio_write(p, x, n, ch, files[i].sr, files[i].fmt);
+        free(x);
+        if (ws == MC_STATUS_UNSUPPORTED) { printf("  (%s: format not writable here)\n", files[i].name); continue; }
+        MC_CHECK_OK(ws);
+        written++;
+    }
+    mc_extract_config cfg;
+    mc_extract_config_default(&cfg);
+    mc_dsp_plan *plan = NULL;
+    MC_CHECK_OK(mc_dsp_plan_create(&cfg.dsp, &plan));
+    if (!plan) return;
+    const int nm = cfg.dsp.n_mels, nc = cfg.dsp.n_mfcc;
+    const int64_t frames = mc_dsp_frame_count(&cfg.dsp, (int64_t)llround(cfg.segment_s * cfg.dsp.sr));
+    for (int threads = 1; threads <= 4; threads *= 2) {
+        char out[1100], f[1200];
+        snprintf(out, sizeof out, "%s/out%d", dir, threads);
+        cfg.threads = threads;
+        const char *inputs[1] = {in};
+        mc_extract_summary sum = {0};
+        MC_CHECK_OK(mc_data_extract(&cfg, inputs, 1, out, NULL, &sum));
+        MC_CHECK(sum.tracks == written, "%d threads: %lld tracks of %d", threads, (long long)sum.tracks, written);
+        mc_array st = {0}, lm = {0};
+        snprintf(f, sizeof f, "%s/mfcc_stats.npy", out);
+        MC_CHECK_OK(mc_npy_read(f, &st));
+        snprintf(f, sizeof f, "%s/logmel.npy", out);
+        MC_CHECK_OK(mc_npy_read(f, &lm));
+        if (!st.data || !lm.data) continue;
+        int64_t row = 0;
+        for (int i = 0; i < nfiles; i++) {
+            snprintf(p, sizeof p, "%s/%s", in, files[i].name);
+            if (access(p, F_OK) != 0) continue;
+            float *ws = NULL, *wl = NULL;
+            int64_t nseg = whole_track_features(p, plan, &cfg.dsp, cfg.segment_s, &ws, &wl);
+            MC_CHECK(nseg > 0 && row + nseg <= st.shape[0], "%s: %lld windows (store has %lld rows from %lld)",
+                     files[i].name, (long long)nseg, (long long)st.shape[0], (long long)row);
+            if (nseg > 0 && row + nseg <= st.shape[0]) {
+                char what[160];
+                snprintf(what, sizeof what, "%s %dT: %lld MFCC stats rows", files[i].name, threads, (long long)nseg);
+                MC_CHECK_CLOSE(what, (float *)st.data + row * 2 * nc, ws, nseg * 2 * nc, 0.0);
+                snprintf(what, sizeof what, "%s %dT: log-mel rows", files[i].name, threads);
+                MC_CHECK_CLOSE(what, (float *)lm.data + row * nm * frames, wl, nseg * nm * frames, 0.0);
+                MC_CHECK(memcmp((float *)lm.data + row * nm * frames, wl, (size_t)(nseg * nm * frames) * 4) == 0 &&
+                             memcmp((float *)st.data + row * 2 * nc, ws, (size_t)(nseg * 2 * nc) * 4) == 0,
+                         "%s: rows not bit-identical", files[i].name);
+                row += nseg;
+            }
+            free(ws);
+            free(wl);
+        }
+        MC_CHECK(row == st.shape[0] && row == lm.shape[0], "%lld rows compared, store has %lld", (long long)row,
+                 (long long)st.shape[0]);
+        mc_array_free(&st);
+        mc_array_free(&lm);
+    }
+    mc_dsp_plan_free(plan);
+}
+
+/* Write a 16-bit stereo WAV of `seconds` at sr without holding it in memory: window k (of seg_s
+ * seconds) is a 440 Hz tone (a whole number of cycles per 3-s window) plus the same noise in every
+ * window, all scaled by amp(k), so that its log-mel rows are window 0's shifted by
+ * 20 log10(amp(k) / amp(0)) dB, up to 16-bit rounding. */
+static double long_amp(int64_t k) { return 0.05 + 0.9 * (double)((k * 37) % 100) / 100.0; }
+
+static bool write_long_wav(const char *path, double seconds, int sr, double seg_s) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return false;
+    int64_t n = (int64_t)llround(seconds * sr);
+    uint32_t data_bytes = (uint32_t)(n * 4);
+    unsigned char h[44];
+    memcpy(h, "RIFF", 4);
+    uint32_t v = 36 + data_bytes;
+    for (int i = 0; i < 4; i++) h[4 + i] = (unsigned char)(v >> (8 * i));
+    memcpy(h + 8, "WAVEfmt ", 8);
+    const uint32_t fmt[4] = {16, 1 | (2u << 16), (uint32_t)sr, (uint32_t)sr * 4};
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 4; i++) h[16 + 4 * k + i] = (unsigned char)(fmt[k] >> (8 * i));
+    const uint32_t align = 4 | (16u << 16);
+    for (int i = 0; i < 4; i++) h[32 + i] = (unsigned char)(align >> (8 * i));
+    memcpy(h + 36, "data", 4);
+    for (int i = 0; i < 4; i++) h[40 + i] = (unsigned char)(data_bytes >> (8 * i));
+    bool ok = fwrite(h, 1, 44, f) == 44;
+    int16_t buf[2 * 8192];
+    uint32_t r = 99u;
+    const int64_t seg = (int64_t)llround(seg_s * sr);
+    for (int64_t i0 = 0; i0 < n && ok; i0 += 8192) {
+        int64_t m = n - i0 < 8192 ? n - i0 : 8192;
+        for (int64_t j = 0; j < m; j++) {
+            int64_t i = i0 + j;
+            double a = long_amp(i / seg);
+            double t = (double)i / sr;
+            if (i % seg == 0) r = 99u; /* the same noise in every window */
+            r = r * 1664525u + 1013904223u;
+            double v0 = a * (0.8 * sin(2 * M_PI * 440.0 * t) + 0.05 * ((double)(r >> 8) / 8388608.0 - 1.0));
+            buf[2 * j] = (int16_t)lrint(32767.0 * v0);
+            buf[2 * j + 1] = (int16_t)lrint(32767.0 * v0 * 0.9);
+        }
+        ok = fwrite(buf, 4, (size_t)m, f) == (size_t)m;
+    }
+    return fclose(f) == 0 && ok;
+}
+
+/* Run the CLI with argv; returns its exit status, and its peak resident set in *maxrss_kb. The
+ * child's ru_maxrss also covers the moment between fork and exec, when it shares this process's
+ * pages, so callers run this while the test process is still small (its RSS is printed too). */
+static int run_cli_rusage(char *const argv[], long *maxrss_kb) {
+    *maxrss_kb = -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+#ifdef __SANITIZE_ADDRESS__
+        /* ASan keeps freed blocks in a 256 MB quarantine: measure the program, not that. */
+        char opts[2048];
+        const char *old = getenv("ASAN_OPTIONS");
+        snprintf(opts, sizeof opts, "%s%squarantine_size_mb=4", old ? old : "", old && *old ? ":" : "");
+        setenv("ASAN_OPTIONS", opts, 1);
+#endif
+        execv(MC_CLI_PATH, argv);
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    if (wait4(pid, &status, 0, &ru) != pid) return -1;
+    *maxrss_kb = ru.ru_maxrss; /* kilobytes on Linux */
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Issue 15.2: a 1-hour 44.1 kHz stereo recording extracts with bounded memory (the whole track
+ * decoded would be 1.27 GB of float32 before resampling). */
+static void test_long_track_memory(void) {
+    printf("1-hour 44.1 kHz stereo WAV: extract's peak memory\n");
+    const char *dir = mc_test_tmpdir("data_long");
+    char wav[1100], out[1100], f[1200];
+    snprintf(wav, sizeof wav, "%s/in/hour.wav", dir);
+    snprintf(out, sizeof out, "%s/store", dir);
+    snprintf(f, sizeof f, "%s/in", dir);
+    mc_mkdirs(f);
+    const double seconds = 3600.0;
+    bool ok = write_long_wav(wav, seconds, 44100, 3.0);
+    MC_CHECK(ok, "cannot write %s (635 MB)", wav);
+    if (!ok) { remove(wav); return; }
+    char *argv[] = {"musiclust", "extract", "-q", "--threads", "2", wav, "-o", out, NULL};
+    long rss_kb = 0;
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    printf("  (this test process: %.1f MB peak RSS when it forks the CLI)\n", self.ru_maxrss / 1024.0);
+    int rc = run_cli_rusage(argv, &rss_kb);
+    remove(wav);
+    printf("  exit %d, peak RSS %.1f MB (limit 200 MB)\n", rc, rss_kb / 1024.0);
+    MC_CHECK(rc == 0, "extract of the 1-hour file exited %d", rc);
+    MC_CHECK(rss_kb > 0 && rss_kb < 200 * 1024, "peak RSS %.1f MB >= 200 MB", rss_kb / 1024.0);
+    /* 3600 s = 1200 windows of 3 s; window k is window 0 scaled by amp(k), i.e. every log-mel value
+     * (above the 80-dB floor, which moves with the maximum) shifted by 20 log10(amp(k) / amp(0)) dB,
+     * so MFCC 0 (sum over 128 bands / sqrt(128)) moves by sqrt(128) times that: checks that the rows
+     * past the memory budget (parked in a temp file) come back complete and in order. */
+    mc_array st = {0}, lm = {0};
+    snprintf(f, sizeof f, "%s/mfcc_stats.npy", out);
+    MC_CHECK_OK(mc_npy_read(f, &st));
+    snprintf(f, sizeof f, "%s/logmel.npy", out);
+    MC_CHECK_OK(mc_npy_read(f, &lm));
+    MC_CHECK(st.ndim == 2 && st.shape[0] == 1200 && lm.ndim == 3 && lm.shape[0] == 1200,
+             "1200 windows: mfcc_stats %lld rows, logmel %lld rows", (long long)st.shape[0], (long long)lm.shape[0]);
+    if (st.data && st.shape[0] == 1200) {
+        const float *s = st.data; /* (1200, 40) */
+        double worst = 0;
+        int64_t worst_k = 0;
+        for (int64_t k = 1; k < 1200; k++) {
+            double want = s[0] + sqrt(128.0) * 20.0 * log10(long_amp(k) / long_amp(0));
+            double d = fabs(s[k * 40] - want);
+            if (d > worst) { worst = d; worst_k = k; }
+        }
+        printf("  MFCC-0 mean of window k vs window 0 + sqrt(128) * 20 log10(amp k / amp 0): max |diff| %.3g at %lld\n",
+               worst, (long long)worst_k);
+        MC_CHECK(worst < 0.3, "window %lld: MFCC-0 off by %.3g (rows lost or out of order?)", (long long)worst_k, worst);
+    }
+    mc_array_free(&st);
+    mc_array_free(&lm);
+}
+
 /* ------------------------------------------------------------------ real data */
 
 static void test_gtzan(const char *data) {
@@ -449,6 +736,47 @@ static void test_lyrics_set(const char *data) {
     free(idx);
     snprintf(f, sizeof f, "%s/tracks.tsv", out);
     MC_CHECK(file_contains(f, "\t44100\t2\tmp3\t"), "tracks.tsv records native rate, channels, format");
+
+    /* extract decodes MP3 with libmpg123 directly: every 4th preview, at the native rate, must be
+     * libsndfile's sf_readf_float (what soundfile hands librosa) downmixed, bit for bit. */
+    mc_path_list files = {0}, bad = {0};
+    int64_t ignored = 0;
+    MC_CHECK_OK(mc_data_scan(inputs, 1, &files, &bad, &ignored));
+    mc_audio_loader *l = NULL;
+    MC_CHECK_OK(mc_audio_loader_create(0, &l));
+    int compared = 0, differ = 0;
+    for (size_t i = 0; l && i < files.n; i += 4) {
+        SF_INFO si;
+        memset(&si, 0, sizeof si);
+        SNDFILE *sf = sf_open(files.items[i], SFM_READ, &si);
+        if (!sf) { differ++; continue; }
+        float *blk = malloc((size_t)4096 * si.channels * sizeof *blk); // (4096, channels)
+        const float *y = NULL;
+        int64_t n = 0, at = 0;
+        bool same = mc_audio_loader_load(l, files.items[i], &y, &n, NULL) == MC_STATUS_OK;
+        sf_count_t got;
+        while (same && (got = sf_readf_float(sf, blk, 4096)) > 0) {
+            for (sf_count_t k = 0; k < got && same; k++) {
+                float m = si.channels == 2 ? (blk[2 * k] + blk[2 * k + 1]) * 0.5f : blk[k * si.channels];
+                same = at + k < n && memcmp(&m, &y[at + k], sizeof m) == 0;
+            }
+            at += got;
+        }
+        same = same && at == n;
+        sf_close(sf);
+        free(blk);
+        compared++;
+        if (!same) {
+            differ++;
+            fprintf(stderr, "  %s: libmpg123 direct != libsndfile (%lld vs %lld frames)\n", files.items[i],
+                    (long long)n, (long long)at);
+        }
+    }
+    printf("  %d MP3s decoded directly vs through libsndfile: %d differ\n", compared, differ);
+    MC_CHECK(compared >= 70 && differ == 0, "%d of %d MP3s differ from libsndfile's samples", differ, compared);
+    mc_audio_loader_free(l);
+    mc_path_list_free(&files);
+    mc_path_list_free(&bad);
 }
 
 static void test_feature_table(const char *data) {
@@ -469,8 +797,10 @@ static void test_feature_table(const char *data) {
 }
 
 int main(void) {
+    test_long_track_memory(); /* first: a forked child's ru_maxrss starts at this process's RSS */
     test_synthetic();
     test_import();
+    test_stream_matches_whole();
     const char *data = mc_test_shared_data();
     test_gtzan(data);
     test_lyrics_set(data);

@@ -2,7 +2,16 @@
  *
  * Files are processed in parallel (OpenMP, dynamic schedule, one file per task) and their results are
  * written in file order inside an `ordered` region, so the store is byte-identical for any thread
- * count, and at most one track's features per thread are held in memory at a time. */
+ * count. Each track is streamed (issue 15): the loader hands out the resampled signal block by block,
+ * windows are featurised as soon as they are complete, and the track's rows wait for their turn in a
+ * per-thread sink that keeps up to 32 MB / threads in memory and parks the rest in an unlinked temp file, so
+ * memory does not grow with a track's length (a 1-hour track: ~38 MB peak RSS for the whole run).
+ * Only --segment 0 (the whole track is one window) decodes a track whole.
+ *
+ * Measured (issue 16, 60 MP3 previews, perf): libmpg123 ~62% of the time, features ~25% (FFT, mel,
+ * dB, DCT), soxr ~8%. A simulation of the 2-thread schedule from per-file times puts the cost of
+ * writing in file order at 0.3% and the last file's tail at 1.4%, so decoding and featurising are
+ * overlapped within each thread (cache-sized blocks) rather than across threads. */
 #include "data_internal.h"
 
 #include <musiclust/audio.h>
@@ -135,6 +144,124 @@ static int64_t meta_find(const meta_index *m, const char *id) {
     return -1;
 }
 
+static char *path_join(const char *dir, const char *name);
+
+/* ------------------------------------------------------------------ per-track rows */
+
+/* The rows of one track (one row per segment), kept until the track's turn to be written (files are
+ * committed in file order). Up to a budget (32 MB shared by the threads, at least 4 MB each) they stay
+ * in memory; the rest goes to an unlinked temp file in the output folder, so memory does not grow
+ * with a track's length (an hour of 3-s segments is 80 MB of log-mel rows). */
+#define MC_EXTRACT_ROW_BUDGET ((size_t)32 << 20) /* bytes of rows in memory, shared by the threads */
+#define MC_EXTRACT_ROW_BUDGET_MIN ((size_t)4 << 20) /* ... but at least this much per thread */
+
+typedef struct row_sink {
+    size_t row_floats;  /* floats per row */
+    size_t max_rows;    /* rows kept in memory at most */
+    float *mem;         // (mem_cap, row_floats) the first rows of the track
+    size_t mem_cap, mem_rows;
+    float *stage;       // (row_floats) a row on its way to the spill file
+    FILE *spill;        /* rows after the first max_rows, or NULL */
+    int64_t spill_rows;
+} row_sink;
+
+static void sink_free(row_sink *k) {
+    mc_free(k->mem);
+    mc_free(k->stage);
+    if (k->spill) fclose(k->spill);
+    memset(k, 0, sizeof *k);
+}
+
+/* Start a track with rows of row_floats floats. */
+static void sink_reset(row_sink *k, size_t row_floats, size_t budget) {
+    if (k->row_floats != row_floats) { /* a new row size: the buffers no longer fit */
+        mc_free(k->mem);
+        mc_free(k->stage);
+        k->mem = k->stage = NULL;
+        k->mem_cap = 0;
+    }
+    k->row_floats = row_floats;
+    k->max_rows = budget / (row_floats * sizeof(float));
+    if (k->max_rows < 1) k->max_rows = 1;
+    k->mem_rows = 0;
+    k->spill_rows = 0;
+    if (k->spill) {
+        fclose(k->spill);
+        k->spill = NULL;
+    }
+}
+
+/* A place for the next row; sink_push_done() after filling it. */
+static mc_status sink_row(row_sink *k, const char *dir, float **row) {
+    if (k->mem_rows < k->max_rows) {
+        if (k->mem_rows == k->mem_cap) {
+            size_t c = k->mem_cap ? 2 * k->mem_cap : 16;
+            if (c > k->max_rows) c = k->max_rows;
+            float *p = mc_alloc(c * k->row_floats, sizeof *p); // (c, row_floats)
+            if (!p)
+                return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for %zu feature rows (%zu MB)", c,
+                                    (c * k->row_floats * sizeof *p) >> 20);
+            if (k->mem_rows) memcpy(p, k->mem, k->mem_rows * k->row_floats * sizeof *p);
+            mc_free(k->mem);
+            k->mem = p;
+            k->mem_cap = c;
+        }
+        *row = k->mem + k->mem_rows * k->row_floats;
+        return MC_STATUS_OK;
+    }
+    if (!k->stage) {
+        k->stage = mc_alloc(k->row_floats, sizeof *k->stage);
+        if (!k->stage) return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for a feature row");
+    }
+    if (!k->spill) {
+        char *tmpl = path_join(dir, ".extract-spill-XXXXXX");
+        int fd = tmpl ? mkstemp(tmpl) : -1;
+        if (fd >= 0) unlink(tmpl); /* gone when closed, also after a crash */
+        k->spill = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+        mc_status st = k->spill ? MC_STATUS_OK
+                                : mc_error_set(MC_STATUS_IO, "%s: cannot create a temporary file for a long track: %s",
+                                               dir, strerror(errno));
+        if (!k->spill && fd >= 0) close(fd);
+        free(tmpl);
+        if (st != MC_STATUS_OK) return st;
+    }
+    *row = k->stage;
+    return MC_STATUS_OK;
+}
+
+static mc_status sink_push_done(row_sink *k, const char *dir) {
+    if (k->mem_rows < k->max_rows) {
+        k->mem_rows++;
+        return MC_STATUS_OK;
+    }
+    if (fwrite(k->stage, sizeof(float), k->row_floats, k->spill) != k->row_floats)
+        return mc_error_set(MC_STATUS_IO, "%s: cannot write a temporary file for a long track: %s", dir,
+                            strerror(errno));
+    k->spill_rows++;
+    return MC_STATUS_OK;
+}
+
+/* Append all rows to w: the memory rows, then the spilled ones read back through the memory buffer. */
+static mc_status sink_write(row_sink *k, mc_npy_writer *w, const char *dir) {
+    mc_status st = mc_npy_writer_append(w, k->mem, (int64_t)k->mem_rows);
+    if (st != MC_STATUS_OK || k->spill_rows == 0) return st;
+    if (fflush(k->spill) != 0 || fseek(k->spill, 0, SEEK_SET) != 0)
+        return mc_error_set(MC_STATUS_IO, "%s: cannot read back a temporary file: %s", dir, strerror(errno));
+    for (int64_t done = 0; done < k->spill_rows && st == MC_STATUS_OK;) {
+        size_t chunk = k->mem_cap;
+        if ((int64_t)chunk > k->spill_rows - done) chunk = (size_t)(k->spill_rows - done);
+        if (fread(k->mem, k->row_floats * sizeof(float), chunk, k->spill) != chunk)
+            return mc_error_set(MC_STATUS_IO, "%s: cannot read back a temporary file: %s", dir,
+                                ferror(k->spill) ? strerror(errno) : "truncated");
+        st = mc_npy_writer_append(w, k->mem, (int64_t)chunk);
+        done += (int64_t)chunk;
+    }
+    fclose(k->spill);
+    k->spill = NULL;
+    k->spill_rows = 0;
+    return st;
+}
+
 /* ------------------------------------------------------------------ per-thread work */
 
 typedef struct worker {
@@ -144,13 +271,15 @@ typedef struct worker {
     float *seg;      /* (seg_len) one window */
     float *mel;      /* (n_mels, frames) mel power, then dB in place */
     float *mfcc;     /* (n_mfcc, frames) */
-    float *stats;    /* (nseg, 2*n_mfcc) the current track's rows */
-    float *logmel;   /* (nseg, n_mels, out_frames) the current track's rows */
-    size_t seg_cap, mel_cap, mfcc_cap, stats_cap, logmel_cap; /* in floats */
+    size_t seg_cap, mel_cap, mfcc_cap; /* in floats */
+    row_sink stats;  /* (nseg, 2*n_mfcc) the current track's rows */
+    row_sink logmel; /* (nseg, n_mels, out_frames) the current track's rows */
+    size_t row_budget; /* bytes of rows each sink keeps in memory */
 } worker;
 
 typedef struct track_result {
     mc_status status;
+    bool fatal;      /* the store itself cannot be written: stop the run */
     char reason[1024];
     mc_audio_info info;
     int64_t n;       /* samples at the target rate */
@@ -164,8 +293,8 @@ static void worker_free(worker *w) {
     mc_free(w->seg);
     mc_free(w->mel);
     mc_free(w->mfcc);
-    mc_free(w->stats);
-    mc_free(w->logmel);
+    sink_free(&w->stats);
+    sink_free(&w->logmel);
     memset(w, 0, sizeof *w);
 }
 
@@ -174,7 +303,7 @@ static mc_status grow(float **buf, size_t *cap, size_t n) {
     if (n <= *cap) return MC_STATUS_OK;
     size_t c = n + n / 4;
     float *p = mc_alloc(c, sizeof *p);
-    if (!p) return MC_STATUS_NO_MEMORY;
+    if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for %zu floats", c);
     mc_free(*buf);
     *buf = p;
     *cap = c;
@@ -193,28 +322,12 @@ static void set_reason(track_result *r, const char *path, const char *msg) {
         if (*p == '\t' || *p == '\n' || *p == '\r') *p = ' ';
 }
 
-static void process_file(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w,
-                         const char *path, int out_frames, track_result *r) {
+/* Size the per-thread buffers for windows of seg_len samples (frames STFT frames). */
+static mc_status worker_prepare(worker *w, const mc_extract_config *cfg, const mc_dsp_plan *plan, int64_t seg_len,
+                                int64_t frames, int out_frames) {
     const mc_dsp_config *d = &cfg->dsp;
-    const float *x = NULL;
-    int64_t n = 0;
-    memset(r, 0, sizeof *r);
-    mc_status st = mc_audio_loader_load(w->loader, path, &x, &n, &r->info);
-    if (st != MC_STATUS_OK) {
-        r->status = st;
-        set_reason(r, path, mc_error_message());
-        return;
-    }
-    int64_t seg_len = cfg->segment_s > 0 ? (int64_t)llround(cfg->segment_s * d->sr) : n;
-    bool padded = false;
-    int64_t nseg = mc_audio_segment_count(n, seg_len, &padded);
-    if (nseg <= 0) {
-        r->status = MC_STATUS_EMPTY;
-        set_reason(r, path, "no samples after decoding");
-        return;
-    }
-    int64_t frames = mc_dsp_frame_count(d, seg_len);
     size_t nm = (size_t)d->n_mels, nc = (size_t)d->n_mfcc;
+    mc_status st = MC_STATUS_OK;
     if (seg_len > w->ws_cap) {
         mc_dsp_workspace_free(w->ws);
         w->ws = NULL;
@@ -225,56 +338,138 @@ static void process_file(const mc_extract_config *cfg, const mc_dsp_plan *plan, 
     if (st == MC_STATUS_OK) st = grow(&w->seg, &w->seg_cap, (size_t)seg_len);
     if (st == MC_STATUS_OK) st = grow(&w->mel, &w->mel_cap, nm * (size_t)frames);
     if (st == MC_STATUS_OK) st = grow(&w->mfcc, &w->mfcc_cap, nc * (size_t)frames);
-    if (st == MC_STATUS_OK) st = grow(&w->stats, &w->stats_cap, (size_t)nseg * 2 * nc);
-    if (st == MC_STATUS_OK && out_frames > 0)
-        st = grow(&w->logmel, &w->logmel_cap, (size_t)nseg * nm * (size_t)out_frames);
+    sink_reset(&w->stats, 2 * nc, w->row_budget);
+    sink_reset(&w->logmel, out_frames > 0 ? nm * (size_t)out_frames : 1, w->row_budget);
+    return st;
+}
+
+/* Features of window s (w->seg, seg_len samples) into the track's next rows. Each window is
+ * featurised on its own, centred and zero-padded as librosa does when a tool calls it per 3-s
+ * segment. *fatal is set when the rows cannot be kept (temp file), not for a bad signal. */
+static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
+                           const char *outdir, int64_t seg_len, int64_t s, int out_frames, bool *fatal) {
+    const mc_dsp_config *d = &cfg->dsp;
+    size_t nm = (size_t)d->n_mels, nc = (size_t)d->n_mfcc;
+    int64_t frames = mc_dsp_frame_count(d, seg_len);
+    mc_status st = mc_dsp_mel_power(plan, w->ws, w->seg, seg_len, w->mel);
+    if (st != MC_STATUS_OK) return st;
+    mc_dsp_power_to_db(w->mel, (int64_t)nm * frames, d->ref, d->amin, d->top_db, w->mel);
+    mc_dsp_mfcc(plan, w->mel, frames, w->mfcc);
+    float *row = NULL; /* (2*n_mfcc) */
+    st = sink_row(&w->stats, outdir, &row);
     if (st != MC_STATUS_OK) {
-        r->status = st;
-        set_reason(r, path, mc_error_message());
-        return;
+        *fatal = true;
+        return st;
     }
-    for (int64_t s = 0; s < nseg; s++) {
-        /* Each window is featurised on its own, centred and zero-padded as librosa does when a
-         * tool calls it per 3-s segment. */
-        mc_audio_segment_copy(x, n, seg_len, s, w->seg);
-        st = mc_dsp_mel_power(plan, w->ws, w->seg, seg_len, w->mel);
-        if (st != MC_STATUS_OK) break;
-        mc_dsp_power_to_db(w->mel, (int64_t)nm * frames, d->ref, d->amin, d->top_db, w->mel);
-        mc_dsp_mfcc(plan, w->mel, frames, w->mfcc);
-        float *row = w->stats + (size_t)s * 2 * nc; /* (2*n_mfcc) */
-        mc_dsp_mfcc_stats(w->mfcc, d->n_mfcc, frames, row);
-        for (size_t k = 0; k < 2 * nc; k++) {
-            if (!isfinite(row[k])) {
-                st = mc_error_set(MC_STATUS_NUMERIC, "%s: non-finite MFCC statistics in segment %lld",
-                                  path, (long long)s);
-                break;
-            }
-        }
-        if (st != MC_STATUS_OK) break;
-        if (out_frames > 0) {
-            /* (n_mels, out_frames): crop, or pad with the segment's floor (its minimum dB), which
-             * is what silence looks like after power_to_db's top_db clamp. */
-            float *dst = w->logmel + (size_t)s * nm * (size_t)out_frames;
+    mc_dsp_mfcc_stats(w->mfcc, d->n_mfcc, frames, row);
+    for (size_t k = 0; k < 2 * nc; k++) {
+        if (!isfinite(row[k]))
+            return mc_error_set(MC_STATUS_NUMERIC, "%s: non-finite MFCC statistics in segment %lld", path, (long long)s);
+    }
+    st = sink_push_done(&w->stats, outdir);
+    if (st == MC_STATUS_OK && out_frames > 0) {
+        /* (n_mels, out_frames): crop, or pad with the segment's floor (its minimum dB), which
+         * is what silence looks like after power_to_db's top_db clamp. */
+        float *dst = NULL;
+        st = sink_row(&w->logmel, outdir, &dst);
+        if (st == MC_STATUS_OK) {
             float floor_db = w->mel[0];
             for (size_t k = 1; k < nm * (size_t)frames; k++)
                 if (w->mel[k] < floor_db) floor_db = w->mel[k];
             int64_t keep = frames < out_frames ? frames : out_frames;
             for (size_t m = 0; m < nm; m++) {
-                memcpy(dst + m * (size_t)out_frames, w->mel + m * (size_t)frames,
-                       (size_t)keep * sizeof(float));
+                memcpy(dst + m * (size_t)out_frames, w->mel + m * (size_t)frames, (size_t)keep * sizeof(float));
                 for (int64_t t = keep; t < out_frames; t++) dst[m * (size_t)out_frames + (size_t)t] = floor_db;
+            }
+            st = sink_push_done(&w->logmel, outdir);
+        }
+    }
+    if (st != MC_STATUS_OK) *fatal = true;
+    return st;
+}
+
+/* --segment 0: the whole track is one window, so it is decoded whole (its STFT and top_db clamp
+ * span the track). */
+static mc_status process_whole(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
+                               const char *outdir, int out_frames, track_result *r) {
+    const float *x = NULL;
+    int64_t n = 0;
+    mc_status st = mc_audio_loader_load(w->loader, path, &x, &n, &r->info);
+    if (st != MC_STATUS_OK) return st;
+    if (n <= 0) return mc_error_set(MC_STATUS_EMPTY, "%s: no samples after decoding", path);
+    st = worker_prepare(w, cfg, plan, n, mc_dsp_frame_count(&cfg->dsp, n), out_frames);
+    if (st != MC_STATUS_OK) return st;
+    memcpy(w->seg, x, (size_t)n * sizeof *x);
+    st = featurize(cfg, plan, w, path, outdir, n, 0, out_frames, &r->fatal);
+    if (st != MC_STATUS_OK) return st;
+    r->n = n;
+    r->nseg = 1;
+    return MC_STATUS_OK;
+}
+
+/* Segments as the audio streams in: decode, downmix, resample and featurise block by block, so that
+ * memory does not depend on the track's length. Windows as mc_audio_segment_count defines them:
+ * floor(n / seg_len) full windows, the remainder dropped; a track shorter than one window gives one
+ * zero-padded window. */
+static mc_status process_stream(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
+                                const char *outdir, int out_frames, track_result *r) {
+    mc_status st = mc_audio_loader_open(w->loader, path, &r->info);
+    if (st != MC_STATUS_OK) return st;
+    const int64_t seg_len = (int64_t)llround(cfg->segment_s * cfg->dsp.sr);
+    st = worker_prepare(w, cfg, plan, seg_len, mc_dsp_frame_count(&cfg->dsp, seg_len), out_frames);
+    int64_t fill = 0, nseg = 0, total = 0;
+    /* A window that fails (non-finite features) is reported only if the whole track decodes: a
+     * decoding error later in the file is the reason given, as when the track was decoded first. */
+    mc_status feat_st = MC_STATUS_OK;
+    char feat_msg[1024] = "";
+    while (st == MC_STATUS_OK) {
+        const float *x;
+        int64_t k;
+        st = mc_audio_loader_read(w->loader, &x, &k);
+        if (st != MC_STATUS_OK || k == 0) break;
+        total += k;
+        while (k > 0) {
+            int64_t take = seg_len - fill < k ? seg_len - fill : k;
+            memcpy(w->seg + fill, x, (size_t)take * sizeof *x);
+            fill += take;
+            x += take;
+            k -= take;
+            if (fill == seg_len) {
+                if (feat_st == MC_STATUS_OK) {
+                    feat_st = featurize(cfg, plan, w, path, outdir, seg_len, nseg, out_frames, &r->fatal);
+                    if (feat_st != MC_STATUS_OK) snprintf(feat_msg, sizeof feat_msg, "%s", mc_error_message());
+                    if (r->fatal) st = feat_st;
+                }
+                nseg++;
+                fill = 0;
             }
         }
     }
-    if (st != MC_STATUS_OK) {
-        r->status = st;
-        set_reason(r, path, mc_error_message());
-        return;
+    if (st == MC_STATUS_OK) mc_audio_loader_stream_info(w->loader, &r->info);
+    mc_audio_loader_close(w->loader);
+    if (st != MC_STATUS_OK) return st;
+    if (feat_st != MC_STATUS_OK) return mc_error_set(feat_st, "%s", feat_msg);
+    if (total <= 0) return mc_error_set(MC_STATUS_EMPTY, "%s: no samples after decoding", path);
+    if (nseg == 0) { /* shorter than one window: one window, zero-padded */
+        memset(w->seg + fill, 0, (size_t)(seg_len - fill) * sizeof *w->seg);
+        st = featurize(cfg, plan, w, path, outdir, seg_len, 0, out_frames, &r->fatal);
+        if (st != MC_STATUS_OK) return st;
+        nseg = 1;
+        r->padded = true;
     }
-    r->status = MC_STATUS_OK;
-    r->n = n;
+    r->n = total;
     r->nseg = nseg;
-    r->padded = padded;
+    return MC_STATUS_OK;
+}
+
+static void process_file(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
+                         const char *outdir, int out_frames, track_result *r) {
+    memset(r, 0, sizeof *r);
+    mc_status st = cfg->segment_s > 0 ? process_stream(cfg, plan, w, path, outdir, out_frames, r)
+                                      : process_whole(cfg, plan, w, path, outdir, out_frames, r);
+    r->status = st;
+    if (st != MC_STATUS_OK && r->fatal) snprintf(r->reason, sizeof r->reason, "%s", mc_error_message());
+    else if (st != MC_STATUS_OK) set_reason(r, path, mc_error_message());
 }
 
 /* ------------------------------------------------------------------ output */
@@ -401,8 +596,11 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     int64_t *meta_row = calloc(files.n ? files.n : 1, sizeof *meta_row);
     if (!workers || !stems || !meta_row) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
     if (st == MC_STATUS_OK) st = mc_dsp_plan_create(d, &plan);
-    for (int t = 0; st == MC_STATUS_OK && t < nt; t++)
+    for (int t = 0; st == MC_STATUS_OK && t < nt; t++) {
         st = mc_audio_loader_create(d->sr, &workers[t].loader);
+        size_t budget = MC_EXTRACT_ROW_BUDGET / (size_t)nt;
+        workers[t].row_budget = budget > MC_EXTRACT_ROW_BUDGET_MIN ? budget : MC_EXTRACT_ROW_BUDGET_MIN;
+    }
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "index.tsv", &o.index, &o.index_tmp);
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp);
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp);
@@ -456,7 +654,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             track_result r;
             bool unmatched = have_meta && meta_row[i] < 0 && !cfg->keep_unmatched;
             if (!fatal && !unmatched) {
-                process_file(cfg, plan, w, files.items[i], out_frames, &r);
+                process_file(cfg, plan, w, files.items[i], outdir, out_frames, &r);
             } else {
                 memset(&r, 0, sizeof r);
                 r.status = MC_STATUS_INVALID_ARG;
@@ -467,13 +665,16 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             {
                 if (!fatal) {
                     const char *path = files.items[i];
-                    if (r.status != MC_STATUS_OK) {
+                    if (r.fatal) {
+                        fatal = 1;
+                        fatal_status = r.status;
+                        memcpy(fatal_msg, r.reason, sizeof fatal_msg);
+                    } else if (r.status != MC_STATUS_OK) {
                         write_skip(&o, path, r.reason);
                         sum.skipped++;
                     } else {
-                        mc_status ws = mc_npy_writer_append(o.stats, w->stats, r.nseg);
-                        if (ws == MC_STATUS_OK && o.logmel)
-                            ws = mc_npy_writer_append(o.logmel, w->logmel, r.nseg);
+                        mc_status ws = sink_write(&w->stats, o.stats, outdir);
+                        if (ws == MC_STATUS_OK && o.logmel) ws = sink_write(&w->logmel, o.logmel, outdir);
                         if (ws != MC_STATUS_OK) {
                             fatal = 1;
                             fatal_status = ws;
