@@ -267,7 +267,12 @@ static void test_synthetic(void) {
     MC_CHECK(file_contains(f, "a_seven.wav\t0\t0\talpha\thappy\n"), "joined label");
     snprintf(f, sizeof f, "%s/skipped.tsv", out3);
     MC_CHECK(file_contains(f, "a_three.flac\tno row in"), "file without metadata row reported");
-    MC_CHECK(file_contains(f, "'ghost') has no audio file"), "metadata row without file reported");
+    MC_CHECK(!file_contains(f, "ghost"), "a metadata row without a file is not a skipped file");
+    snprintf(f, sizeof f, "%s/unmatched_metadata.tsv", out3);
+    MC_CHECK(file_contains(f, "row\ttrack_id\n5\tghost\n"), "metadata row without file in unmatched_metadata.tsv");
+    MC_CHECK(s3.unmatched_metadata == 1 && s3.skipped == 6, "unmatched rows %lld (want 1), skipped %lld (want 6: "
+             "5 bad files and a_three)",
+             (long long)s3.unmatched_metadata, (long long)s3.skipped);
     /* keep_unmatched keeps a_three with empty labels */
     cfg.keep_unmatched = true;
     MC_CHECK_OK(mc_data_extract(&cfg, inputs, 1, out3, NULL, &s3));
@@ -310,6 +315,192 @@ static void test_synthetic(void) {
     cfg.segment_s = -1;
     MC_CHECK(mc_data_extract(&cfg, inputs, 1, out5, NULL, &s3) == MC_STATUS_INVALID_ARG,
              "negative segment rejected");
+}
+
+/* ------------------------------------------------------------------ metadata join (issue 14) */
+
+typedef struct log_capture {
+    int warn, info;
+    char last_warn[4096];
+    char all[16384];
+} log_capture;
+
+static void capture_log(mc_log_level level, const char *msg, void *user) {
+    log_capture *c = user;
+    if (level == MC_LOG_LEVEL_WARN) {
+        c->warn++;
+        snprintf(c->last_warn, sizeof c->last_warn, "%s", msg);
+    }
+    if (level == MC_LOG_LEVEL_INFO) c->info++;
+    size_t used = strlen(c->all);
+    if (level >= MC_LOG_LEVEL_INFO) snprintf(c->all + used, sizeof c->all - used, "%s\n", msg);
+}
+
+/* Every cell of a TSV is valid UTF-8, except the column `skip` (NULL: none). */
+static bool file_utf8(const char *path, const char *skip) {
+    if (!skip) {
+        char *b = slurp(path, NULL);
+        bool ok = b && mc_data_utf8_valid(b);
+        free(b);
+        return ok;
+    }
+    mc_table t = {0};
+    if (mc_table_read(path, '\t', &t) != MC_STATUS_OK) return false;
+    bool ok = true;
+    int sc = mc_table_column(&t, skip);
+    for (int c = 0; c < t.ncols; c++) ok &= mc_data_utf8_valid(t.header[c]);
+    for (int64_t r = 0; r < t.nrows; r++)
+        for (int c = 0; c < t.ncols; c++)
+            if (c != sc) ok &= mc_data_utf8_valid(mc_table_get(&t, r, c));
+    mc_table_free(&t);
+    return ok;
+}
+
+static void test_metadata_join(void) {
+    printf("metadata join: summaries, encodings, extensions, folders, absolute paths (issue 14)\n");
+    const char *dir = mc_test_tmpdir("data_join"); /* relative to the test's folder */
+    char p[1200], in[1024], meta[1200], out[1200], f[2400];
+    snprintf(in, sizeof in, "%s/in", dir);
+    /* rock/x1, rock/x2, pop/x3, pop/x1 (x1 twice: same stem in two folders), and a Latin-1 folder */
+    snprintf(p, sizeof p, "%s/rock", in); mc_mkdirs(p);
+    snprintf(p, sizeof p, "%s/pop", in); mc_mkdirs(p);
+    snprintf(p, sizeof p, "%s/caf\xe9", in); mc_mkdirs(p);
+    snprintf(p, sizeof p, "%s/rock/x1.flac", in); make_tone(p, 3.0, 22050, 1, 220, MC_AUDIO_FORMAT_FLAC_PCM16);
+    snprintf(p, sizeof p, "%s/rock/x2.wav", in); make_tone(p, 3.0, 22050, 1, 330, MC_AUDIO_FORMAT_WAV_PCM16);
+    snprintf(p, sizeof p, "%s/pop/x3.wav", in); make_tone(p, 3.0, 22050, 1, 440, MC_AUDIO_FORMAT_WAV_PCM16);
+    snprintf(p, sizeof p, "%s/pop/x1.wav", in); make_tone(p, 3.0, 22050, 1, 550, MC_AUDIO_FORMAT_WAV_PCM16);
+    snprintf(p, sizeof p, "%s/caf\xe9/x4.wav", in); make_tone(p, 3.0, 22050, 1, 660, MC_AUDIO_FORMAT_WAV_PCM16);
+    const char *inputs[1] = {in};
+    mc_extract_config cfg;
+    mc_extract_config_default(&cfg);
+    cfg.threads = 2;
+    mc_extract_summary s = {0};
+    log_capture cap;
+
+    /* (a) + (b) + (c): ids with an audio extension ("x2.mp3" joins x2.wav), 295 more rows without a
+     * file, Latin-1 bytes in a label cell. */
+    snprintf(meta, sizeof meta, "%s/meta.tsv", dir);
+    {
+        FILE *m = fopen(meta, "wb");
+        MC_CHECK(m != NULL, "cannot write %s", meta);
+        if (!m) return;
+        fputs("filename\tartist\tmood\n", m);
+        fputs("x2.mp3\tBeyonc\xe9\tcalm\n", m);             /* Latin-1 e-acute */
+        fputs("x3.WAV\tMot\xf6rhead \x93live\x94\tloud\n", m);  /* Latin-1 o-umlaut, Windows quotes */
+        fputs("x4\tplain\tsoft\n", m);
+        for (int r = 0; r < 295; r++) fprintf(m, "other_%03d.wav\tnobody\tnone\n", r);
+        fclose(m);
+    }
+    cfg.metadata = meta;
+    cfg.id_column = "filename";
+    memset(&cap, 0, sizeof cap);
+    mc_log_set_handler(capture_log, &cap);
+    snprintf(out, sizeof out, "%s/store1", dir);
+    mc_status st = mc_data_extract(&cfg, inputs, 1, out, NULL, &s);
+    mc_log_set_handler(NULL, NULL);
+    MC_CHECK_OK(st);
+    printf("  %lld tracks, %lld skipped, %lld unmatched metadata rows; %d WARN and %d INFO lines:\n%s",
+           (long long)s.tracks, (long long)s.skipped, (long long)s.unmatched_metadata, cap.warn, cap.info, cap.all);
+    MC_CHECK(s.tracks == 3 && s.skipped == 2 && s.unmatched_metadata == 295,
+             "(c) ids with extensions join: %lld tracks (want 3: x2, x3, x4), %lld skipped (want 2: the x1), "
+             "%lld unmatched rows (want 295)", (long long)s.tracks, (long long)s.skipped,
+             (long long)s.unmatched_metadata);
+    MC_CHECK(cap.warn == 1 && strstr(cap.last_warn, "2 audio file(s) have no row"),
+             "(a) one WARN line for the files without a row, got %d: '%s'", cap.warn, cap.last_warn);
+    MC_CHECK(strstr(cap.all, "295 of 298 rows") && strstr(cap.all, "other_000"),
+             "(a) the rows without a file summarised in one line with examples");
+    snprintf(f, sizeof f, "%s/skipped.tsv", out);
+    MC_CHECK(count_lines(f) == 3 && !file_contains(f, "other_"), "(a) skipped.tsv: header + the 2 files, no metadata rows");
+    snprintf(f, sizeof f, "%s/unmatched_metadata.tsv", out);
+    MC_CHECK(count_lines(f) == 296 && file_contains(f, "row\tfilename\n4\tother_000.wav\n"),
+             "(a) unmatched_metadata.tsv: header + 295 rows (%d lines)", count_lines(f));
+    snprintf(f, sizeof f, "%s/index.tsv", out);
+    MC_CHECK(file_contains(f, "\tBeyonc\xc3\xa9\tcalm\n") && file_contains(f, "Mot\xc3\xb6rhead \xe2\x80\x9clive\xe2\x80\x9d"),
+             "(b) Latin-1 / Windows-1252 cells written as UTF-8");
+    MC_CHECK(file_contains(f, "\tcaf\xc3\xa9\tplain\tsoft\n"), "(b) a Latin-1 folder name as a UTF-8 label");
+    /* every text file is valid UTF-8 but for the path column (the file system's bytes, so that the
+     * path opens the file: here the Latin-1 folder) */
+    static const char *const written[] = {"index.tsv", "tracks.tsv", "extract.json", "unmatched_metadata.tsv"};
+    for (size_t i = 0; i < sizeof written / sizeof written[0]; i++) {
+        snprintf(f, sizeof f, "%s/%s", out, written[i]);
+        MC_CHECK(file_utf8(f, strstr(written[i], ".json") ? NULL : "path"), "(b) %s is valid UTF-8", written[i]);
+    }
+
+    /* (e) paths in index.tsv are absolute (the inputs were given relative to the test's folder), so
+     * the store can be moved: every path still opens from another folder. */
+    {
+        char moved[1300];
+        snprintf(moved, sizeof moved, "%s/moved_store", dir);
+        MC_CHECK(rename(out, moved) == 0, "rename the store");
+        mc_table t = {0};
+        snprintf(f, sizeof f, "%s/index.tsv", moved);
+        MC_CHECK_OK(mc_table_read(f, '\t', &t));
+        int pc = mc_table_column(&t, "path");
+        int bad_paths = 0;
+        for (int64_t r = 0; pc >= 0 && r < t.nrows; r++) {
+            const char *q = mc_table_get(&t, r, pc);
+            bad_paths += q[0] != '/' || strstr(q, "/./") != NULL || access(q, R_OK) != 0;
+        }
+        MC_CHECK(pc >= 0 && t.nrows == 3 && bad_paths == 0, "(e) %d of %lld index.tsv paths not absolute or not readable",
+                 bad_paths, (long long)t.nrows);
+        mc_table_free(&t);
+        snprintf(f, sizeof f, "%s/tracks.tsv", moved);
+        MC_CHECK_OK(mc_table_read(f, '\t', &t));
+        pc = mc_table_column(&t, "path");
+        MC_CHECK(pc >= 0 && t.nrows == 3 && mc_table_get(&t, 0, pc)[0] == '/', "(e) tracks.tsv paths absolute");
+        mc_table_free(&t);
+        char *a = mc_data_abs_path("a/./b//c/../d.wav");
+        char *b = mc_data_abs_path("/x/../../y/./z");
+        MC_CHECK(a && a[0] == '/' && strstr(a, "/a/b/d.wav") && !strstr(a, "/./") && b && strcmp(b, "/y/z") == 0,
+                 "(e) lexical normalisation: '%s', '%s'", a ? a : "", b ? b : "");
+        free(a);
+        free(b);
+    }
+
+    /* (d) the same stem in two folders joins one row to both files: one WARN line naming them; a
+     * folder/name column tells them apart. */
+    snprintf(meta, sizeof meta, "%s/meta2.csv", dir);
+    write_text(meta, "track_id,path_id,mood\nx1,rock/x1,a\nx2,rock/x2.wav,b\nx3,pop/x3,c\nx4,caf\xe9/x4,d\n"
+                     "x9,pop/x1.wav,e\n");
+    cfg.metadata = meta;
+    cfg.id_column = "track_id";
+    memset(&cap, 0, sizeof cap);
+    mc_log_set_handler(capture_log, &cap);
+    snprintf(out, sizeof out, "%s/store2", dir);
+    st = mc_data_extract(&cfg, inputs, 1, out, NULL, &s);
+    mc_log_set_handler(NULL, NULL);
+    MC_CHECK_OK(st);
+    printf("  same stem in two folders: %lld tracks, WARN: %s\n", (long long)s.tracks, cap.last_warn);
+    MC_CHECK(s.tracks == 5 && cap.warn == 1 && strstr(cap.last_warn, "1 metadata row(s) joined more than one file") &&
+                 strstr(cap.last_warn, "pop/x1.wav") && strstr(cap.last_warn, "rock/x1.flac"),
+             "(d) %lld tracks, one WARN naming both files: '%s'", (long long)s.tracks, cap.last_warn);
+    cfg.id_column = "path_id";
+    memset(&cap, 0, sizeof cap);
+    mc_log_set_handler(capture_log, &cap);
+    snprintf(out, sizeof out, "%s/store3", dir);
+    st = mc_data_extract(&cfg, inputs, 1, out, NULL, &s);
+    mc_log_set_handler(NULL, NULL);
+    MC_CHECK_OK(st);
+    snprintf(f, sizeof f, "%s/index.tsv", out);
+    MC_CHECK(s.tracks == 5 && cap.warn == 0 && file_contains(f, "/pop/x1.wav\t0\t0\tpop\tx9\te\n") &&
+                 file_contains(f, "/rock/x1.flac\t0\t0\trock\tx1\ta\n"),
+             "(d) a folder/name column joins each file to its own row (%lld tracks, %d WARN)", (long long)s.tracks,
+             cap.warn);
+
+    /* (c) nothing joins: the error names the column, shows its values and the files' names, and the
+     * column that would join. */
+    snprintf(meta, sizeof meta, "%s/meta3.csv", dir);
+    write_text(meta, "id,name,mood\n101,x1.wav,a\n102,x2.wav,b\n103,x3.flac,c\n");
+    cfg.metadata = meta;
+    cfg.id_column = "id";
+    snprintf(out, sizeof out, "%s/store4", dir);
+    st = mc_data_extract(&cfg, inputs, 1, out, NULL, &s);
+    printf("  nothing joins: %s\n", mc_error_message());
+    MC_CHECK(st == MC_STATUS_EMPTY && strstr(mc_error_message(), "column 'id' holds values like '101', '102', '103'") &&
+                 strstr(mc_error_message(), "named like 'x4.wav', 'x1.wav'") && strstr(mc_error_message(), "--id-column name"),
+             "(c) a useful message when nothing joins: %d '%s'", (int)st, mc_error_message());
+    cfg.metadata = NULL;
+    cfg.id_column = "track_id";
 }
 
 static void test_import(void) {
@@ -799,6 +990,7 @@ static void test_feature_table(const char *data) {
 int main(void) {
     test_long_track_memory(); /* first: a forked child's ru_maxrss starts at this process's RSS */
     test_synthetic();
+    test_metadata_join();
     test_import();
     test_stream_matches_whole();
     const char *data = mc_test_shared_data();

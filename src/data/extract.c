@@ -43,107 +43,6 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* ------------------------------------------------------------------ metadata join */
-
-typedef struct meta_key {
-    const char *id;
-    int64_t row;
-} meta_key;
-
-typedef struct meta_index {
-    mc_table table;
-    int id_col;
-    meta_key *keys;  /* (nkeys) sorted by id, first occurrence of each id */
-    int64_t nkeys;
-    int *label_cols; /* (nlabels) metadata columns that become label columns */
-    int nlabels;
-    bool *used;      /* (table.nrows) a file matched this row */
-} meta_index;
-
-static int cmp_key(const void *a, const void *b) {
-    const meta_key *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
-    if (c) return c;
-    return x->row < y->row ? -1 : x->row > y->row;
-}
-
-static void meta_free(meta_index *m) {
-    mc_table_free(&m->table);
-    free(m->keys);
-    free(m->label_cols);
-    free(m->used);
-    memset(m, 0, sizeof *m);
-}
-
-/* A column is a label when every cell is short single-line text: lyrics and free-text notes stay out
- * of index.tsv (they belong to `musiclust lyrics`). */
-static bool is_label_column(const mc_table *t, int col) {
-    for (int64_t r = 0; r < t->nrows; r++) {
-        const char *s = mc_table_get(t, r, col);
-        size_t n = strlen(s);
-        if (n > 128 || strpbrk(s, "\t\r\n")) return false;
-    }
-    return true;
-}
-
-static mc_status meta_load(const char *path, const char *id_column, meta_index *m) {
-    memset(m, 0, sizeof *m);
-    mc_status st = mc_table_read(path, 0, &m->table);
-    if (st != MC_STATUS_OK) return st;
-    m->id_col = mc_table_column(&m->table, id_column);
-    if (m->id_col < 0) {
-        char cols[512] = "";
-        for (int c = 0; c < m->table.ncols && strlen(cols) < 400; c++) {
-            strncat(cols, c ? ", " : "", sizeof cols - strlen(cols) - 1);
-            strncat(cols, m->table.header[c], sizeof cols - strlen(cols) - 1);
-        }
-        meta_free(m);
-        return mc_error_set(MC_STATUS_FORMAT, "%s: no column '%s' to join on (columns: %s); "
-                            "use --id-column", path, id_column, cols);
-    }
-    int64_t n = m->table.nrows;
-    m->keys = malloc((size_t)(n ? n : 1) * sizeof *m->keys);
-    m->label_cols = malloc((size_t)m->table.ncols * sizeof *m->label_cols);
-    m->used = calloc((size_t)(n ? n : 1), sizeof *m->used);
-    if (!m->keys || !m->label_cols || !m->used) {
-        meta_free(m);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory indexing metadata", path);
-    }
-    for (int64_t r = 0; r < n; r++) {
-        m->keys[r].id = mc_table_get(&m->table, r, m->id_col);
-        m->keys[r].row = r;
-    }
-    qsort(m->keys, (size_t)n, sizeof *m->keys, cmp_key);
-    /* Keep the first row of each id (rows sorted by id then row number). */
-    int64_t k = 0;
-    for (int64_t r = 0; r < n; r++) {
-        if (m->keys[r].id[0] == '\0') continue; /* a row without id cannot match a file */
-        if (k > 0 && strcmp(m->keys[k - 1].id, m->keys[r].id) == 0) {
-            mc_log(MC_LOG_LEVEL_WARN, "%s: %s '%s' appears more than once; using the first row",
-                   path, id_column, m->keys[r].id);
-            continue;
-        }
-        m->keys[k++] = m->keys[r];
-    }
-    m->nkeys = k;
-    for (int c = 0; c < m->table.ncols; c++)
-        if (c != m->id_col && is_label_column(&m->table, c)) m->label_cols[m->nlabels++] = c;
-    return MC_STATUS_OK;
-}
-
-static int64_t meta_find(const meta_index *m, const char *id) {
-    meta_key key = {id, -1};
-    /* bsearch with row -1 never equals; search by id only. */
-    int64_t lo = 0, hi = m->nkeys;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(m->keys[mid].id, key.id);
-        if (c == 0) return m->keys[mid].row;
-        if (c < 0) lo = mid + 1; else hi = mid;
-    }
-    return -1;
-}
-
 static char *path_join(const char *dir, const char *name);
 
 /* ------------------------------------------------------------------ per-track rows */
@@ -476,8 +375,8 @@ static void process_file(const mc_extract_config *cfg, const mc_dsp_plan *plan, 
 
 typedef struct store_out {
     char *dir;
-    FILE *index, *tracks, *skipped;
-    char *index_tmp, *tracks_tmp, *skipped_tmp;
+    FILE *index, *tracks, *skipped, *unmatched;
+    char *index_tmp, *tracks_tmp, *skipped_tmp, *unmatched_tmp;
     mc_npy_writer *stats, *logmel;
     mc_status io; /* first write error */
 } store_out;
@@ -528,12 +427,87 @@ static mc_status close_rename(const char *dir, const char *name, FILE **f, char 
     return st;
 }
 
-static void write_skip(store_out *o, const char *path, const char *reason) {
+/* A row of skipped.tsv; also one WARN line unless the caller summarises (log false). */
+static void write_skip(store_out *o, const char *path, const char *reason, bool log) {
     mc_csv_write_field(o->skipped, path, '\t');
     fputc('\t', o->skipped);
     mc_csv_write_field(o->skipped, reason, '\t');
     fputc('\n', o->skipped);
-    mc_log(MC_LOG_LEVEL_WARN, "skipped %s: %s", path, reason);
+    if (log) mc_log(MC_LOG_LEVEL_WARN, "skipped %s: %s", path, reason);
+}
+
+/* The last n components of a path ("rock/x1.flac" for n = 2), for messages. */
+static const char *last_components(const char *path, int n) {
+    const char *p = path + strlen(path);
+    while (p > path) {
+        if (p[-1] == '/' && --n == 0) break;
+        p--;
+    }
+    return p;
+}
+
+/* Append ", 'x'" to a message of examples (at most 3 are kept). */
+static void add_example(char *buf, size_t cap, int *count, const char *x) {
+    if ((*count)++ >= 3) return;
+    size_t used = strlen(buf);
+    snprintf(buf + used, cap - used, "%s'%.80s'", used ? ", " : "", x);
+}
+
+/* The join: meta_row[i] for every file, and the messages about it (issue 14): rows joined to more
+ * than one file (the same name in several folders), and, when no file joins, which values the column
+ * holds, what the files are called and which other column would join. Returns the files joined. */
+static int64_t join_files(const mc_meta *meta, const mc_extract_config *cfg, const mc_path_list *files,
+                          int64_t *meta_row, char *hint, size_t hint_cap) {
+    hint[0] = '\0';
+    const int64_t nrows = meta->table.nrows;
+    int64_t *first_file = malloc((size_t)(nrows ? nrows : 1) * sizeof *first_file); // (nrows) first file of a row
+    int64_t joined = 0, shared_rows = 0, shared_files = 0;
+    char example[1200] = "";
+    if (first_file)
+        for (int64_t r = 0; r < nrows; r++) first_file[r] = -1;
+    for (size_t i = 0; i < files->n; i++) {
+        meta_row[i] = mc_meta_find(meta, files->items[i], NULL);
+        if (meta_row[i] < 0) continue;
+        joined++;
+        if (!first_file) continue;
+        int64_t f0 = first_file[meta_row[i]];
+        if (f0 < 0) {
+            first_file[meta_row[i]] = (int64_t)i;
+        } else if (f0 != -2) {
+            /* a second file for this row: count the row once */
+            if (shared_rows == 0)
+                snprintf(example, sizeof example, "'%.100s' joins %.400s and %.400s",
+                         mc_table_get(&meta->table, meta_row[i], meta->id_col), files->items[f0], files->items[i]);
+            shared_rows++;
+            shared_files += 2;
+            first_file[meta_row[i]] = -2;
+        } else {
+            shared_files++;
+        }
+    }
+    free(first_file);
+    if (shared_rows > 0)
+        mc_log(MC_LOG_LEVEL_WARN, "%s: %lld metadata row(s) joined more than one file (%lld files: the same name in "
+               "different folders), e.g. %s; each of those files gets the row's labels. To tell them apart, give "
+               "the %s column folder/name values (e.g. 'blues/blues.00000')", cfg->metadata, (long long)shared_rows,
+               (long long)shared_files, example, cfg->id_column);
+    if (joined == 0 && files->n > 0) {
+        char vals[400], names[400] = "";
+        int nn = 0;
+        mc_meta_examples(meta, meta->id_col, vals, sizeof vals);
+        for (size_t i = 0; i < files->n && nn < 3; i++) add_example(names, sizeof names, &nn, last_components(files->items[i], 1));
+        int64_t m = 0;
+        int alt = mc_meta_suggest_column(meta, (const char *const *)files->items, files->n, &m);
+        char alt_msg[300] = "";
+        if (alt >= 0)
+            snprintf(alt_msg, sizeof alt_msg, "; column '%.100s' joins %lld of them: --id-column %.100s",
+                     meta->table.header[alt], (long long)m, meta->table.header[alt]);
+        snprintf(hint, hint_cap, "no audio file joins a row of %s: its column '%s' holds values like %s, the files are "
+                 "named like %s (a file joins the row whose value is its name without extension, or a "
+                 "folder/name path to it; an audio extension in the value is ignored)%s",
+                 cfg->metadata, cfg->id_column, vals, names, alt_msg);
+    }
+    return joined;
 }
 
 /* ------------------------------------------------------------------ the run */
@@ -556,10 +530,13 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     if (cfg->logmel_frames < 0)
         return mc_error_set(MC_STATUS_INVALID_ARG, "--frames must be >= 0");
 
-    meta_index meta = {0};
+    mc_meta meta = {0};
     bool have_meta = cfg->metadata && cfg->metadata[0];
+    mc_extract_config cfg_local = *cfg;
+    if (!cfg_local.id_column) cfg_local.id_column = "track_id";
+    cfg = &cfg_local;
     if (have_meta) {
-        st = meta_load(cfg->metadata, cfg->id_column ? cfg->id_column : "track_id", &meta);
+        st = mc_meta_load(cfg->metadata, cfg->id_column, &meta);
         if (st != MC_STATUS_OK) return st;
     }
     /* The folder name becomes a label column unless the metadata already has a column of that name. */
@@ -569,7 +546,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_path_list files = {0}, bad = {0};
     st = mc_data_scan(inputs, n_inputs, &files, &bad, &sum.ignored);
     if (st != MC_STATUS_OK) {
-        meta_free(&meta);
+        mc_meta_free(&meta);
         return st;
     }
     sum.files = (int64_t)files.n;
@@ -577,7 +554,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
 
     st = mc_mkdirs(outdir);
     if (st != MC_STATUS_OK) {
-        meta_free(&meta);
+        mc_meta_free(&meta);
         mc_path_list_free(&files);
         mc_path_list_free(&bad);
         return st;
@@ -594,6 +571,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     worker *workers = calloc((size_t)nt, sizeof *workers);
     char (*stems)[256] = calloc(files.n ? files.n : 1, sizeof *stems);
     int64_t *meta_row = calloc(files.n ? files.n : 1, sizeof *meta_row);
+    char join_hint[2048] = "";
     if (!workers || !stems || !meta_row) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
     if (st == MC_STATUS_OK) st = mc_dsp_plan_create(d, &plan);
     for (int t = 0; st == MC_STATUS_OK && t < nt; t++) {
@@ -604,6 +582,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "index.tsv", &o.index, &o.index_tmp);
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp);
     if (st == MC_STATUS_OK) st = open_tmp(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp);
+    if (st == MC_STATUS_OK && have_meta)
+        st = open_tmp(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp);
     char *stats_path = path_join(outdir, "mfcc_stats.npy");
     char *logmel_path = path_join(outdir, "logmel.npy");
     if (st == MC_STATUS_OK) {
@@ -632,12 +612,31 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
         for (size_t i = 0; i < bad.n; i++) {
             char *tab = strchr(bad.items[i], '\t');
             if (tab) *tab = '\0';
-            write_skip(&o, bad.items[i], tab ? tab + 1 : "cannot read");
+            write_skip(&o, bad.items[i], tab ? tab + 1 : "cannot read", true);
         }
         for (size_t i = 0; i < files.n; i++) {
-            mc_data_file_stem(files.items[i], stems[i], sizeof stems[i]);
-            meta_row[i] = have_meta ? meta_find(&meta, stems[i]) : -1;
-            if (meta_row[i] >= 0) meta.used[meta_row[i]] = true;
+            /* the track id: the file's stem, valid UTF-8 (a Latin-1 file name read as such) */
+            char raw[256];
+            mc_data_file_stem(files.items[i], raw, sizeof raw);
+            char *u = mc_data_utf8_dup(raw);
+            snprintf(stems[i], sizeof stems[i], "%s", u ? u : raw);
+            free(u);
+            meta_row[i] = -1;
+        }
+        if (have_meta) {
+            join_hint[0] = '\0';
+            int64_t joined = join_files(&meta, cfg, &files, meta_row, join_hint, sizeof join_hint);
+            if (joined == 0 && cfg->keep_unmatched && files.n > 0)
+                mc_log(MC_LOG_LEVEL_WARN, "%s; every file is kept with empty labels (--keep-unmatched)", join_hint);
+            if (joined < (int64_t)files.n && joined > 0 && !cfg->keep_unmatched) {
+                char ex[400] = "";
+                int ne = 0;
+                for (size_t i = 0; i < files.n; i++)
+                    if (meta_row[i] < 0) add_example(ex, sizeof ex, &ne, last_components(files.items[i], 2));
+                mc_log(MC_LOG_LEVEL_WARN, "%lld audio file(s) have no row in %s (column %s), e.g. %s: skipped "
+                       "(listed in skipped.tsv; --keep-unmatched keeps them with empty labels)",
+                       (long long)files.n - joined, cfg->metadata, cfg->id_column, ex);
+            }
         }
     }
 
@@ -670,7 +669,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
                         fatal_status = r.status;
                         memcpy(fatal_msg, r.reason, sizeof fatal_msg);
                     } else if (r.status != MC_STATUS_OK) {
-                        write_skip(&o, path, r.reason);
+                        /* files without a metadata row were summarised in one line above */
+                        write_skip(&o, path, r.reason, !unmatched);
                         sum.skipped++;
                     } else {
                         mc_status ws = sink_write(&w->stats, o.stats, outdir);
@@ -680,8 +680,10 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
                             fatal_status = ws;
                             snprintf(fatal_msg, sizeof fatal_msg, "%s", mc_error_message());
                         } else {
-                            char folder[256];
-                            mc_data_parent_name(path, folder, sizeof folder);
+                            char folder_raw[256];
+                            mc_data_parent_name(path, folder_raw, sizeof folder_raw);
+                            char *folder_u = mc_data_utf8_dup(folder_raw); /* a label: valid UTF-8 */
+                            const char *folder = folder_u ? folder_u : folder_raw;
                             int64_t mrow = meta_row[i];
                             /* Label cells of this track, shared by its rows in both tables. */
                             for (int64_t s = 0; s < r.nseg; s++) {
@@ -710,6 +712,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
                                 mc_csv_write_field(o.tracks, mrow >= 0 ? mc_table_get(&meta.table, mrow, meta.label_cols[k]) : "", '\t');
                             }
                             fputc('\n', o.tracks);
+                            free(folder_u);
                             if (r.padded) {
                                 sum.padded++;
                                 mc_log(MC_LOG_LEVEL_INFO, "%s: shorter than one %.3g-s window; zero-padded",
@@ -729,16 +732,32 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
         mc_error_set(st, "%s", fatal_msg);
     }
 
-    /* Metadata rows that no file matched. */
+    /* Metadata rows that no file joined: not skipped files (a table may describe a whole collection
+     * and extract be run on part of it), so one line and unmatched_metadata.tsv (row, id). */
     if (st == MC_STATUS_OK && have_meta) {
-        for (int64_t r = 0; r < meta.table.nrows; r++) {
-            if (meta.used[r]) continue;
-            char reason[600];
-            snprintf(reason, sizeof reason, "metadata row %lld (%s = '%s') has no audio file",
-                     (long long)r + 1, cfg->id_column, mc_table_get(&meta.table, r, meta.id_col));
-            write_skip(&o, cfg->metadata, reason);
-            sum.skipped++;
+        bool *used = calloc((size_t)(meta.table.nrows ? meta.table.nrows : 1), sizeof *used);
+        if (!used) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        for (size_t i = 0; used && i < files.n; i++)
+            if (meta_row[i] >= 0) used[meta_row[i]] = true;
+        char ex[400] = "";
+        int ne = 0;
+        fputs("row\t", o.unmatched);
+        mc_csv_write_field(o.unmatched, cfg->id_column, '\t');
+        fputc('\n', o.unmatched);
+        for (int64_t r = 0; used && r < meta.table.nrows; r++) {
+            if (used[r]) continue;
+            const char *id = mc_table_get(&meta.table, r, meta.id_col);
+            fprintf(o.unmatched, "%lld\t", (long long)r + 1);
+            mc_csv_write_field(o.unmatched, id, '\t');
+            fputc('\n', o.unmatched);
+            add_example(ex, sizeof ex, &ne, id);
+            sum.unmatched_metadata++;
         }
+        free(used);
+        if (sum.unmatched_metadata > 0)
+            mc_log(MC_LOG_LEVEL_INFO, "%lld of %lld rows of %s have no audio file among the inputs (e.g. %s); "
+                   "listed in %s/unmatched_metadata.tsv", (long long)sum.unmatched_metadata,
+                   (long long)meta.table.nrows, cfg->metadata, ex, outdir);
     }
     sum.skipped += (int64_t)bad.n;
     sum.tracks = track_counter;
@@ -748,6 +767,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_status cs;
     /* skipped.tsv is kept even when nothing was extracted: it says why. */
     cs = close_rename(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp, st == MC_STATUS_OK);
+    if (st == MC_STATUS_OK) st = cs;
+    cs = close_rename(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = cs;
     cs = close_rename(outdir, "index.tsv", &o.index, &o.index_tmp, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
@@ -782,12 +803,17 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             mc_json_key(j, "n_mfcc"); mc_json_int(j, d->n_mfcc);
             mc_json_key(j, "top_db"); mc_json_number(j, d->top_db);
             mc_json_key(j, "logmel_frames"); mc_json_int(j, out_frames);
-            mc_json_key(j, "metadata"); mc_json_string(j, have_meta ? cfg->metadata : NULL);
+            char *meta_utf8 = have_meta ? mc_data_utf8_dup(cfg->metadata) : NULL;
+            mc_json_key(j, "metadata"); mc_json_string(j, meta_utf8);
+            free(meta_utf8);
+            mc_json_key(j, "id_column"); mc_json_string(j, have_meta ? cfg->id_column : NULL);
+            mc_json_key(j, "paths"); mc_json_string(j, "absolute");
             mc_json_key(j, "files"); mc_json_int(j, sum.files);
             mc_json_key(j, "tracks"); mc_json_int(j, sum.tracks);
             mc_json_key(j, "segments"); mc_json_int(j, sum.segments);
             mc_json_key(j, "padded_tracks"); mc_json_int(j, sum.padded);
             mc_json_key(j, "skipped"); mc_json_int(j, sum.skipped);
+            mc_json_key(j, "unmatched_metadata_rows"); mc_json_int(j, sum.unmatched_metadata);
             mc_json_end_object(j);
             char *jp = path_join(outdir, "extract.json");
             st = jp ? mc_json_write_file(j, jp) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
@@ -795,9 +821,13 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             mc_json_free(j);
         }
     }
-    if (st == MC_STATUS_OK && track_counter == 0)
-        st = mc_error_set(MC_STATUS_EMPTY, "no track could be extracted from %lld file(s); see %s/skipped.tsv",
-                          (long long)sum.files, outdir);
+    if (st == MC_STATUS_OK && track_counter == 0) {
+        if (join_hint[0] && !cfg->keep_unmatched)
+            st = mc_error_set(MC_STATUS_EMPTY, "%s", join_hint);
+        else
+            st = mc_error_set(MC_STATUS_EMPTY, "no track could be extracted from %lld file(s); see %s/skipped.tsv",
+                              (long long)sum.files, outdir);
+    }
 
     for (int t = 0; workers && t < nt; t++) worker_free(&workers[t]);
     free(workers);
@@ -806,7 +836,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     free(stats_path);
     free(logmel_path);
     mc_dsp_plan_free(plan);
-    meta_free(&meta);
+    mc_meta_free(&meta);
     mc_path_list_free(&files);
     mc_path_list_free(&bad);
     if (summary) *summary = sum;
