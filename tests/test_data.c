@@ -147,7 +147,8 @@ static void test_synthetic(void) {
              (long long)s1.skipped);
 
     static const char *const files[] = {"index.tsv", "tracks.tsv", "mfcc_stats.npy", "logmel.npy",
-                                        "skipped.tsv"};
+                                        "skipped.tsv", "descriptors.npy", "track_descriptors.npy",
+                                        "descriptor_names.txt"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char a[2100], b[2100];
         snprintf(a, sizeof a, "%s/%s", out1, files[i]);
@@ -186,6 +187,46 @@ static void test_synthetic(void) {
              "logmel shape (%lld, %lld, %lld)", (long long)a.shape[0], (long long)a.shape[1],
              (long long)a.shape[2]);
     mc_array_free(&a);
+    /* descriptors by default: (9, 52) per segment, (5, 52) per track, 52 names */
+    snprintf(f, sizeof f, "%s/descriptors.npy", out1);
+    MC_CHECK_OK(mc_npy_read(f, &a));
+    MC_CHECK(a.ndim == 2 && a.shape[0] == 9 && a.shape[1] == 52, "descriptors shape (%lld, %lld)",
+             (long long)a.shape[0], (long long)a.shape[1]);
+    mc_array_free(&a);
+    snprintf(f, sizeof f, "%s/track_descriptors.npy", out1);
+    MC_CHECK_OK(mc_npy_read(f, &a));
+    MC_CHECK(a.ndim == 2 && a.shape[0] == 5 && a.shape[1] == 52, "track_descriptors shape (%lld, %lld)",
+             (long long)a.shape[0], (long long)a.shape[1]);
+    mc_array_free(&a);
+    snprintf(f, sizeof f, "%s/descriptor_names.txt", out1);
+    MC_CHECK(count_lines(f) == 52 && file_contains(f, "chroma_00_mean\nchroma_01_mean\n") &&
+                 file_contains(f, "\nzero_crossing_rate_var\nonset_strength_var\n") && !file_contains(f, "tempo\n"),
+             "descriptor_names.txt: 52 names, no tempo by default");
+    snprintf(f, sizeof f, "%s/extract.json", out1);
+    MC_CHECK(file_contains(f, "\"descriptors\": true") && file_contains(f, "\"descriptor_columns\": 52") &&
+                 file_contains(f, "\"tempo\": false"), "extract.json records the descriptors");
+    {
+        /* --no-descriptors: none of the three files; --tempo needs the descriptors */
+        char out_nd[1100];
+        snprintf(out_nd, sizeof out_nd, "%s/out_nodesc", dir);
+        mc_extract_config c2 = cfg;
+        c2.descriptors = false;
+        mc_extract_summary s_nd = {0};
+        MC_CHECK_OK(mc_data_extract(&c2, inputs, 1, out_nd, NULL, &s_nd));
+        snprintf(f, sizeof f, "%s/descriptors.npy", out_nd);
+        MC_CHECK(access(f, F_OK) != 0, "no descriptors.npy without descriptors");
+        snprintf(f, sizeof f, "%s/extract.json", out_nd);
+        MC_CHECK(file_contains(f, "\"descriptors\": false") && file_contains(f, "\"descriptor_columns\": 0"),
+                 "extract.json: descriptors false");
+        char a1[2100], b1[2100];
+        snprintf(a1, sizeof a1, "%s/mfcc_stats.npy", out_nd);
+        snprintf(b1, sizeof b1, "%s/mfcc_stats.npy", out1);
+        MC_CHECK(same_file(a1, b1), "the MFCC statistics do not depend on the descriptors");
+        c2.tempo = true;
+        MC_CHECK(mc_data_extract(&c2, inputs, 1, out_nd, NULL, &s_nd) == MC_STATUS_INVALID_ARG &&
+                     strstr(mc_error_message(), "--tempo needs the descriptors"),
+                 "tempo without descriptors: '%s'", mc_error_message());
+    }
 
 
     /* Reading the store back. */
@@ -542,8 +583,14 @@ static void test_import(void) {
  * MP3, which extract decodes with libmpg123 directly), librosa.to_mono, the one-shot resampler,
  * mc_audio_segment_count/copy, then the per-window features as extract defines them. Rows go to
  * stats (nseg, 2*n_mfcc) and logmel (nseg, n_mels, frames); returns nseg, or -1. */
+/* The store's rows of one track computed from the whole decoded track, window by window with the dsp
+ * calls: MFCC statistics (nseg, 2 n_mfcc), log-mel (nseg, n_mels, frames) and, with dplan, descriptor
+ * rows (nseg, 53: the statistics with the track's tempo last) and the track's row track_out (53,):
+ * means and variances over all the windows' frames, two passes in double, and mc_dsp_track_tempo of
+ * the whole track. */
 static int64_t whole_track_features(const char *path, const mc_dsp_plan *plan, const mc_dsp_config *d,
-                                    double segment_s, float **stats_out, float **logmel_out) {
+                                    double segment_s, float **stats_out, float **logmel_out,
+                                    const mc_dsp_desc_plan *dplan, float **desc_out, float *track_out) {
     SF_INFO si;
     memset(&si, 0, sizeof si);
     SNDFILE *sf = sf_open(path, SFM_READ, &si);
@@ -581,14 +628,53 @@ static int64_t whole_track_features(const char *path, const mc_dsp_plan *plan, c
     float *stats = malloc((size_t)(nseg > 0 ? nseg : 1) * 2 * (size_t)nc * sizeof *stats);
     float *logmel = malloc((size_t)(nseg > 0 ? nseg : 1) * (size_t)nm * (size_t)frames * sizeof *logmel);
     if (nseg > 0 && mc_dsp_workspace_create(plan, seg_len, &ws) != MC_STATUS_OK) nseg = -1;
+    mc_dsp_desc_workspace *dws = NULL;
+    float *mag = NULL, *desc = NULL, *drows = NULL;
+    if (dplan && nseg > 0) {
+        mag = malloc((size_t)frames * (size_t)(d->n_fft / 2 + 1) * sizeof *mag);     // (frames, n_bins)
+        desc = malloc((size_t)nseg * MC_DSP_DESC_ROWS * (size_t)frames * sizeof *desc); // (nseg, 26, frames)
+        drows = malloc((size_t)nseg * MC_DSP_DESC_STATS * sizeof *drows);              // (nseg, 53)
+        if (mc_dsp_desc_workspace_create(dplan, frames, &dws) != MC_STATUS_OK) nseg = -1;
+    }
     for (int64_t s = 0; s < nseg; s++) {
         float *mel = logmel + s * nm * frames; /* (n_mels, frames) */
         mc_audio_segment_copy(y, ny, seg_len, s, seg);
-        if (mc_dsp_mel_power(plan, ws, seg, seg_len, mel) != MC_STATUS_OK) { nseg = -1; break; }
+        if (mc_dsp_mel_power_mag(plan, ws, seg, seg_len, mel, dplan ? mag : NULL) != MC_STATUS_OK) { nseg = -1; break; }
         mc_dsp_power_to_db(mel, (int64_t)nm * frames, d->ref, d->amin, d->top_db, mel);
         mc_dsp_mfcc(plan, mel, frames, mfcc);
         mc_dsp_mfcc_stats(mfcc, nc, frames, stats + s * 2 * nc);
+        if (dplan) {
+            float *ds = desc + s * MC_DSP_DESC_ROWS * frames;
+            if (mc_dsp_descriptors(dplan, dws, seg, seg_len, mag, mel, ds, NULL, NULL) != MC_STATUS_OK) { nseg = -1; break; }
+            mc_dsp_desc_stats(ds, frames, NAN, drows + s * MC_DSP_DESC_STATS);
+        }
     }
+    if (dplan && nseg > 0) {
+        double tempo = NAN;
+        float *sc = malloc((size_t)mc_dsp_track_tempo_scratch(dplan, ny) * sizeof *sc);
+        if (mc_dsp_track_tempo(dplan, dws, y, ny, sc, &tempo) != MC_STATUS_OK) nseg = -1;
+        free(sc);
+        for (int64_t s = 0; s < nseg; s++) drows[s * MC_DSP_DESC_STATS + MC_DSP_DESC_STATS - 1] = (float)tempo;
+        for (int r = 0; r < MC_DSP_DESC_ROWS && nseg > 0; r++) {
+            double m = 0, q = 0, cnt = (double)(nseg * frames);
+            for (int64_t s = 0; s < nseg; s++)
+                for (int64_t t = 0; t < frames; t++) m += desc[(s * MC_DSP_DESC_ROWS + r) * frames + t];
+            m /= cnt;
+            for (int64_t s = 0; s < nseg; s++)
+                for (int64_t t = 0; t < frames; t++) {
+                    double v = desc[(s * MC_DSP_DESC_ROWS + r) * frames + t] - m;
+                    q += v * v;
+                }
+            track_out[r] = (float)m;
+            track_out[MC_DSP_DESC_ROWS + r] = (float)(q / cnt);
+        }
+        track_out[MC_DSP_DESC_STATS - 1] = (float)tempo;
+    }
+    mc_dsp_desc_workspace_free(dws);
+    free(mag);
+    free(desc);
+    if (desc_out) *desc_out = drows;
+    else free(drows);
     mc_dsp_workspace_free(ws);
     if (y != x) free(y);
     free(x);
@@ -643,9 +729,13 @@ static void test_stream_matches_whole(void) {
     }
     mc_extract_config cfg;
     mc_extract_config_default(&cfg);
+    cfg.descriptors = true;
+    cfg.tempo = true;
     mc_dsp_plan *plan = NULL;
+    mc_dsp_desc_plan *dplan = NULL;
     MC_CHECK_OK(mc_dsp_plan_create(&cfg.dsp, &plan));
-    if (!plan) return;
+    if (plan) MC_CHECK_OK(mc_dsp_desc_plan_create(plan, &dplan));
+    if (!plan || !dplan) return;
     const int nm = cfg.dsp.n_mels, nc = cfg.dsp.n_mfcc;
     const int64_t frames = mc_dsp_frame_count(&cfg.dsp, (int64_t)llround(cfg.segment_s * cfg.dsp.sr));
     for (int threads = 1; threads <= 4; threads *= 2) {
@@ -656,18 +746,28 @@ static void test_stream_matches_whole(void) {
         mc_extract_summary sum = {0};
         MC_CHECK_OK(mc_data_extract(&cfg, inputs, 1, out, NULL, &sum));
         MC_CHECK(sum.tracks == written, "%d threads: %lld tracks of %d", threads, (long long)sum.tracks, written);
-        mc_array st = {0}, lm = {0};
+        mc_array st = {0}, lm = {0}, de = {0}, td = {0};
         snprintf(f, sizeof f, "%s/mfcc_stats.npy", out);
         MC_CHECK_OK(mc_npy_read(f, &st));
         snprintf(f, sizeof f, "%s/logmel.npy", out);
         MC_CHECK_OK(mc_npy_read(f, &lm));
-        if (!st.data || !lm.data) continue;
+        snprintf(f, sizeof f, "%s/descriptors.npy", out);
+        MC_CHECK_OK(mc_npy_read(f, &de));
+        snprintf(f, sizeof f, "%s/track_descriptors.npy", out);
+        MC_CHECK_OK(mc_npy_read(f, &td));
+        if (!st.data || !lm.data || !de.data || !td.data) continue;
+        MC_CHECK(de.ndim == 2 && de.shape[1] == MC_DSP_DESC_STATS && td.ndim == 2 && td.shape[1] == MC_DSP_DESC_STATS &&
+                     td.shape[0] == sum.tracks && de.shape[0] == st.shape[0],
+                 "descriptors (%lld, %lld), track_descriptors (%lld, %lld)", (long long)de.shape[0],
+                 (long long)de.shape[1], (long long)td.shape[0], (long long)td.shape[1]);
+        double worst_track = 0;
+        int64_t track = 0;
         int64_t row = 0;
         for (int i = 0; i < nfiles; i++) {
             snprintf(p, sizeof p, "%s/%s", in, files[i].name);
             if (access(p, F_OK) != 0) continue;
-            float *ws = NULL, *wl = NULL;
-            int64_t nseg = whole_track_features(p, plan, &cfg.dsp, cfg.segment_s, &ws, &wl);
+            float *ws = NULL, *wl = NULL, *wd = NULL, wt[MC_DSP_DESC_STATS];
+            int64_t nseg = whole_track_features(p, plan, &cfg.dsp, cfg.segment_s, &ws, &wl, dplan, &wd, wt);
             MC_CHECK(nseg > 0 && row + nseg <= st.shape[0], "%s: %lld windows (store has %lld rows from %lld)",
                      files[i].name, (long long)nseg, (long long)st.shape[0], (long long)row);
             if (nseg > 0 && row + nseg <= st.shape[0]) {
@@ -679,16 +779,40 @@ static void test_stream_matches_whole(void) {
                 MC_CHECK(memcmp((float *)lm.data + row * nm * frames, wl, (size_t)(nseg * nm * frames) * 4) == 0 &&
                              memcmp((float *)st.data + row * 2 * nc, ws, (size_t)(nseg * 2 * nc) * 4) == 0,
                          "%s: rows not bit-identical", files[i].name);
+                /* descriptor rows bit for bit, the track's tempo in each; the track's row: the tempo bit for
+                 * bit (the streamed whole-track STFT, its columns parked in a temp file for the 13-minute
+                 * track), the statistics as a direct two-pass float64 computation over all frames */
+                snprintf(what, sizeof what, "%s %dT: descriptor rows", files[i].name, threads);
+                MC_CHECK_CLOSE(what, (float *)de.data + row * MC_DSP_DESC_STATS, wd, nseg * MC_DSP_DESC_STATS, 0.0);
+                const float *tr = (float *)td.data + track * MC_DSP_DESC_STATS;
+                MC_CHECK(tr[MC_DSP_DESC_STATS - 1] == wt[MC_DSP_DESC_STATS - 1],
+                         "%s: track tempo %.9g, mc_dsp_track_tempo %.9g", files[i].name, tr[MC_DSP_DESC_STATS - 1],
+                         wt[MC_DSP_DESC_STATS - 1]);
+                for (int k = 0; k < 2 * MC_DSP_DESC_ROWS; k++) {
+                    double e = fabs(tr[k] - wt[k]) / fmax(fabs(wt[k]), 1e-6);
+                    if (e > worst_track) worst_track = e;
+                }
+                if (threads == 1)
+                    printf("  %s: track tempo %.4f BPM (= mc_dsp_track_tempo of the whole track)\n", files[i].name,
+                           tr[MC_DSP_DESC_STATS - 1]);
                 row += nseg;
+                track++;
             }
             free(ws);
             free(wl);
+            free(wd);
         }
         MC_CHECK(row == st.shape[0] && row == lm.shape[0], "%lld rows compared, store has %lld", (long long)row,
                  (long long)st.shape[0]);
+        printf("  %d threads: track descriptor statistics vs float64 over all frames: max rel diff %.3g (tol 1e-5)\n",
+               threads, worst_track);
+        MC_CHECK(worst_track < 1e-5, "track descriptor statistics off by %.3g relative", worst_track);
+        mc_array_free(&de);
+        mc_array_free(&td);
         mc_array_free(&st);
         mc_array_free(&lm);
     }
+    mc_dsp_desc_plan_free(dplan);
     mc_dsp_plan_free(plan);
 }
 
@@ -816,6 +940,163 @@ static void test_long_track_memory(void) {
 
 /* ------------------------------------------------------------------ real data */
 
+/* A float32 (rows, 130) reference of any memory order (chroma_stft is saved Fortran-ordered, which
+ * mc_npy_read_f32 refuses) into out (rows, 130) row-major. Returns true on success. */
+static bool load_ref(const char *path, int rows, float *out) {
+    size_t len = 0;
+    char *b = slurp(path, &len);
+    bool ok = b && len > 10 && memcmp(b, "\x93NUMPY", 6) == 0 && b[6] == 1;
+    const size_t hlen = ok ? (size_t)((unsigned char)b[8] | ((unsigned char)b[9] << 8)) : 0;
+    char want[64];
+    snprintf(want, sizeof want, "(%d, 130)", rows);
+    ok = ok && 10 + hlen + (size_t)rows * 130 * 4 == len;
+    if (ok) {
+        char hdr[1024] = {0};
+        memcpy(hdr, b + 10, hlen < sizeof hdr - 1 ? hlen : sizeof hdr - 1);
+        ok = strstr(hdr, "'<f4'") && strstr(hdr, want);
+        const bool fortran = strstr(hdr, "'fortran_order': True") != NULL;
+        const float *raw = (const float *)(b + 10 + hlen); /* the data is 16-byte aligned in the file */
+        float v;
+        for (int r = 0; ok && r < rows; r++)
+            for (int t = 0; t < 130; t++) {
+                memcpy(&v, fortran ? raw + (size_t)t * rows + r : raw + (size_t)r * 130 + t, sizeof v);
+                out[r * 130 + t] = v;
+            }
+    }
+    free(b);
+    return ok;
+}
+
+/* librosa's whole-clip tempo of a reference clip (descriptors.json), NAN if absent. */
+static double json_tempo(const char *clip) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/reference/librosa-0.10.2/descriptors.json", MC_SHARED_DIR);
+    char *buf = slurp(path, NULL);
+    if (!buf) return NAN;
+    char key[128];
+    snprintf(key, sizeof key, "\"%s\"", clip);
+    const char *p = strstr(buf, "\"clips\"");
+    p = p ? strstr(p, key) : NULL;
+    p = p ? strstr(p, "\"tempo_bpm_whole_clip\"") : NULL;
+    p = p ? strchr(p, ':') : NULL;
+    double v = p ? strtod(p + 1, NULL) : NAN;
+    free(buf);
+    return v;
+}
+
+/* The descriptors of the gtzan-mini store (out, extracted with the defaults) end to end: the first
+ * segment of the three reference clips against the mean and variance of librosa's per-frame arrays;
+ * then those three clips extracted with the tempo: the track's tempo is librosa's whole-clip tempo. */
+static void test_gtzan_descriptors(const char *data, const char *out) {
+    static const char *const clips[3] = {"jazz.00005", "metal.00003", "classical.00007"};
+    static const struct { const char *file; int row, nrow; double tol_mean, tol_var; } feats[] = {
+        /* tolerances relative to max(1, |reference|): the per-frame values agree to 1e-5 or better
+         * (tests/test_dsp.c), so do their mean and variance */
+        {"chroma_stft", MC_DSP_DESC_CHROMA, 12, 1e-5, 1e-5},
+        {"spectral_centroid", MC_DSP_DESC_CENTROID, 1, 1e-6, 1e-5},
+        {"spectral_bandwidth", MC_DSP_DESC_BANDWIDTH, 1, 1e-6, 1e-5},
+        {"spectral_rolloff", MC_DSP_DESC_ROLLOFF, 1, 1e-6, 1e-6},
+        {"spectral_flatness", MC_DSP_DESC_FLATNESS, 1, 1e-5, 1e-5},
+        {"spectral_contrast", MC_DSP_DESC_CONTRAST, 7, 1e-4, 1e-4},
+        {"rms", MC_DSP_DESC_RMS, 1, 1e-6, 1e-6},
+        {"zero_crossing_rate", MC_DSP_DESC_ZCR, 1, 1e-6, 1e-6},
+        {"onset_strength", MC_DSP_DESC_ONSET, 1, 1e-5, 1e-4},
+    };
+    char f[2100];
+    mc_array de = {0}, td = {0};
+    snprintf(f, sizeof f, "%s/descriptors.npy", out);
+    MC_CHECK_OK(mc_npy_read(f, &de));
+    snprintf(f, sizeof f, "%s/track_descriptors.npy", out);
+    MC_CHECK_OK(mc_npy_read(f, &td));
+    MC_CHECK(de.ndim == 2 && de.shape[0] == 537 && de.shape[1] == 52 && td.ndim == 2 && td.shape[0] == 100 &&
+                 td.shape[1] == 52, "gtzan descriptors (537, 52) and (100, 52)");
+    snprintf(f, sizeof f, "%s/index.tsv", out);
+    char *index = slurp(f, NULL);
+    for (int c = 0; c < 3 && index && de.data && de.shape[1] == 52; c++) {
+        char needle[128];
+        snprintf(needle, sizeof needle, "/%s.flac\t0\t", clips[c]);
+        char *hit = strstr(index, needle);
+        if (!hit) continue;
+        while (hit > index && hit[-1] != '\n') hit--;
+        const float *row = (const float *)de.data + atol(hit) * 52;
+        double worst_m = 0, worst_v = 0;
+        const char *wm = "", *wv = "";
+        for (size_t k = 0; k < sizeof feats / sizeof feats[0]; k++) {
+            char ref[1200];
+            float r[12 * 130]; /* (nrow, 130) */
+            snprintf(ref, sizeof ref, "%s/reference/librosa-0.10.2/%s.seg0.%s.npy", MC_SHARED_DIR, clips[c],
+                     feats[k].file);
+            bool ok = load_ref(ref, feats[k].nrow, r);
+            MC_CHECK(ok, "%s: cannot read a (%d, 130) float32 array", ref, feats[k].nrow);
+            if (!ok) continue;
+            const int64_t F = 130;
+            for (int q = 0; q < feats[k].nrow; q++) {
+                const float *v = r + q * F;
+                double m = 0, var = 0;
+                for (int64_t t = 0; t < F; t++) m += v[t];
+                m /= (double)F;
+                for (int64_t t = 0; t < F; t++) var += (v[t] - m) * (v[t] - m);
+                var /= (double)F;
+                const int col = feats[k].row + q;
+                const double em = fabs(row[col] - m) / fmax(1.0, fabs(m));
+                const double ev = fabs(row[MC_DSP_DESC_ROWS + col] - var) / fmax(1.0, fabs(var));
+                MC_CHECK(em <= feats[k].tol_mean && ev <= feats[k].tol_var,
+                         "%s seg0 %s: mean %.9g (librosa %.9g), var %.9g (librosa %.9g)", clips[c],
+                         mc_dsp_desc_row_name(col), row[col], m, row[MC_DSP_DESC_ROWS + col], var);
+                if (em > worst_m) { worst_m = em; wm = mc_dsp_desc_row_name(col); }
+                if (ev > worst_v) { worst_v = ev; wv = mc_dsp_desc_row_name(col); }
+            }
+        }
+        printf("  %s seg0 descriptor statistics vs librosa: max rel diff mean %.2g (%s), variance %.2g (%s)\n",
+               clips[c], worst_m, wm, worst_v, wv);
+    }
+    free(index);
+    mc_array_free(&de);
+    mc_array_free(&td);
+
+    /* --tempo on the three clips: 53 columns, the tempo last, librosa's whole-clip value */
+    char paths[3][1200], tout[1200];
+    const char *inputs[3];
+    static const char *const genres[3] = {"jazz", "metal", "classical"};
+    for (int c = 0; c < 3; c++) {
+        snprintf(paths[c], sizeof paths[c], "%s/gtzan-mini/%s/%s.flac", data, genres[c], clips[c]);
+        inputs[c] = paths[c];
+    }
+    snprintf(tout, sizeof tout, "%s/gtzan_tempo", mc_test_tmpdir("data_gtzan_tempo"));
+    mc_extract_config cfg;
+    mc_extract_config_default(&cfg);
+    cfg.tempo = true;
+    mc_extract_summary s = {0};
+    MC_CHECK_OK(mc_data_extract(&cfg, inputs, 3, tout, NULL, &s));
+    snprintf(f, sizeof f, "%s/track_descriptors.npy", tout);
+    MC_CHECK_OK(mc_npy_read(f, &td));
+    snprintf(f, sizeof f, "%s/descriptors.npy", tout);
+    MC_CHECK_OK(mc_npy_read(f, &de));
+    snprintf(f, sizeof f, "%s/descriptor_names.txt", tout);
+    MC_CHECK(count_lines(f) == 53 && file_contains(f, "onset_strength_var\ntempo\n"), "53 names, tempo last");
+    if (td.data && td.shape[0] == 3 && td.shape[1] == 53 && de.data && de.shape[1] == 53) {
+        int64_t seg = 0;
+        for (int c = 0; c < 3; c++) {
+            const float got = ((const float *)td.data)[c * 53 + 52];
+            const double want = json_tempo(clips[c]);
+            printf("  %s: track tempo %.6f BPM, librosa's whole clip %.6f\n", clips[c], got, want);
+            MC_CHECK(got == (float)want, "%s: tempo %.9g, librosa %.9g", clips[c], got, want);
+            /* every segment row of the track carries it (the three tempi differ from their neighbours') */
+            for (; seg < de.shape[0]; seg++) {
+                const float v = ((const float *)de.data)[seg * 53 + 52];
+                if (v != got) break;
+            }
+        }
+        MC_CHECK(seg == de.shape[0], "every segment row carries its track's tempo (%lld of %lld)", (long long)seg,
+                 (long long)de.shape[0]);
+    } else {
+        MC_CHECK(0, "track_descriptors with --tempo: shape (%lld, %lld), want (3, 53)", (long long)td.shape[0],
+                 (long long)td.shape[1]);
+    }
+    mc_array_free(&de);
+    mc_array_free(&td);
+}
+
 static void test_gtzan(const char *data) {
     printf("gtzan-mini (real FLAC)\n");
     char in[1024], out[1024], f[2100];
@@ -900,6 +1181,7 @@ static void test_gtzan(const char *data) {
     free(index);
     mc_array_free(&st);
     mc_array_free(&lm);
+    test_gtzan_descriptors(data, out);
 }
 
 static void test_lyrics_set(const char *data) {

@@ -1285,6 +1285,53 @@ static void test_desc_silence(void) {
     desc_close(&x);
 }
 
+/* ---------------------------------------------------------------- the tempo of a stream */
+
+typedef struct col_store {
+    float *v; /* (n, nm) the columns the stream emitted */
+    int64_t n, cap;
+    int nm;
+} col_store;
+
+static mc_status store_col(void *u, const float *col) {
+    col_store *c = u;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->v = realloc(c->v, (size_t)c->cap * (size_t)c->nm * sizeof *c->v);
+        if (!c->v) return mc_error_set(MC_STATUS_NO_MEMORY, "test: out of memory");
+    }
+    memcpy(c->v + (size_t)c->n * (size_t)c->nm, col, (size_t)c->nm * sizeof *col);
+    c->n++;
+    return MC_STATUS_OK;
+}
+
+/* mc_dsp_tempo_stream over y (n,) in blocks of pseudo-random sizes in [1, 2 block] (block 0: one
+ * push of everything); -1 on an error (reported). */
+static double stream_tempo(const mc_dsp_desc_plan *d, mc_dsp_tempo_stream *s, const float *y, int64_t n,
+                           int64_t block, uint32_t seed) {
+    col_store c = {.nm = 128};
+    mc_dsp_tempo_stream_reset(s);
+    mc_status st = MC_STATUS_OK;
+    for (int64_t at = 0; at < n && st == MC_STATUS_OK;) {
+        seed = seed * 1664525u + 1013904223u;
+        int64_t k = block > 0 ? 1 + (int64_t)(seed >> 8) % (2 * block) : n;
+        if (k > n - at) k = n - at;
+        st = mc_dsp_tempo_stream_push(s, y + at, k, store_col, &c);
+        at += k;
+    }
+    int64_t F = -1;
+    if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_end(s, store_col, &c, &F);
+    MC_CHECK(st != MC_STATUS_OK || (F == c.n && F == 1 + n / 512), "stream: %lld frames, %lld columns, want %lld",
+             (long long)F, (long long)c.n, (long long)(1 + n / 512));
+    for (int64_t j = 0; st == MC_STATUS_OK && j < c.n; j++) st = mc_dsp_tempo_stream_column(s, c.v + j * 128);
+    double bpm = -1;
+    if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_bpm(s, &bpm);
+    MC_CHECK(st == MC_STATUS_OK, "tempo stream (block %lld): %s", (long long)block, mc_error_message());
+    (void)d;
+    free(c.v);
+    return st == MC_STATUS_OK ? bpm : -1;
+}
+
 /* Clicks (8 ms noise bursts) every 26 hops exactly, 20 s: the onset envelope is periodic with lag 26,
  * so the tempo is 60 sr / (hop 26) = 99.38 BPM, from mc_dsp_track_tempo and from mc_dsp_descriptors'
  * envelope of the same signal (the two must agree to the bit: same STFT, same dB, same envelope). The
@@ -1312,6 +1359,55 @@ static void test_desc_clicks(void) {
            tempo, track, direct, expect);
     MC_CHECK(tempo == expect && track == expect && direct == expect, "click tempo %g / %g / %g, expected %g",
              tempo, track, direct, expect);
+    {
+        /* the same tempo from the stream, for any block sizes; and short signals, whose envelope is
+         * shorter than the onset lag or the tempogram window, against mc_dsp_track_tempo */
+        mc_dsp_tempo_stream *ts = NULL;
+        MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+        const int64_t blocks[] = {0, 1, 7, 511, 512, 4096, 100000};
+        int bad = 0;
+        for (size_t b = 0; ts && b < sizeof blocks / sizeof blocks[0]; b++) {
+            double v = stream_tempo(x.d, ts, y, n, blocks[b], 5u + (uint32_t)b);
+            bad += v != track;
+        }
+        const int64_t shorts[] = {1, 100, 1024, 1025, 2048, 3000, 66150, 5 * 22050 + 17};
+        for (size_t i = 0; ts && i < sizeof shorts / sizeof shorts[0]; i++) {
+            double want = -9;
+            float *sc2 = xcalloc((size_t)mc_dsp_track_tempo_scratch(x.d, shorts[i]), sizeof *sc2);
+            MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, y + 2000, shorts[i], sc2, &want));
+            free(sc2);
+            double v1 = stream_tempo(x.d, ts, y + 2000, shorts[i], 0, 1), v2 = stream_tempo(x.d, ts, y + 2000, shorts[i], 300, 2);
+            bad += v1 != want || v2 != want;
+        }
+        printf("  tempo stream (7 block patterns; 8 short signals of 1 to 110267 samples): %d differ from "
+               "mc_dsp_track_tempo\n", bad);
+        MC_CHECK(bad == 0, "tempo stream: %d results differ from mc_dsp_track_tempo", bad);
+        /* errors: NaN sample, calls out of order, end without samples */
+        if (ts) {
+            col_store c = {.nm = 128};
+            float bad_y[600];
+            for (int i = 0; i < 600; i++) bad_y[i] = 0.1f;
+            bad_y[300] = NAN;
+            double bpm = 0;
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK(mc_dsp_tempo_stream_bpm(ts, &bpm) == MC_STATUS_INVALID_ARG, "stream: bpm before end");
+            MC_CHECK(mc_dsp_tempo_stream_column(ts, bad_y) == MC_STATUS_INVALID_ARG, "stream: column before end");
+            MC_CHECK(mc_dsp_tempo_stream_end(ts, store_col, &c, NULL) == MC_STATUS_EMPTY, "stream: end without samples");
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK(mc_dsp_tempo_stream_push(ts, bad_y, 600, store_col, &c) == MC_STATUS_NUMERIC, "stream: NaN sample");
+            MC_CHECK(mc_dsp_tempo_stream_push(ts, y, 600, store_col, &c) == MC_STATUS_INVALID_ARG, "stream: push after an error");
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK_OK(mc_dsp_tempo_stream_push(ts, y, 600, store_col, &c));
+            int64_t F = 0;
+            MC_CHECK_OK(mc_dsp_tempo_stream_end(ts, store_col, &c, &F));
+            MC_CHECK(mc_dsp_tempo_stream_bpm(ts, &bpm) == MC_STATUS_INVALID_ARG, "stream: bpm before the columns");
+            for (int64_t j = 0; j < F; j++) MC_CHECK_OK(mc_dsp_tempo_stream_column(ts, bad_y));
+            MC_CHECK(mc_dsp_tempo_stream_column(ts, bad_y) == MC_STATUS_INVALID_ARG, "stream: one column too many");
+            free(c.v);
+        }
+        mc_dsp_tempo_stream_free(ts);
+        mc_dsp_tempo_stream_free(NULL);
+    }
 
     /* statistics against a direct float64 computation */
     float stats[MC_DSP_DESC_STATS];
@@ -1597,6 +1693,17 @@ static int test_desc_references(void) {
                    (long long)n, bpm, want);
             MC_CHECK(bpm == want, "%s: whole-clip tempo %.17g, librosa %.17g", clips[c], bpm, want);
             free(sc);
+            /* the same from the stream extract uses, in blocks of several sizes */
+            mc_dsp_tempo_stream *ts = NULL;
+            MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+            const int64_t blocks[] = {0, 333, 4096, 65536};
+            for (size_t b = 0; ts && b < sizeof blocks / sizeof blocks[0]; b++) {
+                double v = stream_tempo(x.d, ts, yy, n, blocks[b], 11u + (uint32_t)b);
+                MC_CHECK(v == want, "%s: streamed tempo (blocks ~%lld) %.17g, librosa %.17g", clips[c],
+                         (long long)blocks[b], v, want);
+            }
+            printf("  %-16s streamed whole-clip tempo (4 block patterns) = librosa's\n", clips[c]);
+            mc_dsp_tempo_stream_free(ts);
         }
         mc_audio_loader_free(l);
     }

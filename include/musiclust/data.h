@@ -10,6 +10,14 @@
  *                    Windows-1252)
  *   mfcc_stats.npy   (N, 2*n_mfcc) float32: per-segment MFCC means then variances
  *   logmel.npy       (N, n_mels, frames) float32, dB (librosa.power_to_db of the segment)
+ *   descriptors.npy  (N, D) float32: per segment the mean, then the population variance, of each of
+ *                    librosa's 26 per-frame descriptors (dsp.h: chroma_stft 12, spectral centroid,
+ *                    bandwidth, rolloff, flatness, contrast 7, rms, zero-crossing rate, onset strength),
+ *                    then with --tempo the track's tempo in BPM: D = 52, or 53 with the tempo
+ *   track_descriptors.npy  (tracks, D) float32: the same statistics over all the frames of the
+ *                    track's segments, row t for track t of tracks.tsv (and the track's tempo)
+ *   descriptor_names.txt   the D column names, one a line ("chroma_00_mean" ... "onset_strength_var",
+ *                    "tempo"; dsp.h's mc_dsp_desc_stat_name)
  *   features.npy     (N, F) float32, for a store imported from a feature table (+ feature_names.txt)
  *   skipped.tsv      path, reason: every input that was left out and why
  *   unmatched_metadata.tsv  row, <id column>: metadata rows that no audio file joined (with
@@ -38,6 +46,11 @@ typedef struct mc_extract_config {
                                  extension in the value ("blues.00000.wav") is ignored */
     const char *folder_label; /* column name for the parent folder's name ("genre") */
     bool keep_unmatched;      /* keep audio files that have no metadata row (empty labels) */
+    bool descriptors;         /* librosa's spectral, rhythm and tonal descriptors (descriptors.npy,
+                                 track_descriptors.npy); default true */
+    bool tempo;               /* with descriptors: the track's tempo (librosa.feature.tempo of the
+                                 whole track) as a last column; default false: it costs a second STFT
+                                 of every track (see extract.c) */
 } mc_extract_config;
 
 void mc_extract_config_default(mc_extract_config *c);

@@ -35,6 +35,8 @@ void mc_extract_config_default(mc_extract_config *c) {
     c->id_column = "track_id";
     c->folder_label = "genre";
     c->keep_unmatched = false;
+    c->descriptors = true;
+    c->tempo = false;
 }
 
 static double now_s(void) {
@@ -140,9 +142,12 @@ static mc_status sink_push_done(row_sink *k, const char *dir) {
     return MC_STATUS_OK;
 }
 
-/* Append all rows to w: the memory rows, then the spilled ones read back through the memory buffer. */
-static mc_status sink_write(row_sink *k, mc_npy_writer *w, const char *dir) {
-    mc_status st = mc_npy_writer_append(w, k->mem, (int64_t)k->mem_rows);
+/* Hand every row to fn in order, in chunks: the memory rows, then the spilled ones read back through
+ * the memory buffer (fn may change the rows it is given). The spilled rows are gone afterwards. */
+typedef mc_status (*sink_fn)(void *user, float *rows, int64_t count);
+
+static mc_status sink_foreach(row_sink *k, const char *dir, sink_fn fn, void *user) {
+    mc_status st = k->mem_rows ? fn(user, k->mem, (int64_t)k->mem_rows) : MC_STATUS_OK;
     if (st != MC_STATUS_OK || k->spill_rows == 0) return st;
     if (fflush(k->spill) != 0 || fseek(k->spill, 0, SEEK_SET) != 0)
         return mc_error_set(MC_STATUS_IO, "%s: cannot read back a temporary file: %s", dir, strerror(errno));
@@ -152,7 +157,7 @@ static mc_status sink_write(row_sink *k, mc_npy_writer *w, const char *dir) {
         if (fread(k->mem, k->row_floats * sizeof(float), chunk, k->spill) != chunk)
             return mc_error_set(MC_STATUS_IO, "%s: cannot read back a temporary file: %s", dir,
                                 ferror(k->spill) ? strerror(errno) : "truncated");
-        st = mc_npy_writer_append(w, k->mem, (int64_t)chunk);
+        st = fn(user, k->mem, (int64_t)chunk);
         done += (int64_t)chunk;
     }
     fclose(k->spill);
@@ -161,7 +166,35 @@ static mc_status sink_write(row_sink *k, mc_npy_writer *w, const char *dir) {
     return st;
 }
 
+/* Rows to an npy writer; with col >= 0, rows[., col] = value first (the track's tempo, known only
+ * once the track is decoded, in every segment row). */
+typedef struct append_job {
+    mc_npy_writer *w;
+    int64_t col;
+    float value;
+    size_t row_floats;
+} append_job;
+
+static mc_status append_rows(void *user, float *rows, int64_t count) {
+    append_job *a = user;
+    if (a->col >= 0)
+        for (int64_t r = 0; r < count; r++) rows[(size_t)r * a->row_floats + (size_t)a->col] = a->value;
+    return mc_npy_writer_append(a->w, rows, count);
+}
+
+/* Append all rows to w (see sink_foreach); col/value as append_job. */
+static mc_status sink_write(row_sink *k, mc_npy_writer *w, const char *dir, int64_t col, float value) {
+    append_job a = {w, col, value, k->row_floats};
+    return sink_foreach(k, dir, append_rows, &a);
+}
+
 /* ------------------------------------------------------------------ per-thread work */
+
+/* Descriptor columns in the store: the statistics vector of mc_dsp_desc_stats (means, variances),
+ * with the tempo last only when it is computed. */
+static int desc_columns(const mc_extract_config *cfg) {
+    return 2 * MC_DSP_DESC_ROWS + (cfg->tempo ? 1 : 0);
+}
 
 typedef struct worker {
     mc_audio_loader *loader;
@@ -174,6 +207,19 @@ typedef struct worker {
     row_sink stats;  /* (nseg, 2*n_mfcc) the current track's rows */
     row_sink logmel; /* (nseg, n_mels, out_frames) the current track's rows */
     size_t row_budget; /* bytes of rows each sink keeps in memory */
+    /* descriptors (cfg->descriptors) */
+    mc_dsp_desc_workspace *dws;
+    int64_t dws_cap;  /* frames the descriptor workspace accepts */
+    float *mag;       /* (frames, n_bins) |STFT| of one window, frame-major */
+    float *desc;      /* (MC_DSP_DESC_ROWS, frames) */
+    size_t mag_cap, desc_cap;
+    row_sink drows;   /* (nseg, desc_columns) the current track's rows */
+    int64_t tr_n;     /* the track's frames so far ... */
+    double tr_mean[MC_DSP_DESC_ROWS], tr_m2[MC_DSP_DESC_ROWS]; /* ... their running mean and sum of squared deviations */
+    /* the track's tempo (cfg->tempo): the whole-track STFT's dB columns wait in tcols for the end */
+    mc_dsp_tempo_stream *ts;
+    row_sink tcols;   /* (frames, n_mels) */
+    const char *outdir;
 } worker;
 
 typedef struct track_result {
@@ -184,6 +230,8 @@ typedef struct track_result {
     int64_t n;       /* samples at the target rate */
     int64_t nseg;
     bool padded;
+    double tempo;    /* BPM (cfg->tempo) */
+    float track_desc[MC_DSP_DESC_STATS]; /* the track's descriptor row (cfg->descriptors) */
 } track_result;
 
 static void worker_free(worker *w) {
@@ -194,6 +242,12 @@ static void worker_free(worker *w) {
     mc_free(w->mfcc);
     sink_free(&w->stats);
     sink_free(&w->logmel);
+    mc_dsp_desc_workspace_free(w->dws);
+    mc_free(w->mag);
+    mc_free(w->desc);
+    sink_free(&w->drows);
+    mc_dsp_tempo_stream_free(w->ts);
+    sink_free(&w->tcols);
     memset(w, 0, sizeof *w);
 }
 
@@ -221,11 +275,11 @@ static void set_reason(track_result *r, const char *path, const char *msg) {
         if (*p == '\t' || *p == '\n' || *p == '\r') *p = ' ';
 }
 
-/* Size the per-thread buffers for windows of seg_len samples (frames STFT frames). */
-static mc_status worker_prepare(worker *w, const mc_extract_config *cfg, const mc_dsp_plan *plan, int64_t seg_len,
-                                int64_t frames, int out_frames) {
+/* Size the per-thread buffers for windows of seg_len samples (frames STFT frames), and start a track. */
+static mc_status worker_prepare(worker *w, const mc_extract_config *cfg, const mc_dsp_plan *plan,
+                                const mc_dsp_desc_plan *dplan, int64_t seg_len, int64_t frames, int out_frames) {
     const mc_dsp_config *d = &cfg->dsp;
-    size_t nm = (size_t)d->n_mels, nc = (size_t)d->n_mfcc;
+    size_t nm = (size_t)d->n_mels, nc = (size_t)d->n_mfcc, nb = (size_t)(d->n_fft / 2 + 1);
     mc_status st = MC_STATUS_OK;
     if (seg_len > w->ws_cap) {
         mc_dsp_workspace_free(w->ws);
@@ -239,18 +293,58 @@ static mc_status worker_prepare(worker *w, const mc_extract_config *cfg, const m
     if (st == MC_STATUS_OK) st = grow(&w->mfcc, &w->mfcc_cap, nc * (size_t)frames);
     sink_reset(&w->stats, 2 * nc, w->row_budget);
     sink_reset(&w->logmel, out_frames > 0 ? nm * (size_t)out_frames : 1, w->row_budget);
+    if (dplan && st == MC_STATUS_OK) {
+        if (frames > w->dws_cap) {
+            mc_dsp_desc_workspace_free(w->dws);
+            w->dws = NULL;
+            w->dws_cap = 0;
+            st = mc_dsp_desc_workspace_create(dplan, frames, &w->dws);
+            if (st == MC_STATUS_OK) w->dws_cap = frames;
+        }
+        if (st == MC_STATUS_OK) st = grow(&w->mag, &w->mag_cap, nb * (size_t)frames);
+        if (st == MC_STATUS_OK) st = grow(&w->desc, &w->desc_cap, (size_t)MC_DSP_DESC_ROWS * (size_t)frames);
+        sink_reset(&w->drows, (size_t)desc_columns(cfg), w->row_budget);
+        w->tr_n = 0;
+        for (int r = 0; r < MC_DSP_DESC_ROWS; r++) w->tr_mean[r] = w->tr_m2[r] = 0;
+    }
+    if (cfg->tempo && st == MC_STATUS_OK) {
+        if (!w->ts) st = mc_dsp_tempo_stream_create(dplan, &w->ts);
+        mc_dsp_tempo_stream_reset(w->ts);
+        sink_reset(&w->tcols, nm, w->row_budget);
+    }
     return st;
+}
+
+/* The descriptors of one window: its row of statistics, and the track's running mean and sum of
+ * squared deviations per descriptor over all frames (each window's two-pass mean and M2 in double,
+ * merged in window order by Chan, Golub & LeVeque's pairwise update). */
+static void desc_accumulate(worker *w, int64_t frames) {
+    for (int r = 0; r < MC_DSP_DESC_ROWS; r++) {
+        const float *x = w->desc + (size_t)r * (size_t)frames; /* (frames,) */
+        double sum = 0;
+        for (int64_t t = 0; t < frames; t++) sum += x[t];
+        const double mb = sum / (double)frames;
+        double m2 = 0;
+        for (int64_t t = 0; t < frames; t++) m2 += ((double)x[t] - mb) * ((double)x[t] - mb);
+        const double na = (double)w->tr_n, nb = (double)frames, n = na + nb;
+        const double delta = mb - w->tr_mean[r];
+        w->tr_mean[r] += delta * (nb / n);
+        w->tr_m2[r] += m2 + delta * delta * (na * nb / n);
+    }
+    w->tr_n += frames;
 }
 
 /* Features of window s (w->seg, seg_len samples) into the track's next rows. Each window is
  * featurised on its own, centred and zero-padded as librosa does when a tool calls it per 3-s
  * segment. *fatal is set when the rows cannot be kept (temp file), not for a bad signal. */
-static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
-                           const char *outdir, int64_t seg_len, int64_t s, int out_frames, bool *fatal) {
+static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan, const mc_dsp_desc_plan *dplan,
+                           worker *w, const char *path, const char *outdir, int64_t seg_len, int64_t s,
+                           int out_frames, bool *fatal) {
     const mc_dsp_config *d = &cfg->dsp;
     size_t nm = (size_t)d->n_mels, nc = (size_t)d->n_mfcc;
     int64_t frames = mc_dsp_frame_count(d, seg_len);
-    mc_status st = mc_dsp_mel_power(plan, w->ws, w->seg, seg_len, w->mel);
+    mc_status st = dplan ? mc_dsp_mel_power_mag(plan, w->ws, w->seg, seg_len, w->mel, w->mag)
+                         : mc_dsp_mel_power(plan, w->ws, w->seg, seg_len, w->mel);
     if (st != MC_STATUS_OK) return st;
     mc_dsp_power_to_db(w->mel, (int64_t)nm * frames, d->ref, d->amin, d->top_db, w->mel);
     mc_dsp_mfcc(plan, w->mel, frames, w->mfcc);
@@ -264,6 +358,18 @@ static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan
     for (size_t k = 0; k < 2 * nc; k++) {
         if (!isfinite(row[k]))
             return mc_error_set(MC_STATUS_NUMERIC, "%s: non-finite MFCC statistics in segment %lld", path, (long long)s);
+    }
+    float dstats[MC_DSP_DESC_STATS];
+    if (dplan) {
+        /* librosa's descriptors of the window from the same STFT and dB mel spectrogram (onset strength:
+         * librosa's own call uses power_to_db with top_db 80, the extract default) */
+        st = mc_dsp_descriptors(dplan, w->dws, w->seg, seg_len, w->mag, w->mel, w->desc, NULL, NULL);
+        if (st != MC_STATUS_OK) return st;
+        mc_dsp_desc_stats(w->desc, frames, NAN, dstats);
+        for (int k = 0; k < 2 * MC_DSP_DESC_ROWS; k++)
+            if (!isfinite(dstats[k]))
+                return mc_error_set(MC_STATUS_NUMERIC, "%s: non-finite descriptor %s in segment %lld", path,
+                                    mc_dsp_desc_stat_name(k), (long long)s);
     }
     st = sink_push_done(&w->stats, outdir);
     if (st == MC_STATUS_OK && out_frames > 0) {
@@ -283,23 +389,84 @@ static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan
             st = sink_push_done(&w->logmel, outdir);
         }
     }
+    if (st == MC_STATUS_OK && dplan) {
+        float *drow = NULL; /* (desc_columns) the tempo column, if any, is set when the track is written */
+        st = sink_row(&w->drows, outdir, &drow);
+        if (st == MC_STATUS_OK) {
+            memcpy(drow, dstats, (size_t)desc_columns(cfg) * sizeof *drow);
+            st = sink_push_done(&w->drows, outdir);
+        }
+        if (st == MC_STATUS_OK) desc_accumulate(w, frames);
+    }
     if (st != MC_STATUS_OK) *fatal = true;
+    return st;
+}
+
+/* ---- the track's tempo: the tempo stream's columns kept in w->tcols, then given back */
+
+static mc_status keep_column(void *user, const float *col) {
+    worker *w = user;
+    float *row = NULL;
+    mc_status st = sink_row(&w->tcols, w->outdir, &row);
+    if (st != MC_STATUS_OK) return st;
+    memcpy(row, col, w->tcols.row_floats * sizeof *row);
+    return sink_push_done(&w->tcols, w->outdir);
+}
+
+static mc_status give_back_columns(void *user, float *rows, int64_t count) {
+    worker *w = user;
+    mc_status st = MC_STATUS_OK;
+    for (int64_t r = 0; r < count && st == MC_STATUS_OK; r++)
+        st = mc_dsp_tempo_stream_column(w->ts, rows + (size_t)r * w->tcols.row_floats);
+    return st;
+}
+
+/* After the last sample: the tempo (its columns read back: temp file errors are fatal), and the
+ * track's descriptor row. */
+static mc_status track_finish(const mc_extract_config *cfg, worker *w, track_result *r) {
+    mc_status st = MC_STATUS_OK;
+    r->tempo = NAN;
+    if (cfg->tempo) {
+        st = mc_dsp_tempo_stream_end(w->ts, keep_column, w, NULL);
+        if (st == MC_STATUS_OK) st = sink_foreach(&w->tcols, w->outdir, give_back_columns, w);
+        if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_bpm(w->ts, &r->tempo);
+        if (st != MC_STATUS_OK) {
+            r->fatal = st == MC_STATUS_IO || st == MC_STATUS_NO_MEMORY;
+            return st;
+        }
+    }
+    if (cfg->descriptors) {
+        for (int k = 0; k < MC_DSP_DESC_ROWS; k++) {
+            r->track_desc[k] = (float)w->tr_mean[k];
+            r->track_desc[MC_DSP_DESC_ROWS + k] = (float)(w->tr_m2[k] / (double)w->tr_n);
+        }
+        r->track_desc[2 * MC_DSP_DESC_ROWS] = (float)r->tempo;
+    }
     return st;
 }
 
 /* --segment 0: the whole track is one window, so it is decoded whole (its STFT and top_db clamp
  * span the track). */
-static mc_status process_whole(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
-                               const char *outdir, int out_frames, track_result *r) {
+static mc_status process_whole(const mc_extract_config *cfg, const mc_dsp_plan *plan, const mc_dsp_desc_plan *dplan,
+                               worker *w, const char *path, const char *outdir, int out_frames, track_result *r) {
     const float *x = NULL;
     int64_t n = 0;
     mc_status st = mc_audio_loader_load(w->loader, path, &x, &n, &r->info);
     if (st != MC_STATUS_OK) return st;
     if (n <= 0) return mc_error_set(MC_STATUS_EMPTY, "%s: no samples after decoding", path);
-    st = worker_prepare(w, cfg, plan, n, mc_dsp_frame_count(&cfg->dsp, n), out_frames);
+    st = worker_prepare(w, cfg, plan, dplan, n, mc_dsp_frame_count(&cfg->dsp, n), out_frames);
     if (st != MC_STATUS_OK) return st;
     memcpy(w->seg, x, (size_t)n * sizeof *x);
-    st = featurize(cfg, plan, w, path, outdir, n, 0, out_frames, &r->fatal);
+    st = featurize(cfg, plan, dplan, w, path, outdir, n, 0, out_frames, &r->fatal);
+    if (st != MC_STATUS_OK) return st;
+    if (cfg->tempo) {
+        st = mc_dsp_tempo_stream_push(w->ts, w->seg, n, keep_column, w);
+        if (st != MC_STATUS_OK) {
+            r->fatal = st == MC_STATUS_IO || st == MC_STATUS_NO_MEMORY;
+            return st;
+        }
+    }
+    st = track_finish(cfg, w, r);
     if (st != MC_STATUS_OK) return st;
     r->n = n;
     r->nseg = 1;
@@ -309,13 +476,13 @@ static mc_status process_whole(const mc_extract_config *cfg, const mc_dsp_plan *
 /* Segments as the audio streams in: decode, downmix, resample and featurise block by block, so that
  * memory does not depend on the track's length. Windows as mc_audio_segment_count defines them:
  * floor(n / seg_len) full windows, the remainder dropped; a track shorter than one window gives one
- * zero-padded window. */
-static mc_status process_stream(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
-                                const char *outdir, int out_frames, track_result *r) {
+ * zero-padded window. The track's tempo takes every block as it comes. */
+static mc_status process_stream(const mc_extract_config *cfg, const mc_dsp_plan *plan, const mc_dsp_desc_plan *dplan,
+                                worker *w, const char *path, const char *outdir, int out_frames, track_result *r) {
     mc_status st = mc_audio_loader_open(w->loader, path, &r->info);
     if (st != MC_STATUS_OK) return st;
     const int64_t seg_len = (int64_t)llround(cfg->segment_s * cfg->dsp.sr);
-    st = worker_prepare(w, cfg, plan, seg_len, mc_dsp_frame_count(&cfg->dsp, seg_len), out_frames);
+    st = worker_prepare(w, cfg, plan, dplan, seg_len, mc_dsp_frame_count(&cfg->dsp, seg_len), out_frames);
     int64_t fill = 0, nseg = 0, total = 0;
     /* A window that fails (non-finite features) is reported only if the whole track decodes: a
      * decoding error later in the file is the reason given, as when the track was decoded first. */
@@ -327,6 +494,16 @@ static mc_status process_stream(const mc_extract_config *cfg, const mc_dsp_plan 
         st = mc_audio_loader_read(w->loader, &x, &k);
         if (st != MC_STATUS_OK || k == 0) break;
         total += k;
+        if (cfg->tempo && feat_st == MC_STATUS_OK) {
+            feat_st = mc_dsp_tempo_stream_push(w->ts, x, k, keep_column, w);
+            if (feat_st != MC_STATUS_OK) {
+                snprintf(feat_msg, sizeof feat_msg, "%s", mc_error_message());
+                if (feat_st == MC_STATUS_IO || feat_st == MC_STATUS_NO_MEMORY) {
+                    r->fatal = true;
+                    st = feat_st;
+                }
+            }
+        }
         while (k > 0) {
             int64_t take = seg_len - fill < k ? seg_len - fill : k;
             memcpy(w->seg + fill, x, (size_t)take * sizeof *x);
@@ -335,7 +512,7 @@ static mc_status process_stream(const mc_extract_config *cfg, const mc_dsp_plan 
             k -= take;
             if (fill == seg_len) {
                 if (feat_st == MC_STATUS_OK) {
-                    feat_st = featurize(cfg, plan, w, path, outdir, seg_len, nseg, out_frames, &r->fatal);
+                    feat_st = featurize(cfg, plan, dplan, w, path, outdir, seg_len, nseg, out_frames, &r->fatal);
                     if (feat_st != MC_STATUS_OK) snprintf(feat_msg, sizeof feat_msg, "%s", mc_error_message());
                     if (r->fatal) st = feat_st;
                 }
@@ -351,21 +528,24 @@ static mc_status process_stream(const mc_extract_config *cfg, const mc_dsp_plan 
     if (total <= 0) return mc_error_set(MC_STATUS_EMPTY, "%s: no samples after decoding", path);
     if (nseg == 0) { /* shorter than one window: one window, zero-padded */
         memset(w->seg + fill, 0, (size_t)(seg_len - fill) * sizeof *w->seg);
-        st = featurize(cfg, plan, w, path, outdir, seg_len, 0, out_frames, &r->fatal);
+        st = featurize(cfg, plan, dplan, w, path, outdir, seg_len, 0, out_frames, &r->fatal);
         if (st != MC_STATUS_OK) return st;
         nseg = 1;
         r->padded = true;
     }
+    st = track_finish(cfg, w, r);
+    if (st != MC_STATUS_OK) return st;
     r->n = total;
     r->nseg = nseg;
     return MC_STATUS_OK;
 }
 
-static void process_file(const mc_extract_config *cfg, const mc_dsp_plan *plan, worker *w, const char *path,
-                         const char *outdir, int out_frames, track_result *r) {
+static void process_file(const mc_extract_config *cfg, const mc_dsp_plan *plan, const mc_dsp_desc_plan *dplan,
+                         worker *w, const char *path, const char *outdir, int out_frames, track_result *r) {
     memset(r, 0, sizeof *r);
-    mc_status st = cfg->segment_s > 0 ? process_stream(cfg, plan, w, path, outdir, out_frames, r)
-                                      : process_whole(cfg, plan, w, path, outdir, out_frames, r);
+    w->outdir = outdir;
+    mc_status st = cfg->segment_s > 0 ? process_stream(cfg, plan, dplan, w, path, outdir, out_frames, r)
+                                      : process_whole(cfg, plan, dplan, w, path, outdir, out_frames, r);
     r->status = st;
     if (st != MC_STATUS_OK && r->fatal) snprintf(r->reason, sizeof r->reason, "%s", mc_error_message());
     else if (st != MC_STATUS_OK) set_reason(r, path, mc_error_message());
@@ -377,7 +557,7 @@ typedef struct store_out {
     char *dir;
     FILE *index, *tracks, *skipped, *unmatched;
     char *index_tmp, *tracks_tmp, *skipped_tmp, *unmatched_tmp;
-    mc_npy_writer *stats, *logmel;
+    mc_npy_writer *stats, *logmel, *desc, *tdesc;
     mc_status io; /* first write error */
 } store_out;
 
@@ -529,6 +709,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
                             cfg->segment_s, cfg->dsp.n_fft / 2 + 1);
     if (cfg->logmel_frames < 0)
         return mc_error_set(MC_STATUS_INVALID_ARG, "--frames must be >= 0");
+    if (cfg->tempo && !cfg->descriptors)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "the tempo is a descriptor column: --tempo needs the descriptors");
 
     mc_meta meta = {0};
     bool have_meta = cfg->metadata && cfg->metadata[0];
@@ -567,6 +749,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     store_out o = {0};
     o.dir = (char *)outdir;
     mc_dsp_plan *plan = NULL;
+    mc_dsp_desc_plan *dplan = NULL;
+    const int dcols = desc_columns(cfg);
     int nt = mc_threads_resolve(cfg->threads);
     worker *workers = calloc((size_t)nt, sizeof *workers);
     char (*stems)[256] = calloc(files.n ? files.n : 1, sizeof *stems);
@@ -574,6 +758,14 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     char join_hint[2048] = "";
     if (!workers || !stems || !meta_row) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
     if (st == MC_STATUS_OK) st = mc_dsp_plan_create(d, &plan);
+    if (st == MC_STATUS_OK && cfg->descriptors) {
+        st = mc_dsp_desc_plan_create(plan, &dplan);
+        if (st == MC_STATUS_INVALID_ARG) { /* e.g. --sr below 12800 Hz: no room for the contrast bands */
+            char why[512];
+            snprintf(why, sizeof why, "%s", mc_error_message());
+            mc_error_set(st, "%s; the descriptors need it (--no-descriptors extracts without them)", why);
+        }
+    }
     for (int t = 0; st == MC_STATUS_OK && t < nt; t++) {
         st = mc_audio_loader_create(d->sr, &workers[t].loader);
         size_t budget = MC_EXTRACT_ROW_BUDGET / (size_t)nt;
@@ -593,6 +785,13 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     if (st == MC_STATUS_OK && out_frames > 0) {
         int64_t row_shape[2] = {d->n_mels, out_frames};
         st = mc_npy_writer_open(logmel_path, MC_DTYPE_F32, 2, row_shape, &o.logmel);
+    }
+    char *desc_path = path_join(outdir, "descriptors.npy");
+    char *tdesc_path = path_join(outdir, "track_descriptors.npy");
+    if (st == MC_STATUS_OK && cfg->descriptors) {
+        int64_t row_shape[1] = {dcols};
+        st = mc_npy_writer_open(desc_path, MC_DTYPE_F32, 1, row_shape, &o.desc);
+        if (st == MC_STATUS_OK) st = mc_npy_writer_open(tdesc_path, MC_DTYPE_F32, 1, row_shape, &o.tdesc);
     }
 
     if (st == MC_STATUS_OK) {
@@ -653,7 +852,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             track_result r;
             bool unmatched = have_meta && meta_row[i] < 0 && !cfg->keep_unmatched;
             if (!fatal && !unmatched) {
-                process_file(cfg, plan, w, files.items[i], outdir, out_frames, &r);
+                process_file(cfg, plan, dplan, w, files.items[i], outdir, out_frames, &r);
             } else {
                 memset(&r, 0, sizeof r);
                 r.status = MC_STATUS_INVALID_ARG;
@@ -673,8 +872,12 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
                         write_skip(&o, path, r.reason, !unmatched);
                         sum.skipped++;
                     } else {
-                        mc_status ws = sink_write(&w->stats, o.stats, outdir);
-                        if (ws == MC_STATUS_OK && o.logmel) ws = sink_write(&w->logmel, o.logmel, outdir);
+                        mc_status ws = sink_write(&w->stats, o.stats, outdir, -1, 0);
+                        if (ws == MC_STATUS_OK && o.logmel) ws = sink_write(&w->logmel, o.logmel, outdir, -1, 0);
+                        /* descriptors: the segment rows get the track's tempo (known only now) */
+                        if (ws == MC_STATUS_OK && o.desc)
+                            ws = sink_write(&w->drows, o.desc, outdir, cfg->tempo ? dcols - 1 : -1, (float)r.tempo);
+                        if (ws == MC_STATUS_OK && o.tdesc) ws = mc_npy_writer_append(o.tdesc, r.track_desc, 1);
                         if (ws != MC_STATUS_OK) {
                             fatal = 1;
                             fatal_status = ws;
@@ -777,14 +980,30 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     if (keep && st == MC_STATUS_OK) {
         st = mc_npy_writer_close(o.stats);
         o.stats = NULL;
-        if (o.logmel) {
-            cs = mc_npy_writer_close(o.logmel);
-            o.logmel = NULL;
+        mc_npy_writer **rest[3] = {&o.logmel, &o.desc, &o.tdesc};
+        for (int k = 0; k < 3; k++) {
+            if (!*rest[k]) continue;
+            cs = mc_npy_writer_close(*rest[k]);
+            *rest[k] = NULL;
             if (st == MC_STATUS_OK) st = cs;
         }
     }
+    if (keep && st == MC_STATUS_OK && cfg->descriptors) {
+        /* descriptor_names.txt: the columns of descriptors.npy and track_descriptors.npy, one a line */
+        char *np = path_join(outdir, "descriptor_names.txt");
+        FILE *f = np ? fopen(np, "w") : NULL;
+        if (!f) {
+            st = mc_error_set(MC_STATUS_IO, "%s/descriptor_names.txt: cannot create: %s", outdir, strerror(errno));
+        } else {
+            for (int k = 0; k < dcols; k++) fprintf(f, "%s\n", mc_dsp_desc_stat_name(k));
+            if (ferror(f) | fclose(f)) st = mc_error_set(MC_STATUS_IO, "%s: write failed", np);
+        }
+        free(np);
+    }
     mc_npy_writer_abort(o.stats);
     mc_npy_writer_abort(o.logmel);
+    mc_npy_writer_abort(o.desc);
+    mc_npy_writer_abort(o.tdesc);
 
     sum.seconds = now_s() - t0;
     if (keep && st == MC_STATUS_OK) {
@@ -803,6 +1022,9 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             mc_json_key(j, "n_mfcc"); mc_json_int(j, d->n_mfcc);
             mc_json_key(j, "top_db"); mc_json_number(j, d->top_db);
             mc_json_key(j, "logmel_frames"); mc_json_int(j, out_frames);
+            mc_json_key(j, "descriptors"); mc_json_bool(j, cfg->descriptors);
+            mc_json_key(j, "descriptor_columns"); mc_json_int(j, cfg->descriptors ? dcols : 0);
+            mc_json_key(j, "tempo"); mc_json_bool(j, cfg->tempo);
             char *meta_utf8 = have_meta ? mc_data_utf8_dup(cfg->metadata) : NULL;
             mc_json_key(j, "metadata"); mc_json_string(j, meta_utf8);
             free(meta_utf8);
@@ -835,6 +1057,9 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     free(meta_row);
     free(stats_path);
     free(logmel_path);
+    free(desc_path);
+    free(tdesc_path);
+    mc_dsp_desc_plan_free(dplan);
     mc_dsp_plan_free(plan);
     mc_meta_free(&meta);
     mc_path_list_free(&files);

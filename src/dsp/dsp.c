@@ -285,6 +285,12 @@ void mc_dsp_frame_fft(const mc_dsp_plan *p, const float *y, int64_t n, int64_t t
     fftw_execute_dft_r2c(p->fft, frame, spec);
 }
 
+void mc_dsp_frame_fft_samples(const mc_dsp_plan *p, const float *x, double *frame, fftw_complex *spec) {
+    /* the window times every sample (a padding zero gives +0, as mc_dsp_frame_fft's explicit zeros) */
+    mc_dsp_window_product(p->window, x, frame, p->cfg.n_fft);
+    fftw_execute_dft_r2c(p->fft, frame, spec);
+}
+
 void mc_dsp_frame_power(fftw_complex *spec, float *power, int n_bins) {
     mc_dsp_power_spectrum(spec, power, n_bins);
 }

@@ -47,6 +47,9 @@ struct mc_dsp_plan {
  * mc_dsp_frame_mel: mel[m * stride] = (mel basis row m) . power, float32, for m < n_mels. */
 void mc_dsp_frame_fft(const mc_dsp_plan *p, const float *y, int64_t n, int64_t t, double *frame,
                       fftw_complex *spec);
+/* mc_dsp_frame_fft of a frame whose n_fft samples x (n_fft,) the caller assembled (zeros where the
+ * frame reaches outside the signal): the same bytes as mc_dsp_frame_fft for the same samples. */
+void mc_dsp_frame_fft_samples(const mc_dsp_plan *p, const float *x, double *frame, fftw_complex *spec);
 void mc_dsp_frame_power(fftw_complex *spec, float *power, int n_bins);
 void mc_dsp_frame_magnitude(fftw_complex *spec, float *mag, int n_bins);
 void mc_dsp_frame_mel(const mc_dsp_plan *p, const float *power, float *mel, size_t stride);
