@@ -294,10 +294,13 @@ static mc_status mc_tempo_emit_frame(mc_dsp_tempo_stream *s, int64_t u, mc_dsp_c
     const mc_dsp_plan *p = d->dsp;
     const int n_fft = d->n_fft, nm = d->n_mels;
     const int64_t a = u * (int64_t)d->hop - n_fft / 2; /* the frame's first sample */
-    for (int i = 0; i < n_fft; i++) {
-        const int64_t idx = a + i;
-        s->fr[i] = (idx < 0 || idx >= s->n) ? 0.0f : s->buf[idx - s->buf_start];
-    }
+    /* samples [i0, i1) of the frame are in buf; the rest is padding */
+    const int64_t i0 = a < 0 ? (-a < n_fft ? -a : n_fft) : 0;
+    int64_t i1 = s->n - a < n_fft ? s->n - a : n_fft;
+    if (i1 < i0) i1 = i0;
+    memset(s->fr, 0, (size_t)i0 * sizeof *s->fr);
+    memcpy(s->fr + i0, s->buf + (a + i0 - s->buf_start), (size_t)(i1 - i0) * sizeof *s->fr);
+    memset(s->fr + i1, 0, (size_t)(n_fft - i1) * sizeof *s->fr);
     mc_dsp_frame_fft_samples(p, s->fr, s->frame, s->spec);
     mc_dsp_frame_power(s->spec, s->power, d->n_bins);
     mc_dsp_frame_mel(p, s->power, s->col, 1);
