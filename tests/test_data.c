@@ -900,7 +900,9 @@ static void test_long_track_memory(void) {
     bool ok = write_long_wav(wav, seconds, 44100, 3.0);
     MC_CHECK(ok, "cannot write %s (635 MB)", wav);
     if (!ok) { remove(wav); return; }
-    char *argv[] = {"musiclust", "extract", "-q", "--threads", "2", wav, "-o", out, NULL};
+    /* with the descriptors (default) and the track's tempo: its whole-track STFT's columns (80 MB for
+     * the hour) go through the row budget and the temp file too */
+    char *argv[] = {"musiclust", "extract", "-q", "--tempo", "--threads", "2", wav, "-o", out, NULL};
     long rss_kb = 0;
     struct rusage self;
     getrusage(RUSAGE_SELF, &self);
@@ -936,6 +938,23 @@ static void test_long_track_memory(void) {
     }
     mc_array_free(&st);
     mc_array_free(&lm);
+    /* the track's row: 53 columns, a tempo in librosa's range; every window row carries it */
+    mc_array td = {0}, de = {0};
+    snprintf(f, sizeof f, "%s/track_descriptors.npy", out);
+    MC_CHECK_OK(mc_npy_read(f, &td));
+    snprintf(f, sizeof f, "%s/descriptors.npy", out);
+    MC_CHECK_OK(mc_npy_read(f, &de));
+    if (td.data && de.data && td.ndim == 2 && td.shape[0] == 1 && td.shape[1] == 53 && de.shape[0] == 1200) {
+        const float bpm = ((const float *)td.data)[52];
+        int same = 0;
+        for (int64_t r = 0; r < 1200; r++) same += ((const float *)de.data)[r * 53 + 52] == bpm;
+        printf("  the hour's tempo %.3f BPM, in all %d window rows\n", bpm, same);
+        MC_CHECK(bpm > 30 && bpm < 320 && same == 1200, "tempo %g, in %d of 1200 rows", bpm, same);
+    } else {
+        MC_CHECK(0, "track_descriptors (1, 53) and descriptors (1200, 53) expected");
+    }
+    mc_array_free(&td);
+    mc_array_free(&de);
 }
 
 /* ------------------------------------------------------------------ real data */

@@ -163,8 +163,8 @@ void mc_dsp_desc_workspace_free(mc_dsp_desc_workspace *w);
  * (its tempogram costs about half as much again as the other descriptors; pass NULL to skip it).
  * Inputs are read, never changed. Errors: MC_STATUS_INVALID_ARG (NULL, a workspace of another plan,
  * frames out of range), MC_STATUS_NUMERIC (a NaN or Inf in y). Never allocates.
- * Cost per 3-s segment at 22050 Hz (bench/bench_dsp.c): about 0.8x the MFCC + log-mel features without
- * the tempo, 0.3x more with it. */
+ * Cost per 3-s segment at 22050 Hz (bench/bench_dsp.c, AVX2): about 0.7x the MFCC + log-mel features
+ * without the tempo, 0.55x more with it. */
 mc_status mc_dsp_descriptors(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *y,
                              int64_t n, const float *mag, const float *logmel_db, float *desc,
                              double *tuning, double *tempo);

@@ -8,8 +8,24 @@
  * memory does not grow with a track's length (a 1-hour track: ~38 MB peak RSS for the whole run).
  * Only --segment 0 (the whole track is one window) decodes a track whole.
  *
- * Measured (issue 16, 60 MP3 previews, perf): libmpg123 ~62% of the time, features ~25% (FFT, mel,
- * dB, DCT), soxr ~8%. A simulation of the 2-thread schedule from per-file times puts the cost of
+ * Descriptors (issue 17; on by default, --no-descriptors): librosa's per-frame descriptors of each
+ * window from the same STFT and dB mel spectrogram (mc_dsp_mel_power_mag, mc_dsp_descriptors), their
+ * mean and variance per window (descriptors.npy), and per track the mean and variance over all the
+ * frames of its windows, merged window by window in double (Chan et al.'s pairwise update), so that
+ * nothing per frame is kept. Where this departs from librosa's whole-clip call (feature(y=track)):
+ * the frames are the windows' own (each window's STFT is centred and zero-padded at its edges, the
+ * tail shorter than a window is left out), chroma's tuning is estimated per window, and the contrast's
+ * and onset strength's dB floors (top_db 80) are per window. The tempo (--tempo) is librosa's
+ * whole-track call exactly: mc_dsp_tempo_stream runs a second STFT over the track's samples as they
+ * stream, its dB mel columns wait in the row sink (memory up to the budget, then the temp file: the
+ * floor needs the loudest value of the whole track), and are taken back once the track has ended;
+ * the track's BPM is the last column of its row and of every one of its windows' rows.
+ *
+ * Measured (1 thread, CPU time, this machine kind; bench/run.sh): 60 MP3 previews: libmpg123 63% of
+ * the time, soxr 8%, FFTW 8%, our features 11%, kernel and libc 9%; with the descriptors 1.18x the
+ * time without, 1.53x with --tempo; gtzan-mini's FLACs (cheap decoding) 1.35x and 2.17x. The tempo
+ * is not on by default because its second STFT of every track costs about as much as all the MFCC
+ * and log-mel features. A simulation of the 2-thread schedule from per-file times puts the cost of
  * writing in file order at 0.3% and the last file's tail at 1.4%, so decoding and featurising are
  * overlapped within each thread (cache-sized blocks) rather than across threads. */
 #include "data_internal.h"
