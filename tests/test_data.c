@@ -60,6 +60,8 @@ static void write_text(const char *path, const char *text) {
     fclose(f);
 }
 
+static int run_cli_rusage(char *const argv[], long *maxrss_kb);
+
 /* A chord with a little noise: enough to give every feature a non-degenerate value. */
 static void make_tone(const char *path, double seconds, int sr, int channels, double f0,
                       mc_audio_format fmt) {
@@ -226,6 +228,17 @@ static void test_synthetic(void) {
         MC_CHECK(mc_data_extract(&c2, inputs, 1, out_nd, NULL, &s_nd) == MC_STATUS_INVALID_ARG &&
                      strstr(mc_error_message(), "--tempo needs the descriptors"),
                  "tempo without descriptors: '%s'", mc_error_message());
+        /* the same through the CLI: --no-descriptors, and --tempo with it is a usage error */
+        char out_cli[1100], in_a[1100];
+        snprintf(out_cli, sizeof out_cli, "%s/out_cli", dir);
+        snprintf(in_a, sizeof in_a, "%s/in/alpha", dir);
+        long rss = 0;
+        char *argv1[] = {"musiclust", "extract", "-q", "--no-descriptors", in_a, "-o", out_cli, NULL};
+        MC_CHECK(run_cli_rusage(argv1, &rss) == 0, "musiclust extract --no-descriptors");
+        snprintf(f, sizeof f, "%s/descriptors.npy", out_cli);
+        MC_CHECK(access(f, F_OK) != 0, "CLI --no-descriptors: no descriptors.npy");
+        char *argv2[] = {"musiclust", "extract", "-q", "--no-descriptors", "--tempo", in_a, "-o", out_cli, NULL};
+        MC_CHECK(run_cli_rusage(argv2, &rss) == 2, "musiclust extract --no-descriptors --tempo: usage error");
     }
 
 
