@@ -6,7 +6,8 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config   # compiler, CMake/CTest
-  libsndfile1-dev                    # decode WAV/FLAC/OGG/MP3/AU (MP3 through libmpg123)
+  libsndfile1-dev                    # decode WAV/FLAC/OGG/AU... (and MP3, through libmpg123)
+  libmpg123-dev                      # decode MP3 directly, configured as libsndfile does (src/audio/mpeg.c)
   libsoxr-dev                        # resampling, as librosa's soxr_hq
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD

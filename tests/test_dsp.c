@@ -9,6 +9,7 @@
 #include <musiclust/audio.h>
 #include <musiclust/dsp.h>
 
+#include "dsp/dsp_internal.h" /* mc_dsp_simd_force: the baseline and AVX2 kernels compared */
 #include "fixtures/dsp_fixture.h"
 #include "mc_test.h"
 
@@ -1285,6 +1286,53 @@ static void test_desc_silence(void) {
     desc_close(&x);
 }
 
+/* ---------------------------------------------------------------- the tempo of a stream */
+
+typedef struct col_store {
+    float *v; /* (n, nm) the columns the stream emitted */
+    int64_t n, cap;
+    int nm;
+} col_store;
+
+static mc_status store_col(void *u, const float *col) {
+    col_store *c = u;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->v = realloc(c->v, (size_t)c->cap * (size_t)c->nm * sizeof *c->v);
+        if (!c->v) return mc_error_set(MC_STATUS_NO_MEMORY, "test: out of memory");
+    }
+    memcpy(c->v + (size_t)c->n * (size_t)c->nm, col, (size_t)c->nm * sizeof *col);
+    c->n++;
+    return MC_STATUS_OK;
+}
+
+/* mc_dsp_tempo_stream over y (n,) in blocks of pseudo-random sizes in [1, 2 block] (block 0: one
+ * push of everything); -1 on an error (reported). */
+static double stream_tempo(const mc_dsp_desc_plan *d, mc_dsp_tempo_stream *s, const float *y, int64_t n,
+                           int64_t block, uint32_t seed) {
+    col_store c = {.nm = 128};
+    mc_dsp_tempo_stream_reset(s);
+    mc_status st = MC_STATUS_OK;
+    for (int64_t at = 0; at < n && st == MC_STATUS_OK;) {
+        seed = seed * 1664525u + 1013904223u;
+        int64_t k = block > 0 ? 1 + (int64_t)(seed >> 8) % (2 * block) : n;
+        if (k > n - at) k = n - at;
+        st = mc_dsp_tempo_stream_push(s, y + at, k, store_col, &c);
+        at += k;
+    }
+    int64_t F = -1;
+    if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_end(s, store_col, &c, &F);
+    MC_CHECK(st != MC_STATUS_OK || (F == c.n && F == 1 + n / 512), "stream: %lld frames, %lld columns, want %lld",
+             (long long)F, (long long)c.n, (long long)(1 + n / 512));
+    for (int64_t j = 0; st == MC_STATUS_OK && j < c.n; j++) st = mc_dsp_tempo_stream_column(s, c.v + j * 128);
+    double bpm = -1;
+    if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_bpm(s, &bpm);
+    MC_CHECK(st == MC_STATUS_OK, "tempo stream (block %lld): %s", (long long)block, mc_error_message());
+    (void)d;
+    free(c.v);
+    return st == MC_STATUS_OK ? bpm : -1;
+}
+
 /* Clicks (8 ms noise bursts) every 26 hops exactly, 20 s: the onset envelope is periodic with lag 26,
  * so the tempo is 60 sr / (hop 26) = 99.38 BPM, from mc_dsp_track_tempo and from mc_dsp_descriptors'
  * envelope of the same signal (the two must agree to the bit: same STFT, same dB, same envelope). The
@@ -1312,6 +1360,55 @@ static void test_desc_clicks(void) {
            tempo, track, direct, expect);
     MC_CHECK(tempo == expect && track == expect && direct == expect, "click tempo %g / %g / %g, expected %g",
              tempo, track, direct, expect);
+    {
+        /* the same tempo from the stream, for any block sizes; and short signals, whose envelope is
+         * shorter than the onset lag or the tempogram window, against mc_dsp_track_tempo */
+        mc_dsp_tempo_stream *ts = NULL;
+        MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+        const int64_t blocks[] = {0, 1, 7, 511, 512, 4096, 100000};
+        int bad = 0;
+        for (size_t b = 0; ts && b < sizeof blocks / sizeof blocks[0]; b++) {
+            double v = stream_tempo(x.d, ts, y, n, blocks[b], 5u + (uint32_t)b);
+            bad += v != track;
+        }
+        const int64_t shorts[] = {1, 100, 1024, 1025, 2048, 3000, 66150, 5 * 22050 + 17};
+        for (size_t i = 0; ts && i < sizeof shorts / sizeof shorts[0]; i++) {
+            double want = -9;
+            float *sc2 = xcalloc((size_t)mc_dsp_track_tempo_scratch(x.d, shorts[i]), sizeof *sc2);
+            MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, y + 2000, shorts[i], sc2, &want));
+            free(sc2);
+            double v1 = stream_tempo(x.d, ts, y + 2000, shorts[i], 0, 1), v2 = stream_tempo(x.d, ts, y + 2000, shorts[i], 300, 2);
+            bad += v1 != want || v2 != want;
+        }
+        printf("  tempo stream (7 block patterns; 8 short signals of 1 to 110267 samples): %d differ from "
+               "mc_dsp_track_tempo\n", bad);
+        MC_CHECK(bad == 0, "tempo stream: %d results differ from mc_dsp_track_tempo", bad);
+        /* errors: NaN sample, calls out of order, end without samples */
+        if (ts) {
+            col_store c = {.nm = 128};
+            float bad_y[600];
+            for (int i = 0; i < 600; i++) bad_y[i] = 0.1f;
+            bad_y[300] = NAN;
+            double bpm = 0;
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK(mc_dsp_tempo_stream_bpm(ts, &bpm) == MC_STATUS_INVALID_ARG, "stream: bpm before end");
+            MC_CHECK(mc_dsp_tempo_stream_column(ts, bad_y) == MC_STATUS_INVALID_ARG, "stream: column before end");
+            MC_CHECK(mc_dsp_tempo_stream_end(ts, store_col, &c, NULL) == MC_STATUS_EMPTY, "stream: end without samples");
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK(mc_dsp_tempo_stream_push(ts, bad_y, 600, store_col, &c) == MC_STATUS_NUMERIC, "stream: NaN sample");
+            MC_CHECK(mc_dsp_tempo_stream_push(ts, y, 600, store_col, &c) == MC_STATUS_INVALID_ARG, "stream: push after an error");
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK_OK(mc_dsp_tempo_stream_push(ts, y, 600, store_col, &c));
+            int64_t F = 0;
+            MC_CHECK_OK(mc_dsp_tempo_stream_end(ts, store_col, &c, &F));
+            MC_CHECK(mc_dsp_tempo_stream_bpm(ts, &bpm) == MC_STATUS_INVALID_ARG, "stream: bpm before the columns");
+            for (int64_t j = 0; j < F; j++) MC_CHECK_OK(mc_dsp_tempo_stream_column(ts, bad_y));
+            MC_CHECK(mc_dsp_tempo_stream_column(ts, bad_y) == MC_STATUS_INVALID_ARG, "stream: one column too many");
+            free(c.v);
+        }
+        mc_dsp_tempo_stream_free(ts);
+        mc_dsp_tempo_stream_free(NULL);
+    }
 
     /* statistics against a direct float64 computation */
     float stats[MC_DSP_DESC_STATS];
@@ -1597,6 +1694,17 @@ static int test_desc_references(void) {
                    (long long)n, bpm, want);
             MC_CHECK(bpm == want, "%s: whole-clip tempo %.17g, librosa %.17g", clips[c], bpm, want);
             free(sc);
+            /* the same from the stream extract uses, in blocks of several sizes */
+            mc_dsp_tempo_stream *ts = NULL;
+            MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+            const int64_t blocks[] = {0, 333, 4096, 65536};
+            for (size_t b = 0; ts && b < sizeof blocks / sizeof blocks[0]; b++) {
+                double v = stream_tempo(x.d, ts, yy, n, blocks[b], 11u + (uint32_t)b);
+                MC_CHECK(v == want, "%s: streamed tempo (blocks ~%lld) %.17g, librosa %.17g", clips[c],
+                         (long long)blocks[b], v, want);
+            }
+            printf("  %-16s streamed whole-clip tempo (4 block patterns) = librosa's\n", clips[c]);
+            mc_dsp_tempo_stream_free(ts);
         }
         mc_audio_loader_free(l);
     }
@@ -1607,6 +1715,113 @@ static int test_desc_references(void) {
     free(ref);
     desc_close(&x);
     return have_data;
+}
+
+/* ---------------------------------------------------------------- baseline vs AVX2 kernels */
+
+/* Everything one signal gives: mel power, |STFT|, dB, MFCC + statistics, descriptors + tuning + segment
+ * tempo, and the streamed whole-signal tempo; appended to out (a growing float buffer). */
+typedef struct fbuf { float *v; size_t n, cap; } fbuf;
+static void fb_add(fbuf *b, const float *x, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = 2 * (b->n + n);
+        b->v = realloc(b->v, b->cap * sizeof *b->v);
+    }
+    memcpy(b->v + b->n, x, n * sizeof *x);
+    b->n += n;
+}
+
+static void simd_run(desc_ctx *x, mc_dsp_tempo_stream *ts, const float *y, int64_t n, fbuf *out) {
+    const mc_dsp_config *c = mc_dsp_plan_config(x->p);
+    const int64_t F = mc_dsp_frame_count(c, n);
+    MC_CHECK_OK(mc_dsp_mel_power_mag(x->p, x->w, y, n, x->mel, x->mag));
+    fb_add(out, x->mel, (size_t)c->n_mels * (size_t)F);
+    fb_add(out, x->mag, (size_t)F * 1025);
+    mc_dsp_power_to_db(x->mel, (int64_t)c->n_mels * F, c->ref, c->amin, c->top_db, x->mel);
+    fb_add(out, x->mel, (size_t)c->n_mels * (size_t)F);
+    float *mfcc = xcalloc((size_t)20 * (size_t)F, sizeof *mfcc), st[40];
+    mc_dsp_mfcc(x->p, x->mel, F, mfcc);
+    mc_dsp_mfcc_stats(mfcc, 20, F, st);
+    fb_add(out, mfcc, (size_t)20 * (size_t)F);
+    fb_add(out, st, 40);
+    free(mfcc);
+    double tuning = 0, tempo = 0;
+    MC_CHECK_OK(mc_dsp_descriptors(x->d, x->dw, y, n, x->mag, x->mel, x->desc, &tuning, &tempo));
+    fb_add(out, x->desc, (size_t)MC_DSP_DESC_ROWS * (size_t)F);
+    float ds[MC_DSP_DESC_STATS];
+    mc_dsp_desc_stats(x->desc, F, tempo, ds);
+    fb_add(out, ds, MC_DSP_DESC_STATS);
+    const float tt[2] = {(float)tuning, (float)stream_tempo(x->d, ts, y, n, 777, 3)};
+    fb_add(out, tt, 2);
+}
+
+static void test_simd_paths(void) {
+    printf("kernels: baseline (SSE2) and AVX2 compilations give the same bytes\n");
+    const int have_avx2 = mc_dsp_simd_level() == MC_DSP_SIMD_AVX2;
+    desc_ctx x;
+    const int64_t lens[] = {66150, 66150 - 37, 5001, 2048, 1100, 3 * 66150 + 5};
+    if (!desc_open(&x, 3 * 66150 + 5)) {
+        desc_close(&x);
+        return;
+    }
+    mc_dsp_tempo_stream *ts = NULL;
+    MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+    float *y = xcalloc(3 * 66150 + 5, sizeof *y);
+    uint32_t r = 4242;
+    for (int64_t i = 0; i < 3 * 66150 + 5; i++) {
+        const double t = (double)i / 22050;
+        y[i] = (float)(0.3 * sin(2 * M_PI * 220 * t) + 0.2 * sin(2 * M_PI * 1337 * t) * (i % 9000 < 4000) +
+                       0.05 * noise(&r));
+        if (i > 100000 && i < 110000) y[i] = 0; /* silence: amin in the dB, flat frames */
+    }
+    fbuf out[2] = {{0}, {0}};
+    const int levels[2] = {MC_DSP_SIMD_BASE, MC_DSP_SIMD_AVX2};
+    for (int l = 0; l < (have_avx2 ? 2 : 1); l++) {
+        mc_dsp_simd_force(levels[l]);
+        MC_CHECK(mc_dsp_simd_level() == levels[l], "forced level %d, got %d", levels[l], mc_dsp_simd_level());
+        for (size_t k = 0; ts && k < sizeof lens / sizeof lens[0]; k++) simd_run(&x, ts, y, lens[k], &out[l]);
+    }
+    mc_dsp_simd_force(0);
+    if (have_avx2) {
+        size_t diff = 0, first = 0;
+        for (size_t i = 0; i < out[0].n && i < out[1].n; i++)
+            if (memcmp(&out[0].v[i], &out[1].v[i], sizeof(float)) != 0 && diff++ == 0) first = i;
+        printf("  %zu values from 6 signals (mel, |STFT|, dB, MFCC, descriptors, tempi): %zu differ\n", out[0].n, diff);
+        MC_CHECK(out[0].n == out[1].n && diff == 0, "AVX2 vs baseline: %zu of %zu values differ (first at %zu)", diff,
+                 out[0].n, first);
+    } else {
+        printf("  this CPU has no AVX2: only the baseline kernels ran (nothing to compare)\n");
+    }
+    free(out[0].v);
+    free(out[1].v);
+
+    /* power_to_db's log10 is correctly rounded: 10 (float)log10((double)v) - offset, every value; the
+     * rare zero, subnormal, Inf and NaN through log10f; at both levels */
+    float S[600], got[600], want[600];
+    for (int i = 0; i < 600; i++) S[i] = (float)exp(-40.0 + 0.15 * i) * (1.0f + 0.001f * (float)(i % 7));
+    S[3] = 0.0f;
+    S[5] = 1e-42f; /* subnormal */
+    S[7] = INFINITY;
+    S[9] = NAN;
+    for (int l = 0; l < (have_avx2 ? 2 : 1); l++) {
+        mc_dsp_simd_force(levels[l]);
+        mc_dsp_power_to_db(S, 600, 1.0, 1e-45, 0.0, got);
+        int bad = 0;
+        for (int i = 0; i < 600; i++) {
+            float v = S[i] > 1e-45f ? S[i] : (isnan(S[i]) ? S[i] : 1e-45f);
+            uint32_t u;
+            memcpy(&u, &v, 4);
+            const int special = ((u >> 23) & 0xff) == 0 || ((u >> 23) & 0xff) == 0xff;
+            want[i] = 10.0f * (special ? log10f(v) : (float)log10((double)v)) - 0.0f;
+            bad += memcmp(&want[i], &got[i], 4) != 0 && !(isnan(want[i]) && isnan(got[i]));
+        }
+        MC_CHECK(bad == 0, "power_to_db level %d: %d of 600 values differ from the correctly rounded log10", levels[l], bad);
+    }
+    mc_dsp_simd_force(0);
+    printf("  power_to_db: 600 values from 1e-42 to 1e13 and 0, Inf, NaN equal the correctly rounded 10 log10\n");
+    mc_dsp_tempo_stream_free(ts);
+    free(y);
+    desc_close(&x);
 }
 
 int main(void) {
@@ -1627,6 +1842,7 @@ int main(void) {
     test_desc_square();
     test_desc_silence();
     test_desc_clicks();
+    test_simd_paths();
 
     struct stat st;
     int have_ref = stat(REF_DIR, &st) == 0, have_data = 1;

@@ -163,8 +163,8 @@ void mc_dsp_desc_workspace_free(mc_dsp_desc_workspace *w);
  * (its tempogram costs about half as much again as the other descriptors; pass NULL to skip it).
  * Inputs are read, never changed. Errors: MC_STATUS_INVALID_ARG (NULL, a workspace of another plan,
  * frames out of range), MC_STATUS_NUMERIC (a NaN or Inf in y). Never allocates.
- * Cost per 3-s segment at 22050 Hz (bench/bench_dsp.c): about 0.8x the MFCC + log-mel features without
- * the tempo, 0.3x more with it. */
+ * Cost per 3-s segment at 22050 Hz (bench/bench_dsp.c, AVX2): about 0.7x the MFCC + log-mel features
+ * without the tempo, 0.55x more with it. */
 mc_status mc_dsp_descriptors(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *y,
                              int64_t n, const float *mag, const float *logmel_db, float *desc,
                              double *tuning, double *tempo);
@@ -190,6 +190,36 @@ int64_t mc_dsp_track_tempo_scratch(const mc_dsp_desc_plan *d, int64_t n);
  * + log-mel features of its segments. Errors as mc_dsp_descriptors. Never allocates. */
 mc_status mc_dsp_track_tempo(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *y,
                              int64_t n, float *scratch, double *bpm);
+
+/* mc_dsp_track_tempo of a track whose samples arrive block by block, in memory that does not grow
+ * with the track (what `musiclust extract` uses). librosa's onset envelope floors the dB mel
+ * spectrogram at the loudest value of the whole track - 80 dB, so the columns of the track's STFT
+ * (n_mels floats each, before that floor) must be kept until the end; the stream hands them to the
+ * caller, who keeps them (in memory, in a file), and takes them back in order:
+ *   mc_dsp_tempo_stream_push(s, x, k, emit, user) ...   samples in order, any block sizes; emit(user, col)
+ *                                                        receives each column (n_mels,) as soon as its
+ *                                                        frame is complete (col is valid during the call)
+ *   mc_dsp_tempo_stream_end(s, emit, user, &frames)      the last columns (frames reaching past the end);
+ *                                                        frames = mc_dsp_frame_count(samples pushed)
+ *   mc_dsp_tempo_stream_column(s, col) x frames          the columns again, in the order emitted
+ *   mc_dsp_tempo_stream_bpm(s, &bpm)                     the tempo; then mc_dsp_tempo_stream_reset
+ * The operations are mc_dsp_track_tempo's, value by value and in the same order: the tempo is the same
+ * to the last bit for any block sizes (tests/test_dsp.c). The stream holds about 2 n_fft + 16384 samples,
+ * 2 n_mels floats and the tempogram's window (about 150 KB for the defaults) and never allocates after
+ * create. An emit that returns an error stops push/end with that error. Errors: MC_STATUS_INVALID_ARG
+ * (NULL, calls out of order, more columns than frames), MC_STATUS_NUMERIC (a NaN or Inf sample),
+ * MC_STATUS_EMPTY (end without samples); after an error, reset. The plan must outlive the stream;
+ * one stream per thread. */
+typedef struct mc_dsp_tempo_stream mc_dsp_tempo_stream;
+typedef mc_status (*mc_dsp_column_fn)(void *user, const float *col);
+mc_status mc_dsp_tempo_stream_create(const mc_dsp_desc_plan *d, mc_dsp_tempo_stream **out);
+void mc_dsp_tempo_stream_free(mc_dsp_tempo_stream *s);
+void mc_dsp_tempo_stream_reset(mc_dsp_tempo_stream *s);
+mc_status mc_dsp_tempo_stream_push(mc_dsp_tempo_stream *s, const float *x, int64_t k, mc_dsp_column_fn emit,
+                                   void *user);
+mc_status mc_dsp_tempo_stream_end(mc_dsp_tempo_stream *s, mc_dsp_column_fn emit, void *user, int64_t *frames);
+mc_status mc_dsp_tempo_stream_column(mc_dsp_tempo_stream *s, const float *col);
+mc_status mc_dsp_tempo_stream_bpm(mc_dsp_tempo_stream *s, double *bpm);
 
 /* The statistics of one segment: desc (MC_DSP_DESC_ROWS, frames) -> stats (MC_DSP_DESC_STATS,):
  * [mean of each row (26), population variance (ddof 0) of each row (26), tempo], as numpy's mean and

@@ -108,12 +108,14 @@ class mc_dsp_config(Structure):
 class mc_extract_config(Structure):
     _fields_ = [("dsp", mc_dsp_config), ("segment_s", c_double), ("logmel_frames", c_int),
                 ("threads", c_int), ("metadata", c_char_p), ("id_column", c_char_p),
-                ("folder_label", c_char_p), ("keep_unmatched", c_bool)]
+                ("folder_label", c_char_p), ("keep_unmatched", c_bool), ("descriptors", c_bool),
+                ("tempo", c_bool)]
 
 
 class mc_extract_summary(Structure):
     _fields_ = [("files", c_int64), ("tracks", c_int64), ("segments", c_int64), ("padded", c_int64),
-                ("skipped", c_int64), ("ignored", c_int64), ("seconds", c_double)]
+                ("skipped", c_int64), ("unmatched_metadata", c_int64), ("ignored", c_int64),
+                ("seconds", c_double)]
 
 
 class mc_audio_info(Structure):

@@ -11,6 +11,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if MC_DSP_HAVE_AVX2
+#include <immintrin.h>
+#endif
 
 /* ---------------------------------------------------------------- names */
 
@@ -349,9 +352,9 @@ mc_status mc_dsp_desc_workspace_create(const mc_dsp_desc_plan *d, int64_t max_fr
      * left neighbour and not below its right one, so two neighbours are never both peaks) */
     w->pip_cap = (int64_t)F * ((d->pip_hi - d->pip_lo) / 2 + 1);
     w->power = mc_alloc(nb, sizeof *w->power);
-    w->cum = mc_alloc(4 * nb, sizeof *w->cum);
+    w->cum = mc_alloc(8 * nb, sizeof *w->cum); /* (n_bins, 8): 4 frames, or 8 on the AVX2 path */
     w->sel = mc_alloc(8 * (size_t)d->max_q, sizeof *w->sel);
-    w->tr = mc_alloc(4 * nb, sizeof *w->tr);
+    w->tr = mc_alloc(8 * nb, sizeof *w->tr);
     w->peak = mc_alloc(MC_DESC_N_CONTRAST * F, sizeof *w->peak);
     w->valley = mc_alloc(MC_DESC_N_CONTRAST * F, sizeof *w->valley);
     w->pitch = mc_alloc((size_t)w->pip_cap, sizeof *w->pitch);
@@ -414,6 +417,30 @@ static void mc_desc_dot4x8(const float *restrict fb, const float *restrict P, in
         raw[r] = (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) + tail;
     }
 }
+
+#if MC_DSP_HAVE_AVX2
+/* mc_desc_dot4x8 with each row's eight partial sums in one 256-bit vector (lanes 0-3 are the first
+ * vector's, 4-7 the second's): the same operations, so the same bits. */
+MC_DSP_AVX2 static void mc_desc_dot4x8_avx2(const float *restrict fb, const float *restrict P, int n, float *raw) {
+    const float *r0 = fb, *r1 = fb + n, *r2 = fb + 2 * (size_t)n, *r3 = fb + 3 * (size_t)n;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m256 p = _mm256_loadu_ps(P + k);
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(r0 + k), p));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(r1 + k), p));
+        a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_loadu_ps(r2 + k), p));
+        a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_loadu_ps(r3 + k), p));
+    }
+    const __m256 acc[4] = {a0, a1, a2, a3};
+    for (int r = 0; r < 4; r++) {
+        float s[8], tail = 0;
+        _mm256_storeu_ps(s, acc[r]);
+        for (int kk = k; kk < n; kk++) tail += fb[(size_t)r * (size_t)n + kk] * P[kk];
+        raw[r] = (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) + tail;
+    }
+}
+#endif
 
 /* spectral_contrast's sub-band extremes for four frames at once. T (n_bins, 4) holds the magnitudes of
  * four frames transposed (T[4k + j] = frame j's bin k), so one vector is one bin of the four frames.
@@ -568,6 +595,186 @@ static void mc_desc_band4(const float *restrict T, int a, int b, int Q, float *b
     }
 }
 
+#if MC_DSP_HAVE_AVX2
+#if defined(__GNUC__) && !defined(__clang__)
+#define MC_DESC_UNROLL _Pragma("GCC unroll 16")
+#else
+#define MC_DESC_UNROLL
+#endif
+/* ---- eight frames at once (AVX2): the same rolloff and contrast as the four-frame kernels above, lane
+ * by lane (the rolloff's float32 running sums advance bin by bin in each lane; the contrast's sums add
+ * each lane's Q extremes in ascending order whatever found them), so the same bits. */
+
+#define MC_DESC_NET8(Q)                                                                              \
+    MC_DSP_AVX2 static void mc_desc_net8_##Q(const float *restrict T, int a, int b, double *slo,     \
+                                             double *shi) {                                          \
+        __m256 lo[Q], hi[Q];                                                                         \
+        MC_DESC_UNROLL for (int j = 0; j < Q; j++) {                                                 \
+            lo[j] = _mm256_set1_ps(INFINITY);                                                        \
+            hi[j] = _mm256_set1_ps(-INFINITY);                                                       \
+        }                                                                                            \
+        int k = b;                                                                                   \
+        for (; k - 4 >= a; k -= 4) {                                                                 \
+            const float *g = T + 8 * (size_t)(k - 4);                                                \
+            const __m256 v0 = _mm256_loadu_ps(g), v1 = _mm256_loadu_ps(g + 8),                      \
+                         v2 = _mm256_loadu_ps(g + 16), v3 = _mm256_loadu_ps(g + 24);                 \
+            const __m256 m = _mm256_min_ps(_mm256_min_ps(v0, v1), _mm256_min_ps(v2, v3));           \
+            if (Q >= 4 && !_mm256_movemask_ps(_mm256_cmp_ps(m, lo[Q - 1], _CMP_LT_OQ))) continue;    \
+            const __m256 vs[4] = {v3, v2, v1, v0};                                                   \
+            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                             \
+                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--)                                      \
+                    lo[j] = _mm256_max_ps(lo[j - 1], _mm256_min_ps(lo[j], vs[i]));                   \
+                lo[0] = _mm256_min_ps(lo[0], vs[i]);                                                 \
+            }                                                                                        \
+        }                                                                                            \
+        for (k--; k >= a; k--) {                                                                     \
+            const __m256 v = _mm256_loadu_ps(T + 8 * (size_t)k);                                     \
+            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--)                                          \
+                lo[j] = _mm256_max_ps(lo[j - 1], _mm256_min_ps(lo[j], v));                           \
+            lo[0] = _mm256_min_ps(lo[0], v);                                                         \
+        }                                                                                            \
+        k = a;                                                                                       \
+        for (; k + 4 <= b; k += 4) {                                                                 \
+            const float *g = T + 8 * (size_t)k;                                                      \
+            const __m256 v0 = _mm256_loadu_ps(g), v1 = _mm256_loadu_ps(g + 8),                      \
+                         v2 = _mm256_loadu_ps(g + 16), v3 = _mm256_loadu_ps(g + 24);                 \
+            const __m256 m = _mm256_max_ps(_mm256_max_ps(v0, v1), _mm256_max_ps(v2, v3));           \
+            if (Q >= 4 && !_mm256_movemask_ps(_mm256_cmp_ps(m, hi[Q - 1], _CMP_GT_OQ))) continue;    \
+            const __m256 vs[4] = {v0, v1, v2, v3};                                                   \
+            MC_DESC_UNROLL for (int i = 0; i < 4; i++) {                                             \
+                MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--)                                      \
+                    hi[j] = _mm256_min_ps(hi[j - 1], _mm256_max_ps(hi[j], vs[i]));                   \
+                hi[0] = _mm256_max_ps(hi[0], vs[i]);                                                 \
+            }                                                                                        \
+        }                                                                                            \
+        for (; k < b; k++) {                                                                         \
+            const __m256 v = _mm256_loadu_ps(T + 8 * (size_t)k);                                     \
+            MC_DESC_UNROLL for (int j = Q - 1; j >= 1; j--)                                          \
+                hi[j] = _mm256_min_ps(hi[j - 1], _mm256_max_ps(hi[j], v));                           \
+            hi[0] = _mm256_max_ps(hi[0], v);                                                         \
+        }                                                                                            \
+        float x[Q][8], y[Q][8];                                                                      \
+        for (int j = 0; j < Q; j++) {                                                                \
+            _mm256_storeu_ps(x[j], lo[j]);                                                           \
+            _mm256_storeu_ps(y[j], hi[j]);                                                           \
+        }                                                                                            \
+        for (int l = 0; l < 8; l++) {                                                                \
+            double u = 0, z = 0;                                                                     \
+            for (int j = 0; j < Q; j++) u += x[j][l];                                                \
+            for (int j = Q - 1; j >= 0; j--) z += y[j][l];                                           \
+            slo[l] = u;                                                                              \
+            shi[l] = z;                                                                              \
+        }                                                                                            \
+    }
+MC_DESC_NET8(1)
+MC_DESC_NET8(2)
+MC_DESC_NET8(3)
+MC_DESC_NET8(4)
+MC_DESC_NET8(5)
+MC_DESC_NET8(6)
+MC_DESC_NET8(7)
+MC_DESC_NET8(8)
+MC_DESC_NET8(9)
+MC_DESC_NET8(10)
+MC_DESC_NET8(11)
+MC_DESC_NET8(12)
+#undef MC_DESC_NET8
+#undef MC_DESC_UNROLL
+
+/* valley and peak sums of bins [a, b) for the eight lanes of T (n_bins, 8); Q <= 12 */
+MC_DSP_AVX2 static void mc_desc_band8(const float *restrict T, int a, int b, int Q, double *slo, double *shi) {
+    switch (Q) {
+#define MC_DESC_CASE(q)                     \
+    case q:                                 \
+        mc_desc_net8_##q(T, a, b, slo, shi); \
+        return;
+        MC_DESC_CASE(1)
+        MC_DESC_CASE(2)
+        MC_DESC_CASE(3)
+        MC_DESC_CASE(4)
+        MC_DESC_CASE(5)
+        MC_DESC_CASE(6)
+        MC_DESC_CASE(7)
+        MC_DESC_CASE(8)
+        MC_DESC_CASE(9)
+        MC_DESC_CASE(10)
+        MC_DESC_CASE(11)
+        MC_DESC_CASE(12)
+#undef MC_DESC_CASE
+    default:
+        return; /* not reached: the caller uses the four-frame path when a band needs Q > 12 */
+    }
+}
+
+/* 8 x 8 block: rows in, columns out */
+MC_DSP_AVX2 static inline void mc_desc_transpose8(__m256 r[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* Frames t0 .. t0 + 7 (rows r[j] of the magnitudes): the rolloff (desc row MC_DSP_DESC_ROLLOFF) and the
+ * contrast's valley and peak band means (w->valley, w->peak), as the four-frame loop does them. */
+MC_DSP_AVX2 static void mc_desc_block8(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *r[8],
+                                       int64_t t0, int64_t F, float *desc) {
+    const int nb = d->n_bins;
+    const size_t Fs = (size_t)F;
+    float *T = w->tr, *cum = w->cum; /* (n_bins, 8) each */
+    int k = 0;
+    for (; k + 8 <= nb; k += 8) {
+        __m256 v[8];
+        for (int j = 0; j < 8; j++) v[j] = _mm256_loadu_ps(r[j] + k);
+        mc_desc_transpose8(v); /* v[i]: bin k + i of the eight frames */
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(T + 8 * (size_t)(k + i), v[i]);
+    }
+    for (; k < nb; k++)
+        for (int j = 0; j < 8; j++) T[8 * (size_t)k + (size_t)j] = r[j][k];
+    __m256 c = _mm256_setzero_ps();
+    for (k = 0; k < nb; k++) {
+        c = _mm256_add_ps(c, _mm256_loadu_ps(T + 8 * (size_t)k));
+        _mm256_storeu_ps(cum + 8 * (size_t)k, c);
+    }
+    const float rp = 0.85f;
+    for (int j = 0; j < 8; j++) {
+        const float thr = rp * cum[8 * (size_t)(nb - 1) + j];
+        int lo = 0, hi = nb - 1; /* first k with cum[k] >= thr; cum is non-decreasing */
+        while (lo < hi) {
+            const int mid = lo + (hi - lo) / 2;
+            if (cum[8 * (size_t)mid + j] >= thr) hi = mid;
+            else lo = mid + 1;
+        }
+        desc[(size_t)MC_DSP_DESC_ROLLOFF * Fs + (size_t)(t0 + j)] = (float)d->freq[lo];
+    }
+    for (int b = 0; b < MC_DESC_N_CONTRAST; b++) {
+        const int len = d->band_hi[b] - d->band_lo[b];
+        const int qq = d->band_q[b] < len ? d->band_q[b] : len;
+        double slo[8], shi[8];
+        mc_desc_band8(T, d->band_lo[b], d->band_hi[b], qq, slo, shi);
+        for (int j = 0; j < 8; j++) {
+            w->valley[(size_t)b * Fs + (size_t)(t0 + j)] = (double)(float)(slo[j] / qq);
+            w->peak[(size_t)b * Fs + (size_t)(t0 + j)] = (double)(float)(shi[j] / qq);
+        }
+    }
+}
+#endif
+
 /* k-th smallest (0-based) of x (n,), reordering x: quickselect with a median-of-three pivot. */
 static float mc_desc_select(float *x, int64_t n, int64_t k) {
     int64_t lo = 0, hi = n - 1;
@@ -596,23 +803,12 @@ static float mc_desc_select(float *x, int64_t n, int64_t k) {
 
 /* ---------------------------------------------------------------- per-frame spectral descriptors */
 
-/* One frame's centroid, bandwidth, flatness and piptrack peaks, from
- * its magnitudes S (n_bins,); P (n_bins,) receives S**2 (float32, as numpy squares a float32 array). */
-static void mc_desc_frame(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *restrict S,
-                          float *restrict P, int64_t t, int64_t frames, float *desc, int64_t *npitch) {
-    const int nb = d->n_bins;
-    const double *restrict f = d->freq, *restrict f2 = d->freq2;
-
-    /* One pass over the bins, bin k in lane k mod 4 (the last nb mod 4 bins in lane 0):
-     *   P = S * S in float32;
-     *   L = sum S, M1 = sum f S, M2 = sum f^2 S in float64 (centroid c = M1 / L; bandwidth^2 =
-     *     sum S (f - c)^2 / L = (M2 - 2 c M1 + c^2 L) / L, whose cancellation costs at most a factor
-     *     (c^2 + bw^2) / bw^2 of float64's precision: below 1e-9 relative even for a pure tone);
-     *   flatness's S_thresh = max(1e-10, S**2) (float32): its sum, and the sum of its logs as the sum
-     *     of the exponents (integers) plus the log of the product of the mantissas (in [1, 2) each):
-     *     one log per frame, where a log per bin would cost as much as the rest of the frame; the
-     *     flatness moves by less than 1e-7 relative;
-     *   the largest P (piptrack's reference). */
+/* mc_desc_frame's pass over the bins [0, nb - nb mod 4): P = S * S, and per lane (bin k in lane
+ * k mod 4) the float64 sums L, M1, M2 and AM, the mantissa product PR (renormalised, its exponents in
+ * *esum) and the largest P. Returns the first bin not done (nb - nb mod 4). */
+static int mc_desc_pass(const float *restrict S, float *restrict P, const double *restrict f,
+                        const double *restrict f2, int nb, double L4[4], double M14[4], double M24[4],
+                        double AM4[4], double PR4[4], float MX4[4], int64_t *esum_out) {
     enum { BLOCK = 16, RENORM = 16 };
     const mc_v4 amin = mc_v4_set1(1e-10f), fone = mc_v4_set1(1.0f), fzero = mc_v4_set1(0.0f);
     const mc_v4i man = mc_v4i_set1(0x007fffff), one = mc_v4i_set1(0x3f800000), bias = mc_v4i_set1(127);
@@ -667,14 +863,103 @@ static void mc_desc_frame(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, c
             e32 = mc_v4i_set1(0);
         }
     }
-    double L4[4], M14[4], M24[4], AM4[4], PR4[4];
-    float MX4[4];
     mc_d2_get(l[0], L4), mc_d2_get(l[1], L4 + 2);
     mc_d2_get(m1[0], M14), mc_d2_get(m1[1], M14 + 2);
     mc_d2_get(m2[0], M24), mc_d2_get(m2[1], M24 + 2);
     mc_d2_get(am[0], AM4), mc_d2_get(am[1], AM4 + 2);
     mc_d2_get(pr[0], PR4), mc_d2_get(pr[1], PR4 + 2);
     mc_v4_get(mx, MX4);
+    *esum_out = esum;
+    return k;
+}
+
+#if MC_DSP_HAVE_AVX2
+/* mc_desc_pass with the four lanes' float64 sums in one 256-bit vector each (the float32 part stays
+ * 4 lanes wide): the same operations on the same lanes, so the same bits. */
+MC_DSP_AVX2 static int mc_desc_pass_avx2(const float *restrict S, float *restrict P, const double *restrict f,
+                                         const double *restrict f2, int nb, double L4[4], double M14[4],
+                                         double M24[4], double AM4[4], double PR4[4], float MX4[4],
+                                         int64_t *esum_out) {
+    enum { BLOCK = 16, RENORM = 16 };
+    const __m128 amin = _mm_set1_ps(1e-10f), fone = _mm_set1_ps(1.0f), fzero = _mm_set1_ps(0.0f);
+    const __m128i man = _mm_set1_epi32(0x007fffff), one = _mm_set1_epi32(0x3f800000), bias = _mm_set1_epi32(127);
+    __m256d l = _mm256_set1_pd(0.0), m1 = l, m2 = l, am = l, pr = _mm256_set1_pd(1.0);
+    __m128 mx = fzero;
+    __m128i e32 = _mm_set1_epi32(0);
+    int64_t esum = 0;
+    int k = 0, nblocks = 0;
+    while (k + 4 <= nb) {
+        __m128 amf = fzero, prf = fone;
+        for (int blk = 0; k + 4 <= nb && blk < BLOCK; k += 4, blk++) {
+            const __m128 sv = _mm_loadu_ps(S + k);
+            const __m128 p = _mm_mul_ps(sv, sv);
+            _mm_storeu_ps(P + k, p);
+            const __m256d sd = _mm256_cvtps_pd(sv);
+            l = _mm256_add_pd(l, sd);
+            m1 = _mm256_add_pd(m1, _mm256_mul_pd(_mm256_loadu_pd(f + k), sd));
+            m2 = _mm256_add_pd(m2, _mm256_mul_pd(_mm256_loadu_pd(f2 + k), sd));
+            const __m128 th = _mm_max_ps(p, amin);
+            amf = _mm_add_ps(amf, th);
+            mx = _mm_max_ps(p, mx);
+            const __m128i u = _mm_castps_si128(th);
+            e32 = _mm_add_epi32(e32, _mm_sub_epi32(_mm_srli_epi32(u, 23), bias));
+            prf = _mm_mul_ps(prf, _mm_castsi128_ps(_mm_or_si128(_mm_and_si128(u, man), one)));
+        }
+        am = _mm256_add_pd(am, _mm256_cvtps_pd(amf));
+        pr = _mm256_mul_pd(pr, _mm256_cvtps_pd(prf));
+        if (++nblocks % RENORM == 0 || k + 4 > nb) {
+            int32_t e[4];
+            double q[4];
+            _mm_storeu_si128((__m128i *)e, e32);
+            _mm256_storeu_pd(q, pr);
+            for (int j = 0; j < 4; j++) {
+                int e2;
+                q[j] = frexp(q[j], &e2);
+                esum += (int64_t)e[j] + e2;
+            }
+            pr = _mm256_loadu_pd(q);
+            e32 = _mm_set1_epi32(0);
+        }
+    }
+    _mm256_storeu_pd(L4, l);
+    _mm256_storeu_pd(M14, m1);
+    _mm256_storeu_pd(M24, m2);
+    _mm256_storeu_pd(AM4, am);
+    _mm256_storeu_pd(PR4, pr);
+    _mm_storeu_ps(MX4, mx);
+    *esum_out = esum;
+    return k;
+}
+#endif
+
+
+/* One frame's centroid, bandwidth, flatness and piptrack peaks, from
+ * its magnitudes S (n_bins,); P (n_bins,) receives S**2 (float32, as numpy squares a float32 array). */
+static void mc_desc_frame(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *restrict S,
+                          float *restrict P, int64_t t, int64_t frames, float *desc, int64_t *npitch) {
+    const int nb = d->n_bins;
+    const double *restrict f = d->freq, *restrict f2 = d->freq2;
+
+    /* One pass over the bins, bin k in lane k mod 4 (the last nb mod 4 bins in lane 0):
+     *   P = S * S in float32;
+     *   L = sum S, M1 = sum f S, M2 = sum f^2 S in float64 (centroid c = M1 / L; bandwidth^2 =
+     *     sum S (f - c)^2 / L = (M2 - 2 c M1 + c^2 L) / L, whose cancellation costs at most a factor
+     *     (c^2 + bw^2) / bw^2 of float64's precision: below 1e-9 relative even for a pure tone);
+     *   flatness's S_thresh = max(1e-10, S**2) (float32): its sum, and the sum of its logs as the sum
+     *     of the exponents (integers) plus the log of the product of the mantissas (in [1, 2) each):
+     *     one log per frame, where a log per bin would cost as much as the rest of the frame; the
+     *     flatness moves by less than 1e-7 relative;
+     *   the largest P (piptrack's reference). */
+    double L4[4], M14[4], M24[4], AM4[4], PR4[4];
+    float MX4[4];
+    int64_t esum = 0;
+    int k;
+#if MC_DSP_HAVE_AVX2
+    if (mc_dsp_simd_level() == MC_DSP_SIMD_AVX2)
+        k = mc_desc_pass_avx2(S, P, f, f2, nb, L4, M14, M24, AM4, PR4, MX4, &esum);
+    else
+#endif
+        k = mc_desc_pass(S, P, f, f2, nb, L4, M14, M24, AM4, PR4, MX4, &esum);
     for (; k < nb; k++) { /* the last nb mod 4 bins, in lane 0 */
         const float s = S[k], p = s * s, th = p > 1e-10f ? p : 1e-10f;
         P[k] = p;
@@ -794,6 +1079,104 @@ static int mc_desc_tuning_index(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace
 
 /* ---------------------------------------------------------------- the segment */
 
+/* One block of rms_zcr: y[i0, i1): e4[l] = the sum of the squares (float64) of the samples i0 + l,
+ * i0 + l + 4, ... in that order (the last i1 - i0 mod 4 samples in lane 0 after them), *cnt = the
+ * sign changes between samples i - 1 and i for i0 <= i < i1, i >= 1 ("negative": v < -1e-10f). */
+static void mc_desc_block_sums(const float *y, int64_t i0, int64_t i1, double e4[4], int *cnt_out) {
+    const float nthr = -1e-10f;
+    int cnt = 0;
+    int64_t i = i0;
+    if (i == 0 && i + 4 <= i1) { /* the first group has no sample before it */
+        for (int j = 1; j < 4; j++) cnt += (y[j] < nthr) != (y[j - 1] < nthr);
+    }
+#if defined(__SSE2__)
+    __m128d e0 = _mm_setzero_pd(), e1 = e0;
+    __m128i c4 = _mm_setzero_si128(); /* crossings per lane: masks of -1 subtracted */
+    const __m128 t4 = _mm_set1_ps(nthr);
+    for (; i + 4 <= i1; i += 4) {
+        const __m128 v = _mm_loadu_ps(y + i);
+        const __m128d v0 = _mm_cvtps_pd(v), v1 = _mm_cvtps_pd(_mm_movehl_ps(v, v));
+        e0 = _mm_add_pd(e0, _mm_mul_pd(v0, v0));
+        e1 = _mm_add_pd(e1, _mm_mul_pd(v1, v1));
+        if (i >= 1) {
+            const __m128 x = _mm_xor_ps(_mm_cmplt_ps(v, t4), _mm_cmplt_ps(_mm_loadu_ps(y + i - 1), t4));
+            c4 = _mm_sub_epi32(c4, _mm_castps_si128(x));
+        }
+    }
+    _mm_storeu_pd(e4, e0);
+    _mm_storeu_pd(e4 + 2, e1);
+    int32_t c[4];
+    _mm_storeu_si128((__m128i *)c, c4);
+    cnt += (c[0] + c[1]) + (c[2] + c[3]);
+#else
+    const mc_v4 nthr4 = mc_v4_set1(nthr);
+    mc_d2 e0 = mc_d2_set1(0.0), e1 = mc_d2_set1(0.0);
+    for (; i + 4 <= i1; i += 4) {
+        const mc_v4 v = mc_v4_load(y + i);
+        const mc_d2 v0 = mc_d2_lo(v), v1 = mc_d2_hi(v);
+        e0 = mc_d2_add(e0, mc_d2_mul(v0, v0));
+        e1 = mc_d2_add(e1, mc_d2_mul(v1, v1));
+        if (i >= 1) {
+            const int m = mc_v4_any_lt(v, nthr4) ^ mc_v4_any_lt(mc_v4_load(y + i - 1), nthr4);
+            cnt += (m & 1) + ((m >> 1) & 1) + ((m >> 2) & 1) + ((m >> 3) & 1);
+        }
+    }
+    mc_d2_get(e0, e4);
+    mc_d2_get(e1, e4 + 2);
+#endif
+    for (; i < i1; i++) {
+        e4[0] += (double)y[i] * (double)y[i];
+        if (i >= 1) cnt += (y[i] < nthr) != (y[i - 1] < nthr);
+    }
+    *cnt_out = cnt;
+}
+
+#if MC_DSP_HAVE_AVX2
+/* mc_desc_block_sums eight samples a step: the squares of samples i..i+3, then i+4..i+7, added to the
+ * same four float64 lanes in that order (as four a step), crossings counted eight lanes wide. */
+MC_DSP_AVX2 static void mc_desc_block_sums_avx2(const float *y, int64_t i0, int64_t i1, double e4[4], int *cnt_out) {
+    const float nthr = -1e-10f;
+    int cnt = 0;
+    int64_t i = i0;
+    __m256d e = _mm256_setzero_pd();
+    if (i == 0 && i + 4 <= i1) { /* the first group has no sample before it */
+        for (int j = 1; j < 4; j++) cnt += (y[j] < nthr) != (y[j - 1] < nthr);
+        const __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(y));
+        e = _mm256_add_pd(e, _mm256_mul_pd(v0, v0));
+        i = 4;
+    }
+    __m256i c8 = _mm256_setzero_si256();
+    const __m256 t8 = _mm256_set1_ps(nthr);
+    for (; i + 8 <= i1; i += 8) {
+        const __m256 v = _mm256_loadu_ps(y + i);
+        const __m256d v0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), v1 = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+        e = _mm256_add_pd(e, _mm256_mul_pd(v0, v0));
+        e = _mm256_add_pd(e, _mm256_mul_pd(v1, v1));
+        const __m256 x = _mm256_xor_ps(_mm256_cmp_ps(v, t8, _CMP_LT_OQ),
+                                       _mm256_cmp_ps(_mm256_loadu_ps(y + i - 1), t8, _CMP_LT_OQ));
+        c8 = _mm256_sub_epi32(c8, _mm256_castps_si256(x));
+    }
+    if (i + 4 <= i1) {
+        const __m128 v = _mm_loadu_ps(y + i);
+        const __m256d v0 = _mm256_cvtps_pd(v);
+        e = _mm256_add_pd(e, _mm256_mul_pd(v0, v0));
+        const __m128 t4 = _mm_set1_ps(nthr);
+        const int m = _mm_movemask_ps(_mm_xor_ps(_mm_cmplt_ps(v, t4), _mm_cmplt_ps(_mm_loadu_ps(y + i - 1), t4)));
+        cnt += (m & 1) + ((m >> 1) & 1) + ((m >> 2) & 1) + ((m >> 3) & 1);
+        i += 4;
+    }
+    _mm256_storeu_pd(e4, e);
+    int32_t c[8];
+    _mm256_storeu_si256((__m256i *)c, c8);
+    cnt += ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+    for (; i < i1; i++) {
+        e4[0] += (double)y[i] * (double)y[i];
+        if (i >= 1) cnt += (y[i] < nthr) != (y[i - 1] < nthr);
+    }
+    *cnt_out = cnt;
+}
+#endif
+
 /* rms and zero-crossing rate of y (n,) for F frames, from sums over blocks of g = gcd(n_fft, hop)
  * samples of the padded signal (frame t is blocks t hop / g .. (t hop + n_fft) / g - 1).
  * rms: constant (zero) padding, sqrt(mean(y^2)) over the frame, the squares summed in float64 (sample
@@ -808,34 +1191,18 @@ static mc_status mc_desc_rms_zcr(const mc_dsp_desc_plan *d, mc_dsp_desc_workspac
     const int64_t g = mc_desc_gcd(n_fft, hop), half = n_fft / 2;
     const int64_t nblk = ((F - 1) * hop + n_fft) / g;
     const float nthr = -1e-10f;
-    const mc_v4 nthr4 = mc_v4_set1(nthr);
     double bad = 0; /* y - y summed: NaN if a sample is NaN or Inf */
     for (int64_t b = 0; b < nblk; b++) {
         int64_t i0 = b * g - half, i1 = i0 + g;
         if (i0 < 0) i0 = 0;
         if (i1 > n) i1 = n;
-        mc_d2 e0 = mc_d2_set1(0.0), e1 = mc_d2_set1(0.0);
-        int cnt = 0;
-        int64_t i = i0;
-        for (; i + 4 <= i1; i += 4) {
-            const mc_v4 v = mc_v4_load(y + i);
-            const mc_d2 v0 = mc_d2_lo(v), v1 = mc_d2_hi(v);
-            e0 = mc_d2_add(e0, mc_d2_mul(v0, v0));
-            e1 = mc_d2_add(e1, mc_d2_mul(v1, v1));
-            if (i >= 1) {
-                const int m = mc_v4_any_lt(v, nthr4) ^ mc_v4_any_lt(mc_v4_load(y + i - 1), nthr4);
-                cnt += (m & 1) + ((m >> 1) & 1) + ((m >> 2) & 1) + ((m >> 3) & 1);
-            } else {
-                for (int j = 1; j < 4; j++) cnt += (y[j] < nthr) != (y[j - 1] < nthr);
-            }
-        }
         double e4[4];
-        mc_d2_get(e0, e4);
-        mc_d2_get(e1, e4 + 2);
-        for (; i < i1; i++) {
-            e4[0] += (double)y[i] * (double)y[i];
-            if (i >= 1) cnt += (y[i] < nthr) != (y[i - 1] < nthr);
-        }
+        int cnt;
+#if MC_DSP_HAVE_AVX2
+        if (mc_dsp_simd_level() == MC_DSP_SIMD_AVX2) mc_desc_block_sums_avx2(y, i0, i1, e4, &cnt);
+        else
+#endif
+            mc_desc_block_sums(y, i0, i1, e4, &cnt);
         const double e = (e4[0] + e4[1]) + (e4[2] + e4[3]);
         bad += e - e;
         w->energy[b] = e;
@@ -889,7 +1256,20 @@ mc_status mc_dsp_descriptors(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w
     const float rp = 0.85f;
     float *T = w->tr, *cum = w->cum; /* (n_bins, 4) each */
     int64_t np_ = 0;
+#if MC_DSP_HAVE_AVX2
+    const bool wide = mc_dsp_simd_level() == MC_DSP_SIMD_AVX2 && d->max_q <= 12;
+#endif
     for (int64_t t0 = 0; t0 < F; t0 += 4) {
+#if MC_DSP_HAVE_AVX2
+        if (wide && F - t0 >= 8) { /* eight frames: rolloff and contrast at once, then frame by frame */
+            const float *r8[8];
+            for (int j = 0; j < 8; j++) r8[j] = mag + (size_t)(t0 + j) * (size_t)nb;
+            mc_desc_block8(d, w, r8, t0, F, desc);
+            for (int j = 0; j < 8; j++) mc_desc_frame(d, w, r8[j], w->power, t0 + j, F, desc, &np_);
+            t0 += 4; /* and 4 more by the loop */
+            continue;
+        }
+#endif
         const int B = (int)(F - t0 < 4 ? F - t0 : 4);
         const float *r[4];
         for (int j = 0; j < 4; j++) r[j] = mag + (size_t)(t0 + (j < B ? j : B - 1)) * (size_t)nb;
@@ -980,8 +1360,15 @@ mc_status mc_dsp_descriptors(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w
         }
         for (; kk < nb; kk++) P[kk] = S[kk] * S[kk];
         float raw[MC_DESC_N_CHROMA];
-        for (int c0 = 0; c0 < MC_DESC_N_CHROMA; c0 += 4)
+        for (int c0 = 0; c0 < MC_DESC_N_CHROMA; c0 += 4) {
+#if MC_DSP_HAVE_AVX2
+            if (mc_dsp_simd_level() == MC_DSP_SIMD_AVX2) {
+                mc_desc_dot4x8_avx2(fb + (size_t)c0 * nb, P, nb, raw + c0);
+                continue;
+            }
+#endif
             mc_desc_dot4x8(fb + (size_t)c0 * nb, P, nb, raw + c0);
+        }
         double mx = 0;
         for (int q = 0; q < MC_DESC_N_CHROMA; q++) {
             const double a = fabs((double)raw[q]);
