@@ -65,5 +65,7 @@ bool mc__sil_isa_available(int isa);
 mc__sil_kernels mc__sil_kernels_get(int isa);
 /* Tests only: make the silhouette use this path (-1 = the best available, the default). */
 void mc__sil_force_isa(int isa);
+/* The forced path (-1: none). */
+int mc__sil_forced_isa(void);
 
 #endif
