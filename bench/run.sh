@@ -21,7 +21,8 @@ LIBROSA_60_S=9.78
 mp3s=("$DATA"/lyrics-en-de/audio/*.mp3)
 echo "lyrics-en-de: first 60 of ${#mp3s[@]} MP3 (30 s, 44.1 kHz stereo, decoded by libmpg123 directly), best of 3"
 echo "(MFCC + log-mel only, the work librosa's figure is for: --no-descriptors; then with the default descriptors)"
-"$ROOT/$BUILD/bench_extract" --reps 3 --no-descriptors --librosa-s "$LIBROSA_60_S" 2 "$OUT/a" "${mp3s[@]:0:60}"
+"$ROOT/$BUILD/bench_extract" --reps 3 --no-descriptors --librosa-s "$LIBROSA_60_S" 2 "$OUT/a" "${mp3s[@]:0:60}" |
+    tee "$OUT/row_extract.txt"
 "$ROOT/$BUILD/bench_extract" --reps 3 2 "$OUT/a" "${mp3s[@]:0:60}"
 echo "lyrics-en-de: all ${#mp3s[@]} MP3, 2 threads, then 1 thread"
 "$ROOT/$BUILD/bench_extract" 2 "$OUT/b" "$DATA/lyrics-en-de/audio"
@@ -55,12 +56,14 @@ else
     echo "  (torch not importable: peer not run)"
 fi
 echo "conv-vae (reference: 1x128x128 log-mel, 32-64-128-256, latent 32, batch 128), 1 epoch"
-"$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 1
+line=$("$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 1)
+echo "$line"
+conv_ours=$(echo "$line" | sed -E 's/.* ([0-9.]+) samples\/s.*/\1/') conv_torch=""
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     # one epoch only: the peer's single epoch is its figure
-    t=$(/usr/bin/python3 "$ROOT/../shared/peers/torch_vae.py" conv "$OUT/models_gtzan/logmel.npy" "$OUT/z_conv.npy" \
+    conv_torch=$(/usr/bin/python3 "$ROOT/../shared/peers/torch_vae.py" conv "$OUT/models_gtzan/logmel.npy" "$OUT/z_conv.npy" \
         --epochs 1 --threads 2 2>/dev/null | sed -nE 's/.*samples_per_s=([0-9.]+).*/\1/p')
-    echo "  torch (2 threads): $t samples/s"
+    awk -v a="$conv_ours" -v b="$conv_torch" 'BEGIN { if (b > 0) printf "  torch (2 threads): %.1f samples/s -> %.1fx\n", b, a / b }'
 fi
 
 echo "== metrics: exact silhouette, 10 Gaussian blobs, 100,000 x 32 (synthetic), 2 threads =="
@@ -71,7 +74,8 @@ echo "== metrics: exact silhouette, 10 Gaussian blobs, 100,000 x 32 (synthetic),
 if /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
     "$ROOT/tools/bench_pair.sh" "silhouette 100,000 x 32" "${MC_BENCH_SIL_ROUNDS:-2}" 15 \
         "$(printf '%q ' "$ROOT/$BUILD/bench_metrics" --threads 2 --no-precision --repeat 1)" \
-        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" silhouette "$OUT/sil_x.npy" "$OUT/sil_l.npy")"
+        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" silhouette "$OUT/sil_x.npy" "$OUT/sil_l.npy")" |
+        tee "$OUT/row_silhouette.txt"
     if [ -n "$PEER_CORETYPE" ]; then
         echo "  extra row: the peer's child process alone run with OPENBLAS_CORETYPE=$PEER_CORETYPE (Debian's OpenBLAS"
         echo "  0.3.21 does not recognise this CPU and otherwise uses its generic Prescott kernel); musiclust unchanged"
@@ -96,7 +100,8 @@ echo "== cluster (10 Gaussian blobs, 32 dims, synthetic: k-means on 100,000 poin
 if /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
     "$ROOT/tools/bench_pair.sh" "k-means 100,000 x 32, k = 10, n_init = 10" "${MC_BENCH_ROUNDS:-3}" 3 \
         "$(printf '%q ' "$ROOT/$BUILD/bench_cluster" 2 --kmeans-only --repeat 1)" \
-        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" kmeans "$OUT/blobs.npy")"
+        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" kmeans "$OUT/blobs.npy")" |
+        tee "$OUT/row_kmeans.txt"
     if [ -n "$PEER_CORETYPE" ]; then
         echo "  extra row: the peer's child process alone run with OPENBLAS_CORETYPE=$PEER_CORETYPE; musiclust unchanged"
         "$ROOT/tools/bench_pair.sh" "k-means, peer on $PEER_CORETYPE" "${MC_BENCH_ROUNDS:-3}" 3 \
@@ -247,12 +252,35 @@ echo "== embed: t-SNE (Barnes-Hut) and UMAP on 10 Gaussian blobs, 10,000 x 32 (s
 # machine kind): umap-learn is not packaged by Debian, so it is not run here. t-SNE: musiclust and
 # scikit-learn's TSNE (perplexity 30, 1000 iterations, init pca, learning rate auto) alternately on the
 # same points (tools/bench_pair.sh; MC_BENCH_TSNE_ROUNDS rounds, default 2), with trustworthiness (k = 10).
-"$ROOT/$BUILD/bench_embed" --threads 2 --repeat 3 --method umap --save-x "$OUT/embed_x.npy" | grep -v '^RESULT'
+"$ROOT/$BUILD/bench_embed" --threads 2 --repeat 3 --method umap --save-x "$OUT/embed_x.npy" | grep -v '^RESULT' |
+    tee "$OUT/row_umap.txt"
 if /usr/bin/python3 -c "import sklearn" 2>/dev/null; then
     "$ROOT/tools/bench_pair.sh" "t-SNE 10,000 x 32" "${MC_BENCH_TSNE_ROUNDS:-2}" 5 \
         "$(printf '%q ' "$ROOT/$BUILD/bench_embed" --threads 2 --repeat 1 --method tsne)" \
-        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" tsne "$OUT/embed_x.npy")"
+        "$(printf '%q ' /usr/bin/python3 "$ROOT/tools/bench_sklearn.py" tsne "$OUT/embed_x.npy")" |
+        tee "$OUT/row_tsne.txt"
 else
     "$ROOT/$BUILD/bench_embed" --threads 2 --repeat 3 --method tsne | grep -v '^RESULT'
     echo "  (scikit-learn not importable: python3-sklearn missing, no peer row)"
 fi
+
+# Issue 16's table, every row from this run (the figures printed above, collected): ratio = peer time /
+# musiclust time (median/median for the alternating pairs); the librosa and umap-learn rows are against
+# the issue's reference figures, since neither is a Debian package.
+echo "== issue 16: summary of this run =="
+pair_row() { # NAME FILE: the median/median ratio and trustworthiness of a tools/bench_pair.sh row
+    if [ -s "$2" ] && grep -q -- '-> musiclust' "$2"; then
+        r=$(sed -nE 's/.*\(best\/best\), ([0-9.]+x) \(median\/median\); target >= ([0-9.]+x).*/\1 scikit-learn, same run (target >= \2)/p' "$2")
+        t=$(sed -nE 's/.*trustworthiness\(k=10\) musiclust ([0-9.]+), scikit-learn ([0-9.]+).*/; trustworthiness musiclust \1, scikit-learn \2/p' "$2")
+        printf '  %-44s %s\n' "$1" "$r$t"
+    else
+        printf '  %-44s %s\n' "$1" "no peer row (python3-sklearn missing or the peer failed)"
+    fi
+}
+awk -v a="${conv_ours:-0}" -v b="${conv_torch:-0}" 'BEGIN { if (b > 0) printf "  %-44s %.1f samples/s, %.1fx PyTorch, same run (target >= 200 samples/s and >= 4x)\n", "conv beta-VAE train, batch 128", a, a / b;
+    else printf "  %-44s %.1f samples/s, no PyTorch row (python3-torch missing)\n", "conv beta-VAE train, batch 128", a }'
+printf '  %-44s %s\n' "extract, 60 MP3" "$(sed -nE 's/.*vs librosa 0.10.2 .*: ([0-9.]+x) faster.*/\1 librosa 0.10.2 (reference figure 9.78 s; target >= 15x)/p' "$OUT/row_extract.txt")"
+pair_row "k-means k=10 n_init=10, 100,000 x 32" "$OUT/row_kmeans.txt"
+pair_row "silhouette, 100,000 x 32" "$OUT/row_silhouette.txt"
+pair_row "t-SNE 10,000 x 32, perplexity 30, 1000 it" "$OUT/row_tsne.txt"
+printf '  %-44s %s\n' "UMAP 10,000 x 32" "$(sed -nE 's/.*: ([0-9.]+x) faster \(target: keep >= 5x\).*/\1 umap-learn 0.5.5 (reference figure 10.7 s; keep >= 5x)/p' "$OUT/row_umap.txt" | head -1)"
