@@ -280,18 +280,19 @@ static void build_results(const char *dir) {
         ex[i] = -80.0f + (float)(i % 512) / 8.0f;
         rec[i] = ex[i] * 0.9f;
     }
+    /* the reconstructions of b (log-mel) and a (MFCC statistics): found through representations.tsv */
     int64_t s3[3] = {4, 16, 32}, s2[2] = {4, 8};
-    snprintf(p, sizeof p, "%s/recon/conv-vae.original.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/b.original.npy", dir);
     write_npy(p, 3, s3, ex);
-    snprintf(p, sizeof p, "%s/recon/conv-vae.recon.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/b.recon.npy", dir);
     write_npy(p, 3, s3, rec);
     for (int i = 0; i < 32; i++) {
         v[i] = (float)(i % 8) - 3.0f;
         vr[i] = v[i] * 0.8f;
     }
-    snprintf(p, sizeof p, "%s/recon/vae.original.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/a.original.npy", dir);
     write_npy(p, 2, s2, v);
-    snprintf(p, sizeof p, "%s/recon/vae.recon.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/a.recon.npy", dir);
     write_npy(p, 2, s2, vr);
     snprintf(p, sizeof p, "%s/recon/examples.tsv", dir);
     write_text(p, "example\trow\ttrack\tlabel\n0\t0\t0\tjazz\n1\t4\t1\trock\n2\t8\t2\tfolk\n3\t12\t3\tjazz\n");

@@ -160,3 +160,78 @@ fail:
     memset(out, 0, sizeof *out);
     return st;
 }
+
+/* ---------------------------------------------------------------- the k-sweep table */
+
+mc_status mc_pipeline_ksweep_write(const char *path, const mc_ksweep *s) {
+    if (!path || !s) return mc_error_set(MC_STATUS_INVALID_ARG, "k-sweep table: NULL argument");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    fputs("k\tsilhouette\tinertia\tbic\tlog_likelihood\n", f);
+    for (int i = 0; i < s->n_points; i++) {
+        const mc_ksweep_point *p = &s->points[i];
+        fprintf(f, "%d\t%.17g\t%.17g\t%.17g\t%.17g\n", p->k, p->silhouette, p->inertia, p->bic, p->log_likelihood);
+    }
+    mc_status st;
+    if (fclose(f) != 0 || !buf) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    else st = mc_file_write_atomic(path, buf, len);
+    free(buf);
+    return st;
+}
+
+mc_status mc_pipeline_ksweep_read(const char *path, mc_ksweep *out) {
+    if (!path || !out) return mc_error_set(MC_STATUS_INVALID_ARG, "k-sweep table: NULL argument");
+    memset(out, 0, sizeof *out);
+    mc_table t;
+    mc_status st = mc_table_read(path, '\t', &t);
+    if (st != MC_STATUS_OK) return st;
+    static const char *const cols[5] = {"k", "silhouette", "inertia", "bic", "log_likelihood"};
+    int c[5];
+    for (int i = 0; i < 5 && st == MC_STATUS_OK; i++)
+        if ((c[i] = mc_table_column(&t, cols[i])) < 0)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: no '%s' column (expected k, silhouette, inertia, bic, log_likelihood)",
+                              path, cols[i]);
+    if (st == MC_STATUS_OK && !(out->points = mc_calloc((size_t)t.nrows, sizeof *out->points))) st = MC_STATUS_NO_MEMORY;
+    for (int64_t r = 0; st == MC_STATUS_OK && r < t.nrows; r++) {
+        mc_ksweep_point *p = &out->points[r];
+        char *end = NULL;
+        long k = strtol(mc_table_get(&t, r, c[0]), &end, 10);
+        double *v[4] = {&p->silhouette, &p->inertia, &p->bic, &p->log_likelihood};
+        bool ok = *end == '\0' && k >= 2 && k <= INT32_MAX;
+        for (int i = 0; i < 4 && ok; i++) {
+            const char *x = mc_table_get(&t, r, c[i + 1]);
+            *v[i] = strtod(x, &end);
+            ok = *x && *end == '\0';
+        }
+        if (!ok) st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: not a k and four numbers", path, (long long)r + 2);
+        p->k = (int)k;
+        out->n_points = (int)r + 1;
+    }
+    mc_table_free(&t);
+    if (st != MC_STATUS_OK) mc_pipeline_ksweep_free(out);
+    return st;
+}
+
+/* ---------------------------------------------------------------- PCA spaces */
+
+mc_status mc_pipeline_pca_space(const float *X, int64_t n, int64_t d, int k, float **Z, mc_pca *pca_out) {
+    *Z = NULL;
+    mc_pca pca;
+    float *z = mc_alloc((size_t)n * (size_t)(k > 0 ? k : 1), sizeof(float)); // (n, k)
+    mc_status st = z ? mc_cluster_pca_fit(X, n, d, k, false, &pca) : MC_STATUS_NO_MEMORY;
+    if (st != MC_STATUS_OK) {
+        mc_free(z);
+        return st;
+    }
+    st = mc_cluster_pca_transform(&pca, X, n, d, z);
+    if (st == MC_STATUS_OK && pca_out) *pca_out = pca;
+    else mc_cluster_pca_free(&pca);
+    if (st != MC_STATUS_OK) {
+        mc_free(z);
+        return st;
+    }
+    *Z = z;
+    return MC_STATUS_OK;
+}

@@ -62,16 +62,9 @@ static bool file_exists(const char *p) {
     return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static void path_in(const ctx *c, char *buf, size_t cap, const char *fmt, const char *a, const char *b,
-                    const char *d) {
-    char rel[2048];
-    snprintf(rel, sizeof rel, fmt, a ? a : "", b ? b : "", d ? d : "");
-    snprintf(buf, cap, "%s/%s", c->dir, rel);
-}
-
 static bool read_optional(const char *path, char delim, mc_table *t) {
     memset(t, 0, sizeof *t);
-    if (!file_exists(path)) return false;
+    if (!path || !file_exists(path)) return false;
     if (mc_table_read(path, delim, t) != MC_STATUS_OK) {
         mc_error_clear();
         return false;
@@ -134,37 +127,39 @@ static void figure(ctx *c, const mc_plot *p, const char *alt, const char *captio
     c->images++;
 }
 
-/* Cluster ids of every row from an ASSIGN.tsv, n rows expected. */
-static bool read_assign(const char *path, int64_t n, int32_t *cl) {
-    mc_table t;
-    if (!read_optional(path, '\t', &t)) return false;
-    int cc = mc_table_column(&t, "cluster");
-    bool ok = cc >= 0 && t.nrows == n;
-    for (int64_t i = 0; ok && i < n; i++) cl[i] = (int32_t)strtol(mc_table_get(&t, i, cc), NULL, 10);
-    mc_table_free(&t);
-    return ok;
+/* The first seed used (summary "first_seed", default 0). */
+static uint64_t first_seed(const ctx *c) {
+    const char *s = kv_get(&c->summary, "first_seed");
+    return s && *s ? strtoull(s, NULL, 10) : 0;
 }
 
-/* The first seed used (summary "first_seed", default 0). */
-static const char *first_seed(const ctx *c) {
-    const char *s = kv_get(&c->summary, "first_seed");
-    return s && *s ? s : "0";
+/* The algorithm whose clusters colour a representation's figures: that of its first row in
+ * metrics.csv (the run lists k-means first), NULL when it has none. */
+static const char *figure_algorithm(const ctx *c, const char *name) {
+    for (int i = 0; i < c->metrics.n_rows; i++)
+        if (strcmp(c->metrics.rows[i].representation, name) == 0) return c->metrics.rows[i].algorithm;
+    return NULL;
+}
+
+/* How an algorithm is named in figure titles. */
+static const char *algorithm_title(const char *algo) {
+    return strcmp(algo, "kmeans") == 0 ? "k-means" : strcmp(algo, "dbscan") == 0 ? "DBSCAN" : algo;
 }
 
 static void scatter_figures(ctx *c, int64_t r) {
     const char *id = rep_field(c, r, "id"), *name = rep_field(c, r, "name");
-    const char *algo = "kmeans";
-    char path[4096], seedbuf[32];
-    snprintf(seedbuf, sizeof seedbuf, "seed%s", first_seed(c));
+    const char *algo = figure_algorithm(c, name);
+    char *path = NULL;
     int32_t *cl = NULL, *lab = NULL;
     char **names = NULL;
     int n_names = 0;
     const char *methods[2] = {"tsne", "umap"}, *mtitle[2] = {"t-SNE", "UMAP"};
     fputs("<div class=\"grid\">\n", c->f);
     for (int m = 0; m < 2; m++) {
-        path_in(c, path, sizeof path, "embed/%s.%s.npy", id, methods[m], NULL);
+        free(path);
+        path = mc_report_path_embed(c->dir, id, methods[m]);
         mc_array xy = {0};
-        if (!file_exists(path) || mc_npy_read_f32(path, &xy) != MC_STATUS_OK || xy.ndim != 2 || xy.shape[1] != 2) {
+        if (!path || !file_exists(path) || mc_npy_read_f32(path, &xy) != MC_STATUS_OK || xy.ndim != 2 || xy.shape[1] != 2) {
             mc_error_clear();
             mc_array_free(&xy);
             char what[600];
@@ -173,10 +168,12 @@ static void scatter_figures(ctx *c, int64_t r) {
             continue;
         }
         const int64_t n = xy.shape[0];
-        if (!cl) {
+        if (!cl && algo) {
             cl = malloc((size_t)n * sizeof *cl);
-            path_in(c, path, sizeof path, "assign/%s.%s.%s.tsv", id, algo, seedbuf);
-            if (cl && !read_assign(path, n, cl)) {
+            free(path);
+            path = mc_report_path_assign(c->dir, id, algo, first_seed(c));
+            if (cl && (!path || !file_exists(path) || mc_report_assign_read(path, n, "the map", cl) != MC_STATUS_OK)) {
+                mc_error_clear();
                 free(cl);
                 cl = NULL;
             }
@@ -208,16 +205,16 @@ static void scatter_figures(ctx *c, int64_t r) {
         p.scatter.xy = xy.data;
         p.scatter.n = n;
         if (cl) {
-            snprintf(title, sizeof title, "%s of %s: k-means clusters", mtitle[m], name);
+            snprintf(title, sizeof title, "%s of %s: %s clusters", mtitle[m], name, algorithm_title(algo));
             snprintf(sub, sizeof sub, "%lld segments, first seed", (long long)n);
             p.title = title;
             p.subtitle = sub;
             p.legend_title = "cluster";
             p.scatter.category = cl;
             snprintf(alt, sizeof alt, "%s of %s coloured by cluster", mtitle[m], name);
-            snprintf(cap, sizeof cap, "%s of the %s latent space, coloured by k-means cluster. Look for compact, "
+            snprintf(cap, sizeof cap, "%s of the %s latent space, coloured by %s cluster. Look for compact, "
                      "separated colour groups: clusters that overlap here are not well separated in the space.",
-                     mtitle[m], name);
+                     mtitle[m], name, algorithm_title(algo));
             figure(c, &p, alt, cap, "half");
         }
         if (lab) {
@@ -240,6 +237,7 @@ static void scatter_figures(ctx *c, int64_t r) {
         mc_array_free(&xy);
     }
     fputs("</div>\n", c->f);
+    free(path);
     free(cl);
     free(lab);
     mc_metrics_names_free(names, n_names);
@@ -247,16 +245,19 @@ static void scatter_figures(ctx *c, int64_t r) {
 
 static void heatmap_figure(ctx *c, int64_t r, const char *column) {
     const char *id = rep_field(c, r, "id"), *name = rep_field(c, r, "name");
-    char path[4096];
-    path_in(c, path, sizeof path, "contingency/%s.kmeans.%s.tsv", id, column, NULL);
+    const char *algo = figure_algorithm(c, name);
+    char *path = algo ? mc_report_path_contingency(c->dir, id, algo, column) : NULL;
     mc_table t;
     if (!read_optional(path, '\t', &t) || t.ncols < 2 || t.nrows < 1) {
         if (t.header) mc_table_free(&t);
-        char what[600];
-        snprintf(what, sizeof what, "clusters x %s of %s (contingency/%s.kmeans.%s.tsv)", column, name, id, column);
+        char what[600], *rel = algo ? mc_report_path_contingency(NULL, id, algo, column) : NULL;
+        snprintf(what, sizeof what, "clusters x %s of %s (%s)", column, name, rel ? rel : "no clusters in metrics.csv");
         note_missing(c, what);
+        free(rel);
+        free(path);
         return;
     }
+    free(path);
     const int rows = (int)t.nrows, cols = t.ncols - 1;
     int64_t *counts = malloc((size_t)rows * (size_t)cols * sizeof *counts);
     char **rn = calloc((size_t)rows, sizeof *rn);
@@ -268,7 +269,7 @@ static void heatmap_figure(ctx *c, int64_t r, const char *column) {
             for (int j = 0; j < cols; j++) counts[(size_t)i * (size_t)cols + (size_t)j] = strtoll(mc_table_get(&t, i, j + 1), NULL, 10);
         }
         char title[512], alt[600], cap[1024];
-        snprintf(title, sizeof title, "%s: k-means clusters x %s", name, column);
+        snprintf(title, sizeof title, "%s: %s clusters x %s", name, algorithm_title(algo), column);
         mc_plot p;
         mc_plot_init(&p, MC_PLOT_KIND_HEATMAP);
         p.width = 560;
@@ -288,9 +289,9 @@ static void heatmap_figure(ctx *c, int64_t r, const char *column) {
         memset(&tmp, 0, sizeof tmp);
         tmp.leaked = (char *)rep_field(c, r, "leaked");
         const bool leak = mc_report_row_leaks(&tmp, column);
-        snprintf(cap, sizeof cap, "How the segments of each k-means cluster of %s spread over the %s classes "
+        snprintf(cap, sizeof cap, "How the segments of each %s cluster of %s spread over the %s classes "
                  "(colour = share of the row). A cluster that is one dark cell is pure; a row spread evenly over the "
-                 "classes means the clusters ignore %s.%s", name, column, column,
+                 "classes means the clusters ignore %s.%s", algorithm_title(algo), name, column, column,
                  leak ? " LEAKED: this representation was given these labels." : "");
         figure(c, &p, alt, cap, "half");
         for (int i = 0; i < rows; i++) free(rn[i]);
@@ -300,97 +301,108 @@ static void heatmap_figure(ctx *c, int64_t r, const char *column) {
     mc_table_free(&t);
 }
 
+/* The example's title suffix: " track T (label)". */
+static void example_title(char *buf, size_t cap, const char *what, const mc_table *ex, bool have_ex, int64_t i) {
+    const int lc = have_ex ? mc_table_column(ex, "label") : -1, tc = have_ex ? mc_table_column(ex, "track") : -1;
+    const char *label = lc >= 0 && i < ex->nrows ? mc_table_get(ex, i, lc) : "";
+    const char *track = tc >= 0 && i < ex->nrows ? mc_table_get(ex, i, tc) : "";
+    snprintf(buf, cap, "%s, track %s%s%s%s", what, track, label[0] ? " (" : "", label, label[0] ? ")" : "");
+}
+
+/* Original and reconstructed log-mel examples (m, rows, cols), one spectrogram pair each. */
+static void logmel_recon(ctx *c, const char *name, const mc_array *a, const mc_array *b, const mc_table *ex, bool have_ex) {
+    const int64_t m = a->shape[0], rows = a->shape[1], cols = a->shape[2];
+    char rec_title[160], cap[512];
+    snprintf(rec_title, sizeof rec_title, "reconstructed (%s)", name);
+    snprintf(cap, sizeof cap, "Original (left) and %s reconstruction (right) of the same segment, "
+             "one colour scale. A good reconstruction keeps the band structure and the onsets; a blurred "
+             "one that keeps only the average spectrum means the latent holds little beyond loudness and "
+             "tilt (expect blur when training was limited by the sample budget).", name);
+    fputs("<div class=\"grid\">\n", c->f);
+    for (int64_t i = 0; i < m; i++) {
+        mc_plot_panel panels[2] = {
+            {(const float *)a->data + (size_t)(i * rows * cols), (int)rows, (int)cols, "original"},
+            {(const float *)b->data + (size_t)(i * rows * cols), (int)rows, (int)cols, rec_title}};
+        char title[512], alt[256];
+        example_title(title, sizeof title, "log-mel", ex, have_ex, i);
+        snprintf(alt, sizeof alt, "original and reconstructed log-mel, example %lld", (long long)i + 1);
+        mc_plot p;
+        mc_plot_init(&p, MC_PLOT_KIND_SPECTROGRAM);
+        p.width = 560;
+        p.height = 300;
+        p.title = title;
+        p.spectrogram.panels = panels;
+        p.spectrogram.n_panels = 2;
+        figure(c, &p, alt, i == m - 1 ? cap : NULL, "half");
+    }
+    fputs("</div>\n", c->f);
+}
+
+/* Original and reconstructed MFCC statistics (m, F): the means (first half) as two curves each. */
+static void vector_recon(ctx *c, const char *name, const mc_array *a, const mc_array *b, const mc_table *ex, bool have_ex) {
+    const int64_t m = a->shape[0], F = a->shape[1];
+    double *y = malloc((size_t)(2 * F) * sizeof *y);
+    char rec_name[160], cap[512];
+    snprintf(rec_name, sizeof rec_name, "reconstructed (%s)", name);
+    snprintf(cap, sizeof cap, "The MFCC means of a segment (solid) and the %s's reconstruction from its latent mean "
+             "(dashed). Close curves: the low-dimensional latent keeps the spectral envelope.", name);
+    fputs("<div class=\"grid\">\n", c->f);
+    for (int64_t i = 0; y && i < m; i++) {
+        /* MFCC means on a linear axis: the variances (second half) span decades, so only the means are
+         * drawn; the file keeps both. */
+        const int64_t half = F / 2 > 0 ? F / 2 : F;
+        for (int64_t k = 0; k < half; k++) {
+            y[k] = ((const float *)a->data)[i * F + k];
+            y[F + k] = ((const float *)b->data)[i * F + k];
+        }
+        mc_plot_series s[2] = {{NULL, y, half, "original", 1, false}, {NULL, y + F, half, rec_name, 2, true}};
+        char title[512], alt[256];
+        example_title(title, sizeof title, "MFCC means", ex, have_ex, i);
+        snprintf(alt, sizeof alt, "original and %s-reconstructed MFCC means, example %lld", name, (long long)i + 1);
+        mc_plot p;
+        mc_plot_init(&p, MC_PLOT_KIND_LINE);
+        p.width = 560;
+        p.height = 300;
+        p.title = title;
+        p.xlabel = "MFCC coefficient (1-based)";
+        p.ylabel = "mean over the segment";
+        p.line.series = s;
+        p.line.n_series = 2;
+        figure(c, &p, alt, i == m - 1 ? cap : NULL, "half");
+    }
+    fputs("</div>\n", c->f);
+    free(y);
+}
+
+/* The reconstruction examples of every representation that has them (recon/<id>.original.npy and
+ * recon/<id>.recon.npy): the log-mel ones (3-D) first, then the MFCC statistics ones (2-D). */
 static void recon_figures(ctx *c) {
-    char po[4096], pr[4096];
     mc_table ex;
-    bool have_ex = false;
-    {
-        char pe[4096];
-        path_in(c, pe, sizeof pe, "recon/examples.tsv", NULL, NULL, NULL);
-        have_ex = read_optional(pe, '\t', &ex);
-    }
-    int lc = have_ex ? mc_table_column(&ex, "label") : -1, tc = have_ex ? mc_table_column(&ex, "track") : -1;
-    /* conv-vae log-mel */
-    path_in(c, po, sizeof po, "recon/conv-vae.original.npy", NULL, NULL, NULL);
-    path_in(c, pr, sizeof pr, "recon/conv-vae.recon.npy", NULL, NULL, NULL);
-    mc_array a = {0}, b = {0};
-    if (file_exists(po) && file_exists(pr) && mc_npy_read_f32(po, &a) == MC_STATUS_OK &&
-        mc_npy_read_f32(pr, &b) == MC_STATUS_OK && a.ndim == 3 && b.ndim == 3 && a.shape[0] == b.shape[0] &&
-        a.shape[1] == b.shape[1] && a.shape[2] == b.shape[2]) {
-        const int64_t m = a.shape[0], rows = a.shape[1], cols = a.shape[2];
-        fputs("<div class=\"grid\">\n", c->f);
-        for (int64_t i = 0; i < m; i++) {
-            mc_plot_panel panels[2] = {
-                {(const float *)a.data + (size_t)(i * rows * cols), (int)rows, (int)cols, "original"},
-                {(const float *)b.data + (size_t)(i * rows * cols), (int)rows, (int)cols, "reconstructed (conv-vae)"}};
-            char title[512], alt[256];
-            const char *label = lc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, lc) : "";
-            const char *track = tc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, tc) : "";
-            snprintf(title, sizeof title, "log-mel, track %s%s%s%s", track, label[0] ? " (" : "", label, label[0] ? ")" : "");
-            snprintf(alt, sizeof alt, "original and reconstructed log-mel, example %lld", (long long)i + 1);
-            mc_plot p;
-            mc_plot_init(&p, MC_PLOT_KIND_SPECTROGRAM);
-            p.width = 560;
-            p.height = 300;
-            p.title = title;
-            p.spectrogram.panels = panels;
-            p.spectrogram.n_panels = 2;
-            figure(c, &p, alt, i == m - 1 ? "Original (left) and conv-vae reconstruction (right) of the same segment, "
-                   "one colour scale. A good reconstruction keeps the band structure and the onsets; a blurred "
-                   "one that keeps only the average spectrum means the latent holds little beyond loudness and "
-                   "tilt (expect blur when training was limited by the sample budget)." : NULL, "half");
+    char *pe = mc_report_path_recon(c->dir, NULL, NULL);
+    const bool have_ex = read_optional(pe, '\t', &ex);
+    free(pe);
+    for (int ndim = 3; ndim >= 2; ndim--) {
+        int drawn = 0;
+        for (int64_t r = 0; c->have_reps && r < c->reps.nrows; r++) {
+            const char *id = rep_field(c, r, "id");
+            char *po = mc_report_path_recon(c->dir, id, "original"), *pr = mc_report_path_recon(c->dir, id, "recon");
+            mc_array a = {0}, b = {0};
+            bool ok = po && pr && file_exists(po) && file_exists(pr) && mc_npy_read_f32(po, &a) == MC_STATUS_OK &&
+                      mc_npy_read_f32(pr, &b) == MC_STATUS_OK && a.ndim == ndim && b.ndim == ndim;
+            for (int k = 0; ok && k < ndim; k++) ok = a.shape[k] == b.shape[k];
+            if (ok && ndim == 3) logmel_recon(c, rep_field(c, r, "name"), &a, &b, &ex, have_ex);
+            if (ok && ndim == 2) vector_recon(c, rep_field(c, r, "name"), &a, &b, &ex, have_ex);
+            drawn += ok;
+            mc_error_clear();
+            mc_array_free(&a);
+            mc_array_free(&b);
+            free(po);
+            free(pr);
         }
-        fputs("</div>\n", c->f);
-    } else {
-        mc_error_clear();
-        note_missing(c, "conv-vae reconstructions (recon/conv-vae.original.npy, recon/conv-vae.recon.npy)");
+        if (!drawn)
+            note_missing(c, ndim == 3 ? "log-mel reconstructions (recon/<id>.original.npy, recon/<id>.recon.npy)"
+                                      : "MFCC statistics reconstructions (recon/<id>.original.npy, recon/<id>.recon.npy)");
     }
-    mc_array_free(&a);
-    mc_array_free(&b);
-    /* vae MFCC statistics */
-    path_in(c, po, sizeof po, "recon/vae.original.npy", NULL, NULL, NULL);
-    path_in(c, pr, sizeof pr, "recon/vae.recon.npy", NULL, NULL, NULL);
-    if (file_exists(po) && file_exists(pr) && mc_npy_read_f32(po, &a) == MC_STATUS_OK &&
-        mc_npy_read_f32(pr, &b) == MC_STATUS_OK && a.ndim == 2 && b.ndim == 2 && a.shape[0] == b.shape[0] &&
-        a.shape[1] == b.shape[1]) {
-        const int64_t m = a.shape[0], F = a.shape[1];
-        double *y = malloc((size_t)(2 * F) * sizeof *y);
-        fputs("<div class=\"grid\">\n", c->f);
-        for (int64_t i = 0; y && i < m; i++) {
-            /* MFCC means on a linear axis: the variances (second half) span decades, so only the means are
-             * drawn; the file keeps both. */
-            const int64_t half = F / 2 > 0 ? F / 2 : F;
-            for (int64_t k = 0; k < half; k++) {
-                y[k] = ((const float *)a.data)[i * F + k];
-                y[F + k] = ((const float *)b.data)[i * F + k];
-            }
-            mc_plot_series s[2] = {{NULL, y, half, "original", 1, false}, {NULL, y + F, half, "reconstructed (vae)", 2, true}};
-            char title[512], alt[256];
-            const char *label = lc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, lc) : "";
-            const char *track = tc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, tc) : "";
-            snprintf(title, sizeof title, "MFCC means, track %s%s%s%s", track, label[0] ? " (" : "", label, label[0] ? ")" : "");
-            snprintf(alt, sizeof alt, "original and vae-reconstructed MFCC means, example %lld", (long long)i + 1);
-            mc_plot p;
-            mc_plot_init(&p, MC_PLOT_KIND_LINE);
-            p.width = 560;
-            p.height = 300;
-            p.title = title;
-            p.xlabel = "MFCC coefficient (1-based)";
-            p.ylabel = "mean over the segment";
-            p.line.series = s;
-            p.line.n_series = 2;
-            figure(c, &p, alt, i == m - 1 ? "The MFCC means of a segment (solid) and the vae's reconstruction from "
-                   "its latent mean (dashed). Close curves: the low-dimensional latent keeps the spectral envelope." : NULL,
-                   "half");
-        }
-        fputs("</div>\n", c->f);
-        free(y);
-    } else {
-        mc_error_clear();
-        note_missing(c, "vae reconstructions (recon/vae.original.npy, recon/vae.recon.npy)");
-    }
-    mc_array_free(&a);
-    mc_array_free(&b);
     if (have_ex) mc_table_free(&ex);
 }
 
@@ -403,11 +415,11 @@ static void loss_figure(ctx *c) {
     for (int64_t r = 0; r < c->reps.nrows && ns < 16; r++) {
         const char *id = rep_field(c, r, "id");
         if (!rep_field(c, r, "model")[0]) continue;
-        char path[4096], seedbuf[32];
-        snprintf(seedbuf, sizeof seedbuf, "seed%s", first_seed(c));
-        path_in(c, path, sizeof path, "models/%s.%s.loss.tsv", id, seedbuf, NULL);
+        char *path = mc_report_path_loss(c->dir, id, first_seed(c));
         mc_table t;
-        if (!read_optional(path, '\t', &t)) continue;
+        const bool have = read_optional(path, '\t', &t);
+        free(path);
+        if (!have) continue;
         int tc = mc_table_column(&t, "total");
         if (tc < 0 || t.nrows < 1) {
             mc_table_free(&t);
@@ -608,12 +620,13 @@ static void leak_warnings(ctx *c) {
 /* ---------------------------------------------------------------- dataset */
 
 static void dataset_section(ctx *c) {
-    char path[4096];
     mc_table tracks, skipped;
-    path_in(c, path, sizeof path, "features/tracks.tsv", NULL, NULL, NULL);
+    char *path = mc_report_path(c->dir, MC_REPORT_FEATURES "/tracks.tsv");
     bool ht = read_optional(path, '\t', &tracks);
-    path_in(c, path, sizeof path, "features/skipped.tsv", NULL, NULL, NULL);
+    free(path);
+    path = mc_report_path(c->dir, MC_REPORT_FEATURES "/skipped.tsv");
     bool hs = read_optional(path, '\t', &skipped);
+    free(path);
     fputs("<h2 id=\"dataset\">Dataset</h2>\n<ul>", c->f);
     if (ht) fprintf(c->f, "<li><b>%lld</b> tracks</li>", (long long)tracks.nrows);
     if (c->have_index) fprintf(c->f, "<li><b>%lld</b> segments (rows clustered at the segment level)</li>", (long long)c->index.nrows);
@@ -741,10 +754,11 @@ static void notes_section(ctx *c) {
 }
 
 static void timings_section(ctx *c) {
-    char path[4096];
     mc_table t;
-    path_in(c, path, sizeof path, "timings.tsv", NULL, NULL, NULL);
-    if (!read_optional(path, '\t', &t)) return;
+    char *path = mc_report_path(c->dir, MC_REPORT_TIMINGS);
+    const bool have = read_optional(path, '\t', &t);
+    free(path);
+    if (!have) return;
     int sc = mc_table_column(&t, "stage"), st = mc_table_column(&t, "status"), se = mc_table_column(&t, "seconds"),
         sw = mc_table_column(&t, "seconds_when_computed");
     fputs("<h2 id=\"timings\">Stages and timings</h2>\n<table class=\"timings\"><thead><tr><th>stage</th><th>this run</th>"
@@ -820,11 +834,12 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     ctx c;
     memset(&c, 0, sizeof c);
     c.dir = results_dir;
-    char path[4096], outp[4096];
-    snprintf(path, sizeof path, "%s/metrics.csv", results_dir);
+    char outp[4096];
     if (out_path) snprintf(outp, sizeof outp, "%s", out_path);
-    else snprintf(outp, sizeof outp, "%s/report.html", results_dir);
-    mc_status st = mc_report_table_read_csv(path, &c.metrics);
+    else snprintf(outp, sizeof outp, "%s/" MC_REPORT_HTML, results_dir);
+    char *path = mc_report_path(results_dir, MC_REPORT_METRICS_CSV);
+    mc_status st = path ? mc_report_table_read_csv(path, &c.metrics) : MC_STATUS_NO_MEMORY;
+    free(path);
     if (st != MC_STATUS_OK) return st;
     c.best = malloc((size_t)(c.metrics.n_rows ? c.metrics.n_rows : 1) * (size_t)(c.metrics.n_metrics ? c.metrics.n_metrics : 1) * sizeof *c.best);
     if (!c.best) {
@@ -832,12 +847,15 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
         return mc_error_set(MC_STATUS_NO_MEMORY, "report: out of memory");
     }
     mc_report_best(&c.metrics, c.best);
-    snprintf(path, sizeof path, "%s/summary.tsv", results_dir);
+    path = mc_report_path(results_dir, MC_REPORT_SUMMARY);
     c.summary.ok = read_optional(path, '\t', &c.summary.t);
-    snprintf(path, sizeof path, "%s/representations.tsv", results_dir);
+    free(path);
+    path = mc_report_path(results_dir, MC_REPORT_REPRESENTATIONS);
     c.have_reps = read_optional(path, '\t', &c.reps);
-    snprintf(path, sizeof path, "%s/features/index.tsv", results_dir);
+    free(path);
+    path = mc_report_path(results_dir, MC_REPORT_FEATURES "/index.tsv");
     c.have_index = read_optional(path, '\t', &c.index);
+    free(path);
     c.main_label = kv_get(&c.summary, "main_label");
     if (c.main_label && !*c.main_label) c.main_label = NULL;
     /* evaluated columns: from summary.tsv, else every column named by a label metric */
@@ -938,8 +956,10 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
         fputs("</div>\n", c.f);
     }
     fputs("<h3>Reconstructions</h3>\n", c.f);
-    snprintf(path, sizeof path, "%s/recon/examples.tsv", results_dir);
-    if (file_exists(path)) recon_figures(&c);
+    path = mc_report_path_recon(results_dir, NULL, NULL);
+    const bool have_recon = path && file_exists(path);
+    free(path);
+    if (have_recon) recon_figures(&c);
     else fputs("<p class=\"sub\">No reconstruction examples in this run (the hard task makes them).</p>\n", c.f);
     fputs("<h3>Training</h3>\n", c.f);
     loss_figure(&c);

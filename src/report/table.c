@@ -104,7 +104,50 @@ void mc_report_table_free(mc_report_table *t) {
     if (t->metrics)
         for (int i = 0; i < t->n_metrics; i++) free(t->metrics[i]);
     free(t->metrics);
+    for (int i = 0; i < t->n_columns; i++) free(t->columns[i].name);
+    free(t->columns);
+    for (int i = 0; i < t->n_inputs; i++) {
+        free(t->input_keys[i]);
+        free(t->input_values[i]);
+    }
+    free(t->input_keys);
+    free(t->input_values);
     memset(t, 0, sizeof *t);
+}
+
+mc_status mc_report_table_add_column(mc_report_table *t, const char *name, int classes,
+                                     int64_t unlabelled_segments, int64_t unlabelled_tracks) {
+    if (!t || !name) return mc_error_set(MC_STATUS_INVALID_ARG, "report table: NULL column");
+    mc_report_column *c = mc_realloc(t->columns, (size_t)t->n_columns + 1, sizeof *c);
+    if (!c) return MC_STATUS_NO_MEMORY;
+    t->columns = c;
+    c += t->n_columns;
+    c->name = mc_strdup(name);
+    if (!c->name) return MC_STATUS_NO_MEMORY;
+    c->classes = classes;
+    c->unlabelled_segments = unlabelled_segments;
+    c->unlabelled_tracks = unlabelled_tracks;
+    t->n_columns++;
+    return MC_STATUS_OK;
+}
+
+mc_status mc_report_table_add_input(mc_report_table *t, const char *key, const char *value) {
+    if (!t || !key) return mc_error_set(MC_STATUS_INVALID_ARG, "report table: NULL input");
+    char **k = mc_realloc(t->input_keys, (size_t)t->n_inputs + 1, sizeof *k);
+    if (!k) return MC_STATUS_NO_MEMORY;
+    t->input_keys = k;
+    char **v = mc_realloc(t->input_values, (size_t)t->n_inputs + 1, sizeof *v);
+    if (!v) return MC_STATUS_NO_MEMORY;
+    t->input_values = v;
+    k[t->n_inputs] = mc_strdup(key);
+    v[t->n_inputs] = value ? mc_strdup(value) : NULL;
+    if (!k[t->n_inputs] || (value && !v[t->n_inputs])) {
+        free(k[t->n_inputs]);
+        free(v[t->n_inputs]);
+        return MC_STATUS_NO_MEMORY;
+    }
+    t->n_inputs++;
+    return MC_STATUS_OK;
 }
 
 int mc_report_table_metric(const mc_report_table *t, const char *metric) {
@@ -376,6 +419,34 @@ mc_status mc_report_table_write_json(const mc_report_table *t, const char *path)
     mc_json_key(j, "leak_rule");
     mc_json_string(j, "a label metric is leaked when its column was an input or a condition of the representation; "
                       "rows with a leaked column are never marked best");
+    mc_json_key(j, "label_columns");
+    mc_json_begin_array(j);
+    for (int i = 0; i < t->n_columns; i++) {
+        const mc_report_column *c = &t->columns[i];
+        mc_json_begin_object(j);
+        mc_json_key(j, "column"); mc_json_string(j, c->name);
+        mc_json_key(j, "classes"); mc_json_int(j, c->classes);
+        mc_json_key(j, "unlabelled_rows");
+        mc_json_begin_object(j);
+        mc_json_key(j, "segment");
+        if (c->unlabelled_segments >= 0) mc_json_int(j, c->unlabelled_segments);
+        else mc_json_null(j);
+        mc_json_key(j, "track");
+        if (c->unlabelled_tracks >= 0) mc_json_int(j, c->unlabelled_tracks);
+        else mc_json_null(j);
+        mc_json_end_object(j);
+        mc_json_end_object(j);
+    }
+    mc_json_end_array(j);
+    if (t->n_inputs > 0) {
+        mc_json_key(j, "inputs");
+        mc_json_begin_object(j);
+        for (int i = 0; i < t->n_inputs; i++) {
+            mc_json_key(j, t->input_keys[i]);
+            mc_json_string(j, t->input_values[i]);
+        }
+        mc_json_end_object(j);
+    }
     mc_json_key(j, "rows");
     mc_json_begin_array(j);
     for (int i = 0; i < t->n_rows; i++) {
