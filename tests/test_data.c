@@ -15,22 +15,8 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    if (b) b[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return b;
-}
-
 static int count_lines(const char *path) {
-    char *b = slurp(path, NULL);
+    char *b = mc_test_read_file(path, NULL);
     if (!b) return -1;
     int n = 0;
     for (char *p = b; *p; p++) n += *p == '\n';
@@ -39,7 +25,7 @@ static int count_lines(const char *path) {
 }
 
 static bool file_contains(const char *path, const char *needle) {
-    char *b = slurp(path, NULL);
+    char *b = mc_test_read_file(path, NULL);
     bool r = b && strstr(b, needle);
     free(b);
     return r;
@@ -72,7 +58,7 @@ static void make_tone(const char *path, double seconds, int sr, int channels, do
 
 static bool same_file(const char *a, const char *b) {
     size_t na = 0, nb = 0;
-    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    char *x = mc_test_read_file(a, &na), *y = mc_test_read_file(b, &nb);
     bool r = x && y && na == nb && memcmp(x, y, na) == 0;
     free(x);
     free(y);
@@ -352,7 +338,7 @@ static void test_gtzan(const char *data) {
     MC_CHECK(s.tracks == 100 && s.segments == 537, "gtzan-mini: %lld tracks %lld segments, want 100 / 537",
              (long long)s.tracks, (long long)s.segments);
     snprintf(f, sizeof f, "%s/tracks.tsv", out);
-    char *tracks = slurp(f, NULL);
+    char *tracks = mc_test_read_file(f, NULL);
     int bad_counts = 0;
     for (char *line = tracks ? strchr(tracks, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
         /* columns: track track_id path duration_s sample_rate channels format segments genre */
@@ -379,7 +365,7 @@ static void test_gtzan(const char *data) {
     MC_CHECK_OK(mc_npy_read(f, &lm));
     static const char *const clips[3] = {"jazz.00005", "metal.00003", "classical.00007"};
     snprintf(f, sizeof f, "%s/index.tsv", out);
-    char *index = slurp(f, NULL);
+    char *index = mc_test_read_file(f, NULL);
     for (int c = 0; c < 3 && index && st.data && lm.data; c++) {
         char needle[128];
         snprintf(needle, sizeof needle, "/%s.flac\t0\t", clips[c]);
@@ -443,7 +429,7 @@ static void test_lyrics_set(const char *data) {
     MC_CHECK(s.segments >= 9 * 292 && s.segments <= 10 * 292, "9-10 windows per 30-s preview: %lld",
              (long long)s.segments);
     snprintf(f, sizeof f, "%s/index.tsv", out);
-    char *idx = slurp(f, NULL);
+    char *idx = mc_test_read_file(f, NULL);
     MC_CHECK(idx && strstr(idx, "\tlanguage") && strstr(idx, "\ttag"), "language and tag label columns");
     MC_CHECK(idx && !strstr(idx, "\tlyrics"), "lyrics kept out");
     free(idx);

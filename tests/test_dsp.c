@@ -28,15 +28,6 @@ static float noise(uint32_t *s) {
     return (float)((double)*s / 2147483648.0 - 1.0);
 }
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 /* ---------------------------------------------------------------- config validation */
 
 static void test_config(void) {
@@ -172,7 +163,7 @@ static void test_mel_scale(void) {
 static void check_fixture_bank(const char *name, int sr, int n_fft, int n_mels, double f_lo,
                                double f_hi, const mc_dsp_fixture_entry *e, size_t ne, double total) {
     const int n_bins = 1 + n_fft / 2;
-    float *W = xcalloc((size_t)n_mels * n_bins, sizeof *W); /* (n_mels, n_bins) row-major */
+    float *W = mc_test_xcalloc((size_t)n_mels * n_bins, sizeof *W); /* (n_mels, n_bins) row-major */
     MC_CHECK_OK(mc_dsp_mel_filterbank(sr, n_fft, n_mels, f_lo, f_hi, W));
     double worst = 0;
     for (size_t i = 0; i < ne; i++) {
@@ -209,7 +200,7 @@ static void test_filterbank(void) {
 
     /* properties of the default bank */
     enum { SR = 22050, NFFT = 2048, NM = 128, NB = 1 + NFFT / 2 };
-    float *W = xcalloc((size_t)NM * NB, sizeof *W); /* (NM, NB) row-major */
+    float *W = mc_test_xcalloc((size_t)NM * NB, sizeof *W); /* (NM, NB) row-major */
     MC_CHECK_OK(mc_dsp_mel_filterbank(SR, NFFT, NM, 0.0, 0.0, W)); /* fmax 0 -> sr/2 */
     const double df = (double)SR / NFFT;
     double mel_f[NM + 2];
@@ -265,9 +256,9 @@ static void test_filterbank(void) {
 static void mel_power_naive(const mc_dsp_config *c, const float *y, int64_t n, double *mel) {
     const int N = c->n_fft, NB = 1 + N / 2;
     const int64_t frames = mc_dsp_frame_count(c, n);
-    float *W = xcalloc((size_t)c->n_mels * NB, sizeof *W); /* (n_mels, NB) */
-    double *ct = xcalloc((size_t)N, sizeof *ct), *st = xcalloc((size_t)N, sizeof *st); /* (N,) */
-    double *x = xcalloc((size_t)N, sizeof *x), *P = xcalloc((size_t)NB, sizeof *P);
+    float *W = mc_test_xcalloc((size_t)c->n_mels * NB, sizeof *W); /* (n_mels, NB) */
+    double *ct = mc_test_xcalloc((size_t)N, sizeof *ct), *st = mc_test_xcalloc((size_t)N, sizeof *st); /* (N,) */
+    double *x = mc_test_xcalloc((size_t)N, sizeof *x), *P = mc_test_xcalloc((size_t)NB, sizeof *P);
     if (mc_dsp_mel_filterbank(c->sr, N, c->n_mels, c->fmin, c->fmax, W) != MC_STATUS_OK) exit(1);
     for (int i = 0; i < N; i++) {
         ct[i] = cos(2.0 * M_PI * i / N);
@@ -326,8 +317,8 @@ static void test_mel_power(void) {
     for (int i = 0; i < N; i++)
         y[i] = 0.8f * (float)sin(2 * M_PI * 60.0 * i / 22050.0) + 1e-3f * noise(&s);
     const int64_t frames = mc_dsp_frame_count(&c, N); /* 10 */
-    float *mel = xcalloc((size_t)128 * frames, sizeof *mel);     /* (128, frames) */
-    double *ref = xcalloc((size_t)128 * frames, sizeof *ref);    /* (128, frames) */
+    float *mel = mc_test_xcalloc((size_t)128 * frames, sizeof *mel);     /* (128, frames) */
+    double *ref = mc_test_xcalloc((size_t)128 * frames, sizeof *ref);    /* (128, frames) */
     MC_CHECK_OK(mc_dsp_mel_power(p, w, y, N, mel));
     mel_power_naive(&c, y, N, ref);
     double worst = 0, peak = 0;
@@ -562,8 +553,8 @@ static void test_synth_peer(void) {
     if (n != 4000 || X.shape[1] != 32 || yi.shape[0] != 3968) goto out;
     MC_CHECK(mc_dsp_istft_length(&c, frames) == 3968, "istft length hop * (frames - 1)");
 
-    float *Xc = xcalloc((size_t)257 * 32 * 2, sizeof *Xc);
-    float *out = xcalloc(4200, sizeof *out);
+    float *Xc = mc_test_xcalloc((size_t)257 * 32 * 2, sizeof *Xc);
+    float *out = mc_test_xcalloc(4200, sizeof *out);
     MC_CHECK_OK(mc_dsp_stft(p, s, y.data, n, Xc));
     check_rel("stft (complex64) vs peer", Xc, X.data, 257L * 32 * 2, 1e-6);
     MC_CHECK_OK(mc_dsp_istft(p, s, X.data, frames, 0, out));
@@ -577,7 +568,7 @@ static void test_synth_peer(void) {
     /* Griffin-Lim from zero phase (init=None) is deterministic: the same algorithm gives the same
      * signal up to the precision the peer keeps (complex64 spectra, float32 signal; the same peer in
      * float64 gives this function's output to the last bit, 3.9e-5 away from the float32 one) */
-    float *S = xcalloc((size_t)257 * 32, sizeof *S); /* (257, 32) |X| */
+    float *S = mc_test_xcalloc((size_t)257 * 32, sizeof *S); /* (257, 32) |X| */
     const float *Xf = X.data;
     for (long i = 0; i < 257L * 32; i++) S[i] = hypotf(Xf[2 * i], Xf[2 * i + 1]);
     mc_dsp_griffinlim_options o;
@@ -592,7 +583,7 @@ static void test_synth_peer(void) {
     MC_CHECK(fabs(sc - sc_peer) < 1e-4, "spectral convergence %g vs the peer's %g", sc, sc_peer);
 
     /* NNLS: the peer (librosa's pinv + L-BFGS-B) reaches residual 0.0211 on this mel */
-    float *pw = xcalloc((size_t)257 * 32, sizeof *pw);
+    float *pw = mc_test_xcalloc((size_t)257 * 32, sizeof *pw);
     double resid = -1, resid0 = -1;
     MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel.data, 32, 0, pw, &resid0));
     int neg = 0;
@@ -636,8 +627,8 @@ static void roundtrip_case(int sr, int n_fft, int hop, int64_t n) {
         mc_dsp_plan_free(p);
         return;
     }
-    float *x = xcalloc((size_t)n, sizeof *x), *y = xcalloc((size_t)n, sizeof *y);
-    float *X = xcalloc((size_t)(1 + n_fft / 2) * (size_t)frames * 2, sizeof *X);
+    float *x = mc_test_xcalloc((size_t)n, sizeof *x), *y = mc_test_xcalloc((size_t)n, sizeof *y);
+    float *X = mc_test_xcalloc((size_t)(1 + n_fft / 2) * (size_t)frames * 2, sizeof *X);
     uint32_t r = 99;
     chord(x, n, sr);
     for (int64_t i = 0; i < n; i++) x[i] += 0.05f * noise(&r);
@@ -679,10 +670,10 @@ static void test_griffinlim_chord(void) {
     if (p) MC_CHECK_OK(mc_dsp_workspace_create(p, N, &w));
     if (!s || !w) goto out;
     const int nb = 1025;
-    float *y = xcalloc(N, sizeof *y), *g = xcalloc(N, sizeof *g), *g2 = xcalloc(N, sizeof *g2);
-    float *X = xcalloc((size_t)nb * frames * 2, sizeof *X), *S = xcalloc((size_t)nb * frames, sizeof *S);
-    float *db = xcalloc((size_t)128 * frames, sizeof *db), *dbg = xcalloc((size_t)128 * frames, sizeof *dbg);
-    float *mel = xcalloc((size_t)128 * frames, sizeof *mel), *pw = xcalloc((size_t)nb * frames, sizeof *pw);
+    float *y = mc_test_xcalloc(N, sizeof *y), *g = mc_test_xcalloc(N, sizeof *g), *g2 = mc_test_xcalloc(N, sizeof *g2);
+    float *X = mc_test_xcalloc((size_t)nb * frames * 2, sizeof *X), *S = mc_test_xcalloc((size_t)nb * frames, sizeof *S);
+    float *db = mc_test_xcalloc((size_t)128 * frames, sizeof *db), *dbg = mc_test_xcalloc((size_t)128 * frames, sizeof *dbg);
+    float *mel = mc_test_xcalloc((size_t)128 * frames, sizeof *mel), *pw = mc_test_xcalloc((size_t)nb * frames, sizeof *pw);
     chord(y, N, c.sr);
     MC_CHECK_OK(mc_dsp_stft(p, s, y, N, X));
     for (long i = 0; i < nb * frames; i++) S[i] = hypotf(X[2 * i], X[2 * i + 1]);
@@ -749,8 +740,8 @@ static void test_griffinlim_chord(void) {
     MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel, frames, MC_DSP_MEL_INVERSE_ITER, pw, &resid));
     int neg = 0;
     for (long i = 0; i < nb * frames; i++) neg += !(pw[i] >= 0);
-    float *back = xcalloc((size_t)128 * frames, sizeof *back);
-    float *W = xcalloc((size_t)128 * nb, sizeof *W);
+    float *back = mc_test_xcalloc((size_t)128 * frames, sizeof *back);
+    float *W = mc_test_xcalloc((size_t)128 * nb, sizeof *W);
     MC_CHECK_OK(mc_dsp_mel_filterbank(c.sr, c.n_fft, 128, 0, 11025.0, W));
     double num = 0, den = 0;
     for (int m = 0; m < 128; m++)
@@ -862,8 +853,8 @@ static void *thread_main(void *arg) {
         j->mismatches = -1;
         return NULL;
     }
-    float *mel = xcalloc(128 * 130, sizeof *mel), *db = xcalloc(128 * 130, sizeof *db);
-    float *mf = xcalloc(20 * 130, sizeof *mf), st[40];
+    float *mel = mc_test_xcalloc(128 * 130, sizeof *mel), *db = mc_test_xcalloc(128 * 130, sizeof *db);
+    float *mf = mc_test_xcalloc(20 * 130, sizeof *mf), st[40];
     for (int rep = 0; rep < 5; rep++)
         for (int i = 0; i < j->n_clips; i++) {
             ref_clip *c = &j->clips[i];
@@ -904,9 +895,9 @@ static void test_references(void) {
                      r->mel.shape[1] == 130 && r->mfcc.shape[0] == 20 && r->mfcc.shape[1] == 130,
                  "%s: reference shapes", r->name);
         if (r->frames != 130 || r->mel.shape[1] != 130) continue;
-        r->out_mel = xcalloc(128 * 130, sizeof(float));
-        r->out_db = xcalloc(128 * 130, sizeof(float));
-        r->out_mfcc = xcalloc(20 * 130, sizeof(float));
+        r->out_mel = mc_test_xcalloc(128 * 130, sizeof(float));
+        r->out_db = mc_test_xcalloc(128 * 130, sizeof(float));
+        r->out_mfcc = mc_test_xcalloc(20 * 130, sizeof(float));
         float stats[40], mf_from_ref[20 * 130];
         MC_CHECK(features(p, w, r->y.data, n, r->out_mel, r->out_db, r->out_mfcc, stats),
                  "%s: features: %s", r->name, mc_error_message());
@@ -940,7 +931,7 @@ static void test_references(void) {
         MC_CHECK_CLOSE(what, mf_from_ref, (const float *)r->mfcc.data, 20 * 130, 0.02);
 
         /* same input, same bytes */
-        float *again = xcalloc(128 * 130, sizeof(float));
+        float *again = mc_test_xcalloc(128 * 130, sizeof(float));
         MC_CHECK_OK(mc_dsp_mel_power(p, w, r->y.data, n, again));
         MC_CHECK(memcmp(again, r->out_mel, 128 * 130 * sizeof(float)) == 0, "%s: rerun differs",
                  r->name);
@@ -964,8 +955,8 @@ static void test_references(void) {
         printf("  4 threads sharing one plan: %s\n", bad == 0 ? "byte-identical" : "MISMATCH");
 
         /* time per 3-s segment: mel power + dB + MFCC + stats, best of several batches */
-        float *mel = xcalloc(128 * 130, sizeof *mel), *db = xcalloc(128 * 130, sizeof *db);
-        float *mf = xcalloc(20 * 130, sizeof *mf), st[40];
+        float *mel = mc_test_xcalloc(128 * 130, sizeof *mel), *db = mc_test_xcalloc(128 * 130, sizeof *db);
+        float *mf = mc_test_xcalloc(20 * 130, sizeof *mf), st[40];
         double best = 1e9;
         for (int b = 0; b < 15; b++) {
             double t0 = now_s();

@@ -11,23 +11,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *read_text(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = '\0';
-    if (len) *len = (size_t)n;
-    fclose(f);
-    return s;
-}
-
 static void write_text(const char *path, const char *s) {
     FILE *f = fopen(path, "wb");
     if (!f) {
@@ -186,7 +169,7 @@ static void test_table(const char *dir) {
     /* JSON: leaked flag per metric, full-precision seed values */
     snprintf(p, sizeof p, "%s/metrics.json", dir);
     MC_CHECK_OK(mc_report_table_write_json(&t, p));
-    char *js = read_text(p, NULL);
+    char *js = mc_test_read_file(p, NULL);
     MC_CHECK(js && count_str(js, "\"leaked\": true") == 4,
              "JSON marks 4 leaked metrics (ari/nmi genre of the cvae rows at 2 levels), found %d",
              js ? count_str(js, "\"leaked\": true") : -1);
@@ -379,7 +362,7 @@ static void test_html(const char *dir) {
     mc_report_summary sum;
     MC_CHECK_OK(mc_report_html(dir, NULL, &sum));
     size_t len = 0;
-    char *html = read_text(p, &len);
+    char *html = mc_test_read_file(p, &len);
     MC_CHECK(html != NULL && (int64_t)len == sum.bytes, "report.html written (%zu bytes)", len);
     if (!html) return;
     /* images: 2 shown reps x (t-SNE, UMAP) x (cluster, label) + 2 x 2 heatmaps + 4 log-mel + 4 MFCC + 1 loss
@@ -440,7 +423,7 @@ static int chromium_loaded(const char *html_path, int *ok, int *total) {
              abs);
     int rc = system(cmd);
     if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0) return -1;
-    char *dom = read_text("report_dom.html", NULL);
+    char *dom = mc_test_read_file("report_dom.html", NULL);
     const char *a = dom ? strstr(dom, "data-images-loaded=\"") : NULL;
     int r = a && sscanf(a + 20, "%d/%d", ok, total) == 2 ? 0 : -1;
     free(dom);
@@ -452,7 +435,7 @@ static bool have_chromium(void) { return system("command -v chromium >/dev/null 
 static void test_chromium(const char *dir) {
     char p[1024];
     snprintf(p, sizeof p, "%s/report.html", dir);
-    char *html = read_text(p, NULL);
+    char *html = mc_test_read_file(p, NULL);
     const int n_img = html ? count_str(html, "<img") : 0;
     int ok = -1, total = -1;
     MC_CHECK(chromium_loaded(p, &ok, &total) == 0, "chromium --dump-dom of %s", p);

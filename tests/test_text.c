@@ -19,15 +19,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -113,7 +104,7 @@ static void test_utf8(void) {
     /* Malformed sequences: the same code points as Python's decode('utf-8', 'replace'). */
     for (int c = 0; c < TEXT_FX_NMALFORMED; c++) {
         const text_fx_utf8 *m = &text_fx_malformed[c];
-        char *buf = xcalloc((size_t)m->len, 1); /* exact size: ASan catches a read past the end */
+        char *buf = mc_test_xcalloc((size_t)m->len, 1); /* exact size: ASan catches a read past the end */
         memcpy(buf, m->bytes, (size_t)m->len);
         uint32_t got[64];
         int k = 0;
@@ -138,7 +129,7 @@ static void test_utf8(void) {
     int bad_steps = 0, bad_out = 0;
     for (int trial = 0; trial < 400; trial++) {
         size_t len = xorshift(&seed) % 300;
-        unsigned char *b = xcalloc(len ? len : 1, 1);
+        unsigned char *b = mc_test_xcalloc(len ? len : 1, 1);
         for (size_t i = 0; i < len; i++) {
             uint32_t r = xorshift(&seed) % 10;
             b[i] = r < 3 ? (unsigned char)(0x80 + xorshift(&seed) % 64)
@@ -245,7 +236,7 @@ static void test_tokenizer(void) {
 
 /* Dense copy of a CSR matrix: out (rows, cols). */
 static double *densify(const mc_csr *m) {
-    double *d = xcalloc((size_t)(m->n_rows * m->n_cols), sizeof *d);
+    double *d = mc_test_xcalloc((size_t)(m->n_rows * m->n_cols), sizeof *d);
     for (int64_t i = 0; i < m->n_rows; i++)
         for (int64_t p = m->indptr[i]; p < m->indptr[i + 1]; p++) d[i * m->n_cols + m->indices[p]] = m->data[p];
     return d;
@@ -277,7 +268,7 @@ static void check_block(const char *name, const mc_tfidf_config *cfg, int nterms
     if (X->n_cols == nterms) {
         double *a = densify(X);
         /* the reference in double, straight from the fixture */
-        double *b = xcalloc((size_t)(TEXT_FX_NDOCS * nterms), sizeof *b);
+        double *b = mc_test_xcalloc((size_t)(TEXT_FX_NDOCS * nterms), sizeof *b);
         for (int i = 0; i < TEXT_FX_NDOCS; i++)
             for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) b[(int64_t)i * nterms + indices[p]] = data[p];
         for (int64_t i = 0; i < (int64_t)TEXT_FX_NDOCS * nterms; i++) maxd = fmax(maxd, fabs(a[i] - b[i]));
@@ -401,7 +392,7 @@ static void test_svd(const mc_csr *H) {
     c.seed = 3;
     c.threads = 2;
     mc_svd s = {0};
-    float *Z = xcalloc((size_t)n * k, sizeof *Z), *Z2 = xcalloc((size_t)n * k, sizeof *Z2);
+    float *Z = mc_test_xcalloc((size_t)n * k, sizeof *Z), *Z2 = mc_test_xcalloc((size_t)n * k, sizeof *Z2);
     /* Default n_iter = 5 (l = 14 < 30 rows, so the range is only approximated): singular values to
      * 1e-4 relative. The vectors of the close values 1.240 / 1.210 / 1.158 converge more slowly: for
      * the columns 3-4 of U * S, sklearn's own randomized TruncatedSVD (n_iter 5) is 3e-3 to 1e-2 from
@@ -625,21 +616,7 @@ static void test_embed(void) {
 
 /* ---------------------------------------------------------------- the CLI */
 
-static int run(const char *args, char *err, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>text_stderr.txt >text_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("text_stderr.txt", "r");
-        if (f) {
-            size_t k = fread(err, 1, cap - 1, f);
-            err[k] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static int run(const char *args, char *err, size_t cap) { return mc_test_cli("text", args, err, cap); }
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -801,7 +778,7 @@ static void test_real(void) {
     MC_CHECK(t.nrows == 292 && lc >= 0 && gc >= 0, "292 songs with lyrics and language");
     if (lc < 0 || gc < 0) return;
     const int64_t n = t.nrows;
-    const char **texts = xcalloc((size_t)n, sizeof *texts), **truth = xcalloc((size_t)n, sizeof *truth);
+    const char **texts = mc_test_xcalloc((size_t)n, sizeof *texts), **truth = mc_test_xcalloc((size_t)n, sizeof *truth);
     for (int64_t i = 0; i < n; i++) {
         texts[i] = mc_table_get(&t, i, lc);
         truth[i] = mc_table_get(&t, i, gc);
@@ -842,7 +819,7 @@ static void test_real(void) {
     cc.threads = 2;
     mc_clustering cl = {0};
     MC_CHECK_OK(mc_cluster_kmeans(&cc, L.vectors, n, L.dim, &cl));
-    int32_t *cls = xcalloc((size_t)n, sizeof *cls);
+    int32_t *cls = mc_test_xcalloc((size_t)n, sizeof *cls);
     char **names = NULL;
     int nn = 0;
     MC_CHECK_OK(mc_metrics_encode_labels(truth, n, cls, &names, &nn));

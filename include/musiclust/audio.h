@@ -75,6 +75,10 @@ typedef enum mc_audio_format {
 mc_status mc_audio_write(const char *path, const float *x, int64_t frames, int channels,
                          int sample_rate, mc_audio_format format);
 
+/* The libraries this module runs on, with their versions: "sndfile" (libsndfile) and "soxr";
+ * fills at most cap entries of out and returns how many it has (2). Strings are static. */
+int mc_audio_versions(mc_library_version *out, int cap);
+
 #ifdef __cplusplus
 }
 #endif

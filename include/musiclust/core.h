@@ -321,6 +321,12 @@ mc_status mc_mkdirs(const char *path);
 /* Library version string, e.g. "0.1.0". */
 const char *mc_version(void);
 
+/* A library a module runs on and its version string (each module's mc_<module>_versions). */
+typedef struct mc_library_version {
+    const char *library; /* "sndfile", "soxr", "fftw", "openblas", "cairo" */
+    const char *version;
+} mc_library_version;
+
 #ifdef __cplusplus
 }
 #endif

@@ -114,9 +114,10 @@ mc_status mc_store_lyrics(const mc_store *s, float **rows, uint8_t **has, int *d
 mc_status mc_store_find_row(const mc_store *s, const char *key, int64_t *row);
 
 /* The feature parameters a store was extracted with, from dir/extract.json: sr, n_fft, hop
- * (hop_length), n_mels, fmin and fmax are set in dsp, the other fields are left as they are.
+ * (hop_length), n_mels, fmin and fmax are set in dsp, the other fields are left as they are;
+ * *logmel_frames (NULL ok) receives the frames of a logmel.npy row (0 when there is none).
  * MC_STATUS_IO when the file is missing, MC_STATUS_FORMAT naming a missing or bad key. */
-mc_status mc_store_extract_params(const char *dir, mc_dsp_config *dsp);
+mc_status mc_store_extract_params(const char *dir, mc_dsp_config *dsp, int *logmel_frames);
 
 /* Standardisation fitted on rows of X (n, d): mean (d) and population std (d); a column with zero
  * spread gets std 1 so that it maps to 0, not NaN. Accumulated in double. */

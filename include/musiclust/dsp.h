@@ -167,6 +167,10 @@ mc_status mc_dsp_mel_to_audio(const mc_dsp_plan *p, mc_dsp_synth *s, const float
                               int nnls_iter, const mc_dsp_griffinlim_options *o, int64_t length,
                               float *y, mc_dsp_inverse_stats *stats);
 
+/* The library this module runs on: "fftw" (FFTW, single precision); fills at most cap entries of
+ * out and returns how many it has (1). Strings are static. */
+int mc_dsp_versions(mc_library_version *out, int cap);
+
 #ifdef __cplusplus
 }
 #endif

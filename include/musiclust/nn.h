@@ -343,6 +343,10 @@ mc_status mc_nn_gradcheck_f32(double (*f)(void *ctx), void *ctx, float *x, const
                               int64_t count, int64_t max_checks, double h,
                               mc_nn_gradcheck_result *res);
 
+/* The library this module runs on: "openblas" (its configuration string, which starts with the
+ * version); fills at most cap entries of out and returns how many it has (1). Strings are static. */
+int mc_nn_versions(mc_library_version *out, int cap);
+
 #ifdef __cplusplus
 }
 #endif

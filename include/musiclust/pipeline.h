@@ -61,6 +61,10 @@
 extern "C" {
 #endif
 
+/* A progress bar for a long step, made by the caller (the CLI decides the stream and --quiet); the
+ * pipeline finishes and frees it. NULL = none. */
+typedef mc_progress *(*mc_pipeline_progress_fn)(void *user, const char *label, int64_t total);
+
 /* ------------------------------------------------------------------ the demo corpus */
 
 typedef struct mc_demo_config {
@@ -239,7 +243,10 @@ typedef struct mc_evaluate_config {
     const char *common_path;      /* (N, D') the common space, NULL: no *_common metrics */
     bool track_level;             /* also per track (needs labels) */
     const char *prefix;           /* PREFIX.csv, PREFIX.json, PREFIX.contingency_<column>[.track].tsv */
-    mc_metrics_opts metrics;      /* threads, block, progress */
+    int threads;                  /* silhouette workers (<= 0: all cores); results never depend on it */
+    int block;                    /* silhouette tile edge (<= 0: 256) */
+    mc_pipeline_progress_fn progress; /* a bar for the silhouette of more than 20000 rows; NULL: none */
+    void *progress_user;
 } mc_evaluate_config;
 
 typedef struct mc_evaluate_outcome {
@@ -300,9 +307,6 @@ enum {
 /* "easy", "medium", "hard", "all", or a comma-separated list of them -> MC_PIPELINE_TASK_* bits. */
 mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
 
-/* A progress bar for a long step, made by the caller (the CLI decides the stream and --quiet); the
- * pipeline finishes and frees it. NULL = none. */
-typedef mc_progress *(*mc_pipeline_progress_fn)(void *user, const char *label, int64_t total);
 
 typedef struct mc_run_config {
     unsigned tasks;             /* MC_PIPELINE_TASK_* bits (ALL) */

@@ -293,6 +293,10 @@ void mc_plot_category_hex(int k, char hex[8]);
  * Colormap.__call__: entry min(int(t * 256), 255) of the 256-entry table. DEFAULT = viridis here. */
 void mc_plot_colormap_rgb(mc_plot_cmap cmap, double t, double rgb[3]);
 
+/* The library this module draws with: "cairo"; fills at most cap entries of out and returns how
+ * many it has (1). Strings are static. */
+int mc_plot_versions(mc_library_version *out, int cap);
+
 #ifdef __cplusplus
 }
 #endif

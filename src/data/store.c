@@ -422,7 +422,7 @@ static char *read_text(const char *path) {
     return buf;
 }
 
-mc_status mc_store_extract_params(const char *dir, mc_dsp_config *dsp) {
+mc_status mc_store_extract_params(const char *dir, mc_dsp_config *dsp, int *logmel_frames) {
     if (!dir || !dsp) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_store_extract_params: NULL argument");
     char *path = join(dir, "extract.json");
     char *text = path ? read_text(path) : NULL;
@@ -453,6 +453,13 @@ mc_status mc_store_extract_params(const char *dir, mc_dsp_config *dsp) {
             st = mc_error_set(MC_STATUS_FORMAT, "%s: '%s' is missing or not a number >= 0", path, num_keys[i]);
         else
             *num_dst[i] = v->num;
+    }
+    int64_t frames = 0;
+    if (st == MC_STATUS_OK && logmel_frames) {
+        if (!mc_json_int_value(mc_json_member(root, "logmel_frames"), &frames) || frames < 0 || frames > INT32_MAX)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: 'logmel_frames' is missing or not an integer >= 0", path);
+        else
+            *logmel_frames = (int)frames;
     }
     mc_json_value_free(root);
     free(path);

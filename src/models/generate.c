@@ -144,7 +144,7 @@ mc_status mc_model_audio_config_from_store(const char *featdir, mc_model_audio_c
     if (!featdir || !c) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_audio_config_from_store: NULL argument");
     mc_dsp_config d; /* the store's reader (data.h) fills the parameters it recorded */
     mc_dsp_config_default(&d);
-    mc_status st = mc_store_extract_params(featdir, &d);
+    mc_status st = mc_store_extract_params(featdir, &d, NULL);
     if (st != MC_STATUS_OK) return st;
     c->sr = d.sr;
     c->n_fft = d.n_fft;

@@ -165,9 +165,9 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     char (*rownum)[24] = NULL; /* (n) track numbers when there is no store */
     mc_lyrics L;
     memset(&L, 0, sizeof L);
-    char *p_tracks = pl_fmt("%s/tracks.tsv", featdir), *p_index = pl_fmt("%s/index.tsv", featdir);
-    char *p_npy = pl_fmt("%s/lyrics.npy", featdir), *p_tt = pl_fmt("%s/lyrics_tracks.tsv", featdir);
-    char *p_json = pl_fmt("%s/lyrics.json", featdir);
+    char *p_tracks = mc_sprintf("%s/tracks.tsv", featdir), *p_index = mc_sprintf("%s/index.tsv", featdir);
+    char *p_npy = mc_sprintf("%s/lyrics.npy", featdir), *p_tt = mc_sprintf("%s/lyrics_tracks.tsv", featdir);
+    char *p_json = mc_sprintf("%s/lyrics.json", featdir);
     char *buf = NULL;
     if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
