@@ -63,6 +63,18 @@ static void test_choose_k(const char *dir) {
              "blobs: k = %d of %d points, silhouette(3) = %.3f", sw.chosen_k, sw.n_points,
              sw.n_points > 1 ? sw.points[1].silhouette : NAN);
     MC_CHECK(sw.best.k == 3 && sw.best.labels && sw.silhouette_rows == N, "the kept clustering is k = 3 on every row");
+    /* the k-sweep table: written and read back to the bit, nan where a value does not apply */
+    char kp[1024];
+    snprintf(kp, sizeof kp, "%s/ksweep.tsv", dir);
+    MC_CHECK_OK(mc_pipeline_ksweep_write(kp, &sw));
+    mc_ksweep back;
+    MC_CHECK_OK(mc_pipeline_ksweep_read(kp, &back));
+    int same_back = back.n_points == sw.n_points;
+    for (int i = 0; same_back && i < sw.n_points; i++)
+        same_back = back.points[i].k == sw.points[i].k && back.points[i].silhouette == sw.points[i].silhouette &&
+               back.points[i].inertia == sw.points[i].inertia && isnan(back.points[i].bic);
+    MC_CHECK(same_back, "k-sweep table round trip (%d points)", back.n_points);
+    mc_pipeline_ksweep_free(&back);
     mc_pipeline_ksweep_free(&sw);
     /* agglomerative sweeps one tree, sampled silhouettes are allowed */
     cc.algo = MC_CLUSTER_ALGO_AGGLOMERATIVE;
@@ -92,6 +104,53 @@ static void test_choose_k(const char *dir) {
     char *js = mc_test_read_file(p, NULL);
     MC_CHECK(js && strstr(js, "\"chosen_k\": 3"), "ASSIGN.json records chosen_k 3");
     free(js);
+}
+
+/* The label columns scored by default (pipeline.h): the named ones with 2..N/2 classes, the main one
+ * first; without any named one, every label column with 2..N/2 classes. */
+static void test_label_columns(const char *dir) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/labels", dir);
+    mc_mkdirs(p);
+    snprintf(p, sizeof p, "%s/labels/index.tsv", dir);
+    FILE *f = fopen(p, "w");
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tmood\tlanguage\tgenre\tid\tstyle\n", f);
+    for (int i = 0; i < 8; i++)
+        fprintf(f, "%d\t%d\tx/%d.wav\t0\t0\t%s\t%s\t%s\tt%d\tfolk\n", i, i / 2, i / 2, i % 3 ? "calm" : "wild",
+                (i / 2) % 2 ? "en" : "de", i < 4 ? "rock" : "jazz", i);
+    fclose(f);
+    mc_store s;
+    MC_CHECK_OK(mc_store_open_index(p, &s));
+    const char *cols[8];
+    int n = 0;
+    mc_pipeline_label_columns(&s, NULL, cols, 8, &n);
+    MC_CHECK(n == 2 && !strcmp(cols[0], "genre") && !strcmp(cols[1], "language"),
+             "named columns in the rule's order, style (1 class) and mood (not named) out: %d", n);
+    mc_pipeline_label_columns(&s, "mood", cols, 8, &n);
+    MC_CHECK(n == 3 && !strcmp(cols[0], "mood"), "the main label first: %d %s", n, n ? cols[0] : "");
+    mc_score_labels L;
+    MC_CHECK_OK(mc_pipeline_score_labels(&s, NULL, 0, true, &L));
+    MC_CHECK(L.n_cols == 2 && L.n_tracks == 4 && L.track_of[7] == 3 && L.track_codes[0][0] == L.codes[0][0],
+             "labels: %d columns, %lld tracks", L.n_cols, (long long)L.n_tracks);
+    mc_pipeline_score_labels_free(&L);
+    const char *bad[1] = {"colour"};
+    MC_CHECK(mc_pipeline_score_labels(&s, bad, 1, false, &L) == MC_STATUS_FORMAT && strstr(mc_error_message(), "no column 'colour'") &&
+                 strstr(mc_error_message(), "mood, language, genre, id, style"),
+             "an unknown column names the label columns: %s", mc_error_message());
+    const char *mood[1] = {"mood"}; /* two segments of a track disagree */
+    MC_CHECK(mc_pipeline_score_labels(&s, mood, 1, true, &L) == MC_STATUS_FORMAT &&
+                 strstr(mc_error_message(), "line 3: track '0' has segments with different 'mood' labels"),
+             "a track with two labels: %s", mc_error_message());
+    mc_store_close(&s);
+    /* no named column: every column with 2..N/2 classes (mood 2, id 8 > N/2 out) */
+    f = fopen(p, "w");
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tmood\tid\n", f);
+    for (int i = 0; i < 8; i++) fprintf(f, "%d\t%d\tx.wav\t0\t0\t%s\tt%d\n", i, i, i % 2 ? "calm" : "wild", i);
+    fclose(f);
+    MC_CHECK_OK(mc_store_open_index(p, &s));
+    mc_pipeline_label_columns(&s, NULL, cols, 8, &n);
+    MC_CHECK(n == 1 && !strcmp(cols[0], "mood"), "fallback: every label column with 2..N/2 classes (%d)", n);
+    mc_store_close(&s);
 }
 
 /* ---------------------------------------------------------------- the end-to-end run */
@@ -523,6 +582,7 @@ int main(void) {
     snprintf(d, sizeof d, "%s", dir);
     test_tasks();
     test_choose_k(d);
+    test_label_columns(d);
     test_run(d);
     return mc_test_summary("test_pipeline");
 }

@@ -455,11 +455,71 @@ static void test_chromium(const char *dir) {
     free(html);
 }
 
+/* ---------------------------------------------------------------- ASSIGN.tsv and the layout */
+
+static void test_assign_and_layout(const char *dir) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/a.tsv", dir);
+    const int32_t cl[5] = {0, 2, -1, 1, 2};
+    MC_CHECK_OK(mc_report_assign_write(p, cl, 5));
+    char *text = mc_test_read_file(p, NULL);
+    MC_CHECK(text && !strcmp(text, "row\tcluster\n0\t0\n1\t2\n2\t-1\n3\t1\n4\t2\n"), "ASSIGN.tsv bytes: %s", text ? text : "");
+    free(text);
+    int32_t back[5] = {9, 9, 9, 9, 9};
+    MC_CHECK_OK(mc_report_assign_read(p, 5, "X", back));
+    MC_CHECK(!memcmp(back, cl, sizeof cl), "ASSIGN.tsv reads back");
+    /* lines in any order with a row column; errors name the file and the line */
+    write_text(p, "cluster\trow\n4\t1\n3\t0\n");
+    MC_CHECK_OK(mc_report_assign_read(p, 2, "X", back));
+    MC_CHECK(back[0] == 3 && back[1] == 4, "rows placed by the row column: %d %d", back[0], back[1]);
+    MC_CHECK(mc_report_assign_read(p, 3, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "has 2 rows but X has 3"),
+             "row count: %s", mc_error_message());
+    write_text(p, "row\tcluster\n0\t1\n0\t2\n");
+    MC_CHECK(mc_report_assign_read(p, 2, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "line 3: row '0'"),
+             "repeated row: %s", mc_error_message());
+    write_text(p, "row\tcluster\n0\t-2\n");
+    MC_CHECK(mc_report_assign_read(p, 1, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "line 2: cluster '-2'"),
+             "cluster below -1: %s", mc_error_message());
+    write_text(p, "row\tlabel\n0\t1\n");
+    MC_CHECK(mc_report_assign_read(p, 1, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "no 'cluster' column"),
+             "no cluster column: %s", mc_error_message());
+    /* every path of a results folder, relative (stage records) and inside the folder */
+    struct {
+        char *got;
+        const char *want;
+    } paths[] = {
+        {mc_report_path_latent(NULL, "vae", true, 2), "latents/vae.seed2.npy"},
+        {mc_report_path_latent("R", "raw", false, 2), "R/latents/raw.npy"},
+        {mc_report_path_assign("R", "vae", "kmeans", 0), "R/assign/vae.kmeans.seed0.tsv"},
+        {mc_report_path_contingency(NULL, "cvae", "dbscan", "genre"), "contingency/cvae.dbscan.genre.tsv"},
+        {mc_report_path_embed("R", "vae", "umap"), "R/embed/vae.umap.npy"},
+        {mc_report_path_model("R", "ae", 1), "R/models/ae.seed1.safetensors"},
+        {mc_report_path_loss(NULL, "ae", 1), "models/ae.seed1.loss.tsv"},
+        {mc_report_path_recon("R", "vae", "original"), "R/recon/vae.original.npy"},
+        {mc_report_path_recon("R", NULL, NULL), "R/recon/examples.tsv"},
+        {mc_report_path_stage("R", "model.vae.seed0"), "R/stages/model.vae.seed0.tsv"},
+        {mc_report_path("R", MC_REPORT_METRICS_CSV), "R/metrics.csv"},
+    };
+    int wrong = 0;
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        if (!paths[i].got || strcmp(paths[i].got, paths[i].want)) {
+            wrong++;
+            fprintf(stderr, "  path %s, want %s\n", paths[i].got ? paths[i].got : "(null)", paths[i].want);
+        }
+        free(paths[i].got);
+    }
+    MC_CHECK(wrong == 0, "results-folder paths: %d wrong", wrong);
+    int nf = 0;
+    const char *const *folders = mc_report_folders(&nf);
+    MC_CHECK(nf == 8 && !strcmp(folders[0], "stages") && !strcmp(folders[7], "recon"), "%d folders", nf);
+}
+
 int main(void) {
     const char *dir = mc_test_tmpdir("report");
     test_format_and_names();
     test_base64();
     test_table(dir);
+    test_assign_and_layout(dir);
     char results[600];
     snprintf(results, sizeof results, "%.500s/results", dir);
     mc_mkdirs(results);

@@ -68,7 +68,7 @@ bad:
 }
 
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos) {
-    *pos = calloc((size_t)argc + 1, sizeof **pos);
+    *pos = mc_calloc((size_t)argc + 1, sizeof **pos);
     *npos = 0;
     if (!*pos) return cli_input(cmd->name, "out of memory parsing the arguments");
     bool only_pos = false;

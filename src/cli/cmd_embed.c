@@ -35,10 +35,7 @@ int cmd_embed(int argc, char **argv) {
     cli_init_logging(quiet);
     const char *model_path = pos[0], *featdir = pos[1];
     free(pos);
-    if (!out) {
-        fprintf(stderr, "musiclust embed: -o LATENT.npy is required\nusage: %s\n", cmd.usage);
-        return MC_EXIT_USAGE;
-    }
+    if (!out) return cli_usage(&cmd, "-o LATENT.npy is required");
     mc_model *m = NULL;
     mc_status st = mc_model_load(model_path, &m);
     if (st != MC_STATUS_OK) return cli_fail("embed", st);

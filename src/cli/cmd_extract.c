@@ -50,17 +50,15 @@ int cmd_extract(int argc, char **argv) {
     if (rc >= 0) { free(pos); return rc; }
     cli_init_logging(quiet);
     if (!out) {
-        fprintf(stderr, "musiclust extract: -o FEATDIR is required\nusage: %s\n", cmd.usage);
         free(pos);
-        return MC_EXIT_USAGE;
+        return cli_usage(&cmd, "-o FEATDIR is required");
     }
     mc_extract_summary sum = {0};
     mc_status st;
     if (features) {
         if (npos > 0) {
-            fprintf(stderr, "musiclust extract: give either --features TABLE or audio inputs, not both\n");
             free(pos);
-            return MC_EXIT_USAGE;
+            return cli_usage(&cmd, "give either --features TABLE or audio inputs, not both");
         }
         st = mc_data_import_features(features, id_column, label_column, out, &sum);
         free(pos);
@@ -71,9 +69,8 @@ int cmd_extract(int argc, char **argv) {
         return MC_EXIT_OK;
     }
     if (npos == 0) {
-        fprintf(stderr, "musiclust extract: no INPUT files or folders\nusage: %s\n", cmd.usage);
         free(pos);
-        return MC_EXIT_USAGE;
+        return cli_usage(&cmd, "no INPUT files or folders");
     }
     if (id_column) cfg.id_column = id_column;
     mc_progress *bar = cli_progress(quiet, "extract", 0);

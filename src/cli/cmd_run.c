@@ -88,7 +88,7 @@ int cmd_run(int argc, char **argv) {
         return rc;
     }
     cli_init_logging(quiet);
-#define USAGE(...) do { fprintf(stderr, "musiclust run: " __VA_ARGS__); fprintf(stderr, "\nusage: %s\n", cmd.usage); free(pos); return MC_EXIT_USAGE; } while (0)
+#define USAGE(...) do { free(pos); return cli_usage(&cmd, __VA_ARGS__); } while (0)
     if (!out) USAGE("-o RESULTS is required");
     if (mc_pipeline_parse_tasks(task, &cfg.tasks) != MC_STATUS_OK) USAGE("--%s", mc_error_message());
     if (cfg.seeds < 1 || cfg.seeds > 64) USAGE("--seeds must be in 1..64, got %d", cfg.seeds);

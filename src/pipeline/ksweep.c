@@ -49,7 +49,7 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
     int64_t *sample = NULL; // (n) permutation, its first m entries the sample in row order
     float *Xs = NULL;       // (m, d) the sampled rows
     int32_t *labels = mc_alloc((size_t)m, sizeof(int32_t)); // (m)
-    mc_ksweep_point *pts = calloc((size_t)kmax, sizeof *pts);
+    mc_ksweep_point *pts = mc_calloc((size_t)kmax, sizeof *pts);
     mc_dendrogram tree;
     memset(&tree, 0, sizeof tree);
     if (!labels || !pts) {

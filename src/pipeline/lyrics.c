@@ -204,12 +204,12 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
         st = mc_error_set(MC_STATUS_EMPTY, "%s: no rows", sum.store ? p_tracks : metadata);
         goto done;
     }
-    texts = calloc((size_t)n, sizeof *texts);
-    ids = calloc((size_t)n, sizeof *ids);
-    names = calloc((size_t)n, sizeof *names);
-    labels = calloc((size_t)n, sizeof *labels);
-    keys = malloc((size_t)(meta.nrows ? meta.nrows : 1) * sizeof *keys);
-    rownum = sum.store ? NULL : calloc((size_t)n, sizeof *rownum);
+    texts = mc_calloc((size_t)n, sizeof *texts);
+    ids = mc_calloc((size_t)n, sizeof *ids);
+    names = mc_calloc((size_t)n, sizeof *names);
+    labels = mc_calloc((size_t)n, sizeof *labels);
+    keys = mc_calloc((size_t)(meta.nrows ? meta.nrows : 1), sizeof *keys);
+    rownum = sum.store ? NULL : mc_calloc((size_t)n, sizeof *rownum);
     if (!texts || !ids || !names || !labels || !keys || (!sum.store && !rownum)) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
         goto done;
@@ -287,8 +287,8 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
             /* index.tsv last: a store whose index has the column has a complete lyrics stage */
             if ((st = mc_table_read(p_index, '\t', &index)) != MC_STATUS_OK) goto done;
             int itc = mc_table_column(&index, "track");
-            tk = malloc((size_t)n * sizeof *tk);
-            seg_labels = calloc((size_t)(index.nrows ? index.nrows : 1), sizeof *seg_labels);
+            tk = mc_calloc((size_t)n, sizeof *tk);
+            seg_labels = mc_calloc((size_t)(index.nrows ? index.nrows : 1), sizeof *seg_labels);
             if (itc < 0) {
                 st = mc_error_set(MC_STATUS_FORMAT, "%s: no 'track' column", p_index);
                 goto done;

@@ -85,7 +85,7 @@ static mc_status hash_tree(pl_hash *h, const char *dir, int depth) {
         if (e->d_name[0] == '.') continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
+            char **nn = mc_realloc(names, cap, sizeof *nn);
             if (!nn) {
                 st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory listing %s", dir);
                 break;
@@ -202,7 +202,7 @@ mc_status pl_stage_commit(pl_stages *S, const char *name, const char *hash, doub
 void pl_stage_time(pl_stages *S, const char *name, bool ran, double seconds, double when_computed) {
     if (S->n == S->cap) {
         int cap = S->cap ? 2 * S->cap : 32;
-        mc_run_stage_time *t = realloc(S->t, (size_t)cap * sizeof *t);
+        mc_run_stage_time *t = mc_realloc(S->t, (size_t)cap, sizeof *t);
         if (!t) return; /* timings are bookkeeping: losing one is not worth failing the run */
         S->t = t;
         S->cap = cap;

@@ -66,7 +66,7 @@ mc_status mc_report_table_init(mc_report_table *t, const char *const *metrics, i
     if (!t || n_metrics < 0 || (n_metrics > 0 && !metrics))
         return mc_error_set(MC_STATUS_INVALID_ARG, "report table: NULL argument");
     memset(t, 0, sizeof *t);
-    t->metrics = calloc((size_t)(n_metrics ? n_metrics : 1), sizeof *t->metrics);
+    t->metrics = mc_calloc((size_t)(n_metrics ? n_metrics : 1), sizeof *t->metrics);
     if (!t->metrics) return mc_error_set(MC_STATUS_NO_MEMORY, "report table: out of memory");
     for (int i = 0; i < n_metrics; i++) {
         if (!metrics[i] || !metrics[i][0]) {
@@ -166,7 +166,7 @@ static double rounded(double v) {
 static mc_report_row *new_row(mc_report_table *t) {
     if (t->n_rows == t->cap_rows) {
         int cap = t->cap_rows ? 2 * t->cap_rows : 16;
-        mc_report_row *nr = realloc(t->rows, (size_t)cap * sizeof *nr);
+        mc_report_row *nr = mc_realloc(t->rows, (size_t)cap, sizeof *nr);
         if (!nr) return NULL;
         t->rows = nr;
         t->cap_rows = cap;
@@ -192,9 +192,9 @@ mc_status mc_report_table_add(mc_report_table *t, const char *task, const char *
     r->level = dup_or_empty(level);
     r->leaked = dup_or_empty(leaked);
     r->note = dup_or_empty(note);
-    r->mean = malloc((size_t)M * sizeof *r->mean);
-    r->std = malloc((size_t)M * sizeof *r->std);
-    r->values = malloc((size_t)M * (size_t)seeds * sizeof *r->values);
+    r->mean = mc_calloc((size_t)M, sizeof *r->mean);
+    r->std = mc_calloc((size_t)M, sizeof *r->std);
+    r->values = mc_calloc((size_t)M * (size_t)seeds, sizeof *r->values);
     if (!r->task || !r->representation || !r->algorithm || !r->level || !r->leaked || !r->note ||
         !r->mean || !r->std || !r->values) {
         row_free(r);
@@ -332,7 +332,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
                                 csv_fixed[i]);
         }
     const int M = (tb.ncols - N_FIXED) / 2;
-    char **names = calloc((size_t)(M ? M : 1), sizeof *names);
+    char **names = mc_calloc((size_t)(M ? M : 1), sizeof *names);
     if (!names) {
         mc_table_free(&tb);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
@@ -346,7 +346,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
             st = mc_error_set(MC_STATUS_FORMAT, "%s: columns '%s', '%s' are not a <metric>_mean, <metric>_std pair", path, a, b);
             break;
         }
-        names[m] = malloc(la - 4);
+        names[m] = mc_calloc(la - 4, 1);
         if (!names[m]) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
         else {
             memcpy(names[m], a, la - 5);
@@ -377,8 +377,8 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
         r->k = (int)k;
         r->seeds = (int)seeds;
         r->rows = rows;
-        r->mean = malloc((size_t)(M ? M : 1) * sizeof *r->mean);
-        r->std = malloc((size_t)(M ? M : 1) * sizeof *r->std);
+        r->mean = mc_calloc((size_t)M, sizeof *r->mean);
+        r->std = mc_calloc((size_t)M, sizeof *r->std);
         out->n_rows++;
         if (!r->task || !r->representation || !r->algorithm || !r->level || !r->leaked || !r->note || !r->mean ||
             !r->std) {
@@ -552,7 +552,7 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
             }
         }
     }
-    bool *best = malloc((size_t)(t->n_rows ? t->n_rows : 1) * (size_t)(t->n_metrics ? t->n_metrics : 1) * sizeof *best);
+    bool *best = mc_calloc((size_t)(t->n_rows ? t->n_rows : 1) * (size_t)(t->n_metrics ? t->n_metrics : 1), sizeof *best);
     if (!best) return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
     mc_status st = mc_report_best(t, best);
     if (st != MC_STATUS_OK) {
