@@ -318,6 +318,20 @@ mc_status mc_file_write_atomic(const char *path, const void *data, size_t len);
 /* mkdir -p; ok if it exists. */
 mc_status mc_mkdirs(const char *path);
 
+/* A text file composed in memory, then written atomically: mc_memfile_open, fprintf to m->f, then
+ * mc_memfile_commit (closes, writes the bytes to path with mc_file_write_atomic, frees) or
+ * mc_memfile_take (closes and hands the NUL-terminated bytes over: free()). Both free everything also
+ * on failure; an out-of-memory failure names `what`. */
+typedef struct mc_memfile {
+    FILE *f;
+    char *buf;
+    size_t len;
+} mc_memfile;
+mc_status mc_memfile_open(mc_memfile *m, const char *what);
+/* path NULL (its allocation failed, message set): the text is discarded, MC_STATUS_NO_MEMORY. */
+mc_status mc_memfile_commit(mc_memfile *m, const char *path);
+mc_status mc_memfile_take(mc_memfile *m, const char *what, char **buf, size_t *len);
+
 /* Library version string, e.g. "0.1.0". */
 const char *mc_version(void);
 

@@ -119,6 +119,22 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, 
     return -1;
 }
 
+int cli_start(const cli_command *cmd, int argc, char **argv, const bool *quiet, const char ***pos, int *npos) {
+    const char **p = NULL;
+    int n = 0;
+    int rc = cli_parse(cmd, argc, argv, &p, &n);
+    if (rc >= 0 || !pos) {
+        free(p);
+        p = NULL;
+    }
+    if (pos) {
+        *pos = p;
+        *npos = n;
+    }
+    if (rc < 0) cli_init_logging(quiet && *quiet);
+    return rc;
+}
+
 static bool log_quiet = false;
 
 static void log_to_stderr(mc_log_level level, const char *msg, void *user) {
@@ -143,23 +159,27 @@ mc_progress *cli_progress(bool quiet, const char *label, int64_t total) {
     return p;
 }
 
-int cli_usage(const cli_command *cmd, const char *fmt, ...) {
+/* "musiclust CMD: message" (and the usage line) on stderr, in one write so that lines do not interleave. */
+static void report(const char *cmd, const char *usage, const char *fmt, va_list ap) {
     char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (usage) fprintf(stderr, "musiclust %s: %s\nusage: %s\n", cmd, msg, usage);
+    else fprintf(stderr, "musiclust %s: %s\n", cmd, msg);
+}
+
+int cli_usage(const cli_command *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    report(cmd->name, cmd->usage, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "musiclust %s: %s\nusage: %s\n", cmd->name, msg, cmd->usage);
     return MC_EXIT_USAGE;
 }
 
 int cli_input(const char *cmd, const char *fmt, ...) {
-    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    report(cmd, NULL, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "musiclust %s: %s\n", cmd, msg);
     return MC_EXIT_INPUT;
 }
 

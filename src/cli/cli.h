@@ -42,6 +42,10 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos);
 void cli_print_help(const cli_command *cmd, FILE *f);
 
+/* cli_parse, then logging set up with the parsed --quiet (quiet NULL: not quiet). Returns -1 to go on,
+ * else the exit status (the positionals freed). pos NULL: the command takes no positionals. */
+int cli_start(const cli_command *cmd, int argc, char **argv, const bool *quiet, const char ***pos, int *npos);
+
 /* Set up logging: warnings and errors always go to stderr; info only without --quiet. */
 void cli_init_logging(bool quiet);
 /* A progress bar on stderr (redrawn on a terminal, plain lines otherwise); NULL when quiet. */

@@ -76,14 +76,10 @@ int cmd_cluster(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) {
-        free(pos);
-        return rc;
-    }
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     const char *input = pos[0];
     free(pos);
-    cli_init_logging(quiet);
 
     /* ---- options (exit 2 on any inconsistency, before reading anything) */
     if (!out) return cli_usage(&cmd, "-o ASSIGN.tsv is required");

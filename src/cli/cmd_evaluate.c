@@ -89,12 +89,8 @@ int cmd_evaluate(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 2, 2};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) {
-        free(pos);
-        return rc;
-    }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     c.x_path = pos[0];
     c.assign_path = pos[1];
     free(pos);

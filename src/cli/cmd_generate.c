@@ -175,9 +175,8 @@ int cmd_generate(int argc, char **argv) {
     if (rc >= 0) return rc;
     const char **pos = NULL;
     int npos = 0;
-    rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) { free(pos); return rc; }
-    cli_init_logging(quiet);
+    rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     const char *model_path = pos[0];
     free(pos);
     if (!out) return cli_usage(&cmd, "-o DIR is required");

@@ -41,12 +41,8 @@ int cmd_lyrics(int argc, char **argv) {
         "(tracks, dim) float32, lyrics_tracks.tsv (track, track_id, lyrics_language,\n"
         "lyrics_confidence, has_lyrics) and lyrics.json. A track with no lyrics gets a zero vector.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0, 0};
-    const char **pos = NULL;
-    int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    free(pos);
+    int rc = cli_start(&cmd, argc, argv, &quiet, NULL, NULL);
     if (rc >= 0) return rc;
-    cli_init_logging(quiet);
     if (!out || !metadata) return cli_usage(&cmd, "%s is required", !metadata ? "--metadata FILE" : "-o FEATDIR");
     threads = mc_threads_resolve(threads);
     cfg.threads = threads;

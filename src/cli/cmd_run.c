@@ -82,12 +82,8 @@ int cmd_run(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 1, -1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) {
-        free(pos);
-        return rc;
-    }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
 #define USAGE(...) do { free(pos); return cli_usage(&cmd, __VA_ARGS__); } while (0)
     if (!out) USAGE("-o RESULTS is required");
     if (mc_pipeline_parse_tasks(task, &cfg.tasks) != MC_STATUS_OK) USAGE("--%s", mc_error_message());
@@ -135,12 +131,8 @@ int cmd_report(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) {
-        free(pos);
-        return rc;
-    }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     mc_report_summary rs;
     char path[4096];
     snprintf(path, sizeof path, "%s/report.html", pos[0]);

@@ -105,9 +105,8 @@ int cmd_train(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) { free(pos); return rc; }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     const char *featdir = pos[0];
     free(pos);
     if (!out) return cli_usage(&cmd, "-o MODEL is required");

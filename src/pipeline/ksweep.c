@@ -86,6 +86,7 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
     double best_sil = -INFINITY;
     int npts = 0, chosen = 0;
     for (int kk = 2; kk <= kmax; kk++) {
+        const char *what = "k";
         mc_clustering r;
         memset(&r, 0, sizeof r);
         cfg.k = kk;
@@ -99,21 +100,17 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
         } else {
             st = mc_cluster_fit(&cfg, X, n, d, &r);
         }
-        if (st != MC_STATUS_OK) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s", mc_error_message());
-            mc_clustering_free(&r);
-            st = mc_error_set(st, "k = %d: %s", kk, msg);
-            goto fail;
-        }
-        for (int64_t i = 0; i < m; i++) labels[i] = r.labels[sample ? sample[i] : i];
         double sil = NAN;
-        st = mc_metrics_silhouette(sample ? Xs : X, m, (int)d, labels, &mo, &sil, NULL, NULL);
-        if (st != MC_STATUS_OK) {
+        if (st == MC_STATUS_OK) {
+            for (int64_t i = 0; i < m; i++) labels[i] = r.labels[sample ? sample[i] : i];
+            st = mc_metrics_silhouette(sample ? Xs : X, m, (int)d, labels, &mo, &sil, NULL, NULL);
+            if (st != MC_STATUS_OK) what = "silhouette at k";
+        }
+        if (st != MC_STATUS_OK) { /* the message says which k */
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mc_error_message());
             mc_clustering_free(&r);
-            st = mc_error_set(st, "silhouette at k = %d: %s", kk, msg);
+            st = mc_error_set(st, "%s = %d: %s", what, kk, msg);
             goto fail;
         }
         mc_ksweep_point *p = &pts[npts++];
@@ -165,29 +162,24 @@ fail:
 
 mc_status mc_pipeline_ksweep_write(const char *path, const mc_ksweep *s) {
     if (!path || !s) return mc_error_set(MC_STATUS_INVALID_ARG, "k-sweep table: NULL argument");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
-    fputs("k\tsilhouette\tinertia\tbic\tlog_likelihood\n", f);
+    mc_memfile m;
+    mc_status st = mc_memfile_open(&m, path);
+    if (st != MC_STATUS_OK) return st;
+    fputs("k\tsilhouette\tinertia\tbic\tlog_likelihood\n", m.f);
     for (int i = 0; i < s->n_points; i++) {
         const mc_ksweep_point *p = &s->points[i];
-        fprintf(f, "%d\t%.17g\t%.17g\t%.17g\t%.17g\n", p->k, p->silhouette, p->inertia, p->bic, p->log_likelihood);
+        fprintf(m.f, "%d\t%.17g\t%.17g\t%.17g\t%.17g\n", p->k, p->silhouette, p->inertia, p->bic, p->log_likelihood);
     }
-    mc_status st;
-    if (fclose(f) != 0 || !buf) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
-    else st = mc_file_write_atomic(path, buf, len);
-    free(buf);
-    return st;
+    return mc_memfile_commit(&m, path);
 }
 
 mc_status mc_pipeline_ksweep_read(const char *path, mc_ksweep *out) {
     if (!path || !out) return mc_error_set(MC_STATUS_INVALID_ARG, "k-sweep table: NULL argument");
     memset(out, 0, sizeof *out);
+    static const char *const cols[5] = {"k", "silhouette", "inertia", "bic", "log_likelihood"};
     mc_table t;
     mc_status st = mc_table_read(path, '\t', &t);
     if (st != MC_STATUS_OK) return st;
-    static const char *const cols[5] = {"k", "silhouette", "inertia", "bic", "log_likelihood"};
     int c[5];
     for (int i = 0; i < 5 && st == MC_STATUS_OK; i++)
         if ((c[i] = mc_table_column(&t, cols[i])) < 0)

@@ -10,19 +10,10 @@
 #include <string.h>
 
 void mc_run_config_default(mc_run_config *c) {
-    memset(c, 0, sizeof *c);
-    c->tasks = MC_PIPELINE_TASK_ALL;
+    *c = (mc_run_config){.tasks = MC_PIPELINE_TASK_ALL, .text_column = "lyrics", .lyrics_dim = 64, .seeds = 3,
+                         .k_max = 10, .conv_budget = 8000, .conv_min_epochs = 1, .conv_max_epochs = 20,
+                         .conv_batch = 32, .maps = true, .report = true};
     mc_extract_config_default(&c->extract);
-    c->text_column = "lyrics";
-    c->lyrics_dim = 64;
-    c->seeds = 3;
-    c->k_max = 10;
-    c->conv_budget = 8000;
-    c->conv_min_epochs = 1;
-    c->conv_max_epochs = 20;
-    c->conv_batch = 32;
-    c->maps = true;
-    c->report = true;
 }
 
 void mc_run_summary_free(mc_run_summary *s) {

@@ -176,14 +176,10 @@ bool pl_stage_fresh(pl_stages *S, const char *name, const char *hash, const char
 
 mc_status pl_stage_commit(pl_stages *S, const char *name, const char *hash, double seconds,
                           const char *const *keys, const char *const *values, int n_extra) {
-    char *p = record_path(S, name);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = p ? open_memstream(&buf, &len) : NULL;
-    if (!f) {
-        free(p);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "stage %s: out of memory", name);
-    }
+    mc_memfile m;
+    mc_status st = mc_memfile_open(&m, name);
+    if (st != MC_STATUS_OK) return st;
+    FILE *f = m.f;
     fprintf(f, "key\tvalue\nstage\t%s\nhash\t%s\nseconds\t%.3f\n", name, hash, seconds);
     for (int i = 0; i < n_extra; i++) {
         mc_csv_write_field(f, keys[i], '\t');
@@ -191,10 +187,8 @@ mc_status pl_stage_commit(pl_stages *S, const char *name, const char *hash, doub
         mc_csv_write_field(f, values[i], '\t');
         fputc('\n', f);
     }
-    mc_status st;
-    if (fclose(f) != 0 || !buf) st = mc_error_set(MC_STATUS_NO_MEMORY, "stage %s: out of memory", name);
-    else st = mc_file_write_atomic(p, buf, len);
-    free(buf);
+    char *p = record_path(S, name);
+    st = mc_memfile_commit(&m, p);
     free(p);
     return st;
 }

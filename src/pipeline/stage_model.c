@@ -136,14 +136,10 @@ static mc_status load_data(pl_run *R, const pl_rep *r, const mc_model_config *mc
 /* ---------------------------------------------------------------- reconstructions */
 
 static mc_status write_examples_tsv(pl_run *R) {
-    char *p = mc_report_path_recon(R->dir, NULL, NULL);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = p ? open_memstream(&buf, &len) : NULL;
-    if (!f) {
-        free(p);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory writing recon/examples.tsv");
-    }
+    mc_memfile m;
+    mc_status st = mc_memfile_open(&m, "recon/examples.tsv");
+    if (st != MC_STATUS_OK) return st;
+    FILE *f = m.f;
     const int tc = mc_table_column(&R->store.index, "track");
     const mc_score_labels *L = &R->labels;
     fputs("example\trow\ttrack\tlabel\n", f);
@@ -155,9 +151,8 @@ static mc_status write_examples_tsv(pl_run *R) {
         mc_csv_write_field(f, R->main_label[0] && L->codes[0][i] >= 0 ? L->classes[0][L->codes[0][i]] : "", '\t');
         fputc('\n', f);
     }
-    mc_status st = fclose(f) == 0 && buf ? mc_file_write_atomic(p, buf, len)
-                                         : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory writing %s", p);
-    free(buf);
+    char *p = mc_report_path_recon(R->dir, NULL, NULL);
+    st = mc_memfile_commit(&m, p);
     free(p);
     return st;
 }

@@ -69,12 +69,9 @@ static void libraries(char *buf, size_t cap) {
              library(&L, "soxr"), library(&L, "cairo"));
 }
 
-mc_status pl_write_tables(pl_run *R, const char *const *inputs, int n_inputs, pl_hash *content) {
+/* summary.tsv: the facts of the run the report shows. */
+static void summary_text(const pl_run *R, const char *const *inputs, int n_inputs, FILE *f) {
     const mc_run_config *c = R->cfg;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory opening a memory stream");
     char v[1024], tb[64];
     fputs("key\tvalue\n", f);
     kv_line(f, "version", mc_version());
@@ -109,16 +106,11 @@ mc_status pl_write_tables(pl_run *R, const char *const *inputs, int n_inputs, pl
         kv_line(f, "conv_vae", v);
     }
     for (int i = 0; i < R->n_notes; i++) kv_line(f, "note", R->notes[i]);
-    fclose(f);
-    char *p = mc_report_path(R->dir, MC_REPORT_SUMMARY);
-    mc_status st = p && buf ? write_if_changed(p, buf, len) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory writing " MC_REPORT_SUMMARY);
-    if (buf) pl_hash_str(content, "summary", buf);
-    free(p);
-    free(buf);
-    if (st != MC_STATUS_OK) return st;
-    buf = NULL;
-    f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory opening a memory stream");
+}
+
+/* representations.tsv: the representations of the run, as the report lists them. */
+static void representations_text(const pl_run *R, FILE *f) {
+    char tb[64];
     fputs("id\tname\ttasks\tmodel\tinput\tleaked\tshow\tepochs\tnote\tdescription\n", f);
     for (int i = 0; i < R->n_reps; i++) {
         const pl_rep *r = &R->reps[i];
@@ -133,29 +125,43 @@ mc_status pl_write_tables(pl_run *R, const char *const *inputs, int n_inputs, pl
         mc_csv_write_field(f, r->description, '\t');
         fputc('\n', f);
     }
-    fclose(f);
-    p = mc_report_path(R->dir, MC_REPORT_REPRESENTATIONS);
-    st = p && buf ? write_if_changed(p, buf, len) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory writing " MC_REPORT_REPRESENTATIONS);
-    if (buf) pl_hash_str(content, "representations", buf);
+}
+
+/* The text of a bookkeeping file written (only when it changed) and fed to the report stage's hash. */
+static mc_status write_hashed(const pl_run *R, const char *name, mc_memfile *m, pl_hash *content, const char *key) {
+    char *buf = NULL, *p = mc_report_path(R->dir, name);
+    size_t len = 0;
+    mc_status st = mc_memfile_take(m, name, &buf, &len);
+    if (st == MC_STATUS_OK) st = p ? write_if_changed(p, buf, len) : MC_STATUS_NO_MEMORY;
+    if (buf) pl_hash_str(content, key, buf);
     free(p);
     free(buf);
     return st;
 }
 
+mc_status pl_write_tables(pl_run *R, const char *const *inputs, int n_inputs, pl_hash *content) {
+    mc_memfile m;
+    mc_status st = mc_memfile_open(&m, MC_REPORT_SUMMARY);
+    if (st != MC_STATUS_OK) return st;
+    summary_text(R, inputs, n_inputs, m.f);
+    if ((st = write_hashed(R, MC_REPORT_SUMMARY, &m, content, "summary")) != MC_STATUS_OK) return st;
+    if ((st = mc_memfile_open(&m, MC_REPORT_REPRESENTATIONS)) != MC_STATUS_OK) return st;
+    representations_text(R, m.f);
+    return write_hashed(R, MC_REPORT_REPRESENTATIONS, &m, content, "representations");
+}
+
 mc_status pl_write_timings(pl_run *R) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory opening a memory stream");
-    fputs("stage\tstatus\tseconds\tseconds_when_computed\n", f);
-    for (int i = 0; i < R->S.n; i++)
-        fprintf(f, "%s\t%s\t%.2f\t%.2f\n", R->S.t[i].name, R->S.t[i].ran ? "ran" : "cached", R->S.t[i].seconds,
-                R->S.t[i].seconds_when_computed);
-    fclose(f);
     char *p = mc_report_path(R->dir, MC_REPORT_TIMINGS);
-    mc_status st = p && buf ? mc_file_write_atomic(p, buf, len) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory writing " MC_REPORT_TIMINGS);
+    mc_memfile m;
+    mc_status st = p ? mc_memfile_open(&m, p) : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK) {
+        fputs("stage\tstatus\tseconds\tseconds_when_computed\n", m.f);
+        for (int i = 0; i < R->S.n; i++)
+            fprintf(m.f, "%s\t%s\t%.2f\t%.2f\n", R->S.t[i].name, R->S.t[i].ran ? "ran" : "cached", R->S.t[i].seconds,
+                    R->S.t[i].seconds_when_computed);
+        st = mc_memfile_commit(&m, p);
+    }
     free(p);
-    free(buf);
     return st;
 }
 

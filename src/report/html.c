@@ -444,11 +444,9 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
 
     char *buf = NULL;
     size_t len = 0;
-    c.f = open_memstream(&buf, &len);
-    if (!c.f) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", outp);
-        goto done;
-    }
+    mc_memfile page;
+    if ((st = mc_memfile_open(&page, outp)) != MC_STATUS_OK) goto done;
+    c.f = page.f;
     fprintf(c.f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>musiclust report</title>\n"
                  "<style>%s</style>\n<script>%s</script>\n</head><body>\n", css, script);
@@ -538,13 +536,9 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     fputs("<p class=\"sub\">Written by musiclust from the files of this folder (metrics.csv, summary.tsv, "
           "representations.tsv, timings.tsv, embed/, assign/, contingency/, recon/, models/); "
           "<code>musiclust report</code> regenerates it.</p>\n</body></html>\n", c.f);
-    if (fclose(c.f) != 0 || !buf) {
-        free(buf);
-        buf = NULL;
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", outp);
-        goto done;
-    }
-    st = mc_file_write_atomic(outp, buf, len);
+    c.f = NULL;
+    st = mc_memfile_take(&page, outp, &buf, &len);
+    if (st == MC_STATUS_OK) st = mc_file_write_atomic(outp, buf, len);
     if (st == MC_STATUS_OK && summary) {
         summary->images = c.images;
         summary->figures_missing = c.missing;

@@ -10,6 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A plot of this kind and size with its title (NULL: set later); the caller sets the rest. */
+static mc_plot new_plot(mc_plot_kind kind, int width, int height, const char *title) {
+    mc_plot p;
+    mc_plot_init(&p, kind);
+    p.width = width;
+    p.height = height;
+    p.title = title;
+    return p;
+}
+
 /* The first seed used (summary "first_seed", default 0). */
 static uint64_t first_seed(const rp_ctx *c) {
     const char *s = rp_kv_get(&c->summary, "first_seed");
@@ -79,10 +89,7 @@ void rp_scatter_figures(rp_ctx *c, int64_t r) {
             free(v);
         }
         char title[512], sub[512], alt[600], cap[1024];
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_SCATTER);
-        p.width = 560;
-        p.height = 420;
+        mc_plot p = new_plot(MC_PLOT_KIND_SCATTER, 560, 420, NULL);
         p.xlabel = m ? "UMAP 1" : "t-SNE 1";
         p.ylabel = m ? "UMAP 2" : "t-SNE 2";
         p.scatter.xy = xy.data;
@@ -153,11 +160,7 @@ void rp_heatmap_figure(rp_ctx *c, int64_t r, const char *column) {
         }
         char title[512], alt[600], cap[1024];
         snprintf(title, sizeof title, "%s: %s clusters x %s", name, algorithm_title(algo), column);
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_HEATMAP);
-        p.width = 560;
-        p.height = 420;
-        p.title = title;
+        mc_plot p = new_plot(MC_PLOT_KIND_HEATMAP, 560, 420, title);
         p.subtitle = "segments, first seed";
         p.xlabel = column;
         p.ylabel = "cluster";
@@ -209,11 +212,7 @@ static void logmel_recon(rp_ctx *c, const char *name, const mc_array *a, const m
         char title[512], alt[256];
         example_title(title, sizeof title, "log-mel", ex, have_ex, i);
         snprintf(alt, sizeof alt, "original and reconstructed log-mel, example %lld", (long long)i + 1);
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_SPECTROGRAM);
-        p.width = 560;
-        p.height = 300;
-        p.title = title;
+        mc_plot p = new_plot(MC_PLOT_KIND_SPECTROGRAM, 560, 300, title);
         p.spectrogram.panels = panels;
         p.spectrogram.n_panels = 2;
         rp_figure(c, &p, alt, i == m - 1 ? cap : NULL, "half");
@@ -242,11 +241,7 @@ static void vector_recon(rp_ctx *c, const char *name, const mc_array *a, const m
         char title[512], alt[256];
         example_title(title, sizeof title, "MFCC means", ex, have_ex, i);
         snprintf(alt, sizeof alt, "original and %s-reconstructed MFCC means, example %lld", name, (long long)i + 1);
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_LINE);
-        p.width = 560;
-        p.height = 300;
-        p.title = title;
+        mc_plot p = new_plot(MC_PLOT_KIND_LINE, 560, 300, title);
         p.xlabel = "MFCC coefficient (1-based)";
         p.ylabel = "mean over the segment";
         p.line.series = s;
@@ -325,11 +320,7 @@ void rp_loss_figure(rp_ctx *c) {
         rp_note_missing(c, "loss curves (models/<id>.seed<S>.loss.tsv)");
         return;
     }
-    mc_plot p;
-    mc_plot_init(&p, MC_PLOT_KIND_LINE);
-    p.width = 800;
-    p.height = 420;
-    p.title = "training loss per epoch (first seed)";
+    mc_plot p = new_plot(MC_PLOT_KIND_LINE, 800, 420, "training loss per epoch (first seed)");
     p.subtitle = "(reconstruction error + beta * KL) per training row";
     p.xlabel = "epoch";
     p.ylabel = "loss (log scale)";
@@ -383,11 +374,7 @@ void rp_bar_figures(rp_ctx *c, const char *level) {
         char tb[128], title[256], alt[300], cap[1024];
         const char *mt = mc_report_metric_title(t->metrics[m], tb, sizeof tb);
         snprintf(title, sizeof title, "%s per method (%s level)", mt, level);
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_BAR);
-        p.width = 960;
-        p.height = 460;
-        p.title = title;
+        mc_plot p = new_plot(MC_PLOT_KIND_BAR, 960, 460, title);
         p.subtitle = dir > 0 ? "higher is better" : "lower is better";
         p.note = "error bars: +- 1 std over the seeds; (!) = representation with a leaked label column";
         bool lower = dir < 0;

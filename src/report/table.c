@@ -85,15 +85,8 @@ mc_status mc_report_table_init(mc_report_table *t, const char *const *metrics, i
 }
 
 static void row_free(mc_report_row *r) {
-    free(r->task);
-    free(r->representation);
-    free(r->algorithm);
-    free(r->level);
-    free(r->leaked);
-    free(r->note);
-    free(r->mean);
-    free(r->std);
-    free(r->values);
+    void *owned[] = {r->task, r->representation, r->algorithm, r->level, r->leaked, r->note, r->mean, r->std, r->values};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
     memset(r, 0, sizeof *r);
 }
 
@@ -251,10 +244,10 @@ enum { N_FIXED = 9 };
 
 mc_status mc_report_table_write_csv(const mc_report_table *t, const char *path) {
     if (!t || !path) return mc_error_set(MC_STATUS_INVALID_ARG, "metrics.csv: NULL argument");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    mc_memfile mf;
+    mc_status st = mc_memfile_open(&mf, path);
+    if (st != MC_STATUS_OK) return st;
+    FILE *f = mf.f;
     for (int i = 0; i < N_FIXED; i++) fprintf(f, "%s%s", i ? "," : "", csv_fixed[i]);
     for (int m = 0; m < t->n_metrics; m++) {
         char name[512];
@@ -287,13 +280,7 @@ mc_status mc_report_table_write_csv(const mc_report_table *t, const char *path) 
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
-    }
-    mc_status st = mc_file_write_atomic(path, buf, len);
-    free(buf);
-    return st;
+    return mc_memfile_commit(&mf, path);
 }
 
 static bool parse_num(const char *s, double *v) {
@@ -559,13 +546,12 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
         free(best);
         return st;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
+    mc_memfile mf;
+    if ((st = mc_memfile_open(&mf, "text table")) != MC_STATUS_OK) {
         free(best);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
+        return st;
     }
+    FILE *f = mf.f;
     int wrep = 14;
     for (int i = 0; i < t->n_rows; i++) {
         int w = (int)strlen(t->rows[i].representation);
@@ -602,10 +588,6 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
     if (any_leak) fprintf(f, "; ! leaked: the label column was an input or a condition of that representation");
     fputc('\n', f);
     free(best);
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
-    }
-    *out = buf;
-    return MC_STATUS_OK;
+    size_t len = 0;
+    return mc_memfile_take(&mf, "text table", out, &len);
 }
