@@ -89,22 +89,52 @@ static void list_columns(const mc_store *s, char *buf, size_t cap) {
     if (!len) snprintf(buf, cap, "(none)");
 }
 
-/* track_of (n) <- the row's track renumbered 0.. in the order tracks first appear; *T the count. */
+typedef struct track_row {
+    int64_t track, row;
+} track_row;
+
+static int cmp_track_row(const void *a, const void *b) {
+    const track_row *x = a, *y = b;
+    if (x->track != y->track) return x->track < y->track ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* track_of (n) <- the row's track renumbered 0.. in the order tracks first appear; *T the count.
+ * Sorting (track, row) pairs keeps the memory O(n) whatever the track numbers are. */
 static mc_status dense_tracks(const mc_store *s, int64_t *track_of, int64_t *T) {
     mc_status st = mc_store_tracks(s, track_of);
     if (st != MC_STATUS_OK) return st;
-    int64_t max = -1;
-    for (int64_t i = 0; i < s->n; i++)
-        if (track_of[i] > max) max = track_of[i];
-    int64_t *id = mc_calloc((size_t)(max + 1), sizeof *id); // (max + 1) dense id + 1 of each track index
-    if (!id) return MC_STATUS_NO_MEMORY;
-    int64_t t = 0;
-    for (int64_t i = 0; i < s->n; i++) {
-        if (!id[track_of[i]]) id[track_of[i]] = ++t;
-        track_of[i] = id[track_of[i]] - 1;
+    const int64_t n = s->n;
+    track_row *pairs = mc_calloc((size_t)n, sizeof *pairs); // (n) by track, then row
+    track_row *firsts = mc_calloc((size_t)n, sizeof *firsts); // (groups) first row, group
+    if (!pairs || !firsts) {
+        free(pairs);
+        free(firsts);
+        return MC_STATUS_NO_MEMORY;
     }
-    free(id);
-    *T = t;
+    for (int64_t i = 0; i < n; i++) pairs[i] = (track_row){track_of[i], i};
+    qsort(pairs, (size_t)n, sizeof *pairs, cmp_track_row);
+    int64_t g = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (i == 0 || pairs[i].track != pairs[i - 1].track) { /* a new track: its smallest row comes first */
+            firsts[g].track = pairs[i].row; /* sorted below by this first row */
+            firsts[g].row = g;              /* the group */
+            g++;
+        }
+        track_of[pairs[i].row] = g - 1; /* the group, numbered by track number for now */
+    }
+    qsort(firsts, (size_t)g, sizeof *firsts, cmp_track_row); /* groups in first-appearance order */
+    free(pairs);
+    int64_t *rank = mc_calloc((size_t)g, sizeof *rank); // (g) the place of each group in that order
+    if (!rank) {
+        free(firsts);
+        return MC_STATUS_NO_MEMORY;
+    }
+    for (int64_t k = 0; k < g; k++) rank[firsts[k].row] = k;
+    for (int64_t i = 0; i < n; i++) track_of[i] = rank[track_of[i]];
+    free(rank);
+    free(firsts);
+    *T = g;
     return MC_STATUS_OK;
 }
 
