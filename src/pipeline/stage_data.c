@@ -111,15 +111,17 @@ mc_status pl_stage_lyrics(pl_run *R) {
 
 /* ---------------------------------------------------------------- labels, tracks, the common space */
 
-/* The main label: --label (it must have >= 2 classes), else the first genre-like default column. */
-static mc_status main_label(pl_run *R) {
+/* The evaluated columns (mc_pipeline_label_columns, the main label first) and the main label: --label
+ * (it must have >= 2 classes), else the first genre-like one of the default columns (the rule lists
+ * genre, tag, label, style before the language columns, so it is the first column). */
+static mc_status label_columns(pl_run *R, const char **cols, int *n_cols) {
     const mc_run_config *c = R->cfg;
     const mc_store *s = &R->store;
     if (c->label) {
         int n = 0;
         bool found = false;
-        const char *const *cols = mc_store_label_columns(s, &n);
-        for (int i = 0; i < n; i++) found |= strcmp(cols[i], c->label) == 0;
+        const char *const *all = mc_store_label_columns(s, &n);
+        for (int i = 0; i < n; i++) found |= strcmp(all[i], c->label) == 0;
         if (!found) return mc_error_set(MC_STATUS_INVALID_ARG, "--label %s: the store has no such label column", c->label);
         int32_t *codes = mc_calloc((size_t)s->n, sizeof *codes);
         char **cl = NULL;
@@ -132,15 +134,11 @@ static mc_status main_label(pl_run *R) {
             return mc_error_set(MC_STATUS_INVALID_ARG, "--label %s: the column has %d class%s; it needs at least 2",
                                 c->label, nc, nc == 1 ? "" : "es");
         snprintf(R->main_label, sizeof R->main_label, "%s", c->label);
-        return MC_STATUS_OK;
     }
+    mc_pipeline_label_columns(s, c->label, cols, PL_MAX_COLS, n_cols);
     static const char *const genre_like[] = {"genre", "tag", "label", "style"};
-    const char *cols[PL_MAX_COLS];
-    int n = 0;
-    mc_pipeline_label_columns(s, NULL, cols, PL_MAX_COLS, &n);
-    for (int i = 0; i < n && !R->main_label[0]; i++)
-        for (size_t g = 0; g < sizeof genre_like / sizeof *genre_like; g++)
-            if (strcmp(cols[i], genre_like[g]) == 0) snprintf(R->main_label, sizeof R->main_label, "%s", cols[i]);
+    for (size_t g = 0; !R->main_label[0] && *n_cols > 0 && g < sizeof genre_like / sizeof *genre_like; g++)
+        if (strcmp(cols[0], genre_like[g]) == 0) snprintf(R->main_label, sizeof R->main_label, "%s", cols[0]);
     return MC_STATUS_OK;
 }
 
@@ -193,10 +191,9 @@ mc_status pl_prepare(pl_run *R) {
     if (R->n < 4)
         return mc_error_set(MC_STATUS_EMPTY, "%s/features: %lld segments; clustering needs at least 4", R->dir,
                             (long long)R->n);
-    if ((st = main_label(R)) != MC_STATUS_OK) return st;
     const char *cols[PL_MAX_COLS];
     int n_cols = 0;
-    mc_pipeline_label_columns(&R->store, R->main_label[0] ? R->main_label : NULL, cols, PL_MAX_COLS, &n_cols);
+    if ((st = label_columns(R, cols, &n_cols)) != MC_STATUS_OK) return st;
     if ((st = mc_pipeline_score_labels(&R->store, cols, n_cols, true, &R->labels)) != MC_STATUS_OK) return st;
     R->n_tracks = R->labels.n_tracks;
     if ((st = common_space(R)) != MC_STATUS_OK) return st;
