@@ -4,6 +4,7 @@
 #include <musiclust/core.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,16 +117,23 @@ static mc_json_value *new_value(json_parser *p, mc_json_type t) {
     return v;
 }
 
+/* Append to an array or object. The arrays grow to the next power of two when n reaches one (n is
+ * their only record of size), so a document of a million values costs ~20 reallocations, not a
+ * million growing copies. */
 static int push(mc_json_value *v, mc_json_value *item, char *key) {
-    mc_json_value **items = realloc(v->items, (size_t)(v->n + 1) * sizeof *items);
-    if (!items) return 0;
-    v->items = items;
-    if (v->type == MC_JSON_OBJECT) {
-        char **keys = realloc(v->keys, (size_t)(v->n + 1) * sizeof *keys);
-        if (!keys) return 0;
-        v->keys = keys;
-        v->keys[v->n] = key;
+    if ((v->n & (v->n - 1)) == 0) { /* n is 0 or a power of two: the arrays are full */
+        if (v->n >= INT_MAX / 2) return 0;
+        size_t cap = v->n ? 2 * (size_t)v->n : 1;
+        mc_json_value **items = realloc(v->items, cap * sizeof *items);
+        if (!items) return 0;
+        v->items = items;
+        if (v->type == MC_JSON_OBJECT) {
+            char **keys = realloc(v->keys, cap * sizeof *keys);
+            if (!keys) return 0;
+            v->keys = keys;
+        }
     }
+    if (v->type == MC_JSON_OBJECT) v->keys[v->n] = key;
     v->items[v->n++] = item;
     return 1;
 }
