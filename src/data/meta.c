@@ -57,33 +57,62 @@ char *mc_data_utf8_dup(const char *s) {
 }
 
 /* Replace every cell (and header name) of t that is not valid UTF-8 by its Windows-1252 reading.
- * *fixed receives the number of cells changed, *example (may be NULL) the first one (row, column). */
+ * The table's strings all live in its one text buffer (core.h), so when any needs converting the
+ * whole table is rewritten into a new buffer: valid strings copied, the others converted.
+ * *fixed receives the number of strings changed, (*ex_row, *ex_col) the first cell changed (row -1
+ * when only header names were). */
 static mc_status table_to_utf8(mc_table *t, int64_t *fixed, int64_t *ex_row, int *ex_col) {
     *fixed = 0;
     *ex_row = -1;
     *ex_col = -1;
+    const size_t ncells = t->row_start ? (size_t)t->row_start[t->nrows] : 0;
+    /* First pass: count and size. A converted string takes at most 3 bytes per input byte. */
+    size_t need = 0;
     for (int c = 0; c < t->ncols; c++) {
-        if (mc_data_utf8_valid(t->header[c])) continue;
-        char *u = mc_data_utf8_from_cp1252(t->header[c]);
-        if (!u) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-        free(t->header[c]);
-        t->header[c] = u;
-        if (*fixed == 0) *ex_col = c;
-        (*fixed)++;
+        size_t len = strlen(t->header[c]);
+        int ok = mc_data_utf8_valid(t->header[c]);
+        if (!ok && *fixed == 0) *ex_col = c;
+        *fixed += !ok;
+        need += (ok ? len : 3 * len) + 1;
     }
-    const size_t n = (size_t)t->nrows * (size_t)t->ncols;
-    for (size_t i = 0; i < n; i++) {
-        if (mc_data_utf8_valid(t->cells[i])) continue;
-        char *u = mc_data_utf8_from_cp1252(t->cells[i]);
-        if (!u) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-        free(t->cells[i]);
-        t->cells[i] = u;
-        if (*ex_row < 0) {
-            *ex_row = (int64_t)(i / (size_t)t->ncols);
-            *ex_col = (int)(i % (size_t)t->ncols);
+    int64_t r = 0;
+    for (size_t i = 0; i < ncells; i++) {
+        size_t len = strlen(t->cells[i]);
+        int ok = mc_data_utf8_valid(t->cells[i]);
+        if (!ok && *ex_row < 0) {
+            while (r + 1 <= t->nrows && (size_t)t->row_start[r + 1] <= i) r++;
+            *ex_row = r;
+            *ex_col = (int)(i - (size_t)t->row_start[r]);
         }
-        (*fixed)++;
+        *fixed += !ok;
+        need += (ok ? len : 3 * len) + 1;
     }
+    if (*fixed == 0) return MC_STATUS_OK;
+    char *text = malloc(need ? need : 1); /* the new owner of every string */
+    if (!text) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory converting a %zu-byte table to UTF-8", need);
+    size_t o = 0;
+    for (size_t i = 0; i < (size_t)t->ncols + ncells; i++) {
+        char **slot = i < (size_t)t->ncols ? &t->header[i] : &t->cells[i - (size_t)t->ncols];
+        char *dst = text + o;
+        if (mc_data_utf8_valid(*slot)) {
+            size_t len = strlen(*slot);
+            memcpy(dst, *slot, len + 1);
+            o += len + 1;
+        } else {
+            char *u = mc_data_utf8_from_cp1252(*slot);
+            if (!u) {
+                free(text);
+                return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory converting a table cell to UTF-8");
+            }
+            size_t len = strlen(u);
+            memcpy(dst, u, len + 1);
+            free(u);
+            o += len + 1;
+        }
+        *slot = dst;
+    }
+    free(t->text);
+    t->text = text;
     return MC_STATUS_OK;
 }
 
