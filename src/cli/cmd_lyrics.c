@@ -41,24 +41,13 @@ int cmd_lyrics(int argc, char **argv) {
         "(tracks, dim) float32, lyrics_tracks.tsv (track, track_id, lyrics_language,\n"
         "lyrics_confidence, has_lyrics) and lyrics.json. A track with no lyrics gets a zero vector.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0, 0};
-    const char **pos = NULL;
-    int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    free(pos);
+    int rc = cli_start(&cmd, argc, argv, &quiet, NULL, NULL);
     if (rc >= 0) return rc;
-    cli_init_logging(quiet);
-    if (!out || !metadata) {
-        fprintf(stderr, "musiclust " CMD ": %s is required\nusage: %s\n", !metadata ? "--metadata FILE" : "-o FEATDIR",
-                cmd.usage);
-        return MC_EXIT_USAGE;
-    }
+    if (!out || !metadata) return cli_usage(&cmd, "%s is required", !metadata ? "--metadata FILE" : "-o FEATDIR");
     threads = mc_threads_resolve(threads);
     cfg.threads = threads;
     mc_status st = mc_text_lyrics_config_validate(&cfg);
-    if (st != MC_STATUS_OK) {
-        fprintf(stderr, "musiclust " CMD ": %s\n", mc_error_message());
-        return MC_EXIT_USAGE;
-    }
+    if (st != MC_STATUS_OK) return cli_usage(&cmd, "%s", mc_error_message());
 
     mc_progress *bar = cli_progress(quiet, "lyrics", 0);
     cfg.progress = bar;
@@ -66,11 +55,8 @@ int cmd_lyrics(int argc, char **argv) {
     st = mc_pipeline_lyrics(out, metadata, id_column, text_column, &cfg, &sum);
     if (st == MC_STATUS_OK) mc_progress_finish(bar);
     mc_progress_free(bar);
-    if (st != MC_STATUS_OK) {
-        /* A missing column or no lyrics is a fault of the input file (exit 1), not of the options. */
-        fprintf(stderr, "musiclust " CMD ": %s\n", mc_error_message());
-        return MC_EXIT_INPUT;
-    }
+    /* A missing column or no lyrics is a fault of the input file (exit 1), not of the options. */
+    if (st != MC_STATUS_OK) return cli_input(CMD, "%s", mc_error_message());
     if (!quiet) {
         printf("embedded lyrics of %lld tracks in %.2f s -> %s/lyrics.npy (%lld x %d)\n", (long long)sum.tracks,
                sum.seconds, out, (long long)sum.tracks, sum.dim);

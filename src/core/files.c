@@ -114,3 +114,36 @@ mc_status mc_mkdirs(const char *path) {
     free(buf);
     return st;
 }
+
+/* ---------------------------------------------------------------- text composed in memory */
+
+mc_status mc_memfile_open(mc_memfile *m, const char *what) {
+    m->buf = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->buf, &m->len);
+    if (!m->f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory opening a text buffer", what);
+    return MC_STATUS_OK;
+}
+
+mc_status mc_memfile_take(mc_memfile *m, const char *what, char **buf, size_t *len) {
+    const bool ok = fclose(m->f) == 0 && m->buf;
+    m->f = NULL;
+    if (!ok) {
+        free(m->buf);
+        m->buf = NULL;
+        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory composing the text", what);
+    }
+    *buf = m->buf;
+    *len = m->len;
+    m->buf = NULL;
+    return MC_STATUS_OK;
+}
+
+mc_status mc_memfile_commit(mc_memfile *m, const char *path) {
+    char *buf = NULL;
+    size_t len = 0;
+    mc_status st = mc_memfile_take(m, path ? path : "a text file", &buf, &len);
+    if (st == MC_STATUS_OK) st = path ? mc_file_write_atomic(path, buf, len) : MC_STATUS_NO_MEMORY;
+    free(buf);
+    return st;
+}
