@@ -422,7 +422,7 @@ static void test_kmeans(void) {
  * used, one restart on many threads (the chunk-parallel path) and ten on two (restarts in parallel). */
 static void test_kmeans_paths(void) {
     const int64_t n = 1237, d = 13;
-    float *X = xcalloc((size_t)(n * d), sizeof(float));
+    float *X = mc_test_xcalloc((size_t)(n * d), sizeof(float));
     mc_rng r;
     mc_rng_seed(&r, 17, 0);
     for (int64_t i = 0; i < n; i++)

@@ -646,11 +646,11 @@ static double now_s(void) {
 static void test_tsne_paths(void) {
     const int64_t n = 701;
     const int d = 12;
-    float *X = xcalloc((size_t)n * d, sizeof *X);
-    int32_t *lab = xcalloc((size_t)n, sizeof *lab);
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
+    int32_t *lab = mc_test_xcalloc((size_t)n, sizeof *lab);
     blobs(n, d, 7, 3.0, 5, X, lab);
     for (int64_t i = 600; i < n; i++) memcpy(X + i * d, X + (i % 37) * d, (size_t)d * sizeof *X); /* duplicates */
-    float *Y0 = xcalloc((size_t)n * 2, sizeof *Y0), *Y1 = xcalloc((size_t)n * 2, sizeof *Y1);
+    float *Y0 = mc_test_xcalloc((size_t)n * 2, sizeof *Y0), *Y1 = mc_test_xcalloc((size_t)n * 2, sizeof *Y1);
     mc_tsne_opts o;
     mc_tsne_opts_default(&o);
     o.n_iter = 260;
@@ -675,11 +675,11 @@ static void test_tsne_paths(void) {
 static void test_umap_paths(void) {
     const int64_t n = 603;
     const int d = 9;
-    float *X = xcalloc((size_t)n * d, sizeof *X);
-    int32_t *lab = xcalloc((size_t)n, sizeof *lab);
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
+    int32_t *lab = mc_test_xcalloc((size_t)n, sizeof *lab);
     blobs(n, d, 6, 3.0, 8, X, lab);
     for (int64_t i = 550; i < n; i++) memcpy(X + i * d, X + (i % 29) * d, (size_t)d * sizeof *X); /* duplicates */
-    float *Y0 = xcalloc((size_t)n * 2, sizeof *Y0), *Y1 = xcalloc((size_t)n * 2, sizeof *Y1);
+    float *Y0 = mc_test_xcalloc((size_t)n * 2, sizeof *Y0), *Y1 = mc_test_xcalloc((size_t)n * 2, sizeof *Y1);
     mc_umap_opts o;
     mc_umap_opts_default(&o);
     o.n_epochs = 120;
