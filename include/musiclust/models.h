@@ -33,7 +33,8 @@
  * KL = -1/2 sum(1 + logvar - mu^2 - exp(logvar)) (Kingma & Welling 2014, appendix B).
  *
  * Input preparation (stored in the model so that embedding applies the same):
- *   vectors (mfcc_stats.npy / features.npy): per-column z-score (mc_data_zscore_fit on all rows)
+ *   vectors (the feature set: mfcc_stats.npy / features.npy, descriptors.npy, or both side by side;
+ *   config.features): per-column z-score (mc_data_zscore_fit on all rows)
  *   log-mel (logmel.npy): the first `frames` frames (default: the largest multiple of 2^n_conv not
  *   above the stored count, 130 -> 128), then one global mean / std over all cropped values.
  *   lyrics (mm-vae, lyrics.npy): fitted on the rows with lyrics; "global" (default): each column
@@ -64,6 +65,7 @@
 #define MUSICLUST_MODELS_H
 
 #include <musiclust/core.h>
+#include <musiclust/data.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -128,6 +130,9 @@ typedef struct mc_model_config {
     double audio_weight;    /* weight of the audio reconstruction error */
     double lyrics_weight;   /* weight of the lyrics reconstruction error */
     mc_model_lyrics_norm lyrics_norm;
+    /* input vectors: the store's feature set (data.h; stored in the model so that embedding reads the
+       same columns). Default MC_STORE_FEATURES_MFCC; ignored for log-mel input */
+    mc_store_features features;
 } mc_model_config;
 
 /* Defaults per kind (documented in `musiclust train --help`):
@@ -173,8 +178,12 @@ typedef struct mc_model_data {
     uint8_t *owned_has_;
 } mc_model_data;
 
-/* Read a feature store's rows for `input` (mfcc_stats.npy / features.npy, or logmel.npy) and, with a
- * condition column, its class codes (mc_store_label_codes). */
+/* Read a feature store's rows for `input` (the vectors of the feature set `features`, read by
+ * mc_store_open_features; or logmel.npy, `features` then unused) and, with a condition column, its
+ * class codes (mc_store_label_codes). */
+mc_status mc_model_data_load_features(const char *featdir, mc_model_input input, mc_store_features features,
+                                      const char *condition, mc_model_data *out);
+/* mc_model_data_load_features with the MFCC statistics (MC_STORE_FEATURES_MFCC). */
 mc_status mc_model_data_load(const char *featdir, mc_model_input input, const char *condition,
                              mc_model_data *out);
 /* Add the lyrics of a store (musiclust lyrics: lyrics.npy (tracks, dim) and lyrics_tracks.tsv with
