@@ -323,6 +323,53 @@ mc_status mc_model_logmel_to_audio(const mc_model_audio_config *c, const float *
                                    int n_mels, int frames, uint64_t seed, float *audio,
                                    double *mel_residual, double *spectral_convergence);
 
+/* ------------------------------------------------------------------ generation check (gencheck.c)
+ *
+ * Is what a conditioned log-mel model generates like the real segments of its class? For each class c
+ * of the model's condition, per_class latent samples z ~ N(0, I) (stream 0x67656e + c of seed) are
+ * decoded with c, and each decoded log-mel (dB) gets its MFCC statistics as extract computes them
+ * (mc_dsp_mfcc, mc_dsp_mfcc_stats with the store's n_mfcc). Both sides are z-scored with the real
+ * rows' mean and std, then:
+ *   knn_accuracy[c]  fraction of class c's clips whose k nearest real segments (Euclidean) vote c
+ *                    (ties: the smaller summed distance); chance is about 1 / n_classes
+ *   fd_generated[c]  Fréchet distance between Gaussians fitted (mean, covariance with ddof 1) to the
+ *                    real and the generated statistics of c:
+ *                    |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))
+ *   fd_other_mean[c], fd_other_min[c]  the same distance between real c and each other real class c'
+ *                    (mean and smallest): a generated class is "like c" when fd_generated[c] is small
+ *                    beside these. */
+typedef struct mc_gen_check_config {
+    int per_class;     /* generated clips per class (50; >= 2) */
+    int k;             /* neighbours of the k-NN (5) */
+    uint64_t seed;     /* latent samples (0) */
+    int threads;       /* decoding; <= 0 all cores; results do not depend on it */
+} mc_gen_check_config;
+
+void mc_gen_check_config_default(mc_gen_check_config *c);
+
+typedef struct mc_gen_check {
+    int n_classes, dim, per_class, k;
+    char **classes;         /* (n_classes) the model's classes, in code order */
+    int64_t *real_rows;     /* (n_classes) real segments of each class in the store */
+    double *knn_accuracy;   /* (n_classes) */
+    double accuracy;        /* over every generated clip */
+    double *fd_generated;   /* (n_classes) */
+    double *fd_other_mean;  /* (n_classes) */
+    double *fd_other_min;   /* (n_classes) */
+} mc_gen_check;
+
+/* Run the check of model m (a log-mel model conditioned on a label column with >= 2 classes, else
+ * MC_STATUS_UNSUPPORTED) against the store featdir (its mfcc_stats.npy, extract.json and the model's
+ * label column; a class with fewer than 2 real segments is MC_STATUS_EMPTY). Fills *out (free with
+ * mc_gen_check_free; zeroed on error). Deterministic for a seed, whatever the thread count. */
+mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_gen_check_config *cfg,
+                                    mc_gen_check *out);
+void mc_gen_check_free(mc_gen_check *c); /* NULL ok */
+
+/* The Fréchet distance between Gaussians fitted to the rows of X (nx, d) and Y (ny, d) (the formula
+ * above; nx, ny >= 2, 1 <= d <= 4096). */
+mc_status mc_model_frechet_distance(const float *X, int64_t nx, const float *Y, int64_t ny, int d, double *out);
+
 /* The row of a feature store named by `key`: the first row (segment) of the track whose file stem
  * (index.tsv's path without folder and extension) or tracks.tsv track_id is key, else key as a row
  * number 0..N-1. Unknown: MC_STATUS_INVALID_ARG naming the store and what may be given. */
