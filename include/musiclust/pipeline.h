@@ -326,6 +326,9 @@ typedef struct mc_run_config {
     int conv_max_epochs;        /* 20 */
     int conv_batch;             /* 32 */
     int mlp_epochs;             /* MLP models' epochs; <= 0 = the model default (100) */
+    int mlp_latent;             /* latent size of the MLP models (vae, beta-vae, ae, cvae, mm-vae) and
+                                   pca's components (16: better than the models' default 4 on held-out
+                                   gtzan-mini tracks, issue 17); <= 0 = the model default (4) */
     bool fast;                  /* test-sized: MLP 12 epochs, conv-vae 1 epoch on at most 64 rows,
                                    t-SNE 250 iterations, UMAP 60 epochs (a smoke test, not a result) */
     bool maps;                  /* t-SNE and UMAP maps (true) */

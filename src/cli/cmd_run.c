@@ -63,6 +63,7 @@ int cmd_run(int argc, char **argv) {
         {"features", 0, CLI_STRING, &features, "SET", "vectors of the common space, raw, pca and the MLP models: mfcc, descriptors or mfcc+descriptors (default; the best raw input on gtzan-mini, issue 17)"},
         {"no-descriptors", 0, CLI_FLAG, &no_desc, NULL, "extract without librosa's descriptors (then --features is mfcc)"},
         {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
+        {"mlp-latent", 0, CLI_INT, &cfg.mlp_latent, "D", "latent size of the MLP models and pca's components (default 16, measured in issue 17; 0 = the models' own default, 4)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
         {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},
         {"fast", 0, CLI_FLAG, &cfg.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},
@@ -107,6 +108,7 @@ int cmd_run(int argc, char **argv) {
         cfg.features = MC_STORE_FEATURES_MFCC;
     }
     if (cfg.mlp_epochs < 0) USAGE("--mlp-epochs must be >= 1, got %d", cfg.mlp_epochs);
+    if (cfg.mlp_latent < 0 || cfg.mlp_latent > 4096) USAGE("--mlp-latent must be in 0..4096, got %d", cfg.mlp_latent);
     if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");
     cfg.conv_budget = budget;
     cfg.extract.metadata = metadata;

@@ -90,7 +90,8 @@ static mc_store_features row_features(const pl_run *R, const pl_rep_spec *row) {
 static int pca_components(const pl_run *R) {
     mc_model_config vae;
     mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
-    return R->dc < vae.latent ? R->dc : vae.latent;
+    const int z = R->cfg->mlp_latent > 0 ? R->cfg->mlp_latent : vae.latent;
+    return R->dc < z ? R->dc : z;
 }
 
 /* The log-mel patch a conv model reads: n_mels x the stored frames cropped to a multiple of

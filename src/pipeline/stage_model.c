@@ -28,6 +28,7 @@ void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int6
         mc->batch = c->conv_batch > 0 ? c->conv_batch : 32;
     } else {
         mc->epochs = c->fast ? 12 : c->mlp_epochs > 0 ? c->mlp_epochs : mc->epochs;
+        if (c->mlp_latent > 0) mc->latent = c->mlp_latent;
     }
 }
 

@@ -36,6 +36,7 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     snprintf(name, sizeof name, "space.%s", r->id);
     mc_model_config vae; /* PCA keeps the vae's latent size, so that the two compare at one size */
     mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
+    if (R->cfg->mlp_latent > 0) vae.latent = R->cfg->mlp_latent;
     const int nc = R->dc < vae.latent ? R->dc : vae.latent;
     pl_hash h;
     pl_hash_init(&h, "space");
