@@ -77,10 +77,13 @@ static mc_status read_rows(const mc_store *s, const char *name, mc_array *a) {
     mc_status st = mc_npy_read_f32(p, a);
     free(p);
     if (st != MC_STATUS_OK) return st;
-    if (a->ndim != 2 || a->shape[0] != s->n) {
-        st = mc_error_set(MC_STATUS_FORMAT, "%s/%s: %lld rows of %d dimension%s but index.tsv has %lld rows (expected "
-                          "(rows, columns))", s->dir, name, (long long)(a->ndim ? a->shape[0] : 0), a->ndim,
-                          a->ndim == 1 ? "" : "s", (long long)s->n);
+    if (a->ndim != 2) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s/%s: %d dimension%s, expected (rows, columns)", s->dir, name, a->ndim,
+                          a->ndim == 1 ? "" : "s");
+        mc_array_free(a);
+    } else if (a->shape[0] != s->n) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s/%s: %lld rows but index.tsv has %lld", s->dir, name,
+                          (long long)a->shape[0], (long long)s->n);
         mc_array_free(a);
     }
     return st;

@@ -86,12 +86,13 @@ static mc_store_features row_features(const pl_run *R, const pl_rep_spec *row) {
     return row->features == PL_FEATURES_RUN ? R->features : (mc_store_features)(row->features - 1);
 }
 
-/* PCA components: the vae's latent size, so that the two baselines compare at one size. */
-static int pca_components(const pl_run *R) {
+int pl_pca_components(const pl_run *R) {
     mc_model_config vae;
     mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
-    const int z = R->cfg->mlp_latent > 0 ? R->cfg->mlp_latent : vae.latent;
-    return R->dc < z ? R->dc : z;
+    int z = R->cfg->mlp_latent > 0 ? R->cfg->mlp_latent : vae.latent;
+    if (z > R->dc) z = R->dc;
+    if (z > R->n) z = (int)R->n; /* PCA keeps at most min(rows, columns) components */
+    return z;
 }
 
 /* The log-mel patch a conv model reads: n_mels x the stored frames cropped to a multiple of
@@ -121,7 +122,7 @@ static void describe(const pl_run *R, pl_rep *r) {
         return;
     case PL_MAKE_PCA:
         snprintf(b, cap, "PCA of the z-scored %s to %d components (the vae's latent size)", pl_features_text(r->features),
-                 pca_components(R));
+                 pl_pca_components(R));
         return;
     case PL_MAKE_CONCAT:
         snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the z-scored %s latent and the "

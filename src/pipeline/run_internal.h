@@ -141,6 +141,9 @@ void pl_build_reps(pl_run *R);
 pl_rep *pl_find_rep(pl_run *R, const char *id);
 /* The model configuration of a model representation for this run (epochs from the budget). */
 void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int64_t *train_rows);
+/* PCA's components: the MLP models' latent size (--mlp-latent, else the vae's default), so that the
+ * baselines compare at one size, at most min(rows, columns). */
+int pl_pca_components(const pl_run *R);
 /* "MFCC statistics", "descriptor statistics", "MFCC + descriptor statistics". */
 const char *pl_features_text(mc_store_features f);
 

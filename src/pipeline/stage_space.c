@@ -34,15 +34,12 @@ static mc_status other_raw(pl_run *R, mc_store_features f, float **Z, int *d) {
 mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     char name[96];
     snprintf(name, sizeof name, "space.%s", r->id);
-    mc_model_config vae; /* PCA keeps the vae's latent size, so that the two compare at one size */
-    mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
-    if (R->cfg->mlp_latent > 0) vae.latent = R->cfg->mlp_latent;
-    const int nc = R->dc < vae.latent ? R->dc : vae.latent;
+    const int nc = pl_pca_components(R);
     pl_hash h;
     pl_hash_init(&h, "space");
     pl_hash_str(&h, "data", R->data_hash);
     pl_hash_str(&h, "id", r->id);
-    pl_hash_int(&h, "components", vae.latent);
+    pl_hash_int(&h, "components", nc);
     const bool other = r->make == PL_MAKE_RAW && r->features != R->features;
     if (other) pl_hash_str(&h, "features", mc_store_features_name(r->features));
     pl_hash_hex(&h, r->hash[0]);
