@@ -77,6 +77,93 @@ static bool same_file(const char *a, const char *b) {
 
 /* ------------------------------------------------------------------ synthetic corpus */
 
+/* The feature sets of a store (mc_store_open_features) and --features of train / embed / cluster:
+ * out1 is a store with descriptors (9 rows), dir/out_nodesc the same audio without. */
+static void test_feature_sets(const char *dir, const char *out1) {
+    printf("feature sets: mfcc, descriptors, mfcc+descriptors\n");
+    char f[2100], nd[1100];
+    snprintf(nd, sizeof nd, "%s/out_nodesc", dir);
+    mc_array m = {0}, d = {0};
+    snprintf(f, sizeof f, "%s/mfcc_stats.npy", out1);
+    MC_CHECK_OK(mc_npy_read_f32(f, &m));
+    snprintf(f, sizeof f, "%s/descriptors.npy", out1);
+    MC_CHECK_OK(mc_npy_read_f32(f, &d));
+    mc_store s;
+    static const char *const names[3] = {"mfcc", "descriptors", "mfcc+descriptors"};
+    static const char *const files[3] = {"mfcc_stats.npy", "descriptors.npy", "mfcc_stats.npy+descriptors.npy"};
+    for (int k = 0; k < 3; k++) {
+        mc_store_features fs = MC_STORE_FEATURES_MFCC;
+        MC_CHECK_OK(mc_store_features_parse(names[k], &fs));
+        MC_CHECK(fs == (mc_store_features)k && strcmp(mc_store_features_name(fs), names[k]) == 0, "feature set %s", names[k]);
+        MC_CHECK_OK(mc_store_open_features(out1, fs, &s));
+        const int64_t want = k == 0 ? 40 : k == 1 ? 52 : 92;
+        MC_CHECK(s.n == 9 && s.vectors.shape[0] == 9 && s.vectors.shape[1] == want && strcmp(s.vectors_file, files[k]) == 0,
+                 "%s: (%lld, %lld) from %s, want (9, %lld) from %s", names[k], (long long)s.vectors.shape[0],
+                 (long long)s.vectors.shape[1], s.vectors_file, (long long)want, files[k]);
+        /* every column is the stored file's, mfcc_stats first */
+        long bad = 0;
+        const float *v = s.vectors.data, *mv = m.data, *dv = d.data;
+        for (int64_t i = 0; i < 9 && s.vectors.shape[1] == want; i++)
+            for (int64_t j = 0; j < want; j++) {
+                const float ref = k == 0 ? mv[i * 40 + j] : k == 1 ? dv[i * 52 + j] : j < 40 ? mv[i * 40 + j] : dv[i * 52 + j - 40];
+                bad += v[i * want + j] != ref;
+            }
+        MC_CHECK(bad == 0, "%s: %ld values differ from the stored files", names[k], bad);
+        mc_store_close(&s);
+    }
+    mc_array_free(&m);
+    mc_array_free(&d);
+    mc_store_features fs;
+    MC_CHECK(mc_store_features_parse("chroma", &fs) == MC_STATUS_INVALID_ARG &&
+                 strstr(mc_error_message(), "mfcc+descriptors"), "unknown set: '%s'", mc_error_message());
+    MC_CHECK(mc_store_open_features(nd, MC_STORE_FEATURES_MFCC_DESCRIPTORS, &s) == MC_STATUS_IO &&
+                 strstr(mc_error_message(), "no descriptors.npy") && strstr(mc_error_message(), "--no-descriptors"),
+             "a store without descriptors: '%s'", mc_error_message());
+    MC_CHECK_OK(mc_store_open_features(nd, MC_STORE_FEATURES_MFCC, &s));
+    mc_store_close(&s);
+
+    /* the CLI: a vae trained on mfcc+descriptors keeps the set for embed; cluster reads each set */
+    char model[1100], lat[1100], assign[1100], json[1200], nd_lat[1100];
+    snprintf(model, sizeof model, "%s/md.safetensors", dir);
+    snprintf(lat, sizeof lat, "%s/md_latent.npy", dir);
+    snprintf(nd_lat, sizeof nd_lat, "%s/nd_latent.npy", dir);
+    snprintf(assign, sizeof assign, "%s/md_assign.tsv", dir);
+    snprintf(json, sizeof json, "%s/md_assign.json", dir);
+    long rss = 0;
+    char od[1100];
+    snprintf(od, sizeof od, "%s", out1);
+    char *tr[] = {"musiclust", "train", "-q", "--model", "vae", "--features", "mfcc+descriptors", "--epochs", "2",
+                  od, "-o", model, NULL};
+    MC_CHECK(run_cli_rusage(tr, &rss) == 0, "train --features mfcc+descriptors");
+    mc_safetensors *st = NULL;
+    MC_CHECK_OK(mc_safetensors_read(model, &st));
+    const mc_tensor_entry *w = st ? mc_safetensors_find(st, "enc.fc0.weight") : NULL;
+    MC_CHECK(w && w->ndim == 2 && w->shape[1] == 92, "the encoder reads 92 columns");
+    const char *meta = st ? mc_safetensors_meta(st, "musiclust") : NULL;
+    MC_CHECK(meta && strstr(meta, "\"features\"") && strstr(meta, "\"mfcc+descriptors\""), "the model records its feature set: %s",
+             meta ? meta : "(none)");
+    mc_safetensors_free(st);
+    char *em[] = {"musiclust", "embed", "-q", model, od, "-o", lat, NULL};
+    MC_CHECK(run_cli_rusage(em, &rss) == 0, "embed reads the model's feature set");
+    mc_array z = {0};
+    MC_CHECK(mc_npy_read_f32(lat, &z) == MC_STATUS_OK && z.shape[0] == 9 && z.shape[1] == 4, "latent (9, 4)");
+    mc_array_free(&z);
+    char *em2[] = {"musiclust", "embed", "-q", model, nd, "-o", nd_lat, NULL};
+    MC_CHECK(run_cli_rusage(em2, &rss) == 1, "embed on a store without descriptors: exit 1");
+    char *tr2[] = {"musiclust", "train", "-q", "--features", "chroma", od, "-o", model, NULL};
+    MC_CHECK(run_cli_rusage(tr2, &rss) == 2, "train --features chroma: usage error");
+    for (int k = 0; k < 3; k++) {
+        char *cl[] = {"musiclust", "cluster", "-q", "--k", "2", "--reduce", "raw", "--features", (char *)names[k], od,
+                      "-o", assign, NULL};
+        MC_CHECK(run_cli_rusage(cl, &rss) == 0, "cluster --features %s", names[k]);
+        char want[64];
+        snprintf(want, sizeof want, "%s\"", files[k]);
+        MC_CHECK(file_contains(json, want), "ASSIGN.json names %s as the input", files[k]);
+    }
+    char *cl2[] = {"musiclust", "cluster", "-q", "--k", "2", "--features", "descriptors", lat, "-o", assign, NULL};
+    MC_CHECK(run_cli_rusage(cl2, &rss) == 1, "cluster --features descriptors of an array file: exit 1");
+}
+
 static void test_synthetic(void) {
     printf("synthetic corpus\n");
     const char *dir = mc_test_tmpdir("data_synth");
@@ -283,6 +370,7 @@ static void test_synthetic(void) {
         MC_CHECK(ntr == 8 && perm, "split: permutation with 8 training rows");
     }
     mc_store_close(&store);
+    test_feature_sets(dir, out1);
 
     /* Metadata join: one row per good file except a_three, plus a row with no file, and a long
      * multi-line lyrics column that must stay out of index.tsv. */

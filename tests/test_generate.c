@@ -282,6 +282,138 @@ static void test_library(const char *store, const char *model_path, const char *
     mc_model_free(m);
 }
 
+/* ------------------------------------------------------------------ the generation check */
+
+/* Closed forms of the Fréchet distance on any sample X: FD(X, X) = 0, FD(X, X + s) = |s|^2, and for
+ * Y = a X: |(1 - a) mu|^2 + (1 - a)^2 tr(S). */
+static void test_frechet(void) {
+    printf("Fréchet distance: closed forms\n");
+    enum { N = 60, D = 6 };
+    float X[N * D], Y[N * D];
+    mc_rng r;
+    mc_rng_seed(&r, 11, 0);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < D; j++) X[i * D + j] = (float)(mc_rng_normal(&r) * (1 + j) + (i % 3) * 0.5 * j);
+    double fd = -1, mu2 = 0, tr = 0;
+    MC_CHECK_OK(mc_model_frechet_distance(X, N, X, N, D, &fd));
+    MC_CHECK(fabs(fd) < 1e-6, "FD(X, X) = %.3g, want 0", fd);
+    const float shift[D] = {1, -2, 0.5f, 0, 3, -1};
+    double want = 0;
+    for (int j = 0; j < D; j++) want += (double)shift[j] * shift[j];
+    for (int i = 0; i < N * D; i++) Y[i] = X[i] + shift[i % D];
+    MC_CHECK_OK(mc_model_frechet_distance(X, N, Y, N, D, &fd));
+    MC_CHECK(fabs(fd - want) < 1e-4 * want, "FD(X, X + s) = %.6g, want |s|^2 = %.6g", fd, want);
+    const double a = 1.7;
+    for (int i = 0; i < N * D; i++) Y[i] = (float)(a * X[i]);
+    for (int j = 0; j < D; j++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < N; i++) m += X[i * D + j];
+        m /= N;
+        for (int i = 0; i < N; i++) v += (X[i * D + j] - m) * (X[i * D + j] - m);
+        mu2 += m * m;
+        tr += v / (N - 1);
+    }
+    want = (1 - a) * (1 - a) * (mu2 + tr);
+    MC_CHECK_OK(mc_model_frechet_distance(X, N, Y, N, D, &fd));
+    MC_CHECK(fabs(fd - want) < 1e-4 * want, "FD(X, aX) = %.6g, want (1-a)^2 (|mu|^2 + tr S) = %.6g", fd, want);
+    MC_CHECK(mc_model_frechet_distance(X, 1, Y, N, D, &fd) == MC_STATUS_INVALID_ARG, "one row: invalid");
+}
+
+/* The check against an oracle store whose real segments are the model's own samples for the check's
+ * seed and streams (their MFCC statistics computed here with the dsp module): every class's generated
+ * statistics equal its real ones (FD 0), and 1-NN finds each clip itself (accuracy 1). Against the
+ * ordinary store: shapes, ranges, determinism over threads; a vector model is unsupported. */
+static void test_check(const char *dir, const char *store, const char *model_path, const char *mlp_path) {
+    printf("generation check\n");
+    mc_model *m = NULL;
+    MC_CHECK_OK(mc_model_load(model_path, &m));
+    if (!m) return;
+    enum { P = 5, C = 3, NM = 4 };
+    const int Z = mc_model_latent_dim(m), F = 32;
+    char oracle[800], p[1024];
+    snprintf(oracle, sizeof oracle, "%s/oracle", dir);
+    MC_CHECK_OK(mc_mkdirs(oracle));
+    mc_dsp_config dc;
+    dsp_config(&dc);
+    mc_dsp_plan *plan = NULL;
+    MC_CHECK_OK(mc_dsp_plan_create(&dc, &plan));
+    float z[P * 8], stats[C * P * 2 * NM], mf[NM * 32];
+    float *lm = mc_test_xcalloc((size_t)P * NMELS * F, sizeof *lm);
+    int32_t codes[P];
+    snprintf(p, sizeof p, "%s/index.tsv", oracle);
+    FILE *f = fopen(p, "w");
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tgenre\n", f);
+    for (int c = 0; c < C && Z <= 8; c++) {
+        mc_rng r;
+        mc_rng_seed(&r, 9, 0x67656eULL + (uint64_t)c);
+        mc_model_sample_latent(m, &r, P, z);
+        for (int i = 0; i < P; i++) codes[i] = c;
+        MC_CHECK_OK(mc_model_decode(m, z, codes, P, 1, lm));
+        for (int i = 0; i < P; i++) {
+            mc_dsp_mfcc(plan, lm + (int64_t)i * NMELS * F, F, mf);
+            mc_dsp_mfcc_stats(mf, NM, F, stats + (c * P + i) * 2 * NM);
+            fprintf(f, "%d\t%d\tx%d.wav\t0\t0\t%s\n", c * P + i, c * P + i, c * P + i, GENRES[c]);
+        }
+    }
+    fclose(f);
+    int64_t vs[2] = {C * P, 2 * NM};
+    snprintf(p, sizeof p, "%s/mfcc_stats.npy", oracle);
+    MC_CHECK_OK(mc_npy_write(p, MC_DTYPE_F32, 2, vs, stats));
+    snprintf(p, sizeof p, "%s/extract.json", oracle);
+    write_text(p, "{\n  \"sr\": 8000,\n  \"segment_s\": 0.544,\n  \"n_fft\": 512,\n  \"hop_length\": 128,\n"
+                  "  \"n_mels\": 16,\n  \"fmin\": 0,\n  \"fmax\": 4000,\n  \"n_mfcc\": 4\n}\n");
+    mc_dsp_plan_free(plan);
+    free(lm);
+
+    mc_gen_check_config gc;
+    mc_gen_check_config_default(&gc);
+    gc.per_class = P;
+    gc.k = 1;
+    gc.seed = 9;
+    gc.threads = 1;
+    mc_gen_check r;
+    MC_CHECK_OK(mc_model_generation_check(m, oracle, &gc, &r));
+    if (r.n_classes == C) {
+        double worst = 0;
+        for (int c = 0; c < C; c++) {
+            worst = fmax(worst, r.fd_generated[c]);
+            MC_CHECK(r.knn_accuracy[c] == 1.0, "oracle: 1-NN accuracy of %s = %g, want 1", r.classes[c], r.knn_accuracy[c]);
+            MC_CHECK(r.fd_other_min[c] > 0 && r.fd_other_min[c] <= r.fd_other_mean[c] && r.real_rows[c] == P,
+                     "oracle: %s real/other FD min %g mean %g, %lld real rows", r.classes[c], r.fd_other_min[c],
+                     r.fd_other_mean[c], (long long)r.real_rows[c]);
+        }
+        printf("  oracle: max FD(real, generated) = %.3g (want 0), accuracy %.3f\n", worst, r.accuracy);
+        MC_CHECK(worst < 1e-6 && r.accuracy == 1.0, "oracle: FD %.3g, accuracy %g", worst, r.accuracy);
+    } else {
+        MC_CHECK(0, "oracle: %d classes, want %d", r.n_classes, C);
+    }
+    mc_gen_check_free(&r);
+
+    /* the ordinary store: ranges, and the same figures for 1 and 2 threads */
+    gc.k = 3;
+    gc.per_class = 4;
+    mc_gen_check a, b;
+    MC_CHECK_OK(mc_model_generation_check(m, store, &gc, &a));
+    gc.threads = 2;
+    MC_CHECK_OK(mc_model_generation_check(m, store, &gc, &b));
+    bool same = a.n_classes == C && b.n_classes == C && a.accuracy == b.accuracy, ranged = a.n_classes == C;
+    double sum = 0;
+    for (int c = 0; c < a.n_classes && c < b.n_classes; c++) {
+        same &= a.fd_generated[c] == b.fd_generated[c] && a.knn_accuracy[c] == b.knn_accuracy[c];
+        ranged &= a.knn_accuracy[c] >= 0 && a.knn_accuracy[c] <= 1 && a.fd_generated[c] >= 0 && isfinite(a.fd_generated[c]) &&
+                  a.real_rows[c] == ROWS / C;
+        sum += a.knn_accuracy[c];
+    }
+    MC_CHECK(same, "the check does not depend on the thread count");
+    MC_CHECK(ranged && fabs(sum / C - a.accuracy) < 1e-12, "accuracies in [0, 1], overall = mean of the classes");
+    mc_gen_check_free(&a);
+    mc_gen_check_free(&b);
+    mc_model_free(m);
+    MC_CHECK_OK(mc_model_load(mlp_path, &m));
+    MC_CHECK(m && mc_model_generation_check(m, store, &gc, &a) == MC_STATUS_UNSUPPORTED, "a vector model: unsupported");
+    mc_model_free(m);
+}
+
 /* ------------------------------------------------------------------ the CLI */
 
 static int run(const char *args, char *err, size_t cap) { return mc_test_cli("gen", args, err, cap); }
@@ -318,6 +450,21 @@ static void test_cli(const char *dir, const char *store, const char *model, cons
 
     snprintf(args, sizeof args, "generate --help");
     MC_CHECK(run(args, err, sizeof err) == 0, "generate --help exits 0");
+    /* --check: check.tsv with a row per class and "all"; it needs --featdir */
+    snprintf(args, sizeof args, "generate -q --check --n 4 '%s' --featdir '%s' -o '%s/chk'", model, store, dir);
+    MC_CHECK(run(args, err, sizeof err) == 0, "generate --check exits 0: %s", err);
+    snprintf(a, sizeof a, "%s/chk/check.tsv", dir);
+    {
+        mc_table t;
+        MC_CHECK_OK(mc_table_read(a, '\t', &t));
+        MC_CHECK(t.nrows == 4 && mc_table_column(&t, "knn_accuracy") == 3 && strcmp(mc_table_get(&t, 3, 0), "all") == 0,
+                 "check.tsv: 3 classes and all");
+        mc_table_free(&t);
+    }
+    snprintf(args, sizeof args, "generate -q --check '%s' -o '%s/chk2'", model, dir);
+    MC_CHECK(run(args, err, sizeof err) == 2, "generate --check without --featdir: usage error");
+    snprintf(args, sizeof args, "generate -q --check '%s' --featdir '%s' -o '%s/chk3'", mlp, store, dir);
+    MC_CHECK(run(args, err, sizeof err) == 1, "generate --check of a vector model: exit 1");
     snprintf(args, sizeof args, "generate -q --threads 1 '%s' --featdir '%s' --condition genre=jazz,pop --n 2 "
              "--seed 5 -o '%s/g1'", model, store, dir);
     MC_CHECK(run(args, err, sizeof err) == 0, "generate exits 0: %s", err);
@@ -547,6 +694,8 @@ int main(void) {
     train_model(store, mlp, false, MC_MODEL_KIND_CVAE);
     train_model(store, conv, true, MC_MODEL_KIND_CONV_VAE);
     test_library(store, model, mlp);
+    test_frechet();
+    test_check(dir, store, model, mlp);
     test_cli(dir, store, model, mlp, conv);
 
     /* a failure above must not turn into a skip below */

@@ -173,7 +173,9 @@ static const struct {
     {"cvae(genre)", "kmeans"},
     {"cvae(genre)[audio+lyrics]", "kmeans"},
     {"ae", "kmeans"},
-    {"raw(z-scored mfcc stats)", "kmeans"},
+    {"raw(z-scored mfcc stats+descriptors)", "kmeans"}, /* the run's feature set (default) */
+    {"raw(z-scored mfcc stats)", "kmeans"},             /* the other sets beside it */
+    {"raw(z-scored descriptors)", "kmeans"},
 };
 enum { N_EXPECTED = sizeof EXPECTED / sizeof EXPECTED[0], SEEDS = 2 };
 

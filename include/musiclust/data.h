@@ -99,11 +99,31 @@ typedef struct mc_store {
     mc_table index;        /* index.tsv as read */
     int64_t n;             /* rows (segments) */
     int first_label;       /* index column of the first label (after `padded`); == ncols if none */
-    mc_array vectors;      /* (n, F) float32 */
-    char vectors_file[32]; /* "mfcc_stats.npy" or "features.npy" */
+    mc_array vectors;      /* (n, F) float32: the feature set's columns */
+    char vectors_file[32]; /* the file(s) read, see mc_store_open_features */
 } mc_store;
 
-/* Open dir: read index.tsv and the vectors, and check their row counts agree. */
+/* Which per-row vectors a reader takes from a store (`--features` of train, cluster and run). */
+typedef enum mc_store_features {
+    MC_STORE_FEATURES_MFCC = 0,        /* mfcc_stats.npy (2*n_mfcc columns), or features.npy of a store
+                                          imported from a table */
+    MC_STORE_FEATURES_DESCRIPTORS,     /* descriptors.npy (52 or 53 columns, descriptor_names.txt) */
+    MC_STORE_FEATURES_MFCC_DESCRIPTORS /* [mfcc_stats ; descriptors] per row (92 or 93 columns for
+                                          n_mfcc 20): mfcc_stats' columns first */
+} mc_store_features;
+
+/* "mfcc", "descriptors", "mfcc+descriptors". */
+const char *mc_store_features_name(mc_store_features f);
+/* Parse one of those names; anything else is MC_STATUS_INVALID_ARG listing them. */
+mc_status mc_store_features_parse(const char *name, mc_store_features *out);
+
+/* Open dir: read index.tsv and the vectors of the feature set (the store's one reader of per-row
+ * features), and check that every file has index.tsv's row count and only finite values.
+ * vectors_file names what was read ("mfcc_stats.npy", "features.npy", "descriptors.npy",
+ * "mfcc_stats.npy+descriptors.npy"). A feature set with descriptors in a store without
+ * descriptors.npy is MC_STATUS_IO saying so. */
+mc_status mc_store_open_features(const char *dir, mc_store_features features, mc_store *out);
+/* mc_store_open_features(dir, MC_STORE_FEATURES_MFCC, out). */
 mc_status mc_store_open(const char *dir, mc_store *out);
 /* Open only the index of a store: `path` is the store's folder or an index.tsv (the label side, for
  * scoring, joins and row lookups; vectors stays empty). Checks the columns segment, track, padded. */

@@ -33,7 +33,8 @@
  * KL = -1/2 sum(1 + logvar - mu^2 - exp(logvar)) (Kingma & Welling 2014, appendix B).
  *
  * Input preparation (stored in the model so that embedding applies the same):
- *   vectors (mfcc_stats.npy / features.npy): per-column z-score (mc_data_zscore_fit on all rows)
+ *   vectors (the feature set: mfcc_stats.npy / features.npy, descriptors.npy, or both side by side;
+ *   config.features): per-column z-score (mc_data_zscore_fit on all rows)
  *   log-mel (logmel.npy): the first `frames` frames (default: the largest multiple of 2^n_conv not
  *   above the stored count, 130 -> 128), then one global mean / std over all cropped values.
  *   lyrics (mm-vae, lyrics.npy): fitted on the rows with lyrics; "global" (default): each column
@@ -64,6 +65,7 @@
 #define MUSICLUST_MODELS_H
 
 #include <musiclust/core.h>
+#include <musiclust/data.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -128,6 +130,9 @@ typedef struct mc_model_config {
     double audio_weight;    /* weight of the audio reconstruction error */
     double lyrics_weight;   /* weight of the lyrics reconstruction error */
     mc_model_lyrics_norm lyrics_norm;
+    /* input vectors: the store's feature set (data.h; stored in the model so that embedding reads the
+       same columns). Default MC_STORE_FEATURES_MFCC; ignored for log-mel input */
+    mc_store_features features;
 } mc_model_config;
 
 /* Defaults per kind (documented in `musiclust train --help`):
@@ -173,8 +178,12 @@ typedef struct mc_model_data {
     uint8_t *owned_has_;
 } mc_model_data;
 
-/* Read a feature store's rows for `input` (mfcc_stats.npy / features.npy, or logmel.npy) and, with a
- * condition column, its class codes (mc_store_label_codes). */
+/* Read a feature store's rows for `input` (the vectors of the feature set `features`, read by
+ * mc_store_open_features; or logmel.npy, `features` then unused) and, with a condition column, its
+ * class codes (mc_store_label_codes). */
+mc_status mc_model_data_load_features(const char *featdir, mc_model_input input, mc_store_features features,
+                                      const char *condition, mc_model_data *out);
+/* mc_model_data_load_features with the MFCC statistics (MC_STORE_FEATURES_MFCC). */
 mc_status mc_model_data_load(const char *featdir, mc_model_input input, const char *condition,
                              mc_model_data *out);
 /* Add the lyrics of a store (musiclust lyrics: lyrics.npy (tracks, dim) and lyrics_tracks.tsv with
@@ -313,6 +322,53 @@ int64_t mc_model_audio_samples(const mc_model_audio_config *c, int frames);
 mc_status mc_model_logmel_to_audio(const mc_model_audio_config *c, const float *logmel, int64_t n,
                                    int n_mels, int frames, uint64_t seed, float *audio,
                                    double *mel_residual, double *spectral_convergence);
+
+/* ------------------------------------------------------------------ generation check (gencheck.c)
+ *
+ * Is what a conditioned log-mel model generates like the real segments of its class? For each class c
+ * of the model's condition, per_class latent samples z ~ N(0, I) (stream 0x67656e + c of seed) are
+ * decoded with c, and each decoded log-mel (dB) gets its MFCC statistics as extract computes them
+ * (mc_dsp_mfcc, mc_dsp_mfcc_stats with the store's n_mfcc). Both sides are z-scored with the real
+ * rows' mean and std, then:
+ *   knn_accuracy[c]  fraction of class c's clips whose k nearest real segments (Euclidean) vote c
+ *                    (ties: the smaller summed distance); chance is about 1 / n_classes
+ *   fd_generated[c]  Fréchet distance between Gaussians fitted (mean, covariance with ddof 1) to the
+ *                    real and the generated statistics of c:
+ *                    |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))
+ *   fd_other_mean[c], fd_other_min[c]  the same distance between real c and each other real class c'
+ *                    (mean and smallest): a generated class is "like c" when fd_generated[c] is small
+ *                    beside these. */
+typedef struct mc_gen_check_config {
+    int per_class;     /* generated clips per class (50; >= 2) */
+    int k;             /* neighbours of the k-NN (5) */
+    uint64_t seed;     /* latent samples (0) */
+    int threads;       /* decoding; <= 0 all cores; results do not depend on it */
+} mc_gen_check_config;
+
+void mc_gen_check_config_default(mc_gen_check_config *c);
+
+typedef struct mc_gen_check {
+    int n_classes, dim, per_class, k;
+    char **classes;         /* (n_classes) the model's classes, in code order */
+    int64_t *real_rows;     /* (n_classes) real segments of each class in the store */
+    double *knn_accuracy;   /* (n_classes) */
+    double accuracy;        /* over every generated clip */
+    double *fd_generated;   /* (n_classes) */
+    double *fd_other_mean;  /* (n_classes) */
+    double *fd_other_min;   /* (n_classes) */
+} mc_gen_check;
+
+/* Run the check of model m (a log-mel model conditioned on a label column with >= 2 classes, else
+ * MC_STATUS_UNSUPPORTED) against the store featdir (its mfcc_stats.npy, extract.json and the model's
+ * label column; a class with fewer than 2 real segments is MC_STATUS_EMPTY). Fills *out (free with
+ * mc_gen_check_free; zeroed on error). Deterministic for a seed, whatever the thread count. */
+mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_gen_check_config *cfg,
+                                    mc_gen_check *out);
+void mc_gen_check_free(mc_gen_check *c); /* NULL ok */
+
+/* The Fréchet distance between Gaussians fitted to the rows of X (nx, d) and Y (ny, d) (the formula
+ * above; nx, ny >= 2, 1 <= d <= 4096). */
+mc_status mc_model_frechet_distance(const float *X, int64_t nx, const float *Y, int64_t ny, int d, double *out);
 
 /* The row of a feature store named by `key`: the first row (segment) of the track whose file stem
  * (index.tsv's path without folder and extension) or tracks.tsv track_id is key, else key as a row

@@ -144,12 +144,14 @@ typedef struct mc_cluster_job {
     int dims;                   /* PCA components (reduce pca; 0 = 4) */
     const char *save_space;     /* NULL, or write the clustered space here (float32 .npy) */
     mc_progress *progress;      /* the clustering (one k) or the sweep (one tick per k); NULL ok */
+    mc_store_features features; /* a store folder's feature set (data.h; default mfcc); another set with
+                                   an array file is MC_STATUS_INVALID_ARG */
 } mc_cluster_job;
 
 void mc_cluster_job_default(mc_cluster_job *j);
 
 typedef struct mc_cluster_outcome {
-    char input[4096];           /* the file clustered (a store folder means its mfcc_stats.npy or features.npy) */
+    char input[4096];           /* the file clustered (a store folder: its vectors_file, e.g. mfcc_stats.npy) */
     int64_t n, d, dz;           /* rows, columns, columns of the clustered space */
     mc_clustering result;       /* the kept clustering (mc_clustering_free via mc_cluster_outcome_free) */
     mc_ksweep sweep;            /* the sweep's points when job.sweep (best moved to result) */
@@ -327,12 +329,18 @@ typedef struct mc_run_config {
     int conv_max_epochs;        /* 20 */
     int conv_batch;             /* 32 */
     int mlp_epochs;             /* MLP models' epochs; <= 0 = the model default (100) */
+    int mlp_latent;             /* latent size of the MLP models (vae, beta-vae, ae, cvae, mm-vae) and
+                                   pca's components (16: better than the models' default 4 on held-out
+                                   gtzan-mini tracks, issue 17); <= 0 = the model default (4) */
     bool fast;                  /* test-sized: MLP 12 epochs, conv-vae 1 epoch on at most 64 rows,
                                    t-SNE 250 iterations, UMAP 60 epochs (a smoke test, not a result) */
     bool maps;                  /* t-SNE and UMAP maps (true) */
     bool report;                /* report.html (true) */
     mc_pipeline_progress_fn progress;
     void *progress_user;
+    mc_store_features features; /* the per-row vectors of the common space, raw, pca and every MLP model
+                                   (MC_STORE_FEATURES_MFCC_DESCRIPTORS: the best raw input on gtzan-mini,
+                                   issue 17); a set with descriptors needs extract.descriptors */
 } mc_run_config;
 
 void mc_run_config_default(mc_run_config *c);

@@ -214,7 +214,8 @@ class mc_model_config(Structure):
                 ("batch", c_int), ("lr", c_double), ("seed", c_uint64), ("val_fraction", c_double),
                 ("patience", c_int), ("clip", c_double), ("fusion", c_int), ("n_lyr_hidden", c_int),
                 ("lyr_hidden", c_int * MAX_LAYERS), ("n_fuse", c_int), ("fuse", c_int * MAX_LAYERS),
-                ("audio_weight", c_double), ("lyrics_weight", c_double), ("lyrics_norm", c_int)]
+                ("audio_weight", c_double), ("lyrics_weight", c_double), ("lyrics_norm", c_int),
+                ("features", c_int)]
 
 
 class mc_model_data(Structure):
@@ -295,6 +296,7 @@ _PROTOTYPES = {
                              POINTER(mc_extract_summary)]),
     "mc_data_import_features": (ST, [c_char_p, c_char_p, c_char_p, c_char_p, POINTER(mc_extract_summary)]),
     "mc_store_open": (ST, [c_char_p, POINTER(mc_store)]),
+    "mc_store_open_features": (ST, [c_char_p, c_int, POINTER(mc_store)]),
     "mc_store_close": (None, [POINTER(mc_store)]),
     "mc_store_load_logmel": (ST, [POINTER(mc_store), POINTER(mc_array)]),
     "mc_store_label_columns": (POINTER(c_char_p), [POINTER(mc_store), POINTER(c_int)]),

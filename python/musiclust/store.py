@@ -81,11 +81,16 @@ class Store:
         s = Store("F")            # or with Store("F") as s:
         s.vectors                  # (n, F) float32: mfcc_stats.npy or features.npy
         s.labels("genre")          # (codes (n,) int32, -1 = empty; class names sorted)
+        Store("F", features="mfcc+descriptors").vectors   # [mfcc_stats ; descriptors] per row
     """
 
-    def __init__(self, path):
+    _FEATURES = {"mfcc": 0, "descriptors": 1, "mfcc+descriptors": 2}
+
+    def __init__(self, path, features="mfcc"):
+        if features not in self._FEATURES:
+            raise ValueError(f"features must be one of {sorted(self._FEATURES)}, got {features!r}")
         self._s = mc_store()
-        check(lib.mc_store_open(enc(path), ctypes.byref(self._s)))
+        check(lib.mc_store_open_features(enc(path), self._FEATURES[features], ctypes.byref(self._s)))
         self.path = os.fspath(path)
 
     def close(self):

@@ -35,6 +35,19 @@ def test_store_reads_what_numpy_reads(demo):
         assert s.column("path") == [r["path"] for r in rows]
 
 
+def test_feature_sets(demo):
+    store = demo["store"]
+    m, d = np.load(store / "mfcc_stats.npy"), np.load(store / "descriptors.npy")
+    with mc.Store(store, features="descriptors") as s:
+        assert s.vectors_file == "descriptors.npy"
+        np.testing.assert_array_equal(s.vectors, d)
+    with mc.Store(store, features="mfcc+descriptors") as s:
+        assert s.vectors_file == "mfcc_stats.npy+descriptors.npy"
+        np.testing.assert_array_equal(s.vectors, np.hstack([m, d]))
+    with pytest.raises(ValueError):
+        mc.Store(store, features="chroma")
+
+
 def test_unknown_label_column_message(demo):
     with mc.Store(demo["store"]) as s:
         with pytest.raises(mc.MusiclustError) as e:

@@ -39,7 +39,7 @@ int cmd_cluster(int argc, char **argv) {
     mc_cluster_job job;
     mc_cluster_job_default(&job);
     mc_cluster_config *cfg = &job.cluster;
-    const char *out = NULL, *algo_s = "kmeans", *linkage_s = NULL, *cov_s = NULL, *reduce_s = "none";
+    const char *out = NULL, *algo_s = "kmeans", *linkage_s = NULL, *cov_s = NULL, *reduce_s = "none", *features_s = NULL;
     int k = INT32_MIN /* not given: sweep */, dims = 0, sweep_sample = 10000, min_samples = -1;
     double eps = 0;
     bool quiet = false;
@@ -56,6 +56,7 @@ int cmd_cluster(int argc, char **argv) {
         {"n-init", 0, CLI_INT, &cfg->n_init, "N", "restarts, best kept (default: kmeans 10, gmm 1)"},
         {"max-iter", 0, CLI_INT, &cfg->max_iter, "N", "iterations per run (default: kmeans 300, gmm 100)"},
         {"seed", 0, CLI_U64, &cfg->seed, "S", "random seed (default 0)"},
+        {"features", 0, CLI_STRING, &features_s, "SET", "with a feature store folder: mfcc (mfcc_stats.npy or features.npy, default), descriptors (descriptors.npy) or mfcc+descriptors (side by side; use --reduce raw)"},
         {"reduce", 0, CLI_STRING, &reduce_s, "HOW", "none: cluster X as given (default); raw: z-score first; pca: z-score then PCA"},
         {"dims", 0, CLI_INT, &dims, "D", "with --reduce pca: principal components kept (default 4)"},
         {"save-space", 0, CLI_STRING, &job.save_space, "Z.npy", "write the space that was clustered (after --reduce) as float32"},
@@ -101,6 +102,10 @@ int cmd_cluster(int argc, char **argv) {
     if (job.k_max < 2) return cli_usage(&cmd, "--k-max must be >= 2, got %d", job.k_max);
     if (sweep_sample < 0 || (sweep_sample > 0 && sweep_sample < 3))
         return cli_usage(&cmd, "--sweep-sample must be 0 (all rows) or >= 3, got %d", sweep_sample);
+    if (features_s && mc_store_features_parse(features_s, &job.features) != MC_STATUS_OK) {
+        mc_error_clear();
+        return cli_usage(&cmd, "--features must be mfcc, descriptors or mfcc+descriptors, got '%s'", features_s);
+    }
     if (strcmp(reduce_s, "none") == 0) job.reduce = MC_REDUCE_NONE;
     else if (strcmp(reduce_s, "raw") == 0) job.reduce = MC_REDUCE_RAW;
     else if (strcmp(reduce_s, "pca") == 0) job.reduce = MC_REDUCE_PCA;

@@ -40,7 +40,7 @@ int cmd_embed(int argc, char **argv) {
     if (st != MC_STATUS_OK) return cli_fail("embed", st);
     const mc_model_config *cfg = mc_model_get_config(m);
     mc_model_data data;
-    st = mc_model_data_load(featdir, cfg->input, cfg->condition, &data); /* condition NULL unless it has one */
+    st = mc_model_data_load_features(featdir, cfg->input, cfg->features, cfg->condition, &data); /* condition NULL unless it has one */
     if (st == MC_STATUS_OK && cfg->kind == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(featdir, &data);
     if (st != MC_STATUS_OK) {
         mc_model_data_free(&data);

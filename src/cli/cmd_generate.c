@@ -110,6 +110,52 @@ static mc_status plot_logmel(const char *path, const char *title, const float *l
     return mc_plot_render(&p, path, NULL);
 }
 
+/* --check: the generation check of models.h into DIR/check.tsv (one row per class, then "all"). */
+static int run_check(mc_model *m, const char *model_path, const char *featdir, int per_class, uint64_t seed, int threads,
+                     const char *dir, bool quiet) {
+    mc_gen_check_config gc;
+    mc_gen_check_config_default(&gc);
+    gc.per_class = per_class;
+    gc.seed = seed;
+    gc.threads = threads;
+    mc_gen_check r;
+    mc_status st = mc_model_generation_check(m, featdir, &gc, &r);
+    if (st == MC_STATUS_UNSUPPORTED || st == MC_STATUS_EMPTY || st == MC_STATUS_FORMAT)
+        return cli_input(CMD, "%s: %s", model_path, mc_error_message());
+    if (st != MC_STATUS_OK) return cli_fail(CMD, st);
+    st = mc_mkdirs(dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/check.tsv", dir);
+    FILE *f = st == MC_STATUS_OK ? fopen(path, "w") : NULL;
+    if (!f) {
+        mc_gen_check_free(&r);
+        return cli_fail(CMD, st != MC_STATUS_OK ? st : mc_error_set(MC_STATUS_IO, "%s: cannot write", path));
+    }
+    fputs("class\treal_segments\tgenerated\tknn_accuracy\tfd_real_generated\tfd_real_other_mean\tfd_real_other_min\n", f);
+    double fg = 0, fo = 0;
+    for (int c = 0; c < r.n_classes; c++) {
+        mc_csv_write_field(f, r.classes[c], '\t');
+        fprintf(f, "\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\n", (long long)r.real_rows[c], r.per_class, r.knn_accuracy[c],
+                r.fd_generated[c], r.fd_other_mean[c], r.fd_other_min[c]);
+        fg += r.fd_generated[c] / r.n_classes;
+        fo += r.fd_other_mean[c] / r.n_classes;
+    }
+    fprintf(f, "all\t\t%d\t%.4f\t%.4f\t%.4f\t\n", r.per_class * r.n_classes, r.accuracy, fg, fo);
+    const bool ok = fclose(f) == 0;
+    if (!quiet) {
+        printf("generation check of %s against %s (%d clips per class, %d-NN on z-scored MFCC statistics, %d columns)\n",
+               model_path, featdir, r.per_class, r.k, r.dim);
+        printf("%-14s %8s %12s %14s %14s\n", "class", "k-NN acc", "FD real/gen", "FD real/other", "(nearest)");
+        for (int c = 0; c < r.n_classes; c++)
+            printf("%-14s %8.3f %12.2f %14.2f %14.2f\n", r.classes[c], r.knn_accuracy[c], r.fd_generated[c],
+                   r.fd_other_mean[c], r.fd_other_min[c]);
+        printf("%-14s %8.3f %12.2f %14.2f   (chance %.3f) -> %s\n", "all", r.accuracy, fg, fo, 1.0 / r.n_classes, path);
+    }
+    mc_gen_check_free(&r);
+    if (!ok) return cli_fail(CMD, mc_error_set(MC_STATUS_IO, "%s: cannot write", path));
+    return MC_EXIT_OK;
+}
+
 /* Pull "--interpolate A B" out of argv (the option parser takes one value per option). Returns -1 to go
  * on, or an exit status after a usage error. */
 static int take_interpolate(const cli_command *cmd, int *argc, char **argv, const char **a, const char **b) {
@@ -136,7 +182,7 @@ int cmd_generate(int argc, char **argv) {
     int n_per = 3, n_iter = -1, nnls_iter = -1, steps = 5, threads = 0, sr = 0, n_fft = 0, hop = 0;
     double momentum = NAN, f_min = NAN, f_max = NAN;
     uint64_t seed = 0;
-    bool quiet = false;
+    bool quiet = false, check = false;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "DIR", "folder for the WAV files, the log-mel .npy files and generate.tsv (required)"},
         {"condition", 0, CLI_STRING, &condition, "COL=V[,V]", "cvae: the class(es) to generate, e.g. genre=jazz or genre=jazz,metal (default: every class)"},
@@ -153,6 +199,7 @@ int cmd_generate(int argc, char **argv) {
         {"hop", 0, CLI_INT, &hop, "N", "hop of the features (default: FEATDIR's, else 512)"},
         {"fmin", 0, CLI_DOUBLE, &f_min, "HZ", "lowest mel band edge (default: FEATDIR's, else 0)"},
         {"fmax", 0, CLI_DOUBLE, &f_max, "HZ", "highest mel band edge (default: FEATDIR's, else sr/2)"},
+        {"check", 0, CLI_FLAG, &check, NULL, "no audio: measure the model's generations against --featdir's real segments (k-NN genre accuracy and Fréchet distances of MFCC statistics, --n clips per class, default 50) into DIR/check.tsv"},
         {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the output does not depend on it"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no summary (warnings still shown)"},
     };
@@ -181,7 +228,12 @@ int cmd_generate(int argc, char **argv) {
     free(pos);
     if (!out) return cli_usage(&cmd, "-o DIR is required");
     if (interp_help) return cli_usage(&cmd, "--interpolate takes two tracks: --interpolate A B");
+    bool n_given = false;
+    for (int i = 1; i < argc; i++) n_given |= strcmp(argv[i], "--n") == 0 || strcmp(argv[i], "-n") == 0 || strncmp(argv[i], "--n=", 4) == 0;
+    if (check && !n_given) n_per = 50;
     if (n_per < 1 || n_per > 10000) return cli_usage(&cmd, "--n must be in 1..10000, got %d", n_per);
+    if (check && (!featdir || interp_a)) return cli_usage(&cmd, "--check needs --featdir FEATDIR (the real segments) and no --interpolate");
+    if (check && n_per < 2) return cli_usage(&cmd, "--check needs --n >= 2");
     if (interp_a && !featdir) return cli_usage(&cmd, "--interpolate needs the feature store the tracks are in: --featdir FEATDIR");
     if (steps < 2 || steps > 1000) return cli_usage(&cmd, "--steps must be in 2..1000, got %d", steps);
     if (n_iter < -1 || nnls_iter < -1) return cli_usage(&cmd, "--iter and --nnls-iter must be >= 0");
@@ -207,6 +259,10 @@ int cmd_generate(int argc, char **argv) {
 
     st = mc_model_check_audio(m);
     if (st != MC_STATUS_OK) FAIL_INPUT("%s: %s", model_path, mc_error_message());
+    if (check) {
+        exit_code = run_check(m, model_path, featdir, n_per, seed, threads, out, quiet);
+        goto done;
+    }
     const mc_model_config *mcfg = mc_model_get_config(m);
     int in_ndim = 0;
     int64_t in_shape[3];

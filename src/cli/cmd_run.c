@@ -43,10 +43,10 @@ void cli_print_run(const char *results, const mc_run_summary *sum) {
 int cmd_run(int argc, char **argv) {
     mc_run_config cfg;
     mc_run_config_default(&cfg);
-    const char *out = NULL, *task = "all", *metadata = NULL;
+    const char *out = NULL, *task = "all", *metadata = NULL, *features = NULL;
     int64_t budget = cfg.conv_budget;
     int budget_i = -1;
-    bool quiet = false, no_maps = false, no_report = false;
+    bool quiet = false, no_maps = false, no_report = false, no_desc = false;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "RESULTS", "results folder (required); a second run into it resumes / skips what is done"},
         {"task", 0, CLI_STRING, &task, "TASK", "easy | medium | hard | all (default all; a comma list works too)"},
@@ -60,7 +60,10 @@ int cmd_run(int argc, char **argv) {
         {"k-max", 0, CLI_INT, &cfg.k_max, "K", "largest k of the silhouette sweep (default 10)"},
         {"segment", 0, CLI_DOUBLE, &cfg.extract.segment_s, "S", "segment length in seconds (default 3)"},
         {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 8000)"},
+        {"features", 0, CLI_STRING, &features, "SET", "vectors of the common space, raw, pca and the MLP models: mfcc, descriptors or mfcc+descriptors (default; the best raw input on gtzan-mini, issue 17)"},
+        {"no-descriptors", 0, CLI_FLAG, &no_desc, NULL, "extract without librosa's descriptors (then --features is mfcc)"},
         {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
+        {"mlp-latent", 0, CLI_INT, &cfg.mlp_latent, "D", "latent size of the MLP models and pca's components (default 16, measured in issue 17; 0 = the models' own default, 4)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
         {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},
         {"fast", 0, CLI_FLAG, &cfg.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},
@@ -72,7 +75,7 @@ int cmd_run(int argc, char **argv) {
         "The whole experiment on audio files or folders: extract features (with --metadata joined; lyrics\n"
         "embedded when it has a lyrics column), train the models of the task for every seed, cluster, and\n"
         "score every representation x algorithm at the segment and track level (Silhouette, CH, DB in its\n"
-        "own space and in the common z-scored MFCC space; ARI, NMI, purity against the label columns; label\n"
+        "own space and in the common z-scored space of --features; ARI, NMI, purity against the label columns; label\n"
         "columns a model was given are marked leaked). Tasks: easy = vae and pca + k-means; medium =\n"
         "conv-vae (and audio+lyrics) + k-means, agglomerative, DBSCAN; hard = beta-vae, cvae, the\n"
         "audio+lyrics+label cvae and the pca / ae / raw baselines, with reconstructions. Writes RESULTS/\n"
@@ -94,7 +97,18 @@ int cmd_run(int argc, char **argv) {
         if (budget_i < 1) USAGE("--conv-budget must be >= 1, got %d", budget_i);
         budget = budget_i;
     }
+    if (features && mc_store_features_parse(features, &cfg.features) != MC_STATUS_OK) {
+        mc_error_clear();
+        USAGE("--features must be mfcc, descriptors or mfcc+descriptors, got '%s'", features);
+    }
+    if (no_desc && features && cfg.features != MC_STORE_FEATURES_MFCC)
+        USAGE("--features %s needs the descriptors: drop --no-descriptors", features);
+    if (no_desc) {
+        cfg.extract.descriptors = false;
+        cfg.features = MC_STORE_FEATURES_MFCC;
+    }
     if (cfg.mlp_epochs < 0) USAGE("--mlp-epochs must be >= 1, got %d", cfg.mlp_epochs);
+    if (cfg.mlp_latent < 0 || cfg.mlp_latent > 4096) USAGE("--mlp-latent must be in 0..4096, got %d", cfg.mlp_latent);
     if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");
     cfg.conv_budget = budget;
     cfg.extract.metadata = metadata;

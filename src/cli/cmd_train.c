@@ -38,7 +38,7 @@ static char *loss_path(const char *model) {
 
 int cmd_train(int argc, char **argv) {
     const char *out = NULL, *model_name = NULL, *hidden = NULL, *channels = NULL, *condition = NULL,
-               *input = NULL, *fusion = NULL, *lyr_hidden = NULL, *fuse_hidden = NULL, *lyr_norm = NULL;
+               *input = NULL, *features = NULL, *fusion = NULL, *lyr_hidden = NULL, *fuse_hidden = NULL, *lyr_norm = NULL;
     int latent = -1, warmup = -1, frames = -1, epochs = -1, batch = -1, patience = -1, threads = 0,
         stop_after = 0;
     double beta = NAN, lr = NAN, val = NAN, clip = NAN, w_audio = NAN, w_lyrics = NAN;
@@ -54,7 +54,8 @@ int cmd_train(int argc, char **argv) {
         {"beta", 0, CLI_DOUBLE, &beta, "B", "KL weight (default 1; beta-vae and conv-vae 4; ignored by ae)"},
         {"warmup", 0, CLI_INT, &warmup, "N", "ramp the KL weight linearly over the first N epochs: beta*epoch/N (default 0)"},
         {"condition", 0, CLI_STRING, &condition, "COLUMN", "cvae (required), mm-vae (optional): the label column to condition on (e.g. genre); empty labels get a zero vector"},
-        {"input", 0, CLI_STRING, &input, "KIND", "cvae, mm-vae: vectors (MLP on mfcc_stats/features, default) or logmel (the conv network)"},
+        {"input", 0, CLI_STRING, &input, "KIND", "cvae, mm-vae: vectors (MLP on the --features set, default) or logmel (the conv network)"},
+        {"features", 0, CLI_STRING, &features, "SET", "vectors the MLP reads: mfcc (mfcc_stats.npy or features.npy, default), descriptors (descriptors.npy) or mfcc+descriptors (both side by side); kept in the model for embed"},
         {"fusion", 0, CLI_STRING, &fusion, "KIND", "mm-vae: concat (hidden features concatenated + shared layers, default) or poe (product of experts)"},
         {"audio-weight", 0, CLI_DOUBLE, &w_audio, "W", "mm-vae: weight of the audio reconstruction error (default 1)"},
         {"lyrics-weight", 0, CLI_DOUBLE, &w_lyrics, "W", "mm-vae: weight of the lyrics reconstruction error (default 1)"},
@@ -127,7 +128,7 @@ int cmd_train(int argc, char **argv) {
     mc_model *m = NULL;
     mc_status st;
     if (resume) {
-        if (hidden || channels || condition || input || latent >= 0 || warmup >= 0 || frames >= 0 ||
+        if (hidden || channels || condition || input || features || latent >= 0 || warmup >= 0 || frames >= 0 ||
             batch >= 0 || patience >= 0 || !isnan(beta) || !isnan(lr) || !isnan(val) || !isnan(clip) ||
             seed_given || mm_opts)
             return cli_usage(&cmd, "with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
@@ -144,6 +145,10 @@ int cmd_train(int argc, char **argv) {
     mc_model_config cfg;
     if (!resume) {
         mc_model_config_default(kind, &cfg);
+        if (features && mc_store_features_parse(features, &cfg.features) != MC_STATUS_OK) {
+            mc_error_clear();
+            return cli_usage(&cmd, "--features must be mfcc, descriptors or mfcc+descriptors, got '%s'", features);
+        }
         if (input) {
             if (strcmp(input, "vectors") == 0) cfg.input = MC_MODEL_INPUT_VECTORS;
             else if (strcmp(input, "logmel") == 0) cfg.input = MC_MODEL_INPUT_LOGMEL;
@@ -211,7 +216,7 @@ int cmd_train(int argc, char **argv) {
 
     mc_model_data data;
     const bool cond = cfg.kind == MC_MODEL_KIND_CVAE || (cfg.kind == MC_MODEL_KIND_MM_VAE && cfg.condition);
-    st = mc_model_data_load(featdir, cfg.input, cond ? cfg.condition : NULL, &data);
+    st = mc_model_data_load_features(featdir, cfg.input, cfg.features, cond ? cfg.condition : NULL, &data);
     if (st == MC_STATUS_OK && cfg.kind == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(featdir, &data);
     if (st != MC_STATUS_OK) {
         mc_model_data_free(&data);

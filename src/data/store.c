@@ -54,46 +54,133 @@ mc_status mc_store_open_index(const char *path, mc_store *out) {
     return MC_STATUS_OK;
 }
 
-mc_status mc_store_open(const char *dir, mc_store *out) {
+const char *mc_store_features_name(mc_store_features f) {
+    return f == MC_STORE_FEATURES_DESCRIPTORS        ? "descriptors"
+           : f == MC_STORE_FEATURES_MFCC_DESCRIPTORS ? "mfcc+descriptors"
+                                                     : "mfcc";
+}
+
+mc_status mc_store_features_parse(const char *name, mc_store_features *out) {
+    for (int f = MC_STORE_FEATURES_MFCC; f <= MC_STORE_FEATURES_MFCC_DESCRIPTORS; f++)
+        if (name && strcmp(name, mc_store_features_name((mc_store_features)f)) == 0) {
+            *out = (mc_store_features)f;
+            return MC_STATUS_OK;
+        }
+    return mc_error_set(MC_STATUS_INVALID_ARG, "unknown feature set '%s' (expected mfcc, descriptors or mfcc+descriptors)",
+                        name ? name : "(null)");
+}
+
+/* One (n, ?) float32 array of the store, its row count checked against index.tsv. */
+static mc_status read_rows(const mc_store *s, const char *name, mc_array *a) {
+    char *p = join(s->dir, name);
+    if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    mc_status st = mc_npy_read_f32(p, a);
+    free(p);
+    if (st != MC_STATUS_OK) return st;
+    if (a->ndim != 2) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s/%s: %d dimension%s, expected (rows, columns)", s->dir, name, a->ndim,
+                          a->ndim == 1 ? "" : "s");
+        mc_array_free(a);
+    } else if (a->shape[0] != s->n) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s/%s: %lld rows but index.tsv has %lld", s->dir, name,
+                          (long long)a->shape[0], (long long)s->n);
+        mc_array_free(a);
+    }
+    return st;
+}
+
+/* [A ; B] per row: (n, da + db) float32 into *out (A and B freed). */
+static mc_status concat_rows(mc_array *A, mc_array *B, mc_array *out) {
+    const int64_t n = A->shape[0], da = A->shape[1], db = B->shape[1];
+    memset(out, 0, sizeof *out);
+    out->dtype = MC_DTYPE_F32;
+    out->ndim = 2;
+    out->shape[0] = n;
+    out->shape[1] = da + db;
+    out->data = mc_alloc((size_t)(n * (da + db)), sizeof(float));
+    mc_status st = out->data ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK) {
+        const float *a = A->data, *b = B->data; // (n, da), (n, db)
+        float *o = out->data;                    // (n, da + db)
+        for (int64_t i = 0; i < n; i++) {
+            memcpy(o + i * (da + db), a + i * da, (size_t)da * sizeof *o);
+            memcpy(o + i * (da + db) + da, b + i * db, (size_t)db * sizeof *o);
+        }
+    }
+    mc_array_free(A);
+    mc_array_free(B);
+    return st;
+}
+
+mc_status mc_store_open_features(const char *dir, mc_store_features features, mc_store *out) {
     memset(out, 0, sizeof *out);
     struct stat sb;
+    if (features < MC_STORE_FEATURES_MFCC || features > MC_STORE_FEATURES_MFCC_DESCRIPTORS)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "feature set %d: expected mfcc, descriptors or mfcc+descriptors",
+                            (int)features);
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return mc_error_set(MC_STATUS_IO, "%s: not a feature store folder (run musiclust extract first)", dir);
     mc_status st = mc_store_open_index(dir, out);
     if (st != MC_STATUS_OK) return st;
-    static const char *const names[2] = {"mfcc_stats.npy", "features.npy"};
-    for (int k = 0; k < 2; k++) {
-        char *p = join(dir, names[k]);
-        if (!p) { mc_store_close(out); return MC_STATUS_NO_MEMORY; }
-        if (stat(p, &sb) == 0) {
-            st = mc_npy_read_f32(p, &out->vectors);
-            free(p);
-            if (st != MC_STATUS_OK) { mc_store_close(out); return st; }
-            snprintf(out->vectors_file, sizeof out->vectors_file, "%s", names[k]);
-            break;
-        }
+    mc_array mfcc = {0}, desc = {0};
+    if (features != MC_STORE_FEATURES_MFCC) {
+        char *p = join(dir, "descriptors.npy");
+        const bool have = p && stat(p, &sb) == 0;
         free(p);
+        if (!have) {
+            st = mc_error_set(MC_STATUS_IO, "%s: no descriptors.npy for --features %s (extract without --no-descriptors; "
+                              "a store imported from a table has none)", dir, mc_store_features_name(features));
+            mc_store_close(out);
+            return st;
+        }
+        st = read_rows(out, "descriptors.npy", &desc);
+        if (st != MC_STATUS_OK) { mc_store_close(out); return st; }
     }
-    if (!out->vectors.data) {
-        mc_store_close(out);
-        return mc_error_set(MC_STATUS_IO, "%s: no mfcc_stats.npy or features.npy", dir);
+    if (features != MC_STORE_FEATURES_DESCRIPTORS) {
+        /* the MFCC statistics, or the table of an imported store (which has no descriptors) */
+        static const char *const names[2] = {"mfcc_stats.npy", "features.npy"};
+        for (int k = 0; k < 2 && !mfcc.data; k++) {
+            char *p = join(dir, names[k]);
+            if (!p) { st = MC_STATUS_NO_MEMORY; break; }
+            const bool have = stat(p, &sb) == 0;
+            free(p);
+            if (!have) continue;
+            st = read_rows(out, names[k], &mfcc);
+            if (st != MC_STATUS_OK) break;
+            snprintf(out->vectors_file, sizeof out->vectors_file, "%s", names[k]);
+        }
+        if (st == MC_STATUS_OK && !mfcc.data) st = mc_error_set(MC_STATUS_IO, "%s: no mfcc_stats.npy or features.npy", dir);
+        if (st != MC_STATUS_OK) {
+            if (st == MC_STATUS_NO_MEMORY) mc_error_set(st, "out of memory");
+            mc_array_free(&desc);
+            mc_store_close(out);
+            return st;
+        }
     }
-    if (out->vectors.ndim != 2 || out->vectors.shape[0] != out->n) {
-        mc_status e = mc_error_set(MC_STATUS_FORMAT, "%s/%s: %lld rows but index.tsv has %lld", dir,
-                                   out->vectors_file, (long long)out->vectors.shape[0], (long long)out->n);
-        mc_store_close(out);
-        return e;
+    if (features == MC_STORE_FEATURES_MFCC) {
+        out->vectors = mfcc;
+    } else if (features == MC_STORE_FEATURES_DESCRIPTORS) {
+        out->vectors = desc;
+        snprintf(out->vectors_file, sizeof out->vectors_file, "descriptors.npy");
+    } else {
+        st = concat_rows(&mfcc, &desc, &out->vectors);
+        if (st != MC_STATUS_OK) { mc_store_close(out); return mc_error_set(st, "out of memory"); }
+        snprintf(out->vectors_file, sizeof out->vectors_file, "mfcc_stats.npy+descriptors.npy");
     }
+    const int64_t d = out->vectors.shape[1];
     for (int64_t i = 0; i < mc_array_count(&out->vectors); i++) {
         if (!isfinite(((float *)out->vectors.data)[i])) {
-            int64_t row = i / out->vectors.shape[1];
-            mc_status e = mc_error_set(MC_STATUS_NUMERIC, "%s/%s: row %lld has a NaN or Inf value", dir,
-                                       out->vectors_file, (long long)row);
+            mc_status e = mc_error_set(MC_STATUS_NUMERIC, "%s/%s: row %lld column %lld has a NaN or Inf value", dir,
+                                       out->vectors_file, (long long)(i / d), (long long)(i % d));
             mc_store_close(out);
             return e;
         }
     }
     return MC_STATUS_OK;
+}
+
+mc_status mc_store_open(const char *dir, mc_store *out) {
+    return mc_store_open_features(dir, MC_STORE_FEATURES_MFCC, out);
 }
 
 mc_status mc_store_load_logmel(const mc_store *s, mc_array *out) {

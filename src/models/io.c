@@ -49,6 +49,10 @@ static mc_status build_meta(const mc_model *m, char **out) {
         for (int i = 0; i < c->n_hidden; i++) mc_json_int(j, c->hidden[i]);
         mc_json_end_array(j);
         mc_json_key(j, "norm"); mc_json_string(j, "zscore");
+        /* the feature set, written only when it is not the MFCC statistics (older files have none) */
+        if (c->features != MC_STORE_FEATURES_MFCC) {
+            mc_json_key(j, "features"); mc_json_string(j, mc_store_features_name(c->features));
+        }
     }
     if (c->kind == MC_MODEL_KIND_MM_VAE) {
         mc_json_key(j, "fusion"); mc_json_string(j, c->fusion == MC_MODEL_FUSION_POE ? "poe" : "concat");
@@ -277,6 +281,12 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
         if (!get_int(o, "input_dim", 1, LOAD_MAX_DIM, dim))
             return bad_meta(path, "input_dim is not an integer in 1..2^24");
         if (!get_int_array(o, "hidden", c->hidden, &c->n_hidden)) return bad_meta(path, "bad hidden");
+        s = mj_get(o, "features"); /* absent: the MFCC statistics */
+        c->features = MC_STORE_FEATURES_MFCC;
+        if (s && (s->type != MJ_STRING || mc_store_features_parse(s->str, &c->features) != MC_STATUS_OK)) {
+            mc_error_clear();
+            return bad_meta(path, "features must be \"mfcc\", \"descriptors\" or \"mfcc+descriptors\"");
+        }
     }
     if (c->kind == MC_MODEL_KIND_MM_VAE) {
         mc_status st = parse_mm(path, o, c, lyr_dim);

@@ -520,9 +520,15 @@ void mc_model_data_free(mc_model_data *d) {
 
 mc_status mc_model_data_load(const char *featdir, mc_model_input input, const char *condition,
                              mc_model_data *out) {
+    return mc_model_data_load_features(featdir, input, MC_STORE_FEATURES_MFCC, condition, out);
+}
+
+mc_status mc_model_data_load_features(const char *featdir, mc_model_input input, mc_store_features features,
+                                      const char *condition, mc_model_data *out) {
     memset(out, 0, sizeof *out);
     mc_store s;
-    mc_status st = mc_store_open(featdir, &s);
+    /* log-mel input reads the index here and logmel.npy below: any vectors will do */
+    mc_status st = mc_store_open_features(featdir, input == MC_MODEL_INPUT_VECTORS ? features : MC_STORE_FEATURES_MFCC, &s);
     if (st != MC_STATUS_OK) return st;
     if (s.n < 1) {
         mc_store_close(&s);

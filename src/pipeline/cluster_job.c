@@ -21,22 +21,36 @@ void mc_cluster_outcome_free(mc_cluster_outcome *o) {
     mc_pipeline_ksweep_free(&o->sweep);
 }
 
-/* X.npy, or a feature store folder: its mfcc_stats.npy, else its features.npy; (N, ...) flattened. */
-static mc_status load_points(const char *input, char *file, size_t cap, mc_array *a, int64_t *n, int64_t *d) {
+/* X.npy, or a feature store folder: the vectors of the feature set (mc_store_open_features); (N, ...)
+ * flattened. */
+static mc_status load_points(const char *input, mc_store_features features, char *file, size_t cap, mc_array *a,
+                             int64_t *n, int64_t *d) {
     struct stat sb;
     if (stat(input, &sb) != 0) return mc_error_set(MC_STATUS_IO, "%s: no such file or folder", input);
-    if (S_ISDIR(sb.st_mode)) {
+    mc_status st;
+    if (S_ISDIR(sb.st_mode) && features == MC_STORE_FEATURES_MFCC) {
+        /* the one file, read as it is (a folder holding only mfcc_stats.npy will do) */
         snprintf(file, cap, "%s/mfcc_stats.npy", input);
-        if (stat(file, &sb) != 0) {
-            snprintf(file, cap, "%s/features.npy", input);
-            if (stat(file, &sb) != 0)
-                return mc_error_set(MC_STATUS_IO, "%s: a folder without mfcc_stats.npy or features.npy (not a feature store)",
-                                    input);
-        }
+        if (stat(file, &sb) != 0) snprintf(file, cap, "%s/features.npy", input);
+        if (stat(file, &sb) != 0)
+            return mc_error_set(MC_STATUS_IO, "%s: a folder without mfcc_stats.npy or features.npy (not a feature store)",
+                                input);
+        st = mc_npy_read_f32(file, a);
+    } else if (S_ISDIR(sb.st_mode)) {
+        mc_store s; /* the store's reader: descriptors.npy, alone or beside mfcc_stats.npy */
+        st = mc_store_open_features(input, features, &s);
+        if (st != MC_STATUS_OK) return st;
+        snprintf(file, cap, "%s/%s", input, s.vectors_file);
+        *a = s.vectors; /* taken over from the store */
+        memset(&s.vectors, 0, sizeof s.vectors);
+        mc_store_close(&s);
     } else {
+        if (features != MC_STORE_FEATURES_MFCC)
+            return mc_error_set(MC_STATUS_INVALID_ARG, "%s: --features %s needs a feature store folder, not an array file",
+                                input, mc_store_features_name(features));
         snprintf(file, cap, "%s", input);
+        st = mc_npy_read_f32(file, a);
     }
-    mc_status st = mc_npy_read_f32(file, a);
     if (st != MC_STATUS_OK) return st;
     if (a->ndim < 2) {
         st = mc_error_set(MC_STATUS_FORMAT, "%s: expected a 2-D array (N, D) of points, got %d dimension%s", file,
@@ -258,7 +272,7 @@ mc_status mc_pipeline_cluster(const mc_cluster_job *job_in, const char *input, c
     char *json_path = NULL, *sweep_path = NULL;
     mc_json *j = NULL;
     const float *Z = NULL;
-    st = load_points(input, out->input, sizeof out->input, &arr, &out->n, &out->d);
+    st = load_points(input, job.features, out->input, sizeof out->input, &arr, &out->n, &out->d);
     const double t_loaded = mc_clock_seconds();
     if (st == MC_STATUS_OK)
         st = reduce_space(&job, out->input, arr.data, out->n, out->d, &scaler, &pca, &zbuf, &sbuf, &Z, &out->dz);

@@ -31,8 +31,15 @@ static const pl_rep_spec TABLE[] = {
     {.id = "pca", .name = "pca", .tasks = HARD, .algos = PL_ALGO_KMEANS, .make = PL_MAKE_PCA},
     {.id = "ae", .name = "ae", .tasks = HARD, .algos = PL_ALGO_KMEANS, .make = PL_MAKE_MODEL,
      .model = MC_MODEL_KIND_AE},
-    {.id = "raw", .name = "raw(z-scored mfcc stats)", .tasks = HARD, .algos = PL_ALGO_KMEANS, .make = PL_MAKE_RAW,
+    {.id = "raw", .name = "raw(z-scored %F)", .tasks = HARD, .algos = PL_ALGO_KMEANS, .make = PL_MAKE_RAW,
      .show = true},
+    /* the other feature sets of the store beside the run's (--features), for comparison */
+    {.id = "raw-mfcc", .name = "raw(z-scored %F)", .tasks = HARD, .algos = PL_ALGO_KMEANS, .make = PL_MAKE_RAW,
+     .features = PL_FEATURES_MFCC},
+    {.id = "raw-descriptors", .name = "raw(z-scored %F)", .tasks = HARD, .algos = PL_ALGO_KMEANS, .make = PL_MAKE_RAW,
+     .features = PL_FEATURES_DESCRIPTORS},
+    {.id = "raw-mfcc-descriptors", .name = "raw(z-scored %F)", .tasks = HARD, .algos = PL_ALGO_KMEANS,
+     .make = PL_MAKE_RAW, .features = PL_FEATURES_MFCC_DESCRIPTORS},
     /* the hard task's reconstruction examples, even when the tasks that score these models are off */
     {.id = "conv-vae", .name = "conv-vae", .tasks = HARD, .make = PL_MAKE_MODEL, .model = MC_MODEL_KIND_CONV_VAE,
      .input = MC_MODEL_INPUT_LOGMEL, .recon = true},
@@ -62,11 +69,30 @@ pl_rep *pl_find_rep(pl_run *R, const char *id) {
     return NULL;
 }
 
-/* PCA components: the vae's latent size, so that the two baselines compare at one size. */
-static int pca_components(const pl_run *R) {
+const char *pl_features_text(mc_store_features f) {
+    return f == MC_STORE_FEATURES_DESCRIPTORS        ? "descriptor statistics"
+           : f == MC_STORE_FEATURES_MFCC_DESCRIPTORS ? "MFCC + descriptor statistics"
+                                                     : "MFCC statistics";
+}
+
+/* The short name of a feature set in a representation's display name. */
+static const char *features_short(mc_store_features f) {
+    return f == MC_STORE_FEATURES_DESCRIPTORS        ? "descriptors"
+           : f == MC_STORE_FEATURES_MFCC_DESCRIPTORS ? "mfcc stats+descriptors"
+                                                     : "mfcc stats";
+}
+
+static mc_store_features row_features(const pl_run *R, const pl_rep_spec *row) {
+    return row->features == PL_FEATURES_RUN ? R->features : (mc_store_features)(row->features - 1);
+}
+
+int pl_pca_components(const pl_run *R) {
     mc_model_config vae;
     mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
-    return R->dc < vae.latent ? R->dc : vae.latent;
+    int z = R->cfg->mlp_latent > 0 ? R->cfg->mlp_latent : vae.latent;
+    if (z > R->dc) z = R->dc;
+    if (z > R->n) z = (int)R->n; /* PCA keeps at most min(rows, columns) components */
+    return z;
 }
 
 /* The log-mel patch a conv model reads: n_mels x the stored frames cropped to a multiple of
@@ -91,10 +117,12 @@ static void describe(const pl_run *R, pl_rep *r) {
     int64_t rows = 0;
     switch (r->make) {
     case PL_MAKE_RAW:
-        snprintf(b, cap, "the z-scored MFCC statistics themselves (the common space)");
+        snprintf(b, cap, "the z-scored %s themselves%s", pl_features_text(r->features),
+                 r->features == R->features ? " (the common space)" : "");
         return;
     case PL_MAKE_PCA:
-        snprintf(b, cap, "PCA of the z-scored MFCC statistics to %d components (the vae's latent size)", pca_components(R));
+        snprintf(b, cap, "PCA of the z-scored %s to %d components (the vae's latent size)", pl_features_text(r->features),
+                 pl_pca_components(R));
         return;
     case PL_MAKE_CONCAT:
         snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the z-scored %s latent and the "
@@ -107,14 +135,14 @@ static void describe(const pl_run *R, pl_rep *r) {
     int mels = 0, frames = 0;
     switch (r->model) {
     case MC_MODEL_KIND_VAE:
-        snprintf(b, cap, "MLP VAE (%d hidden, latent %d, beta %g) on the MFCC statistics; latent means", mc.hidden[0],
-                 mc.latent, mc.beta);
+        snprintf(b, cap, "MLP VAE (%d hidden, latent %d, beta %g) on the %s; latent means", mc.hidden[0],
+                 mc.latent, mc.beta, pl_features_text(mc.features));
         break;
     case MC_MODEL_KIND_BETA_VAE:
-        snprintf(b, cap, "MLP beta-VAE (beta %g, latent %d) on the MFCC statistics", mc.beta, mc.latent);
+        snprintf(b, cap, "MLP beta-VAE (beta %g, latent %d) on the %s", mc.beta, mc.latent, pl_features_text(mc.features));
         break;
     case MC_MODEL_KIND_AE:
-        snprintf(b, cap, "MLP autoencoder (no KL) on the MFCC statistics; its code");
+        snprintf(b, cap, "MLP autoencoder (no KL) on the %s; its code", pl_features_text(mc.features));
         break;
     case MC_MODEL_KIND_CONV_VAE:
         logmel_patch(R, &mc, &mels, &frames);
@@ -123,16 +151,17 @@ static void describe(const pl_run *R, pl_rep *r) {
         break;
     case MC_MODEL_KIND_CVAE:
         if (r->lyrics_input)
-            snprintf(b, cap, "the audio + lyrics + %s configuration: an MLP conditional VAE on [MFCC statistics ; the "
-                     "track's lyrics vector], conditioned on '%s' (its scores against '%s' are leaked)", label, label, label);
+            snprintf(b, cap, "the audio + lyrics + %s configuration: an MLP conditional VAE on [%s ; the "
+                     "track's lyrics vector], conditioned on '%s' (its scores against '%s' are leaked)", label,
+                     pl_features_text(mc.features), label, label);
         else
-            snprintf(b, cap, "MLP conditional VAE on the MFCC statistics, encoder and decoder given a one-hot of '%s' "
-                     "(its scores against '%s' are leaked)", label, label);
+            snprintf(b, cap, "MLP conditional VAE on the %s, encoder and decoder given a one-hot of '%s' "
+                     "(its scores against '%s' are leaked)", pl_features_text(mc.features), label, label);
         break;
     case MC_MODEL_KIND_MM_VAE:
-        snprintf(b, cap, "multimodal VAE: an MLP audio encoder on the MFCC statistics and an MLP lyrics encoder on the "
+        snprintf(b, cap, "multimodal VAE: an MLP audio encoder on the %s and an MLP lyrics encoder on the "
                  "track's lyrics vector fused into one latent (%d), two decoders; rows without lyrics use the "
-                 "learned missing-lyrics embedding", mc.latent);
+                 "learned missing-lyrics embedding", pl_features_text(mc.features), mc.latent);
         break;
     }
 }
@@ -145,7 +174,11 @@ static void add_row(pl_run *R, const pl_rep_spec *row) {
         r = &R->reps[R->n_reps++];
         memset(r, 0, sizeof *r);
         snprintf(r->id, sizeof r->id, "%s", row->id);
-        snprintf(r->name, sizeof r->name, row->name, R->main_label); /* "%s" = the main label */
+        r->features = row_features(R, row);
+        if (strstr(row->name, "%F")) /* "%F" = the feature set */
+            snprintf(r->name, sizeof r->name, "raw(z-scored %s)", features_short(r->features));
+        else
+            snprintf(r->name, sizeof r->name, row->name, R->main_label); /* "%s" = the main label */
         r->make = row->make;
         r->model = row->model;
         r->input = row->input;
@@ -170,6 +203,11 @@ void pl_build_reps(pl_run *R) {
         const pl_rep_spec *row = &TABLE[i];
         if (!(row->tasks & R->cfg->tasks) || (row->needs_lyrics && !R->have_lyrics) ||
             (row->conditioned && !R->main_label[0]))
+            continue;
+        /* a fixed feature set: not when it is the run's (that is "raw"), nor without descriptors */
+        if (row->features != PL_FEATURES_RUN &&
+            (row_features(R, row) == R->features ||
+             (row->features != PL_FEATURES_MFCC && !R->have_descriptors)))
             continue;
         add_row(R, row);
     }

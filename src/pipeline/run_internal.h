@@ -27,6 +27,15 @@ typedef enum pl_make {
     PL_MAKE_CONCAT  /* [z-scored latent of `from` ; z-scored lyrics vector], each block / sqrt(width) */
 } pl_make;
 
+/* Which vectors a raw space is made of: the run's feature set (--features), or a fixed one shown
+ * beside it (a row whose set is the run's is left out: "raw" is it). */
+typedef enum pl_features {
+    PL_FEATURES_RUN = 0,
+    PL_FEATURES_MFCC,       /* MC_STORE_FEATURES_MFCC */
+    PL_FEATURES_DESCRIPTORS,
+    PL_FEATURES_MFCC_DESCRIPTORS
+} pl_features;
+
 /* One row of the table of representations (reps.c). A representation may have several rows (one per
  * task that uses it); they merge into one pl_rep. */
 typedef struct pl_rep_spec {
@@ -43,6 +52,7 @@ typedef struct pl_rep_spec {
     bool show;               /* t-SNE / UMAP maps and heatmaps */
     bool recon;              /* reconstruction examples of the first seed */
     const char *from;        /* PL_MAKE_CONCAT: the representation joined with the lyrics */
+    pl_features features;    /* PL_MAKE_RAW: a fixed feature set beside the run's (PL_FEATURES_RUN) */
 } pl_rep_spec;
 
 /* A representation of this run: the merged rows of the table and what the stages found. */
@@ -54,6 +64,7 @@ typedef struct pl_rep {
     mc_model_input input;
     bool lyrics_input, conditioned;
     const char *from;
+    mc_store_features features; /* the vectors it is made of (models, raw, pca) */
     unsigned tasks;          /* tasks it is scored in */
     unsigned algos;          /* PL_ALGO_* */
     bool evaluated;          /* rows in metrics.csv */
@@ -81,7 +92,10 @@ typedef struct pl_run {
     bool store_open;
     mc_score_labels labels;   /* the evaluated columns (the main label first) and the tracks */
     int64_t n, n_tracks;
-    float *common;            // (n, dc) z-scored vectors: the one common space
+    mc_store_features features; /* the run's feature set: cfg->features, or the MFCC statistics when the
+                                   store has no descriptors.npy (noted) */
+    bool have_descriptors;    /* the store has descriptors.npy */
+    float *common;            // (n, dc) z-scored vectors of `features`: the one common space
     int dc;
     char main_label[64];
     int k;
@@ -127,6 +141,11 @@ void pl_build_reps(pl_run *R);
 pl_rep *pl_find_rep(pl_run *R, const char *id);
 /* The model configuration of a model representation for this run (epochs from the budget). */
 void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int64_t *train_rows);
+/* PCA's components: the MLP models' latent size (--mlp-latent, else the vae's default), so that the
+ * baselines compare at one size, at most min(rows, columns). */
+int pl_pca_components(const pl_run *R);
+/* "MFCC statistics", "descriptor statistics", "MFCC + descriptor statistics". */
+const char *pl_features_text(mc_store_features f);
 
 /* ---------------------------------------------------------------- the stages */
 

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 mc_status pl_stage_extract(pl_run *R, const char *const *inputs, int n_inputs) {
     const mc_run_config *c = R->cfg;
@@ -192,10 +193,36 @@ static void examples(pl_run *R) {
     }
 }
 
+/* The run's feature set: the configured one, or the MFCC statistics when the store has no
+ * descriptors; a set other than the MFCC statistics is folded into the data hash, so that every stage
+ * that reads the vectors is recomputed when it changes (and an MFCC run keeps its hashes). */
+static mc_status choose_features(pl_run *R, const char *fd) {
+    char *p = mc_sprintf("%s/descriptors.npy", fd);
+    if (!p) return MC_STATUS_NO_MEMORY;
+    struct stat sb;
+    R->have_descriptors = stat(p, &sb) == 0;
+    free(p);
+    R->features = R->cfg->features;
+    if (R->features != MC_STORE_FEATURES_MFCC && !R->have_descriptors) {
+        pl_note(R, "features: the store has no descriptors (extracted with --no-descriptors), so the %s are used "
+                "instead of the %s", pl_features_text(MC_STORE_FEATURES_MFCC), pl_features_text(R->features));
+        R->features = MC_STORE_FEATURES_MFCC;
+    }
+    if (R->features != MC_STORE_FEATURES_MFCC) {
+        pl_hash h;
+        pl_hash_init(&h, "features");
+        pl_hash_str(&h, "data", R->data_hash);
+        pl_hash_str(&h, "features", mc_store_features_name(R->features));
+        pl_hash_hex(&h, R->data_hash);
+    }
+    return MC_STATUS_OK;
+}
+
 mc_status pl_prepare(pl_run *R) {
     char *fd = mc_report_path(R->dir, MC_REPORT_FEATURES);
     if (!fd) return MC_STATUS_NO_MEMORY;
-    mc_status st = mc_store_open(fd, &R->store);
+    mc_status st = choose_features(R, fd);
+    if (st == MC_STATUS_OK) st = mc_store_open_features(fd, R->features, &R->store);
     free(fd);
     if (st != MC_STATUS_OK) return st;
     R->store_open = true;

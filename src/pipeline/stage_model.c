@@ -12,6 +12,7 @@ void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int6
     const int64_t n_rows = R->n;
     mc_model_config_default(r->model, mc);
     mc->input = r->input;
+    mc->features = R->features;
     if (r->conditioned) mc->condition = R->main_label;
     *train_rows = n_rows;
     if (r->input == MC_MODEL_INPUT_LOGMEL) {
@@ -27,6 +28,7 @@ void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int6
         mc->batch = c->conv_batch > 0 ? c->conv_batch : 32;
     } else {
         mc->epochs = c->fast ? 12 : c->mlp_epochs > 0 ? c->mlp_epochs : mc->epochs;
+        if (c->mlp_latent > 0) mc->latent = c->mlp_latent;
     }
 }
 
@@ -125,7 +127,8 @@ static mc_status load_data(pl_run *R, const pl_rep *r, const mc_model_config *mc
         st = lyrics_input_data(R, m);
     } else {
         char *fd = mc_report_path(R->dir, MC_REPORT_FEATURES);
-        st = fd ? mc_model_data_load(fd, mc->input, r->conditioned ? R->main_label : NULL, &m->data) : MC_STATUS_NO_MEMORY;
+        st = fd ? mc_model_data_load_features(fd, mc->input, mc->features, r->conditioned ? R->main_label : NULL, &m->data)
+                : MC_STATUS_NO_MEMORY;
         m->loaded = st == MC_STATUS_OK;
         if (st == MC_STATUS_OK && r->model == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(fd, &m->data);
         free(fd);

@@ -204,6 +204,8 @@ mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, 
     mc_json_key(j, "conv_max_epochs"); mc_json_int(j, c->fast ? 1 : c->conv_max_epochs);
     mc_json_key(j, "conv_batch"); mc_json_int(j, c->conv_batch);
     mc_json_key(j, "mlp_epochs"); mc_json_int(j, c->mlp_epochs);
+    mc_json_key(j, "mlp_latent"); mc_json_int(j, c->mlp_latent);
+    mc_json_key(j, "features"); mc_json_string(j, mc_store_features_name(R->features));
     mc_json_key(j, "fast"); mc_json_bool(j, c->fast);
     mc_json_key(j, "maps"); mc_json_bool(j, c->maps);
     mc_json_key(j, "sr"); mc_json_int(j, c->extract.dsp.sr);

@@ -7,17 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Z (n, d) <- the z-scored vectors of another feature set of the store (a raw row beside the run's). */
+static mc_status other_raw(pl_run *R, mc_store_features f, float **Z, int *d) {
+    char *fd = mc_report_path(R->dir, MC_REPORT_FEATURES);
+    if (!fd) return MC_STATUS_NO_MEMORY;
+    mc_store s;
+    mc_status st = mc_store_open_features(fd, f, &s);
+    free(fd);
+    if (st != MC_STATUS_OK) return st;
+    *d = (int)s.vectors.shape[1];
+    float *mean = mc_alloc((size_t)*d, sizeof(float)), *sd = mc_alloc((size_t)*d, sizeof(float));
+    *Z = mc_alloc((size_t)R->n * (size_t)*d, sizeof(float)); // (n, d)
+    if (!mean || !sd || !*Z) {
+        st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    } else {
+        memcpy(*Z, s.vectors.data, (size_t)R->n * (size_t)*d * sizeof(float));
+        mc_data_zscore_fit(*Z, R->n, *d, mean, sd);
+        mc_data_zscore_apply(*Z, R->n, *d, mean, sd);
+    }
+    mc_free(mean);
+    mc_free(sd);
+    mc_store_close(&s);
+    return st;
+}
+
 mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     char name[96];
     snprintf(name, sizeof name, "space.%s", r->id);
-    mc_model_config vae; /* PCA keeps the vae's latent size, so that the two compare at one size */
-    mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
-    const int nc = R->dc < vae.latent ? R->dc : vae.latent;
+    const int nc = pl_pca_components(R);
     pl_hash h;
     pl_hash_init(&h, "space");
     pl_hash_str(&h, "data", R->data_hash);
     pl_hash_str(&h, "id", r->id);
-    pl_hash_int(&h, "components", vae.latent);
+    pl_hash_int(&h, "components", nc);
+    const bool other = r->make == PL_MAKE_RAW && r->features != R->features;
+    if (other) pl_hash_str(&h, "features", mc_store_features_name(r->features));
     pl_hash_hex(&h, r->hash[0]);
     char *out = mc_report_path_latent(NULL, r->id, false, 0);
     if (!out) return MC_STATUS_NO_MEMORY;
@@ -26,10 +50,12 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     if (!pl_cached(R, name, r->hash[0], outs, 1)) {
         double t0 = mc_clock_seconds();
         char *path = mc_report_path(R->dir, out);
-        float *Z = NULL; // (n, nc)
+        float *Z = NULL; // (n, nc) PCA, or (n, d) another feature set
+        int d = R->dc;
         if (!path) st = MC_STATUS_NO_MEMORY;
         if (st == MC_STATUS_OK && r->make == PL_MAKE_PCA) st = mc_pipeline_pca_space(R->common, R->n, R->dc, nc, &Z, NULL);
-        int64_t shape[2] = {R->n, r->make == PL_MAKE_PCA ? nc : R->dc};
+        if (st == MC_STATUS_OK && other) st = other_raw(R, r->features, &Z, &d);
+        int64_t shape[2] = {R->n, r->make == PL_MAKE_PCA ? nc : d};
         if (st == MC_STATUS_OK) st = mc_npy_write(path, MC_DTYPE_F32, 2, shape, Z ? Z : R->common);
         mc_free(Z);
         free(path);
