@@ -198,7 +198,7 @@ mc_status mc_pipeline_score_labels(const mc_store *s, const char *const *cols, i
 void mc_pipeline_score_labels_free(mc_score_labels *l); /* NULL ok; zeroes the struct */
 
 /* The table the scores go into: the metric columns of report.h (silhouette, calinski_harabasz,
- * davies_bouldin, with a common space their *_common, ari_/nmi_/purity_<column> for each column,
+ * davies_bouldin, with a common space their *_common, ari_/ami_/nmi_/purity_<column> for each column,
  * n_clusters, noise_fraction) and the label columns (classes, unlabelled rows per level). */
 mc_status mc_pipeline_score_table(const mc_score_labels *L, bool common, bool tracks, mc_report_table *t);
 
@@ -223,7 +223,7 @@ typedef mc_status (*mc_score_contingency_fn)(void *user, const char *level, cons
 
 /* Score one clustering per seed at the segment level and, when the table has track rows (L has
  * tracks), at the track level (a track takes the majority cluster of its segments and the mean of
- * their vectors): the internal metrics in its own space (and in the common space), ARI, NMI and purity
+ * their vectors): the internal metrics in its own space (and in the common space), ARI, AMI, NMI and purity
  * against every column (noise pooled into one cluster), what was found. Appends the rows to t
  * (mean ± std over the seeds, report.h); metrics.opts threads / block apply; progress, when given,
  * advances with the segment-level silhouette of each seed. Never prints. */
@@ -308,8 +308,83 @@ enum {
 mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
 
 
+/* ------------------------------------------------------------------ recipes
+ *
+ * A recipe is a whole experiment as a JSON file (the files in recipes/ are the built-in ones; copy and edit):
+ *   {
+ *     "recipe": "linear-vae",                       name (default: the file's stem)
+ *     "description": "...",
+ *     "features": {"sr": 22050, "segment": 3, "n_fft": 2048, "hop": 512, "n_mels": 128, "n_mfcc": 13},
+ *     "tasks": ["easy"],                            the built-in tasks (e) instead of "representations"
+ *     "representations": [                          in order: rows of metrics.csv
+ *       {"id": "vae", "kind": "vae", "latent": 4, "hidden": [64], "beta": 1, "epochs": 20,
+ *        "batch": 32, "lr": 0.001, "algorithms": ["kmeans"], "maps": true},
+ *       {"id": "pca", "kind": "pca", "components": 4},
+ *       {"id": "audio+lyrics", "kind": "concat", "from": "conv-vae"}
+ *     ],
+ *     "algorithms": ["kmeans", "agglomerative"],   default of the representations (["kmeans"])
+ *     "k": 5 | "label" | "sweep",  "k_max": 10,  "label": "genre",
+ *     "seeds": 3, "first_seed": 0,
+ *     "budget": {"conv_samples": 8000, "conv_max_epochs": 20, "conv_batch": 32, "mlp_epochs": 100},
+ *     "figures": {"maps": true, "report": true, "reconstructions": true}
+ *   }
+ * kind: raw (the z-scored MFCC statistics), pca (of them; "components"), pca-logmel (randomised PCA of
+ * the flattened log-mel, streamed over the store; "components"), vae, ae, beta-vae, cvae (conditioned
+ * on the main label: leaked; "input": "logmel" for the conv variant), mm-vae, conv-vae (on log-mel),
+ * conv-ae (the conv-vae's encoder / decoder without sampling or KL), concat ("from" + the lyrics).
+ * A model's "epochs" replace the conv sample budget; --fast still shrinks everything.
+ * Every key is optional except representations-or-tasks; an unknown key is an error (a typo never
+ * passes silently). Model options left out take models.h's defaults. */
+
+enum { MC_RECIPE_ALGO_KMEANS = 1, MC_RECIPE_ALGO_AGGLOMERATIVE = 2, MC_RECIPE_ALGO_DBSCAN = 4 };
+#define MC_RECIPE_MAX_REPS 16
+#define MC_RECIPE_MAX_HIDDEN 8
+
+typedef struct mc_recipe_rep {
+    char id[32];                 /* [A-Za-z0-9._+-], unique: file names latents/<id>... */
+    char kind[16];               /* see above */
+    char from[32];               /* concat: the representation joined with the lyrics */
+    bool logmel, input_set;      /* "input": "logmel" | "vectors" (cvae, mm-vae) */
+    unsigned algos;              /* MC_RECIPE_ALGO_* bits (the recipe's "algorithms" when absent) */
+    int latent, epochs, batch, components; /* 0 = default */
+    int n_hidden;                /* 0 = default */
+    int hidden[MC_RECIPE_MAX_HIDDEN];
+    double beta, lr;             /* < 0 = default */
+    bool maps;                   /* t-SNE / UMAP of it (true) */
+} mc_recipe_rep;
+
+typedef struct mc_recipe {
+    char name[64];
+    char path[4096];             /* the file it came from ("" when parsed from memory) */
+    char description[512];
+    unsigned tasks;              /* MC_PIPELINE_TASK_* when the recipe names tasks, else 0 */
+    int n_reps;
+    mc_recipe_rep reps[MC_RECIPE_MAX_REPS];
+    bool recon;                  /* reconstruction examples of the vae / conv-vae representations */
+    char label[64];              /* "label" (cfg->label points here) */
+} mc_recipe;
+
+/* The file of a recipe: name_or_file itself when it names an existing file (or has a '/' or ends in
+ * .json), else NAME.json in $MUSICLUST_RECIPES (folders separated by :), the installed share/musiclust/recipes and the source
+ * tree's recipes/. MC_STATUS_IO names the folders searched. */
+mc_status mc_pipeline_recipe_find(const char *name_or_file, char *path, size_t cap);
+/* Names of the built-in recipes found (sorted, ", "-separated) into buf; "" when none. */
+void mc_pipeline_recipe_list(char *buf, size_t cap);
+
+struct mc_run_config;
+/* Parse a recipe (text of len bytes; origin names it in messages) into out and apply its settings to
+ * cfg (features, tasks, k, label, seeds, budgets, figures); cfg->recipe is set to out, which must
+ * outlive cfg's use. The label string points into out. Errors (MC_STATUS_FORMAT) are one line naming
+ * origin, the key path ("representations[1].latent") and what was expected. Never reads files. */
+mc_status mc_pipeline_recipe_parse(const char *text, size_t len, const char *origin, mc_recipe *out,
+                                   struct mc_run_config *cfg);
+/* mc_pipeline_recipe_find, read the file (at most 1 MiB), mc_pipeline_recipe_parse. */
+mc_status mc_pipeline_recipe_load(const char *name_or_file, mc_recipe *out, struct mc_run_config *cfg);
+
 typedef struct mc_run_config {
     unsigned tasks;             /* MC_PIPELINE_TASK_* bits (ALL) */
+    const mc_recipe *recipe;    /* NULL: the tasks; else its representations (when it has any) */
+    bool k_sweep;               /* choose k by the silhouette sweep even with labels */
     mc_extract_config extract;  /* features (data.h defaults); .metadata joins a table; .threads unused */
     const char *text_column;    /* metadata column with lyrics ("lyrics"); absent column = no lyrics */
     int lyrics_dim;             /* 64 */

@@ -24,7 +24,8 @@ typedef enum pl_make {
     PL_MAKE_RAW,    /* the common space itself (the z-scored MFCC statistics) */
     PL_MAKE_PCA,    /* PCA of the common space to the vae's latent size */
     PL_MAKE_MODEL,  /* a trained model's latent means, one model per seed */
-    PL_MAKE_CONCAT  /* [z-scored latent of `from` ; z-scored lyrics vector], each block / sqrt(width) */
+    PL_MAKE_CONCAT, /* [z-scored latent of `from` ; z-scored lyrics vector], each block / sqrt(width) */
+    PL_MAKE_PCA_LOGMEL /* randomised PCA of the flattened log-mel, streamed over the store (recipes) */
 } pl_make;
 
 /* One row of the table of representations (reps.c). A representation may have several rows (one per
@@ -54,6 +55,7 @@ typedef struct pl_rep {
     mc_model_input input;
     bool lyrics_input, conditioned;
     const char *from;
+    const mc_recipe_rep *opt; /* a recipe's representation: its options over models.h's defaults; NULL */
     unsigned tasks;          /* tasks it is scored in */
     unsigned algos;          /* PL_ALGO_* */
     bool evaluated;          /* rows in metrics.csv */
@@ -121,8 +123,15 @@ const char *pl_tasks_text(unsigned t, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------- reps.c */
 
-/* The representations of the selected tasks, from the table, in order. */
-void pl_build_reps(pl_run *R);
+/* The representations of the selected tasks, from the table, in order; or a recipe's representations.
+ * Errors (a recipe's): a cvae without a label column, a lyrics representation without lyrics. */
+mc_status pl_build_reps(pl_run *R);
+/* The task column of a representation's rows: its tasks ("easy hard"), or the recipe's name. */
+const char *pl_rep_task(const pl_run *R, const pl_rep *r, char *buf, size_t cap);
+/* PCA components of a pca representation: the recipe's, else the vae's latent size; <= dc. */
+int pl_pca_components(const pl_run *R, const pl_rep *r);
+/* Power iterations of a pca-logmel representation (sklearn randomized_svd's "auto" rule). */
+int pl_pca_logmel_iters(const pl_run *R, const pl_rep *r);
 /* The representation called id, or NULL. */
 pl_rep *pl_find_rep(pl_run *R, const char *id);
 /* The model configuration of a model representation for this run (epochs from the budget). */

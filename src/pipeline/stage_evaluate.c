@@ -76,7 +76,7 @@ static mc_status score_all(pl_run *R, mc_report_table *t) {
             if (!(rep->algos & algo)) continue;
             st = read_seeds(R, rep, algo, in);
             char tasks[64];
-            mc_score_input si = {pl_tasks_text(rep->tasks, tasks, sizeof tasks), rep->name, pl_algo_name(algo),
+            mc_score_input si = {pl_rep_task(R, rep, tasks, sizeof tasks), rep->name, pl_algo_name(algo),
                                  algo == PL_ALGO_DBSCAN ? 0 : R->k, rep->leaked, c->seeds, c->first_seed,
                                  (const float *const *)in->X, st == MC_STATUS_OK ? (int)in->lat[0].shape[1] : 0,
                                  (const int32_t *const *)in->cl, R->common, R->dc};
@@ -99,7 +99,7 @@ mc_status pl_stage_evaluate(pl_run *R) {
             pl_hash_str(&h, "rep", R->reps[i].name);
             pl_hash_str(&h, "clusters", R->reps[i].cluster_hash);
             pl_hash_str(&h, "leaked", R->reps[i].leaked);
-            pl_hash_str(&h, "tasks", pl_tasks_text(R->reps[i].tasks, tb, sizeof tb));
+            pl_hash_str(&h, "tasks", pl_rep_task(R, &R->reps[i], tb, sizeof tb));
         }
     for (int k = 0; k < R->labels.n_cols; k++) pl_hash_str(&h, "column", R->labels.cols[k]);
     pl_hash_int(&h, "threads", R->threads);

@@ -28,6 +28,26 @@ void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int6
     } else {
         mc->epochs = c->fast ? 12 : c->mlp_epochs > 0 ? c->mlp_epochs : mc->epochs;
     }
+    if (r->input == MC_MODEL_INPUT_LOGMEL && r->model != MC_MODEL_KIND_CONV_VAE && r->model != MC_MODEL_KIND_MM_VAE) {
+        /* the conv autoencoder and the conv cvae: the conv-vae's code size (models.h) */
+        mc_model_config conv;
+        mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &conv);
+        mc->latent = conv.latent;
+    }
+    const mc_recipe_rep *o = r->opt; /* a recipe's options over the defaults (--fast still wins on epochs) */
+    if (!o) return;
+    if (o->latent > 0) mc->latent = o->latent;
+    if (o->n_hidden > 0) {
+        mc->n_hidden = o->n_hidden < MC_MODEL_MAX_LAYERS ? o->n_hidden : MC_MODEL_MAX_LAYERS;
+        for (int i = 0; i < mc->n_hidden; i++) mc->hidden[i] = o->hidden[i];
+    }
+    if (o->beta >= 0) mc->beta = o->beta;
+    if (o->lr > 0) mc->lr = o->lr;
+    if (o->batch > 0) mc->batch = o->batch;
+    if (o->epochs > 0 && !c->fast) {
+        mc->epochs = o->epochs; /* the recipe's epochs replace the conv sample budget */
+        *train_rows = n_rows;
+    }
 }
 
 /* ---------------------------------------------------------------- data */
@@ -269,9 +289,12 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
     if (logmel) {
         R->conv_epochs = mc.epochs;
         R->conv_rows = train_rows;
-        R->conv_limited = mc.epochs < (c->fast ? 1 : c->conv_max_epochs) || train_rows < R->n;
+        R->conv_limited = !(r->opt && r->opt->epochs > 0 && !c->fast) &&
+                          (mc.epochs < (c->fast ? 1 : c->conv_max_epochs) || train_rows < R->n);
     }
-    const bool recon = r->recon && si == 0 && (r->model == MC_MODEL_KIND_VAE || r->model == MC_MODEL_KIND_CONV_VAE);
+    const bool recon = r->recon && si == 0 &&
+                       (r->model == MC_MODEL_KIND_VAE || r->model == MC_MODEL_KIND_CONV_VAE ||
+                        (r->model == MC_MODEL_KIND_AE && logmel));
     model_hash(R, r, &mc, train_rows, seed, recon, r->hash[si]);
     char *o[5] = {mc_report_path_model(NULL, r->id, seed), mc_report_path_loss(NULL, r->id, seed),
                   mc_report_path_latent(NULL, r->id, true, seed), mc_report_path_recon(NULL, r->id, "original"),

@@ -7,17 +7,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The randomised PCA of the store's log-mel (n, n_mels x frames), read from its memory map. */
+static mc_status pca_logmel(pl_run *R, int nc, int iters, float **Z) {
+    mc_array a;
+    mc_status st = mc_store_load_logmel(&R->store, &a);
+    if (st != MC_STATUS_OK) return st;
+    const int64_t n = a.shape[0], d = a.shape[1] * a.shape[2];
+    if (n != R->n) st = mc_error_set(MC_STATUS_FORMAT, "logmel.npy has %lld rows, the store %lld", (long long)n, (long long)R->n);
+    if (st == MC_STATUS_OK && nc > (n < d ? n : d))
+        st = mc_error_set(MC_STATUS_INVALID_ARG, "pca-logmel: %d components of %lld x %lld log-mel", nc, (long long)n, (long long)d);
+    if (st == MC_STATUS_OK && !(*Z = mc_alloc((size_t)n * (size_t)nc, sizeof(float)))) st = MC_STATUS_NO_MEMORY;
+    mc_pca p;
+    memset(&p, 0, sizeof p);
+    if (st == MC_STATUS_OK) st = mc_cluster_pca_randomized((const float *)a.data, n, d, nc, iters, R->cfg->first_seed, &p, *Z);
+    double ratio = 0;
+    for (int c = 0; st == MC_STATUS_OK && c < nc; c++) ratio += p.explained_variance_ratio[c];
+    if (st == MC_STATUS_OK)
+        mc_log(MC_LOG_LEVEL_INFO, "pca-logmel: %d components of %lld x %lld log-mel explain %.1f%% of the variance", nc,
+               (long long)n, (long long)d, 100.0 * ratio);
+    mc_cluster_pca_free(&p);
+    mc_array_free(&a);
+    return st;
+}
+
 mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     char name[96];
     snprintf(name, sizeof name, "space.%s", r->id);
-    mc_model_config vae; /* PCA keeps the vae's latent size, so that the two compare at one size */
-    mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
-    const int nc = R->dc < vae.latent ? R->dc : vae.latent;
+    const int nc = pl_pca_components(R, r);
+    const bool logmel = r->make == PL_MAKE_PCA_LOGMEL;
+    const int iters = logmel ? pl_pca_logmel_iters(R, r) : 0;
     pl_hash h;
     pl_hash_init(&h, "space");
     pl_hash_str(&h, "data", R->data_hash);
     pl_hash_str(&h, "id", r->id);
-    pl_hash_int(&h, "components", vae.latent);
+    pl_hash_int(&h, "components", nc);
+    if (logmel) {
+        pl_hash_int(&h, "logmel", 1);
+        pl_hash_int(&h, "iters", iters);
+        pl_hash_u64(&h, "seed", R->cfg->first_seed);
+    }
     pl_hash_hex(&h, r->hash[0]);
     char *out = mc_report_path_latent(NULL, r->id, false, 0);
     if (!out) return MC_STATUS_NO_MEMORY;
@@ -29,7 +57,8 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
         float *Z = NULL; // (n, nc)
         if (!path) st = MC_STATUS_NO_MEMORY;
         if (st == MC_STATUS_OK && r->make == PL_MAKE_PCA) st = mc_pipeline_pca_space(R->common, R->n, R->dc, nc, &Z, NULL);
-        int64_t shape[2] = {R->n, r->make == PL_MAKE_PCA ? nc : R->dc};
+        if (st == MC_STATUS_OK && logmel) st = pca_logmel(R, nc, iters, &Z);
+        int64_t shape[2] = {R->n, r->make == PL_MAKE_RAW ? R->dc : nc};
         if (st == MC_STATUS_OK) st = mc_npy_write(path, MC_DTYPE_F32, 2, shape, Z ? Z : R->common);
         mc_free(Z);
         free(path);
