@@ -229,6 +229,29 @@ static void test_runs(void) {
              "linear-vae: vae and pca x k-means at both levels, k 5, ami_genre (%d rows)", t.n_rows);
     mc_report_table_free(&t);
 
+    /* `musiclust map` of the run's latent gives the run's maps byte for byte, and draws a scatter */
+    for (int m = 0; m < 2; m++) {
+        const char *meth = m ? "tsne" : "umap";
+        char y[800], png[800], want[800];
+        snprintf(y, sizeof y, "%s/map.%s.npy", dir, meth);
+        snprintf(png, sizeof png, "%s/map.%s.png", dir, meth);
+        snprintf(want, sizeof want, "%s/embed/vae.%s.npy", out, meth);
+        snprintf(args, sizeof args, "map '%s/latents/vae.seed0.npy' -o '%s' --method %s --fast --threads 2 --quiet "
+                 "--labels '%s/features' --column genre --plot '%s'", out, y, meth, out, png);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        struct stat sp;
+        MC_CHECK(rc == 0 && mc_test_same_file(y, want) && stat(png, &sp) == 0 && sp.st_size > 1000,
+                 "map --method %s equals the run's embed/vae.%s.npy and draws %s: %d %s", meth, meth, png, rc, err);
+    }
+    snprintf(args, sizeof args, "map '%s/latents/vae.seed0.npy' -o '%s/m.npy' --method pca", out, dir);
+    MC_CHECK(mc_test_cli("recipes", args, err, sizeof err) == 2 && strstr(err, "tsne or umap"), "map: a bad method is a usage error: %s", err);
+    snprintf(args, sizeof args, "map '%s/latents/vae.seed0.npy' -o '%s/m.npy' --labels '%s/features/tracks.tsv' --column genre "
+             "--plot '%s/m.png'", out, dir, out, dir);
+    MC_CHECK(mc_test_cli("recipes", args, err, sizeof err) == 1 && strstr(err, "row for row"),
+             "map: labels that do not match the rows: exit 1: %s", err);
+    snprintf(args, sizeof args, "map '%s/features/index.tsv' -o '%s/m.npy'", out, dir);
+    MC_CHECK(mc_test_cli("recipes", args, err, sizeof err) == 1 && strstr(err, "index.tsv"), "map: not an array: exit 1: %s", err);
+
     /* (a) mfcc-vae: one vector per track, latent 16 */
     snprintf(out, sizeof out, "%s/mfcc", dir);
     snprintf(args, sizeof args, "run --recipe mfcc-vae %s --no-report --no-maps '%s' -o '%s'", common, audio, out);

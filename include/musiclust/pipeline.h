@@ -264,6 +264,39 @@ void mc_evaluate_outcome_free(mc_evaluate_outcome *o); /* NULL ok */
  * --leaked column (MC_STATUS_FORMAT), a track whose segments disagree. */
 mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome *out);
 
+/* ------------------------------------------------------------------ `musiclust map` */
+
+typedef enum mc_map_method { MC_MAP_TSNE = 0, MC_MAP_UMAP } mc_map_method;
+
+typedef struct mc_map_config {
+    mc_map_method method;
+    double perplexity;        /* t-SNE; <= 0: 30. Clamped to (n - 1) / 3 as `run` does */
+    int neighbors;            /* UMAP; <= 0: 15. Clamped to n - 1 */
+    double min_dist;          /* UMAP; < 0: 0.1 */
+    int iterations;           /* t-SNE iterations / UMAP epochs; <= 0: the defaults (embed.h) */
+    bool fast;                /* as `run --fast`: t-SNE 250 iterations, UMAP 60 epochs */
+    uint64_t seed;            /* 0 */
+    int threads;              /* <= 0: all cores; the output never depends on it */
+    const char *labels;       /* NULL, or a store (folder or index.tsv) / table with one row per row of X */
+    const char *column;       /* the label column that colours the plot (needs labels) */
+    const char *plot;         /* NULL, or a .png / .svg / .pdf to draw */
+    mc_progress *progress;    /* ticked per iteration / epoch; NULL = none */
+} mc_map_config;
+
+void mc_map_config_default(mc_map_config *c);
+
+/* `musiclust map` as a library function: read x_path (an (N, ...) array flattened to (N, D)), map it
+ * to (N, 2) with t-SNE or UMAP (embed.h) with exactly the options `musiclust run` uses for its maps
+ * (so the map of a run's latent equals its embed/<id>.<method>.npy), write y_path (float32 .npy) and,
+ * when asked, the scatter coloured by a label column. Errors name the file: X with a non-finite value
+ * or fewer than 3 rows (MC_STATUS_FORMAT), labels not matching X row for row, an unknown column. */
+mc_status mc_pipeline_map(const mc_map_config *c, const char *x_path, const char *y_path);
+
+/* The t-SNE / UMAP options of `run` and `map` for n rows (the one rule both follow). */
+struct mc_tsne_opts;
+struct mc_umap_opts;
+void mc_pipeline_map_options(const mc_map_config *c, int64_t n, struct mc_tsne_opts *to, struct mc_umap_opts *uo);
+
 /* ------------------------------------------------------------------ lyrics into a store */
 
 typedef struct mc_pipeline_lyrics_summary {
