@@ -297,6 +297,42 @@ struct mc_tsne_opts;
 struct mc_umap_opts;
 void mc_pipeline_map_options(const mc_map_config *c, int64_t n, struct mc_tsne_opts *to, struct mc_umap_opts *uo);
 
+/* ------------------------------------------------------------------ `musiclust assign` */
+
+typedef struct mc_assign_config {
+    const char *representation;  /* the id of a model representation of the run; NULL = the first one
+                                    (representations.tsv order) that reads no label and no lyrics and
+                                    was clustered with k-means */
+    int64_t seed;                /* < 0: the run's first seed (run.json) */
+    const char *metadata;        /* labels of the new tracks, joined as `run` does; NULL = folder names */
+    const char *id_column;       /* NULL = "track_id" */
+    int threads;                 /* <= 0: all cores */
+    mc_progress *progress;       /* extraction; NULL = none */
+} mc_assign_config;
+
+void mc_assign_config_default(mc_assign_config *c);
+
+typedef struct mc_assign_summary {
+    char representation[32];
+    uint64_t seed;
+    int k;                       /* clusters of the run's k-means */
+    int64_t tracks, segments, skipped;
+} mc_assign_summary;
+
+/* New songs into an existing result, without retraining: extract inputs with the run's feature
+ * parameters (RESULTS/features/extract.json) into OUT/features, encode them with the run's saved model
+ * of the representation (models/<id>.seed<S>.safetensors), and give every segment the nearest k-means
+ * centroid of the run (the mean of the run's latent rows in each cluster, which is k-means' centroid at
+ * convergence: squared Euclidean distance in double, ties to the smaller cluster id) and every track the
+ * majority of its segments (ties to the smaller id). Writes, as `run` does: OUT/latents/<id>.seed<S>.npy,
+ * OUT/assign/<id>.kmeans.seed<S>.tsv, and OUT/tracks.tsv (track_id, path, cluster, segments, then the
+ * run's most common value of its main label in that cluster: "what the cluster mostly held"). Assigning
+ * the run's own audio reproduces the run's k-means clusters. Not done (MC_STATUS_UNSUPPORTED with the
+ * reason): pca / raw / concat spaces (no fitted transform is saved), cvae (needs the new tracks' label),
+ * mm-vae (the lyrics of new tracks), GMM; the UMAP position of new tracks. */
+mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, const char *const *inputs,
+                             int n_inputs, const char *out, mc_assign_summary *summary);
+
 /* ------------------------------------------------------------------ lyrics into a store */
 
 typedef struct mc_pipeline_lyrics_summary {
