@@ -252,6 +252,42 @@ static void test_runs(void) {
     snprintf(args, sizeof args, "map '%s/features/index.tsv' -o '%s/m.npy'", out, dir);
     MC_CHECK(mc_test_cli("recipes", args, err, sizeof err) == 1 && strstr(err, "index.tsv"), "map: not an array: exit 1: %s", err);
 
+    /* `musiclust assign`: the run's own audio gets the run's latents and clusters back; a held-out
+     * genre folder goes in end to end; a fitted space cannot assign */
+    {
+        char asg[800], got[900], want[900];
+        snprintf(asg, sizeof asg, "%s/assign-same", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --threads 2 --quiet", out, audio, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 0, "assign of the run's own audio: %d %s", rc, err);
+        snprintf(got, sizeof got, "%s/assign/vae.kmeans.seed0.tsv", asg);
+        snprintf(want, sizeof want, "%s/assign/vae.kmeans.seed0.tsv", out);
+        MC_CHECK(mc_test_same_file(got, want), "assign reproduces the run's k-means clusters (%s vs %s)", got, want);
+        snprintf(got, sizeof got, "%s/latents/vae.seed0.npy", asg);
+        snprintf(want, sizeof want, "%s/latents/vae.seed0.npy", out);
+        MC_CHECK(mc_test_same_file(got, want), "assign encodes the run's audio to the run's latents");
+        static const char *const held[] = {"jazz"};
+        char hdir[700];
+        snprintf(hdir, sizeof hdir, "%s/heldout", dir);
+        gtzan_subset(data, hdir, held, 1, 3);
+        snprintf(asg, sizeof asg, "%s/assign-new", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --threads 2 --quiet", out, hdir, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/tracks.tsv", asg);
+        mc_table tt = {0};
+        MC_CHECK(rc == 0 && mc_table_read(got, '\t', &tt) == MC_STATUS_OK && tt.nrows == 3 &&
+                     mc_table_column(&tt, "cluster") >= 0 && mc_table_column(&tt, "cluster_mostly") >= 0,
+                 "assign of a held-out genre folder: 3 tracks in tracks.tsv: %d %s", rc, err);
+        for (int64_t r = 0; r < tt.nrows; r++) {
+            int c = atoi(mc_table_get(&tt, r, mc_table_column(&tt, "cluster")));
+            MC_CHECK(c >= 0 && c < 5, "held-out track %lld in one of the run's 5 clusters: %d", (long long)r, c);
+        }
+        mc_table_free(&tt);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s/x' --representation pca --quiet", out, hdir, dir);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 1 && strstr(err, "no transform is saved"), "assign with a fitted space: exit 1 saying why: %d %s", rc, err);
+    }
+
     /* (a) mfcc-vae: one vector per track, latent 16 */
     snprintf(out, sizeof out, "%s/mfcc", dir);
     snprintf(args, sizeof args, "run --recipe mfcc-vae %s --no-report --no-maps '%s' -o '%s'", common, audio, out);
@@ -288,6 +324,15 @@ static void test_runs(void) {
         }
     }
     mc_report_table_free(&t);
+    {
+        char asg[800], got[900], want[900];
+        snprintf(asg, sizeof asg, "%s/assign-conv", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation conv-ae --threads 2 --quiet", out, audio, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/assign/conv-ae.kmeans.seed0.tsv", asg);
+        snprintf(want, sizeof want, "%s/assign/conv-ae.kmeans.seed0.tsv", out);
+        MC_CHECK(rc == 0 && mc_test_same_file(got, want), "assign with the conv autoencoder (log-mel) reproduces its clusters: %d %s", rc, err);
+    }
     snprintf(p, sizeof p, "%s/recon/conv-ae.recon.npy", out);
     MC_CHECK(npy_dim(p, 1) == 128, "conv-beta-vae: the conv autoencoder's reconstructions (128 mel bands)");
     snprintf(p, sizeof p, "%s/report.html", out);
