@@ -375,6 +375,58 @@ static void test_runs(void) {
     mc_report_table_free(&t);
     snprintf(p, sizeof p, "%s/models/cvae.seed0.safetensors", out);
     MC_CHECK(stat(p, &sb) == 0, "multimodal-cvae: the cvae model file for `musiclust generate`");
+
+    /* audio + lyrics by concatenation: each block centred with total variance 1 (block weighting),
+     * the lyrics block keeping the SVD's ordering; the lyrics alone; the old z-score weighting */
+    char rp[800];
+    snprintf(rp, sizeof rp, "%s/fusion.json", dir);
+    FILE *f = fopen(rp, "w");
+    if (f) {
+        fputs("{\"representations\": [{\"id\": \"vae\", \"kind\": \"vae\", \"latent\": 6},"
+              " {\"id\": \"lyr\", \"kind\": \"lyrics\"}, {\"id\": \"both\", \"kind\": \"concat\", \"from\": \"vae\"},"
+              " {\"id\": \"both-z\", \"kind\": \"concat\", \"from\": \"vae\", \"fusion\": \"zscore\"}], \"k\": \"label\"}\n", f);
+        fclose(f);
+    }
+    snprintf(out, sizeof out, "%s/fusion", dir);
+    snprintf(args, sizeof args, "run --recipe '%s' %s --no-report --no-maps --label language --metadata "
+             "'%s/lyrics-en-de/metadata.tsv' '%s' -o '%s'", rp, common, data, lyr, out);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "fusion recipe: %d %s", rc, err);
+    mc_array B = {0}, Lz = {0};
+    snprintf(p, sizeof p, "%s/latents/both.seed0.npy", out);
+    char pz[900];
+    snprintf(pz, sizeof pz, "%s/latents/both-z.seed0.npy", out);
+    if (mc_npy_read_f32(p, &B) == MC_STATUS_OK && mc_npy_read_f32(pz, &Lz) == MC_STATUS_OK && B.ndim == 2 &&
+        B.shape[1] == 6 + 64 && Lz.shape[1] == 70) {
+        const float *x = B.data, *z = Lz.data;
+        const int64_t n = B.shape[0];
+        double va = 0, vl = 0, first = 0, last = 0, zf = 0, zl = 0;
+        int64_t nl = 0; /* rows with lyrics (the others sit at 0) */
+        for (int64_t i = 0; i < n; i++) {
+            double r = 0;
+            for (int q = 0; q < 6; q++) va += (double)x[i * 70 + q] * x[i * 70 + q];
+            for (int q = 6; q < 70; q++) r += (double)x[i * 70 + q] * x[i * 70 + q];
+            vl += r;
+            nl += r > 0;
+            first += (double)x[i * 70 + 6] * x[i * 70 + 6];
+            last += (double)x[i * 70 + 6 + 13] * x[i * 70 + 6 + 13];
+            zf += (double)z[i * 70 + 6] * z[i * 70 + 6];
+            zl += (double)z[i * 70 + 6 + 13] * z[i * 70 + 6 + 13];
+        }
+        va /= (double)n;
+        vl /= (double)(nl ? nl : 1);
+        MC_CHECK(fabs(va - 1) < 1e-3 && fabs(vl - 1) < 1e-3, "block weighting: total variance audio %.6f, lyrics %.6f (1 each)", va, vl);
+        MC_CHECK(first > 2 * last && fabs(zf - zl) < 1e-3 * n, "block weighting keeps the SVD's ordering (component 1 %.3f > "
+                 "component 14 %.3f); the z-score one flattens it (%.3f vs %.3f)", first / n, last / n, zf / n, zl / n);
+    } else {
+        MC_CHECK(0, "fusion latents %s, %s: (n, 70) arrays", p, pz);
+    }
+    mc_array_free(&B);
+    mc_array_free(&Lz);
+    read_metrics(out, &t);
+    MC_CHECK(count_rows(&t, "fusion", "lyr", "kmeans") == 2 && count_rows(&t, "fusion", "both", "kmeans") == 2,
+             "fusion: the lyrics alone and the concatenation are scored");
+    mc_report_table_free(&t);
 }
 
 int main(void) {

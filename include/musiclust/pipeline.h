@@ -30,8 +30,10 @@
  * The tasks (representation x algorithm; every pair is one row of metrics.csv per level):
  *   easy    vae (MLP VAE on the MFCC statistics), pca: k-means
  *   medium  conv-vae (on log-mel): k-means, agglomerative (ward), DBSCAN (auto eps); with lyrics also
- *           conv-vae+lyrics(concat): the z-scored conv-vae latent and the track's lyrics vector
- *           (z-scored), each block scaled by 1/sqrt(its width) so both weigh the same, and mm-vae (the
+ *           conv-vae+lyrics(concat): the conv-vae latent and the track's lyrics vector, each block
+ *           centred and scaled to total variance 1 so both add the same to the distances while each
+ *           keeps its own geometry (the lyrics SVD's first, language-bearing components weigh most),
+ *           and mm-vae (the
  *           multimodal VAE of models.h with the MLP audio encoder on the MFCC statistics: a conv audio
  *           encoder would double the conv-vae's cost), with the same three algorithms
  *   hard    beta-vae, cvae(<label>) (conditioned on the main label: its metrics against that column
@@ -400,7 +402,9 @@ mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
  * kind: raw (the z-scored MFCC statistics), pca (of them; "components"), pca-logmel (randomised PCA of
  * the flattened log-mel, streamed over the store; "components"), vae, ae, beta-vae, cvae (conditioned
  * on the main label: leaked; "input": "logmel" for the conv variant), mm-vae, conv-vae (on log-mel),
- * conv-ae (the conv-vae's encoder / decoder without sampling or KL), concat ("from" + the lyrics).
+ * conv-ae (the conv-vae's encoder / decoder without sampling or KL), concat ("from" + the lyrics,
+ * each block centred and scaled to total variance 1; "fusion": "zscore" for the old per-column
+ * weighting), lyrics (the track's lyrics vector alone, centred).
  * A model's "epochs" replace the conv sample budget; --fast still shrinks everything.
  * Every key is optional except representations-or-tasks; an unknown key is an error (a typo never
  * passes silently). Model options left out take models.h's defaults. */
@@ -414,6 +418,8 @@ typedef struct mc_recipe_rep {
     char kind[16];               /* see above */
     char from[32];               /* concat: the representation joined with the lyrics */
     bool logmel, input_set;      /* "input": "logmel" | "vectors" (cvae, mm-vae) */
+    bool fusion_zscore;          /* concat "fusion": "block" (default: each block centred, scaled to total
+                                    variance 1) | "zscore" (per-column z-scores / sqrt(width)) */
     unsigned algos;              /* MC_RECIPE_ALGO_* bits (the recipe's "algorithms" when absent) */
     int latent, epochs, batch, components; /* 0 = default */
     int n_hidden;                /* 0 = default */

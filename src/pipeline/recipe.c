@@ -96,7 +96,7 @@ static mc_status unknown(const rctx *c, const char *allowed) {
 /* ---------------------------------------------------------------- parts */
 
 static const char *const KINDS[] = {"raw",    "pca",    "pca-logmel", "vae",     "ae",     "conv-ae",
-                                    "beta-vae", "cvae", "mm-vae",     "conv-vae", "concat"};
+                                    "beta-vae", "cvae", "mm-vae",     "conv-vae", "concat", "lyrics"};
 
 static bool valid_id(const char *s) {
     if (!s[0]) return false;
@@ -146,7 +146,7 @@ static mc_status parse_rep(rctx *c, const json_t *o, mc_recipe_rep *r) {
             bool ok = false;
             for (size_t i = 0; i < sizeof KINDS / sizeof *KINDS; i++) ok |= st == MC_STATUS_OK && strcmp(r->kind, KINDS[i]) == 0;
             if (st == MC_STATUS_OK && !ok)
-                st = bad(c, "raw, pca, pca-logmel, vae, ae, conv-ae, beta-vae, cvae, mm-vae, conv-vae or concat", v);
+                st = bad(c, "raw, pca, pca-logmel, vae, ae, conv-ae, beta-vae, cvae, mm-vae, conv-vae, concat or lyrics", v);
         } else if (strcmp(k, "from") == 0) st = get_str(c, v, r->from, sizeof r->from);
         else if (strcmp(k, "input") == 0) {
             char in[16];
@@ -164,6 +164,12 @@ static mc_status parse_rep(rctx *c, const json_t *o, mc_recipe_rep *r) {
         else if (strcmp(k, "beta") == 0) st = get_num(c, v, 0, 1e6, &r->beta);
         else if (strcmp(k, "lr") == 0) st = get_num(c, v, 1e-12, 10, &r->lr);
         else if (strcmp(k, "maps") == 0) st = get_bool(c, v, &r->maps);
+        else if (strcmp(k, "fusion") == 0) {
+            char f[16];
+            st = get_str(c, v, f, sizeof f);
+            if (st == MC_STATUS_OK && strcmp(f, "zscore") != 0 && strcmp(f, "block") != 0) st = bad(c, "block or zscore", v);
+            r->fusion_zscore = st == MC_STATUS_OK && strcmp(f, "zscore") == 0;
+        }
         else if (strcmp(k, "hidden") == 0) {
             if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > MC_RECIPE_MAX_HIDDEN)
                 st = bad(c, "an array of 1..8 layer widths", v);
@@ -175,7 +181,7 @@ static mc_status parse_rep(rctx *c, const json_t *o, mc_recipe_rep *r) {
                 snprintf(c->key, sizeof c->key, "%s", hk);
             }
             if (st == MC_STATUS_OK) r->n_hidden = (int)json_array_size(v);
-        } else st = unknown(c, "id, kind, from, input, algorithms, latent, hidden, beta, epochs, batch, lr, components, maps");
+        } else st = unknown(c, "id, kind, from, input, fusion, algorithms, latent, hidden, beta, epochs, batch, lr, components, maps");
         if (st != MC_STATUS_OK) return st;
     }
     snprintf(c->key, sizeof c->key, "%s", pk);

@@ -127,8 +127,15 @@ static void describe(const pl_run *R, pl_rep *r) {
                  "to %d components, streamed over the store", pl_pca_logmel_iters(R, r), pl_pca_components(R, r));
         return;
     case PL_MAKE_CONCAT:
-        snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the z-scored %s latent and the "
-                 "track's z-scored lyrics vector, each block scaled by 1/sqrt(its width)", r->from);
+        if (!r->from)
+            snprintf(b, cap, "the track's lyrics vector alone (TF-IDF + SVD), centred (rows without lyrics at the mean)");
+        else if (r->fusion_zscore)
+            snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the z-scored %s latent and the "
+                     "track's z-scored lyrics vector, each block scaled by 1/sqrt(its width)", r->from);
+        else
+            snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the %s latent and the track's "
+                     "lyrics vector, each block centred and scaled to total variance 1 so that both add the same to "
+                     "the distances, each keeping its own geometry", r->from);
         return;
     case PL_MAKE_MODEL:
         break;
@@ -221,12 +228,13 @@ static mc_status recipe_reps(pl_run *R) {
         if (strcmp(o->kind, "raw") == 0) r->make = PL_MAKE_RAW;
         else if (strcmp(o->kind, "pca") == 0) r->make = PL_MAKE_PCA;
         else if (strcmp(o->kind, "pca-logmel") == 0) r->make = PL_MAKE_PCA_LOGMEL;
-        else if (strcmp(o->kind, "concat") == 0) {
+        else if (strcmp(o->kind, "concat") == 0 || strcmp(o->kind, "lyrics") == 0) {
             r->make = PL_MAKE_CONCAT;
-            r->from = o->from;
+            r->from = o->from[0] ? o->from : NULL;
+            r->fusion_zscore = o->fusion_zscore;
             if (!R->have_lyrics)
-                return mc_error_set(MC_STATUS_FORMAT, "recipe %s: representation '%s' (concat) needs lyrics: give "
-                                    "--metadata with a '%s' column", rc->name, o->id, R->cfg->text_column);
+                return mc_error_set(MC_STATUS_FORMAT, "recipe %s: representation '%s' (%s) needs lyrics: give "
+                                    "--metadata with a '%s' column", rc->name, o->id, o->kind, R->cfg->text_column);
         } else {
             r->make = PL_MAKE_MODEL;
             const bool conv_ae = strcmp(o->kind, "conv-ae") == 0;

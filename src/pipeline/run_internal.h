@@ -24,7 +24,8 @@ typedef enum pl_make {
     PL_MAKE_RAW,    /* the common space itself (the z-scored MFCC statistics) */
     PL_MAKE_PCA,    /* PCA of the common space to the vae's latent size */
     PL_MAKE_MODEL,  /* a trained model's latent means, one model per seed */
-    PL_MAKE_CONCAT, /* [z-scored latent of `from` ; z-scored lyrics vector], each block / sqrt(width) */
+    PL_MAKE_CONCAT, /* [latent of `from` ; the lyrics vector], each block centred and scaled to total
+                       variance 1 (stage_space.c); without `from` the lyrics alone */
     PL_MAKE_PCA_LOGMEL /* randomised PCA of the flattened log-mel, streamed over the store (recipes) */
 } pl_make;
 
@@ -54,7 +55,8 @@ typedef struct pl_rep {
     mc_model_kind model;
     mc_model_input input;
     bool lyrics_input, conditioned;
-    const char *from;
+    bool fusion_zscore;      /* PL_MAKE_CONCAT: per-column z-scores / sqrt(width) (the old weighting) */
+    const char *from;        /* PL_MAKE_CONCAT: the audio block; NULL = the lyrics alone */
     const mc_recipe_rep *opt; /* a recipe's representation: its options over models.h's defaults; NULL */
     unsigned tasks;          /* tasks it is scored in */
     unsigned algos;          /* PL_ALGO_* */
