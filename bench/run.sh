@@ -228,3 +228,16 @@ echo "== embed: t-SNE (Barnes-Hut) and UMAP on 10 Gaussian blobs, 10,000 x 32 (s
 # trustworthiness >= 0.958, UMAP <= 5 s with >= 0.94. The same data for the Python peers:
 # bench_embed --save-x X.npy writes the points.
 "$ROOT/$BUILD/bench_embed" --threads 2 --repeat 3
+
+echo "== recipes: every built-in recipe, fully (run --recipe NAME), wall time of each =="
+# (a)-(c) on gtzan-mini, (d) on lyrics-en-de with its metadata; (e) easy..all on gtzan-mini. The conv
+# recipes train two conv models x 3 seeds x 35 epochs: expect the longest entries here.
+for r in mfcc-vae linear-vae conv-beta-vae easy medium hard all; do
+    t0=$(date +%s.%N)
+    "$ROOT/$BUILD/musiclust" run -q --threads 2 --recipe "$r" --no-report "$DATA/gtzan-mini" -o "$OUT/recipe_$r"
+    awk -v a="$t0" -v b="$(date +%s.%N)" -v r="$r" 'BEGIN { printf "  %-16s gtzan-mini   %8.1f s\n", r, b - a }'
+done
+t0=$(date +%s.%N)
+"$ROOT/$BUILD/musiclust" run -q --threads 2 --recipe multimodal-cvae --no-report --metadata "$DATA/lyrics-en-de/metadata.tsv" \
+    "$DATA/lyrics-en-de/audio" -o "$OUT/recipe_mm"
+awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "  %-16s lyrics-en-de %8.1f s\n", "multimodal-cvae", b - a }'

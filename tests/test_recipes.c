@@ -227,6 +227,16 @@ static void test_runs(void) {
     MC_CHECK(count_rows(&t, "linear-vae", "vae", "kmeans") == 2 && count_rows(&t, "linear-vae", "pca", "kmeans") == 2 &&
                  t.n_rows == 4 && t.rows[0].k == 5 && mc_report_table_metric(&t, "ami_genre") >= 0,
              "linear-vae: vae and pca x k-means at both levels, k 5, ami_genre (%d rows)", t.n_rows);
+    {
+        const int mr = mc_report_table_metric(&t, "recon_loss"), mk = mc_report_table_metric(&t, "kl");
+        bool ok = mr >= 0 && mk >= 0;
+        for (int i = 0; ok && i < t.n_rows; i++) {
+            const bool vae = strcmp(t.rows[i].representation, "vae") == 0;
+            ok = vae ? isfinite(t.rows[i].mean[mr]) && t.rows[i].mean[mr] > 0 && isfinite(t.rows[i].mean[mk])
+                     : isnan(t.rows[i].mean[mr]) && isnan(t.rows[i].mean[mk]);
+        }
+        MC_CHECK(ok, "metrics.csv: recon_loss and kl of the vae (NaN for pca)");
+    }
     mc_report_table_free(&t);
 
     /* `musiclust map` of the run's latent gives the run's maps byte for byte, and draws a scatter */
@@ -384,14 +394,19 @@ static void test_runs(void) {
     if (f) {
         fputs("{\"representations\": [{\"id\": \"vae\", \"kind\": \"vae\", \"latent\": 6},"
               " {\"id\": \"lyr\", \"kind\": \"lyrics\"}, {\"id\": \"both\", \"kind\": \"concat\", \"from\": \"vae\"},"
-              " {\"id\": \"both-z\", \"kind\": \"concat\", \"from\": \"vae\", \"fusion\": \"zscore\"}], \"k\": \"label\"}\n", f);
+              " {\"id\": \"both-z\", \"kind\": \"concat\", \"from\": \"vae\", \"fusion\": \"zscore\"}], \"k\": \"label\","
+              " \"figures\": {\"maps\": false, \"report\": false}}\n", f);
         fclose(f);
     }
     snprintf(out, sizeof out, "%s/fusion", dir);
-    snprintf(args, sizeof args, "run --recipe '%s' %s --no-report --no-maps --label language --metadata "
+    snprintf(args, sizeof args, "run --recipe '%s' %s --label language --metadata "
              "'%s/lyrics-en-de/metadata.tsv' '%s' -o '%s'", rp, common, data, lyr, out);
     rc = mc_test_cli("recipes", args, err, sizeof err);
     MC_CHECK(rc == 0, "fusion recipe: %d %s", rc, err);
+    snprintf(p, sizeof p, "%s/embed/both.umap.npy", out);
+    char rh[900];
+    snprintf(rh, sizeof rh, "%s/report.html", out);
+    MC_CHECK(stat(p, &sb) != 0 && stat(rh, &sb) != 0, "the recipe's figures (no maps, no report) stand without --no-maps / --no-report");
     mc_array B = {0}, Lz = {0};
     snprintf(p, sizeof p, "%s/latents/both.seed0.npy", out);
     char pz[900];

@@ -203,6 +203,11 @@ void mc_pipeline_score_labels_free(mc_score_labels *l); /* NULL ok; zeroes the s
  * davies_bouldin, with a common space their *_common, ari_/ami_/nmi_/purity_<column> for each column,
  * n_clusters, noise_fraction) and the label columns (classes, unlabelled rows per level). */
 mc_status mc_pipeline_score_table(const mc_score_labels *L, bool common, bool tracks, mc_report_table *t);
+/* The same, with two more columns after noise_fraction when losses: recon_loss and kl, a trained
+ * model's last-epoch reconstruction error and KL per training row (mc_score_input.recon / .kl; NaN
+ * for a space without a model; the same value at both levels; no direction, never best). */
+mc_status mc_pipeline_score_table_losses(const mc_score_labels *L, bool common, bool tracks, bool losses,
+                                         mc_report_table *t);
 
 /* One representation x algorithm over `seeds` seeds, as one table row per level. */
 typedef struct mc_score_input {
@@ -217,6 +222,8 @@ typedef struct mc_score_input {
     const int32_t *const *clusters; /* (seeds) x (n), -1 = noise */
     const float *common;          /* (n, dc) the common space, NULL when the table has no *_common */
     int dc;
+    const double *recon, *kl;     /* (seeds) a model's last-epoch losses, for a table with loss columns;
+                                     NULL: NaN */
 } mc_score_input;
 
 /* Called with the first seed's contingency table of every column at every level (NULL: none). */

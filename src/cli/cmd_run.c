@@ -118,8 +118,8 @@ int cmd_run(int argc, char **argv) {
     if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");
     cfg.conv_budget = budget;
     cfg.extract.metadata = metadata;
-    cfg.maps = !no_maps;
-    cfg.report = !no_report;
+    if (no_maps) cfg.maps = false; /* the flags only switch off: a recipe's figures stand otherwise */
+    if (no_report) cfg.report = false;
     cfg.progress = progress_cb;
     cfg.progress_user = &quiet;
 #undef USAGE

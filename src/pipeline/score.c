@@ -203,10 +203,15 @@ mc_status mc_pipeline_score_labels(const mc_store *s, const char *const *cols, i
 enum { N_INTERNAL = 3, PER_COLUMN = 4 /* ari, ami, nmi, purity */ };
 
 mc_status mc_pipeline_score_table(const mc_score_labels *L, bool common, bool tracks, mc_report_table *t) {
+    return mc_pipeline_score_table_losses(L, common, tracks, false, t);
+}
+
+mc_status mc_pipeline_score_table_losses(const mc_score_labels *L, bool common, bool tracks, bool losses,
+                                         mc_report_table *t) {
     static const char *const internal[] = {"silhouette", "calinski_harabasz", "davies_bouldin",
                                            "silhouette_common", "calinski_harabasz_common",
                                            "davies_bouldin_common"};
-    const int ni = common ? 2 * N_INTERNAL : N_INTERNAL, total = ni + PER_COLUMN * L->n_cols + 2;
+    const int ni = common ? 2 * N_INTERNAL : N_INTERNAL, total = ni + PER_COLUMN * L->n_cols + 2 + (losses ? 2 : 0);
     char **v = mc_calloc((size_t)total, sizeof *v);
     if (!v) return MC_STATUS_NO_MEMORY;
     int k = 0;
@@ -219,6 +224,10 @@ mc_status mc_pipeline_score_table(const mc_score_labels *L, bool common, bool tr
     }
     v[k++] = mc_strdup("n_clusters");
     v[k++] = mc_strdup("noise_fraction");
+    if (losses) {
+        v[k++] = mc_strdup("recon_loss");
+        v[k++] = mc_strdup("kl");
+    }
     mc_status st = MC_STATUS_OK;
     for (int i = 0; i < total; i++)
         if (!v[i]) st = MC_STATUS_NO_MEMORY;
@@ -289,7 +298,9 @@ mc_status mc_pipeline_score(const mc_score_labels *L, const mc_score_input *in, 
                             mc_score_contingency_fn contingency, void *user, mc_report_table *t) {
     if (!L || !in || !t || in->seeds < 1 || !in->X || !in->clusters || in->d < 1 || (in->common && in->dc < 1))
         return mc_error_set(MC_STATUS_INVALID_ARG, "score: bad input");
-    const int ni = in->common ? 2 * N_INTERNAL : N_INTERNAL, nm = ni + PER_COLUMN * L->n_cols + 2;
+    const int ni = in->common ? 2 * N_INTERNAL : N_INTERNAL, nm0 = ni + PER_COLUMN * L->n_cols + 2;
+    const bool losses = t->n_metrics == nm0 + 2 && strcmp(t->metrics[nm0], "recon_loss") == 0;
+    const int nm = losses ? nm0 + 2 : nm0;
     if (t->n_metrics != nm)
         return mc_error_set(MC_STATUS_INVALID_ARG, "score: the table has %d metric columns, the input %d", t->n_metrics, nm);
     mc_metrics_opts opts;
@@ -319,6 +330,11 @@ mc_status mc_pipeline_score(const mc_score_labels *L, const mc_score_input *in, 
         level_data trk = {"track", Xt, Ct, T, tcl, L->track_codes};
         if (st == MC_STATUS_OK) st = score_level(L, in, &opts, &trk, s, vtrk, note, sizeof note, contingency, user);
     }
+    for (int s = 0; losses && s < S; s++) /* a model's losses: the same at both levels */
+        for (int j = 0; j < 2; j++) {
+            const double *src = j ? in->kl : in->recon;
+            vseg[(size_t)(nm0 + j) * S + (size_t)s] = vtrk[(size_t)(nm0 + j) * S + (size_t)s] = src ? src[s] : NAN;
+        }
     if (st == MC_STATUS_OK)
         st = mc_report_table_add(t, in->task, in->representation, in->algorithm, "segment", in->k, n, in->leaked, note,
                                  S, vseg);

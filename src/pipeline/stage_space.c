@@ -77,8 +77,14 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
 static void scale_block(float *B, int64_t rows, int w, bool zscore, float *mean, float *sd) {
     if (rows < 1 || w < 1) return;
     mc_data_zscore_fit(B, rows, w, mean, sd);
+    /* the block's total variance from the data itself (zscore_fit gives a constant column sd 1) */
     double total = 0;
-    for (int q = 0; q < w; q++) total += (double)sd[q] * sd[q];
+    for (int64_t i = 0; i < rows; i++)
+        for (int q = 0; q < w; q++) {
+            const double c = (double)B[i * w + q] - mean[q];
+            total += c * c;
+        }
+    total /= (double)rows;
     const double scale = zscore ? 1.0 / sqrt((double)w) : total > 0 ? 1.0 / sqrt(total) : 0.0;
     for (int64_t i = 0; i < rows; i++)
         for (int q = 0; q < w; q++) {

@@ -49,6 +49,8 @@ const char *mc_report_metric_title(const char *metric, char *buf, size_t cap) {
         {"davies_bouldin_common", "Davies-Bouldin (common space)"},
         {"n_clusters", "clusters found"},
         {"noise_fraction", "noise fraction"},
+        {"recon_loss", "reconstruction loss"},
+        {"kl", "KL"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(metric, fixed[i].name) == 0) return fixed[i].title;
