@@ -284,3 +284,16 @@ pair_row "k-means k=10 n_init=10, 100,000 x 32" "$OUT/row_kmeans.txt"
 pair_row "silhouette, 100,000 x 32" "$OUT/row_silhouette.txt"
 pair_row "t-SNE 10,000 x 32, perplexity 30, 1000 it" "$OUT/row_tsne.txt"
 printf '  %-44s %s\n' "UMAP 10,000 x 32" "$(sed -nE 's/.*: ([0-9.]+x) faster \(target: keep >= 5x\).*/\1 umap-learn 0.5.5 (reference figure 10.7 s; keep >= 5x)/p' "$OUT/row_umap.txt" | head -1)"
+
+echo "== recipes: every built-in recipe, fully (run --recipe NAME), wall time of each =="
+# (a)-(c) on gtzan-mini, (d) on lyrics-en-de with its metadata; (e) easy..all on gtzan-mini. The conv
+# recipes train two conv models x 3 seeds x 35 epochs: expect the longest entries here.
+for r in mfcc-vae linear-vae conv-beta-vae easy medium hard all; do
+    t0=$(date +%s.%N)
+    "$ROOT/$BUILD/musiclust" run -q --threads 2 --recipe "$r" --no-report "$DATA/gtzan-mini" -o "$OUT/recipe_$r"
+    awk -v a="$t0" -v b="$(date +%s.%N)" -v r="$r" 'BEGIN { printf "  %-16s gtzan-mini   %8.1f s\n", r, b - a }'
+done
+t0=$(date +%s.%N)
+"$ROOT/$BUILD/musiclust" run -q --threads 2 --recipe multimodal-cvae --no-report --metadata "$DATA/lyrics-en-de/metadata.tsv" \
+    "$DATA/lyrics-en-de/audio" -o "$OUT/recipe_mm"
+awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "  %-16s lyrics-en-de %8.1f s\n", "multimodal-cvae", b - a }'

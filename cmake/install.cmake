@@ -37,6 +37,7 @@ install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/musiclust DESTINATION ${CMAKE_INST
   FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY ${MC_MAN_DIR} DESTINATION ${CMAKE_INSTALL_MANDIR} OPTIONAL FILES_MATCHING PATTERN "*.1")
 install(FILES ${MC_COMPLETION} DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/recipes/ DESTINATION ${CMAKE_INSTALL_DATADIR}/musiclust/recipes FILES_MATCHING PATTERN "*.json")
 
 # musiclust.pc: the module lists of CMakeLists.txt give Requires.private (pkg-config names) and
 # Libs.private (OpenMP, threads, libm); the prefix is the one installed into, so it is written at

@@ -12,6 +12,7 @@ PKGS=(
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG/PDF) and a fallback font for their text
+  libjansson-dev                     # recipes (run --recipe): the JSON reader of src/pipeline/recipe.c
   libpango1.0-dev                    # plot text of any script: Pango layout, HarfBuzz shaping
   fonts-noto-core fonts-noto-cjk     # plot fonts: Latin, Bengali, Devanagari, Arabic..., and CJK
   chromium                           # tests only: renders report.html headless (test_report fails without it)

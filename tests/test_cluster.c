@@ -1014,8 +1014,69 @@ static void test_gtzan(void) {
     mc_array_free(&F);
 }
 
+/* Randomised PCA against the exact PCA (mc_cluster_pca_fit) on a wide matrix with a decaying
+ * spectrum (rank-12 signal with singular values 2^-j/2 plus small noise): the top components agree
+ * (|cos| and explained variance), the scores equal mc_cluster_pca_transform of the fitted struct, the
+ * signs follow svd_flip as the exact PCA's, two calls give the same bytes; bad sizes fail. */
+static void test_pca_randomized(void) {
+    const int64_t n = 240, d = 1500;
+    const int k = 6;
+    float *X = mc_test_xcalloc((size_t)(n * d), sizeof *X);
+    mc_rng rng;
+    mc_rng_seed(&rng, 5, 0);
+    double *U = mc_test_xcalloc((size_t)(n * 12), sizeof *U), *V = mc_test_xcalloc((size_t)(12 * d), sizeof *V);
+    for (int64_t i = 0; i < n * 12; i++) U[i] = mc_rng_normal(&rng);
+    for (int64_t i = 0; i < 12 * d; i++) V[i] = mc_rng_normal(&rng) / sqrt((double)d);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double v = 3.0 + 0.01 * mc_rng_normal(&rng); /* an offset: the mean must come off */
+            for (int r = 0; r < 12; r++) v += pow(2.0, -r / 2.0) * U[i * 12 + r] * V[r * d + j];
+            X[i * d + j] = (float)v;
+        }
+    mc_pca exact, rnd, again;
+    float *Z = mc_test_xcalloc((size_t)(n * k), sizeof *Z), *Z2 = mc_test_xcalloc((size_t)(n * k), sizeof *Z2);
+    float *Zt = mc_test_xcalloc((size_t)(n * k), sizeof *Zt);
+    MC_CHECK_OK(mc_cluster_pca_fit(X, n, d, k, false, &exact));
+    MC_CHECK_OK(mc_cluster_pca_randomized(X, n, d, k, 4, 11, &rnd, Z));
+    double worst_cos = 1, worst_ev = 0, worst_z = 0;
+    for (int c = 0; c < k; c++) {
+        double dot = 0;
+        for (int64_t j = 0; j < d; j++) dot += exact.components[c * d + j] * rnd.components[c * d + j];
+        if (dot < worst_cos) worst_cos = dot; /* signed: svd_flip gives both the same sign */
+        double ev = fabs(rnd.explained_variance[c] - exact.explained_variance[c]) / exact.explained_variance[c];
+        if (ev > worst_ev) worst_ev = ev;
+    }
+    MC_CHECK(worst_cos > 0.9999, "randomised PCA: components match the exact ones with the same sign: min cos %.8f", worst_cos);
+    MC_CHECK(worst_ev < 1e-6, "randomised PCA: explained variance rel diff %.3g", worst_ev);
+    MC_CHECK_OK(mc_cluster_pca_transform(&rnd, X, n, d, Zt));
+    for (int64_t i = 0; i < n * k; i++) worst_z = fmax(worst_z, fabs((double)Z[i] - Zt[i]));
+    MC_CHECK(worst_z < 1e-4, "randomised PCA: scores = transform(X): max diff %.3g", worst_z);
+    MC_CHECK_OK(mc_cluster_pca_randomized(X, n, d, k, 4, 11, &again, Z2));
+    MC_CHECK(memcmp(Z, Z2, (size_t)(n * k) * sizeof *Z) == 0 &&
+                 memcmp(rnd.components, again.components, (size_t)(k * d) * sizeof(double)) == 0,
+             "randomised PCA: the same bytes twice");
+    printf("  randomised PCA (%lld x %lld, k %d, 4 iterations) vs exact: min cos %.10f, explained variance rel diff %.3g, "
+           "|Z - transform| %.3g\n", (long long)n, (long long)d, k, worst_cos, worst_ev, worst_z);
+    mc_pca bad;
+    MC_CHECK(mc_cluster_pca_randomized(X, 1, d, 1, 4, 0, &bad, NULL) == MC_STATUS_INVALID_ARG, "one row: invalid");
+    MC_CHECK(mc_cluster_pca_randomized(X, n, d, (int)n + 1, 4, 0, &bad, NULL) == MC_STATUS_INVALID_ARG, "k > min(n, d): invalid");
+    X[7] = NAN;
+    MC_CHECK(mc_cluster_pca_randomized(X, n, d, k, 1, 0, &bad, NULL) == MC_STATUS_NUMERIC && strstr(mc_error_message(), "row 0"),
+             "a NaN: numeric error naming the row: %s", mc_error_message());
+    mc_cluster_pca_free(&exact);
+    mc_cluster_pca_free(&rnd);
+    mc_cluster_pca_free(&again);
+    free(X);
+    free(U);
+    free(V);
+    free(Z);
+    free(Z2);
+    free(Zt);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines in order with stderr's FAIL lines */
+    test_pca_randomized();
     test_bad_input();
     test_scaler_pca();
     test_kmeans();

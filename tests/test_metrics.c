@@ -6,6 +6,7 @@
 #include <musiclust/metrics.h>
 #include <musiclust/report.h>
 
+#include "fixtures/metrics_ami_fixture.h"
 #include "fixtures/metrics_fixture.h"
 #include "mc_test.h"
 #include "metrics/metrics_internal.h"
@@ -601,8 +602,8 @@ static void test_cli(void) {
     eval_out e;
     snprintf(p, sizeof p, "%s/assign.metrics", dir); /* default prefix */
     eval_read(p, &e);
-    MC_CHECK(e.csv.n_rows == 2 && e.csv.n_metrics == 3 + 2 * 3 + 2,
-             "CSV: 2 rows (levels) x (3 internal + 2 columns x 3 + n_clusters, noise_fraction), got %d x %d",
+    MC_CHECK(e.csv.n_rows == 2 && e.csv.n_metrics == 3 + 2 * 4 + 2,
+             "CSV: 2 rows (levels) x (3 internal + 2 columns x 4 (ari, ami, nmi, purity) + n_clusters, noise_fraction), got %d x %d",
              e.csv.n_rows, e.csv.n_metrics);
     const store_internal *si[2] = {&store_internal_seg, &store_internal_trk};
     const store_label *sl[2] = {store_labels_seg, store_labels_trk};
@@ -662,7 +663,7 @@ static void test_cli(void) {
     MC_CHECK(sz == 0, "--quiet: nothing on stdout (%ld bytes)", sz);
     snprintf(p, sizeof p, "%s/q", dir);
     eval_read(p, &e);
-    MC_CHECK(e.csv.n_rows == 1 && e.csv.n_metrics == 3 + 2 * 3 + 2 && has_metric(&e, "segment", "tag", "purity") &&
+    MC_CHECK(e.csv.n_rows == 1 && e.csv.n_metrics == 3 + 2 * 4 + 2 && has_metric(&e, "segment", "tag", "purity") &&
                  !has_metric(&e, "segment", "genre", "ari"),
              "only the named columns (%d metrics)", e.csv.n_metrics);
     double tag_purity = NAN;
@@ -745,8 +746,38 @@ static void test_cli(void) {
     MC_CHECK(run(args, err, sizeof err) == 0, "segment level ignores track consistency: %s", err);
 }
 
+/* AMI against sklearn.metrics.adjusted_mutual_info_score (tools/make_ami_fixture.py): absolute
+ * difference 1e-9 (values near 0 have no relative scale); NMI of the same tables as a cross-check;
+ * symmetric in clusters and classes; random labelings with many clusters get AMI about 0 where NMI
+ * grows (the reason AMI marks the best rows). */
+static double ami_worst;
+static void test_ami(void) {
+    for (int ci = 0; ci < AMI_N_CASES; ci++) {
+        const mc_ami_case *c = &ami_cases[ci];
+        mc_contingency ct, tr;
+        MC_CHECK_OK(mc_metrics_contingency(c->cluster, c->cls, c->n, 64, NULL, &ct));
+        const double ami = mc_metrics_ami(&ct), d = fabs(ami - c->ami);
+        if (!(d <= ami_worst)) ami_worst = isnan(d) ? INFINITY : d;
+        MC_CHECK(d <= 1e-9, "%s: ami = %.17g, sklearn %.17g (diff %.3g)", c->name, ami, c->ami, d);
+        check_value(c->name, "nmi (ami fixture)", 5, mc_metrics_nmi(&ct), c->nmi);
+        /* the transposed labeling (classes as clusters), where every class is labelled */
+        bool all = true;
+        for (int i = 0; i < c->n; i++) all &= c->cls[i] >= 0 && c->cluster[i] >= 0;
+        if (all) {
+            MC_CHECK_OK(mc_metrics_contingency(c->cls, c->cluster, c->n, 64, NULL, &tr));
+            MC_CHECK(fabs(mc_metrics_ami(&tr) - ami) <= 1e-12, "%s: ami symmetric: %.17g vs %.17g", c->name,
+                     mc_metrics_ami(&tr), ami);
+            mc_metrics_contingency_free(&tr);
+        }
+        mc_metrics_contingency_free(&ct);
+    }
+    MC_CHECK(isnan(mc_metrics_ami(NULL)), "ami of NULL is NaN");
+    printf("  ami: %d sklearn cases, max abs difference %.3g (tolerance 1e-9)\n", AMI_N_CASES, ami_worst);
+}
+
 int main(void) {
     test_fixture_cases();
+    test_ami();
     test_noise_and_edges();
     test_blockwise();
     test_sil_tiles();

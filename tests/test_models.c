@@ -289,10 +289,18 @@ static void test_models_learn(const synth *s) {
 
     /* configuration errors (mm-vae's: test_mm_learn) */
     mc_model *m = NULL;
-    mc_model_config_default(MC_MODEL_KIND_AE, &c);
+    mc_model_config_default(MC_MODEL_KIND_BETA_VAE, &c);
     c.input = MC_MODEL_INPUT_LOGMEL;
     MC_CHECK(mc_model_create(&c, &mel, &m) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "MLP"),
-             "ae on log-mel is refused: %s", mc_error_message());
+             "beta-vae on log-mel is refused: %s", mc_error_message());
+    /* the conv autoencoder (issue 12): ae on log-mel is the conv body without sampling or KL */
+    mc_model_config_default(MC_MODEL_KIND_AE, &c);
+    c.input = MC_MODEL_INPUT_LOGMEL;
+    c.latent = 8;
+    MC_CHECK(mc_model_create(&c, &mel, &m) == MC_STATUS_OK && mc_model_latent_dim(m) == 8, "ae on log-mel: the conv autoencoder: %s",
+             mc_error_message());
+    mc_model_free(m);
+    m = NULL;
     mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
     MC_CHECK(mc_model_create(&c, &v, &m) == MC_STATUS_INVALID_ARG, "conv-vae on vectors is refused");
     mc_model_config_default(MC_MODEL_KIND_CVAE, &c);

@@ -88,6 +88,18 @@ mc_status mc_cluster_pca_fit(const float *X, int64_t n, int64_t d, int n_compone
 mc_status mc_cluster_pca_transform(const mc_pca *p, const float *X, int64_t n, int64_t d, float *Z);
 void mc_cluster_pca_free(mc_pca *p); /* NULL ok; zeroes the struct */
 
+/* Randomised PCA (Halko, Martinsson & Tropp 2011, algorithm 4.4: subspace iteration with n_iter
+ * power iterations, k + 10 oversampling columns, a Gaussian start drawn from seed) for X (n, d) too
+ * wide or too long to copy: X is read row by row in 2 + 2 (n_iter + 1) passes and never copied (it may
+ * be memory-mapped); memory O((n + d)(k + 10)) doubles. Fills out as mc_cluster_pca_fit does (whiten
+ * false; noise_variance from the variance left over), and Z (n, k) with the scores when not NULL.
+ * The top components agree with the exact PCA up to the accuracy of the subspace iteration (close
+ * when the spectrum decays; n_iter 4 to 7 as sklearn's "auto"); signs follow svd_flip. Same bytes for
+ * any thread count and BLAS kernel. Errors: bad sizes (INVALID_ARG), a non-finite value (NUMERIC,
+ * naming row and column), out of memory. */
+mc_status mc_cluster_pca_randomized(const float *X, int64_t n, int64_t d, int n_components, int n_iter,
+                                    uint64_t seed, mc_pca *out, float *Z);
+
 /* ---------------------------------------------------------------- configuration */
 
 typedef enum mc_cluster_algo {

@@ -1,9 +1,9 @@
 /* musiclust metrics: how good a clustering is, without labels (Silhouette, Calinski-Harabasz,
- * Davies-Bouldin) and against labels (ARI, NMI, purity, the contingency table).
+ * Davies-Bouldin) and against labels (ARI, NMI, AMI, purity, the contingency table).
  *
  * Every metric follows scikit-learn 1.2's definition (sklearn.metrics.silhouette_score /
  * silhouette_samples, calinski_harabasz_score, davies_bouldin_score, adjusted_rand_score,
- * normalized_mutual_info_score with average_method='arithmetic') and accumulates in double; purity is
+ * normalized_mutual_info_score and adjusted_mutual_info_score with average_method='arithmetic') and accumulates in double; purity is
  * (1/n) sum_k max_j |c_k ∩ t_j| (clusters k, classes j). tests/test_metrics.c checks each one against
  * scikit-learn 1.2 to 1e-6 relative (tools/make_metrics_fixtures.py).
  *
@@ -133,6 +133,12 @@ mc_status mc_metrics_contingency_write(const mc_contingency *c, const char *path
 double mc_metrics_ari(const mc_contingency *c);
 double mc_metrics_nmi(const mc_contingency *c);
 double mc_metrics_purity(const mc_contingency *c);
+/* sklearn.metrics.adjusted_mutual_info_score (average_method='arithmetic'): (MI - E[MI]) /
+ * (mean(H(classes), H(clusters)) - E[MI]), E[MI] under the hypergeometric model (Vinh et al. 2010);
+ * 1.0 when both sides are one group, about 0 for a random clustering whatever its number of clusters
+ * (unlike NMI, which grows with it). NaN when n_used == 0 or out of memory. O(n_used min(clusters,
+ * classes)) time. */
+double mc_metrics_ami(const mc_contingency *c);
 
 /* ---------------------------------------------------------------- track level */
 

@@ -3,7 +3,8 @@
  *
  * Models
  *   vae       MLP  x -> hidden... (ReLU) -> (mu, logvar) -> z -> hidden... (ReLU) -> x'   beta 1
- *   ae        the same network without sampling or KL: the encoder's output is the code
+ *   ae        the same network without sampling or KL: the encoder's output is the code; with log-mel
+ *             input the conv-vae's encoder / decoder without sampling or KL (the conv autoencoder)
  *   beta-vae  the MLP VAE with a beta-weighted KL (default beta 4), optional linear KL warm-up
  *   conv-vae  the reference conv beta-VAE of ../shared/peers/torch_vae.py on 1 x n_mels x frames
  *             log-mel patches: 4 Conv2d(k4, s2, p1) 1->32->64->128->256 (ReLU) -> flatten ->

@@ -31,8 +31,10 @@
  * The tasks (representation x algorithm; every pair is one row of metrics.csv per level):
  *   easy    vae (MLP VAE on the MFCC statistics), pca: k-means
  *   medium  conv-vae (on log-mel): k-means, agglomerative (ward), DBSCAN (auto eps); with lyrics also
- *           conv-vae+lyrics(concat): the z-scored conv-vae latent and the track's lyrics vector
- *           (z-scored), each block scaled by 1/sqrt(its width) so both weigh the same, and mm-vae (the
+ *           conv-vae+lyrics(concat): the conv-vae latent and the track's lyrics vector, each block
+ *           centred and scaled to total variance 1 so both add the same to the distances while each
+ *           keeps its own geometry (the lyrics SVD's first, language-bearing components weigh most),
+ *           and mm-vae (the
  *           multimodal VAE of models.h with the MLP audio encoder on the MFCC statistics: a conv audio
  *           encoder would double the conv-vae's cost), with the same three algorithms
  *   hard    beta-vae, cvae(<label>) (conditioned on the main label: its metrics against that column
@@ -201,9 +203,14 @@ mc_status mc_pipeline_score_labels(const mc_store *s, const char *const *cols, i
 void mc_pipeline_score_labels_free(mc_score_labels *l); /* NULL ok; zeroes the struct */
 
 /* The table the scores go into: the metric columns of report.h (silhouette, calinski_harabasz,
- * davies_bouldin, with a common space their *_common, ari_/nmi_/purity_<column> for each column,
+ * davies_bouldin, with a common space their *_common, ari_/ami_/nmi_/purity_<column> for each column,
  * n_clusters, noise_fraction) and the label columns (classes, unlabelled rows per level). */
 mc_status mc_pipeline_score_table(const mc_score_labels *L, bool common, bool tracks, mc_report_table *t);
+/* The same, with two more columns after noise_fraction when losses: recon_loss and kl, a trained
+ * model's last-epoch reconstruction error and KL per training row (mc_score_input.recon / .kl; NaN
+ * for a space without a model; the same value at both levels; no direction, never best). */
+mc_status mc_pipeline_score_table_losses(const mc_score_labels *L, bool common, bool tracks, bool losses,
+                                         mc_report_table *t);
 
 /* One representation x algorithm over `seeds` seeds, as one table row per level. */
 typedef struct mc_score_input {
@@ -218,6 +225,8 @@ typedef struct mc_score_input {
     const int32_t *const *clusters; /* (seeds) x (n), -1 = noise */
     const float *common;          /* (n, dc) the common space, NULL when the table has no *_common */
     int dc;
+    const double *recon, *kl;     /* (seeds) a model's last-epoch losses, for a table with loss columns;
+                                     NULL: NaN */
 } mc_score_input;
 
 /* Called with the first seed's contingency table of every column at every level (NULL: none). */
@@ -226,7 +235,7 @@ typedef mc_status (*mc_score_contingency_fn)(void *user, const char *level, cons
 
 /* Score one clustering per seed at the segment level and, when the table has track rows (L has
  * tracks), at the track level (a track takes the majority cluster of its segments and the mean of
- * their vectors): the internal metrics in its own space (and in the common space), ARI, NMI and purity
+ * their vectors): the internal metrics in its own space (and in the common space), ARI, AMI, NMI and purity
  * against every column (noise pooled into one cluster), what was found. Appends the rows to t
  * (mean ± std over the seeds, report.h); metrics.opts threads / block apply; progress, when given,
  * advances with the segment-level silhouette of each seed. Never prints. */
@@ -266,6 +275,75 @@ void mc_evaluate_outcome_free(mc_evaluate_outcome *o); /* NULL ok */
  * a non-finite value, ASSIGN.tsv or the index not matching X row for row, an unknown --column or
  * --leaked column (MC_STATUS_FORMAT), a track whose segments disagree. */
 mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome *out);
+
+/* ------------------------------------------------------------------ `musiclust map` */
+
+typedef enum mc_map_method { MC_MAP_TSNE = 0, MC_MAP_UMAP } mc_map_method;
+
+typedef struct mc_map_config {
+    mc_map_method method;
+    double perplexity;        /* t-SNE; <= 0: 30. Clamped to (n - 1) / 3 as `run` does */
+    int neighbors;            /* UMAP; <= 0: 15. Clamped to n - 1 */
+    double min_dist;          /* UMAP; < 0: 0.1 */
+    int iterations;           /* t-SNE iterations / UMAP epochs; <= 0: the defaults (embed.h) */
+    bool fast;                /* as `run --fast`: t-SNE 250 iterations, UMAP 60 epochs */
+    uint64_t seed;            /* 0 */
+    int threads;              /* <= 0: all cores; the output never depends on it */
+    const char *labels;       /* NULL, or a store (folder or index.tsv) / table with one row per row of X */
+    const char *column;       /* the label column that colours the plot (needs labels) */
+    const char *plot;         /* NULL, or a .png / .svg / .pdf to draw */
+    mc_progress *progress;    /* ticked per iteration / epoch; NULL = none */
+} mc_map_config;
+
+void mc_map_config_default(mc_map_config *c);
+
+/* `musiclust map` as a library function: read x_path (an (N, ...) array flattened to (N, D)), map it
+ * to (N, 2) with t-SNE or UMAP (embed.h) with exactly the options `musiclust run` uses for its maps
+ * (so the map of a run's latent equals its embed/<id>.<method>.npy), write y_path (float32 .npy) and,
+ * when asked, the scatter coloured by a label column. Errors name the file: X with a non-finite value
+ * or fewer than 3 rows (MC_STATUS_FORMAT), labels not matching X row for row, an unknown column. */
+mc_status mc_pipeline_map(const mc_map_config *c, const char *x_path, const char *y_path);
+
+/* The t-SNE / UMAP options of `run` and `map` for n rows (the one rule both follow). */
+struct mc_tsne_opts;
+struct mc_umap_opts;
+void mc_pipeline_map_options(const mc_map_config *c, int64_t n, struct mc_tsne_opts *to, struct mc_umap_opts *uo);
+
+/* ------------------------------------------------------------------ `musiclust assign` */
+
+typedef struct mc_assign_config {
+    const char *representation;  /* the id of a model representation of the run; NULL = the first one
+                                    (representations.tsv order) that reads no label and no lyrics and
+                                    was clustered with k-means */
+    int64_t seed;                /* < 0: the run's first seed (run.json) */
+    const char *metadata;        /* labels of the new tracks, joined as `run` does; NULL = folder names */
+    const char *id_column;       /* NULL = "track_id" */
+    int threads;                 /* <= 0: all cores */
+    mc_progress *progress;       /* extraction; NULL = none */
+} mc_assign_config;
+
+void mc_assign_config_default(mc_assign_config *c);
+
+typedef struct mc_assign_summary {
+    char representation[32];
+    uint64_t seed;
+    int k;                       /* clusters of the run's k-means */
+    int64_t tracks, segments, skipped;
+} mc_assign_summary;
+
+/* New songs into an existing result, without retraining: extract inputs with the run's feature
+ * parameters (RESULTS/features/extract.json) into OUT/features, encode them with the run's saved model
+ * of the representation (models/<id>.seed<S>.safetensors), and give every segment the nearest k-means
+ * centroid of the run (the mean of the run's latent rows in each cluster, which is k-means' centroid at
+ * convergence: squared Euclidean distance in double, ties to the smaller cluster id) and every track the
+ * majority of its segments (ties to the smaller id). Writes, as `run` does: OUT/latents/<id>.seed<S>.npy,
+ * OUT/assign/<id>.kmeans.seed<S>.tsv, and OUT/tracks.tsv (track_id, path, cluster, segments, then the
+ * run's most common value of its main label in that cluster: "what the cluster mostly held"). Assigning
+ * the run's own audio reproduces the run's k-means clusters. Not done (MC_STATUS_UNSUPPORTED with the
+ * reason): pca / raw / concat spaces (no fitted transform is saved), cvae (needs the new tracks' label),
+ * mm-vae (the lyrics of new tracks), GMM; the UMAP position of new tracks. */
+mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, const char *const *inputs,
+                             int n_inputs, const char *out, mc_assign_summary *summary);
 
 /* ------------------------------------------------------------------ lyrics into a store */
 
@@ -313,8 +391,87 @@ enum {
 mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
 
 
+/* ------------------------------------------------------------------ recipes
+ *
+ * A recipe is a whole experiment as a JSON file (the files in recipes/ are the built-in ones; copy and edit):
+ *   {
+ *     "recipe": "linear-vae",                       name (default: the file's stem)
+ *     "description": "...",
+ *     "features": {"sr": 22050, "segment": 3, "n_fft": 2048, "hop": 512, "n_mels": 128, "n_mfcc": 13},
+ *     "tasks": ["easy"],                            the built-in tasks (e) instead of "representations"
+ *     "representations": [                          in order: rows of metrics.csv
+ *       {"id": "vae", "kind": "vae", "latent": 4, "hidden": [64], "beta": 1, "epochs": 20,
+ *        "batch": 32, "lr": 0.001, "algorithms": ["kmeans"], "maps": true},
+ *       {"id": "pca", "kind": "pca", "components": 4},
+ *       {"id": "audio+lyrics", "kind": "concat", "from": "conv-vae"}
+ *     ],
+ *     "algorithms": ["kmeans", "agglomerative"],   default of the representations (["kmeans"])
+ *     "k": 5 | "label" | "sweep",  "k_max": 10,  "label": "genre",
+ *     "seeds": 3, "first_seed": 0,
+ *     "budget": {"conv_samples": 8000, "conv_max_epochs": 20, "conv_batch": 32, "mlp_epochs": 100},
+ *     "figures": {"maps": true, "report": true, "reconstructions": true}
+ *   }
+ * kind: raw (the z-scored MFCC statistics), pca (of them; "components"), pca-logmel (randomised PCA of
+ * the flattened log-mel, streamed over the store; "components"), vae, ae, beta-vae, cvae (conditioned
+ * on the main label: leaked; "input": "logmel" for the conv variant), mm-vae, conv-vae (on log-mel),
+ * conv-ae (the conv-vae's encoder / decoder without sampling or KL), concat ("from" + the lyrics,
+ * each block centred and scaled to total variance 1; "fusion": "zscore" for the old per-column
+ * weighting), lyrics (the track's lyrics vector alone, centred).
+ * A model's "epochs" replace the conv sample budget; --fast still shrinks everything.
+ * Every key is optional except representations-or-tasks; an unknown key is an error (a typo never
+ * passes silently). Model options left out take models.h's defaults. */
+
+enum { MC_RECIPE_ALGO_KMEANS = 1, MC_RECIPE_ALGO_AGGLOMERATIVE = 2, MC_RECIPE_ALGO_DBSCAN = 4 };
+#define MC_RECIPE_MAX_REPS 16
+#define MC_RECIPE_MAX_HIDDEN 8
+
+typedef struct mc_recipe_rep {
+    char id[32];                 /* [A-Za-z0-9._+-], unique: file names latents/<id>... */
+    char kind[16];               /* see above */
+    char from[32];               /* concat: the representation joined with the lyrics */
+    bool logmel, input_set;      /* "input": "logmel" | "vectors" (cvae, mm-vae) */
+    bool fusion_zscore;          /* concat "fusion": "block" (default: each block centred, scaled to total
+                                    variance 1) | "zscore" (per-column z-scores / sqrt(width)) */
+    unsigned algos;              /* MC_RECIPE_ALGO_* bits (the recipe's "algorithms" when absent) */
+    int latent, epochs, batch, components; /* 0 = default */
+    int n_hidden;                /* 0 = default */
+    int hidden[MC_RECIPE_MAX_HIDDEN];
+    double beta, lr;             /* < 0 = default */
+    bool maps;                   /* t-SNE / UMAP of it (true) */
+} mc_recipe_rep;
+
+typedef struct mc_recipe {
+    char name[64];
+    char path[4096];             /* the file it came from ("" when parsed from memory) */
+    char description[512];
+    unsigned tasks;              /* MC_PIPELINE_TASK_* when the recipe names tasks, else 0 */
+    int n_reps;
+    mc_recipe_rep reps[MC_RECIPE_MAX_REPS];
+    bool recon;                  /* reconstruction examples of the vae / conv-vae representations */
+    char label[64];              /* "label" (cfg->label points here) */
+} mc_recipe;
+
+/* The file of a recipe: name_or_file itself when it names an existing file (or has a '/' or ends in
+ * .json), else NAME.json in $MUSICLUST_RECIPES (folders separated by :), the installed share/musiclust/recipes and the source
+ * tree's recipes/. MC_STATUS_IO names the folders searched. */
+mc_status mc_pipeline_recipe_find(const char *name_or_file, char *path, size_t cap);
+/* Names of the built-in recipes found (sorted, ", "-separated) into buf; "" when none. */
+void mc_pipeline_recipe_list(char *buf, size_t cap);
+
+struct mc_run_config;
+/* Parse a recipe (text of len bytes; origin names it in messages) into out and apply its settings to
+ * cfg (features, tasks, k, label, seeds, budgets, figures); cfg->recipe is set to out, which must
+ * outlive cfg's use. The label string points into out. Errors (MC_STATUS_FORMAT) are one line naming
+ * origin, the key path ("representations[1].latent") and what was expected. Never reads files. */
+mc_status mc_pipeline_recipe_parse(const char *text, size_t len, const char *origin, mc_recipe *out,
+                                   struct mc_run_config *cfg);
+/* mc_pipeline_recipe_find, read the file (at most 1 MiB), mc_pipeline_recipe_parse. */
+mc_status mc_pipeline_recipe_load(const char *name_or_file, mc_recipe *out, struct mc_run_config *cfg);
+
 typedef struct mc_run_config {
     unsigned tasks;             /* MC_PIPELINE_TASK_* bits (ALL) */
+    const mc_recipe *recipe;    /* NULL: the tasks; else its representations (when it has any) */
+    bool k_sweep;               /* choose k by the silhouette sweep even with labels */
     mc_extract_config extract;  /* features (data.h defaults); .metadata joins a table; .threads unused */
     const char *text_column;    /* metadata column with lyrics ("lyrics"); absent column = no lyrics */
     int lyrics_dim;             /* 64 */

@@ -9,9 +9,14 @@
  *                                                             in the ONE COMMON SPACE of the run (the
  *                                                             z-scored MFCC statistics of the same rows),
  *                                                             so that methods can be compared at all
- *   ari_<column>, nmi_<column>, purity_<column>               against a label column
+ *   ari_<column>, ami_<column>, nmi_<column>, purity_<column> against a label column (AMI: adjusted
+ *                                                             mutual information, arithmetic mean)
  *   n_clusters, noise_fraction                                what the algorithm found (no direction)
- * Higher is better for silhouette, Calinski-Harabasz, ARI, NMI and purity; lower for Davies-Bouldin.
+ * Higher is better for silhouette, Calinski-Harabasz, ARI, AMI, NMI and purity; lower for Davies-Bouldin.
+ * BEST MARKS go only to the chance-adjusted label metrics (ARI, AMI) and the common-space internal
+ * metrics (mc_report_metric_ranked): NMI and purity grow with the number of clusters (DBSCAN rows with
+ * many small clusters would win with ARI about 0), and own-space internal metrics of different spaces
+ * do not compare.
  *
  * LEAKS. A row's `leaked` field names the label columns (';'-separated) that were an input or a
  * condition of its representation (a CVAE conditioned on genre; a model that read genre). Its label
@@ -63,6 +68,8 @@ void mc_report_format_value(double v, char *buf, size_t cap);
 int mc_report_metric_direction(const char *metric);
 /* The label column of a label metric ("ari_genre" -> "genre"), or NULL for an internal metric. */
 const char *mc_report_metric_column(const char *metric);
+/* Whether best marks apply to the metric: ari_*, ami_* and the *_common internal metrics. */
+bool mc_report_metric_ranked(const char *metric);
 /* A short human name: "Silhouette", "Silhouette (common space)", "ARI genre", ... (static or into buf). */
 const char *mc_report_metric_title(const char *metric, char *buf, size_t cap);
 
@@ -132,8 +139,8 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out);
 mc_status mc_report_table_write_json(const mc_report_table *t, const char *path);
 
 /* best (n_rows, n_metrics): true where the row's mean is the best of its level among the rows without
- * any leaked column (ties: every row equal to the best after rounding). Metrics without a direction
- * are never best. */
+ * any leaked column (ties: every row equal to the best after rounding). Only ranked metrics
+ * (mc_report_metric_ranked) are ever best. */
 mc_status mc_report_best(const mc_report_table *t, bool *best);
 
 /* A plain-text table of one level for a terminal: representation, algorithm, then "mean±std" of the

@@ -14,7 +14,7 @@ from .cluster import (PCA, Clustering, StandardScaler, agglomerative, choose_k, 
                       dendrogram_cut, gmm, kmeans, pca)
 from .features import AUDIO_FORMATS, features, features_from_file, load_audio, resample, write_audio
 from .maps import knn, tsne, umap
-from .metrics import (Contingency, adjusted_rand_score, calinski_harabasz_score, contingency,
+from .metrics import (Contingency, adjusted_mutual_info_score, adjusted_rand_score, calinski_harabasz_score, contingency,
                       davies_bouldin_score, internal_scores, normalized_mutual_info_score, purity_score,
                       silhouette_samples, silhouette_score, track_means, track_vote, trustworthiness)
 from .models import Model, load, train
@@ -30,7 +30,8 @@ __all__ = [
     "cluster", "kmeans", "agglomerative", "dbscan", "gmm", "choose_k", "dendrogram_cut", "Clustering",
     "PCA", "pca", "StandardScaler",
     "silhouette_score", "silhouette_samples", "calinski_harabasz_score", "davies_bouldin_score",
-    "internal_scores", "adjusted_rand_score", "normalized_mutual_info_score", "purity_score",
+    "internal_scores", "adjusted_rand_score", "adjusted_mutual_info_score", "normalized_mutual_info_score",
+    "purity_score",
     "contingency", "Contingency", "trustworthiness", "track_vote", "track_means",
     "tsne", "umap", "knn",
 ]

@@ -354,6 +354,7 @@ _PROTOTYPES = {
     "mc_metrics_contingency_free": (None, [POINTER(mc_contingency)]),
     "mc_metrics_ari": (c_double, [POINTER(mc_contingency)]),
     "mc_metrics_nmi": (c_double, [POINTER(mc_contingency)]),
+    "mc_metrics_ami": (c_double, [POINTER(mc_contingency)]),
     "mc_metrics_purity": (c_double, [POINTER(mc_contingency)]),
     "mc_metrics_track_vote": (ST, [I32P, I64P, c_int64, c_int64, I32P]),
     "mc_metrics_track_means": (ST, [F32P, c_int64, c_int, I64P, c_int64, F32P]),

@@ -112,13 +112,14 @@ class Contingency:
         self.counts = copy_array(c.counts, (c.n_clusters, c.n_classes), np.int64)
         self.ari = lib.mc_metrics_ari(ctypes.byref(c))
         self.nmi = lib.mc_metrics_nmi(ctypes.byref(c))
+        self.ami = lib.mc_metrics_ami(ctypes.byref(c))
         self.purity = lib.mc_metrics_purity(ctypes.byref(c))
         lib.mc_metrics_contingency_free(ctypes.byref(c))
         self._c = None
 
 
 def contingency(labels_true, labels_pred):
-    """The Contingency of two labelings (counts, clusters, classes, ari, nmi, purity)."""
+    """The Contingency of two labelings (counts, clusters, classes, ari, ami, nmi, purity)."""
     return Contingency(labels_true, labels_pred)
 
 
@@ -130,6 +131,11 @@ def adjusted_rand_score(labels_true, labels_pred):
 def normalized_mutual_info_score(labels_true, labels_pred):
     """sklearn.metrics.normalized_mutual_info_score(average_method="arithmetic")."""
     return Contingency(labels_true, labels_pred).nmi
+
+
+def adjusted_mutual_info_score(labels_true, labels_pred):
+    """sklearn.metrics.adjusted_mutual_info_score(average_method="arithmetic")."""
+    return Contingency(labels_true, labels_pred).ami
 
 
 def purity_score(labels_true, labels_pred):

@@ -42,6 +42,8 @@ def test_label_metrics_equal_sklearn(scored):
     assert mc.adjusted_rand_score(truth, pred) == pytest.approx(skm.adjusted_rand_score(truth, pred), abs=1e-14)
     assert mc.normalized_mutual_info_score(truth, pred) == pytest.approx(
         skm.normalized_mutual_info_score(truth, pred, average_method="arithmetic"), abs=1e-14)
+    assert mc.adjusted_mutual_info_score(truth, pred) == pytest.approx(
+        skm.adjusted_mutual_info_score(truth, pred, average_method="arithmetic"), abs=1e-9)
     cm = contingency_matrix(truth, pred)  # (classes, clusters)
     assert mc.purity_score(truth, pred) == pytest.approx(cm.max(axis=0).sum() / cm.sum(), abs=1e-15)
     c = mc.contingency(truth, pred)

@@ -76,6 +76,8 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_assign(int argc, char **argv);
 
 /* After a run: the metrics tables (leaks marked) and the per-stage times (cmd_run.c). */
 void cli_print_run(const char *results, const mc_run_summary *sum);

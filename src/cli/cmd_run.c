@@ -40,15 +40,30 @@ void cli_print_run(const char *results, const mc_run_summary *sum) {
     printf("\nresults in %s/ (report.html, metrics.csv, metrics.json, run.json)\n", results);
 }
 
+/* The value of --recipe in argv, or NULL: the recipe is applied before the other options are parsed,
+ * so that options given on the command line override it. */
+static const char *recipe_arg(int argc, char **argv) {
+    const char *v = NULL;
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--recipe") == 0 && i + 1 < argc) v = argv[i + 1];
+        else if (strncmp(argv[i], "--recipe=", 9) == 0) v = argv[i] + 9;
+    }
+    return v;
+}
+
 int cmd_run(int argc, char **argv) {
     mc_run_config cfg;
     mc_run_config_default(&cfg);
-    const char *out = NULL, *task = "all", *metadata = NULL, *features = NULL;
+    static mc_recipe recipe; /* cfg.recipe points here */
+    const char *out = NULL, *task = NULL, *metadata = NULL, *features = NULL, *recipe_name = recipe_arg(argc, argv);
+    if (recipe_name && mc_pipeline_recipe_load(recipe_name, &recipe, &cfg) != MC_STATUS_OK)
+        return cli_input("run", "%s", mc_error_message());
     int64_t budget = cfg.conv_budget;
     int budget_i = -1;
     bool quiet = false, no_maps = false, no_report = false, no_desc = false;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "RESULTS", "results folder (required); a second run into it resumes / skips what is done"},
+        {"recipe", 0, CLI_STRING, &recipe_name, "NAME|FILE", "a whole experiment as JSON: a built-in (recipes/: mfcc-vae, linear-vae, conv-beta-vae, multimodal-cvae, easy, medium, hard, all) or a file; the options below override it"},
         {"task", 0, CLI_STRING, &task, "TASK", "easy | medium | hard | all (default all; a comma list works too)"},
         {"metadata", 0, CLI_STRING, &metadata, "FILE", "CSV/TSV of labels (and lyrics) joined on the file stem"},
         {"id-column", 0, CLI_STRING, &cfg.extract.id_column, "NAME", "metadata column holding the file stem (default track_id)"},
@@ -59,6 +74,8 @@ int cmd_run(int argc, char **argv) {
         {"k", 'k', CLI_INT, &cfg.k, "K", "clusters (default: classes of the main label, else chosen by silhouette)"},
         {"k-max", 0, CLI_INT, &cfg.k_max, "K", "largest k of the silhouette sweep (default 10)"},
         {"segment", 0, CLI_DOUBLE, &cfg.extract.segment_s, "S", "segment length in seconds (default 3)"},
+        {"n-mfcc", 0, CLI_INT, &cfg.extract.dsp.n_mfcc, "N", "MFCCs per frame (default 20): the MFCC statistics have 2N columns"},
+        {"n-mels", 0, CLI_INT, &cfg.extract.dsp.n_mels, "N", "mel bands of the log-mel and the MFCCs (default 128)"},
         {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 8000)"},
         {"features", 0, CLI_STRING, &features, "SET", "vectors of the common space, raw, pca and the MLP models: mfcc, descriptors or mfcc+descriptors (default; the best raw input on gtzan-mini, issue 17)"},
         {"no-descriptors", 0, CLI_FLAG, &no_desc, NULL, "extract without librosa's descriptors (then --features is mfcc)"},
@@ -71,7 +88,7 @@ int cmd_run(int argc, char **argv) {
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress, log or tables (warnings still shown)"},
     };
     const cli_command cmd = {
-        "run", "musiclust run [--task easy|medium|hard|all] [--metadata FILE] [options] INPUT... -o RESULTS",
+        "run", "musiclust run [--recipe NAME|FILE | --task easy|medium|hard|all] [--metadata FILE] [options] INPUT... -o RESULTS",
         "The whole experiment on audio files or folders: extract features (with --metadata joined; lyrics\n"
         "embedded when it has a lyrics column), train the models of the task for every seed, cluster, and\n"
         "score every representation x algorithm at the segment and track level (Silhouette, CH, DB in its\n"
@@ -81,7 +98,8 @@ int cmd_run(int argc, char **argv) {
         "audio+lyrics+label cvae and the pca / ae / raw baselines, with reconstructions. Writes RESULTS/\n"
         "metrics.csv, metrics.json, report.html, run.json, features/, models/, latents/, assign/,\n"
         "contingency/, embed/, recon/. Every stage is skipped when its outputs exist with the same\n"
-        "configuration (RESULTS/stages/), so an interrupted run resumes.",
+        "configuration (RESULTS/stages/), so an interrupted run resumes. A recipe (--recipe) gives the\n"
+        "feature parameters, representations, algorithms, k, seeds, budgets and figures as one JSON file.",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, -1};
     const char **pos = NULL;
     int npos = 0;
@@ -89,7 +107,9 @@ int cmd_run(int argc, char **argv) {
     if (rc >= 0) return rc;
 #define USAGE(...) do { free(pos); return cli_usage(&cmd, __VA_ARGS__); } while (0)
     if (!out) USAGE("-o RESULTS is required");
-    if (mc_pipeline_parse_tasks(task, &cfg.tasks) != MC_STATUS_OK) USAGE("--%s", mc_error_message());
+    if (task && mc_pipeline_parse_tasks(task, &cfg.tasks) != MC_STATUS_OK) USAGE("--%s", mc_error_message());
+    if (task && cfg.recipe && cfg.recipe->n_reps > 0) USAGE("--task and a recipe with representations: give one of them");
+    if (mc_dsp_config_validate(&cfg.extract.dsp) != MC_STATUS_OK) USAGE("%s", mc_error_message());
     if (cfg.seeds < 1 || cfg.seeds > 64) USAGE("--seeds must be in 1..64, got %d", cfg.seeds);
     if (cfg.k != 0 && cfg.k < 2) USAGE("--k must be >= 2, got %d", cfg.k);
     if (cfg.k_max < 2) USAGE("--k-max must be >= 2, got %d", cfg.k_max);
@@ -112,8 +132,8 @@ int cmd_run(int argc, char **argv) {
     if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");
     cfg.conv_budget = budget;
     cfg.extract.metadata = metadata;
-    cfg.maps = !no_maps;
-    cfg.report = !no_report;
+    if (no_maps) cfg.maps = false; /* the flags only switch off: a recipe's figures stand otherwise */
+    if (no_report) cfg.report = false;
     cfg.progress = progress_cb;
     cfg.progress_user = &quiet;
 #undef USAGE

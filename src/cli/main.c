@@ -20,6 +20,8 @@ static const subcommand commands[] = {
     {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI, purity"},
     {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html (resumable)"},
     {"report", cmd_report, "RESULTS folder of run -> report.html again"},
+    {"assign", cmd_assign, "new audio -> the clusters of an existing run (no retraining)"},
+    {"map", cmd_map, "X.npy -> (N, 2) t-SNE or UMAP map (.npy) and a scatter by label"},
     {"generate", cmd_generate, "log-mel model (cvae --input logmel, conv-vae) -> WAV samples via Griffin-Lim"},
 };
 

@@ -230,26 +230,29 @@ static double entropy_of(const int64_t *sizes, int count) {
     return -h;
 }
 
-double mc_metrics_nmi(const mc_contingency *c) {
-    if (!c || c->n_used == 0) return NAN;
-    /* sklearn.metrics.normalized_mutual_info_score(average_method='arithmetic'). */
-    if (c->n_classes == 1 && c->n_clusters == 1) return 1.0; /* both unsplit: a perfect match */
-    int64_t *csize = mc_alloc((size_t)c->n_clusters, sizeof *csize); // (n_clusters)
-    int64_t *tsize = mc_alloc((size_t)c->n_classes, sizeof *tsize);  // (n_classes)
-    if (!csize || !tsize) {
-        mc_free(csize);
-        mc_free(tsize);
-        return NAN;
+/* The class sizes (n_classes) and cluster sizes (n_clusters) of a table; false when out of memory. */
+static bool marginals(const mc_contingency *c, int64_t **tsize, int64_t **csize) {
+    *csize = mc_alloc((size_t)c->n_clusters, sizeof **csize); // (n_clusters)
+    *tsize = mc_alloc((size_t)c->n_classes, sizeof **tsize);  // (n_classes)
+    if (!*csize || !*tsize) {
+        mc_free(*csize);
+        mc_free(*tsize);
+        return false;
     }
     for (int i = 0; i < c->n_clusters; i++)
         for (int j = 0; j < c->n_classes; j++) {
             int64_t v = c->counts[(int64_t)i * c->n_classes + j];
-            csize[i] += v;
-            tsize[j] += v;
+            (*csize)[i] += v;
+            (*tsize)[j] += v;
         }
-    /* mutual_info_score: 0 when either side is a single group; else per non-zero cell
-     * nm (log v - log N) + nm (-log(a_j b_i) + log N + log N), nm = v / N, terms below eps dropped,
-     * the sum clipped at 0. Cells are visited class-major as sklearn's sparse (class, cluster) table. */
+    return true;
+}
+
+/* sklearn.metrics.mutual_info_score of the table: 0 when either side is a single group; else per
+ * non-zero cell nm (log v - log N) + nm (-log(a_j b_i) + log N + log N), nm = v / N, terms below eps
+ * dropped, the sum clipped at 0. Cells are visited class-major as sklearn's sparse (class, cluster)
+ * table. */
+static double mutual_info(const mc_contingency *c, const int64_t *tsize, const int64_t *csize) {
     double mi = 0.0;
     if (c->n_classes > 1 && c->n_clusters > 1) {
         const double N = (double)c->n_used, logN = log(N);
@@ -266,6 +269,16 @@ double mc_metrics_nmi(const mc_contingency *c) {
             }
         if (mi < 0.0) mi = 0.0;
     }
+    return mi;
+}
+
+double mc_metrics_nmi(const mc_contingency *c) {
+    if (!c || c->n_used == 0) return NAN;
+    /* sklearn.metrics.normalized_mutual_info_score(average_method='arithmetic'). */
+    if (c->n_classes == 1 && c->n_clusters == 1) return 1.0; /* both unsplit: a perfect match */
+    int64_t *csize, *tsize;
+    if (!marginals(c, &tsize, &csize)) return NAN;
+    const double mi = mutual_info(c, tsize, csize);
     double nmi = 0.0;
     if (mi != 0.0) {
         double h_true = entropy_of(tsize, c->n_classes), h_pred = entropy_of(csize, c->n_clusters);
@@ -274,6 +287,52 @@ double mc_metrics_nmi(const mc_contingency *c) {
     mc_free(csize);
     mc_free(tsize);
     return nmi;
+}
+
+/* sklearn.metrics.cluster._expected_mutual_info_fast.expected_mutual_information: the mutual
+ * information expected under the hypergeometric model of random tables with these marginals
+ * (Vinh, Epps & Bailey 2010, eq. 24a), summed in sklearn's order (classes a_i, clusters b_j, then
+ * n_ij from max(1, a_i + b_j - N) to min(a_i, b_j)) with its log-gamma terms. 0 when either side is one
+ * group. O(sum_ij min(a_i, b_j)) <= O(N min(R, C)) time, no allocation. */
+static double expected_mutual_info(const int64_t *a, int R, const int64_t *b, int C, int64_t n) {
+    if (R == 1 || C == 1) return 0.0;
+    const double N = (double)n, logN = log(N), gln_N = lgamma(N + 1.0);
+    double emi = 0.0;
+    for (int i = 0; i < R; i++) {
+        const double ai = (double)a[i], log_a = log(ai), gln_a = lgamma(ai + 1.0), gln_Na = lgamma(N - ai + 1.0);
+        for (int j = 0; j < C; j++) {
+            const double bj = (double)b[j], log_b = log(bj), gln_b = lgamma(bj + 1.0), gln_Nb = lgamma(N - bj + 1.0);
+            int64_t start = a[i] + b[j] - n, end = a[i] < b[j] ? a[i] : b[j];
+            if (start < 1) start = 1;
+            for (int64_t k = start; k <= end; k++) {
+                const double nij = (double)k;
+                const double term1 = nij / N;
+                const double term2 = logN + log(nij) - log_a - log_b;
+                const double gln = gln_a + gln_b + gln_Na + gln_Nb - gln_N - lgamma(nij + 1.0) - lgamma(ai - nij + 1.0) -
+                                   lgamma(bj - nij + 1.0) - lgamma(N - ai - bj + nij + 1.0);
+                emi += term1 * term2 * exp(gln);
+            }
+        }
+    }
+    return emi;
+}
+
+double mc_metrics_ami(const mc_contingency *c) {
+    if (!c || c->n_used == 0) return NAN;
+    /* sklearn.metrics.adjusted_mutual_info_score(average_method='arithmetic'). */
+    if (c->n_classes == 1 && c->n_clusters == 1) return 1.0; /* both unsplit: a perfect match */
+    int64_t *csize, *tsize;
+    if (!marginals(c, &tsize, &csize)) return NAN;
+    const double mi = mutual_info(c, tsize, csize);
+    const double emi = expected_mutual_info(tsize, c->n_classes, csize, c->n_clusters, c->n_used);
+    const double h_true = entropy_of(tsize, c->n_classes), h_pred = entropy_of(csize, c->n_clusters);
+    double den = (h_true + h_pred) / 2.0 - emi;
+    /* sklearn keeps the sign and bounds |den| below by eps (a perfect match where emi = the mean entropy) */
+    if (den < 0) den = fmin(den, -DBL_EPSILON);
+    else den = fmax(den, DBL_EPSILON);
+    mc_free(csize);
+    mc_free(tsize);
+    return (mi - emi) / den;
 }
 
 double mc_metrics_purity(const mc_contingency *c) {

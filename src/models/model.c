@@ -148,9 +148,9 @@ static mc_status check_config(const mc_model_config *c) {
     if (c->kind == MC_MODEL_KIND_CONV_VAE && !conv)
         return mc_error_set(MC_STATUS_INVALID_ARG, "conv-vae reads log-mel input, not vectors");
     if (conv && c->kind != MC_MODEL_KIND_CONV_VAE && c->kind != MC_MODEL_KIND_CVAE &&
-        c->kind != MC_MODEL_KIND_MM_VAE)
+        c->kind != MC_MODEL_KIND_MM_VAE && c->kind != MC_MODEL_KIND_AE)
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s is an MLP on vectors; log-mel input needs "
-                            "conv-vae, cvae or mm-vae", mc_model_kind_name(c->kind));
+                            "conv-vae, ae (the conv autoencoder), cvae or mm-vae", mc_model_kind_name(c->kind));
     if (c->kind == MC_MODEL_KIND_MM_VAE) {
         mc_status st = check_mm(c);
         if (st != MC_STATUS_OK) return st;

@@ -167,7 +167,7 @@ mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome 
         if (clusters[i] + 1 > k) k = clusters[i] + 1;
     const float *X = xa.data;
     const int32_t *cl = clusters;
-    mc_score_input in = {"", name, "", k, leaked, 1, 0, &X, d, &cl, za.data, dc};
+    mc_score_input in = {"", name, "", k, leaked, 1, 0, &X, d, &cl, za.data, dc, NULL, NULL};
     sink snk = {c->prefix, out};
     if (st == MC_STATUS_OK) st = add_file(out, mc_sprintf("%s.csv", c->prefix));
     if (st == MC_STATUS_OK) st = add_file(out, mc_sprintf("%s.json", c->prefix));

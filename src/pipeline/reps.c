@@ -86,13 +86,37 @@ static mc_store_features row_features(const pl_run *R, const pl_rep_spec *row) {
     return row->features == PL_FEATURES_RUN ? R->features : (mc_store_features)(row->features - 1);
 }
 
-int pl_pca_components(const pl_run *R) {
+/* PCA components: the recipe's, else the MLP models' latent size (--mlp-latent, else the vae's
+ * default), so that the two baselines compare at one size; at most min(rows, columns). */
+int pl_pca_components(const pl_run *R, const pl_rep *r) {
     mc_model_config vae;
     mc_model_config_default(MC_MODEL_KIND_VAE, &vae);
-    int z = R->cfg->mlp_latent > 0 ? R->cfg->mlp_latent : vae.latent;
-    if (z > R->dc) z = R->dc;
-    if (z > R->n) z = (int)R->n; /* PCA keeps at most min(rows, columns) components */
-    return z;
+    int k = r && r->opt && r->opt->components > 0 ? r->opt->components
+            : R->cfg->mlp_latent > 0              ? R->cfg->mlp_latent
+                                                  : vae.latent;
+    if (k > R->dc && !(r && r->make == PL_MAKE_PCA_LOGMEL)) k = R->dc;
+    if (k > R->n) k = (int)R->n;
+    return k;
+}
+static void logmel_patch(const pl_run *R, const mc_model_config *mc, int *mels, int *frames);
+
+int pl_pca_logmel_iters(const pl_run *R, const pl_rep *r) {
+    /* sklearn's randomized_svd n_iter="auto": 7 when k < 0.1 min(n, d), else 4 */
+    int mels = 0, frames = 0;
+    mc_model_config mc;
+    mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &mc);
+    mc.n_conv = 0; /* the stored frames, uncropped */
+    logmel_patch(R, &mc, &mels, &frames);
+    const int64_t d = (int64_t)mels * frames, m = R->n < d ? R->n : d;
+    return (double)pl_pca_components(R, r) < 0.1 * (double)m ? 7 : 4;
+}
+
+const char *pl_rep_task(const pl_run *R, const pl_rep *r, char *buf, size_t cap) {
+    if (r->opt && R->cfg->recipe) {
+        snprintf(buf, cap, "%s", R->cfg->recipe->name);
+        return buf;
+    }
+    return pl_tasks_text(r->tasks, buf, cap);
 }
 
 /* The log-mel patch a conv model reads: n_mels x the stored frames cropped to a multiple of
@@ -121,12 +145,23 @@ static void describe(const pl_run *R, pl_rep *r) {
                  r->features == R->features ? " (the common space)" : "");
         return;
     case PL_MAKE_PCA:
-        snprintf(b, cap, "PCA of the z-scored %s to %d components (the vae's latent size)", pl_features_text(r->features),
-                 pl_pca_components(R));
+        snprintf(b, cap, "PCA of the z-scored %s to %d components%s", pl_features_text(r->features),
+                 pl_pca_components(R, r), r->opt && r->opt->components ? "" : " (the vae's latent size)");
+        return;
+    case PL_MAKE_PCA_LOGMEL:
+        snprintf(b, cap, "randomised PCA (Halko et al. 2011, %d power iterations) of the flattened log-mel patches "
+                 "to %d components, streamed over the store", pl_pca_logmel_iters(R, r), pl_pca_components(R, r));
         return;
     case PL_MAKE_CONCAT:
-        snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the z-scored %s latent and the "
-                 "track's z-scored lyrics vector, each block scaled by 1/sqrt(its width)", r->from);
+        if (!r->from)
+            snprintf(b, cap, "the track's lyrics vector alone (TF-IDF + SVD), centred (rows without lyrics at the mean)");
+        else if (r->fusion_zscore)
+            snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the z-scored %s latent and the "
+                     "track's z-scored lyrics vector, each block scaled by 1/sqrt(its width)", r->from);
+        else
+            snprintf(b, cap, "audio + lyrics by concatenation (no multimodal model): the %s latent and the track's "
+                     "lyrics vector, each block centred and scaled to total variance 1 so that both add the same to "
+                     "the distances, each keeping its own geometry", r->from);
         return;
     case PL_MAKE_MODEL:
         break;
@@ -142,7 +177,12 @@ static void describe(const pl_run *R, pl_rep *r) {
         snprintf(b, cap, "MLP beta-VAE (beta %g, latent %d) on the %s", mc.beta, mc.latent, pl_features_text(mc.features));
         break;
     case MC_MODEL_KIND_AE:
-        snprintf(b, cap, "MLP autoencoder (no KL) on the %s; its code", pl_features_text(mc.features));
+        if (r->input == MC_MODEL_INPUT_LOGMEL) {
+            logmel_patch(R, &mc, &mels, &frames);
+            snprintf(b, cap, "conv autoencoder (the conv beta-VAE's encoder / decoder, no sampling, no KL; code %d) on "
+                     "%d x %d log-mel patches; its code", mc.latent, mels, frames);
+        } else
+            snprintf(b, cap, "MLP autoencoder (no KL) on the %s; its code", pl_features_text(mc.features));
         break;
     case MC_MODEL_KIND_CONV_VAE:
         logmel_patch(R, &mc, &mels, &frames);
@@ -150,7 +190,12 @@ static void describe(const pl_run *R, pl_rep *r) {
                  mc.latent, mels, frames);
         break;
     case MC_MODEL_KIND_CVAE:
-        if (r->lyrics_input)
+        if (r->input == MC_MODEL_INPUT_LOGMEL) {
+            logmel_patch(R, &mc, &mels, &frames);
+            snprintf(b, cap, "conv conditional VAE (latent %d, beta %g) on %d x %d log-mel patches, conditioned on '%s' "
+                     "(its scores against '%s' are leaked; `musiclust generate` samples it)", mc.latent, mc.beta, mels,
+                     frames, label, label);
+        } else if (r->lyrics_input)
             snprintf(b, cap, "the audio + lyrics + %s configuration: an MLP conditional VAE on [%s ; the "
                      "track's lyrics vector], conditioned on '%s' (its scores against '%s' are leaked)", label,
                      pl_features_text(mc.features), label, label);
@@ -197,8 +242,65 @@ static void add_row(pl_run *R, const pl_rep_spec *row) {
     r->recon |= row->recon;
 }
 
-void pl_build_reps(pl_run *R) {
+/* A recipe's representations, in its order. */
+static mc_status recipe_reps(pl_run *R) {
+    const mc_recipe *rc = R->cfg->recipe;
+    for (int i = 0; i < rc->n_reps && i < PL_MAX_REPS; i++) {
+        const mc_recipe_rep *o = &rc->reps[i];
+        pl_rep *r = &R->reps[R->n_reps++];
+        memset(r, 0, sizeof *r);
+        snprintf(r->id, sizeof r->id, "%s", o->id);
+        snprintf(r->name, sizeof r->name, "%s", o->id);
+        r->opt = o;
+        r->features = R->features; /* the run's feature set (--features) */
+        r->algos = o->algos;
+        r->evaluated = true;
+        r->show = o->maps;
+        r->tasks = MC_PIPELINE_TASK_ALL;
+        if (strcmp(o->kind, "raw") == 0) r->make = PL_MAKE_RAW;
+        else if (strcmp(o->kind, "pca") == 0) r->make = PL_MAKE_PCA;
+        else if (strcmp(o->kind, "pca-logmel") == 0) r->make = PL_MAKE_PCA_LOGMEL;
+        else if (strcmp(o->kind, "concat") == 0 || strcmp(o->kind, "lyrics") == 0) {
+            r->make = PL_MAKE_CONCAT;
+            r->from = o->from[0] ? o->from : NULL;
+            r->fusion_zscore = o->fusion_zscore;
+            if (!R->have_lyrics)
+                return mc_error_set(MC_STATUS_FORMAT, "recipe %s: representation '%s' (%s) needs lyrics: give "
+                                    "--metadata with a '%s' column", rc->name, o->id, o->kind, R->cfg->text_column);
+        } else {
+            r->make = PL_MAKE_MODEL;
+            const bool conv_ae = strcmp(o->kind, "conv-ae") == 0;
+            if (conv_ae) r->model = MC_MODEL_KIND_AE;
+            else if (mc_model_kind_parse(o->kind, &r->model) != MC_STATUS_OK) return MC_STATUS_FORMAT;
+            r->input = r->model == MC_MODEL_KIND_CONV_VAE || conv_ae || o->logmel ? MC_MODEL_INPUT_LOGMEL
+                                                                                  : MC_MODEL_INPUT_VECTORS;
+            r->conditioned = r->model == MC_MODEL_KIND_CVAE;
+            r->recon = rc->recon && (r->model == MC_MODEL_KIND_VAE || r->model == MC_MODEL_KIND_CONV_VAE || conv_ae);
+            if (r->conditioned && !R->main_label[0])
+                return mc_error_set(MC_STATUS_FORMAT, "recipe %s: representation '%s' (cvae) is conditioned on the "
+                                    "main label, and the data has no label column with 2 or more classes",
+                                    rc->name, o->id);
+            if (r->model == MC_MODEL_KIND_MM_VAE && !R->have_lyrics)
+                return mc_error_set(MC_STATUS_FORMAT, "recipe %s: representation '%s' (mm-vae) needs lyrics: give "
+                                    "--metadata with a '%s' column", rc->name, o->id, R->cfg->text_column);
+            if (r->conditioned) snprintf(r->leaked, sizeof r->leaked, "%s", R->main_label);
+        }
+        r->seeded = r->make == PL_MAKE_MODEL || r->make == PL_MAKE_CONCAT;
+    }
+    return MC_STATUS_OK;
+}
+
+mc_status pl_build_reps(pl_run *R) {
     R->n_reps = 0;
+    if (R->cfg->recipe && R->cfg->recipe->n_reps > 0) {
+        mc_status st = recipe_reps(R);
+        for (int i = 0; st == MC_STATUS_OK && i < R->n_reps; i++) {
+            pl_rep *r = &R->reps[i];
+            r->n_seeds = r->seeded ? R->cfg->seeds : 1;
+            describe(R, r);
+        }
+        return st;
+    }
     for (size_t i = 0; i < sizeof TABLE / sizeof *TABLE; i++) {
         const pl_rep_spec *row = &TABLE[i];
         if (!(row->tasks & R->cfg->tasks) || (row->needs_lyrics && !R->have_lyrics) ||
@@ -217,4 +319,5 @@ void pl_build_reps(pl_run *R) {
         r->n_seeds = r->seeded && r->evaluated ? R->cfg->seeds : 1;
         describe(R, r);
     }
+    return MC_STATUS_OK;
 }

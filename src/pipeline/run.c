@@ -96,6 +96,7 @@ static mc_status make_rep(pl_run *R, pl_rep *r) {
     switch (r->make) {
     case PL_MAKE_RAW:
     case PL_MAKE_PCA:
+    case PL_MAKE_PCA_LOGMEL:
         return pl_stage_space(R, r);
     case PL_MAKE_MODEL:
         for (int s = 0; st == MC_STATUS_OK && s < r->n_seeds; s++) st = pl_stage_model(R, r, s);
@@ -132,7 +133,7 @@ static mc_status run_stages(pl_run *R, const char *const *inputs, int n_inputs, 
     if (st == MC_STATUS_OK) st = pl_prepare(R);
     if (st == MC_STATUS_OK) st = pl_choose_k(R);
     if (st != MC_STATUS_OK) return st;
-    pl_build_reps(R);
+    if ((st = pl_build_reps(R)) != MC_STATUS_OK) return st;
     mc_log(MC_LOG_LEVEL_INFO, "%lld segments of %lld tracks; main label: %s; k = %d (%s); %d seed%s; %d threads",
            (long long)R->n, (long long)R->n_tracks, R->main_label[0] ? R->main_label : "(none)", R->k, R->k_source,
            cfg->seeds, cfg->seeds == 1 ? "" : "s", R->threads);

@@ -24,7 +24,9 @@ typedef enum pl_make {
     PL_MAKE_RAW,    /* the common space itself (the z-scored MFCC statistics) */
     PL_MAKE_PCA,    /* PCA of the common space to the vae's latent size */
     PL_MAKE_MODEL,  /* a trained model's latent means, one model per seed */
-    PL_MAKE_CONCAT  /* [z-scored latent of `from` ; z-scored lyrics vector], each block / sqrt(width) */
+    PL_MAKE_CONCAT, /* [latent of `from` ; the lyrics vector], each block centred and scaled to total
+                       variance 1 (stage_space.c); without `from` the lyrics alone */
+    PL_MAKE_PCA_LOGMEL /* randomised PCA of the flattened log-mel, streamed over the store (recipes) */
 } pl_make;
 
 /* Which vectors a raw space is made of: the run's feature set (--features), or a fixed one shown
@@ -63,8 +65,10 @@ typedef struct pl_rep {
     mc_model_kind model;
     mc_model_input input;
     bool lyrics_input, conditioned;
-    const char *from;
+    bool fusion_zscore;      /* PL_MAKE_CONCAT: per-column z-scores / sqrt(width) (the old weighting) */
+    const char *from;        /* PL_MAKE_CONCAT: the audio block; NULL = the lyrics alone */
     mc_store_features features; /* the vectors it is made of (models, raw, pca) */
+    const mc_recipe_rep *opt; /* a recipe's representation: its options over models.h's defaults; NULL */
     unsigned tasks;          /* tasks it is scored in */
     unsigned algos;          /* PL_ALGO_* */
     bool evaluated;          /* rows in metrics.csv */
@@ -135,15 +139,20 @@ const char *pl_tasks_text(unsigned t, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------- reps.c */
 
-/* The representations of the selected tasks, from the table, in order. */
-void pl_build_reps(pl_run *R);
+/* The representations of the selected tasks, from the table, in order; or a recipe's representations.
+ * Errors (a recipe's): a cvae without a label column, a lyrics representation without lyrics. */
+mc_status pl_build_reps(pl_run *R);
+/* The task column of a representation's rows: its tasks ("easy hard"), or the recipe's name. */
+const char *pl_rep_task(const pl_run *R, const pl_rep *r, char *buf, size_t cap);
+/* PCA components of a pca representation: the recipe's, else the MLP models' latent size
+ * (--mlp-latent, else the vae's default); at most min(rows, columns) (pca-logmel: rows). */
+int pl_pca_components(const pl_run *R, const pl_rep *r);
+/* Power iterations of a pca-logmel representation (sklearn randomized_svd's "auto" rule). */
+int pl_pca_logmel_iters(const pl_run *R, const pl_rep *r);
 /* The representation called id, or NULL. */
 pl_rep *pl_find_rep(pl_run *R, const char *id);
 /* The model configuration of a model representation for this run (epochs from the budget). */
 void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int64_t *train_rows);
-/* PCA's components: the MLP models' latent size (--mlp-latent, else the vae's default), so that the
- * baselines compare at one size, at most min(rows, columns). */
-int pl_pca_components(const pl_run *R);
 /* "MFCC statistics", "descriptor statistics", "MFCC + descriptor statistics". */
 const char *pl_features_text(mc_store_features f);
 

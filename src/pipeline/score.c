@@ -200,24 +200,34 @@ mc_status mc_pipeline_score_labels(const mc_store *s, const char *const *cols, i
 
 /* ---------------------------------------------------------------- the table */
 
-enum { N_INTERNAL = 3 };
+enum { N_INTERNAL = 3, PER_COLUMN = 4 /* ari, ami, nmi, purity */ };
 
 mc_status mc_pipeline_score_table(const mc_score_labels *L, bool common, bool tracks, mc_report_table *t) {
+    return mc_pipeline_score_table_losses(L, common, tracks, false, t);
+}
+
+mc_status mc_pipeline_score_table_losses(const mc_score_labels *L, bool common, bool tracks, bool losses,
+                                         mc_report_table *t) {
     static const char *const internal[] = {"silhouette", "calinski_harabasz", "davies_bouldin",
                                            "silhouette_common", "calinski_harabasz_common",
                                            "davies_bouldin_common"};
-    const int ni = common ? 2 * N_INTERNAL : N_INTERNAL, total = ni + 3 * L->n_cols + 2;
+    const int ni = common ? 2 * N_INTERNAL : N_INTERNAL, total = ni + PER_COLUMN * L->n_cols + 2 + (losses ? 2 : 0);
     char **v = mc_calloc((size_t)total, sizeof *v);
     if (!v) return MC_STATUS_NO_MEMORY;
     int k = 0;
     for (int i = 0; i < ni; i++) v[k++] = mc_strdup(internal[i]);
     for (int c = 0; c < L->n_cols; c++) {
         v[k++] = mc_sprintf("ari_%s", L->cols[c]);
+        v[k++] = mc_sprintf("ami_%s", L->cols[c]);
         v[k++] = mc_sprintf("nmi_%s", L->cols[c]);
         v[k++] = mc_sprintf("purity_%s", L->cols[c]);
     }
     v[k++] = mc_strdup("n_clusters");
     v[k++] = mc_strdup("noise_fraction");
+    if (losses) {
+        v[k++] = mc_strdup("recon_loss");
+        v[k++] = mc_strdup("kl");
+    }
     mc_status st = MC_STATUS_OK;
     for (int i = 0; i < total; i++)
         if (!v[i]) st = MC_STATUS_NO_MEMORY;
@@ -270,15 +280,17 @@ static mc_status score_level(const mc_score_labels *L, const mc_score_input *in,
         mc_contingency ct;
         st = mc_metrics_contingency(D->cl, D->codes[c], D->n, L->n_classes[c], (const char *const *)L->classes[c], &ct);
         if (st != MC_STATUS_OK) return st;
-        vals[(size_t)(ni + 3 * c) * S + (size_t)s] = mc_metrics_ari(&ct);
-        vals[(size_t)(ni + 3 * c + 1) * S + (size_t)s] = mc_metrics_nmi(&ct);
-        vals[(size_t)(ni + 3 * c + 2) * S + (size_t)s] = mc_metrics_purity(&ct);
+        double *v = vals + (size_t)(ni + PER_COLUMN * c) * S + (size_t)s;
+        v[0] = mc_metrics_ari(&ct);
+        v[S] = mc_metrics_ami(&ct);
+        v[2 * S] = mc_metrics_nmi(&ct);
+        v[3 * S] = mc_metrics_purity(&ct);
         if (s == 0 && contingency) st = contingency(user, D->name, L->cols[c], &ct);
         mc_metrics_contingency_free(&ct);
         if (st != MC_STATUS_OK) return st;
     }
-    vals[(size_t)(ni + 3 * L->n_cols) * S + (size_t)s] = a.n_clusters;
-    vals[(size_t)(ni + 3 * L->n_cols + 1) * S + (size_t)s] = D->n ? (double)a.n_noise / (double)D->n : 0;
+    vals[(size_t)(ni + PER_COLUMN * L->n_cols) * S + (size_t)s] = a.n_clusters;
+    vals[(size_t)(ni + PER_COLUMN * L->n_cols + 1) * S + (size_t)s] = D->n ? (double)a.n_noise / (double)D->n : 0;
     return MC_STATUS_OK;
 }
 
@@ -286,7 +298,9 @@ mc_status mc_pipeline_score(const mc_score_labels *L, const mc_score_input *in, 
                             mc_score_contingency_fn contingency, void *user, mc_report_table *t) {
     if (!L || !in || !t || in->seeds < 1 || !in->X || !in->clusters || in->d < 1 || (in->common && in->dc < 1))
         return mc_error_set(MC_STATUS_INVALID_ARG, "score: bad input");
-    const int ni = in->common ? 2 * N_INTERNAL : N_INTERNAL, nm = ni + 3 * L->n_cols + 2;
+    const int ni = in->common ? 2 * N_INTERNAL : N_INTERNAL, nm0 = ni + PER_COLUMN * L->n_cols + 2;
+    const bool losses = t->n_metrics == nm0 + 2 && strcmp(t->metrics[nm0], "recon_loss") == 0;
+    const int nm = losses ? nm0 + 2 : nm0;
     if (t->n_metrics != nm)
         return mc_error_set(MC_STATUS_INVALID_ARG, "score: the table has %d metric columns, the input %d", t->n_metrics, nm);
     mc_metrics_opts opts;
@@ -316,6 +330,11 @@ mc_status mc_pipeline_score(const mc_score_labels *L, const mc_score_input *in, 
         level_data trk = {"track", Xt, Ct, T, tcl, L->track_codes};
         if (st == MC_STATUS_OK) st = score_level(L, in, &opts, &trk, s, vtrk, note, sizeof note, contingency, user);
     }
+    for (int s = 0; losses && s < S; s++) /* a model's losses: the same at both levels */
+        for (int j = 0; j < 2; j++) {
+            const double *src = j ? in->kl : in->recon;
+            vseg[(size_t)(nm0 + j) * S + (size_t)s] = vtrk[(size_t)(nm0 + j) * S + (size_t)s] = src ? src[s] : NAN;
+        }
     if (st == MC_STATUS_OK)
         st = mc_report_table_add(t, in->task, in->representation, in->algorithm, "segment", in->k, n, in->leaked, note,
                                  S, vseg);

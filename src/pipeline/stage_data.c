@@ -282,7 +282,7 @@ mc_status pl_choose_k(pl_run *R) {
     if (c->k > 0) {
         R->k = c->k;
         snprintf(R->k_source, sizeof R->k_source, "given (--k)");
-    } else if (R->main_label[0]) {
+    } else if (R->main_label[0] && !c->k_sweep) {
         R->k = R->labels.n_classes[0];
         snprintf(R->k_source, sizeof R->k_source, "the number of classes of '%s'", R->main_label);
     } else {

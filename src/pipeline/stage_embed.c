@@ -30,16 +30,12 @@ mc_status pl_stage_embed(pl_run *R, pl_rep *r) {
     snprintf(name, sizeof name, "embed.%s", r->id);
     mc_tsne_opts to;
     mc_umap_opts uo;
-    mc_tsne_opts_default(&to);
-    mc_umap_opts_default(&uo);
-    to.seed = uo.seed = c->first_seed;
-    to.threads = uo.threads = pl_light_threads(R);
-    if (to.perplexity >= (double)(R->n - 1) / 3.0) to.perplexity = fmax(1.0, (double)(R->n - 1) / 3.0);
-    if (uo.n_neighbors > R->n - 1) uo.n_neighbors = (int)(R->n - 1);
-    if (c->fast) {
-        to.n_iter = 250;
-        uo.n_epochs = 60;
-    }
+    mc_map_config mcfg; /* the one rule of `musiclust map` */
+    mc_map_config_default(&mcfg);
+    mcfg.seed = c->first_seed;
+    mcfg.threads = pl_light_threads(R);
+    mcfg.fast = c->fast;
+    mc_pipeline_map_options(&mcfg, R->n, &to, &uo);
     pl_hash h;
     pl_hash_init(&h, "embed");
     pl_hash_str(&h, "space", r->hash[0]);

@@ -1,8 +1,10 @@
 /* The evaluate stage of `musiclust run`: every representation x algorithm scored over the seeds by
- * mc_pipeline_score (the scoring of `musiclust evaluate`) into metrics.csv and metrics.json, with the
+ * mc_pipeline_score (the scoring of `musiclust evaluate`) into metrics.csv and metrics.json (with each
+ * model's last-epoch recon_loss and kl), with the
  * first seed's segment-level contingency tables in contingency/<id>.<algo>.<column>.tsv. */
 #include "run_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,26 @@ static mc_status read_seeds(pl_run *R, const pl_rep *rep, unsigned algo, seeded_
     return st;
 }
 
+/* A model's last-epoch recon and KL per training row (models/<id>.seed<S>.loss.tsv); NaN when its
+ * curve is empty (a complete checkpoint resumed) or unreadable. */
+static void model_losses(const pl_run *R, const pl_rep *rep, double *recon, double *kl) {
+    for (int s = 0; s < R->cfg->seeds; s++) {
+        recon[s] = kl[s] = NAN;
+        char *p = mc_report_path_loss(R->dir, rep->id, R->cfg->first_seed + (uint64_t)s);
+        mc_table t;
+        if (p && mc_table_read(p, '\t', &t) == MC_STATUS_OK) {
+            const int cr = mc_table_column(&t, "recon"), ck = mc_table_column(&t, "kl");
+            if (t.nrows > 0 && cr >= 0 && ck >= 0) {
+                recon[s] = strtod(mc_table_get(&t, t.nrows - 1, cr), NULL);
+                kl[s] = strtod(mc_table_get(&t, t.nrows - 1, ck), NULL);
+            }
+            mc_table_free(&t);
+        }
+        mc_error_clear();
+        free(p);
+    }
+}
+
 static mc_status score_all(pl_run *R, mc_report_table *t) {
     const mc_run_config *c = R->cfg;
     mc_metrics_opts mo;
@@ -70,16 +92,20 @@ static mc_status score_all(pl_run *R, mc_report_table *t) {
     mc_status st = MC_STATUS_OK;
     seeded_inputs *in = mc_calloc(1, sizeof *in);
     if (!in) return MC_STATUS_NO_MEMORY;
+    double recon[PL_MAX_SEEDS], kl[PL_MAX_SEEDS];
     for (int i = 0; st == MC_STATUS_OK && i < R->n_reps; i++) {
         const pl_rep *rep = &R->reps[i];
+        const bool model = rep->make == PL_MAKE_MODEL;
+        if (model) model_losses(R, rep, recon, kl);
         for (unsigned algo = 1; st == MC_STATUS_OK && rep->evaluated && algo <= PL_ALGO_DBSCAN; algo <<= 1) {
             if (!(rep->algos & algo)) continue;
             st = read_seeds(R, rep, algo, in);
             char tasks[64];
-            mc_score_input si = {pl_tasks_text(rep->tasks, tasks, sizeof tasks), rep->name, pl_algo_name(algo),
+            mc_score_input si = {pl_rep_task(R, rep, tasks, sizeof tasks), rep->name, pl_algo_name(algo),
                                  algo == PL_ALGO_DBSCAN ? 0 : R->k, rep->leaked, c->seeds, c->first_seed,
                                  (const float *const *)in->X, st == MC_STATUS_OK ? (int)in->lat[0].shape[1] : 0,
-                                 (const int32_t *const *)in->cl, R->common, R->dc};
+                                 (const int32_t *const *)in->cl, R->common, R->dc, model ? recon : NULL,
+                                 model ? kl : NULL};
             contingency_sink sink = {R, rep, algo};
             if (st == MC_STATUS_OK) st = mc_pipeline_score(&R->labels, &si, &mo, write_contingency, &sink, t);
             seeded_free(in, c->seeds);
@@ -99,7 +125,7 @@ mc_status pl_stage_evaluate(pl_run *R) {
             pl_hash_str(&h, "rep", R->reps[i].name);
             pl_hash_str(&h, "clusters", R->reps[i].cluster_hash);
             pl_hash_str(&h, "leaked", R->reps[i].leaked);
-            pl_hash_str(&h, "tasks", pl_tasks_text(R->reps[i].tasks, tb, sizeof tb));
+            pl_hash_str(&h, "tasks", pl_rep_task(R, &R->reps[i], tb, sizeof tb));
         }
     for (int k = 0; k < R->labels.n_cols; k++) pl_hash_str(&h, "column", R->labels.cols[k]);
     pl_hash_int(&h, "threads", R->threads);
@@ -109,7 +135,7 @@ mc_status pl_stage_evaluate(pl_run *R) {
     if (pl_cached(R, "evaluate", hash, outs, 2)) return MC_STATUS_OK;
     const double t0 = mc_clock_seconds();
     mc_report_table t;
-    mc_status st = mc_pipeline_score_table(&R->labels, true, true, &t);
+    mc_status st = mc_pipeline_score_table_losses(&R->labels, true, true, true, &t);
     if (st != MC_STATUS_OK) return st;
     st = score_all(R, &t);
     char *pc = mc_report_path(R->dir, MC_REPORT_METRICS_CSV), *pj = mc_report_path(R->dir, MC_REPORT_METRICS_JSON);

@@ -30,6 +30,26 @@ void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int6
         mc->epochs = c->fast ? 12 : c->mlp_epochs > 0 ? c->mlp_epochs : mc->epochs;
         if (c->mlp_latent > 0) mc->latent = c->mlp_latent;
     }
+    if (r->input == MC_MODEL_INPUT_LOGMEL && r->model != MC_MODEL_KIND_CONV_VAE && r->model != MC_MODEL_KIND_MM_VAE) {
+        /* the conv autoencoder and the conv cvae: the conv-vae's code size (models.h) */
+        mc_model_config conv;
+        mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &conv);
+        mc->latent = conv.latent;
+    }
+    const mc_recipe_rep *o = r->opt; /* a recipe's options over the defaults (--fast still wins on epochs) */
+    if (!o) return;
+    if (o->latent > 0) mc->latent = o->latent;
+    if (o->n_hidden > 0) {
+        mc->n_hidden = o->n_hidden < MC_MODEL_MAX_LAYERS ? o->n_hidden : MC_MODEL_MAX_LAYERS;
+        for (int i = 0; i < mc->n_hidden; i++) mc->hidden[i] = o->hidden[i];
+    }
+    if (o->beta >= 0) mc->beta = o->beta;
+    if (o->lr > 0) mc->lr = o->lr;
+    if (o->batch > 0) mc->batch = o->batch;
+    if (o->epochs > 0 && !c->fast) {
+        mc->epochs = o->epochs; /* the recipe's epochs replace the conv sample budget */
+        *train_rows = n_rows;
+    }
 }
 
 /* ---------------------------------------------------------------- data */
@@ -41,6 +61,9 @@ typedef struct model_data {
     bool loaded;          /* data came from mc_model_data_load (free it with mc_model_data_free) */
     float *xbuf;          // (n, F + L) [vectors ; lyrics] of a lyrics-input model
     float *sub;           // (train_rows, row) the subset
+    int32_t *sub_codes;   // (train_rows) its condition classes (a conditioned model)
+    float *sub_lyrics;    // (train_rows, lyr_dim) its lyrics vectors (mm-vae)
+    uint8_t *sub_has;     // (train_rows)
     int32_t *codes;       // (n) main-label classes of a lyrics-input model
     char **classes;
     int n_classes;
@@ -50,6 +73,9 @@ static void model_data_free(model_data *m) {
     if (m->loaded) mc_model_data_free(&m->data);
     mc_free(m->xbuf);
     mc_free(m->sub);
+    mc_free(m->sub_codes);
+    mc_free(m->sub_lyrics);
+    mc_free(m->sub_has);
     free(m->codes);
     mc_store_free_classes(m->classes, m->n_classes);
     memset(m, 0, sizeof *m);
@@ -95,7 +121,13 @@ static mc_status training_rows(model_data *m, int64_t train_rows, uint64_t seed)
     int64_t *perm = mc_alloc((size_t)d->n, sizeof(int64_t)); // (n)
     uint8_t *mark = mc_alloc((size_t)d->n, 1);               // (n)
     m->sub = mc_alloc((size_t)(train_rows * row), sizeof(float));
-    if (!perm || !mark || !m->sub) {
+    /* the subset's conditions and lyrics travel with its rows (a conv cvae / mm-vae on a budget) */
+    if (d->codes) m->sub_codes = mc_alloc((size_t)train_rows, sizeof(int32_t));
+    if (d->lyrics) {
+        m->sub_lyrics = mc_alloc((size_t)(train_rows * d->lyr_dim), sizeof(float));
+        m->sub_has = mc_alloc((size_t)train_rows, 1);
+    }
+    if (!perm || !mark || !m->sub || (d->codes && !m->sub_codes) || (d->lyrics && (!m->sub_lyrics || !m->sub_has))) {
         mc_free(perm);
         mc_free(mark);
         return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for %lld training rows", (long long)train_rows);
@@ -106,8 +138,16 @@ static mc_status training_rows(model_data *m, int64_t train_rows, uint64_t seed)
     mc_rng_shuffle(&rng, perm, (size_t)d->n);
     for (int64_t i = 0; i < train_rows; i++) mark[perm[i]] = 1;
     int64_t t = 0;
-    for (int64_t i = 0; i < d->n; i++)
-        if (mark[i]) memcpy(m->sub + (t++) * row, d->x + i * row, (size_t)row * sizeof(float));
+    for (int64_t i = 0; i < d->n; i++) {
+        if (!mark[i]) continue;
+        memcpy(m->sub + t * row, d->x + i * row, (size_t)row * sizeof(float));
+        if (d->codes) m->sub_codes[t] = d->codes[i];
+        if (d->lyrics) {
+            memcpy(m->sub_lyrics + t * d->lyr_dim, d->lyrics + i * d->lyr_dim, (size_t)d->lyr_dim * sizeof(float));
+            m->sub_has[t] = d->has_lyrics ? d->has_lyrics[i] : 1;
+        }
+        t++;
+    }
     mc_free(mark);
     mc_free(perm);
     memset(&m->train, 0, sizeof m->train);
@@ -117,6 +157,12 @@ static mc_status training_rows(model_data *m, int64_t train_rows, uint64_t seed)
     m->train.shape[1] = d->shape[1];
     m->train.shape[2] = d->shape[2];
     m->train.x = m->sub;
+    m->train.codes = m->sub_codes;
+    m->train.n_classes = d->n_classes;
+    m->train.classes = d->classes;
+    m->train.lyr_dim = d->lyrics ? d->lyr_dim : 0;
+    m->train.lyrics = m->sub_lyrics;
+    m->train.has_lyrics = m->sub_has;
     return MC_STATUS_OK;
 }
 
@@ -272,9 +318,12 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
     if (logmel) {
         R->conv_epochs = mc.epochs;
         R->conv_rows = train_rows;
-        R->conv_limited = mc.epochs < (c->fast ? 1 : c->conv_max_epochs) || train_rows < R->n;
+        R->conv_limited = !(r->opt && r->opt->epochs > 0 && !c->fast) &&
+                          (mc.epochs < (c->fast ? 1 : c->conv_max_epochs) || train_rows < R->n);
     }
-    const bool recon = r->recon && si == 0 && (r->model == MC_MODEL_KIND_VAE || r->model == MC_MODEL_KIND_CONV_VAE);
+    const bool recon = r->recon && si == 0 &&
+                       (r->model == MC_MODEL_KIND_VAE || r->model == MC_MODEL_KIND_CONV_VAE ||
+                        (r->model == MC_MODEL_KIND_AE && logmel));
     model_hash(R, r, &mc, train_rows, seed, recon, r->hash[si]);
     char *o[5] = {mc_report_path_model(NULL, r->id, seed), mc_report_path_loss(NULL, r->id, seed),
                   mc_report_path_latent(NULL, r->id, true, seed), mc_report_path_recon(NULL, r->id, "original"),

@@ -78,6 +78,7 @@ static void summary_text(const pl_run *R, const char *const *inputs, int n_input
     libraries(v, sizeof v);
     kv_line(f, "libraries", v);
     kv_line(f, "tasks", pl_tasks_text(c->tasks, tb, sizeof tb));
+    if (c->recipe) kv_line(f, "recipe", c->recipe->path[0] ? c->recipe->path : c->recipe->name);
     v[0] = '\0';
     for (int i = 0; i < n_inputs; i++) snprintf(v + strlen(v), sizeof v - strlen(v), "%s%s", i ? " " : "", inputs[i]);
     kv_line(f, "inputs", v);
@@ -116,7 +117,7 @@ static void representations_text(const pl_run *R, FILE *f) {
         const pl_rep *r = &R->reps[i];
         fprintf(f, "%s\t", r->id);
         mc_csv_write_field(f, r->name, '\t');
-        fprintf(f, "\t%s\t%s\t%s\t", pl_tasks_text(r->tasks, tb, sizeof tb), r->make == PL_MAKE_MODEL ? mc_model_kind_name(r->model) : "",
+        fprintf(f, "\t%s\t%s\t%s\t", pl_rep_task(R, r, tb, sizeof tb), r->make == PL_MAKE_MODEL ? mc_model_kind_name(r->model) : "",
                 r->lyrics_input || r->model == MC_MODEL_KIND_MM_VAE ? "vectors+lyrics" : r->input == MC_MODEL_INPUT_LOGMEL ? "logmel" : "vectors");
         mc_csv_write_field(f, r->leaked, '\t');
         fprintf(f, "\t%d\t%d\t", r->show && r->evaluated ? 1 : 0, r->epochs);
@@ -191,6 +192,10 @@ mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, 
     mc_json_end_array(j);
     mc_json_key(j, "metadata"); mc_json_string(j, c->extract.metadata);
     mc_json_key(j, "tasks"); mc_json_string(j, pl_tasks_text(c->tasks, tb, sizeof tb));
+    if (c->recipe) {
+        mc_json_key(j, "recipe"); mc_json_string(j, c->recipe->name);
+        mc_json_key(j, "recipe_file"); mc_json_string(j, c->recipe->path);
+    }
     mc_json_key(j, "label"); mc_json_string(j, c->label);
     mc_json_key(j, "text_column"); mc_json_string(j, c->text_column);
     mc_json_key(j, "lyrics_dim"); mc_json_int(j, c->lyrics_dim);
@@ -288,7 +293,7 @@ mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, 
         mc_json_begin_object(j);
         mc_json_key(j, "id"); mc_json_string(j, r->id);
         mc_json_key(j, "name"); mc_json_string(j, r->name);
-        mc_json_key(j, "tasks"); mc_json_string(j, pl_tasks_text(r->tasks, tb, sizeof tb));
+        mc_json_key(j, "tasks"); mc_json_string(j, pl_rep_task(R, r, tb, sizeof tb));
         mc_json_key(j, "model"); mc_json_string(j, r->make == PL_MAKE_MODEL ? mc_model_kind_name(r->model) : NULL);
         mc_json_key(j, "epochs"); mc_json_int(j, r->epochs);
         mc_json_key(j, "evaluated"); mc_json_bool(j, r->evaluated);

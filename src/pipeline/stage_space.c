@@ -31,10 +31,35 @@ static mc_status other_raw(pl_run *R, mc_store_features f, float **Z, int *d) {
     return st;
 }
 
+/* The randomised PCA of the store's log-mel (n, n_mels x frames), read from its memory map. */
+static mc_status pca_logmel(pl_run *R, int nc, int iters, float **Z) {
+    mc_array a;
+    mc_status st = mc_store_load_logmel(&R->store, &a);
+    if (st != MC_STATUS_OK) return st;
+    const int64_t n = a.shape[0], d = a.shape[1] * a.shape[2];
+    if (n != R->n) st = mc_error_set(MC_STATUS_FORMAT, "logmel.npy has %lld rows, the store %lld", (long long)n, (long long)R->n);
+    if (st == MC_STATUS_OK && nc > (n < d ? n : d))
+        st = mc_error_set(MC_STATUS_INVALID_ARG, "pca-logmel: %d components of %lld x %lld log-mel", nc, (long long)n, (long long)d);
+    if (st == MC_STATUS_OK && !(*Z = mc_alloc((size_t)n * (size_t)nc, sizeof(float)))) st = MC_STATUS_NO_MEMORY;
+    mc_pca p;
+    memset(&p, 0, sizeof p);
+    if (st == MC_STATUS_OK) st = mc_cluster_pca_randomized((const float *)a.data, n, d, nc, iters, R->cfg->first_seed, &p, *Z);
+    double ratio = 0;
+    for (int c = 0; st == MC_STATUS_OK && c < nc; c++) ratio += p.explained_variance_ratio[c];
+    if (st == MC_STATUS_OK)
+        mc_log(MC_LOG_LEVEL_INFO, "pca-logmel: %d components of %lld x %lld log-mel explain %.1f%% of the variance", nc,
+               (long long)n, (long long)d, 100.0 * ratio);
+    mc_cluster_pca_free(&p);
+    mc_array_free(&a);
+    return st;
+}
+
 mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     char name[96];
     snprintf(name, sizeof name, "space.%s", r->id);
-    const int nc = pl_pca_components(R);
+    const int nc = pl_pca_components(R, r);
+    const bool logmel = r->make == PL_MAKE_PCA_LOGMEL;
+    const int iters = logmel ? pl_pca_logmel_iters(R, r) : 0;
     pl_hash h;
     pl_hash_init(&h, "space");
     pl_hash_str(&h, "data", R->data_hash);
@@ -42,6 +67,11 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     pl_hash_int(&h, "components", nc);
     const bool other = r->make == PL_MAKE_RAW && r->features != R->features;
     if (other) pl_hash_str(&h, "features", mc_store_features_name(r->features));
+    if (logmel) {
+        pl_hash_int(&h, "logmel", 1);
+        pl_hash_int(&h, "iters", iters);
+        pl_hash_u64(&h, "seed", R->cfg->first_seed);
+    }
     pl_hash_hex(&h, r->hash[0]);
     char *out = mc_report_path_latent(NULL, r->id, false, 0);
     if (!out) return MC_STATUS_NO_MEMORY;
@@ -55,7 +85,8 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
         if (!path) st = MC_STATUS_NO_MEMORY;
         if (st == MC_STATUS_OK && r->make == PL_MAKE_PCA) st = mc_pipeline_pca_space(R->common, R->n, R->dc, nc, &Z, NULL);
         if (st == MC_STATUS_OK && other) st = other_raw(R, r->features, &Z, &d);
-        int64_t shape[2] = {R->n, r->make == PL_MAKE_PCA ? nc : d};
+        if (st == MC_STATUS_OK && logmel) st = pca_logmel(R, nc, iters, &Z);
+        int64_t shape[2] = {R->n, r->make == PL_MAKE_PCA || logmel ? nc : d};
         if (st == MC_STATUS_OK) st = mc_npy_write(path, MC_DTYPE_F32, 2, shape, Z ? Z : R->common);
         mc_free(Z);
         free(path);
@@ -65,30 +96,53 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
     return st;
 }
 
-/* X (n, Z + L) = [A z-scored / sqrt(Z) ; lyrics z-scored over the rows that have lyrics / sqrt(L)];
- * rows without lyrics sit at the lyrics mean (0). A (n, Z) is z-scored in place; lyr (n, L) is
- * compacted in place. */
-static mc_status concat_space(float *A, int Z, float *lyr, const uint8_t *has, int L, int64_t n, float *X) {
-    const int D = Z + L;
-    float *mean = mc_alloc((size_t)(Z > L ? Z : L), sizeof(float)), *sd = mc_alloc((size_t)(Z > L ? Z : L), sizeof(float));
+/* Centre the columns of B (rows, w) and scale the whole block so that its total variance (the mean
+ * squared distance of a row to the block's mean) is 1: the block's own geometry, e.g. the lyrics SVD's
+ * ordering of components by variance, is kept, and every block adds the same expected amount to the
+ * squared distances the clustering sees. With zscore, each column is z-scored instead and the block
+ * divided by sqrt(w) (the weighting before issue 12: it gives every SVD component of the lyrics the
+ * weight of the first, language-bearing one). mean, sd: (w) scratch. */
+static void scale_block(float *B, int64_t rows, int w, bool zscore, float *mean, float *sd) {
+    if (rows < 1 || w < 1) return;
+    mc_data_zscore_fit(B, rows, w, mean, sd);
+    /* the block's total variance from the data itself (zscore_fit gives a constant column sd 1) */
+    double total = 0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int q = 0; q < w; q++) {
+            const double c = (double)B[i * w + q] - mean[q];
+            total += c * c;
+        }
+    total /= (double)rows;
+    const double scale = zscore ? 1.0 / sqrt((double)w) : total > 0 ? 1.0 / sqrt(total) : 0.0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int q = 0; q < w; q++) {
+            const double c = (double)B[i * w + q] - mean[q];
+            B[i * w + q] = (float)((zscore ? (sd[q] > 0 ? c / sd[q] : 0.0) : c) * scale);
+        }
+}
+
+/* X (n, Z + L) = [A scaled ; the rows' lyrics scaled over the rows that have lyrics] (scale_block);
+ * rows without lyrics sit at the lyrics mean (0). A (n, Z), Z may be 0 (the lyrics alone), is scaled
+ * in place; lyr (n, L) is compacted in place. */
+static mc_status concat_space(float *A, int Z, float *lyr, const uint8_t *has, int L, int64_t n, bool zscore, float *X) {
+    const int D = Z + L, W = Z > L ? Z : L;
+    float *mean = mc_alloc((size_t)W, sizeof(float)), *sd = mc_alloc((size_t)W, sizeof(float)); // (W)
     if (!mean || !sd) {
         mc_free(mean);
         mc_free(sd);
         return MC_STATUS_NO_MEMORY;
     }
-    mc_data_zscore_fit(A, n, Z, mean, sd);
-    mc_data_zscore_apply(A, n, Z, mean, sd);
-    const float wa = (float)(1.0 / sqrt((double)Z)), wl = (float)(1.0 / sqrt((double)L));
+    if (Z > 0) scale_block(A, n, Z, zscore, mean, sd);
     int64_t nl = 0;
     for (int64_t i = 0; i < n; i++)
         if (has[i]) memmove(lyr + (nl++) * L, lyr + i * L, (size_t)L * sizeof(float));
-    if (nl > 0) mc_data_zscore_fit(lyr, nl, L, mean, sd);
+    scale_block(lyr, nl, L, zscore, mean, sd);
     /* expand back in row order (from the end, so rows are not overwritten before being read) */
     for (int64_t i = n - 1, j = nl - 1; i >= 0; i--) {
         float *dst = X + i * D;
-        for (int q = 0; q < Z; q++) dst[q] = A[i * Z + q] * wa;
+        for (int q = 0; q < Z; q++) dst[q] = A[i * Z + q];
         if (has[i]) {
-            for (int q = 0; q < L; q++) dst[Z + q] = (lyr[j * L + q] - mean[q]) / sd[q] * wl;
+            for (int q = 0; q < L; q++) dst[Z + q] = lyr[j * L + q];
             j--;
         } else {
             for (int q = 0; q < L; q++) dst[Z + q] = 0.0f;
@@ -100,20 +154,21 @@ static mc_status concat_space(float *A, int Z, float *lyr, const uint8_t *has, i
 }
 
 mc_status pl_stage_concat(pl_run *R, pl_rep *r, int si) {
-    const pl_rep *src = pl_find_rep(R, r->from);
-    if (!src) return mc_error_set(MC_STATUS_INVALID_ARG, "%s: no representation '%s' to build on", r->id, r->from);
+    const pl_rep *src = r->from ? pl_find_rep(R, r->from) : NULL; /* NULL: the lyrics alone */
+    if (r->from && !src) return mc_error_set(MC_STATUS_INVALID_ARG, "%s: no representation '%s' to build on", r->id, r->from);
     const uint64_t seed = R->cfg->first_seed + (uint64_t)si;
     char name[96];
     snprintf(name, sizeof name, "space.%s.seed%llu", r->id, (unsigned long long)seed);
     pl_hash h;
     pl_hash_init(&h, "concat");
-    pl_hash_str(&h, "audio", src->hash[si]);
+    pl_hash_str(&h, "audio", src ? src->hash[si] : "none");
     pl_hash_str(&h, "lyrics", R->data_hash);
+    pl_hash_str(&h, "fusion", r->fusion_zscore ? "zscore" : "block-variance");
     pl_hash_hex(&h, r->hash[si]);
     char *out = mc_report_path_latent(NULL, r->id, true, seed);
-    char *in = mc_report_path_latent(R->dir, src->id, src->seeded, seed);
+    char *in = src ? mc_report_path_latent(R->dir, src->id, src->seeded, seed) : NULL;
     char *path = out ? mc_report_path(R->dir, out) : NULL;
-    mc_status st = out && in && path ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    mc_status st = out && (in || !src) && path ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
     const char *outs[1] = {out};
     if (st == MC_STATUS_OK && !pl_cached(R, name, r->hash[si], outs, 1)) {
         double t0 = mc_clock_seconds();
@@ -121,13 +176,14 @@ mc_status pl_stage_concat(pl_run *R, pl_rep *r, int si) {
         float *lyr = NULL, *X = NULL;
         uint8_t *has = NULL;
         int L = 0;
-        st = mc_npy_read_f32(in, &a);
+        if (src) st = mc_npy_read_f32(in, &a);
+        else a.shape[0] = R->n, a.ndim = 2; /* no audio block: (n, 0) */
         if (st == MC_STATUS_OK && (a.ndim != 2 || a.shape[0] != R->n))
             st = mc_error_set(MC_STATUS_FORMAT, "%s: not (n, latent)", in);
         if (st == MC_STATUS_OK) st = mc_store_lyrics(&R->store, &lyr, &has, &L);
         if (st == MC_STATUS_OK && !(X = mc_alloc((size_t)R->n * (size_t)(a.shape[1] + L), sizeof(float))))
             st = MC_STATUS_NO_MEMORY;
-        if (st == MC_STATUS_OK) st = concat_space(a.data, (int)a.shape[1], lyr, has, L, R->n, X);
+        if (st == MC_STATUS_OK) st = concat_space(a.data, (int)a.shape[1], lyr, has, L, R->n, r->fusion_zscore, X);
         int64_t shape[2] = {R->n, a.shape[1] + L};
         if (st == MC_STATUS_OK) st = mc_npy_write(path, MC_DTYPE_F32, 2, shape, X);
         mc_array_free(&a);

@@ -376,9 +376,9 @@ static void summary_tables(rp_ctx *c) {
         if (m >= 0) sel[ns++] = m;
     }
     for (int k = 0; k < c->n_columns && ns < 28; k++) {
-        const char *pre[3] = {"ari_", "nmi_", "purity_"};
+        const char *pre[4] = {"ari_", "ami_", "nmi_", "purity_"};
         bool main = c->main_label && strcmp(c->columns[k], c->main_label) == 0;
-        for (int p = 0; p < (main ? 3 : 1); p++) {
+        for (int p = 0; p < (main ? 4 : 2) && ns < 30; p++) {
             char name[300];
             snprintf(name, sizeof name, "%s%s", pre[p], c->columns[k]);
             int m = mc_report_table_metric(t, name);
@@ -462,7 +462,9 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
 
     fputs("<h2 id=\"summary\">Summary</h2>\n<p>The key metrics of every representation / algorithm pair. "
           "&#9733; marks the best value of each column among the rows without a leaked label column (higher is "
-          "better except for Davies-Bouldin, &darr;). Compare methods with the <b>common-space</b> internal metrics "
+          "better except for Davies-Bouldin, &darr;), on the chance-adjusted label metrics (ARI, AMI) and the "
+          "common-space internal metrics only: NMI and purity grow with the number of clusters, and each "
+          "method's own-space internal metrics are in a different space. Compare methods with the <b>common-space</b> internal metrics "
           "(the same z-scored MFCC statistics for every method) and the label metrics; each method's own-space "
           "silhouette is shown for reference only.</p>\n", c.f);
     leak_warnings(&c);

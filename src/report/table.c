@@ -26,6 +26,7 @@ const char *mc_report_metric_column(const char *metric) {
     if (!metric) return NULL;
     if (starts(metric, "ari_")) return metric + 4;
     if (starts(metric, "nmi_")) return metric + 4;
+    if (starts(metric, "ami_")) return metric + 4;
     if (starts(metric, "purity_")) return metric + 7;
     return NULL;
 }
@@ -48,16 +49,32 @@ const char *mc_report_metric_title(const char *metric, char *buf, size_t cap) {
         {"davies_bouldin_common", "Davies-Bouldin (common space)"},
         {"n_clusters", "clusters found"},
         {"noise_fraction", "noise fraction"},
+        {"recon_loss", "reconstruction loss"},
+        {"kl", "KL"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(metric, fixed[i].name) == 0) return fixed[i].title;
     const char *col = mc_report_metric_column(metric);
     if (col && buf && cap) {
-        const char *m = starts(metric, "ari_") ? "ARI" : starts(metric, "nmi_") ? "NMI" : "purity";
+        const char *m = starts(metric, "ari_")   ? "ARI"
+                        : starts(metric, "ami_") ? "AMI"
+                        : starts(metric, "nmi_") ? "NMI"
+                                                 : "purity";
         snprintf(buf, cap, "%s %s", m, col);
         return buf;
     }
     return metric;
+}
+
+bool mc_report_metric_ranked(const char *metric) {
+    if (!metric) return false;
+    /* chance-adjusted label metrics: NMI and purity grow with the number of clusters (many small
+     * DBSCAN clusters score well with ARI about 0) */
+    if (starts(metric, "ari_") || starts(metric, "ami_")) return true;
+    /* internal metrics only in the one common space: own-space values of different spaces do not compare */
+    const size_t n = strlen(metric);
+    return mc_report_metric_direction(metric) != 0 && !mc_report_metric_column(metric) && n > 7 &&
+           strcmp(metric + n - 7, "_common") == 0;
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -495,7 +512,7 @@ mc_status mc_report_best(const mc_report_table *t, bool *best) {
     memset(best, 0, (size_t)t->n_rows * M * sizeof *best);
     for (size_t m = 0; m < M; m++) {
         int dir = mc_report_metric_direction(t->metrics[m]);
-        if (!dir) continue;
+        if (!dir || !mc_report_metric_ranked(t->metrics[m])) continue;
         for (int i = 0; i < t->n_rows; i++) {
             const mc_report_row *r = &t->rows[i];
             if (r->leaked[0] || !isfinite(r->mean[m])) continue;
@@ -529,12 +546,17 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
     } else {
         for (size_t i = 0; i < sizeof default_text_metrics / sizeof *default_text_metrics; i++)
             if (mc_report_table_metric(t, default_text_metrics[i]) >= 0) sel[ns++] = default_text_metrics[i];
-        /* ARI and NMI of the first label column (the main one), ARI of the others */
+        /* ARI, AMI and NMI of the first label column (the main one), ARI and AMI of the others */
         bool first = true;
-        for (int m = 0; m < t->n_metrics && ns < 64; m++) {
+        for (int m = 0; m < t->n_metrics && ns < 62; m++) {
             if (starts(t->metrics[m], "ari_")) {
+                const char *col = t->metrics[m] + 4;
                 sel[ns++] = t->metrics[m];
-                if (first && m + 1 < t->n_metrics && starts(t->metrics[m + 1], "nmi_")) sel[ns++] = t->metrics[m + 1];
+                for (int o = 0; o < t->n_metrics; o++) {
+                    const char *mo = t->metrics[o];
+                    if (strcmp(mc_report_metric_column(mo) ? mc_report_metric_column(mo) : "", col) != 0) continue;
+                    if (starts(mo, "ami_") || (first && starts(mo, "nmi_"))) sel[ns++] = mo;
+                }
                 first = false;
             }
         }
@@ -584,7 +606,7 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
         if (r->leaked[0]) fprintf(f, "  LEAKED: %s", r->leaked);
         fputc('\n', f);
     }
-    fprintf(f, "* best of the %s rows without a leaked column", level);
+    fprintf(f, "* best of the %s rows without a leaked column (ARI, AMI and common-space metrics only)", level);
     if (any_leak) fprintf(f, "; ! leaked: the label column was an input or a condition of that representation");
     fputc('\n', f);
     free(best);

@@ -12,7 +12,7 @@ build=${1:?usage: run.sh BUILD SECONDS [NAME...]}
 seconds=${2:?usage: run.sh BUILD SECONDS [NAME...]}
 shift 2
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(npy table safetensors model store text audio)
+[ ${#names[@]} -eq 0 ] && names=(npy table safetensors model store text audio recipe)
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp

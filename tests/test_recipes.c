@@ -1,0 +1,453 @@
+/* recipes (pipeline.h, src/pipeline/recipe.c): every built-in recipe file parses and sets what it
+ * says; every kind of mistake is one error naming the file, the key and what was expected, and leaves
+ * the configuration unchanged; the CLI's --recipe (errors, precedence of the options); and, on
+ * ../shared/data (small subsets), each built-in recipe runs end to end with --fast: linear-vae (13
+ * MFCCs, k 5, vae + pca), mfcc-vae (one row per track, latent 16), conv-beta-vae (pca-logmel, conv-ae,
+ * conv beta-VAE x k-means, agglomerative: every metric and AMI finite), multimodal-cvae (lyrics;
+ * the cvae's label leaked), and easy == --task easy byte for byte. */
+#include <musiclust/musiclust.h>
+
+#include "mc_test.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static mc_run_config cfg;
+static mc_recipe rec;
+
+/* Parse text as a recipe into a fresh default configuration. */
+static mc_status parse(const char *text) {
+    mc_run_config_default(&cfg);
+    return mc_pipeline_recipe_parse(text, strlen(text), "t.json", &rec, &cfg);
+}
+
+/* ---------------------------------------------------------------- the built-in files */
+
+static void test_builtin_files(void) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/recipes", MC_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    MC_CHECK(d != NULL, "recipes/ exists (%s)", dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0) continue;
+        char path[8400], stem[256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(stem, sizeof stem, "%.*s", (int)(l - 5), e->d_name);
+        mc_run_config_default(&cfg);
+        mc_status st = mc_pipeline_recipe_load(path, &rec, &cfg);
+        MC_CHECK(st == MC_STATUS_OK, "%s parses: %s", path, mc_error_message());
+        MC_CHECK(strcmp(rec.name, stem) == 0, "%s: name '%s' is the file's stem", path, rec.name);
+        MC_CHECK(rec.description[0] != '\0', "%s has a description", path);
+        MC_CHECK((rec.n_reps > 0) != (rec.tasks != 0) && cfg.recipe == &rec, "%s: representations or tasks", path);
+        /* found by name too */
+        char found[4096];
+        MC_CHECK(mc_pipeline_recipe_find(stem, found, sizeof found) == MC_STATUS_OK, "recipe '%s' found by name", stem);
+        n++;
+    }
+    if (d) closedir(d);
+    MC_CHECK(n == 8, "8 built-in recipes (mfcc-vae, linear-vae, conv-beta-vae, multimodal-cvae, easy, medium, hard, all), got %d", n);
+    char list[1024];
+    mc_pipeline_recipe_list(list, sizeof list);
+    MC_CHECK(strstr(list, "conv-beta-vae") && strstr(list, "linear-vae") && strstr(list, "all"), "list: %s", list);
+
+    /* what two of them set */
+    mc_run_config_default(&cfg);
+    MC_CHECK_OK(mc_pipeline_recipe_load("linear-vae", &rec, &cfg));
+    MC_CHECK(cfg.extract.dsp.n_mfcc == 13 && cfg.extract.segment_s == 3 && cfg.k == 5 && rec.n_reps == 2,
+             "linear-vae: 13 MFCCs, 3-s segments, k 5, 2 representations");
+    const mc_recipe_rep *v = &rec.reps[0], *p = &rec.reps[1];
+    MC_CHECK(strcmp(v->kind, "vae") == 0 && v->latent == 4 && v->n_hidden == 1 && v->hidden[0] == 64 && v->epochs == 20 &&
+                 v->lr == 0.001 && v->beta == 1 && v->algos == MC_RECIPE_ALGO_KMEANS,
+             "linear-vae: vae 26 -> 64 -> 4, 20 epochs, Adam 1e-3, k-means");
+    MC_CHECK(strcmp(p->kind, "pca") == 0 && p->components == 4 && p->beta < 0 && p->lr < 0, "linear-vae: pca 4, defaults unset");
+    mc_run_config def;
+    mc_run_config_default(&def);
+    mc_run_config_default(&cfg);
+    MC_CHECK_OK(mc_pipeline_recipe_load("easy", &rec, &cfg));
+    MC_CHECK(cfg.tasks == MC_PIPELINE_TASK_EASY && rec.n_reps == 0, "easy: the easy task");
+    cfg.tasks = def.tasks;
+    cfg.recipe = NULL;
+    MC_CHECK(memcmp(&cfg, &def, sizeof cfg) == 0, "easy: nothing but the task differs from `run --task easy`");
+    mc_run_config_default(&cfg);
+    MC_CHECK_OK(mc_pipeline_recipe_load("conv-beta-vae", &rec, &cfg));
+    MC_CHECK(rec.n_reps == 3 && strcmp(rec.reps[0].kind, "pca-logmel") == 0 && rec.reps[0].components == 32 &&
+                 strcmp(rec.reps[1].kind, "conv-ae") == 0 && strcmp(rec.reps[2].kind, "conv-vae") == 0 &&
+                 rec.reps[2].beta == 4 && rec.reps[2].latent == 32 && rec.reps[2].batch == 128 && rec.reps[2].epochs == 35 &&
+                 rec.reps[2].algos == (MC_RECIPE_ALGO_KMEANS | MC_RECIPE_ALGO_AGGLOMERATIVE) && cfg.k == 0 && !cfg.k_sweep,
+             "conv-beta-vae: pca-logmel 32, conv-ae, conv beta-VAE (beta 4, latent 32, batch 128, 35 epochs), "
+             "k-means + agglomerative, k from the label");
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static void expect_error(const char *text, const char *want1, const char *want2) {
+    mc_run_config before;
+    mc_run_config_default(&before);
+    mc_status st = parse(text);
+    const char *m = mc_error_message();
+    MC_CHECK(st == MC_STATUS_FORMAT && strncmp(m, "t.json: ", 8) == 0 && strstr(m, want1) && (!want2 || strstr(m, want2)) &&
+                 !strchr(m, '\n'),
+             "%s -> one line naming the file, '%s'%s%s: got [%s] %s", text, want1, want2 ? " and " : "", want2 ? want2 : "",
+             mc_status_name(st), m);
+    MC_CHECK(memcmp(&cfg, &before, sizeof cfg) == 0, "%s: a failed recipe leaves the configuration unchanged", text);
+}
+
+static void test_errors(void) {
+    expect_error("{\"tasks\": [\"easy\"],", "line 1", NULL);
+    expect_error("[1, 2]", "a recipe is a JSON object", NULL);
+    expect_error("{\"tasks\": [\"easy\"], \"seedz\": 3}", "unknown key 'seedz'", "known here:");
+    expect_error("{\"tasks\": [\"easy\"], \"seeds\": \"3\"}", "key 'seeds'", "expected an integer in 1..64, got \"3\"");
+    expect_error("{\"tasks\": [\"easy\"], \"seeds\": 0}", "key 'seeds'", "got 0");
+    expect_error("{\"tasks\": [\"easy\"], \"seeds\": 3, \"seeds\": 4}", "duplicate", NULL);
+    expect_error("{\"tasks\": [\"easyy\"]}", "key 'tasks'", "easy, medium, hard or all");
+    expect_error("{}", "either \"representations\" or \"tasks\"", NULL);
+    expect_error("{\"tasks\": \"easy\", \"representations\": [{\"kind\": \"vae\"}]}", "either", NULL);
+    expect_error("{\"representations\": [{\"kind\": \"vae\"}, {\"kind\": \"pca\", \"latent\": \"x\"}]}",
+                 "key 'representations[1].latent'", "expected an integer");
+    expect_error("{\"representations\": [{\"kind\": \"vea\"}]}", "key 'representations[0].kind'", "conv-ae");
+    expect_error("{\"representations\": [{\"id\": \"a b\", \"kind\": \"vae\"}]}", "key 'representations[0].id'", NULL);
+    expect_error("{\"representations\": [{\"kind\": \"vae\"}, {\"kind\": \"vae\"}]}", "'vae' is used twice", NULL);
+    expect_error("{\"representations\": [{\"kind\": \"concat\", \"from\": \"x\"}]}", "representations[0].from", NULL);
+    expect_error("{\"representations\": [{\"kind\": \"concat\"}]}", "\"from\" is for (and required by) kind concat", NULL);
+    expect_error("{\"representations\": [{\"kind\": \"vae\", \"hidden\": [64, -1]}]}", "representations[0].hidden[1]", NULL);
+    expect_error("{\"representations\": [{\"kind\": \"vae\", \"input\": \"logmel\"}]}", "representations[0].input", NULL);
+    expect_error("{\"representations\": [{\"kind\": \"vae\", \"algorithms\": [\"kmeans\", \"spectral\"]}]}",
+                 "representations[0].algorithms[1]", "kmeans, agglomerative or dbscan");
+    expect_error("{\"tasks\": \"easy\", \"features\": {\"n_mfcc\": 200, \"n_mels\": 128}}", "key 'features'", "n_mfcc");
+    expect_error("{\"tasks\": \"easy\", \"features\": {\"sr\": 22050.5}}", "key 'features.sr'", NULL);
+    expect_error("{\"tasks\": \"easy\", \"k\": \"many\"}", "key 'k'", "\"sweep\"");
+    expect_error("{\"tasks\": \"easy\", \"budget\": {\"conv_sample\": 3}}", "unknown key 'budget.conv_sample'", NULL);
+    expect_error("{\"tasks\": \"easy\", \"figures\": {\"maps\": 1}}", "key 'figures.maps'", "true or false");
+    /* valid odd ones */
+    MC_CHECK(parse("{\"tasks\": \"hard\", \"k\": \"sweep\", \"label\": \"style\", \"seeds\": 2, \"first_seed\": 7}") ==
+                     MC_STATUS_OK && cfg.k_sweep && strcmp(cfg.label, "style") == 0 && cfg.seeds == 2 &&
+                 cfg.first_seed == 7 && cfg.tasks == MC_PIPELINE_TASK_HARD && strcmp(rec.name, "t") == 0,
+             "k sweep, label, seeds, first seed; the name from the origin: %s", mc_error_message());
+    MC_CHECK(parse("{\"representations\": [{\"kind\": \"conv-vae\"}, {\"id\": \"both\", \"kind\": \"concat\", \"from\": "
+                   "\"conv-vae\", \"algorithms\": [\"dbscan\"]}], \"algorithms\": [\"agglomerative\"]}") == MC_STATUS_OK &&
+                 strcmp(rec.reps[0].id, "conv-vae") == 0 && rec.reps[0].algos == MC_RECIPE_ALGO_AGGLOMERATIVE &&
+                 rec.reps[1].algos == MC_RECIPE_ALGO_DBSCAN,
+             "id defaults to the kind; algorithms default to the recipe's: %s", mc_error_message());
+    char path[64];
+    MC_CHECK(mc_pipeline_recipe_find("no-such-recipe", path, sizeof path) == MC_STATUS_IO &&
+                 strstr(mc_error_message(), "linear-vae"),
+             "an unknown name lists the built-ins: %s", mc_error_message());
+    MC_CHECK(mc_pipeline_recipe_find("dir/none.json", path, sizeof path) == MC_STATUS_IO, "a missing file");
+}
+
+/* ---------------------------------------------------------------- the CLI */
+
+static void test_cli_errors(void) {
+    const char *dir = mc_test_tmpdir("recipes_cli");
+    char args[4096], err[2048], bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    FILE *f = fopen(bad, "w");
+    if (f) {
+        fputs("{\"representations\": [{\"kind\": \"vae\", \"latent\": 0}]}\n", f);
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "run --recipe '%s' x -o '%s/out'", bad, dir);
+    int rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 1 && strstr(err, bad) && strstr(err, "representations[0].latent"), "bad recipe: exit 1 naming file and key: %d %s", rc, err);
+    snprintf(args, sizeof args, "run --recipe nonesuch x -o '%s/out'", dir);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 1 && strstr(err, "nonesuch") && strstr(err, "conv-beta-vae"), "unknown recipe: exit 1 listing the built-ins: %d %s", rc, err);
+    snprintf(args, sizeof args, "run --recipe linear-vae --task easy x -o '%s/out'", dir);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 2 && strstr(err, "--task"), "--task with a recipe of representations: usage error: %d %s", rc, err);
+    snprintf(args, sizeof args, "run --n-mfcc 200 x -o '%s/out'", dir);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 2 && strstr(err, "n_mfcc"), "--n-mfcc above --n-mels: usage error: %d %s", rc, err);
+}
+
+/* ---------------------------------------------------------------- end to end on ../shared/data */
+
+/* dir/<genre>/ with the first `per` clips of each genre of gtzan-mini (symbolic links). */
+static void gtzan_subset(const char *data, const char *dir, const char *const *genres, int n_genres, int per) {
+    for (int g = 0; g < n_genres; g++) {
+        static char cmd[32768];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && for f in $(ls '%s/gtzan-mini/%s' | head -n %d); do ln -sf "
+                 "'%s/gtzan-mini/%s/'$f '%s/%s/'$f; done", dir, genres[g], data, genres[g], per, data, genres[g], dir, genres[g]);
+        MC_CHECK(system(cmd) == 0, "subset: %s", cmd);
+    }
+}
+
+static int64_t npy_dim(const char *path, int axis) {
+    mc_array a;
+    if (mc_npy_map(path, &a) != MC_STATUS_OK) return -1;
+    int64_t v = axis < a.ndim ? a.shape[axis] : -1;
+    mc_array_free(&a);
+    return v;
+}
+
+/* The metrics table of a run (NULL rows on failure). */
+static void read_metrics(const char *out, mc_report_table *t) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/metrics.csv", out);
+    memset(t, 0, sizeof *t);
+    MC_CHECK_OK(mc_report_table_read_csv(p, t));
+}
+
+static int count_rows(const mc_report_table *t, const char *task, const char *rep, const char *algo) {
+    int n = 0;
+    for (int i = 0; i < t->n_rows; i++)
+        n += strcmp(t->rows[i].task, task) == 0 && (!rep || strcmp(t->rows[i].representation, rep) == 0) &&
+             (!algo || strcmp(t->rows[i].algorithm, algo) == 0);
+    return n;
+}
+
+static void test_runs(void) {
+    const char *data = mc_test_shared_data();
+    const char *dir = mc_test_tmpdir("recipes_runs");
+    static const char *const two[] = {"classical", "metal"};
+    char audio[600], args[8192], err[4096], out[700], p[900];
+    snprintf(audio, sizeof audio, "%s/gtzan", dir);
+    gtzan_subset(data, audio, two, 2, 4);
+    const char *common = "--fast --seeds 1 --threads 2 --quiet";
+    mc_report_table t;
+
+    /* (b) linear-vae: 13 MFCCs -> 26 columns, k 5, vae + pca with k-means, AMI beside ARI / NMI */
+    snprintf(out, sizeof out, "%s/lin", dir);
+    snprintf(args, sizeof args, "run --recipe linear-vae %s --no-report '%s' -o '%s'", common, audio, out);
+    int rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "linear-vae: %d %s", rc, err);
+    snprintf(p, sizeof p, "%s/features/mfcc_stats.npy", out);
+    MC_CHECK(npy_dim(p, 1) == 26, "linear-vae: 13 MFCC means + variances = 26 columns, got %lld", (long long)npy_dim(p, 1));
+    snprintf(p, sizeof p, "%s/latents/vae.seed0.npy", out);
+    MC_CHECK(npy_dim(p, 1) == 4, "linear-vae: vae latent 4");
+    snprintf(p, sizeof p, "%s/latents/pca.npy", out);
+    MC_CHECK(npy_dim(p, 1) == 4, "linear-vae: pca 4 components");
+    read_metrics(out, &t);
+    MC_CHECK(count_rows(&t, "linear-vae", "vae", "kmeans") == 2 && count_rows(&t, "linear-vae", "pca", "kmeans") == 2 &&
+                 t.n_rows == 4 && t.rows[0].k == 5 && mc_report_table_metric(&t, "ami_genre") >= 0,
+             "linear-vae: vae and pca x k-means at both levels, k 5, ami_genre (%d rows)", t.n_rows);
+    {
+        const int mr = mc_report_table_metric(&t, "recon_loss"), mk = mc_report_table_metric(&t, "kl");
+        bool ok = mr >= 0 && mk >= 0;
+        for (int i = 0; ok && i < t.n_rows; i++) {
+            const bool vae = strcmp(t.rows[i].representation, "vae") == 0;
+            ok = vae ? isfinite(t.rows[i].mean[mr]) && t.rows[i].mean[mr] > 0 && isfinite(t.rows[i].mean[mk])
+                     : isnan(t.rows[i].mean[mr]) && isnan(t.rows[i].mean[mk]);
+        }
+        MC_CHECK(ok, "metrics.csv: recon_loss and kl of the vae (NaN for pca)");
+    }
+    mc_report_table_free(&t);
+
+    /* `musiclust map` of the run's latent gives the run's maps byte for byte, and draws a scatter */
+    for (int m = 0; m < 2; m++) {
+        const char *meth = m ? "tsne" : "umap";
+        char y[800], png[800], want[800];
+        snprintf(y, sizeof y, "%s/map.%s.npy", dir, meth);
+        snprintf(png, sizeof png, "%s/map.%s.png", dir, meth);
+        snprintf(want, sizeof want, "%s/embed/vae.%s.npy", out, meth);
+        snprintf(args, sizeof args, "map '%s/latents/vae.seed0.npy' -o '%s' --method %s --fast --threads 2 --quiet "
+                 "--labels '%s/features' --column genre --plot '%s'", out, y, meth, out, png);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        struct stat sp;
+        MC_CHECK(rc == 0 && mc_test_same_file(y, want) && stat(png, &sp) == 0 && sp.st_size > 1000,
+                 "map --method %s equals the run's embed/vae.%s.npy and draws %s: %d %s", meth, meth, png, rc, err);
+    }
+    snprintf(args, sizeof args, "map '%s/latents/vae.seed0.npy' -o '%s/m.npy' --method pca", out, dir);
+    MC_CHECK(mc_test_cli("recipes", args, err, sizeof err) == 2 && strstr(err, "tsne or umap"), "map: a bad method is a usage error: %s", err);
+    snprintf(args, sizeof args, "map '%s/latents/vae.seed0.npy' -o '%s/m.npy' --labels '%s/features/tracks.tsv' --column genre "
+             "--plot '%s/m.png'", out, dir, out, dir);
+    MC_CHECK(mc_test_cli("recipes", args, err, sizeof err) == 1 && strstr(err, "row for row"),
+             "map: labels that do not match the rows: exit 1: %s", err);
+    snprintf(args, sizeof args, "map '%s/features/index.tsv' -o '%s/m.npy'", out, dir);
+    MC_CHECK(mc_test_cli("recipes", args, err, sizeof err) == 1 && strstr(err, "index.tsv"), "map: not an array: exit 1: %s", err);
+
+    /* `musiclust assign`: the run's own audio gets the run's latents and clusters back; a held-out
+     * genre folder goes in end to end; a fitted space cannot assign */
+    {
+        char asg[800], got[900], want[900];
+        snprintf(asg, sizeof asg, "%s/assign-same", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --threads 2 --quiet", out, audio, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 0, "assign of the run's own audio: %d %s", rc, err);
+        snprintf(got, sizeof got, "%s/assign/vae.kmeans.seed0.tsv", asg);
+        snprintf(want, sizeof want, "%s/assign/vae.kmeans.seed0.tsv", out);
+        MC_CHECK(mc_test_same_file(got, want), "assign reproduces the run's k-means clusters (%s vs %s)", got, want);
+        snprintf(got, sizeof got, "%s/latents/vae.seed0.npy", asg);
+        snprintf(want, sizeof want, "%s/latents/vae.seed0.npy", out);
+        MC_CHECK(mc_test_same_file(got, want), "assign encodes the run's audio to the run's latents");
+        static const char *const held[] = {"jazz"};
+        char hdir[700];
+        snprintf(hdir, sizeof hdir, "%s/heldout", dir);
+        gtzan_subset(data, hdir, held, 1, 3);
+        snprintf(asg, sizeof asg, "%s/assign-new", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --threads 2 --quiet", out, hdir, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/tracks.tsv", asg);
+        mc_table tt = {0};
+        MC_CHECK(rc == 0 && mc_table_read(got, '\t', &tt) == MC_STATUS_OK && tt.nrows == 3 &&
+                     mc_table_column(&tt, "cluster") >= 0 && mc_table_column(&tt, "cluster_mostly") >= 0,
+                 "assign of a held-out genre folder: 3 tracks in tracks.tsv: %d %s", rc, err);
+        for (int64_t r = 0; r < tt.nrows; r++) {
+            int c = atoi(mc_table_get(&tt, r, mc_table_column(&tt, "cluster")));
+            MC_CHECK(c >= 0 && c < 5, "held-out track %lld in one of the run's 5 clusters: %d", (long long)r, c);
+        }
+        mc_table_free(&tt);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s/x' --representation pca --quiet", out, hdir, dir);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 1 && strstr(err, "no transform is saved"), "assign with a fitted space: exit 1 saying why: %d %s", rc, err);
+    }
+
+    /* (a) mfcc-vae: one vector per track, latent 16 */
+    snprintf(out, sizeof out, "%s/mfcc", dir);
+    snprintf(args, sizeof args, "run --recipe mfcc-vae %s --no-report --no-maps '%s' -o '%s'", common, audio, out);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "mfcc-vae: %d %s", rc, err);
+    snprintf(p, sizeof p, "%s/latents/vae.seed0.npy", out);
+    MC_CHECK(npy_dim(p, 0) == 8 && npy_dim(p, 1) == 16, "mfcc-vae: 8 tracks x latent 16, got %lld x %lld",
+             (long long)npy_dim(p, 0), (long long)npy_dim(p, 1));
+
+    /* (c) conv-beta-vae: three representations x two algorithms, every metric and AMI finite */
+    snprintf(out, sizeof out, "%s/conv", dir);
+    snprintf(args, sizeof args, "run --recipe conv-beta-vae %s '%s' -o '%s'", common, audio, out);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "conv-beta-vae: %d %s", rc, err);
+    read_metrics(out, &t);
+    static const char *const reps[] = {"pca-logmel", "conv-ae", "conv-beta-vae"};
+    static const char *const mets[] = {"silhouette", "calinski_harabasz", "davies_bouldin", "ari_genre", "ami_genre",
+                                       "nmi_genre", "purity_genre"};
+    for (int r = 0; r < 3; r++) {
+        snprintf(p, sizeof p, "%s/latents/%s%s.npy", out, reps[r], r ? ".seed0" : "");
+        MC_CHECK(npy_dim(p, 1) == 32, "conv-beta-vae: %s has 32 dimensions, got %lld", reps[r], (long long)npy_dim(p, 1));
+        for (int a = 0; a < 2; a++) {
+            const char *algo = a ? "agglomerative" : "kmeans";
+            MC_CHECK(count_rows(&t, "conv-beta-vae", reps[r], algo) == 2, "conv-beta-vae: %s x %s at both levels", reps[r], algo);
+            for (int i = 0; i < t.n_rows; i++) {
+                const mc_report_row *row = &t.rows[i];
+                if (strcmp(row->representation, reps[r]) != 0 || strcmp(row->algorithm, algo) != 0) continue;
+                for (size_t m = 0; m < sizeof mets / sizeof *mets; m++) {
+                    int mi = mc_report_table_metric(&t, mets[m]);
+                    MC_CHECK(mi >= 0 && isfinite(row->mean[mi]), "conv-beta-vae: %s %s %s %s is finite", reps[r], algo,
+                             row->level, mets[m]);
+                }
+            }
+        }
+    }
+    mc_report_table_free(&t);
+    {
+        char asg[800], got[900], want[900];
+        snprintf(asg, sizeof asg, "%s/assign-conv", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation conv-ae --threads 2 --quiet", out, audio, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/assign/conv-ae.kmeans.seed0.tsv", asg);
+        snprintf(want, sizeof want, "%s/assign/conv-ae.kmeans.seed0.tsv", out);
+        MC_CHECK(rc == 0 && mc_test_same_file(got, want), "assign with the conv autoencoder (log-mel) reproduces its clusters: %d %s", rc, err);
+    }
+    snprintf(p, sizeof p, "%s/recon/conv-ae.recon.npy", out);
+    MC_CHECK(npy_dim(p, 1) == 128, "conv-beta-vae: the conv autoencoder's reconstructions (128 mel bands)");
+    snprintf(p, sizeof p, "%s/report.html", out);
+    struct stat sb;
+    MC_CHECK(stat(p, &sb) == 0 && sb.st_size > 1000, "conv-beta-vae: report.html");
+
+    /* (e) the easy recipe gives what --task easy gives, byte for byte */
+    char out2[700];
+    snprintf(out, sizeof out, "%s/easy-recipe", dir);
+    snprintf(out2, sizeof out2, "%s/easy-task", dir);
+    snprintf(args, sizeof args, "run --recipe easy %s --no-report --no-maps '%s' -o '%s'", common, audio, out);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "easy recipe: %d %s", rc, err);
+    snprintf(args, sizeof args, "run --task easy %s --no-report --no-maps '%s' -o '%s'", common, audio, out2);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "--task easy: %d %s", rc, err);
+    char a[800], b[800];
+    snprintf(a, sizeof a, "%s/metrics.csv", out);
+    snprintf(b, sizeof b, "%s/metrics.csv", out2);
+    MC_CHECK(mc_test_same_file(a, b), "recipe easy and --task easy: the same metrics.csv");
+
+    /* (d) multimodal-cvae on a few songs with lyrics: vae, mm-vae, the conv cvae (its label leaked) */
+    static char lyr[600], cmd[32768];
+    snprintf(lyr, sizeof lyr, "%s/lyrics", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && for f in $(ls '%s/lyrics-en-de/audio' | head -n 16); do ln -sf "
+             "'%s/lyrics-en-de/audio/'$f '%s/'$f; done", lyr, data, data, lyr);
+    MC_CHECK(system(cmd) == 0, "lyrics subset");
+    snprintf(out, sizeof out, "%s/mm", dir);
+    snprintf(args, sizeof args, "run --recipe multimodal-cvae %s --no-report --no-maps --label language --metadata "
+             "'%s/lyrics-en-de/metadata.tsv' '%s' -o '%s'", common, data, lyr, out);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "multimodal-cvae: %d %s", rc, err);
+    read_metrics(out, &t);
+    bool leaked = false;
+    for (int i = 0; i < t.n_rows; i++)
+        if (strcmp(t.rows[i].representation, "cvae") == 0) leaked = strcmp(t.rows[i].leaked, "language") == 0;
+    MC_CHECK(count_rows(&t, "multimodal-cvae", "vae", NULL) == 2 && count_rows(&t, "multimodal-cvae", "mm-vae", NULL) == 2 &&
+                 count_rows(&t, "multimodal-cvae", "cvae", NULL) == 2 && leaked,
+             "multimodal-cvae: vae, mm-vae and the cvae (leaked language) at both levels");
+    mc_report_table_free(&t);
+    snprintf(p, sizeof p, "%s/models/cvae.seed0.safetensors", out);
+    MC_CHECK(stat(p, &sb) == 0, "multimodal-cvae: the cvae model file for `musiclust generate`");
+
+    /* audio + lyrics by concatenation: each block centred with total variance 1 (block weighting),
+     * the lyrics block keeping the SVD's ordering; the lyrics alone; the old z-score weighting */
+    char rp[800];
+    snprintf(rp, sizeof rp, "%s/fusion.json", dir);
+    FILE *f = fopen(rp, "w");
+    if (f) {
+        fputs("{\"representations\": [{\"id\": \"vae\", \"kind\": \"vae\", \"latent\": 6},"
+              " {\"id\": \"lyr\", \"kind\": \"lyrics\"}, {\"id\": \"both\", \"kind\": \"concat\", \"from\": \"vae\"},"
+              " {\"id\": \"both-z\", \"kind\": \"concat\", \"from\": \"vae\", \"fusion\": \"zscore\"}], \"k\": \"label\","
+              " \"figures\": {\"maps\": false, \"report\": false}}\n", f);
+        fclose(f);
+    }
+    snprintf(out, sizeof out, "%s/fusion", dir);
+    snprintf(args, sizeof args, "run --recipe '%s' %s --label language --metadata "
+             "'%s/lyrics-en-de/metadata.tsv' '%s' -o '%s'", rp, common, data, lyr, out);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "fusion recipe: %d %s", rc, err);
+    snprintf(p, sizeof p, "%s/embed/both.umap.npy", out);
+    char rh[900];
+    snprintf(rh, sizeof rh, "%s/report.html", out);
+    MC_CHECK(stat(p, &sb) != 0 && stat(rh, &sb) != 0, "the recipe's figures (no maps, no report) stand without --no-maps / --no-report");
+    mc_array B = {0}, Lz = {0};
+    snprintf(p, sizeof p, "%s/latents/both.seed0.npy", out);
+    char pz[900];
+    snprintf(pz, sizeof pz, "%s/latents/both-z.seed0.npy", out);
+    if (mc_npy_read_f32(p, &B) == MC_STATUS_OK && mc_npy_read_f32(pz, &Lz) == MC_STATUS_OK && B.ndim == 2 &&
+        B.shape[1] == 6 + 64 && Lz.shape[1] == 70) {
+        const float *x = B.data, *z = Lz.data;
+        const int64_t n = B.shape[0];
+        double va = 0, vl = 0, first = 0, last = 0, zf = 0, zl = 0;
+        int64_t nl = 0; /* rows with lyrics (the others sit at 0) */
+        for (int64_t i = 0; i < n; i++) {
+            double r = 0;
+            for (int q = 0; q < 6; q++) va += (double)x[i * 70 + q] * x[i * 70 + q];
+            for (int q = 6; q < 70; q++) r += (double)x[i * 70 + q] * x[i * 70 + q];
+            vl += r;
+            nl += r > 0;
+            first += (double)x[i * 70 + 6] * x[i * 70 + 6];
+            last += (double)x[i * 70 + 6 + 13] * x[i * 70 + 6 + 13];
+            zf += (double)z[i * 70 + 6] * z[i * 70 + 6];
+            zl += (double)z[i * 70 + 6 + 13] * z[i * 70 + 6 + 13];
+        }
+        va /= (double)n;
+        vl /= (double)(nl ? nl : 1);
+        MC_CHECK(fabs(va - 1) < 1e-3 && fabs(vl - 1) < 1e-3, "block weighting: total variance audio %.6f, lyrics %.6f (1 each)", va, vl);
+        MC_CHECK(first > 2 * last && fabs(zf - zl) < 1e-3 * n, "block weighting keeps the SVD's ordering (component 1 %.3f > "
+                 "component 14 %.3f); the z-score one flattens it (%.3f vs %.3f)", first / n, last / n, zf / n, zl / n);
+    } else {
+        MC_CHECK(0, "fusion latents %s, %s: (n, 70) arrays", p, pz);
+    }
+    mc_array_free(&B);
+    mc_array_free(&Lz);
+    read_metrics(out, &t);
+    MC_CHECK(count_rows(&t, "fusion", "lyr", "kmeans") == 2 && count_rows(&t, "fusion", "both", "kmeans") == 2,
+             "fusion: the lyrics alone and the concatenation are scored");
+    mc_report_table_free(&t);
+}
+
+int main(void) {
+    test_builtin_files();
+    test_errors();
+    test_cli_errors();
+    test_runs();
+    return mc_test_summary("test_recipes");
+}
