@@ -5,8 +5,11 @@
  * that every image decoded (exit 77 = skipped when Chromium is not installed). */
 #include "mc_test.h"
 
+#include <musiclust/audio.h>
+#include <musiclust/plot.h>
 #include <musiclust/report.h>
 
+#include <limits.h>
 #include <sys/wait.h>
 
 /* ---------------------------------------------------------------- helpers */
@@ -122,18 +125,26 @@ static void test_table(const char *dir) {
                  !mc_report_metric_leaked(&t.rows[2], "silhouette") && !mc_report_metric_leaked(&t.rows[1], "ari_genre"),
              "leaked metrics: genre label metrics of the cvae row only");
 
-    /* best: per level, leaked row excluded, DB lower, no direction never */
+    /* best: per level, leaked row excluded, rankable metrics only (ARI, common space): own-space
+     * silhouette / DB and NMI never */
     bool best[8 * NM];
     MC_CHECK_OK(mc_report_best(&t, best));
-    MC_CHECK(best[1 * NM + 0] && !best[2 * NM + 0], "silhouette best: b (0.52), not the leaked cvae (0.71)");
-    MC_CHECK(best[1 * NM + 1] && !best[2 * NM + 1], "DB best (lowest): b 0.95, not the leaked cvae 0.55");
+    MC_CHECK(mc_report_metric_rankable("ari_genre") && mc_report_metric_rankable("silhouette_common") &&
+                 mc_report_metric_rankable("davies_bouldin_common") && !mc_report_metric_rankable("silhouette") &&
+                 !mc_report_metric_rankable("davies_bouldin") && !mc_report_metric_rankable("nmi_genre") &&
+                 !mc_report_metric_rankable("purity_genre") && !mc_report_metric_rankable("n_clusters"),
+             "rankable: ARI and the common-space metrics only");
+    bool own = false;
+    for (int i = 0; i < 8; i++) own |= best[i * NM + 0] || best[i * NM + 1] || best[i * NM + 4];
+    MC_CHECK(!own, "own-space silhouette, own-space DB and NMI are never marked best");
     MC_CHECK(best[1 * NM + 3] && !best[2 * NM + 3], "ARI genre best: b, the leaked 0.91 is excluded");
     MC_CHECK(best[1 * NM + 2] && !best[3 * NM + 2], "silhouette_common best is b (0.21), not d (0.15)");
     MC_CHECK(!best[0 * NM + 6] && !best[1 * NM + 6], "n_clusters has no best");
-    MC_CHECK(best[5 * NM + 0] && best[1 * NM + 0], "each level has its own best (rows 1 and 5)");
+    MC_CHECK(best[5 * NM + 2] && best[1 * NM + 2], "each level has its own best (rows 1 and 5)");
+    MC_CHECK(best[1 * NM + 5] && !best[2 * NM + 5], "ARI language best: b, never the row with a leaked column");
     int n_best = 0;
     for (int i = 0; i < 8 * NM; i++) n_best += best[i];
-    MC_CHECK(n_best == 12, "one best per level and directed metric (2 x 6), got %d", n_best);
+    MC_CHECK(n_best == 6, "one best per level and rankable metric (2 x 3), got %d", n_best);
 
     /* CSV round trip: the same digits */
     char p[600];
@@ -193,7 +204,7 @@ static void write_npy(const char *path, int ndim, const int64_t *shape, const fl
 }
 
 static void build_results(const char *dir) {
-    char p[1024];
+    char p[PATH_MAX + 64];
     const char *sub[] = {"features", "embed", "assign", "contingency", "recon", "models"};
     for (int i = 0; i < 6; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
@@ -218,19 +229,39 @@ static void build_results(const char *dir) {
     /* 40 segments of 10 tracks, 3 genres, 2 languages */
     const int N = 40;
     FILE *f;
+    /* the audio: 10 tracks of 12 s (a sine per track), in a folder next to the results, named with
+     * a space and a '#' (which a URL must encode) */
+    char audio_dir[1024], abs_audio[PATH_MAX];
+    snprintf(audio_dir, sizeof audio_dir, "%s/../my music #1", dir);
+    MC_CHECK_OK(mc_mkdirs(audio_dir));
+    MC_CHECK(realpath(audio_dir, abs_audio) != NULL, "realpath of %s", audio_dir);
+    {
+        const int sr = 8000, len = 12 * sr;
+        float *x = malloc((size_t)len * sizeof *x);
+        for (int t = 0; x && t < 10; t++) {
+            for (int k = 0; k < len; k++) x[k] = 0.3f * (float)sin(2.0 * 3.141592653589793 * (220.0 + 40.0 * t) * k / sr);
+            snprintf(p, sizeof p, "%s/song %d.wav", abs_audio, t);
+            MC_CHECK_OK(mc_audio_write(p, x, len, 1, sr, MC_AUDIO_FORMAT_WAV_PCM16));
+        }
+        free(x);
+    }
+    snprintf(p, sizeof p, "%s/features/extract.json", dir);
+    write_text(p, "{\"segment_s\": 3, \"sr\": 8000}\n");
     snprintf(p, sizeof p, "%s/features/index.tsv", dir);
     f = fopen(p, "w");
-    fputs("segment\ttrack\tpath\tstart_s\tpadded\tgenre\tlanguage\n", f);
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tgenre\tlanguage\tartist\ttitle\n", f);
     for (int i = 0; i < N; i++)
-        fprintf(f, "%d\t%d\tx/%d.wav\t%d\t0\t%s\t%s\n", i, i / 4, i / 4, 3 * (i % 4), (i / 4) % 3 == 0 ? "jazz" : (i / 4) % 3 == 1 ? "rock" : "folk",
-                (i / 4) % 2 ? "en" : "de");
+        fprintf(f, "%d\t%d\t%s/song %d.wav\t%d\t0\t%s\t%s\t%s\t%s\n", i, i / 4, abs_audio, i / 4, 3 * (i % 4),
+                (i / 4) % 3 == 0 ? "jazz" : (i / 4) % 3 == 1 ? "rock" : "folk", (i / 4) % 2 ? "en" : "de",
+                i / 4 == 7 ? "Rabindranath \xe0\xa6\xa0\xe0\xa6\xbe\xe0\xa6\x95\xe0\xa7\x81\xe0\xa6\xb0" : "Artist X",
+                i / 4 == 3 ? "</script><b>Bad & \"quoted\"" : "Song");
     fclose(f);
     snprintf(p, sizeof p, "%s/features/tracks.tsv", dir);
     f = fopen(p, "w");
     fputs("track\ttrack_id\tpath\tduration_s\tsample_rate\tchannels\tformat\tsegments\tgenre\tlanguage\n", f);
     for (int t = 0; t < 10; t++)
-        fprintf(f, "%d\tt%d\tx/%d.wav\t12\t22050\t1\twav\t4\t%s\t%s\n", t, t, t, t % 3 == 0 ? "jazz" : t % 3 == 1 ? "rock" : "folk",
-                t % 2 ? "en" : "de");
+        fprintf(f, "%d\tt%d\t%s/song %d.wav\t12\t8000\t1\twav\t4\t%s\t%s\n", t, t, abs_audio, t,
+                t % 3 == 0 ? "jazz" : t % 3 == 1 ? "rock" : "folk", t % 2 ? "en" : "de");
     fclose(f);
     snprintf(p, sizeof p, "%s/features/skipped.tsv", dir);
     write_text(p, "path\treason\nx/broken.wav\tnot an audio file\n");
@@ -355,6 +386,104 @@ static int check_numbers(const char *html, const mc_report_table *t, int *best_c
     return cells;
 }
 
+/* Every figures/ file is a PNG or an SVG with a title, two per figure. */
+static void check_figure_files(const char *dir) {
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    char cmd[1200], line[1024];
+    snprintf(cmd, sizeof cmd, "ls '%s/figures'", dir);
+    FILE *ls = popen(cmd, "r");
+    int png = 0, svg = 0, bad = 0;
+    while (ls && fgets(line, sizeof line, ls)) {
+        line[strcspn(line, "\n")] = '\0';
+        char p[2048];
+        snprintf(p, sizeof p, "%s/figures/%s", dir, line);
+        size_t len = 0;
+        char *d = mc_test_read_file(p, &len);
+        size_t n = strlen(line);
+        if (n > 4 && !strcmp(line + n - 4, ".png")) {
+            png++;
+            bad += !d || len < 8 || memcmp(d, sig, 8) != 0;
+        } else if (n > 4 && !strcmp(line + n - 4, ".svg")) {
+            svg++;
+            bad += !d || !strstr(d, "<svg") || !strstr(d, "<title>");
+        } else {
+            bad++;
+        }
+        free(d);
+    }
+    if (ls) pclose(ls);
+    MC_CHECK(png == 27 && svg == 27 && bad == 0, "figures/: %d PNG, %d SVG, %d bad (want 27 + 27, 0)", png, svg, bad);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/figures/map.a.tsne.clusters.svg", dir);
+    char *d = mc_test_read_file(p, NULL);
+    MC_CHECK(d && strstr(d, "t-SNE of a-vae: k-means clusters"), "the static map of a is figures/map.a.tsne.clusters.svg");
+    free(d);
+}
+
+/* The interactive maps: their data parses as JSON, names every file by a path relative to the report
+ * that leads to the audio, carries the labels, artist and title, and colours a class and the cluster
+ * matched to it alike (mc_plot_category_hex). A "</script>" in a title cannot end the block. */
+static void check_maps(const char *dir, const char *html) {
+    MC_CHECK(count_str(html, "<div class=\"mcmap\"") == 2 && strstr(html, "id=\"mc-search\"") &&
+                 strstr(html, "<audio id=\"mc-audio\""),
+             "two maps, a search box and one audio player");
+    MC_CHECK(!strstr(html, "</script><b>Bad"), "a title holding </script> is escaped");
+    const char *a = strstr(html, "<script id=\"mc-data\" type=\"application/json\">");
+    const char *b = a ? strstr(a, "</script>") : NULL;
+    MC_CHECK(a && b, "the map data block");
+    if (!a || !b) return;
+    a += strlen("<script id=\"mc-data\" type=\"application/json\">");
+    char *text = mc_test_xcalloc((size_t)(b - a) + 1, 1);
+    memcpy(text, a, (size_t)(b - a));
+    const char *err = NULL;
+    mc_json_value *doc = mc_json_parse(text, &err);
+    free(text);
+    MC_CHECK(doc != NULL, "the map data is JSON (%s)", err ? err : "ok");
+    if (!doc) return;
+    const mc_json_value *tracks = mc_json_member(doc, "tracks"), *rows = mc_json_member(doc, "rows");
+    const mc_json_value *cols = mc_json_member(doc, "columns"), *maps = mc_json_member(doc, "maps");
+    const mc_json_value *seg = mc_json_member(doc, "segment");
+    MC_CHECK(tracks && tracks->n == 10 && rows && maps && maps->n == 2 && cols && cols->n >= 2 && seg && seg->num == 3.0,
+             "10 tracks, 2 maps, the label columns, 3-s segments");
+    int bad_src = 0;
+    for (int t = 0; tracks && t < tracks->n; t++) {
+        const mc_json_value *src = mc_json_member(tracks->items[t], "src"), *file = mc_json_member(tracks->items[t], "file");
+        char p[2048], want[64], real[PATH_MAX];
+        snprintf(want, sizeof want, "song %d.wav", t);
+        snprintf(p, sizeof p, "%s/%s", dir, src ? src->str : "");
+        bad_src += !src || src->str[0] == '/' || !realpath(p, real) || !file || strcmp(file->str, want) != 0;
+    }
+    MC_CHECK(bad_src == 0, "%d tracks whose src is not a relative path from the report to the file", bad_src);
+    const mc_json_value *t3 = tracks && tracks->n > 7 ? tracks->items[3] : NULL, *t7 = t3 ? tracks->items[7] : NULL;
+    const mc_json_value *title = t3 ? mc_json_member(t3, "title") : NULL, *artist = t7 ? mc_json_member(t7, "artist") : NULL;
+    MC_CHECK(title && !strcmp(title->str, "</script><b>Bad & \"quoted\"") && artist &&
+                 !strcmp(artist->str, "Rabindranath \xe0\xa6\xa0\xe0\xa6\xbe\xe0\xa6\x95\xe0\xa7\x81\xe0\xa6\xb0"),
+             "artist (Bengali) and title (with markup) survive as text");
+    /* genre classes sorted folk, jazz, rock = palette 0, 1, 2; clusters (i/4)%3: 0 = jazz, 1 = rock,
+     * 2 = folk, so the cluster colours are palette 1, 2, 0 */
+    const mc_json_value *genre = cols && cols->n ? cols->items[0] : NULL;
+    const mc_json_value *gname = genre ? mc_json_member(genre, "name") : NULL, *gcol = genre ? mc_json_member(genre, "colours") : NULL;
+    const mc_json_value *ccol = maps && maps->n ? mc_json_member(maps->items[0], "clusterColours") : NULL;
+    char h[3][8];
+    for (int k = 0; k < 3; k++) mc_plot_category_hex(k, h[k]);
+    MC_CHECK(gname && !strcmp(gname->str, "genre") && gcol && gcol->n == 3 && !strcmp(gcol->items[0]->str, h[0]) &&
+                 !strcmp(gcol->items[2]->str, h[2]),
+             "the main label first, class j in palette colour j");
+    MC_CHECK(ccol && ccol->n == 3 && !strcmp(ccol->items[0]->str, h[1]) && !strcmp(ccol->items[1]->str, h[2]) &&
+                 !strcmp(ccol->items[2]->str, h[0]),
+             "each cluster in the colour of the class it holds (%s %s %s)", ccol && ccol->n == 3 ? ccol->items[0]->str : "?",
+             ccol && ccol->n == 3 ? ccol->items[1]->str : "?", ccol && ccol->n == 3 ? ccol->items[2]->str : "?");
+    const mc_json_value *cl = maps && maps->n ? mc_json_member(maps->items[0], "clusters") : NULL;
+    const mc_json_value *start = rows ? mc_json_member(rows, "start") : NULL;
+    MC_CHECK(cl && cl->n == 40 && start && start->n == 40 && start->items[5]->num == 3.0, "clusters and starts of the 40 segments");
+    mc_json_value_free(doc);
+    /* the verdict, DBSCAN's k */
+    const char *v = strstr(html, "id=\"verdict\"");
+    MC_CHECK(v && strstr(v, "b-conv") && strstr(v, "b-conv") < strstr(v, "</div>"), "the verdict names the best clean row");
+    MC_CHECK(strstr(html, "auto: 3</td>") && !strstr(html, "<td>0</td>"), "DBSCAN's k is 'auto: <found>', never 0");
+    MC_CHECK(strstr(html, "<div class=\"scroll\"><table class=\"metrics\""), "metric tables scroll sideways");
+}
+
 static void test_html(const char *dir) {
     build_results(dir);
     char p[1024];
@@ -365,11 +494,16 @@ static void test_html(const char *dir) {
     char *html = mc_test_read_file(p, &len);
     MC_CHECK(html != NULL && (int64_t)len == sum.bytes, "report.html written (%zu bytes)", len);
     if (!html) return;
-    /* images: 2 shown reps x (t-SNE, UMAP) x (cluster, label) + 2 x 2 heatmaps + 4 log-mel + 4 MFCC + 1 loss
-     * + one bar chart per directed metric with a finite value (6) */
+    /* images: 2 x 2 heatmaps + 4 log-mel + 4 MFCC + 1 loss + one bar chart per directed metric with a
+     * finite value (6); the maps are interactive (canvas), their static versions files only */
     int imgs = check_images(html);
-    MC_CHECK(imgs == sum.images && imgs == 8 + 4 + 4 + 4 + 1 + 6 && sum.figures_missing == 0,
-             "%d images (summary %d, missing %d), want 27", imgs, sum.images, sum.figures_missing);
+    MC_CHECK(imgs == sum.images && imgs == 4 + 4 + 4 + 1 + 6 && sum.figures_missing == 0,
+             "%d images (summary %d, missing %d), want 19", imgs, sum.images, sum.figures_missing);
+    /* every figure as PNG and SVG under figures/: the 19 above + 2 reps x 2 methods x (cluster, label) */
+    MC_CHECK(sum.figure_files == 2 * (19 + 8) && sum.figure_file_errors == 0, "%d figure files (%d errors), want 54",
+             sum.figure_files, sum.figure_file_errors);
+    check_figure_files(dir);
+    check_maps(dir, html);
     /* self-contained: no external resource */
     MC_CHECK(!strstr(html, "http://") && !strstr(html, "https://") && !strstr(html, "<link") &&
                  !strstr(html, "<script src") && !strstr(html, "url("),
@@ -402,7 +536,12 @@ static void test_html(const char *dir) {
     snprintf(p, sizeof p, "%s/embed/a.umap.npy", dir);
     remove(p);
     MC_CHECK_OK(mc_report_html(dir, NULL, &sum));
-    MC_CHECK(sum.figures_missing == 1 && sum.images == 27 - 2, "one map missing: %d missing, %d images", sum.figures_missing, sum.images);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html2 = mc_test_read_file(p, NULL);
+    MC_CHECK(sum.figures_missing == 0 && sum.images == 19 && html2 && count_str(html2, "\"name\":\"UMAP\"") == 1 &&
+                 count_str(html2, "\"name\":\"t-SNE\"") == 2 && count_str(html2, "<div class=\"mcmap\"") == 2,
+             "one UMAP missing: the map of a keeps t-SNE only (%d missing, %d images)", sum.figures_missing, sum.images);
+    free(html2);
     /* no metrics.csv: an error naming it */
     char empty[1024];
     snprintf(empty, sizeof empty, "%s/empty", dir);

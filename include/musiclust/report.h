@@ -61,6 +61,12 @@ void mc_report_format_value(double v, char *buf, size_t cap);
 
 /* +1 higher is better, -1 lower is better, 0 no direction (n_clusters, noise_fraction, unknown). */
 int mc_report_metric_direction(const char *metric);
+/* Whether rows can be ranked on the metric, so that "best" means something: the chance-adjusted label
+ * metric (ari_<column>: 0 = chance for any k) and the common-space internal metrics (*_common: every
+ * method measured in the same space). Not rankable: own-space silhouette / CH / DB (spaces differ in
+ * size and scale), NMI and purity (not adjusted for chance: they grow with the number of clusters),
+ * n_clusters and noise_fraction (no direction). */
+bool mc_report_metric_rankable(const char *metric);
 /* The label column of a label metric ("ari_genre" -> "genre"), or NULL for an internal metric. */
 const char *mc_report_metric_column(const char *metric);
 /* A short human name: "Silhouette", "Silhouette (common space)", "ARI genre", ... (static or into buf). */
@@ -132,8 +138,8 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out);
 mc_status mc_report_table_write_json(const mc_report_table *t, const char *path);
 
 /* best (n_rows, n_metrics): true where the row's mean is the best of its level among the rows without
- * any leaked column (ties: every row equal to the best after rounding). Metrics without a direction
- * are never best. */
+ * any leaked column (ties: every row equal to the best after rounding). Only rankable metrics
+ * (mc_report_metric_rankable) are ever best. */
 mc_status mc_report_best(const mc_report_table *t, bool *best);
 
 /* A plain-text table of one level for a terminal: representation, algorithm, then "mean±std" of the
@@ -194,13 +200,33 @@ typedef struct mc_report_summary {
     int images;          /* <img> elements written (each a data:image/png;base64 URI) */
     int figures_missing; /* figures left out because an input file was missing */
     int64_t bytes;       /* size of the HTML */
+    int figure_files;    /* PNG and SVG files written under results_dir/figures/ (two per figure) */
+    int figure_file_errors; /* figures whose files could not be written (the page still has them) */
 } mc_report_summary;
 
 /* Render results_dir (the layout above) into a self-contained HTML page at out_path (NULL =
- * results_dir/report.html), written atomically: no network, no external CSS or JS; every image is a
- * PNG rendered in memory (plot.h) and inlined as base64. A small inline script sets
- * <body data-images-loaded="OK/TOTAL"> once the page has loaded, for headless checks. Needs
- * metrics.csv; every other input is optional. */
+ * results_dir/report.html), written atomically: no network, no external CSS or JS. It holds:
+ *   a verdict     which clean method follows the main label best (ARI, chance-adjusted) and which is
+ *                 the most separated in the common space
+ *   the maps      per shown representation an interactive t-SNE / UMAP map (canvas + inline script
+ *                 written in this repository, src/report/map.js): hover names the file, artist / title
+ *                 (index.tsv columns artist / title or name, when present), the labels and the cluster;
+ *                 click plays the segment from the original audio through an <audio> element whose
+ *                 src is the file's path relative to the report's folder (start..end as a media
+ *                 fragment #t=); a search box filters every map; colour by cluster or any label
+ *                 column of index.tsv with at most 64 classes. Class j of a column is palette colour
+ *                 j (mc_plot_category_hex), a cluster the colour of the class of the main label it is
+ *                 matched to (largest overlaps, one-to-one), in the maps and the figure files alike.
+ *   the tables    metrics (scrolling sideways when wide), best marks only on rankable metrics
+ *                 (mc_report_metric_rankable), DBSCAN's k shown as "auto: <clusters found>"
+ *   the figures   every other figure a PNG rendered in memory (plot.h) inlined as base64; every figure
+ *                 (the maps' static versions too) also written as results_dir/figures/<name>.png and
+ *                 .svg, linked from the page (names: map.<id>.<tsne|umap>.<clusters|column>,
+ *                 contingency.<id>.<algo>.<column>, recon.<rep>.<logmel|mfcc>.<i>, loss,
+ *                 bars.<level>.<metric>; bytes outside [A-Za-z0-9._-] become '_').
+ * A small inline script sets <body data-images-loaded="OK/TOTAL"> once the page has loaded, and
+ * data-maps-ready="N" once the maps are drawn, for headless checks. Needs metrics.csv; every other
+ * input is optional (a missing one leaves a note). */
 mc_status mc_report_html(const char *results_dir, const char *out_path, mc_report_summary *summary);
 
 /* Standard base64 (RFC 4648, with padding) of len bytes: *out malloc'd, NUL-terminated. Exposed for
