@@ -300,7 +300,12 @@
     }
     count.textContent = q ? nMatch + ' of ' + N + ' segments match' : N + ' segments';
     count.setAttribute('data-count', String(nMatch));
-    maps.forEach(function (m) { m.hover = -1; m.draw(); });
+    maps.forEach(function (m) {
+      m.hover = -1;
+      m.div.setAttribute('data-hover', '-1');
+      m.tip.style.display = 'none';
+      m.draw();
+    });
   }
   if (search) search.addEventListener('input', applySearch);
   var divs = document.querySelectorAll('div.mcmap');
