@@ -594,6 +594,125 @@ static void test_chromium(const char *dir) {
     free(html);
 }
 
+/* ---------------------------------------------------------------- exports */
+
+/* Audacity label files and the TensorBoard projector pair of the hand-made store (10 tracks x 4
+ * segments of 3 s), then mc_report_exports of the whole folder (the verdict's row: b-conv / kmeans). */
+static void test_exports(const char *dir) {
+    const int N = 40;
+    int32_t cl[40];
+    for (int i = 0; i < N; i++) cl[i] = i == 5 ? -1 : (i * 7) % 3;
+    char feat[700], out[800], p[2048];
+    snprintf(feat, sizeof feat, "%s/features", dir);
+    snprintf(out, sizeof out, "%s/labels_out", dir);
+    int64_t nf = 0;
+    MC_CHECK_OK(mc_report_export_labels(feat, cl, N, out, &nf));
+    MC_CHECK(nf == 10, "one label file per track: %lld", (long long)nf);
+    int bad = 0, lines = 0;
+    for (int t = 0; t < 10; t++) {
+        snprintf(p, sizeof p, "%s/song %d.txt", out, t);
+        FILE *f = fopen(p, "r");
+        char line[256];
+        int k = 0;
+        while (f && fgets(line, sizeof line, f)) {
+            const int i = 4 * t + k;
+            double a = -1, b = -1;
+            char lab[64] = "";
+            int tabs = 0;
+            for (const char *q = line; *q; q++) tabs += *q == '\t';
+            char want[64];
+            if (cl[i] < 0) snprintf(want, sizeof want, "noise");
+            else snprintf(want, sizeof want, "cluster %d", cl[i]);
+            if (sscanf(line, "%lf\t%lf\t%63[^\n]", &a, &b, lab) != 3 || tabs != 2 || a != 3.0 * k || b != 3.0 * k + 3 ||
+                strcmp(lab, want) != 0 || !strstr(line, ".000000\t")) {
+                bad++;
+                fprintf(stderr, "  %s line %d: %s", p, k + 1, line);
+            }
+            k++;
+            lines++;
+        }
+        if (f) fclose(f);
+        bad += k != 4;
+    }
+    MC_CHECK(bad == 0 && lines == N, "Audacity labels: start<TAB>end<TAB>cluster K, 6 decimals (%d bad, %d lines)", bad, lines);
+    /* the wrong row count names the index */
+    MC_CHECK(mc_report_export_labels(feat, cl, N - 1, out, NULL) == MC_STATUS_FORMAT && strstr(mc_error_message(), "index.tsv"),
+             "row count mismatch: %s", mc_error_message());
+    mc_error_clear();
+
+    /* projector: tensors.tsv reads back exactly, metadata.tsv has a header and one row per vector */
+    float x[40 * 3];
+    for (int i = 0; i < 3 * N; i++) x[i] = (float)sin(0.37 * i) * 1000.0f / (float)(i + 1);
+    snprintf(out, sizeof out, "%s/projector_out", dir);
+    MC_CHECK_OK(mc_report_export_projector(feat, x, N, 3, cl, out));
+    snprintf(p, sizeof p, "%s/tensors.tsv", out);
+    FILE *f = fopen(p, "r");
+    int rows = 0, wrong = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof line, f)) {
+        char *q = line;
+        for (int k = 0; k < 3; k++) {
+            char *e = NULL;
+            float v = strtof(q, &e);
+            wrong += e == q || v != x[rows * 3 + k] || (k < 2 ? *e != '\t' : *e != '\n');
+            q = e + 1;
+        }
+        rows++;
+    }
+    if (f) fclose(f);
+    MC_CHECK(rows == N && wrong == 0, "tensors.tsv: %d rows, %d values differ (float round trip)", rows, wrong);
+    snprintf(p, sizeof p, "%s/metadata.tsv", out);
+    f = fopen(p, "r");
+    rows = 0;
+    wrong = 0;
+    bool header_ok = false;
+    while (f && fgets(line, sizeof line, f)) {
+        int tabs = 0;
+        for (const char *q = line; *q; q++) tabs += *q == '\t';
+        if (rows == 0) header_ok = !strcmp(line, "file\tstart_s\tend_s\tcluster\tgenre\tlanguage\tartist\ttitle\n");
+        else wrong += tabs != 7 || strncmp(line, "song ", 5) != 0;
+        rows++;
+    }
+    if (f) fclose(f);
+    MC_CHECK(header_ok && rows == N + 1 && wrong == 0, "metadata.tsv: header, then %d rows of 8 fields (%d wrong)", rows - 1, wrong);
+    snprintf(p, sizeof p, "%s/projector_config.pbtxt", out);
+    char *cfg = mc_test_read_file(p, NULL);
+    MC_CHECK(cfg && strstr(cfg, "tensor_path: \"tensors.tsv\"") && strstr(cfg, "metadata_path: \"metadata.tsv\""),
+             "projector_config.pbtxt names the pair");
+    free(cfg);
+
+    /* the exports of the folder: the verdict's row is b-conv / kmeans; without its latent, a note */
+    mc_report_exports_summary es;
+    MC_CHECK_OK(mc_report_exports(dir, &es));
+    MC_CHECK(es.row == -1 && strstr(es.note, "latents/b"), "no latent: nothing exported (%s)", es.note);
+    snprintf(p, sizeof p, "%s/latents", dir);
+    mc_mkdirs(p);
+    snprintf(p, sizeof p, "%s/latents/b.seed0.npy", dir);
+    int64_t sh[2] = {N, 3};
+    write_npy(p, 2, sh, x);
+    snprintf(p, sizeof p, "%s/assign/b.kmeans.seed0.tsv", dir);
+    MC_CHECK_OK(mc_report_assign_write(p, cl, N));
+    MC_CHECK_OK(mc_report_exports(dir, &es));
+    MC_CHECK(es.row == 1 && !strcmp(es.representation, "b") && !strcmp(es.algorithm, "kmeans") && es.label_files == 10 && es.rows == N,
+             "exports of b-conv / kmeans: row %d, %s %s, %lld files", es.row, es.representation, es.algorithm, (long long)es.label_files);
+    snprintf(p, sizeof p, "%s/exports/labels/b.kmeans/song 9.txt", dir);
+    char *l9 = mc_test_read_file(p, NULL);
+    snprintf(p, sizeof p, "%s/exports/projector/b/metadata.tsv", dir);
+    char *md = mc_test_read_file(p, NULL);
+    snprintf(p, sizeof p, "%s/exports/README.txt", dir);
+    char *rd = mc_test_read_file(p, NULL);
+    MC_CHECK(l9 && !strncmp(l9, "0.000000\t3.000000\tcluster ", 26) && md && rd && strstr(rd, "Audacity"), "exports/ written");
+    free(l9);
+    free(md);
+    free(rd);
+    mc_report_summary sum;
+    MC_CHECK_OK(mc_report_html(dir, NULL, &sum));
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = mc_test_read_file(p, NULL);
+    MC_CHECK(html && strstr(html, "href=\"exports/README.txt\""), "the report links the exports");
+    free(html);
+}
+
 /* ---------------------------------------------------------------- ASSIGN.tsv and the layout */
 
 static void test_assign_and_layout(const char *dir) {
@@ -663,6 +782,7 @@ int main(void) {
     snprintf(results, sizeof results, "%.500s/results", dir);
     mc_mkdirs(results);
     test_html(results);
+    test_exports(results);
     int rc = mc_test_summary("test_report (self-contained part)");
     if (rc) return rc;
     /* chromium is one of the packages scripts/install-deps.sh installs (make test runs it), so its

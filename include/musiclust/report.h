@@ -229,6 +229,48 @@ typedef struct mc_report_summary {
  * input is optional (a missing one leaves a note). */
 mc_status mc_report_html(const char *results_dir, const char *out_path, mc_report_summary *summary);
 
+/* ------------------------------------------------------------------ exports for other tools */
+
+/* Audacity / Sonic Visualiser label files of a clustering of a feature store's segments: one file per
+ * track, out_dir/<file stem>.txt (a stem met before gets ".2", ".3"...: the same name in two
+ * folders), one line per segment in Audacity's label-track text format
+ *     start<TAB>end<TAB>cluster K        (or "noise" for DBSCAN's -1)
+ * with seconds printed "%.6f": start_s of index.tsv, end = start + extract.json's segment_s (whole
+ * tracks: tracks.tsv's duration_s). clusters (n) are per row of featdir/index.tsv (n must equal its
+ * rows: MC_STATUS_FORMAT naming the file otherwise). out_dir is created; each file written
+ * atomically; *n_files (NULL ok) receives the files written. */
+mc_status mc_report_export_labels(const char *featdir, const int32_t *clusters, int64_t n, const char *out_dir,
+                                  int64_t *n_files);
+/* TensorBoard's projector pair for a latent x (n, d) row-major float32 of the store's rows:
+ * out_dir/tensors.tsv (n lines of d tab-separated "%.9g" values; non-finite written as 0),
+ * out_dir/metadata.tsv (a header row, then per row: file name, start_s, end_s, cluster when clusters
+ * is not NULL, and every label column of index.tsv; tabs and line breaks in cells become spaces) and
+ * out_dir/projector_config.pbtxt naming them (for `tensorboard --logdir out_dir`). */
+mc_status mc_report_export_projector(const char *featdir, const float *x, int64_t n, int64_t d, const int32_t *clusters,
+                                     const char *out_dir);
+
+/* The row the report's verdict names at a level: the clean row (no leaked column) with the best
+ * ari_<main_label>, else the best silhouette_common; -1 if none. */
+int mc_report_verdict_row(const mc_report_table *t, const char *main_label, const char *level);
+
+typedef struct mc_report_exports_summary {
+    int row;                 /* the metrics.csv row exported (mc_report_verdict_row, segment level), -1 none */
+    char representation[64]; /* its representation id and algorithm */
+    char algorithm[32];
+    int64_t rows;            /* segments exported */
+    int64_t label_files;     /* Audacity label files written */
+    char note[256];          /* why nothing was exported (row -1), else "" */
+} mc_report_exports_summary;
+
+/* The exports of a RESULTS folder, for the clustering the verdict names (first seed):
+ *   exports/labels/<id>.<algo>/<stem>.txt     mc_report_export_labels
+ *   exports/projector/<id>/                   mc_report_export_projector of latents/<id>[.seed<S>].npy
+ *   exports/README.txt                        what they are and how to open them
+ * Nothing is written (MC_STATUS_OK, out->row = -1, out->note says why) when no clean row qualifies
+ * or its latent file is missing. Errors: metrics.csv unreadable, a latent or ASSIGN.tsv that does not
+ * match the store. */
+mc_status mc_report_exports(const char *results, mc_report_exports_summary *out);
+
 /* Standard base64 (RFC 4648, with padding) of len bytes: *out malloc'd, NUL-terminated. Exposed for
  * tests; decode returns MC_STATUS_FORMAT on anything that is not canonical base64. */
 mc_status mc_report_base64_encode(const unsigned char *data, size_t len, char **out);

@@ -684,6 +684,13 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     fputs("<h3>Each metric across methods</h3>\n", c.f);
     rp_bar_figures(&c, "segment");
     timings_section(&c);
+    path = mc_report_path(results_dir, "exports/README.txt");
+    if (path && rp_file_exists(path))
+        fputs("<h2 id=\"exports\">Exports</h2>\n<p>The clustering the verdict names, in formats other tools open: "
+              "<a href=\"exports/labels/\">exports/labels/</a> (one Audacity label file per track: start, end, cluster "
+              "of each segment; also Sonic Visualiser) and <a href=\"exports/projector/\">exports/projector/</a> "
+              "(TensorBoard projector: tensors.tsv + metadata.tsv). See <a href=\"exports/README.txt\">exports/README.txt</a>.</p>\n", c.f);
+    free(path);
     fputs("<p class=\"sub\">Written by musiclust from the files of this folder (metrics.csv, summary.tsv, "
           "representations.tsv, timings.tsv, embed/, assign/, contingency/, recon/, models/); "
           "<code>musiclust report</code> regenerates it. Every figure is also a PNG and an SVG file under figures/.</p>\n</body></html>\n", c.f);

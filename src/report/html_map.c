@@ -339,8 +339,16 @@ static bool write_map(rp_ctx *c, int64_t r, bool first) {
         if (pal) rp_cluster_palette(cl, rp_main_labels(c), n, K, pal);
         fputs(",\"clusterColours\":", f);
         write_colours(f, pal, K);
+        /* "3 ~ blues": the class a cluster was matched to (its colour) */
+        const rp_labels *lab = rp_main_labels(c);
         fputs(",\"clusterNames\":[", f);
-        for (int k = 0; k < K; k++) fprintf(f, k ? ",\"%d\"" : "\"%d\"", k);
+        for (int k = 0; k < K; k++) {
+            char nm[320];
+            if (pal && lab && pal[k] < lab->n_names) snprintf(nm, sizeof nm, "%d ~ %.300s", k, lab->names[pal[k]]);
+            else snprintf(nm, sizeof nm, "%d", k);
+            if (k) fputc(',', f);
+            json_str(f, nm);
+        }
         fputc(']', f);
         free(pal);
     }
