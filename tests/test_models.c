@@ -347,7 +347,27 @@ static void test_roundtrip(const synth *s) {
         MC_CHECK_OK(mc_model_create(&c, &d, &m));
         if (!m) return;
         mc_train_options o = {1, NULL, NULL, 0};
-        MC_CHECK_OK(mc_model_train(m, &d, &o, NULL, NULL));
+        /* the progress bar counts training batches: epochs x ceil(training rows / batch) ticks, so an
+         * epoch shows progress inside it; the note names the epoch */
+        FILE *pf = tmpfile();
+        mc_progress *pb = NULL;
+        MC_CHECK_OK(mc_progress_create(pf, false, "train", 0, &pb));
+        MC_CHECK_OK(mc_model_train(m, &d, &o, pb, NULL));
+        mc_progress_finish(pb);
+        mc_progress_free(pb);
+        {
+            const int64_t n_train = d.n - (int64_t)floor(c.val_fraction * (double)d.n);
+            const int64_t bs = c.batch < n_train ? c.batch : n_train;
+            const int64_t total = c.epochs * ((n_train + bs - 1) / bs);
+            char text[8192] = "", want[64];
+            rewind(pf);
+            size_t got = fread(text, 1, sizeof text - 1, pf);
+            text[got] = '\0';
+            snprintf(want, sizeof want, "%lld/%lld", (long long)total, (long long)total);
+            MC_CHECK(total > c.epochs && strstr(text, want) && strstr(text, "epoch"),
+                     "variant %d: the bar counts %lld batches over %d epochs:\n%s", variant, (long long)total, c.epochs, text);
+        }
+        fclose(pf);
         MC_CHECK_OK(mc_model_save(m, p1));
         MC_CHECK_OK(mc_model_load(p1, &l));
         if (!l) { mc_model_free(m); return; }
@@ -1132,7 +1152,27 @@ static void test_mm_roundtrip(const synth *s, const mm_synth *y) {
         MC_CHECK_OK(mc_model_create(&c, &d, &m));
         if (!m) return;
         mc_train_options o = {1, NULL, NULL, 0};
-        MC_CHECK_OK(mc_model_train(m, &d, &o, NULL, NULL));
+        /* the progress bar counts training batches: epochs x ceil(training rows / batch) ticks, so an
+         * epoch shows progress inside it; the note names the epoch */
+        FILE *pf = tmpfile();
+        mc_progress *pb = NULL;
+        MC_CHECK_OK(mc_progress_create(pf, false, "train", 0, &pb));
+        MC_CHECK_OK(mc_model_train(m, &d, &o, pb, NULL));
+        mc_progress_finish(pb);
+        mc_progress_free(pb);
+        {
+            const int64_t n_train = d.n - (int64_t)floor(c.val_fraction * (double)d.n);
+            const int64_t bs = c.batch < n_train ? c.batch : n_train;
+            const int64_t total = c.epochs * ((n_train + bs - 1) / bs);
+            char text[8192] = "", want[64];
+            rewind(pf);
+            size_t got = fread(text, 1, sizeof text - 1, pf);
+            text[got] = '\0';
+            snprintf(want, sizeof want, "%lld/%lld", (long long)total, (long long)total);
+            MC_CHECK(total > c.epochs && strstr(text, want) && strstr(text, "epoch"),
+                     "variant %d: the bar counts %lld batches over %d epochs:\n%s", variant, (long long)total, c.epochs, text);
+        }
+        fclose(pf);
         MC_CHECK_OK(mc_model_save(m, p1));
         MC_CHECK_OK(mc_model_load(p1, &l));
         if (!l) { mc_model_free(m); return; }
