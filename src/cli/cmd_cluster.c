@@ -72,7 +72,7 @@ int cmd_cluster(int argc, char **argv) {
         "principal components. Without --k, k = 2..K is swept and the k with the highest silhouette\n"
         "kept (curve in ASSIGN.ksweep.tsv: k, silhouette, inertia, bic, log_likelihood). Writes\n"
         "ASSIGN.tsv ('row<TAB>cluster', noise = -1) and ASSIGN.json (parameters, k, inertia / BIC /\n"
-        "eps, sizes, the sweep, timings).",
+        "eps, sizes, the sweep, timings).\n\nExamples:\n  musiclust cluster -k3 latent.npy -o assign.tsv\n  musiclust cluster --algo gmm --k 8 latent.npy -o gmm.tsv\n  musiclust cluster --algo dbscan --reduce raw feats -o db.tsv",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;

@@ -39,7 +39,7 @@ int cmd_lyrics(int argc, char **argv) {
         "track_id, and a `lyrics_language` label column is added to tracks.tsv and index.tsv (empty\n"
         "for unknown or missing lyrics); otherwise one row per metadata row. Writes lyrics.npy\n"
         "(tracks, dim) float32, lyrics_tracks.tsv (track, track_id, lyrics_language,\n"
-        "lyrics_confidence, has_lyrics) and lyrics.json. A track with no lyrics gets a zero vector.",
+        "lyrics_confidence, has_lyrics) and lyrics.json. A track with no lyrics gets a zero vector.\n\nExamples:\n  musiclust lyrics --metadata songs.tsv --text-column lyrics -o feats",
         opts, (int)(sizeof opts / sizeof opts[0]), 0, 0};
     int rc = cli_start(&cmd, argc, argv, &quiet, NULL, NULL);
     if (rc >= 0) return rc;

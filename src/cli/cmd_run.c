@@ -78,7 +78,7 @@ int cmd_run(int argc, char **argv) {
         "audio+lyrics+label cvae and the pca / ae / raw baselines, with reconstructions. Writes RESULTS/\n"
         "metrics.csv, metrics.json, report.html, run.json, features/, models/, latents/, assign/,\n"
         "contingency/, embed/, recon/. Every stage is skipped when its outputs exist with the same\n"
-        "configuration (RESULTS/stages/), so an interrupted run resumes.",
+        "configuration (RESULTS/stages/), so an interrupted run resumes.\n\nExamples:\n  musiclust run ~/Music -o results\n  musiclust run --metadata songs.csv --label genre ~/Music -o results\n  musiclust run --task easy --seeds 1 -k 8 ~/Music -o quick",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, -1};
     const char **pos = NULL;
     int npos = 0;
