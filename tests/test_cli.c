@@ -151,6 +151,17 @@ static void test_train_mkdir(const char *dir) {
     FILE *f = fopen(p, "rb");
     MC_CHECK(f != NULL, "the model was written into the new folder %s", p);
     if (f) fclose(f);
+    /* cluster --labels DIR: one Audacity label file per track of the store (10 demo tracks) */
+    snprintf(args, sizeof args, "cluster -q -k 2 --labels '%s/labels' '%s/demo/features' -o '%s/lab.tsv'", dir, dir, dir);
+    MC_CHECK(run(args, err, sizeof err) == 0, "cluster --labels: %s", err);
+    snprintf(args, sizeof args, "ls '%s/labels' | grep -c '\\.txt$' > '%s/nlab.txt'", dir, dir);
+    MC_CHECK(system(args) == 0, "label files listed");
+    snprintf(p, sizeof p, "%s/nlab.txt", dir);
+    char *nl = mc_test_read_file(p, NULL);
+    MC_CHECK(nl && atoi(nl) == 10, "10 label files, got %s", nl ? nl : "none");
+    free(nl);
+    snprintf(args, sizeof args, "cluster -q -k 2 --labels '%s/l2' '%s/demo/features/mfcc_stats.npy' -o '%s/lab2.tsv'", dir, dir, dir);
+    MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "--featdir"), "--labels on an X.npy needs --featdir: %s", err);
 }
 
 int main(void) {
