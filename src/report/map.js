@@ -23,6 +23,7 @@
   var nowPlaying = document.getElementById('mc-now');
   var matches = new Uint8Array(N);
   var nMatch = N;
+  var searchVersion = 0;
   var maps = [];
   var stopAt = -1;
   for (var i = 0; i < N; i++) matches[i] = 1;
@@ -175,11 +176,19 @@
     g.fillRect(0, 0, this.W, this.H);
     var cols = this.colours(), r = N > 5000 ? 1.8 : N > 1000 ? 2.6 : 3.6;
     /* greyed points first (search misses and unlabelled), then each category in ascending id */
-    var order = [], i, k;
-    for (i = 0; i < N; i++) order.push(i);
-    var self = this;
-    var key = function (i) { var c = self.category(i); return matches[i] ? (c < 0 ? -1 : c) : -2; };
-    order.sort(function (a, b) { return key(a) - key(b) || a - b; });
+    var i, k, self = this;
+    /* the drawing order changes only with the colouring or the search: cached, so that a hover
+     * redraw of a big map does not sort again */
+    var okey = this.colour + '|' + searchVersion;
+    if (this.orderKey !== okey) {
+      var keys = new Int32Array(N);
+      for (i = 0; i < N; i++) { var ci = self.category(i); keys[i] = matches[i] ? (ci < 0 ? -1 : ci) : -2; }
+      this.order = new Array(N);
+      for (i = 0; i < N; i++) this.order[i] = i;
+      this.order.sort(function (a, b) { return keys[a] - keys[b] || a - b; });
+      this.orderKey = okey;
+    }
+    var order = this.order;
     var counts = {};
     for (k = 0; k < order.length; k++) {
       i = order[k];
@@ -293,6 +302,7 @@
   var search = document.getElementById('mc-search'), count = document.getElementById('mc-search-count');
   function applySearch() {
     var q = search.value.trim().toLowerCase();
+    searchVersion++;
     nMatch = 0;
     for (var i = 0; i < N; i++) {
       matches[i] = !q || hay[i].indexOf(q) >= 0 ? 1 : 0;
