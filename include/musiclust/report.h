@@ -43,6 +43,9 @@
  *                                      model: (m, n_mels, frames) log-mel or (m, F) MFCC statistics
  *   recon/examples.tsv                 row, track, label of those examples
  *   models/<id>.seed<S>.loss.tsv       per-epoch losses (first seed)
+ * and what the report writes there itself:
+ *   report.html, figures/<name>.png and .svg   (mc_report_html)
+ *   exports/labels/<id>.<algo>/, exports/projector/<id>/, exports/README.txt   (mc_report_exports)
  * Missing figure inputs are skipped with a note in the report, never an error. */
 #ifndef MUSICLUST_REPORT_H
 #define MUSICLUST_REPORT_H
