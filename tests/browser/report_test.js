@@ -23,7 +23,7 @@ if (!modules || !report) {
   console.error('usage: report_test.js NODE_MODULES_DIR REPORT_HTML');
   process.exit(2);
 }
-const CDP = require(path.join(modules, 'chrome-remote-interface'));
+const CDP = require(path.resolve(modules, 'chrome-remote-interface'));
 
 let failed = 0, passed = 0;
 function check(ok, what) {
