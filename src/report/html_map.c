@@ -413,7 +413,7 @@ int rp_map_section(rp_ctx *c, const char *out_path) {
           "label...\" aria-label=\"search the maps\"> <span id=\"mc-search-count\" class=\"sub\"></span></div>\n", f);
     /* the JSON block first, the map placeholders after it, the script last */
     fputs("<script id=\"mc-data\" type=\"application/json\">{", f);
-    write_tracks(c, out_abs[0] ? out_abs : "/", row_track);
+    write_tracks(c, out_abs, row_track); /* "" for a report in / */
     fprintf(f, ",\"segment\":");
     json_num(f, segment_seconds(c));
     fputs(",\"rows\":{\"track\":[", f);
