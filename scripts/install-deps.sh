@@ -15,7 +15,7 @@ PKGS=(
   libjansson-dev                     # recipes (run --recipe): the JSON reader of src/pipeline/recipe.c
   libpango1.0-dev                    # plot text of any script: Pango layout, HarfBuzz shaping
   fonts-noto-core fonts-noto-cjk     # plot fonts: Latin, Bengali, Devanagari, Arabic..., and CJK
-  chromium                           # tests only: renders report.html headless (test_report fails without it)
+  chromium                           # tests only: renders report.html headless (test_report, browser_report fail without it)
   help2man man-db                    # man pages made from each command's --help; man renders them (ctest install_tree)
   python3-numpy python3-setuptools python3-wheel python3-pip python3-venv  # the Python package (python/), pip install ./python (offline)
   python3-pytest python3-sklearn     # tests only: the Python package's tests (ctest python), checked against scikit-learn
@@ -30,6 +30,11 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
+# tests only: node and npm drive chromium over the DevTools protocol (ctest browser_report; npm installs
+# chrome-remote-interface into the build tree). A node from elsewhere (e.g. NodeSource) is kept as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2

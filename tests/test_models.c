@@ -29,6 +29,18 @@
 
 /* ------------------------------------------------------------------ helpers */
 
+/* Runs of spaces and line breaks become one space (help text is wrapped at 80 columns). */
+static void squash_spaces(char *s) {
+    if (!s) return;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        const bool ws = *r == ' ' || *r == '\n';
+        if (ws && w > s && w[-1] == ' ') continue;
+        *w++ = ws ? ' ' : *r;
+    }
+    *w = '\0';
+}
+
 static bool same_file(const char *a, const char *b) {
     size_t na = 0, nb = 0;
     char *x = mc_test_read_file(a, &na), *y = mc_test_read_file(b, &nb);
@@ -355,7 +367,27 @@ static void test_roundtrip(const synth *s) {
         MC_CHECK_OK(mc_model_create(&c, &d, &m));
         if (!m) return;
         mc_train_options o = {1, NULL, NULL, 0};
-        MC_CHECK_OK(mc_model_train(m, &d, &o, NULL, NULL));
+        /* the progress bar counts training batches: epochs x ceil(training rows / batch) ticks, so an
+         * epoch shows progress inside it; the note names the epoch */
+        FILE *pf = tmpfile();
+        mc_progress *pb = NULL;
+        MC_CHECK_OK(mc_progress_create(pf, false, "train", 0, &pb));
+        MC_CHECK_OK(mc_model_train(m, &d, &o, pb, NULL));
+        mc_progress_finish(pb);
+        mc_progress_free(pb);
+        {
+            const int64_t n_train = d.n - (int64_t)floor(c.val_fraction * (double)d.n);
+            const int64_t bs = c.batch < n_train ? c.batch : n_train;
+            const int64_t total = c.epochs * ((n_train + bs - 1) / bs);
+            char text[8192] = "", want[64];
+            rewind(pf);
+            size_t got = fread(text, 1, sizeof text - 1, pf);
+            text[got] = '\0';
+            snprintf(want, sizeof want, "%lld/%lld", (long long)total, (long long)total);
+            MC_CHECK(total > c.epochs && strstr(text, want) && strstr(text, "epoch"),
+                     "variant %d: the bar counts %lld batches over %d epochs:\n%s", variant, (long long)total, c.epochs, text);
+        }
+        fclose(pf);
         MC_CHECK_OK(mc_model_save(m, p1));
         MC_CHECK_OK(mc_model_load(p1, &l));
         if (!l) { mc_model_free(m); return; }
@@ -639,6 +671,7 @@ static void test_cli(const synth *s) {
         free(help);
         run_cli("train --help", err, sizeof err);
         help = mc_test_read_file("models_cli_stdout.txt", NULL);
+        squash_spaces(help);
         MC_CHECK(help && strstr(help, "130 -> 128") && strstr(help, "--resume") && strstr(help, "--stop-after"),
                  "train --help documents the crop, --resume and --stop-after");
         free(help);
@@ -1140,7 +1173,27 @@ static void test_mm_roundtrip(const synth *s, const mm_synth *y) {
         MC_CHECK_OK(mc_model_create(&c, &d, &m));
         if (!m) return;
         mc_train_options o = {1, NULL, NULL, 0};
-        MC_CHECK_OK(mc_model_train(m, &d, &o, NULL, NULL));
+        /* the progress bar counts training batches: epochs x ceil(training rows / batch) ticks, so an
+         * epoch shows progress inside it; the note names the epoch */
+        FILE *pf = tmpfile();
+        mc_progress *pb = NULL;
+        MC_CHECK_OK(mc_progress_create(pf, false, "train", 0, &pb));
+        MC_CHECK_OK(mc_model_train(m, &d, &o, pb, NULL));
+        mc_progress_finish(pb);
+        mc_progress_free(pb);
+        {
+            const int64_t n_train = d.n - (int64_t)floor(c.val_fraction * (double)d.n);
+            const int64_t bs = c.batch < n_train ? c.batch : n_train;
+            const int64_t total = c.epochs * ((n_train + bs - 1) / bs);
+            char text[8192] = "", want[64];
+            rewind(pf);
+            size_t got = fread(text, 1, sizeof text - 1, pf);
+            text[got] = '\0';
+            snprintf(want, sizeof want, "%lld/%lld", (long long)total, (long long)total);
+            MC_CHECK(total > c.epochs && strstr(text, want) && strstr(text, "epoch"),
+                     "variant %d: the bar counts %lld batches over %d epochs:\n%s", variant, (long long)total, c.epochs, text);
+        }
+        fclose(pf);
         MC_CHECK_OK(mc_model_save(m, p1));
         MC_CHECK_OK(mc_model_load(p1, &l));
         if (!l) { mc_model_free(m); return; }
@@ -1330,6 +1383,7 @@ static void test_mm_cli(const synth *s, const mm_synth *y) {
     mc_array_free(&r);
     run_cli("train --help", err, sizeof err);
     char *help = mc_test_read_file("models_cli_stdout.txt", NULL);
+    squash_spaces(help); /* the help is wrapped to 80 columns: a phrase may span lines */
     MC_CHECK(help && strstr(help, "mm-vae") && strstr(help, "--fusion") && strstr(help, "--lyrics-weight") &&
              strstr(help, "run musiclust lyrics first"), "train --help documents mm-vae");
     free(help);

@@ -5,8 +5,11 @@
  * that every image decoded (exit 77 = skipped when Chromium is not installed). */
 #include "mc_test.h"
 
+#include <musiclust/audio.h>
+#include <musiclust/plot.h>
 #include <musiclust/report.h>
 
+#include <limits.h>
 #include <sys/wait.h>
 
 /* ---------------------------------------------------------------- helpers */
@@ -122,24 +125,31 @@ static void test_table(const char *dir) {
                  !mc_report_metric_leaked(&t.rows[2], "silhouette") && !mc_report_metric_leaked(&t.rows[1], "ari_genre"),
              "leaked metrics: genre label metrics of the cvae row only");
 
-    /* best: per level, leaked row excluded; only ARI / AMI and the common-space metrics are ranked */
+    /* best: per level, leaked row excluded, rankable metrics only (ARI, common space): own-space
+     * silhouette / DB and NMI never */
     bool best[8 * NM];
     MC_CHECK_OK(mc_report_best(&t, best));
-    for (int r = 0; r < 8; r++)
-        MC_CHECK(!best[r * NM + 0] && !best[r * NM + 1] && !best[r * NM + 4],
-                 "row %d: own-space silhouette / DB and NMI are never best (different spaces; NMI grows with k)", r);
+    MC_CHECK(mc_report_metric_rankable("ari_genre") && mc_report_metric_rankable("silhouette_common") &&
+                 mc_report_metric_rankable("davies_bouldin_common") && !mc_report_metric_rankable("silhouette") &&
+                 !mc_report_metric_rankable("davies_bouldin") && !mc_report_metric_rankable("nmi_genre") &&
+                 !mc_report_metric_rankable("purity_genre") && !mc_report_metric_rankable("n_clusters"),
+             "rankable: ARI, AMI and the common-space metrics only");
+    bool own = false;
+    for (int i = 0; i < 8; i++) own |= best[i * NM + 0] || best[i * NM + 1] || best[i * NM + 4];
+    MC_CHECK(!own, "own-space silhouette, own-space DB and NMI are never marked best");
     MC_CHECK(best[1 * NM + 3] && !best[2 * NM + 3], "ARI genre best: b, the leaked 0.91 is excluded");
     MC_CHECK(best[1 * NM + 2] && !best[3 * NM + 2], "silhouette_common best is b (0.21), not d (0.15)");
     MC_CHECK(!best[0 * NM + 6] && !best[1 * NM + 6], "n_clusters has no best");
     MC_CHECK(best[5 * NM + 2] && best[1 * NM + 2], "each level has its own best (rows 1 and 5)");
+    MC_CHECK(best[1 * NM + 5] && !best[2 * NM + 5], "ARI language best: b, never the row with a leaked column");
     int n_best = 0;
     for (int i = 0; i < 8 * NM; i++) n_best += best[i];
-    MC_CHECK(n_best == 6, "one best per level and ranked metric (2 x 3), got %d", n_best);
-    MC_CHECK(mc_report_metric_ranked("ami_genre") && mc_report_metric_ranked("ari_x") &&
-                 mc_report_metric_ranked("davies_bouldin_common") && !mc_report_metric_ranked("nmi_genre") &&
-                 !mc_report_metric_ranked("purity_genre") && !mc_report_metric_ranked("silhouette") &&
-                 !mc_report_metric_ranked("n_clusters"),
-             "ranked metrics: ari_, ami_, *_common");
+    MC_CHECK(n_best == 6, "one best per level and rankable metric (2 x 3), got %d", n_best);
+    MC_CHECK(mc_report_metric_rankable("ami_genre") && mc_report_metric_rankable("ari_x") &&
+                 mc_report_metric_rankable("davies_bouldin_common") && !mc_report_metric_rankable("nmi_genre") &&
+                 !mc_report_metric_rankable("purity_genre") && !mc_report_metric_rankable("silhouette") &&
+                 !mc_report_metric_rankable("n_clusters"),
+             "rankable metrics: ari_, ami_, *_common");
 
     /* CSV round trip: the same digits */
     char p[600];
@@ -199,7 +209,7 @@ static void write_npy(const char *path, int ndim, const int64_t *shape, const fl
 }
 
 static void build_results(const char *dir) {
-    char p[1024];
+    char p[PATH_MAX + 64];
     const char *sub[] = {"features", "embed", "assign", "contingency", "recon", "models"};
     for (int i = 0; i < 6; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
@@ -224,19 +234,39 @@ static void build_results(const char *dir) {
     /* 40 segments of 10 tracks, 3 genres, 2 languages */
     const int N = 40;
     FILE *f;
+    /* the audio: 10 tracks of 12 s (a sine per track), in a folder next to the results, named with
+     * a space and a '#' (which a URL must encode) */
+    char audio_dir[1024], abs_audio[PATH_MAX];
+    snprintf(audio_dir, sizeof audio_dir, "%s/../my music #1", dir);
+    MC_CHECK_OK(mc_mkdirs(audio_dir));
+    MC_CHECK(realpath(audio_dir, abs_audio) != NULL, "realpath of %s", audio_dir);
+    {
+        const int sr = 8000, len = 12 * sr;
+        float *x = malloc((size_t)len * sizeof *x);
+        for (int t = 0; x && t < 10; t++) {
+            for (int k = 0; k < len; k++) x[k] = 0.3f * (float)sin(2.0 * 3.141592653589793 * (220.0 + 40.0 * t) * k / sr);
+            snprintf(p, sizeof p, "%s/song %d.wav", abs_audio, t);
+            MC_CHECK_OK(mc_audio_write(p, x, len, 1, sr, MC_AUDIO_FORMAT_WAV_PCM16));
+        }
+        free(x);
+    }
+    snprintf(p, sizeof p, "%s/features/extract.json", dir);
+    write_text(p, "{\"segment_s\": 3, \"sr\": 8000}\n");
     snprintf(p, sizeof p, "%s/features/index.tsv", dir);
     f = fopen(p, "w");
-    fputs("segment\ttrack\tpath\tstart_s\tpadded\tgenre\tlanguage\n", f);
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tgenre\tlanguage\tartist\ttitle\n", f);
     for (int i = 0; i < N; i++)
-        fprintf(f, "%d\t%d\tx/%d.wav\t%d\t0\t%s\t%s\n", i, i / 4, i / 4, 3 * (i % 4), (i / 4) % 3 == 0 ? "jazz" : (i / 4) % 3 == 1 ? "rock" : "folk",
-                (i / 4) % 2 ? "en" : "de");
+        fprintf(f, "%d\t%d\t%s/song %d.wav\t%d\t0\t%s\t%s\t%s\t%s\n", i, i / 4, abs_audio, i / 4, 3 * (i % 4),
+                (i / 4) % 3 == 0 ? "jazz" : (i / 4) % 3 == 1 ? "rock" : "folk", (i / 4) % 2 ? "en" : "de",
+                i / 4 == 7 ? "Rabindranath \xe0\xa6\xa0\xe0\xa6\xbe\xe0\xa6\x95\xe0\xa7\x81\xe0\xa6\xb0" : "Artist X",
+                i / 4 == 3 ? "</script><b>Bad & \"quoted\"" : "Song");
     fclose(f);
     snprintf(p, sizeof p, "%s/features/tracks.tsv", dir);
     f = fopen(p, "w");
     fputs("track\ttrack_id\tpath\tduration_s\tsample_rate\tchannels\tformat\tsegments\tgenre\tlanguage\n", f);
     for (int t = 0; t < 10; t++)
-        fprintf(f, "%d\tt%d\tx/%d.wav\t12\t22050\t1\twav\t4\t%s\t%s\n", t, t, t, t % 3 == 0 ? "jazz" : t % 3 == 1 ? "rock" : "folk",
-                t % 2 ? "en" : "de");
+        fprintf(f, "%d\tt%d\t%s/song %d.wav\t12\t8000\t1\twav\t4\t%s\t%s\n", t, t, abs_audio, t,
+                t % 3 == 0 ? "jazz" : t % 3 == 1 ? "rock" : "folk", t % 2 ? "en" : "de");
     fclose(f);
     snprintf(p, sizeof p, "%s/features/skipped.tsv", dir);
     write_text(p, "path\treason\nx/broken.wav\tnot an audio file\n");
@@ -361,6 +391,104 @@ static int check_numbers(const char *html, const mc_report_table *t, int *best_c
     return cells;
 }
 
+/* Every figures/ file is a PNG or an SVG with a title, two per figure. */
+static void check_figure_files(const char *dir) {
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    char cmd[1200], line[1024];
+    snprintf(cmd, sizeof cmd, "ls '%s/figures'", dir);
+    FILE *ls = popen(cmd, "r");
+    int png = 0, svg = 0, bad = 0;
+    while (ls && fgets(line, sizeof line, ls)) {
+        line[strcspn(line, "\n")] = '\0';
+        char p[2048];
+        snprintf(p, sizeof p, "%s/figures/%s", dir, line);
+        size_t len = 0;
+        char *d = mc_test_read_file(p, &len);
+        size_t n = strlen(line);
+        if (n > 4 && !strcmp(line + n - 4, ".png")) {
+            png++;
+            bad += !d || len < 8 || memcmp(d, sig, 8) != 0;
+        } else if (n > 4 && !strcmp(line + n - 4, ".svg")) {
+            svg++;
+            bad += !d || !strstr(d, "<svg") || !strstr(d, "<title>");
+        } else {
+            bad++;
+        }
+        free(d);
+    }
+    if (ls) pclose(ls);
+    MC_CHECK(png == 27 && svg == 27 && bad == 0, "figures/: %d PNG, %d SVG, %d bad (want 27 + 27, 0)", png, svg, bad);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/figures/map.a.tsne.clusters.svg", dir);
+    char *d = mc_test_read_file(p, NULL);
+    MC_CHECK(d && strstr(d, "t-SNE of a-vae: k-means clusters"), "the static map of a is figures/map.a.tsne.clusters.svg");
+    free(d);
+}
+
+/* The interactive maps: their data parses as JSON, names every file by a path relative to the report
+ * that leads to the audio, carries the labels, artist and title, and colours a class and the cluster
+ * matched to it alike (mc_plot_category_hex). A "</script>" in a title cannot end the block. */
+static void check_maps(const char *dir, const char *html) {
+    MC_CHECK(count_str(html, "<div class=\"mcmap\"") == 2 && strstr(html, "id=\"mc-search\"") &&
+                 strstr(html, "<audio id=\"mc-audio\""),
+             "two maps, a search box and one audio player");
+    MC_CHECK(!strstr(html, "</script><b>Bad"), "a title holding </script> is escaped");
+    const char *a = strstr(html, "<script id=\"mc-data\" type=\"application/json\">");
+    const char *b = a ? strstr(a, "</script>") : NULL;
+    MC_CHECK(a && b, "the map data block");
+    if (!a || !b) return;
+    a += strlen("<script id=\"mc-data\" type=\"application/json\">");
+    char *text = mc_test_xcalloc((size_t)(b - a) + 1, 1);
+    memcpy(text, a, (size_t)(b - a));
+    const char *err = NULL;
+    mc_json_value *doc = mc_json_parse(text, &err);
+    free(text);
+    MC_CHECK(doc != NULL, "the map data is JSON (%s)", err ? err : "ok");
+    if (!doc) return;
+    const mc_json_value *tracks = mc_json_member(doc, "tracks"), *rows = mc_json_member(doc, "rows");
+    const mc_json_value *cols = mc_json_member(doc, "columns"), *maps = mc_json_member(doc, "maps");
+    const mc_json_value *seg = mc_json_member(doc, "segment");
+    MC_CHECK(tracks && tracks->n == 10 && rows && maps && maps->n == 2 && cols && cols->n >= 2 && seg && seg->num == 3.0,
+             "10 tracks, 2 maps, the label columns, 3-s segments");
+    int bad_src = 0;
+    for (int t = 0; tracks && t < tracks->n; t++) {
+        const mc_json_value *src = mc_json_member(tracks->items[t], "src"), *file = mc_json_member(tracks->items[t], "file");
+        char p[2048], want[64], real[PATH_MAX];
+        snprintf(want, sizeof want, "song %d.wav", t);
+        snprintf(p, sizeof p, "%s/%s", dir, src ? src->str : "");
+        bad_src += !src || src->str[0] == '/' || !realpath(p, real) || !file || strcmp(file->str, want) != 0;
+    }
+    MC_CHECK(bad_src == 0, "%d tracks whose src is not a relative path from the report to the file", bad_src);
+    const mc_json_value *t3 = tracks && tracks->n > 7 ? tracks->items[3] : NULL, *t7 = t3 ? tracks->items[7] : NULL;
+    const mc_json_value *title = t3 ? mc_json_member(t3, "title") : NULL, *artist = t7 ? mc_json_member(t7, "artist") : NULL;
+    MC_CHECK(title && !strcmp(title->str, "</script><b>Bad & \"quoted\"") && artist &&
+                 !strcmp(artist->str, "Rabindranath \xe0\xa6\xa0\xe0\xa6\xbe\xe0\xa6\x95\xe0\xa7\x81\xe0\xa6\xb0"),
+             "artist (Bengali) and title (with markup) survive as text");
+    /* genre classes sorted folk, jazz, rock = palette 0, 1, 2; clusters (i/4)%3: 0 = jazz, 1 = rock,
+     * 2 = folk, so the cluster colours are palette 1, 2, 0 */
+    const mc_json_value *genre = cols && cols->n ? cols->items[0] : NULL;
+    const mc_json_value *gname = genre ? mc_json_member(genre, "name") : NULL, *gcol = genre ? mc_json_member(genre, "colours") : NULL;
+    const mc_json_value *ccol = maps && maps->n ? mc_json_member(maps->items[0], "clusterColours") : NULL;
+    char h[3][8];
+    for (int k = 0; k < 3; k++) mc_plot_category_hex(k, h[k]);
+    MC_CHECK(gname && !strcmp(gname->str, "genre") && gcol && gcol->n == 3 && !strcmp(gcol->items[0]->str, h[0]) &&
+                 !strcmp(gcol->items[2]->str, h[2]),
+             "the main label first, class j in palette colour j");
+    MC_CHECK(ccol && ccol->n == 3 && !strcmp(ccol->items[0]->str, h[1]) && !strcmp(ccol->items[1]->str, h[2]) &&
+                 !strcmp(ccol->items[2]->str, h[0]),
+             "each cluster in the colour of the class it holds (%s %s %s)", ccol && ccol->n == 3 ? ccol->items[0]->str : "?",
+             ccol && ccol->n == 3 ? ccol->items[1]->str : "?", ccol && ccol->n == 3 ? ccol->items[2]->str : "?");
+    const mc_json_value *cl = maps && maps->n ? mc_json_member(maps->items[0], "clusters") : NULL;
+    const mc_json_value *start = rows ? mc_json_member(rows, "start") : NULL;
+    MC_CHECK(cl && cl->n == 40 && start && start->n == 40 && start->items[5]->num == 3.0, "clusters and starts of the 40 segments");
+    mc_json_value_free(doc);
+    /* the verdict, DBSCAN's k */
+    const char *v = strstr(html, "id=\"verdict\"");
+    MC_CHECK(v && strstr(v, "b-conv") && strstr(v, "b-conv") < strstr(v, "</div>"), "the verdict names the best clean row");
+    MC_CHECK(strstr(html, "auto: 3</td>") && !strstr(html, "<td>0</td>"), "DBSCAN's k is 'auto: <found>', never 0");
+    MC_CHECK(strstr(html, "<div class=\"scroll\"><table class=\"metrics\""), "metric tables scroll sideways");
+}
+
 static void test_html(const char *dir) {
     build_results(dir);
     char p[1024];
@@ -371,11 +499,16 @@ static void test_html(const char *dir) {
     char *html = mc_test_read_file(p, &len);
     MC_CHECK(html != NULL && (int64_t)len == sum.bytes, "report.html written (%zu bytes)", len);
     if (!html) return;
-    /* images: 2 shown reps x (t-SNE, UMAP) x (cluster, label) + 2 x 2 heatmaps + 4 log-mel + 4 MFCC + 1 loss
-     * + one bar chart per directed metric with a finite value (6) */
+    /* images: 2 x 2 heatmaps + 4 log-mel + 4 MFCC + 1 loss + one bar chart per directed metric with a
+     * finite value (6); the maps are interactive (canvas), their static versions files only */
     int imgs = check_images(html);
-    MC_CHECK(imgs == sum.images && imgs == 8 + 4 + 4 + 4 + 1 + 6 && sum.figures_missing == 0,
-             "%d images (summary %d, missing %d), want 27", imgs, sum.images, sum.figures_missing);
+    MC_CHECK(imgs == sum.images && imgs == 4 + 4 + 4 + 1 + 6 && sum.figures_missing == 0,
+             "%d images (summary %d, missing %d), want 19", imgs, sum.images, sum.figures_missing);
+    /* every figure as PNG and SVG under figures/: the 19 above + 2 reps x 2 methods x (cluster, label) */
+    MC_CHECK(sum.figure_files == 2 * (19 + 8) && sum.figure_file_errors == 0, "%d figure files (%d errors), want 54",
+             sum.figure_files, sum.figure_file_errors);
+    check_figure_files(dir);
+    check_maps(dir, html);
     /* self-contained: no external resource */
     MC_CHECK(!strstr(html, "http://") && !strstr(html, "https://") && !strstr(html, "<link") &&
                  !strstr(html, "<script src") && !strstr(html, "url("),
@@ -408,7 +541,12 @@ static void test_html(const char *dir) {
     snprintf(p, sizeof p, "%s/embed/a.umap.npy", dir);
     remove(p);
     MC_CHECK_OK(mc_report_html(dir, NULL, &sum));
-    MC_CHECK(sum.figures_missing == 1 && sum.images == 27 - 2, "one map missing: %d missing, %d images", sum.figures_missing, sum.images);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html2 = mc_test_read_file(p, NULL);
+    MC_CHECK(sum.figures_missing == 0 && sum.images == 19 && html2 && count_str(html2, "\"name\":\"UMAP\"") == 1 &&
+                 count_str(html2, "\"name\":\"t-SNE\"") == 2 && count_str(html2, "<div class=\"mcmap\"") == 2,
+             "one UMAP missing: the map of a keeps t-SNE only (%d missing, %d images)", sum.figures_missing, sum.images);
+    free(html2);
     /* no metrics.csv: an error naming it */
     char empty[1024];
     snprintf(empty, sizeof empty, "%s/empty", dir);
@@ -458,6 +596,125 @@ static void test_chromium(const char *dir) {
         MC_CHECK(chromium_loaded(bad, &ok, &total) == 0, "chromium on the broken page");
         MC_CHECK(total == n_img && ok == n_img - 1, "a corrupt image is detected: %d/%d", ok, total);
     }
+    free(html);
+}
+
+/* ---------------------------------------------------------------- exports */
+
+/* Audacity label files and the TensorBoard projector pair of the hand-made store (10 tracks x 4
+ * segments of 3 s), then mc_report_exports of the whole folder (the verdict's row: b-conv / kmeans). */
+static void test_exports(const char *dir) {
+    const int N = 40;
+    int32_t cl[40];
+    for (int i = 0; i < N; i++) cl[i] = i == 5 ? -1 : (i * 7) % 3;
+    char feat[700], out[800], p[2048];
+    snprintf(feat, sizeof feat, "%s/features", dir);
+    snprintf(out, sizeof out, "%s/labels_out", dir);
+    int64_t nf = 0;
+    MC_CHECK_OK(mc_report_export_labels(feat, cl, N, out, &nf));
+    MC_CHECK(nf == 10, "one label file per track: %lld", (long long)nf);
+    int bad = 0, lines = 0;
+    for (int t = 0; t < 10; t++) {
+        snprintf(p, sizeof p, "%s/song %d.txt", out, t);
+        FILE *f = fopen(p, "r");
+        char line[256];
+        int k = 0;
+        while (f && fgets(line, sizeof line, f)) {
+            const int i = 4 * t + k;
+            double a = -1, b = -1;
+            char lab[64] = "";
+            int tabs = 0;
+            for (const char *q = line; *q; q++) tabs += *q == '\t';
+            char want[64];
+            if (cl[i] < 0) snprintf(want, sizeof want, "noise");
+            else snprintf(want, sizeof want, "cluster %d", cl[i]);
+            if (sscanf(line, "%lf\t%lf\t%63[^\n]", &a, &b, lab) != 3 || tabs != 2 || a != 3.0 * k || b != 3.0 * k + 3 ||
+                strcmp(lab, want) != 0 || !strstr(line, ".000000\t")) {
+                bad++;
+                fprintf(stderr, "  %s line %d: %s", p, k + 1, line);
+            }
+            k++;
+            lines++;
+        }
+        if (f) fclose(f);
+        bad += k != 4;
+    }
+    MC_CHECK(bad == 0 && lines == N, "Audacity labels: start<TAB>end<TAB>cluster K, 6 decimals (%d bad, %d lines)", bad, lines);
+    /* the wrong row count names the index */
+    MC_CHECK(mc_report_export_labels(feat, cl, N - 1, out, NULL) == MC_STATUS_FORMAT && strstr(mc_error_message(), "index.tsv"),
+             "row count mismatch: %s", mc_error_message());
+    mc_error_clear();
+
+    /* projector: tensors.tsv reads back exactly, metadata.tsv has a header and one row per vector */
+    float x[40 * 3];
+    for (int i = 0; i < 3 * N; i++) x[i] = (float)sin(0.37 * i) * 1000.0f / (float)(i + 1);
+    snprintf(out, sizeof out, "%s/projector_out", dir);
+    MC_CHECK_OK(mc_report_export_projector(feat, x, N, 3, cl, out));
+    snprintf(p, sizeof p, "%s/tensors.tsv", out);
+    FILE *f = fopen(p, "r");
+    int rows = 0, wrong = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof line, f)) {
+        char *q = line;
+        for (int k = 0; k < 3; k++) {
+            char *e = NULL;
+            float v = strtof(q, &e);
+            wrong += e == q || v != x[rows * 3 + k] || (k < 2 ? *e != '\t' : *e != '\n');
+            q = e + 1;
+        }
+        rows++;
+    }
+    if (f) fclose(f);
+    MC_CHECK(rows == N && wrong == 0, "tensors.tsv: %d rows, %d values differ (float round trip)", rows, wrong);
+    snprintf(p, sizeof p, "%s/metadata.tsv", out);
+    f = fopen(p, "r");
+    rows = 0;
+    wrong = 0;
+    bool header_ok = false;
+    while (f && fgets(line, sizeof line, f)) {
+        int tabs = 0;
+        for (const char *q = line; *q; q++) tabs += *q == '\t';
+        if (rows == 0) header_ok = !strcmp(line, "file\tstart_s\tend_s\tcluster\tgenre\tlanguage\tartist\ttitle\n");
+        else wrong += tabs != 7 || strncmp(line, "song ", 5) != 0;
+        rows++;
+    }
+    if (f) fclose(f);
+    MC_CHECK(header_ok && rows == N + 1 && wrong == 0, "metadata.tsv: header, then %d rows of 8 fields (%d wrong)", rows - 1, wrong);
+    snprintf(p, sizeof p, "%s/projector_config.pbtxt", out);
+    char *cfg = mc_test_read_file(p, NULL);
+    MC_CHECK(cfg && strstr(cfg, "tensor_path: \"tensors.tsv\"") && strstr(cfg, "metadata_path: \"metadata.tsv\""),
+             "projector_config.pbtxt names the pair");
+    free(cfg);
+
+    /* the exports of the folder: the verdict's row is b-conv / kmeans; without its latent, a note */
+    mc_report_exports_summary es;
+    MC_CHECK_OK(mc_report_exports(dir, &es));
+    MC_CHECK(es.row == -1 && strstr(es.note, "latents/b"), "no latent: nothing exported (%s)", es.note);
+    snprintf(p, sizeof p, "%s/latents", dir);
+    mc_mkdirs(p);
+    snprintf(p, sizeof p, "%s/latents/b.seed0.npy", dir);
+    int64_t sh[2] = {N, 3};
+    write_npy(p, 2, sh, x);
+    snprintf(p, sizeof p, "%s/assign/b.kmeans.seed0.tsv", dir);
+    MC_CHECK_OK(mc_report_assign_write(p, cl, N));
+    MC_CHECK_OK(mc_report_exports(dir, &es));
+    MC_CHECK(es.row == 1 && !strcmp(es.representation, "b") && !strcmp(es.algorithm, "kmeans") && es.label_files == 10 && es.rows == N,
+             "exports of b-conv / kmeans: row %d, %s %s, %lld files", es.row, es.representation, es.algorithm, (long long)es.label_files);
+    snprintf(p, sizeof p, "%s/exports/labels/b.kmeans/song 9.txt", dir);
+    char *l9 = mc_test_read_file(p, NULL);
+    snprintf(p, sizeof p, "%s/exports/projector/b/metadata.tsv", dir);
+    char *md = mc_test_read_file(p, NULL);
+    snprintf(p, sizeof p, "%s/exports/README.txt", dir);
+    char *rd = mc_test_read_file(p, NULL);
+    MC_CHECK(l9 && !strncmp(l9, "0.000000\t3.000000\tcluster ", 26) && md && rd && strstr(rd, "Audacity"), "exports/ written");
+    free(l9);
+    free(md);
+    free(rd);
+    mc_report_summary sum;
+    MC_CHECK_OK(mc_report_html(dir, NULL, &sum));
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = mc_test_read_file(p, NULL);
+    MC_CHECK(html && strstr(html, "href=\"exports/README.txt\""), "the report links the exports");
     free(html);
 }
 
@@ -530,6 +787,7 @@ int main(void) {
     snprintf(results, sizeof results, "%.500s/results", dir);
     mc_mkdirs(results);
     test_html(results);
+    test_exports(results);
     int rc = mc_test_summary("test_report (self-contained part)");
     if (rc) return rc;
     /* chromium is one of the packages scripts/install-deps.sh installs (make test runs it), so its

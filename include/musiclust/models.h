@@ -251,7 +251,9 @@ typedef struct mc_train_summary {
  * mini-batches, Adam steps; then the validation loss (z = mu, no sampling, so early stopping does
  * not react to sampling noise); a loss row; a checkpoint. A non-finite loss stops with
  * MC_STATUS_NUMERIC naming the epoch, without writing the checkpoint (the previous epoch's file stays).
- * The progress bar counts this call's epochs and shows the losses as its note. */
+ * The progress bar counts this call's training batches (epochs still to run x batches per epoch),
+ * ticked after every batch so that a long epoch shows progress; its note names the epoch ("epoch
+ * 3/20") and, after each epoch, its losses. */
 mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_options *opt,
                          mc_progress *progress, mc_train_summary *summary);
 

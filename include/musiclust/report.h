@@ -14,7 +14,7 @@
  *   n_clusters, noise_fraction                                what the algorithm found (no direction)
  * Higher is better for silhouette, Calinski-Harabasz, ARI, AMI, NMI and purity; lower for Davies-Bouldin.
  * BEST MARKS go only to the chance-adjusted label metrics (ARI, AMI) and the common-space internal
- * metrics (mc_report_metric_ranked): NMI and purity grow with the number of clusters (DBSCAN rows with
+ * metrics (mc_report_metric_rankable): NMI and purity grow with the number of clusters (DBSCAN rows with
  * many small clusters would win with ARI about 0), and own-space internal metrics of different spaces
  * do not compare.
  *
@@ -48,6 +48,9 @@
  *                                      model: (m, n_mels, frames) log-mel or (m, F) MFCC statistics
  *   recon/examples.tsv                 row, track, label of those examples
  *   models/<id>.seed<S>.loss.tsv       per-epoch losses (first seed)
+ * and what the report writes there itself:
+ *   report.html, figures/<name>.png and .svg   (mc_report_html)
+ *   exports/labels/<id>.<algo>/, exports/projector/<id>/, exports/README.txt   (mc_report_exports)
  * Missing figure inputs are skipped with a note in the report, never an error. */
 #ifndef MUSICLUST_REPORT_H
 #define MUSICLUST_REPORT_H
@@ -66,10 +69,14 @@ void mc_report_format_value(double v, char *buf, size_t cap);
 
 /* +1 higher is better, -1 lower is better, 0 no direction (n_clusters, noise_fraction, unknown). */
 int mc_report_metric_direction(const char *metric);
+/* Whether rows can be ranked on the metric, so that "best" means something: the chance-adjusted label
+ * metrics (ari_<column>, ami_<column>: 0 = chance for any k) and the common-space internal metrics (*_common: every
+ * method measured in the same space). Not rankable: own-space silhouette / CH / DB (spaces differ in
+ * size and scale), NMI and purity (not adjusted for chance: they grow with the number of clusters),
+ * n_clusters and noise_fraction (no direction). */
+bool mc_report_metric_rankable(const char *metric);
 /* The label column of a label metric ("ari_genre" -> "genre"), or NULL for an internal metric. */
 const char *mc_report_metric_column(const char *metric);
-/* Whether best marks apply to the metric: ari_*, ami_* and the *_common internal metrics. */
-bool mc_report_metric_ranked(const char *metric);
 /* A short human name: "Silhouette", "Silhouette (common space)", "ARI genre", ... (static or into buf). */
 const char *mc_report_metric_title(const char *metric, char *buf, size_t cap);
 
@@ -139,8 +146,8 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out);
 mc_status mc_report_table_write_json(const mc_report_table *t, const char *path);
 
 /* best (n_rows, n_metrics): true where the row's mean is the best of its level among the rows without
- * any leaked column (ties: every row equal to the best after rounding). Only ranked metrics
- * (mc_report_metric_ranked) are ever best. */
+ * any leaked column (ties: every row equal to the best after rounding). Only rankable metrics
+ * (mc_report_metric_rankable) are ever best. */
 mc_status mc_report_best(const mc_report_table *t, bool *best);
 
 /* A plain-text table of one level for a terminal: representation, algorithm, then "mean±std" of the
@@ -201,14 +208,76 @@ typedef struct mc_report_summary {
     int images;          /* <img> elements written (each a data:image/png;base64 URI) */
     int figures_missing; /* figures left out because an input file was missing */
     int64_t bytes;       /* size of the HTML */
+    int figure_files;    /* PNG and SVG files written under results_dir/figures/ (two per figure) */
+    int figure_file_errors; /* figures whose files could not be written (the page still has them) */
 } mc_report_summary;
 
 /* Render results_dir (the layout above) into a self-contained HTML page at out_path (NULL =
- * results_dir/report.html), written atomically: no network, no external CSS or JS; every image is a
- * PNG rendered in memory (plot.h) and inlined as base64. A small inline script sets
- * <body data-images-loaded="OK/TOTAL"> once the page has loaded, for headless checks. Needs
- * metrics.csv; every other input is optional. */
+ * results_dir/report.html), written atomically: no network, no external CSS or JS. It holds:
+ *   a verdict     which clean method follows the main label best (ARI, chance-adjusted) and which is
+ *                 the most separated in the common space
+ *   the maps      per shown representation an interactive t-SNE / UMAP map (canvas + inline script
+ *                 written in this repository, src/report/map.js): hover names the file, artist / title
+ *                 (index.tsv columns artist / title or name, when present), the labels and the cluster;
+ *                 click plays the segment from the original audio through an <audio> element whose
+ *                 src is the file's path relative to the report's folder (start..end as a media
+ *                 fragment #t=); a search box filters every map; colour by cluster or any label
+ *                 column of index.tsv with at most 64 classes. Class j of a column is palette colour
+ *                 j (mc_plot_category_hex), a cluster the colour of the class of the main label it is
+ *                 matched to (largest overlaps, one-to-one), in the maps and the figure files alike.
+ *   the tables    metrics (scrolling sideways when wide), best marks only on rankable metrics
+ *                 (mc_report_metric_rankable), DBSCAN's k shown as "auto: <clusters found>"
+ *   the figures   every other figure a PNG rendered in memory (plot.h) inlined as base64; every figure
+ *                 (the maps' static versions too) also written as results_dir/figures/<name>.png and
+ *                 .svg, linked from the page (names: map.<id>.<tsne|umap>.<clusters|column>,
+ *                 contingency.<id>.<algo>.<column>, recon.<rep>.<logmel|mfcc>.<i>, loss,
+ *                 bars.<level>.<metric>; bytes outside [A-Za-z0-9._-] become '_').
+ * A small inline script sets <body data-images-loaded="OK/TOTAL"> once the page has loaded, and
+ * data-maps-ready="N" once the maps are drawn, for headless checks. Needs metrics.csv; every other
+ * input is optional (a missing one leaves a note). */
 mc_status mc_report_html(const char *results_dir, const char *out_path, mc_report_summary *summary);
+
+/* ------------------------------------------------------------------ exports for other tools */
+
+/* Audacity / Sonic Visualiser label files of a clustering of a feature store's segments: one file per
+ * track, out_dir/<file stem>.txt (a stem met before gets ".2", ".3"...: the same name in two
+ * folders), one line per segment in Audacity's label-track text format
+ *     start<TAB>end<TAB>cluster K        (or "noise" for DBSCAN's -1)
+ * with seconds printed "%.6f": start_s of index.tsv, end = start + extract.json's segment_s (whole
+ * tracks: tracks.tsv's duration_s). clusters (n) are per row of featdir/index.tsv (n must equal its
+ * rows: MC_STATUS_FORMAT naming the file otherwise). out_dir is created; each file written
+ * atomically; *n_files (NULL ok) receives the files written. */
+mc_status mc_report_export_labels(const char *featdir, const int32_t *clusters, int64_t n, const char *out_dir,
+                                  int64_t *n_files);
+/* TensorBoard's projector pair for a latent x (n, d) row-major float32 of the store's rows:
+ * out_dir/tensors.tsv (n lines of d tab-separated "%.9g" values; non-finite written as 0),
+ * out_dir/metadata.tsv (a header row, then per row: file name, start_s, end_s, cluster when clusters
+ * is not NULL, and every label column of index.tsv; tabs and line breaks in cells become spaces) and
+ * out_dir/projector_config.pbtxt naming them (for `tensorboard --logdir out_dir`). */
+mc_status mc_report_export_projector(const char *featdir, const float *x, int64_t n, int64_t d, const int32_t *clusters,
+                                     const char *out_dir);
+
+/* The row the report's verdict names at a level: the clean row (no leaked column) with the best
+ * ari_<main_label>, else the best silhouette_common; -1 if none. */
+int mc_report_verdict_row(const mc_report_table *t, const char *main_label, const char *level);
+
+typedef struct mc_report_exports_summary {
+    int row;                 /* the metrics.csv row exported (mc_report_verdict_row, segment level), -1 none */
+    char representation[64]; /* its representation id and algorithm */
+    char algorithm[32];
+    int64_t rows;            /* segments exported */
+    int64_t label_files;     /* Audacity label files written */
+    char note[256];          /* why nothing was exported (row -1), else "" */
+} mc_report_exports_summary;
+
+/* The exports of a RESULTS folder, for the clustering the verdict names (first seed):
+ *   exports/labels/<id>.<algo>/<stem>.txt     mc_report_export_labels
+ *   exports/projector/<id>/                   mc_report_export_projector of latents/<id>[.seed<S>].npy
+ *   exports/README.txt                        what they are and how to open them
+ * Nothing is written (MC_STATUS_OK, out->row = -1, out->note says why) when no clean row qualifies
+ * or its latent file is missing. Errors: metrics.csv unreadable, a latent or ASSIGN.tsv that does not
+ * match the store. */
+mc_status mc_report_exports(const char *results, mc_report_exports_summary *out);
 
 /* Standard base64 (RFC 4648, with padding) of len bytes: *out malloc'd, NUL-terminated. Exposed for
  * tests; decode returns MC_STATUS_FORMAT on anything that is not canonical base64. */

@@ -10,6 +10,9 @@
 
 enum { MC_EXIT_OK = 0, MC_EXIT_INPUT = 1, MC_EXIT_USAGE = 2 };
 
+/* --threads N accepts 1..CLI_MAX_THREADS (every command; leaving it out means every core). */
+#define CLI_MAX_THREADS 1024
+
 typedef enum cli_opt_kind { CLI_FLAG, CLI_INT, CLI_DOUBLE, CLI_STRING, CLI_U64, CLI_LIST } cli_opt_kind;
 
 /* The values of a repeatable option (CLI_LIST), in the order given. */
@@ -37,9 +40,12 @@ typedef struct cli_command {
     int min_pos, max_pos; /* positional argument counts (max -1 = unlimited) */
 } cli_command;
 
-/* Parse argv (after the subcommand name). Returns -1 to go on, or an exit status (0 after --help,
+/* Parse argv (after the subcommand name): --name VALUE, --name=VALUE, -x VALUE, -xVALUE (a short
+ * option with its value attached, e.g. -k3), flags, "--". Returns -1 to go on, or an exit status (0 after --help,
  * 2 on a usage error, already reported). Positionals are returned in pos (pointers into argv). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos);
+/* The help: usage, summary and options wrapped to 80 columns (summary lines that start with spaces
+ * are kept as lines: lists and the "Examples:" of each command). */
 void cli_print_help(const cli_command *cmd, FILE *f);
 
 /* cli_parse, then logging set up with the parsed --quiet (quiet NULL: not quiet). Returns -1 to go on,

@@ -6,10 +6,12 @@
 
 #include <musiclust/cluster.h>
 #include <musiclust/pipeline.h>
+#include <musiclust/report.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CMD "cluster"
 
@@ -40,6 +42,7 @@ int cmd_cluster(int argc, char **argv) {
     mc_cluster_job_default(&job);
     mc_cluster_config *cfg = &job.cluster;
     const char *out = NULL, *algo_s = "kmeans", *linkage_s = NULL, *cov_s = NULL, *reduce_s = "none", *features_s = NULL;
+    const char *labels_dir = NULL, *featdir = NULL;
     int k = INT32_MIN /* not given: sweep */, dims = 0, sweep_sample = 10000, min_samples = -1;
     double eps = 0;
     bool quiet = false;
@@ -60,6 +63,8 @@ int cmd_cluster(int argc, char **argv) {
         {"reduce", 0, CLI_STRING, &reduce_s, "HOW", "none: cluster X as given (default); raw: z-score first; pca: z-score then PCA"},
         {"dims", 0, CLI_INT, &dims, "D", "with --reduce pca: principal components kept (default 4)"},
         {"save-space", 0, CLI_STRING, &job.save_space, "Z.npy", "write the space that was clustered (after --reduce) as float32"},
+        {"labels", 0, CLI_STRING, &labels_dir, "DIR", "also write one Audacity / Sonic Visualiser label file per track into DIR (start, end, cluster of each segment); needs the feature store: the input folder, or --featdir"},
+        {"featdir", 0, CLI_STRING, &featdir, "FEATDIR", "with --labels and an X.npy input: the feature store whose rows X holds"},
         {"threads", 0, CLI_INT, &cfg->threads, "N", "worker threads (default: all cores); output is identical for a given N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary (warnings still shown)"},
     };
@@ -73,7 +78,8 @@ int cmd_cluster(int argc, char **argv) {
         "principal components. Without --k, k = 2..K is swept and the k with the highest silhouette\n"
         "kept (curve in ASSIGN.ksweep.tsv: k, silhouette, inertia, bic, log_likelihood). Writes\n"
         "ASSIGN.tsv ('row<TAB>cluster', noise = -1) and ASSIGN.json (parameters, k, inertia / BIC /\n"
-        "eps, sizes, the sweep, timings).",
+        "eps, sizes, the sweep, timings).\n\nExamples:\n  musiclust cluster -k3 latent.npy -o assign.tsv\n  musiclust cluster --algo gmm --k 8 latent.npy -o gmm.tsv\n  musiclust cluster --algo dbscan --reduce raw feats -o db.tsv\n"
+        "  musiclust cluster -k 8 --labels labels/ --featdir feats latent.npy -o a.tsv",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
@@ -112,6 +118,13 @@ int cmd_cluster(int argc, char **argv) {
     else return cli_usage(&cmd, "--reduce must be none, raw or pca, got '%s'", reduce_s);
     if (dims != 0 && job.reduce != MC_REDUCE_PCA) return cli_usage(&cmd, "--dims applies to --reduce pca only");
     if (dims < 0) return cli_usage(&cmd, "--dims must be >= 1, got %d", dims);
+    if (featdir && !labels_dir) return cli_usage(&cmd, "--featdir goes with --labels DIR");
+    struct stat in_st;
+    if (labels_dir && !featdir) {
+        if (stat(input, &in_st) != 0 || !S_ISDIR(in_st.st_mode))
+            return cli_usage(&cmd, "--labels needs the feature store: give a FEATDIR as input, or --featdir FEATDIR");
+        featdir = input;
+    }
     job.dims = dims;
     job.sweep_sample = sweep_sample;
     job.sweep = !is_dbscan && k == INT32_MIN;
@@ -126,6 +139,15 @@ int cmd_cluster(int argc, char **argv) {
     mc_progress_free(job.progress);
     /* every option was checked above: what the library rejects is the input (exit 1) */
     if (st != MC_STATUS_OK) return cli_input(CMD, "%s", mc_error_message());
+    if (labels_dir) {
+        int64_t files = 0;
+        st = mc_report_export_labels(featdir, o.result.labels, o.result.n, labels_dir, &files);
+        if (st != MC_STATUS_OK) {
+            mc_cluster_outcome_free(&o);
+            return cli_input(CMD, "%s", mc_error_message());
+        }
+        if (!quiet) printf("%lld label files (Audacity format) -> %s\n", (long long)files, labels_dir);
+    }
     if (!quiet) print_outcome(&job, &o, out);
     if (is_dbscan && o.result.k == 0) mc_log(MC_LOG_LEVEL_WARN, "DBSCAN found no cluster: every point is noise");
     mc_cluster_outcome_free(&o);

@@ -39,7 +39,7 @@ int cmd_demo(int argc, char **argv) {
         "English and Bengali) into RESULTS/corpus, then run the whole pipeline on it (musiclust run\n"
         "--task all --metadata RESULTS/corpus/metadata.tsv): features in RESULTS/features, models,\n"
         "clusters, metrics.csv and report.html in RESULTS. A second demo into the same folder reuses\n"
-        "what is done.",
+        "what is done.\n\nExamples:\n  musiclust demo\n  musiclust demo -o demo-results --seeds 1",
         opts, (int)(sizeof opts / sizeof opts[0]), 0, 0};
     int rc = cli_start(&cmd, argc, argv, &quiet, NULL, NULL);
     if (rc >= 0) return rc;

@@ -26,7 +26,7 @@ int cmd_embed(int argc, char **argv) {
         "mm-vae also reads the store's lyrics (lyrics.npy, lyrics_tracks.tsv: run musiclust lyrics\n"
         "first); a track without lyrics is encoded by the audio-only path. --reconstruct also writes\n"
         "the (audio) decoder's output for z = mu, de-normalised: (N, F) for vectors, (N, n_mels,\n"
-        "frames used) for log-mel.",
+        "frames used) for log-mel.\n\nExamples:\n  musiclust embed models/vae.safetensors feats -o latent.npy",
         opts, (int)(sizeof opts / sizeof opts[0]), 2, 2};
     const char **pos = NULL;
     int npos = 0;

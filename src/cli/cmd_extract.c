@@ -46,7 +46,7 @@ int cmd_extract(int argc, char **argv) {
         "Labels come from each file's folder name, or from --metadata joined on the file stem\n"
         "(every short column becomes a label column). Files that cannot be used are listed in\n"
         "skipped.tsv with the reason; the rest of the run goes on.\n"
-        "With --features TABLE --label-column NAME a feature table is imported instead.",
+        "With --features TABLE --label-column NAME a feature table is imported instead.\n\nExamples:\n  musiclust extract ~/Music -o feats\n  musiclust extract --metadata songs.csv --id-column track_id ~/Music -o feats\n  musiclust extract --segment 0 --frames 1292 a.flac b.mp3 -o feats",
         opts, (int)(sizeof opts / sizeof opts[0]), 0, -1};
     const char **pos = NULL;
     int npos = 0;

@@ -216,7 +216,7 @@ int cmd_generate(int argc, char **argv) {
         "--interpolate A B encodes the first segment of tracks A and B to their latent means and decodes\n"
         "(1-t) mu_A + t mu_B with A's class (or --condition's) into DIR/interp_<k>.wav,\n"
         "DIR/interp.logmel.npy and DIR/interp.png. A model trained on MFCC statistics (vectors) cannot\n"
-        "make audio (exit 1).",
+        "make audio (exit 1).\n\nExamples:\n  musiclust generate cvae.safetensors --condition genre=jazz -o samples\n  musiclust generate conv.safetensors --interpolate 0 12 --featdir feats -o interp",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     int rc = take_interpolate(&cmd, &argc, argv, &interp_a, &interp_b);
     if (rc >= 0) return rc;

@@ -43,7 +43,8 @@ int cmd_lyrics(int argc, char **argv) {
              "for unknown or missing lyrics); otherwise one row per metadata row. Writes lyrics.npy\n"
              "(tracks, dim) float32, lyrics_tracks.tsv (track, track_id, lyrics_language,\n"
              "lyrics_confidence, has_lyrics), lyrics.json and the fitted model lyrics_model.safetensors.\n"
-             "A track with no lyrics gets a zero vector.",
+             "A track with no lyrics gets a zero vector.\n\nExamples:\n"
+             "  musiclust lyrics --metadata songs.tsv --text-column lyrics -o feats",
              cfg.char_ngram_min, cfg.char_ngram_max, tokens, words,
              cfg.drop_first ? " (the first component left out)" : "",
              cfg.normalize ? ",\nthen every vector scaled to unit length" : "");

@@ -99,7 +99,9 @@ int cmd_run(int argc, char **argv) {
         "metrics.csv, metrics.json, report.html, run.json, features/, models/, latents/, assign/,\n"
         "contingency/, embed/, recon/. Every stage is skipped when its outputs exist with the same\n"
         "configuration (RESULTS/stages/), so an interrupted run resumes. A recipe (--recipe) gives the\n"
-        "feature parameters, representations, algorithms, k, seeds, budgets and figures as one JSON file.",
+        "feature parameters, representations, algorithms, k, seeds, budgets and figures as one JSON file.\n\n"
+        "Examples:\n  musiclust run ~/Music -o results\n  musiclust run --metadata songs.csv --label genre ~/Music -o results\n"
+        "  musiclust run --task easy --seeds 1 -k 8 ~/Music -o quick\n  musiclust run --recipe conv-beta-vae ~/Music -o conv",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, -1};
     const char **pos = NULL;
     int npos = 0;
@@ -160,19 +162,32 @@ int cmd_report(int argc, char **argv) {
         "report", "musiclust report [-o FILE] RESULTS",
         "Write the self-contained HTML report of a `musiclust run` results folder again from its files\n"
         "(metrics.csv, summary.tsv, representations.tsv, timings.tsv, features/, embed/, assign/,\n"
-        "contingency/, recon/, models/): tables, leak warnings, t-SNE / UMAP maps, heatmaps,\n"
-        "reconstructions, loss curves and metric bar charts, images inlined as base64 PNG.",
+        "contingency/, recon/, models/): a verdict, interactive t-SNE / UMAP maps (hover for the song,\n"
+        "click to hear it, search), tables, heatmaps, reconstructions, loss curves and bar charts;\n"
+        "every figure also as PNG and SVG under RESULTS/figures/. Also writes RESULTS/exports/:\n"
+        "Audacity label files per track and TensorBoard projector files of the verdict's clustering.\n\n"
+        "Examples:\n"
+        "  musiclust report results\n"
+        "  musiclust report -o /tmp/r.html results",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
     int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
     if (rc >= 0) return rc;
     mc_report_summary rs;
+    mc_report_exports_summary es;
     char *path = out ? mc_strdup(out) : mc_report_path(pos[0], MC_REPORT_HTML);
-    mc_status st = path ? mc_report_html(pos[0], path, &rs) : MC_STATUS_NO_MEMORY;
-    if (st == MC_STATUS_OK && !quiet)
-        printf("wrote %s: %d images inlined, %d figures not available, %.1f kB\n", path, rs.images,
-               rs.figures_missing, (double)rs.bytes / 1024.0);
+    mc_status st = path ? mc_report_exports(pos[0], &es) : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK) st = mc_report_html(pos[0], path, &rs);
+    if (st == MC_STATUS_OK && !quiet) {
+        printf("wrote %s: %d images inlined, %d figures not available, %.1f kB; %d figure files under figures/\n", path,
+               rs.images, rs.figures_missing, (double)rs.bytes / 1024.0, rs.figure_files);
+        if (es.row >= 0)
+            printf("wrote exports/: %lld Audacity label files (labels/%s.%s/) and TensorBoard projector files (projector/%s/)\n",
+                   (long long)es.label_files, es.representation, es.algorithm, es.representation);
+        else
+            printf("%s\n", es.note);
+    }
     free(path);
     free(pos);
     return st == MC_STATUS_OK ? MC_EXIT_OK : cli_fail("report", st);

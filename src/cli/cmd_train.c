@@ -102,7 +102,7 @@ int cmd_train(int argc, char **argv) {
         "Every epoch rewrites MODEL (atomically) and MODEL.loss.tsv (epoch, recon, kl, total,\n"
         "val_recon, val_kl, val_total, seconds; per row); --resume continues an interrupted run and\n"
         "ends with the same bytes as an uninterrupted one. A NaN/Inf loss stops the run (exit 1)\n"
-        "and leaves the previous epoch's MODEL in place.",
+        "and leaves the previous epoch's MODEL in place.\n\nExamples:\n  musiclust train feats -o models/vae.safetensors\n  musiclust train -m conv-vae --epochs 20 feats -o models/conv.safetensors\n  musiclust train -m cvae --condition genre feats -o cvae.safetensors\n  musiclust train --resume feats -o models/vae.safetensors",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
@@ -114,7 +114,9 @@ int cmd_train(int argc, char **argv) {
     if (seed_str) {
         char *end = NULL;
         if (!seed_str[0] || seed_str[0] == '-' || (seed = strtoull(seed_str, &end, 10), *end))
-            return cli_usage(&cmd, "--seed expects a non-negative integer, got '%s'", seed_str);
+            return cli_usage(&cmd, "--seed expects a whole number from 0 to 18446744073709551615, got '%s' (runs are "
+                             "deterministic: the same seed gives the same output, so there is no random seed; pick "
+                             "any number, e.g. --seed 1)", seed_str);
         seed_given = true;
     }
     if (stop_after < 0) return cli_usage(&cmd, "--stop-after must be >= 0");
@@ -227,6 +229,20 @@ int cmd_train(int argc, char **argv) {
         st = mc_model_create(&cfg, &data, &m);
         if (st != MC_STATUS_OK) {
             mc_model_data_free(&data);
+            return cli_fail("train", st);
+        }
+    }
+    /* the model's folder, as extract creates its own (-o models/vae.safetensors) */
+    {
+        char *dir = mc_strdup(out), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash && slash != dir) {
+            *slash = '\0';
+            st = mc_mkdirs(dir);
+        }
+        free(dir);
+        if (st != MC_STATUS_OK) {
+            mc_model_data_free(&data);
+            mc_model_free(m);
             return cli_fail("train", st);
         }
     }

@@ -69,7 +69,7 @@ typedef struct pass_sums {
 } pass_sums;
 
 static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t *idx, int64_t count,
-                          const int *map, bool train, double beta, pass_sums *ps) {
+                          const int *map, bool train, double beta, pass_sums *ps, mc_progress *progress) {
     mdl_net *n = m->net;
     const int Z = n->Z;
     ps->rec = ps->kl = ps->rec_a = ps->rec_l = 0;
@@ -98,6 +98,7 @@ static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t 
                 if (!isfinite(norm)) { ps->bad_batch = batch; return MC_STATUS_OK; }
             }
             mc_nn_adam_step(n->adam);
+            mc_progress_tick(progress, 1); /* a training batch: progress within an epoch */
         }
     }
     return MC_STATUS_OK;
@@ -155,8 +156,10 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
     }
     if (opt->loss_tsv && (st = tsv_start(&tsv, opt->loss_tsv, m->epoch)) != MC_STATUS_OK) goto done;
     mc_nn_set_threads(opt->threads);
-    /* the bar counts this call's epochs (a resumed run: the remaining ones) */
-    mc_progress_set_total(progress, m->epoch < c->epochs ? c->epochs - m->epoch : 0);
+    /* the bar counts this call's training batches (a resumed run: those of the remaining epochs), so
+     * that a long epoch shows progress; its note names the epoch */
+    const int64_t batches = (n_train + m->net->max_batch - 1) / m->net->max_batch;
+    mc_progress_set_total(progress, m->epoch < c->epochs ? (int64_t)(c->epochs - m->epoch) * batches : 0);
     const bool early = mdl_uses_early_stopping(m);
     if (early && !m->best && m->epoch == 0 && (st = mdl_best_snapshot(m)) != MC_STATUS_OK) goto done;
     double t_start = mc_clock_seconds(), t_train = 0;
@@ -169,11 +172,16 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
         memcpy(order, split, (size_t)n_train * sizeof *order);
         mc_rng_shuffle(&m->rng_shuffle, order, (size_t)n_train);
         pass_sums tr, va = {NAN, NAN, NAN, NAN, 0};
-        st = run_pass(m, data, order, n_train, map, true, beta, &tr);
+        if (progress) {
+            char en[64];
+            snprintf(en, sizeof en, "epoch %d/%d", epoch, c->epochs);
+            mc_progress_note(progress, en);
+        }
+        st = run_pass(m, data, order, n_train, map, true, beta, &tr, progress);
         t_train += mc_clock_seconds() - t0;
         if (st != MC_STATUS_OK) goto done;
         if (!tr.bad_batch && n_val > 0) {
-            st = run_pass(m, data, split + n_train, n_val, map, false, beta, &va);
+            st = run_pass(m, data, split + n_train, n_val, map, false, beta, &va, NULL);
             if (st != MC_STATUS_OK) goto done;
         }
         if (tr.bad_batch || va.bad_batch || !params_finite(m)) {
@@ -233,13 +241,12 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
         sum->val_total = vt;
         sum->recon_audio = tr.rec_a / (double)n_train;
         sum->recon_lyrics = tr.rec_l / (double)n_train;
-        char note[160];
+        char note[200];
         if (n_val > 0)
-            snprintf(note, sizeof note, "recon %.4g kl %.4g val %.4g", recon, kl, vt);
+            snprintf(note, sizeof note, "epoch %d/%d recon %.4g kl %.4g val %.4g", epoch, c->epochs, recon, kl, vt);
         else
-            snprintf(note, sizeof note, "recon %.4g kl %.4g", recon, kl);
+            snprintf(note, sizeof note, "epoch %d/%d recon %.4g kl %.4g", epoch, c->epochs, recon, kl);
         mc_progress_note(progress, note);
-        mc_progress_tick(progress, 1);
         if (opt->stop_after > 0 && sum->epochs_run >= opt->stop_after && !mdl_is_complete(m)) {
             sum->interrupted = true;
             break;

@@ -339,9 +339,16 @@ mc_status pl_stage_report(pl_run *R, pl_hash *content) {
     static const char *const outs[] = {MC_REPORT_HTML};
     if (pl_cached(R, "report", hash, outs, 1)) return MC_STATUS_OK;
     const double t0 = mc_clock_seconds();
+    /* exports/ first (Audacity labels, TensorBoard projector files), so that the page links them */
+    mc_report_exports_summary es;
+    mc_status st = mc_report_exports(R->dir, &es);
+    if (st != MC_STATUS_OK) return st;
+    if (es.row >= 0)
+        mc_log(MC_LOG_LEVEL_INFO, "exports/: %lld Audacity label files and the TensorBoard projector files of %s with %s",
+               (long long)es.label_files, es.representation, es.algorithm);
     char *p = mc_report_path(R->dir, MC_REPORT_HTML);
     mc_report_summary rs;
-    mc_status st = p ? mc_report_html(R->dir, p, &rs) : MC_STATUS_NO_MEMORY;
+    st = p ? mc_report_html(R->dir, p, &rs) : MC_STATUS_NO_MEMORY;
     free(p);
     return st == MC_STATUS_OK ? pl_commit(R, "report", hash, t0, NULL, NULL, 0) : st;
 }

@@ -8,6 +8,7 @@
 #include <musiclust/metrics.h>
 #include <musiclust/plot.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,8 +74,56 @@ void rp_note_missing(rp_ctx *c, const char *what) {
     fputs("</p>\n", c->f);
 }
 
+/* figures/<stem>.<ext> with every byte outside [A-Za-z0-9._-] of the stem (column and
+ * representation names are user text) replaced by '_'; malloc'd. */
+static char *figure_path(const rp_ctx *c, const char *stem, const char *ext) {
+    size_t len = strlen(c->dir) + strlen(stem) + strlen(ext) + 16;
+    char *p = malloc(len);
+    if (!p) return NULL;
+    int k = snprintf(p, len, "%s/figures/", c->dir);
+    for (const char *s = stem; *s; s++)
+        p[k++] = (isalnum((unsigned char)*s) || *s == '.' || *s == '-' || *s == '_') && (unsigned char)*s < 0x80 ? *s : '_';
+    snprintf(p + k, len - (size_t)k, ".%s", ext);
+    return p;
+}
+
+/* Write the PNG bytes (already rendered) and render the SVG of p under figures/. */
+static bool write_figure_files(rp_ctx *c, const mc_plot *p, const char *stem, const unsigned char *png, size_t len) {
+    char *pp = figure_path(c, stem, "png"), *ps = figure_path(c, stem, "svg");
+    bool ok = pp && ps;
+    if (ok) {
+        char *dir = mc_report_path(c->dir, "figures");
+        ok = dir && mc_mkdirs(dir) == MC_STATUS_OK;
+        free(dir);
+    }
+    ok = ok && mc_file_write_atomic(pp, png, len) == MC_STATUS_OK;
+    ok = ok && mc_plot_render(p, ps, NULL) == MC_STATUS_OK;
+    if (!ok) {
+        mc_error_clear();
+        c->figure_file_errors++;
+    } else {
+        c->figure_files += 2;
+    }
+    free(pp);
+    free(ps);
+    return ok;
+}
+
+bool rp_figure_files(rp_ctx *c, const mc_plot *p, const char *stem) {
+    unsigned char *png = NULL;
+    size_t len = 0;
+    if (mc_plot_render_png_buffer(p, &png, &len, NULL) != MC_STATUS_OK) {
+        mc_error_clear();
+        c->figure_file_errors++;
+        return false;
+    }
+    bool ok = write_figure_files(c, p, stem, png, len);
+    mc_free(png);
+    return ok;
+}
+
 /* Render p to PNG in memory and write <figure><img src="data:..."><figcaption>. */
-void rp_figure(rp_ctx *c, const mc_plot *p, const char *alt, const char *caption, const char *cls) {
+void rp_figure(rp_ctx *c, const mc_plot *p, const char *alt, const char *caption, const char *cls, const char *stem) {
     unsigned char *png = NULL;
     size_t len = 0;
     mc_status st = mc_plot_render_png_buffer(p, &png, &len, NULL);
@@ -85,6 +134,7 @@ void rp_figure(rp_ctx *c, const mc_plot *p, const char *alt, const char *caption
         rp_note_missing(c, what);
         return;
     }
+    const bool files = stem && write_figure_files(c, p, stem, png, len);
     char *b64 = NULL;
     st = mc_report_base64_encode(png, len, &b64);
     mc_free(png);
@@ -97,9 +147,18 @@ void rp_figure(rp_ctx *c, const mc_plot *p, const char *alt, const char *caption
     mc__html_text(c->f, alt);
     fprintf(c->f, "\" src=\"data:image/png;base64,%s\">", b64);
     free(b64);
-    if (caption) {
+    if (caption || files) {
         fputs("<figcaption>", c->f);
-        mc__html_text(c->f, caption);
+        mc__html_text(c->f, caption ? caption : "");
+        if (files) {
+            char *pp = figure_path(c, stem, "png");
+            const char *rel = pp ? strstr(pp, "figures/") : NULL;
+            if (rel) {
+                size_t n = strlen(rel) - 4; /* without ".png" */
+                fprintf(c->f, " <a href=\"%s\">PNG</a> / <a href=\"%.*s.svg\">SVG</a>", rel, (int)n, rel);
+            }
+            free(pp);
+        }
         fputs("</figcaption>", c->f);
     }
     fputs("</figure>\n", c->f);
@@ -126,7 +185,7 @@ static void metric_cell(rp_ctx *c, int row, int m, bool with_std) {
 
 static void metrics_table(rp_ctx *c, const char *level, const int *sel, int nsel, bool with_std, const char *id) {
     const mc_report_table *t = &c->metrics;
-    fprintf(c->f, "<table class=\"metrics\" id=\"%s\"><thead><tr><th>representation</th><th>algorithm</th><th>task</th><th>k</th>", id);
+    fprintf(c->f, "<div class=\"scroll\"><table class=\"metrics\" id=\"%s\"><thead><tr><th>representation</th><th>algorithm</th><th>task</th><th>k</th>", id);
     for (int s = 0; s < nsel; s++) {
         char tb[128];
         const char *title = mc_report_metric_title(t->metrics[sel[s]], tb, sizeof tb);
@@ -151,11 +210,23 @@ static void metrics_table(rp_ctx *c, const char *level, const int *sel, int nsel
         mc__html_text(c->f, r->algorithm);
         fputs("</td><td>", c->f);
         mc__html_text(c->f, r->task);
-        fprintf(c->f, "</td><td>%d</td>", r->k);
+        if (r->k > 0) {
+            fprintf(c->f, "</td><td>%d</td>", r->k);
+        } else { /* DBSCAN chooses no k: show what it found */
+            const int nc = mc_report_table_metric(t, "n_clusters");
+            char v[64];
+            if (nc >= 0 && isfinite(r->mean[nc])) {
+                snprintf(v, sizeof v, "%.1f", r->mean[nc]);
+                if (strlen(v) > 2 && strcmp(v + strlen(v) - 2, ".0") == 0) v[strlen(v) - 2] = '\0';
+                fprintf(c->f, "</td><td class=\"kauto\" title=\"chosen by the algorithm (mean over the seeds)\">auto: %s</td>", v);
+            } else {
+                fputs("</td><td class=\"kauto\">auto</td>", c->f);
+            }
+        }
         for (int s = 0; s < nsel; s++) metric_cell(c, i, sel[s], with_std);
         fputs("</tr>\n", c->f);
     }
-    fputs("</tbody></table>\n", c->f);
+    fputs("</tbody></table></div>\n", c->f);
 }
 
 static void leak_warnings(rp_ctx *c) {
@@ -360,12 +431,92 @@ static const char *const css =
     ".warn{color:#b35900;font-weight:bold}.leakbox{border:2px solid #e69500;background:#fff8ec;padding:6px 14px;margin:10px 0}"
     ".missing{color:#888;font-style:italic}.grid{display:flex;flex-wrap:wrap;gap:8px}"
     "figure{margin:6px 0}figure.half{width:570px}figure.wide{width:100%}figure img{max-width:100%;height:auto;border:1px solid #eee}"
-    "figcaption{font-size:12px;color:#444;margin-top:2px}.sub{color:#666}li.note{color:#6b4e00}";
+    "figcaption{font-size:12px;color:#444;margin-top:2px}.sub{color:#666}li.note{color:#6b4e00}"
+    /* wide tables scroll inside the page instead of overflowing it */
+    ".scroll{overflow-x:auto;max-width:100%}table.classes,table.skipped,table.reps,table.timings{display:block;overflow-x:auto;max-width:100%}"
+    "td.kauto{color:#555;white-space:nowrap}.verdict{border-left:4px solid #0072B2;background:#f3f8fc;padding:6px 14px;margin:12px 0}";
 
 static const char *const script =
     "window.addEventListener('load',function(){var im=document.images,ok=0;"
     "for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0)ok++;}"
     "document.body.setAttribute('data-images-loaded',ok+'/'+im.length);});";
+
+/* The clean row (no leaked column) of a level with the best mean of a metric, -1 if none. */
+static int best_row(const rp_ctx *c, const char *level, const char *metric) {
+    const int m = mc_report_table_metric(&c->metrics, metric);
+    const int dir = m >= 0 ? mc_report_metric_direction(metric) : 0;
+    int best = -1;
+    for (int i = 0; dir && i < c->metrics.n_rows; i++) {
+        const mc_report_row *r = &c->metrics.rows[i];
+        if (r->leaked[0] || strcmp(r->level, level) != 0 || !isfinite(r->mean[m])) continue;
+        if (best < 0 || (dir > 0 ? r->mean[m] > c->metrics.rows[best].mean[m] : r->mean[m] < c->metrics.rows[best].mean[m])) best = i;
+    }
+    return best;
+}
+
+/* ARI in words (0 = chance, 1 = the labels exactly); the thresholds are this report's reading aid. */
+static const char *ari_words(double a) {
+    return a < 0.05 ? "no better than chance" : a < 0.2 ? "weakly" : a < 0.5 ? "moderately" : a < 0.8 ? "well" : "very closely";
+}
+
+static void row_name(rp_ctx *c, const mc_report_row *r) {
+    fputs("<b>", c->f);
+    mc__html_text(c->f, r->representation);
+    fputs("</b> with ", c->f);
+    mc__html_text(c->f, rp_algorithm_title(r->algorithm));
+}
+
+/* A few sentences at the top: which method recovers the main label best (ARI, chance-adjusted) and
+ * which clusters are the most separated in the common space, from the clean rows only. */
+static void verdict(rp_ctx *c) {
+    const char *level = "segment";
+    bool have_track = false;
+    for (int i = 0; i < c->metrics.n_rows; i++) have_track |= strcmp(c->metrics.rows[i].level, "track") == 0;
+    fputs("<div class=\"verdict\" id=\"verdict\"><b>Verdict.</b> ", c->f);
+    int said = 0;
+    if (c->main_label) {
+        char name[300];
+        snprintf(name, sizeof name, "ari_%s", c->main_label);
+        const int m = mc_report_table_metric(&c->metrics, name);
+        const int b = best_row(c, level, name), bt = have_track ? best_row(c, "track", name) : -1;
+        if (b >= 0) {
+            const mc_report_row *r = &c->metrics.rows[b];
+            char v[64];
+            mc_report_format_value(r->mean[m], v, sizeof v);
+            fputs("The clusters that follow the <b>", c->f);
+            mc__html_text(c->f, c->main_label);
+            fputs("</b> labels best come from ", c->f);
+            row_name(c, r);
+            fprintf(c->f, ": ARI %s over segments (0 = chance, 1 = the labels exactly), so they match it %s.", v, ari_words(r->mean[m]));
+            if (bt >= 0) {
+                const mc_report_row *q = &c->metrics.rows[bt];
+                mc_report_format_value(q->mean[m], v, sizeof v);
+                fputs(" Per track (majority vote of its segments): ", c->f);
+                row_name(c, q);
+                fprintf(c->f, ", ARI %s.", v);
+            }
+            said++;
+        }
+    }
+    const int b = best_row(c, level, "silhouette_common");
+    if (b >= 0) {
+        const int m = mc_report_table_metric(&c->metrics, "silhouette_common");
+        const mc_report_row *r = &c->metrics.rows[b];
+        char v[64];
+        mc_report_format_value(r->mean[m], v, sizeof v);
+        fputs(said ? " The most separated clusters in the common space (the same z-scored MFCC statistics for every "
+                     "method) come from " : "The most separated clusters in the common space (the same z-scored MFCC "
+                     "statistics for every method) come from ", c->f);
+        row_name(c, r);
+        fprintf(c->f, " (silhouette %s; above 0.25 is some structure, above 0.5 clear structure).", v);
+        said++;
+    }
+    if (!said) fputs("No comparable score (ARI against a label, or a common-space metric) in this run.", c->f);
+    bool leak = false;
+    for (int i = 0; i < c->metrics.n_rows; i++) leak |= c->metrics.rows[i].leaked[0] != 0;
+    if (leak) fputs(" Rows with a leaked label column are left out of this verdict.", c->f);
+    fputs(" Listen for yourself: hover and click the points of the <a href=\"#maps\">maps</a>.</div>\n", c->f);
+}
 
 static void summary_tables(rp_ctx *c) {
     const mc_report_table *t = &c->metrics;
@@ -425,6 +576,7 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     path = mc_report_path(results_dir, MC_REPORT_FEATURES "/index.tsv");
     c.have_index = rp_read_optional(path, '\t', &c.index);
     free(path);
+    c.artist_col = c.title_col = -1;
     c.main_label = rp_kv_get(&c.summary, "main_label");
     if (c.main_label && !*c.main_label) c.main_label = NULL;
     /* evaluated columns: from summary.tsv, else every column named by a label metric */
@@ -442,6 +594,7 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
             if (strncmp(c.metrics.metrics[m], "ari_", 4) == 0) c.columns[c.n_columns++] = c.metrics.metrics[m] + 4;
     }
 
+    rp_labels_prepare(&c);
     char *buf = NULL;
     size_t len = 0;
     mc_memfile page;
@@ -449,14 +602,20 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     c.f = page.f;
     fprintf(c.f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>musiclust report</title>\n"
-                 "<style>%s</style>\n<script>%s</script>\n</head><body>\n", css, script);
+                 "<style>%s%s</style>\n<script>%s</script>\n</head><body>\n", css, rp_map_css(), script);
     fputs("<h1>musiclust report</h1>\n<p class=\"sub\">", c.f);
     mc__html_text(c.f, results_dir);
     const char *ver = rp_kv_get(&c.summary, "version");
     fprintf(c.f, " &middot; musiclust %s</p>\n", ver && *ver ? ver : mc_version());
-    fputs("<p>Contents: <a href=\"#dataset\">dataset</a> &middot; <a href=\"#setup\">set-up</a> &middot; "
+    verdict(&c);
+    fputs("<p>Contents: <a href=\"#maps\">maps</a> &middot; <a href=\"#dataset\">dataset</a> &middot; <a href=\"#setup\">set-up</a> &middot; "
           "<a href=\"#summary\">summary</a> &middot; <a href=\"#all\">all metrics</a> &middot; "
           "<a href=\"#figures\">figures</a> &middot; <a href=\"#timings\">timings</a></p>\n", c.f);
+    fputs("<h2 id=\"maps\">Maps: every point is a segment of a song</h2>\n<p>Each representation's latent space in "
+          "two dimensions (t-SNE or UMAP of the first seed). Points close together sound alike to that representation. "
+          "Colour by the clusters or by a label column: a class has the same colour in every map and figure, and a "
+          "cluster takes the colour of the class it mostly holds (clusters matched to no class get further colours).</p>\n", c.f);
+    rp_map_section(&c, outp);
     dataset_section(&c);
     notes_section(&c);
 
@@ -504,14 +663,6 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
 
     fputs("<h2 id=\"figures\">Figures</h2>\n", c.f);
     if (c.have_reps) {
-        fputs("<h3>Latent spaces (t-SNE and UMAP)</h3>\n", c.f);
-        for (int64_t r = 0; r < c.reps.nrows; r++) {
-            if (strcmp(rp_rep_field(&c, r, "show"), "1") != 0) continue;
-            fputs("<h4>", c.f);
-            mc__html_text(c.f, rp_rep_field(&c, r, "name"));
-            fputs("</h4>\n", c.f);
-            rp_scatter_figures(&c, r);
-        }
         fputs("<h3>Clusters against labels (contingency heatmaps)</h3>\n<div class=\"grid\">\n", c.f);
         for (int64_t r = 0; r < c.reps.nrows; r++) {
             if (strcmp(rp_rep_field(&c, r, "show"), "1") != 0) continue;
@@ -535,9 +686,16 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     fputs("<h3>Each metric across methods</h3>\n", c.f);
     rp_bar_figures(&c, "segment");
     timings_section(&c);
+    path = mc_report_path(results_dir, "exports/README.txt");
+    if (path && rp_file_exists(path))
+        fputs("<h2 id=\"exports\">Exports</h2>\n<p>The clustering the verdict names, in formats other tools open: "
+              "<a href=\"exports/labels/\">exports/labels/</a> (one Audacity label file per track: start, end, cluster "
+              "of each segment; also Sonic Visualiser) and <a href=\"exports/projector/\">exports/projector/</a> "
+              "(TensorBoard projector: tensors.tsv + metadata.tsv). See <a href=\"exports/README.txt\">exports/README.txt</a>.</p>\n", c.f);
+    free(path);
     fputs("<p class=\"sub\">Written by musiclust from the files of this folder (metrics.csv, summary.tsv, "
           "representations.tsv, timings.tsv, embed/, assign/, contingency/, recon/, models/); "
-          "<code>musiclust report</code> regenerates it.</p>\n</body></html>\n", c.f);
+          "<code>musiclust report</code> regenerates it. Every figure is also a PNG and an SVG file under figures/.</p>\n</body></html>\n", c.f);
     c.f = NULL;
     st = mc_memfile_take(&page, outp, &buf, &len);
     if (st == MC_STATUS_OK) st = mc_file_write_atomic(outp, buf, len);
@@ -545,6 +703,8 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
         summary->images = c.images;
         summary->figures_missing = c.missing;
         summary->bytes = (int64_t)len;
+        summary->figure_files = c.figure_files;
+        summary->figure_file_errors = c.figure_file_errors;
     }
 done:
     free(buf);
@@ -554,5 +714,6 @@ done:
     if (c.summary.ok) mc_table_free(&c.summary.t);
     if (c.have_reps) mc_table_free(&c.reps);
     if (c.have_index) mc_table_free(&c.index);
+    for (int k = 0; k < c.n_labels; k++) rp_labels_free(&c.labels[k]);
     return st;
 }

@@ -28,68 +28,65 @@ static uint64_t first_seed(const rp_ctx *c) {
 
 /* The algorithm whose clusters colour a representation's figures: that of its first row in
  * metrics.csv (the run lists k-means first), NULL when it has none. */
-static const char *figure_algorithm(const rp_ctx *c, const char *name) {
+const char *rp_figure_algorithm(const rp_ctx *c, const char *name) {
     for (int i = 0; i < c->metrics.n_rows; i++)
         if (strcmp(c->metrics.rows[i].representation, name) == 0) return c->metrics.rows[i].algorithm;
     return NULL;
 }
 
-/* How an algorithm is named in figure titles. */
-static const char *algorithm_title(const char *algo) {
+const char *rp_algorithm_title(const char *algo) {
     return strcmp(algo, "kmeans") == 0 ? "k-means" : strcmp(algo, "dbscan") == 0 ? "DBSCAN" : algo;
 }
+#define figure_algorithm rp_figure_algorithm
+#define algorithm_title rp_algorithm_title
 
+/* A link to figures/<stem>.png and .svg. */
+static void figure_links(rp_ctx *c, const char *what, const char *stem) {
+    fputs("<a href=\"figures/", c->f);
+    mc__html_text(c->f, stem);
+    fputs(".png\">", c->f);
+    mc__html_text(c->f, what);
+    fputs(" PNG</a> / <a href=\"figures/", c->f);
+    mc__html_text(c->f, stem);
+    fputs(".svg\">SVG</a>", c->f);
+}
+
+/* The static maps of representation r, coloured by cluster and by the main label, as files under
+ * figures/ (the page shows the interactive map instead) with links to them. The colours are those
+ * of the interactive map: the main label's class j is palette colour j, a cluster the colour of the
+ * class it is matched to (rp_cluster_palette). */
 void rp_scatter_figures(rp_ctx *c, int64_t r) {
     const char *id = rp_rep_field(c, r, "id"), *name = rp_rep_field(c, r, "name");
     const char *algo = figure_algorithm(c, name);
-    char *path = NULL;
-    int32_t *cl = NULL, *lab = NULL;
-    char **names = NULL;
-    int n_names = 0;
+    const rp_labels *lab = rp_main_labels(c);
     const char *methods[2] = {"tsne", "umap"}, *mtitle[2] = {"t-SNE", "UMAP"};
-    fputs("<div class=\"grid\">\n", c->f);
+    int32_t *cl = NULL, *pal = NULL;
+    int K = 0, links = 0;
+    fputs("<p class=\"sub\">Static figures: ", c->f);
     for (int m = 0; m < 2; m++) {
-        free(path);
-        path = mc_report_path_embed(c->dir, id, methods[m]);
+        char *path = mc_report_path_embed(c->dir, id, methods[m]);
         mc_array xy = {0};
         if (!path || !rp_file_exists(path) || mc_npy_read_f32(path, &xy) != MC_STATUS_OK || xy.ndim != 2 || xy.shape[1] != 2) {
             mc_error_clear();
             mc_array_free(&xy);
-            char what[600];
-            snprintf(what, sizeof what, "%s of %s (embed/%s.%s.npy missing or not (n, 2))", mtitle[m], name, id, methods[m]);
-            rp_note_missing(c, what);
+            free(path);
             continue;
         }
+        free(path);
         const int64_t n = xy.shape[0];
         if (!cl && algo) {
             cl = mc_calloc((size_t)n, sizeof *cl);
-            free(path);
-            path = mc_report_path_assign(c->dir, id, algo, first_seed(c));
-            if (cl && (!path || !rp_file_exists(path) || mc_report_assign_read(path, n, "the map", cl) != MC_STATUS_OK)) {
-                mc_error_clear();
+            if (cl && rp_read_clusters(c, id, algo, n, cl, &K) && K > 0) {
+                pal = mc_calloc((size_t)K, sizeof *pal);
+                if (pal) rp_cluster_palette(cl, lab && c->index.nrows == n ? lab : NULL, n, K, pal);
+            }
+            if (!pal) {
                 free(cl);
                 cl = NULL;
             }
         }
-        if (!lab && c->have_index && c->main_label && c->index.nrows == n) {
-            int col = mc_table_column(&c->index, c->main_label);
-            const char **v = mc_calloc((size_t)n, sizeof *v);
-            lab = mc_calloc((size_t)n, sizeof *lab);
-            if (col >= 0 && v && lab) {
-                for (int64_t i = 0; i < n; i++) v[i] = mc_table_get(&c->index, i, col);
-                if (mc_metrics_encode_labels(v, n, lab, &names, &n_names) != MC_STATUS_OK) {
-                    mc_error_clear();
-                    free(lab);
-                    lab = NULL;
-                }
-            } else {
-                free(lab);
-                lab = NULL;
-            }
-            free(v);
-        }
-        char title[512], sub[512], alt[600], cap[1024];
-        mc_plot p = new_plot(MC_PLOT_KIND_SCATTER, 560, 420, NULL);
+        char title[512], sub[512], stem[600], what[64];
+        mc_plot p = new_plot(MC_PLOT_KIND_SCATTER, 800, 600, NULL);
         p.xlabel = m ? "UMAP 1" : "t-SNE 1";
         p.ylabel = m ? "UMAP 2" : "t-SNE 2";
         p.scatter.xy = xy.data;
@@ -101,36 +98,40 @@ void rp_scatter_figures(rp_ctx *c, int64_t r) {
             p.subtitle = sub;
             p.legend_title = "cluster";
             p.scatter.category = cl;
-            snprintf(alt, sizeof alt, "%s of %s coloured by cluster", mtitle[m], name);
-            snprintf(cap, sizeof cap, "%s of the %s latent space, coloured by %s cluster. Look for compact, "
-                     "separated colour groups: clusters that overlap here are not well separated in the space.",
-                     mtitle[m], name, algorithm_title(algo));
-            rp_figure(c, &p, alt, cap, "half");
+            p.scatter.category_color = pal;
+            p.scatter.n_category_colors = K;
+            snprintf(stem, sizeof stem, "map.%s.%s.clusters", id, methods[m]);
+            if (rp_figure_files(c, &p, stem)) {
+                snprintf(what, sizeof what, "%s by cluster", mtitle[m]);
+                fputs(links++ ? " &middot; " : "", c->f);
+                figure_links(c, what, stem);
+            }
         }
-        if (lab) {
-            snprintf(title, sizeof title, "%s of %s: %s", mtitle[m], name, c->main_label);
+        if (lab && c->index.nrows == n) {
+            snprintf(title, sizeof title, "%s of %s: %s", mtitle[m], name, lab->name);
             snprintf(sub, sizeof sub, "%lld segments, coloured by label", (long long)n);
             p.title = title;
             p.subtitle = sub;
-            p.legend_title = c->main_label;
-            p.scatter.category = lab;
-            p.scatter.category_names = (const char *const *)names;
-            p.scatter.n_category_names = n_names;
+            p.legend_title = lab->name;
+            p.scatter.category = lab->ids;
+            p.scatter.category_color = NULL;
+            p.scatter.n_category_colors = 0;
+            p.scatter.category_names = (const char *const *)lab->names;
+            p.scatter.n_category_names = lab->n_names;
             p.scatter.noise_name = "unlabelled";
-            snprintf(alt, sizeof alt, "%s of %s coloured by %s", mtitle[m], name, c->main_label);
-            snprintf(cap, sizeof cap, "The same points coloured by their %s label. Compare with the cluster "
-                     "colours: where a label forms its own island, the space separates it.%s",
-                     c->main_label, rp_rep_field(c, r, "leaked")[0] ? " This representation was given the label "
-                     "(leaked): separation by it is expected, not found." : "");
-            rp_figure(c, &p, alt, cap, "half");
+            snprintf(stem, sizeof stem, "map.%s.%s.%s", id, methods[m], lab->name);
+            if (rp_figure_files(c, &p, stem)) {
+                snprintf(what, sizeof what, "%s by %.40s", mtitle[m], lab->name);
+                fputs(links++ ? " &middot; " : "", c->f);
+                figure_links(c, what, stem);
+            }
         }
         mc_array_free(&xy);
     }
-    fputs("</div>\n", c->f);
-    free(path);
+    if (!links) fputs("none (no map or clusters)", c->f);
+    fputs("</p>\n", c->f);
     free(cl);
-    free(lab);
-    mc_metrics_names_free(names, n_names);
+    free(pal);
 }
 
 void rp_heatmap_figure(rp_ctx *c, int64_t r, const char *column) {
@@ -179,7 +180,9 @@ void rp_heatmap_figure(rp_ctx *c, int64_t r, const char *column) {
                  "(colour = share of the row). A cluster that is one dark cell is pure; a row spread evenly over the "
                  "classes means the clusters ignore %s.%s", algorithm_title(algo), name, column, column,
                  leak ? " LEAKED: this representation was given these labels." : "");
-        rp_figure(c, &p, alt, cap, "half");
+        char stem[600];
+        snprintf(stem, sizeof stem, "contingency.%s.%s.%s", id, algo, column);
+        rp_figure(c, &p, alt, cap, "half", stem);
         for (int i = 0; i < rows; i++) free(rn[i]);
     }
     free(counts);
@@ -215,7 +218,9 @@ static void logmel_recon(rp_ctx *c, const char *name, const mc_array *a, const m
         mc_plot p = new_plot(MC_PLOT_KIND_SPECTROGRAM, 560, 300, title);
         p.spectrogram.panels = panels;
         p.spectrogram.n_panels = 2;
-        rp_figure(c, &p, alt, i == m - 1 ? cap : NULL, "half");
+        char stem[300];
+        snprintf(stem, sizeof stem, "recon.%s.logmel.%lld", name, (long long)i + 1);
+        rp_figure(c, &p, alt, i == m - 1 ? cap : NULL, "half", stem);
     }
     fputs("</div>\n", c->f);
 }
@@ -246,7 +251,9 @@ static void vector_recon(rp_ctx *c, const char *name, const mc_array *a, const m
         p.ylabel = "mean over the segment";
         p.line.series = s;
         p.line.n_series = 2;
-        rp_figure(c, &p, alt, i == m - 1 ? cap : NULL, "half");
+        char stem[300];
+        snprintf(stem, sizeof stem, "recon.%s.mfcc.%lld", name, (long long)i + 1);
+        rp_figure(c, &p, alt, i == m - 1 ? cap : NULL, "half", stem);
     }
     fputs("</div>\n", c->f);
     free(y);
@@ -331,7 +338,7 @@ void rp_loss_figure(rp_ctx *c) {
            "Loss of every trained model over its epochs. It should fall and flatten; a curve still falling at "
            "the last epoch means more training would change the latent (the conv-vae's epochs come from a sample "
            "budget, see the notes above). Models differ in input size and beta, so compare shapes, not levels.",
-           "wide");
+           "wide", "loss");
     for (int i = 0; i < ns; i++) {
         free(buf[i]);
         free(names[i]);
@@ -386,7 +393,9 @@ void rp_bar_figures(rp_ctx *c, const char *level) {
         p.bar.lower_is_better = &lower;
         p.bar.value_format = "%.3f";
         /* the star agrees with the tables: never on a row with a leaked column */
-        p.bar.no_best_marker = best_g >= 0 && t->rows[rows[best_g]].leaked[0];
+        /* and only on a rankable metric (common space, ARI) */
+        const bool rankable = mc_report_metric_rankable(t->metrics[m]);
+        p.bar.no_best_marker = !rankable || (best_g >= 0 && t->rows[rows[best_g]].leaked[0]);
         snprintf(alt, sizeof alt, "bar chart of %s", mt);
         snprintf(cap, sizeof cap, "%s of every representation / algorithm pair, mean over the seeds. %s%s", mt,
                  mc_report_metric_column(t->metrics[m])
@@ -395,8 +404,11 @@ void rp_bar_figures(rp_ctx *c, const char *level) {
                                                           "so the methods are compared on the same ground."
                                                         : "Computed in each method's own space: not comparable "
                                                           "across spaces of different size and scale; see the common-space chart.",
-                 p.bar.no_best_marker ? " No star: the best bar belongs to a representation with a leaked column." : "");
-        rp_figure(c, &p, alt, cap, "wide");
+                 !rankable ? " No star: this metric does not rank methods (not comparable across spaces, or not adjusted for chance)."
+                 : p.bar.no_best_marker ? " No star: the best bar belongs to a representation with a leaked column." : "");
+        char stem[300];
+        snprintf(stem, sizeof stem, "bars.%s.%s", level, t->metrics[m]);
+        rp_figure(c, &p, alt, cap, "wide", stem);
     }
 out:
     if (gn)

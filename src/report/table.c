@@ -31,6 +31,12 @@ const char *mc_report_metric_column(const char *metric) {
     return NULL;
 }
 
+bool mc_report_metric_rankable(const char *metric) {
+    if (!metric || !mc_report_metric_direction(metric)) return false;
+    const size_t n = strlen(metric);
+    return starts(metric, "ari_") || starts(metric, "ami_") || (n > 7 && strcmp(metric + n - 7, "_common") == 0);
+}
+
 int mc_report_metric_direction(const char *metric) {
     if (!metric) return 0;
     if (mc_report_metric_column(metric)) return 1;
@@ -64,17 +70,6 @@ const char *mc_report_metric_title(const char *metric, char *buf, size_t cap) {
         return buf;
     }
     return metric;
-}
-
-bool mc_report_metric_ranked(const char *metric) {
-    if (!metric) return false;
-    /* chance-adjusted label metrics: NMI and purity grow with the number of clusters (many small
-     * DBSCAN clusters score well with ARI about 0) */
-    if (starts(metric, "ari_") || starts(metric, "ami_")) return true;
-    /* internal metrics only in the one common space: own-space values of different spaces do not compare */
-    const size_t n = strlen(metric);
-    return mc_report_metric_direction(metric) != 0 && !mc_report_metric_column(metric) && n > 7 &&
-           strcmp(metric + n - 7, "_common") == 0;
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -512,7 +507,7 @@ mc_status mc_report_best(const mc_report_table *t, bool *best) {
     memset(best, 0, (size_t)t->n_rows * M * sizeof *best);
     for (size_t m = 0; m < M; m++) {
         int dir = mc_report_metric_direction(t->metrics[m]);
-        if (!dir || !mc_report_metric_ranked(t->metrics[m])) continue;
+        if (!dir || !mc_report_metric_rankable(t->metrics[m])) continue;
         for (int i = 0; i < t->n_rows; i++) {
             const mc_report_row *r = &t->rows[i];
             if (r->leaked[0] || !isfinite(r->mean[m])) continue;
@@ -606,7 +601,8 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
         if (r->leaked[0]) fprintf(f, "  LEAKED: %s", r->leaked);
         fputc('\n', f);
     }
-    fprintf(f, "* best of the %s rows without a leaked column (ARI, AMI and common-space metrics only)", level);
+    fprintf(f, "* best of the %s rows without a leaked column (ARI, AMI and common-space metrics only: the others "
+               "are not comparable across spaces or not chance-adjusted)", level);
     if (any_leak) fprintf(f, "; ! leaked: the label column was an input or a condition of that representation");
     fputc('\n', f);
     free(best);
