@@ -34,7 +34,8 @@ for cmd in $commands; do
   "$bin" "$cmd" --help > "$tmp/h" 2>/dev/null || { echo "gen-bash-completion: 'musiclust $cmd --help' failed" >&2; exit 1; }
   # Option lines: "  -o, --output FILE   text" or "      --flag   text" (two or more spaces before the text).
   awk -v cmd="$cmd" -v vals="$tmp/values" '
-    /^[[:space:]]+-/ {
+    # an option starts within the first 8 columns; deeper lines are wrapped text of the one above
+    /^[[:space:]]+-/ && match($0, /^[[:space:]]+/) && RLENGTH <= 8 {
       line = $0
       sub(/^[[:space:]]+/, "", line)
       split(line, parts, /   +|  +/)

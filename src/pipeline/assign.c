@@ -282,7 +282,7 @@ mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, con
     if (st == MC_STATUS_OK) st = mc_model_load(mp, &m);
     if (st == MC_STATUS_OK && mc_model_latent_dim(m) != Z)
         st = mc_error_set(MC_STATUS_FORMAT, "%s: latent %d, the run's latents %d", mp, mc_model_latent_dim(m), Z);
-    if (st == MC_STATUS_OK) st = mc_model_data_load(feat, mc_model_get_config(m)->input, NULL, &md);
+    if (st == MC_STATUS_OK) st = mc_model_data_load_features(feat, mc_model_get_config(m)->input, mc_model_get_config(m)->features, NULL, &md);
     if (st == MC_STATUS_OK && (!(mu = mc_alloc((size_t)md.n * (size_t)Z, sizeof *mu)) || !(cl = malloc((size_t)md.n * sizeof *cl))))
         st = MC_STATUS_NO_MEMORY;
     if (st == MC_STATUS_OK) st = mc_model_encode(m, &md, c->threads, mu, NULL, NULL);
