@@ -435,8 +435,8 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
     int nw = n_init >= 2 && nt >= 2 ? (n_init < nt ? n_init : nt) : 1;
     while (nw > 1 && ws_bytes * nw > 1e9) nw--;
     proto.nt = nw > 1 ? 1 : nt;
-    km *ws = calloc((size_t)nw, sizeof *ws);
-    km_best *bs = calloc((size_t)nw, sizeof *bs);
+    km *ws = mc_calloc((size_t)nw, sizeof *ws);
+    km_best *bs = mc_calloc((size_t)nw, sizeof *bs);
     float *x_sq = mc_alloc((size_t)n, sizeof(float)); // (n)
     st = ws && bs && x_sq ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
     for (int t = 0; t < nw && !st; t++) {

@@ -20,7 +20,7 @@ static mc_status read_all(const char *path, char **out, size_t *out_len) {
     FILE *f = fopen(path, "rb");
     if (!f) return mc_error_set(MC_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
+    char *buf = mc_calloc(1, cap);
     if (!buf) {
         fclose(f);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
@@ -29,7 +29,7 @@ static mc_status read_all(const char *path, char **out, size_t *out_len) {
     if (fseek(f, 0, SEEK_END) == 0) {
         long sz = ftell(f);
         if (sz > 0 && (unsigned long)sz < SIZE_MAX - 1 && (size_t)sz + 1 > cap) {
-            char *nb = realloc(buf, (size_t)sz + 1);
+            char *nb = mc_realloc(buf, (size_t)sz + 1, 1);
             if (!nb) {
                 free(buf);
                 fclose(f);
@@ -43,7 +43,7 @@ static mc_status read_all(const char *path, char **out, size_t *out_len) {
     for (;;) {
         if (len + 1 >= cap) {
             if (cap > SIZE_MAX / 2) break;
-            char *nb = realloc(buf, cap * 2);
+            char *nb = mc_realloc(buf, cap * 2, 1);
             if (!nb) {
                 free(buf);
                 fclose(f);
@@ -78,7 +78,7 @@ static int field_push(field_vec *fv, char *s) {
     if (fv->n == fv->cap) {
         int nc = fv->cap ? fv->cap * 2 : 64;
         if (nc < fv->cap) return -1;
-        char **nv = realloc(fv->v, (size_t)nc * sizeof *nv);
+        char **nv = mc_realloc(fv->v, (size_t)nc * sizeof *nv, 1);
         if (!nv) return -1;
         fv->v = nv;
         fv->cap = nc;
@@ -184,7 +184,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem) {
         if (nc > SIZE_MAX / 2 / elem) return -1;
         nc *= 2;
     }
-    void *nv = realloc(*v, nc * elem);
+    void *nv = mc_realloc(*v, nc * elem, 1);
     if (!nv) return -1;
     *v = nv;
     *cap = nc;
@@ -223,7 +223,7 @@ mc_status mc_table_read(const char *path, char delim, mc_table *out) {
         goto fail;
     }
     t.ncols = fv.n;
-    t.header = malloc((size_t)fv.n * sizeof *t.header); // (ncols)
+    t.header = mc_calloc(1, (size_t)fv.n * sizeof *t.header); // (ncols)
     if (!t.header) goto oom;
     memcpy(t.header, fv.v, (size_t)fv.n * sizeof *t.header);
     if (grow((void **)&t.row_start, &rows_cap, 1, sizeof *t.row_start)) goto oom;

@@ -579,47 +579,35 @@ typedef struct store_out {
 
 static char *path_join(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
+    char *p = mc_calloc(1, n);
     if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static char *tmp_name(const char *path) {
-    size_t n = strlen(path) + 32;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s.tmp.%ld", path, (long)getpid());
     return p;
 }
 
 static mc_status open_tmp(const char *dir, const char *name, FILE **f, char **tmp) {
     char *final = path_join(dir, name);
-    *tmp = final ? tmp_name(final) : NULL;
+    if (!final) return mc_error_set(MC_STATUS_NO_MEMORY, "%s/%s: out of memory building the path", dir, name);
+    mc_status st = mc_file_open_tmp(final, f, tmp);
     free(final);
-    if (!*tmp) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-    *f = fopen(*tmp, "w");
-    if (!*f) return mc_error_set(MC_STATUS_IO, "%s: cannot create: %s", *tmp, strerror(errno));
-    return MC_STATUS_OK;
+    return st;
 }
 
+/* keep: commit the temp file under its final name (mc_file_commit: flush, fsync, close, rename, the
+ * message naming the file and the reason, e.g. no space left); else close and remove it. */
 static mc_status close_rename(const char *dir, const char *name, FILE **f, char **tmp, bool keep) {
     mc_status st = MC_STATUS_OK;
-    if (*f) {
-        if (ferror(*f) || fclose(*f) != 0)
-            st = mc_error_set(MC_STATUS_IO, "%s: write failed (disk full?)", *tmp);
-        *f = NULL;
+    if (*f && *tmp && keep) {
+        char *final = path_join(dir, name);
+        st = final ? mc_file_commit(*f, *tmp, final)
+                   : mc_error_set(MC_STATUS_NO_MEMORY, "%s/%s: out of memory building the path", dir, name);
+        if (!final) mc_file_abort(*f, *tmp);
+        free(final);
+    } else {
+        mc_file_abort(*f, *tmp);
     }
-    if (*tmp) {
-        if (keep && st == MC_STATUS_OK) {
-            char *final = path_join(dir, name);
-            if (!final || rename(*tmp, final) != 0)
-                st = mc_error_set(MC_STATUS_IO, "%s/%s: cannot rename into place", dir, name);
-            free(final);
-        } else {
-            remove(*tmp);
-        }
-        free(*tmp);
-        *tmp = NULL;
-    }
+    *f = NULL;
+    free(*tmp);
+    *tmp = NULL;
     return st;
 }
 
@@ -656,7 +644,7 @@ static int64_t join_files(const mc_meta *meta, const mc_extract_config *cfg, con
                           int64_t *meta_row, char *hint, size_t hint_cap) {
     hint[0] = '\0';
     const int64_t nrows = meta->table.nrows;
-    int64_t *first_file = malloc((size_t)(nrows ? nrows : 1) * sizeof *first_file); // (nrows) first file of a row
+    int64_t *first_file = mc_calloc(1, (size_t)(nrows ? nrows : 1) * sizeof *first_file); // (nrows) first file of a row
     int64_t joined = 0, shared_rows = 0, shared_files = 0;
     char example[1200] = "";
     if (first_file)
@@ -751,7 +739,28 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_progress_set_total(progress, sum.files);
 
     st = mc_mkdirs(outdir);
+    /* One writer per store (core.h, mc_lock); then the old store's entry points go first: index.tsv
+     * (what mc_store_open reads) and extract.json are committed last, so a store whose extract failed
+     * part-way (a full disk, a kill) never opens as a complete one. */
+    mc_lock *lock = NULL;
+    if (st == MC_STATUS_OK) {
+        char *lp = path_join(outdir, ".musiclust.lock");
+        char *what = mc_sprintf("feature store %s", outdir);
+        st = lp && what ? mc_lock_acquire(lp, what, &lock)
+                        : mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory building the lock path", outdir);
+        free(lp);
+        free(what);
+    }
+    static const char *const entry_points[2] = {"index.tsv", "extract.json"};
+    for (int k = 0; st == MC_STATUS_OK && k < 2; k++) {
+        char *p = path_join(outdir, entry_points[k]);
+        if (!p) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory building a path", outdir);
+        else if (remove(p) != 0 && errno != ENOENT)
+            st = mc_error_set(MC_STATUS_IO, "%s: cannot remove the old store's file: %s", p, strerror(errno));
+        free(p);
+    }
     if (st != MC_STATUS_OK) {
+        mc_lock_release(lock);
         mc_meta_free(&meta);
         mc_path_list_free(&files);
         mc_path_list_free(&bad);
@@ -768,11 +777,11 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_dsp_desc_plan *dplan = NULL;
     const int dcols = desc_columns(cfg);
     int nt = mc_threads_resolve(cfg->threads);
-    worker *workers = calloc((size_t)nt, sizeof *workers);
-    char (*stems)[256] = calloc(files.n ? files.n : 1, sizeof *stems);
-    int64_t *meta_row = calloc(files.n ? files.n : 1, sizeof *meta_row);
+    worker *workers = mc_calloc((size_t)nt, sizeof *workers);
+    char (*stems)[256] = mc_calloc(files.n ? files.n : 1, sizeof *stems);
+    int64_t *meta_row = mc_calloc(files.n ? files.n : 1, sizeof *meta_row);
     char join_hint[2048] = "";
-    if (!workers || !stems || !meta_row) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (!workers || !stems || !meta_row) st = mc_error_nomem("the extraction workers and track table");
     if (st == MC_STATUS_OK) st = mc_dsp_plan_create(d, &plan);
     if (st == MC_STATUS_OK && cfg->descriptors) {
         st = mc_dsp_desc_plan_create(plan, &dplan);
@@ -954,8 +963,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     /* Metadata rows that no file joined: not skipped files (a table may describe a whole collection
      * and extract be run on part of it), so one line and unmatched_metadata.tsv (row, id). */
     if (st == MC_STATUS_OK && have_meta) {
-        bool *used = calloc((size_t)(meta.table.nrows ? meta.table.nrows : 1), sizeof *used);
-        if (!used) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        bool *used = mc_calloc((size_t)(meta.table.nrows ? meta.table.nrows : 1), sizeof *used);
+        if (!used) st = mc_error_nomem("the metadata row flags");
         for (size_t i = 0; used && i < files.n; i++)
             if (meta_row[i] >= 0) used[meta_row[i]] = true;
         char ex[400] = "";
@@ -989,9 +998,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     if (st == MC_STATUS_OK) st = cs;
     cs = close_rename(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = cs;
-    cs = close_rename(outdir, "index.tsv", &o.index, &o.index_tmp, keep);
-    if (st == MC_STATUS_OK && keep) st = cs;
-    cs = close_rename(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp, keep);
+    cs = close_rename(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp, keep && st == MC_STATUS_OK);
     if (st == MC_STATUS_OK && keep) st = cs;
     if (keep && st == MC_STATUS_OK) {
         st = mc_npy_writer_close(o.stats);
@@ -1006,15 +1013,14 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     }
     if (keep && st == MC_STATUS_OK && cfg->descriptors) {
         /* descriptor_names.txt: the columns of descriptors.npy and track_descriptors.npy, one a line */
-        char *np = path_join(outdir, "descriptor_names.txt");
-        FILE *f = np ? fopen(np, "w") : NULL;
-        if (!f) {
-            st = mc_error_set(MC_STATUS_IO, "%s/descriptor_names.txt: cannot create: %s", outdir, strerror(errno));
-        } else {
-            for (int k = 0; k < dcols; k++) fprintf(f, "%s\n", mc_dsp_desc_stat_name(k));
-            if (ferror(f) | fclose(f)) st = mc_error_set(MC_STATUS_IO, "%s: write failed", np);
+        mc_memfile m;
+        st = mc_memfile_open(&m, "descriptor_names.txt");
+        if (st == MC_STATUS_OK) {
+            for (int k = 0; k < dcols; k++) fprintf(m.f, "%s\n", mc_dsp_desc_stat_name(k));
+            char *np = path_join(outdir, "descriptor_names.txt");
+            st = mc_memfile_commit(&m, np);
+            free(np);
         }
-        free(np);
     }
     mc_npy_writer_abort(o.stats);
     mc_npy_writer_abort(o.logmel);
@@ -1054,11 +1060,14 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             mc_json_key(j, "unmatched_metadata_rows"); mc_json_int(j, sum.unmatched_metadata);
             mc_json_end_object(j);
             char *jp = path_join(outdir, "extract.json");
-            st = jp ? mc_json_write_file(j, jp) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+            st = jp ? mc_json_write_file(j, jp) : mc_error_nomem("the extract.json path");
             free(jp);
             mc_json_free(j);
         }
     }
+    /* index.tsv last: the store opens only once everything else is in place */
+    cs = close_rename(outdir, "index.tsv", &o.index, &o.index_tmp, keep && st == MC_STATUS_OK);
+    if (st == MC_STATUS_OK && keep) st = cs;
     if (st == MC_STATUS_OK && track_counter == 0) {
         if (join_hint[0] && !cfg->keep_unmatched)
             st = mc_error_set(MC_STATUS_EMPTY, "%s", join_hint);
@@ -1080,6 +1089,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_meta_free(&meta);
     mc_path_list_free(&files);
     mc_path_list_free(&bad);
+    mc_lock_release(lock);
     if (summary) *summary = sum;
     return st;
 }

@@ -20,34 +20,27 @@ static bool parse_number(const char *s, double *v) {
 }
 
 static mc_status write_text(const char *dir, const char *name, FILE **f, char **tmp) {
-    size_t n = strlen(dir) + strlen(name) + 40;
-    *tmp = malloc(n);
-    if (!*tmp) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-    snprintf(*tmp, n, "%s/%s.tmp.%ld", dir, name, (long)getpid());
-    *f = fopen(*tmp, "w");
-    if (!*f) return mc_error_set(MC_STATUS_IO, "%s: cannot create: %s", *tmp, strerror(errno));
-    return MC_STATUS_OK;
+    char *final = mc_sprintf("%s/%s", dir, name);
+    if (!final) return MC_STATUS_NO_MEMORY;
+    mc_status st = mc_file_open_tmp(final, f, tmp);
+    free(final);
+    return st;
 }
 
+/* keep: mc_file_commit (flush, fsync, close, rename; the message names the file and the reason);
+ * else close and remove the temp file. */
 static mc_status finish_text(const char *dir, const char *name, FILE **f, char **tmp, bool keep) {
     mc_status st = MC_STATUS_OK;
-    if (*f && (ferror(*f) | fclose(*f)))
-        st = mc_error_set(MC_STATUS_IO, "%s/%s: write failed", dir, name);
-    *f = NULL;
-    if (*tmp) {
-        if (keep && st == MC_STATUS_OK) {
-            size_t n = strlen(dir) + strlen(name) + 2;
-            char *final = malloc(n);
-            if (final) snprintf(final, n, "%s/%s", dir, name);
-            if (!final || rename(*tmp, final) != 0)
-                st = mc_error_set(MC_STATUS_IO, "%s/%s: cannot rename into place", dir, name);
-            free(final);
-        } else {
-            remove(*tmp);
-        }
-        free(*tmp);
-        *tmp = NULL;
+    char *final = keep && *f && *tmp ? mc_sprintf("%s/%s", dir, name) : NULL;
+    if (final) st = mc_file_commit(*f, *tmp, final);
+    else {
+        if (keep && *f && *tmp) st = MC_STATUS_NO_MEMORY; /* message set by mc_sprintf */
+        mc_file_abort(*f, *tmp);
     }
+    free(final);
+    *f = NULL;
+    free(*tmp);
+    *tmp = NULL;
     return st;
 }
 
@@ -71,13 +64,13 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
         return mc_error_set(MC_STATUS_FORMAT, "%s: no column '%s'", table_path, missing);
     }
     /* (ncols) role of each column: 1 numeric feature, 2 text label, 0 neither (id, long text). */
-    int *role = calloc((size_t)t.ncols, sizeof *role);
-    double *row = malloc((size_t)(t.ncols ? t.ncols : 1) * sizeof *row);
-    float *frow = malloc((size_t)(t.ncols ? t.ncols : 1) * sizeof *frow);
+    int *role = mc_calloc((size_t)t.ncols, sizeof *role);
+    double *row = mc_calloc(1, (size_t)(t.ncols ? t.ncols : 1) * sizeof *row);
+    float *frow = mc_calloc(1, (size_t)(t.ncols ? t.ncols : 1) * sizeof *frow);
     if (!role || !row || !frow) {
         free(role); free(row); free(frow);
         mc_table_free(&t);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        return mc_error_nomem("the column roles");
     }
     int nfeat = 0;
     for (int c = 0; c < t.ncols; c++) {
@@ -112,8 +105,8 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     char *npy = NULL;
     if (st == MC_STATUS_OK) {
         size_t n = strlen(outdir) + 16;
-        npy = malloc(n);
-        if (!npy) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        npy = mc_calloc(1, n);
+        if (!npy) st = mc_error_nomem("the feature file path");
         else snprintf(npy, n, "%s/features.npy", outdir);
     }
     if (st == MC_STATUS_OK) {

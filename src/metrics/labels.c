@@ -27,7 +27,7 @@ mc_status mc_metrics_encode_labels(const char *const *labels, int64_t n, int32_t
     *n_names = 0;
     if (n < 0 || (n > 0 && (!labels || !class_id)))
         return mc_error_set(MC_STATUS_INVALID_ARG, "encode_labels: NULL labels or negative count");
-    const char **sorted = malloc((size_t)(n ? n : 1) * sizeof *sorted); // (n) non-empty labels
+    const char **sorted = mc_calloc(1, (size_t)(n ? n : 1) * sizeof *sorted); // (n) non-empty labels
     if (!sorted) return mc_error_set(MC_STATUS_NO_MEMORY, "encode_labels: out of memory");
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++)
@@ -40,7 +40,7 @@ mc_status mc_metrics_encode_labels(const char *const *labels, int64_t n, int32_t
         free(sorted);
         return mc_error_set(MC_STATUS_UNSUPPORTED, "encode_labels: %lld distinct labels", (long long)u);
     }
-    char **out = calloc((size_t)(u ? u : 1), sizeof *out); // (u)
+    char **out = mc_calloc((size_t)(u ? u : 1), sizeof *out); // (u)
     if (!out) {
         free(sorted);
         return mc_error_set(MC_STATUS_NO_MEMORY, "encode_labels: out of memory");
@@ -113,7 +113,7 @@ mc_status mc_metrics_contingency(const int32_t *cluster, const int32_t *class_id
     for (int64_t j = 0; j < cols; j++) out->n_classes += csum[j] > 0;
     out->n_noise = rsum[0];
     out->cluster_ids = mc_alloc((size_t)(out->n_clusters ? out->n_clusters : 1), sizeof *out->cluster_ids);
-    out->class_names = calloc((size_t)(out->n_classes ? out->n_classes : 1), sizeof *out->class_names);
+    out->class_names = mc_calloc((size_t)(out->n_classes ? out->n_classes : 1), sizeof *out->class_names);
     out->counts = mc_alloc((size_t)out->n_clusters * (size_t)(out->n_classes ? out->n_classes : 1),
                            sizeof *out->counts);
     if (!out->cluster_ids || !out->class_names || !out->counts) {

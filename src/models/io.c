@@ -105,8 +105,8 @@ mc_status mc_model_save(const mc_model *m, const char *path) {
     int np = mc_nn_params_count(n->params);
     int na = mc_nn_adam_count(n->adam);
     int cap = np * 2 + na * 2 + 16;
-    mc_tensor_entry *e = calloc((size_t)cap, sizeof *e);
-    char *names = calloc((size_t)cap, MC_NN_NAME_MAX + 16); /* storage for composed names */
+    mc_tensor_entry *e = mc_calloc((size_t)cap, sizeof *e);
+    char *names = mc_calloc((size_t)cap, MC_NN_NAME_MAX + 16); /* storage for composed names */
     if (!e || !names) {
         free(e);
         free(names);
@@ -317,7 +317,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     if (a->n > LOAD_MAX_CLASSES) return bad_meta(path, "more than 2^16 classes");
     if (a->n > 0) {
         *classes = calloc((size_t)a->n, sizeof **classes);
-        if (!*classes) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        if (!*classes) return mc_error_nomem("the class names");
         *n_classes = a->n;
         for (int i = 0; i < a->n; i++) {
             if (a->items[i]->type != MJ_STRING) return bad_meta(path, "a class name is not a string");

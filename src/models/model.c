@@ -97,8 +97,8 @@ bool mdl_is_complete(const mc_model *m) { return m->stopped_early || m->epoch >=
 mc_status mdl_best_snapshot(mc_model *m) {
     int np = mc_nn_params_count(m->net->params);
     if (!m->best) {
-        m->best = calloc((size_t)np, sizeof *m->best);
-        if (!m->best) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        m->best = mc_calloc((size_t)np, sizeof *m->best);
+        if (!m->best) return mc_error_nomem("the best-epoch weights copy");
     }
     for (int i = 0; i < np; i++) {
         mc_nn_param *p = mc_nn_params_at(m->net->params, i);
@@ -216,8 +216,8 @@ mc_status mdl_class_map(const mc_model *m, const mc_model_data *d, int **map_out
     if (!d->codes)
         return mc_error_set(MC_STATUS_INVALID_ARG, "the model is conditioned on '%s' but the data has "
                             "no condition codes", m->cfg.condition);
-    int *map = malloc((size_t)(d->n_classes > 0 ? d->n_classes : 1) * sizeof *map);
-    if (!map) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    int *map = mc_calloc(1, (size_t)(d->n_classes > 0 ? d->n_classes : 1) * sizeof *map);
+    if (!map) return mc_error_nomem("the class map");
     for (int i = 0; i < d->n_classes; i++) {
         map[i] = -1;
         for (int k = 0; k < m->n_classes; k++)
@@ -314,8 +314,8 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     *out = NULL;
     mc_status st = check_config(cfg);
     if (st != MC_STATUS_OK) { mc_store_free_classes(classes, n_classes); return st; }
-    mc_model *m = calloc(1, sizeof *m);
-    if (!m) { mc_store_free_classes(classes, n_classes); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+    mc_model *m = mc_calloc(1, sizeof *m);
+    if (!m) { mc_store_free_classes(classes, n_classes); return mc_error_nomem("the model"); }
     m->cfg = *cfg;
     m->cfg.condition = NULL;
     m->classes = classes;
@@ -426,8 +426,8 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
         if (!data->codes || data->n_classes < 1)
             return mc_error_set(MC_STATUS_INVALID_ARG, "%s: column '%s' has no class to condition on",
                                 mc_model_kind_name(cfg->kind), cfg->condition);
-        classes = calloc((size_t)data->n_classes, sizeof *classes);
-        if (!classes) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        classes = mc_calloc((size_t)data->n_classes, sizeof *classes);
+        if (!classes) return mc_error_nomem("the class names");
         for (int i = 0; i < data->n_classes; i++)
             if (!(classes[i] = mc_strdup(data->classes[i]))) {
                 mc_store_free_classes(classes, data->n_classes);
@@ -499,8 +499,8 @@ mc_status mc_model_encode(mc_model *m, const mc_model_data *data, int threads, f
     mc_nn_set_threads(threads);
     mdl_net *n = m->net;
     const int Z = n->Z;
-    int64_t *idx = malloc((size_t)n->max_batch * sizeof *idx); /* (max_batch) row numbers */
-    if (!idx) { free(map); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+    int64_t *idx = mc_calloc(1, (size_t)n->max_batch * sizeof *idx); /* (max_batch) row numbers */
+    if (!idx) { free(map); return mc_error_nomem("the embedding batch row numbers"); }
     for (int64_t s = 0; s < data->n; s += n->max_batch) {
         int B = (int)(data->n - s < n->max_batch ? data->n - s : n->max_batch);
         for (int b = 0; b < B; b++) idx[b] = s + b;
@@ -546,8 +546,8 @@ mc_status mc_model_data_load(const char *featdir, mc_model_input input, const ch
         return mc_error_set(MC_STATUS_EMPTY, "%s: the feature store has no rows", featdir);
     }
     if (condition) {
-        out->owned_codes_ = malloc((size_t)s.n * sizeof *out->owned_codes_);
-        if (!out->owned_codes_) { mc_store_close(&s); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+        out->owned_codes_ = mc_calloc(1, (size_t)s.n * sizeof *out->owned_codes_);
+        if (!out->owned_codes_) { mc_store_close(&s); return mc_error_nomem("the class codes of the rows"); }
         st = mc_store_label_codes(&s, condition, out->owned_codes_, &out->owned_classes_, &out->n_classes);
         if (st != MC_STATUS_OK) { mc_store_close(&s); mc_model_data_free(out); return st; }
         out->codes = out->owned_codes_;

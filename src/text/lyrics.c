@@ -261,7 +261,7 @@ static mc_status fit_docs(const mc_lyrics_config *c, const char *const *docs, in
                           mc_lyrics_model **out, mc_csr *H) {
     *out = NULL;
     memset(H, 0, sizeof *H);
-    mc_lyrics_model *m = calloc(1, sizeof *m);
+    mc_lyrics_model *m = mc_calloc(1, sizeof *m);
     if (!m) return mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
     m->dim = c->dim;
     m->drop = c->drop_first ? 1 : 0;
@@ -394,8 +394,8 @@ mc_status mc_text_lyrics_fit(const mc_lyrics_config *c, const char *const *texts
     if (st != MC_STATUS_OK) return st;
     if (n < 1 || !texts) return mc_error_set(MC_STATUS_EMPTY, "lyrics: no texts");
     const int nt = c->threads > 0 ? c->threads : mc_threads_available();
-    uint8_t *words = malloc((size_t)n * sizeof *words); // (n)
-    const char **docs = malloc((size_t)n * sizeof *docs); // (nd)
+    uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words); // (n)
+    const char **docs = mc_calloc(1, (size_t)n * sizeof *docs); // (nd)
     if (!words || !docs) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, NULL, words, NULL);
     int64_t nd = 0;
@@ -445,9 +445,9 @@ mc_status mc_text_lyrics_embed_model(const mc_lyrics_config *c, const char *cons
     const double t0 = now_s();
     const int nt = c->threads > 0 ? c->threads : mc_threads_available();
     if ((st = alloc_out(out, n, c->dim)) != MC_STATUS_OK) return st;
-    uint8_t *words = malloc((size_t)n * sizeof *words);   // (n)
-    const char **docs = malloc((size_t)n * sizeof *docs); // (nd) the texts with words
-    int64_t *rows = malloc((size_t)n * sizeof *rows);     // (nd) their row in vectors
+    uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words);   // (n)
+    const char **docs = mc_calloc(1, (size_t)n * sizeof *docs); // (nd) the texts with words
+    int64_t *rows = mc_calloc(1, (size_t)n * sizeof *rows);     // (nd) their row in vectors
     if (!words || !docs || !rows)
         st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, c->progress, words, out->language);
@@ -460,8 +460,8 @@ mc_status mc_text_lyrics_embed_model(const mc_lyrics_config *c, const char *cons
     if (st == MC_STATUS_OK) {
         /* The fitted rows through the same projection as transform: identical bytes, without
          * computing the TF-IDF twice. Texts without words: zero rows (what transform gives them). */
-        float *Z = malloc((size_t)nd * c->dim * sizeof *Z); // (nd, dim)
-        uint8_t *has = malloc((size_t)nd * sizeof *has);    // (nd)
+        float *Z = mc_calloc(1, (size_t)nd * c->dim * sizeof *Z); // (nd, dim)
+        uint8_t *has = mc_calloc(1, (size_t)nd * sizeof *has);    // (nd)
         if (!Z || !has) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
         else {
             project(m, &H, nt, Z, has);
@@ -503,7 +503,7 @@ mc_status mc_text_lyrics_apply(const mc_lyrics_model *m, const char *const *text
     const int nt = threads > 0 ? threads : mc_threads_available();
     mc_status st = alloc_out(out, n, m->dim);
     if (st != MC_STATUS_OK) return st;
-    uint8_t *words = malloc((size_t)n * sizeof *words); // (n)
+    uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words); // (n)
     if (!words) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, progress, words, out->language);
     if (st == MC_STATUS_OK) st = mc_text_lyrics_transform(m, texts, n, nt, out->vectors, out->has_lyrics);
@@ -546,7 +546,7 @@ static void meta_add(meta_list *l, const char *key, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    char *v = malloc(strlen(buf) + 1);
+    char *v = mc_calloc(1, strlen(buf) + 1);
     if (!v) {
         l->failed = true;
         return;
@@ -561,7 +561,7 @@ static char *join_terms(const mc_tfidf *t) {
     int64_t nt = mc_text_tfidf_n_terms(t);
     size_t len = 0;
     for (int64_t j = 0; j < nt; j++) len += strlen(mc_text_tfidf_term(t, j)) + 1;
-    char *s = malloc(len ? len : 1), *p = s;
+    char *s = mc_calloc(1, len ? len : 1), *p = s;
     if (!s) return NULL;
     for (int64_t j = 0; j < nt; j++) {
         size_t l = strlen(mc_text_tfidf_term(t, j));
@@ -608,8 +608,8 @@ mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path) 
         const mc_tfidf_config *tc = mc_text_tfidf_config_of(t);
         int64_t nt = mc_text_tfidf_n_terms(t);
         vocab[b] = join_terms(t);
-        df[b] = malloc((size_t)nt * sizeof *df[b]);
-        idf[b] = malloc((size_t)nt * sizeof *idf[b]);
+        df[b] = mc_calloc(1, (size_t)nt * sizeof *df[b]);
+        idf[b] = mc_calloc(1, (size_t)nt * sizeof *idf[b]);
         if (!vocab[b] || !df[b] || !idf[b]) {
             st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
             break;
@@ -640,7 +640,7 @@ mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path) 
     }
     if (st == MC_STATUS_OK && ml.failed) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
     if (st == MC_STATUS_OK) {
-        comp = malloc((size_t)m->k * m->n_features * sizeof *comp);
+        comp = mc_calloc(1, (size_t)m->k * m->n_features * sizeof *comp);
         if (!comp) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
     }
     if (st == MC_STATUS_OK) {
@@ -787,10 +787,10 @@ static mc_tfidf *load_block(loader *L, int b) {
     const mc_tensor_entry *ti = tensor(L, bkey(kb, b, "idf"), MC_DTYPE_F64, 1, nt, -1);
     const mc_tensor_entry *td = tensor(L, bkey(kb, b, "df"), MC_DTYPE_I64, 1, nt, -1);
     if (!ti || !td) return NULL;
-    const char **terms = malloc((size_t)(nt ? nt : 1) * sizeof *terms); // (nt) into vocab
-    size_t *lens = malloc((size_t)(nt ? nt : 1) * sizeof *lens);       // (nt)
-    int64_t *df = malloc((size_t)(nt ? nt : 1) * sizeof *df);          // (nt) aligned copies: tensors
-    double *idf = malloc((size_t)(nt ? nt : 1) * sizeof *idf);         // (nt) in a file may be unaligned
+    const char **terms = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *terms); // (nt) into vocab
+    size_t *lens = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *lens);       // (nt)
+    int64_t *df = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *df);          // (nt) aligned copies: tensors
+    double *idf = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *idf);         // (nt) in a file may be unaligned
     mc_tfidf *t = NULL;
     if (df && idf && nt > 0) {
         memcpy(df, td->data, (size_t)nt * sizeof *df);
@@ -825,8 +825,8 @@ mc_status mc_text_lyrics_model_load(const char *path, mc_lyrics_model **out) {
     mc_status st = mc_safetensors_read(path, &f);
     if (st != MC_STATUS_OK) return st;
     loader L = {f, path, MC_STATUS_OK};
-    mc_lyrics_model *m = calloc(1, sizeof *m);
-    if (!m) L.st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    mc_lyrics_model *m = mc_calloc(1, sizeof *m);
+    if (!m) L.st = mc_error_nomem("the lyrics model");
     const char *fmt = L.st == MC_STATUS_OK ? meta(&L, "format") : NULL;
     if (fmt && strcmp(fmt, FORMAT_NAME) != 0) lfail(&L, "format is '%s', not a lyrics model (%s)", fmt, FORMAT_NAME);
     const char *ver = L.st == MC_STATUS_OK ? meta(&L, "format_version") : NULL;
