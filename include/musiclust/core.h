@@ -57,8 +57,9 @@ void mc_free(void *p);
 void *mc_calloc(size_t n, size_t size);
 void *mc_realloc(void *p, size_t n, size_t size);
 /* After a failed mc_alloc / mc_calloc / mc_realloc / mc_strdup / mc_sprintf on this thread: the
- * message becomes "out of memory allocating WHAT (N bytes)", N the size of that failed request,
- * WHAT formatted from fmt; returns MC_STATUS_NO_MEMORY. */
+ * message becomes the formatted text (it says what was being allocated, e.g. "out of memory
+ * allocating the k-means centres") followed by " (N bytes)", N the size of that failed request (left
+ * out when the failure was not one of those allocators); returns MC_STATUS_NO_MEMORY. */
 mc_status mc_error_nomem(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
@@ -368,6 +369,10 @@ mc_status mc_file_write_all(FILE *f, const void *data, size_t len, const char *p
  * `what` names the output in messages ("results folder RESULTS"). Release with mc_lock_release
  * (removes the file; NULL is fine). Never blocks. */
 typedef struct mc_lock mc_lock;
+/* Remove the temp files ("NAME.tmp.PID", mc_file_tmp_path) that writers killed mid-file left in dir
+ * and its sub-folders down to `depth` levels. Call only while holding the output's mc_lock (no live
+ * writer then has a temp file there). Returns how many were removed; errors are ignored. */
+int64_t mc_file_remove_stale_tmp(const char *dir, int depth);
 mc_status mc_lock_acquire(const char *lock_path, const char *what, mc_lock **out);
 void mc_lock_release(mc_lock *l);
 

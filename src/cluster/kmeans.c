@@ -89,7 +89,7 @@ static mc_status km_alloc(km *w) {
     if (!w->centers || !w->centers_new || !w->c_sq || !w->acc || !w->wacc || !w->sums ||
         !w->counts || !w->labels || !w->labels_old || !w->scratch || !w->part || !w->closest ||
         !w->cand_d || !w->cand || !w->cand_sq || !w->far || !w->order)
-        return mc_error_set(MC_STATUS_NO_MEMORY, "k-means: out of memory for %lld x %lld points, k = %d",
+        return mc_error_nomem("k-means: out of memory for %lld x %lld points, k = %d",
                             (long long)w->n, (long long)w->d, w->k);
     return MC_STATUS_OK;
 }

@@ -5,6 +5,8 @@
  * take it for a finished one. rename(2) within one directory is atomic on POSIX file systems. */
 #include "core_internal.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@ char *mc_file_tmp_path(const char *path) {
     size_t n = strlen(path) + 32; /* ".tmp." + up to 20 digits of pid + NUL */
     char *tmp = mc_calloc(1, n);
     if (!tmp) {
-        mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory building the temp file name", path);
+        mc_error_nomem("%s: out of memory building the temp file name", path);
         return NULL;
     }
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
@@ -139,7 +141,7 @@ mc_status mc_memfile_open(mc_memfile *m, const char *what) {
     m->buf = NULL;
     m->len = 0;
     m->f = open_memstream(&m->buf, &m->len);
-    if (!m->f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory opening a text buffer", what);
+    if (!m->f) return mc_error_nomem("%s: out of memory opening a text buffer", what);
     return MC_STATUS_OK;
 }
 
@@ -149,7 +151,7 @@ mc_status mc_memfile_take(mc_memfile *m, const char *what, char **buf, size_t *l
     if (!ok) {
         free(m->buf);
         m->buf = NULL;
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory composing the text", what);
+        return mc_error_nomem("%s: out of memory composing the text", what);
     }
     *buf = m->buf;
     *len = m->len;
@@ -270,4 +272,42 @@ void mc_lock_release(mc_lock *l) {
     close(l->fd);
     free(l->path);
     free(l);
+}
+
+/* ---------------------------------------------------------------- temp files of dead writers */
+
+/* "<name>.tmp.<digits>": the name mc_file_tmp_path gives. */
+static bool is_tmp_name(const char *name) {
+    const char *t = strstr(name, ".tmp.");
+    if (!t) return false;
+    for (;;) { /* the last ".tmp." */
+        const char *n = strstr(t + 1, ".tmp.");
+        if (!n) break;
+        t = n;
+    }
+    const char *d = t + 5;
+    if (!*d) return false;
+    for (; *d; d++)
+        if (!isdigit((unsigned char)*d)) return false;
+    return t != name;
+}
+
+int64_t mc_file_remove_stale_tmp(const char *dir, int depth) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int64_t removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char *p = mc_sprintf("%s/%s", dir, e->d_name);
+        if (!p) break;
+        struct stat sb;
+        if (lstat(p, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode) && depth > 0) removed += mc_file_remove_stale_tmp(p, depth - 1);
+            else if (S_ISREG(sb.st_mode) && is_tmp_name(e->d_name) && remove(p) == 0) removed++;
+        }
+        free(p);
+    }
+    closedir(d);
+    return removed;
 }

@@ -28,12 +28,12 @@ mc_status mc_json_create(mc_json **out) {
     if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_json_create: NULL output");
     *out = NULL;
     mc_json *j = mc_calloc(1, sizeof *j);
-    if (!j) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory creating a JSON document");
+    if (!j) return mc_error_nomem("out of memory creating a JSON document");
     j->cap = 1024;
     j->buf = mc_calloc(1, j->cap);
     if (!j->buf) {
         free(j);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory creating a JSON document");
+        return mc_error_nomem("out of memory creating a JSON document");
     }
     j->buf[0] = '\0';
     *out = j;

@@ -146,7 +146,7 @@ static int fail(parser *p, const char *what) {
 
 /* An allocation failed while reading the header (the failed size comes from mc_calloc/mc_realloc). */
 static int fail_nomem(parser *p, const char *what) {
-    if (p->st == MC_STATUS_OK) p->st = mc_error_nomem("%s of the safetensors header of %s", what, p->path);
+    if (p->st == MC_STATUS_OK) p->st = mc_error_nomem("out of memory allocating %s of the safetensors header of %s", what, p->path);
     return 0;
 }
 
@@ -327,7 +327,7 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
     FILE *fp = fopen(path, "rb");
     if (!fp) return mc_error_set(MC_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
     mc_safetensors *f = mc_calloc(1, sizeof *f);
-    if (!f) { fclose(fp); return mc_error_nomem("the safetensors reader"); }
+    if (!f) { fclose(fp); return mc_error_nomem("out of memory allocating the safetensors reader"); }
     if (fseek(fp, 0, SEEK_END) != 0) { fclose(fp); free(f); return mc_error_set(MC_STATUS_IO, "%s: cannot seek", path); }
     long sz = ftell(fp);
     rewind(fp);
@@ -338,7 +338,7 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
     }
     f->size = (size_t)sz;
     f->file = mc_calloc(1, f->size);
-    if (!f->file) { fclose(fp); free(f); return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path); }
+    if (!f->file) { fclose(fp); free(f); return mc_error_nomem("%s: out of memory", path); }
     size_t got = fread(f->file, 1, f->size, fp);
     fclose(fp);
     if (got != f->size) { mc_safetensors_free(f); return mc_error_set(MC_STATUS_IO, "%s: read failed", path); }

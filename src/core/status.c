@@ -45,16 +45,14 @@ mc_status mc_error_set(mc_status s, const char *fmt, ...) {
 const char *mc_error_message(void) { return mc_error_buf; }
 
 mc_status mc_error_nomem(const char *fmt, ...) {
-    char what[512];
+    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (mc_failed_bytes == SIZE_MAX)
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %s (its size overflows size_t)", what);
-    if (mc_failed_bytes > 0)
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %s (%zu bytes)", what, mc_failed_bytes);
-    return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %s", what);
+    if (mc_failed_bytes == SIZE_MAX) return mc_error_set(MC_STATUS_NO_MEMORY, "%s (a size past 2^64 bytes)", msg);
+    if (mc_failed_bytes > 0) return mc_error_set(MC_STATUS_NO_MEMORY, "%s (%zu bytes)", msg, mc_failed_bytes);
+    return mc_error_set(MC_STATUS_NO_MEMORY, "%s", msg);
 }
 
 void mc_error_clear(void) { mc_error_buf[0] = '\0'; }
@@ -70,6 +68,7 @@ void *mc_alloc(size_t n, size_t size) {
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded == 0) rounded = 64;
     void *p = aligned_alloc(64, rounded);
+    mc_failed_bytes = 0;
     if (!p) {
         mc_failed_bytes = bytes;
         mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
@@ -89,6 +88,7 @@ void *mc_calloc(size_t n, size_t size) {
     }
     size_t bytes = n * size;
     void *p = calloc(bytes ? bytes : 1, 1);
+    mc_failed_bytes = 0;
     if (!p) {
         mc_failed_bytes = bytes;
         mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
@@ -104,6 +104,7 @@ void *mc_realloc(void *p, size_t n, size_t size) {
     }
     size_t bytes = n * size;
     void *q = realloc(p, bytes ? bytes : 1);
+    mc_failed_bytes = 0;
     if (!q) {
         mc_failed_bytes = bytes;
         mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
@@ -130,7 +131,7 @@ char *mc_strdup(const char *s) {
     char *d = malloc(n);
     if (!d) {
         mc_failed_bytes = n;
-        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory copying a %zu-byte string", n);
+        mc_error_nomem("out of memory copying a %zu-byte string", n);
         return NULL;
     }
     memcpy(d, s, n);

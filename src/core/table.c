@@ -23,7 +23,7 @@ static mc_status read_all(const char *path, char **out, size_t *out_len) {
     char *buf = mc_calloc(1, cap);
     if (!buf) {
         fclose(f);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        return mc_error_nomem("%s: out of memory", path);
     }
     /* Start from the file size when known so a regular file is read with one fread. */
     if (fseek(f, 0, SEEK_END) == 0) {
@@ -47,7 +47,7 @@ static mc_status read_all(const char *path, char **out, size_t *out_len) {
             if (!nb) {
                 free(buf);
                 fclose(f);
-                return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+                return mc_error_nomem("%s: out of memory", path);
             }
             buf = nb;
             cap *= 2;
@@ -156,7 +156,7 @@ static int parse_record(parser *p, field_vec *fv, mc_status *st) {
         }
         b[p->w++] = '\0'; /* overwrites an already consumed byte (w <= r), or the buffer's spare NUL */
         if (field_push(fv, start)) {
-            *st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", p->path);
+            *st = mc_error_nomem("%s: out of memory", p->path);
             return -1;
         }
         if (end_of_record) return 1;
@@ -250,7 +250,7 @@ mc_status mc_table_read(const char *path, char delim, mc_table *out) {
     return MC_STATUS_OK;
 
 oom:
-    st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory reading the table", path);
+    st = mc_error_nomem("%s: out of memory reading the table", path);
 fail:
     free(fv.v);
     mc_table_free(&t);

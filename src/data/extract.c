@@ -128,7 +128,7 @@ static mc_status sink_row(row_sink *k, const char *dir, float **row) {
     }
     if (!k->stage) {
         k->stage = mc_alloc(k->row_floats, sizeof *k->stage);
-        if (!k->stage) return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for a feature row");
+        if (!k->stage) return mc_error_nomem("extract: out of memory for a feature row");
     }
     if (!k->spill) {
         char *tmpl = path_join(dir, ".extract-spill-XXXXXX");
@@ -272,7 +272,7 @@ static mc_status grow(float **buf, size_t *cap, size_t n) {
     if (n <= *cap) return MC_STATUS_OK;
     size_t c = n + n / 4;
     float *p = mc_alloc(c, sizeof *p);
-    if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for %zu floats", c);
+    if (!p) return mc_error_nomem("extract: out of memory for %zu floats", c);
     mc_free(*buf);
     *buf = p;
     *cap = c;
@@ -586,7 +586,7 @@ static char *path_join(const char *dir, const char *name) {
 
 static mc_status open_tmp(const char *dir, const char *name, FILE **f, char **tmp) {
     char *final = path_join(dir, name);
-    if (!final) return mc_error_set(MC_STATUS_NO_MEMORY, "%s/%s: out of memory building the path", dir, name);
+    if (!final) return mc_error_nomem("%s/%s: out of memory building the path", dir, name);
     mc_status st = mc_file_open_tmp(final, f, tmp);
     free(final);
     return st;
@@ -599,7 +599,7 @@ static mc_status close_rename(const char *dir, const char *name, FILE **f, char 
     if (*f && *tmp && keep) {
         char *final = path_join(dir, name);
         st = final ? mc_file_commit(*f, *tmp, final)
-                   : mc_error_set(MC_STATUS_NO_MEMORY, "%s/%s: out of memory building the path", dir, name);
+                   : mc_error_nomem("%s/%s: out of memory building the path", dir, name);
         if (!final) mc_file_abort(*f, *tmp);
         free(final);
     } else {
@@ -747,14 +747,15 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
         char *lp = path_join(outdir, ".musiclust.lock");
         char *what = mc_sprintf("feature store %s", outdir);
         st = lp && what ? mc_lock_acquire(lp, what, &lock)
-                        : mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory building the lock path", outdir);
+                        : mc_error_nomem("%s: out of memory building the lock path", outdir);
         free(lp);
         free(what);
     }
+    if (st == MC_STATUS_OK) mc_file_remove_stale_tmp(outdir, 0);
     static const char *const entry_points[2] = {"index.tsv", "extract.json"};
     for (int k = 0; st == MC_STATUS_OK && k < 2; k++) {
         char *p = path_join(outdir, entry_points[k]);
-        if (!p) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory building a path", outdir);
+        if (!p) st = mc_error_nomem("%s: out of memory building a path", outdir);
         else if (remove(p) != 0 && errno != ENOENT)
             st = mc_error_set(MC_STATUS_IO, "%s: cannot remove the old store's file: %s", p, strerror(errno));
         free(p);
@@ -781,7 +782,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     char (*stems)[256] = mc_calloc(files.n ? files.n : 1, sizeof *stems);
     int64_t *meta_row = mc_calloc(files.n ? files.n : 1, sizeof *meta_row);
     char join_hint[2048] = "";
-    if (!workers || !stems || !meta_row) st = mc_error_nomem("the extraction workers and track table");
+    if (!workers || !stems || !meta_row) st = mc_error_nomem("out of memory allocating the extraction workers and track table");
     if (st == MC_STATUS_OK) st = mc_dsp_plan_create(d, &plan);
     if (st == MC_STATUS_OK && cfg->descriptors) {
         st = mc_dsp_desc_plan_create(plan, &dplan);
@@ -964,7 +965,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
      * and extract be run on part of it), so one line and unmatched_metadata.tsv (row, id). */
     if (st == MC_STATUS_OK && have_meta) {
         bool *used = mc_calloc((size_t)(meta.table.nrows ? meta.table.nrows : 1), sizeof *used);
-        if (!used) st = mc_error_nomem("the metadata row flags");
+        if (!used) st = mc_error_nomem("out of memory allocating the metadata row flags");
         for (size_t i = 0; used && i < files.n; i++)
             if (meta_row[i] >= 0) used[meta_row[i]] = true;
         char ex[400] = "";
@@ -1060,7 +1061,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             mc_json_key(j, "unmatched_metadata_rows"); mc_json_int(j, sum.unmatched_metadata);
             mc_json_end_object(j);
             char *jp = path_join(outdir, "extract.json");
-            st = jp ? mc_json_write_file(j, jp) : mc_error_nomem("the extract.json path");
+            st = jp ? mc_json_write_file(j, jp) : mc_error_nomem("out of memory allocating the extract.json path");
             free(jp);
             mc_json_free(j);
         }

@@ -70,7 +70,7 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     if (!role || !row || !frow) {
         free(role); free(row); free(frow);
         mc_table_free(&t);
-        return mc_error_nomem("the column roles");
+        return mc_error_nomem("out of memory allocating the column roles");
     }
     int nfeat = 0;
     for (int c = 0; c < t.ncols; c++) {
@@ -106,7 +106,7 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     if (st == MC_STATUS_OK) {
         size_t n = strlen(outdir) + 16;
         npy = mc_calloc(1, n);
-        if (!npy) st = mc_error_nomem("the feature file path");
+        if (!npy) st = mc_error_nomem("out of memory allocating the feature file path");
         else snprintf(npy, n, "%s/features.npy", outdir);
     }
     if (st == MC_STATUS_OK) {

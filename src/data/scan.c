@@ -27,7 +27,7 @@ static mc_status list_push(mc_path_list *l, const char *path) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         char **p = mc_realloc(l->items, cap * sizeof *p, 1);
-        if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory listing files");
+        if (!p) return mc_error_nomem("out of memory listing files");
         l->items = p;
         l->cap = cap;
     }
@@ -70,7 +70,7 @@ static mc_status walk(const char *dir, mc_path_list *out, mc_path_list *bad, int
         if (e->d_name[0] == '.') continue; /* ".", "..", hidden files such as ._AppleDouble */
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
         char *p = mc_calloc(1, len);
-        if (!p) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory listing %s", dir); break; }
+        if (!p) { st = mc_error_nomem("out of memory listing %s", dir); break; }
         snprintf(p, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
         struct stat sb;
         if (stat(p, &sb) != 0) {

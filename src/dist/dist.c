@@ -60,7 +60,7 @@ mc_status mc_dist_init(mc_dist **out) {
         }
     }
     mc_dist *d = mc_calloc(1, sizeof *d);
-    if (!d) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating the process group");
+    if (!d) return mc_error_nomem("out of memory allocating the process group");
     d->comm = MPI_COMM_WORLD;
     /* errors come back as codes (turned into statuses), never as MPI's default abort */
     MPI_Comm_set_errhandler(d->comm, MPI_ERRORS_RETURN);
@@ -197,7 +197,7 @@ mc_status mc_dist_allgather(mc_dist *d, const void *send, size_t send_bytes, voi
         free(all);
         free(counts);
         free(displs);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %d gather counts", d->size);
+        return mc_error_nomem("out of memory allocating %d gather counts", d->size);
     }
     mc_status st = MC_STATUS_OK;
     int rc = MPI_Allgather(&mine, 1, MPI_LONG_LONG, all, 1, MPI_LONG_LONG, d->comm);
@@ -259,7 +259,7 @@ mc_status mc_dist_sum_ordered_f64(mc_dist *d, const double *mine, int64_t first,
     int *scount = mc_calloc(1, (size_t)R * 4 * sizeof *scount);
     double *sendbuf = NULL, *recvbuf = NULL, *slice = NULL;
     mc_status st = shares && scount ? MC_STATUS_OK
-                                    : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %d share counts", R);
+                                    : mc_error_nomem("out of memory allocating %d share counts", R);
     int *sdispl = scount ? scount + R : NULL, *rcount = scount ? scount + 2 * R : NULL,
         *rdispl = scount ? scount + 3 * R : NULL;
     if (!st) {
@@ -288,7 +288,7 @@ mc_status mc_dist_sum_ordered_f64(mc_dist *d, const double *mine, int64_t first,
         recvbuf = mc_calloc(1, (size_t)(n_parts * sl > 0 ? n_parts * sl : 1) * sizeof *recvbuf);
         slice = mc_calloc(1, (size_t)(sl > 0 ? sl : 1) * sizeof *slice);
         if (!sendbuf || !recvbuf || !slice)
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %lld x %lld values for an ordered sum",
+            st = mc_error_nomem("out of memory allocating %lld x %lld values for an ordered sum",
                               (long long)n_parts, (long long)len);
     }
     if (!st) {

@@ -110,7 +110,7 @@ mc_status mc_model_save(const mc_model *m, const char *path) {
     if (!e || !names) {
         free(e);
         free(names);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        return mc_error_nomem("%s: out of memory", path);
     }
     int k = 0, kn = 0;
 #define NEWNAME(...) (snprintf(names + (size_t)kn * (MC_NN_NAME_MAX + 16), MC_NN_NAME_MAX + 16, __VA_ARGS__), \
@@ -317,7 +317,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     if (a->n > LOAD_MAX_CLASSES) return bad_meta(path, "more than 2^16 classes");
     if (a->n > 0) {
         *classes = calloc((size_t)a->n, sizeof **classes);
-        if (!*classes) return mc_error_nomem("the class names");
+        if (!*classes) return mc_error_nomem("out of memory allocating the class names");
         *n_classes = a->n;
         for (int i = 0; i < a->n; i++) {
             if (a->items[i]->type != MJ_STRING) return bad_meta(path, "a class name is not a string");

@@ -98,7 +98,7 @@ mc_status mdl_best_snapshot(mc_model *m) {
     int np = mc_nn_params_count(m->net->params);
     if (!m->best) {
         m->best = mc_calloc((size_t)np, sizeof *m->best);
-        if (!m->best) return mc_error_nomem("the best-epoch weights copy");
+        if (!m->best) return mc_error_nomem("out of memory allocating the best-epoch weights copy");
     }
     for (int i = 0; i < np; i++) {
         mc_nn_param *p = mc_nn_params_at(m->net->params, i);
@@ -217,7 +217,7 @@ mc_status mdl_class_map(const mc_model *m, const mc_model_data *d, int **map_out
         return mc_error_set(MC_STATUS_INVALID_ARG, "the model is conditioned on '%s' but the data has "
                             "no condition codes", m->cfg.condition);
     int *map = mc_calloc(1, (size_t)(d->n_classes > 0 ? d->n_classes : 1) * sizeof *map);
-    if (!map) return mc_error_nomem("the class map");
+    if (!map) return mc_error_nomem("out of memory allocating the class map");
     for (int i = 0; i < d->n_classes; i++) {
         map[i] = -1;
         for (int k = 0; k < m->n_classes; k++)
@@ -315,7 +315,7 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     mc_status st = check_config(cfg);
     if (st != MC_STATUS_OK) { mc_store_free_classes(classes, n_classes); return st; }
     mc_model *m = mc_calloc(1, sizeof *m);
-    if (!m) { mc_store_free_classes(classes, n_classes); return mc_error_nomem("the model"); }
+    if (!m) { mc_store_free_classes(classes, n_classes); return mc_error_nomem("out of memory allocating the model"); }
     m->cfg = *cfg;
     m->cfg.condition = NULL;
     m->classes = classes;
@@ -427,7 +427,7 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
             return mc_error_set(MC_STATUS_INVALID_ARG, "%s: column '%s' has no class to condition on",
                                 mc_model_kind_name(cfg->kind), cfg->condition);
         classes = mc_calloc((size_t)data->n_classes, sizeof *classes);
-        if (!classes) return mc_error_nomem("the class names");
+        if (!classes) return mc_error_nomem("out of memory allocating the class names");
         for (int i = 0; i < data->n_classes; i++)
             if (!(classes[i] = mc_strdup(data->classes[i]))) {
                 mc_store_free_classes(classes, data->n_classes);
@@ -500,7 +500,7 @@ mc_status mc_model_encode(mc_model *m, const mc_model_data *data, int threads, f
     mdl_net *n = m->net;
     const int Z = n->Z;
     int64_t *idx = mc_calloc(1, (size_t)n->max_batch * sizeof *idx); /* (max_batch) row numbers */
-    if (!idx) { free(map); return mc_error_nomem("the embedding batch row numbers"); }
+    if (!idx) { free(map); return mc_error_nomem("out of memory allocating the embedding batch row numbers"); }
     for (int64_t s = 0; s < data->n; s += n->max_batch) {
         int B = (int)(data->n - s < n->max_batch ? data->n - s : n->max_batch);
         for (int b = 0; b < B; b++) idx[b] = s + b;
@@ -547,7 +547,7 @@ mc_status mc_model_data_load(const char *featdir, mc_model_input input, const ch
     }
     if (condition) {
         out->owned_codes_ = mc_calloc(1, (size_t)s.n * sizeof *out->owned_codes_);
-        if (!out->owned_codes_) { mc_store_close(&s); return mc_error_nomem("the class codes of the rows"); }
+        if (!out->owned_codes_) { mc_store_close(&s); return mc_error_nomem("out of memory allocating the class codes of the rows"); }
         st = mc_store_label_codes(&s, condition, out->owned_codes_, &out->owned_classes_, &out->n_classes);
         if (st != MC_STATUS_OK) { mc_store_close(&s); mc_model_data_free(out); return st; }
         out->codes = out->owned_codes_;

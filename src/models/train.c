@@ -46,7 +46,7 @@ static int tsv_append(tsv_buf *b, const char *text) {
 }
 
 static mc_status tsv_start(tsv_buf *b, const char *path, int keep) {
-    if (!tsv_append(b, TSV_HEADER)) return mc_error_nomem("the loss table");
+    if (!tsv_append(b, TSV_HEADER)) return mc_error_nomem("out of memory allocating the loss table");
     if (keep <= 0) return MC_STATUS_OK;
     FILE *f = fopen(path, "rb");
     if (!f) return MC_STATUS_OK; /* no earlier table: start afresh */
@@ -57,7 +57,7 @@ static mc_status tsv_start(tsv_buf *b, const char *path, int keep) {
         char *end = NULL;
         long e = strtol(line, &end, 10);
         if (end == line || *end != '\t' || e < 1 || e > keep) continue;
-        if (!tsv_append(b, line)) { fclose(f); return mc_error_nomem("the loss table"); }
+        if (!tsv_append(b, line)) { fclose(f); return mc_error_nomem("out of memory allocating the loss table"); }
     }
     fclose(f);
     return MC_STATUS_OK;
@@ -144,7 +144,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
     int64_t *order = mc_calloc(1, (size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
     tsv_buf tsv = {0};
     if (!split || !order) {
-        st = mc_error_nomem("the training order and buffers");
+        st = mc_error_nomem("out of memory allocating the training order and buffers");
         goto done;
     }
     int64_t n_train = 0;
@@ -226,7 +226,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
             fmt_num(a[3], 32, vr); fmt_num(a[4], 32, vk); fmt_num(a[5], 32, vt);
             snprintf(row, sizeof row, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\n", epoch, a[0], a[1], a[2], a[3],
                      a[4], a[5], secs);
-            if (!tsv_append(&tsv, row)) { st = mc_error_nomem("the loss table"); goto done; }
+            if (!tsv_append(&tsv, row)) { st = mc_error_nomem("out of memory allocating the loss table"); goto done; }
             /* the table before the checkpoint: a resume drops rows past the checkpoint's epoch */
             if ((st = mc_file_write_atomic(opt->loss_tsv, tsv.s, tsv.len)) != MC_STATUS_OK) goto done;
         }

@@ -16,8 +16,8 @@ mc_status nn_layer_new_status(void) { return nn_new_status; }
 void *nn_layer_alloc(mc_nn_layer *l, size_t n, size_t size) {
     void *p = mc_alloc(n, size);
     if (p) l->bytes += n * size;
-    else mc_error_nomem("a buffer of layer %s (%zu values of %zu bytes, batch %d)", l->name[0] ? l->name : "(unnamed)",
-                        n, size, l->max_batch);
+    else mc_error_nomem("out of memory allocating a buffer of layer %s (batch %d)", l->name[0] ? l->name : "(unnamed)",
+                        l->max_batch);
     return p;
 }
 
@@ -63,7 +63,7 @@ mc_nn_layer *nn_layer_new(mc_nn_kind kind, const char *name, mc_nn_act act, int 
     nn_new_status = MC_STATUS_NO_MEMORY;
     mc_nn_layer *l = mc_alloc(1, sizeof *l);
     if (!l) {
-        mc_error_nomem("layer %s", name);
+        mc_error_nomem("out of memory allocating layer %s", name);
         return NULL;
     }
     l->kind = kind;

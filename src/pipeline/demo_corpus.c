@@ -357,7 +357,7 @@ mc_status mc_pipeline_demo_corpus(const char *dir, const mc_demo_config *cfg, mc
     float *mono = mc_alloc((size_t)max_n, sizeof *mono);        /* (n) */
     float *stereo = mc_alloc((size_t)max_n * 2, sizeof *stereo); /* (n, 2) interleaved */
     char *lyrics = mc_calloc(8192, 1);
-    if (!mono || !stereo || !lyrics) st = mc_error_set(MC_STATUS_NO_MEMORY, "demo: out of memory");
+    if (!mono || !stereo || !lyrics) st = mc_error_nomem("demo: out of memory");
     static const char *const key_names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
 
     for (int style = 0; st == MC_STATUS_OK && style < N_STYLES; style++) {

@@ -235,6 +235,12 @@ mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, i
         free(lp);
         free(what);
     }
+    if (st == MC_STATUS_OK) {
+        int64_t stale = mc_file_remove_stale_tmp(results_dir, 4);
+        if (stale > 0)
+            mc_log(MC_LOG_LEVEL_INFO, "%s: removed %lld temp file(s) of an interrupted run", results_dir,
+                   (long long)stale);
+    }
     int n_sub = 0;
     const char *const *sub = mc_report_folders(&n_sub);
     for (int i = 0; st == MC_STATUS_OK && i < n_sub; i++) {

@@ -116,7 +116,7 @@ static mc_status svg_finish(membuf *in, const char *title, const char *where) {
             svg_id *t = mc_realloc(ids, cap * sizeof *t, 1);
             if (!t) {
                 free(ids);
-                return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory renumbering SVG ids",
+                return mc_error_nomem("%s: out of memory renumbering SVG ids",
                                     where);
             }
             ids = t;
@@ -169,7 +169,7 @@ static mc_status svg_finish(membuf *in, const char *title, const char *where) {
     free(ids);
     if (out.failed) {
         free(out.data);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory writing the SVG", where);
+        return mc_error_nomem("%s: out of memory writing the SVG", where);
     }
     free(in->data);
     *in = out;

@@ -158,7 +158,7 @@ static mc_status features(const mc_lyrics_model *m, const char *const *texts, in
         H->indices = mc_alloc((size_t)(nnz > 0 ? nnz : 1), sizeof *H->indices);
         H->data = mc_alloc((size_t)(nnz > 0 ? nnz : 1), sizeof *H->data);
         if (!H->indptr || !H->indices || !H->data)
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld TF-IDF values", (long long)nnz);
+            st = mc_error_nomem("lyrics: out of memory for %lld TF-IDF values", (long long)nnz);
     }
     if (st == MC_STATUS_OK) {
         int64_t k = 0;
@@ -234,7 +234,7 @@ static mc_status model_alloc_svd(mc_lyrics_model *m) {
     m->singular_values = mc_alloc((size_t)m->k, sizeof *m->singular_values);
     m->explained_variance_ratio = mc_alloc((size_t)m->k, sizeof *m->explained_variance_ratio);
     if (!m->components_t || !m->singular_values || !m->explained_variance_ratio)
-        return mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld x %d SVD components",
+        return mc_error_nomem("lyrics: out of memory for %lld x %d SVD components",
                             (long long)m->n_features, m->k);
     return MC_STATUS_OK;
 }
@@ -262,7 +262,7 @@ static mc_status fit_docs(const mc_lyrics_config *c, const char *const *docs, in
     *out = NULL;
     memset(H, 0, sizeof *H);
     mc_lyrics_model *m = mc_calloc(1, sizeof *m);
-    if (!m) return mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+    if (!m) return mc_error_nomem("lyrics: out of memory");
     m->dim = c->dim;
     m->drop = c->drop_first ? 1 : 0;
     m->normalize = c->normalize;
@@ -396,7 +396,7 @@ mc_status mc_text_lyrics_fit(const mc_lyrics_config *c, const char *const *texts
     const int nt = c->threads > 0 ? c->threads : mc_threads_available();
     uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words); // (n)
     const char **docs = mc_calloc(1, (size_t)n * sizeof *docs); // (nd)
-    if (!words || !docs) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
+    if (!words || !docs) st = mc_error_nomem("lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, NULL, words, NULL);
     int64_t nd = 0;
     if (st == MC_STATUS_OK && (nd = gather_docs(texts, n, words, docs, NULL)) == 0)
@@ -429,7 +429,7 @@ static mc_status alloc_out(mc_lyrics *out, int64_t n, int dim) {
     out->explained_variance_ratio = mc_alloc((size_t)dim, sizeof *out->explained_variance_ratio);
     if (!out->vectors || !out->has_lyrics || !out->language || !out->explained_variance_ratio) {
         mc_text_lyrics_free(out);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts x %d dims", (long long)n, dim);
+        return mc_error_nomem("lyrics: out of memory for %lld texts x %d dims", (long long)n, dim);
     }
     return MC_STATUS_OK;
 }
@@ -449,7 +449,7 @@ mc_status mc_text_lyrics_embed_model(const mc_lyrics_config *c, const char *cons
     const char **docs = mc_calloc(1, (size_t)n * sizeof *docs); // (nd) the texts with words
     int64_t *rows = mc_calloc(1, (size_t)n * sizeof *rows);     // (nd) their row in vectors
     if (!words || !docs || !rows)
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
+        st = mc_error_nomem("lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, c->progress, words, out->language);
     int64_t nd = 0;
     if (st == MC_STATUS_OK && (nd = gather_docs(texts, n, words, docs, rows)) == 0)
@@ -462,7 +462,7 @@ mc_status mc_text_lyrics_embed_model(const mc_lyrics_config *c, const char *cons
          * computing the TF-IDF twice. Texts without words: zero rows (what transform gives them). */
         float *Z = mc_calloc(1, (size_t)nd * c->dim * sizeof *Z); // (nd, dim)
         uint8_t *has = mc_calloc(1, (size_t)nd * sizeof *has);    // (nd)
-        if (!Z || !has) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+        if (!Z || !has) st = mc_error_nomem("lyrics: out of memory");
         else {
             project(m, &H, nt, Z, has);
             for (int64_t r = 0; r < nd; r++) {
@@ -504,7 +504,7 @@ mc_status mc_text_lyrics_apply(const mc_lyrics_model *m, const char *const *text
     mc_status st = alloc_out(out, n, m->dim);
     if (st != MC_STATUS_OK) return st;
     uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words); // (n)
-    if (!words) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
+    if (!words) st = mc_error_nomem("lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, progress, words, out->language);
     if (st == MC_STATUS_OK) st = mc_text_lyrics_transform(m, texts, n, nt, out->vectors, out->has_lyrics);
     free(words);
@@ -611,7 +611,7 @@ mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path) 
         df[b] = mc_calloc(1, (size_t)nt * sizeof *df[b]);
         idf[b] = mc_calloc(1, (size_t)nt * sizeof *idf[b]);
         if (!vocab[b] || !df[b] || !idf[b]) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+            st = mc_error_nomem("%s: out of memory", path);
             break;
         }
         for (int64_t j = 0; j < nt; j++) {
@@ -638,10 +638,10 @@ mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path) 
         e[ne++] = (mc_tensor_entry){tnames[b][0], MC_DTYPE_F64, 1, {nt}, idf[b]};
         e[ne++] = (mc_tensor_entry){tnames[b][1], MC_DTYPE_I64, 1, {nt}, df[b]};
     }
-    if (st == MC_STATUS_OK && ml.failed) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    if (st == MC_STATUS_OK && ml.failed) st = mc_error_nomem("%s: out of memory", path);
     if (st == MC_STATUS_OK) {
         comp = mc_calloc(1, (size_t)m->k * m->n_features * sizeof *comp);
-        if (!comp) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        if (!comp) st = mc_error_nomem("%s: out of memory", path);
     }
     if (st == MC_STATUS_OK) {
         for (int j = 0; j < m->k; j++)
@@ -797,7 +797,7 @@ static mc_tfidf *load_block(loader *L, int b) {
         memcpy(idf, ti->data, (size_t)nt * sizeof *idf);
     }
     if (!terms || !lens || !df || !idf) {
-        L->st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", L->path);
+        L->st = mc_error_nomem("%s: out of memory", L->path);
     } else {
         const char *p = vocab;
         for (int64_t j = 0; j < nt; j++) {
@@ -826,7 +826,7 @@ mc_status mc_text_lyrics_model_load(const char *path, mc_lyrics_model **out) {
     if (st != MC_STATUS_OK) return st;
     loader L = {f, path, MC_STATUS_OK};
     mc_lyrics_model *m = mc_calloc(1, sizeof *m);
-    if (!m) L.st = mc_error_nomem("the lyrics model");
+    if (!m) L.st = mc_error_nomem("out of memory allocating the lyrics model");
     const char *fmt = L.st == MC_STATUS_OK ? meta(&L, "format") : NULL;
     if (fmt && strcmp(fmt, FORMAT_NAME) != 0) lfail(&L, "format is '%s', not a lyrics model (%s)", fmt, FORMAT_NAME);
     const char *ver = L.st == MC_STATUS_OK ? meta(&L, "format_version") : NULL;

@@ -88,7 +88,7 @@ mc_status mc_strmap_init(mc_strmap *m, int64_t expected) {
     int64_t cap = 64;
     while (cap < 2 * expected) cap *= 2;
     m->slots = mc_calloc(1, (size_t)cap * sizeof *m->slots);
-    if (!m->slots) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for a vocabulary table");
+    if (!m->slots) return mc_error_nomem("out of memory for a vocabulary table");
     for (int64_t i = 0; i < cap; i++) m->slots[i] = -1;
     m->cap = cap;
     return MC_STATUS_OK;
@@ -160,7 +160,7 @@ int64_t mc_strmap_insert(mc_strmap *m, const char *s, size_t len, uint64_t h, bo
     }
     /* Keep the load factor at most 1/2 so that probes stay short. */
     if ((2 * (m->count + 1) > m->cap && !grow_slots(m)) || (m->count == m->ecap && !grow_entries(m))) {
-        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory growing a vocabulary of %lld terms", (long long)m->count);
+        mc_error_nomem("out of memory growing a vocabulary of %lld terms", (long long)m->count);
         return -1;
     }
     if (m->arena_len + len + 1 > m->arena_cap) {
@@ -168,7 +168,7 @@ int64_t mc_strmap_insert(mc_strmap *m, const char *s, size_t len, uint64_t h, bo
         while (cap < m->arena_len + len + 1) cap *= 2;
         char *a = mc_realloc(m->arena, cap, 1);
         if (!a) {
-            mc_error_set(MC_STATUS_NO_MEMORY, "out of memory growing a vocabulary of %lld terms", (long long)m->count);
+            mc_error_nomem("out of memory growing a vocabulary of %lld terms", (long long)m->count);
             return -1;
         }
         m->arena = a;

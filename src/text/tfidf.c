@@ -34,7 +34,7 @@ static mc_status csr_alloc(mc_csr *m, int64_t rows, int64_t cols, int64_t nnz) {
     m->data = mc_alloc((size_t)(nnz > 0 ? nnz : 1), sizeof *m->data);
     if (!m->indptr || !m->indices || !m->data) {
         mc_text_csr_free(m);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for a %lld x %lld sparse matrix with %lld values",
+        return mc_error_nomem("out of memory for a %lld x %lld sparse matrix with %lld values",
                             (long long)rows, (long long)cols, (long long)nnz);
     }
     return MC_STATUS_OK;
@@ -78,7 +78,7 @@ mc_status mc_text_csr_transpose(const mc_csr *a, mc_csr *out) {
     int64_t *next = mc_calloc(1, (size_t)(a->n_cols > 0 ? a->n_cols : 1) * sizeof *next); // (n_cols)
     if (!next) {
         mc_text_csr_free(out);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory transposing a sparse matrix");
+        return mc_error_nomem("out of memory transposing a sparse matrix");
     }
     memcpy(next, out->indptr, (size_t)a->n_cols * sizeof *next);
     for (int64_t i = 0; i < a->n_rows; i++)
@@ -211,7 +211,7 @@ mc_status mc_text_tfidf_fit(const mc_tfidf_config *c, const char *const *docs, i
     int64_t nk = 0;
     if (st == MC_STATUS_OK) {
         keep = mc_calloc(1, (size_t)all.count * sizeof *keep);
-        if (!keep) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory sorting %lld terms", (long long)all.count);
+        if (!keep) st = mc_error_nomem("out of memory sorting %lld terms", (long long)all.count);
     }
     if (st == MC_STATUS_OK) {
         for (int64_t e = 0; e < all.count; e++) {
@@ -227,13 +227,13 @@ mc_status mc_text_tfidf_fit(const mc_tfidf_config *c, const char *const *docs, i
     if (st == MC_STATUS_OK) {
         qsort(keep, (size_t)nk, sizeof *keep, cmp_term);
         m = mc_calloc(1, sizeof *m);
-        if (!m) st = mc_error_nomem("the TF-IDF model");
+        if (!m) st = mc_error_nomem("out of memory allocating the TF-IDF model");
     }
     if (st == MC_STATUS_OK) {
         m->cfg = *c;
         m->n_docs = n;
         m->idf = mc_calloc(1, (size_t)nk * sizeof *m->idf);
-        st = m->idf ? mc_strmap_init(&m->vocab, nk) : mc_error_nomem("the TF-IDF idf weights");
+        st = m->idf ? mc_strmap_init(&m->vocab, nk) : mc_error_nomem("out of memory allocating the TF-IDF idf weights");
     }
     for (int64_t j = 0; st == MC_STATUS_OK && j < nk; j++) {
         int64_t e0 = keep[j].e;
@@ -322,7 +322,7 @@ mc_status mc_text_tfidf_transform(const mc_tfidf *m, const char *const *docs, in
     if (!m) return mc_error_set(MC_STATUS_INVALID_ARG, "tfidf transform: model is NULL");
     if (n < 0 || (n > 0 && !docs)) return mc_error_set(MC_STATUS_INVALID_ARG, "tfidf transform: no documents");
     sparse_row *rows = mc_calloc((size_t)(n > 0 ? n : 1), sizeof *rows); // (n)
-    if (!rows) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for %lld rows", (long long)n);
+    if (!rows) return mc_error_nomem("out of memory for %lld rows", (long long)n);
     int nt = threads > 0 ? threads : mc_threads_available();
     int failed = 0;
     char msg[256] = "";
@@ -439,11 +439,11 @@ mc_status mc_text_tfidf_from_vocab(const mc_tfidf_config *c, int64_t n_docs, con
                                 (long long)j, (long long)df[j], (long long)n_docs, idf[j]);
     }
     mc_tfidf *m = mc_calloc(1, sizeof *m);
-    if (!m) return mc_error_nomem("the TF-IDF model");
+    if (!m) return mc_error_nomem("out of memory allocating the TF-IDF model");
     m->cfg = *c;
     m->n_docs = n_docs;
     m->idf = mc_calloc(1, (size_t)n_terms * sizeof *m->idf);
-    st = m->idf ? mc_strmap_init(&m->vocab, n_terms) : mc_error_nomem("the TF-IDF idf weights");
+    st = m->idf ? mc_strmap_init(&m->vocab, n_terms) : mc_error_nomem("out of memory allocating the TF-IDF idf weights");
     for (int64_t j = 0; st == MC_STATUS_OK && j < n_terms; j++) {
         int64_t e = mc_strmap_insert(&m->vocab, terms[j], lens[j], mc_strmap_hash(terms[j], lens[j]), NULL);
         if (e < 0) {
