@@ -181,9 +181,9 @@ static mc_status bad_meta(const char *path, const char *what) {
  * any tensor is read, so they are capped here and checked against the file's tensors (below) before
  * anything is allocated. The caps are far above what musiclust trains (dims of tens to thousands,
  * batches of 32..128, log-mel of 128 x 130). */
-#define LOAD_MAX_DIM (1 << 24)            /* input_dim, lyrics_dim, n_mels, frames, n_mels * frames */
+#define LOAD_MAX_DIM MC_MODEL_MAX_DIM      /* input_dim, lyrics_dim, n_mels, frames, n_mels * frames */
 #define LOAD_MAX_CLASSES (1 << 16)        /* condition classes */
-#define LOAD_MAX_BATCH (1 << 16)          /* mini-batch rows */
+#define LOAD_MAX_BATCH MC_MODEL_MAX_BATCH  /* mini-batch rows */
 #define LOAD_MAX_ROWS ((int64_t)1 << 40)  /* rows of the training data */
 /* The step buffers (every layer's output and input gradient, and the net's own row buffers) hold
  * min(batch, n_rows) rows; they may not exceed 2^28 floats (1 GiB). The default conv-vae (batch 128

@@ -194,7 +194,15 @@ static mc_status check_config(const mc_model_config *c) {
         return mc_error_set(MC_STATUS_INVALID_ARG, "beta %g must be >= 0", c->beta);
     if (c->warmup < 0) return mc_error_set(MC_STATUS_INVALID_ARG, "warm-up %d must be >= 0", c->warmup);
     if (c->epochs < 0) return mc_error_set(MC_STATUS_INVALID_ARG, "epochs %d must be >= 0", c->epochs);
-    if (c->batch < 1) return mc_error_set(MC_STATUS_INVALID_ARG, "batch %d must be >= 1", c->batch);
+    /* The same caps as the model loader's (src/models/io.c): what a file may ask for, a command line
+     * may too, and no more -- a batch sizes every step buffer of the network. */
+    if (c->batch < 1 || c->batch > MC_MODEL_MAX_BATCH)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "batch %d is out of range (1..%d)", c->batch, MC_MODEL_MAX_BATCH);
+    if (c->epochs > MC_MODEL_MAX_EPOCHS || c->warmup > MC_MODEL_MAX_EPOCHS || c->patience > MC_MODEL_MAX_EPOCHS)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "epochs %d, warm-up %d, patience %d: at most %d each", c->epochs,
+                            c->warmup, c->patience, MC_MODEL_MAX_EPOCHS);
+    if (c->frames > MC_MODEL_MAX_DIM)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "frames %d is more than %d", c->frames, MC_MODEL_MAX_DIM);
     if (!(c->lr > 0) || !isfinite(c->lr))
         return mc_error_set(MC_STATUS_INVALID_ARG, "learning rate %g must be > 0", c->lr);
     if (!(c->val_fraction >= 0 && c->val_fraction < 1))
@@ -411,6 +419,10 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
     } else if (data->shape[1] < 1) {
         return mc_error_set(MC_STATUS_EMPTY, "model: the rows have no features");
     }
+    const int64_t width = conv ? (int64_t)n_mels * frames : data->shape[1];
+    if (width > MC_MODEL_MAX_DIM)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "model: %lld input values per row is more than %d (2^24)%s",
+                            (long long)width, MC_MODEL_MAX_DIM, conv ? " (n_mels x frames; --frames crops)" : "");
     char **classes = NULL;
     int n_classes = 0;
     const bool mm = cfg->kind == MC_MODEL_KIND_MM_VAE;

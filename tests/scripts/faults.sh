@@ -77,7 +77,9 @@ no_tmp() { # DIR LABEL
 }
 now_ms() { date +%s%3N; }
 # hold FILE: flock(2) it for 20 s in one process (as a running musiclust would), until killed
-hold() { exec python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(20)' "$1"; }
+# (FILE.held appears once the lock is taken: wait_held FILE)
+hold() { exec python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[1] + ".held", "w").close(); time.sleep(20)' "$1"; }
+wait_held() { for _ in $(seq 500); do [ -e "$1.held" ] && return 0; sleep 0.02; done; echo "FAIL: the lock holder did not start"; exit 1; }
 
 case $WHAT in
 # ------------------------------------------------------------------------------------------- lock
@@ -118,18 +120,19 @@ lock)
     mkdir -p "$S"
     echo "$$ $(hostname)" > "$S/.musiclust.lock"
     hold "$S/.musiclust.lock" & holder=$!
-    sleep 0.3
+    wait_held "$S/.musiclust.lock"
     "$MC" extract -q "$A" -o "$S" > "$W/extract.log" 2>&1
     rc=$?
     [ $rc -eq 1 ] && grep -q "feature store .* is in use by another musiclust process (pid $$" "$W/extract.log" \
         && ok "extract refused: $(head -1 "$W/extract.log")" || bad "extract: rc $rc: $(cat "$W/extract.log")"
     kill $holder; wait $holder 2>/dev/null
+    rm -f "$S/.musiclust.lock.held"
     "$MC" extract -q "$A" -o "$S" > "$W/extract2.log" 2>&1 && grep -q "took over the stale lock" "$W/extract2.log" \
         && ok "extract after the holder ended: stale lock taken over" || bad "extract after: $(cat "$W/extract2.log")"
     M=$W/m.safetensors
     echo "$$ $(hostname)" > "$M.lock"
     hold "$M.lock" & holder=$!
-    sleep 0.3
+    wait_held "$M.lock"
     "$MC" train -q --epochs 2 "$S" -o "$M" > "$W/train.log" 2>&1
     rc=$?
     [ $rc -eq 1 ] && grep -q "model .* is in use by another musiclust process" "$W/train.log" && [ ! -e "$M" ] \
