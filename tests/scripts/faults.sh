@@ -251,7 +251,7 @@ oom)
         local label=$1; shift
         ( ulimit -v $LIM; exec "$MC" "$@" ) > "$W/o.out" 2> "$W/o.err"
         local rc=$? lines; lines=$(grep -c '' "$W/o.err")
-        if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -Eq "out of memory .*[a-z].* [0-9]+ bytes" "$W/o.err"; then
+        if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -Eq "out of memory .*[a-z].*[ (][0-9]+ bytes" "$W/o.err"; then
             ok "$label: $(cat "$W/o.err")"
         else
             bad "$label under ulimit -v $LIM: exit $rc, $lines stderr lines: $(head -5 "$W/o.err")"
