@@ -19,31 +19,6 @@ static bool parse_number(const char *s, double *v) {
     return *end == '\0' && errno != ERANGE && isfinite(*v);
 }
 
-static mc_status write_text(const char *dir, const char *name, FILE **f, char **tmp) {
-    char *final = mc_sprintf("%s/%s", dir, name);
-    if (!final) return MC_STATUS_NO_MEMORY;
-    mc_status st = mc_file_open_tmp(final, f, tmp);
-    free(final);
-    return st;
-}
-
-/* keep: mc_file_commit (flush, fsync, close, rename; the message names the file and the reason);
- * else close and remove the temp file. */
-static mc_status finish_text(const char *dir, const char *name, FILE **f, char **tmp, bool keep) {
-    mc_status st = MC_STATUS_OK;
-    char *final = keep && *f && *tmp ? mc_sprintf("%s/%s", dir, name) : NULL;
-    if (final) st = mc_file_commit(*f, *tmp, final);
-    else {
-        if (keep && *f && *tmp) st = MC_STATUS_NO_MEMORY; /* message set by mc_sprintf */
-        mc_file_abort(*f, *tmp);
-    }
-    free(final);
-    *f = NULL;
-    free(*tmp);
-    *tmp = NULL;
-    return st;
-}
-
 mc_status mc_data_import_features(const char *table_path, const char *id_column,
                                   const char *label_column, const char *outdir,
                                   mc_extract_summary *summary) {
@@ -98,10 +73,10 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     char *ti = NULL, *tt = NULL, *ts = NULL, *tn = NULL;
     mc_npy_writer *w = NULL;
     st = mc_mkdirs(outdir);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "index.tsv", &fi, &ti);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "tracks.tsv", &ft, &tt);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "skipped.tsv", &fs, &ts);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "feature_names.txt", &fn, &tn);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "index.tsv", &fi, &ti);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "tracks.tsv", &ft, &tt);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "skipped.tsv", &fs, &ts);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "feature_names.txt", &fn, &tn);
     char *npy = NULL;
     if (st == MC_STATUS_OK) {
         size_t n = strlen(outdir) + 16;
@@ -170,13 +145,13 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     }
     bool keep = st == MC_STATUS_OK && kept > 0;
     mc_status cs;
-    cs = finish_text(outdir, "skipped.tsv", &fs, &ts, st == MC_STATUS_OK);
+    cs = mc_data_close_rename(outdir, "skipped.tsv", &fs, &ts, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = cs;
-    cs = finish_text(outdir, "index.tsv", &fi, &ti, keep);
+    cs = mc_data_close_rename(outdir, "index.tsv", &fi, &ti, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
-    cs = finish_text(outdir, "tracks.tsv", &ft, &tt, keep);
+    cs = mc_data_close_rename(outdir, "tracks.tsv", &ft, &tt, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
-    cs = finish_text(outdir, "feature_names.txt", &fn, &tn, keep);
+    cs = mc_data_close_rename(outdir, "feature_names.txt", &fn, &tn, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
     if (keep && st == MC_STATUS_OK) {
         st = mc_npy_writer_close(w);
