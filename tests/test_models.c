@@ -1808,6 +1808,30 @@ static void test_hostile_models(const synth *s) {
     }
 }
 
+/* The trainer's caps (issue 15): a configuration may ask for no more than a model file may. */
+static void test_config_caps(const synth *s) {
+    printf("configuration caps\n");
+    mc_model_data d = vec_data(s);
+    mc_model_config c;
+    mc_model *m = (mc_model *)1;
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.batch = MC_MODEL_MAX_BATCH + 1;
+    MC_CHECK(mc_model_create(&c, &d, &m) == MC_STATUS_INVALID_ARG && m == NULL && strstr(mc_error_message(), "batch"),
+             "batch 2^16 + 1: %s", mc_error_message());
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.epochs = MC_MODEL_MAX_EPOCHS + 1;
+    MC_CHECK(mc_model_create(&c, &d, &m) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "epochs"),
+             "epochs 2^20 + 1: %s", mc_error_message());
+    mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
+    c.frames = MC_MODEL_MAX_DIM + 1;
+    MC_CHECK(mc_model_create(&c, &d, &m) == MC_STATUS_INVALID_ARG, "frames 2^24 + 1: %s", mc_error_message());
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.batch = MC_MODEL_MAX_BATCH;
+    c.epochs = 1;
+    MC_CHECK_OK(mc_model_create(&c, &d, &m)); /* the cap itself is allowed */
+    mc_model_free(m);
+}
+
 int main(void) {
     synth *s = malloc(sizeof *s);
     make_synth(s, false);
@@ -1820,6 +1844,7 @@ int main(void) {
     test_cvae_empty();
     test_cli(s);
     test_hostile_models(s);
+    test_config_caps(s);
     mm_synth *y = malloc(sizeof *y);
     make_mm(y);
     test_mm_peer("models_mm_concat.safetensors");

@@ -56,6 +56,15 @@ void mc_free(void *p);
  * success). mc_realloc keeps p valid on failure. */
 void *mc_calloc(size_t n, size_t size);
 void *mc_realloc(void *p, size_t n, size_t size);
+/* After a failed mc_alloc / mc_calloc / mc_realloc / mc_strdup / mc_sprintf on this thread: the
+ * message becomes the formatted text (it says what was being allocated, e.g. "out of memory
+ * allocating the k-means centres") followed by " (N bytes)", N the size of that failed request (left
+ * out when the failure was not one of those allocators); returns MC_STATUS_NO_MEMORY. */
+mc_status mc_error_nomem(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 /* strdup that sets the error message on failure; NULL in -> NULL out. */
 char *mc_strdup(const char *s);
 /* printf into a malloc'd string (free with free()); NULL with the message set on failure. */
@@ -332,6 +341,40 @@ void mc_safetensors_free(mc_safetensors *f);
 mc_status mc_file_write_atomic(const char *path, const void *data, size_t len);
 /* mkdir -p; ok if it exists. */
 mc_status mc_mkdirs(const char *path);
+
+/* The temporary name a file is written under before it is renamed into place: "<path>.tmp.<pid>"
+ * (the pid keeps two processes writing one output from clobbering each other's temp files).
+ * Returns a malloc'd string (free with free) or NULL with the message set. */
+char *mc_file_tmp_path(const char *path);
+/* Open mc_file_tmp_path(path) for writing ("wb"): *f and *tmp (free()) on success; on failure both
+ * NULL and a message naming the file and the reason. Finish with mc_file_commit or mc_file_abort. */
+mc_status mc_file_open_tmp(const char *path, FILE **f, char **tmp);
+/* Finish a file written to `tmp`: fflush, fsync and fclose `f` (checking all three: a full disk
+ * shows up here), then rename `tmp` onto `path`. On any failure the temp file is removed and the
+ * message names `path` and the system's reason (e.g. "No space left on device"). `f` is closed in
+ * all cases; tmp is not freed. */
+mc_status mc_file_commit(FILE *f, const char *tmp, const char *path);
+/* Close f (may be NULL) and remove tmp (may be NULL) after a failure; never touches path. */
+void mc_file_abort(FILE *f, const char *tmp);
+/* Write exactly len bytes or set an I/O message naming `path` and the system's reason. */
+mc_status mc_file_write_all(FILE *f, const void *data, size_t len, const char *path);
+
+/* An exclusive lock on an output (a results folder, a feature store, a model file), so that two
+ * processes never write one output. The lock file (e.g. RESULTS/.musiclust.lock) holds "PID HOST"
+ * of the holder and an flock(2) lock the kernel drops when the holder dies, however it dies.
+ * - held by a live process: MC_STATUS_IO at once, the message naming the lock file, pid and host;
+ * - left by a dead process on this host (kill -9, power loss): taken over, said in the log (warning);
+ * - left on another host (a shared file system) and not locked: refused too, the message says to
+ *   remove the file when no process on that host writes there.
+ * `what` names the output in messages ("results folder RESULTS"). Release with mc_lock_release
+ * (removes the file; NULL is fine). Never blocks. */
+typedef struct mc_lock mc_lock;
+/* Remove the temp files ("NAME.tmp.PID", mc_file_tmp_path) that writers killed mid-file left in dir
+ * and its sub-folders down to `depth` levels. Call only while holding the output's mc_lock (no live
+ * writer then has a temp file there). Returns how many were removed; errors are ignored. */
+int64_t mc_file_remove_stale_tmp(const char *dir, int depth);
+mc_status mc_lock_acquire(const char *lock_path, const char *what, mc_lock **out);
+void mc_lock_release(mc_lock *l);
 
 /* A text file composed in memory, then written atomically: mc_memfile_open, fprintf to m->f, then
  * mc_memfile_commit (closes, writes the bytes to path with mc_file_write_atomic, frees) or

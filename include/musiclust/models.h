@@ -100,6 +100,12 @@ typedef enum mc_model_lyrics_norm {
 } mc_model_lyrics_norm;
 
 #define MC_MODEL_MAX_LAYERS 8
+/* Caps on what a configuration (and a model file's metadata) may ask for: mini-batch rows, epochs (also
+ * warm-up and patience), and input widths (vector dims, n_mels x frames). mc_model_create and the
+ * loader refuse more (MC_STATUS_INVALID_ARG / MC_STATUS_FORMAT) before allocating anything. */
+#define MC_MODEL_MAX_BATCH (1 << 16)
+#define MC_MODEL_MAX_EPOCHS (1 << 20)
+#define MC_MODEL_MAX_DIM (1 << 24)
 
 typedef struct mc_model_config {
     mc_model_kind kind;

@@ -291,7 +291,7 @@ mc_status mc_audio_loader_open(mc_audio_loader *l, const char *path, mc_audio_in
     l->path = mc_alloc(plen + 1, 1);
     if (!l->path) {
         mc_audio_source_close(&src);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        return mc_error_nomem("%s: out of memory", path);
     }
     memcpy(l->path, path, plen + 1);
     l->sf = src.sf;

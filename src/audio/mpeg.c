@@ -243,7 +243,7 @@ mc_status mc_audio_mpeg_open(const char *path, int fd, int64_t start, int64_t fi
         return mc_error_set(MC_STATUS_UNSUPPORTED, "%s: cannot decode MPEG audio: libmpg123 failed to initialise",
                             path);
     mc_audio_mpeg *m = mc_alloc(1, sizeof *m);
-    if (!m) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for the MPEG decoder state", path);
+    if (!m) return mc_error_nomem("%s: out of memory for the MPEG decoder state", path);
     m->fd = fd;
     m->start = start;
     m->size = file_size;

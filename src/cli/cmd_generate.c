@@ -67,10 +67,10 @@ static mc_status write_clips(const char *dir, clip_info *info, float *audio, int
         if (st != MC_STATUS_OK) return st;
     }
     snprintf(path, sizeof path, "%s/generate.tsv", dir);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return mc_error_set(MC_STATUS_IO, "%s: cannot write", tmp);
+    FILE *f = NULL;
+    char *tmp = NULL;
+    mc_status st = mc_file_open_tmp(path, &f, &tmp);
+    if (st != MC_STATUS_OK) return st;
     fputs("file\tcondition\tt\tseconds\tpeak\tgain\tmel_residual\tspectral_convergence\n", f);
     for (int64_t i = 0; i < n; i++) {
         mc_csv_write_field(f, info[i].file, '\t');
@@ -81,11 +81,9 @@ static mc_status write_clips(const char *dir, clip_info *info, float *audio, int
         fprintf(f, "\t%.4f\t%.4f\t%.4g\t%.3g\t%.4f\n", (double)samples / sr, info[i].peak, info[i].gain,
                 resid[i], sc[i]);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return mc_error_set(MC_STATUS_IO, "%s: cannot write", path);
-    }
-    return MC_STATUS_OK;
+    st = mc_file_commit(f, tmp, path);
+    free(tmp);
+    return st;
 }
 
 /* A picture of up to 16 generated log-mel spectrograms side by side (one colour scale), as PNG. */

@@ -36,7 +36,7 @@ static char *loss_path(const char *model) {
     return p;
 }
 
-int cmd_train(int argc, char **argv) {
+static int train(int argc, char **argv, mc_lock **lock) {
     const char *out = NULL, *model_name = NULL, *hidden = NULL, *channels = NULL, *condition = NULL,
                *input = NULL, *features = NULL, *fusion = NULL, *lyr_hidden = NULL, *fuse_hidden = NULL, *lyr_norm = NULL;
     int latent = -1, warmup = -1, frames = -1, epochs = -1, batch = -1, patience = -1, threads = 0,
@@ -127,6 +127,15 @@ int cmd_train(int argc, char **argv) {
         return cli_usage(&cmd, "unknown --model '%s' (choose vae, ae, beta-vae, conv-vae, cvae or mm-vae)", model_name);
     const bool mm_opts = fusion || lyr_hidden || fuse_hidden || lyr_norm || !isnan(w_audio) || !isnan(w_lyrics);
 
+    /* One writer per model file: MODEL.lock (core.h, mc_lock), released by cmd_train. */
+    {
+        char *lp = mc_sprintf("%s.lock", out);
+        char *what = mc_sprintf("model %s", out);
+        mc_status ls = lp && what ? mc_lock_acquire(lp, what, lock) : MC_STATUS_NO_MEMORY;
+        free(lp);
+        free(what);
+        if (ls != MC_STATUS_OK) return cli_fail("train", ls);
+    }
     mc_model *m = NULL;
     mc_status st;
     if (resume) {
@@ -279,4 +288,11 @@ int cmd_train(int argc, char **argv) {
     if (st != MC_STATUS_OK) return cli_fail("train", st);
     return MC_EXIT_OK;
 #undef USAGE
+}
+
+int cmd_train(int argc, char **argv) {
+    mc_lock *lock = NULL;
+    int rc = train(argc, argv, &lock);
+    mc_lock_release(lock);
+    return rc;
 }

@@ -414,7 +414,7 @@ static mc_status matrix_linkage(const float *X, int64_t n, int64_t d, mc_linkage
         mc_free(rep);
         mc_free(act);
         mc_free(chain);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s linkage: out of memory for the %lld x %lld distance matrix "
+        return mc_error_nomem("%s linkage: out of memory for the %lld x %lld distance matrix "
                             "(%.1f GB)", mc_linkage_name(linkage), (long long)n, (long long)n,
                             (double)n * (double)n * 4e-9);
     }

@@ -183,7 +183,7 @@ static mc_status nb_init(nb *w, const float *X, int64_t n, int64_t d, int thread
     w->G = mc_alloc((size_t)w->nt * RB * CB, sizeof(float));
     if (!w->sq || !w->Xr || !w->Xc || !w->G) {
         nb_free(w);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "DBSCAN: out of memory for %lld x %lld points", (long long)n,
+        return mc_error_nomem("DBSCAN: out of memory for %lld x %lld points", (long long)n,
                             (long long)d);
     }
     for (int64_t i = 0; i < n; i++) {
@@ -282,7 +282,7 @@ static mc_status dbscan_at(const mc_cluster_config *cfg, const float *X, int64_t
     w.uf = mc_alloc((size_t)w.nt * (size_t)n, sizeof(int64_t));  // (nt, n)
     int32_t *id = mc_alloc((size_t)n, sizeof(int32_t));          // (n) cluster id of a root
     if (!w.count || !core || !other || !w.uf || !id) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "DBSCAN: out of memory for %lld points", (long long)n);
+        st = mc_error_nomem("DBSCAN: out of memory for %lld points", (long long)n);
         goto done;
     }
     int blas_prev = mc_threads_blas_serial_begin();

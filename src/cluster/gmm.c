@@ -290,7 +290,7 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
     if (!g.X || !g.X2 || !g.resp || !g.Y || !g.W || !g.lse || !g.part || !g.weights || !g.means || !g.cov ||
         !g.pchol || !g.best_w || !g.best_m || !g.best_c || !g.best_p || !g.tmp || !g.nk || !g.red) {
         gm_free(&g);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "GMM: out of memory for %lld x %lld points, k = %d",
+        return mc_error_nomem("GMM: out of memory for %lld x %lld points, k = %d",
                             (long long)n, (long long)d, cfg->k);
     }
     for (size_t t = 0; t < nd; t++) {

@@ -97,7 +97,7 @@ static mc_status km_alloc(km *w) {
     if (!w->centers || !w->centers_new || !w->c_sq || !w->acc || !w->wacc || !w->sums ||
         !w->counts || !w->labels || !w->labels_old || !w->scratch || !w->part || !w->closest ||
         !w->cand_d || !w->cand || !w->cand_sq || !w->far || !w->order)
-        return mc_error_set(MC_STATUS_NO_MEMORY, "k-means: out of memory for %lld x %lld points, k = %d",
+        return mc_error_nomem("k-means: out of memory for %lld x %lld points, k = %d",
                             (long long)w->n, (long long)w->d, w->k);
     return MC_STATUS_OK;
 }
@@ -432,8 +432,8 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
     int nw = n_init >= 2 && nt >= 2 ? (n_init < nt ? n_init : nt) : 1;
     while (nw > 1 && ws_bytes * nw > 1e9) nw--;
     proto.nt = nw > 1 ? 1 : nt;
-    km *ws = calloc((size_t)nw, sizeof *ws);
-    km_best *bs = calloc((size_t)nw, sizeof *bs);
+    km *ws = mc_calloc((size_t)nw, sizeof *ws);
+    km_best *bs = mc_calloc((size_t)nw, sizeof *bs);
     float *x_sq = mc_alloc((size_t)n, sizeof(float)); // (n)
     float *XT = mc_alloc((size_t)(mc_cl_km_nblk(n) * d * KM_BLK), sizeof(float)); // (nblk, d, KM_BLK)
     proto.XT = XT;

@@ -27,13 +27,13 @@ struct mc_json {
 mc_status mc_json_create(mc_json **out) {
     if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_json_create: NULL output");
     *out = NULL;
-    mc_json *j = calloc(1, sizeof *j);
-    if (!j) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory creating a JSON document");
+    mc_json *j = mc_calloc(1, sizeof *j);
+    if (!j) return mc_error_nomem("out of memory creating a JSON document");
     j->cap = 1024;
-    j->buf = malloc(j->cap);
+    j->buf = mc_calloc(1, j->cap);
     if (!j->buf) {
         free(j);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory creating a JSON document");
+        return mc_error_nomem("out of memory creating a JSON document");
     }
     j->buf[0] = '\0';
     *out = j;
@@ -58,7 +58,7 @@ static void put(mc_json *j, const char *s, size_t n) {
             }
             nc *= 2;
         }
-        char *nb = realloc(j->buf, nc);
+        char *nb = mc_realloc(j->buf, nc, 1);
         if (!nb) {
             j->error = 1;
             return;
@@ -140,7 +140,7 @@ static void begin_container(mc_json *j, char type) {
     if (!begin_value(j)) return;
     if (j->depth == j->stack_cap) {
         int nc = j->stack_cap ? j->stack_cap * 2 : 16;
-        json_frame *ns = realloc(j->stack, (size_t)nc * sizeof *ns);
+        json_frame *ns = mc_realloc(j->stack, (size_t)nc * sizeof *ns, 1);
         if (!ns) {
             j->error = 1;
             return;

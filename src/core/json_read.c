@@ -74,7 +74,7 @@ static char *parse_string(json_parser *p) {
         cap += 4;
     }
     if (p->s >= p->end) { p->err = "unterminated string"; return NULL; }
-    char *o = malloc(cap);
+    char *o = mc_calloc(1, cap);
     if (!o) { p->err = "out of memory"; return NULL; }
     size_t n = 0;
     for (const char *c = start; c < p->s;) {
@@ -111,7 +111,7 @@ static char *parse_string(json_parser *p) {
 }
 
 static mc_json_value *new_value(json_parser *p, mc_json_type t) {
-    mc_json_value *v = calloc(1, sizeof *v);
+    mc_json_value *v = mc_calloc(1, sizeof *v);
     if (!v) p->err = "out of memory";
     else v->type = t;
     return v;
@@ -124,11 +124,11 @@ static int push(mc_json_value *v, mc_json_value *item, char *key) {
     if ((v->n & (v->n - 1)) == 0) { /* n is 0 or a power of two: the arrays are full */
         if (v->n >= INT_MAX / 2) return 0;
         size_t cap = v->n ? 2 * (size_t)v->n : 1;
-        mc_json_value **items = realloc(v->items, cap * sizeof *items);
+        mc_json_value **items = mc_realloc(v->items, cap * sizeof *items, 1);
         if (!items) return 0;
         v->items = items;
         if (v->type == MC_JSON_OBJECT) {
-            char **keys = realloc(v->keys, cap * sizeof *keys);
+            char **keys = mc_realloc(v->keys, cap * sizeof *keys, 1);
             if (!keys) return 0;
             v->keys = keys;
         }
@@ -183,7 +183,7 @@ static mc_json_value *parse_value(json_parser *p) {
         while (p->s < p->end && strchr("+-0123456789.eE", *p->s)) p->s++;
         v = new_value(p, MC_JSON_NUMBER);
         if (!v) return NULL;
-        v->str = malloc((size_t)(p->s - start) + 1);
+        v->str = mc_calloc(1, (size_t)(p->s - start) + 1);
         if (!v->str) return fail(p, "out of memory", v);
         memcpy(v->str, start, (size_t)(p->s - start));
         v->str[p->s - start] = '\0';

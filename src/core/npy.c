@@ -461,7 +461,7 @@ static mc_status open_npy(const char *path, FILE **fp, npy_header *h, int64_t *p
                           path, (unsigned)hlen);
         goto done;
     }
-    htext = malloc((size_t)hlen + 1);
+    htext = mc_calloc(1, (size_t)hlen + 1);
     if (!htext) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory reading the header (%u bytes)", path,
                           (unsigned)hlen);
@@ -605,7 +605,7 @@ mc_status mc_npy_read_f32(const char *path, mc_array *out) {
     float *dst = mc_alloc(n, sizeof(float)); // same shape as out, float32
     if (!dst) {
         mc_array_free(out);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory converting to float32", path);
+        return mc_error_nomem("%s: out of memory converting to float32", path);
     }
     switch (out->dtype) {
     case MC_DTYPE_F64: {
@@ -746,8 +746,8 @@ mc_status mc_npy_writer_open(const char *path, mc_dtype dtype, int row_ndim,
     if (row_ndim < 0 || row_ndim > MC_NPY_MAX_DIMS - 1 || (row_ndim > 0 && !row_shape)) {
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: invalid row dimensions %d", path, row_ndim);
     }
-    mc_npy_writer *w = calloc(1, sizeof *w);
-    if (!w) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    mc_npy_writer *w = mc_calloc(1, sizeof *w);
+    if (!w) return mc_error_nomem("%s: out of memory", path);
     w->dtype = dtype;
     w->row_ndim = row_ndim;
     w->row_bytes = mc_dtype_size(dtype);

@@ -105,8 +105,8 @@ mc_status mc_progress_create(FILE *stream, bool is_tty, const char *label, int64
     if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_progress_create: NULL output");
     *out = NULL;
     if (!stream) return MC_STATUS_OK; /* no stream: a NULL bar, every call a no-op */
-    mc_progress *p = calloc(1, sizeof *p);
-    if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory creating a progress bar");
+    mc_progress *p = mc_calloc(1, sizeof *p);
+    if (!p) return mc_error_nomem("out of memory creating a progress bar");
     p->label = mc_strdup(label ? label : "");
     if (!p->label) {
         free(p);

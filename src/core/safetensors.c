@@ -96,7 +96,7 @@ mc_status mc_safetensors_write(const char *path, const mc_tensor_entry *entries,
     size_t hlen = strlen(text);
     size_t padded = (hlen + 7) & ~(size_t)7;
     size_t total = 8 + padded + (size_t)off;
-    unsigned char *buf = malloc(total ? total : 1); /* (total) bytes: the whole file */
+    unsigned char *buf = mc_calloc(1, total ? total : 1); /* (total) bytes: the whole file */
     if (!buf) {
         mc_json_free(j);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory (%zu bytes)", path, total);
@@ -144,6 +144,12 @@ static int fail(parser *p, const char *what) {
     return 0;
 }
 
+/* An allocation failed while reading the header (the failed size comes from mc_calloc/mc_realloc). */
+static int fail_nomem(parser *p, const char *what) {
+    if (p->st == MC_STATUS_OK) p->st = mc_error_nomem("out of memory allocating %s of the safetensors header of %s", what, p->path);
+    return 0;
+}
+
 static int expect(parser *p, char c) {
     ws(p);
     if (p->s >= p->end || *p->s != c) {
@@ -166,8 +172,8 @@ static int hexval(char c) {
 static char *string(parser *p) {
     if (!expect(p, '"')) return NULL;
     size_t cap = 32, len = 0;
-    char *out = malloc(cap);
-    if (!out) { fail(p, "out of memory"); return NULL; }
+    char *out = mc_calloc(1, cap);
+    if (!out) { fail_nomem(p, "a string"); return NULL; }
     while (p->s < p->end && *p->s != '"') {
         uint32_t cp;
         if (*p->s == '\\') {
@@ -209,8 +215,8 @@ static char *string(parser *p) {
         }
         if (len + 5 >= cap) {
             cap *= 2;
-            char *q = realloc(out, cap);
-            if (!q) { free(out); fail(p, "out of memory"); return NULL; }
+            char *q = mc_realloc(out, cap, 1);
+            if (!q) { free(out); fail_nomem(p, "a string"); return NULL; }
             out = q;
         }
         if (cp == 0x100) { out[len++] = *p->s++; continue; }
@@ -320,8 +326,8 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return mc_error_set(MC_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
-    mc_safetensors *f = calloc(1, sizeof *f);
-    if (!f) { fclose(fp); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+    mc_safetensors *f = mc_calloc(1, sizeof *f);
+    if (!f) { fclose(fp); return mc_error_nomem("out of memory allocating the safetensors reader"); }
     if (fseek(fp, 0, SEEK_END) != 0) { fclose(fp); free(f); return mc_error_set(MC_STATUS_IO, "%s: cannot seek", path); }
     long sz = ftell(fp);
     rewind(fp);
@@ -331,8 +337,8 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
         return mc_error_set(MC_STATUS_FORMAT, "%s: too short to be a safetensors file (%ld bytes)", path, sz);
     }
     f->size = (size_t)sz;
-    f->file = malloc(f->size);
-    if (!f->file) { fclose(fp); free(f); return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path); }
+    f->file = mc_calloc(1, f->size);
+    if (!f->file) { fclose(fp); free(f); return mc_error_nomem("%s: out of memory", path); }
     size_t got = fread(f->file, 1, f->size, fp);
     fclose(fp);
     if (got != f->size) { mc_safetensors_free(f); return mc_error_set(MC_STATUS_IO, "%s: read failed", path); }
@@ -348,12 +354,12 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
     size_t data_len = f->size - 8 - (size_t)hlen;
     parser p = {(const char *)f->file + 8, (const char *)f->file + 8 + hlen, path, MC_STATUS_OK};
     int cap = 16, mcap = 8;
-    f->entries = calloc((size_t)cap, sizeof *f->entries);
-    f->names = calloc((size_t)cap, sizeof *f->names);
-    f->meta = calloc((size_t)mcap * 2, sizeof *f->meta);
+    f->entries = mc_calloc((size_t)cap, sizeof *f->entries);
+    f->names = mc_calloc((size_t)cap, sizeof *f->names);
+    f->meta = mc_calloc((size_t)mcap * 2, sizeof *f->meta);
     int64_t *ranges = NULL; /* (rcap, 2) begin/end offsets of the non-empty tensors, for the overlap check */
     int n_ranges = 0, rcap = 0;
-    if (!f->entries || !f->names || !f->meta) fail(&p, "out of memory");
+    if (!f->entries || !f->names || !f->meta) fail_nomem(&p, "the tensor table");
     if (p.st == MC_STATUS_OK && expect(&p, '{')) {
         ws(&p);
         int empty = p.s < p.end && *p.s == '}';
@@ -372,8 +378,8 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
                     if (!k || !v) { free(k); free(v); break; }
                     if (f->n_meta == mcap) {
                         mcap *= 2;
-                        char **q = realloc(f->meta, (size_t)mcap * 2 * sizeof *q);
-                        if (!q) { free(k); free(v); fail(&p, "out of memory"); break; }
+                        char **q = mc_realloc(f->meta, (size_t)mcap * 2 * sizeof *q, 1);
+                        if (!q) { free(k); free(v); fail_nomem(&p, "the metadata"); break; }
                         f->meta = q;
                     }
                     f->meta[2 * f->n_meta] = k;
@@ -387,11 +393,11 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
             } else {
                 if (f->n == cap) {
                     cap *= 2;
-                    mc_tensor_entry *q = realloc(f->entries, (size_t)cap * sizeof *q);
-                    char **r = q ? realloc(f->names, (size_t)cap * sizeof *r) : NULL;
+                    mc_tensor_entry *q = mc_realloc(f->entries, (size_t)cap * sizeof *q, 1);
+                    char **r = q ? mc_realloc(f->names, (size_t)cap * sizeof *r, 1) : NULL;
                     if (q) f->entries = q;
                     if (r) f->names = r;
-                    if (!q || !r) { free(key); fail(&p, "out of memory"); break; }
+                    if (!q || !r) { free(key); fail_nomem(&p, "the metadata"); break; }
                 }
                 mc_tensor_entry *e = &f->entries[f->n];
                 memset(e, 0, sizeof *e);
@@ -458,8 +464,8 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
                 if (off[1] > off[0]) {
                     if (n_ranges == rcap) {
                         int nc = rcap ? 2 * rcap : 16;
-                        int64_t *rr = realloc(ranges, (size_t)nc * 2 * sizeof *rr);
-                        if (!rr) { fail(&p, "out of memory"); break; }
+                        int64_t *rr = mc_realloc(ranges, (size_t)nc * 2 * sizeof *rr, 1);
+                        if (!rr) { fail_nomem(&p, "the name index"); break; }
                         ranges = rr;
                         rcap = nc;
                     }
@@ -489,9 +495,9 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
     if (p.st == MC_STATUS_OK && f->n > 1) {
         /* Names are unique: sort a copy of the name pointers, O(n log n) (a header may hold hundreds
          * of thousands of tensors; comparing every pair took minutes). */
-        char **sorted = malloc((size_t)f->n * sizeof *sorted); // (n)
+        char **sorted = mc_calloc(1, (size_t)f->n * sizeof *sorted); // (n)
         if (!sorted) {
-            fail(&p, "out of memory");
+            fail_nomem(&p, "the tensor table");
         } else {
             memcpy(sorted, f->names, (size_t)f->n * sizeof *sorted);
             qsort(sorted, (size_t)f->n, sizeof *sorted, cmp_name);

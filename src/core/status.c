@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 
 /* One message per thread: extraction runs files in parallel and each worker reports its own error. */
 static _Thread_local char mc_error_buf[1024];
+/* Bytes of the last allocation that failed on this thread (for mc_error_nomem). */
+static _Thread_local size_t mc_failed_bytes;
 
 const char *mc_status_name(mc_status s) {
     switch (s) {
@@ -41,10 +44,22 @@ mc_status mc_error_set(mc_status s, const char *fmt, ...) {
 
 const char *mc_error_message(void) { return mc_error_buf; }
 
+mc_status mc_error_nomem(const char *fmt, ...) {
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (mc_failed_bytes == SIZE_MAX) return mc_error_set(MC_STATUS_NO_MEMORY, "%s (a size past 2^64 bytes)", msg);
+    if (mc_failed_bytes > 0) return mc_error_set(MC_STATUS_NO_MEMORY, "%s (%zu bytes)", msg, mc_failed_bytes);
+    return mc_error_set(MC_STATUS_NO_MEMORY, "%s", msg);
+}
+
 void mc_error_clear(void) { mc_error_buf[0] = '\0'; }
 
 void *mc_alloc(size_t n, size_t size) {
     if (size != 0 && n > SIZE_MAX / size) {
+        mc_failed_bytes = SIZE_MAX;
         mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
         return NULL;
     }
@@ -53,7 +68,9 @@ void *mc_alloc(size_t n, size_t size) {
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded == 0) rounded = 64;
     void *p = aligned_alloc(64, rounded);
+    mc_failed_bytes = 0;
     if (!p) {
+        mc_failed_bytes = bytes;
         mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
         return NULL;
     }
@@ -65,23 +82,33 @@ void mc_free(void *p) { free(p); }
 
 void *mc_calloc(size_t n, size_t size) {
     if (size != 0 && n > SIZE_MAX / size) {
+        mc_failed_bytes = SIZE_MAX;
         mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
         return NULL;
     }
     size_t bytes = n * size;
     void *p = calloc(bytes ? bytes : 1, 1);
-    if (!p) mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+    mc_failed_bytes = 0;
+    if (!p) {
+        mc_failed_bytes = bytes;
+        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+    }
     return p;
 }
 
 void *mc_realloc(void *p, size_t n, size_t size) {
     if (size != 0 && n > SIZE_MAX / size) {
+        mc_failed_bytes = SIZE_MAX;
         mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
         return NULL;
     }
     size_t bytes = n * size;
     void *q = realloc(p, bytes ? bytes : 1);
-    if (!q) mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+    mc_failed_bytes = 0;
+    if (!q) {
+        mc_failed_bytes = bytes;
+        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+    }
     return q;
 }
 
@@ -103,7 +130,8 @@ char *mc_strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
     if (!d) {
-        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory copying a %zu-byte string", n);
+        mc_failed_bytes = n;
+        mc_error_nomem("out of memory copying a %zu-byte string", n);
         return NULL;
     }
     memcpy(d, s, n);

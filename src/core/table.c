@@ -20,16 +20,16 @@ static mc_status read_all(const char *path, char **out, size_t *out_len) {
     FILE *f = fopen(path, "rb");
     if (!f) return mc_error_set(MC_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
+    char *buf = mc_calloc(1, cap);
     if (!buf) {
         fclose(f);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        return mc_error_nomem("%s: out of memory", path);
     }
     /* Start from the file size when known so a regular file is read with one fread. */
     if (fseek(f, 0, SEEK_END) == 0) {
         long sz = ftell(f);
         if (sz > 0 && (unsigned long)sz < SIZE_MAX - 1 && (size_t)sz + 1 > cap) {
-            char *nb = realloc(buf, (size_t)sz + 1);
+            char *nb = mc_realloc(buf, (size_t)sz + 1, 1);
             if (!nb) {
                 free(buf);
                 fclose(f);
@@ -43,11 +43,11 @@ static mc_status read_all(const char *path, char **out, size_t *out_len) {
     for (;;) {
         if (len + 1 >= cap) {
             if (cap > SIZE_MAX / 2) break;
-            char *nb = realloc(buf, cap * 2);
+            char *nb = mc_realloc(buf, cap * 2, 1);
             if (!nb) {
                 free(buf);
                 fclose(f);
-                return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+                return mc_error_nomem("%s: out of memory", path);
             }
             buf = nb;
             cap *= 2;
@@ -78,7 +78,7 @@ static int field_push(field_vec *fv, char *s) {
     if (fv->n == fv->cap) {
         int nc = fv->cap ? fv->cap * 2 : 64;
         if (nc < fv->cap) return -1;
-        char **nv = realloc(fv->v, (size_t)nc * sizeof *nv);
+        char **nv = mc_realloc(fv->v, (size_t)nc * sizeof *nv, 1);
         if (!nv) return -1;
         fv->v = nv;
         fv->cap = nc;
@@ -156,7 +156,7 @@ static int parse_record(parser *p, field_vec *fv, mc_status *st) {
         }
         b[p->w++] = '\0'; /* overwrites an already consumed byte (w <= r), or the buffer's spare NUL */
         if (field_push(fv, start)) {
-            *st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", p->path);
+            *st = mc_error_nomem("%s: out of memory", p->path);
             return -1;
         }
         if (end_of_record) return 1;
@@ -184,7 +184,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem) {
         if (nc > SIZE_MAX / 2 / elem) return -1;
         nc *= 2;
     }
-    void *nv = realloc(*v, nc * elem);
+    void *nv = mc_realloc(*v, nc * elem, 1);
     if (!nv) return -1;
     *v = nv;
     *cap = nc;
@@ -223,7 +223,7 @@ mc_status mc_table_read(const char *path, char delim, mc_table *out) {
         goto fail;
     }
     t.ncols = fv.n;
-    t.header = malloc((size_t)fv.n * sizeof *t.header); // (ncols)
+    t.header = mc_calloc(1, (size_t)fv.n * sizeof *t.header); // (ncols)
     if (!t.header) goto oom;
     memcpy(t.header, fv.v, (size_t)fv.n * sizeof *t.header);
     if (grow((void **)&t.row_start, &rows_cap, 1, sizeof *t.row_start)) goto oom;
@@ -250,7 +250,7 @@ mc_status mc_table_read(const char *path, char delim, mc_table *out) {
     return MC_STATUS_OK;
 
 oom:
-    st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory reading the table", path);
+    st = mc_error_nomem("%s: out of memory reading the table", path);
 fail:
     free(fv.v);
     mc_table_free(&t);

@@ -122,7 +122,7 @@ static mc_status grow(float **buf, size_t *cap, size_t n) {
     if (n <= *cap) return MC_STATUS_OK;
     size_t c = n + n / 4;
     float *p = mc_alloc(c, sizeof *p);
-    if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for %zu floats", c);
+    if (!p) return mc_error_nomem("extract: out of memory for %zu floats", c);
     mc_free(*buf);
     *buf = p;
     *cap = c;
@@ -460,7 +460,7 @@ static int64_t join_files(const mc_meta *meta, const mc_extract_config *cfg, con
                           int64_t *meta_row, char *hint, size_t hint_cap) {
     hint[0] = '\0';
     const int64_t nrows = meta->table.nrows;
-    int64_t *first_file = malloc((size_t)(nrows ? nrows : 1) * sizeof *first_file); // (nrows) first file of a row
+    int64_t *first_file = mc_calloc(1, (size_t)(nrows ? nrows : 1) * sizeof *first_file); // (nrows) first file of a row
     int64_t joined = 0, shared_rows = 0, shared_files = 0;
     char example[1200] = "";
     if (first_file)
@@ -555,7 +555,29 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_progress_set_total(progress, sum.files);
 
     st = mc_mkdirs(outdir);
+    /* One writer per store (core.h, mc_lock); then the old store's entry points go first: index.tsv
+     * (what mc_store_open reads) and extract.json are committed last, so a store whose extract failed
+     * part-way (a full disk, a kill) never opens as a complete one. */
+    mc_lock *lock = NULL;
+    if (st == MC_STATUS_OK) {
+        char *lp = mc_sprintf("%s/.musiclust.lock", outdir);
+        char *what = mc_sprintf("feature store %s", outdir);
+        st = lp && what ? mc_lock_acquire(lp, what, &lock)
+                        : mc_error_nomem("out of memory allocating the lock path of %s", outdir);
+        free(lp);
+        free(what);
+    }
+    if (st == MC_STATUS_OK) mc_file_remove_stale_tmp(outdir, 0);
+    static const char *const entry_points[2] = {"index.tsv", "extract.json"};
+    for (int k = 0; st == MC_STATUS_OK && k < 2; k++) {
+        char *p = mc_sprintf("%s/%s", outdir, entry_points[k]);
+        if (!p) st = mc_error_nomem("out of memory allocating a path in %s", outdir);
+        else if (remove(p) != 0 && errno != ENOENT)
+            st = mc_error_set(MC_STATUS_IO, "%s: cannot remove the old store's file: %s", p, strerror(errno));
+        free(p);
+    }
     if (st != MC_STATUS_OK) {
+        mc_lock_release(lock);
         mc_meta_free(&meta);
         mc_path_list_free(&files);
         mc_path_list_free(&bad);
@@ -572,11 +594,11 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_dsp_desc_plan *dplan = NULL;
     const int dcols = desc_columns(cfg);
     int nt = mc_threads_resolve(cfg->threads);
-    worker *workers = calloc((size_t)nt, sizeof *workers);
-    char (*stems)[256] = calloc(files.n ? files.n : 1, sizeof *stems);
-    int64_t *meta_row = calloc(files.n ? files.n : 1, sizeof *meta_row);
+    worker *workers = mc_calloc((size_t)nt, sizeof *workers);
+    char (*stems)[256] = mc_calloc(files.n ? files.n : 1, sizeof *stems);
+    int64_t *meta_row = mc_calloc(files.n ? files.n : 1, sizeof *meta_row);
     char join_hint[2048] = "";
-    if (!workers || !stems || !meta_row) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (!workers || !stems || !meta_row) st = mc_error_nomem("out of memory allocating the extraction workers and track table");
     if (st == MC_STATUS_OK) st = mc_dsp_plan_create(d, &plan);
     if (st == MC_STATUS_OK && cfg->descriptors) {
         st = mc_dsp_desc_plan_create(plan, &dplan);
@@ -758,8 +780,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     /* Metadata rows that no file joined: not skipped files (a table may describe a whole collection
      * and extract be run on part of it), so one line and unmatched_metadata.tsv (row, id). */
     if (st == MC_STATUS_OK && have_meta) {
-        bool *used = calloc((size_t)(meta.table.nrows ? meta.table.nrows : 1), sizeof *used);
-        if (!used) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        bool *used = mc_calloc((size_t)(meta.table.nrows ? meta.table.nrows : 1), sizeof *used);
+        if (!used) st = mc_error_nomem("out of memory allocating the metadata row flags");
         for (size_t i = 0; used && i < files.n; i++)
             if (meta_row[i] >= 0) used[meta_row[i]] = true;
         char ex[400] = "";
@@ -793,9 +815,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     if (st == MC_STATUS_OK) st = cs;
     cs = mc_data_close_rename(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = cs;
-    cs = mc_data_close_rename(outdir, "index.tsv", &o.index, &o.index_tmp, keep);
-    if (st == MC_STATUS_OK && keep) st = cs;
-    cs = mc_data_close_rename(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp, keep);
+    cs = mc_data_close_rename(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp, keep && st == MC_STATUS_OK);
     if (st == MC_STATUS_OK && keep) st = cs;
     if (keep && st == MC_STATUS_OK) {
         st = mc_npy_writer_close(o.stats);
@@ -810,15 +830,14 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     }
     if (keep && st == MC_STATUS_OK && cfg->descriptors) {
         /* descriptor_names.txt: the columns of descriptors.npy and track_descriptors.npy, one a line */
-        char *np = mc_sprintf("%s/descriptor_names.txt", outdir);
-        FILE *f = np ? fopen(np, "w") : NULL;
-        if (!f) {
-            st = mc_error_set(MC_STATUS_IO, "%s/descriptor_names.txt: cannot create: %s", outdir, strerror(errno));
-        } else {
-            for (int k = 0; k < dcols; k++) fprintf(f, "%s\n", mc_dsp_desc_stat_name(k));
-            if (ferror(f) | fclose(f)) st = mc_error_set(MC_STATUS_IO, "%s: write failed", np);
+        mc_memfile m;
+        st = mc_memfile_open(&m, "descriptor_names.txt");
+        if (st == MC_STATUS_OK) {
+            for (int k = 0; k < dcols; k++) fprintf(m.f, "%s\n", mc_dsp_desc_stat_name(k));
+            char *np = mc_sprintf("%s/descriptor_names.txt", outdir);
+            st = mc_memfile_commit(&m, np);
+            free(np);
         }
-        free(np);
     }
     mc_npy_writer_abort(o.stats);
     mc_npy_writer_abort(o.logmel);
@@ -858,11 +877,14 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             mc_json_key(j, "unmatched_metadata_rows"); mc_json_int(j, sum.unmatched_metadata);
             mc_json_end_object(j);
             char *jp = mc_sprintf("%s/extract.json", outdir);
-            st = jp ? mc_json_write_file(j, jp) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+            st = jp ? mc_json_write_file(j, jp) : mc_error_nomem("out of memory allocating the extract.json path");
             free(jp);
             mc_json_free(j);
         }
     }
+    /* index.tsv last: the store opens only once everything else is in place */
+    cs = mc_data_close_rename(outdir, "index.tsv", &o.index, &o.index_tmp, keep && st == MC_STATUS_OK);
+    if (st == MC_STATUS_OK && keep) st = cs;
     if (st == MC_STATUS_OK && track_counter == 0) {
         if (join_hint[0] && !cfg->keep_unmatched)
             st = mc_error_set(MC_STATUS_EMPTY, "%s", join_hint);
@@ -884,6 +906,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_meta_free(&meta);
     mc_path_list_free(&files);
     mc_path_list_free(&bad);
+    mc_lock_release(lock);
     if (summary) *summary = sum;
     return st;
 }

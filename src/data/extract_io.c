@@ -54,7 +54,7 @@ mc_status mc_data_sink_row(mc_row_sink *k, const char *dir, float **row) {
     }
     if (!k->stage) {
         k->stage = mc_alloc(k->row_floats, sizeof *k->stage);
-        if (!k->stage) return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for a feature row");
+        if (!k->stage) return mc_error_nomem("extract: out of memory for a feature row");
     }
     if (!k->spill) {
         char *tmpl = mc_sprintf("%s/.extract-spill-XXXXXX", dir);
@@ -128,41 +128,28 @@ mc_status mc_data_sink_write(mc_row_sink *k, mc_npy_writer *w, const char *dir, 
     return mc_data_sink_foreach(k, dir, append_rows, &a);
 }
 
-static char *tmp_name(const char *path) {
-    size_t n = strlen(path) + 32;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s.tmp.%ld", path, (long)getpid());
-    return p;
-}
-
 mc_status mc_data_open_tmp(const char *dir, const char *name, FILE **f, char **tmp) {
     char *final = mc_sprintf("%s/%s", dir, name);
-    *tmp = final ? tmp_name(final) : NULL;
+    if (!final) return mc_error_nomem("out of memory allocating the path of %s/%s", dir, name);
+    mc_status st = mc_file_open_tmp(final, f, tmp);
     free(final);
-    if (!*tmp) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-    *f = fopen(*tmp, "w");
-    if (!*f) return mc_error_set(MC_STATUS_IO, "%s: cannot create: %s", *tmp, strerror(errno));
-    return MC_STATUS_OK;
+    return st;
 }
 
+/* keep: mc_file_commit (flush, fsync, close, rename; the message names the file and the system's
+ * reason, e.g. "No space left on device"); else close and remove the temp file. */
 mc_status mc_data_close_rename(const char *dir, const char *name, FILE **f, char **tmp, bool keep) {
     mc_status st = MC_STATUS_OK;
-    if (*f) {
-        if (ferror(*f) || fclose(*f) != 0)
-            st = mc_error_set(MC_STATUS_IO, "%s: write failed (disk full?)", *tmp);
-        *f = NULL;
+    char *final = keep && *f && *tmp ? mc_sprintf("%s/%s", dir, name) : NULL;
+    if (final) {
+        st = mc_file_commit(*f, *tmp, final);
+    } else {
+        if (keep && *f && *tmp) st = mc_error_nomem("out of memory allocating the path of %s/%s", dir, name);
+        mc_file_abort(*f, *tmp);
     }
-    if (*tmp) {
-        if (keep && st == MC_STATUS_OK) {
-            char *final = mc_sprintf("%s/%s", dir, name);
-            if (!final || rename(*tmp, final) != 0)
-                st = mc_error_set(MC_STATUS_IO, "%s/%s: cannot rename into place", dir, name);
-            free(final);
-        } else {
-            remove(*tmp);
-        }
-        free(*tmp);
-        *tmp = NULL;
-    }
+    free(final);
+    *f = NULL;
+    free(*tmp);
+    *tmp = NULL;
     return st;
 }

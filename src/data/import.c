@@ -39,13 +39,13 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
         return mc_error_set(MC_STATUS_FORMAT, "%s: no column '%s'", table_path, missing);
     }
     /* (ncols) role of each column: 1 numeric feature, 2 text label, 0 neither (id, long text). */
-    int *role = calloc((size_t)t.ncols, sizeof *role);
-    double *row = malloc((size_t)(t.ncols ? t.ncols : 1) * sizeof *row);
-    float *frow = malloc((size_t)(t.ncols ? t.ncols : 1) * sizeof *frow);
+    int *role = mc_calloc((size_t)t.ncols, sizeof *role);
+    double *row = mc_calloc(1, (size_t)(t.ncols ? t.ncols : 1) * sizeof *row);
+    float *frow = mc_calloc(1, (size_t)(t.ncols ? t.ncols : 1) * sizeof *frow);
     if (!role || !row || !frow) {
         free(role); free(row); free(frow);
         mc_table_free(&t);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        return mc_error_nomem("out of memory allocating the column roles");
     }
     int nfeat = 0;
     for (int c = 0; c < t.ncols; c++) {
@@ -80,8 +80,8 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     char *npy = NULL;
     if (st == MC_STATUS_OK) {
         size_t n = strlen(outdir) + 16;
-        npy = malloc(n);
-        if (!npy) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        npy = mc_calloc(1, n);
+        if (!npy) st = mc_error_nomem("out of memory allocating the feature file path");
         else snprintf(npy, n, "%s/features.npy", outdir);
     }
     if (st == MC_STATUS_OK) {

@@ -37,7 +37,7 @@ bool mc_data_utf8_valid(const char *s) {
 
 char *mc_data_utf8_from_cp1252(const char *s) {
     size_t len = strlen(s);
-    char *out = malloc(3 * len + 1); /* every byte becomes at most 3 bytes of UTF-8 */
+    char *out = mc_calloc(1, 3 * len + 1); /* every byte becomes at most 3 bytes of UTF-8 */
     if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
@@ -88,8 +88,8 @@ static mc_status table_to_utf8(mc_table *t, int64_t *fixed, int64_t *ex_row, int
         need += (ok ? len : 3 * len) + 1;
     }
     if (*fixed == 0) return MC_STATUS_OK;
-    char *text = malloc(need ? need : 1); /* the new owner of every string */
-    if (!text) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory converting a %zu-byte table to UTF-8", need);
+    char *text = mc_calloc(1, need ? need : 1); /* the new owner of every string */
+    if (!text) return mc_error_nomem("out of memory converting a %zu-byte table to UTF-8", need);
     size_t o = 0;
     for (size_t i = 0; i < (size_t)t->ncols + ncells; i++) {
         char **slot = i < (size_t)t->ncols ? &t->header[i] : &t->cells[i - (size_t)t->ncols];
@@ -102,7 +102,7 @@ static mc_status table_to_utf8(mc_table *t, int64_t *fixed, int64_t *ex_row, int
             char *u = mc_data_utf8_from_cp1252(*slot);
             if (!u) {
                 free(text);
-                return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory converting a table cell to UTF-8");
+                return mc_error_nomem("out of memory converting a table cell to UTF-8");
             }
             size_t len = strlen(u);
             memcpy(dst, u, len + 1);
@@ -141,7 +141,7 @@ static char *id_key(const char *id) {
     while (*id == ' ' || *id == '\t') id++;
     size_t n = strlen(id);
     while (n > 0 && (id[n - 1] == ' ' || id[n - 1] == '\t' || id[n - 1] == '\r')) n--;
-    char *k = malloc(n + 1);
+    char *k = mc_calloc(1, n + 1);
     if (!k) return NULL;
     memcpy(k, id, n);
     k[n] = '\0';
@@ -180,14 +180,14 @@ static mc_status build_keys(const mc_table *t, int col, mc_meta_key **out, int64
     *nout = 0;
     *dups = 0;
     const int64_t n = t->nrows;
-    mc_meta_key *keys = calloc((size_t)(n ? n : 1), sizeof *keys);
-    if (!keys) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory indexing metadata");
+    mc_meta_key *keys = mc_calloc((size_t)(n ? n : 1), sizeof *keys);
+    if (!keys) return mc_error_nomem("out of memory indexing metadata");
     int64_t m = 0;
     for (int64_t r = 0; r < n; r++) {
         char *k = id_key(mc_table_get(t, r, col));
         if (!k) {
             free_keys(keys, m);
-            return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory indexing metadata");
+            return mc_error_nomem("out of memory indexing metadata");
         }
         if (!k[0]) { /* a row without id cannot match a file */
             free(k);
@@ -302,10 +302,10 @@ mc_status mc_meta_load(const char *path, const char *id_column, mc_meta *m) {
         return mc_error_set(MC_STATUS_FORMAT, "%s: no column '%s' to join on (columns: %s); "
                             "use --id-column", path, id_column, cols);
     }
-    m->label_cols = malloc((size_t)(m->table.ncols ? m->table.ncols : 1) * sizeof *m->label_cols);
+    m->label_cols = mc_calloc(1, (size_t)(m->table.ncols ? m->table.ncols : 1) * sizeof *m->label_cols);
     if (!m->label_cols) {
         mc_meta_free(m);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory indexing metadata", path);
+        return mc_error_nomem("%s: out of memory indexing metadata", path);
     }
     char dup[256] = "";
     int64_t dup_rows[2] = {0, 0}, dups = 0;

@@ -26,8 +26,8 @@ bool mc_data_is_audio_name(const char *name) {
 static mc_status list_push(mc_path_list *l, const char *path) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        char **p = realloc(l->items, cap * sizeof *p);
-        if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory listing files");
+        char **p = mc_realloc(l->items, cap * sizeof *p, 1);
+        if (!p) return mc_error_nomem("out of memory listing files");
         l->items = p;
         l->cap = cap;
     }
@@ -69,8 +69,8 @@ static mc_status walk(const char *dir, mc_path_list *out, mc_path_list *bad, int
     while (st == MC_STATUS_OK && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue; /* ".", "..", hidden files such as ._AppleDouble */
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *p = malloc(len);
-        if (!p) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory listing %s", dir); break; }
+        char *p = mc_calloc(1, len);
+        if (!p) { st = mc_error_nomem("out of memory listing %s", dir); break; }
         snprintf(p, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
         struct stat sb;
         if (stat(p, &sb) != 0) {
@@ -102,7 +102,7 @@ char *mc_data_abs_path(const char *path) {
     if (path[0] != '/') {
         size_t cap = 256;
         for (;;) {
-            char *b = realloc(cwd, cap);
+            char *b = mc_realloc(cwd, cap, 1);
             if (!b) { free(cwd); return NULL; }
             cwd = b;
             if (getcwd(cwd, cap)) break;
@@ -111,7 +111,7 @@ char *mc_data_abs_path(const char *path) {
         }
     }
     size_t n = (cwd ? strlen(cwd) + 1 : 0) + strlen(path) + 2;
-    char *joined = malloc(n), *out = malloc(n);
+    char *joined = mc_calloc(1, n), *out = mc_calloc(1, n);
     if (!joined || !out) {
         free(cwd); free(joined); free(out);
         return NULL;

@@ -59,8 +59,8 @@ mc_status mc_dist_init(mc_dist **out) {
             return mc_error_set(MC_STATUS_UNSUPPORTED, "MPI does not provide MPI_THREAD_FUNNELED");
         }
     }
-    mc_dist *d = calloc(1, sizeof *d);
-    if (!d) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating the process group");
+    mc_dist *d = mc_calloc(1, sizeof *d);
+    if (!d) return mc_error_nomem("out of memory allocating the process group");
     d->comm = MPI_COMM_WORLD;
     /* errors come back as codes (turned into statuses), never as MPI's default abort */
     MPI_Comm_set_errhandler(d->comm, MPI_ERRORS_RETURN);
@@ -191,13 +191,13 @@ mc_status mc_dist_allgather(mc_dist *d, const void *send, size_t send_bytes, voi
     }
 #ifdef MC_HAVE_MPI
     long long mine = (long long)send_bytes;
-    long long *all = malloc((size_t)d->size * sizeof *all);
-    int *counts = malloc((size_t)d->size * sizeof *counts), *displs = malloc((size_t)d->size * sizeof *displs);
+    long long *all = mc_calloc(1, (size_t)d->size * sizeof *all);
+    int *counts = mc_calloc(1, (size_t)d->size * sizeof *counts), *displs = mc_calloc(1, (size_t)d->size * sizeof *displs);
     if (!all || !counts || !displs) {
         free(all);
         free(counts);
         free(displs);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %d gather counts", d->size);
+        return mc_error_nomem("out of memory allocating %d gather counts", d->size);
     }
     mc_status st = MC_STATUS_OK;
     int rc = MPI_Allgather(&mine, 1, MPI_LONG_LONG, all, 1, MPI_LONG_LONG, d->comm);
@@ -255,11 +255,11 @@ mc_status mc_dist_sum_ordered_f64(mc_dist *d, const double *mine, int64_t first,
 #ifdef MC_HAVE_MPI
     const int R = d->size;
     /* every rank's share of the parts (they must tile 0..n_parts-1 in rank order) */
-    int64_t *shares = malloc((size_t)R * 2 * sizeof *shares);
-    int *scount = malloc((size_t)R * 4 * sizeof *scount);
+    int64_t *shares = mc_calloc(1, (size_t)R * 2 * sizeof *shares);
+    int *scount = mc_calloc(1, (size_t)R * 4 * sizeof *scount);
     double *sendbuf = NULL, *recvbuf = NULL, *slice = NULL;
     mc_status st = shares && scount ? MC_STATUS_OK
-                                    : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %d share counts", R);
+                                    : mc_error_nomem("out of memory allocating %d share counts", R);
     int *sdispl = scount ? scount + R : NULL, *rcount = scount ? scount + 2 * R : NULL,
         *rdispl = scount ? scount + 3 * R : NULL;
     if (!st) {
@@ -284,11 +284,11 @@ mc_status mc_dist_sum_ordered_f64(mc_dist *d, const double *mine, int64_t first,
         st = mc_error_set(MC_STATUS_UNSUPPORTED, "mc_dist_sum_ordered_f64: %lld parts of %lld values exceed MPI's int counts",
                           (long long)n_parts, (long long)len);
     if (!st) {
-        sendbuf = malloc((size_t)(count * len > 0 ? count * len : 1) * sizeof *sendbuf);
-        recvbuf = malloc((size_t)(n_parts * sl > 0 ? n_parts * sl : 1) * sizeof *recvbuf);
-        slice = malloc((size_t)(sl > 0 ? sl : 1) * sizeof *slice);
+        sendbuf = mc_calloc(1, (size_t)(count * len > 0 ? count * len : 1) * sizeof *sendbuf);
+        recvbuf = mc_calloc(1, (size_t)(n_parts * sl > 0 ? n_parts * sl : 1) * sizeof *recvbuf);
+        slice = mc_calloc(1, (size_t)(sl > 0 ? sl : 1) * sizeof *slice);
         if (!sendbuf || !recvbuf || !slice)
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %lld x %lld values for an ordered sum",
+            st = mc_error_nomem("out of memory allocating %lld x %lld values for an ordered sum",
                               (long long)n_parts, (long long)len);
     }
     if (!st) {

@@ -274,7 +274,7 @@ mc_status mc_dsp_desc_plan_create(const mc_dsp_plan *p, mc_dsp_desc_plan **out) 
     *out = d;
     return MC_STATUS_OK;
 oom:
-    st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory making a descriptor plan");
+    st = mc_error_nomem("out of memory making a descriptor plan");
 fail:
     mc_dsp_desc_plan_free(d);
     return st;
@@ -354,7 +354,7 @@ mc_status mc_dsp_desc_workspace_create(const mc_dsp_desc_plan *d, int64_t max_fr
         !w->psort || !w->acc || !w->energy || !w->crossings || !w->onset || !w->padded ||
         !w->ac_frame || !w->ac_out || !w->ac_spec || !w->tg || !w->frame || !w->spec || !w->fpower) {
         mc_dsp_desc_workspace_free(w);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating a descriptor workspace");
+        return mc_error_nomem("out of memory allocating a descriptor workspace");
     }
     *out = w;
     return MC_STATUS_OK;

@@ -237,7 +237,7 @@ mc_status mc_dsp_workspace_create(const mc_dsp_plan *p, int64_t max_samples, mc_
     w->power = mc_alloc((size_t)p->n_bins, sizeof *w->power);
     if (!w->frame || !w->spec || !w->power) {
         mc_dsp_workspace_free(w);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating a dsp workspace");
+        return mc_error_nomem("out of memory allocating a dsp workspace");
     }
     *out = w;
     return MC_STATUS_OK;

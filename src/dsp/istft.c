@@ -72,7 +72,7 @@ mc_status mc_dsp_synth_create(const mc_dsp_plan *p, int64_t max_frames, mc_dsp_s
     if (!s->frame || !s->spec || !s->a || !s->b || !s->c || !s->mag || !s->ola || !s->wss || !s->sig ||
         !s->power || !s->pinv || !s->nx || !s->ny || !s->ng || !s->nm || !s->nr) {
         mc_dsp_synth_free(s);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating a dsp synthesis workspace "
+        return mc_error_nomem("out of memory allocating a dsp synthesis workspace "
                             "for %lld frames", (long long)max_frames);
     }
     mc_status st = mc_dsp_synth_mel_init(s);

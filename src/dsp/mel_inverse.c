@@ -46,7 +46,7 @@ mc_status mc_dsp_synth_mel_init(mc_dsp_synth *s) {
     double *sv = mc_alloc((size_t)M, sizeof(double));             /* (M,) singular values, descending */
     mc_status st = MC_STATUS_OK;
     if (!wf || !w || !u || !vt || !sv) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory computing the mel basis' pseudo-inverse");
+        st = mc_error_nomem("out of memory computing the mel basis' pseudo-inverse");
         goto done;
     }
     st = mc_dsp_mel_filterbank(p->cfg.sr, p->cfg.n_fft, M, p->cfg.fmin, p->cfg.fmax, wf);

@@ -261,7 +261,7 @@ mc_status mc_dsp_tempo_stream_create(const mc_dsp_desc_plan *d, mc_dsp_tempo_str
     *out = NULL;
     if (!d) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_dsp_tempo_stream_create: plan is NULL");
     mc_dsp_tempo_stream *s = mc_alloc(1, sizeof *s);
-    if (!s) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for a tempo stream");
+    if (!s) return mc_error_nomem("out of memory for a tempo stream");
     s->d = d;
     const size_t n_fft = (size_t)d->n_fft, nb = (size_t)d->n_bins, nm = (size_t)d->n_mels;
     s->buf = mc_alloc(n_fft + MC_TEMPO_CHUNK, sizeof *s->buf);
@@ -279,7 +279,7 @@ mc_status mc_dsp_tempo_stream_create(const mc_dsp_desc_plan *d, mc_dsp_tempo_str
     if (!s->buf || !s->fr || !s->frame || !s->spec || !s->power || !s->col || !s->prev || !s->pad ||
         !s->ac_frame || !s->ac_out || !s->ac_spec || !s->tg) {
         mc_dsp_tempo_stream_free(s);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for a tempo stream");
+        return mc_error_nomem("out of memory for a tempo stream");
     }
     memset(s->ac_frame, 0, sizeof(double) * (size_t)d->ac_nfft); /* the zero tail */
     mc_dsp_tempo_stream_reset(s);

@@ -27,8 +27,8 @@ mc_status mc_metrics_encode_labels(const char *const *labels, int64_t n, int32_t
     *n_names = 0;
     if (n < 0 || (n > 0 && (!labels || !class_id)))
         return mc_error_set(MC_STATUS_INVALID_ARG, "encode_labels: NULL labels or negative count");
-    const char **sorted = malloc((size_t)(n ? n : 1) * sizeof *sorted); // (n) non-empty labels
-    if (!sorted) return mc_error_set(MC_STATUS_NO_MEMORY, "encode_labels: out of memory");
+    const char **sorted = mc_calloc(1, (size_t)(n ? n : 1) * sizeof *sorted); // (n) non-empty labels
+    if (!sorted) return mc_error_nomem("encode_labels: out of memory");
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++)
         if (labels[i] && labels[i][0]) sorted[m++] = labels[i];
@@ -40,10 +40,10 @@ mc_status mc_metrics_encode_labels(const char *const *labels, int64_t n, int32_t
         free(sorted);
         return mc_error_set(MC_STATUS_UNSUPPORTED, "encode_labels: %lld distinct labels", (long long)u);
     }
-    char **out = calloc((size_t)(u ? u : 1), sizeof *out); // (u)
+    char **out = mc_calloc((size_t)(u ? u : 1), sizeof *out); // (u)
     if (!out) {
         free(sorted);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "encode_labels: out of memory");
+        return mc_error_nomem("encode_labels: out of memory");
     }
     for (int64_t i = 0; i < u; i++) {
         out[i] = mc_strdup(sorted[i]);
@@ -113,11 +113,11 @@ mc_status mc_metrics_contingency(const int32_t *cluster, const int32_t *class_id
     for (int64_t j = 0; j < cols; j++) out->n_classes += csum[j] > 0;
     out->n_noise = rsum[0];
     out->cluster_ids = mc_alloc((size_t)(out->n_clusters ? out->n_clusters : 1), sizeof *out->cluster_ids);
-    out->class_names = calloc((size_t)(out->n_classes ? out->n_classes : 1), sizeof *out->class_names);
+    out->class_names = mc_calloc((size_t)(out->n_classes ? out->n_classes : 1), sizeof *out->class_names);
     out->counts = mc_alloc((size_t)out->n_clusters * (size_t)(out->n_classes ? out->n_classes : 1),
                            sizeof *out->counts);
     if (!out->cluster_ids || !out->class_names || !out->counts) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "contingency: out of memory");
+        st = mc_error_nomem("contingency: out of memory");
         goto done;
     }
     int jj = 0;
@@ -155,7 +155,7 @@ mc_status mc_metrics_contingency_write(const mc_contingency *c, const char *path
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    if (!f) return mc_error_nomem("%s: out of memory", path);
     fputs("cluster", f);
     for (int j = 0; j < c->n_classes; j++) {
         fputc('\t', f);
@@ -169,7 +169,7 @@ mc_status mc_metrics_contingency_write(const mc_contingency *c, const char *path
     }
     if (fclose(f) != 0 || !buf) {
         free(buf);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        return mc_error_nomem("%s: out of memory", path);
     }
     mc_status st = mc_file_write_atomic(path, buf, len);
     free(buf);

@@ -280,7 +280,7 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
     double *S = sym ? mc_alloc((size_t)m * (size_t)k, sizeof *S) : NULL;       // (m, k)
     if (!start || !fill || !order || !scl || !Xc || !nrm || (packed && !pk) || !mu || !sv || !fwork || !bwork || !cwork || !work ||
         (sym && !S)) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "silhouette: out of memory for %lld rows x %d clusters",
+        st = mc_error_nomem("silhouette: out of memory for %lld rows x %d clusters",
                           (long long)m, k);
         goto done;
     }

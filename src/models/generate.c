@@ -177,9 +177,9 @@ mc_status mc_model_logmel_to_audio(const mc_model_audio_config *c, const float *
     const int64_t cells = (int64_t)n_mels * frames;
     /* one synthesis workspace and one mel buffer per thread, made here, outside the parallel region
      * (the pseudo-inverse's SVD runs through LAPACK) */
-    mc_dsp_synth **ws = calloc((size_t)nt, sizeof *ws);
-    float **mel = calloc((size_t)nt, sizeof *mel); /* nt x (n_mels, frames) */
-    if (!ws || !mel) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    mc_dsp_synth **ws = mc_calloc((size_t)nt, sizeof *ws);
+    float **mel = mc_calloc((size_t)nt, sizeof *mel); /* nt x (n_mels, frames) */
+    if (!ws || !mel) st = mc_error_nomem("out of memory allocating the Griffin-Lim workers and mel buffer");
     for (int t = 0; t < nt && st == MC_STATUS_OK; t++) {
         st = mc_dsp_synth_create(plan, frames, &ws[t]);
         if (st == MC_STATUS_OK && !(mel[t] = mc_alloc((size_t)cells, sizeof(float)))) st = MC_STATUS_NO_MEMORY;

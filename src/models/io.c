@@ -109,12 +109,12 @@ mc_status mc_model_save(const mc_model *m, const char *path) {
     int np = mc_nn_params_count(n->params);
     int na = mc_nn_adam_count(n->adam);
     int cap = np * 2 + na * 2 + 16;
-    mc_tensor_entry *e = calloc((size_t)cap, sizeof *e);
-    char *names = calloc((size_t)cap, MC_NN_NAME_MAX + 16); /* storage for composed names */
+    mc_tensor_entry *e = mc_calloc((size_t)cap, sizeof *e);
+    char *names = mc_calloc((size_t)cap, MC_NN_NAME_MAX + 16); /* storage for composed names */
     if (!e || !names) {
         free(e);
         free(names);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        return mc_error_nomem("%s: out of memory", path);
     }
     int k = 0, kn = 0;
 #define NEWNAME(...) (snprintf(names + (size_t)kn * (MC_NN_NAME_MAX + 16), MC_NN_NAME_MAX + 16, __VA_ARGS__), \
@@ -185,9 +185,9 @@ static mc_status bad_meta(const char *path, const char *what) {
  * any tensor is read, so they are capped here and checked against the file's tensors (below) before
  * anything is allocated. The caps are far above what musiclust trains (dims of tens to thousands,
  * batches of 32..128, log-mel of 128 x 130). */
-#define LOAD_MAX_DIM (1 << 24)            /* input_dim, lyrics_dim, n_mels, frames, n_mels * frames */
+#define LOAD_MAX_DIM MC_MODEL_MAX_DIM      /* input_dim, lyrics_dim, n_mels, frames, n_mels * frames */
 #define LOAD_MAX_CLASSES (1 << 16)        /* condition classes */
-#define LOAD_MAX_BATCH (1 << 16)          /* mini-batch rows */
+#define LOAD_MAX_BATCH MC_MODEL_MAX_BATCH  /* mini-batch rows */
 #define LOAD_MAX_ROWS ((int64_t)1 << 40)  /* rows of the training data */
 /* The step buffers (every layer's output and input gradient, and the net's own row buffers) hold
  * min(batch, n_rows) rows; they may not exceed 2^28 floats (1 GiB). The default conv-vae (batch 128
@@ -327,7 +327,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     if (a->n > LOAD_MAX_CLASSES) return bad_meta(path, "more than 2^16 classes");
     if (a->n > 0) {
         *classes = calloc((size_t)a->n, sizeof **classes);
-        if (!*classes) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        if (!*classes) return mc_error_nomem("out of memory allocating the class names");
         *n_classes = a->n;
         for (int i = 0; i < a->n; i++) {
             if (a->items[i]->type != MJ_STRING) return bad_meta(path, "a class name is not a string");

@@ -117,7 +117,7 @@ mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int f
             ok = ok && n->head_in && n->head_in_l;
         }
     }
-    if (!ok) return mc_error_set(MC_STATUS_NO_MEMORY, "model: out of memory for the mm-vae buffers");
+    if (!ok) return mc_error_nomem("model: out of memory for the mm-vae buffers");
     return MC_STATUS_OK;
 }
 

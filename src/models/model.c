@@ -80,8 +80,8 @@ bool mdl_is_complete(const mc_model *m) { return m->stopped_early || m->epoch >=
 mc_status mdl_best_snapshot(mc_model *m) {
     int np = mc_nn_params_count(m->net->params);
     if (!m->best) {
-        m->best = calloc((size_t)np, sizeof *m->best);
-        if (!m->best) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        m->best = mc_calloc((size_t)np, sizeof *m->best);
+        if (!m->best) return mc_error_nomem("out of memory allocating the best-epoch weights copy");
     }
     for (int i = 0; i < np; i++) {
         mc_nn_param *p = mc_nn_params_at(m->net->params, i);
@@ -177,7 +177,15 @@ static mc_status check_config(const mc_model_config *c) {
         return mc_error_set(MC_STATUS_INVALID_ARG, "beta %g must be >= 0", c->beta);
     if (c->warmup < 0) return mc_error_set(MC_STATUS_INVALID_ARG, "warm-up %d must be >= 0", c->warmup);
     if (c->epochs < 0) return mc_error_set(MC_STATUS_INVALID_ARG, "epochs %d must be >= 0", c->epochs);
-    if (c->batch < 1) return mc_error_set(MC_STATUS_INVALID_ARG, "batch %d must be >= 1", c->batch);
+    /* The same caps as the model loader's (src/models/io.c): what a file may ask for, a command line
+     * may too, and no more -- a batch sizes every step buffer of the network. */
+    if (c->batch < 1 || c->batch > MC_MODEL_MAX_BATCH)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "batch %d is out of range (1..%d)", c->batch, MC_MODEL_MAX_BATCH);
+    if (c->epochs > MC_MODEL_MAX_EPOCHS || c->warmup > MC_MODEL_MAX_EPOCHS || c->patience > MC_MODEL_MAX_EPOCHS)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "epochs %d, warm-up %d, patience %d: at most %d each", c->epochs,
+                            c->warmup, c->patience, MC_MODEL_MAX_EPOCHS);
+    if (c->frames > MC_MODEL_MAX_DIM)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "frames %d is more than %d", c->frames, MC_MODEL_MAX_DIM);
     if (!(c->lr > 0) || !isfinite(c->lr))
         return mc_error_set(MC_STATUS_INVALID_ARG, "learning rate %g must be > 0", c->lr);
     if (!(c->val_fraction >= 0 && c->val_fraction < 1))
@@ -199,8 +207,8 @@ mc_status mdl_class_map(const mc_model *m, const mc_model_data *d, int **map_out
     if (!d->codes)
         return mc_error_set(MC_STATUS_INVALID_ARG, "the model is conditioned on '%s' but the data has "
                             "no condition codes", m->cfg.condition);
-    int *map = malloc((size_t)(d->n_classes > 0 ? d->n_classes : 1) * sizeof *map);
-    if (!map) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    int *map = mc_calloc(1, (size_t)(d->n_classes > 0 ? d->n_classes : 1) * sizeof *map);
+    if (!map) return mc_error_nomem("out of memory allocating the class map");
     for (int i = 0; i < d->n_classes; i++) {
         map[i] = -1;
         for (int k = 0; k < m->n_classes; k++)
@@ -297,8 +305,8 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     *out = NULL;
     mc_status st = check_config(cfg);
     if (st != MC_STATUS_OK) { mc_store_free_classes(classes, n_classes); return st; }
-    mc_model *m = calloc(1, sizeof *m);
-    if (!m) { mc_store_free_classes(classes, n_classes); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+    mc_model *m = mc_calloc(1, sizeof *m);
+    if (!m) { mc_store_free_classes(classes, n_classes); return mc_error_nomem("out of memory allocating the model"); }
     m->cfg = *cfg;
     m->cfg.condition = NULL;
     m->classes = classes;
@@ -394,6 +402,10 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
     } else if (data->shape[1] < 1) {
         return mc_error_set(MC_STATUS_EMPTY, "model: the rows have no features");
     }
+    const int64_t width = conv ? (int64_t)n_mels * frames : data->shape[1];
+    if (width > MC_MODEL_MAX_DIM)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "model: %lld input values per row is more than %d (2^24)%s",
+                            (long long)width, MC_MODEL_MAX_DIM, conv ? " (n_mels x frames; --frames crops)" : "");
     char **classes = NULL;
     int n_classes = 0;
     const bool mm = cfg->kind == MC_MODEL_KIND_MM_VAE;
@@ -409,8 +421,8 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
         if (!data->codes || data->n_classes < 1)
             return mc_error_set(MC_STATUS_INVALID_ARG, "%s: column '%s' has no class to condition on",
                                 mc_model_kind_name(cfg->kind), cfg->condition);
-        classes = calloc((size_t)data->n_classes, sizeof *classes);
-        if (!classes) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        classes = mc_calloc((size_t)data->n_classes, sizeof *classes);
+        if (!classes) return mc_error_nomem("out of memory allocating the class names");
         for (int i = 0; i < data->n_classes; i++)
             if (!(classes[i] = mc_strdup(data->classes[i]))) {
                 mc_store_free_classes(classes, data->n_classes);
@@ -482,8 +494,8 @@ mc_status mc_model_encode(mc_model *m, const mc_model_data *data, int threads, f
     mc_nn_set_threads(threads);
     mdl_net *n = m->net;
     const int Z = n->Z;
-    int64_t *idx = malloc((size_t)n->max_batch * sizeof *idx); /* (max_batch) row numbers */
-    if (!idx) { free(map); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+    int64_t *idx = mc_calloc(1, (size_t)n->max_batch * sizeof *idx); /* (max_batch) row numbers */
+    if (!idx) { free(map); return mc_error_nomem("out of memory allocating the embedding batch row numbers"); }
     for (int64_t s = 0; s < data->n; s += n->max_batch) {
         int B = (int)(data->n - s < n->max_batch ? data->n - s : n->max_batch);
         for (int b = 0; b < B; b++) idx[b] = s + b;
@@ -535,8 +547,8 @@ mc_status mc_model_data_load_features(const char *featdir, mc_model_input input,
         return mc_error_set(MC_STATUS_EMPTY, "%s: the feature store has no rows", featdir);
     }
     if (condition) {
-        out->owned_codes_ = malloc((size_t)s.n * sizeof *out->owned_codes_);
-        if (!out->owned_codes_) { mc_store_close(&s); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+        out->owned_codes_ = mc_calloc(1, (size_t)s.n * sizeof *out->owned_codes_);
+        if (!out->owned_codes_) { mc_store_close(&s); return mc_error_nomem("out of memory allocating the class codes of the rows"); }
         st = mc_store_label_codes(&s, condition, out->owned_codes_, &out->owned_classes_, &out->n_classes);
         if (st != MC_STATUS_OK) { mc_store_close(&s); mc_model_data_free(out); return st; }
         out->codes = out->owned_codes_;

@@ -132,7 +132,7 @@ mc_status mdl_step_buffers(mdl_net *n, int B) {
     n->dz = mc_alloc(b * Z, sizeof(float));
     n->dh = mc_alloc(b * (size_t)n->H, sizeof(float));
     if (!(n->x && n->eps && n->z && n->drecon && n->dmu && n->dlv && n->dz && n->dh))
-        return mc_error_set(MC_STATUS_NO_MEMORY, "model: out of memory for the step buffers of %d rows", B);
+        return mc_error_nomem("model: out of memory for the step buffers of %d rows", B);
     return MC_STATUS_OK;
 }
 
@@ -221,7 +221,7 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
         else n->head_in = mc_alloc((size_t)B * (size_t)HI, sizeof(float));
         ok = ok && n->cond && n->dec_in && n->enc_in && (!n->conv || n->head_in);
     }
-    if (!ok) { st = mc_error_set(MC_STATUS_NO_MEMORY, "model: out of memory for the condition buffers"); goto fail; }
+    if (!ok) { st = mc_error_nomem("model: out of memory for the condition buffers"); goto fail; }
     *out = n;
     return MC_STATUS_OK;
 fail:

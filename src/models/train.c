@@ -28,7 +28,7 @@ static int tsv_append(tsv_buf *b, const char *text) {
     size_t n = strlen(text);
     if (b->len + n + 1 > b->cap) {
         size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
-        char *s = realloc(b->s, cap);
+        char *s = mc_realloc(b->s, cap, 1);
         if (!s) return 0;
         b->s = s;
         b->cap = cap;
@@ -39,7 +39,7 @@ static int tsv_append(tsv_buf *b, const char *text) {
 }
 
 static mc_status tsv_start(tsv_buf *b, const char *path, int keep) {
-    if (!tsv_append(b, TSV_HEADER)) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (!tsv_append(b, TSV_HEADER)) return mc_error_nomem("out of memory allocating the loss table");
     if (keep <= 0) return MC_STATUS_OK;
     FILE *f = fopen(path, "rb");
     if (!f) return MC_STATUS_OK; /* no earlier table: start afresh */
@@ -50,7 +50,7 @@ static mc_status tsv_start(tsv_buf *b, const char *path, int keep) {
         char *end = NULL;
         long e = strtol(line, &end, 10);
         if (end == line || *end != '\t' || e < 1 || e > keep) continue;
-        if (!tsv_append(b, line)) { fclose(f); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+        if (!tsv_append(b, line)) { fclose(f); return mc_error_nomem("out of memory allocating the loss table"); }
     }
     fclose(f);
     return MC_STATUS_OK;
@@ -134,11 +134,11 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
     int *map = NULL;
     st = mdl_class_map(m, data, &map);
     if (st != MC_STATUS_OK) return st;
-    int64_t *split = malloc((size_t)data->n * sizeof *split); /* (n) permutation: train rows, val rows */
-    int64_t *order = malloc((size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
+    int64_t *split = mc_calloc(1, (size_t)data->n * sizeof *split); /* (n) permutation: train rows, val rows */
+    int64_t *order = mc_calloc(1, (size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
     tsv_buf tsv = {0};
     if (!split || !order) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        st = mc_error_nomem("out of memory allocating the training order and buffers");
         goto done;
     }
     int64_t n_train = 0;
@@ -227,7 +227,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
             fmt_num(a[3], 32, vr); fmt_num(a[4], 32, vk); fmt_num(a[5], 32, vt);
             snprintf(row, sizeof row, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\n", epoch, a[0], a[1], a[2], a[3],
                      a[4], a[5], secs);
-            if (!tsv_append(&tsv, row)) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); goto done; }
+            if (!tsv_append(&tsv, row)) { st = mc_error_nomem("out of memory allocating the loss table"); goto done; }
             /* the table before the checkpoint: a resume drops rows past the checkpoint's epoch */
             if ((st = mc_file_write_atomic(opt->loss_tsv, tsv.s, tsv.len)) != MC_STATUS_OK) goto done;
         }

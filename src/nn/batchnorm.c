@@ -16,7 +16,7 @@ mc_status mc_nn_batchnorm_create(const char *name, int channels, int64_t spatial
     int64_t shape[2] = {channels, spatial};
     int nd = spatial == 1 ? 1 : 2;
     mc_nn_layer *l = nn_layer_new(MC_NN_KIND_BATCHNORM, name, act, max_batch, nd, shape, nd, shape);
-    if (!l) return MC_STATUS_INVALID_ARG;
+    if (!l) return nn_layer_new_status();
     l->spatial = spatial;
     l->eps = 1e-5;
     l->momentum = 0.1;

@@ -224,6 +224,23 @@ static mc_status check_conv_args(const char *what, const char *name, int c_in, i
     return MC_STATUS_OK;
 }
 
+/* The index arithmetic of im2col / col2im runs in int: the padded image sides (h + 2p, w + 2p) and the
+ * rows of the column matrix (img_c k k) must stay within INT32_MAX, the window positions (grid) and
+ * a sample's columns (img_c k k grid) within int64. Checked in 64-bit before any product is formed
+ * (n_mels or frames near INT32_MAX overflowed int before). */
+static mc_status check_conv_geometry(const char *name, int img_c, int64_t h, int64_t w, int k, int p, int64_t grid) {
+    if (h + 2 * (int64_t)p > INT32_MAX || w + 2 * (int64_t)p > INT32_MAX)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: padded image %lldx%lld is larger than 2^31-1 per side", name,
+                            (long long)(h + 2 * (int64_t)p), (long long)(w + 2 * (int64_t)p));
+    const int64_t kk = (int64_t)k * k;
+    if (kk > INT32_MAX / img_c)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: %d channels x kernel %dx%d is more than 2^31-1 rows", name,
+                            img_c, k, k);
+    if (grid > INT64_MAX / (kk * img_c))
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: the column matrix of one sample is too large", name);
+    return MC_STATUS_OK;
+}
+
 mc_status mc_nn_conv2d_create(const char *name, int c_in, int h_in, int w_in, int c_out, int kernel,
                               int stride, int padding, mc_nn_act act, int max_batch,
                               mc_nn_layer **out_layer) {
@@ -240,9 +257,11 @@ mc_status mc_nn_conv2d_create(const char *name, int c_in, int h_in, int w_in, in
     if (ho64 / stride + 1 > INT32_MAX || wo64 / stride + 1 > INT32_MAX)
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output size is too large", name);
     int ho = (int)(ho64 / stride + 1), wo = (int)(wo64 / stride + 1);
+    st = check_conv_geometry(name, c_in, h_in, w_in, kernel, padding, (int64_t)ho * wo);
+    if (st != MC_STATUS_OK) return st;
     int64_t ishape[3] = {c_in, h_in, w_in}, oshape[3] = {c_out, ho, wo};
     mc_nn_layer *l = nn_layer_new(MC_NN_KIND_CONV2D, name, act, max_batch, 3, ishape, 3, oshape);
-    if (!l) return MC_STATUS_INVALID_ARG;
+    if (!l) return nn_layer_new_status();
     l->geom = (nn_conv_geom){c_in, h_in, w_in, kernel, stride, padding, ho, wo};
     st = conv_common(l, c_in, c_out, kernel, c_in, c_out, c_in, (int64_t)ho * wo);
     if (st != MC_STATUS_OK) {
@@ -272,10 +291,13 @@ mc_status mc_nn_conv_transpose2d_create(const char *name, int c_in, int h_in, in
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output size %lldx%lld is empty or too large", name,
                             (long long)ho64, (long long)wo64);
     int ho = (int)ho64, wo = (int)wo64;
+    /* the geometry reads the (ho, wo) output image with c_out channels at h_in x w_in positions */
+    st = check_conv_geometry(name, c_out, ho, wo, kernel, padding, (int64_t)h_in * w_in);
+    if (st != MC_STATUS_OK) return st;
     int64_t ishape[3] = {c_in, h_in, w_in}, oshape[3] = {c_out, ho, wo};
     mc_nn_layer *l =
         nn_layer_new(MC_NN_KIND_CONV_TRANSPOSE2D, name, act, max_batch, 3, ishape, 3, oshape);
-    if (!l) return MC_STATUS_INVALID_ARG;
+    if (!l) return nn_layer_new_status();
     /* The Conv2d with the same kernel, stride and padding on the (ho, wo) output has exactly
      * (h_in, w_in) window positions: floor((ho + 2p - k) / s) + 1 = h_in since output_padding < s. */
     l->geom = (nn_conv_geom){c_out, ho, wo, kernel, stride, padding, h_in, w_in};

@@ -8,10 +8,28 @@
 
 /* ---------------------------------------------------------------- construction */
 
+/* The status of the last nn_layer_new that returned NULL on this thread (nn_internal.h). */
+static _Thread_local mc_status nn_new_status = MC_STATUS_OK;
+
+mc_status nn_layer_new_status(void) { return nn_new_status; }
+
 void *nn_layer_alloc(mc_nn_layer *l, size_t n, size_t size) {
     void *p = mc_alloc(n, size);
     if (p) l->bytes += n * size;
+    else mc_error_nomem("out of memory allocating a buffer of layer %s (batch %d)", l->name[0] ? l->name : "(unnamed)",
+                        l->max_batch);
     return p;
+}
+
+/* numel of a shape, or -1 when a side is < 1 or the product passes INT64_MAX (checked before each
+ * multiplication: three sides near INT32_MAX would overflow int64, undefined behaviour). */
+static int64_t shape_numel(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 1 || n > INT64_MAX / shape[i]) return -1;
+        n *= shape[i];
+    }
+    return n;
 }
 
 mc_status nn_check_act(mc_nn_act act, const char *name) {
@@ -29,22 +47,25 @@ mc_nn_layer *nn_layer_new(mc_nn_kind kind, const char *name, mc_nn_act act, int 
                      MC_NN_NAME_MAX - 32);
         return NULL;
     }
+    nn_new_status = MC_STATUS_INVALID_ARG;
     if (max_batch < 1) {
         mc_error_set(MC_STATUS_INVALID_ARG, "%s: max_batch %d must be >= 1", name, max_batch);
         return NULL;
     }
     if (nn_check_act(act, name) != MC_STATUS_OK) return NULL;
-    int64_t in_numel = 1, out_numel = 1;
-    for (int i = 0; i < in_ndim; i++) in_numel *= in_shape[i];
-    for (int i = 0; i < out_ndim; i++) out_numel *= out_shape[i];
+    const int64_t in_numel = shape_numel(in_ndim, in_shape), out_numel = shape_numel(out_ndim, out_shape);
     /* per-sample sizes stay within int (BLAS dimensions) and batches within int64 */
     if (in_numel < 1 || out_numel < 1 || in_numel > INT32_MAX || out_numel > INT32_MAX) {
-        mc_error_set(MC_STATUS_INVALID_ARG, "%s: per-sample size %lld -> %lld is out of range", name,
-                     (long long)in_numel, (long long)out_numel);
+        mc_error_set(MC_STATUS_INVALID_ARG, "%s: per-sample size %lld -> %lld is out of range (1..2^31-1; -1: "
+                     "a side < 1 or a product past 2^63)", name, (long long)in_numel, (long long)out_numel);
         return NULL;
     }
+    nn_new_status = MC_STATUS_NO_MEMORY;
     mc_nn_layer *l = mc_alloc(1, sizeof *l);
-    if (!l) return NULL;
+    if (!l) {
+        mc_error_nomem("out of memory allocating layer %s", name);
+        return NULL;
+    }
     l->kind = kind;
     snprintf(l->name, sizeof l->name, "%s", name);
     l->act = act;
@@ -76,11 +97,11 @@ mc_status nn_layer_add_param(mc_nn_layer *l, const char *suffix, int ndim, const
     else
         snprintf(p->name, sizeof p->name, "%.31s", suffix);
     p->ndim = ndim;
-    p->numel = 1;
-    for (int i = 0; i < ndim; i++) {
-        p->shape[i] = shape[i];
-        p->numel *= shape[i];
-    }
+    p->numel = shape_numel(ndim, shape);
+    if (p->numel < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: parameter shape out of range (a side < 1 or more than 2^63 "
+                            "values)", p->name);
+    for (int i = 0; i < ndim; i++) p->shape[i] = shape[i];
     p->fan_in = fan_in;
     if (ndim == 0) {
         /* the int64 counter (num_batches_tracked) lives in the layer */
@@ -121,7 +142,7 @@ mc_status mc_nn_activation_create(const char *name, mc_nn_act act, int64_t numel
     if (numel < 1) return mc_error_set(MC_STATUS_INVALID_ARG, "%s: numel %lld must be >= 1",
                                        name ? name : "activation", (long long)numel);
     mc_nn_layer *l = nn_layer_new(MC_NN_KIND_ACTIVATION, name, act, max_batch, 1, &numel, 1, &numel);
-    if (!l) return MC_STATUS_INVALID_ARG;
+    if (!l) return nn_layer_new_status();
     *out_layer = l;
     return MC_STATUS_OK;
 }

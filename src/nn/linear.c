@@ -12,7 +12,7 @@ mc_status mc_nn_linear_create(const char *name, int in, int out, mc_nn_act act, 
                             name ? name : "linear", in, out);
     int64_t is = in, os = out;
     mc_nn_layer *l = nn_layer_new(MC_NN_KIND_LINEAR, name, act, max_batch, 1, &is, 1, &os);
-    if (!l) return MC_STATUS_INVALID_ARG;
+    if (!l) return nn_layer_new_status();
     int64_t wshape[2] = {out, in};
     mc_status st = nn_layer_add_param(l, "weight", 2, wshape, true, in);
     if (st == MC_STATUS_OK) st = nn_layer_add_param(l, "bias", 1, &os, true, in);

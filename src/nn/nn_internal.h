@@ -68,6 +68,9 @@ struct mc_nn_layer {
 /* Allocation that counts into l->bytes. */
 void *nn_layer_alloc(mc_nn_layer *l, size_t n, size_t size);
 /* Common part of every constructor: name, shapes, buffers y and dx. Returns NULL with the message set. */
+/* Why the last nn_layer_new on this thread returned NULL: MC_STATUS_INVALID_ARG or MC_STATUS_NO_MEMORY
+ * (the message is set). */
+mc_status nn_layer_new_status(void);
 mc_nn_layer *nn_layer_new(mc_nn_kind kind, const char *name, mc_nn_act act, int max_batch,
                           int in_ndim, const int64_t *in_shape, int out_ndim,
                           const int64_t *out_shape);

@@ -344,10 +344,12 @@ mc_status mc_pipeline_demo_corpus(const char *dir, const mc_demo_config *cfg, mc
     snprintf(path, sizeof path, "%s/audio", dir);
     mc_status st = mc_mkdirs(path);
     if (st != MC_STATUS_OK) return st;
-    char meta_tmp[4096];
-    snprintf(meta_tmp, sizeof meta_tmp, "%s/metadata.tsv.tmp", dir);
-    FILE *meta = fopen(meta_tmp, "w");
-    if (!meta) return mc_error_set(MC_STATUS_IO, "%s: cannot create: %s", meta_tmp, strerror(errno));
+    char final[4096];
+    snprintf(final, sizeof final, "%s/metadata.tsv", dir);
+    FILE *meta = NULL;
+    char *meta_tmp = NULL;
+    st = mc_file_open_tmp(final, &meta, &meta_tmp);
+    if (st != MC_STATUS_OK) return st;
     fputs("track_id\tgenre\tlanguage\ttempo_bpm\tkey\tlyrics\n", meta);
 
     int max_sr = 44100;
@@ -355,7 +357,7 @@ mc_status mc_pipeline_demo_corpus(const char *dir, const mc_demo_config *cfg, mc
     float *mono = mc_alloc((size_t)max_n, sizeof *mono);        /* (n) */
     float *stereo = mc_alloc((size_t)max_n * 2, sizeof *stereo); /* (n, 2) interleaved */
     char *lyrics = mc_calloc(8192, 1);
-    if (!mono || !stereo || !lyrics) st = mc_error_set(MC_STATUS_NO_MEMORY, "demo: out of memory");
+    if (!mono || !stereo || !lyrics) st = mc_error_nomem("demo: out of memory");
     static const char *const key_names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
 
     for (int style = 0; st == MC_STATUS_OK && style < N_STYLES; style++) {
@@ -411,13 +413,8 @@ mc_status mc_pipeline_demo_corpus(const char *dir, const mc_demo_config *cfg, mc
     mc_free(mono);
     mc_free(stereo);
     free(lyrics);
-    bool werr = ferror(meta) != 0;
-    if (fclose(meta) != 0) werr = true;
-    char final[4096];
-    snprintf(final, sizeof final, "%s/metadata.tsv", dir);
-    if (st == MC_STATUS_OK && werr) st = mc_error_set(MC_STATUS_IO, "%s: write failed", meta_tmp);
-    if (st == MC_STATUS_OK && rename(meta_tmp, final) != 0)
-        st = mc_error_set(MC_STATUS_IO, "%s: cannot rename into place: %s", final, strerror(errno));
-    if (st != MC_STATUS_OK) remove(meta_tmp);
+    if (st == MC_STATUS_OK) st = mc_file_commit(meta, meta_tmp, final);
+    else mc_file_abort(meta, meta_tmp);
+    free(meta_tmp);
     return st;
 }

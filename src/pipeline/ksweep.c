@@ -53,7 +53,7 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
     mc_dendrogram tree;
     memset(&tree, 0, sizeof tree);
     if (!labels || !pts) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "k sweep: out of memory");
+        st = mc_error_nomem("k sweep: out of memory");
         goto fail;
     }
     if (m < n) {
@@ -62,7 +62,7 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
         unsigned char *mark = mc_alloc((size_t)n, 1);
         if (!sample || !Xs || !mark) {
             mc_free(mark);
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "k sweep: out of memory");
+            st = mc_error_nomem("k sweep: out of memory");
             goto fail;
         }
         for (int64_t i = 0; i < n; i++) sample[i] = i;

@@ -170,7 +170,7 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     char *p_json = mc_sprintf("%s/lyrics.json", featdir), *p_model = mc_sprintf("%s/lyrics_model.safetensors", featdir);
     mc_lyrics_model *model = NULL;
     if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json || !p_model) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+        st = mc_error_nomem("lyrics: out of memory");
         goto done;
     }
     if ((st = mc_table_read(metadata, 0, &meta)) != MC_STATUS_OK) goto done;
@@ -211,7 +211,7 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     keys = mc_calloc((size_t)(meta.nrows ? meta.nrows : 1), sizeof *keys);
     rownum = sum.store ? NULL : mc_calloc((size_t)n, sizeof *rownum);
     if (!texts || !ids || !names || !labels || !keys || (!sum.store && !rownum)) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+        st = mc_error_nomem("lyrics: out of memory");
         goto done;
     }
     if (sum.store) {
@@ -289,7 +289,7 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
                 goto done;
             }
             if (!tk || !seg_labels) {
-                st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+                st = mc_error_nomem("lyrics: out of memory");
                 goto done;
             }
             for (int64_t i = 0; i < n; i++) tk[i] = (key_row){names[i], i};

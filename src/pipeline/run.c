@@ -227,6 +227,22 @@ mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, i
     R.S.results = mc_strdup(results_dir);
     pl_hash_init(&R.all, "report");
     mc_status st = R.dir && R.S.results ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    /* One writer per results folder: a second run into it refuses at once (core.h, mc_lock). */
+    mc_lock *lock = NULL;
+    if (st == MC_STATUS_OK) st = mc_mkdirs(results_dir);
+    if (st == MC_STATUS_OK) {
+        char *lp = mc_sprintf("%s/.musiclust.lock", results_dir);
+        char *what = mc_sprintf("results folder %s", results_dir);
+        st = lp && what ? mc_lock_acquire(lp, what, &lock) : MC_STATUS_NO_MEMORY;
+        free(lp);
+        free(what);
+    }
+    if (st == MC_STATUS_OK) {
+        int64_t stale = mc_file_remove_stale_tmp(results_dir, 4);
+        if (stale > 0)
+            mc_log(MC_LOG_LEVEL_INFO, "%s: removed %lld temp file(s) of an interrupted run", results_dir,
+                   (long long)stale);
+    }
     int n_sub = 0;
     const char *const *sub = mc_report_folders(&n_sub);
     for (int i = 0; st == MC_STATUS_OK && i < n_sub; i++) {
@@ -241,8 +257,10 @@ mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, i
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", mc_error_message());
         run_free(&R);
+        mc_lock_release(lock);
         return mc_error_set(st, "%s", msg[0] ? msg : mc_status_name(st));
     }
     run_free(&R);
+    mc_lock_release(lock);
     return MC_STATUS_OK;
 }

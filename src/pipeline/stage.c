@@ -87,7 +87,7 @@ static mc_status hash_tree(pl_hash *h, const char *dir, int depth) {
             cap = cap ? 2 * cap : 64;
             char **nn = mc_realloc(names, cap, sizeof *nn);
             if (!nn) {
-                st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory listing %s", dir);
+                st = mc_error_nomem("out of memory listing %s", dir);
                 break;
             }
             names = nn;

@@ -130,7 +130,7 @@ static mc_status training_rows(model_data *m, int64_t train_rows, uint64_t seed)
     if (!perm || !mark || !m->sub || (d->codes && !m->sub_codes) || (d->lyrics && (!m->sub_lyrics || !m->sub_has))) {
         mc_free(perm);
         mc_free(mark);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for %lld training rows", (long long)train_rows);
+        return mc_error_nomem("out of memory for %lld training rows", (long long)train_rows);
     }
     for (int64_t i = 0; i < d->n; i++) perm[i] = i;
     mc_rng rng;

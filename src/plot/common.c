@@ -584,7 +584,7 @@ mc_status pf_image(plot_ctx *c, const uint32_t *px, int w, int h, int x, int y) 
     if (w <= 0 || h <= 0) return MC_STATUS_OK;
     int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, w);
     unsigned char *data = mc_alloc((size_t)stride, (size_t)h); /* (h, stride) bytes, rows of pixels */
-    if (!data) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for a %d x %d image",
+    if (!data) return mc_error_nomem("%s: out of memory for a %d x %d image",
                                    c->where, w, h);
     for (int r = 0; r < h; r++) memcpy(data + (size_t)r * stride, px + (size_t)r * w, (size_t)w * 4);
     cairo_surface_t *img = cairo_image_surface_create_for_data(data, CAIRO_FORMAT_RGB24, w, h, stride);

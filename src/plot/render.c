@@ -33,7 +33,7 @@ static bool membuf_append(membuf *b, const void *src, size_t n) {
             if (cap > SIZE_MAX / 2) { b->failed = true; return false; }
             cap *= 2;
         }
-        unsigned char *d = realloc(b->data, cap);
+        unsigned char *d = mc_realloc(b->data, cap, 1);
         if (!d) { b->failed = true; return false; }
         b->data = d;
         b->cap = cap;
@@ -113,10 +113,10 @@ static mc_status svg_finish(membuf *in, const char *title, const char *where) {
         if (find_id(ids, n_ids, text, p + 4, plen, num)) continue;
         if (n_ids == cap_ids) {
             size_t cap = cap_ids ? 2 * cap_ids : 16;
-            svg_id *t = realloc(ids, cap * sizeof *t);
+            svg_id *t = mc_realloc(ids, cap * sizeof *t, 1);
             if (!t) {
                 free(ids);
-                return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory renumbering SVG ids",
+                return mc_error_nomem("%s: out of memory renumbering SVG ids",
                                     where);
             }
             ids = t;
@@ -169,7 +169,7 @@ static mc_status svg_finish(membuf *in, const char *title, const char *where) {
     free(ids);
     if (out.failed) {
         free(out.data);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory writing the SVG", where);
+        return mc_error_nomem("%s: out of memory writing the SVG", where);
     }
     free(in->data);
     *in = out;

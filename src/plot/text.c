@@ -51,7 +51,7 @@ static void free_text(struct plot_text *t) {
 
 mc_status pt_begin(plot_ctx *c) {
     struct plot_text *t = mc_alloc(1, sizeof *t);
-    if (!t) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for the text layout", c->where);
+    if (!t) return mc_error_nomem("%s: out of memory for the text layout", c->where);
     PangoFontMap *fm = pango_cairo_font_map_get_default(); /* the calling thread's; not ours to free */
     t->ctx = fm ? pango_font_map_create_context(fm) : NULL;
     t->desc = pango_font_description_new();

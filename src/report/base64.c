@@ -51,7 +51,7 @@ mc_status mc_report_base64_decode(const char *text, size_t len, unsigned char **
     *out_len = 0;
     if (len % 4 != 0) return mc_error_set(MC_STATUS_FORMAT, "base64: length %zu is not a multiple of 4", len);
     unsigned char *b = mc_calloc(len / 4 * 3 + 1, 1);
-    if (!b) return mc_error_set(MC_STATUS_NO_MEMORY, "base64: out of memory");
+    if (!b) return mc_error_nomem("base64: out of memory");
     size_t o = 0;
     for (size_t i = 0; i < len; i += 4) {
         int pad = 0;

@@ -564,7 +564,7 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     c.best = mc_calloc((size_t)c.metrics.n_rows * (size_t)c.metrics.n_metrics, sizeof *c.best);
     if (!c.best) {
         mc_report_table_free(&c.metrics);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "report: out of memory");
+        return mc_error_nomem("report: out of memory");
     }
     mc_report_best(&c.metrics, c.best);
     path = mc_report_path(results_dir, MC_REPORT_SUMMARY);

@@ -79,7 +79,7 @@ mc_status mc_report_table_init(mc_report_table *t, const char *const *metrics, i
         return mc_error_set(MC_STATUS_INVALID_ARG, "report table: NULL argument");
     memset(t, 0, sizeof *t);
     t->metrics = mc_calloc((size_t)(n_metrics ? n_metrics : 1), sizeof *t->metrics);
-    if (!t->metrics) return mc_error_set(MC_STATUS_NO_MEMORY, "report table: out of memory");
+    if (!t->metrics) return mc_error_nomem("report table: out of memory");
     for (int i = 0; i < n_metrics; i++) {
         if (!metrics[i] || !metrics[i][0]) {
             mc_report_table_free(t);
@@ -189,7 +189,7 @@ mc_status mc_report_table_add(mc_report_table *t, const char *task, const char *
     if (!t || seeds < 1 || (t->n_metrics > 0 && !values))
         return mc_error_set(MC_STATUS_INVALID_ARG, "report table: bad row (seeds %d)", seeds);
     mc_report_row *r = new_row(t);
-    if (!r) return mc_error_set(MC_STATUS_NO_MEMORY, "report table: out of memory");
+    if (!r) return mc_error_nomem("report table: out of memory");
     const int M = t->n_metrics ? t->n_metrics : 1;
     r->task = dup_or_empty(task);
     r->representation = dup_or_empty(representation);
@@ -203,7 +203,7 @@ mc_status mc_report_table_add(mc_report_table *t, const char *task, const char *
     if (!r->task || !r->representation || !r->algorithm || !r->level || !r->leaked || !r->note ||
         !r->mean || !r->std || !r->values) {
         row_free(r);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "report table: out of memory");
+        return mc_error_nomem("report table: out of memory");
     }
     r->k = k;
     r->seeds = seeds;
@@ -334,7 +334,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
     char **names = mc_calloc((size_t)(M ? M : 1), sizeof *names);
     if (!names) {
         mc_table_free(&tb);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        return mc_error_nomem("%s: out of memory", path);
     }
     st = MC_STATUS_OK;
     for (int m = 0; m < M && st == MC_STATUS_OK; m++) {
@@ -346,7 +346,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
             break;
         }
         names[m] = mc_calloc(la - 4, 1);
-        if (!names[m]) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        if (!names[m]) st = mc_error_nomem("%s: out of memory", path);
         else {
             memcpy(names[m], a, la - 5);
             names[m][la - 5] = '\0';
@@ -364,7 +364,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
         }
         mc_report_row *r = new_row(out);
         if (!r) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+            st = mc_error_nomem("%s: out of memory", path);
             break;
         }
         r->task = mc_strdup(mc_table_get(&tb, i, 0));
@@ -381,7 +381,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
         out->n_rows++;
         if (!r->task || !r->representation || !r->algorithm || !r->level || !r->leaked || !r->note || !r->mean ||
             !r->std) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+            st = mc_error_nomem("%s: out of memory", path);
             break;
         }
         for (int m = 0; m < M; m++) {
@@ -557,7 +557,7 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
         }
     }
     bool *best = mc_calloc((size_t)(t->n_rows ? t->n_rows : 1) * (size_t)(t->n_metrics ? t->n_metrics : 1), sizeof *best);
-    if (!best) return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
+    if (!best) return mc_error_nomem("text table: out of memory");
     mc_status st = mc_report_best(t, best);
     if (st != MC_STATUS_OK) {
         free(best);

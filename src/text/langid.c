@@ -77,8 +77,8 @@ void mc_text_langid_free(mc_langid *id) {
 mc_status mc_text_langid_create(mc_langid **out) {
     if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "langid: out is NULL");
     *out = NULL;
-    mc_langid *id = calloc(1, sizeof *id);
-    if (!id) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    mc_langid *id = mc_calloc(1, sizeof *id);
+    if (!id) return mc_error_nomem("out of memory allocating the language identifier");
     const int nl = (int)(sizeof mc_lang_corpora / sizeof mc_lang_corpora[0]);
     id->nlang = nl < MAX_LANGS ? nl : MAX_LANGS;
     for (int L = 0; L < id->nlang; L++) id->codes[L] = mc_lang_corpora[L].code;
@@ -90,9 +90,9 @@ mc_status mc_text_langid_create(mc_langid **out) {
     const int64_t ng = id->grams.count;
     int64_t *counts = NULL;
     if (st == MC_STATUS_OK) {
-        counts = calloc((size_t)ng * id->nlang, sizeof *counts); // (ng, nlang)
-        id->logp = malloc((size_t)ng * id->nlang * sizeof *id->logp);
-        if (!counts || !id->logp) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for language profiles");
+        counts = mc_calloc((size_t)ng * id->nlang, sizeof *counts); // (ng, nlang)
+        id->logp = mc_calloc(1, (size_t)ng * id->nlang * sizeof *id->logp);
+        if (!counts || !id->logp) st = mc_error_nomem("out of memory for language profiles");
     }
     /* Pass 2: counts per language. */
     b.counts = counts;

@@ -119,7 +119,7 @@ static mc_status features(const mc_lyrics_model *m, const char *const *texts, in
         H->indices = mc_alloc((size_t)(nnz > 0 ? nnz : 1), sizeof *H->indices);
         H->data = mc_alloc((size_t)(nnz > 0 ? nnz : 1), sizeof *H->data);
         if (!H->indptr || !H->indices || !H->data)
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld TF-IDF values", (long long)nnz);
+            st = mc_error_nomem("lyrics: out of memory for %lld TF-IDF values", (long long)nnz);
     }
     if (st == MC_STATUS_OK) {
         int64_t k = 0;
@@ -195,7 +195,7 @@ mc_status mc_lyrics_model_alloc_svd(mc_lyrics_model *m) {
     m->singular_values = mc_alloc((size_t)m->k, sizeof *m->singular_values);
     m->explained_variance_ratio = mc_alloc((size_t)m->k, sizeof *m->explained_variance_ratio);
     if (!m->components_t || !m->singular_values || !m->explained_variance_ratio)
-        return mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld x %d SVD components",
+        return mc_error_nomem("lyrics: out of memory for %lld x %d SVD components",
                             (long long)m->n_features, m->k);
     return MC_STATUS_OK;
 }
@@ -222,8 +222,8 @@ static mc_status fit_docs(const mc_lyrics_config *c, const char *const *docs, in
                           mc_lyrics_model **out, mc_csr *H) {
     *out = NULL;
     memset(H, 0, sizeof *H);
-    mc_lyrics_model *m = calloc(1, sizeof *m);
-    if (!m) return mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+    mc_lyrics_model *m = mc_calloc(1, sizeof *m);
+    if (!m) return mc_error_nomem("lyrics: out of memory");
     m->dim = c->dim;
     m->drop = c->drop_first ? 1 : 0;
     m->normalize = c->normalize;
@@ -355,9 +355,9 @@ mc_status mc_text_lyrics_fit(const mc_lyrics_config *c, const char *const *texts
     if (st != MC_STATUS_OK) return st;
     if (n < 1 || !texts) return mc_error_set(MC_STATUS_EMPTY, "lyrics: no texts");
     const int nt = c->threads > 0 ? c->threads : mc_threads_available();
-    uint8_t *words = malloc((size_t)n * sizeof *words); // (n)
-    const char **docs = malloc((size_t)n * sizeof *docs); // (nd)
-    if (!words || !docs) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
+    uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words); // (n)
+    const char **docs = mc_calloc(1, (size_t)n * sizeof *docs); // (nd)
+    if (!words || !docs) st = mc_error_nomem("lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, NULL, words, NULL);
     int64_t nd = 0;
     if (st == MC_STATUS_OK && (nd = gather_docs(texts, n, words, docs, NULL)) == 0)
@@ -390,7 +390,7 @@ static mc_status alloc_out(mc_lyrics *out, int64_t n, int dim) {
     out->explained_variance_ratio = mc_alloc((size_t)dim, sizeof *out->explained_variance_ratio);
     if (!out->vectors || !out->has_lyrics || !out->language || !out->explained_variance_ratio) {
         mc_text_lyrics_free(out);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts x %d dims", (long long)n, dim);
+        return mc_error_nomem("lyrics: out of memory for %lld texts x %d dims", (long long)n, dim);
     }
     return MC_STATUS_OK;
 }
@@ -406,11 +406,11 @@ mc_status mc_text_lyrics_embed_model(const mc_lyrics_config *c, const char *cons
     const double t0 = mc_clock_seconds();
     const int nt = c->threads > 0 ? c->threads : mc_threads_available();
     if ((st = alloc_out(out, n, c->dim)) != MC_STATUS_OK) return st;
-    uint8_t *words = malloc((size_t)n * sizeof *words);   // (n)
-    const char **docs = malloc((size_t)n * sizeof *docs); // (nd) the texts with words
-    int64_t *rows = malloc((size_t)n * sizeof *rows);     // (nd) their row in vectors
+    uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words);   // (n)
+    const char **docs = mc_calloc(1, (size_t)n * sizeof *docs); // (nd) the texts with words
+    int64_t *rows = mc_calloc(1, (size_t)n * sizeof *rows);     // (nd) their row in vectors
     if (!words || !docs || !rows)
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
+        st = mc_error_nomem("lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, c->progress, words, out->language);
     int64_t nd = 0;
     if (st == MC_STATUS_OK && (nd = gather_docs(texts, n, words, docs, rows)) == 0)
@@ -421,9 +421,9 @@ mc_status mc_text_lyrics_embed_model(const mc_lyrics_config *c, const char *cons
     if (st == MC_STATUS_OK) {
         /* The fitted rows through the same projection as transform: identical bytes, without
          * computing the TF-IDF twice. Texts without words: zero rows (what transform gives them). */
-        float *Z = malloc((size_t)nd * c->dim * sizeof *Z); // (nd, dim)
-        uint8_t *has = malloc((size_t)nd * sizeof *has);    // (nd)
-        if (!Z || !has) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
+        float *Z = mc_calloc(1, (size_t)nd * c->dim * sizeof *Z); // (nd, dim)
+        uint8_t *has = mc_calloc(1, (size_t)nd * sizeof *has);    // (nd)
+        if (!Z || !has) st = mc_error_nomem("lyrics: out of memory");
         else {
             project(m, &H, nt, Z, has);
             for (int64_t r = 0; r < nd; r++) {
@@ -464,8 +464,8 @@ mc_status mc_text_lyrics_apply(const mc_lyrics_model *m, const char *const *text
     const int nt = threads > 0 ? threads : mc_threads_available();
     mc_status st = alloc_out(out, n, m->dim);
     if (st != MC_STATUS_OK) return st;
-    uint8_t *words = malloc((size_t)n * sizeof *words); // (n)
-    if (!words) st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory for %lld texts", (long long)n);
+    uint8_t *words = mc_calloc(1, (size_t)n * sizeof *words); // (n)
+    if (!words) st = mc_error_nomem("lyrics: out of memory for %lld texts", (long long)n);
     if (st == MC_STATUS_OK) st = scan_texts(texts, n, nt, progress, words, out->language);
     if (st == MC_STATUS_OK) st = mc_text_lyrics_transform(m, texts, n, nt, out->vectors, out->has_lyrics);
     free(words);

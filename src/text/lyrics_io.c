@@ -37,7 +37,7 @@ static void meta_add(meta_list *l, const char *key, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    char *v = malloc(strlen(buf) + 1);
+    char *v = mc_calloc(1, strlen(buf) + 1);
     if (!v) {
         l->failed = true;
         return;
@@ -52,7 +52,7 @@ static char *join_terms(const mc_tfidf *t) {
     int64_t nt = mc_text_tfidf_n_terms(t);
     size_t len = 0;
     for (int64_t j = 0; j < nt; j++) len += strlen(mc_text_tfidf_term(t, j)) + 1;
-    char *s = malloc(len ? len : 1), *p = s;
+    char *s = mc_calloc(1, len ? len : 1), *p = s;
     if (!s) return NULL;
     for (int64_t j = 0; j < nt; j++) {
         size_t l = strlen(mc_text_tfidf_term(t, j));
@@ -99,10 +99,10 @@ mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path) 
         const mc_tfidf_config *tc = mc_text_tfidf_config_of(t);
         int64_t nt = mc_text_tfidf_n_terms(t);
         vocab[b] = join_terms(t);
-        df[b] = malloc((size_t)nt * sizeof *df[b]);
-        idf[b] = malloc((size_t)nt * sizeof *idf[b]);
+        df[b] = mc_calloc(1, (size_t)nt * sizeof *df[b]);
+        idf[b] = mc_calloc(1, (size_t)nt * sizeof *idf[b]);
         if (!vocab[b] || !df[b] || !idf[b]) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+            st = mc_error_nomem("%s: out of memory", path);
             break;
         }
         for (int64_t j = 0; j < nt; j++) {
@@ -129,10 +129,10 @@ mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path) 
         e[ne++] = (mc_tensor_entry){tnames[b][0], MC_DTYPE_F64, 1, {nt}, idf[b]};
         e[ne++] = (mc_tensor_entry){tnames[b][1], MC_DTYPE_I64, 1, {nt}, df[b]};
     }
-    if (st == MC_STATUS_OK && ml.failed) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    if (st == MC_STATUS_OK && ml.failed) st = mc_error_nomem("%s: out of memory", path);
     if (st == MC_STATUS_OK) {
-        comp = malloc((size_t)m->k * m->n_features * sizeof *comp);
-        if (!comp) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        comp = mc_calloc(1, (size_t)m->k * m->n_features * sizeof *comp);
+        if (!comp) st = mc_error_nomem("%s: out of memory", path);
     }
     if (st == MC_STATUS_OK) {
         for (int j = 0; j < m->k; j++)
@@ -278,17 +278,17 @@ static mc_tfidf *load_block(loader *L, int b) {
     const mc_tensor_entry *ti = tensor(L, bkey(kb, b, "idf"), MC_DTYPE_F64, 1, nt, -1);
     const mc_tensor_entry *td = tensor(L, bkey(kb, b, "df"), MC_DTYPE_I64, 1, nt, -1);
     if (!ti || !td) return NULL;
-    const char **terms = malloc((size_t)(nt ? nt : 1) * sizeof *terms); // (nt) into vocab
-    size_t *lens = malloc((size_t)(nt ? nt : 1) * sizeof *lens);       // (nt)
-    int64_t *df = malloc((size_t)(nt ? nt : 1) * sizeof *df);          // (nt) aligned copies: tensors
-    double *idf = malloc((size_t)(nt ? nt : 1) * sizeof *idf);         // (nt) in a file may be unaligned
+    const char **terms = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *terms); // (nt) into vocab
+    size_t *lens = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *lens);       // (nt)
+    int64_t *df = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *df);          // (nt) aligned copies: tensors
+    double *idf = mc_calloc(1, (size_t)(nt ? nt : 1) * sizeof *idf);         // (nt) in a file may be unaligned
     mc_tfidf *t = NULL;
     if (df && idf && nt > 0) {
         memcpy(df, td->data, (size_t)nt * sizeof *df);
         memcpy(idf, ti->data, (size_t)nt * sizeof *idf);
     }
     if (!terms || !lens || !df || !idf) {
-        L->st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", L->path);
+        L->st = mc_error_nomem("%s: out of memory", L->path);
     } else {
         const char *p = vocab;
         for (int64_t j = 0; j < nt; j++) {
@@ -316,8 +316,8 @@ mc_status mc_text_lyrics_model_load(const char *path, mc_lyrics_model **out) {
     mc_status st = mc_safetensors_read(path, &f);
     if (st != MC_STATUS_OK) return st;
     loader L = {f, path, MC_STATUS_OK};
-    mc_lyrics_model *m = calloc(1, sizeof *m);
-    if (!m) L.st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    mc_lyrics_model *m = mc_calloc(1, sizeof *m);
+    if (!m) L.st = mc_error_nomem("out of memory allocating the lyrics model");
     const char *fmt = L.st == MC_STATUS_OK ? meta(&L, "format") : NULL;
     if (fmt && strcmp(fmt, FORMAT_NAME) != 0) lfail(&L, "format is '%s', not a lyrics model (%s)", fmt, FORMAT_NAME);
     const char *ver = L.st == MC_STATUS_OK ? meta(&L, "format_version") : NULL;

@@ -87,8 +87,8 @@ mc_status mc_strmap_init(mc_strmap *m, int64_t expected) {
     memset(m, 0, sizeof *m);
     int64_t cap = 64;
     while (cap < 2 * expected) cap *= 2;
-    m->slots = malloc((size_t)cap * sizeof *m->slots);
-    if (!m->slots) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for a vocabulary table");
+    m->slots = mc_calloc(1, (size_t)cap * sizeof *m->slots);
+    if (!m->slots) return mc_error_nomem("out of memory for a vocabulary table");
     for (int64_t i = 0; i < cap; i++) m->slots[i] = -1;
     m->cap = cap;
     return MC_STATUS_OK;
@@ -118,7 +118,7 @@ int64_t mc_strmap_find(const mc_strmap *m, const char *s, size_t len, uint64_t h
 
 static bool grow_slots(mc_strmap *m) {
     int64_t cap = m->cap * 2;
-    int64_t *slots = malloc((size_t)cap * sizeof *slots);
+    int64_t *slots = mc_calloc(1, (size_t)cap * sizeof *slots);
     if (!slots) return false;
     for (int64_t i = 0; i < cap; i++) slots[i] = -1;
     for (int64_t e = 0; e < m->count; e++) {
@@ -134,7 +134,7 @@ static bool grow_slots(mc_strmap *m) {
 
 #define GROW(ptr, n)                                                                           \
     do {                                                                                       \
-        void *np_ = realloc((ptr), (size_t)(n) * sizeof *(ptr));                               \
+        void *np_ = mc_realloc((ptr), (size_t)(n) * sizeof *(ptr), 1);                               \
         if (!np_) return false;                                                                \
         (ptr) = np_;                                                                           \
     } while (0)
@@ -160,15 +160,15 @@ int64_t mc_strmap_insert(mc_strmap *m, const char *s, size_t len, uint64_t h, bo
     }
     /* Keep the load factor at most 1/2 so that probes stay short. */
     if ((2 * (m->count + 1) > m->cap && !grow_slots(m)) || (m->count == m->ecap && !grow_entries(m))) {
-        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory growing a vocabulary of %lld terms", (long long)m->count);
+        mc_error_nomem("out of memory growing a vocabulary of %lld terms", (long long)m->count);
         return -1;
     }
     if (m->arena_len + len + 1 > m->arena_cap) {
         size_t cap = m->arena_cap ? m->arena_cap : 65536;
         while (cap < m->arena_len + len + 1) cap *= 2;
-        char *a = realloc(m->arena, cap);
+        char *a = mc_realloc(m->arena, cap, 1);
         if (!a) {
-            mc_error_set(MC_STATUS_NO_MEMORY, "out of memory growing a vocabulary of %lld terms", (long long)m->count);
+            mc_error_nomem("out of memory growing a vocabulary of %lld terms", (long long)m->count);
             return -1;
         }
         m->arena = a;

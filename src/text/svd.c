@@ -94,7 +94,7 @@ static mc_status svd_fit(const mc_svd_config *c, const mc_csr *X, mc_svd *out, f
     out->explained_variance_ratio = mc_alloc((size_t)k, sizeof *out->explained_variance_ratio);
     if (!Q || !W || !tau || !s || !Ub || !VT || !U || !out->components || !out->singular_values ||
         !out->explained_variance || !out->explained_variance_ratio)
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "svd: out of memory for a %lld x %lld matrix, %d components",
+        st = mc_error_nomem("svd: out of memory for a %lld x %lld matrix, %d components",
                           (long long)n, (long long)m, l);
     if (st == MC_STATUS_OK) {
         /* Gaussian test matrix (sklearn: random_state.normal(size=(n_features, l))). */

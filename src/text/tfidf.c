@@ -34,7 +34,7 @@ static mc_status csr_alloc(mc_csr *m, int64_t rows, int64_t cols, int64_t nnz) {
     m->data = mc_alloc((size_t)(nnz > 0 ? nnz : 1), sizeof *m->data);
     if (!m->indptr || !m->indices || !m->data) {
         mc_text_csr_free(m);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for a %lld x %lld sparse matrix with %lld values",
+        return mc_error_nomem("out of memory for a %lld x %lld sparse matrix with %lld values",
                             (long long)rows, (long long)cols, (long long)nnz);
     }
     return MC_STATUS_OK;
@@ -75,10 +75,10 @@ mc_status mc_text_csr_transpose(const mc_csr *a, mc_csr *out) {
     /* Counting sort by column; rows come out increasing because rows are visited in order. */
     for (int64_t p = 0; p < nnz; p++) out->indptr[a->indices[p] + 1]++;
     for (int64_t j = 0; j < a->n_cols; j++) out->indptr[j + 1] += out->indptr[j];
-    int64_t *next = malloc((size_t)(a->n_cols > 0 ? a->n_cols : 1) * sizeof *next); // (n_cols)
+    int64_t *next = mc_calloc(1, (size_t)(a->n_cols > 0 ? a->n_cols : 1) * sizeof *next); // (n_cols)
     if (!next) {
         mc_text_csr_free(out);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory transposing a sparse matrix");
+        return mc_error_nomem("out of memory transposing a sparse matrix");
     }
     memcpy(next, out->indptr, (size_t)a->n_cols * sizeof *next);
     for (int64_t i = 0; i < a->n_rows; i++)
@@ -210,8 +210,8 @@ mc_status mc_text_tfidf_fit(const mc_tfidf_config *c, const char *const *docs, i
     term_ref *keep = NULL;
     int64_t nk = 0;
     if (st == MC_STATUS_OK) {
-        keep = malloc((size_t)all.count * sizeof *keep);
-        if (!keep) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory sorting %lld terms", (long long)all.count);
+        keep = mc_calloc(1, (size_t)all.count * sizeof *keep);
+        if (!keep) st = mc_error_nomem("out of memory sorting %lld terms", (long long)all.count);
     }
     if (st == MC_STATUS_OK) {
         for (int64_t e = 0; e < all.count; e++) {
@@ -226,14 +226,14 @@ mc_status mc_text_tfidf_fit(const mc_tfidf_config *c, const char *const *docs, i
     mc_tfidf *m = NULL;
     if (st == MC_STATUS_OK) {
         qsort(keep, (size_t)nk, sizeof *keep, cmp_term);
-        m = calloc(1, sizeof *m);
-        if (!m) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        m = mc_calloc(1, sizeof *m);
+        if (!m) st = mc_error_nomem("out of memory allocating the TF-IDF model");
     }
     if (st == MC_STATUS_OK) {
         m->cfg = *c;
         m->n_docs = n;
-        m->idf = malloc((size_t)nk * sizeof *m->idf);
-        st = m->idf ? mc_strmap_init(&m->vocab, nk) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        m->idf = mc_calloc(1, (size_t)nk * sizeof *m->idf);
+        st = m->idf ? mc_strmap_init(&m->vocab, nk) : mc_error_nomem("out of memory allocating the TF-IDF idf weights");
     }
     for (int64_t j = 0; st == MC_STATUS_OK && j < nk; j++) {
         int64_t e0 = keep[j].e;
@@ -293,7 +293,7 @@ static void collect_ids(const char *s, size_t len, int n, void *user) {
     if (e < 0 || r->failed) return;
     if (r->n == r->cap) {
         int64_t cap = r->cap ? 2 * r->cap : 4096;
-        int32_t *p = realloc(r->ids, (size_t)cap * sizeof *p);
+        int32_t *p = mc_realloc(r->ids, (size_t)cap * sizeof *p, 1);
         if (!p) {
             r->failed = true;
             return;
@@ -321,8 +321,8 @@ mc_status mc_text_tfidf_transform(const mc_tfidf *m, const char *const *docs, in
     memset(out, 0, sizeof *out);
     if (!m) return mc_error_set(MC_STATUS_INVALID_ARG, "tfidf transform: model is NULL");
     if (n < 0 || (n > 0 && !docs)) return mc_error_set(MC_STATUS_INVALID_ARG, "tfidf transform: no documents");
-    sparse_row *rows = calloc((size_t)(n > 0 ? n : 1), sizeof *rows); // (n)
-    if (!rows) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory for %lld rows", (long long)n);
+    sparse_row *rows = mc_calloc((size_t)(n > 0 ? n : 1), sizeof *rows); // (n)
+    if (!rows) return mc_error_nomem("out of memory for %lld rows", (long long)n);
     int nt = threads > 0 ? threads : mc_threads_available();
     int failed = 0;
     char msg[256] = "";
@@ -346,9 +346,9 @@ mc_status mc_text_tfidf_transform(const mc_tfidf *m, const char *const *docs, in
                 qsort(rc.ids, (size_t)rc.n, sizeof *rc.ids, cmp_i32);
                 int64_t distinct = 1;
                 for (int64_t k = 1; k < rc.n; k++) distinct += rc.ids[k] != rc.ids[k - 1];
-                r->cols = malloc((size_t)distinct * sizeof *r->cols);
-                r->vals = malloc((size_t)distinct * sizeof *r->vals);
-                double *v = malloc((size_t)distinct * sizeof *v);
+                r->cols = mc_calloc(1, (size_t)distinct * sizeof *r->cols);
+                r->vals = mc_calloc(1, (size_t)distinct * sizeof *r->vals);
+                double *v = mc_calloc(1, (size_t)distinct * sizeof *v);
                 if (!r->cols || !r->vals || !v) {
                     rc.failed = true;
                 } else {
@@ -438,12 +438,12 @@ mc_status mc_text_tfidf_from_vocab(const mc_tfidf_config *c, int64_t n_docs, con
             return mc_error_set(MC_STATUS_FORMAT, "term %lld: document frequency %lld of %lld documents, idf %g",
                                 (long long)j, (long long)df[j], (long long)n_docs, idf[j]);
     }
-    mc_tfidf *m = calloc(1, sizeof *m);
-    if (!m) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    mc_tfidf *m = mc_calloc(1, sizeof *m);
+    if (!m) return mc_error_nomem("out of memory allocating the TF-IDF model");
     m->cfg = *c;
     m->n_docs = n_docs;
-    m->idf = malloc((size_t)n_terms * sizeof *m->idf);
-    st = m->idf ? mc_strmap_init(&m->vocab, n_terms) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    m->idf = mc_calloc(1, (size_t)n_terms * sizeof *m->idf);
+    st = m->idf ? mc_strmap_init(&m->vocab, n_terms) : mc_error_nomem("out of memory allocating the TF-IDF idf weights");
     for (int64_t j = 0; st == MC_STATUS_OK && j < n_terms; j++) {
         int64_t e = mc_strmap_insert(&m->vocab, terms[j], lens[j], mc_strmap_hash(terms[j], lens[j]), NULL);
         if (e < 0) {

@@ -187,7 +187,7 @@ mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
     size_t need = len + len / 2 + len + 4;
     if (need < len) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
     if (b->cap < need) {
-        char *s = realloc(b->s, need);
+        char *s = mc_realloc(b->s, need, 1);
         if (!s) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
         b->s = s;
         b->cap = need;
@@ -257,7 +257,7 @@ mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbu
     size_t need = 3 * len + len + 4;
     if (need / 4 < len) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
     if (b->cap < need) {
-        char *s = realloc(b->s, need);
+        char *s = mc_realloc(b->s, need, 1);
         if (!s) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
         b->s = s;
         b->cap = need;
