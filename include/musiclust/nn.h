@@ -212,6 +212,14 @@ void mc_nn_layer_init(mc_nn_layer *l, mc_rng *rng);
 /* w[i] ~ U(-bound, bound): (2 u - 1) bound with u = mc_rng_uniform. */
 void mc_nn_init_uniform(float *w, int64_t count, double bound, mc_rng *rng);
 
+/* Diagnostics (bench_nn's per-layer table): while profiling is on, every layer adds the wall-clock
+ * and process-CPU seconds of each forward and backward call to its counters. Off by default (it
+ * costs four clock reads per call). Process CPU time counts all threads of the process. */
+void mc_nn_set_profiling(bool on);
+/* t[0] forward wall, t[1] forward CPU, t[2] backward wall, t[3] backward CPU, in seconds. */
+void mc_nn_layer_times(const mc_nn_layer *l, double t[4]);
+void mc_nn_layer_times_reset(mc_nn_layer *l);
+
 /* ---------------------------------------------------------------- sequential */
 
 /* A chain of layers (torch.nn.Sequential): each layer's input numel must equal the previous one's

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- construction */
 
@@ -103,6 +104,7 @@ void mc_nn_layer_free(mc_nn_layer *l) {
         mc_free(l->params[i].data);
         mc_free(l->params[i].grad);
     }
+    nn_dnn_free(l);
     mc_free(l->y);
     mc_free(l->dx);
     mc_free(l->cols);
@@ -237,9 +239,60 @@ void nn_act_backward(mc_nn_act act, float slope, const float *y, float *dy, int6
     }
 }
 
+/* ---------------------------------------------------------------- profiling */
+
+static bool g_profiling;
+
+void mc_nn_set_profiling(bool on) { g_profiling = on; }
+
+void mc_nn_layer_times(const mc_nn_layer *l, double t[4]) {
+    for (int i = 0; i < 4; i++) t[i] = l ? l->times[i] : 0.0;
+}
+
+void mc_nn_layer_times_reset(mc_nn_layer *l) {
+    if (l) memset(l->times, 0, sizeof l->times);
+}
+
+static void clocks(double c[2]) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+    c[0] = (double)a.tv_sec + 1e-9 * (double)a.tv_nsec;
+    c[1] = (double)b.tv_sec + 1e-9 * (double)b.tv_nsec;
+}
+
+static mc_status layer_forward_impl(mc_nn_layer *l, int n, const float *x, float **y, bool from_up,
+                                    bool need_y);
+static mc_status layer_backward_impl(mc_nn_layer *l, float *dy, float **dx, bool from_down, bool need_dx);
+
+static mc_status layer_forward(mc_nn_layer *l, int n, const float *x, float **y, bool from_up, bool need_y) {
+    if (!g_profiling || !l) return layer_forward_impl(l, n, x, y, from_up, need_y);
+    double a[2], b[2];
+    clocks(a);
+    mc_status st = layer_forward_impl(l, n, x, y, from_up, need_y);
+    clocks(b);
+    l->times[0] += b[0] - a[0];
+    l->times[1] += b[1] - a[1];
+    return st;
+}
+
+static mc_status layer_backward(mc_nn_layer *l, float *dy, float **dx, bool from_down, bool need_dx) {
+    if (!g_profiling || !l) return layer_backward_impl(l, dy, dx, from_down, need_dx);
+    double a[2], b[2];
+    clocks(a);
+    mc_status st = layer_backward_impl(l, dy, dx, from_down, need_dx);
+    clocks(b);
+    l->times[2] += b[0] - a[0];
+    l->times[3] += b[1] - a[1];
+    return st;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
-mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
+/* from_up: x is the unchanged output of l->up's last forward; need_y false: only l->down reads the
+ * output (only mc_nn_seq_forward knows these). */
+static mc_status layer_forward_impl(mc_nn_layer *l, int n, const float *x, float **y, bool from_up,
+                                    bool need_y) {
     if (y) *y = NULL;
     if (!l || !x) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_forward: layer or x is NULL");
     if (n < 1 || n > l->max_batch)
@@ -251,6 +304,12 @@ mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
                             l->name, n);
     l->n = n;
     l->x = x;
+    l->dx_blocked = l->y_lazy = l->dx_lazy = false;
+    if (l->dn) {
+        mc_status st = nn_dnn_forward(l, from_up, need_y);
+        if (y) *y = st == MC_STATUS_OK ? l->y : NULL;
+        return st;
+    }
     switch (l->kind) {
     case MC_NN_KIND_LINEAR: nn_linear_forward(l); break;
     case MC_NN_KIND_CONV2D: nn_conv_forward(l); break;
@@ -267,12 +326,24 @@ mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
     return MC_STATUS_OK;
 }
 
-mc_status mc_nn_backward(mc_nn_layer *l, float *dy, float **dx) {
+mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
+    return layer_forward(l, n, x, y, false, true);
+}
+
+/* from_down: dy is the unchanged input gradient of l->down's last backward, which left a blocked
+ * copy; need_dx false: only l->up reads the input gradient (only mc_nn_seq_backward knows these). */
+static mc_status layer_backward_impl(mc_nn_layer *l, float *dy, float **dx, bool from_down, bool need_dx) {
     if (dx) *dx = NULL;
     if (!l || !dy) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_backward: layer or dy is NULL");
     if (l->n < 1)
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: backward before any forward", l->name);
     int64_t count = (int64_t)l->n * l->out_numel;
+    l->dx_blocked = l->dx_lazy = false;
+    if (l->dn) {
+        mc_status st = nn_dnn_backward(l, dy, from_down, need_dx);
+        if (dx && st == MC_STATUS_OK) *dx = l->input_grad ? l->dx : NULL;
+        return st;
+    }
     switch (l->kind) {
     case MC_NN_KIND_LINEAR:
         nn_act_backward(l->act, l->slope, l->y, dy, count);
@@ -293,10 +364,18 @@ mc_status mc_nn_backward(mc_nn_layer *l, float *dy, float **dx) {
     return MC_STATUS_OK;
 }
 
+mc_status mc_nn_backward(mc_nn_layer *l, float *dy, float **dx) {
+    return layer_backward(l, dy, dx, false, true);
+}
+
 /* ---------------------------------------------------------------- settings and accessors */
 
 mc_status mc_nn_layer_set_input_grad(mc_nn_layer *l, bool on) {
     if (!l) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_layer_set_input_grad: layer is NULL");
+    if (l->dn) {
+        mc_status st = nn_dnn_set_input_grad(l, on);
+        if (st != MC_STATUS_OK) return st;
+    }
     if (on && !l->dx) {
         l->dx = nn_layer_alloc(l, (size_t)l->max_batch * (size_t)l->in_numel, sizeof(float));
         if (!l->dx) return MC_STATUS_NO_MEMORY;
@@ -325,8 +404,15 @@ const char *mc_nn_layer_name(const mc_nn_layer *l) { return l->name; }
 int mc_nn_layer_max_batch(const mc_nn_layer *l) { return l->max_batch; }
 int64_t mc_nn_layer_in_numel(const mc_nn_layer *l) { return l->in_numel; }
 int64_t mc_nn_layer_out_numel(const mc_nn_layer *l) { return l->out_numel; }
-float *mc_nn_layer_output(mc_nn_layer *l) { return l->y; }
-float *mc_nn_layer_input_grad(mc_nn_layer *l) { return l->dx; }
+/* A layer inside an mc_nn_seq may have left these in its blocked copy only: write them now. */
+float *mc_nn_layer_output(mc_nn_layer *l) {
+    if (l->y_lazy || l->dx_lazy) nn_dnn_materialize(l);
+    return l->y;
+}
+float *mc_nn_layer_input_grad(mc_nn_layer *l) {
+    if (l->y_lazy || l->dx_lazy) nn_dnn_materialize(l);
+    return l->dx;
+}
 int mc_nn_layer_param_count(const mc_nn_layer *l) { return l ? l->n_params : 0; }
 size_t mc_nn_layer_bytes(const mc_nn_layer *l) { return l ? l->bytes + sizeof *l : 0; }
 
@@ -430,6 +516,8 @@ mc_status mc_nn_seq_add(mc_nn_seq *s, mc_nn_layer *l) {
         s->layers = nl;
         s->cap = cap;
     }
+    /* consecutive conv layers on the blocked path hand each other their blocked buffers */
+    if (s->n > 0) nn_dnn_link(s->layers[s->n - 1], l);
     s->layers[s->n++] = l;
     return MC_STATUS_OK;
 }
@@ -454,7 +542,10 @@ mc_status mc_nn_seq_forward(mc_nn_seq *s, int n, const float *x, float **y) {
     const float *h = x;
     float *out = NULL;
     for (int i = 0; i < s->n; i++) {
-        mc_status st = mc_nn_forward(s->layers[i], n, h, &out);
+        mc_nn_layer *l = s->layers[i];
+        bool from_up = i > 0 && l->up == s->layers[i - 1];
+        bool need_y = !(i + 1 < s->n && l->down == s->layers[i + 1]);
+        mc_status st = layer_forward(l, n, h, &out, from_up, need_y);
         if (st != MC_STATUS_OK) return st;
         h = out;
     }
@@ -468,7 +559,10 @@ mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx) {
     float *g = dy;
     for (int i = s->n - 1; i >= 0; i--) {
         float *gi = NULL;
-        mc_status st = mc_nn_backward(s->layers[i], g, &gi);
+        mc_nn_layer *next = i + 1 < s->n ? s->layers[i + 1] : NULL;
+        bool from_down = next && s->layers[i]->down == next && next->dx_blocked;
+        bool need_dx = !(i > 0 && s->layers[i]->up == s->layers[i - 1]);
+        mc_status st = layer_backward(s->layers[i], g, &gi, from_down, need_dx);
         if (st != MC_STATUS_OK) return st;
         if (i > 0 && !gi)
             return mc_error_set(MC_STATUS_INVALID_ARG, "%s: input gradient is off but %s needs it",

@@ -4,6 +4,8 @@
 
 #include <musiclust/nn.h>
 
+#include <oneapi/dnnl/dnnl.h>
+
 /* Loops over fewer elements than this stay on the calling thread: an OpenMP fork/join costs a few
  * microseconds, more than the loop itself (this is what keeps the small MLP-VAE fast). */
 #define NN_PAR_MIN 32768
@@ -62,6 +64,15 @@ struct mc_nn_layer {
     float *mean;          /* (C) the statistics the last forward normalised with */
     float *invstd;        /* (C) 1 / sqrt(var + eps) */
 
+    /* Conv2d / ConvTranspose2d on oneDNN's blocked path (conv_dnnl.c), or NULL: the im2col path.
+     * up / down: the conv layer before / after this one in an mc_nn_seq whose blocked output /
+     * input gradient this layer reads directly when the sequence runs them back to back. */
+    struct nn_dnn *dn;
+    mc_nn_layer *up, *down;
+    bool dx_blocked;      /* the last backward left dLoss/dx in dn's blocked buffer too */
+    bool y_lazy, dx_lazy; /* y / dx not written yet: only dn's blocked copy holds them */
+    double times[4];      /* profiling: forward wall, CPU, backward wall, CPU (seconds) */
+
     size_t bytes;         /* allocated by the layer */
 };
 
@@ -96,6 +107,55 @@ void nn_conv_forward(mc_nn_layer *l);
 void nn_conv_backward(mc_nn_layer *l, float *dy);
 void nn_convt_forward(mc_nn_layer *l);
 void nn_convt_backward(mc_nn_layer *l, float *dy);
+
+/* ---------------------------------------------------------------- oneDNN (dnnl.c, conv_dnnl.c) */
+
+/* The process's CPU engine and stream (created once; NULL when oneDNN cannot make them). */
+dnnl_engine_t nn_dnnl_engine(void);
+dnnl_stream_t nn_dnnl_stream(void);
+/* Make oneDNN calls from this task run on one thread (see dnnl.c); returns what _end restores. */
+int nn_dnnl_serial_begin(void);
+void nn_dnnl_serial_end(int saved);
+/* Execute p single-threaded on the module's stream; false on failure. */
+bool nn_dnnl_exec(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* dnnl_primitive_create for a team of one. */
+dnnl_status_t nn_dnnl_primitive(dnnl_primitive_t *p, const_dnnl_primitive_desc_t pd);
+/* The implementation oneDNN picked ("jit:avx512_core", "ref:any", ...). */
+const char *nn_dnnl_impl(const_dnnl_primitive_desc_t pd);
+
+/* Set up l (a new Conv2d / ConvTranspose2d with its parameters) for the blocked path when oneDNN has
+ * fast kernels for its shape on this CPU; otherwise leave l->dn NULL (the im2col path). Fails only
+ * on out-of-memory. */
+mc_status nn_dnn_setup(mc_nn_layer *l);
+void nn_dnn_free(mc_nn_layer *l);
+/* Blocked-path forward / backward. from_up: x is the unchanged output of l->up's last forward (its
+ * blocked copy is read instead of x); from_down: dy is the unchanged input gradient of l->down's
+ * last backward (its blocked copy is read instead). need_y / need_dx false: leave the NCHW output /
+ * input gradient unwritten (l->y_lazy / l->dx_lazy; nn_dnn_materialize writes them). */
+mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y);
+mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx);
+void nn_dnn_materialize(mc_nn_layer *l);
+/* Whether a seq may link a -> b (b reads a's blocked output); releases the buffers the link makes
+ * unneeded and records it. */
+void nn_dnn_link(mc_nn_layer *a, mc_nn_layer *b);
+/* Input gradient switched on/off: the blocked copy follows. */
+mc_status nn_dnn_set_input_grad(mc_nn_layer *l, bool on);
+/* Put l on the im2col path (frees its oneDNN state; tests compare the two paths). */
+mc_status nn_conv_use_im2col(mc_nn_layer *l);
+
+/* NCHW <-> channel-blocked nChw{cb}c conversions of one sample (blocked.c); C a multiple of cb,
+ * P = H W positions. */
+void nn_blk_pack(float *dst, const float *src, int C, int64_t P, int cb);
+void nn_blk_unpack(float *dst, const float *src, int C, int64_t P, int cb);
+/* yb = act(yb + bias[c]) in place, and y (NCHW) = the same values. */
+void nn_blk_bias_act_unpack(float *yb, float *y, const float *bias, mc_nn_act act, float slope, int C,
+                            int64_t P, int cb);
+/* yb = act(yb + bias[c]) in place. */
+void nn_blk_bias_act(float *yb, const float *bias, mc_nn_act act, float slope, int C, int64_t P, int cb);
+/* gb = g act'(yb) where g = dy (NCHW) or, when dy is NULL, gs (blocked); bsum[c] = the sum of channel
+ * c's values, positions in order, in double. */
+void nn_blk_act_grad(float *gb, const float *dy, const float *gs, const float *yb, mc_nn_act act, float slope,
+                     int C, int64_t P, int cb, double *bsum);
 void nn_bn_forward(mc_nn_layer *l);
 void nn_bn_backward(mc_nn_layer *l, const float *dy);
 

@@ -94,8 +94,15 @@ void nn_blas_serial(void) {
 /* At most this many tiles per product: enough to keep 16 threads busy. */
 #define GEMM_MAX_TILES 16
 
+/* One tile: oneDNN's sgemm (row-major, JIT kernels picked for this CPU by oneDNN itself, so the speed
+ * does not depend on the kernel OpenBLAS picks: Debian's OpenBLAS 0.3.21 runs its generic kernel on
+ * CPUs it does not know, 4-5x slower), on this thread only (dnnl.c). OpenBLAS only if it fails. */
 static void sgemm1(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                    int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    int saved = nn_dnnl_serial_begin();
+    dnnl_status_t s = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    nn_dnnl_serial_end(saved);
+    if (s == dnnl_success) return;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
                 (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
