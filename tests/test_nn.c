@@ -366,6 +366,11 @@ typedef struct torch_ref {
     const float *y, *dx, *dw, *db, *rm, *rv;
 } torch_ref;
 
+/* Which conv implementation layer_case builds: whatever the layer picks, the im2col path forced, or
+ * the oneDNN path required (checked: a shape that should run there must not silently fall back). */
+enum { PATH_ANY, PATH_IM2COL, PATH_DNN };
+static int g_path = PATH_ANY;
+
 static mc_nn_layer *make_layer(const ref *r, int max_batch) {
     mc_nn_layer *l = NULL;
     mc_status st = MC_STATUS_INVALID_ARG;
@@ -383,6 +388,10 @@ static mc_nn_layer *make_layer(const ref *r, int max_batch) {
     }
     MC_CHECK_OK(st);
     if (l && r->act == MC_NN_ACT_LEAKY_RELU) MC_CHECK_OK(mc_nn_layer_set_negative_slope(l, (float)r->slope));
+    if (l && g_path == PATH_IM2COL) MC_CHECK_OK(nn_conv_use_im2col(l));
+    if (l && g_path == PATH_DNN)
+        MC_CHECK(l->dn != NULL, "conv layer (%d -> %d channels) is not on the oneDNN path on this AVX2/AVX-512 CPU",
+                 r->ci, r->co);
     return l;
 }
 
@@ -679,6 +688,137 @@ static void test_layers_vs_reference_and_torch(void) {
            worst_grad_ref);
     printf("  float layers vs PyTorch 1.13:      forward %.3g (tol 1e-5), gradients %.3g (tol 1e-4)\n",
            worst_fwd_torch, worst_grad_torch);
+}
+
+/* ---------------------------------------------------------------- the oneDNN path */
+
+/* Whether this CPU should run conv layers whose channels are multiples of 16 on oneDNN's JIT kernels. */
+static bool cpu_has_dnn_path(void) {
+#if defined(__GNUC__) && defined(__x86_64__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+/* Conv layers with channel counts that put them on the oneDNN (blocked) path: each case against the
+ * double reference on both paths, with batches that are not a multiple of the 8-sample block (the
+ * last block padded), positions per channel that are not a multiple of 16 (the kernels' tails),
+ * every activation (ReLU fused into the Conv2d kernel, the others in our passes), a one-channel
+ * input (Conv2d reads it as NCHW) and a one-channel output (ConvTranspose2d's own forward). */
+static void test_dnn_path(void) {
+    const bool want = cpu_has_dnn_path();
+    printf("conv layers on the oneDNN path (%s), each also on the im2col path\n",
+           want ? "required on this CPU" : "this CPU has no AVX2: the im2col path may be used");
+    struct {
+        int kind, act, ci, h, w, co, k, s, p, op, n, max_batch;
+    } cs[] = {
+        {K_CONV, MC_NN_ACT_RELU, 16, 8, 8, 32, 4, 2, 1, 0, 11, 13},
+        {K_CONV, MC_NN_ACT_NONE, 32, 6, 5, 16, 3, 1, 1, 0, 3, 3},
+        {K_CONV, MC_NN_ACT_LEAKY_RELU, 16, 7, 7, 16, 3, 1, 1, 0, 9, 9},
+        {K_CONV, MC_NN_ACT_SIGMOID, 32, 9, 9, 16, 3, 2, 0, 0, 2, 4},
+        {K_CONV, MC_NN_ACT_RELU, 1, 16, 12, 16, 4, 2, 1, 0, 10, 10},
+        {K_CONVT, MC_NN_ACT_RELU, 32, 4, 4, 16, 4, 2, 1, 0, 9, 9},
+        {K_CONVT, MC_NN_ACT_TANH, 16, 5, 6, 16, 3, 2, 1, 1, 5, 8},
+        {K_CONVT, MC_NN_ACT_NONE, 16, 8, 8, 1, 4, 2, 1, 0, 10, 12},
+        {K_CONVT, MC_NN_ACT_SIGMOID, 32, 3, 5, 1, 3, 2, 0, 1, 3, 3},
+    };
+    char label[128];
+    const double saved[3] = {worst_fd64, worst_fwd_ref, worst_grad_ref};
+    worst_fd64 = worst_fwd_ref = worst_grad_ref = 0.0;
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        for (int path = 0; path < 2; path++) {
+            ref r = {.kind = cs[c].kind, .act = cs[c].act, .slope = 0.05, .n = cs[c].n, .ci = cs[c].ci,
+                     .h = cs[c].h, .w = cs[c].w, .co = cs[c].co, .k = cs[c].k, .s = cs[c].s, .p = cs[c].p,
+                     .op = cs[c].op};
+            g_path = path ? PATH_IM2COL : want ? PATH_DNN : PATH_ANY;
+            snprintf(label, sizeof label, "%s %s(%d,%d,k%d,s%d,p%d,op%d) %dx%d act %d n%d/%d",
+                     path ? "im2col" : "oneDNN", cs[c].kind == K_CONVT ? "ConvT" : "Conv", cs[c].ci, cs[c].co,
+                     cs[c].k, cs[c].s, cs[c].p, cs[c].op, cs[c].h, cs[c].w, cs[c].act, cs[c].n, cs[c].max_batch);
+            layer_case(&r, 9000 + 20 * (int)c, cs[c].max_batch, path ? 0 : 24, 0, NULL, label);
+        }
+    }
+    g_path = PATH_ANY;
+    printf("  FD(double) of the references %.3g (tol 1e-6); float layers (both paths) vs double references: "
+           "forward %.3g, gradients %.3g (tol 1e-5)\n", worst_fd64, worst_fwd_ref, worst_grad_ref);
+    worst_fd64 = fmax(worst_fd64, saved[0]);
+    worst_fwd_ref = fmax(worst_fwd_ref, saved[1]);
+    worst_grad_ref = fmax(worst_grad_ref, saved[2]);
+}
+
+/* A chain of conv layers in an mc_nn_seq hands blocked buffers from layer to layer and leaves the
+ * intermediate NCHW outputs and input gradients unwritten until asked for. The same layers run one
+ * by one (no hand-over) must give identical bytes: outputs, input gradients (read through the
+ * accessors, which write them on demand) and parameter gradients. Also a partial batch (padding). */
+static void test_dnn_chain(void) {
+    printf("seq of conv layers (blocked hand-over, lazy NCHW buffers) vs the same layers one by one\n");
+    const int mb = 12;
+    mc_nn_layer *a[5], *b[5];
+    for (int v = 0; v < 2; v++) {
+        mc_nn_layer **L = v ? b : a;
+        MC_CHECK_OK(mc_nn_conv2d_create("c0", 1, 16, 16, 16, 4, 2, 1, MC_NN_ACT_RELU, mb, &L[0]));
+        MC_CHECK_OK(mc_nn_conv2d_create("c1", 16, 8, 8, 32, 3, 1, 1, MC_NN_ACT_RELU, mb, &L[1]));
+        MC_CHECK_OK(mc_nn_conv_transpose2d_create("t0", 32, 8, 8, 16, 4, 2, 1, 0, MC_NN_ACT_LEAKY_RELU, mb, &L[2]));
+        MC_CHECK_OK(mc_nn_conv_transpose2d_create("t1", 16, 16, 16, 16, 3, 1, 1, 0, MC_NN_ACT_RELU, mb, &L[3]));
+        MC_CHECK_OK(mc_nn_conv_transpose2d_create("t2", 16, 16, 16, 1, 4, 2, 1, 0, MC_NN_ACT_NONE, mb, &L[4]));
+        mc_rng rng;
+        mc_rng_seed(&rng, 77, 0);
+        for (int i = 0; i < 5; i++) mc_nn_layer_init(L[i], &rng);
+    }
+    if (cpu_has_dnn_path())
+        for (int i = 0; i < 5; i++) MC_CHECK(a[i]->dn != NULL, "chain layer %d is not on the oneDNN path", i);
+    mc_nn_seq *s = NULL;
+    MC_CHECK_OK(mc_nn_seq_create(&s));
+    for (int i = 0; i < 5; i++) MC_CHECK_OK(mc_nn_seq_add(s, a[i]));
+    if (cpu_has_dnn_path())
+        for (int i = 0; i < 4; i++) MC_CHECK(a[i]->down == a[i + 1], "layers %d and %d are not linked", i, i + 1);
+    const int64_t nin = 256, nout = 32 * 32;
+    float *x = xcalloc((size_t)mb * nin, sizeof(float)), *dy = xcalloc((size_t)mb * nout, sizeof(float));
+    float *dy2 = xcalloc((size_t)mb * nout, sizeof(float));
+    fx_fill(x, mb * nin, 9901, 1.0, 0.0);
+    fx_fill(dy, mb * nout, 9902, 1.0, 0.0);
+    double worst = 0.0;
+    for (int round = 0; round < 2; round++) {
+        const int n = round ? 5 : mb; /* 5: one partial block */
+        for (int i = 0; i < 5; i++) {
+            for (int p = 0; p < 2; p++) {
+                mc_nn_zero(mc_nn_layer_param(a[i], p)->grad, mc_nn_layer_param(a[i], p)->numel);
+                mc_nn_zero(mc_nn_layer_param(b[i], p)->grad, mc_nn_layer_param(b[i], p)->numel);
+            }
+        }
+        float *ya = NULL, *dxa = NULL;
+        MC_CHECK_OK(mc_nn_seq_forward(s, n, x, &ya));
+        memcpy(dy2, dy, (size_t)n * nout * sizeof(float));
+        MC_CHECK_OK(mc_nn_seq_backward(s, dy2, &dxa)); /* the first layer's input gradient: NCHW */
+        const float *h = x;
+        float *yb = NULL, *g = NULL;
+        for (int i = 0; i < 5; i++) {
+            MC_CHECK_OK(mc_nn_forward(b[i], n, h, &yb));
+            h = yb;
+        }
+        memcpy(dy2, dy, (size_t)n * nout * sizeof(float));
+        g = dy2;
+        for (int i = 4; i >= 0; i--) MC_CHECK_OK(mc_nn_backward(b[i], g, &g));
+        for (int i = 0; i < 5; i++) {
+            double e = rel_ff(mc_nn_layer_output(a[i]), mc_nn_layer_output(b[i]), n * mc_nn_layer_out_numel(a[i]));
+            e = fmax(e, rel_ff(mc_nn_layer_input_grad(a[i]), mc_nn_layer_input_grad(b[i]),
+                               n * mc_nn_layer_in_numel(a[i])));
+            for (int p = 0; p < 2; p++)
+                e = fmax(e, rel_ff(mc_nn_layer_param(a[i], p)->grad, mc_nn_layer_param(b[i], p)->grad,
+                                   mc_nn_layer_param(a[i], p)->numel));
+            if (e > worst) worst = e;
+        }
+        MC_CHECK(rel_ff(ya, mc_nn_layer_output(b[4]), n * nout) == 0.0, "seq output differs (n %d)", n);
+        MC_CHECK(rel_ff(dxa, mc_nn_layer_input_grad(b[0]), n * nin) == 0.0, "seq input gradient differs (n %d)", n);
+    }
+    printf("  outputs, input gradients, parameter gradients of every layer, n 12 and 5: max rel diff %.3g "
+           "(must be 0)\n", worst);
+    MC_CHECK(worst == 0.0, "the chained seq differs from the same layers run one by one: %.3g", worst);
+    mc_nn_seq_free(s);
+    for (int i = 0; i < 5; i++) mc_nn_layer_free(b[i]);
+    free(x);
+    free(dy);
+    free(dy2);
 }
 
 /* ---------------------------------------------------------------- float FD on the library layers */
@@ -1483,6 +1623,8 @@ int main(void) {
     RUN(test_gemm);
     RUN(test_gradcheck_self);
     RUN(test_layers_vs_reference_and_torch);
+    RUN(test_dnn_path);
+    RUN(test_dnn_chain);
     RUN(test_gradcheck_f32);
     RUN(test_losses);
     RUN(test_adam);
