@@ -89,8 +89,9 @@ void nn_blas_serial(void) {
     mc_threads_blas_serial_begin();
 }
 
-/* Below this many multiply-adds one sgemm call beats a fork/join. */
-#define GEMM_SPLIT_MIN (1 << 21)
+/* Below this many multiply-adds one sgemm call beats a fork/join (a fork/join costs a few
+ * microseconds; 8M multiply-adds take about 50 us on one core). */
+#define GEMM_SPLIT_MIN (1 << 23)
 /* At most this many tiles per product: enough to keep 16 threads busy. */
 #define GEMM_MAX_TILES 16
 
@@ -114,8 +115,12 @@ void mc_nn_gemm_tiles(int64_t m, int64_t n, int64_t k, int *tiles, bool *by_cols
      * comes from the same sgemm call with the same arguments for 1, 2 or 16 threads. */
     *by_cols = n >= m;
     int64_t len = *by_cols ? n : m;
-    /* Column tiles are multiples of 16 floats (one cache line, one AVX-512 register), row tiles of 4. */
-    int64_t unit = *by_cols ? 16 : 4;
+    /* Each tile packs the whole of the operand it shares with the other tiles (op(B) for row tiles,
+     * op(A) for column tiles) and uses every packed value once per row (column) of its own: tiles of
+     * at least 32 rows or 64 columns keep the packing a small part of the work (the k-heavy Linear
+     * products of the conv VAE, 128 x 32 x 16384, would otherwise spend more time packing than
+     * multiplying). */
+    int64_t unit = *by_cols ? 64 : 32;
     double work = (double)m * (double)n * (double)k;
     int64_t want = work < (double)GEMM_SPLIT_MIN ? 1 : (int64_t)ceil(work / (double)GEMM_SPLIT_MIN);
     if (want > GEMM_MAX_TILES) want = GEMM_MAX_TILES;
