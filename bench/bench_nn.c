@@ -3,7 +3,7 @@
  * same run.
  *
  *   bench_nn [--threads 2] [--batch 128] [--steps 3] [--mlp-batch 32] [--mlp-seconds 2]
- *            [--peer PATH/torch_vae.py] [--peer-samples 256] [--rounds 1]
+ *            [--peer PATH/torch_vae.py] [--peer-samples 256] [--rounds 1] [--precision fp32|bf16]
  *
  * conv: the reference conv beta-VAE on 1x128x128 (random N(0,1) inputs), one step = forward +
  *       backward + Adam, batch 128. Two figures per run:
@@ -21,6 +21,8 @@
  *       repeats ours + peer R times back to back and prints each round's ratios, their best and median.
  * peak: the FMA rate of one core, measured here with 12 independent vfmadd231ps zmm chains (AVX-512
  *       machines; 8 lanes with AVX2), times `threads`.
+ * --precision bf16: the conv layers' bf16 mode (mc_nn_seq_set_precision; fp32 where the CPU lacks
+ *       AVX512_BF16, said in the output). The GFLOP/s and peak figures stay fp32's.
  * mlp:  the MLP VAE 40 -> 64 -> 4 -> 64 -> 40 at batch 32; PyTorch 1.13's figure measured on this
  *       machine kind with torch_vae.py mlp (2 threads) is TORCH_MLP_SPS (bench/run.sh runs that peer
  *       on the real data in the same run). */
@@ -205,7 +207,7 @@ static conv_run conv_steps(ref_vae *v, mc_nn_adam *opt, mc_rng *rng, const float
 int main(int argc, char **argv) {
     int threads = 2, batch = 128, steps = 3, mlp_batch = 32, peer_samples = 256, rounds = 1;
     double mlp_seconds = 2.0;
-    const char *peer = NULL;
+    const char *peer = NULL, *precision = "fp32";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
@@ -215,9 +217,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--peer")) peer = argv[i + 1];
         else if (!strcmp(argv[i], "--peer-samples")) peer_samples = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--rounds")) rounds = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--precision")) precision = argv[i + 1];
         else {
             fprintf(stderr, "usage: bench_nn [--threads 2] [--batch 128] [--steps 3] [--mlp-batch 32] "
-                            "[--mlp-seconds 2] [--peer torch_vae.py] [--peer-samples 256] [--rounds 1]\n");
+                            "[--mlp-seconds 2] [--peer torch_vae.py] [--peer-samples 256] [--rounds 1] "
+                            "[--precision fp32|bf16]\n");
             return 2;
         }
     }
@@ -239,6 +243,11 @@ int main(int argc, char **argv) {
     mc_nn_layer_init(v.lv, &rng);
     mc_nn_layer_init(v.fc, &rng);
     mc_nn_seq_init(v.dec, &rng);
+    mc_nn_precision prec, used_e = MC_NN_PRECISION_FP32, used_d = MC_NN_PRECISION_FP32;
+    die(mc_nn_precision_parse(precision, &prec), "--precision");
+    die(mc_nn_seq_set_precision(v.enc, prec, &used_e), "precision");
+    die(mc_nn_seq_set_precision(v.dec, prec, &used_d), "precision");
+    const bool bf16 = used_e == MC_NN_PRECISION_BF16 || used_d == MC_NN_PRECISION_BF16;
     mc_nn_adam_config cfg;
     mc_nn_adam_config_default(&cfg, false);
     mc_nn_adam *opt = NULL;
@@ -257,7 +266,10 @@ int main(int argc, char **argv) {
     const double gflop = 2.0 * macs * 1e-9;
 
     printf("== nn: conv beta-VAE (1x128x128, 4x Conv2d 32-256, latent 32, 4x ConvTranspose2d), batch %d, "
-           "%d threads ==\n", batch, threads);
+           "%d threads, %s ==\n", batch, threads,
+           prec == MC_NN_PRECISION_FP32 ? "fp32"
+           : bf16 ? "bf16 (the six 32-256-channel conv layers; the rest fp32)"
+                  : "bf16 asked, fp32 used: no bf16 kernels on this CPU");
     printf("parameters: %lld trainable; %.3f GFLOP per sample per step; FMA peak %.0f GFLOP/s (%d x %s, "
            "measured)\n", (long long)mc_nn_params_trainable_numel(v.params), gflop, peak, threads, peak_what);
 

@@ -212,6 +212,29 @@ void mc_nn_layer_init(mc_nn_layer *l, mc_rng *rng);
 /* w[i] ~ U(-bound, bound): (2 u - 1) bound with u = mc_rng_uniform. */
 void mc_nn_init_uniform(float *w, int64_t count, double bound, mc_rng *rng);
 
+/* Precision of the convolutions. bf16: a Conv2d / ConvTranspose2d whose input and output both have a
+ * multiple of 16 (8 on AVX2-only CPUs) channels multiplies bf16 copies of its input, weights and output
+ * gradient with oneDNN's AVX512_BF16 (or AMX) kernels, accumulating in fp32; its outputs and all
+ * gradients stay fp32, and the parameters themselves stay fp32 (the optimiser updates them; the bf16
+ * weights are rounded from them at every forward and backward). Linear layers, the first conv layer of
+ * a one-channel image and the last of a one-channel output stay fp32. Results are deterministic as in
+ * fp32 (the same bytes for any thread count), but not equal to fp32's. */
+typedef enum mc_nn_precision {
+    MC_NN_PRECISION_FP32 = 0,
+    MC_NN_PRECISION_BF16
+} mc_nn_precision;
+/* "fp32", "bf16". */
+const char *mc_nn_precision_name(mc_nn_precision p);
+/* Parse "fp32" / "bf16"; anything else -> MC_STATUS_INVALID_ARG naming the choices. */
+mc_status mc_nn_precision_parse(const char *s, mc_nn_precision *out);
+/* Whether this CPU has oneDNN bf16 convolution kernels (AVX512_BF16 or AMX); checked once, with a
+ * small probe layer. */
+bool mc_nn_bf16_available(void);
+/* Set a layer's precision. *used (may be NULL) gets what the layer will run: fp32 for layers that
+ * stay fp32 (see above) or when the CPU lacks bf16 kernels. Allocates the bf16 buffers and kernels
+ * on the first switch to bf16 (out of memory -> MC_STATUS_NO_MEMORY, the layer unchanged). */
+mc_status mc_nn_layer_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precision *used);
+
 /* Diagnostics (bench_nn's per-layer table): while profiling is on, every layer adds the wall-clock
  * and process-CPU seconds of each forward and backward call to its counters. Off by default (it
  * costs four clock reads per call). Process CPU time counts all threads of the process. */
@@ -235,6 +258,8 @@ mc_status mc_nn_seq_forward(mc_nn_seq *s, int n, const float *x, float **y);
 /* dy may be overwritten, as may the layers' input-gradient buffers on the way down. */
 mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx);
 void mc_nn_seq_set_training(mc_nn_seq *s, bool training);
+/* mc_nn_layer_set_precision on every layer; *used: bf16 when at least one layer runs in bf16. */
+mc_status mc_nn_seq_set_precision(mc_nn_seq *s, mc_nn_precision p, mc_nn_precision *used);
 void mc_nn_seq_init(mc_nn_seq *s, mc_rng *rng);
 
 /* ---------------------------------------------------------------- parameter sets */

@@ -1,7 +1,7 @@
 /* Conversions between NCHW and oneDNN's channel-blocked layout nChw{cb}c, fused with the element-wise
  * work a conv layer needs at that point anyway (bias and activation after the forward, the
- * activation's derivative and the bias-gradient sums before the backward), so that each costs one
- * pass over the activations instead of two or three.
+ * activation's derivative and the bias-gradient sums before the backward, bf16 copies for the bf16
+ * kernels), so that each costs one pass over the activations instead of two or three.
  *
  * One sample of C channels over P positions (P = H W):
  *   NCHW     x[c P + p]
@@ -9,7 +9,8 @@
  * The AVX-512 versions (cb 16, ReLU / LeakyReLU / none) move 16 positions x 16 channels at a time
  * through a register transpose; the portable versions do the same arithmetic one value at a time.
  * Both compute every value with the same float operations in the same order, so which one runs never
- * changes a result. Bias-gradient sums are per channel, over positions in index order, in double. */
+ * changes a result. Bias-gradient sums are per channel, over positions in index order, in double.
+ * bf16 values are the float rounded to nearest even (NaN stays NaN), the same bits in both versions. */
 #include "nn_internal.h"
 
 #include <math.h>
@@ -46,53 +47,73 @@ static inline float act_b(mc_nn_act act, float slope, float y, float g) {
     }
 }
 
+uint16_t nn_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u | 0x00400000u) >> 16); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+float nn_bf16_float(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 /* ---------------------------------------------------------------- portable versions */
 
-static void pack_c(float *restrict dst, const float *restrict src, int C, int64_t P, int cb, int64_t p0) {
+static void pack_c(float *restrict dst, uint16_t *restrict d16, const float *restrict src, int C, int64_t P,
+                   int cb, int64_t p0) {
     for (int q = 0; q < C / cb; q++)
         for (int64_t p = p0; p < P; p++)
-            for (int c = 0; c < cb; c++) dst[((int64_t)q * P + p) * cb + c] = src[(int64_t)(q * cb + c) * P + p];
+            for (int c = 0; c < cb; c++) {
+                float v = src[(int64_t)(q * cb + c) * P + p];
+                int64_t o = ((int64_t)q * P + p) * cb + c;
+                if (dst) dst[o] = v;
+                if (d16) d16[o] = nn_bf16(v);
+            }
 }
 
-static void unpack_c(float *restrict dst, const float *restrict src, int C, int64_t P, int cb, int64_t p0) {
+static void unpack_c(float *restrict dst, const float *restrict src, const uint16_t *restrict s16, int C,
+                     int64_t P, int cb, int64_t p0) {
     for (int q = 0; q < C / cb; q++)
         for (int64_t p = p0; p < P; p++)
-            for (int c = 0; c < cb; c++) dst[(int64_t)(q * cb + c) * P + p] = src[((int64_t)q * P + p) * cb + c];
+            for (int c = 0; c < cb; c++) {
+                int64_t o = ((int64_t)q * P + p) * cb + c;
+                dst[(int64_t)(q * cb + c) * P + p] = src ? src[o] : nn_bf16_float(s16[o]);
+            }
 }
 
-static void bias_act_unpack_c(float *restrict yb, float *restrict y, const float *restrict bias,
-                              mc_nn_act act, float slope, int C, int64_t P, int cb, int64_t p0) {
+static void out_c(float *restrict yb, float *restrict y, uint16_t *restrict y16, const float *restrict bias,
+                  mc_nn_act act, float slope, int C, int64_t P, int cb, int64_t p0) {
     for (int q = 0; q < C / cb; q++)
         for (int64_t p = p0; p < P; p++)
             for (int c = 0; c < cb; c++) {
                 float *b = yb + ((int64_t)q * P + p) * cb + c;
-                float v = act_f(act, slope, *b + bias[q * cb + c]);
-                *b = v;
-                y[(int64_t)(q * cb + c) * P + p] = v;
+                float v = *b;
+                if (bias) {
+                    v = act_f(act, slope, v + bias[q * cb + c]);
+                    *b = v;
+                }
+                if (y) y[(int64_t)(q * cb + c) * P + p] = v;
+                if (y16) y16[((int64_t)q * P + p) * cb + c] = nn_bf16(v);
             }
 }
 
-static void bias_act_c(float *restrict yb, const float *restrict bias, mc_nn_act act, float slope, int C,
-                       int64_t P, int cb, int64_t p0) {
-    for (int q = 0; q < C / cb; q++)
-        for (int64_t p = p0; p < P; p++)
-            for (int c = 0; c < cb; c++) {
-                float *b = yb + ((int64_t)q * P + p) * cb + c;
-                *b = act_f(act, slope, *b + bias[q * cb + c]);
-            }
-}
-
-/* gb = g act'(yb) with g = dy (NCHW) or gs (blocked); bsum[c] += the values */
-static void act_grad_c(float *restrict gb, const float *restrict dy, const float *restrict gs,
-                       const float *restrict yb, mc_nn_act act, float slope, int C, int64_t P, int cb, int64_t p0,
-                       double *bsum) {
+/* v = g act'(y) with g = dy (NCHW) or gs (blocked), y = yb or yb16; gb / gb16 = v; bsum[c] += v */
+static void act_grad_c(float *restrict gb, uint16_t *restrict gb16, const float *restrict dy,
+                       const float *restrict gs, const float *restrict yb, const uint16_t *restrict yb16,
+                       mc_nn_act act, float slope, int C, int64_t P, int cb, int64_t p0, double *bsum) {
     for (int q = 0; q < C / cb; q++)
         for (int64_t p = p0; p < P; p++)
             for (int c = 0; c < cb; c++) {
                 int64_t o = ((int64_t)q * P + p) * cb + c;
                 float g = dy ? dy[(int64_t)(q * cb + c) * P + p] : gs[o];
-                g = act_b(act, slope, yb[o], g);
-                gb[o] = g;
+                g = act_b(act, slope, yb ? yb[o] : nn_bf16_float(yb16[o]), g);
+                if (gb) gb[o] = g;
+                if (gb16) gb16[o] = nn_bf16(g);
                 bsum[q * cb + c] += (double)g;
             }
 }
@@ -129,7 +150,7 @@ AVX512 static inline void tr16(__m512 r[16]) {
 }
 
 AVX512 static inline __m512 act_v(mc_nn_act act, __m512 slope, __m512 v) {
-    if (act == MC_NN_ACT_RELU) return _mm512_max_ps(v, _mm512_setzero_ps()) ;
+    if (act == MC_NN_ACT_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
     if (act == MC_NN_ACT_LEAKY_RELU) {
         __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
         return _mm512_mask_blend_ps(pos, _mm512_mul_ps(v, slope), v);
@@ -144,60 +165,77 @@ AVX512 static inline __m512 act_bv(mc_nn_act act, __m512 slope, __m512 y, __m512
     return _mm512_mask_blend_ps(pos, _mm512_mul_ps(g, slope), g);
 }
 
+/* nn_bf16 on 16 lanes */
+AVX512 static inline void store_bf16(uint16_t *d, __m512 v) {
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb));
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                                  _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(u, _mm512_set1_epi32(0x00400000)));
+    _mm256_storeu_si256((__m256i *)d, _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16)));
+}
+
+AVX512 static inline __m512 load_bf16(const uint16_t *s) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)s)), 16));
+}
+
 /* Positions [0, P16) of every channel block, P16 = P rounded down to 16. */
-AVX512 static void pack16(float *restrict dst, const float *restrict src, int C, int64_t P, int64_t P16) {
+AVX512 static void pack16(float *restrict dst, uint16_t *restrict d16, const float *restrict src, int C, int64_t P,
+                          int64_t P16) {
     for (int q = 0; q < C / 16; q++) {
         const float *s = src + (int64_t)q * 16 * P;
-        float *d = dst + (int64_t)q * P * 16;
+        const int64_t o = (int64_t)q * P * 16;
         for (int64_t p = 0; p < P16; p += 16) {
             __m512 r[16];
             for (int c = 0; c < 16; c++) r[c] = _mm512_loadu_ps(s + (int64_t)c * P + p);
             tr16(r);
-            for (int i = 0; i < 16; i++) _mm512_storeu_ps(d + (p + i) * 16, r[i]);
+            for (int i = 0; i < 16; i++) {
+                if (dst) _mm512_storeu_ps(dst + o + (p + i) * 16, r[i]);
+                if (d16) store_bf16(d16 + o + (p + i) * 16, r[i]);
+            }
         }
     }
 }
 
-AVX512 static void unpack16(float *restrict dst, const float *restrict src, int C, int64_t P, int64_t P16) {
+AVX512 static void unpack16(float *restrict dst, const float *restrict src, const uint16_t *restrict s16, int C,
+                            int64_t P, int64_t P16) {
     for (int q = 0; q < C / 16; q++) {
-        const float *s = src + (int64_t)q * P * 16;
+        const int64_t o = (int64_t)q * P * 16;
         float *d = dst + (int64_t)q * 16 * P;
         for (int64_t p = 0; p < P16; p += 16) {
             __m512 r[16];
-            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + (p + i) * 16);
+            for (int i = 0; i < 16; i++)
+                r[i] = src ? _mm512_loadu_ps(src + o + (p + i) * 16) : load_bf16(s16 + o + (p + i) * 16);
             tr16(r);
             for (int c = 0; c < 16; c++) _mm512_storeu_ps(d + (int64_t)c * P + p, r[c]);
         }
     }
 }
 
-AVX512 static void bias_act_unpack16(float *restrict yb, float *restrict y, const float *restrict bias,
-                                     mc_nn_act act, float slope, int C, int64_t P, int64_t P16) {
+AVX512 static void out16(float *restrict yb, float *restrict y, uint16_t *restrict y16, const float *restrict bias,
+                         mc_nn_act act, float slope, int C, int64_t P, int64_t P16) {
     const __m512 sl = _mm512_set1_ps(slope);
     for (int q = 0; q < C / 16; q++) {
-        float *b = yb + (int64_t)q * P * 16;
-        float *d = y + (int64_t)q * 16 * P;
-        const __m512 bv = _mm512_loadu_ps(bias + q * 16);
+        const int64_t o = (int64_t)q * P * 16;
+        float *d = y ? y + (int64_t)q * 16 * P : NULL;
+        const __m512 bv = bias ? _mm512_loadu_ps(bias + q * 16) : _mm512_setzero_ps();
         for (int64_t p = 0; p < P16; p += 16) {
             __m512 r[16];
             for (int i = 0; i < 16; i++) {
-                r[i] = act_v(act, sl, _mm512_add_ps(_mm512_loadu_ps(b + (p + i) * 16), bv));
-                _mm512_storeu_ps(b + (p + i) * 16, r[i]);
+                float *b = yb + o + (p + i) * 16;
+                r[i] = _mm512_loadu_ps(b);
+                if (bias) {
+                    r[i] = act_v(act, sl, _mm512_add_ps(r[i], bv));
+                    _mm512_storeu_ps(b, r[i]);
+                }
+                if (y16) store_bf16(y16 + o + (p + i) * 16, r[i]);
             }
-            tr16(r);
-            for (int c = 0; c < 16; c++) _mm512_storeu_ps(d + (int64_t)c * P + p, r[c]);
+            if (d) {
+                tr16(r);
+                for (int c = 0; c < 16; c++) _mm512_storeu_ps(d + (int64_t)c * P + p, r[c]);
+            }
         }
-    }
-}
-
-AVX512 static void bias_act16(float *restrict yb, const float *restrict bias, mc_nn_act act, float slope,
-                              int C, int64_t P, int64_t P16) {
-    const __m512 sl = _mm512_set1_ps(slope);
-    for (int q = 0; q < C / 16; q++) {
-        float *b = yb + (int64_t)q * P * 16;
-        const __m512 bv = _mm512_loadu_ps(bias + q * 16);
-        for (int64_t p = 0; p < P16; p++)
-            _mm512_storeu_ps(b + p * 16, act_v(act, sl, _mm512_add_ps(_mm512_loadu_ps(b + p * 16), bv)));
     }
 }
 
@@ -207,13 +245,12 @@ AVX512 static inline void acc16(__m512d *lo, __m512d *hi, __m512 v) {
     *hi = _mm512_add_pd(*hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
 }
 
-AVX512 static void act_grad16(float *restrict gb, const float *restrict dy, const float *restrict gs,
-                              const float *restrict yb, mc_nn_act act, float slope, int C, int64_t P, int64_t P16,
-                              double *bsum) {
+AVX512 static void act_grad16(float *restrict gb, uint16_t *restrict gb16, const float *restrict dy,
+                              const float *restrict gs, const float *restrict yb, const uint16_t *restrict yb16,
+                              mc_nn_act act, float slope, int C, int64_t P, int64_t P16, double *bsum) {
     const __m512 sl = _mm512_set1_ps(slope);
     for (int q = 0; q < C / 16; q++) {
-        float *g = gb + (int64_t)q * P * 16;
-        const float *yy = yb + (int64_t)q * P * 16;
+        const int64_t o = (int64_t)q * P * 16;
         __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
         for (int64_t p = 0; p < P16; p += 16) {
             __m512 r[16];
@@ -222,12 +259,14 @@ AVX512 static void act_grad16(float *restrict gb, const float *restrict dy, cons
                 for (int c = 0; c < 16; c++) r[c] = _mm512_loadu_ps(s + (int64_t)c * P + p);
                 tr16(r);
             } else {
-                const float *s = gs + (int64_t)q * P * 16;
-                for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + (p + i) * 16);
+                for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(gs + o + (p + i) * 16);
             }
             for (int i = 0; i < 16; i++) {
-                __m512 v = act_bv(act, sl, _mm512_loadu_ps(yy + (p + i) * 16), r[i]);
-                _mm512_storeu_ps(g + (p + i) * 16, v);
+                const int64_t oi = o + (p + i) * 16;
+                __m512 yv = yb ? _mm512_loadu_ps(yb + oi) : load_bf16(yb16 + oi);
+                __m512 v = act_bv(act, sl, yv, r[i]);
+                if (gb) _mm512_storeu_ps(gb + oi, v);
+                if (gb16) store_bf16(gb16 + oi, v);
                 acc16(&lo, &hi, v);
             }
         }
@@ -237,6 +276,10 @@ AVX512 static void act_grad16(float *restrict gb, const float *restrict dy, cons
         _mm512_storeu_pd(part + 8, hi);
         for (int c = 0; c < 16; c++) bsum[q * 16 + c] += part[c];
     }
+}
+
+AVX512 static void cvt16(uint16_t *restrict d, const float *restrict s, int64_t n16) {
+    for (int64_t i = 0; i < n16; i += 16) store_bf16(d + i, _mm512_loadu_ps(s + i));
 }
 #endif
 
@@ -255,60 +298,60 @@ static bool use_avx512(int cb, mc_nn_act act) {
 
 /* ---------------------------------------------------------------- entry points */
 
-void nn_blk_pack(float *dst, const float *src, int C, int64_t P, int cb) {
+void nn_blk_pack(float *dst, uint16_t *d16, const float *src, int C, int64_t P, int cb) {
     int64_t p0 = 0;
 #if NN_HAVE_AVX512_PATH
     if (use_avx512(cb, MC_NN_ACT_NONE)) {
         p0 = P / 16 * 16;
-        pack16(dst, src, C, P, p0);
+        pack16(dst, d16, src, C, P, p0);
     }
 #endif
-    pack_c(dst, src, C, P, cb, p0);
+    pack_c(dst, d16, src, C, P, cb, p0);
 }
 
-void nn_blk_unpack(float *dst, const float *src, int C, int64_t P, int cb) {
+void nn_blk_unpack(float *dst, const float *src, const uint16_t *s16, int C, int64_t P, int cb) {
     int64_t p0 = 0;
 #if NN_HAVE_AVX512_PATH
     if (use_avx512(cb, MC_NN_ACT_NONE)) {
         p0 = P / 16 * 16;
-        unpack16(dst, src, C, P, p0);
+        unpack16(dst, src, s16, C, P, p0);
     }
 #endif
-    unpack_c(dst, src, C, P, cb, p0);
+    unpack_c(dst, src, s16, C, P, cb, p0);
 }
 
-void nn_blk_bias_act_unpack(float *yb, float *y, const float *bias, mc_nn_act act, float slope, int C,
-                            int64_t P, int cb) {
+void nn_blk_out(float *yb, float *y, uint16_t *y16, const float *bias, mc_nn_act act, float slope, int C, int64_t P,
+                int cb) {
     int64_t p0 = 0;
 #if NN_HAVE_AVX512_PATH
-    if (use_avx512(cb, act)) {
+    if (use_avx512(cb, bias ? act : MC_NN_ACT_NONE)) {
         p0 = P / 16 * 16;
-        bias_act_unpack16(yb, y, bias, act, slope, C, P, p0);
+        out16(yb, y, y16, bias, act, slope, C, P, p0);
     }
 #endif
-    bias_act_unpack_c(yb, y, bias, act, slope, C, P, cb, p0);
+    out_c(yb, y, y16, bias, act, slope, C, P, cb, p0);
 }
 
-void nn_blk_bias_act(float *yb, const float *bias, mc_nn_act act, float slope, int C, int64_t P, int cb) {
-    int64_t p0 = 0;
-#if NN_HAVE_AVX512_PATH
-    if (use_avx512(cb, act)) {
-        p0 = P;
-        bias_act16(yb, bias, act, slope, C, P, P);
-    }
-#endif
-    bias_act_c(yb, bias, act, slope, C, P, cb, p0);
-}
-
-void nn_blk_act_grad(float *gb, const float *dy, const float *gs, const float *yb, mc_nn_act act, float slope,
-                     int C, int64_t P, int cb, double *bsum) {
+void nn_blk_act_grad(float *gb, uint16_t *gb16, const float *dy, const float *gs, const float *yb,
+                     const uint16_t *yb16, mc_nn_act act, float slope, int C, int64_t P, int cb, double *bsum) {
     for (int c = 0; c < C; c++) bsum[c] = 0.0;
     int64_t p0 = 0;
 #if NN_HAVE_AVX512_PATH
     if (use_avx512(cb, act)) {
         p0 = P / 16 * 16;
-        act_grad16(gb, dy, gs, yb, act, slope, C, P, p0, bsum);
+        act_grad16(gb, gb16, dy, gs, yb, yb16, act, slope, C, P, p0, bsum);
     }
 #endif
-    act_grad_c(gb, dy, gs, yb, act, slope, C, P, cb, p0, bsum);
+    act_grad_c(gb, gb16, dy, gs, yb, yb16, act, slope, C, P, cb, p0, bsum);
+}
+
+void nn_cvt_bf16(uint16_t *dst, const float *src, int64_t count) {
+    int64_t i = 0;
+#if NN_HAVE_AVX512_PATH
+    if (use_avx512(16, MC_NN_ACT_NONE)) {
+        i = count / 16 * 16;
+        cvt16(dst, src, i);
+    }
+#endif
+    for (; i < count; i++) dst[i] = nn_bf16(src[i]);
 }

@@ -1,11 +1,12 @@
 /* Conv2d and ConvTranspose2d on oneDNN's direct convolution kernels (the "blocked path").
  *
- * oneDNN's JIT kernels for AVX-512 (and AVX2) reach 85-95% of the FMA peak on this model's layers
+ * oneDNN's JIT kernels for AVX-512 (and AVX2) reach 80-95% of the FMA peak on this model's layers
  * when activations are stored channel-blocked (nChw16c: 16 channels of one position side by side) and
  * weights in the kernels' own layouts; they dispatch on the CPU themselves, so the speed does not
  * depend on which kernel OpenBLAS picks. The layer keeps its public buffers in NCHW (y, dx) and a
  * blocked copy of its output (yb); each conversion is fused with work that needs a pass anyway:
- *   forward   [pack x]   conv  ->  yb = act(yb + bias), y = the same in NCHW          (blocked.c)
+ *   forward   [pack x]  conv  ->  yb = act(yb + bias), y = the same in NCHW              (blocked.c)
+ *             (Conv2d with ReLU or no activation: the kernel adds the bias and applies the ReLU itself)
  *   backward  gb = dy act'(yb) (+ bias sums)  ->  dW partial, gb -> dxb  ->  dx = unpack(dxb)
  * Inside an mc_nn_seq, a conv layer that follows another reads that layer's yb as its input (no pack),
  * and the one before it reads the follower's dxb as its gradient (no pack): see nn_dnn_link. The NCHW
@@ -13,20 +14,26 @@
  * gradient only feeds the previous one, are then not written at all during mc_nn_seq_forward /
  * _backward: mc_nn_layer_output / mc_nn_layer_input_grad convert them when asked (l->y_lazy,
  * l->dx_lazy).
- * A ConvTranspose2d to one channel (the decoder's last layer) keeps its output in NCHW. Its forward
- * is cols^T (P_in, k k) = sum over channel blocks q of X_q (P_in, cb) W_q (cb, k k) (X_q: the
- * blocked input, already in that row-major form; W_q: rows of torch's (c_in, k k) weight) and a
- * col2im (oneDNN 2.6 has only a reference kernel or one 16x padded for it); its backward is oneDNN's
- * kernels with the plain gradient.
+ * A Conv2d from one channel reads its input as NCHW. A ConvTranspose2d to one channel (the decoder's
+ * last layer) keeps its output in NCHW; its forward is cols^T (P_in, k k) = sum over channel blocks q
+ * of X_q (P_in, cb) W_q (cb, k k) (X_q: the blocked input, already in that row-major form; W_q: rows
+ * of torch's (c_in, k k) weight) and a col2im (oneDNN 2.6 has only a reference kernel for it, or one
+ * 16x padded); its backward is oneDNN's kernels with the plain gradient.
+ *
+ * bf16 (mc_nn_layer_set_precision): a layer with blocked input and output runs its three convolutions
+ * on bf16 copies of the input, the weights and the output gradient (oneDNN's AVX512_BF16 / AMX
+ * kernels), accumulating in fp32: outputs, input gradients and weight gradients stay fp32, and the
+ * weights themselves (the optimiser's) stay fp32 ("master weights"); the bf16 weights are rounded
+ * from them before every forward and backward.
  *
  * Determinism. A batch is cut into blocks of B samples (B depends only on max_batch); every block
  * runs the same oneDNN primitives, created for mb = B and a team of one, on one thread (dnnl.c). The
  * last block of a batch whose size is not a multiple of B is padded with zero samples (their output is
  * never read; their gradient is zero, so they add exact zeros to dW). Each block writes its own weight-
  * gradient partial; the partials are added in block order. So every value is computed by the same
- * instructions in the same order for any thread count. The bias terms are added by us (oneDNN 2.6's
- * deconvolution applies a bias in a slow separate pass) and the bias gradient is summed in double per
- * (sample, channel), then over samples in order, as on the im2col path. */
+ * instructions in the same order for any thread count. The bias of a ConvTranspose2d is added by us
+ * (oneDNN 2.6 adds it in a slow separate pass) and the bias gradient is summed in double per (sample,
+ * channel), then over samples in order, as on the im2col path. */
 #include "nn_internal.h"
 
 #include <omp.h>
@@ -36,48 +43,60 @@
  * positions), few enough that a batch of 128 gives 16 blocks to share among threads. */
 #define NN_DNN_BLOCK 8
 
+/* The primitives and weight buffers of one precision. */
+typedef struct dn_set {
+    dnnl_primitive_t fwd, bwd_d, bwd_w, r_wf, r_wd, r_dw;
+    bool r_dw_sums;    /* r_dw adds into the gradient (sum post-op); else it writes dw_tmp */
+    dnnl_memory_t m_wf, m_wd, m_dwsum, m_grad;
+    dnnl_memory_t *m_src, *m_dst, *m_ddst, *m_dsrc, *m_dw; /* [nblk_max], handles set per call */
+    void *wf, *wd;     /* weights in the forward / backward-data layouts (wd == wf when they agree) */
+    float *dwp;        /* (nblk_max, dw_n) per-block weight-gradient partials in bwd_w's layout */
+    float *dw_tmp;     /* (weight numel) when r_dw cannot add: the summed gradient in torch's layout */
+    int64_t dw_n;      /* floats per partial */
+    size_t scr_bytes;  /* per block */
+    size_t bytes;
+} dn_set;
+
 struct nn_dnn {
     int cb;            /* channels per block of the activation layouts */
     int B;             /* samples per block */
     int nblk_max;      /* blocks of a max_batch */
     int64_t npad;      /* nblk_max B: rows of the blocked buffers */
     bool src_plain;    /* Conv2d with one input channel: the input is read as NCHW */
-    bool dst_plain;    /* ConvTranspose2d to one channel: the output is NCHW (no yb; ct for its kernel) */
-    bool fused;        /* the forward primitive adds the bias and applies the ReLU itself (Conv2d) */
+    bool dst_plain;    /* ConvTranspose2d to one channel: the output is NCHW (no yb) */
+    bool fused;        /* the forward kernel adds the bias and applies the ReLU itself (Conv2d) */
+    bool bf16;         /* running on s16 */
     int64_t P_in, P_out; /* positions per channel of the input and the output */
 
-    dnnl_primitive_t fwd, bwd_d, bwd_w, r_wf, r_wd, r_dw;
-    bool r_dw_sums;    /* r_dw adds into the gradient (sum post-op); else it writes dw_tmp */
-    dnnl_memory_t m_wuser, m_wf, m_wd, m_dwsum, m_grad, m_bias;
-    dnnl_memory_t *m_src, *m_dst, *m_ddst, *m_dsrc, *m_dw, *m_wf_blk, *m_wd_blk, *m_scr; /* [nblk_max] */
-    size_t scr_bytes;  /* per block */
+    dn_set s32, s16;   /* fp32 primitives; bf16 ones once mc_nn_layer_set_precision asked (else zero) */
+    dnnl_memory_t m_wuser, m_bias, *m_scr;
+    unsigned char *scr; /* (nblk_max, scr_bytes) */
+    size_t scr_bytes;
 
     float *xb;         /* (npad, in) blocked input copy; NULL while fed by l->up (allocated on demand) */
     float *yb;         /* (npad, out) blocked output after bias and activation; NULL when dst_plain */
     float *gb;         /* (npad, out) the gradient before the activation (blocked, or NCHW when dst_plain) */
-    float *ct;         /* dst_plain: (nblk_max, P_in, k k) one sample's cols^T per block */
     float *dxb;        /* (npad, in) blocked input gradient (NCHW rows when src_plain), when input_grad */
     float *xtail;      /* (B, in) a plain input's last partial block, zero padded */
-    float *wf, *wd;    /* weights in the forward / backward-data layouts (wd == wf when they agree) */
-    float *dwp;        /* (nblk_max, dw_n) per-block weight-gradient partials in bwd_w's layout */
-    float *dw_tmp;     /* (weight numel) when r_dw cannot add: the summed gradient in torch's layout */
-    int64_t dw_n;      /* floats per partial */
-    unsigned char *scr; /* (nblk_max, scr_bytes) */
+    float *ct;         /* dst_plain: (nblk_max, P_in, k k) one sample's cols^T per block */
+    uint16_t *xb16, *yb16, *gb16; /* bf16: input (unless fed by a bf16 l->up), output, gradient */
 
-    int src_mode;      /* what the last forward read: 0 own xb, 1 l->up's yb, 2 plain x */
+    int src_mode;      /* what the last forward read: 0 own xb, 1 l->up's yb, 2 plain x, 3 own xb16,
+                          4 l->up's yb16 */
 };
 
 /* ---------------------------------------------------------------- allocation helpers */
 
-static float *dn_alloc(mc_nn_layer *l, int64_t count) {
-    return nn_layer_alloc(l, (size_t)count, sizeof(float));
+static void *dn_alloc(mc_nn_layer *l, int64_t count, size_t size) {
+    return nn_layer_alloc(l, (size_t)count, size);
 }
 
-static void dn_release(mc_nn_layer *l, float **p, int64_t count) {
+static void dn_release(mc_nn_layer *l, void *pp, int64_t count, size_t size) {
+    void **p = pp;
     if (!*p) return;
     mc_free(*p);
     *p = NULL;
-    l->bytes -= (size_t)count * sizeof(float);
+    l->bytes -= (size_t)count * size;
 }
 
 static void destroy_mems(dnnl_memory_t *m, int n) {
@@ -86,28 +105,45 @@ static void destroy_mems(dnnl_memory_t *m, int n) {
     mc_free(m);
 }
 
+static void set_free(mc_nn_layer *l, dn_set *s, int nblk) {
+    dnnl_primitive_t prims[6] = {s->fwd, s->bwd_d, s->bwd_w, s->r_wf, s->r_wd, s->r_dw};
+    for (int i = 0; i < 6; i++)
+        if (prims[i]) dnnl_primitive_destroy(prims[i]);
+    dnnl_memory_t mems[4] = {s->m_wf, s->m_wd, s->m_dwsum, s->m_grad};
+    for (int i = 0; i < 4; i++)
+        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    dnnl_memory_t *blk[5] = {s->m_src, s->m_dst, s->m_ddst, s->m_dsrc, s->m_dw};
+    for (int i = 0; i < 5; i++) destroy_mems(blk[i], nblk);
+    if (s->wd != s->wf) mc_free(s->wd);
+    mc_free(s->wf);
+    mc_free(s->dwp);
+    mc_free(s->dw_tmp);
+    l->bytes -= s->bytes;
+    memset(s, 0, sizeof *s);
+}
+
 void nn_dnn_free(mc_nn_layer *l) {
     if (!l || !l->dn) return;
     struct nn_dnn *d = l->dn;
-    dnnl_primitive_t prims[6] = {d->fwd, d->bwd_d, d->bwd_w, d->r_wf, d->r_wd, d->r_dw};
-    for (int i = 0; i < 6; i++)
-        if (prims[i]) dnnl_primitive_destroy(prims[i]);
-    dnnl_memory_t mems[6] = {d->m_wuser, d->m_wf, d->m_wd, d->m_dwsum, d->m_grad, d->m_bias};
-    for (int i = 0; i < 6; i++)
-        if (mems[i]) dnnl_memory_destroy(mems[i]);
-    dnnl_memory_t *blk[8] = {d->m_src, d->m_dst, d->m_ddst, d->m_dsrc, d->m_dw, d->m_wf_blk, d->m_wd_blk, d->m_scr};
-    for (int i = 0; i < 8; i++) destroy_mems(blk[i], d->nblk_max);
-    dn_release(l, &d->xb, d->npad * l->in_numel);
-    dn_release(l, &d->yb, d->npad * l->out_numel);
-    dn_release(l, &d->gb, d->npad * l->out_numel);
-    dn_release(l, &d->dxb, d->npad * l->in_numel);
-    dn_release(l, &d->ct, (int64_t)d->nblk_max * d->P_in * l->geom.k * l->geom.k);
-    dn_release(l, &d->xtail, (int64_t)d->B * l->in_numel);
-    if (d->wd != d->wf) mc_free(d->wd);
-    mc_free(d->wf);
-    mc_free(d->dwp);
-    mc_free(d->dw_tmp);
-    mc_free(d->scr);
+    set_free(l, &d->s32, d->nblk_max);
+    set_free(l, &d->s16, d->nblk_max);
+    if (d->m_wuser) dnnl_memory_destroy(d->m_wuser);
+    if (d->m_bias) dnnl_memory_destroy(d->m_bias);
+    destroy_mems(d->m_scr, d->nblk_max);
+    if (d->scr) {
+        mc_free(d->scr);
+        l->bytes -= (size_t)d->nblk_max * d->scr_bytes;
+    }
+    const int64_t in = d->npad * l->in_numel, out = d->npad * l->out_numel;
+    dn_release(l, &d->xb, in, sizeof(float));
+    dn_release(l, &d->yb, out, sizeof(float));
+    dn_release(l, &d->gb, out, sizeof(float));
+    dn_release(l, &d->dxb, in, sizeof(float));
+    dn_release(l, &d->xtail, (int64_t)d->B * l->in_numel, sizeof(float));
+    dn_release(l, &d->ct, (int64_t)d->nblk_max * d->P_in * l->geom.k * l->geom.k, sizeof(float));
+    dn_release(l, &d->xb16, in, sizeof(uint16_t));
+    dn_release(l, &d->yb16, out, sizeof(uint16_t));
+    dn_release(l, &d->gb16, out, sizeof(uint16_t));
     mc_free(d);
     l->dn = NULL;
     if (l->up) l->up->down = NULL;
@@ -119,10 +155,10 @@ void nn_dnn_free(mc_nn_layer *l) {
 
 static bool is_jit(const_dnnl_primitive_desc_t pd) { return strncmp(nn_dnnl_impl(pd), "jit", 3) == 0; }
 
-static dnnl_status_t md4(dnnl_memory_desc_t *md, int64_t a, int64_t b, int64_t c, int64_t d,
+static dnnl_status_t md4(dnnl_memory_desc_t *md, int64_t a, int64_t b, int64_t c, int64_t d, dnnl_data_type_t dt,
                          dnnl_format_tag_t tag) {
     dnnl_dims_t dims = {a, b, c, d};
-    return dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag);
+    return dnnl_memory_desc_init_by_tag(md, 4, dims, dt, tag);
 }
 
 static dnnl_memory_t *make_mems(const dnnl_memory_desc_t *md, int n, bool *ok) {
@@ -158,7 +194,7 @@ static dnnl_status_t make_reorder(dnnl_primitive_t *p, const dnnl_memory_desc_t 
     return s;
 }
 
-/* The three convolution primitive descriptors of l for channel block cb; NULL pds on failure. */
+/* The three convolution primitive descriptors of l for channel block cb and a data type. */
 typedef struct dn_pds {
     dnnl_primitive_desc_t fwd, bwd_d, bwd_w;
 } dn_pds;
@@ -177,21 +213,26 @@ static bool fuses(const mc_nn_layer *l) {
     return l->kind == MC_NN_KIND_CONV2D && (l->act == MC_NN_ACT_NONE || l->act == MC_NN_ACT_RELU);
 }
 
-static bool make_pds(const mc_nn_layer *l, int cb, int B, dn_pds *out) {
+/* bf16: src, weights and diff_dst in bf16; dst, diff_src, diff_weights and bias in f32. */
+static bool make_pds(const mc_nn_layer *l, int cb, int B, bool bf16, dn_pds *out) {
     memset(out, 0, sizeof *out);
     const bool conv = l->kind == MC_NN_KIND_CONV2D;
     const nn_conv_geom *g = &l->geom;
     const dnnl_format_tag_t blk = cb == 16 ? dnnl_nChw16c : dnnl_nChw8c;
     const bool plain = conv && l->c_in == 1, dplain = !conv && l->c_out == 1;
-    dnnl_memory_desc_t src, dst, w;
-    dnnl_dims_t strides = {g->s, g->s}, pad = {g->p, g->p};
-    if (md4(&src, B, l->c_in, l->in_shape[1], l->in_shape[2], plain ? dnnl_nchw : blk) != dnnl_success ||
-        md4(&dst, B, l->c_out, l->out_shape[1], l->out_shape[2], dplain ? dnnl_nchw : blk) != dnnl_success ||
-        md4(&w, l->c_out, l->c_in, g->k, g->k, dnnl_format_tag_any) != dnnl_success)
+    const dnnl_data_type_t lo = bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t src, srcf, dst, ddst, w, wf32, bias;
+    dnnl_dims_t strides = {g->s, g->s}, pad = {g->p, g->p}, bdims = {l->c_out};
+    const int64_t hi = l->in_shape[1], wi = l->in_shape[2], ho = l->out_shape[1], wo = l->out_shape[2];
+    const dnnl_format_tag_t stag = plain ? dnnl_nchw : blk, dtag = dplain ? dnnl_nchw : blk;
+    if (md4(&src, B, l->c_in, hi, wi, lo, stag) != dnnl_success ||
+        md4(&srcf, B, l->c_in, hi, wi, dnnl_f32, stag) != dnnl_success ||
+        md4(&dst, B, l->c_out, ho, wo, dnnl_f32, dtag) != dnnl_success ||
+        md4(&ddst, B, l->c_out, ho, wo, lo, dtag) != dnnl_success ||
+        md4(&w, l->c_out, l->c_in, g->k, g->k, lo, dnnl_format_tag_any) != dnnl_success ||
+        md4(&wf32, l->c_out, l->c_in, g->k, g->k, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&bias, 1, bdims, dnnl_f32, dnnl_x) != dnnl_success)
         return false;
-    dnnl_memory_desc_t bias;
-    dnnl_dims_t bdims = {l->c_out};
-    if (dnnl_memory_desc_init_by_tag(&bias, 1, bdims, dnnl_f32, dnnl_x) != dnnl_success) return false;
     dnnl_primitive_attr_t attr = NULL, fattr = NULL;
     dnnl_post_ops_t po = NULL;
     bool ok = dnnl_primitive_attr_create(&attr) == dnnl_success && dnnl_primitive_attr_create(&fattr) == dnnl_success &&
@@ -201,44 +242,38 @@ static bool make_pds(const mc_nn_layer *l, int cb, int B, dn_pds *out) {
         ok = dnnl_post_ops_create(&po) == dnnl_success &&
              dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f) == dnnl_success &&
              dnnl_primitive_attr_set_post_ops(fattr, po) == dnnl_success;
-    if (!ok) {
-        if (po) dnnl_post_ops_destroy(po);
-        if (attr) dnnl_primitive_attr_destroy(attr);
-        if (fattr) dnnl_primitive_attr_destroy(fattr);
-        return false;
-    }
     /* descriptors are configured for the team they are created in: one thread (dnnl.c) */
     int saved = nn_dnnl_serial_begin();
-    if (conv) {
+    if (ok && conv) {
         dnnl_convolution_desc_t f, bd, bw;
         ok = dnnl_convolution_forward_desc_init(&f, dnnl_forward_training, dnnl_convolution_direct, &src, &w,
                                                 fuses(l) ? &bias : NULL, &dst, strides, pad, pad) == dnnl_success &&
              dnnl_primitive_desc_create(&out->fwd, &f, fattr, nn_dnnl_engine(), NULL) == dnnl_success &&
-             dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &w, &dst, strides,
+             dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &srcf, &w, &ddst, strides,
                                                       pad, pad) == dnnl_success &&
              dnnl_primitive_desc_create(&out->bwd_d, &bd, attr, nn_dnnl_engine(), out->fwd) == dnnl_success &&
-             dnnl_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &src, &w, NULL, &dst,
+             dnnl_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &src, &wf32, NULL, &ddst,
                                                          strides, pad, pad) == dnnl_success &&
              dnnl_primitive_desc_create(&out->bwd_w, &bw, attr, nn_dnnl_engine(), out->fwd) == dnnl_success;
-    } else {
+    } else if (ok) {
         dnnl_deconvolution_desc_t f, bd, bw;
         ok = dnnl_deconvolution_forward_desc_init(&f, dnnl_forward_training, dnnl_deconvolution_direct, &src,
                                                   &w, NULL, &dst, strides, pad, pad) == dnnl_success &&
              dnnl_primitive_desc_create(&out->fwd, &f, attr, nn_dnnl_engine(), NULL) == dnnl_success &&
-             dnnl_deconvolution_backward_data_desc_init(&bd, dnnl_deconvolution_direct, &src, &w, &dst,
+             dnnl_deconvolution_backward_data_desc_init(&bd, dnnl_deconvolution_direct, &srcf, &w, &ddst,
                                                         strides, pad, pad) == dnnl_success &&
              dnnl_primitive_desc_create(&out->bwd_d, &bd, attr, nn_dnnl_engine(), out->fwd) == dnnl_success &&
-             dnnl_deconvolution_backward_weights_desc_init(&bw, dnnl_deconvolution_direct, &src, &w, NULL,
-                                                           &dst, strides, pad, pad) == dnnl_success &&
+             dnnl_deconvolution_backward_weights_desc_init(&bw, dnnl_deconvolution_direct, &src, &wf32, NULL,
+                                                           &ddst, strides, pad, pad) == dnnl_success &&
              dnnl_primitive_desc_create(&out->bwd_w, &bw, attr, nn_dnnl_engine(), out->fwd) == dnnl_success;
     }
     nn_dnnl_serial_end(saved);
-    dnnl_primitive_attr_destroy(attr);
-    dnnl_primitive_attr_destroy(fattr);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (fattr) dnnl_primitive_attr_destroy(fattr);
     if (po) dnnl_post_ops_destroy(po);
     /* Only kernels that are fast: JIT ones (the reference and GEMM-based ones are slower than the
      * im2col path). The input gradient of a one-channel input is allowed any kernel: models never
-     * ask for it, and it stays correct. A one-channel output's forward is our own kernel. */
+     * ask for it, and it stays correct. A one-channel output's forward is our own. */
     if (ok) ok = (dplain || is_jit(out->fwd)) && is_jit(out->bwd_w) && (plain || is_jit(out->bwd_d));
     if (!ok) pds_free(out);
     return ok;
@@ -247,6 +282,95 @@ static bool make_pds(const mc_nn_layer *l, int cb, int B, dn_pds *out) {
 static size_t scratch_bytes(const_dnnl_primitive_desc_t pd) {
     const dnnl_memory_desc_t *m = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     return m ? dnnl_memory_desc_get_size(m) : 0;
+}
+
+/* Primitives, reorders, weight buffers and per-block memory objects of one precision. */
+static bool build_set(mc_nn_layer *l, const dn_pds *pds, bool bf16, dn_set *s) {
+    struct nn_dnn *d = l->dn;
+    memset(s, 0, sizeof *s);
+    const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md(pds->fwd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pds->fwd, dnnl_query_dst_md, 0);
+    const dnnl_memory_desc_t *wf = dnnl_primitive_desc_query_md(pds->fwd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *wd = dnnl_primitive_desc_query_md(pds->bwd_d, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *dw = dnnl_primitive_desc_query_md(pds->bwd_w, dnnl_query_diff_weights_md, 0);
+    const dnnl_memory_desc_t *dsrc = dnnl_primitive_desc_query_md(pds->bwd_d, dnnl_query_diff_src_md, 0);
+    const dnnl_memory_desc_t *ddst = dnnl_primitive_desc_query_md(pds->bwd_w, dnnl_query_diff_dst_md, 0);
+    dnnl_memory_desc_t wuser;
+    const nn_conv_geom *g = &l->geom;
+    const bool conv = l->kind == MC_NN_KIND_CONV2D;
+    /* torch's layouts: Conv2d (c_out, c_in, k, k), ConvTranspose2d (c_in, c_out, k, k); oneDNN's
+     * logical weight dims are (c_out, c_in, k, k) for both */
+    if (md4(&wuser, l->c_out, l->c_in, g->k, g->k, dnnl_f32, conv ? dnnl_oihw : dnnl_iohw) != dnnl_success)
+        return false;
+    if ((!d->dst_plain && nn_dnnl_primitive(&s->fwd, pds->fwd) != dnnl_success) ||
+        nn_dnnl_primitive(&s->bwd_d, pds->bwd_d) != dnnl_success ||
+        nn_dnnl_primitive(&s->bwd_w, pds->bwd_w) != dnnl_success)
+        return false;
+    const bool same_w = dnnl_memory_desc_equal(wf, wd);
+    if (!d->dst_plain && make_reorder(&s->r_wf, &wuser, wf, false) != dnnl_success) return false;
+    if ((d->dst_plain || !same_w) && make_reorder(&s->r_wd, &wuser, wd, false) != dnnl_success) return false;
+    s->r_dw_sums = make_reorder(&s->r_dw, dw, &wuser, true) == dnnl_success;
+    if (!s->r_dw_sums && make_reorder(&s->r_dw, dw, &wuser, false) != dnnl_success) return false;
+
+    s->scr_bytes = d->dst_plain ? 0 : scratch_bytes(pds->fwd);
+    size_t s2 = scratch_bytes(pds->bwd_d), s3 = scratch_bytes(pds->bwd_w);
+    if (s2 > s->scr_bytes) s->scr_bytes = s2;
+    if (s3 > s->scr_bytes) s->scr_bytes = s3;
+    const int64_t wn = l->params[0].numel;
+    const size_t wf_b = d->dst_plain ? 0 : dnnl_memory_desc_get_size(wf), wd_b = dnnl_memory_desc_get_size(wd);
+    const bool share = !d->dst_plain && same_w;
+    s->dw_n = (int64_t)((dnnl_memory_desc_get_size(dw) / sizeof(float) + 15) / 16 * 16);
+    s->wf = wf_b ? mc_alloc(1, wf_b) : NULL;
+    s->wd = share ? s->wf : mc_alloc(1, wd_b);
+    s->dwp = mc_alloc((size_t)d->nblk_max * (size_t)s->dw_n, sizeof(float));
+    s->dw_tmp = s->r_dw_sums ? NULL : mc_alloc((size_t)wn, sizeof(float));
+    s->bytes = wf_b + (share ? 0 : wd_b) + ((size_t)d->nblk_max * (size_t)s->dw_n + (s->dw_tmp ? (size_t)wn : 0)) *
+                                               sizeof(float);
+    l->bytes += s->bytes;
+    if ((wf_b && !s->wf) || !s->wd || !s->dwp || (!s->r_dw_sums && !s->dw_tmp)) return false;
+    dnnl_engine_t e = nn_dnnl_engine();
+    if ((wf_b && dnnl_memory_create(&s->m_wf, wf, e, s->wf) != dnnl_success) ||
+        dnnl_memory_create(&s->m_wd, wd, e, s->wd) != dnnl_success ||
+        dnnl_memory_create(&s->m_dwsum, dw, e, s->dwp) != dnnl_success ||
+        dnnl_memory_create(&s->m_grad, &wuser, e, s->r_dw_sums ? l->params[0].grad : s->dw_tmp) != dnnl_success)
+        return false;
+    bool ok = true;
+    s->m_src = make_mems(src, d->nblk_max, &ok);
+    s->m_dst = make_mems(dst, d->nblk_max, &ok);
+    s->m_ddst = make_mems(ddst, d->nblk_max, &ok);
+    s->m_dsrc = make_mems(dsrc, d->nblk_max, &ok);
+    s->m_dw = make_mems(dw, d->nblk_max, &ok);
+    if (!ok) return false;
+    for (int b = 0; b < d->nblk_max; b++) dnnl_memory_set_data_handle(s->m_dw[b], s->dwp + (int64_t)b * s->dw_n);
+    (void)bf16;
+    return true;
+}
+
+/* Per-block scratchpads for the largest need of the built sets. */
+static bool ensure_scratch(mc_nn_layer *l) {
+    struct nn_dnn *d = l->dn;
+    size_t need = d->s32.scr_bytes > d->s16.scr_bytes ? d->s32.scr_bytes : d->s16.scr_bytes;
+    need = (need + 63) / 64 * 64;
+    if (need <= d->scr_bytes) return true;
+    destroy_mems(d->m_scr, d->nblk_max);
+    d->m_scr = NULL;
+    if (d->scr) {
+        mc_free(d->scr);
+        l->bytes -= (size_t)d->nblk_max * d->scr_bytes;
+    }
+    d->scr_bytes = 0;
+    d->scr = mc_alloc((size_t)d->nblk_max, need);
+    if (!d->scr) return false;
+    d->scr_bytes = need;
+    l->bytes += (size_t)d->nblk_max * need;
+    dnnl_memory_desc_t flat;
+    dnnl_dims_t sd = {(int64_t)need};
+    if (dnnl_memory_desc_init_by_tag(&flat, 1, sd, dnnl_u8, dnnl_x) != dnnl_success) return false;
+    bool ok = true;
+    d->m_scr = make_mems(&flat, d->nblk_max, &ok);
+    if (!ok) return false;
+    for (int b = 0; b < d->nblk_max; b++) dnnl_memory_set_data_handle(d->m_scr[b], d->scr + (size_t)b * need);
+    return true;
 }
 
 mc_status nn_dnn_setup(mc_nn_layer *l) {
@@ -259,9 +383,8 @@ mc_status nn_dnn_setup(mc_nn_layer *l) {
     const int cands[2] = {16, 8};
     for (int i = 0; i < 2 && !cb; i++) {
         int c = cands[i];
-        bool shapes = (l->c_out % c == 0 || (!conv && l->c_out == 1)) &&
-                      (l->c_in % c == 0 || (conv && l->c_in == 1));
-        if (shapes && make_pds(l, c, B, &pds)) cb = c;
+        bool shapes = (l->c_out % c == 0 || (!conv && l->c_out == 1)) && (l->c_in % c == 0 || (conv && l->c_in == 1));
+        if (shapes && make_pds(l, c, B, false, &pds)) cb = c;
     }
     if (!cb) return MC_STATUS_OK; /* no fast kernel for this shape here: the im2col path */
 
@@ -280,134 +403,113 @@ mc_status nn_dnn_setup(mc_nn_layer *l) {
     d->fused = fuses(l);
     d->P_in = l->in_shape[1] * l->in_shape[2];
     d->P_out = l->out_shape[1] * l->out_shape[2];
-    mc_status st = MC_STATUS_NO_MEMORY;
-    bool ok = true;
-
-    const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md(pds.fwd, dnnl_query_src_md, 0);
-    const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pds.fwd, dnnl_query_dst_md, 0);
-    const dnnl_memory_desc_t *wf = dnnl_primitive_desc_query_md(pds.fwd, dnnl_query_weights_md, 0);
-    const dnnl_memory_desc_t *wd = dnnl_primitive_desc_query_md(pds.bwd_d, dnnl_query_weights_md, 0);
-    const dnnl_memory_desc_t *dw = dnnl_primitive_desc_query_md(pds.bwd_w, dnnl_query_diff_weights_md, 0);
-    const dnnl_memory_desc_t *dsrc = dnnl_primitive_desc_query_md(pds.bwd_d, dnnl_query_diff_src_md, 0);
-    dnnl_memory_desc_t wuser;
     const nn_conv_geom *g = &l->geom;
-    /* torch's layouts: Conv2d (c_out, c_in, k, k), ConvTranspose2d (c_in, c_out, k, k); oneDNN's
-     * logical weight dims are (c_out, c_in, k, k) for both */
-    if (md4(&wuser, l->c_out, l->c_in, g->k, g->k, conv ? dnnl_oihw : dnnl_iohw) != dnnl_success) ok = false;
-
-    if (ok && ((!d->dst_plain && nn_dnnl_primitive(&d->fwd, pds.fwd) != dnnl_success) ||
-               nn_dnnl_primitive(&d->bwd_d, pds.bwd_d) != dnnl_success ||
-               nn_dnnl_primitive(&d->bwd_w, pds.bwd_w) != dnnl_success))
-        ok = false;
-    const bool same_w = ok && dnnl_memory_desc_equal(wf, wd);
-    if (ok && !d->dst_plain && make_reorder(&d->r_wf, &wuser, wf, false) != dnnl_success) ok = false;
-    if (ok && !same_w && make_reorder(&d->r_wd, &wuser, wd, false) != dnnl_success) ok = false;
-    if (ok) {
-        d->r_dw_sums = make_reorder(&d->r_dw, dw, &wuser, true) == dnnl_success;
-        if (!d->r_dw_sums && make_reorder(&d->r_dw, dw, &wuser, false) != dnnl_success) ok = false;
-    }
+    dnnl_memory_desc_t wuser, bmd;
+    dnnl_dims_t bdims = {l->c_out};
+    bool ok = md4(&wuser, l->c_out, l->c_in, g->k, g->k, dnnl_f32, conv ? dnnl_oihw : dnnl_iohw) == dnnl_success &&
+              dnnl_memory_desc_init_by_tag(&bmd, 1, bdims, dnnl_f32, dnnl_x) == dnnl_success &&
+              dnnl_memory_create(&d->m_wuser, &wuser, nn_dnnl_engine(), l->params[0].data) == dnnl_success &&
+              dnnl_memory_create(&d->m_bias, &bmd, nn_dnnl_engine(), l->params[1].data) == dnnl_success &&
+              build_set(l, &pds, false, &d->s32);
+    pds_free(&pds);
     if (!ok) {
-        /* oneDNN offered the kernels but not the rest: use the im2col path */
-        pds_free(&pds);
+        /* oneDNN offered the kernels but not the rest (or memory ran out): the im2col path */
         nn_dnn_free(l);
         return MC_STATUS_OK;
     }
-
-    d->scr_bytes = d->dst_plain ? 0 : scratch_bytes(pds.fwd);
-    size_t s2 = scratch_bytes(pds.bwd_d), s3 = scratch_bytes(pds.bwd_w);
-    if (s2 > d->scr_bytes) d->scr_bytes = s2;
-    if (s3 > d->scr_bytes) d->scr_bytes = s3;
-    d->scr_bytes = (d->scr_bytes + 63) / 64 * 64;
-    const int64_t wn = l->params[0].numel;
-    const int64_t wf_n = (int64_t)(dnnl_memory_desc_get_size(wf) / sizeof(float));
-    const int64_t wd_n = (int64_t)(dnnl_memory_desc_get_size(wd) / sizeof(float));
-    d->dw_n = (int64_t)((dnnl_memory_desc_get_size(dw) / sizeof(float) + 15) / 16 * 16);
-
-    d->wf = mc_alloc((size_t)wf_n, sizeof(float));
-    d->wd = same_w ? d->wf : mc_alloc((size_t)wd_n, sizeof(float));
-    d->dwp = mc_alloc((size_t)d->nblk_max * (size_t)d->dw_n, sizeof(float));
-    d->dw_tmp = d->r_dw_sums ? NULL : mc_alloc((size_t)wn, sizeof(float));
-    d->scr = d->scr_bytes ? mc_alloc((size_t)d->nblk_max, d->scr_bytes) : NULL;
+    const int64_t in = d->npad * l->in_numel, out = d->npad * l->out_numel;
     if (d->dst_plain)
-        d->ct = dn_alloc(l, (int64_t)d->nblk_max * d->P_in * g->k * g->k);
+        d->ct = dn_alloc(l, (int64_t)d->nblk_max * d->P_in * g->k * g->k, sizeof(float));
     else
-        d->yb = dn_alloc(l, d->npad * l->out_numel);
-    d->gb = dn_alloc(l, d->npad * l->out_numel);
+        d->yb = dn_alloc(l, out, sizeof(float));
+    d->gb = dn_alloc(l, out, sizeof(float));
     if (d->src_plain)
-        d->xtail = dn_alloc(l, (int64_t)B * l->in_numel);
+        d->xtail = dn_alloc(l, (int64_t)B * l->in_numel, sizeof(float));
     else
-        d->xb = dn_alloc(l, d->npad * l->in_numel);
-    if (l->input_grad) d->dxb = dn_alloc(l, d->npad * l->in_numel);
-    if (!d->wf || !d->wd || !d->dwp || (!d->r_dw_sums && !d->dw_tmp) || (d->scr_bytes && !d->scr) ||
-        (d->dst_plain ? !d->ct : !d->yb) || !d->gb || (d->src_plain ? !d->xtail : !d->xb) ||
-        (l->input_grad && !d->dxb))
-        goto fail;
-    l->bytes += (size_t)(wf_n + (same_w ? 0 : wd_n) + d->nblk_max * d->dw_n + (d->dw_tmp ? wn : 0)) *
-                    sizeof(float) + (size_t)d->nblk_max * d->scr_bytes;
-
-    dnnl_engine_t e = nn_dnnl_engine();
-    if (dnnl_memory_create(&d->m_wuser, &wuser, e, l->params[0].data) != dnnl_success ||
-        dnnl_memory_create(&d->m_wf, wf, e, d->wf) != dnnl_success ||
-        dnnl_memory_create(&d->m_wd, wd, e, d->wd) != dnnl_success ||
-        dnnl_memory_create(&d->m_dwsum, dw, e, d->dwp) != dnnl_success ||
-        dnnl_memory_create(&d->m_grad, &wuser, e, d->r_dw_sums ? l->params[0].grad : d->dw_tmp) != dnnl_success)
-        goto fail;
-    if (d->fused) {
-        dnnl_memory_desc_t bmd;
-        dnnl_dims_t bdims = {l->c_out};
-        if (dnnl_memory_desc_init_by_tag(&bmd, 1, bdims, dnnl_f32, dnnl_x) != dnnl_success ||
-            dnnl_memory_create(&d->m_bias, &bmd, e, l->params[1].data) != dnnl_success)
-            goto fail;
+        d->xb = dn_alloc(l, in, sizeof(float));
+    if (l->input_grad) d->dxb = dn_alloc(l, in, sizeof(float));
+    if ((d->dst_plain ? !d->ct : !d->yb) || !d->gb || (d->src_plain ? !d->xtail : !d->xb) ||
+        (l->input_grad && !d->dxb) || !ensure_scratch(l)) {
+        nn_dnn_free(l);
+        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory setting up the oneDNN convolution", l->name);
     }
-    d->m_src = make_mems(src, d->nblk_max, &ok);
-    d->m_dst = make_mems(dst, d->nblk_max, &ok);
-    d->m_ddst = make_mems(dst, d->nblk_max, &ok);
-    d->m_dsrc = make_mems(dsrc, d->nblk_max, &ok);
-    d->m_dw = make_mems(dw, d->nblk_max, &ok);
-    if (!ok) goto fail;
-    if (d->scr_bytes) {
-        const dnnl_memory_desc_t *sm = dnnl_primitive_desc_query_md(pds.bwd_w, dnnl_query_scratchpad_md, 0);
-        dnnl_memory_desc_t flat;
-        dnnl_dims_t sd = {(int64_t)d->scr_bytes};
-        (void)sm;
-        if (dnnl_memory_desc_init_by_tag(&flat, 1, sd, dnnl_u8, dnnl_x) != dnnl_success) goto fail;
-        d->m_scr = make_mems(&flat, d->nblk_max, &ok);
-        if (!ok) goto fail;
-        for (int b = 0; b < d->nblk_max; b++)
-            dnnl_memory_set_data_handle(d->m_scr[b], d->scr + (size_t)b * d->scr_bytes);
-    }
-    for (int b = 0; b < d->nblk_max; b++)
-        dnnl_memory_set_data_handle(d->m_dw[b], d->dwp + (int64_t)b * d->dw_n);
-    pds_free(&pds);
     return MC_STATUS_OK;
-fail:
-    pds_free(&pds);
-    nn_dnn_free(l);
-    return mc_error_set(st, "%s: out of memory setting up the oneDNN convolution", l->name);
 }
 
 void nn_dnn_link(mc_nn_layer *a, mc_nn_layer *b) {
     if (!a || !b || !a->dn || !b->dn || b->dn->src_plain || a->dn->dst_plain || a->dn->cb != b->dn->cb ||
-        a->dn->B != b->dn->B ||
-        a->down || b->up || a->out_ndim != 3 || b->in_ndim != 3)
+        a->dn->B != b->dn->B || a->down || b->up || a->out_ndim != 3 || b->in_ndim != 3)
         return;
     for (int i = 0; i < 3; i++)
         if (a->out_shape[i] != b->in_shape[i]) return;
     a->down = b;
     b->up = a;
-    /* b reads a's blocked output: its own copy goes (it comes back on demand if b is later run on
-     * its own) */
-    dn_release(b, &b->dn->xb, b->dn->npad * b->in_numel);
+    /* b reads a's blocked output: its own copies go (they come back on demand if b is later run on
+     * its own, or reads an fp32 a in bf16) */
+    dn_release(b, &b->dn->xb, b->dn->npad * b->in_numel, sizeof(float));
+    if (a->dn->bf16) dn_release(b, &b->dn->xb16, b->dn->npad * b->in_numel, sizeof(uint16_t));
 }
 
 mc_status nn_dnn_set_input_grad(mc_nn_layer *l, bool on) {
     struct nn_dnn *d = l->dn;
     if (on && !d->dxb) {
-        d->dxb = dn_alloc(l, d->npad * l->in_numel);
+        d->dxb = dn_alloc(l, d->npad * l->in_numel, sizeof(float));
         if (!d->dxb) return MC_STATUS_NO_MEMORY;
     } else if (!on) {
-        dn_release(l, &d->dxb, d->npad * l->in_numel);
+        dn_release(l, &d->dxb, d->npad * l->in_numel, sizeof(float));
     }
+    return MC_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- precision */
+
+static int g_bf16_cpu = -1; /* whether oneDNN runs bf16 convolutions with JIT kernels here */
+
+bool mc_nn_bf16_available(void) {
+    if (g_bf16_cpu >= 0) return g_bf16_cpu == 1;
+    /* a probe layer: oneDNN answers with a JIT kernel only where AVX512_BF16 (or AMX) is there */
+    int ok = 0;
+    mc_nn_layer *l = NULL;
+    if (nn_dnnl_engine() && mc_nn_conv2d_create("bf16_probe", 16, 8, 8, 16, 3, 1, 1, MC_NN_ACT_NONE, 1, &l) ==
+                                MC_STATUS_OK && l->dn) {
+        dn_pds pds;
+        if (make_pds(l, l->dn->cb, 1, true, &pds)) {
+            ok = 1;
+            pds_free(&pds);
+        }
+    }
+    mc_nn_layer_free(l);
+    g_bf16_cpu = ok;
+    return ok == 1;
+}
+
+mc_status nn_dnn_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precision *used) {
+    *used = MC_NN_PRECISION_FP32;
+    struct nn_dnn *d = l->dn;
+    if (!d) return MC_STATUS_OK;
+    if (p == MC_NN_PRECISION_FP32 || d->src_plain || d->dst_plain || !mc_nn_bf16_available()) {
+        d->bf16 = false;
+        return MC_STATUS_OK;
+    }
+    if (!d->s16.bwd_w) {
+        dn_pds pds;
+        if (!make_pds(l, d->cb, d->B, true, &pds)) return MC_STATUS_OK; /* no bf16 kernel for this shape */
+        bool ok = build_set(l, &pds, true, &d->s16);
+        pds_free(&pds);
+        const int64_t out = d->npad * l->out_numel;
+        if (ok && !d->yb16) ok = (d->yb16 = dn_alloc(l, out, sizeof(uint16_t))) != NULL;
+        if (ok && !d->gb16) ok = (d->gb16 = dn_alloc(l, out, sizeof(uint16_t))) != NULL;
+        /* its own bf16 input unless a bf16 layer before it hands over its copy */
+        if (ok && !(l->up && l->up->dn && l->up->dn->bf16) && !d->xb16)
+            ok = (d->xb16 = dn_alloc(l, d->npad * l->in_numel, sizeof(uint16_t))) != NULL;
+        if (ok) ok = ensure_scratch(l);
+        if (!ok) {
+            set_free(l, &d->s16, d->nblk_max);
+            return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory setting up bf16 convolutions", l->name);
+        }
+    }
+    d->bf16 = true;
+    *used = MC_NN_PRECISION_BF16;
     return MC_STATUS_OK;
 }
 
@@ -455,44 +557,65 @@ static void convt1_sample(mc_nn_layer *l, const float *xj, float *ct, float *y) 
     nn_act_forward_serial(l->act, l->slope, y, plane);
 }
 
+static inline dnnl_exec_arg_t arg(int a, dnnl_memory_t m) { return (dnnl_exec_arg_t){a, m}; }
+
 /* One block's forward for samples [j0, j1) (padded to B). */
-static bool fwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *xsrc, bool need_y) {
+static bool fwd_block(mc_nn_layer *l, int b, int j0, int j1, const void *xsrc, bool need_y) {
     struct nn_dnn *d = l->dn;
+    const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
     const int B = d->B, cb = d->cb;
-    const int64_t in_n = l->in_numel, out_n = l->out_numel;
+    const int64_t in_n = l->in_numel, out_n = l->out_numel, pad = (int64_t)(j0 + B - j1);
     const float *bias = l->params[1].data;
-    const float *src = xsrc + (int64_t)j0 * in_n;
-    if (d->src_mode == 0) {
+    const void *src;
+    switch (d->src_mode) {
+    case 0: /* pack x into xb */
         for (int j = j0; j < j1; j++)
-            nn_blk_pack(d->xb + (int64_t)j * in_n, l->x + (int64_t)j * in_n, l->c_in, d->P_in, cb);
+            nn_blk_pack(d->xb + (int64_t)j * in_n, NULL, l->x + (int64_t)j * in_n, l->c_in, d->P_in, cb);
         /* padding samples of the last block: zeros (their output is never read) */
-        if (j1 - j0 < B)
-            memset(d->xb + (int64_t)j1 * in_n, 0, (size_t)(j0 + B - j1) * (size_t)in_n * sizeof(float));
-    } else if (d->src_mode == 2 && j1 - j0 < B) {
-        memcpy(d->xtail, src, (size_t)(j1 - j0) * (size_t)in_n * sizeof(float));
-        memset(d->xtail + (int64_t)(j1 - j0) * in_n, 0, (size_t)(j0 + B - j1) * (size_t)in_n * sizeof(float));
-        src = d->xtail;
+        if (pad) memset(d->xb + (int64_t)j1 * in_n, 0, (size_t)(pad * in_n) * sizeof(float));
+        src = d->xb + (int64_t)j0 * in_n;
+        break;
+    case 3: /* bf16 of x or of an fp32 l->up's yb into xb16 */
+        for (int j = j0; j < j1; j++) {
+            uint16_t *dj = d->xb16 + (int64_t)j * in_n;
+            if (l->up && l->up->dn && xsrc == l->up->dn->yb)
+                nn_cvt_bf16(dj, l->up->dn->yb + (int64_t)j * in_n, in_n);
+            else
+                nn_blk_pack(NULL, dj, l->x + (int64_t)j * in_n, l->c_in, d->P_in, cb);
+        }
+        if (pad) memset(d->xb16 + (int64_t)j1 * in_n, 0, (size_t)(pad * in_n) * sizeof(uint16_t));
+        src = d->xb16 + (int64_t)j0 * in_n;
+        break;
+    case 2: /* plain x, the last partial block through xtail */
+        src = (const float *)xsrc + (int64_t)j0 * in_n;
+        if (pad) {
+            memcpy(d->xtail, src, (size_t)((j1 - j0) * in_n) * sizeof(float));
+            memset(d->xtail + (int64_t)(j1 - j0) * in_n, 0, (size_t)(pad * in_n) * sizeof(float));
+            src = d->xtail;
+        }
+        break;
+    case 4: src = (const uint16_t *)xsrc + (int64_t)j0 * in_n; break;
+    default: src = (const float *)xsrc + (int64_t)j0 * in_n; break;
     }
     if (d->dst_plain) {
         float *ct = d->ct + (int64_t)b * d->P_in * l->geom.k * l->geom.k;
-        for (int j = j0; j < j1; j++) convt1_sample(l, src + (int64_t)(j - j0) * in_n, ct, l->y + (int64_t)j * out_n);
+        for (int j = j0; j < j1; j++)
+            convt1_sample(l, (const float *)src + (int64_t)(j - j0) * in_n, ct, l->y + (int64_t)j * out_n);
         return true;
     }
-    dnnl_memory_set_data_handle(d->m_src[b], (void *)src);
-    dnnl_memory_set_data_handle(d->m_dst[b], d->yb + (int64_t)j0 * out_n);
-    dnnl_exec_arg_t a[5] = {{DNNL_ARG_SRC, d->m_src[b]}, {DNNL_ARG_WEIGHTS, d->m_wf}, {DNNL_ARG_DST, d->m_dst[b]}};
+    dnnl_memory_set_data_handle(S->m_src[b], (void *)src);
+    dnnl_memory_set_data_handle(S->m_dst[b], d->yb + (int64_t)j0 * out_n);
+    dnnl_exec_arg_t a[5] = {arg(DNNL_ARG_SRC, S->m_src[b]), arg(DNNL_ARG_WEIGHTS, S->m_wf), arg(DNNL_ARG_DST, S->m_dst[b])};
     int na = 3;
-    if (d->fused) a[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, d->m_bias};
-    if (d->m_scr) a[na++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, d->m_scr[b]};
-    if (!nn_dnnl_exec(d->fwd, na, a)) return false;
+    if (d->fused) a[na++] = arg(DNNL_ARG_BIAS, d->m_bias);
+    if (d->m_scr) a[na++] = arg(DNNL_ARG_SCRATCHPAD, d->m_scr[b]);
+    if (!nn_dnnl_exec(S->fwd, na, a)) return false;
     for (int j = j0; j < j1; j++) {
-        float *ybj = d->yb + (int64_t)j * out_n;
-        if (d->fused) {
-            if (need_y) nn_blk_unpack(l->y + (int64_t)j * out_n, ybj, l->c_out, d->P_out, cb);
-        } else if (need_y)
-            nn_blk_bias_act_unpack(ybj, l->y + (int64_t)j * out_n, bias, l->act, l->slope, l->c_out, d->P_out, cb);
-        else
-            nn_blk_bias_act(ybj, bias, l->act, l->slope, l->c_out, d->P_out, cb);
+        float *y = need_y ? l->y + (int64_t)j * out_n : NULL;
+        uint16_t *y16 = d->bf16 ? d->yb16 + (int64_t)j * out_n : NULL;
+        if (d->fused && !y && !y16) continue;
+        nn_blk_out(d->yb + (int64_t)j * out_n, y, y16, d->fused ? NULL : bias, l->act, l->slope, l->c_out, d->P_out,
+                   cb);
     }
     return true;
 }
@@ -500,16 +623,28 @@ static bool fwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *xsrc, 
 mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y) {
     struct nn_dnn *d = l->dn;
     const int n = l->n, B = d->B, nblk = (n + B - 1) / B;
-    if (!from_up && !d->src_plain && !d->xb) {
+    const bool up16 = from_up && l->up->dn->bf16;
+    if (d->bf16 && !up16 && !d->xb16) {
+        d->xb16 = dn_alloc(l, d->npad * l->in_numel, sizeof(uint16_t));
+        if (!d->xb16) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", l->name);
+    }
+    if (!d->bf16 && !from_up && !d->src_plain && !d->xb) {
         /* a linked layer run on its own: it needs its own blocked input after all */
-        d->xb = dn_alloc(l, d->npad * l->in_numel);
+        d->xb = dn_alloc(l, d->npad * l->in_numel, sizeof(float));
         if (!d->xb) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", l->name);
     }
     if (d->dst_plain) need_y = true;
-    d->src_mode = from_up ? 1 : d->src_plain ? 2 : 0;
-    /* weights in the kernel's layout: they change after every optimiser step */
-    if (!d->dst_plain && !run1(d->r_wf, d->m_wuser, d->m_wf)) return exec_fail(l, "weight reorder");
-    const float *xsrc = from_up ? l->up->dn->yb : d->src_plain ? l->x : d->xb;
+    const void *xsrc;
+    if (d->bf16) {
+        d->src_mode = up16 ? 4 : 3;
+        xsrc = up16 ? (const void *)l->up->dn->yb16 : from_up ? (const void *)l->up->dn->yb : NULL;
+    } else {
+        d->src_mode = from_up ? 1 : d->src_plain ? 2 : 0;
+        xsrc = from_up ? l->up->dn->yb : d->src_plain ? l->x : d->xb;
+    }
+    /* weights in the kernel's layout (and precision): they change after every optimiser step */
+    const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
+    if (S->r_wf && !run1(S->r_wf, d->m_wuser, S->m_wf)) return exec_fail(l, "weight reorder");
     int bad = 0;
 #pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, l->in_numel + l->out_numel)) reduction(+ : bad)
     for (int b = 0; b < nblk; b++) {
@@ -525,41 +660,52 @@ mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y) {
 /* One block's backward for samples [j0, j1): bias sums into part, the weight-gradient partial of
  * block b, and (want_dx) the input gradient. */
 static bool bwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *dy, const float *gdown,
-                      const float *xsrc, bool want_dx, bool need_dx) {
+                      const void *xsrc, bool want_dx, bool need_dx) {
     struct nn_dnn *d = l->dn;
+    const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
     const int B = d->B, cb = d->cb, c_out = l->c_out;
-    const int64_t in_n = l->in_numel, out_n = l->out_numel;
+    const int64_t in_n = l->in_numel, out_n = l->out_numel, pad = (int64_t)(j0 + B - j1);
     double *part = l->bias_part;
-    float *g = d->gb + (int64_t)j0 * out_n;
     /* the gradient before the activation and its per-(sample, channel) sums */
     for (int j = j0; j < j1; j++) {
-        float *gj = d->gb + (int64_t)j * out_n;
+        const int64_t o = (int64_t)j * out_n;
         if (d->dst_plain)
-            part[j] = nn_act_backward_copy_sum(l->act, l->slope, l->y + (int64_t)j * out_n, dy + (int64_t)j * out_n,
-                                               gj, out_n);
+            part[j] = nn_act_backward_copy_sum(l->act, l->slope, l->y + o, dy + o, d->gb + o, out_n);
         else
-            nn_blk_act_grad(gj, gdown ? NULL : dy + (int64_t)j * out_n, gdown ? gdown + (int64_t)j * out_n : NULL,
-                            d->yb + (int64_t)j * out_n, l->act, l->slope, c_out, d->P_out, cb,
-                            part + (int64_t)j * c_out);
+            nn_blk_act_grad(d->bf16 ? NULL : d->gb + o, d->bf16 ? d->gb16 + o : NULL, gdown ? NULL : dy + o,
+                            gdown ? gdown + o : NULL, d->bf16 ? NULL : d->yb + o, d->bf16 ? d->yb16 + o : NULL,
+                            l->act, l->slope, c_out, d->P_out, cb, part + (int64_t)j * c_out);
     }
     /* padding samples: a zero gradient, so they add exact zeros to dW */
-    if (j1 - j0 < B) memset(d->gb + (int64_t)j1 * out_n, 0, (size_t)(j0 + B - j1) * (size_t)out_n * sizeof(float));
-    const float *src = xsrc + (int64_t)j0 * in_n;
-    if (d->src_mode == 2 && j1 - j0 < B) src = d->xtail; /* the forward's padded copy */
-    dnnl_memory_set_data_handle(d->m_src[b], (void *)src);
-    dnnl_memory_set_data_handle(d->m_ddst[b], g);
-    dnnl_exec_arg_t aw[4] = {{DNNL_ARG_SRC, d->m_src[b]},
-                             {DNNL_ARG_DIFF_DST, d->m_ddst[b]},
-                             {DNNL_ARG_DIFF_WEIGHTS, d->m_dw[b]},
-                             {DNNL_ARG_SCRATCHPAD, d->m_scr ? d->m_scr[b] : NULL}};
-    if (!nn_dnnl_exec(d->bwd_w, d->m_scr ? 4 : 3, aw)) return false;
+    void *g;
+    if (d->bf16) {
+        if (pad) memset(d->gb16 + (int64_t)j1 * out_n, 0, (size_t)(pad * out_n) * sizeof(uint16_t));
+        g = d->gb16 + (int64_t)j0 * out_n;
+    } else {
+        if (pad) memset(d->gb + (int64_t)j1 * out_n, 0, (size_t)(pad * out_n) * sizeof(float));
+        g = d->gb + (int64_t)j0 * out_n;
+    }
+    const void *src;
+    if (d->src_mode >= 3)
+        src = (d->src_mode == 4 ? (const uint16_t *)xsrc : d->xb16) + (int64_t)j0 * in_n;
+    else if (d->src_mode == 2 && pad)
+        src = d->xtail; /* the forward's padded copy */
+    else
+        src = (const float *)xsrc + (int64_t)j0 * in_n;
+    dnnl_memory_set_data_handle(S->m_src[b], (void *)src);
+    dnnl_memory_set_data_handle(S->m_ddst[b], g);
+    dnnl_exec_arg_t aw[4] = {arg(DNNL_ARG_SRC, S->m_src[b]), arg(DNNL_ARG_DIFF_DST, S->m_ddst[b]),
+                             arg(DNNL_ARG_DIFF_WEIGHTS, S->m_dw[b])};
+    int na = 3;
+    if (d->m_scr) aw[na++] = arg(DNNL_ARG_SCRATCHPAD, d->m_scr[b]);
+    if (!nn_dnnl_exec(S->bwd_w, na, aw)) return false;
     if (!want_dx) return true;
-    dnnl_memory_set_data_handle(d->m_dsrc[b], d->dxb + (int64_t)j0 * in_n);
-    dnnl_exec_arg_t ad[4] = {{DNNL_ARG_DIFF_DST, d->m_ddst[b]},
-                             {DNNL_ARG_WEIGHTS, d->m_wd},
-                             {DNNL_ARG_DIFF_SRC, d->m_dsrc[b]},
-                             {DNNL_ARG_SCRATCHPAD, d->m_scr ? d->m_scr[b] : NULL}};
-    if (!nn_dnnl_exec(d->bwd_d, d->m_scr ? 4 : 3, ad)) return false;
+    dnnl_memory_set_data_handle(S->m_dsrc[b], d->dxb + (int64_t)j0 * in_n);
+    dnnl_exec_arg_t ad[4] = {arg(DNNL_ARG_DIFF_DST, S->m_ddst[b]), arg(DNNL_ARG_WEIGHTS, S->m_wd),
+                             arg(DNNL_ARG_DIFF_SRC, S->m_dsrc[b])};
+    na = 3;
+    if (d->m_scr) ad[na++] = arg(DNNL_ARG_SCRATCHPAD, d->m_scr[b]);
+    if (!nn_dnnl_exec(S->bwd_d, na, ad)) return false;
     if (!need_dx) return true;
     for (int j = j0; j < j1; j++) {
         float *dxj = l->dx + (int64_t)j * in_n;
@@ -567,19 +713,23 @@ static bool bwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *dy, co
         if (d->src_plain)
             memcpy(dxj, bj, (size_t)in_n * sizeof(float));
         else
-            nn_blk_unpack(dxj, bj, l->c_in, d->P_in, cb);
+            nn_blk_unpack(dxj, bj, NULL, l->c_in, d->P_in, cb);
     }
     return true;
 }
 
 mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx) {
     struct nn_dnn *d = l->dn;
+    const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
     const int n = l->n, B = d->B, nblk = (n + B - 1) / B;
     const int c_out = l->c_out;
     const bool want_dx = l->input_grad;
-    if (want_dx && d->r_wd && !run1(d->r_wd, d->m_wuser, d->m_wd)) return exec_fail(l, "weight reorder");
+    if (want_dx && S->r_wd && !run1(S->r_wd, d->m_wuser, S->m_wd)) return exec_fail(l, "weight reorder");
     const float *gdown = from_down ? l->down->dn->dxb : NULL;
-    const float *xsrc = d->src_mode == 1 ? l->up->dn->yb : d->src_mode == 2 ? l->x : d->xb;
+    const void *xsrc = d->src_mode == 4 ? (const void *)l->up->dn->yb16
+                       : d->src_mode == 1 ? (const void *)l->up->dn->yb
+                       : d->src_mode == 2 ? (const void *)l->x
+                                          : (const void *)d->xb;
     const double *part = l->bias_part;
     int bad = 0;
 #pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, l->in_numel + l->out_numel)) reduction(+ : bad)
@@ -597,21 +747,21 @@ mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_d
     }
     /* dW: the blocks' partials added in block order (element-wise, so the split over threads does
      * not matter), then into the gradient in torch's layout */
-    const int64_t dwn = d->dw_n, chunk = 4096, nch = (dwn + chunk - 1) / chunk;
-    float *p0 = d->dwp;
+    const int64_t dwn = S->dw_n, chunk = 4096, nch = (dwn + chunk - 1) / chunk;
+    float *p0 = S->dwp;
     if (nblk > 1) {
 #pragma omp parallel for schedule(static) if (dwn * nblk > NN_PAR_MIN)
         for (int64_t c = 0; c < nch; c++) {
             const int64_t lo = c * chunk, hi = lo + chunk < dwn ? lo + chunk : dwn;
             for (int b = 1; b < nblk; b++) {
-                const float *pb = d->dwp + (int64_t)b * dwn;
+                const float *pb = S->dwp + (int64_t)b * dwn;
 #pragma omp simd
                 for (int64_t i = lo; i < hi; i++) p0[i] += pb[i];
             }
         }
     }
-    if (!run1(d->r_dw, d->m_dwsum, d->m_grad)) return exec_fail(l, "weight-gradient reorder");
-    if (!d->r_dw_sums) mc_nn_add(l->params[0].grad, d->dw_tmp, l->params[0].numel);
+    if (!run1(S->r_dw, S->m_dwsum, S->m_grad)) return exec_fail(l, "weight-gradient reorder");
+    if (!S->r_dw_sums) mc_nn_add(l->params[0].grad, S->dw_tmp, l->params[0].numel);
     l->dx_blocked = want_dx && !d->src_plain;
     l->dx_lazy = want_dx && !need_dx;
     return MC_STATUS_OK;
@@ -622,14 +772,14 @@ void nn_dnn_materialize(mc_nn_layer *l) {
     if (!d) return;
     if (l->y_lazy) {
         for (int j = 0; j < l->n; j++)
-            nn_blk_unpack(l->y + (int64_t)j * l->out_numel, d->yb + (int64_t)j * l->out_numel, l->c_out, d->P_out,
-                          d->cb);
+            nn_blk_unpack(l->y + (int64_t)j * l->out_numel, d->yb + (int64_t)j * l->out_numel, NULL, l->c_out,
+                          d->P_out, d->cb);
         l->y_lazy = false;
     }
     if (l->dx_lazy && d->dxb) {
         for (int j = 0; j < l->n; j++)
-            nn_blk_unpack(l->dx + (int64_t)j * l->in_numel, d->dxb + (int64_t)j * l->in_numel, l->c_in, d->P_in,
-                          d->cb);
+            nn_blk_unpack(l->dx + (int64_t)j * l->in_numel, d->dxb + (int64_t)j * l->in_numel, NULL, l->c_in,
+                          d->P_in, d->cb);
         l->dx_lazy = false;
     }
 }

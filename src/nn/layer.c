@@ -388,6 +388,31 @@ mc_status mc_nn_layer_set_input_grad(mc_nn_layer *l, bool on) {
     return MC_STATUS_OK;
 }
 
+const char *mc_nn_precision_name(mc_nn_precision p) { return p == MC_NN_PRECISION_BF16 ? "bf16" : "fp32"; }
+
+mc_status mc_nn_precision_parse(const char *s, mc_nn_precision *out) {
+    if (s && strcmp(s, "fp32") == 0) {
+        *out = MC_NN_PRECISION_FP32;
+        return MC_STATUS_OK;
+    }
+    if (s && strcmp(s, "bf16") == 0) {
+        *out = MC_NN_PRECISION_BF16;
+        return MC_STATUS_OK;
+    }
+    return mc_error_set(MC_STATUS_INVALID_ARG, "unknown precision \"%s\" (choose fp32 or bf16)", s ? s : "");
+}
+
+mc_status mc_nn_layer_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precision *used) {
+    mc_nn_precision u = MC_NN_PRECISION_FP32;
+    if (used) *used = u;
+    if (!l) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_layer_set_precision: layer is NULL");
+    if (p != MC_NN_PRECISION_FP32 && p != MC_NN_PRECISION_BF16)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: unknown precision %d", l->name, (int)p);
+    mc_status st = l->dn ? nn_dnn_set_precision(l, p, &u) : MC_STATUS_OK;
+    if (used) *used = u;
+    return st;
+}
+
 void mc_nn_layer_set_training(mc_nn_layer *l, bool training) {
     if (l) l->training = training;
 }
@@ -575,6 +600,18 @@ mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx) {
 
 void mc_nn_seq_set_training(mc_nn_seq *s, bool training) {
     for (int i = 0; s && i < s->n; i++) mc_nn_layer_set_training(s->layers[i], training);
+}
+
+mc_status mc_nn_seq_set_precision(mc_nn_seq *s, mc_nn_precision p, mc_nn_precision *used) {
+    mc_nn_precision any = MC_NN_PRECISION_FP32;
+    for (int i = 0; s && i < s->n; i++) {
+        mc_nn_precision u;
+        mc_status st = mc_nn_layer_set_precision(s->layers[i], p, &u);
+        if (st != MC_STATUS_OK) return st;
+        if (u == MC_NN_PRECISION_BF16) any = u;
+    }
+    if (used) *used = any;
+    return MC_STATUS_OK;
 }
 
 void mc_nn_seq_init(mc_nn_seq *s, mc_rng *rng) {

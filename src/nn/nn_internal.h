@@ -107,6 +107,8 @@ void nn_conv_forward(mc_nn_layer *l);
 void nn_conv_backward(mc_nn_layer *l, float *dy);
 void nn_convt_forward(mc_nn_layer *l);
 void nn_convt_backward(mc_nn_layer *l, float *dy);
+void nn_bn_forward(mc_nn_layer *l);
+void nn_bn_backward(mc_nn_layer *l, const float *dy);
 
 /* ---------------------------------------------------------------- oneDNN (dnnl.c, conv_dnnl.c) */
 
@@ -138,26 +140,32 @@ void nn_dnn_materialize(mc_nn_layer *l);
 /* Whether a seq may link a -> b (b reads a's blocked output); releases the buffers the link makes
  * unneeded and records it. */
 void nn_dnn_link(mc_nn_layer *a, mc_nn_layer *b);
+/* The precision of a blocked-path layer (fp32 when bf16 is not possible for it); *used: the outcome. */
+mc_status nn_dnn_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precision *used);
 /* Input gradient switched on/off: the blocked copy follows. */
 mc_status nn_dnn_set_input_grad(mc_nn_layer *l, bool on);
 /* Put l on the im2col path (frees its oneDNN state; tests compare the two paths). */
 mc_status nn_conv_use_im2col(mc_nn_layer *l);
 
 /* NCHW <-> channel-blocked nChw{cb}c conversions of one sample (blocked.c); C a multiple of cb,
- * P = H W positions. */
-void nn_blk_pack(float *dst, const float *src, int C, int64_t P, int cb);
-void nn_blk_unpack(float *dst, const float *src, int C, int64_t P, int cb);
-/* yb = act(yb + bias[c]) in place, and y (NCHW) = the same values. */
-void nn_blk_bias_act_unpack(float *yb, float *y, const float *bias, mc_nn_act act, float slope, int C,
-                            int64_t P, int cb);
-/* yb = act(yb + bias[c]) in place. */
-void nn_blk_bias_act(float *yb, const float *bias, mc_nn_act act, float slope, int C, int64_t P, int cb);
-/* gb = g act'(yb) where g = dy (NCHW) or, when dy is NULL, gs (blocked); bsum[c] = the sum of channel
- * c's values, positions in order, in double. */
-void nn_blk_act_grad(float *gb, const float *dy, const float *gs, const float *yb, mc_nn_act act, float slope,
-                     int C, int64_t P, int cb, double *bsum);
-void nn_bn_forward(mc_nn_layer *l);
-void nn_bn_backward(mc_nn_layer *l, const float *dy);
+ * P = H W positions. bf16 copies (uint16_t) hold the float rounded to nearest even. */
+uint16_t nn_bf16(float f);
+float nn_bf16_float(uint16_t h);
+/* dst (blocked, may be NULL) and d16 (blocked bf16, may be NULL) = src (NCHW). */
+void nn_blk_pack(float *dst, uint16_t *d16, const float *src, int C, int64_t P, int cb);
+/* dst (NCHW) = src (blocked) or, when src is NULL, s16 (blocked bf16). */
+void nn_blk_unpack(float *dst, const float *src, const uint16_t *s16, int C, int64_t P, int cb);
+/* The forward's output pass: v = act(yb + bias[c]) written back to yb, or v = yb when bias is NULL
+ * (the kernel applied both); then y (NCHW, may be NULL) = v and y16 (blocked bf16, may be NULL). */
+void nn_blk_out(float *yb, float *y, uint16_t *y16, const float *bias, mc_nn_act act, float slope, int C, int64_t P,
+                int cb);
+/* v = g act'(y) with g = dy (NCHW) or, when dy is NULL, gs (blocked), and y = yb or, when yb is NULL,
+ * yb16; gb (may be NULL) = v, gb16 (may be NULL) = bf16(v); bsum[c] = the sum of channel c's v,
+ * positions in order, in double. */
+void nn_blk_act_grad(float *gb, uint16_t *gb16, const float *dy, const float *gs, const float *yb,
+                     const uint16_t *yb16, mc_nn_act act, float slope, int C, int64_t P, int cb, double *bsum);
+/* dst[i] = bf16(src[i]) */
+void nn_cvt_bf16(uint16_t *dst, const float *src, int64_t count);
 
 /* Tests only: process convolutions in chunks of at most `chunk` samples (clamped to [1, the chunk the
  * workspace was sized for]), so that small shapes exercise the multi-chunk path. */
