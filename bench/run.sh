@@ -39,14 +39,18 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
 else
     echo "  (torch not importable: peer not run)"
 fi
-echo "conv-vae (reference: 1x128x128 log-mel, 32-64-128-256, latent 32, batch 128), 1 epoch"
-"$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 1
+echo "conv-vae (reference: 1x128x128 log-mel, 32-64-128-256, latent 32, batch 128), 2 epochs, then the peer"
+# ours and the peer back to back on the same store; both figures are training samples per wall-clock
+# second of this run (bench_nn below adds CPU-time figures, which depend much less on other processes)
+line=$("$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 2)
+echo "$line"
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-    # one epoch only: the peer's single epoch is its figure
-    t=$(/usr/bin/python3 "$ROOT/../shared/peers/torch_vae.py" conv "$OUT/models_gtzan/logmel.npy" "$OUT/z_conv.npy" \
-        --epochs 1 --threads 2 2>/dev/null | sed -nE 's/.*samples_per_s=([0-9.]+).*/\1/p')
-    echo "  torch (2 threads): $t samples/s"
+    t=$(peer_rate conv "$OUT/models_gtzan/logmel.npy" "$OUT/z_conv.npy" --epochs 2 --threads 2)
+    ours=$(echo "$line" | sed -E 's/.* ([0-9.]+) samples\/s.*/\1/')
+    awk -v a="$ours" -v b="$t" 'BEGIN { printf "  torch (2 threads, its 2nd epoch): %.1f samples/s -> %.2fx\n", b, a / b }'
 fi
+echo "conv-vae --precision bf16 (AVX512_BF16 kernels where the CPU has them; fp32 otherwise, as printed), 2 epochs"
+"$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 2 bf16
 
 echo "== metrics (exact silhouette, block-wise dgemm; 10 Gaussian blobs, 100,000 x 32, synthetic) =="
 # scikit-learn 1.2 silhouette_score on the same problem takes ~68 s on this machine kind (stated in
@@ -54,10 +58,16 @@ echo "== metrics (exact silhouette, block-wise dgemm; 10 Gaussian blobs, 100,000
 "$ROOT/$BUILD/bench_metrics" --threads 2
 
 echo "== nn: one training step of the reference conv beta-VAE (batch 128) and the MLP VAE (batch 32), 2 threads =="
-# Prints samples/s, GFLOP/s, peak RSS, a per-layer time breakdown and the ratio to PyTorch 1.13 on this
-# machine kind (conv 29 samples/s as in ../shared/peers/README.md; MLP 60,000 samples/s measured with
-# torch_vae.py mlp --threads 2). Random inputs: needs no data.
-"$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 3
+# Prints samples/s (wall and CPU-time), GFLOP/s against the measured FMA peak, peak RSS, a per-layer time
+# breakdown, and PyTorch (torch_vae.py conv on the same random data) measured in the same run, three
+# rounds of ours + peer back to back with each round's ratio, the best and the median. The MLP ratio
+# uses PyTorch's figure measured earlier on this machine kind (the models section above measures it in
+# this run). Random inputs: needs no data.
+peer=()
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then peer=(--peer "$ROOT/../shared/peers/torch_vae.py" --peer-samples 128); fi
+"$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 3 --rounds 3 "${peer[@]}"
+echo "-- the same step with --precision bf16 (the six 32-256-channel conv layers; no peer) --"
+"$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 2 --mlp-seconds 0.5 --precision bf16 | grep -v "^  step "
 
 echo "== cluster (10 Gaussian blobs, 32 dims, synthetic: k-means on 100,000 points; Ward, single, average, DBSCAN, GMM on 20,000) =="
 # bench_cluster prints each time, Ward's peak memory and the ratio to scikit-learn 1.2's KMeans figure
