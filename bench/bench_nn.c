@@ -19,6 +19,10 @@
  *       epochs after the first; its cpu figure is (3 - 1) epochs' rows / the difference between the
  *       child CPU time of a 3-epoch and a 1-epoch run (start-up and data loading cancel). --rounds R
  *       repeats ours + peer R times back to back and prints each round's ratios, their best and median.
+ *       Debian's PyTorch runs ConvTranspose2d through OpenBLAS, whose 0.3.21 falls back to its generic
+ *       kernel on CPUs it does not know; --peer-coretype NAME runs the peer once more with
+ *       OPENBLAS_CORETYPE=NAME set for that child only, for comparison (said in the output; nothing of
+ *       ours reads that variable: our GEMMs and convolutions dispatch through oneDNN).
  * peak: the FMA rate of one core, measured here with 12 independent vfmadd231ps zmm chains (AVX-512
  *       machines; 8 lanes with AVX2), times `threads`.
  * --precision bf16: the conv layers' bf16 mode (mc_nn_seq_set_precision; fp32 where the CPU lacks
@@ -128,10 +132,11 @@ static double core_peak(const char **what) {
 /* Runs torch_vae.py conv on xpath for `epochs` epochs; returns the child's CPU seconds (or -1) and the
  * mean wall samples/s of its epochs after the first (or of the only one) in *wall_sps. */
 static double run_peer(const char *peer, const char *xpath, const char *zpath, int epochs, int threads,
-                       double *wall_sps) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' conv '%s' '%s' --epochs %d --threads %d 2>/dev/null", peer,
-             xpath, zpath, epochs, threads);
+                       const char *coretype, double *wall_sps) {
+    char cmd[4096], env[128] = "";
+    if (coretype) snprintf(env, sizeof env, "env OPENBLAS_CORETYPE='%s' ", coretype);
+    snprintf(cmd, sizeof cmd, "%s/usr/bin/python3 '%s' conv '%s' '%s' --epochs %d --threads %d 2>/dev/null", env,
+             peer, xpath, zpath, epochs, threads);
     double c0 = child_cpu_s();
     FILE *p = popen(cmd, "r");
     if (!p) return -1.0;
@@ -207,7 +212,7 @@ static conv_run conv_steps(ref_vae *v, mc_nn_adam *opt, mc_rng *rng, const float
 int main(int argc, char **argv) {
     int threads = 2, batch = 128, steps = 3, mlp_batch = 32, peer_samples = 256, rounds = 1;
     double mlp_seconds = 2.0;
-    const char *peer = NULL, *precision = "fp32";
+    const char *peer = NULL, *precision = "fp32", *coretype = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
@@ -218,10 +223,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--peer-samples")) peer_samples = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--rounds")) rounds = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--precision")) precision = argv[i + 1];
+        else if (!strcmp(argv[i], "--peer-coretype")) coretype = argv[i + 1];
         else {
             fprintf(stderr, "usage: bench_nn [--threads 2] [--batch 128] [--steps 3] [--mlp-batch 32] "
                             "[--mlp-seconds 2] [--peer torch_vae.py] [--peer-samples 256] [--rounds 1] "
-                            "[--precision fp32|bf16]\n");
+                            "[--precision fp32|bf16] [--peer-coretype NAME]\n");
             return 2;
         }
     }
@@ -298,8 +304,8 @@ int main(int argc, char **argv) {
                peak > 0 ? 100.0 * o.cpu_sps * gflop / peak : 0.0);
         if (peer) {
             double w1 = 0, w3 = 0;
-            double c1 = run_peer(peer, xpath, zpath, 1, threads, &w1);
-            double c3 = c1 >= 0 ? run_peer(peer, xpath, zpath, 3, threads, &w3) : -1;
+            double c1 = run_peer(peer, xpath, zpath, 1, threads, NULL, &w1);
+            double c3 = c1 >= 0 ? run_peer(peer, xpath, zpath, 3, threads, NULL, &w3) : -1;
             if (c1 < 0 || c3 < 0 || c3 <= c1) {
                 printf("  peer: %s did not run (python3 with torch missing?)\n", peer);
             } else {
@@ -312,6 +318,16 @@ int main(int argc, char **argv) {
                 n_ratio++;
             }
         }
+    }
+    if (peer && coretype) {
+        double w1 = 0, w3 = 0;
+        double c1 = run_peer(peer, xpath, zpath, 1, threads, coretype, &w1);
+        double c3 = c1 >= 0 ? run_peer(peer, xpath, zpath, 3, threads, coretype, &w3) : -1;
+        if (c1 >= 0 && c3 > c1)
+            printf("  peer with OPENBLAS_CORETYPE=%s set for that child only (comparison; OpenBLAS's own pick here "
+                   "is above): %.1f samples/s wall, %.1f cpu -> ours %.2fx (wall, last round), %.2fx (cpu)\n",
+                   coretype, w3, 2.0 * peer_samples / ((c3 - c1) / threads), o_wall[rounds - 1] / w3,
+                   o_cpu[rounds - 1] / (2.0 * peer_samples / ((c3 - c1) / threads)));
     }
     if (rounds > 1) {
         double bw = 0, bc = 0;

@@ -64,7 +64,11 @@ echo "== nn: one training step of the reference conv beta-VAE (batch 128) and th
 # uses PyTorch's figure measured earlier on this machine kind (the models section above measures it in
 # this run). Random inputs: needs no data.
 peer=()
-if /usr/bin/python3 -c "import torch" 2>/dev/null; then peer=(--peer "$ROOT/../shared/peers/torch_vae.py" --peer-samples 128); fi
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    peer=(--peer "$ROOT/../shared/peers/torch_vae.py" --peer-samples 128)
+    # also the peer with OpenBLAS's AVX-512 kernel forced for that child (comparison only, said in the output)
+    if grep -q avx512f /proc/cpuinfo; then peer+=(--peer-coretype SkylakeX); fi
+fi
 "$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 3 --rounds 3 "${peer[@]}"
 echo "-- the same step with --precision bf16 (the six 32-256-channel conv layers; no peer) --"
 "$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 2 --mlp-seconds 0.5 --precision bf16 | grep -v "^  step "

@@ -519,9 +519,11 @@ static mc_status exec_fail(mc_nn_layer *l, const char *what) {
     return mc_error_set(MC_STATUS_UNSUPPORTED, "%s: oneDNN %s failed", l->name, what);
 }
 
+/* A weight reorder: a copy (f32 -> bf16 rounding, or an element-wise sum into the gradient), so it may
+ * run on the whole team. */
 static bool run1(dnnl_primitive_t p, dnnl_memory_t from, dnnl_memory_t to) {
     dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    return nn_dnnl_exec(p, 2, a);
+    return nn_dnnl_exec_team(p, 2, a);
 }
 
 /* Whether the loop over nblk blocks of work (per-sample numel `per`) is worth a fork/join. */

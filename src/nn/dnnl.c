@@ -58,6 +58,10 @@ bool nn_dnnl_exec(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args) {
     return s == dnnl_success;
 }
 
+bool nn_dnnl_exec_team(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args) {
+    return dnnl_primitive_execute(p, nn_dnnl_stream(), nargs, args) == dnnl_success;
+}
+
 dnnl_status_t nn_dnnl_primitive(dnnl_primitive_t *p, const_dnnl_primitive_desc_t pd) {
     int saved = nn_dnnl_serial_begin();
     dnnl_status_t s = dnnl_primitive_create(p, pd);

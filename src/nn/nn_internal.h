@@ -120,6 +120,8 @@ int nn_dnnl_serial_begin(void);
 void nn_dnnl_serial_end(int saved);
 /* Execute p single-threaded on the module's stream; false on failure. */
 bool nn_dnnl_exec(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* Execute a reorder (pure data movement: the same bytes on any team) on the current OpenMP team. */
+bool nn_dnnl_exec_team(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
 /* dnnl_primitive_create for a team of one. */
 dnnl_status_t nn_dnnl_primitive(dnnl_primitive_t *p, const_dnnl_primitive_desc_t pd);
 /* The implementation oneDNN picked ("jit:avx512_core", "ref:any", ...). */
