@@ -10,6 +10,7 @@ PKGS=(
   libsoxr-dev                        # resampling, as librosa's soxr_hq
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
+  libdnnl-dev                        # oneDNN: the nn module's convolutions and GEMMs (own CPU dispatch, bf16)
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG/PDF) and a fallback font for their text
   libpango1.0-dev                    # plot text of any script: Pango layout, HarfBuzz shaping
   fonts-noto-core fonts-noto-cjk     # plot fonts: Latin, Bengali, Devanagari, Arabic..., and CJK

@@ -622,9 +622,10 @@ static bool fwd_block(mc_nn_layer *l, int b, int j0, int j1, const void *xsrc, b
     return true;
 }
 
-mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y) {
+/* Everything before the blocks: buffers a layer run on its own needs, what the blocks read, the
+ * weights in the kernel's layout (they change after every optimiser step). */
+static mc_status fwd_prepare(mc_nn_layer *l, bool from_up, bool *need_y, const void **xsrc) {
     struct nn_dnn *d = l->dn;
-    const int n = l->n, B = d->B, nblk = (n + B - 1) / B;
     const bool up16 = from_up && l->up->dn->bf16;
     if (d->bf16 && !up16 && !d->xb16) {
         d->xb16 = dn_alloc(l, d->npad * l->in_numel, sizeof(uint16_t));
@@ -635,18 +636,24 @@ mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y) {
         d->xb = dn_alloc(l, d->npad * l->in_numel, sizeof(float));
         if (!d->xb) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", l->name);
     }
-    if (d->dst_plain) need_y = true;
-    const void *xsrc;
+    if (d->dst_plain) *need_y = true;
     if (d->bf16) {
         d->src_mode = up16 ? 4 : 3;
-        xsrc = up16 ? (const void *)l->up->dn->yb16 : from_up ? (const void *)l->up->dn->yb : NULL;
+        *xsrc = up16 ? (const void *)l->up->dn->yb16 : from_up ? (const void *)l->up->dn->yb : NULL;
     } else {
         d->src_mode = from_up ? 1 : d->src_plain ? 2 : 0;
-        xsrc = from_up ? l->up->dn->yb : d->src_plain ? l->x : d->xb;
+        *xsrc = from_up ? l->up->dn->yb : d->src_plain ? l->x : d->xb;
     }
-    /* weights in the kernel's layout (and precision): they change after every optimiser step */
     const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
     if (S->r_wf && !run1(S->r_wf, d->m_wuser, S->m_wf)) return exec_fail(l, "weight reorder");
+    return MC_STATUS_OK;
+}
+
+mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y) {
+    const int n = l->n, B = l->dn->B, nblk = (n + B - 1) / B;
+    const void *xsrc = NULL;
+    mc_status st = fwd_prepare(l, from_up, &need_y, &xsrc);
+    if (st != MC_STATUS_OK) return st;
     int bad = 0;
 #pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, l->in_numel + l->out_numel)) reduction(+ : bad)
     for (int b = 0; b < nblk; b++) {
@@ -655,6 +662,34 @@ mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y) {
     }
     l->y_lazy = !need_y;
     return bad ? exec_fail(l, "forward convolution") : MC_STATUS_OK;
+}
+
+/* Layers of a linked run: the blocks go through all of them in turn, so a block's output is still in
+ * the thread's caches when the next layer reads it (the same primitives on the same data as layer by
+ * layer: the same bytes). */
+#define NN_RUN_MAX 16
+
+mc_status nn_dnn_forward_run(mc_nn_layer **ls, int k, int n) {
+    const void *xsrc[NN_RUN_MAX];
+    bool need[NN_RUN_MAX];
+    if (k > NN_RUN_MAX) return mc_error_set(MC_STATUS_INVALID_ARG, "nn_dnn_forward_run: %d layers", k);
+    int64_t per = 0;
+    for (int i = 0; i < k; i++) {
+        need[i] = i == k - 1;
+        mc_status st = fwd_prepare(ls[i], i > 0, &need[i], &xsrc[i]);
+        if (st != MC_STATUS_OK) return st;
+        per += ls[i]->in_numel + ls[i]->out_numel;
+    }
+    const int B = ls[0]->dn->B, nblk = (n + B - 1) / B;
+    int bad = 0;
+#pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, per)) reduction(+ : bad)
+    for (int b = 0; b < nblk; b++) {
+        const int j0 = b * B, j1 = j0 + B < n ? j0 + B : n;
+        for (int i = 0; i < k && !bad; i++)
+            if (!fwd_block(ls[i], b, j0, j1, xsrc[i], need[i])) bad++;
+    }
+    for (int i = 0; i < k; i++) ls[i]->y_lazy = !need[i];
+    return bad ? exec_fail(ls[0], "forward convolution") : MC_STATUS_OK;
 }
 
 /* ---------------------------------------------------------------- backward */
@@ -720,26 +755,25 @@ static bool bwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *dy, co
     return true;
 }
 
-mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx) {
+static mc_status bwd_prepare(mc_nn_layer *l, bool from_down, const float **gdown, const void **xsrc) {
     struct nn_dnn *d = l->dn;
     const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
-    const int n = l->n, B = d->B, nblk = (n + B - 1) / B;
-    const int c_out = l->c_out;
-    const bool want_dx = l->input_grad;
-    if (want_dx && S->r_wd && !run1(S->r_wd, d->m_wuser, S->m_wd)) return exec_fail(l, "weight reorder");
-    const float *gdown = from_down ? l->down->dn->dxb : NULL;
-    const void *xsrc = d->src_mode == 4 ? (const void *)l->up->dn->yb16
-                       : d->src_mode == 1 ? (const void *)l->up->dn->yb
-                       : d->src_mode == 2 ? (const void *)l->x
-                                          : (const void *)d->xb;
+    if (l->input_grad && S->r_wd && !run1(S->r_wd, d->m_wuser, S->m_wd)) return exec_fail(l, "weight reorder");
+    *gdown = from_down ? l->down->dn->dxb : NULL;
+    *xsrc = d->src_mode == 4 ? (const void *)l->up->dn->yb16
+            : d->src_mode == 1 ? (const void *)l->up->dn->yb
+            : d->src_mode == 2 ? (const void *)l->x
+                               : (const void *)d->xb;
+    return MC_STATUS_OK;
+}
+
+/* After the blocks: the bias gradient, the weight-gradient partials added in block order (element-
+ * wise, so the split over threads does not matter) and into the gradient in torch's layout. */
+static mc_status bwd_finish(mc_nn_layer *l, bool need_dx) {
+    struct nn_dnn *d = l->dn;
+    const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
+    const int n = l->n, B = d->B, nblk = (n + B - 1) / B, c_out = l->c_out;
     const double *part = l->bias_part;
-    int bad = 0;
-#pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, l->in_numel + l->out_numel)) reduction(+ : bad)
-    for (int b = 0; b < nblk; b++) {
-        const int j0 = b * B, j1 = j0 + B < n ? j0 + B : n;
-        if (!bwd_block(l, b, j0, j1, dy, gdown, xsrc, want_dx, need_dx)) bad++;
-    }
-    if (bad) return exec_fail(l, "backward convolution");
     /* db[c] += sum over samples in order of the per-(sample, channel) sums */
     float *db = l->params[1].grad;
     for (int c = 0; c < c_out; c++) {
@@ -747,8 +781,6 @@ mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_d
         for (int j = 0; j < n; j++) s += part[(int64_t)j * c_out + c];
         db[c] += (float)s;
     }
-    /* dW: the blocks' partials added in block order (element-wise, so the split over threads does
-     * not matter), then into the gradient in torch's layout */
     const int64_t dwn = S->dw_n, chunk = 4096, nch = (dwn + chunk - 1) / chunk;
     float *p0 = S->dwp;
     if (nblk > 1) {
@@ -764,8 +796,50 @@ mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_d
     }
     if (!run1(S->r_dw, S->m_dwsum, S->m_grad)) return exec_fail(l, "weight-gradient reorder");
     if (!S->r_dw_sums) mc_nn_add(l->params[0].grad, S->dw_tmp, l->params[0].numel);
-    l->dx_blocked = want_dx && !d->src_plain;
-    l->dx_lazy = want_dx && !need_dx;
+    l->dx_blocked = l->input_grad && !d->src_plain;
+    l->dx_lazy = l->input_grad && !need_dx;
+    return MC_STATUS_OK;
+}
+
+mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx) {
+    const int n = l->n, B = l->dn->B, nblk = (n + B - 1) / B;
+    const float *gdown = NULL;
+    const void *xsrc = NULL;
+    mc_status st = bwd_prepare(l, from_down, &gdown, &xsrc);
+    if (st != MC_STATUS_OK) return st;
+    int bad = 0;
+#pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, l->in_numel + l->out_numel)) reduction(+ : bad)
+    for (int b = 0; b < nblk; b++) {
+        const int j0 = b * B, j1 = j0 + B < n ? j0 + B : n;
+        if (!bwd_block(l, b, j0, j1, dy, gdown, xsrc, l->input_grad, need_dx)) bad++;
+    }
+    if (bad) return exec_fail(l, "backward convolution");
+    return bwd_finish(l, need_dx);
+}
+
+mc_status nn_dnn_backward_run(mc_nn_layer **ls, int k, float *dy) {
+    const float *gdown[NN_RUN_MAX];
+    const void *xsrc[NN_RUN_MAX];
+    if (k > NN_RUN_MAX) return mc_error_set(MC_STATUS_INVALID_ARG, "nn_dnn_backward_run: %d layers", k);
+    int64_t per = 0;
+    for (int i = 0; i < k; i++) {
+        mc_status st = bwd_prepare(ls[i], i < k - 1, &gdown[i], &xsrc[i]);
+        if (st != MC_STATUS_OK) return st;
+        per += ls[i]->in_numel + ls[i]->out_numel;
+    }
+    const int n = ls[0]->n, B = ls[0]->dn->B, nblk = (n + B - 1) / B;
+    int bad = 0;
+#pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, per)) reduction(+ : bad)
+    for (int b = 0; b < nblk; b++) {
+        const int j0 = b * B, j1 = j0 + B < n ? j0 + B : n;
+        for (int i = k - 1; i >= 0 && !bad; i--)
+            if (!bwd_block(ls[i], b, j0, j1, dy, gdown[i], xsrc[i], ls[i]->input_grad, i == 0)) bad++;
+    }
+    if (bad) return exec_fail(ls[0], "backward convolution");
+    for (int i = 0; i < k; i++) {
+        mc_status st = bwd_finish(ls[i], i == 0);
+        if (st != MC_STATUS_OK) return st;
+    }
     return MC_STATUS_OK;
 }
 

@@ -561,12 +561,41 @@ mc_nn_layer *mc_nn_seq_layer(mc_nn_seq *s, int i) {
     return s->layers[i];
 }
 
+/* The end (exclusive) of the run of linked conv layers that starts at layer i: block-by-block
+ * execution through several layers (nn_dnn_forward_run) needs at least two, and is off while
+ * profiling (the per-layer timers need the layers one at a time). */
+static int run_end(const mc_nn_seq *s, int i) {
+    int j = i + 1;
+    while (j < s->n && s->layers[j - 1]->down == s->layers[j]) j++;
+    return g_profiling || j - i < 2 ? i + 1 : j;
+}
+
 mc_status mc_nn_seq_forward(mc_nn_seq *s, int n, const float *x, float **y) {
     if (y) *y = NULL;
     if (!s || s->n == 0) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_seq_forward: empty sequence");
     const float *h = x;
     float *out = NULL;
     for (int i = 0; i < s->n; i++) {
+        const int j = run_end(s, i);
+        if (j > i + 1) {
+            /* a run of linked conv layers: each block of samples through all of them */
+            mc_nn_layer **ls = s->layers + i;
+            if (!h) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_forward: layer or x is NULL");
+            if (n < 1 || n > ls[0]->max_batch)
+                return mc_error_set(MC_STATUS_INVALID_ARG, "%s: batch %d not in [1, max_batch %d]", ls[0]->name, n,
+                                    ls[0]->max_batch);
+            for (int k = 0; k < j - i; k++) {
+                ls[k]->n = n;
+                ls[k]->x = k ? ls[k - 1]->y : h;
+                ls[k]->dx_blocked = ls[k]->y_lazy = ls[k]->dx_lazy = false;
+            }
+            mc_status st = nn_dnn_forward_run(ls, j - i, n);
+            if (st != MC_STATUS_OK) return st;
+            out = ls[j - i - 1]->y;
+            h = out;
+            i = j - 1;
+            continue;
+        }
         mc_nn_layer *l = s->layers[i];
         bool from_up = i > 0 && l->up == s->layers[i - 1];
         bool need_y = !(i + 1 < s->n && l->down == s->layers[i + 1]);
@@ -583,6 +612,25 @@ mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx) {
     if (!s || s->n == 0) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_seq_backward: empty sequence");
     float *g = dy;
     for (int i = s->n - 1; i >= 0; i--) {
+        /* the run of linked conv layers that ends at i, when each one computes its input gradient */
+        int i0 = i;
+        while (i0 > 0 && s->layers[i0 - 1]->down == s->layers[i0] && s->layers[i0]->input_grad) i0--;
+        if (i - i0 >= 1 && !g_profiling && run_end(s, i0) == i + 1) {
+            mc_nn_layer **ls = s->layers + i0;
+            for (int k = 0; k <= i - i0; k++) {
+                if (ls[k]->n < 1)
+                    return mc_error_set(MC_STATUS_INVALID_ARG, "%s: backward before any forward", ls[k]->name);
+                ls[k]->dx_blocked = ls[k]->dx_lazy = false;
+            }
+            mc_status st = nn_dnn_backward_run(ls, i - i0 + 1, g);
+            if (st != MC_STATUS_OK) return st;
+            g = ls[0]->input_grad ? ls[0]->dx : NULL;
+            if (i0 > 0 && !g)
+                return mc_error_set(MC_STATUS_INVALID_ARG, "%s: input gradient is off but %s needs it",
+                                    ls[0]->name, s->layers[i0 - 1]->name);
+            i = i0;
+            continue;
+        }
         float *gi = NULL;
         mc_nn_layer *next = i + 1 < s->n ? s->layers[i + 1] : NULL;
         bool from_down = next && s->layers[i]->down == next && next->dx_blocked;

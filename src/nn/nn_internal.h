@@ -139,6 +139,12 @@ void nn_dnn_free(mc_nn_layer *l);
 mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y);
 mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx);
 void nn_dnn_materialize(mc_nn_layer *l);
+/* A linked run ls[0..k) (ls[i]->down == ls[i + 1], n, x and the flags already set by the caller):
+ * forward with ls[0] reading its own input and only ls[k - 1] writing its NCHW output; backward
+ * with ls[k - 1] reading dy (NCHW) and only ls[0] writing its NCHW input gradient. Each sample block
+ * goes through every layer in turn (fewer trips through memory); the same bytes as layer by layer. */
+mc_status nn_dnn_forward_run(mc_nn_layer **ls, int k, int n);
+mc_status nn_dnn_backward_run(mc_nn_layer **ls, int k, float *dy);
 /* Whether a seq may link a -> b (b reads a's blocked output); releases the buffers the link makes
  * unneeded and records it. */
 void nn_dnn_link(mc_nn_layer *a, mc_nn_layer *b);
