@@ -288,7 +288,7 @@ static void test_text(void) {
         texts[i] = mc_test_xcalloc(1024, 1);
         size_t off = 0;
         for (int w = 0; w < 40; w++)
-            off += (size_t)snprintf(texts[i] + off, 1024 - off, "%s ", words[(i % 3) * 6 + (int)mc_rng_below(&r, 8) % nw]);
+            off += (size_t)snprintf(texts[i] + off, 1024 - off, "%s ", words[((i % 3) * 6 + (int)mc_rng_below(&r, 8)) % nw]);
     }
     mc_lyrics L[NT];
     memset(L, 0, sizeof L);
