@@ -285,7 +285,7 @@ static size_t scratch_bytes(const_dnnl_primitive_desc_t pd) {
 }
 
 /* Primitives, reorders, weight buffers and per-block memory objects of one precision. */
-static bool build_set(mc_nn_layer *l, const dn_pds *pds, bool bf16, dn_set *s) {
+static bool build_set(mc_nn_layer *l, const dn_pds *pds, dn_set *s) {
     struct nn_dnn *d = l->dn;
     memset(s, 0, sizeof *s);
     const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md(pds->fwd, dnnl_query_src_md, 0);
@@ -342,7 +342,6 @@ static bool build_set(mc_nn_layer *l, const dn_pds *pds, bool bf16, dn_set *s) {
     s->m_dw = make_mems(dw, d->nblk_max, &ok);
     if (!ok) return false;
     for (int b = 0; b < d->nblk_max; b++) dnnl_memory_set_data_handle(s->m_dw[b], s->dwp + (int64_t)b * s->dw_n);
-    (void)bf16;
     return true;
 }
 
@@ -410,7 +409,7 @@ mc_status nn_dnn_setup(mc_nn_layer *l) {
               dnnl_memory_desc_init_by_tag(&bmd, 1, bdims, dnnl_f32, dnnl_x) == dnnl_success &&
               dnnl_memory_create(&d->m_wuser, &wuser, nn_dnnl_engine(), l->params[0].data) == dnnl_success &&
               dnnl_memory_create(&d->m_bias, &bmd, nn_dnnl_engine(), l->params[1].data) == dnnl_success &&
-              build_set(l, &pds, false, &d->s32);
+              build_set(l, &pds, &d->s32);
     pds_free(&pds);
     if (!ok) {
         /* oneDNN offered the kernels but not the rest (or memory ran out): the im2col path */
@@ -494,7 +493,7 @@ mc_status nn_dnn_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precisio
     if (!d->s16.bwd_w) {
         dn_pds pds;
         if (!make_pds(l, d->cb, d->B, true, &pds)) return MC_STATUS_OK; /* no bf16 kernel for this shape */
-        bool ok = build_set(l, &pds, true, &d->s16);
+        bool ok = build_set(l, &pds, &d->s16);
         pds_free(&pds);
         const int64_t out = d->npad * l->out_numel;
         if (ok && !d->yb16) ok = (d->yb16 = dn_alloc(l, out, sizeof(uint16_t))) != NULL;
