@@ -24,7 +24,9 @@
  *       OPENBLAS_CORETYPE=NAME set for that child only, for comparison (said in the output; nothing of
  *       ours reads that variable: our GEMMs and convolutions dispatch through oneDNN).
  * peak: the FMA rate of one core, measured here with 12 independent vfmadd231ps zmm chains (AVX-512
- *       machines; 8 lanes with AVX2), times `threads`.
+ *       machines; 8 lanes with AVX2) on the thread's own CPU clock, times `threads`. On a shared
+ *       machine it can come out low (another guest on the core's sibling): the issue's figure is
+ *       2 x 2.6 GHz x 64 = 333 GFLOP/s.
  * --precision bf16: the conv layers' bf16 mode (mc_nn_seq_set_precision; fp32 where the CPU lacks
  *       AVX512_BF16, said in the output). The GFLOP/s and peak figures stay fp32's.
  * mlp:  the MLP VAE 40 -> 64 -> 4 -> 64 -> 40 at batch 32; PyTorch 1.13's figure measured on this
@@ -56,6 +58,14 @@ static double cpu_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* CPU time of the calling thread only (the peak loop: the process clock would also count other
+ * threads, e.g. a BLAS pool's). */
+static double thread_cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static double child_cpu_s(void) {
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
@@ -81,21 +91,21 @@ static void die(mc_status st, const char *what) {
        "10\n" op " %%" r "14,%%" r "15,%%" r "11\n"
 
 __attribute__((target("avx512f"))) static double fma_loop512(long n) {
-    double t = cpu_s();
+    double t = thread_cpu_s();
     __asm__ volatile("vpxord %%zmm14,%%zmm14,%%zmm14\n vpxord %%zmm15,%%zmm15,%%zmm15\n"
                      "1:\n" FMA12("vfmadd231ps", "zmm") "dec %0\n jnz 1b\n"
                      : "+r"(n)::"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
                        "xmm10", "xmm11", "xmm14", "xmm15", "cc");
-    return cpu_s() - t;
+    return thread_cpu_s() - t;
 }
 
 __attribute__((target("avx2,fma"))) static double fma_loop256(long n) {
-    double t = cpu_s();
+    double t = thread_cpu_s();
     __asm__ volatile("vpxor %%ymm14,%%ymm14,%%ymm14\n vpxor %%ymm15,%%ymm15,%%ymm15\n"
                      "1:\n" FMA12("vfmadd231ps", "ymm") "dec %0\n jnz 1b\n"
                      : "+r"(n)::"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
                        "xmm10", "xmm11", "xmm14", "xmm15", "cc");
-    return cpu_s() - t;
+    return thread_cpu_s() - t;
 }
 
 /* fp32 GFLOP/s of one core (best of 5 CPU-timed runs of 12 x 4M FMAs), and the vector width used */
