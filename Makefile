@@ -2,12 +2,13 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
 ifeq ($(MC_WERROR),1)
 CMAKE_ARGS += -DMC_WERROR=ON
 endif
 
-.PHONY: all deps build test test-asan demo bench clean
+.PHONY: all deps build test test-asan demo bench install clean fuzz
 
 all: build
 
@@ -27,8 +28,22 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+# libFuzzer harnesses of tests/fuzz (clang; library and harnesses with ASan + UBSan) in their own build
+# folder, each run FUZZ_SECONDS on its seed corpus; any finding fails (tests/fuzz/run.sh says more).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMC_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 demo: build
 	./$(BUILD)/musiclust demo -o demo-results
+
+# bin/musiclust, lib/libmusiclust.so.0 (+ .a, musiclust.pc), include/musiclust/, man pages and bash
+# completion under $(PREFIX) (DESTDIR=... stages it, as for a package).
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	bench/run.sh $(BUILD)

@@ -6,7 +6,8 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config   # compiler, CMake/CTest
-  libsndfile1-dev                    # decode WAV/FLAC/OGG/MP3/AU (MP3 through libmpg123)
+  libsndfile1-dev                    # decode WAV/FLAC/OGG/AU... (and MP3, through libmpg123)
+  libmpg123-dev                      # decode MP3 directly, configured as libsndfile does (src/audio/mpeg.c)
   libsoxr-dev                        # resampling, as librosa's soxr_hq
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
@@ -14,7 +15,12 @@ PKGS=(
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG/PDF) and a fallback font for their text
   libpango1.0-dev                    # plot text of any script: Pango layout, HarfBuzz shaping
   fonts-noto-core fonts-noto-cjk     # plot fonts: Latin, Bengali, Devanagari, Arabic..., and CJK
-  chromium                           # tests only: renders report.html headless (test_report skips without it)
+  chromium                           # tests only: renders report.html headless (test_report fails without it)
+  help2man man-db                    # man pages made from each command's --help; man renders them (ctest install_tree)
+  python3-numpy python3-setuptools python3-wheel python3-pip python3-venv  # the Python package (python/), pip install ./python (offline)
+  python3-pytest python3-sklearn     # tests only: the Python package's tests (ctest python), checked against scikit-learn
+  openmpi-bin libopenmpi-dev         # the dist module: the same binary under mpirun / srun (MPI tests in CI)
+  clang libclang-rt-14-dev libomp-dev  # make fuzz only: libFuzzer + ASan/UBSan runtimes, clang's OpenMP
 )
 
 missing=()

@@ -2,7 +2,10 @@
  * mc_audio_write or libsndfile directly; nothing is read from ../shared/data. */
 #include <musiclust/audio.h>
 
+#include "audio/audio_internal.h" /* mc_audio_loader_set_blocks: the streaming test hook */
 #include "mc_test.h"
+
+#include <fcntl.h>
 
 #include <sndfile.h>
 #include <stdint.h>
@@ -640,6 +643,375 @@ static void test_loader_reuse(void) {
     mc_audio_loader_free(shared);
 }
 
+
+/* ----------------------------------------------------------------------------- streaming */
+
+/* Read the loader's stream to the end into a malloc'd array; *n samples, the status of the read that
+ * ended it; *pieces counts the reads that returned samples. */
+static mc_status stream_all(mc_audio_loader *l, const char *path, float **y, int64_t *n, int64_t *pieces,
+                            mc_audio_info *info) {
+    *y = NULL;
+    *n = 0;
+    *pieces = 0;
+    mc_status st = mc_audio_loader_open(l, path, info);
+    if (st != MC_STATUS_OK) return st;
+    int64_t cap = 1024;
+    float *buf = malloc((size_t)cap * sizeof *buf); // (cap,)
+    for (;;) {
+        const float *x;
+        int64_t k;
+        st = mc_audio_loader_read(l, &x, &k);
+        if (st != MC_STATUS_OK || k == 0) break;
+        if (*n + k > cap) {
+            while (*n + k > cap) cap *= 2;
+            buf = realloc(buf, (size_t)cap * sizeof *buf);
+        }
+        memcpy(buf + *n, x, (size_t)k * sizeof *x);
+        *n += k;
+        (*pieces)++;
+    }
+    if (info && st == MC_STATUS_OK) mc_audio_loader_stream_info(l, info);
+    mc_audio_loader_close(l);
+    *y = buf;
+    return st;
+}
+
+/* The stream, read piece by piece, is bit for bit the one-shot mc_audio_resample of the whole signal
+ * (python-soxr's single soxr.resample call, then librosa's fix_length), for many rates, lengths
+ * (including n * ratio whole, and tracks shorter than soxr's filter) and decode/output block sizes. */
+static void test_stream_vs_oneshot(void) {
+    printf("streamed resampling = one-shot resampling, bit for bit:\n");
+    const int rates[] = {8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000};
+    const int64_t lengths_ms[] = {1, 37, 1000, 3000, 12345};
+    const struct { int64_t block, out; } blocks[] = {{0, 0}, {1000, 777}, {4096, 65536}, {333, 1}};
+    int cases = 0, mismatches = 0;
+    double worst = 0;
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+        const int sr = rates[r];
+        for (size_t li = 0; li < sizeof lengths_ms / sizeof lengths_ms[0]; li++) {
+            int64_t n = lengths_ms[li] * sr / 1000 + (int64_t)li; /* not a round number of samples */
+            if (n < 1) n = 1;
+            float *x = make_noise(n, 0.7, 31u + (uint32_t)r);
+            float *t = make_sine(n, 997.0, sr, 0.2);
+            for (int64_t i = 0; i < n; i++) x[i] += t[i];
+            free(t);
+            char name[64];
+            snprintf(name, sizeof name, "stream_%d_%lld.wav", sr, (long long)n);
+            const char *path = tpath(name);
+            MC_CHECK_OK(mc_audio_write(path, x, n, 1, sr, MC_AUDIO_FORMAT_WAV_FLOAT));
+            int64_t want_n = mc_audio_resampled_length(n, sr, 22050);
+            float *want = malloc((size_t)want_n * sizeof *want); // (want_n,)
+            MC_CHECK_OK(mc_audio_resample(x, n, sr, 22050, want));
+            for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+                if (blocks[b].out == 1 && n > 40000) continue; /* one sample per soxr call: short tracks only */
+                mc_audio_loader *l = NULL;
+                MC_CHECK_OK(mc_audio_loader_create(22050, &l));
+                if (blocks[b].block) MC_CHECK_OK(mc_audio_loader_set_blocks(l, blocks[b].block, blocks[b].out));
+                float *y;
+                int64_t ny, pieces;
+                mc_audio_info info;
+                mc_status st = stream_all(l, path, &y, &ny, &pieces, &info);
+                cases++;
+                bool same = st == MC_STATUS_OK && ny == want_n && memcmp(y, want, (size_t)ny * sizeof *y) == 0;
+                if (!same) {
+                    mismatches++;
+                    double d = ny == want_n ? mc_test_max_abs_diff(y, want, (long)ny, NULL) : INFINITY;
+                    if (d > worst) worst = d;
+                    fprintf(stderr, "  %s blocks %lld/%lld: status %s, %lld samples (want %lld), max |diff| %g\n",
+                            name, (long long)blocks[b].block, (long long)blocks[b].out, mc_status_name(st),
+                            (long long)ny, (long long)want_n, d);
+                }
+                MC_CHECK(st != MC_STATUS_OK || info.frames == n, "%s: stream_info frames %lld != %lld", name,
+                         (long long)info.frames, (long long)n);
+                free(y);
+                mc_audio_loader_free(l);
+            }
+            free(want);
+            free(x);
+        }
+    }
+    printf("  %d streams (8 rates x 5 lengths x 4 block settings): %d differ from one-shot (max |diff| %g)\n",
+           cases, mismatches, worst);
+    MC_CHECK(mismatches == 0, "%d of %d streamed resamplings differ from the one-shot result", mismatches, cases);
+
+    /* A stereo 44.1 kHz track in small pieces: the stream = downmix then one-shot resample. */
+    {
+        const int64_t n = 44100 * 7 + 5;
+        float *a = make_noise(n, 0.5, 5u), *b = make_sine(n, 330.0, 44100, 0.4);
+        float *st = malloc((size_t)n * 2 * sizeof *st); // (n, 2)
+        float *mono = malloc((size_t)n * sizeof *mono);
+        for (int64_t i = 0; i < n; i++) {
+            st[2 * i] = a[i];
+            st[2 * i + 1] = b[i];
+            mono[i] = (a[i] + b[i]) * 0.5f;
+        }
+        const char *path = tpath("stream_stereo.wav");
+        MC_CHECK_OK(mc_audio_write(path, st, n, 2, 44100, MC_AUDIO_FORMAT_WAV_FLOAT));
+        int64_t want_n = mc_audio_resampled_length(n, 44100, 22050);
+        float *want = malloc((size_t)want_n * sizeof *want);
+        MC_CHECK_OK(mc_audio_resample(mono, n, 44100, 22050, want));
+        mc_audio_loader *l = NULL;
+        MC_CHECK_OK(mc_audio_loader_create(22050, &l));
+        MC_CHECK_OK(mc_audio_loader_set_blocks(l, 2 * 1237, 999));
+        float *y;
+        int64_t ny, pieces;
+        MC_CHECK_OK(stream_all(l, path, &y, &ny, &pieces, NULL));
+        printf("  stereo 44.1 kHz, 7 s, in %lld pieces:\n", (long long)pieces);
+        MC_CHECK(ny == want_n && pieces > 100, "stereo stream: %lld samples (want %lld) in %lld pieces", (long long)ny,
+                 (long long)want_n, (long long)pieces);
+        if (ny == want_n) MC_CHECK_CLOSE("stereo stream vs downmix + one-shot", y, want, ny, 0.0);
+        /* the API's contract on a finished stream and misuse */
+        const float *x = (const float *)1;
+        int64_t k = -1;
+        MC_CHECK(mc_audio_loader_read(l, &x, &k) == MC_STATUS_INVALID_ARG && x == NULL && k == 0,
+                 "read with no open stream");
+        MC_CHECK_OK(mc_audio_loader_open(l, path, NULL));
+        mc_audio_loader_close(l);
+        mc_audio_loader_close(l); /* twice: no-op */
+        mc_audio_info zero;
+        mc_audio_loader_stream_info(l, &zero);
+        MC_CHECK(zero.sample_rate == 0, "stream_info after close");
+        free(y);
+        free(want);
+        free(a);
+        free(b);
+        free(st);
+        free(mono);
+        mc_audio_loader_free(l);
+    }
+    /* An error mid-stream (a NaN at 2.5 s) ends the stream with the same message as a whole load. */
+    {
+        const int64_t n = 44100 * 4;
+        float *x = make_sine(n, 440.0, 44100, 0.5);
+        x[44100 * 5 / 2] = NAN;
+        const char *path = tpath("stream_nan.wav");
+        MC_CHECK_OK(mc_audio_write(path, x, n, 1, 44100, MC_AUDIO_FORMAT_WAV_FLOAT));
+        mc_audio_loader *l = NULL;
+        MC_CHECK_OK(mc_audio_loader_create(22050, &l));
+        float *y;
+        int64_t ny, pieces;
+        mc_status st = stream_all(l, path, &y, &ny, &pieces, NULL);
+        printf("  NaN at 2.5 s: %s after %lld samples: %s\n", mc_status_name(st), (long long)ny, mc_error_message());
+        MC_CHECK(st == MC_STATUS_NUMERIC && strstr(mc_error_message(), "2.500 s"), "NaN mid-stream: %s",
+                 mc_error_message());
+        free(y);
+        free(x);
+        mc_audio_loader_free(l);
+    }
+}
+
+/* --------------------------------------------------------------------------- MPEG decoding */
+
+/* All frames of a file through libsndfile's sf_readf_float, downmixed (librosa.to_mono): what soundfile
+ * gives librosa. NULL if libsndfile cannot open it. */
+static float *sndfile_mono(const char *path, int64_t *n, int *sr, int *ch) {
+    SF_INFO si;
+    memset(&si, 0, sizeof si);
+    *n = 0;
+    SNDFILE *sf = sf_open(path, SFM_READ, &si);
+    if (!sf) return NULL;
+    *sr = si.samplerate;
+    *ch = si.channels;
+    int64_t cap = 1 << 16;
+    float *y = malloc((size_t)cap * sizeof *y);
+    float *blk = malloc((size_t)1000 * si.channels * sizeof *blk); // (1000, channels)
+    sf_count_t got;
+    while ((got = sf_readf_float(sf, blk, 1000)) > 0) {
+        if (*n + got > cap) {
+            cap *= 2;
+            y = realloc(y, (size_t)cap * sizeof *y);
+        }
+        for (sf_count_t i = 0; i < got; i++) {
+            float s = blk[i * si.channels];
+            for (int c = 1; c < si.channels; c++) s += blk[i * si.channels + c];
+            y[*n + i] = si.channels == 2 ? s * 0.5f : s / (float)si.channels;
+        }
+        *n += got;
+    }
+    sf_close(sf);
+    free(blk);
+    return y;
+}
+
+static void copy_file(const char *from, const char *to, const unsigned char *prefix, size_t np,
+                      const unsigned char *suffix, size_t ns) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    if (!a || !b) {
+        perror(to);
+        exit(1);
+    }
+    if (np) fwrite(prefix, 1, np, b);
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, a)) > 0) fwrite(buf, 1, k, b);
+    if (ns) fwrite(suffix, 1, ns, b);
+    fclose(a);
+    fclose(b);
+}
+
+/* An ID3v2.3 tag of `size` bytes in all (header included) holding one TIT2 frame and padding. */
+static size_t id3v2_tag(unsigned char *t, size_t size, const char *title) {
+    memset(t, 0, size);
+    memcpy(t, "ID3\3\0\0", 6);
+    size_t body = size - 10;
+    t[6] = (unsigned char)((body >> 21) & 0x7f);
+    t[7] = (unsigned char)((body >> 14) & 0x7f);
+    t[8] = (unsigned char)((body >> 7) & 0x7f);
+    t[9] = (unsigned char)(body & 0x7f);
+    size_t len = strlen(title) + 1;
+    memcpy(t + 10, "TIT2", 4);
+    t[17] = (unsigned char)len;
+    t[20] = 0; /* ISO-8859-1 */
+    memcpy(t + 21, title, len - 1);
+    return size;
+}
+
+/* Run a load with stderr redirected to a file; returns the number of bytes the decoders printed. */
+static long load_silently(mc_audio_loader *l, const char *path, mc_status *st, int64_t *n) {
+    const char *errp = tpath("stderr.txt");
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    close(fd);
+    const float *y;
+    *st = mc_audio_loader_load(l, path, &y, n, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    return file_size(errp);
+}
+
+/* MP3 is decoded by libmpg123 directly, configured as libsndfile configures it: every sample and the
+ * length must be libsndfile's, for MP3s of every rate and channel count, with ID3v2 tags (one, two
+ * chained), an ID3v1 tag, trailing junk, a cut-off end; a WAV named .mp3 stays a WAV; and libmpg123
+ * prints nothing. */
+static void test_mpeg(void) {
+    printf("MP3 through libmpg123 directly = libsndfile's samples:\n");
+    const int rates[] = {8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000};
+    static char made[32][4200];
+    int nmade = 0;
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+        for (int ch = 1; ch <= 2; ch++) {
+            const int sr = rates[r];
+            const int64_t n = sr * 2 + 101 * (int64_t)r;
+            float *x = malloc((size_t)n * ch * sizeof *x); // (n, ch)
+            float *a = make_sine(n, 523.0, sr, 0.5), *b = make_noise(n, 0.3, 9u + (uint32_t)r);
+            for (int64_t i = 0; i < n; i++)
+                for (int c = 0; c < ch; c++) x[i * ch + c] = c ? b[i] : a[i] + 0.2f * b[i];
+            free(a);
+            free(b);
+            char name[64];
+            snprintf(name, sizeof name, "mpeg_%d_%d.mp3", sr, ch);
+            const char *path = tpath(name);
+            mc_status ws = mc_audio_write(path, x, n, ch, sr, MC_AUDIO_FORMAT_MP3);
+            free(x);
+            if (ws == MC_STATUS_UNSUPPORTED) {
+                printf("  MP3 writing unsupported here: %s\n", mc_error_message());
+                return;
+            }
+            MC_CHECK_OK(ws);
+            snprintf(made[nmade++], sizeof made[0], "%s", path);
+        }
+    }
+    /* variants of the 44.1 kHz stereo file */
+    /* (tpath's buffers rotate: keep the names in our own) */
+    static char base[4200], id3[4200], id3x2[4200], idv1[4200], tail[4200], named_wav[4200], cut[4200],
+        wav_mp3[4200];
+    snprintf(base, sizeof base, "%s", tpath("mpeg_44100_2.mp3"));
+    snprintf(id3, sizeof id3, "%s", tpath("mpeg_id3.mp3"));
+    snprintf(id3x2, sizeof id3x2, "%s", tpath("mpeg_id3x2.mp3"));
+    snprintf(idv1, sizeof idv1, "%s", tpath("mpeg_id3v1.mp3"));
+    snprintf(tail, sizeof tail, "%s", tpath("mpeg_junk_tail.mp3"));
+    snprintf(named_wav, sizeof named_wav, "%s", tpath("mpeg_named.wav"));
+    snprintf(cut, sizeof cut, "%s", tpath("mpeg_cut.mp3"));
+    snprintf(wav_mp3, sizeof wav_mp3, "%s", tpath("really_a_wav.mp3"));
+    unsigned char tag[4096], tag2[700], v1[128];
+    size_t nt = id3v2_tag(tag, 4096, "A title"), nt2 = id3v2_tag(tag2, 700, "Second tag");
+    unsigned char two[4796];
+    memcpy(two, tag, nt);
+    memcpy(two + nt, tag2, nt2);
+    memset(v1, 0, sizeof v1);
+    memcpy(v1, "TAGSome title", 13);
+    unsigned char junk[3000];
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (unsigned char)(i * 7 + 3);
+    copy_file(base, id3, tag, nt, NULL, 0);
+    copy_file(base, id3x2, two, nt + nt2, NULL, 0);
+    copy_file(base, idv1, NULL, 0, v1, sizeof v1);
+    copy_file(base, tail, NULL, 0, junk, sizeof junk);
+    copy_file(base, named_wav, NULL, 0, NULL, 0);
+    copy_file(base, cut, NULL, 0, NULL, 0);
+    cut_file(cut, file_size(cut) * 2 / 3);
+    const char *extra[] = {id3, id3x2, idv1, tail, named_wav, cut};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) snprintf(made[nmade++], sizeof made[0], "%s", extra[i]);
+    /* a WAV named .mp3 is a WAV for libsndfile, and for us */
+    {
+        float *x = make_sine(30000, 440.0, 16000, 0.5);
+        MC_CHECK_OK(mc_audio_write(wav_mp3, x, 30000, 1, 16000, MC_AUDIO_FORMAT_WAV_PCM16));
+        free(x);
+    }
+
+    mc_audio_loader *l = NULL;
+    MC_CHECK_OK(mc_audio_loader_create(0, &l));
+    if (!l) return;
+    int differ = 0, total = 0;
+    for (int i = 0; i <= nmade; i++) {
+        const char *path = i < nmade ? made[i] : wav_mp3;
+        int64_t nref = 0;
+        int sr = 0, ch = 0;
+        float *ref = sndfile_mono(path, &nref, &sr, &ch);
+        MC_CHECK(ref != NULL, "libsndfile cannot open %s", path);
+        mc_status st;
+        int64_t n = 0;
+        long noise = load_silently(l, path, &st, &n);
+        const float *y;
+        mc_audio_info info;
+        if (st == MC_STATUS_OK) st = mc_audio_loader_load(l, path, &y, &n, &info);
+        total++;
+        bool same = ref && st == MC_STATUS_OK && n == nref && memcmp(y, ref, (size_t)n * sizeof *y) == 0;
+        const char *slash = strrchr(path, '/');
+        printf("  %-24s %5d Hz %d ch: %7lld frames (libsndfile %7lld) %s, format %s, %ld bytes on stderr\n",
+               slash ? slash + 1 : path, sr, ch, (long long)n, (long long)nref, same ? "identical" : "DIFFERENT",
+               st == MC_STATUS_OK ? info.format : "-", noise);
+        if (!same) differ++;
+        MC_CHECK(noise == 0, "%s: %ld bytes printed on stderr while decoding", path, noise);
+        if (st == MC_STATUS_OK && ref)
+            MC_CHECK(info.sample_rate == sr && info.channels == ch &&
+                         strcmp(info.format, i == nmade ? "wav" : "mp3") == 0,
+                     "%s: info %d Hz %d ch %s", path, info.sample_rate, info.channels, info.format);
+        free(ref);
+    }
+    MC_CHECK(differ == 0, "%d of %d MPEG files decode differently from libsndfile", differ, total);
+
+    /* Not MPEG at all, named .mp3: one clear line, nothing from libmpg123 on stderr. */
+    static char txt[4200], junk_mp3[4200];
+    snprintf(txt, sizeof txt, "%s", tpath("lyrics.mp3"));
+    snprintf(junk_mp3, sizeof junk_mp3, "%s", tpath("random.mp3"));
+    write_text(txt, "Verse 1\nThis is not audio, just the lyrics of a song.\n");
+    mc_status st;
+    int64_t n;
+    long noise = load_silently(l, txt, &st, &n);
+    printf("  text file named .mp3 -> %s: %s (%ld bytes on stderr)\n", mc_status_name(st), mc_error_message(), noise);
+    MC_CHECK(st == MC_STATUS_FORMAT && strstr(mc_error_message(), "not an audio file") &&
+                 !strstr(mc_error_message(), "does not exist"),
+             "text .mp3: %s", mc_error_message());
+    MC_CHECK(noise == 0, "text .mp3: %ld bytes on stderr", noise);
+    unsigned char rnd[20000];
+    uint32_t s = 3u;
+    for (size_t i = 0; i < sizeof rnd; i++) {
+        s = s * 1664525u + 1013904223u;
+        rnd[i] = (unsigned char)(s >> 24);
+    }
+    FILE *f = fopen(junk_mp3, "wb");
+    fwrite(rnd, 1, sizeof rnd, f);
+    fclose(f);
+    noise = load_silently(l, junk_mp3, &st, &n);
+    printf("  20 kB of random bytes named .mp3 -> %s (%lld frames), %ld bytes on stderr\n", mc_status_name(st),
+           (long long)n, noise);
+    MC_CHECK(noise == 0, "random .mp3: %ld bytes on stderr", noise);
+    mc_audio_loader_free(l);
+}
+
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "%s", mc_test_tmpdir("audio"));
     mc_audio_loader *l0 = NULL;
@@ -652,6 +1024,8 @@ int main(void) {
     test_segments();
     test_errors(l0);
     test_loader_reuse();
+    test_stream_vs_oneshot();
+    test_mpeg();
     mc_audio_loader_free(l0);
     return mc_test_summary("test_audio");
 }

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <strings.h>
 
-char *openblas_get_corename(void);
 
 static const int THREADS[] = {1, 2, 3};
 #define NT ((int)(sizeof THREADS / sizeof THREADS[0]))
@@ -307,6 +306,79 @@ static void test_text(void) {
     printf("  lyrics (TF-IDF, SVD): %d thread counts\n", NT);
 }
 
+/* The lyrics model: fitted (default configuration and words + chars) and saved with 1, 2, 3 threads,
+ * the files byte-identical; new texts transformed with each thread count, the same bytes. */
+static void test_text_model(const char *dir) {
+    enum { N = 90, NNEW = 7 };
+    static const char *words[] = {"love,", "night", "herz!", "nacht", "dance", "fire", "liebe", "feuer", "road",
+                                  "straße", "heart", "[chorus]", "traum", "rain", "regen", "sun", "sonne", "(x2)"};
+    const int nw = (int)(sizeof words / sizeof words[0]);
+    char *texts[N + NNEW];
+    mc_rng r;
+    mc_rng_seed(&r, 52, 0);
+    for (int i = 0; i < N + NNEW; i++) {
+        texts[i] = mc_test_xcalloc(1024, 1);
+        size_t off = 0;
+        for (int w = 0; w < 30 + i % 7; w++)
+            off += (size_t)snprintf(texts[i] + off, 1024 - off, "%s%s", words[(int)mc_rng_below(&r, (uint64_t)nw)],
+                                    w % 6 == 5 ? "\n" : " ");
+    }
+    for (int variant = 0; variant < 2; variant++) {
+        char path[NT][700];
+        float *Z[NT];
+        for (int t = 0; t < NT; t++) {
+            mc_lyrics_config c;
+            mc_text_lyrics_config_default(&c);
+            c.dim = 12;
+            c.threads = THREADS[t];
+            if (variant == 1) {
+                c.word_weight = 0.5;
+                c.char_tokens = MC_TEXT_TOKENS_WORDS;
+                c.min_df = 2;
+            }
+            mc_lyrics_model *m = NULL;
+            MC_CHECK_OK(mc_text_lyrics_fit(&c, (const char *const *)texts, N, &m));
+            snprintf(path[t], sizeof path[t], "%s/lyrics_model_%d_%d.safetensors", dir, variant, THREADS[t]);
+            Z[t] = mc_test_xcalloc((size_t)NNEW * 12, sizeof(float));
+            if (m) {
+                MC_CHECK_OK(mc_text_lyrics_model_save(m, path[t]));
+                MC_CHECK_OK(mc_text_lyrics_transform(m, (const char *const *)texts + N, NNEW, THREADS[t], Z[t], NULL));
+            }
+            mc_text_lyrics_model_free(m);
+        }
+        for (int t = 1; t < NT; t++) {
+            size_t la = 0, lb = 0;
+            unsigned char *a = NULL, *b = NULL;
+            FILE *fa = fopen(path[0], "rb"), *fb = fopen(path[t], "rb");
+            if (fa && fb) {
+                fseek(fa, 0, SEEK_END);
+                fseek(fb, 0, SEEK_END);
+                la = (size_t)ftell(fa);
+                lb = (size_t)ftell(fb);
+                rewind(fa);
+                rewind(fb);
+                a = mc_test_xcalloc(la + 1, 1);
+                b = mc_test_xcalloc(lb + 1, 1);
+                la = fread(a, 1, la, fa);
+                lb = fread(b, 1, lb, fb);
+            }
+            if (fa) fclose(fa);
+            if (fb) fclose(fb);
+            MC_CHECK(a && b && la == lb && la > 0, "lyrics model files: %zu and %zu bytes", la, lb);
+            if (a && b && la == lb) check_same("lyrics model file", a, b, la, THREADS[t]);
+            check_same("lyrics model transform", Z[0], Z[t], (size_t)NNEW * 12 * sizeof(float), THREADS[t]);
+            free(a);
+            free(b);
+        }
+        for (int t = 0; t < NT; t++) {
+            free(Z[t]);
+            remove(path[t]);
+        }
+    }
+    for (int i = 0; i < N + NNEW; i++) free(texts[i]);
+    printf("  lyrics model (fit, save, transform): %d thread counts, 2 configurations\n", NT);
+}
+
 /* ---------------------------------------------------------------- extract */
 
 static void test_extract(const char *dir) {
@@ -363,6 +435,7 @@ int main(int argc, char **argv) {
     test_cluster();
     test_embed();
     test_text();
+    test_text_model(dir);
     test_extract(dir);
     return mc_test_summary("test_determinism");
 }

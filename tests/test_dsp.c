@@ -2,9 +2,14 @@
  * synthesis side (complex STFT, iSTFT, Griffin-Lim, mel inversion, dB -> power) against the numpy peer
  * of tools/make_generate_fixtures.py and on a synthetic chord; then the librosa 0.10.2 references in
  * ../shared/reference/librosa-0.10.2 (skipped with exit 77 when that folder is missing and nothing else
- * failed). Griffin-Lim on those real clips is in tests/test_generate.c. */
+ * failed). Griffin-Lim on those real clips is in tests/test_generate.c. Then the descriptors
+ * (chroma_stft, spectral centroid / bandwidth / rolloff / flatness / contrast, rms, zero-crossing rate,
+ * onset strength, tempo): their API, synthetic signals with known answers, the librosa references of
+ * segment 0 of the three clips and librosa's tempo of the whole clips (../shared/data). */
+#include <musiclust/audio.h>
 #include <musiclust/dsp.h>
 
+#include "dsp/dsp_internal.h" /* mc_dsp_simd_force: the baseline and AVX2 kernels compared */
 #include "fixtures/dsp_fixture.h"
 #include "mc_test.h"
 
@@ -993,6 +998,832 @@ out:
     mc_dsp_plan_free(p);
 }
 
+/* ---------------------------------------------------------------- descriptors (synthetic) */
+
+/* One plan (the librosa defaults) with its descriptor plan, and the buffers of one signal. */
+typedef struct desc_ctx {
+    mc_dsp_plan *p;
+    mc_dsp_workspace *w;
+    mc_dsp_desc_plan *d;
+    mc_dsp_desc_workspace *dw;
+    int64_t max_n, max_frames;
+    float *mel, *mag, *desc; /* (n_mels, F) dB, (F, n_bins), (ROWS, F) */
+} desc_ctx;
+
+static int desc_open(desc_ctx *x, int64_t max_n) {
+    memset(x, 0, sizeof *x);
+    mc_dsp_config c;
+    mc_dsp_config_default(&c);
+    x->max_n = max_n;
+    x->max_frames = mc_dsp_frame_count(&c, max_n);
+    MC_CHECK_OK(mc_dsp_plan_create(&c, &x->p));
+    if (!x->p) return 0;
+    MC_CHECK_OK(mc_dsp_workspace_create(x->p, max_n, &x->w));
+    MC_CHECK_OK(mc_dsp_desc_plan_create(x->p, &x->d));
+    if (!x->w || !x->d) return 0;
+    MC_CHECK_OK(mc_dsp_desc_workspace_create(x->d, x->max_frames, &x->dw));
+    x->mel = xcalloc((size_t)c.n_mels * (size_t)x->max_frames, sizeof(float));
+    x->mag = xcalloc(1025 * (size_t)x->max_frames, sizeof(float));
+    x->desc = xcalloc(MC_DSP_DESC_ROWS * (size_t)x->max_frames, sizeof(float));
+    return x->dw != NULL;
+}
+
+static void desc_close(desc_ctx *x) {
+    free(x->mel);
+    free(x->mag);
+    free(x->desc);
+    mc_dsp_desc_workspace_free(x->dw);
+    mc_dsp_desc_plan_free(x->d);
+    mc_dsp_workspace_free(x->w);
+    mc_dsp_plan_free(x->p);
+}
+
+/* The MFCC path's spectra of y, then its descriptors. Returns the frame count (0 on failure). */
+static int64_t desc_run(desc_ctx *x, const float *y, int64_t n, double *tuning, double *tempo) {
+    const mc_dsp_config *c = mc_dsp_plan_config(x->p);
+    const int64_t F = mc_dsp_frame_count(c, n);
+    mc_status st = mc_dsp_mel_power_mag(x->p, x->w, y, n, x->mel, x->mag);
+    MC_CHECK(st == MC_STATUS_OK, "mel_power_mag: %s", mc_error_message());
+    if (st != MC_STATUS_OK) return 0;
+    mc_dsp_power_to_db(x->mel, (int64_t)c->n_mels * F, c->ref, c->amin, c->top_db, x->mel);
+    st = mc_dsp_descriptors(x->d, x->dw, y, n, x->mag, x->mel, x->desc, tuning, tempo);
+    MC_CHECK(st == MC_STATUS_OK, "descriptors: %s", mc_error_message());
+    return st == MC_STATUS_OK ? F : 0;
+}
+
+static const float *desc_row(const desc_ctx *x, int row, int64_t F) { return x->desc + (size_t)row * (size_t)F; }
+
+static void test_desc_api(void) {
+    /* names: 26 distinct rows; stats = row_mean..., row_var..., tempo */
+    int ok = 1;
+    for (int r = 0; r < MC_DSP_DESC_ROWS; r++) {
+        const char *a = mc_dsp_desc_row_name(r);
+        ok &= a != NULL;
+        for (int q = 0; q < r && a; q++) ok &= strcmp(a, mc_dsp_desc_row_name(q)) != 0;
+        char m[64], v[64];
+        snprintf(m, sizeof m, "%s_mean", a ? a : "?");
+        snprintf(v, sizeof v, "%s_var", a ? a : "?");
+        ok &= mc_dsp_desc_stat_name(r) && strcmp(mc_dsp_desc_stat_name(r), m) == 0;
+        ok &= mc_dsp_desc_stat_name(MC_DSP_DESC_ROWS + r) &&
+              strcmp(mc_dsp_desc_stat_name(MC_DSP_DESC_ROWS + r), v) == 0;
+    }
+    MC_CHECK(ok, "row and statistic names");
+    MC_CHECK(strcmp(mc_dsp_desc_row_name(0), "chroma_00") == 0 &&
+                 strcmp(mc_dsp_desc_row_name(MC_DSP_DESC_CONTRAST + 6), "spectral_contrast_6") == 0 &&
+                 strcmp(mc_dsp_desc_row_name(MC_DSP_DESC_ONSET), "onset_strength") == 0 &&
+                 strcmp(mc_dsp_desc_stat_name(MC_DSP_DESC_STATS - 1), "tempo") == 0,
+             "named columns");
+    MC_CHECK(!mc_dsp_desc_row_name(-1) && !mc_dsp_desc_row_name(MC_DSP_DESC_ROWS) &&
+                 !mc_dsp_desc_stat_name(MC_DSP_DESC_STATS),
+             "names out of range are NULL");
+
+    /* plan errors: sr 8000 puts the 6400-12800 Hz contrast band past Nyquist */
+    mc_dsp_config c;
+    mc_dsp_config_default(&c);
+    c.sr = 8000;
+    mc_dsp_plan *p = NULL;
+    mc_dsp_desc_plan *d = (mc_dsp_desc_plan *)&c;
+    MC_CHECK_OK(mc_dsp_plan_create(&c, &p));
+    mc_error_clear();
+    mc_status st = mc_dsp_desc_plan_create(p, &d);
+    MC_CHECK(st == MC_STATUS_INVALID_ARG && d == NULL && strstr(mc_error_message(), "sr = 8000"),
+             "sr 8000: status %d, \"%s\"", (int)st, mc_error_message());
+    mc_dsp_plan_free(p);
+    /* n_fft 16 at 22050 Hz: bins 1378 Hz apart, the 200-400 Hz band holds none */
+    mc_dsp_config_default(&c);
+    c.n_fft = 16;
+    c.hop = 4;
+    c.n_mels = 4;
+    c.n_mfcc = 4;
+    p = NULL;
+    MC_CHECK_OK(mc_dsp_plan_create(&c, &p));
+    mc_error_clear();
+    st = mc_dsp_desc_plan_create(p, &d);
+    MC_CHECK(st == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "n_fft = 16"),
+             "n_fft 16: status %d, \"%s\"", (int)st, mc_error_message());
+    mc_dsp_plan_free(p);
+    MC_CHECK(mc_dsp_desc_plan_create(NULL, &d) == MC_STATUS_INVALID_ARG, "NULL plan");
+    mc_dsp_desc_plan_free(NULL);
+    mc_dsp_desc_workspace_free(NULL);
+
+    desc_ctx x, x2;
+    if (!desc_open(&x, 4096) || !desc_open(&x2, 4096)) {
+        desc_close(&x);
+        desc_close(&x2);
+        return;
+    }
+    mc_dsp_desc_workspace *w0 = (mc_dsp_desc_workspace *)&c;
+    MC_CHECK(mc_dsp_desc_workspace_create(x.d, 0, &w0) == MC_STATUS_INVALID_ARG && w0 == NULL,
+             "max_frames 0");
+    float y[4096 * 2];
+    uint32_t s = 7;
+    for (int i = 0; i < 8192; i++) y[i] = 0.3f * noise(&s);
+    double tu, te;
+    MC_CHECK(desc_run(&x, y, 4096, &tu, &te) == 9, "frames of 4096 samples");
+    /* signals shorter than a frame, or than the onset's 3 leading frames: no error, finite values */
+    for (int n = 1; n <= 1500; n += 1499) {
+        const int64_t F = desc_run(&x, y, n, &tu, &te);
+        int finite = F == 1 + n / 512 && isfinite(te);
+        for (int64_t i = 0; i < MC_DSP_DESC_ROWS * F; i++) finite &= isfinite(x.desc[i]);
+        MC_CHECK(finite, "%d samples: %lld frames, finite descriptors and tempo %g", n, (long long)F, te);
+    }
+    MC_CHECK(mc_dsp_descriptors(x.d, x.dw, y, 8192, x.mag, x.mel, x.desc, NULL, NULL) ==
+                 MC_STATUS_INVALID_ARG,
+             "more frames than the workspace holds");
+    MC_CHECK(mc_dsp_descriptors(x.d, x2.dw, y, 4096, x.mag, x.mel, x.desc, NULL, NULL) ==
+                 MC_STATUS_INVALID_ARG,
+             "workspace of another plan");
+    MC_CHECK(mc_dsp_descriptors(x.d, x.dw, NULL, 4096, x.mag, x.mel, x.desc, NULL, NULL) ==
+                 MC_STATUS_INVALID_ARG,
+             "NULL signal");
+    MC_CHECK(mc_dsp_tempo(x.d, x.dw, desc_row(&x, MC_DSP_DESC_ONSET, 9), 10, &te) == MC_STATUS_INVALID_ARG,
+             "tempo: more frames than the workspace holds");
+    y[1000] = NAN;
+    MC_CHECK(mc_dsp_descriptors(x.d, x.dw, y, 4096, x.mag, x.mel, x.desc, NULL, NULL) == MC_STATUS_NUMERIC,
+             "NaN in the signal");
+    float sc[2000];
+    MC_CHECK(mc_dsp_track_tempo_scratch(x.d, 4096) <= 2000, "track scratch size");
+    MC_CHECK(mc_dsp_track_tempo(x.d, x.dw, y, 4096, sc, &te) == MC_STATUS_NUMERIC, "track tempo: NaN");
+    y[1000] = INFINITY;
+    MC_CHECK(mc_dsp_descriptors(x.d, x.dw, y, 4096, x.mag, x.mel, x.desc, NULL, NULL) == MC_STATUS_NUMERIC,
+             "Inf in the signal");
+    MC_CHECK(mc_dsp_track_tempo_scratch(x.d, 0) == 0, "scratch of an empty track");
+    desc_close(&x);
+    desc_close(&x2);
+}
+
+/* A sine at the centre of FFT bin k0 (k0 whole periods per frame): the Hann window's spectrum is
+ * exactly bins k0 - 1, k0, k0 + 1 with magnitudes 1/4, 1/2, 1/4 (relative), so for every frame the
+ * signal fills: centroid = k0 df, bandwidth = df / sqrt(2) (but see below), rolloff = (k0 + 1) df (85% of the sum
+ * is reached at the third bin), rms = A / sqrt(2), zcr = 2 k0 / n_fft, flatness ~ 0 (the other 1022
+ * bins sit near the 1e-10 floor), the onset strength of a steady tone 0, and piptrack's peak at exactly
+ * k0 df (symmetric neighbours), so the tuning is the histogram bin of 12 log2(k0 df / 27.5) mod 1. */
+static void test_desc_tone(void) {
+    desc_ctx x;
+    const int64_t n = 22050;
+    if (!desc_open(&x, n)) {
+        desc_close(&x);
+        return;
+    }
+    const int k0 = 93; /* 1001.29 Hz, between B5 (987.8) and C6 (1046.5) */
+    const double df = 22050.0 / 2048.0, f0 = k0 * df, A = 0.5;
+    float *y = xcalloc((size_t)n, sizeof *y);
+    for (int64_t i = 0; i < n; i++) y[i] = (float)(A * sin(2 * M_PI * (double)k0 * (double)(i % 2048) / 2048.0));
+    double tuning = -9, tempo = -9;
+    const int64_t F = desc_run(&x, y, n, &tuning, &tempo);
+    double e_c = 0, e_b = 0, e_r = 0, e_rms = 0, e_z = 0, max_flat = 0, max_on = 0;
+    int chroma_ok = 1;
+    /* frames entirely inside the signal: t in [2, F - 3] */
+    for (int64_t t = 2; t + 2 < F; t++) {
+        e_c = fmax(e_c, fabs(desc_row(&x, MC_DSP_DESC_CENTROID, F)[t] - f0) / f0);
+        {   /* bandwidth: the float32 rounding of the samples spreads ~1e-6 of the magnitude over all bins,
+             * which moves a bandwidth of df / sqrt(2) = 7.6 Hz by ~9%; so checked against its definition,
+             * sqrt(sum S (f - c)^2 / sum S), evaluated directly in float64 on the same magnitudes */
+            const float *S = x.mag + (size_t)t * 1025;
+            double L = 0, M = 0, V = 0;
+            for (int k = 0; k < 1025; k++) {
+                L += S[k];
+                M += S[k] * (k * df);
+            }
+            for (int k = 0; k < 1025; k++) V += S[k] * (k * df - M / L) * (k * df - M / L);
+            const double bw = sqrt(V / L);
+            e_b = fmax(e_b, fabs(desc_row(&x, MC_DSP_DESC_BANDWIDTH, F)[t] - bw) / bw);
+        }
+        e_r = fmax(e_r, fabs(desc_row(&x, MC_DSP_DESC_ROLLOFF, F)[t] - (k0 + 1) * df));
+        e_rms = fmax(e_rms, fabs(desc_row(&x, MC_DSP_DESC_RMS, F)[t] - A / sqrt(2.0)) / (A / sqrt(2.0)));
+        e_z = fmax(e_z, fabs(desc_row(&x, MC_DSP_DESC_ZCR, F)[t] - 2.0 * k0 / 2048.0));
+        max_flat = fmax(max_flat, desc_row(&x, MC_DSP_DESC_FLATNESS, F)[t]);
+        if (t >= 5) max_on = fmax(max_on, desc_row(&x, MC_DSP_DESC_ONSET, F)[t]);
+        /* the tone is 0.23 semitone above B5; with the estimated tuning the filterbank is centred on
+         * it: chroma B (row 11) is 1, the others below */
+        chroma_ok &= desc_row(&x, MC_DSP_DESC_CHROMA + 11, F)[t] == 1.0f;
+        for (int q = 0; q < 11; q++) chroma_ok &= desc_row(&x, MC_DSP_DESC_CHROMA + q, F)[t] < 0.5f;
+    }
+    printf("  pure tone %.2f Hz: centroid rel err %.2g, bandwidth rel err %.2g (vs definition), rolloff err %.2g Hz, rms rel "
+           "err %.2g, zcr err %.2g, flatness <= %.2g, onset <= %.2g, tuning %.2f\n",
+           f0, e_c, e_b, e_r, e_rms, e_z, max_flat, max_on, tuning);
+    MC_CHECK(e_c <= 1e-5, "tone centroid: rel err %g", e_c); /* the samples' float32 rounding: 1.5e-6 */
+    MC_CHECK(e_b <= 1e-6, "tone bandwidth vs its definition: rel err %g", e_b);
+    MC_CHECK(e_r == 0, "tone rolloff: err %g Hz", e_r);
+    MC_CHECK(e_rms <= 1e-6, "tone rms: rel err %g", e_rms);
+    /* the sine is exactly 0 every 1024 samples; whether such a zero falls on a frame's first sample
+     * (whose crossing belongs to the frame before) moves the count by one */
+    MC_CHECK(e_z <= 1.0 / 2048, "tone zcr: err %g", e_z);
+    MC_CHECK(max_flat < 1e-6, "tone flatness %g", max_flat);
+    MC_CHECK(max_on < 1e-3, "steady tone onset %g", max_on);
+    const double resid = fmod(12.0 * log2(f0 / 27.5), 1.0); /* 0.2339: in the bin [0.23, 0.24) */
+    MC_CHECK(fabs(tuning - floor(resid * 100.0) / 100.0) < 1e-12, "tuning %.17g, residual %.6f", tuning, resid);
+    MC_CHECK(chroma_ok, "tone chroma: B = 1, the rest < 0.5");
+    free(y);
+    desc_close(&x);
+}
+
+/* A square wave of +-A with half-period 64 samples, starting high: a crossing at every multiple of 64.
+ * Frames start at multiples of 512 - 1024, so an inner frame counts the crossings at its offsets 64,
+ * 128, ..., 1984 (31; the one at offset 0 is the previous frame's), frame 0 (edge padding) those at
+ * samples 64 .. 960 (15). rms: A inside, A / sqrt(2) in frame 0 (half of it is the zero padding). */
+static void test_desc_square(void) {
+    desc_ctx x;
+    const int64_t n = 16384;
+    if (!desc_open(&x, n)) {
+        desc_close(&x);
+        return;
+    }
+    float *y = xcalloc((size_t)n, sizeof *y);
+    for (int amp = 0; amp < 2; amp++) {
+        const float A = amp ? 1e-11f : 0.5f; /* 1e-11 is below zero_crossings' threshold 1e-10 */
+        for (int64_t i = 0; i < n; i++) y[i] = ((i / 64) % 2) ? -A : A;
+        const int64_t F = desc_run(&x, y, n, NULL, NULL);
+        const float *z = desc_row(&x, MC_DSP_DESC_ZCR, F), *r = desc_row(&x, MC_DSP_DESC_RMS, F);
+        int ok = 1;
+        double er = 0;
+        for (int64_t t = 2; t + 2 < F; t++) {
+            ok &= z[t] == (amp ? 0.0f : 31.0f / 2048.0f);
+            er = fmax(er, fabs(r[t] - A) / A);
+        }
+        ok &= z[0] == (amp ? 0.0f : 15.0f / 2048.0f);
+        er = fmax(er, fabs(r[0] - A / sqrt(2.0)) / (A / sqrt(2.0)));
+        printf("  square wave +-%g: zcr frame 0 %.6f (15/2048 = %.6f), inner %.6f (31/2048 = %.6f); rms max "
+               "rel err %.2g\n",
+               (double)A, z[0], 15.0 / 2048, z[5], 31.0 / 2048, er);
+        MC_CHECK(ok, "square wave +-%g: zero-crossing rate", (double)A);
+        MC_CHECK(er <= 1e-6, "square wave +-%g: rms rel err %g", (double)A, er);
+    }
+    free(y);
+    desc_close(&x);
+}
+
+/* Silence: every descriptor at librosa's value for all-zero input (centroid, bandwidth, rolloff, rms,
+ * zcr, onset, chroma 0; flatness 1 (1e-10 / 1e-10); contrast 0 dB (both ends floored alike); tuning 0
+ * (no pitch); tempo: the prior alone, whose best lag 22 is 117.45 BPM). */
+static void test_desc_silence(void) {
+    desc_ctx x;
+    const int64_t n = 66150;
+    if (!desc_open(&x, n)) {
+        desc_close(&x);
+        return;
+    }
+    float *y = xcalloc((size_t)n, sizeof *y);
+    double tuning = -9, tempo = -9;
+    const int64_t F = desc_run(&x, y, n, &tuning, &tempo);
+    int ok = 1;
+    for (int r = 0; r < MC_DSP_DESC_ROWS; r++)
+        for (int64_t t = 0; t < F; t++) {
+            const float v = desc_row(&x, r, F)[t];
+            if (r == MC_DSP_DESC_FLATNESS) ok &= fabsf(v - 1.0f) < 1e-6f;
+            else ok &= v == 0.0f;
+        }
+    const double expect = 60.0 * 22050.0 / (512.0 * 22.0);
+    printf("  silence: tuning %g, tempo %.6f BPM (prior's best %.6f)\n", tuning, tempo, expect);
+    MC_CHECK(ok, "silence: descriptors");
+    MC_CHECK(tuning == 0.0 && tempo == expect, "silence: tuning %g, tempo %g", tuning, tempo);
+    float stats[MC_DSP_DESC_STATS];
+    mc_dsp_desc_stats(x.desc, F, tempo, stats);
+    MC_CHECK(stats[MC_DSP_DESC_FLATNESS] > 0.999f && stats[MC_DSP_DESC_ROWS + MC_DSP_DESC_FLATNESS] < 1e-10f &&
+                 stats[MC_DSP_DESC_STATS - 1] == (float)expect,
+             "silence: statistics");
+    free(y);
+    desc_close(&x);
+}
+
+/* ---------------------------------------------------------------- the tempo of a stream */
+
+typedef struct col_store {
+    float *v; /* (n, nm) the columns the stream emitted */
+    int64_t n, cap;
+    int nm;
+} col_store;
+
+static mc_status store_col(void *u, const float *col) {
+    col_store *c = u;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->v = realloc(c->v, (size_t)c->cap * (size_t)c->nm * sizeof *c->v);
+        if (!c->v) return mc_error_set(MC_STATUS_NO_MEMORY, "test: out of memory");
+    }
+    memcpy(c->v + (size_t)c->n * (size_t)c->nm, col, (size_t)c->nm * sizeof *col);
+    c->n++;
+    return MC_STATUS_OK;
+}
+
+/* mc_dsp_tempo_stream over y (n,) in blocks of pseudo-random sizes in [1, 2 block] (block 0: one
+ * push of everything); -1 on an error (reported). */
+static double stream_tempo(const mc_dsp_desc_plan *d, mc_dsp_tempo_stream *s, const float *y, int64_t n,
+                           int64_t block, uint32_t seed) {
+    col_store c = {.nm = 128};
+    mc_dsp_tempo_stream_reset(s);
+    mc_status st = MC_STATUS_OK;
+    for (int64_t at = 0; at < n && st == MC_STATUS_OK;) {
+        seed = seed * 1664525u + 1013904223u;
+        int64_t k = block > 0 ? 1 + (int64_t)(seed >> 8) % (2 * block) : n;
+        if (k > n - at) k = n - at;
+        st = mc_dsp_tempo_stream_push(s, y + at, k, store_col, &c);
+        at += k;
+    }
+    int64_t F = -1;
+    if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_end(s, store_col, &c, &F);
+    MC_CHECK(st != MC_STATUS_OK || (F == c.n && F == 1 + n / 512), "stream: %lld frames, %lld columns, want %lld",
+             (long long)F, (long long)c.n, (long long)(1 + n / 512));
+    for (int64_t j = 0; st == MC_STATUS_OK && j < c.n; j++) st = mc_dsp_tempo_stream_column(s, c.v + j * 128);
+    double bpm = -1;
+    if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_bpm(s, &bpm);
+    MC_CHECK(st == MC_STATUS_OK, "tempo stream (block %lld): %s", (long long)block, mc_error_message());
+    (void)d;
+    free(c.v);
+    return st == MC_STATUS_OK ? bpm : -1;
+}
+
+/* Clicks (8 ms noise bursts) every 26 hops exactly, 20 s: the onset envelope is periodic with lag 26,
+ * so the tempo is 60 sr / (hop 26) = 99.38 BPM, from mc_dsp_track_tempo and from mc_dsp_descriptors'
+ * envelope of the same signal (the two must agree to the bit: same STFT, same dB, same envelope). The
+ * statistics are the rows' mean and population variance. */
+static void test_desc_clicks(void) {
+    desc_ctx x;
+    const int64_t n = 20 * 22050;
+    if (!desc_open(&x, n)) {
+        desc_close(&x);
+        return;
+    }
+    float *y = xcalloc((size_t)n, sizeof *y);
+    uint32_t s = 99;
+    for (int64_t c0 = 3000; c0 + 200 < n; c0 += 26 * 512)
+        for (int i = 0; i < 180; i++) y[c0 + i] = 0.8f * (float)exp(-i / 40.0) * noise(&s);
+    double tempo = -9, track = -9;
+    const int64_t F = desc_run(&x, y, n, NULL, &tempo);
+    const int64_t ns = mc_dsp_track_tempo_scratch(x.d, n);
+    float *sc = xcalloc((size_t)ns, sizeof *sc);
+    MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, y, n, sc, &track));
+    double direct = -9;
+    MC_CHECK_OK(mc_dsp_tempo(x.d, x.dw, desc_row(&x, MC_DSP_DESC_ONSET, F), F, &direct));
+    const double expect = 60.0 * 22050.0 / (512.0 * 26.0);
+    printf("  clicks every 26 hops: tempo %.6f (track %.6f, from the envelope %.6f; expected %.6f BPM)\n",
+           tempo, track, direct, expect);
+    MC_CHECK(tempo == expect && track == expect && direct == expect, "click tempo %g / %g / %g, expected %g",
+             tempo, track, direct, expect);
+    {
+        /* the same tempo from the stream, for any block sizes; and short signals, whose envelope is
+         * shorter than the onset lag or the tempogram window, against mc_dsp_track_tempo */
+        mc_dsp_tempo_stream *ts = NULL;
+        MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+        const int64_t blocks[] = {0, 1, 7, 511, 512, 4096, 100000};
+        int bad = 0;
+        for (size_t b = 0; ts && b < sizeof blocks / sizeof blocks[0]; b++) {
+            double v = stream_tempo(x.d, ts, y, n, blocks[b], 5u + (uint32_t)b);
+            bad += v != track;
+        }
+        const int64_t shorts[] = {1, 100, 1024, 1025, 2048, 3000, 66150, 5 * 22050 + 17};
+        for (size_t i = 0; ts && i < sizeof shorts / sizeof shorts[0]; i++) {
+            double want = -9;
+            float *sc2 = xcalloc((size_t)mc_dsp_track_tempo_scratch(x.d, shorts[i]), sizeof *sc2);
+            MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, y + 2000, shorts[i], sc2, &want));
+            free(sc2);
+            double v1 = stream_tempo(x.d, ts, y + 2000, shorts[i], 0, 1), v2 = stream_tempo(x.d, ts, y + 2000, shorts[i], 300, 2);
+            bad += v1 != want || v2 != want;
+        }
+        printf("  tempo stream (7 block patterns; 8 short signals of 1 to 110267 samples): %d differ from "
+               "mc_dsp_track_tempo\n", bad);
+        MC_CHECK(bad == 0, "tempo stream: %d results differ from mc_dsp_track_tempo", bad);
+        /* errors: NaN sample, calls out of order, end without samples */
+        if (ts) {
+            col_store c = {.nm = 128};
+            float bad_y[600];
+            for (int i = 0; i < 600; i++) bad_y[i] = 0.1f;
+            bad_y[300] = NAN;
+            double bpm = 0;
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK(mc_dsp_tempo_stream_bpm(ts, &bpm) == MC_STATUS_INVALID_ARG, "stream: bpm before end");
+            MC_CHECK(mc_dsp_tempo_stream_column(ts, bad_y) == MC_STATUS_INVALID_ARG, "stream: column before end");
+            MC_CHECK(mc_dsp_tempo_stream_end(ts, store_col, &c, NULL) == MC_STATUS_EMPTY, "stream: end without samples");
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK(mc_dsp_tempo_stream_push(ts, bad_y, 600, store_col, &c) == MC_STATUS_NUMERIC, "stream: NaN sample");
+            MC_CHECK(mc_dsp_tempo_stream_push(ts, y, 600, store_col, &c) == MC_STATUS_INVALID_ARG, "stream: push after an error");
+            mc_dsp_tempo_stream_reset(ts);
+            MC_CHECK_OK(mc_dsp_tempo_stream_push(ts, y, 600, store_col, &c));
+            int64_t F = 0;
+            MC_CHECK_OK(mc_dsp_tempo_stream_end(ts, store_col, &c, &F));
+            MC_CHECK(mc_dsp_tempo_stream_bpm(ts, &bpm) == MC_STATUS_INVALID_ARG, "stream: bpm before the columns");
+            for (int64_t j = 0; j < F; j++) MC_CHECK_OK(mc_dsp_tempo_stream_column(ts, bad_y));
+            MC_CHECK(mc_dsp_tempo_stream_column(ts, bad_y) == MC_STATUS_INVALID_ARG, "stream: one column too many");
+            free(c.v);
+        }
+        mc_dsp_tempo_stream_free(ts);
+        mc_dsp_tempo_stream_free(NULL);
+    }
+
+    /* statistics against a direct float64 computation */
+    float stats[MC_DSP_DESC_STATS];
+    mc_dsp_desc_stats(x.desc, F, tempo, stats);
+    double worst = 0;
+    for (int r = 0; r < MC_DSP_DESC_ROWS; r++) {
+        const float *v = desc_row(&x, r, F);
+        double m = 0, q = 0;
+        for (int64_t t = 0; t < F; t++) m += v[t];
+        m /= (double)F;
+        for (int64_t t = 0; t < F; t++) q += (v[t] - m) * (v[t] - m);
+        q /= (double)F;
+        worst = fmax(worst, fabs(stats[r] - m) / fmax(fabs(m), 1e-30));
+        worst = fmax(worst, fabs(stats[MC_DSP_DESC_ROWS + r] - q) / fmax(fabs(q), 1e-30));
+    }
+    printf("  statistics: max rel diff %.2g from a float64 mean / var (tol 1e-6)\n", worst);
+    MC_CHECK(worst <= 1e-6, "statistics rel diff %g", worst);
+    MC_CHECK(stats[MC_DSP_DESC_STATS - 1] == (float)tempo, "tempo column");
+    free(sc);
+    free(y);
+    desc_close(&x);
+}
+
+/* mc_dsp_mel_power_mag: the mel output is mc_dsp_mel_power's to the byte, the magnitude within one
+ * float32 ulp of |X| of the complex STFT (mc_dsp_stft, float64 transform stored as complex64). */
+static void test_desc_mag(void) {
+    desc_ctx x;
+    const int64_t n = 20000;
+    if (!desc_open(&x, n)) {
+        desc_close(&x);
+        return;
+    }
+    float *y = xcalloc((size_t)n, sizeof *y);
+    chord(y, n, 22050);
+    uint32_t s = 3;
+    for (int64_t i = 0; i < n; i++) y[i] += 0.01f * noise(&s);
+    const int64_t F = mc_dsp_frame_count(mc_dsp_plan_config(x.p), n);
+    float *mel = xcalloc(128 * (size_t)F, sizeof *mel);
+    MC_CHECK_OK(mc_dsp_mel_power(x.p, x.w, y, n, mel));
+    MC_CHECK_OK(mc_dsp_mel_power_mag(x.p, x.w, y, n, x.mel, x.mag));
+    MC_CHECK(memcmp(mel, x.mel, 128 * (size_t)F * sizeof *mel) == 0, "mel of mel_power_mag == mel_power");
+    mc_dsp_synth *sy = NULL;
+    MC_CHECK_OK(mc_dsp_synth_create(x.p, F, &sy));
+    float *X = xcalloc(1025 * 2 * (size_t)F, sizeof *X); /* (n_bins, F, 2) */
+    MC_CHECK_OK(mc_dsp_stft(x.p, sy, y, n, X));
+    double worst = 0;
+    for (int64_t t = 0; t < F; t++)
+        for (int k = 0; k < 1025; k++) {
+            const float re = X[((size_t)k * F + t) * 2], im = X[((size_t)k * F + t) * 2 + 1];
+            const double ref = (float)sqrt((double)re * re + (double)im * im); /* hypotf */
+            const double m = x.mag[(size_t)t * 1025 + k];
+            if (ref > 1e-6) worst = fmax(worst, fabs(m - ref) / ref);
+        }
+    printf("  magnitude vs |complex STFT|: max rel diff %.3g (tol 2.4e-7, 2 float32 ulp)\n", worst);
+    MC_CHECK(worst <= 2.4e-7, "magnitude rel diff %g", worst);
+    MC_CHECK(mc_dsp_mel_power_mag(x.p, x.w, y, n, NULL, NULL) == MC_STATUS_INVALID_ARG, "no output");
+    mc_dsp_synth_free(sy);
+    free(X);
+    free(mel);
+    free(y);
+    desc_close(&x);
+}
+
+/* ---------------------------------------------------------------- descriptors vs librosa */
+
+/* A float32 .npy of any memory order (the chroma reference is saved Fortran-ordered, which
+ * mc_npy_read_f32 refuses): (rows, cols) row-major into out (rows * cols,). Returns 1 on success. */
+static int load_any_order(const char *path, int rows, int cols, float *out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char head[10];
+    int ok = fread(head, 1, 10, f) == 10 && memcmp(head, "\x93NUMPY", 6) == 0 && head[6] == 1;
+    const int hlen = head[8] | (head[9] << 8);
+    char hdr[1024] = {0};
+    ok = ok && hlen < (int)sizeof hdr && fread(hdr, 1, (size_t)hlen, f) == (size_t)hlen;
+    char want[64];
+    snprintf(want, sizeof want, "(%d, %d)", rows, cols);
+    ok = ok && strstr(hdr, "'<f4'") && strstr(hdr, want);
+    const int fortran = ok && strstr(hdr, "'fortran_order': True") != NULL;
+    float *raw = xcalloc((size_t)rows * cols, sizeof *raw);
+    ok = ok && fread(raw, sizeof *raw, (size_t)rows * cols, f) == (size_t)rows * cols;
+    fclose(f);
+    for (int r = 0; ok && r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            out[(size_t)r * cols + c] = fortran ? raw[(size_t)c * rows + r] : raw[(size_t)r * cols + c];
+    free(raw);
+    return ok;
+}
+
+/* librosa's whole-clip tempo of a clip, read from descriptors.json ("<clip>": {"tempo_bpm_whole_clip":
+ * value, ...}); NAN if not found. */
+static double json_tempo(const char *clip) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/descriptors.json", REF_DIR);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NAN;
+    static char buf[1 << 16];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    char key[128];
+    snprintf(key, sizeof key, "\"%s\"", clip);
+    const char *p = strstr(buf, "\"clips\"");
+    p = p ? strstr(p, key) : NULL;
+    p = p ? strstr(p, "\"tempo_bpm_whole_clip\"") : NULL;
+    p = p ? strchr(p, ':') : NULL;
+    return p ? strtod(p + 1, NULL) : NAN;
+}
+
+typedef struct desc_feat {
+    const char *file; /* reference name */
+    int row, nrow;
+    int relative;     /* tolerance relative to |reference| (else absolute) */
+    double tol;
+} desc_feat;
+
+/* Tolerances, and why: the spectra here differ from librosa's by float32 rounding (FFTW vs numpy's
+ * pocketfft, stored as complex64; the magnitude within an ulp), and librosa's float32 sums are done in
+ * float64 here; measured maximum differences are printed beside each. */
+static const desc_feat desc_feats[] = {
+    {"chroma_stft", MC_DSP_DESC_CHROMA, 12, 0, 1e-5},        /* values in [0, 1] */
+    {"spectral_centroid", MC_DSP_DESC_CENTROID, 1, 1, 1e-6},
+    {"spectral_bandwidth", MC_DSP_DESC_BANDWIDTH, 1, 1, 1e-6},
+    {"spectral_rolloff", MC_DSP_DESC_ROLLOFF, 1, 0, 0.0},   /* an FFT bin: exact */
+    {"spectral_flatness", MC_DSP_DESC_FLATNESS, 1, 1, 1e-5}, /* librosa's float32 log and mean */
+    {"spectral_contrast", MC_DSP_DESC_CONTRAST, 7, 0, 1e-4}, /* dB */
+    {"rms", MC_DSP_DESC_RMS, 1, 1, 1e-6},
+    {"zero_crossing_rate", MC_DSP_DESC_ZCR, 1, 0, 0.0},     /* counts / 2048: exact */
+    {"onset_strength", MC_DSP_DESC_ONSET, 1, 0, 1e-5},      /* dB per band, values up to ~10 */
+};
+
+typedef struct desc_job {
+    const mc_dsp_plan *p;
+    const mc_dsp_desc_plan *d;
+    const float *y[3];
+    const float *expect[3]; /* (ROWS, 130) single-threaded results */
+    int mismatches;
+} desc_job;
+
+static void *desc_thread(void *arg) {
+    desc_job *j = arg;
+    mc_dsp_workspace *w = NULL;
+    mc_dsp_desc_workspace *dw = NULL;
+    float *mel = xcalloc(128 * 130, sizeof *mel), *mag = xcalloc(1025 * 130, sizeof *mag);
+    float *desc = xcalloc(MC_DSP_DESC_ROWS * 130, sizeof *desc);
+    if (mc_dsp_workspace_create(j->p, 66150, &w) != MC_STATUS_OK ||
+        mc_dsp_desc_workspace_create(j->d, 130, &dw) != MC_STATUS_OK) {
+        j->mismatches = -1;
+    } else {
+        for (int rep = 0; rep < 3; rep++)
+            for (int i = 0; i < 3; i++) {
+                double tu, te;
+                if (mc_dsp_mel_power_mag(j->p, w, j->y[i], 66150, mel, mag) != MC_STATUS_OK) {
+                    j->mismatches++;
+                    continue;
+                }
+                mc_dsp_power_to_db(mel, 128 * 130, 1.0, 1e-10, 80.0, mel);
+                if (mc_dsp_descriptors(j->d, dw, j->y[i], 66150, mag, mel, desc, &tu, &te) != MC_STATUS_OK)
+                    j->mismatches++;
+                else
+                    j->mismatches += memcmp(desc, j->expect[i], MC_DSP_DESC_ROWS * 130 * sizeof *desc) != 0;
+            }
+    }
+    free(mel);
+    free(mag);
+    free(desc);
+    mc_dsp_desc_workspace_free(dw);
+    mc_dsp_workspace_free(w);
+    return NULL;
+}
+
+/* The three librosa reference clips: the per-frame descriptors of segment 0 against
+ * <clip>.seg0.<feature>.npy, the estimated tuning and the segment's tempo against the numpy
+ * transcription of librosa (tools/librosa_desc_peer.py, which reproduces every reference exactly),
+ * and the whole clip's tempo (decoded from ../shared/data/gtzan-mini) against descriptors.json,
+ * exactly. Returns 0 when ../shared/data is missing (the whole-clip tempo is then not checked). */
+static int test_desc_references(void) {
+    static const char *clips[3] = {"jazz.00005", "metal.00003", "classical.00007"};
+    static const char *files[3] = {"jazz/jazz.00005.flac", "metal/metal.00003.flac",
+                                   "classical/classical.00007.flac"};
+    static const double peer_tuning[3] = {0.13, 0.24, 0.06};
+    /* librosa.feature.tempo(y=seg0) by the transcription: lags 22, 20, 22 */
+    static const double peer_tempo[3] = {60.0 * 22050 / (512 * 22.0), 60.0 * 22050 / (512 * 20.0),
+                                         60.0 * 22050 / (512 * 22.0)};
+    desc_ctx x;
+    if (!desc_open(&x, 66150)) {
+        desc_close(&x);
+        return 1;
+    }
+    float *ref = xcalloc(12 * 130, sizeof *ref);
+    float *results[3];
+    mc_array ys[3];
+    memset(ys, 0, sizeof ys);
+    double worst[sizeof desc_feats / sizeof desc_feats[0]] = {0};
+    for (int c = 0; c < 3; c++) {
+        results[c] = xcalloc(MC_DSP_DESC_ROWS * 130, sizeof(float));
+        if (!load(clips[c], "y", &ys[c])) continue;
+        double tuning = -9, tempo = -9;
+        const int64_t F = desc_run(&x, ys[c].data, 66150, &tuning, &tempo);
+        if (F != 130) continue;
+        memcpy(results[c], x.desc, MC_DSP_DESC_ROWS * 130 * sizeof(float));
+        printf("  %-16s tuning %.2f (transcription %.2f), segment tempo %.4f BPM (transcription %.4f)\n",
+               clips[c], tuning, peer_tuning[c], tempo, peer_tempo[c]);
+        MC_CHECK(fabs(tuning - peer_tuning[c]) < 1e-9, "%s: tuning %g", clips[c], tuning);
+        MC_CHECK(tempo == peer_tempo[c], "%s: segment tempo %.17g", clips[c], tempo);
+        for (size_t f = 0; f < sizeof desc_feats / sizeof desc_feats[0]; f++) {
+            const desc_feat *df = &desc_feats[f];
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s.seg0.%s.npy", REF_DIR, clips[c], df->file);
+            const int ok = load_any_order(path, df->nrow, 130, ref);
+            MC_CHECK(ok, "%s: cannot read a (%d, 130) float32 array", path, df->nrow);
+            if (!ok) continue;
+            const float *got = desc_row(&x, df->row, 130);
+            double m = 0;
+            long at = 0;
+            for (long i = 0; i < (long)df->nrow * 130; i++) {
+                double d = fabs((double)got[i] - ref[i]);
+                if (df->relative) d /= fmax(fabs((double)ref[i]), 1e-30);
+                if (!(d <= m)) {
+                    m = d;
+                    at = i;
+                }
+            }
+            worst[f] = fmax(worst[f], m);
+            MC_CHECK(m <= df->tol, "%s %s: max %s diff %.3g at %ld (ours %.9g, librosa %.9g) > %.3g", clips[c],
+                     df->file, df->relative ? "rel" : "abs", m, at, got[at], ref[at], df->tol);
+        }
+    }
+    for (size_t f = 0; f < sizeof desc_feats / sizeof desc_feats[0]; f++)
+        printf("  %-20s max %s |diff| over the 3 clips = %.3g (tol %.3g)\n", desc_feats[f].file,
+               desc_feats[f].relative ? "relative" : "absolute", worst[f], desc_feats[f].tol);
+
+    /* one descriptor plan shared by four threads, each with its workspaces: the same bytes */
+    if (ys[0].data && ys[1].data && ys[2].data) {
+        pthread_t th[4];
+        desc_job jobs[4];
+        for (int i = 0; i < 4; i++) {
+            jobs[i] = (desc_job){.p = x.p, .d = x.d, .mismatches = 0};
+            for (int c = 0; c < 3; c++) {
+                jobs[i].y[c] = ys[c].data;
+                jobs[i].expect[c] = results[c];
+            }
+            pthread_create(&th[i], NULL, desc_thread, &jobs[i]);
+        }
+        int bad = 0;
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            bad += jobs[i].mismatches;
+        }
+        printf("  4 threads sharing one descriptor plan: %s\n", bad == 0 ? "byte-identical" : "MISMATCH");
+        MC_CHECK(bad == 0, "4 threads: %d mismatching results", bad);
+    }
+
+    /* whole clips: librosa.beat.tempo(y=clip) must be reproduced exactly */
+    int have_data = 1;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/data/gtzan-mini", MC_SHARED_DIR);
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        printf("  SKIP: %s missing, whole-clip tempo not checked\n", dir);
+        have_data = 0;
+    } else {
+        mc_audio_loader *l = NULL;
+        MC_CHECK_OK(mc_audio_loader_create(22050, &l));
+        for (int c = 0; l && c < 3; c++) {
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", dir, files[c]);
+            const float *yy = NULL;
+            int64_t n = 0;
+            mc_audio_info info;
+            mc_status st = mc_audio_loader_load(l, path, &yy, &n, &info);
+            MC_CHECK(st == MC_STATUS_OK, "%s: %s", path, mc_error_message());
+            if (st != MC_STATUS_OK) continue;
+            /* the decoded clip starts with the reference segment */
+            MC_CHECK(n > 66150 && ys[c].data && memcmp(yy, ys[c].data, 66150 * sizeof(float)) == 0,
+                     "%s: decoded samples differ from the reference segment", path);
+            const int64_t ns = mc_dsp_track_tempo_scratch(x.d, n);
+            float *sc = xcalloc((size_t)ns, sizeof *sc);
+            double bpm = -9;
+            MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, yy, n, sc, &bpm));
+            const double want = json_tempo(clips[c]);
+            printf("  %-16s whole clip (%lld samples): tempo %.14f BPM, librosa %.14f\n", clips[c],
+                   (long long)n, bpm, want);
+            MC_CHECK(bpm == want, "%s: whole-clip tempo %.17g, librosa %.17g", clips[c], bpm, want);
+            free(sc);
+            /* the same from the stream extract uses, in blocks of several sizes */
+            mc_dsp_tempo_stream *ts = NULL;
+            MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+            const int64_t blocks[] = {0, 333, 4096, 65536};
+            for (size_t b = 0; ts && b < sizeof blocks / sizeof blocks[0]; b++) {
+                double v = stream_tempo(x.d, ts, yy, n, blocks[b], 11u + (uint32_t)b);
+                MC_CHECK(v == want, "%s: streamed tempo (blocks ~%lld) %.17g, librosa %.17g", clips[c],
+                         (long long)blocks[b], v, want);
+            }
+            printf("  %-16s streamed whole-clip tempo (4 block patterns) = librosa's\n", clips[c]);
+            mc_dsp_tempo_stream_free(ts);
+        }
+        mc_audio_loader_free(l);
+    }
+    for (int c = 0; c < 3; c++) {
+        mc_array_free(&ys[c]);
+        free(results[c]);
+    }
+    free(ref);
+    desc_close(&x);
+    return have_data;
+}
+
+/* ---------------------------------------------------------------- baseline vs AVX2 kernels */
+
+/* Everything one signal gives: mel power, |STFT|, dB, MFCC + statistics, descriptors + tuning + segment
+ * tempo, and the streamed whole-signal tempo; appended to out (a growing float buffer). */
+typedef struct fbuf { float *v; size_t n, cap; } fbuf;
+static void fb_add(fbuf *b, const float *x, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = 2 * (b->n + n);
+        b->v = realloc(b->v, b->cap * sizeof *b->v);
+    }
+    memcpy(b->v + b->n, x, n * sizeof *x);
+    b->n += n;
+}
+
+static void simd_run(desc_ctx *x, mc_dsp_tempo_stream *ts, const float *y, int64_t n, fbuf *out) {
+    const mc_dsp_config *c = mc_dsp_plan_config(x->p);
+    const int64_t F = mc_dsp_frame_count(c, n);
+    MC_CHECK_OK(mc_dsp_mel_power_mag(x->p, x->w, y, n, x->mel, x->mag));
+    fb_add(out, x->mel, (size_t)c->n_mels * (size_t)F);
+    fb_add(out, x->mag, (size_t)F * 1025);
+    mc_dsp_power_to_db(x->mel, (int64_t)c->n_mels * F, c->ref, c->amin, c->top_db, x->mel);
+    fb_add(out, x->mel, (size_t)c->n_mels * (size_t)F);
+    float *mfcc = xcalloc((size_t)20 * (size_t)F, sizeof *mfcc), st[40];
+    mc_dsp_mfcc(x->p, x->mel, F, mfcc);
+    mc_dsp_mfcc_stats(mfcc, 20, F, st);
+    fb_add(out, mfcc, (size_t)20 * (size_t)F);
+    fb_add(out, st, 40);
+    free(mfcc);
+    double tuning = 0, tempo = 0;
+    MC_CHECK_OK(mc_dsp_descriptors(x->d, x->dw, y, n, x->mag, x->mel, x->desc, &tuning, &tempo));
+    fb_add(out, x->desc, (size_t)MC_DSP_DESC_ROWS * (size_t)F);
+    float ds[MC_DSP_DESC_STATS];
+    mc_dsp_desc_stats(x->desc, F, tempo, ds);
+    fb_add(out, ds, MC_DSP_DESC_STATS);
+    const float tt[2] = {(float)tuning, (float)stream_tempo(x->d, ts, y, n, 777, 3)};
+    fb_add(out, tt, 2);
+}
+
+static void test_simd_paths(void) {
+    printf("kernels: baseline (SSE2) and AVX2 compilations give the same bytes\n");
+    const int have_avx2 = mc_dsp_simd_level() == MC_DSP_SIMD_AVX2;
+    desc_ctx x;
+    const int64_t lens[] = {66150, 66150 - 37, 5001, 2048, 1100, 3 * 66150 + 5};
+    if (!desc_open(&x, 3 * 66150 + 5)) {
+        desc_close(&x);
+        return;
+    }
+    mc_dsp_tempo_stream *ts = NULL;
+    MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
+    float *y = xcalloc(3 * 66150 + 5, sizeof *y);
+    uint32_t r = 4242;
+    for (int64_t i = 0; i < 3 * 66150 + 5; i++) {
+        const double t = (double)i / 22050;
+        y[i] = (float)(0.3 * sin(2 * M_PI * 220 * t) + 0.2 * sin(2 * M_PI * 1337 * t) * (i % 9000 < 4000) +
+                       0.05 * noise(&r));
+        if (i > 100000 && i < 110000) y[i] = 0; /* silence: amin in the dB, flat frames */
+    }
+    fbuf out[2] = {{0}, {0}};
+    const int levels[2] = {MC_DSP_SIMD_BASE, MC_DSP_SIMD_AVX2};
+    for (int l = 0; l < (have_avx2 ? 2 : 1); l++) {
+        mc_dsp_simd_force(levels[l]);
+        MC_CHECK(mc_dsp_simd_level() == levels[l], "forced level %d, got %d", levels[l], mc_dsp_simd_level());
+        for (size_t k = 0; ts && k < sizeof lens / sizeof lens[0]; k++) simd_run(&x, ts, y, lens[k], &out[l]);
+    }
+    mc_dsp_simd_force(0);
+    if (have_avx2) {
+        size_t diff = 0, first = 0;
+        for (size_t i = 0; i < out[0].n && i < out[1].n; i++)
+            if (memcmp(&out[0].v[i], &out[1].v[i], sizeof(float)) != 0 && diff++ == 0) first = i;
+        printf("  %zu values from 6 signals (mel, |STFT|, dB, MFCC, descriptors, tempi): %zu differ\n", out[0].n, diff);
+        MC_CHECK(out[0].n == out[1].n && diff == 0, "AVX2 vs baseline: %zu of %zu values differ (first at %zu)", diff,
+                 out[0].n, first);
+    } else {
+        printf("  this CPU has no AVX2: only the baseline kernels ran (nothing to compare)\n");
+    }
+    free(out[0].v);
+    free(out[1].v);
+
+    /* power_to_db's log10 is correctly rounded: 10 (float)log10((double)v) - offset, every value; the
+     * rare zero, subnormal, Inf and NaN through log10f; at both levels */
+    float S[600], got[600], want[600];
+    for (int i = 0; i < 600; i++) S[i] = (float)exp(-40.0 + 0.15 * i) * (1.0f + 0.001f * (float)(i % 7));
+    S[3] = 0.0f;
+    S[5] = 1e-42f; /* subnormal */
+    S[7] = INFINITY;
+    S[9] = NAN;
+    for (int l = 0; l < (have_avx2 ? 2 : 1); l++) {
+        mc_dsp_simd_force(levels[l]);
+        mc_dsp_power_to_db(S, 600, 1.0, 1e-45, 0.0, got);
+        int bad = 0;
+        for (int i = 0; i < 600; i++) {
+            float v = S[i] > 1e-45f ? S[i] : (isnan(S[i]) ? S[i] : 1e-45f);
+            uint32_t u;
+            memcpy(&u, &v, 4);
+            const int special = ((u >> 23) & 0xff) == 0 || ((u >> 23) & 0xff) == 0xff;
+            want[i] = 10.0f * (special ? log10f(v) : (float)log10((double)v)) - 0.0f;
+            bad += memcmp(&want[i], &got[i], 4) != 0 && !(isnan(want[i]) && isnan(got[i]));
+        }
+        MC_CHECK(bad == 0, "power_to_db level %d: %d of 600 values differ from the correctly rounded log10", levels[l], bad);
+    }
+    mc_dsp_simd_force(0);
+    printf("  power_to_db: 600 values from 1e-42 to 1e13 and 0, Inf, NaN equal the correctly rounded 10 log10\n");
+    mc_dsp_tempo_stream_free(ts);
+    free(y);
+    desc_close(&x);
+}
+
 int main(void) {
     test_config();
     test_hann();
@@ -1005,11 +1836,22 @@ int main(void) {
     test_synth_peer();
     test_istft_roundtrip();
     test_griffinlim_chord();
+    test_desc_api();
+    test_desc_mag();
+    test_desc_tone();
+    test_desc_square();
+    test_desc_silence();
+    test_desc_clicks();
+    test_simd_paths();
 
     struct stat st;
-    int have_ref = stat(REF_DIR, &st) == 0;
-    if (have_ref) test_references();
+    int have_ref = stat(REF_DIR, &st) == 0, have_data = 1;
+    if (have_ref) {
+        test_references();
+        have_data = test_desc_references();
+    }
     int rc = mc_test_summary("test_dsp");
     if (!have_ref) mc_test_skip(REF_DIR " not found; the librosa comparisons did not run (synthetic checks only)");
+    if (!have_data) mc_test_skip("../shared/data/gtzan-mini not found; the whole-clip tempo comparison did not run");
     return rc;
 }

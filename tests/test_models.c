@@ -1631,6 +1631,213 @@ out:
     mc_model_data_free(&d);
 }
 
+/* ------------------------------------------------------------------ hostile model files (issue 15) */
+
+/* Peak resident memory of this process in MiB since the last peak_reset (VmHWM of /proc/self/status;
+ * writing 5 to /proc/self/clear_refs resets it, Linux >= 4.0). -1 when unavailable. */
+static void peak_reset(void) {
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+static double peak_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    double kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %lf", &kb) == 1) break;
+    fclose(f);
+    return kb < 0 ? -1 : kb / 1024.0;
+}
+
+static double rss_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    double kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %lf", &kb) == 1) break;
+    fclose(f);
+    return kb < 0 ? -1 : kb / 1024.0;
+}
+
+/* dst = src with `from` replaced by `to` in the "musiclust" metadata (from NULL: unchanged) and, with a
+ * tensor name, element idx of that tensor set to v. Returns false (and fails a check) when `from` is not
+ * in the metadata, so a test can never pass on an unmodified file. */
+static bool derive_model(const char *src, const char *dst, const char *from, const char *to, const char *tensor,
+                         int64_t idx, float v) {
+    mc_safetensors *f = NULL;
+    MC_CHECK_OK(mc_safetensors_read(src, &f));
+    if (!f) return false;
+    int n = mc_safetensors_count(f);
+    mc_tensor_entry *e = calloc((size_t)n, sizeof *e);
+    float *copy = NULL;
+    bool found_tensor = tensor == NULL;
+    for (int i = 0; i < n; i++) {
+        e[i] = *mc_safetensors_at(f, i);
+        if (tensor && strcmp(e[i].name, tensor) == 0) {
+            int64_t cnt = 1;
+            for (int d = 0; d < e[i].ndim; d++) cnt *= e[i].shape[d];
+            copy = malloc((size_t)cnt * sizeof *copy);
+            memcpy(copy, e[i].data, (size_t)cnt * sizeof *copy);
+            copy[idx] = v;
+            e[i].data = copy;
+            found_tensor = true;
+        }
+    }
+    const char *meta = mc_safetensors_meta(f, "musiclust");
+    const char *at = from && meta ? strstr(meta, from) : NULL;
+    bool ok = meta && (!from || at) && found_tensor;
+    MC_CHECK(ok, "derive %s: '%s' / tensor '%s' not found in %s", dst, from ? from : "", tensor ? tensor : "", src);
+    if (ok) {
+        char *m = malloc(strlen(meta) + strlen(to ? to : "") + 1);
+        if (at)
+            sprintf(m, "%.*s%s%s", (int)(at - meta), meta, to, at + strlen(from));
+        else
+            strcpy(m, meta);
+        const char *k[1] = {"musiclust"}, *vv[1] = {m};
+        MC_CHECK_OK(mc_safetensors_write(dst, e, n, k, vv, 1));
+        free(m);
+    }
+    free(copy);
+    free(e);
+    mc_safetensors_free(f);
+    return ok;
+}
+
+/* mc_model_load of path must fail with `want` and a message naming the file and holding `needle`. */
+static void expect_rejected(const char *what, const char *path, mc_status want, const char *needle) {
+    mc_model *m = NULL;
+    mc_status st = mc_model_load(path, &m);
+    const char *msg = mc_error_message();
+    MC_CHECK(st == want && m == NULL && strstr(msg, path) && strstr(msg, needle),
+             "%s: status %d (want %d), message '%s' (want it to name the file and say '%s')", what, (int)st,
+             (int)want, msg, needle);
+    mc_model_free(m);
+}
+
+static void test_hostile_models(const synth *s) {
+    printf("hostile model files (issue 15)\n");
+    const char *dir = mc_test_tmpdir("models_hostile");
+    char vae[1024], conv[1024], bad[1024], tmp[1024];
+    snprintf(vae, sizeof vae, "%s/vae.safetensors", dir);
+    snprintf(conv, sizeof conv, "%s/conv.safetensors", dir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+    snprintf(tmp, sizeof tmp, "%s/tmp.safetensors", dir);
+    mc_model_config c;
+    mc_model_data d = vec_data(s);
+    mc_model *m = NULL;
+    mc_train_options o = {1, NULL, NULL, 0};
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.hidden[0] = 16;
+    c.epochs = 1;
+    MC_CHECK_OK(mc_model_create(&c, &d, &m));
+    if (!m) return;
+    MC_CHECK_OK(mc_model_train(m, &d, &o, NULL, NULL));
+    MC_CHECK_OK(mc_model_save(m, vae));
+    mc_model_free(m);
+    m = NULL;
+    mc_model_config_default(MC_MODEL_KIND_CONV_VAE, &c);
+    small_conv(&c);
+    c.epochs = 1;
+    mc_model_data dm = mel_data(s);
+    MC_CHECK_OK(mc_model_create(&c, &dm, &m));
+    if (!m) return;
+    MC_CHECK_OK(mc_model_train(m, &dm, &o, NULL, NULL));
+    MC_CHECK_OK(mc_model_save(m, conv));
+    mc_model_free(m);
+
+    /* n_mels / frames near INT32_MAX: src/nn/conv.c computed the output size in int and overflowed
+     * (undefined behaviour) before anything checked them; now the metadata is capped and the conv
+     * arithmetic is 64-bit. */
+    if (derive_model(conv, bad, "\"n_mels\": 16", "\"n_mels\": 2147483647", NULL, 0, 0))
+        expect_rejected("n_mels = INT32_MAX", bad, MC_STATUS_FORMAT, "n_mels");
+    if (derive_model(conv, bad, "\"frames\": 32", "\"frames\": 2147483646", NULL, 0, 0))
+        expect_rejected("frames = INT32_MAX - 1", bad, MC_STATUS_FORMAT, "frames");
+    /* within the caps, but the conv net it implies needs tensors the file does not have */
+    if (derive_model(conv, tmp, "\"n_mels\": 16", "\"n_mels\": 4096", NULL, 0, 0) &&
+        derive_model(tmp, bad, "\"frames\": 32", "\"frames\": 4096", NULL, 0, 0))
+        expect_rejected("4096 x 4096 log-mel", bad, MC_STATUS_FORMAT, "parameters");
+    if (derive_model(conv, bad, "\"n_mels\": 16", "\"n_mels\": 8", NULL, 0, 0))
+        expect_rejected("8 mels through 4 halvings", bad, MC_STATUS_FORMAT, "conv layers");
+    {
+        mc_nn_layer *l = NULL;
+        mc_status st = mc_nn_conv2d_create("c", 1, INT32_MAX, 8, 1, 4, 1, INT32_MAX / 2, MC_NN_ACT_NONE, 1, &l);
+        MC_CHECK(st == MC_STATUS_INVALID_ARG && !l, "Conv2d on INT32_MAX rows with padding 2^30: status %d", (int)st);
+        mc_nn_layer_free(l);
+        l = NULL;
+        st = mc_nn_conv_transpose2d_create("t", 1, 1 << 30, 8, 1, 4, 4, 0, 0, MC_NN_ACT_NONE, 1, &l);
+        MC_CHECK(st == MC_STATUS_INVALID_ARG && !l, "ConvTranspose2d to 2^32 rows: status %d", (int)st);
+        mc_nn_layer_free(l);
+    }
+
+    /* input_dim = hidden = 8192 took 2.1 GB before the tensors were compared with the architecture:
+     * now the architecture is counted first and the file is refused at once. */
+    if (derive_model(vae, tmp, "\"input_dim\": 12", "\"input_dim\": 8192", NULL, 0, 0) &&
+        derive_model(tmp, bad, "\"hidden\": [\n    16\n  ]", "\"hidden\": [8192]", NULL, 0, 0)) {
+        peak_reset();
+        double before = rss_mib();
+        expect_rejected("input_dim = hidden = 8192", bad, MC_STATUS_FORMAT, "parameters");
+        double grew = peak_mib() - before;
+        printf("  input_dim = hidden = 8192: peak RSS grew %.1f MiB while refusing (was 2.1 GB)\n", grew);
+        MC_CHECK(before < 0 || grew < 64, "refusing the 8192-wide file took %.1f MiB", grew);
+    }
+    /* batch = n_rows = 2,000,000 with unchanged tensors took 3.7 GB and embed went on: batch is capped */
+    if (derive_model(vae, tmp, "\"batch\": 32", "\"batch\": 2000000", NULL, 0, 0) &&
+        derive_model(tmp, bad, "\"n_rows\": 96", "\"n_rows\": 2000000", NULL, 0, 0)) {
+        peak_reset();
+        double before = rss_mib();
+        expect_rejected("batch = n_rows = 2,000,000", bad, MC_STATUS_FORMAT, "batch");
+        double grew = peak_mib() - before;
+        printf("  batch = n_rows = 2,000,000: peak RSS grew %.1f MiB while refusing (was 3.7 GB)\n", grew);
+        MC_CHECK(before < 0 || grew < 64, "refusing batch 2,000,000 took %.1f MiB", grew);
+    }
+    /* the largest batch the loader accepts still loads and encodes; its buffers stay within the cap */
+    if (derive_model(vae, tmp, "\"batch\": 32", "\"batch\": 65536", NULL, 0, 0) &&
+        derive_model(tmp, bad, "\"n_rows\": 96", "\"n_rows\": 65536", NULL, 0, 0)) {
+        peak_reset();
+        double before = rss_mib();
+        m = NULL;
+        MC_CHECK_OK(mc_model_load(bad, &m));
+        double grew = peak_mib() - before;
+        printf("  batch = n_rows = 65,536 (the cap): loading took %.1f MiB\n", grew);
+        MC_CHECK(before < 0 || grew < 1100, "batch 65,536 took %.1f MiB (cap: 1 GiB of buffers)", grew);
+        if (m) {
+            float mu[SYN_N * 4];
+            MC_CHECK_OK(mc_model_encode(m, &d, 1, mu, NULL, NULL));
+        }
+        mc_model_free(m);
+    }
+    if (derive_model(vae, bad, "\"n_rows\": 96", "\"n_rows\": 0", NULL, 0, 0))
+        expect_rejected("n_rows = 0", bad, MC_STATUS_FORMAT, "n_rows");
+
+    /* NaN / Inf weights were accepted and every row got the same latent, exit 0 */
+    if (derive_model(vae, bad, NULL, NULL, "enc.fc0.weight", 3, NAN))
+        expect_rejected("a NaN weight", bad, MC_STATUS_NUMERIC, "enc.fc0.weight");
+    if (derive_model(vae, bad, NULL, NULL, "dec.out.bias", 0, -INFINITY))
+        expect_rejected("an Inf bias", bad, MC_STATUS_NUMERIC, "NaN or Inf");
+    if (derive_model(vae, bad, NULL, NULL, "adam.enc.mu.weight.v", 1, NAN))
+        expect_rejected("a NaN Adam moment", bad, MC_STATUS_NUMERIC, "Adam state");
+    if (derive_model(conv, bad, NULL, NULL, "enc.conv1.weight", 0, INFINITY))
+        expect_rejected("an Inf conv weight", bad, MC_STATUS_NUMERIC, "enc.conv1.weight");
+    /* through the CLI: exit 1 with the reason, no latent written */
+    if (derive_model(vae, bad, NULL, NULL, "enc.mu.bias", 0, NAN)) {
+        char store[1024], lat[1024], args[4096], err[8192];
+        snprintf(store, sizeof store, "%s/store", dir);
+        snprintf(lat, sizeof lat, "%s/z.npy", dir);
+        write_store(store, s);
+        snprintf(args, sizeof args, "embed -q '%s' '%s' -o '%s'", bad, store, lat);
+        int rc = run_cli(args, err, sizeof err);
+        struct stat sb;
+        MC_CHECK(rc == 1 && strstr(err, "NaN") && strstr(err, "enc.mu.bias") && stat(lat, &sb) != 0,
+                 "embed with a NaN weight: exit %d (want 1), '%s'", rc, err);
+    }
+}
+
 int main(void) {
     synth *s = malloc(sizeof *s);
     make_synth(s, false);
@@ -1643,6 +1850,7 @@ int main(void) {
     test_divergence(s);
     test_cvae_empty();
     test_cli(s);
+    test_hostile_models(s);
     mm_synth *y = malloc(sizeof *y);
     make_mm(y);
     test_mm_peer("models_mm_concat.safetensors");

@@ -12,6 +12,7 @@
 #include <musiclust/metrics.h>
 #include <musiclust/text.h>
 
+#include "fixtures/lyrics_model_fixture.h"
 #include "fixtures/text_fixture.h"
 #include "mc_test.h"
 
@@ -560,9 +561,15 @@ static void test_embed(void) {
     const int n = 10;
     mc_lyrics_config c;
     mc_text_lyrics_config_default(&c);
-    MC_CHECK(c.dim == 64 && c.min_df == 2 && c.char_ngram_min == 2 && c.char_ngram_max == 4, "defaults");
+    MC_CHECK(c.dim == 64 && c.min_df == 0.01 && c.max_df == 1.0 && c.word_weight == 0 && c.char_ngram_min == 2 &&
+                 c.char_ngram_max == 4 && c.char_tokens == MC_TEXT_TOKENS_CHUNKS && c.drop_first && c.normalize,
+             "defaults (tools/lyrics_eval.py: char_wb 2..4 of chunks, min_df 1%%, first component dropped, unit rows)");
     c.dim = 8; /* more than the 7 texts with lyrics: the last column stays zero */
     c.min_df = 1;
+    /* Seven texts give a full-rank SVD whose first component is where texts of one language share
+     * their n-grams; leaving it out (the default, for collections) would leave the texts nearly
+     * orthogonal. The defaults are checked on real songs in test_real and in test_model. */
+    c.drop_first = false;
     c.threads = 2;
     mc_lyrics L = {0};
     MC_CHECK_OK(mc_text_lyrics_embed(&c, texts, n, &L));
@@ -621,6 +628,312 @@ static void test_embed(void) {
     c.dim = 0;
     MC_CHECK(mc_text_lyrics_embed(&c, texts, n, &L) == MC_STATUS_INVALID_ARG && strstr(mc_error_message(), "dim"),
              "dim 0: %s", mc_error_message());
+}
+
+/* ---------------------------------------------------------------- lyrics models */
+
+static unsigned char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    *len = 0;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    unsigned char *b = xcalloc((size_t)(n > 0 ? n : 1), 1);
+    *len = fread(b, 1, (size_t)(n > 0 ? n : 0), f);
+    fclose(f);
+    return b;
+}
+
+static bool same_file(const char *a, const char *b) {
+    size_t la, lb;
+    unsigned char *x = read_all(a, &la), *y = read_all(b, &lb);
+    bool same = x && y && la == lb && la > 0 && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Every metadata key a lyrics model file may hold (for rewriting one in the tests). */
+static const char *const MODEL_KEYS[] = {
+    "format", "format_version", "blocks", "dim", "drop_first", "normalize", "svd.seed", "svd.n_iter",
+    "svd.n_oversamples", "word.vocabulary", "word.analyzer", "word.ngram_range", "word.weight", "word.n_docs",
+    "word.min_df", "word.max_df", "word.sublinear_tf", "word.smooth_idf", "word.norm", "word.tokens",
+    "char.vocabulary", "char.analyzer", "char.ngram_range", "char.weight", "char.n_docs", "char.min_df",
+    "char.max_df", "char.sublinear_tf", "char.smooth_idf", "char.norm", "char.tokens"};
+
+/* Copy a model file to out with metadata `key` set to `value` (NULL: removed) and, when poison is
+ * set, the first value of tensor `poison` replaced by NaN. */
+static void rewrite_model(const char *in, const char *out, const char *key, const char *value, const char *poison) {
+    mc_safetensors *f = NULL;
+    MC_CHECK_OK(mc_safetensors_read(in, &f));
+    if (!f) return;
+    int n = mc_safetensors_count(f);
+    mc_tensor_entry *e = xcalloc((size_t)n, sizeof *e);
+    void *copy = NULL;
+    for (int i = 0; i < n; i++) {
+        e[i] = *mc_safetensors_at(f, i);
+        if (poison && strcmp(e[i].name, poison) == 0) {
+            int64_t cnt = 1;
+            for (int d = 0; d < e[i].ndim; d++) cnt *= e[i].shape[d];
+            size_t bytes = (size_t)cnt * mc_dtype_size(e[i].dtype);
+            copy = xcalloc(bytes, 1);
+            memcpy(copy, e[i].data, bytes);
+            if (e[i].dtype == MC_DTYPE_F32) ((float *)copy)[0] = NAN;
+            else ((double *)copy)[0] = NAN;
+            e[i].data = copy;
+        }
+    }
+    const int nk = (int)(sizeof MODEL_KEYS / sizeof MODEL_KEYS[0]);
+    const char *keys[64], *vals[64];
+    int m = 0;
+    for (int k = 0; k < nk; k++) {
+        const char *v = strcmp(MODEL_KEYS[k], key ? key : "") == 0 ? value : mc_safetensors_meta(f, MODEL_KEYS[k]);
+        if (!v) continue;
+        keys[m] = MODEL_KEYS[k];
+        vals[m++] = v;
+    }
+    MC_CHECK_OK(mc_safetensors_write(out, e, n, keys, vals, m));
+    free(copy);
+    free(e);
+    mc_safetensors_free(f);
+}
+
+/* A vocabulary with its first two terms swapped (malloc'd). */
+static char *swap_first_terms(const char *vocab) {
+    const char *a_end = strchr(vocab, '\n');
+    const char *b_end = a_end ? strchr(a_end + 1, '\n') : NULL;
+    size_t len = strlen(vocab);
+    char *s = xcalloc(len + 2, 1);
+    if (!a_end || !b_end) return strcpy(s, vocab);
+    size_t la = (size_t)(a_end - vocab), lb = (size_t)(b_end - a_end - 1);
+    memcpy(s, a_end + 1, lb);
+    s[lb] = '\n';
+    memcpy(s + lb + 1, vocab, la);
+    memcpy(s + lb + 1 + la, b_end, len - (size_t)(b_end - vocab));
+    return s;
+}
+
+static void check_bad_model(const char *good, const char *key, const char *value, const char *poison,
+                            const char *expect) {
+    const char *bad = "text_model_bad.safetensors";
+    rewrite_model(good, bad, key, value, poison);
+    mc_lyrics_model *m = NULL;
+    mc_status st = mc_text_lyrics_model_load(bad, &m);
+    MC_CHECK(st == MC_STATUS_FORMAT && !m && strstr(mc_error_message(), expect) && strstr(mc_error_message(), bad),
+             "%s = %.20s%s: status %d, '%s' (want '%s')", key ? key : poison, value ? value : "(removed)",
+             poison ? " + NaN" : "", (int)st, mc_error_message(), expect);
+    printf("  bad model (%s): %s\n", key ? key : poison, mc_error_message());
+    mc_text_lyrics_model_free(m);
+    remove(bad);
+}
+
+/* Fit + embed, transform, apply, save, load, save again: the same bytes everywhere. */
+static void check_model_round_trip(const char *name, const mc_lyrics_config *c, const char *const *texts, int64_t n) {
+    mc_lyrics L = {0}, A = {0};
+    mc_lyrics_model *m = NULL, *m2 = NULL;
+    MC_CHECK_OK(mc_text_lyrics_embed_model(c, texts, n, &L, &m));
+    if (!m || !L.vectors) return;
+    const int dim = L.dim;
+    MC_CHECK(mc_text_lyrics_model_dim(m) == dim && mc_text_lyrics_model_rank(m) == L.rank, "%s: dim/rank", name);
+    float *Z = xcalloc((size_t)n * dim, sizeof *Z), *Z1 = xcalloc((size_t)n * dim, sizeof *Z1);
+    uint8_t *has = xcalloc((size_t)n, 1);
+    int same_threads = 1;
+    for (int threads = 1; threads <= 3; threads++) {
+        memset(Z, 0x7f, (size_t)n * dim * sizeof *Z);
+        MC_CHECK_OK(mc_text_lyrics_transform(m, texts, n, threads, Z, has));
+        same_threads &= memcmp(Z, L.vectors, (size_t)n * dim * sizeof *Z) == 0 &&
+                        memcmp(has, L.has_lyrics, (size_t)n) == 0;
+    }
+    MC_CHECK(same_threads, "%s: transform of the training texts = the fitted vectors, byte for byte (1..3 threads)",
+             name);
+    /* One text at a time: a row depends on its own text only. */
+    int alone = 1;
+    for (int64_t i = 0; i < n; i++) {
+        uint8_t h = 2;
+        MC_CHECK_OK(mc_text_lyrics_transform(m, texts + i, 1, 2, Z1 + i * dim, &h));
+        alone &= h == L.has_lyrics[i];
+    }
+    MC_CHECK(alone && memcmp(Z1, L.vectors, (size_t)n * dim * sizeof *Z) == 0, "%s: one text at a time, same bytes",
+             name);
+    MC_CHECK_OK(mc_text_lyrics_apply(m, texts, n, 3, NULL, &A));
+    int lang_same = A.language != NULL;
+    for (int64_t i = 0; A.language && i < n; i++)
+        lang_same &= strcmp(A.language[i].language, L.language[i].language) == 0;
+    MC_CHECK(A.vectors && memcmp(A.vectors, L.vectors, (size_t)n * dim * sizeof *Z) == 0 &&
+                 memcmp(A.has_lyrics, L.has_lyrics, (size_t)n) == 0 && lang_same && A.rank == L.rank &&
+                 A.n_with_lyrics == L.n_with_lyrics && A.n_char_terms == L.n_char_terms &&
+                 A.n_word_terms == L.n_word_terms &&
+                 memcmp(A.explained_variance_ratio, L.explained_variance_ratio, (size_t)dim * sizeof(double)) == 0,
+             "%s: apply = embed (vectors, flags, languages, statistics)", name);
+    /* Save, load, save: identical files; the loaded model transforms to the same bytes. */
+    MC_CHECK_OK(mc_text_lyrics_model_save(m, "text_model_a.safetensors"));
+    MC_CHECK_OK(mc_text_lyrics_model_load("text_model_a.safetensors", &m2));
+    if (m2) {
+        MC_CHECK_OK(mc_text_lyrics_model_save(m2, "text_model_b.safetensors"));
+        MC_CHECK(same_file("text_model_a.safetensors", "text_model_b.safetensors"), "%s: save(load(file)) = file",
+                 name);
+        memset(Z, 0, (size_t)n * dim * sizeof *Z);
+        MC_CHECK_OK(mc_text_lyrics_transform(m2, texts, n, 2, Z, has));
+        MC_CHECK(memcmp(Z, L.vectors, (size_t)n * dim * sizeof *Z) == 0 && memcmp(has, L.has_lyrics, (size_t)n) == 0,
+                 "%s: the loaded model transforms to the same bytes", name);
+    }
+    printf("  %s: %lld texts, %lld with lyrics, rank %d, %lld + %lld terms: transform, apply, save/load exact\n",
+           name, (long long)n, (long long)L.n_with_lyrics, L.rank, (long long)L.n_word_terms, (long long)L.n_char_terms);
+    remove("text_model_b.safetensors");
+    free(Z);
+    free(Z1);
+    free(has);
+    mc_text_lyrics_free(&L);
+    mc_text_lyrics_free(&A);
+    mc_text_lyrics_model_free(m);
+    mc_text_lyrics_model_free(m2);
+}
+
+static void check_fixture_model(const char *file, int dim, const double *want, const uint8_t *want_has) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s", MC_SOURCE_DIR, file);
+    mc_lyrics_model *m = NULL;
+    MC_CHECK_OK(mc_text_lyrics_model_load(path, &m));
+    if (!m) return;
+    MC_CHECK(mc_text_lyrics_model_dim(m) == dim, "%s: dim %d", file, mc_text_lyrics_model_dim(m));
+    float *Z = xcalloc((size_t)LYR_FX_NNEW * dim, sizeof *Z), *W = xcalloc((size_t)LYR_FX_NNEW * dim, sizeof *W);
+    uint8_t has[LYR_FX_NNEW];
+    MC_CHECK_OK(mc_text_lyrics_transform(m, lyr_fx_new, LYR_FX_NNEW, 2, Z, has));
+    for (int i = 0; i < LYR_FX_NNEW * dim; i++) W[i] = (float)want[i];
+    char what[256];
+    snprintf(what, sizeof what, "%s: transform vs sklearn", file);
+    /* float32 TF-IDF values and components, double sums: a few float32 ulps of values <= 1 */
+    MC_CHECK_CLOSE(what, Z, W, LYR_FX_NNEW * dim, 2e-6);
+    MC_CHECK(memcmp(has, want_has, LYR_FX_NNEW) == 0, "%s: has_lyrics flags", file);
+    /* A file written by another program: our save of it loads back to the same transform. */
+    MC_CHECK_OK(mc_text_lyrics_model_save(m, "text_model_c.safetensors"));
+    mc_lyrics_model *m2 = NULL;
+    MC_CHECK_OK(mc_text_lyrics_model_load("text_model_c.safetensors", &m2));
+    if (m2) {
+        MC_CHECK_OK(mc_text_lyrics_transform(m2, lyr_fx_new, LYR_FX_NNEW, 1, W, NULL));
+        MC_CHECK(memcmp(W, Z, (size_t)LYR_FX_NNEW * dim * sizeof *Z) == 0, "%s: re-saved model, same bytes", file);
+    }
+    remove("text_model_c.safetensors");
+    mc_text_lyrics_model_free(m2);
+    mc_text_lyrics_model_free(m);
+    free(Z);
+    free(W);
+}
+
+static void test_model(void) {
+    printf("lyrics models:\n");
+    /* The 30 fixture documents plus texts without lyrics. */
+    enum { N = TEXT_FX_NDOCS + 4 };
+    const char *texts[N];
+    for (int i = 0; i < TEXT_FX_NDOCS; i++) texts[i] = text_fx_docs[i];
+    texts[TEXT_FX_NDOCS] = "";
+    texts[TEXT_FX_NDOCS + 1] = NULL;
+    texts[TEXT_FX_NDOCS + 2] = "42 -- 17 !!";
+    texts[TEXT_FX_NDOCS + 3] = LYR_DE1;
+    mc_lyrics_config c;
+    mc_text_lyrics_config_default(&c);
+    c.dim = 6;
+    c.threads = 2;
+    check_model_round_trip("defaults (dim 6)", &c, texts, N);
+    c.word_weight = 0.5;
+    c.char_tokens = MC_TEXT_TOKENS_WORDS;
+    c.drop_first = false;
+    c.normalize = false;
+    c.min_df = 1;
+    check_model_round_trip("words + chars, U S", &c, texts, N);
+    c.word_weight = 0;
+    c.char_tokens = MC_TEXT_TOKENS_CHUNKS;
+    c.drop_first = true;
+    c.normalize = true;
+    c.min_df = 0.1;
+    c.dim = 40; /* more than the texts: zero columns past the rank */
+    check_model_round_trip("chunks, drop first, unit rows, dim 40", &c, texts, N);
+    c.word_weight = 1;
+    c.dim = 3;
+    check_model_round_trip("words only", &c, texts, N);
+
+    /* One text: the only component is kept although drop_first is set; the vector has unit norm. */
+    mc_text_lyrics_config_default(&c);
+    c.threads = 2;
+    c.min_df = 1;
+    mc_lyrics one = {0};
+    const char *single[1] = {LYR_EN1};
+    MC_CHECK_OK(mc_text_lyrics_embed(&c, single, 1, &one));
+    if (one.vectors) {
+        double norm = 0;
+        for (int j = 0; j < one.dim; j++) norm += (double)one.vectors[j] * one.vectors[j];
+        MC_CHECK(one.rank == 1 && one.has_lyrics[0] == 1 && fabs(norm - 1) < 1e-6,
+                 "one text: rank %d, has %d, |v|^2 %.6f", one.rank, one.has_lyrics[0], norm);
+    }
+    mc_text_lyrics_free(&one);
+
+    /* Models fitted by scikit-learn, in our layout: transform agrees with sklearn's. */
+    check_fixture_model("lyrics_model_words.safetensors", LYR_FX_WORDS_DIM, lyr_fx_words_Z, lyr_fx_words_has);
+    check_fixture_model("lyrics_model_chunks.safetensors", LYR_FX_CHUNKS_DIM, lyr_fx_chunks_Z, lyr_fx_chunks_has);
+
+    /* The C fit of the chunks vocabulary = sklearn's (terms in order, df, idf). */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tests/fixtures/lyrics_model_chunks.safetensors", MC_SOURCE_DIR);
+    mc_lyrics_model *sk = NULL;
+    MC_CHECK_OK(mc_text_lyrics_model_load(path, &sk));
+    const mc_tfidf *ref = mc_text_lyrics_model_block(sk, MC_TEXT_ANALYZER_CHAR_WB);
+    mc_tfidf_config tc;
+    mc_text_tfidf_config_default(&tc, MC_TEXT_ANALYZER_CHAR_WB);
+    tc.tokens = MC_TEXT_TOKENS_CHUNKS;
+    tc.min_df = 2;
+    mc_tfidf *mine = NULL;
+    MC_CHECK_OK(mc_text_tfidf_fit(&tc, text_fx_docs, TEXT_FX_NDOCS, &mine));
+    if (ref && mine) {
+        int64_t nt = mc_text_tfidf_n_terms(ref), same = 0;
+        double didf = 0;
+        for (int64_t j = 0; j < nt && j < mc_text_tfidf_n_terms(mine); j++) {
+            same += strcmp(mc_text_tfidf_term(ref, j), mc_text_tfidf_term(mine, j)) == 0 &&
+                    mc_text_tfidf_df(ref, j) == mc_text_tfidf_df(mine, j);
+            didf = fmax(didf, fabs(mc_text_tfidf_idf(ref, j) - mc_text_tfidf_idf(mine, j)));
+        }
+        printf("  chunks vocabulary: %lld of %lld terms and df as sklearn, max |idf diff| %.3g\n", (long long)same,
+               (long long)nt, didf);
+        MC_CHECK(nt == LYR_FX_CHUNKS_TERMS && mc_text_tfidf_n_terms(mine) == nt && same == nt && didf <= 1e-12,
+                 "chunks vocabulary: %lld / %lld terms, %lld same, idf diff %.3g", (long long)mc_text_tfidf_n_terms(mine),
+                 (long long)nt, (long long)same, didf);
+    }
+    mc_text_tfidf_free(mine);
+
+    /* Broken files: each names the file and the problem. */
+    const char *good = "text_model_a.safetensors"; /* the last model of check_model_round_trip */
+    mc_lyrics_model *wm = NULL;
+    snprintf(path, sizeof path, "%s/tests/fixtures/lyrics_model_words.safetensors", MC_SOURCE_DIR);
+    MC_CHECK_OK(mc_text_lyrics_model_load(path, &wm));
+    if (wm) MC_CHECK_OK(mc_text_lyrics_model_save(wm, good));
+    mc_safetensors *f = NULL;
+    MC_CHECK_OK(mc_safetensors_read(good, &f));
+    if (f) {
+        char *swapped = swap_first_terms(mc_safetensors_meta(f, "char.vocabulary"));
+        check_bad_model(good, "char.vocabulary", swapped, NULL, "increasing order");
+        free(swapped);
+        const char *voc = mc_safetensors_meta(f, "word.vocabulary");
+        check_bad_model(good, "word.vocabulary", strchr(voc, '\n') + 1, NULL, "word.idf");
+        mc_safetensors_free(f);
+    }
+    check_bad_model(good, "format", "something-else", NULL, "format");
+    check_bad_model(good, "format_version", "2", NULL, "format_version");
+    check_bad_model(good, "char.weight", "0.9", NULL, "weights");
+    check_bad_model(good, "normalize", "maybe", NULL, "normalize");
+    check_bad_model(good, "dim", NULL, NULL, "'dim' is missing");
+    check_bad_model(good, "dim", "3", NULL, "svd.components");
+    check_bad_model(good, "char.tokens", "letters", NULL, "char.tokens");
+    check_bad_model(good, NULL, NULL, "svd.components", "not finite");
+    check_bad_model(good, NULL, NULL, "char.idf", "idf");
+    mc_lyrics_model *none = NULL;
+    MC_CHECK(mc_text_lyrics_model_load("no_such_model.safetensors", &none) == MC_STATUS_IO && !none,
+             "missing file: %s", mc_error_message());
+    float z[4];
+    MC_CHECK(mc_text_lyrics_transform(NULL, texts, 1, 1, z, NULL) == MC_STATUS_INVALID_ARG, "NULL model");
+    mc_text_lyrics_model_free(NULL);
+    mc_text_lyrics_model_free(wm);
+    mc_text_lyrics_model_free(sk);
+    remove(good);
 }
 
 /* ---------------------------------------------------------------- the CLI */
@@ -790,6 +1103,47 @@ static void test_cli(void) {
 
 /* ---------------------------------------------------------------- real data */
 
+/* k-means (musiclust's, seed) on X (n, d) scored against labels: ARI and NMI. */
+static void kmeans_scores(const float *X, int64_t n, int d, int k, uint64_t seed, const char *const *labels,
+                          double *ari, double *nmi) {
+    *ari = *nmi = NAN;
+    mc_cluster_config cc;
+    mc_cluster_config_default(&cc);
+    cc.k = k;
+    cc.seed = seed;
+    cc.threads = 2;
+    mc_clustering cl = {0};
+    MC_CHECK_OK(mc_cluster_kmeans(&cc, X, n, d, &cl));
+    int32_t *cls = xcalloc((size_t)n, sizeof *cls);
+    char **names = NULL;
+    int nn = 0;
+    MC_CHECK_OK(mc_metrics_encode_labels(labels, n, cls, &names, &nn));
+    mc_contingency ct = {0};
+    if (cl.labels && mc_metrics_contingency(cl.labels, cls, n, nn, (const char *const *)names, &ct) == MC_STATUS_OK) {
+        *ari = mc_metrics_ari(&ct);
+        *nmi = mc_metrics_nmi(&ct);
+    }
+    mc_metrics_contingency_free(&ct);
+    mc_metrics_names_free(names, nn);
+    mc_clustering_free(&cl);
+    free(cls);
+}
+
+/* Mean over k-means seeds 0..4 of language ARI (k = 2) and tag NMI / ARI (k = 5). */
+static void lyrics_scores(const mc_lyrics *L, const char *const *lang, const char *const *tag, double *lang_ari,
+                          double *tag_nmi, double *tag_ari) {
+    *lang_ari = *tag_nmi = *tag_ari = 0;
+    const int seeds = 5;
+    for (int s = 0; s < seeds; s++) {
+        double a, n, ta, tn;
+        kmeans_scores(L->vectors, L->n, L->dim, 2, (uint64_t)s, lang, &a, &n);
+        kmeans_scores(L->vectors, L->n, L->dim, 5, (uint64_t)s, tag, &ta, &tn);
+        *lang_ari += a / seeds;
+        *tag_nmi += tn / seeds;
+        *tag_ari += ta / seeds;
+    }
+}
+
 static void test_real(void) {
     const char *data = mc_test_shared_data();
     printf("lyrics-en-de (../shared/data):\n");
@@ -797,14 +1151,16 @@ static void test_real(void) {
     snprintf(path, sizeof path, "%.4096s/lyrics-en-de/metadata.tsv", data);
     mc_table t = {0};
     MC_CHECK_OK(mc_table_read(path, 0, &t));
-    int lc = mc_table_column(&t, "lyrics"), gc = mc_table_column(&t, "language");
-    MC_CHECK(t.nrows == 292 && lc >= 0 && gc >= 0, "292 songs with lyrics and language");
-    if (lc < 0 || gc < 0) return;
+    int lc = mc_table_column(&t, "lyrics"), gc = mc_table_column(&t, "language"), tc = mc_table_column(&t, "tag");
+    MC_CHECK(t.nrows == 292 && lc >= 0 && gc >= 0 && tc >= 0, "292 songs with lyrics, language and tag");
+    if (lc < 0 || gc < 0 || tc < 0) return;
     const int64_t n = t.nrows;
     const char **texts = xcalloc((size_t)n, sizeof *texts), **truth = xcalloc((size_t)n, sizeof *truth);
+    const char **tags = xcalloc((size_t)n, sizeof *tags);
     for (int64_t i = 0; i < n; i++) {
         texts[i] = mc_table_get(&t, i, lc);
         truth[i] = mc_table_get(&t, i, gc);
+        tags[i] = mc_table_get(&t, i, tc);
     }
     mc_lyrics_config c;
     mc_text_lyrics_config_default(&c);
@@ -858,9 +1214,35 @@ static void test_real(void) {
     mc_metrics_names_free(names, nn);
     mc_clustering_free(&cl);
     free(cls);
+
+    /* The defaults against the configuration before issue 17 (words + chars of letter words, min_df 2,
+     * U S): means over 5 musiclust k-means seeds (tools/lyrics_eval.py has the comparison with
+     * scikit-learn on seeded tune/check splits). */
+    double la, tn, ta, ola, otn, ota;
+    lyrics_scores(&L, truth, tags, &la, &tn, &ta);
+    mc_lyrics_config oc;
+    mc_text_lyrics_config_default(&oc);
+    oc.word_weight = 0.5;
+    oc.char_tokens = MC_TEXT_TOKENS_WORDS;
+    oc.min_df = 2;
+    oc.drop_first = false;
+    oc.normalize = false;
+    oc.threads = 2;
+    mc_lyrics O = {0};
+    MC_CHECK_OK(mc_text_lyrics_embed(&oc, texts, n, &O));
+    if (O.vectors) lyrics_scores(&O, truth, tags, &ola, &otn, &ota);
+    printf("  5 k-means seeds: defaults   language ARI %.4f, tag NMI %.4f, tag ARI %.4f (embedded in %.3f s)\n"
+           "                   before #17 language ARI %.4f, tag NMI %.4f, tag ARI %.4f (embedded in %.3f s)\n", la, tn,
+           ta, L.seconds, ola, otn, ota, O.seconds);
+    MC_CHECK(la >= 0.98, "defaults: language ARI %.4f < 0.98", la);
+    /* measured: tag NMI 0.078 / ARI 0.035 (defaults) against 0.057 / 0.009 (before) */
+    MC_CHECK(tn >= 0.07 && tn > otn + 0.01 && ta > ota + 0.01,
+             "defaults: tag NMI %.4f (before %.4f), ARI %.4f (before %.4f)", tn, otn, ta, ota);
+    mc_text_lyrics_free(&O);
     mc_text_lyrics_free(&L);
     free(texts);
     free(truth);
+    free(tags);
     mc_table_free(&t);
 }
 
@@ -873,6 +1255,7 @@ int main(void) {
     mc_text_csr_free(&H);
     test_langid();
     test_embed();
+    test_model();
     test_cli();
     /* The real data last: mc_test_shared_data() exits 77 (skipped) when ../shared/data is missing,
      * which must not hide a failure above. */

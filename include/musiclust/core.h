@@ -141,12 +141,16 @@ typedef enum mc_dtype {
 
 #define MC_NPY_MAX_DIMS 8
 
-/* An n-dimensional C-order array; data is owned (mc_alloc) and released by mc_array_free. */
+/* An n-dimensional C-order array; data is owned (mc_alloc) and released by mc_array_free. A mapped
+ * array (mc_npy_map: map_base non-NULL) points into a read-only memory map of its file instead: its
+ * data must not be written, and mc_array_free unmaps it. */
 typedef struct mc_array {
     mc_dtype dtype;
     int ndim;
     int64_t shape[MC_NPY_MAX_DIMS];
     void *data;
+    void *map_base; /* NULL, or the start of the mapping (the .npy file from byte 0) */
+    size_t map_len; /* bytes mapped */
 } mc_array;
 
 size_t mc_dtype_size(mc_dtype t);
@@ -164,6 +168,14 @@ uint16_t mc_f32_to_f16(float f);
 mc_status mc_npy_read(const char *path, mc_array *out);
 /* Read any supported dtype and convert to float32. */
 mc_status mc_npy_read_f32(const char *path, mc_array *out);
+/* The array of a .npy file memory-mapped read-only, for arrays larger than memory: pages are read on
+ * first touch and belong to the page cache, so a pass over the array does not grow the process's
+ * anonymous memory. The same dtype, shape and values as mc_npy_read; mapped when the stored bytes
+ * are already the returned array (host byte order, no widening) and the file is regular and
+ * non-empty, otherwise read into memory exactly as mc_npy_read (map_base then NULL). The data is
+ * read-only either way for the caller's purposes; changing the file while it is mapped changes the
+ * array. Free with mc_array_free. */
+mc_status mc_npy_map(const char *path, mc_array *out);
 /* Write a whole array (version 1.0 header unless it needs 2.0). Written to a temp file and renamed. */
 mc_status mc_npy_write(const char *path, mc_dtype dtype, int ndim, const int64_t *shape,
                        const void *data);
@@ -184,12 +196,15 @@ void mc_npy_writer_abort(mc_npy_writer *w);
 /* ---------------------------------------------------------------- CSV / TSV tables */
 
 /* A whole table in memory: a header row and nrows x ncols cells, each a NUL-terminated UTF-8 string
- * (never NULL; "" for an empty or missing field). */
+ * (never NULL; "" for an empty or missing field). Read cells with mc_table_get: a short row stores
+ * only the fields it has (no padding), so memory grows with the file, not with nrows x ncols. */
 typedef struct mc_table {
     int64_t nrows;
     int ncols;
-    char **header; /* (ncols) */
-    char **cells;  /* (nrows, ncols) row-major */
+    char **header;      /* (ncols), pointing into text */
+    char **cells;       /* (row_start[nrows]) the stored fields, row after row, pointing into text */
+    int64_t *row_start; /* (nrows + 1) index in cells of each row's first field */
+    char *text;         /* the file's bytes, unquoted in place: owns every string above */
 } mc_table;
 
 /* Read CSV or TSV: first line is the header; RFC 4180 quoting (quoted fields may hold the delimiter,

@@ -4,10 +4,24 @@
  *   index.tsv        one row per segment: segment, track, path, start_s, padded, then label columns
  *   tracks.tsv       one row per track: track, track_id, path, duration_s, sample_rate, channels,
  *                    format, segments, then label columns
+ *                    (path: the audio file's absolute path, "." and ".." resolved but symbolic links
+ *                    kept, so that the store can be moved; its bytes are the file system's. Labels and
+ *                    track_id are valid UTF-8: a folder name or metadata cell that is not is read as
+ *                    Windows-1252)
  *   mfcc_stats.npy   (N, 2*n_mfcc) float32: per-segment MFCC means then variances
  *   logmel.npy       (N, n_mels, frames) float32, dB (librosa.power_to_db of the segment)
+ *   descriptors.npy  (N, D) float32: per segment the mean, then the population variance, of each of
+ *                    librosa's 26 per-frame descriptors (dsp.h: chroma_stft 12, spectral centroid,
+ *                    bandwidth, rolloff, flatness, contrast 7, rms, zero-crossing rate, onset strength),
+ *                    then with --tempo the track's tempo in BPM: D = 52, or 53 with the tempo
+ *   track_descriptors.npy  (tracks, D) float32: the same statistics over all the frames of the
+ *                    track's segments, row t for track t of tracks.tsv (and the track's tempo)
+ *   descriptor_names.txt   the D column names, one a line ("chroma_00_mean" ... "onset_strength_var",
+ *                    "tempo"; dsp.h's mc_dsp_desc_stat_name)
  *   features.npy     (N, F) float32, for a store imported from a feature table (+ feature_names.txt)
  *   skipped.tsv      path, reason: every input that was left out and why
+ *   unmatched_metadata.tsv  row, <id column>: metadata rows that no audio file joined (with
+ *                    --metadata; these are not skipped files)
  *   extract.json     the parameters and counts of the run */
 #ifndef MUSICLUST_DATA_H
 #define MUSICLUST_DATA_H
@@ -26,9 +40,17 @@ typedef struct mc_extract_config {
                                  logmel.npy (tracks differ in length) */
     int threads;              /* <= 0: all cores */
     const char *metadata;     /* CSV/TSV joined on the file stem; NULL = labels from folder names */
-    const char *id_column;    /* column of the metadata holding the file stem ("track_id") */
+    const char *id_column;    /* column of the metadata naming the files ("track_id"): a file joins
+                                 the row whose value is its name without extension ("blues.00000"),
+                                 or a folder/name path to it ("blues/blues.00000"); an audio
+                                 extension in the value ("blues.00000.wav") is ignored */
     const char *folder_label; /* column name for the parent folder's name ("genre") */
     bool keep_unmatched;      /* keep audio files that have no metadata row (empty labels) */
+    bool descriptors;         /* librosa's spectral, rhythm and tonal descriptors (descriptors.npy,
+                                 track_descriptors.npy); default true */
+    bool tempo;               /* with descriptors: the track's tempo (librosa.feature.tempo of the
+                                 whole track) as a last column; default false: it costs a second STFT
+                                 of every track (see extract.c) */
 } mc_extract_config;
 
 void mc_extract_config_default(mc_extract_config *c);
@@ -39,6 +61,7 @@ typedef struct mc_extract_summary {
     int64_t segments;     /* rows written */
     int64_t padded;       /* tracks shorter than one window (zero-padded) */
     int64_t skipped;      /* lines in skipped.tsv */
+    int64_t unmatched_metadata; /* metadata rows no file joined (unmatched_metadata.tsv) */
     int64_t ignored;      /* files in scanned folders without an audio extension */
     double seconds;       /* wall time */
 } mc_extract_summary;
@@ -46,8 +69,12 @@ typedef struct mc_extract_summary {
 /* Extract features of every audio file in inputs (files, or folders scanned recursively for audio
  * extensions) into outdir. Files are decoded and featurised in parallel; the output is byte-identical
  * for any thread count. Every file that cannot be used is logged (mc_log, WARN) and written to
- * skipped.tsv with the reason; the run goes on. Returns MC_STATUS_EMPTY if no track was extracted,
- * another error if the store cannot be written or the options are invalid. */
+ * skipped.tsv with the reason; the run goes on. With metadata: files without a row are skipped (one
+ * WARN line for all of them) unless keep_unmatched; rows without a file go to unmatched_metadata.tsv
+ * (one INFO line); a row joined by several files (the same name in several folders) is one WARN
+ * line. Returns MC_STATUS_EMPTY if no track was extracted (when no file joins the metadata, the
+ * message shows the column's values, the files' names and a column that would join), another error
+ * if the store cannot be written or the options are invalid. */
 mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
                           const char *outdir, mc_progress *progress, mc_extract_summary *summary);
 

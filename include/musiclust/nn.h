@@ -392,6 +392,10 @@ mc_status mc_nn_gradcheck_f32(double (*f)(void *ctx), void *ctx, float *x, const
                               int64_t count, int64_t max_checks, double h,
                               mc_nn_gradcheck_result *res);
 
+/* The BLAS the GEMMs run on, as OpenBLAS's openblas_get_config() ("OpenBLAS 0.3.21 DYNAMIC_ARCH ..."),
+ * for run records. A static string. */
+const char *mc_nn_blas_version(void);
+
 #ifdef __cplusplus
 }
 #endif

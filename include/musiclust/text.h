@@ -144,8 +144,19 @@ typedef enum mc_text_analyzer {
     MC_TEXT_ANALYZER_CHAR_WB   /* character n-grams inside " word " (sklearn analyzer='char_wb') */
 } mc_text_analyzer;
 
+/* What the analyzers see as words. */
+typedef enum mc_text_tokens {
+    MC_TEXT_TOKENS_WORDS = 0, /* the tokenizer above (mc_text_normalize): letters and marks only */
+    MC_TEXT_TOKENS_CHUNKS     /* whitespace-separated chunks, lower-cased, punctuation and digits kept:
+                                 sklearn's own preprocessing (str.lower(), then char_wb splits at
+                                 str.isspace()), except that lowercasing is the simple mapping above
+                                 and adjacent base + mark pairs are composed (NFD input = NFC input);
+                                 malformed UTF-8 is U+FFFD, part of a chunk */
+} mc_text_tokens;
+
 typedef struct mc_tfidf_config {
     mc_text_analyzer analyzer;
+    mc_text_tokens tokens;    /* WORDS (default) or CHUNKS */
     int ngram_min, ngram_max; /* n-gram lengths in words or characters (code points) */
     /* Document-frequency limits as sklearn's, where an int is a count and a float a fraction of the
      * documents: min_df >= 1 is a count, 0 <= min_df < 1 a fraction; max_df <= 1 is a fraction,
@@ -156,8 +167,8 @@ typedef struct mc_tfidf_config {
     bool l2_norm;      /* rows scaled to unit Euclidean norm (all-zero rows stay zero) */
 } mc_tfidf_config;
 
-/* analyzer, n-grams 1..1 (word) or 2..4 (char_wb), min_df 1, max_df 1.0, sublinear_tf, smooth_idf,
- * l2_norm: sklearn's defaults except sublinear_tf and the char_wb range. */
+/* analyzer, WORDS, n-grams 1..1 (word) or 2..4 (char_wb), min_df 1, max_df 1.0, sublinear_tf,
+ * smooth_idf, l2_norm: sklearn's defaults except sublinear_tf, the char_wb range and the tokens. */
 void mc_text_tfidf_config_default(mc_tfidf_config *c, mc_text_analyzer analyzer);
 mc_status mc_text_tfidf_config_validate(const mc_tfidf_config *c);
 
@@ -252,13 +263,36 @@ mc_status mc_text_langid_detect(const mc_langid *id, const char *text, size_t le
 
 /* ---------------------------------------------------------------- lyrics embedding */
 
+/* The lyrics embedding is a fitted model (mc_lyrics_model) applied to texts:
+ *   1. TF-IDF blocks (mc_tfidf above, each row L2-normalised as TfidfVectorizer): char_wb n-grams
+ *      of char_tokens when word_weight < 1, word n-grams (of WORDS tokens) when word_weight > 0; a
+ *      text without a letter has no lyrics whatever its chunks; with both, the blocks are scaled by
+ *      sqrt(1 - word_weight) and sqrt(word_weight) and concatenated (words first), so that a row
+ *      keeps unit norm and the word block holds `word_weight` of its squared norm.
+ *   2. The randomised truncated SVD (mc_text_svd_fit) of the TF-IDF rows of the texts with lyrics,
+ *      with dim + drop_first components; a text's vector is its row times the components
+ *      (TruncatedSVD.transform: X V, summed in double over float32 components).
+ *   3. drop_first: the first component is left out (with unit-norm TF-IDF rows and no centring it
+ *      is close to the mean row, "how much like an average song", not a direction that separates);
+ *      kept when it is the only one (a single text or term; a warning is logged).
+ *   4. normalize: each vector is scaled to unit Euclidean norm (sklearn's LSA recipe,
+ *      TruncatedSVD + Normalizer), so that Euclidean k-means on the vectors is k-means on cosine.
+ * The fitted vectors of the training texts are, byte for byte, what mc_text_lyrics_transform gives
+ * for the same texts. The defaults (mc_text_lyrics_config_default) were chosen on seeded tune/check
+ * splits of lyrics-en-de against scikit-learn's char_wb TF-IDF + TruncatedSVD (tools/lyrics_eval.py):
+ * char_wb 2..4-grams of CHUNKS only, min_df 1% of the texts, max_df 1.0, dim 64, drop_first,
+ * normalize. */
 typedef struct mc_lyrics_config {
     int dim;                            /* output dimensions (64) */
     uint64_t seed;                      /* SVD test matrix (0) */
-    double min_df, max_df;              /* for both vocabularies (2, 1.0; see mc_tfidf_config) */
+    double min_df, max_df;              /* for every vocabulary (see mc_tfidf_config) */
+    double word_weight;                 /* share of the word block in [0, 1]; 0: characters only */
     int word_ngram_min, word_ngram_max; /* 1, 1 */
     int char_ngram_min, char_ngram_max; /* 2, 4 */
+    mc_text_tokens char_tokens;         /* what the char_wb block splits into words */
     int svd_iter, svd_oversamples;      /* 5, 10 */
+    bool drop_first;                    /* leave out the first SVD component */
+    bool normalize;                     /* unit-norm vectors after the SVD */
     int threads;                        /* <= 0: all cores */
     mc_progress *progress;              /* optional: ticks once per text (language pass) */
 } mc_lyrics_config;
@@ -269,24 +303,75 @@ mc_status mc_text_lyrics_config_validate(const mc_lyrics_config *c);
 typedef struct mc_lyrics {
     int64_t n;                        /* texts */
     int dim;                          /* columns of vectors (= config dim) */
-    int rank;                         /* components computed: min(dim, texts with lyrics, terms);
-                                         columns rank..dim-1 are zero */
+    int rank;                         /* columns computed: min(dim, min(texts with lyrics, terms)
+                                         - drop_first); columns rank..dim-1 are zero */
     float *vectors;                   // (n, dim) row-major; a row of zeros where has_lyrics is 0
-    uint8_t *has_lyrics;              // (n) 1 when the text has at least one word
-    mc_lang_guess *language;          // (n) per text ("unknown", confidence 0 without lyrics)
-    int64_t n_with_lyrics;
+    uint8_t *has_lyrics;              // (n) 1 when the text has at least one term of the vocabulary
+    mc_lang_guess *language;          // (n) per text ("unknown", confidence 0 without words)
+    int64_t n_with_lyrics;            /* texts with has_lyrics 1 */
     int64_t n_word_terms, n_char_terms;
-    double *explained_variance_ratio; // (dim) of the SVD, 0 past rank
+    double *explained_variance_ratio; // (dim) of the kept SVD components, 0 past rank
     double seconds;                   /* wall time of the embedding */
 } mc_lyrics;
 
-/* Embed n lyrics texts (NULL or word-less = no lyrics): word TF-IDF and char_wb TF-IDF fitted on the
- * texts with lyrics, each block L2-normalised (as sklearn) and scaled by 1/sqrt(2) so that a row of
- * the concatenation has unit norm and words and characters weigh the same; then the randomised SVD
- * to `dim` (U * S, sklearn sign convention); the language of every text. MC_STATUS_EMPTY when no text
- * has lyrics. */
+/* A fitted lyrics model: the vocabularies with document frequencies and idf weights, the block
+ * weights, the SVD components and the steps after it. Read-only after fit or load: one model may be
+ * used by several threads at once. */
+typedef struct mc_lyrics_model mc_lyrics_model;
+
+/* Fit the model on n texts (NULL or word-less texts are left out of the fit: they would only
+ * shift the idf). The TF-IDF and the SVD follow the configuration; c->progress is not used.
+ * MC_STATUS_EMPTY when no text has a word or no term survives min_df / max_df; MC_STATUS_INVALID_ARG
+ * for a bad configuration. Same configuration and texts -> the same model for any thread count. */
+mc_status mc_text_lyrics_fit(const mc_lyrics_config *c, const char *const *texts, int64_t n,
+                             mc_lyrics_model **out);
+/* Vectors of n new texts in the model's space (TfidfVectorizer.transform with the fitted vocabulary
+ * and idf, then TruncatedSVD.transform, then the steps after the SVD): Z (n, dim) row-major, every
+ * value written; has_lyrics (n) may be NULL. A text with no term of the vocabulary (NULL, empty, no
+ * word, or only unseen n-grams) gets a zero row and has_lyrics 0. The bytes do not depend on
+ * threads (<= 0: all cores) nor on which other texts are transformed with it. The texts are worked
+ * through in chunks of 256, so memory does not grow with n; MC_STATUS_NO_MEMORY if it runs out. */
+mc_status mc_text_lyrics_transform(const mc_lyrics_model *m, const char *const *texts, int64_t n,
+                                   int threads, float *Z, uint8_t *has_lyrics);
+/* Output dimensions (config dim) and columns computed (see mc_lyrics.rank); 0 for NULL. */
+int mc_text_lyrics_model_dim(const mc_lyrics_model *m);
+int mc_text_lyrics_model_rank(const mc_lyrics_model *m);
+/* Terms of the word and char_wb vocabularies (0 when a block is not used). */
+int64_t mc_text_lyrics_model_terms(const mc_lyrics_model *m, mc_text_analyzer block);
+/* The fitted vectorizer of a block (NULL when the block is not used); owned by the model. */
+const mc_tfidf *mc_text_lyrics_model_block(const mc_lyrics_model *m, mc_text_analyzer block);
+/* Save to a safetensors file (written atomically; core.h's writer), readable with
+ * safetensors.safe_open(path, "numpy"): tensors "<block>.idf" (terms) F64, "<block>.df" (terms) I64
+ * for block "word" / "char", "svd.components" (k, features) F32 (sklearn's components_, k = rank +
+ * drop_first, features = word terms then char terms), "svd.singular_values" and
+ * "svd.explained_variance_ratio" (k) F64; metadata (strings): "format" = "musiclust-lyrics-model",
+ * "format_version" = "1", "blocks", "dim", "drop_first", "normalize", and per block "<block>.vocabulary"
+ * (the terms in column order joined by "\n"; terms never hold a newline), "<block>.analyzer",
+ * "<block>.ngram_range", "<block>.weight" (%.17g: exact), "<block>.n_docs", "<block>.min_df",
+ * "<block>.max_df", "<block>.sublinear_tf", "<block>.smooth_idf", "<block>.norm", "<block>.tokens"
+ * ("words" or "chunks"), plus the SVD's
+ * "svd.seed", "svd.n_iter", "svd.n_oversamples". Saving a loaded model gives the same bytes. */
+mc_status mc_text_lyrics_model_save(const mc_lyrics_model *m, const char *path);
+/* Load a model saved by mc_text_lyrics_model_save (or written by another program in that layout).
+ * Every shape, term order, df, idf, weight and value is checked; MC_STATUS_FORMAT with the file and
+ * the first problem otherwise, MC_STATUS_IO when it cannot be read. */
+mc_status mc_text_lyrics_model_load(const char *path, mc_lyrics_model **out);
+void mc_text_lyrics_model_free(mc_lyrics_model *m); /* NULL ok */
+
+/* Fit on n texts and embed them: the vectors are mc_text_lyrics_transform of the same texts by the
+ * fitted model, plus the language of every text that has a word (mc_text_langid_detect; "unknown"
+ * otherwise) and the statistics above. *model (may be NULL) receives the fitted model, owned by the
+ * caller; it is NULL on failure. MC_STATUS_EMPTY when no text has lyrics. */
+mc_status mc_text_lyrics_embed_model(const mc_lyrics_config *c, const char *const *texts, int64_t n,
+                                     mc_lyrics *out, mc_lyrics_model **model);
+/* mc_text_lyrics_embed_model without keeping the model. */
 mc_status mc_text_lyrics_embed(const mc_lyrics_config *c, const char *const *texts, int64_t n,
                                mc_lyrics *out);
+/* New texts into a fitted model's space, as mc_text_lyrics_embed reports them: out->vectors by
+ * mc_text_lyrics_transform, has_lyrics, the language of each text, n_with_lyrics, the model's term
+ * counts, rank and explained variance ratio. progress (may be NULL) ticks once per text. */
+mc_status mc_text_lyrics_apply(const mc_lyrics_model *m, const char *const *texts, int64_t n, int threads,
+                               mc_progress *progress, mc_lyrics *out);
 void mc_text_lyrics_free(mc_lyrics *l); /* NULL ok; zeroes the struct */
 
 #ifdef __cplusplus

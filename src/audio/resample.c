@@ -18,7 +18,6 @@
 #include "audio_internal.h"
 
 #include <math.h>
-#include <soxr.h>
 #include <string.h>
 
 int64_t mc_audio_resampled_length(int64_t n, int sr_in, int sr_out) {
@@ -37,6 +36,21 @@ int64_t mc_audio_soxr_capacity(int64_t n, int sr_in, int sr_out) {
     return (int64_t)((double)n * (double)sr_out / (double)sr_in + 1.0);
 }
 
+mc_status mc_audio_soxr_create(int sr_in, int sr_out, soxr_t *out, const char *what) {
+    soxr_error_t err = NULL;
+    soxr_io_spec_t io_spec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    soxr_quality_spec_t q_spec = soxr_quality_spec(SOXR_HQ, 0);
+    soxr_t s = soxr_create((double)sr_in, (double)sr_out, 1, &err, &io_spec, &q_spec, NULL);
+    if (err || !s) {
+        soxr_delete(s);
+        *out = NULL;
+        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: cannot set up resampling %d -> %d Hz: %s", what,
+                            sr_in, sr_out, err ? err : "soxr_create failed");
+    }
+    *out = s;
+    return MC_STATUS_OK;
+}
+
 mc_status mc_audio_resample_into(const float *x, int64_t n, int sr_in, int sr_out, float *y,
                                  int64_t cap, const char *what) {
     int64_t n_out = mc_audio_resampled_length(n, sr_in, sr_out);
@@ -46,15 +60,10 @@ mc_status mc_audio_resample_into(const float *x, int64_t n, int sr_in, int sr_ou
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: resample buffer of %lld < %lld samples", what,
                             (long long)cap, (long long)(olen > n_out ? olen : n_out));
     }
+    soxr_t s = NULL;
+    mc_status st = mc_audio_soxr_create(sr_in, sr_out, &s, what);
+    if (st != MC_STATUS_OK) return st;
     soxr_error_t err = NULL;
-    soxr_io_spec_t io_spec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    soxr_quality_spec_t q_spec = soxr_quality_spec(SOXR_HQ, 0);
-    soxr_t s = soxr_create((double)sr_in, (double)sr_out, 1, &err, &io_spec, &q_spec, NULL);
-    if (err || !s) {
-        soxr_delete(s);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: cannot set up resampling %d -> %d Hz: %s", what,
-                            sr_in, sr_out, err ? err : "soxr_create failed");
-    }
     /* soxr_ext.cpp: chunk_len = 48000 * in_rate / out_rate input samples (about 48000 out). */
     size_t chunk = (size_t)(48000 * (double)sr_in / (double)sr_out);
     if (chunk < 1) chunk = 1;

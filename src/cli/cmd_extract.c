@@ -11,7 +11,7 @@ int cmd_extract(int argc, char **argv) {
     mc_extract_config_default(&cfg);
     const char *out = NULL, *features = NULL, *label_column = NULL;
     const char *id_column = NULL;
-    bool quiet = false;
+    bool quiet = false, no_descriptors = false;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "FEATDIR", "folder to write the feature store into (required)"},
         {"metadata", 0, CLI_STRING, &cfg.metadata, "FILE", "CSV/TSV of labels (and lyrics) joined on the file stem"},
@@ -28,6 +28,8 @@ int cmd_extract(int argc, char **argv) {
         {"fmin", 0, CLI_DOUBLE, &cfg.dsp.fmin, "HZ", "lowest mel frequency (default 0)"},
         {"fmax", 0, CLI_DOUBLE, &cfg.dsp.fmax, "HZ", "highest mel frequency (default sr/2)"},
         {"top-db", 0, CLI_DOUBLE, &cfg.dsp.top_db, "DB", "power_to_db floor below each segment's peak (default 80)"},
+        {"no-descriptors", 0, CLI_FLAG, &no_descriptors, NULL, "skip librosa's spectral/tonal descriptors (descriptors.npy, track_descriptors.npy)"},
+        {"tempo", 0, CLI_FLAG, &cfg.tempo, NULL, "add each track's tempo (librosa.feature.tempo of the whole track) to the descriptors"},
         {"features", 0, CLI_STRING, &features, "TABLE", "import a numeric feature table (CSV/TSV) instead of audio"},
         {"label-column", 0, CLI_STRING, &label_column, "NAME", "with --features: the column holding the label"},
         {"threads", 0, CLI_INT, &cfg.threads, "N", "worker threads (default: all cores); output is identical for any N"},
@@ -38,7 +40,9 @@ int cmd_extract(int argc, char **argv) {
         "Decode audio files (WAV, FLAC, MP3, OGG, AU, AIFF...; folders are searched recursively),\n"
         "resample to --sr, cut into --segment windows and write MFCC statistics and log-mel\n"
         "spectrograms (librosa 0.10.2 definitions) to FEATDIR: index.tsv, tracks.tsv,\n"
-        "mfcc_stats.npy (N, 2*n_mfcc), logmel.npy (N, n_mels, frames), skipped.tsv, extract.json.\n"
+        "mfcc_stats.npy (N, 2*n_mfcc), logmel.npy (N, n_mels, frames), skipped.tsv, extract.json,\n"
+        "and librosa's descriptors: descriptors.npy (N, 52; 53 with --tempo), track_descriptors.npy\n"
+        "(tracks, 52 or 53) and descriptor_names.txt.\n"
         "Labels come from each file's folder name, or from --metadata joined on the file stem\n"
         "(every short column becomes a label column). Files that cannot be used are listed in\n"
         "skipped.tsv with the reason; the rest of the run goes on.\n"
@@ -76,6 +80,12 @@ int cmd_extract(int argc, char **argv) {
         return MC_EXIT_USAGE;
     }
     if (id_column) cfg.id_column = id_column;
+    if (no_descriptors) cfg.descriptors = false;
+    if (no_descriptors && cfg.tempo) {
+        fprintf(stderr, "musiclust extract: --tempo is a descriptor column: it cannot go with --no-descriptors\n");
+        free(pos);
+        return MC_EXIT_USAGE;
+    }
     mc_progress *bar = cli_progress(quiet, "extract", 0);
     st = mc_data_extract(&cfg, pos, npos, out, bar, &sum);
     if (st == MC_STATUS_OK) mc_progress_finish(bar);

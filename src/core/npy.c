@@ -13,6 +13,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -70,6 +72,11 @@ int64_t mc_array_count(const mc_array *a) {
 }
 
 void mc_array_free(mc_array *a) {
+    if (a && a->map_base) {
+        munmap(a->map_base, a->map_len);
+        memset(a, 0, sizeof *a);
+        return;
+    }
     if (!a) return;
     mc_free(a->data);
     memset(a, 0, sizeof *a);
@@ -374,17 +381,53 @@ static void widen(const npy_header *h, const unsigned char *src, void *dst, size
     }
 }
 
-mc_status mc_npy_read(const char *path, mc_array *out) {
-    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_read: NULL output");
-    memset(out, 0, sizeof *out);
-    if (!path) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_read: NULL path");
+/* The data of a stream whose size is unknown (a pipe, /dev/stdin): read in chunks into a buffer that
+ * grows (doubling, from NPY_STREAM_CHUNK up to nbytes) only as data arrives, so a header claiming far
+ * more than the stream holds fails at its end with "data truncated" after allocating at most twice
+ * what was actually read, instead of allocating (and zero-filling) the claimed size first. */
+#define NPY_STREAM_CHUNK ((size_t)1 << 20)
+static mc_status read_stream(FILE *f, const char *path, size_t nbytes, unsigned char **out) {
+    *out = NULL;
+    size_t cap = nbytes < NPY_STREAM_CHUNK ? nbytes : NPY_STREAM_CHUNK, len = 0;
+    unsigned char *buf = mc_alloc(cap, 1); // (cap) bytes, the first len of them read
+    if (!buf) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path, cap);
+    while (len < nbytes) {
+        if (len == cap) {
+            size_t nc = cap > nbytes / 2 ? nbytes : 2 * cap;
+            unsigned char *nb = mc_alloc(nc, 1); // (nc) bytes
+            if (!nb) {
+                mc_free(buf);
+                return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path, nc);
+            }
+            memcpy(nb, buf, len);
+            mc_free(buf);
+            buf = nb;
+            cap = nc;
+        }
+        size_t want = cap - len < NPY_STREAM_CHUNK ? cap - len : NPY_STREAM_CHUNK;
+        size_t got = fread(buf + len, 1, want, f);
+        len += got;
+        if (got < want) break; /* end of the stream (or an error) */
+    }
+    if (len < nbytes) {
+        mc_free(buf);
+        return mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: the shape needs %zu bytes but the "
+                            "stream ended after %zu", path, nbytes, len);
+    }
+    *out = buf;
+    return MC_STATUS_OK;
+}
+
+/* Open path and read its preamble and header: *h, the data's byte offset and count, and the file
+ * size (-1 for a pipe or other non-regular file). On success *fp is the open stream positioned at the
+ * data; on failure it is closed and the message is set. */
+static mc_status open_npy(const char *path, FILE **fp, npy_header *h, int64_t *preamble_out, int64_t *count_out,
+                          size_t *nbytes_out, int64_t *file_size_out) {
+    *fp = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return mc_error_set(MC_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
-
     mc_status st = MC_STATUS_OK;
     char *htext = NULL;
-    unsigned char *raw = NULL;
-    void *data = NULL;
 
     /* The file size bounds the header length and reveals truncated data before we allocate. */
     struct stat sb;
@@ -420,7 +463,8 @@ mc_status mc_npy_read(const char *path, mc_array *out) {
     }
     htext = malloc((size_t)hlen + 1);
     if (!htext) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory reading the header", path);
+        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory reading the header (%u bytes)", path,
+                          (unsigned)hlen);
         goto done;
     }
     if (fread(htext, 1, hlen, f) != hlen) {
@@ -429,40 +473,68 @@ mc_status mc_npy_read(const char *path, mc_array *out) {
     }
     htext[hlen] = '\0';
 
-    npy_header h;
-    st = parse_header(htext, hlen, path, &h);
+    st = parse_header(htext, hlen, path, h);
     if (st) goto done;
 
     int64_t count = 1;
-    for (int i = 0; i < h.ndim; i++) {
-        if (h.shape[i] != 0 && count > INT64_MAX / h.shape[i]) {
+    for (int i = 0; i < h->ndim; i++) {
+        if (h->shape[i] != 0 && count > INT64_MAX / h->shape[i]) {
             st = mc_error_set(MC_STATUS_FORMAT, "%s: shape overflows the element count", path);
             goto done;
         }
-        count *= h.shape[i];
+        count *= h->shape[i];
     }
     if ((uint64_t)count > SIZE_MAX / 8) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: array of %lld elements is too large", path,
                           (long long)count);
         goto done;
     }
-    size_t nbytes = (size_t)count * (size_t)h.itemsize;
+    size_t nbytes = (size_t)count * (size_t)h->itemsize;
     if (file_size >= 0 && (uint64_t)(file_size - preamble) < (uint64_t)nbytes) {
         st = mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: the shape needs %zu bytes but the "
                           "file has %lld after the header", path, nbytes,
                           (long long)(file_size - preamble));
         goto done;
     }
-    raw = mc_alloc(nbytes, 1); // (count * itemsize) bytes as stored
-    if (!raw) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path,
-                          nbytes);
-        goto done;
-    }
-    if (fread(raw, 1, nbytes, f) != nbytes) {
-        st = mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: expected %zu bytes after the header",
-                          path, nbytes);
-        goto done;
+    *preamble_out = preamble;
+    *count_out = count;
+    *nbytes_out = nbytes;
+    *file_size_out = file_size;
+done:
+    free(htext);
+    if (st) fclose(f); /* read-only stream: nothing buffered to lose */
+    else *fp = f;
+    return st;
+}
+
+mc_status mc_npy_read(const char *path, mc_array *out) {
+    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_read: NULL output");
+    memset(out, 0, sizeof *out);
+    if (!path) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_read: NULL path");
+    FILE *f = NULL;
+    npy_header h;
+    int64_t preamble = 0, count = 0, file_size = -1;
+    size_t nbytes = 0;
+    mc_status st = open_npy(path, &f, &h, &preamble, &count, &nbytes, &file_size);
+    if (st) return st;
+    unsigned char *raw = NULL;
+    void *data = NULL;
+    if (file_size >= 0) {
+        /* A regular file: its size was checked above, so the whole buffer is filled. */
+        raw = mc_alloc(nbytes, 1); // (count * itemsize) bytes as stored
+        if (!raw) {
+            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path,
+                              nbytes);
+            goto done;
+        }
+        if (fread(raw, 1, nbytes, f) != nbytes) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: expected %zu bytes after the "
+                              "header", path, nbytes);
+            goto done;
+        }
+    } else {
+        st = read_stream(f, path, nbytes, &raw);
+        if (st) goto done;
     }
     if (h.itemsize > 1 && h.file_little != host_is_little()) byteswap(raw, (size_t)count, h.itemsize);
 
@@ -472,7 +544,8 @@ mc_status mc_npy_read(const char *path, mc_array *out) {
     } else {
         data = mc_alloc((size_t)count, mc_dtype_size(h.dtype)); // (count) widened integers
         if (!data) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory widening the data", path);
+            st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory widening the data (%zu bytes)", path,
+                              (size_t)count * mc_dtype_size(h.dtype));
             goto done;
         }
         widen(&h, raw, data, (size_t)count);
@@ -485,10 +558,44 @@ mc_status mc_npy_read(const char *path, mc_array *out) {
 
 done:
     fclose(f); /* read-only stream: nothing buffered to lose, the return value carries no news */
-    free(htext);
     mc_free(raw);
     mc_free(data);
     return st;
+}
+
+mc_status mc_npy_map(const char *path, mc_array *out) {
+    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_map: NULL output");
+    memset(out, 0, sizeof *out);
+    if (!path) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_map: NULL path");
+    FILE *f = NULL;
+    npy_header h;
+    int64_t preamble = 0, count = 0, file_size = -1;
+    size_t nbytes = 0;
+    mc_status st = open_npy(path, &f, &h, &preamble, &count, &nbytes, &file_size);
+    if (st) return st;
+    /* Mapped only when the stored bytes are the array as returned (host byte order, no widening) and
+     * the file is a regular, non-empty one; anything else is read as mc_npy_read does. */
+    bool direct = file_size > 0 && nbytes > 0 && (size_t)h.itemsize == mc_dtype_size(h.dtype) && h.kind != 'u' &&
+                  (h.itemsize == 1 || h.file_little == host_is_little());
+    if (!direct) {
+        fclose(f);
+        return mc_npy_read(path, out);
+    }
+    void *base = mmap(NULL, (size_t)file_size, PROT_READ, MAP_SHARED, fileno(f), 0);
+    int err = errno;
+    fclose(f); /* the mapping keeps the file */
+    if (base == MAP_FAILED) {
+        /* e.g. a file system without mmap: read it instead */
+        (void)err;
+        return mc_npy_read(path, out);
+    }
+    out->dtype = h.dtype;
+    out->ndim = h.ndim;
+    memcpy(out->shape, h.shape, sizeof h.shape);
+    out->data = (unsigned char *)base + preamble;
+    out->map_base = base;
+    out->map_len = (size_t)file_size;
+    return MC_STATUS_OK;
 }
 
 mc_status mc_npy_read_f32(const char *path, mc_array *out) {

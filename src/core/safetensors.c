@@ -272,7 +272,8 @@ static int skip_value(parser *p, int depth) {
     }
     /* number, true, false, null */
     const char *b = p->s;
-    while (p->s < p->end && (strchr("+-.eE0123456789", *p->s) || (*p->s >= 'a' && *p->s <= 'z'))) p->s++;
+    while (p->s < p->end && ((*p->s && strchr("+-.eE0123456789", *p->s)) || (*p->s >= 'a' && *p->s <= 'z')))
+        p->s++; /* (strchr finds the terminator of its set: a NUL byte is not part of a number) */
     return p->s > b ? 1 : fail(p, "unexpected character");
 }
 
@@ -303,9 +304,16 @@ void mc_safetensors_free(mc_safetensors *f) {
     free(f);
 }
 
+/* (begin, end) pairs by begin, then end. */
 static int cmp_offset(const void *a, const void *b) {
     const int64_t *x = a, *y = b;
-    return x[0] < y[0] ? -1 : x[0] > y[0];
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* Tensor names (char *) bytewise. */
+static int cmp_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
@@ -343,7 +351,8 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
     f->entries = calloc((size_t)cap, sizeof *f->entries);
     f->names = calloc((size_t)cap, sizeof *f->names);
     f->meta = calloc((size_t)mcap * 2, sizeof *f->meta);
-    int64_t *ranges = NULL; /* (n, 2) begin/end offsets, for the overlap check */
+    int64_t *ranges = NULL; /* (rcap, 2) begin/end offsets of the non-empty tensors, for the overlap check */
+    int n_ranges = 0, rcap = 0;
     if (!f->entries || !f->names || !f->meta) fail(&p, "out of memory");
     if (p.st == MC_STATUS_OK && expect(&p, '{')) {
         ws(&p);
@@ -444,11 +453,20 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
                     break;
                 }
                 e->data = data + off[0];
-                int64_t *rr = realloc(ranges, (size_t)f->n * 2 * sizeof *rr);
-                if (!rr) { fail(&p, "out of memory"); break; }
-                ranges = rr;
-                ranges[2 * (f->n - 1)] = off[0];
-                ranges[2 * (f->n - 1) + 1] = off[1];
+                /* A zero-length tensor occupies no bytes, so it overlaps nothing (the format allows
+                 * [0, 0] next to a tensor that starts at 0). */
+                if (off[1] > off[0]) {
+                    if (n_ranges == rcap) {
+                        int nc = rcap ? 2 * rcap : 16;
+                        int64_t *rr = realloc(ranges, (size_t)nc * 2 * sizeof *rr);
+                        if (!rr) { fail(&p, "out of memory"); break; }
+                        ranges = rr;
+                        rcap = nc;
+                    }
+                    ranges[2 * n_ranges] = off[0];
+                    ranges[2 * n_ranges + 1] = off[1];
+                    n_ranges++;
+                }
             }
             if (p.st != MC_STATUS_OK) break;
             ws(&p);
@@ -457,16 +475,36 @@ mc_status mc_safetensors_read(const char *path, mc_safetensors **out) {
             break;
         }
     }
-    if (p.st == MC_STATUS_OK && f->n > 1) {
-        /* Tensors must not overlap. */
-        qsort(ranges, (size_t)f->n, 2 * sizeof *ranges, cmp_offset);
-        for (int i = 1; i < f->n; i++)
-            if (ranges[2 * i] < ranges[2 * i - 1]) { fail(&p, "tensors overlap"); break; }
+    if (p.st == MC_STATUS_OK && n_ranges > 1) {
+        /* Tensors with bytes must not overlap: sorted by begin, each starts at or after the end of
+         * every one before it. */
+        qsort(ranges, (size_t)n_ranges, 2 * sizeof *ranges, cmp_offset);
+        int64_t end = ranges[1];
+        for (int i = 1; i < n_ranges; i++) {
+            if (ranges[2 * i] < end) { fail(&p, "tensors overlap"); break; }
+            if (ranges[2 * i + 1] > end) end = ranges[2 * i + 1];
+        }
     }
-    for (int i = 0; p.st == MC_STATUS_OK && i < f->n; i++)
-        for (int k = 0; k < i; k++)
-            if (strcmp(f->names[i], f->names[k]) == 0) { fail(&p, "a tensor name appears twice"); break; }
     free(ranges);
+    if (p.st == MC_STATUS_OK && f->n > 1) {
+        /* Names are unique: sort a copy of the name pointers, O(n log n) (a header may hold hundreds
+         * of thousands of tensors; comparing every pair took minutes). */
+        char **sorted = malloc((size_t)f->n * sizeof *sorted); // (n)
+        if (!sorted) {
+            fail(&p, "out of memory");
+        } else {
+            memcpy(sorted, f->names, (size_t)f->n * sizeof *sorted);
+            qsort(sorted, (size_t)f->n, sizeof *sorted, cmp_name);
+            for (int i = 1; i < f->n; i++)
+                if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+                    char m[96];
+                    snprintf(m, sizeof m, "the tensor name '%.40s' appears twice", sorted[i]);
+                    fail(&p, m);
+                    break;
+                }
+            free(sorted);
+        }
+    }
     if (p.st != MC_STATUS_OK) {
         mc_safetensors_free(f);
         return p.st;

@@ -176,11 +176,19 @@ static char pick_delim(const char *path, const char *text, size_t len) {
     return ',';
 }
 
-static char *dup_or_empty(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
+/* Growable pointer / index arrays of the table being built. */
+static int grow(void **v, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 256;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elem) return -1;
+        nc *= 2;
+    }
+    void *nv = realloc(*v, nc * elem);
+    if (!nv) return -1;
+    *v = nv;
+    *cap = nc;
+    return 0;
 }
 
 mc_status mc_table_read(const char *path, char delim, mc_table *out) {
@@ -203,8 +211,11 @@ mc_status mc_table_read(const char *path, char delim, mc_table *out) {
     }
     parser p = {buf, len, start, start, 1, 1, delim, path};
     field_vec fv = {NULL, 0, 0};
-    mc_table t = {0, 0, NULL, NULL};
-    size_t cells_cap = 0;
+    /* Every string points into buf (fields are unquoted and NUL-terminated in place), so the table
+     * costs the file's bytes plus one pointer per stored field: a short row is not padded out to the
+     * header's width (a wide header over many short rows once took gigabytes). */
+    mc_table t = {0, 0, NULL, NULL, NULL, buf};
+    size_t cells_cap = 0, cells_n = 0, rows_cap = 0;
 
     int rc = parse_record(&p, &fv, &st);
     if (rc <= 0) {
@@ -212,11 +223,11 @@ mc_status mc_table_read(const char *path, char delim, mc_table *out) {
         goto fail;
     }
     t.ncols = fv.n;
-    t.header = calloc((size_t)fv.n, sizeof *t.header); // (ncols)
+    t.header = malloc((size_t)fv.n * sizeof *t.header); // (ncols)
     if (!t.header) goto oom;
-    for (int c = 0; c < fv.n; c++) {
-        if (!(t.header[c] = dup_or_empty(fv.v[c]))) goto oom;
-    }
+    memcpy(t.header, fv.v, (size_t)fv.n * sizeof *t.header);
+    if (grow((void **)&t.row_start, &rows_cap, 1, sizeof *t.row_start)) goto oom;
+    t.row_start[0] = 0;
     for (;;) {
         rc = parse_record(&p, &fv, &st);
         if (rc < 0) goto fail;
@@ -226,26 +237,15 @@ mc_status mc_table_read(const char *path, char delim, mc_table *out) {
                               path, p.rec_line, fv.n, t.ncols);
             goto fail;
         }
-        if ((size_t)(t.nrows + 1) * (size_t)t.ncols > cells_cap) {
-            size_t nc = cells_cap ? cells_cap * 2 : (size_t)t.ncols * 256;
-            if (nc < cells_cap || nc > SIZE_MAX / sizeof(char *)) goto oom;
-            char **ncells = realloc(t.cells, nc * sizeof *ncells); // (rows_cap, ncols)
-            if (!ncells) goto oom;
-            t.cells = ncells;
-            cells_cap = nc;
-        }
-        char **row = t.cells + (size_t)t.nrows * (size_t)t.ncols;
-        for (int c = 0; c < t.ncols; c++) {
-            row[c] = dup_or_empty(c < fv.n ? fv.v[c] : ""); /* short rows are padded with "" */
-            if (!row[c]) {
-                for (int k = 0; k < c; k++) free(row[k]);
-                goto oom;
-            }
-        }
+        if (grow((void **)&t.cells, &cells_cap, cells_n + (size_t)fv.n, sizeof *t.cells) ||
+            grow((void **)&t.row_start, &rows_cap, (size_t)t.nrows + 2, sizeof *t.row_start))
+            goto oom;
+        memcpy(t.cells + cells_n, fv.v, (size_t)fv.n * sizeof *t.cells); /* the row's own fields */
+        cells_n += (size_t)fv.n;
         t.nrows++;
+        t.row_start[t.nrows] = (int64_t)cells_n;
     }
     free(fv.v);
-    free(buf);
     *out = t;
     return MC_STATUS_OK;
 
@@ -253,7 +253,6 @@ oom:
     st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory reading the table", path);
 fail:
     free(fv.v);
-    free(buf);
     mc_table_free(&t);
     return st;
 }
@@ -269,20 +268,16 @@ int mc_table_column(const mc_table *t, const char *name) {
 const char *mc_table_get(const mc_table *t, int64_t row, int col) {
     /* Out of range is a caller bug; NULL makes it crash close to the cause instead of reading "". */
     if (!t || row < 0 || row >= t->nrows || col < 0 || col >= t->ncols) return NULL;
-    return t->cells[(size_t)row * (size_t)t->ncols + (size_t)col];
+    int64_t first = t->row_start[row], have = t->row_start[row + 1] - first;
+    return col < have ? t->cells[first + col] : ""; /* a field the row lacks reads as "" */
 }
 
 void mc_table_free(mc_table *t) {
     if (!t) return;
-    if (t->header) {
-        for (int c = 0; c < t->ncols; c++) free(t->header[c]);
-    }
-    if (t->cells) {
-        size_t n = (size_t)t->nrows * (size_t)t->ncols;
-        for (size_t i = 0; i < n; i++) free(t->cells[i]);
-    }
     free(t->header);
     free(t->cells);
+    free(t->row_start);
+    free(t->text);
     memset(t, 0, sizeof *t);
 }
 

@@ -15,9 +15,59 @@ mc_status mc_data_scan(const char *const *inputs, int n_inputs, mc_path_list *fi
                        mc_path_list *bad, int64_t *ignored);
 void mc_path_list_free(mc_path_list *l);
 
+/* The absolute form of path: relative paths are joined to the current folder, then ".", ".." and
+ * repeated '/' are resolved lexically (symbolic links are kept, not resolved, so that a folder reached
+ * through a link keeps the link's name as its label). malloc'd; NULL when out of memory or the
+ * current folder cannot be read. */
+char *mc_data_abs_path(const char *path);
+
 /* File name without folder and last extension. */
 void mc_data_file_stem(const char *path, char *out, size_t cap);
 /* Name of the folder that holds the file ("" if the path has no folder part). */
 void mc_data_parent_name(const char *path, char *out, size_t cap);
+
+/* ------------------------------------------------------------------ text encoding (meta.c) */
+
+/* True if s is valid UTF-8 (a U+FFFD written as its own three bytes counts as valid). */
+bool mc_data_utf8_valid(const char *s);
+/* s read as Windows-1252 (0x80..0x9F as Windows' code page, the five bytes it leaves undefined as
+ * the C1 controls, 0xA0..0xFF as Latin-1) and written as UTF-8. malloc'd; NULL when out of memory. */
+char *mc_data_utf8_from_cp1252(const char *s);
+/* A malloc'd copy of s that is valid UTF-8: s itself when it is, else its Windows-1252 reading. */
+char *mc_data_utf8_dup(const char *s);
+/* mc_table_read (delimiter guessed) with every cell and header name that is not valid UTF-8 replaced
+ * by its Windows-1252 reading; says so once (INFO) with the count and the first such cell. */
+mc_status mc_data_table_read_utf8(const char *path, mc_table *t);
+
+/* ------------------------------------------------------------------ the metadata join (meta.c) */
+
+typedef struct mc_meta_key {
+    char *key;   /* the normalised id (see meta.c) */
+    int64_t row; /* its first row */
+} mc_meta_key;
+
+typedef struct mc_meta {
+    mc_table table;     /* the table as read, every cell valid UTF-8 */
+    int id_col;
+    mc_meta_key *keys;  /* (nkeys) sorted by key, the first row of each id */
+    int64_t nkeys;
+    int64_t path_keys;  /* keys with a folder part ("blues/blues.00000") */
+    int *label_cols;    /* (nlabels) columns that become label columns: short single-line text */
+    int nlabels;
+} mc_meta;
+
+/* Read path, index the id column (an unknown column is MC_STATUS_FORMAT listing the columns; rows
+ * repeating an id: one WARN line, the first row kept). */
+mc_status mc_meta_load(const char *path, const char *id_column, mc_meta *m);
+void mc_meta_free(mc_meta *m);
+/* The row joined to the audio file at path, -1 if none: the path without its name's extension is
+ * compared with the normalised ids on whole components from the right, the longest match first, so
+ * "blues/blues.00000" joins .../blues/blues.00000.flac only and "blues.00000" joins it in any folder.
+ * *with_folder (may be NULL) is set when the matching id had a folder part. */
+int64_t mc_meta_find(const mc_meta *m, const char *path, bool *with_folder);
+/* The other column that joins the most of paths (n_paths), -1 if none joins any; *matches its count. */
+int mc_meta_suggest_column(const mc_meta *m, const char *const *paths, size_t n_paths, int64_t *matches);
+/* Up to three non-empty values of column col, quoted, for messages: "'a', 'b', 'c'". */
+void mc_meta_examples(const mc_meta *m, int col, char *out, size_t cap);
 
 #endif

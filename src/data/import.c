@@ -57,7 +57,7 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     mc_extract_summary sum = {0};
     if (summary) *summary = sum;
     mc_table t = {0};
-    mc_status st = mc_table_read(table_path, 0, &t);
+    mc_status st = mc_data_table_read_utf8(table_path, &t); /* labels become valid UTF-8 */
     if (st != MC_STATUS_OK) return st;
     if (t.nrows == 0) {
         mc_table_free(&t);

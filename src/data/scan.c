@@ -1,6 +1,7 @@
 /* Finding audio files: explicit files are always tried; folders are walked recursively for names with
  * an audio extension. The list is sorted bytewise within each input so that every run (and every
- * thread count) sees the same order. */
+ * thread count) sees the same order. Every path is made absolute (mc_data_abs_path) before the walk,
+ * so that the store's paths stay valid when the store is moved (issue 14). */
 #include "data_internal.h"
 
 #include <dirent.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 bool mc_data_is_audio_name(const char *name) {
     /* Containers libsndfile 1.2 decodes. */
@@ -94,6 +96,55 @@ static mc_status walk(const char *dir, mc_path_list *out, mc_path_list *bad, int
     return st;
 }
 
+char *mc_data_abs_path(const char *path) {
+    if (!path) return NULL;
+    char *cwd = NULL;
+    if (path[0] != '/') {
+        size_t cap = 256;
+        for (;;) {
+            char *b = realloc(cwd, cap);
+            if (!b) { free(cwd); return NULL; }
+            cwd = b;
+            if (getcwd(cwd, cap)) break;
+            if (errno != ERANGE || cap > (1u << 20)) { free(cwd); return NULL; }
+            cap *= 2;
+        }
+    }
+    size_t n = (cwd ? strlen(cwd) + 1 : 0) + strlen(path) + 2;
+    char *joined = malloc(n), *out = malloc(n);
+    if (!joined || !out) {
+        free(cwd); free(joined); free(out);
+        return NULL;
+    }
+    snprintf(joined, n, "%s%s%s", cwd ? cwd : "", cwd ? "/" : "", path);
+    free(cwd);
+    /* Lexical normalisation, component by component: "" and "." dropped, ".." removes the previous
+     * component (never above the root). out is "/" followed by the kept components. */
+    size_t o = 0;
+    const char *s = joined;
+    while (*s) {
+        while (*s == '/') s++;
+        const char *e = s;
+        while (*e && *e != '/') e++;
+        size_t len = (size_t)(e - s);
+        if (len == 0 || (len == 1 && s[0] == '.')) {
+            /* nothing */
+        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (o > 0 && out[o - 1] != '/') o--;
+            if (o > 0) o--; /* the '/' before it */
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, s, len);
+            o += len;
+        }
+        s = e;
+    }
+    if (o == 0) out[o++] = '/';
+    out[o] = '\0';
+    free(joined);
+    return out;
+}
+
 mc_status mc_data_scan(const char *const *inputs, int n_inputs, mc_path_list *files,
                        mc_path_list *bad, int64_t *ignored) {
     memset(files, 0, sizeof *files);
@@ -102,17 +153,25 @@ mc_status mc_data_scan(const char *const *inputs, int n_inputs, mc_path_list *fi
     for (int i = 0; i < n_inputs; i++) {
         struct stat sb;
         mc_status st;
-        if (stat(inputs[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        char *abs = mc_data_abs_path(inputs[i]);
+        if (!abs) {
+            mc_path_list_free(files);
+            mc_path_list_free(bad);
+            return mc_error_set(MC_STATUS_IO, "%s: cannot make the path absolute (current folder unreadable?)",
+                                inputs[i]);
+        }
+        if (stat(abs, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             size_t first = files->n;
-            st = walk(inputs[i], files, bad, ignored, 0);
+            st = walk(abs, files, bad, ignored, 0);
             /* Sort all files under this input as full paths: folder order then name order. */
             if (st == MC_STATUS_OK && files->n - first > 1)
                 qsort(files->items + first, files->n - first, sizeof *files->items, cmp_str);
         } else {
             /* Explicit files are always tried, whatever their name; a missing one fails at decode
              * with the reason from the audio module. */
-            st = list_push(files, inputs[i]);
+            st = list_push(files, abs);
         }
+        free(abs);
         if (st != MC_STATUS_OK) {
             mc_path_list_free(files);
             mc_path_list_free(bad);

@@ -37,6 +37,54 @@ struct mc_dsp_plan {
     double *dct;           /* (n_mfcc, n_mels) row-major orthonormal DCT-II rows, float64 */
 };
 
+/* One frame of the analysis STFT, as mc_dsp_mel_power computes it (shared with src/dsp/descriptors.c and
+ * src/dsp/tempo.c so that every feature sees the same spectrum):
+ * mc_dsp_frame_fft: frame t of y (n,) (centred, zero-padded), times the window, into frame (n_fft,), and
+ *   its float64 r2c transform into spec (n_bins,); frame and spec must be fftw_malloc'd.
+ * mc_dsp_frame_power: |X|^2 in float32 (the mel input), power (n_bins,).
+ * mc_dsp_frame_magnitude: sqrt of that power, within one float32 ulp of numpy's abs of the complex64
+ *   STFT (hypotf), mag (n_bins,).
+ * mc_dsp_frame_mel: mel[m * stride] = (mel basis row m) . power, float32, for m < n_mels. */
+void mc_dsp_frame_fft(const mc_dsp_plan *p, const float *y, int64_t n, int64_t t, double *frame,
+                      fftw_complex *spec);
+/* mc_dsp_frame_fft of a frame whose n_fft samples x (n_fft,) the caller assembled (zeros where the
+ * frame reaches outside the signal): the same bytes as mc_dsp_frame_fft for the same samples. */
+void mc_dsp_frame_fft_samples(const mc_dsp_plan *p, const float *x, double *frame, fftw_complex *spec);
+void mc_dsp_frame_power(fftw_complex *spec, float *power, int n_bins);
+void mc_dsp_frame_magnitude(fftw_complex *spec, float *mag, int n_bins);
+void mc_dsp_frame_mel(const mc_dsp_plan *p, const float *power, float *mel, size_t stride);
+
+/* ---------------------------------------------------------------- vector units
+ *
+ * The hot loops exist twice where AVX2 helps: compiled for the x86-64 baseline (SSE2) and for AVX2,
+ * chosen at run time (mc_dsp_simd_level). Both versions do the same IEEE operations on every element
+ * in the same order (wider vectors only process more independent elements at once; no FMA, no
+ * reassociation), so the outputs are the same bytes on every machine; tests/test_dsp.c compares them.
+ * A kernel is written once as `MC_DSP_INLINE void name_body(params) {...}`; MC_DSP_DISPATCH(name,
+ * (params), (args)) then defines static `name` calling its baseline or its AVX2 compilation. */
+enum { MC_DSP_SIMD_BASE = 1, MC_DSP_SIMD_AVX2 = 2 };
+int mc_dsp_simd_level(void);
+/* Tests: use `level` from now on (MC_DSP_SIMD_BASE always works; AVX2 only where the CPU has it);
+ * 0 chooses by the CPU again. Not thread-safe against running kernels. */
+void mc_dsp_simd_force(int level);
+
+#define MC_DSP_INLINE static inline __attribute__((always_inline))
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__)
+#define MC_DSP_HAVE_AVX2 1
+#define MC_DSP_AVX2 __attribute__((target("avx2")))
+#define MC_DSP_DISPATCH(name, params, args)                                                          \
+    static void name##_base params { name##_body args; }                                             \
+    MC_DSP_AVX2 static void name##_avx2 params { name##_body args; }                                 \
+    static void name params {                                                                        \
+        if (mc_dsp_simd_level() == MC_DSP_SIMD_AVX2) name##_avx2 args;                               \
+        else name##_base args;                                                                       \
+    }
+#else
+#define MC_DSP_HAVE_AVX2 0
+#define MC_DSP_DISPATCH(name, params, args)                                                          \
+    static void name params { name##_body args; }
+#endif
+
 /* mc_dsp_hann in float64, as scipy returns it: w (n,). The STFT multiplies the float32 frame by this
  * float64 window, as librosa's `fft_window * y_frames` does. */
 void mc_dsp_hann_double(int n, double *w);

@@ -178,6 +178,19 @@ static mc_status bad_meta(const char *path, const char *what) {
     return mc_error_set(MC_STATUS_FORMAT, "%s: metadata '%s': %s", path, META_KEY, what);
 }
 
+/* What the metadata may ask for. A model file is outside input: its numbers size the network before
+ * any tensor is read, so they are capped here and checked against the file's tensors (below) before
+ * anything is allocated. The caps are far above what musiclust trains (dims of tens to thousands,
+ * batches of 32..128, log-mel of 128 x 130). */
+#define LOAD_MAX_DIM (1 << 24)            /* input_dim, lyrics_dim, n_mels, frames, n_mels * frames */
+#define LOAD_MAX_CLASSES (1 << 16)        /* condition classes */
+#define LOAD_MAX_BATCH (1 << 16)          /* mini-batch rows */
+#define LOAD_MAX_ROWS ((int64_t)1 << 40)  /* rows of the training data */
+/* The step buffers (every layer's output and input gradient, and the net's own row buffers) hold
+ * min(batch, n_rows) rows; they may not exceed 2^28 floats (1 GiB). The default conv-vae (batch 128
+ * of 128 x 130 log-mel) needs about 2^27. */
+#define LOAD_MAX_STEP_FLOATS ((double)(1 << 28))
+
 static int get_int(const mj_value *o, const char *key, int64_t lo, int64_t hi, int64_t *v) {
     return mj_int(mj_get(o, key), v) && *v >= lo && *v <= hi;
 }
@@ -225,7 +238,7 @@ static mc_status parse_mm(const char *path, const mj_value *o, mc_model_config *
     c->fusion = strcmp(s->str, "poe") == 0 ? MC_MODEL_FUSION_POE : MC_MODEL_FUSION_CONCAT;
     if (!get_num(o, "audio_weight", &c->audio_weight)) return bad_meta(path, "bad audio_weight");
     if (!get_num(o, "lyrics_weight", &c->lyrics_weight)) return bad_meta(path, "bad lyrics_weight");
-    if (!get_int(o, "lyrics_dim", 1, INT32_MAX, &v)) return bad_meta(path, "bad lyrics_dim");
+    if (!get_int(o, "lyrics_dim", 1, LOAD_MAX_DIM, &v)) return bad_meta(path, "lyrics_dim is not an integer in 1..2^24");
     *lyr_dim = v;
     if (!get_int_array(o, "lyrics_hidden", c->lyr_hidden, &c->n_lyr_hidden)) return bad_meta(path, "bad lyrics_hidden");
     if (!get_int_array(o, "fuse_hidden", c->fuse, &c->n_fuse)) return bad_meta(path, "bad fuse_hidden");
@@ -252,16 +265,18 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     c->input = strcmp(s->str, "logmel") == 0 ? MC_MODEL_INPUT_LOGMEL : MC_MODEL_INPUT_VECTORS;
     if (c->input == MC_MODEL_INPUT_LOGMEL) {
         *ndim = 3;
-        if (!get_int(o, "n_mels", 1, INT32_MAX, &v)) return bad_meta(path, "bad n_mels");
+        if (!get_int(o, "n_mels", 1, LOAD_MAX_DIM, &v)) return bad_meta(path, "n_mels is not an integer in 1..2^24");
         *n_mels = (int)v;
-        if (!get_int(o, "frames", 1, INT32_MAX, &v)) return bad_meta(path, "bad frames");
+        if (!get_int(o, "frames", 1, LOAD_MAX_DIM, &v)) return bad_meta(path, "frames is not an integer in 1..2^24");
         *frames = (int)v;
         c->frames = *frames;
+        if ((int64_t)*n_mels * *frames > LOAD_MAX_DIM) return bad_meta(path, "n_mels x frames is more than 2^24");
         if (!get_int_array(o, "channels", c->channels, &c->n_conv) || c->n_conv < 1)
             return bad_meta(path, "bad channels");
     } else {
         *ndim = 2;
-        if (!get_int(o, "input_dim", 1, INT32_MAX, dim)) return bad_meta(path, "bad input_dim");
+        if (!get_int(o, "input_dim", 1, LOAD_MAX_DIM, dim))
+            return bad_meta(path, "input_dim is not an integer in 1..2^24");
         if (!get_int_array(o, "hidden", c->hidden, &c->n_hidden)) return bad_meta(path, "bad hidden");
     }
     if (c->kind == MC_MODEL_KIND_MM_VAE) {
@@ -275,7 +290,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     c->warmup = (int)v;
     if (!get_int(o, "epochs", 0, INT32_MAX, &v)) return bad_meta(path, "bad epochs");
     c->epochs = (int)v;
-    if (!get_int(o, "batch", 1, INT32_MAX, &v)) return bad_meta(path, "bad batch");
+    if (!get_int(o, "batch", 1, LOAD_MAX_BATCH, &v)) return bad_meta(path, "batch is not an integer in 1..65536");
     c->batch = (int)v;
     if (!get_num(o, "lr", &c->lr)) return bad_meta(path, "bad lr");
     s = mj_get(o, "seed");
@@ -296,7 +311,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     const mj_value *pr = mj_get(o, "precision");
     if (pr && (pr->type != MJ_STRING || mc_nn_precision_parse(pr->str, &c->precision) != MC_STATUS_OK))
         return bad_meta(path, "bad precision (fp32 or bf16)");
-    if (!get_int(o, "n_rows", 1, INT64_MAX, n_rows)) return bad_meta(path, "bad n_rows");
+    if (!get_int(o, "n_rows", 1, LOAD_MAX_ROWS, n_rows)) return bad_meta(path, "n_rows is not an integer in 1..2^40");
     const mj_value *b = mj_get(o, "stopped_early");
     *stopped_early = b && b->type == MJ_BOOL && b->num != 0;
     s = mj_get(o, "condition");
@@ -304,6 +319,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     else if (s && s->type != MJ_NULL) return bad_meta(path, "bad condition");
     const mj_value *a = mj_get(o, "classes");
     if (!a || a->type != MJ_ARRAY) return bad_meta(path, "bad classes");
+    if (a->n > LOAD_MAX_CLASSES) return bad_meta(path, "more than 2^16 classes");
     if (a->n > 0) {
         *classes = calloc((size_t)a->n, sizeof **classes);
         if (!*classes) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
@@ -319,6 +335,153 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
         return bad_meta(path, "an mm-vae with a condition needs its classes");
     if ((c->kind != MC_MODEL_KIND_CVAE && c->kind != MC_MODEL_KIND_MM_VAE) && (c->condition || *n_classes > 0))
         return bad_meta(path, "only cvae and mm-vae take a condition");
+    return MC_STATUS_OK;
+}
+
+/* ------------------------------------------------------------------ the architecture's size */
+
+/* Parameters and per-row step-buffer floats of the network a config describes, counted layer by layer
+ * as net.c and mm.c build it (their header comments list the layers), in double so that no width from
+ * a file can overflow the count. Allocates nothing: mc_model_load compares it with the file before
+ * building anything. */
+typedef struct arch_size {
+    double params; /* trainable scalars */
+    double act;    /* floats per batch row: each layer's output and input gradient, the net's row buffers */
+} arch_size;
+
+static void est_linear(arch_size *a, double in, double out) {
+    a->params += in * out + out;
+    a->act += in + out;
+}
+
+/* Conv2d / ConvTranspose2d with a 4 x 4 kernel from (c_in, in_numel) to (c_out, out_numel). */
+static void est_conv(arch_size *a, double c_in, double c_out, double in_numel, double out_numel) {
+    a->params += c_in * c_out * 16 + c_out;
+    a->act += in_numel + out_numel;
+}
+
+/* An MLP body over w[0..n) from width in; returns the output width. */
+static double est_body(arch_size *a, double in, const int *w, int n) {
+    for (int i = 0; i < n; i++) {
+        est_linear(a, in, w[i]);
+        in = w[i];
+    }
+    return in;
+}
+
+/* The mirrored MLP decoder: w reversed from width in, then a Linear to out. */
+static void est_decoder(arch_size *a, double in, const int *w, int n, double out) {
+    for (int i = n - 1; i >= 0; i--) {
+        est_linear(a, in, w[i]);
+        in = w[i];
+    }
+    est_linear(a, in, out);
+}
+
+/* The conv encoder body (Conv2d(4, 2, 1) halves each side); returns H = c_last * h * w. */
+static double est_conv_body(arch_size *a, const mc_model_config *c, int n_mels, int frames) {
+    double ci = 1;
+    int64_t h = n_mels, w = frames;
+    for (int i = 0; i < c->n_conv; i++) {
+        est_conv(a, ci, c->channels[i], ci * (double)h * (double)w, c->channels[i] * (double)(h / 2) * (double)(w / 2));
+        ci = c->channels[i];
+        h /= 2;
+        w /= 2;
+    }
+    return ci * (double)h * (double)w;
+}
+
+/* The conv decoder: Linear(Z + C, H), then ConvTranspose2d(4, 2, 1) doubling each side back. */
+static void est_conv_decoder(arch_size *a, const mc_model_config *c, double ZC, double H, int n_mels, int frames) {
+    est_linear(a, ZC, H);
+    const int k = c->n_conv;
+    int64_t h = n_mels >> k, w = frames >> k;
+    for (int i = 0; i < k; i++) {
+        double c_in = c->channels[k - 1 - i], c_out = i == k - 1 ? 1 : c->channels[k - 2 - i];
+        est_conv(a, c_in, c_out, c_in * (double)h * (double)w, c_out * (double)(2 * h) * (double)(2 * w));
+        h *= 2;
+        w *= 2;
+    }
+}
+
+static arch_size arch_estimate(const mc_model_config *c, int ndim, int64_t dim, int n_mels, int frames, int n_classes,
+                               int64_t lyr_dim) {
+    arch_size a = {0, 0};
+    const bool conv = ndim == 3;
+    const double D = conv ? (double)n_mels * frames : (double)dim, C = n_classes, Z = c->latent;
+    if (c->kind == MC_MODEL_KIND_MM_VAE) {
+        const double L = (double)lyr_dim;
+        double H = conv ? est_conv_body(&a, c, n_mels, frames) : est_body(&a, D, c->hidden, c->n_hidden);
+        double HL = est_body(&a, L, c->lyr_hidden, c->n_lyr_hidden), HF0 = 0;
+        if (c->fusion == MC_MODEL_FUSION_CONCAT) {
+            HF0 = H + HL + 1 + C;
+            double HF = est_body(&a, HF0, c->fuse, c->n_fuse);
+            est_linear(&a, HF, Z);
+            est_linear(&a, HF, Z);
+        } else {
+            est_linear(&a, H + C, Z);
+            est_linear(&a, H + C, Z);
+            est_linear(&a, HL + C, Z);
+            est_linear(&a, HL + C, Z);
+        }
+        if (conv) est_conv_decoder(&a, c, Z + C, H, n_mels, frames);
+        else est_decoder(&a, Z + C, c->hidden, c->n_hidden, D);
+        est_decoder(&a, Z + C, c->lyr_hidden, c->n_lyr_hidden, L);
+        a.act += 2 * D + 2 * L + 2 * H + 2 * HL + HF0 + 12 * Z + 3 * C + 1; /* mm.c's row buffers */
+        return a;
+    }
+    double H, HI;
+    if (conv) {
+        H = est_conv_body(&a, c, n_mels, frames);
+        HI = H + C;
+    } else {
+        H = c->n_hidden > 0 ? est_body(&a, D + C, c->hidden, c->n_hidden) : D + C;
+        HI = H;
+    }
+    est_linear(&a, HI, Z);
+    if (c->kind != MC_MODEL_KIND_AE) est_linear(&a, HI, Z);
+    if (conv) est_conv_decoder(&a, c, Z + C, H, n_mels, frames);
+    else est_decoder(&a, Z + C, c->hidden, c->n_hidden, D);
+    a.act += 3 * (D + C) + 2 * (H + C) + 8 * (Z + C); /* net.c's row buffers */
+    return a;
+}
+
+/* Before anything is allocated: the file must hold the architecture's every parameter (as float32), a
+ * conv net's input must survive its n_conv halvings, and the step buffers must fit the cap. */
+static mc_status check_architecture(const char *path, const mc_safetensors *f, const mc_model_config *c, int ndim,
+                                    int64_t dim, int n_mels, int frames, int n_classes, int64_t lyr_dim,
+                                    int64_t n_rows, arch_size *size) {
+    if (ndim == 3 && ((n_mels >> c->n_conv) < 1 || (frames >> c->n_conv) < 1))
+        return mc_error_set(MC_STATUS_FORMAT, "%s: metadata '%s': %d x %d log-mel cannot go through %d conv layers "
+                            "(each halves both sides)", path, META_KEY, n_mels, frames, c->n_conv);
+    *size = arch_estimate(c, ndim, dim, n_mels, frames, n_classes, lyr_dim);
+    double stored = 0; /* float32 values in the file */
+    for (int i = 0; i < mc_safetensors_count(f); i++) {
+        const mc_tensor_entry *e = mc_safetensors_at(f, i);
+        if (e->dtype != MC_DTYPE_F32) continue;
+        double cnt = 1;
+        for (int d = 0; d < e->ndim; d++) cnt *= (double)e->shape[d];
+        stored += cnt;
+    }
+    if (size->params > stored)
+        return mc_error_set(MC_STATUS_FORMAT, "%s: the metadata describes a %s with %.0f parameters but the file "
+                            "holds only %.0f float32 values: damaged, or not the architecture it claims", path,
+                            mc_model_kind_name(c->kind), size->params, stored);
+    const double B = c->batch < n_rows ? c->batch : (double)n_rows;
+    if (B * size->act > LOAD_MAX_STEP_FLOATS)
+        return mc_error_set(MC_STATUS_FORMAT, "%s: metadata '%s': batch %.0f x %.0f buffer floats per row is more "
+                            "than the %.0f a model may ask for (1 GiB)", path, META_KEY, B, size->act,
+                            LOAD_MAX_STEP_FLOATS);
+    return MC_STATUS_OK;
+}
+
+/* Every float32 the model holds (weights, Adam moments, early stopping's best weights) is finite: a
+ * NaN weight would make every row encode to the same NaN-driven latent without any error. */
+static mc_status check_finite(const char *path, const char *what, const char *name, const float *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return mc_error_set(MC_STATUS_NUMERIC, "%s: %s '%s' holds a NaN or Inf value (at index %lld): the model "
+                                "file is damaged or its training diverged", path, what, name, (long long)i);
     return MC_STATUS_OK;
 }
 
@@ -347,6 +510,9 @@ mc_status mc_model_load(const char *path, mc_model **out) {
     mc_model *m = NULL;
     st = parse_meta(path, meta, &cfg, &ndim, &dim, &n_mels, &frames, &lyr_dim, &classes, &n_classes, &n_rows,
                     &stopped);
+    arch_size size = {0, 0};
+    if (st == MC_STATUS_OK)
+        st = check_architecture(path, f, &cfg, ndim, dim, n_mels, frames, n_classes, lyr_dim, n_rows, &size);
     if (st == MC_STATUS_OK) {
         st = mdl_model_alloc(&cfg, ndim, dim, n_mels, frames, lyr_dim, classes, n_classes, n_rows, &m);
         classes = NULL; /* owned by m now (or freed) */
@@ -359,7 +525,17 @@ mc_status mc_model_load(const char *path, mc_model **out) {
     }
     mc_store_free_classes(classes, n_classes);
     mj_free(meta);
+    /* The estimate above is what kept a file from sizing the network: it must never count less than
+     * the network built (tests load every kind, so a layer added to net.c / mm.c without it shows). */
+    if (st == MC_STATUS_OK && (double)mc_nn_params_trainable_numel(m->net->params) > size.params)
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: the loader counted %.0f parameters for this %s but the network "
+                          "has %lld (arch_estimate in src/models/io.c is out of date)", path, size.params,
+                          mc_model_kind_name(cfg.kind), (long long)mc_nn_params_trainable_numel(m->net->params));
     if (st == MC_STATUS_OK) st = mc_nn_params_load(m->net->params, f, path);
+    for (int i = 0; st == MC_STATUS_OK && i < mc_nn_params_count(m->net->params); i++) {
+        const mc_nn_param *p = mc_nn_params_at(m->net->params, i);
+        if (p->data) st = check_finite(path, "tensor", p->name, p->data, p->numel);
+    }
     const void *d = NULL;
     if (st == MC_STATUS_OK && (st = find_tensor(f, path, "norm.mean", MC_DTYPE_F32, m->norm_n, &d)) == MC_STATUS_OK)
         memcpy(m->norm_mean, d, (size_t)m->norm_n * sizeof(float));
@@ -389,6 +565,8 @@ mc_status mc_model_load(const char *path, mc_model **out) {
         snprintf(name, sizeof name, "adam.%s.v", p->name);
         if ((st = find_tensor(f, path, name, MC_DTYPE_F32, p->numel, &d)) != MC_STATUS_OK) break;
         memcpy(va, d, (size_t)p->numel * sizeof(float));
+        if ((st = check_finite(path, "Adam state of", p->name, ma, p->numel)) != MC_STATUS_OK) break;
+        if ((st = check_finite(path, "Adam state of", p->name, va, p->numel)) != MC_STATUS_OK) break;
     }
     int64_t i64[6];
     if (st == MC_STATUS_OK && (st = find_tensor(f, path, "adam.step", MC_DTYPE_I64, 1, &d)) == MC_STATUS_OK) {
@@ -427,8 +605,10 @@ mc_status mc_model_load(const char *path, mc_model **out) {
             mc_nn_param *p = mc_nn_params_at(m->net->params, i);
             snprintf(name, sizeof name, "best.%s", p->name);
             if (!p->data || !mc_safetensors_find(f, name)) continue;
-            if ((st = find_tensor(f, path, name, MC_DTYPE_F32, p->numel, &d)) == MC_STATUS_OK)
+            if ((st = find_tensor(f, path, name, MC_DTYPE_F32, p->numel, &d)) == MC_STATUS_OK) {
                 memcpy(m->best[i], d, (size_t)p->numel * sizeof(float));
+                st = check_finite(path, "tensor", name, m->best[i], p->numel);
+            }
         }
     }
     mc_safetensors_free(f);

@@ -4,6 +4,7 @@
 #include "models_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,16 +117,23 @@ static mj_value *new_value(mj_parser *p, mj_type t) {
     return v;
 }
 
+/* Append to an array or object. The arrays grow to the next power of two when n reaches one (n is
+ * their only record of size), so a document of a million values costs ~20 reallocations, not a
+ * million growing copies. */
 static int push(mj_value *v, mj_value *item, char *key) {
-    mj_value **items = realloc(v->items, (size_t)(v->n + 1) * sizeof *items);
-    if (!items) return 0;
-    v->items = items;
-    if (v->type == MJ_OBJECT) {
-        char **keys = realloc(v->keys, (size_t)(v->n + 1) * sizeof *keys);
-        if (!keys) return 0;
-        v->keys = keys;
-        v->keys[v->n] = key;
+    if ((v->n & (v->n - 1)) == 0) { /* n is 0 or a power of two: the arrays are full */
+        if (v->n >= INT_MAX / 2) return 0;
+        size_t cap = v->n ? 2 * (size_t)v->n : 1;
+        mj_value **items = realloc(v->items, cap * sizeof *items);
+        if (!items) return 0;
+        v->items = items;
+        if (v->type == MJ_OBJECT) {
+            char **keys = realloc(v->keys, cap * sizeof *keys);
+            if (!keys) return 0;
+            v->keys = keys;
+        }
     }
+    if (v->type == MJ_OBJECT) v->keys[v->n] = key;
     v->items[v->n++] = item;
     return 1;
 }

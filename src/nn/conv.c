@@ -248,12 +248,13 @@ mc_status mc_nn_conv2d_create(const char *name, int c_in, int h_in, int w_in, in
     mc_status st = check_conv_args("Conv2d", name, c_in, h_in, w_in, c_out, kernel, stride, padding);
     if (st != MC_STATUS_OK) return st;
     /* torch.nn.Conv2d: H_out = floor((H_in + 2 padding - kernel) / stride) + 1 */
-    int ho = h_in + 2 * padding - kernel, wo = w_in + 2 * padding - kernel;
-    if (ho < 0 || wo < 0)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: kernel %d is larger than the padded input %dx%d",
-                            name, kernel, h_in + 2 * padding, w_in + 2 * padding);
-    ho = ho / stride + 1;
-    wo = wo / stride + 1;
+    int64_t ho64 = (int64_t)h_in + 2 * (int64_t)padding - kernel, wo64 = (int64_t)w_in + 2 * (int64_t)padding - kernel;
+    if (ho64 < 0 || wo64 < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: kernel %d is larger than the padded input %lldx%lld",
+                            name, kernel, (long long)(ho64 + kernel), (long long)(wo64 + kernel));
+    if (ho64 / stride + 1 > INT32_MAX || wo64 / stride + 1 > INT32_MAX)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output size is too large", name);
+    int ho = (int)(ho64 / stride + 1), wo = (int)(wo64 / stride + 1);
     int64_t ishape[3] = {c_in, h_in, w_in}, oshape[3] = {c_out, ho, wo};
     mc_nn_layer *l = nn_layer_new(MC_NN_KIND_CONV2D, name, act, max_batch, 3, ishape, 3, oshape);
     if (!l) return MC_STATUS_INVALID_ARG;
@@ -280,10 +281,12 @@ mc_status mc_nn_conv_transpose2d_create(const char *name, int c_in, int h_in, in
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output_padding %d must be in [0, stride %d)",
                             name, output_padding, stride);
     /* torch.nn.ConvTranspose2d: H_out = (H_in - 1) stride - 2 padding + kernel + output_padding */
-    int ho = (h_in - 1) * stride - 2 * padding + kernel + output_padding;
-    int wo = (w_in - 1) * stride - 2 * padding + kernel + output_padding;
-    if (ho < 1 || wo < 1)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output size %dx%d is empty", name, ho, wo);
+    int64_t ho64 = ((int64_t)h_in - 1) * stride - 2 * (int64_t)padding + kernel + output_padding;
+    int64_t wo64 = ((int64_t)w_in - 1) * stride - 2 * (int64_t)padding + kernel + output_padding;
+    if (ho64 < 1 || wo64 < 1 || ho64 > INT32_MAX || wo64 > INT32_MAX)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: output size %lldx%lld is empty or too large", name,
+                            (long long)ho64, (long long)wo64);
+    int ho = (int)ho64, wo = (int)wo64;
     int64_t ishape[3] = {c_in, h_in, w_in}, oshape[3] = {c_out, ho, wo};
     mc_nn_layer *l =
         nn_layer_new(MC_NN_KIND_CONV_TRANSPOSE2D, name, act, max_batch, 3, ishape, 3, oshape);

@@ -3,18 +3,17 @@
  * exist, and otherwise writes its outputs atomically and then its record. */
 #include "pipeline_eval.h"
 
+#include <musiclust/audio.h>
+#include <musiclust/dsp.h>
 #include <musiclust/embed.h>
 #include <musiclust/metrics.h>
 #include <musiclust/models.h>
+#include <musiclust/nn.h>
+#include <musiclust/plot.h>
 #include <musiclust/text.h>
 
-#include <cairo.h>
-#include <cblas.h>
-#include <fftw3.h>
 #include <math.h>
-#include <sndfile.h>
 #include <stdarg.h>
-#include <soxr.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1265,12 +1264,12 @@ static void kv_line(FILE *f, const char *k, const char *v) {
 
 static void libraries(char *buf, size_t cap) {
     char ob[128];
-    snprintf(ob, sizeof ob, "%s", openblas_get_config());
+    snprintf(ob, sizeof ob, "%s", mc_nn_blas_version());
     char *sp = strchr(ob, ' ');
     if (sp) sp = strchr(sp + 1, ' ');
     if (sp) *sp = '\0'; /* "OpenBLAS 0.3.21" */
-    snprintf(buf, cap, "%s; fftw %s; %s; %s; cairo %s", sf_version_string(), fftwf_version, ob, soxr_version(),
-             cairo_version_string());
+    snprintf(buf, cap, "%s; fftw %s; %s; %s; cairo %s", mc_audio_sndfile_version(), mc_dsp_fftw_version(), ob,
+             mc_audio_soxr_version(), mc_plot_cairo_version());
 }
 
 static mc_status write_tables(run *R, const char *const *inputs, int n_inputs, pl_hash *content) {
@@ -1373,11 +1372,11 @@ static mc_status write_run_json(run *R, const char *const *inputs, int n_inputs,
     mc_json_key(j, "musiclust_version"); mc_json_string(j, mc_version());
     mc_json_key(j, "libraries");
     mc_json_begin_object(j);
-    mc_json_key(j, "sndfile"); mc_json_string(j, sf_version_string());
-    mc_json_key(j, "fftw"); mc_json_string(j, fftwf_version);
-    mc_json_key(j, "openblas"); mc_json_string(j, openblas_get_config());
-    mc_json_key(j, "soxr"); mc_json_string(j, soxr_version());
-    mc_json_key(j, "cairo"); mc_json_string(j, cairo_version_string());
+    mc_json_key(j, "sndfile"); mc_json_string(j, mc_audio_sndfile_version());
+    mc_json_key(j, "fftw"); mc_json_string(j, mc_dsp_fftw_version());
+    mc_json_key(j, "openblas"); mc_json_string(j, mc_nn_blas_version());
+    mc_json_key(j, "soxr"); mc_json_string(j, mc_audio_soxr_version());
+    mc_json_key(j, "cairo"); mc_json_string(j, mc_plot_cairo_version());
     mc_json_end_object(j);
     libraries(lib, sizeof lib);
     mc_json_key(j, "configuration");

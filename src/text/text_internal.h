@@ -20,6 +20,14 @@ typedef struct mc_textbuf {
  * every word n-gram and every char_wb n-gram is a substring) or "" without words. */
 mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b);
 void mc_textbuf_free(mc_textbuf *b);
+/* The whitespace tokenizer (MC_TEXT_TOKENS_CHUNKS): the chunks of text[0..len) between runs of
+ * Python whitespace (str.split()), lower-cased (mc_text_lower) with adjacent base + mark pairs
+ * composed, into b as " c1 c2 ... ck " (b->words = k) or "". Malformed UTF-8 becomes U+FFFD, which
+ * is kept as a character. */
+mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbuf *b);
+/* True when text[0..len) has a letter (what makes a word for mc_text_tokenize_padded: a mark alone
+ * never starts one). */
+bool mc_text_has_word(const char *text, size_t len);
 
 /* ---------------------------------------------------------------- n-grams */
 
@@ -61,5 +69,16 @@ int64_t mc_strmap_find(const mc_strmap *m, const char *s, size_t len, uint64_t h
 /* Entry id of the key, inserting it (value 0, aux -1) when absent; -1 on allocation failure. */
 int64_t mc_strmap_insert(mc_strmap *m, const char *s, size_t len, uint64_t h, bool *inserted);
 static inline const char *mc_strmap_key(const mc_strmap *m, int64_t e) { return m->arena + m->key_off[e]; }
+
+/* ---------------------------------------------------------------- saved vectorizers */
+
+/* The configuration a vectorizer was fitted or rebuilt with. */
+const mc_tfidf_config *mc_text_tfidf_config_of(const mc_tfidf *m);
+/* A fitted vectorizer rebuilt from its parts (a saved lyrics model): terms[j][0..lens[j]) in strictly
+ * increasing bytewise order (column j), their document frequencies (1..n_docs) and idf weights
+ * (finite, > 0). MC_STATUS_FORMAT names the first term that breaks a rule. */
+mc_status mc_text_tfidf_from_vocab(const mc_tfidf_config *c, int64_t n_docs, const char *const *terms,
+                                   const size_t *lens, int64_t n_terms, const int64_t *df, const double *idf,
+                                   mc_tfidf **out);
 
 #endif

@@ -109,6 +109,8 @@ mc_status mc_text_tfidf_config_validate(const mc_tfidf_config *c) {
     if (!c) return mc_error_set(MC_STATUS_INVALID_ARG, "tfidf config is NULL");
     if (c->analyzer != MC_TEXT_ANALYZER_WORD && c->analyzer != MC_TEXT_ANALYZER_CHAR_WB)
         return mc_error_set(MC_STATUS_INVALID_ARG, "analyzer %d is not word or char_wb", (int)c->analyzer);
+    if (c->tokens != MC_TEXT_TOKENS_WORDS && c->tokens != MC_TEXT_TOKENS_CHUNKS)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "tokens %d is not words or chunks", (int)c->tokens);
     if (c->ngram_min < 1 || c->ngram_max < c->ngram_min || c->ngram_max > 16)
         return mc_error_set(MC_STATUS_INVALID_ARG, "ngram range %d..%d: need 1 <= min <= max <= 16",
                             c->ngram_min, c->ngram_max);
@@ -142,6 +144,11 @@ static void count_df(const char *s, size_t len, int n, void *user) {
         c->map->value[e]++;
         c->map->aux[e] = c->doc;
     }
+}
+
+static mc_status tokenize(const mc_tfidf_config *c, const char *doc, mc_textbuf *tb) {
+    return c->tokens == MC_TEXT_TOKENS_CHUNKS ? mc_text_tokenize_chunks_padded(doc, strlen(doc), tb)
+                                              : mc_text_tokenize_padded(doc, strlen(doc), tb);
 }
 
 static void enumerate(const mc_tfidf_config *c, const mc_textbuf *b, mc_ngram_fn fn, void *user) {
@@ -183,7 +190,7 @@ mc_status mc_text_tfidf_fit(const mc_tfidf_config *c, const char *const *docs, i
     fit_ctx ctx = {&all, 0, false};
     for (int64_t d = 0; d < n && st == MC_STATUS_OK; d++) {
         const char *doc = docs[d] ? docs[d] : "";
-        st = mc_text_tokenize_padded(doc, strlen(doc), &tb);
+        st = tokenize(c, doc, &tb);
         if (st != MC_STATUS_OK) break;
         ctx.doc = d;
         enumerate(c, &tb, count_df, &ctx);
@@ -330,7 +337,7 @@ mc_status mc_text_tfidf_transform(const mc_tfidf *m, const char *const *docs, in
             bad = failed;
             if (bad) continue;
             const char *doc = docs[d] ? docs[d] : "";
-            mc_status st = mc_text_tokenize_padded(doc, strlen(doc), &tb);
+            mc_status st = tokenize(&m->cfg, doc, &tb);
             rc.n = 0;
             rc.failed = false;
             if (st == MC_STATUS_OK) enumerate(&m->cfg, &tb, collect_ids, &rc);
@@ -401,4 +408,55 @@ mc_status mc_text_tfidf_transform(const mc_tfidf *m, const char *const *docs, in
     }
     free(rows);
     return st;
+}
+
+/* ---------------------------------------------------------------- a saved vocabulary */
+
+const mc_tfidf_config *mc_text_tfidf_config_of(const mc_tfidf *m) { return m ? &m->cfg : NULL; }
+
+mc_status mc_text_tfidf_from_vocab(const mc_tfidf_config *c, int64_t n_docs, const char *const *terms,
+                                   const size_t *lens, int64_t n_terms, const int64_t *df, const double *idf,
+                                   mc_tfidf **out) {
+    *out = NULL;
+    mc_status st = mc_text_tfidf_config_validate(c);
+    if (st != MC_STATUS_OK) return st;
+    if (n_docs < 1 || n_terms < 1 || n_terms > INT32_MAX)
+        return mc_error_set(MC_STATUS_FORMAT, "vocabulary of %lld terms fitted on %lld documents: need at least one "
+                            "of each", (long long)n_terms, (long long)n_docs);
+    for (int64_t j = 0; j < n_terms; j++) {
+        if (lens[j] == 0 || memchr(terms[j], '\0', lens[j]))
+            return mc_error_set(MC_STATUS_FORMAT, "term %lld is empty or holds a NUL byte", (long long)j);
+        /* strictly increasing bytewise, as fit writes them: the column of a term is its rank */
+        if (j > 0) {
+            size_t a = lens[j - 1], b = lens[j];
+            int cmp = memcmp(terms[j - 1], terms[j], a < b ? a : b);
+            if (cmp > 0 || (cmp == 0 && a >= b))
+                return mc_error_set(MC_STATUS_FORMAT, "terms %lld and %lld are not in increasing order (or repeat)",
+                                    (long long)j - 1, (long long)j);
+        }
+        if (df[j] < 1 || df[j] > n_docs || !isfinite(idf[j]) || !(idf[j] > 0))
+            return mc_error_set(MC_STATUS_FORMAT, "term %lld: document frequency %lld of %lld documents, idf %g",
+                                (long long)j, (long long)df[j], (long long)n_docs, idf[j]);
+    }
+    mc_tfidf *m = calloc(1, sizeof *m);
+    if (!m) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    m->cfg = *c;
+    m->n_docs = n_docs;
+    m->idf = malloc((size_t)n_terms * sizeof *m->idf);
+    st = m->idf ? mc_strmap_init(&m->vocab, n_terms) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    for (int64_t j = 0; st == MC_STATUS_OK && j < n_terms; j++) {
+        int64_t e = mc_strmap_insert(&m->vocab, terms[j], lens[j], mc_strmap_hash(terms[j], lens[j]), NULL);
+        if (e < 0) {
+            st = MC_STATUS_NO_MEMORY; /* message set by the map */
+            break;
+        }
+        m->vocab.value[e] = df[j];
+        m->idf[j] = idf[j];
+    }
+    if (st != MC_STATUS_OK) {
+        mc_text_tfidf_free(m);
+        return st;
+    }
+    *out = m;
+    return MC_STATUS_OK;
 }

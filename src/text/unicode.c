@@ -240,6 +240,76 @@ mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
     return MC_STATUS_OK;
 }
 
+/* Python's str.isspace() (what str.split() with no argument splits at, and so sklearn's char_wb):
+ * the Unicode White_Space characters plus the information separators U+001C..U+001F. */
+static bool is_python_space(uint32_t cp) {
+    return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
+}
+
+mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbuf *b) {
+    b->len = 0;
+    b->words = 0;
+    if (!text) len = 0;
+    /* Worst case: every byte a character whose lowercase needs 3/2 as many bytes, a malformed byte
+     * becoming U+FFFD (3 bytes), one space per chunk and the padding. */
+    size_t need = 3 * len + len + 4;
+    if (need / 4 < len) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
+    if (b->cap < need) {
+        char *s = realloc(b->s, need);
+        if (!s) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
+        b->s = s;
+        b->cap = need;
+    }
+    char *o = b->s;
+    size_t n = 0;
+    bool in_chunk = false;
+    uint32_t last = 0;  /* last code point of the current chunk */
+    size_t last_at = 0; /* its byte offset in o */
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cp;
+        i += mc_text_utf8_decode(text + i, len - i, &cp);
+        if (is_python_space(cp)) {
+            in_chunk = false;
+            continue;
+        }
+        if (!in_chunk) {
+            o[n++] = ' ';
+            in_chunk = true;
+            b->words++;
+        } else {
+            uint32_t c = mc_text_compose(last, cp);
+            if (c) { /* NFC: replace the previous code point by the composite */
+                c = mc_text_lower(c);
+                n = last_at;
+                last = c;
+                n += (size_t)mc_text_utf8_encode(c, o + n);
+                continue;
+            }
+        }
+        cp = mc_text_lower(cp);
+        last = cp;
+        last_at = n;
+        n += (size_t)mc_text_utf8_encode(cp, o + n);
+    }
+    if (b->words > 0) o[n++] = ' ';
+    o[n] = '\0';
+    b->len = n;
+    return MC_STATUS_OK;
+}
+
+bool mc_text_has_word(const char *text, size_t len) {
+    if (!text) return false;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += mc_text_utf8_decode(text + i, len - i, &cp);
+        if (mc_text_is_word_char(cp) && !mc_text_is_mark(cp)) return true;
+    }
+    return false;
+}
+
 mc_status mc_text_normalize(const char *text, size_t len, char **out, size_t *out_len,
                             int64_t *n_words) {
     if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_text_normalize: out is NULL");
