@@ -54,6 +54,7 @@
 #include <musiclust/cluster.h>
 #include <musiclust/core.h>
 #include <musiclust/data.h>
+#include <musiclust/nn.h> /* mc_nn_precision */
 #include <musiclust/text.h>
 
 #ifdef __cplusplus
@@ -175,6 +176,8 @@ typedef struct mc_run_config {
     int conv_max_epochs;        /* 20 */
     int conv_batch;             /* 32 */
     int mlp_epochs;             /* MLP models' epochs; <= 0 = the model default (100) */
+    mc_nn_precision precision;  /* conv-vae arithmetic (mc_model_config.precision): fp32 (default) or bf16
+                                   where the CPU has AVX512_BF16 (else fp32, said once) */
     bool fast;                  /* test-sized: MLP 12 epochs, conv-vae 1 epoch on at most 64 rows,
                                    t-SNE 250 iterations, UMAP 60 epochs (a smoke test, not a result) */
     bool maps;                  /* t-SNE and UMAP maps (true) */

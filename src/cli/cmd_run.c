@@ -43,7 +43,7 @@ void cli_print_run(const char *results, const mc_run_summary *sum) {
 int cmd_run(int argc, char **argv) {
     mc_run_config cfg;
     mc_run_config_default(&cfg);
-    const char *out = NULL, *task = "all", *metadata = NULL;
+    const char *out = NULL, *task = "all", *metadata = NULL, *precision = NULL;
     int64_t budget = cfg.conv_budget;
     int budget_i = -1;
     bool quiet = false, no_maps = false, no_report = false;
@@ -60,6 +60,7 @@ int cmd_run(int argc, char **argv) {
         {"k-max", 0, CLI_INT, &cfg.k_max, "K", "largest k of the silhouette sweep (default 10)"},
         {"segment", 0, CLI_DOUBLE, &cfg.extract.segment_s, "S", "segment length in seconds (default 3)"},
         {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 8000)"},
+        {"precision", 0, CLI_STRING, &precision, "P", "conv-vae arithmetic: fp32 (default) or bf16 (AVX512_BF16 kernels, fp32 master weights and accumulation; fp32 where the CPU lacks them)"},
         {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
         {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},
@@ -98,6 +99,8 @@ int cmd_run(int argc, char **argv) {
         if (budget_i < 1) USAGE("--conv-budget must be >= 1, got %d", budget_i);
         budget = budget_i;
     }
+    if (precision && mc_nn_precision_parse(precision, &cfg.precision) != MC_STATUS_OK)
+        USAGE("--precision must be fp32 or bf16, got '%s'", precision);
     if (cfg.mlp_epochs < 0) USAGE("--mlp-epochs must be >= 1, got %d", cfg.mlp_epochs);
     if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");
     cfg.conv_budget = budget;

@@ -675,6 +675,7 @@ static void model_config(run *R, const rep *r, mc_model_config *mc, int64_t n_ro
         mc->epochs = (int)e;
         if (e * n_rows > budget && e == 1 && budget < n_rows) *train_rows = budget > 0 ? budget : 1;
         mc->batch = c->conv_batch > 0 ? c->conv_batch : 32;
+        mc->precision = c->precision;
     } else {
         mc->epochs = c->fast ? 12 : c->mlp_epochs > 0 ? c->mlp_epochs : mc->epochs;
     }
@@ -783,6 +784,8 @@ static mc_status stage_model(run *R, rep *r, int si) {
     pl_hash_int(&h, "epochs", mc.epochs);
     pl_hash_int(&h, "batch", mc.batch);
     pl_hash_dbl(&h, "lr", mc.lr);
+    /* hashed only when not the default, so results computed before --precision keep their stages */
+    if (mc.precision != MC_NN_PRECISION_FP32) pl_hash_str(&h, "precision", mc_nn_precision_name(mc.precision));
     pl_hash_int(&h, "train_rows", train_rows);
     pl_hash_u64(&h, "seed", seed);
     pl_hash_int(&h, "threads", R->threads);
@@ -1399,6 +1402,7 @@ static mc_status write_run_json(run *R, const char *const *inputs, int n_inputs,
     mc_json_key(j, "conv_min_epochs"); mc_json_int(j, c->conv_min_epochs);
     mc_json_key(j, "conv_max_epochs"); mc_json_int(j, c->fast ? 1 : c->conv_max_epochs);
     mc_json_key(j, "conv_batch"); mc_json_int(j, c->conv_batch);
+    mc_json_key(j, "precision"); mc_json_string(j, mc_nn_precision_name(c->precision));
     mc_json_key(j, "mlp_epochs"); mc_json_int(j, c->mlp_epochs);
     mc_json_key(j, "fast"); mc_json_bool(j, c->fast);
     mc_json_key(j, "maps"); mc_json_bool(j, c->maps);
