@@ -4,11 +4,14 @@
 #ifndef MC_TEST_H
 #define MC_TEST_H
 
+#include <musiclust/core.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int mc_test_passed = 0;
@@ -125,6 +128,59 @@ static inline int mc_test_same_file(const char *a, const char *b) {
     free(x);
     free(y);
     return same;
+}
+
+/* Run the command-line program with args (a shell fragment): its stdout goes to <tag>_stdout.txt and
+ * its stderr to <tag>_stderr.txt in the working directory (one tag per test file, as tests run in
+ * parallel), and stderr is copied into err (truncated; NULL or cap 0: not copied). Returns the exit
+ * status, -1 when it did not exit. */
+static inline int mc_test_cli(const char *tag, const char *args, char *err, size_t cap) {
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>%s_stderr.txt >%s_stdout.txt", MC_CLI_PATH, args, tag, tag);
+    int rc = system(cmd);
+    if (err && cap) {
+        char path[256];
+        snprintf(path, sizeof path, "%s_stderr.txt", tag);
+        err[0] = '\0';
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(err, 1, cap - 1, f);
+            err[n] = '\0';
+            fclose(f);
+        }
+    }
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* A JSON file parsed with core's reader (NULL if unreadable or not JSON); free with mc_json_value_free. */
+static inline mc_json_value *mc_test_json_file(const char *path) {
+    char *text = mc_test_read_file(path, NULL);
+    mc_json_value *v = text ? mc_json_parse(text, NULL) : NULL;
+    free(text);
+    return v;
+}
+
+/* In a metrics.json (report.h): the row of this level (the first one, or the one of representation
+ * rep when rep is not NULL), or NULL. */
+static inline const mc_json_value *mc_test_metrics_row(const mc_json_value *doc, const char *level, const char *rep) {
+    const mc_json_value *rows = mc_json_member(doc, "rows");
+    for (int i = 0; rows && i < rows->n; i++) {
+        const mc_json_value *l = mc_json_member(rows->items[i], "level"), *r = mc_json_member(rows->items[i], "representation");
+        if (l && l->str && strcmp(l->str, level) == 0 && (!rep || (r && r->str && strcmp(r->str, rep) == 0)))
+            return rows->items[i];
+    }
+    return NULL;
+}
+
+/* The first seed's full-precision value of a metric of a metrics.json row (NaN for null), and whether
+ * it is marked leaked; 0 when the row has no such metric. */
+static inline int mc_test_metric_value(const mc_json_value *row, const char *metric, double *value, int *leaked) {
+    const mc_json_value *m = mc_json_member(mc_json_member(row, "metrics"), metric);
+    const mc_json_value *v = mc_json_member(m, "seed_values"), *l = mc_json_member(m, "leaked");
+    if (!v || v->type != MC_JSON_ARRAY || v->n < 1) return 0;
+    *value = v->items[0]->type == MC_JSON_NUMBER ? v->items[0]->num : NAN;
+    if (leaked) *leaked = l && l->type == MC_JSON_BOOL && l->num != 0;
+    return 1;
 }
 
 /* A fresh scratch directory for this test under the build tree. */

@@ -8,21 +8,7 @@
 
 /* Run the CLI with args (a shell fragment), capturing stderr into err (truncated); returns the exit
  * status. */
-static int run(const char *args, char *err, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>cli_stderr.txt >cli_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("cli_stderr.txt", "r");
-        if (f) {
-            size_t n = fread(err, 1, cap - 1, f);
-            err[n] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static int run(const char *args, char *err, size_t cap) { return mc_test_cli("cli", args, err, cap); }
 
 static int count_lines_of(const char *s) {
     int n = 0;

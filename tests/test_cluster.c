@@ -15,15 +15,6 @@
 
 #define FIX MC_SOURCE_DIR "/tests/fixtures/"
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 /* A fixture array (fails the test and exits when missing: the fixtures are committed). */
 static mc_array load(const char *name) {
     char path[1024];
@@ -56,7 +47,7 @@ static bool same_partition(const int32_t *a, const int32_t *b, int64_t n) {
         if (b[i] > bmax) bmax = b[i];
     }
     if (amax != bmax) return false;
-    int32_t *ab = xcalloc((size_t)amax + 2, sizeof(int32_t)), *ba = xcalloc((size_t)bmax + 2, sizeof(int32_t));
+    int32_t *ab = mc_test_xcalloc((size_t)amax + 2, sizeof(int32_t)), *ba = mc_test_xcalloc((size_t)bmax + 2, sizeof(int32_t));
     for (int i = 0; i <= amax + 1; i++) ab[i] = ba[i] = INT32_MIN;
     bool ok = true;
     for (int64_t i = 0; i < n && ok; i++) {
@@ -330,7 +321,7 @@ static void test_kmeans(void) {
             MC_CHECK(rel(r1.inertia, ref[f]) <= 1e-4, "%s seed %d: inertia %.10g vs sklearn %.10g", files[f],
                      (int)seed, r1.inertia, ref[f]);
             /* labels are the nearest centres, every cluster used, inertia consistent with them */
-            int64_t *cnt = xcalloc((size_t)c.k, sizeof(int64_t));
+            int64_t *cnt = mc_test_xcalloc((size_t)c.k, sizeof(int64_t));
             int64_t wrong = 0;
             double in = 0;
             for (int64_t i = 0; i < n; i++) {
@@ -580,11 +571,11 @@ static void test_dbscan(void) {
         const float *P = G.data;
         const double geps = 0.7; /* 12 clusters, ~1900 noise: many border decisions */
         const int gms = 8;
-        int64_t *deg = xcalloc((size_t)gn, sizeof(int64_t));
-        int64_t *start = xcalloc((size_t)gn + 1, sizeof(int64_t));
+        int64_t *deg = mc_test_xcalloc((size_t)gn, sizeof(int64_t));
+        int64_t *start = mc_test_xcalloc((size_t)gn + 1, sizeof(int64_t));
         /* neighbourhoods in CSR, row by row (ascending column order) */
         for (int pass = 0; pass < 2; pass++) {
-            int64_t *nbr = pass ? xcalloc((size_t)start[gn] + 1, sizeof(int64_t)) : NULL;
+            int64_t *nbr = pass ? mc_test_xcalloc((size_t)start[gn] + 1, sizeof(int64_t)) : NULL;
             int32_t *ref = NULL;
             for (int64_t i = 0; i < gn; i++) {
                 int64_t c = 0;
@@ -603,8 +594,8 @@ static void test_dbscan(void) {
                 if (!pass) start[i + 1] = start[i] + c;
             }
             if (!pass) continue;
-            ref = xcalloc((size_t)gn, sizeof(int32_t));
-            int64_t *stack = xcalloc((size_t)start[gn] + (size_t)gn + 1, sizeof(int64_t));
+            ref = mc_test_xcalloc((size_t)gn, sizeof(int32_t));
+            int64_t *stack = mc_test_xcalloc((size_t)start[gn] + (size_t)gn + 1, sizeof(int64_t));
             for (int64_t i = 0; i < gn; i++) ref[i] = -1;
             int32_t label = 0;
             for (int64_t i0 = 0; i0 < gn; i0++) {
@@ -665,7 +656,7 @@ static void test_dbscan(void) {
                  "automatic eps on z-scored blobs: eps %g, %d clusters, %lld noise", r.eps, r.k, (long long)r.n_noise);
         mc_clustering_free(&r);
     }
-    float *kd = xcalloc((size_t)bn, sizeof(float));
+    float *kd = mc_test_xcalloc((size_t)bn, sizeof(float));
     double e;
     MC_CHECK_OK(mc_cluster_dbscan_auto_eps(B.data, bn, bd, 5, 0, &e, kd));
     bool sorted = true;
@@ -715,34 +706,7 @@ static void test_gmm(void) {
 
 /* ---------------------------------------------------------------- the CLI */
 
-static int run(const char *args, char *err, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>cluster_stderr.txt >cluster_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("cluster_stderr.txt", "r");
-        if (f) {
-            size_t k = fread(err, 1, cap - 1, f);
-            err[k] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = xcalloc((size_t)len + 1, 1);
-    if (fread(s, 1, (size_t)len, f) != (size_t)len) len = 0;
-    s[len] = '\0';
-    fclose(f);
-    return s;
-}
+static int run(const char *args, char *err, size_t cap) { return mc_test_cli("cluster", args, err, cap); }
 
 /* ASSIGN.tsv -> labels; returns the number of rows or -1 when the format is wrong. */
 static int64_t read_assign(const char *path, int32_t *labels, int64_t cap) {
@@ -779,19 +743,19 @@ static void test_cli(void) {
     }
     MC_CHECK(rows == n && mn == 0 && mx == 3, "ASSIGN.tsv: header row<TAB>cluster, %lld rows, ids %d..%d", (long long)rows, mn, mx);
     snprintf(path, sizeof path, "%s/a.json", dir);
-    char *js = slurp(path);
+    char *js = mc_test_read_file(path, NULL);
     MC_CHECK(js && strstr(js, "\"algorithm\": \"kmeans\"") && strstr(js, "\"inertia\"") && strstr(js, "\"k\": 4") &&
                  strstr(js, "\"timing_s\"") && strstr(js, "\"k_sweep\": null"),
              "ASSIGN.json has the algorithm, k, inertia, timing");
     free(js);
     /* the same run with another thread count: byte-identical assignments */
-    char *a1 = slurp(path);
+    char *a1 = mc_test_read_file(path, NULL);
     snprintf(path, sizeof path, "%s/a.tsv", dir);
-    char *t1 = slurp(path);
+    char *t1 = mc_test_read_file(path, NULL);
     snprintf(args, sizeof args, "cluster --quiet --k 4 --threads 1 '%s' -o '%s/b.tsv'", FIX "cluster_blobs.npy", dir);
     MC_CHECK(run(args, err, sizeof err) == 0, "--threads 1: %s", err);
     snprintf(path, sizeof path, "%s/b.tsv", dir);
-    char *t2 = slurp(path);
+    char *t2 = mc_test_read_file(path, NULL);
     MC_CHECK(t1 && t2 && strcmp(t1, t2) == 0, "ASSIGN.tsv identical for 1 and 2 threads");
     free(a1);
     free(t1);
@@ -801,18 +765,20 @@ static void test_cli(void) {
     snprintf(args, sizeof args, "cluster --quiet --k-max 8 '%s' -o '%s/s.tsv'", FIX "cluster_blobs.npy", dir);
     MC_CHECK(run(args, err, sizeof err) == 0, "sweep: %s", err);
     snprintf(path, sizeof path, "%s/s.ksweep.tsv", dir);
-    char *curve = slurp(path);
-    MC_CHECK(curve && strncmp(curve, "k\tsilhouette\n2\t", 15) == 0 && strstr(curve, "\n8\t"), "curve TSV k=2..8");
+    char *curve = mc_test_read_file(path, NULL);
+    /* the k-sweep table of pipeline.h: k, silhouette, inertia, bic, log_likelihood */
+    MC_CHECK(curve && strncmp(curve, "k\tsilhouette\tinertia\tbic\tlog_likelihood\n2\t", 42) == 0 && strstr(curve, "\n8\t"),
+             "curve TSV k=2..8");
     free(curve);
     snprintf(path, sizeof path, "%s/s.json", dir);
-    js = slurp(path);
+    js = mc_test_read_file(path, NULL);
     MC_CHECK(js && strstr(js, "\"chosen_k\": 4") && strstr(js, "\"k\": 4,"), "silhouette chooses k = 4 on 4 blobs");
     free(js);
     snprintf(args, sizeof args, "cluster --quiet --algo agglomerative --k-max 6 '%s' -o '%s/s2.tsv'",
              FIX "cluster_blobs.npy", dir);
     MC_CHECK(run(args, err, sizeof err) == 0, "agglomerative sweep: %s", err);
     snprintf(path, sizeof path, "%s/s2.json", dir);
-    js = slurp(path);
+    js = mc_test_read_file(path, NULL);
     MC_CHECK(js && strstr(js, "\"chosen_k\": 4"), "agglomerative sweep chooses 4");
     free(js);
 
@@ -830,7 +796,7 @@ static void test_cli(void) {
              "--save-space writes (N, dims)");
     mc_array_free(&z);
     snprintf(path, sizeof path, "%s/d.json", dir);
-    js = slurp(path);
+    js = mc_test_read_file(path, NULL);
     MC_CHECK(js && strstr(js, "\"eps_auto\": true") && strstr(js, "\"eps_used\"") && strstr(js, "\"n_noise\"") &&
                  strstr(js, "\"pca\"") && strstr(js, "\"explained_variance_ratio\""),
              "DBSCAN JSON reports the chosen eps and the PCA");
@@ -838,12 +804,12 @@ static void test_cli(void) {
     snprintf(args, sizeof args, "cluster --quiet --algo gmm --covariance diag --k 3 '%s' -o '%s/g.tsv'", FIX "cluster_gmm.npy", dir);
     MC_CHECK(run(args, err, sizeof err) == 0, "gmm: %s", err);
     snprintf(path, sizeof path, "%s/g.json", dir);
-    js = slurp(path);
+    js = mc_test_read_file(path, NULL);
     MC_CHECK(js && strstr(js, "\"bic\"") && strstr(js, "\"log_likelihood\""), "GMM JSON has BIC");
     free(js);
 
     /* bad input: exit 1 with one line naming the file */
-    float *bad = xcalloc(40, sizeof(float));
+    float *bad = mc_test_xcalloc(40, sizeof(float));
     for (int i = 0; i < 40; i++) bad[i] = (float)(i * i % 7);
     bad[17] = NAN;
     int64_t shape[2] = {10, 4};
@@ -908,15 +874,15 @@ static void test_gtzan(void) {
         mc_array_free(&F);
         return;
     }
-    const char **genre = xcalloc((size_t)n, sizeof *genre);
+    const char **genre = mc_test_xcalloc((size_t)n, sizeof *genre);
     for (int64_t i = 0; i < n; i++) genre[i] = mc_table_get(&t, i, gc);
-    int32_t *cls = xcalloc((size_t)n, sizeof(int32_t));
+    int32_t *cls = mc_test_xcalloc((size_t)n, sizeof(int32_t));
     char **names = NULL;
     int nn = 0;
     MC_CHECK_OK(mc_metrics_encode_labels(genre, n, cls, &names, &nn));
     /* z-score + PCA(4) + k-means(10, n_init 10), seeds 0..9 (the mean of 10 local optima is a steadier
      * figure than one), as the peer sklearn_cluster.py */
-    float *Xs = xcalloc((size_t)(n * d), sizeof(float)), *Z = xcalloc((size_t)n * 4, sizeof(float));
+    float *Xs = mc_test_xcalloc((size_t)(n * d), sizeof(float)), *Z = mc_test_xcalloc((size_t)n * 4, sizeof(float));
     mc_scaler s;
     mc_pca p;
     MC_CHECK_OK(mc_cluster_scaler_fit(F.data, n, d, &s));

@@ -38,23 +38,6 @@ static void write_bytes(const char *path, const void *data, size_t n) {
     }
 }
 
-/* Whole file into a malloc'd NUL-terminated buffer. */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    size_t got;
-    while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) b = realloc(b, cap *= 2);
-    }
-    fclose(f);
-    b[n] = '\0';
-    if (len) *len = n;
-    return b;
-}
-
 /* The last error message names `path` (the contract for every failing call). */
 static int msg_names(const char *path) { return strstr(mc_error_message(), path) != NULL; }
 
@@ -126,8 +109,8 @@ static void test_npy_roundtrip(void) {
             MC_CHECK(!file_exists(tmpname), "%s: no temp left", name);
 
             /* numpy's layout: version 1.0, preamble a multiple of 64 ending in '\n' */
-            size_t flen;
-            char *raw = slurp(path, &flen);
+            size_t flen = 0;
+            char *raw = mc_test_read_file(path, &flen);
             MC_CHECK(raw && (unsigned char)raw[6] == 1 && raw[7] == 0, "%s: version 1.0", name);
             size_t hlen = (unsigned char)raw[8] | ((size_t)(unsigned char)raw[9] << 8);
             MC_CHECK((10 + hlen) % 64 == 0, "%s: preamble %zu not aligned", name, 10 + hlen);
@@ -204,8 +187,8 @@ static void test_npy_writer(void) {
     for (int64_t i = 0; i < next * 6; i++) bad += ((float *)a.data)[i] != (float)i;
     MC_CHECK(bad == 0, "%d streamed values differ", bad);
     mc_array_free(&a);
-    size_t flen;
-    char *raw = slurp(path, &flen);
+    size_t flen = 0;
+    char *raw = mc_test_read_file(path, &flen);
     size_t hlen = (unsigned char)raw[8] | ((size_t)(unsigned char)raw[9] << 8);
     MC_CHECK((10 + hlen) % 64 == 0, "stream preamble aligned");
     MC_CHECK(strstr(raw + 10, "'shape': (") != NULL, "stream header has the shape");
@@ -666,7 +649,7 @@ static void test_table(void) {
         fputc(i < 3 ? ',' : '\n', f);
     }
     fclose(f);
-    char *txt = slurp(p, NULL);
+    char *txt = mc_test_read_file(p, NULL);
     MC_CHECK(strncmp(txt, "plain,\"with,comma\",\"with \"\"quote\"\"\",\"two\nlines\"\n", 47) == 0,
              "written fields: %s", txt);
     free(txt);
@@ -735,7 +718,7 @@ static void test_json(void) {
     MC_CHECK(strtod("0.3333333333333333", NULL) == 1.0 / 3.0, "shortest form of 1/3 round-trips");
     const char *jp = tpath("doc.json");
     MC_CHECK_OK(mc_json_write_file(j, jp));
-    char *back = slurp(jp, NULL);
+    char *back = mc_test_read_file(jp, NULL);
     MC_CHECK(back && got && strcmp(back, got) == 0, "file content");
     free(back);
     mc_json_free(j);
@@ -933,7 +916,7 @@ static void test_progress(void) {
     mc_progress_finish(p);
     mc_progress_free(p);
     fclose(f);
-    char *txt = slurp(path, NULL);
+    char *txt = mc_test_read_file(path, NULL);
     printf("%s", txt);
     MC_CHECK(count_char(txt, '\n') == 10 && count_char(txt, '\r') == 0, "plain: 9 steps + final");
     MC_CHECK(strstr(txt, "extract [") && strstr(txt, "20/200") && strstr(txt, "loss 12.3"),
@@ -955,7 +938,7 @@ static void test_progress(void) {
     mc_progress_finish(p);
     mc_progress_free(p);
     fclose(f);
-    txt = slurp(path, NULL);
+    txt = mc_test_read_file(path, NULL);
     MC_CHECK(pos_fast == 0, "no redraw within 100 ms (%ld bytes)", pos_fast);
     MC_CHECK(pos_after > 0, "redraw after 100 ms");
     MC_CHECK(txt[0] == '\r' && count_char(txt, '\r') == 2 && count_char(txt, '\n') == 1 &&
@@ -973,7 +956,7 @@ static void test_progress(void) {
     mc_progress_finish(p);
     mc_progress_free(p);
     fclose(f);
-    txt = slurp(path, NULL);
+    txt = mc_test_read_file(path, NULL);
     MC_CHECK(strstr(txt, "frames 20000") != NULL, "threaded count: %s", txt);
     free(txt);
 
@@ -1000,11 +983,11 @@ static void test_files(void) {
     const char *fp = tpath("a/b/c/hello.txt");
     MC_CHECK_OK(mc_file_write_atomic(fp, "hello\n", 6));
     size_t n;
-    char *txt = slurp(fp, &n);
+    char *txt = mc_test_read_file(fp, &n);
     MC_CHECK(txt && n == 6 && strcmp(txt, "hello\n") == 0, "atomic write content");
     free(txt);
     MC_CHECK_OK(mc_file_write_atomic(fp, "bye", 3)); /* replaces */
-    txt = slurp(fp, &n);
+    txt = mc_test_read_file(fp, &n);
     MC_CHECK(txt && n == 3 && memcmp(txt, "bye", 3) == 0, "atomic replace");
     free(txt);
     char tmp[2100];
@@ -1260,7 +1243,7 @@ static void test_hostile_npy_stream(void) {
     build_npy(tpath("claim.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (536870912,), }", 1, buf,
               100);
     size_t n = 0;
-    char *claim = slurp(tpath("claim.npy"), &n);
+    char *claim = mc_test_read_file(tpath("claim.npy"), &n);
     MC_CHECK(n == 128 + 100, "the hostile file: 128-byte preamble + 100 bytes, got %zu", n);
     double before = proc_status_mib("VmRSS");
     peak_reset();
@@ -1280,7 +1263,7 @@ static void test_hostile_npy_stream(void) {
     double *v = malloc((size_t)cnt * sizeof *v);
     for (int64_t i = 0; i < cnt; i++) v[i] = (double)i * 0.5 - 7;
     MC_CHECK_OK(mc_npy_write(tpath("big.npy"), MC_DTYPE_F64, 2, shape, v));
-    char *big = slurp(tpath("big.npy"), &n);
+    char *big = mc_test_read_file(tpath("big.npy"), &n);
     MC_CHECK_OK(read_fifo(fifo, (const unsigned char *)big, n, &a));
     MC_CHECK(a.dtype == MC_DTYPE_F64 && a.ndim == 2 && a.shape[0] == cnt && a.data &&
              memcmp(a.data, v, (size_t)cnt * sizeof *v) == 0, "a 3 MiB array read through a pipe is intact");

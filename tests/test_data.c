@@ -23,22 +23,8 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    if (b) b[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return b;
-}
-
 static int count_lines(const char *path) {
-    char *b = slurp(path, NULL);
+    char *b = mc_test_read_file(path, NULL);
     if (!b) return -1;
     int n = 0;
     for (char *p = b; *p; p++) n += *p == '\n';
@@ -47,7 +33,7 @@ static int count_lines(const char *path) {
 }
 
 static bool file_contains(const char *path, const char *needle) {
-    char *b = slurp(path, NULL);
+    char *b = mc_test_read_file(path, NULL);
     bool r = b && strstr(b, needle);
     free(b);
     return r;
@@ -82,7 +68,7 @@ static void make_tone(const char *path, double seconds, int sr, int channels, do
 
 static bool same_file(const char *a, const char *b) {
     size_t na = 0, nb = 0;
-    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    char *x = mc_test_read_file(a, &na), *y = mc_test_read_file(b, &nb);
     bool r = x && y && na == nb && memcmp(x, y, na) == 0;
     free(x);
     free(y);
@@ -393,7 +379,7 @@ static void capture_log(mc_log_level level, const char *msg, void *user) {
 /* Every cell of a TSV is valid UTF-8, except the column `skip` (NULL: none). */
 static bool file_utf8(const char *path, const char *skip) {
     if (!skip) {
-        char *b = slurp(path, NULL);
+        char *b = mc_test_read_file(path, NULL);
         bool ok = b && mc_data_utf8_valid(b);
         free(b);
         return ok;
@@ -976,7 +962,7 @@ static void test_long_track_memory(void) {
  * mc_npy_read_f32 refuses) into out (rows, 130) row-major. Returns true on success. */
 static bool load_ref(const char *path, int rows, float *out) {
     size_t len = 0;
-    char *b = slurp(path, &len);
+    char *b = mc_test_read_file(path, &len);
     bool ok = b && len > 10 && memcmp(b, "\x93NUMPY", 6) == 0 && b[6] == 1;
     const size_t hlen = ok ? (size_t)((unsigned char)b[8] | ((unsigned char)b[9] << 8)) : 0;
     char want[64];
@@ -1003,7 +989,7 @@ static bool load_ref(const char *path, int rows, float *out) {
 static double json_tempo(const char *clip) {
     char path[1024];
     snprintf(path, sizeof path, "%s/reference/librosa-0.10.2/descriptors.json", MC_SHARED_DIR);
-    char *buf = slurp(path, NULL);
+    char *buf = mc_test_read_file(path, NULL);
     if (!buf) return NAN;
     char key[128];
     snprintf(key, sizeof key, "\"%s\"", clip);
@@ -1043,7 +1029,7 @@ static void test_gtzan_descriptors(const char *data, const char *out) {
     MC_CHECK(de.ndim == 2 && de.shape[0] == 537 && de.shape[1] == 52 && td.ndim == 2 && td.shape[0] == 100 &&
                  td.shape[1] == 52, "gtzan descriptors (537, 52) and (100, 52)");
     snprintf(f, sizeof f, "%s/index.tsv", out);
-    char *index = slurp(f, NULL);
+    char *index = mc_test_read_file(f, NULL);
     for (int c = 0; c < 3 && index && de.data && de.shape[1] == 52; c++) {
         char needle[128];
         snprintf(needle, sizeof needle, "/%s.flac\t0\t", clips[c]);
@@ -1143,7 +1129,7 @@ static void test_gtzan(const char *data) {
     MC_CHECK(s.tracks == 100 && s.segments == 537, "gtzan-mini: %lld tracks %lld segments, want 100 / 537",
              (long long)s.tracks, (long long)s.segments);
     snprintf(f, sizeof f, "%s/tracks.tsv", out);
-    char *tracks = slurp(f, NULL);
+    char *tracks = mc_test_read_file(f, NULL);
     int bad_counts = 0;
     for (char *line = tracks ? strchr(tracks, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
         /* columns: track track_id path duration_s sample_rate channels format segments genre */
@@ -1170,7 +1156,7 @@ static void test_gtzan(const char *data) {
     MC_CHECK_OK(mc_npy_read(f, &lm));
     static const char *const clips[3] = {"jazz.00005", "metal.00003", "classical.00007"};
     snprintf(f, sizeof f, "%s/index.tsv", out);
-    char *index = slurp(f, NULL);
+    char *index = mc_test_read_file(f, NULL);
     for (int c = 0; c < 3 && index && st.data && lm.data; c++) {
         char needle[128];
         snprintf(needle, sizeof needle, "/%s.flac\t0\t", clips[c]);
@@ -1235,7 +1221,7 @@ static void test_lyrics_set(const char *data) {
     MC_CHECK(s.segments >= 9 * 292 && s.segments <= 10 * 292, "9-10 windows per 30-s preview: %lld",
              (long long)s.segments);
     snprintf(f, sizeof f, "%s/index.tsv", out);
-    char *idx = slurp(f, NULL);
+    char *idx = mc_test_read_file(f, NULL);
     MC_CHECK(idx && strstr(idx, "\tlanguage") && strstr(idx, "\ttag"), "language and tag label columns");
     MC_CHECK(idx && !strstr(idx, "\tlyrics"), "lyrics kept out");
     free(idx);

@@ -33,15 +33,6 @@ static float noise(uint32_t *s) {
     return (float)((double)*s / 2147483648.0 - 1.0);
 }
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 /* ---------------------------------------------------------------- config validation */
 
 static void test_config(void) {
@@ -177,7 +168,7 @@ static void test_mel_scale(void) {
 static void check_fixture_bank(const char *name, int sr, int n_fft, int n_mels, double f_lo,
                                double f_hi, const mc_dsp_fixture_entry *e, size_t ne, double total) {
     const int n_bins = 1 + n_fft / 2;
-    float *W = xcalloc((size_t)n_mels * n_bins, sizeof *W); /* (n_mels, n_bins) row-major */
+    float *W = mc_test_xcalloc((size_t)n_mels * n_bins, sizeof *W); /* (n_mels, n_bins) row-major */
     MC_CHECK_OK(mc_dsp_mel_filterbank(sr, n_fft, n_mels, f_lo, f_hi, W));
     double worst = 0;
     for (size_t i = 0; i < ne; i++) {
@@ -214,7 +205,7 @@ static void test_filterbank(void) {
 
     /* properties of the default bank */
     enum { SR = 22050, NFFT = 2048, NM = 128, NB = 1 + NFFT / 2 };
-    float *W = xcalloc((size_t)NM * NB, sizeof *W); /* (NM, NB) row-major */
+    float *W = mc_test_xcalloc((size_t)NM * NB, sizeof *W); /* (NM, NB) row-major */
     MC_CHECK_OK(mc_dsp_mel_filterbank(SR, NFFT, NM, 0.0, 0.0, W)); /* fmax 0 -> sr/2 */
     const double df = (double)SR / NFFT;
     double mel_f[NM + 2];
@@ -270,9 +261,9 @@ static void test_filterbank(void) {
 static void mel_power_naive(const mc_dsp_config *c, const float *y, int64_t n, double *mel) {
     const int N = c->n_fft, NB = 1 + N / 2;
     const int64_t frames = mc_dsp_frame_count(c, n);
-    float *W = xcalloc((size_t)c->n_mels * NB, sizeof *W); /* (n_mels, NB) */
-    double *ct = xcalloc((size_t)N, sizeof *ct), *st = xcalloc((size_t)N, sizeof *st); /* (N,) */
-    double *x = xcalloc((size_t)N, sizeof *x), *P = xcalloc((size_t)NB, sizeof *P);
+    float *W = mc_test_xcalloc((size_t)c->n_mels * NB, sizeof *W); /* (n_mels, NB) */
+    double *ct = mc_test_xcalloc((size_t)N, sizeof *ct), *st = mc_test_xcalloc((size_t)N, sizeof *st); /* (N,) */
+    double *x = mc_test_xcalloc((size_t)N, sizeof *x), *P = mc_test_xcalloc((size_t)NB, sizeof *P);
     if (mc_dsp_mel_filterbank(c->sr, N, c->n_mels, c->fmin, c->fmax, W) != MC_STATUS_OK) exit(1);
     for (int i = 0; i < N; i++) {
         ct[i] = cos(2.0 * M_PI * i / N);
@@ -331,8 +322,8 @@ static void test_mel_power(void) {
     for (int i = 0; i < N; i++)
         y[i] = 0.8f * (float)sin(2 * M_PI * 60.0 * i / 22050.0) + 1e-3f * noise(&s);
     const int64_t frames = mc_dsp_frame_count(&c, N); /* 10 */
-    float *mel = xcalloc((size_t)128 * frames, sizeof *mel);     /* (128, frames) */
-    double *ref = xcalloc((size_t)128 * frames, sizeof *ref);    /* (128, frames) */
+    float *mel = mc_test_xcalloc((size_t)128 * frames, sizeof *mel);     /* (128, frames) */
+    double *ref = mc_test_xcalloc((size_t)128 * frames, sizeof *ref);    /* (128, frames) */
     MC_CHECK_OK(mc_dsp_mel_power(p, w, y, N, mel));
     mel_power_naive(&c, y, N, ref);
     double worst = 0, peak = 0;
@@ -567,8 +558,8 @@ static void test_synth_peer(void) {
     if (n != 4000 || X.shape[1] != 32 || yi.shape[0] != 3968) goto out;
     MC_CHECK(mc_dsp_istft_length(&c, frames) == 3968, "istft length hop * (frames - 1)");
 
-    float *Xc = xcalloc((size_t)257 * 32 * 2, sizeof *Xc);
-    float *out = xcalloc(4200, sizeof *out);
+    float *Xc = mc_test_xcalloc((size_t)257 * 32 * 2, sizeof *Xc);
+    float *out = mc_test_xcalloc(4200, sizeof *out);
     MC_CHECK_OK(mc_dsp_stft(p, s, y.data, n, Xc));
     check_rel("stft (complex64) vs peer", Xc, X.data, 257L * 32 * 2, 1e-6);
     MC_CHECK_OK(mc_dsp_istft(p, s, X.data, frames, 0, out));
@@ -582,7 +573,7 @@ static void test_synth_peer(void) {
     /* Griffin-Lim from zero phase (init=None) is deterministic: the same algorithm gives the same
      * signal up to the precision the peer keeps (complex64 spectra, float32 signal; the same peer in
      * float64 gives this function's output to the last bit, 3.9e-5 away from the float32 one) */
-    float *S = xcalloc((size_t)257 * 32, sizeof *S); /* (257, 32) |X| */
+    float *S = mc_test_xcalloc((size_t)257 * 32, sizeof *S); /* (257, 32) |X| */
     const float *Xf = X.data;
     for (long i = 0; i < 257L * 32; i++) S[i] = hypotf(Xf[2 * i], Xf[2 * i + 1]);
     mc_dsp_griffinlim_options o;
@@ -597,7 +588,7 @@ static void test_synth_peer(void) {
     MC_CHECK(fabs(sc - sc_peer) < 1e-4, "spectral convergence %g vs the peer's %g", sc, sc_peer);
 
     /* NNLS: the peer (librosa's pinv + L-BFGS-B) reaches residual 0.0211 on this mel */
-    float *pw = xcalloc((size_t)257 * 32, sizeof *pw);
+    float *pw = mc_test_xcalloc((size_t)257 * 32, sizeof *pw);
     double resid = -1, resid0 = -1;
     MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel.data, 32, 0, pw, &resid0));
     int neg = 0;
@@ -641,8 +632,8 @@ static void roundtrip_case(int sr, int n_fft, int hop, int64_t n) {
         mc_dsp_plan_free(p);
         return;
     }
-    float *x = xcalloc((size_t)n, sizeof *x), *y = xcalloc((size_t)n, sizeof *y);
-    float *X = xcalloc((size_t)(1 + n_fft / 2) * (size_t)frames * 2, sizeof *X);
+    float *x = mc_test_xcalloc((size_t)n, sizeof *x), *y = mc_test_xcalloc((size_t)n, sizeof *y);
+    float *X = mc_test_xcalloc((size_t)(1 + n_fft / 2) * (size_t)frames * 2, sizeof *X);
     uint32_t r = 99;
     chord(x, n, sr);
     for (int64_t i = 0; i < n; i++) x[i] += 0.05f * noise(&r);
@@ -684,10 +675,10 @@ static void test_griffinlim_chord(void) {
     if (p) MC_CHECK_OK(mc_dsp_workspace_create(p, N, &w));
     if (!s || !w) goto out;
     const int nb = 1025;
-    float *y = xcalloc(N, sizeof *y), *g = xcalloc(N, sizeof *g), *g2 = xcalloc(N, sizeof *g2);
-    float *X = xcalloc((size_t)nb * frames * 2, sizeof *X), *S = xcalloc((size_t)nb * frames, sizeof *S);
-    float *db = xcalloc((size_t)128 * frames, sizeof *db), *dbg = xcalloc((size_t)128 * frames, sizeof *dbg);
-    float *mel = xcalloc((size_t)128 * frames, sizeof *mel), *pw = xcalloc((size_t)nb * frames, sizeof *pw);
+    float *y = mc_test_xcalloc(N, sizeof *y), *g = mc_test_xcalloc(N, sizeof *g), *g2 = mc_test_xcalloc(N, sizeof *g2);
+    float *X = mc_test_xcalloc((size_t)nb * frames * 2, sizeof *X), *S = mc_test_xcalloc((size_t)nb * frames, sizeof *S);
+    float *db = mc_test_xcalloc((size_t)128 * frames, sizeof *db), *dbg = mc_test_xcalloc((size_t)128 * frames, sizeof *dbg);
+    float *mel = mc_test_xcalloc((size_t)128 * frames, sizeof *mel), *pw = mc_test_xcalloc((size_t)nb * frames, sizeof *pw);
     chord(y, N, c.sr);
     MC_CHECK_OK(mc_dsp_stft(p, s, y, N, X));
     for (long i = 0; i < nb * frames; i++) S[i] = hypotf(X[2 * i], X[2 * i + 1]);
@@ -754,8 +745,8 @@ static void test_griffinlim_chord(void) {
     MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel, frames, MC_DSP_MEL_INVERSE_ITER, pw, &resid));
     int neg = 0;
     for (long i = 0; i < nb * frames; i++) neg += !(pw[i] >= 0);
-    float *back = xcalloc((size_t)128 * frames, sizeof *back);
-    float *W = xcalloc((size_t)128 * nb, sizeof *W);
+    float *back = mc_test_xcalloc((size_t)128 * frames, sizeof *back);
+    float *W = mc_test_xcalloc((size_t)128 * nb, sizeof *W);
     MC_CHECK_OK(mc_dsp_mel_filterbank(c.sr, c.n_fft, 128, 0, 11025.0, W));
     double num = 0, den = 0;
     for (int m = 0; m < 128; m++)
@@ -867,8 +858,8 @@ static void *thread_main(void *arg) {
         j->mismatches = -1;
         return NULL;
     }
-    float *mel = xcalloc(128 * 130, sizeof *mel), *db = xcalloc(128 * 130, sizeof *db);
-    float *mf = xcalloc(20 * 130, sizeof *mf), st[40];
+    float *mel = mc_test_xcalloc(128 * 130, sizeof *mel), *db = mc_test_xcalloc(128 * 130, sizeof *db);
+    float *mf = mc_test_xcalloc(20 * 130, sizeof *mf), st[40];
     for (int rep = 0; rep < 5; rep++)
         for (int i = 0; i < j->n_clips; i++) {
             ref_clip *c = &j->clips[i];
@@ -909,9 +900,9 @@ static void test_references(void) {
                      r->mel.shape[1] == 130 && r->mfcc.shape[0] == 20 && r->mfcc.shape[1] == 130,
                  "%s: reference shapes", r->name);
         if (r->frames != 130 || r->mel.shape[1] != 130) continue;
-        r->out_mel = xcalloc(128 * 130, sizeof(float));
-        r->out_db = xcalloc(128 * 130, sizeof(float));
-        r->out_mfcc = xcalloc(20 * 130, sizeof(float));
+        r->out_mel = mc_test_xcalloc(128 * 130, sizeof(float));
+        r->out_db = mc_test_xcalloc(128 * 130, sizeof(float));
+        r->out_mfcc = mc_test_xcalloc(20 * 130, sizeof(float));
         float stats[40], mf_from_ref[20 * 130];
         MC_CHECK(features(p, w, r->y.data, n, r->out_mel, r->out_db, r->out_mfcc, stats),
                  "%s: features: %s", r->name, mc_error_message());
@@ -945,7 +936,7 @@ static void test_references(void) {
         MC_CHECK_CLOSE(what, mf_from_ref, (const float *)r->mfcc.data, 20 * 130, 0.02);
 
         /* same input, same bytes */
-        float *again = xcalloc(128 * 130, sizeof(float));
+        float *again = mc_test_xcalloc(128 * 130, sizeof(float));
         MC_CHECK_OK(mc_dsp_mel_power(p, w, r->y.data, n, again));
         MC_CHECK(memcmp(again, r->out_mel, 128 * 130 * sizeof(float)) == 0, "%s: rerun differs",
                  r->name);
@@ -969,8 +960,8 @@ static void test_references(void) {
         printf("  4 threads sharing one plan: %s\n", bad == 0 ? "byte-identical" : "MISMATCH");
 
         /* time per 3-s segment: mel power + dB + MFCC + stats, best of several batches */
-        float *mel = xcalloc(128 * 130, sizeof *mel), *db = xcalloc(128 * 130, sizeof *db);
-        float *mf = xcalloc(20 * 130, sizeof *mf), st[40];
+        float *mel = mc_test_xcalloc(128 * 130, sizeof *mel), *db = mc_test_xcalloc(128 * 130, sizeof *db);
+        float *mf = mc_test_xcalloc(20 * 130, sizeof *mf), st[40];
         double best = 1e9;
         for (int b = 0; b < 15; b++) {
             double t0 = now_s();
@@ -1022,9 +1013,9 @@ static int desc_open(desc_ctx *x, int64_t max_n) {
     MC_CHECK_OK(mc_dsp_desc_plan_create(x->p, &x->d));
     if (!x->w || !x->d) return 0;
     MC_CHECK_OK(mc_dsp_desc_workspace_create(x->d, x->max_frames, &x->dw));
-    x->mel = xcalloc((size_t)c.n_mels * (size_t)x->max_frames, sizeof(float));
-    x->mag = xcalloc(1025 * (size_t)x->max_frames, sizeof(float));
-    x->desc = xcalloc(MC_DSP_DESC_ROWS * (size_t)x->max_frames, sizeof(float));
+    x->mel = mc_test_xcalloc((size_t)c.n_mels * (size_t)x->max_frames, sizeof(float));
+    x->mag = mc_test_xcalloc(1025 * (size_t)x->max_frames, sizeof(float));
+    x->desc = mc_test_xcalloc(MC_DSP_DESC_ROWS * (size_t)x->max_frames, sizeof(float));
     return x->dw != NULL;
 }
 
@@ -1167,7 +1158,7 @@ static void test_desc_tone(void) {
     }
     const int k0 = 93; /* 1001.29 Hz, between B5 (987.8) and C6 (1046.5) */
     const double df = 22050.0 / 2048.0, f0 = k0 * df, A = 0.5;
-    float *y = xcalloc((size_t)n, sizeof *y);
+    float *y = mc_test_xcalloc((size_t)n, sizeof *y);
     for (int64_t i = 0; i < n; i++) y[i] = (float)(A * sin(2 * M_PI * (double)k0 * (double)(i % 2048) / 2048.0));
     double tuning = -9, tempo = -9;
     const int64_t F = desc_run(&x, y, n, &tuning, &tempo);
@@ -1229,7 +1220,7 @@ static void test_desc_square(void) {
         desc_close(&x);
         return;
     }
-    float *y = xcalloc((size_t)n, sizeof *y);
+    float *y = mc_test_xcalloc((size_t)n, sizeof *y);
     for (int amp = 0; amp < 2; amp++) {
         const float A = amp ? 1e-11f : 0.5f; /* 1e-11 is below zero_crossings' threshold 1e-10 */
         for (int64_t i = 0; i < n; i++) y[i] = ((i / 64) % 2) ? -A : A;
@@ -1263,7 +1254,7 @@ static void test_desc_silence(void) {
         desc_close(&x);
         return;
     }
-    float *y = xcalloc((size_t)n, sizeof *y);
+    float *y = mc_test_xcalloc((size_t)n, sizeof *y);
     double tuning = -9, tempo = -9;
     const int64_t F = desc_run(&x, y, n, &tuning, &tempo);
     int ok = 1;
@@ -1344,14 +1335,14 @@ static void test_desc_clicks(void) {
         desc_close(&x);
         return;
     }
-    float *y = xcalloc((size_t)n, sizeof *y);
+    float *y = mc_test_xcalloc((size_t)n, sizeof *y);
     uint32_t s = 99;
     for (int64_t c0 = 3000; c0 + 200 < n; c0 += 26 * 512)
         for (int i = 0; i < 180; i++) y[c0 + i] = 0.8f * (float)exp(-i / 40.0) * noise(&s);
     double tempo = -9, track = -9;
     const int64_t F = desc_run(&x, y, n, NULL, &tempo);
     const int64_t ns = mc_dsp_track_tempo_scratch(x.d, n);
-    float *sc = xcalloc((size_t)ns, sizeof *sc);
+    float *sc = mc_test_xcalloc((size_t)ns, sizeof *sc);
     MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, y, n, sc, &track));
     double direct = -9;
     MC_CHECK_OK(mc_dsp_tempo(x.d, x.dw, desc_row(&x, MC_DSP_DESC_ONSET, F), F, &direct));
@@ -1374,7 +1365,7 @@ static void test_desc_clicks(void) {
         const int64_t shorts[] = {1, 100, 1024, 1025, 2048, 3000, 66150, 5 * 22050 + 17};
         for (size_t i = 0; ts && i < sizeof shorts / sizeof shorts[0]; i++) {
             double want = -9;
-            float *sc2 = xcalloc((size_t)mc_dsp_track_tempo_scratch(x.d, shorts[i]), sizeof *sc2);
+            float *sc2 = mc_test_xcalloc((size_t)mc_dsp_track_tempo_scratch(x.d, shorts[i]), sizeof *sc2);
             MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, y + 2000, shorts[i], sc2, &want));
             free(sc2);
             double v1 = stream_tempo(x.d, ts, y + 2000, shorts[i], 0, 1), v2 = stream_tempo(x.d, ts, y + 2000, shorts[i], 300, 2);
@@ -1441,18 +1432,18 @@ static void test_desc_mag(void) {
         desc_close(&x);
         return;
     }
-    float *y = xcalloc((size_t)n, sizeof *y);
+    float *y = mc_test_xcalloc((size_t)n, sizeof *y);
     chord(y, n, 22050);
     uint32_t s = 3;
     for (int64_t i = 0; i < n; i++) y[i] += 0.01f * noise(&s);
     const int64_t F = mc_dsp_frame_count(mc_dsp_plan_config(x.p), n);
-    float *mel = xcalloc(128 * (size_t)F, sizeof *mel);
+    float *mel = mc_test_xcalloc(128 * (size_t)F, sizeof *mel);
     MC_CHECK_OK(mc_dsp_mel_power(x.p, x.w, y, n, mel));
     MC_CHECK_OK(mc_dsp_mel_power_mag(x.p, x.w, y, n, x.mel, x.mag));
     MC_CHECK(memcmp(mel, x.mel, 128 * (size_t)F * sizeof *mel) == 0, "mel of mel_power_mag == mel_power");
     mc_dsp_synth *sy = NULL;
     MC_CHECK_OK(mc_dsp_synth_create(x.p, F, &sy));
-    float *X = xcalloc(1025 * 2 * (size_t)F, sizeof *X); /* (n_bins, F, 2) */
+    float *X = mc_test_xcalloc(1025 * 2 * (size_t)F, sizeof *X); /* (n_bins, F, 2) */
     MC_CHECK_OK(mc_dsp_stft(x.p, sy, y, n, X));
     double worst = 0;
     for (int64_t t = 0; t < F; t++)
@@ -1488,7 +1479,7 @@ static int load_any_order(const char *path, int rows, int cols, float *out) {
     snprintf(want, sizeof want, "(%d, %d)", rows, cols);
     ok = ok && strstr(hdr, "'<f4'") && strstr(hdr, want);
     const int fortran = ok && strstr(hdr, "'fortran_order': True") != NULL;
-    float *raw = xcalloc((size_t)rows * cols, sizeof *raw);
+    float *raw = mc_test_xcalloc((size_t)rows * cols, sizeof *raw);
     ok = ok && fread(raw, sizeof *raw, (size_t)rows * cols, f) == (size_t)rows * cols;
     fclose(f);
     for (int r = 0; ok && r < rows; r++)
@@ -1552,8 +1543,8 @@ static void *desc_thread(void *arg) {
     desc_job *j = arg;
     mc_dsp_workspace *w = NULL;
     mc_dsp_desc_workspace *dw = NULL;
-    float *mel = xcalloc(128 * 130, sizeof *mel), *mag = xcalloc(1025 * 130, sizeof *mag);
-    float *desc = xcalloc(MC_DSP_DESC_ROWS * 130, sizeof *desc);
+    float *mel = mc_test_xcalloc(128 * 130, sizeof *mel), *mag = mc_test_xcalloc(1025 * 130, sizeof *mag);
+    float *desc = mc_test_xcalloc(MC_DSP_DESC_ROWS * 130, sizeof *desc);
     if (mc_dsp_workspace_create(j->p, 66150, &w) != MC_STATUS_OK ||
         mc_dsp_desc_workspace_create(j->d, 130, &dw) != MC_STATUS_OK) {
         j->mismatches = -1;
@@ -1598,13 +1589,13 @@ static int test_desc_references(void) {
         desc_close(&x);
         return 1;
     }
-    float *ref = xcalloc(12 * 130, sizeof *ref);
+    float *ref = mc_test_xcalloc(12 * 130, sizeof *ref);
     float *results[3];
     mc_array ys[3];
     memset(ys, 0, sizeof ys);
     double worst[sizeof desc_feats / sizeof desc_feats[0]] = {0};
     for (int c = 0; c < 3; c++) {
-        results[c] = xcalloc(MC_DSP_DESC_ROWS * 130, sizeof(float));
+        results[c] = mc_test_xcalloc(MC_DSP_DESC_ROWS * 130, sizeof(float));
         if (!load(clips[c], "y", &ys[c])) continue;
         double tuning = -9, tempo = -9;
         const int64_t F = desc_run(&x, ys[c].data, 66150, &tuning, &tempo);
@@ -1686,7 +1677,7 @@ static int test_desc_references(void) {
             MC_CHECK(n > 66150 && ys[c].data && memcmp(yy, ys[c].data, 66150 * sizeof(float)) == 0,
                      "%s: decoded samples differ from the reference segment", path);
             const int64_t ns = mc_dsp_track_tempo_scratch(x.d, n);
-            float *sc = xcalloc((size_t)ns, sizeof *sc);
+            float *sc = mc_test_xcalloc((size_t)ns, sizeof *sc);
             double bpm = -9;
             MC_CHECK_OK(mc_dsp_track_tempo(x.d, x.dw, yy, n, sc, &bpm));
             const double want = json_tempo(clips[c]);
@@ -1739,7 +1730,7 @@ static void simd_run(desc_ctx *x, mc_dsp_tempo_stream *ts, const float *y, int64
     fb_add(out, x->mag, (size_t)F * 1025);
     mc_dsp_power_to_db(x->mel, (int64_t)c->n_mels * F, c->ref, c->amin, c->top_db, x->mel);
     fb_add(out, x->mel, (size_t)c->n_mels * (size_t)F);
-    float *mfcc = xcalloc((size_t)20 * (size_t)F, sizeof *mfcc), st[40];
+    float *mfcc = mc_test_xcalloc((size_t)20 * (size_t)F, sizeof *mfcc), st[40];
     mc_dsp_mfcc(x->p, x->mel, F, mfcc);
     mc_dsp_mfcc_stats(mfcc, 20, F, st);
     fb_add(out, mfcc, (size_t)20 * (size_t)F);
@@ -1766,7 +1757,7 @@ static void test_simd_paths(void) {
     }
     mc_dsp_tempo_stream *ts = NULL;
     MC_CHECK_OK(mc_dsp_tempo_stream_create(x.d, &ts));
-    float *y = xcalloc(3 * 66150 + 5, sizeof *y);
+    float *y = mc_test_xcalloc(3 * 66150 + 5, sizeof *y);
     uint32_t r = 4242;
     for (int64_t i = 0; i < 3 * 66150 + 5; i++) {
         const double t = (double)i / 22050;

@@ -14,20 +14,11 @@
 #include <lapacke.h>
 #include <stdint.h>
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 /* k blobs in d dimensions: centres sep * N(0, I), points centre + N(0, I), labels uniform. */
 static void blobs(int64_t n, int d, int k, double sep, uint64_t seed, float *X, int32_t *label) {
     mc_rng r;
     mc_rng_seed(&r, seed, 99);
-    double *c = xcalloc((size_t)k * d, sizeof *c);
+    double *c = mc_test_xcalloc((size_t)k * d, sizeof *c);
     for (int i = 0; i < k * d; i++) c[i] = sep * mc_rng_normal(&r);
     for (int64_t i = 0; i < n; i++) {
         label[i] = (int32_t)mc_rng_below(&r, (uint64_t)k);
@@ -45,8 +36,8 @@ static bool all_finite(const float *Y, int64_t m) {
 /* Separation of the blobs in a 2-D map: the share of points whose nearest other point is in their
  * own blob, and the share whose own blob's centroid is the nearest centroid. */
 static void separation(const float *Y, const int32_t *label, int64_t n, int k, double *nn_same, double *centroid_same) {
-    double *cx = xcalloc((size_t)k, sizeof *cx), *cy = xcalloc((size_t)k, sizeof *cy);
-    double *cnt = xcalloc((size_t)k, sizeof *cnt);
+    double *cx = mc_test_xcalloc((size_t)k, sizeof *cx), *cy = mc_test_xcalloc((size_t)k, sizeof *cy);
+    double *cnt = mc_test_xcalloc((size_t)k, sizeof *cnt);
     for (int64_t i = 0; i < n; i++) cx[label[i]] += Y[2 * i], cy[label[i]] += Y[2 * i + 1], cnt[label[i]]++;
     for (int c = 0; c < k; c++)
         if (cnt[c] > 0) cx[c] /= cnt[c], cy[c] /= cnt[c];
@@ -108,18 +99,18 @@ static void test_knn(void) {
     printf("k-NN:\n");
     const int64_t n = 300;
     const int d = 5, k = 12;
-    float *X = xcalloc((size_t)n * d, sizeof *X);
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
     mc_rng r;
     mc_rng_seed(&r, 5, 0);
     for (int64_t i = 0; i < n * d; i++) X[i] = (float)(100.0 + mc_rng_normal(&r)); /* far from 0: cancellation */
     for (int f = 0; f < d; f++) X[7 * d + f] = X[3 * d + f];                        /* a duplicate pair */
-    int32_t *idx = xcalloc((size_t)n * k, sizeof *idx);
-    float *dist = xcalloc((size_t)n * k, sizeof *dist);
+    int32_t *idx = mc_test_xcalloc((size_t)n * k, sizeof *idx);
+    float *dist = mc_test_xcalloc((size_t)n * k, sizeof *dist);
     MC_CHECK_OK(mc_embed_knn(X, n, d, k, MC_EMBED_KNN_EXACT, 0, 0, 2, idx, dist));
     /* brute force in double, ties by index */
     int64_t bad = 0;
     double worst = 0;
-    double *row = xcalloc((size_t)n, sizeof *row);
+    double *row = mc_test_xcalloc((size_t)n, sizeof *row);
     for (int64_t i = 0; i < n; i++) {
         for (int64_t j = 0; j < n; j++) {
             double s = 0;
@@ -147,11 +138,11 @@ static void test_knn(void) {
     /* NN-descent: recall against exact on clustered data, and the same graph for 1 and 2 threads */
     const int64_t m = 3000;
     const int dd = 16, kk = 15;
-    float *B = xcalloc((size_t)m * dd, sizeof *B);
-    int32_t *lab = xcalloc((size_t)m, sizeof *lab);
+    float *B = mc_test_xcalloc((size_t)m * dd, sizeof *B);
+    int32_t *lab = mc_test_xcalloc((size_t)m, sizeof *lab);
     blobs(m, dd, 10, 1.0, 3, B, lab);
-    int32_t *ex = xcalloc((size_t)m * kk, sizeof *ex), *a1 = xcalloc((size_t)m * kk, sizeof *a1),
-            *a2 = xcalloc((size_t)m * kk, sizeof *a2);
+    int32_t *ex = mc_test_xcalloc((size_t)m * kk, sizeof *ex), *a1 = mc_test_xcalloc((size_t)m * kk, sizeof *a1),
+            *a2 = mc_test_xcalloc((size_t)m * kk, sizeof *a2);
     MC_CHECK_OK(mc_embed_knn(B, m, dd, kk, MC_EMBED_KNN_EXACT, 0, 0, 2, ex, NULL));
     MC_CHECK_OK(mc_embed_knn(B, m, dd, kk, MC_EMBED_KNN_NNDESCENT, 0, 11, 1, a1, NULL));
     MC_CHECK_OK(mc_embed_knn(B, m, dd, kk, MC_EMBED_KNN_NNDESCENT, 0, 11, 2, a2, NULL));
@@ -173,8 +164,8 @@ static void test_tsne_pieces(void) {
     printf("t-SNE affinities and start:\n");
     const int64_t n = EMB_FX_N;
     const int k = EMB_FX_K;
-    int32_t *idx = xcalloc((size_t)n * k, sizeof *idx);
-    double *d2 = xcalloc((size_t)n * k, sizeof *d2), *C = xcalloc((size_t)n * k, sizeof *C), *beta = xcalloc((size_t)n, sizeof *beta);
+    int32_t *idx = mc_test_xcalloc((size_t)n * k, sizeof *idx);
+    double *d2 = mc_test_xcalloc((size_t)n * k, sizeof *d2), *C = mc_test_xcalloc((size_t)n * k, sizeof *C), *beta = mc_test_xcalloc((size_t)n, sizeof *beta);
     MC_CHECK_OK(emb_knn_exact(emb_fx_X, n, EMB_FX_D, k, 2, idx, d2));
     for (int64_t e = 0; e < n * k; e++) d2[e] = (float)d2[e]; /* as mc_embed_tsne and sklearn */
     /* perplexity calibration: each conditional row's entropy (nats) is log(perplexity) to 1e-5 */
@@ -228,7 +219,7 @@ static void test_tsne_pieces(void) {
     emb_csr_free(&P);
 
     /* sklearn's init='pca' */
-    double *Y0 = xcalloc((size_t)n * 2, sizeof *Y0);
+    double *Y0 = mc_test_xcalloc((size_t)n * 2, sizeof *Y0);
     MC_CHECK_OK(emb_tsne_init(emb_fx_X, n, EMB_FX_D, MC_TSNE_INIT_PCA, 0, Y0));
     double worst = 0;
     for (int64_t i = 0; i < 2 * n; i++) worst = fmax(worst, fabs(Y0[i] - emb_fx_init[i]));
@@ -243,7 +234,7 @@ static void test_tsne_pieces(void) {
 static void test_tsne(void) {
     printf("t-SNE runs:\n");
     /* the fixture's 150 points, perplexity 5: close to sklearn's optimum */
-    float *Y = xcalloc((size_t)EMB_FX_N * 2, sizeof *Y);
+    float *Y = mc_test_xcalloc((size_t)EMB_FX_N * 2, sizeof *Y);
     mc_tsne_opts o;
     mc_tsne_opts_default(&o);
     o.perplexity = EMB_FX_PERPLEXITY;
@@ -263,10 +254,10 @@ static void test_tsne(void) {
     /* 10 blobs: kept apart, and the same bytes for a seed whatever the thread count */
     const int64_t n = 300;
     const int d = 16;
-    float *X = xcalloc((size_t)n * d, sizeof *X);
-    int32_t *lab = xcalloc((size_t)n, sizeof *lab);
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
+    int32_t *lab = mc_test_xcalloc((size_t)n, sizeof *lab);
     blobs(n, d, 10, 2.0, 1, X, lab);
-    float *Y1 = xcalloc((size_t)n * 2, sizeof *Y1), *Y2 = xcalloc((size_t)n * 2, sizeof *Y2), *Y3 = xcalloc((size_t)n * 2, sizeof *Y3);
+    float *Y1 = mc_test_xcalloc((size_t)n * 2, sizeof *Y1), *Y2 = mc_test_xcalloc((size_t)n * 2, sizeof *Y2), *Y3 = mc_test_xcalloc((size_t)n * 2, sizeof *Y3);
     mc_tsne_opts_default(&o);
     o.seed = 3;
     o.threads = 1;
@@ -395,9 +386,9 @@ static void test_umap_pieces(void) {
     /* smooth k-NN distances: sum_j exp(-max(0, d - rho) / sigma) = log2(k) */
     const int64_t n = EMB_FX_N;
     const int k = 15;
-    int32_t *nidx = xcalloc((size_t)n * (k - 1), sizeof *nidx), *idx = xcalloc((size_t)n * k, sizeof *idx);
-    double *nd2 = xcalloc((size_t)n * (k - 1), sizeof *nd2), *dist = xcalloc((size_t)n * k, sizeof *dist);
-    double *sigma = xcalloc((size_t)n, sizeof *sigma), *rho = xcalloc((size_t)n, sizeof *rho);
+    int32_t *nidx = mc_test_xcalloc((size_t)n * (k - 1), sizeof *nidx), *idx = mc_test_xcalloc((size_t)n * k, sizeof *idx);
+    double *nd2 = mc_test_xcalloc((size_t)n * (k - 1), sizeof *nd2), *dist = mc_test_xcalloc((size_t)n * k, sizeof *dist);
+    double *sigma = mc_test_xcalloc((size_t)n, sizeof *sigma), *rho = mc_test_xcalloc((size_t)n, sizeof *rho);
     MC_CHECK_OK(emb_knn_exact(emb_fx_X, n, EMB_FX_D, k - 1, 1, nidx, nd2));
     for (int64_t i = 0; i < n; i++) {
         idx[i * k] = (int32_t)i;
@@ -432,7 +423,7 @@ static void test_umap_pieces(void) {
     MC_CHECK(bad == 0, "fuzzy graph symmetric, in (0, 1], no self loops (%lld bad entries)", (long long)bad);
 
     /* the spectral start: Lanczos against a dense eigen-decomposition of D^-1/2 W D^-1/2 */
-    double *M = xcalloc((size_t)n * n, sizeof *M), *ev = xcalloc((size_t)n, sizeof *ev), *deg = xcalloc((size_t)n, sizeof *deg);
+    double *M = mc_test_xcalloc((size_t)n * n, sizeof *M), *ev = mc_test_xcalloc((size_t)n, sizeof *ev), *deg = mc_test_xcalloc((size_t)n, sizeof *deg);
     for (int64_t i = 0; i < n; i++)
         for (int64_t e = G.indptr[i]; e < G.indptr[i + 1]; e++) deg[i] += G.val[e];
     for (int64_t i = 0; i < n; i++)
@@ -441,7 +432,7 @@ static void test_umap_pieces(void) {
     /* the graph of 3 well-separated blobs has 3 pieces: check the Lanczos solver on one piece */
     int comps = 0;
     double resid = 0;
-    double *lay = xcalloc((size_t)n * 2, sizeof *lay);
+    double *lay = mc_test_xcalloc((size_t)n * 2, sizeof *lay);
     MC_CHECK_OK(emb_spectral_layout(&G, emb_fx_X, EMB_FX_D, 2, 0, 1, lay, &comps, &resid));
     printf("  fixture graph: %d connected piece(s), largest Lanczos residual %.3g\n", comps, resid);
     MC_CHECK(comps == 3, "3 blobs give 3 pieces (%d)", comps);
@@ -454,18 +445,18 @@ static void test_umap_pieces(void) {
     /* one connected graph (a union with a chain through all points): Lanczos vs dense */
     {
         const int64_t m = 120;
-        float *Xc = xcalloc((size_t)m * 3, sizeof *Xc);
+        float *Xc = mc_test_xcalloc((size_t)m * 3, sizeof *Xc);
         mc_rng r;
         mc_rng_seed(&r, 8, 0);
         for (int64_t i = 0; i < m * 3; i++) Xc[i] = (float)mc_rng_normal(&r);
         const int kk = 8;
-        int32_t *ni = xcalloc((size_t)m * kk, sizeof *ni);
-        double *nd = xcalloc((size_t)m * kk, sizeof *nd), *w = xcalloc((size_t)m * kk, sizeof *w);
+        int32_t *ni = mc_test_xcalloc((size_t)m * kk, sizeof *ni);
+        double *nd = mc_test_xcalloc((size_t)m * kk, sizeof *nd), *w = mc_test_xcalloc((size_t)m * kk, sizeof *w);
         MC_CHECK_OK(emb_knn_exact(Xc, m, 3, kk, 1, ni, nd));
         for (int64_t i = 0; i < m * kk; i++) w[i] = exp(-nd[i]);
         emb_csr H;
         MC_CHECK_OK(emb_symmetrise(w, ni, m, kk, 1, 1.0, &H));
-        double *Md = xcalloc((size_t)m * m, sizeof *Md), *evd = xcalloc((size_t)m, sizeof *evd), *dg = xcalloc((size_t)m, sizeof *dg);
+        double *Md = mc_test_xcalloc((size_t)m * m, sizeof *Md), *evd = mc_test_xcalloc((size_t)m, sizeof *evd), *dg = mc_test_xcalloc((size_t)m, sizeof *dg);
         for (int64_t i = 0; i < m; i++)
             for (int64_t e = H.indptr[i]; e < H.indptr[i + 1]; e++) dg[i] += H.val[e];
         for (int64_t i = 0; i < m; i++)
@@ -487,7 +478,7 @@ static void test_umap_pieces(void) {
         MC_CHECK(dv <= 1e-9 && dvec <= 1e-8, "Lanczos: eigenvalues off by %.3g, vectors by %.3g", dv, dvec);
         int cc = 0;
         double rr = 0;
-        double *lay2 = xcalloc((size_t)m * 2, sizeof *lay2);
+        double *lay2 = mc_test_xcalloc((size_t)m * 2, sizeof *lay2);
         MC_CHECK_OK(emb_spectral_layout(&H, Xc, 3, 2, 0, 1, lay2, &cc, &rr));
         MC_CHECK(cc == 1, "chain-connected graph: one piece (%d)", cc);
         free(lay2);
@@ -503,10 +494,10 @@ static void test_umap(void) {
     printf("UMAP runs:\n");
     const int64_t n = 300;
     const int d = 16;
-    float *X = xcalloc((size_t)n * d, sizeof *X);
-    int32_t *lab = xcalloc((size_t)n, sizeof *lab);
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
+    int32_t *lab = mc_test_xcalloc((size_t)n, sizeof *lab);
     blobs(n, d, 10, 1.0, 2, X, lab); /* touching blobs: one connected graph */
-    float *Y1 = xcalloc((size_t)n * 3, sizeof *Y1), *Y2 = xcalloc((size_t)n * 3, sizeof *Y2), *Y3 = xcalloc((size_t)n * 3, sizeof *Y3);
+    float *Y1 = mc_test_xcalloc((size_t)n * 3, sizeof *Y1), *Y2 = mc_test_xcalloc((size_t)n * 3, sizeof *Y2), *Y3 = mc_test_xcalloc((size_t)n * 3, sizeof *Y3);
     mc_umap_opts o;
     mc_umap_opts_default(&o);
     o.seed = 5;
@@ -523,7 +514,7 @@ static void test_umap(void) {
     /* the blobs overlap: the share of points whose nearest neighbour shares their blob in the input
      * space is the yardstick for the map's */
     int64_t same_x = 0;
-    int32_t *nn1 = xcalloc((size_t)n, sizeof *nn1);
+    int32_t *nn1 = mc_test_xcalloc((size_t)n, sizeof *nn1);
     MC_CHECK_OK(mc_embed_knn(X, n, d, 1, MC_EMBED_KNN_EXACT, 0, 0, 1, nn1, NULL));
     for (int64_t i = 0; i < n; i++) same_x += lab[nn1[i]] == lab[i];
     free(nn1);

@@ -18,15 +18,6 @@
 enum { SR = 8000, NFFT = 512, HOP = 128, NMELS = 16, SEG = 4352, FRAMES = 35, TRACKS = 12, ROWS = 24 };
 static const char *const GENRES[3] = {"jazz", "metal", "pop"};
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 static void dsp_config(mc_dsp_config *c) {
     mc_dsp_config_default(c);
     c->sr = SR;
@@ -46,7 +37,7 @@ static void make_logmel(float *logmel) {
     MC_CHECK_OK(mc_dsp_plan_create(&c, &p));
     MC_CHECK_OK(mc_dsp_workspace_create(p, SEG, &w));
     MC_CHECK(mc_dsp_frame_count(&c, SEG) == FRAMES, "frames per segment");
-    float *y = xcalloc(SEG, sizeof *y);
+    float *y = mc_test_xcalloc(SEG, sizeof *y);
     mc_rng r;
     mc_rng_seed(&r, 11, 0);
     for (int row = 0; row < ROWS; row++) {
@@ -181,8 +172,8 @@ static void test_library(const char *store, const char *model_path, const char *
     /* the decoder alone gives what encode's reconstruction gives for z = mu */
     mc_model_data d;
     MC_CHECK_OK(mc_model_data_load(store, MC_MODEL_INPUT_LOGMEL, "genre", &d));
-    float *mu = xcalloc((size_t)ROWS * Z, sizeof *mu), *rec = xcalloc((size_t)ROWS * D, sizeof *rec);
-    float *dec = xcalloc((size_t)ROWS * D, sizeof *dec);
+    float *mu = mc_test_xcalloc((size_t)ROWS * Z, sizeof *mu), *rec = mc_test_xcalloc((size_t)ROWS * D, sizeof *rec);
+    float *dec = mc_test_xcalloc((size_t)ROWS * D, sizeof *dec);
     MC_CHECK_OK(mc_model_encode(m, &d, 1, mu, rec, NULL));
     MC_CHECK_OK(mc_model_decode(m, mu, d.codes, ROWS, 1, dec));
     MC_CHECK_CLOSE("decode(mu, class) vs encode's reconstruction", dec, rec, (long)ROWS * D, 0.0);
@@ -194,14 +185,14 @@ static void test_library(const char *store, const char *model_path, const char *
     float z[N * 8];
     mc_model_sample_latent(m, &r, N, z);
     int32_t codes[N] = {0, 1, 2, -1};
-    float *lm = xcalloc((size_t)N * D, sizeof *lm);
+    float *lm = mc_test_xcalloc((size_t)N * D, sizeof *lm);
     MC_CHECK_OK(mc_model_decode(m, z, codes, N, 1, lm));
     MC_CHECK(all_finite(lm, (int64_t)N * D), "decoded log-mel is finite");
     /* the condition matters: the three classes decode the same z differently */
     float zz[3 * 8];
     for (int k = 0; k < 3; k++) memcpy(zz + k * Z, z, (size_t)Z * sizeof(float));
     int32_t c3[3] = {0, 1, 2};
-    float *l3 = xcalloc((size_t)3 * D, sizeof *l3);
+    float *l3 = mc_test_xcalloc((size_t)3 * D, sizeof *l3);
     MC_CHECK_OK(mc_model_decode(m, zz, c3, 3, 1, l3));
     MC_CHECK(memcmp(l3, l3 + D, (size_t)D * sizeof(float)) != 0 && memcmp(l3 + D, l3 + 2 * D, (size_t)D * sizeof(float)) != 0,
              "one z decodes differently per class");
@@ -217,7 +208,7 @@ static void test_library(const char *store, const char *model_path, const char *
              "extract.json read: sr %d n_fft %d hop %d n_mels %d fmax %g", ac.sr, ac.n_fft, ac.hop, ac.n_mels, ac.fmax);
     const int64_t samples = mc_model_audio_samples(&ac, F);
     MC_CHECK(samples == HOP * (F - 1), "samples %lld", (long long)samples);
-    float *a1 = xcalloc((size_t)N * samples, sizeof *a1), *a2 = xcalloc((size_t)N * samples, sizeof *a2);
+    float *a1 = mc_test_xcalloc((size_t)N * samples, sizeof *a1), *a2 = mc_test_xcalloc((size_t)N * samples, sizeof *a2);
     double res[N], sc[N];
     ac.threads = 1;
     MC_CHECK_OK(mc_model_logmel_to_audio(&ac, lm, N, NMELS, F, 9, a1, res, sc));
@@ -239,7 +230,7 @@ static void test_library(const char *store, const char *model_path, const char *
         mc_dsp_workspace *w = NULL;
         MC_CHECK_OK(mc_dsp_plan_create(&c, &p));
         MC_CHECK_OK(mc_dsp_workspace_create(p, samples, &w));
-        float *back = xcalloc((size_t)D, sizeof *back);
+        float *back = mc_test_xcalloc((size_t)D, sizeof *back);
         double worst = 0;
         for (int i = 0; p && w && i < N; i++) {
             MC_CHECK_OK(mc_dsp_mel_power(p, w, a1 + i * samples, samples, back));
@@ -293,21 +284,7 @@ static void test_library(const char *store, const char *model_path, const char *
 
 /* ------------------------------------------------------------------ the CLI */
 
-static int run(const char *args, char *err, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>gen_stderr.txt >gen_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("gen_stderr.txt", "r");
-        if (f) {
-            size_t n = fread(err, 1, cap - 1, f);
-            err[n] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static int run(const char *args, char *err, size_t cap) { return mc_test_cli("gen", args, err, cap); }
 
 /* Read a WAV back: sample rate and samples; checks finite and audible. */
 static void check_wav(mc_audio_loader *l, const char *dir, const char *name, int64_t want_n) {
@@ -474,9 +451,9 @@ static void test_reference_clips(void) {
     if (p) MC_CHECK_OK(mc_dsp_workspace_create(p, 66150, &w));
     if (!s || !w) goto out;
     const int64_t N = 66150, T = 130, NB = 1025, CELLS = 128 * T;
-    float *X = xcalloc((size_t)NB * T * 2, sizeof *X), *S = xcalloc((size_t)NB * T, sizeof *S);
-    float *g = xcalloc((size_t)N, sizeof *g), *db = xcalloc((size_t)CELLS, sizeof *db);
-    float *pw = xcalloc((size_t)NB * T, sizeof *pw), *mproj = xcalloc((size_t)CELLS, sizeof *mproj);
+    float *X = mc_test_xcalloc((size_t)NB * T * 2, sizeof *X), *S = mc_test_xcalloc((size_t)NB * T, sizeof *S);
+    float *g = mc_test_xcalloc((size_t)N, sizeof *g), *db = mc_test_xcalloc((size_t)CELLS, sizeof *db);
+    float *pw = mc_test_xcalloc((size_t)NB * T, sizeof *pw), *mproj = mc_test_xcalloc((size_t)CELLS, sizeof *mproj);
     for (int k = 0; k < 3; k++) {
         char path[1200];
         mc_array y = {0}, mel = {0}, ref_db = {0};
@@ -502,7 +479,7 @@ static void test_reference_clips(void) {
             /* the mel inverse and its projection back onto the mel basis */
             double resid = -1;
             MC_CHECK_OK(mc_dsp_mel_to_power(p, s, mel.data, T, MC_DSP_MEL_INVERSE_ITER, pw, &resid));
-            float *Wm = xcalloc((size_t)128 * NB, sizeof *Wm);
+            float *Wm = mc_test_xcalloc((size_t)128 * NB, sizeof *Wm);
             MC_CHECK_OK(mc_dsp_mel_filterbank(c.sr, c.n_fft, 128, 0, 11025.0, Wm));
             int neg = 0;
             for (int64_t i = 0; i < NB * T; i++) neg += !(pw[i] >= 0);
@@ -562,7 +539,7 @@ int main(void) {
     snprintf(model, sizeof model, "%s/cvae.safetensors", dir);
     snprintf(mlp, sizeof mlp, "%s/mlp.safetensors", dir);
     snprintf(conv, sizeof conv, "%s/conv.safetensors", dir);
-    float *logmel = xcalloc((size_t)ROWS * NMELS * FRAMES, sizeof *logmel);
+    float *logmel = mc_test_xcalloc((size_t)ROWS * NMELS * FRAMES, sizeof *logmel);
     make_logmel(logmel);
     write_store(store, logmel);
     free(logmel);

@@ -4,6 +4,7 @@
  * algorithms, every SIMD path and several thread counts; the edge cases and bad arguments; the track
  * helpers; and `musiclust evaluate` end to end on a small synthetic feature store. */
 #include <musiclust/metrics.h>
+#include <musiclust/report.h>
 
 #include "fixtures/metrics_fixture.h"
 #include "mc_test.h"
@@ -13,15 +14,6 @@
 #include <sys/wait.h>
 
 #define REL_TOL 1e-6
-
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
 
 /* Relative difference, with NaN == NaN as 0 and NaN vs a number as infinite. */
 static double rel_diff(double got, double want) {
@@ -64,7 +56,7 @@ static void test_fixture_cases(void) {
         MC_CHECK(isnan(c->sil) == (sc.note[0] != '\0'), "%s: a note exactly when undefined: '%s'", c->name, sc.note);
 
         /* per-sample values; the other algorithm gives the same numbers */
-        double *s = xcalloc((size_t)c->n, sizeof *s), mean = 0;
+        double *s = mc_test_xcalloc((size_t)c->n, sizeof *s), mean = 0;
         for (int algo = MC_SILHOUETTE_SYMMETRIC; algo <= MC_SILHOUETTE_ROWS; algo++) {
             o.algo = (mc_silhouette_algo)algo;
             MC_CHECK_OK(mc_metrics_silhouette(c->X, c->n, c->d, c->cluster, &o, &mean, s, NULL));
@@ -226,8 +218,8 @@ static double urand(void) {
 static double naive_silhouette(const float *X, int n, int d, const int32_t *c, double *s) {
     int32_t maxc = 0;
     for (int i = 0; i < n; i++) maxc = c[i] > maxc ? c[i] : maxc;
-    double *sum = xcalloc((size_t)maxc + 1, sizeof *sum);
-    int64_t *size = xcalloc((size_t)maxc + 1, sizeof *size);
+    double *sum = mc_test_xcalloc((size_t)maxc + 1, sizeof *sum);
+    int64_t *size = mc_test_xcalloc((size_t)maxc + 1, sizeof *size);
     for (int i = 0; i < n; i++)
         if (c[i] >= 0) size[c[i]]++;
     double tot = 0;
@@ -259,16 +251,16 @@ static double naive_silhouette(const float *X, int n, int d, const int32_t *c, d
 
 static void test_blockwise(void) {
     const int n = 1100, d = 12, k = 6;
-    float *X = xcalloc((size_t)n * d, sizeof *X);
-    int32_t *c = xcalloc((size_t)n, sizeof *c);
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
+    int32_t *c = mc_test_xcalloc((size_t)n, sizeof *c);
     for (int i = 0; i < n; i++) {
         c[i] = (int32_t)(urand() * k) * 3; /* ids 0, 3, ..., 15 */
         for (int f = 0; f < d; f++) X[i * d + f] = (float)(10.0 + (f == c[i] % d ? 2.0 : 0.0) + 2.0 * (urand() - 0.5));
         if (urand() < 0.05) c[i] = -1;
     }
     c[7] = 99; /* a singleton */
-    double *ref = xcalloc((size_t)n, sizeof *ref), *s = xcalloc((size_t)n, sizeof *s),
-           *first = xcalloc((size_t)n, sizeof *first);
+    double *ref = mc_test_xcalloc((size_t)n, sizeof *ref), *s = mc_test_xcalloc((size_t)n, sizeof *s),
+           *first = mc_test_xcalloc((size_t)n, sizeof *first);
     double ref_mean = naive_silhouette(X, n, d, c, ref);
     const int blocks[] = {1, 7, 64, 100, 256, 4096};
     double maxdiff = 0;
@@ -394,7 +386,7 @@ static void test_tracks(void) {
     MC_CHECK(mc_metrics_track_means(X, 9, 2, tr, 4, m) == MC_STATUS_INVALID_ARG, "a track with no row rejected");
 
     /* the fixture store's votes, from Python */
-    int64_t *t64 = xcalloc(STORE_N, sizeof *t64);
+    int64_t *t64 = mc_test_xcalloc(STORE_N, sizeof *t64);
     int32_t tv[STORE_TRACKS];
     for (int i = 0; i < STORE_N; i++) t64[i] = store_track[i];
     MC_CHECK_OK(mc_metrics_track_vote(store_cluster, t64, STORE_N, STORE_TRACKS, tv));
@@ -406,21 +398,7 @@ static void test_tracks(void) {
 
 /* ---------------------------------------------------------------- the CLI */
 
-static int run(const char *args, char *err, size_t cap) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>metrics_stderr.txt >metrics_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("metrics_stderr.txt", "r");
-        if (f) {
-            size_t n = fread(err, 1, cap - 1, f);
-            err[n] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static int run(const char *args, char *err, size_t cap) { return mc_test_cli("metrics", args, err, cap); }
 
 static int count_lines(const char *s) {
     int n = 0;
@@ -440,7 +418,7 @@ static void write_store(const char *dir, int n_index_rows, int n_assign_rows, in
         fprintf(f, "%d\t%d\t/music/t%d.mp3\t%d\t0\t%s\t%s\t%s\t%s\n", i, store_track[i], store_track[i], 3 * i,
                 i == relabel_row ? "polka" : store_genre[i], store_language[i], store_tag[i], store_source[i]);
     fclose(f);
-    float *X = xcalloc((size_t)STORE_N * STORE_D, sizeof *X);
+    float *X = mc_test_xcalloc((size_t)STORE_N * STORE_D, sizeof *X);
     memcpy(X, store_X, sizeof store_X);
     if (nan_row >= 0) X[nan_row * STORE_D + 2] = NAN;
     int64_t shape[2] = {STORE_N, STORE_D};
@@ -454,28 +432,75 @@ static void write_store(const char *dir, int n_index_rows, int n_assign_rows, in
     fclose(f);
 }
 
-/* The CSV row (level, column, metric) as a table row index, or -1. */
-static int64_t find_row(const mc_table *t, const char *level, const char *column, const char *metric) {
-    for (int64_t r = 0; r < t->nrows; r++)
-        if (!strcmp(mc_table_get(t, r, 0), level) && !strcmp(mc_table_get(t, r, 1), column) &&
-            !strcmp(mc_table_get(t, r, 2), metric))
-            return r;
+/* The output of `musiclust evaluate` (the run's metrics.csv / metrics.json schema, report.h): the
+ * JSON for full-precision values and counts, the CSV for what a spreadsheet sees. */
+typedef struct eval_out {
+    mc_json_value *json;
+    mc_report_table csv;
+} eval_out;
+
+static void eval_read(const char *prefix, eval_out *e) {
+    char p[700];
+    snprintf(p, sizeof p, "%s.json", prefix);
+    e->json = mc_test_json_file(p);
+    MC_CHECK(e->json != NULL, "%s parses", p);
+    snprintf(p, sizeof p, "%s.csv", prefix);
+    MC_CHECK_OK(mc_report_table_read_csv(p, &e->csv));
+}
+
+static void eval_free(eval_out *e) {
+    mc_json_value_free(e->json);
+    mc_report_table_free(&e->csv);
+}
+
+/* Whether the output has this metric ("ari" of column "genre" is ari_genre) at this level. */
+static bool has_metric(const eval_out *e, const char *level, const char *column, const char *metric) {
+    char name[128];
+    snprintf(name, sizeof name, "%s%s%s", metric, column[0] ? "_" : "", column);
+    double v;
+    return mc_test_metric_value(mc_test_metrics_row(e->json, level, NULL), name, &v, NULL);
+}
+
+/* Rows without a label in a column at a level (label_columns of the JSON), -1 if not there. */
+static long long unlabelled_rows(const eval_out *e, const char *column, const char *level) {
+    const mc_json_value *cols = mc_json_member(e->json, "label_columns");
+    for (int i = 0; cols && i < cols->n; i++) {
+        const mc_json_value *c = cols->items[i];
+        if (strcmp(mc_json_member(c, "column")->str, column) != 0) continue;
+        const mc_json_value *u = mc_json_member(mc_json_member(c, "unlabelled_rows"), level);
+        return u && u->type == MC_JSON_NUMBER ? (long long)u->num : -1;
+    }
     return -1;
 }
 
-static void check_csv_value(const mc_table *t, const char *level, const char *column, const char *metric, double want,
+/* The value of (level, column, metric) against sklearn, and the rows it counted: used (rows minus
+ * noise for the internal metrics, minus the unlabelled for the label metrics), unlabelled, noise. */
+static void check_csv_value(const eval_out *e, const char *level, const char *column, const char *metric, double want,
                             long long n_used, long long n_unlabeled, long long n_noise) {
-    int64_t r = find_row(t, level, column, metric);
-    MC_CHECK(r >= 0, "CSV has %s/%s/%s", level, column, metric);
-    if (r < 0) return;
-    double got = strtod(mc_table_get(t, r, 3), NULL);
+    char name[128];
+    snprintf(name, sizeof name, "%s%s%s", metric, column[0] ? "_" : "", column);
+    const mc_json_value *row = mc_test_metrics_row(e->json, level, NULL);
+    double got = NAN, noise = NAN;
+    const bool have = mc_test_metric_value(row, name, &got, NULL) && mc_test_metric_value(row, "noise_fraction", &noise, NULL);
+    MC_CHECK(have, "output has %s/%s/%s", level, column, metric);
+    if (!have) return;
     double rd = rel_diff(got, want);
     if (rd > worst[8]) worst[8] = rd;
-    MC_CHECK(rd <= REL_TOL, "CSV %s/%s/%s = %.17g, sklearn %.17g", level, column, metric, got, want);
-    MC_CHECK(atoll(mc_table_get(t, r, 4)) == n_used && atoll(mc_table_get(t, r, 5)) == n_unlabeled &&
-                 atoll(mc_table_get(t, r, 6)) == n_noise,
-             "CSV %s/%s/%s counts %s %s %s, want %lld %lld %lld", level, column, metric, mc_table_get(t, r, 4),
-             mc_table_get(t, r, 5), mc_table_get(t, r, 6), n_used, n_unlabeled, n_noise);
+    MC_CHECK(rd <= REL_TOL, "evaluate %s/%s/%s = %.17g, sklearn %.17g", level, column, metric, got, want);
+    const long long rows = (long long)mc_json_member(row, "rows")->num, noise_rows = llround(noise * (double)rows);
+    const long long unl = column[0] ? unlabelled_rows(e, column, level) : 0;
+    const long long used = column[0] ? rows - unl : rows - noise_rows;
+    MC_CHECK(used == n_used && unl == n_unlabeled && noise_rows == n_noise,
+             "evaluate %s/%s/%s counts %lld %lld %lld, want %lld %lld %lld", level, column, metric, used, unl, noise_rows,
+             n_used, n_unlabeled, n_noise);
+    /* the CSV prints the same value rounded (report.h, NUMBERS) */
+    int r = -1, m = mc_report_table_metric(&e->csv, name);
+    for (int i = 0; i < e->csv.n_rows; i++)
+        if (!strcmp(e->csv.rows[i].level, level)) r = i;
+    char a[64], b[64] = "(none)";
+    mc_report_format_value(got, a, sizeof a);
+    if (r >= 0 && m >= 0) mc_report_format_value(e->csv.rows[r].mean[m], b, sizeof b);
+    MC_CHECK(!strcmp(a, b), "CSV %s/%s/%s = %s, JSON %s", level, column, metric, b, a);
 }
 
 static void test_cli(void) {
@@ -511,29 +536,30 @@ static void test_cli(void) {
     }
     MC_CHECK(strstr(out, "silhouette") && strstr(out, "purity") && strstr(out, "n_noise"), "table on stdout:\n%s", out);
     mc_table t = {0};
-    snprintf(p, sizeof p, "%s/assign.metrics.csv", dir); /* default prefix */
-    MC_CHECK_OK(mc_table_read(p, 0, &t));
-    MC_CHECK(t.nrows == 2 * (3 + 2 * 3) && t.ncols == 10, "CSV: 18 rows (2 levels x (3 internal + 2 columns x 3)), got %lld x %d",
-             (long long)t.nrows, t.ncols);
+    eval_out e;
+    snprintf(p, sizeof p, "%s/assign.metrics", dir); /* default prefix */
+    eval_read(p, &e);
+    MC_CHECK(e.csv.n_rows == 2 && e.csv.n_metrics == 3 + 2 * 3 + 2,
+             "CSV: 2 rows (levels) x (3 internal + 2 columns x 3 + n_clusters, noise_fraction), got %d x %d",
+             e.csv.n_rows, e.csv.n_metrics);
     const store_internal *si[2] = {&store_internal_seg, &store_internal_trk};
     const store_label *sl[2] = {store_labels_seg, store_labels_trk};
     const char *lv[2] = {"segment", "track"};
     const long long nrows[2] = {STORE_N, STORE_TRACKS};
     for (int l = 0; l < 2; l++) {
         long long used = nrows[l] - si[l]->n_noise;
-        check_csv_value(&t, lv[l], "", "silhouette", si[l]->sil, used, 0, si[l]->n_noise);
-        check_csv_value(&t, lv[l], "", "calinski_harabasz", si[l]->ch, used, 0, si[l]->n_noise);
-        check_csv_value(&t, lv[l], "", "davies_bouldin", si[l]->db, used, 0, si[l]->n_noise);
+        check_csv_value(&e, lv[l], "", "silhouette", si[l]->sil, used, 0, si[l]->n_noise);
+        check_csv_value(&e, lv[l], "", "calinski_harabasz", si[l]->ch, used, 0, si[l]->n_noise);
+        check_csv_value(&e, lv[l], "", "davies_bouldin", si[l]->db, used, 0, si[l]->n_noise);
         for (int c = 0; c < 2; c++) {
             const store_label *x = &sl[l][c];
-            check_csv_value(&t, lv[l], x->column, "ari", x->ari, x->n_used, x->n_unlabeled, x->n_noise);
-            check_csv_value(&t, lv[l], x->column, "nmi", x->nmi, x->n_used, x->n_unlabeled, x->n_noise);
-            check_csv_value(&t, lv[l], x->column, "purity", x->purity, x->n_used, x->n_unlabeled, x->n_noise);
+            check_csv_value(&e, lv[l], x->column, "ari", x->ari, x->n_used, x->n_unlabeled, x->n_noise);
+            check_csv_value(&e, lv[l], x->column, "nmi", x->nmi, x->n_used, x->n_unlabeled, x->n_noise);
+            check_csv_value(&e, lv[l], x->column, "purity", x->purity, x->n_used, x->n_unlabeled, x->n_noise);
         }
     }
-    MC_CHECK(find_row(&t, "segment", "tag", "ari") < 0 && find_row(&t, "segment", "source", "ari") < 0,
+    MC_CHECK(!has_metric(&e, "segment", "tag", "ari") && !has_metric(&e, "segment", "source", "ari"),
              "tag (N distinct) and source (1 value) left out by default");
-    mc_table_free(&t);
     const char *files[] = {"assign.metrics.json", "assign.metrics.contingency_genre.tsv",
                            "assign.metrics.contingency_language.tsv", "assign.metrics.contingency_genre.track.tsv",
                            "assign.metrics.contingency_language.track.tsv"};
@@ -551,16 +577,11 @@ static void test_cli(void) {
                  total == store_labels_seg[0].n_used,
              "genre contingency: 4 genres, noise row first, %lld labelled rows", total);
     mc_table_free(&t);
-    snprintf(p, sizeof p, "%s/assign.metrics.json", dir);
-    f = fopen(p, "r");
-    char js[65536] = {0};
-    if (f) {
-        js[fread(js, 1, sizeof js - 1, f)] = 0;
-        fclose(f);
-    }
-    MC_CHECK(strstr(js, "\"noise_convention\"") && strstr(js, "\"metric\": \"davies_bouldin\"") &&
-                 strstr(js, "\"n_tracks\": 50"),
+    const mc_json_value *trk = mc_test_metrics_row(e.json, "track", NULL), *rows = mc_json_member(trk, "rows");
+    MC_CHECK(mc_json_member(e.json, "noise_convention") && has_metric(&e, "segment", "", "davies_bouldin") && rows &&
+                 rows->num == 50,
              "JSON has the convention, the metrics and the track count");
+    eval_free(&e);
 
     /* An explicit column, -o PREFIX, --quiet: nothing on stdout; and the same numbers for another
      * thread count and block (the silhouette never depends on threads). */
@@ -577,20 +598,19 @@ static void test_cli(void) {
         fclose(f);
     }
     MC_CHECK(sz == 0, "--quiet: nothing on stdout (%ld bytes)", sz);
-    snprintf(p, sizeof p, "%s/q.csv", dir);
-    MC_CHECK_OK(mc_table_read(p, 0, &t));
-    MC_CHECK(t.nrows == 3 + 2 * 3 && find_row(&t, "segment", "tag", "purity") >= 0 &&
-                 find_row(&t, "segment", "genre", "ari") < 0,
-             "only the named columns (%lld rows)", (long long)t.nrows);
-    int64_t r = find_row(&t, "segment", "tag", "purity");
+    snprintf(p, sizeof p, "%s/q", dir);
+    eval_read(p, &e);
+    MC_CHECK(e.csv.n_rows == 1 && e.csv.n_metrics == 3 + 2 * 3 + 2 && has_metric(&e, "segment", "tag", "purity") &&
+                 !has_metric(&e, "segment", "genre", "ari"),
+             "only the named columns (%d metrics)", e.csv.n_metrics);
+    double tag_purity = NAN;
     /* every row is its own tag class, so each cluster (and the pooled noise row) has max 1:
      * purity = (clusters + 1) / N */
-    if (r >= 0)
-        MC_CHECK(fabs(strtod(mc_table_get(&t, r, 3), NULL) - (store_internal_seg.k + 1.0) / STORE_N) < 1e-15,
-                 "tag purity %s", mc_table_get(&t, r, 3));
-    check_csv_value(&t, "segment", "", "silhouette", store_internal_seg.sil, STORE_N - store_internal_seg.n_noise, 0,
+    if (mc_test_metric_value(mc_test_metrics_row(e.json, "segment", NULL), "purity_tag", &tag_purity, NULL))
+        MC_CHECK(fabs(tag_purity - (store_internal_seg.k + 1.0) / STORE_N) < 1e-15, "tag purity %.17g", tag_purity);
+    check_csv_value(&e, "segment", "", "silhouette", store_internal_seg.sil, STORE_N - store_internal_seg.n_noise, 0,
                     store_internal_seg.n_noise);
-    mc_table_free(&t);
+    eval_free(&e);
 
     /* Single cluster: exit 0, silhouette n/a with the reason (nan in the CSV). */
     const char *d1 = "tmp_metrics_cli/single";
@@ -605,14 +625,13 @@ static void test_cli(void) {
         fclose(f);
     }
     MC_CHECK(strstr(out, "n/a") && strstr(out, "1 cluster"), "table shows n/a and the reason:\n%s", out);
-    snprintf(p, sizeof p, "%s/assign.metrics.csv", d1);
-    MC_CHECK_OK(mc_table_read(p, 0, &t));
-    r = find_row(&t, "segment", "", "silhouette");
-    MC_CHECK(r >= 0 && !strcmp(mc_table_get(&t, r, 3), "nan") && strstr(mc_table_get(&t, r, 9), "1 cluster"),
+    snprintf(p, sizeof p, "%s/assign.metrics", d1);
+    eval_read(p, &e);
+    const int ms = mc_report_table_metric(&e.csv, "silhouette"), ma = mc_report_table_metric(&e.csv, "ari_genre");
+    MC_CHECK(e.csv.n_rows == 1 && ms >= 0 && isnan(e.csv.rows[0].mean[ms]) && strstr(e.csv.rows[0].note, "1 cluster"),
              "CSV silhouette nan with note");
-    r = find_row(&t, "segment", "genre", "ari");
-    MC_CHECK(r >= 0 && strtod(mc_table_get(&t, r, 3), NULL) == 0.0, "ARI of one cluster is 0");
-    mc_table_free(&t);
+    MC_CHECK(e.csv.n_rows == 1 && ma >= 0 && e.csv.rows[0].mean[ma] == 0.0, "ARI of one cluster is 0");
+    eval_free(&e);
 
     /* Bad input: exit 1, one line naming the file and the problem. */
     const char *d2 = "tmp_metrics_cli/bad";

@@ -29,44 +29,16 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    if (b) b[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return b;
-}
-
 static bool same_file(const char *a, const char *b) {
     size_t na = 0, nb = 0;
-    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    char *x = mc_test_read_file(a, &na), *y = mc_test_read_file(b, &nb);
     bool r = x && y && na == nb && memcmp(x, y, na) == 0;
     free(x);
     free(y);
     return r;
 }
 
-static int run_cli(const char *args, char *err, size_t cap) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>models_cli_stderr.txt >models_cli_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("models_cli_stderr.txt", "r");
-        if (f) {
-            size_t n = fread(err, 1, cap - 1, f);
-            err[n] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static int run_cli(const char *args, char *err, size_t cap) { return mc_test_cli("models_cli", args, err, cap); }
 
 /* Loss table rows: column col (1 recon, 3 total) of the first and last row; returns the row count. */
 static int loss_rows(const char *path, int col, double *first, double *last) {
@@ -718,11 +690,11 @@ static void test_cli(const synth *s) {
     MC_CHECK(run_cli("train --help", err, sizeof err) == 0, "train --help exits 0");
     MC_CHECK(run_cli("embed --help", err, sizeof err) == 0, "embed --help exits 0");
     {
-        char *help = slurp("models_cli_stdout.txt", NULL);
+        char *help = mc_test_read_file("models_cli_stdout.txt", NULL);
         MC_CHECK(help && strstr(help, "LATENT.npy"), "embed --help shows the usage");
         free(help);
         run_cli("train --help", err, sizeof err);
-        help = slurp("models_cli_stdout.txt", NULL);
+        help = mc_test_read_file("models_cli_stdout.txt", NULL);
         MC_CHECK(help && strstr(help, "130 -> 128") && strstr(help, "--resume") && strstr(help, "--stop-after"),
                  "train --help documents the crop, --resume and --stop-after");
         free(help);
@@ -1413,7 +1385,7 @@ static void test_mm_cli(const synth *s, const mm_synth *y) {
              (long long)r.shape[0], (long long)r.shape[1]);
     mc_array_free(&r);
     run_cli("train --help", err, sizeof err);
-    char *help = slurp("models_cli_stdout.txt", NULL);
+    char *help = mc_test_read_file("models_cli_stdout.txt", NULL);
     MC_CHECK(help && strstr(help, "mm-vae") && strstr(help, "--fusion") && strstr(help, "--lyrics-weight") &&
              strstr(help, "run musiclust lyrics first"), "train --help documents mm-vae");
     free(help);

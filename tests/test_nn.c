@@ -42,17 +42,8 @@ static void fx_fill(float *a, int64_t n, int salt, double scale, double offset) 
     for (int64_t i = 0; i < n; i++) a[i] = (float)(fx_u((uint32_t)i, (uint32_t)salt) * scale + offset);
 }
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 static double *to_f64(const float *a, int64_t n) {
-    double *d = xcalloc((size_t)n, sizeof *d);
+    double *d = mc_test_xcalloc((size_t)n, sizeof *d);
     for (int64_t i = 0; i < n; i++) d[i] = a[i];
     return d;
 }
@@ -248,7 +239,7 @@ static void ref_forward(ref *r, bool update_running) {
 
 /* dx, dw, db from dy (overwritten, not accumulated), after ref_forward. */
 static void ref_backward(ref *r) {
-    double *g = xcalloc((size_t)r->ny, sizeof *g);
+    double *g = mc_test_xcalloc((size_t)r->ny, sizeof *g);
     ref_act_bwd(r, r->y, r->dy, g, r->ny);
     memset(r->dx, 0, (size_t)r->nx * sizeof(double));
     if (r->nw) memset(r->dw, 0, (size_t)r->nw * sizeof(double));
@@ -427,7 +418,7 @@ static void ref_setup(ref *r, int salt) {
         break;
     case K_ACT: r->nx = r->ny = (int64_t)r->n * r->in_f; break;
     }
-    float *t = xcalloc((size_t)(r->nx + r->ny + r->nw + r->nb + 2 * 64), sizeof(float));
+    float *t = mc_test_xcalloc((size_t)(r->nx + r->ny + r->nw + r->nb + 2 * 64), sizeof(float));
     float *fx = t, *fdy = fx + r->nx, *fw = fdy + r->ny, *fb = fw + r->nw, *frm = fb + r->nb, *frv = frm + 64;
     double bound = 1.0;
     if (r->kind == K_LINEAR) bound = 1.0 / sqrt(r->in_f);
@@ -453,10 +444,10 @@ static void ref_setup(ref *r, int salt) {
     r->b = to_f64(fb, r->nb);
     r->rm = to_f64(frm, 64);
     r->rv = to_f64(frv, 64);
-    r->y = xcalloc((size_t)r->ny, sizeof(double));
-    r->dx = xcalloc((size_t)r->nx, sizeof(double));
-    r->dw = xcalloc((size_t)(r->nw + 1), sizeof(double));
-    r->db = xcalloc((size_t)(r->nb + 1), sizeof(double));
+    r->y = mc_test_xcalloc((size_t)r->ny, sizeof(double));
+    r->dx = mc_test_xcalloc((size_t)r->nx, sizeof(double));
+    r->dw = mc_test_xcalloc((size_t)(r->nw + 1), sizeof(double));
+    r->db = mc_test_xcalloc((size_t)(r->nb + 1), sizeof(double));
     free(t);
 }
 
@@ -488,7 +479,7 @@ static void layer_case(ref *r, int salt, int max_batch, int fd_checks, int chunk
     mc_nn_layer *l = make_layer(r, max_batch);
     if (!l) return;
     if (chunk > 0) nn_layer_set_chunk(l, chunk);
-    float *fx = xcalloc((size_t)r->nx, sizeof(float)), *fdy = xcalloc((size_t)r->ny, sizeof(float));
+    float *fx = mc_test_xcalloc((size_t)r->nx, sizeof(float)), *fdy = mc_test_xcalloc((size_t)r->ny, sizeof(float));
     for (int64_t i = 0; i < r->nx; i++) fx[i] = (float)r->x[i];
     for (int64_t i = 0; i < r->ny; i++) fdy[i] = (float)r->dy[i];
     if (r->nw) {
@@ -552,7 +543,7 @@ static void layer_case(ref *r, int salt, int max_batch, int fd_checks, int chunk
     /* gradients accumulate: a second backward of the same forward (with the input gradient off, so
      * dx is NULL) adds the same dW again (exactly twice with one chunk; to rounding with several) */
     if (r->nw) {
-        float *dw1 = xcalloc((size_t)r->nw, sizeof(float));
+        float *dw1 = mc_test_xcalloc((size_t)r->nw, sizeof(float));
         memcpy(dw1, mc_nn_layer_param(l, 0)->grad, (size_t)r->nw * sizeof(float));
         for (int64_t i = 0; i < r->ny; i++) fdy[i] = (float)r->dy[i];
         MC_CHECK_OK(mc_nn_layer_set_input_grad(l, false));
@@ -779,12 +770,12 @@ static void dnn_chain_case(mc_nn_precision prec) {
     if (cpu_has_dnn_path())
         for (int i = 0; i < 4; i++) MC_CHECK(a[i]->down == a[i + 1], "layers %d and %d are not linked", i, i + 1);
     const int64_t nin = 256, nout = 32 * 32;
-    float *x = xcalloc((size_t)mb * nin, sizeof(float)), *dy = xcalloc((size_t)mb * nout, sizeof(float));
-    float *dy2 = xcalloc((size_t)mb * nout, sizeof(float));
+    float *x = mc_test_xcalloc((size_t)mb * nin, sizeof(float)), *dy = mc_test_xcalloc((size_t)mb * nout, sizeof(float));
+    float *dy2 = mc_test_xcalloc((size_t)mb * nout, sizeof(float));
     fx_fill(x, mb * nin, 9901, 1.0, 0.0);
     fx_fill(dy, mb * nout, 9902, 1.0, 0.0);
     double worst = 0.0;
-    float *keep = xcalloc((size_t)mb * nout, sizeof(float)), *keep_w = xcalloc(32 * 16 * 9, sizeof(float));
+    float *keep = mc_test_xcalloc((size_t)mb * nout, sizeof(float)), *keep_w = mc_test_xcalloc(32 * 16 * 9, sizeof(float));
     for (int round = 0; round < 3; round++) {
         const int n = round == 1 ? 5 : mb; /* 5: one partial block; round 2 repeats round 0 on 1 thread */
         int saved_threads = 0;
@@ -891,8 +882,8 @@ static void test_bf16(void) {
                  mc_nn_precision_name(used));
         const int n = cs[c].n;
         const int64_t nin = n * mc_nn_layer_in_numel(l[0]), nout = n * mc_nn_layer_out_numel(l[0]);
-        float *x = xcalloc((size_t)nin, sizeof(float)), *dy = xcalloc((size_t)nout, sizeof(float));
-        float *dyc = xcalloc((size_t)nout, sizeof(float));
+        float *x = mc_test_xcalloc((size_t)nin, sizeof(float)), *dy = mc_test_xcalloc((size_t)nout, sizeof(float));
+        float *dyc = mc_test_xcalloc((size_t)nout, sizeof(float));
         fx_fill(x, nin, 9700 + (int)c, 1.0, 0.0);
         fx_fill(dy, nout, 9750 + (int)c, 1.0, 0.0);
         float *y[2], *dx[2];
@@ -978,8 +969,8 @@ static void test_gradcheck_f32(void) {
             fx_fill(mc_nn_layer_param(l, 1)->data, 3, 9002, 0.5, 0.0);
         }
         int64_t nx = n * mc_nn_layer_in_numel(l), ny = n * mc_nn_layer_out_numel(l);
-        float *x = xcalloc((size_t)nx, sizeof(float)), *dy = xcalloc((size_t)ny, sizeof(float));
-        float *dyc = xcalloc((size_t)ny, sizeof(float)), *gx = xcalloc((size_t)nx, sizeof(float));
+        float *x = mc_test_xcalloc((size_t)nx, sizeof(float)), *dy = mc_test_xcalloc((size_t)ny, sizeof(float));
+        float *dyc = mc_test_xcalloc((size_t)ny, sizeof(float)), *gx = mc_test_xcalloc((size_t)nx, sizeof(float));
         fx_fill(x, nx, 9010 + kind, 1.0, 0.0);
         fx_fill(dy, ny, 9020 + kind, 1.0, 0.0);
         memcpy(dyc, dy, (size_t)ny * sizeof(float));
@@ -1188,7 +1179,7 @@ static void test_losses(void) {
     /* eps from the seeded RNG: reproducible, roughly N(0, 1) */
     {
         enum { NE = 20000 };
-        float *e1 = xcalloc(NE, sizeof(float)), *e2 = xcalloc(NE, sizeof(float));
+        float *e1 = mc_test_xcalloc(NE, sizeof(float)), *e2 = mc_test_xcalloc(NE, sizeof(float));
         mc_rng a, b;
         mc_rng_seed(&a, 42, 3);
         mc_rng_seed(&b, 42, 3);
@@ -1218,10 +1209,10 @@ static void test_gemm(void) {
             for (int tb = 0; tb < 2; tb++) {
                 int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
                 int ar = ta ? k : m, br = tb ? n : k;
-                float *A = xcalloc((size_t)ar * lda, sizeof(float)),
-                      *B = xcalloc((size_t)br * ldb, sizeof(float));
-                float *C = xcalloc((size_t)m * ldc, sizeof(float));
-                double *R = xcalloc((size_t)m * n, sizeof(double));
+                float *A = mc_test_xcalloc((size_t)ar * lda, sizeof(float)),
+                      *B = mc_test_xcalloc((size_t)br * ldb, sizeof(float));
+                float *C = mc_test_xcalloc((size_t)m * ldc, sizeof(float));
+                double *R = mc_test_xcalloc((size_t)m * n, sizeof(double));
                 fx_fill(A, (int64_t)ar * lda, 9100 + (int)s, 1.0, 0);
                 fx_fill(B, (int64_t)br * ldb, 9200 + (int)s, 1.0, 0);
                 fx_fill(C, (int64_t)m * ldc, 9300 + (int)s, 1.0, 0);
@@ -1612,7 +1603,7 @@ static float *vae_run(int steps, bool compare, double *worst_loss, double *worst
     mc_nn_adam *opt = NULL;
     MC_CHECK_OK(mc_nn_adam_create(v.params, &cfg, &opt));
     const int n = NNFX_VAE_N;
-    float *x = xcalloc((size_t)n * 128 * 128, sizeof(float));
+    float *x = mc_test_xcalloc((size_t)n * 128 * 128, sizeof(float));
     for (int s = 0; s < steps && opt; s++) {
         fx_fill(x, (int64_t)n * 128 * 128, 7000 + s, 1.7, 0);
         fx_fill(v.eps, (int64_t)n * 32, 7100 + s, sqrt(3.0), 0);
@@ -1666,7 +1657,7 @@ static float *vae_run(int steps, bool compare, double *worst_loss, double *worst
         }
         mc_nn_adam_step(opt);
     }
-    float *out = xcalloc((size_t)total, sizeof(float));
+    float *out = mc_test_xcalloc((size_t)total, sizeof(float));
     for (int j = 0, off = 0; j < np; j++) {
         mc_nn_param *p = mc_nn_params_at(v.params, j);
         memcpy(out + off, p->data, (size_t)p->numel * sizeof(float));

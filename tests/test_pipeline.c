@@ -14,38 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static int run_cli(const char *args, char *err, size_t cap) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>pipeline_stderr.txt >pipeline_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("pipeline_stderr.txt", "r");
-        if (f) {
-            size_t n = fread(err, 1, cap - 1, f);
-            err[n] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *read_text(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = '\0';
-    if (len) *len = (size_t)n;
-    fclose(f);
-    return s;
-}
+static int run_cli(const char *args, char *err, size_t cap) { return mc_test_cli("pipeline", args, err, cap); }
 
 static bool exists(const char *dir, const char *rel) {
     char p[2048];
@@ -94,6 +63,18 @@ static void test_choose_k(const char *dir) {
              "blobs: k = %d of %d points, silhouette(3) = %.3f", sw.chosen_k, sw.n_points,
              sw.n_points > 1 ? sw.points[1].silhouette : NAN);
     MC_CHECK(sw.best.k == 3 && sw.best.labels && sw.silhouette_rows == N, "the kept clustering is k = 3 on every row");
+    /* the k-sweep table: written and read back to the bit, nan where a value does not apply */
+    char kp[1024];
+    snprintf(kp, sizeof kp, "%s/ksweep.tsv", dir);
+    MC_CHECK_OK(mc_pipeline_ksweep_write(kp, &sw));
+    mc_ksweep back;
+    MC_CHECK_OK(mc_pipeline_ksweep_read(kp, &back));
+    int same_back = back.n_points == sw.n_points;
+    for (int i = 0; same_back && i < sw.n_points; i++)
+        same_back = back.points[i].k == sw.points[i].k && back.points[i].silhouette == sw.points[i].silhouette &&
+               back.points[i].inertia == sw.points[i].inertia && isnan(back.points[i].bic);
+    MC_CHECK(same_back, "k-sweep table round trip (%d points)", back.n_points);
+    mc_pipeline_ksweep_free(&back);
     mc_pipeline_ksweep_free(&sw);
     /* agglomerative sweeps one tree, sampled silhouettes are allowed */
     cc.algo = MC_CLUSTER_ALGO_AGGLOMERATIVE;
@@ -115,14 +96,61 @@ static void test_choose_k(const char *dir) {
     MC_CHECK_OK(mc_npy_write(p, MC_DTYPE_F32, 2, shape, X));
     snprintf(args, sizeof args, "cluster --threads 2 '%s' -o '%s/blobs.tsv'", p, dir);
     MC_CHECK(run_cli(args, err, sizeof err) == 0, "cluster sweep exits 0: %s", err);
-    char *out = read_text("pipeline_stdout.txt", NULL);
+    char *out = mc_test_read_file("pipeline_stdout.txt", NULL);
     MC_CHECK(out && strstr(out, "k=2 silhouette=") && strstr(out, "k=8 silhouette=") && strstr(out, "k = 3 (chosen by silhouette)"),
              "cluster prints the sweep and chooses 3:\n%s", out ? out : "");
     free(out);
     snprintf(p, sizeof p, "%s/blobs.json", dir);
-    char *js = read_text(p, NULL);
+    char *js = mc_test_read_file(p, NULL);
     MC_CHECK(js && strstr(js, "\"chosen_k\": 3"), "ASSIGN.json records chosen_k 3");
     free(js);
+}
+
+/* The label columns scored by default (pipeline.h): the named ones with 2..N/2 classes, the main one
+ * first; without any named one, every label column with 2..N/2 classes. */
+static void test_label_columns(const char *dir) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/labels", dir);
+    mc_mkdirs(p);
+    snprintf(p, sizeof p, "%s/labels/index.tsv", dir);
+    FILE *f = fopen(p, "w");
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tmood\tlanguage\tgenre\tid\tstyle\n", f);
+    for (int i = 0; i < 8; i++)
+        fprintf(f, "%d\t%d\tx/%d.wav\t0\t0\t%s\t%s\t%s\tt%d\tfolk\n", i, i / 2, i / 2, i % 3 ? "calm" : "wild",
+                (i / 2) % 2 ? "en" : "de", i < 4 ? "rock" : "jazz", i);
+    fclose(f);
+    mc_store s;
+    MC_CHECK_OK(mc_store_open_index(p, &s));
+    const char *cols[8];
+    int n = 0;
+    mc_pipeline_label_columns(&s, NULL, cols, 8, &n);
+    MC_CHECK(n == 2 && !strcmp(cols[0], "genre") && !strcmp(cols[1], "language"),
+             "named columns in the rule's order, style (1 class) and mood (not named) out: %d", n);
+    mc_pipeline_label_columns(&s, "mood", cols, 8, &n);
+    MC_CHECK(n == 3 && !strcmp(cols[0], "mood"), "the main label first: %d %s", n, n ? cols[0] : "");
+    mc_score_labels L;
+    MC_CHECK_OK(mc_pipeline_score_labels(&s, NULL, 0, true, &L));
+    MC_CHECK(L.n_cols == 2 && L.n_tracks == 4 && L.track_of[7] == 3 && L.track_codes[0][0] == L.codes[0][0],
+             "labels: %d columns, %lld tracks", L.n_cols, (long long)L.n_tracks);
+    mc_pipeline_score_labels_free(&L);
+    const char *bad[1] = {"colour"};
+    MC_CHECK(mc_pipeline_score_labels(&s, bad, 1, false, &L) == MC_STATUS_FORMAT && strstr(mc_error_message(), "no column 'colour'") &&
+                 strstr(mc_error_message(), "mood, language, genre, id, style"),
+             "an unknown column names the label columns: %s", mc_error_message());
+    const char *mood[1] = {"mood"}; /* two segments of a track disagree */
+    MC_CHECK(mc_pipeline_score_labels(&s, mood, 1, true, &L) == MC_STATUS_FORMAT &&
+                 strstr(mc_error_message(), "line 3: track '0' has segments with different 'mood' labels"),
+             "a track with two labels: %s", mc_error_message());
+    mc_store_close(&s);
+    /* no named column: every column with 2..N/2 classes (mood 2, id 8 > N/2 out) */
+    f = fopen(p, "w");
+    fputs("segment\ttrack\tpath\tstart_s\tpadded\tmood\tid\n", f);
+    for (int i = 0; i < 8; i++) fprintf(f, "%d\t%d\tx.wav\t0\t0\t%s\tt%d\n", i, i, i % 2 ? "calm" : "wild", i);
+    fclose(f);
+    MC_CHECK_OK(mc_store_open_index(p, &s));
+    mc_pipeline_label_columns(&s, NULL, cols, 8, &n);
+    MC_CHECK(n == 1 && !strcmp(cols[0], "mood"), "fallback: every label column with 2..N/2 classes (%d)", n);
+    mc_store_close(&s);
 }
 
 /* ---------------------------------------------------------------- the end-to-end run */
@@ -242,7 +270,7 @@ static void recompute(const char *dir, const char *id, const char *algo, const c
 static void check_report_numbers(const char *dir, const mc_report_table *t) {
     char p[2048];
     snprintf(p, sizeof p, "%s/report.html", dir);
-    char *html = read_text(p, NULL);
+    char *html = mc_test_read_file(p, NULL);
     MC_CHECK(html != NULL, "report.html readable");
     if (!html) return;
     int cells = 0, wrong = 0, img = 0, bad_img = 0;
@@ -389,7 +417,7 @@ static void test_run(const char *dir) {
     check_report_numbers(r1, &t);
     char *js = NULL;
     snprintf(p, sizeof p, "%s/run.json", r1);
-    js = read_text(p, NULL);
+    js = mc_test_read_file(p, NULL);
     MC_CHECK(js && strstr(js, "\"sndfile\": \"libsndfile") && strstr(js, "\"fftw\": \"fftw-") && strstr(js, "\"openblas\": \"OpenBLAS") &&
                  strstr(js, "\"skipped\": [") && strstr(js, "\"stages\": [") && strstr(js, "\"budget_limited\""),
              "run.json has versions, skipped files, stages and the conv-vae budget");
@@ -409,13 +437,13 @@ static void test_run(const char *dir) {
     mc_run_summary_free(&s2);
     /* a lost output redoes exactly its stage, with the same bytes */
     snprintf(p, sizeof p, "%s/assign/conv-vae.dbscan.seed1.tsv", r1);
-    char *saved = read_text(p, NULL);
+    char *saved = mc_test_read_file(p, NULL);
     remove(p);
     MC_CHECK_OK(run_pipeline(corpus, r1, &s2));
     MC_CHECK(s2.stages_run == 1 && s2.n_stages > 0, "one output deleted: %d stage(s) ran", s2.stages_run);
     for (int i = 0; i < s2.n_stages; i++)
         if (s2.stages[i].ran) MC_CHECK(!strcmp(s2.stages[i].name, "cluster.conv-vae"), "the stage redone is %s", s2.stages[i].name);
-    char *again = read_text(p, NULL);
+    char *again = mc_test_read_file(p, NULL);
     MC_CHECK(saved && again && !strcmp(saved, again), "the redone assignments are identical");
     MC_CHECK(mtime_ns(r1, "metrics.csv") == before[0], "metrics.csv not rewritten (its inputs' configuration is unchanged)");
     free(saved);
@@ -429,14 +457,14 @@ static void test_run(const char *dir) {
     snprintf(p, sizeof p, "%s/metrics.csv", r1);
     snprintf(p2, sizeof p2, "%s/metrics.csv", r2);
     size_t l1 = 0, l2 = 0;
-    char *a = read_text(p, &l1), *b = read_text(p2, &l2);
+    char *a = mc_test_read_file(p, &l1), *b = mc_test_read_file(p2, &l2);
     MC_CHECK(a && b && l1 == l2 && memcmp(a, b, l1) == 0, "metrics.csv identical across runs (%zu / %zu bytes)", l1, l2);
     free(a);
     free(b);
     snprintf(p, sizeof p, "%s/latents/conv-vae.seed1.npy", r1);
     snprintf(p2, sizeof p2, "%s/latents/conv-vae.seed1.npy", r2);
-    a = read_text(p, &l1);
-    b = read_text(p2, &l2);
+    a = mc_test_read_file(p, &l1);
+    b = mc_test_read_file(p2, &l2);
     MC_CHECK(a && b && l1 == l2 && memcmp(a, b, l1) == 0, "conv-vae latents identical across runs");
     free(a);
     free(b);
@@ -449,48 +477,71 @@ static void test_run(const char *dir) {
              "'%s/assign/cvae.kmeans.seed0.tsv'",
              r1, r1, dir, r1, r1);
     MC_CHECK(run_cli(args, err, sizeof err) == 0, "evaluate --leaked --common-space exits 0: %s", err);
-    mc_table ev;
+    /* evaluate writes the run's schema (report.h): one row per level, the leak in `leaked` */
+    mc_report_table ev;
     snprintf(p, sizeof p, "%s/ev.csv", dir);
-    MC_CHECK_OK(mc_table_read(p, 0, &ev));
-    int lc = mc_table_column(&ev, "leaked");
-    MC_CHECK(lc == 10 && ev.ncols == 11, "the CSV gains a `leaked` column (%d columns)", ev.ncols);
-    int leaked_rows = 0, common_rows = 0, wrong = 0;
-    for (int64_t r = 0; lc >= 0 && r < ev.nrows; r++) {
-        const char *col = mc_table_get(&ev, r, 1), *metric = mc_table_get(&ev, r, 2);
-        bool want = !strcmp(col, "genre");
-        if (!strcmp(mc_table_get(&ev, r, lc), "1") != want) wrong++;
-        leaked_rows += want;
-        if (!strcmp(metric, "silhouette_common") && !strcmp(mc_table_get(&ev, r, 0), "segment")) {
-            common_rows++;
-            /* the run's seed-0 value: recomputed as above */
-            mc_array z = {0};
-            snprintf(p, sizeof p, "%s/latents/raw.npy", r1);
-            MC_CHECK_OK(mc_npy_read_f32(p, &z));
-            int32_t cl[20];
-            mc_table a2;
-            snprintf(p, sizeof p, "%s/assign/cvae.kmeans.seed0.tsv", r1);
-            MC_CHECK_OK(mc_table_read(p, '\t', &a2));
-            for (int i = 0; i < 20; i++) cl[i] = atoi(mc_table_get(&a2, i, 1));
-            mc_table_free(&a2);
-            double sil = NAN;
-            MC_CHECK_OK(mc_metrics_silhouette(z.data, 20, (int)z.shape[1], cl, NULL, &sil, NULL, NULL));
-            double got = strtod(mc_table_get(&ev, r, 3), NULL);
-            MC_CHECK(fabs(got - sil) <= 1e-12 * fmax(1.0, fabs(sil)), "evaluate silhouette_common %.17g, library %.17g", got, sil);
-            mc_array_free(&z);
-        }
-        if (!strcmp(metric, "silhouette_common") || !strcmp(metric, "davies_bouldin_common") ||
-            !strcmp(metric, "calinski_harabasz_common"))
-            common_rows += 0;
-    }
-    MC_CHECK(wrong == 0 && leaked_rows == 6, "leaked = 1 exactly on the genre rows (%d rows, %d wrong)", leaked_rows, wrong);
-    MC_CHECK(common_rows == 1, "a segment-level silhouette_common row");
-    mc_table_free(&ev);
+    MC_CHECK_OK(mc_report_table_read_csv(p, &ev));
+    int leaked_levels = 0;
+    for (int r = 0; r < ev.n_rows; r++) leaked_levels += !strcmp(ev.rows[r].leaked, "genre");
+    MC_CHECK(ev.n_rows == 2 && leaked_levels == 2, "the CSV marks `leaked` genre on both levels (%d of %d rows)",
+             leaked_levels, ev.n_rows);
+    mc_report_table_free(&ev);
     snprintf(p, sizeof p, "%s/ev.json", dir);
-    js = read_text(p, NULL);
-    MC_CHECK(js && strstr(js, "\"leaked_columns\": [\n    \"genre\"") && strstr(js, "\"leaked\": true") &&
-                 strstr(js, "\"metric\": \"davies_bouldin_common\""),
+    mc_json_value *evj = mc_test_json_file(p);
+    snprintf(p, sizeof p, "%s/metrics.json", r1);
+    mc_json_value *runj = mc_test_json_file(p);
+    int leaked_rows = 0, common_rows = 0, wrong = 0, differ = 0, compared = 0;
+    static const char *const levels[2] = {"segment", "track"};
+    for (int l = 0; l < 2; l++) {
+        const mc_json_value *row = mc_test_metrics_row(evj, levels[l], NULL), *ms = mc_json_member(row, "metrics");
+        const mc_json_value *run_row = NULL, *rows = mc_json_member(runj, "rows");
+        for (int i = 0; rows && i < rows->n; i++) {
+            const mc_json_value *x = rows->items[i];
+            if (!strcmp(mc_json_member(x, "representation")->str, "cvae(genre)") &&
+                !strcmp(mc_json_member(x, "algorithm")->str, "kmeans") && !strcmp(mc_json_member(x, "level")->str, levels[l]))
+                run_row = x;
+        }
+        for (int m = 0; ms && m < ms->n; m++) {
+            const char *metric = ms->keys[m];
+            double v = NAN, rv = NAN;
+            int leak = 0;
+            mc_test_metric_value(row, metric, &v, &leak);
+            const bool want = !strcmp(metric, "ari_genre") || !strcmp(metric, "nmi_genre") || !strcmp(metric, "purity_genre");
+            wrong += leak != want;
+            leaked_rows += want;
+            /* the same clustering as the run's first seed: the same value, to the bit */
+            if (mc_test_metric_value(run_row, metric, &rv, NULL)) {
+                compared++;
+                differ += !(v == rv || (isnan(v) && isnan(rv)));
+            }
+            if (!strcmp(metric, "silhouette_common") && l == 0) {
+                common_rows++;
+                /* the run's seed-0 value: recomputed as above */
+                mc_array z = {0};
+                snprintf(p, sizeof p, "%s/latents/raw.npy", r1);
+                MC_CHECK_OK(mc_npy_read_f32(p, &z));
+                int32_t cl[20];
+                mc_table a2;
+                snprintf(p, sizeof p, "%s/assign/cvae.kmeans.seed0.tsv", r1);
+                MC_CHECK_OK(mc_table_read(p, '\t', &a2));
+                for (int i = 0; i < 20; i++) cl[i] = atoi(mc_table_get(&a2, i, 1));
+                mc_table_free(&a2);
+                double sil = NAN;
+                MC_CHECK_OK(mc_metrics_silhouette(z.data, 20, (int)z.shape[1], cl, NULL, &sil, NULL, NULL));
+                MC_CHECK(fabs(v - sil) <= 1e-12 * fmax(1.0, fabs(sil)), "evaluate silhouette_common %.17g, library %.17g", v, sil);
+                mc_array_free(&z);
+            }
+        }
+    }
+    MC_CHECK(wrong == 0 && leaked_rows == 6, "leaked exactly on the genre metrics (%d metrics, %d wrong)", leaked_rows, wrong);
+    MC_CHECK(common_rows == 1, "a segment-level silhouette_common");
+    MC_CHECK(compared >= 2 * 14 && differ == 0, "evaluate equals the run's first seed: %d values, %d differ", compared, differ);
+    const mc_json_value *lc = mc_json_member(mc_test_metrics_row(evj, "segment", NULL), "leaked");
+    MC_CHECK(lc && lc->n == 1 && !strcmp(lc->items[0]->str, "genre") &&
+                 mc_json_member(mc_json_member(mc_test_metrics_row(evj, "track", NULL), "metrics"), "davies_bouldin_common"),
              "evaluate JSON marks the leak and has the common-space metrics");
-    free(js);
+    mc_json_value_free(evj);
+    mc_json_value_free(runj);
     snprintf(args, sizeof args, "evaluate --quiet --leaked genre '%s/latents/cvae.seed0.npy' '%s/assign/cvae.kmeans.seed0.tsv'", r1, r1);
     MC_CHECK(run_cli(args, err, sizeof err) == 2 && strstr(err, "--labels"), "--leaked without --labels: %s", err);
     snprintf(args, sizeof args,
@@ -509,7 +560,7 @@ static void test_run(const char *dir) {
     snprintf(args, sizeof args, "run --fast --seeds 2 --threads 2 --metadata '%s/metadata.tsv' '%s/audio' -o '%s'", corpus,
              corpus, r1);
     MC_CHECK(run_cli(args, err, sizeof err) == 0, "musiclust run on the finished folder: %s", err);
-    char *out = read_text("pipeline_stdout.txt", NULL);
+    char *out = mc_test_read_file("pipeline_stdout.txt", NULL);
     MC_CHECK(out && strstr(out, "0 ran,") && strstr(out, "LEAKED: genre") && strstr(out, "segment level"),
              "run prints the tables with the leak and redoes nothing:\n%s", out ? out : "");
     free(out);
@@ -517,8 +568,8 @@ static void test_run(const char *dir) {
     MC_CHECK(run_cli(args, err, sizeof err) == 0, "musiclust report: %s", err);
     snprintf(p, sizeof p, "%s/report.html", r1);
     snprintf(p2, sizeof p2, "%s/again.html", dir);
-    a = read_text(p, &l1);
-    b = read_text(p2, &l2);
+    a = mc_test_read_file(p, &l1);
+    b = mc_test_read_file(p2, &l2);
     MC_CHECK(a && b && l1 > 0 && l2 > 0, "report regenerated from the folder alone (%zu bytes)", l2);
     free(a);
     free(b);
@@ -531,6 +582,7 @@ int main(void) {
     snprintf(d, sizeof d, "%s", dir);
     test_tasks();
     test_choose_k(d);
+    test_label_columns(d);
     test_run(d);
     return mc_test_summary("test_pipeline");
 }

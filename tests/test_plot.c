@@ -44,25 +44,6 @@ static char *path_in(const char *name) {
     return buf[k];
 }
 
-/* Whole file into memory (malloc'd, NUL-terminated); NULL if missing. */
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *d = malloc((size_t)n + 1);
-    if (!d || fread(d, 1, (size_t)n, f) != (size_t)n) {
-        free(d);
-        fclose(f);
-        return NULL;
-    }
-    d[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return d;
-}
-
 static bool file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
@@ -159,7 +140,7 @@ static const char *render_all(const mc_plot *p, const char *name, mc_plot_stats 
     int want_w = p->width ? p->width : 800, want_h = p->height ? p->height : 600;
 
     size_t n_png = 0, n_svg = 0, n_pdf = 0;
-    unsigned char *d_png = slurp(png, &n_png), *d_svg = slurp(svg, &n_svg), *d_pdf = slurp(pdf, &n_pdf);
+    unsigned char *d_png = (unsigned char *)mc_test_read_file(png, &n_png), *d_svg = (unsigned char *)mc_test_read_file(svg, &n_svg), *d_pdf = (unsigned char *)mc_test_read_file(pdf, &n_pdf);
     MC_CHECK(d_png && d_svg && d_pdf, "%s: all three files exist", name);
     int w = 0, h = 0;
     MC_CHECK(d_png && png_size(d_png, n_png, &w, &h) && w == want_w && h == want_h,
@@ -1017,7 +998,7 @@ static void test_other_process(void) {
         unsigned char *mine = NULL;
         size_t n_mine = 0, n_child = 0;
         MC_CHECK_OK(mc_plot_render_buffer(&p, fmts[i], &mine, &n_mine, NULL));
-        unsigned char *child = slurp(path_in(names[i]), &n_child);
+        unsigned char *child = (unsigned char *)mc_test_read_file(path_in(names[i]), &n_child);
         MC_CHECK(child && mine && n_child == n_mine && memcmp(child, mine, n_mine) == 0,
                  "%s from a process with PANGO_LANGUAGE=ja:ko LANGUAGE=as:mr:ja: byte-identical (%zu vs %zu bytes)",
                  names[i], n_child, n_mine);

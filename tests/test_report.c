@@ -11,23 +11,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *read_text(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = '\0';
-    if (len) *len = (size_t)n;
-    fclose(f);
-    return s;
-}
-
 static void write_text(const char *path, const char *s) {
     FILE *f = fopen(path, "wb");
     if (!f) {
@@ -186,7 +169,7 @@ static void test_table(const char *dir) {
     /* JSON: leaked flag per metric, full-precision seed values */
     snprintf(p, sizeof p, "%s/metrics.json", dir);
     MC_CHECK_OK(mc_report_table_write_json(&t, p));
-    char *js = read_text(p, NULL);
+    char *js = mc_test_read_file(p, NULL);
     MC_CHECK(js && count_str(js, "\"leaked\": true") == 4,
              "JSON marks 4 leaked metrics (ari/nmi genre of the cvae rows at 2 levels), found %d",
              js ? count_str(js, "\"leaked\": true") : -1);
@@ -280,18 +263,19 @@ static void build_results(const char *dir) {
         ex[i] = -80.0f + (float)(i % 512) / 8.0f;
         rec[i] = ex[i] * 0.9f;
     }
+    /* the reconstructions of b (log-mel) and a (MFCC statistics): found through representations.tsv */
     int64_t s3[3] = {4, 16, 32}, s2[2] = {4, 8};
-    snprintf(p, sizeof p, "%s/recon/conv-vae.original.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/b.original.npy", dir);
     write_npy(p, 3, s3, ex);
-    snprintf(p, sizeof p, "%s/recon/conv-vae.recon.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/b.recon.npy", dir);
     write_npy(p, 3, s3, rec);
     for (int i = 0; i < 32; i++) {
         v[i] = (float)(i % 8) - 3.0f;
         vr[i] = v[i] * 0.8f;
     }
-    snprintf(p, sizeof p, "%s/recon/vae.original.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/a.original.npy", dir);
     write_npy(p, 2, s2, v);
-    snprintf(p, sizeof p, "%s/recon/vae.recon.npy", dir);
+    snprintf(p, sizeof p, "%s/recon/a.recon.npy", dir);
     write_npy(p, 2, s2, vr);
     snprintf(p, sizeof p, "%s/recon/examples.tsv", dir);
     write_text(p, "example\trow\ttrack\tlabel\n0\t0\t0\tjazz\n1\t4\t1\trock\n2\t8\t2\tfolk\n3\t12\t3\tjazz\n");
@@ -378,7 +362,7 @@ static void test_html(const char *dir) {
     mc_report_summary sum;
     MC_CHECK_OK(mc_report_html(dir, NULL, &sum));
     size_t len = 0;
-    char *html = read_text(p, &len);
+    char *html = mc_test_read_file(p, &len);
     MC_CHECK(html != NULL && (int64_t)len == sum.bytes, "report.html written (%zu bytes)", len);
     if (!html) return;
     /* images: 2 shown reps x (t-SNE, UMAP) x (cluster, label) + 2 x 2 heatmaps + 4 log-mel + 4 MFCC + 1 loss
@@ -439,7 +423,7 @@ static int chromium_loaded(const char *html_path, int *ok, int *total) {
              abs);
     int rc = system(cmd);
     if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0) return -1;
-    char *dom = read_text("report_dom.html", NULL);
+    char *dom = mc_test_read_file("report_dom.html", NULL);
     const char *a = dom ? strstr(dom, "data-images-loaded=\"") : NULL;
     int r = a && sscanf(a + 20, "%d/%d", ok, total) == 2 ? 0 : -1;
     free(dom);
@@ -451,7 +435,7 @@ static bool have_chromium(void) { return system("command -v chromium >/dev/null 
 static void test_chromium(const char *dir) {
     char p[1024];
     snprintf(p, sizeof p, "%s/report.html", dir);
-    char *html = read_text(p, NULL);
+    char *html = mc_test_read_file(p, NULL);
     const int n_img = html ? count_str(html, "<img") : 0;
     int ok = -1, total = -1;
     MC_CHECK(chromium_loaded(p, &ok, &total) == 0, "chromium --dump-dom of %s", p);
@@ -471,11 +455,71 @@ static void test_chromium(const char *dir) {
     free(html);
 }
 
+/* ---------------------------------------------------------------- ASSIGN.tsv and the layout */
+
+static void test_assign_and_layout(const char *dir) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/a.tsv", dir);
+    const int32_t cl[5] = {0, 2, -1, 1, 2};
+    MC_CHECK_OK(mc_report_assign_write(p, cl, 5));
+    char *text = mc_test_read_file(p, NULL);
+    MC_CHECK(text && !strcmp(text, "row\tcluster\n0\t0\n1\t2\n2\t-1\n3\t1\n4\t2\n"), "ASSIGN.tsv bytes: %s", text ? text : "");
+    free(text);
+    int32_t back[5] = {9, 9, 9, 9, 9};
+    MC_CHECK_OK(mc_report_assign_read(p, 5, "X", back));
+    MC_CHECK(!memcmp(back, cl, sizeof cl), "ASSIGN.tsv reads back");
+    /* lines in any order with a row column; errors name the file and the line */
+    write_text(p, "cluster\trow\n4\t1\n3\t0\n");
+    MC_CHECK_OK(mc_report_assign_read(p, 2, "X", back));
+    MC_CHECK(back[0] == 3 && back[1] == 4, "rows placed by the row column: %d %d", back[0], back[1]);
+    MC_CHECK(mc_report_assign_read(p, 3, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "has 2 rows but X has 3"),
+             "row count: %s", mc_error_message());
+    write_text(p, "row\tcluster\n0\t1\n0\t2\n");
+    MC_CHECK(mc_report_assign_read(p, 2, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "line 3: row '0'"),
+             "repeated row: %s", mc_error_message());
+    write_text(p, "row\tcluster\n0\t-2\n");
+    MC_CHECK(mc_report_assign_read(p, 1, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "line 2: cluster '-2'"),
+             "cluster below -1: %s", mc_error_message());
+    write_text(p, "row\tlabel\n0\t1\n");
+    MC_CHECK(mc_report_assign_read(p, 1, "X", back) == MC_STATUS_FORMAT && strstr(mc_error_message(), "no 'cluster' column"),
+             "no cluster column: %s", mc_error_message());
+    /* every path of a results folder, relative (stage records) and inside the folder */
+    struct {
+        char *got;
+        const char *want;
+    } paths[] = {
+        {mc_report_path_latent(NULL, "vae", true, 2), "latents/vae.seed2.npy"},
+        {mc_report_path_latent("R", "raw", false, 2), "R/latents/raw.npy"},
+        {mc_report_path_assign("R", "vae", "kmeans", 0), "R/assign/vae.kmeans.seed0.tsv"},
+        {mc_report_path_contingency(NULL, "cvae", "dbscan", "genre"), "contingency/cvae.dbscan.genre.tsv"},
+        {mc_report_path_embed("R", "vae", "umap"), "R/embed/vae.umap.npy"},
+        {mc_report_path_model("R", "ae", 1), "R/models/ae.seed1.safetensors"},
+        {mc_report_path_loss(NULL, "ae", 1), "models/ae.seed1.loss.tsv"},
+        {mc_report_path_recon("R", "vae", "original"), "R/recon/vae.original.npy"},
+        {mc_report_path_recon("R", NULL, NULL), "R/recon/examples.tsv"},
+        {mc_report_path_stage("R", "model.vae.seed0"), "R/stages/model.vae.seed0.tsv"},
+        {mc_report_path("R", MC_REPORT_METRICS_CSV), "R/metrics.csv"},
+    };
+    int wrong = 0;
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        if (!paths[i].got || strcmp(paths[i].got, paths[i].want)) {
+            wrong++;
+            fprintf(stderr, "  path %s, want %s\n", paths[i].got ? paths[i].got : "(null)", paths[i].want);
+        }
+        free(paths[i].got);
+    }
+    MC_CHECK(wrong == 0, "results-folder paths: %d wrong", wrong);
+    int nf = 0;
+    const char *const *folders = mc_report_folders(&nf);
+    MC_CHECK(nf == 8 && !strcmp(folders[0], "stages") && !strcmp(folders[7], "recon"), "%d folders", nf);
+}
+
 int main(void) {
     const char *dir = mc_test_tmpdir("report");
     test_format_and_names();
     test_base64();
     test_table(dir);
+    test_assign_and_layout(dir);
     char results[600];
     snprintf(results, sizeof results, "%.500s/results", dir);
     mc_mkdirs(results);

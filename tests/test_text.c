@@ -20,15 +20,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -114,7 +105,7 @@ static void test_utf8(void) {
     /* Malformed sequences: the same code points as Python's decode('utf-8', 'replace'). */
     for (int c = 0; c < TEXT_FX_NMALFORMED; c++) {
         const text_fx_utf8 *m = &text_fx_malformed[c];
-        char *buf = xcalloc((size_t)m->len, 1); /* exact size: ASan catches a read past the end */
+        char *buf = mc_test_xcalloc((size_t)m->len, 1); /* exact size: ASan catches a read past the end */
         memcpy(buf, m->bytes, (size_t)m->len);
         uint32_t got[64];
         int k = 0;
@@ -139,7 +130,7 @@ static void test_utf8(void) {
     int bad_steps = 0, bad_out = 0;
     for (int trial = 0; trial < 400; trial++) {
         size_t len = xorshift(&seed) % 300;
-        unsigned char *b = xcalloc(len ? len : 1, 1);
+        unsigned char *b = mc_test_xcalloc(len ? len : 1, 1);
         for (size_t i = 0; i < len; i++) {
             uint32_t r = xorshift(&seed) % 10;
             b[i] = r < 3 ? (unsigned char)(0x80 + xorshift(&seed) % 64)
@@ -246,7 +237,7 @@ static void test_tokenizer(void) {
 
 /* Dense copy of a CSR matrix: out (rows, cols). */
 static double *densify(const mc_csr *m) {
-    double *d = xcalloc((size_t)(m->n_rows * m->n_cols), sizeof *d);
+    double *d = mc_test_xcalloc((size_t)(m->n_rows * m->n_cols), sizeof *d);
     for (int64_t i = 0; i < m->n_rows; i++)
         for (int64_t p = m->indptr[i]; p < m->indptr[i + 1]; p++) d[i * m->n_cols + m->indices[p]] = m->data[p];
     return d;
@@ -278,7 +269,7 @@ static void check_block(const char *name, const mc_tfidf_config *cfg, int nterms
     if (X->n_cols == nterms) {
         double *a = densify(X);
         /* the reference in double, straight from the fixture */
-        double *b = xcalloc((size_t)(TEXT_FX_NDOCS * nterms), sizeof *b);
+        double *b = mc_test_xcalloc((size_t)(TEXT_FX_NDOCS * nterms), sizeof *b);
         for (int i = 0; i < TEXT_FX_NDOCS; i++)
             for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) b[(int64_t)i * nterms + indices[p]] = data[p];
         for (int64_t i = 0; i < (int64_t)TEXT_FX_NDOCS * nterms; i++) maxd = fmax(maxd, fabs(a[i] - b[i]));
@@ -402,7 +393,7 @@ static void test_svd(const mc_csr *H) {
     c.seed = 3;
     c.threads = 2;
     mc_svd s = {0};
-    float *Z = xcalloc((size_t)n * k, sizeof *Z), *Z2 = xcalloc((size_t)n * k, sizeof *Z2);
+    float *Z = mc_test_xcalloc((size_t)n * k, sizeof *Z), *Z2 = mc_test_xcalloc((size_t)n * k, sizeof *Z2);
     /* Default n_iter = 5 (l = 14 < 30 rows, so the range is only approximated): singular values to
      * 1e-4 relative. The vectors of the close values 1.240 / 1.210 / 1.158 converge more slowly: for
      * the columns 3-4 of U * S, sklearn's own randomized TruncatedSVD (n_iter 5) is 3e-3 to 1e-2 from
@@ -632,28 +623,6 @@ static void test_embed(void) {
 
 /* ---------------------------------------------------------------- lyrics models */
 
-static unsigned char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    *len = 0;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    unsigned char *b = xcalloc((size_t)(n > 0 ? n : 1), 1);
-    *len = fread(b, 1, (size_t)(n > 0 ? n : 0), f);
-    fclose(f);
-    return b;
-}
-
-static bool same_file(const char *a, const char *b) {
-    size_t la, lb;
-    unsigned char *x = read_all(a, &la), *y = read_all(b, &lb);
-    bool same = x && y && la == lb && la > 0 && memcmp(x, y, la) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 /* Every metadata key a lyrics model file may hold (for rewriting one in the tests). */
 static const char *const MODEL_KEYS[] = {
     "format", "format_version", "blocks", "dim", "drop_first", "normalize", "svd.seed", "svd.n_iter",
@@ -669,7 +638,7 @@ static void rewrite_model(const char *in, const char *out, const char *key, cons
     MC_CHECK_OK(mc_safetensors_read(in, &f));
     if (!f) return;
     int n = mc_safetensors_count(f);
-    mc_tensor_entry *e = xcalloc((size_t)n, sizeof *e);
+    mc_tensor_entry *e = mc_test_xcalloc((size_t)n, sizeof *e);
     void *copy = NULL;
     for (int i = 0; i < n; i++) {
         e[i] = *mc_safetensors_at(f, i);
@@ -677,7 +646,7 @@ static void rewrite_model(const char *in, const char *out, const char *key, cons
             int64_t cnt = 1;
             for (int d = 0; d < e[i].ndim; d++) cnt *= e[i].shape[d];
             size_t bytes = (size_t)cnt * mc_dtype_size(e[i].dtype);
-            copy = xcalloc(bytes, 1);
+            copy = mc_test_xcalloc(bytes, 1);
             memcpy(copy, e[i].data, bytes);
             if (e[i].dtype == MC_DTYPE_F32) ((float *)copy)[0] = NAN;
             else ((double *)copy)[0] = NAN;
@@ -704,7 +673,7 @@ static char *swap_first_terms(const char *vocab) {
     const char *a_end = strchr(vocab, '\n');
     const char *b_end = a_end ? strchr(a_end + 1, '\n') : NULL;
     size_t len = strlen(vocab);
-    char *s = xcalloc(len + 2, 1);
+    char *s = mc_test_xcalloc(len + 2, 1);
     if (!a_end || !b_end) return strcpy(s, vocab);
     size_t la = (size_t)(a_end - vocab), lb = (size_t)(b_end - a_end - 1);
     memcpy(s, a_end + 1, lb);
@@ -736,8 +705,8 @@ static void check_model_round_trip(const char *name, const mc_lyrics_config *c, 
     if (!m || !L.vectors) return;
     const int dim = L.dim;
     MC_CHECK(mc_text_lyrics_model_dim(m) == dim && mc_text_lyrics_model_rank(m) == L.rank, "%s: dim/rank", name);
-    float *Z = xcalloc((size_t)n * dim, sizeof *Z), *Z1 = xcalloc((size_t)n * dim, sizeof *Z1);
-    uint8_t *has = xcalloc((size_t)n, 1);
+    float *Z = mc_test_xcalloc((size_t)n * dim, sizeof *Z), *Z1 = mc_test_xcalloc((size_t)n * dim, sizeof *Z1);
+    uint8_t *has = mc_test_xcalloc((size_t)n, 1);
     int same_threads = 1;
     for (int threads = 1; threads <= 3; threads++) {
         memset(Z, 0x7f, (size_t)n * dim * sizeof *Z);
@@ -771,7 +740,7 @@ static void check_model_round_trip(const char *name, const mc_lyrics_config *c, 
     MC_CHECK_OK(mc_text_lyrics_model_load("text_model_a.safetensors", &m2));
     if (m2) {
         MC_CHECK_OK(mc_text_lyrics_model_save(m2, "text_model_b.safetensors"));
-        MC_CHECK(same_file("text_model_a.safetensors", "text_model_b.safetensors"), "%s: save(load(file)) = file",
+        MC_CHECK(mc_test_same_file("text_model_a.safetensors", "text_model_b.safetensors"), "%s: save(load(file)) = file",
                  name);
         memset(Z, 0, (size_t)n * dim * sizeof *Z);
         MC_CHECK_OK(mc_text_lyrics_transform(m2, texts, n, 2, Z, has));
@@ -797,7 +766,7 @@ static void check_fixture_model(const char *file, int dim, const double *want, c
     MC_CHECK_OK(mc_text_lyrics_model_load(path, &m));
     if (!m) return;
     MC_CHECK(mc_text_lyrics_model_dim(m) == dim, "%s: dim %d", file, mc_text_lyrics_model_dim(m));
-    float *Z = xcalloc((size_t)LYR_FX_NNEW * dim, sizeof *Z), *W = xcalloc((size_t)LYR_FX_NNEW * dim, sizeof *W);
+    float *Z = mc_test_xcalloc((size_t)LYR_FX_NNEW * dim, sizeof *Z), *W = mc_test_xcalloc((size_t)LYR_FX_NNEW * dim, sizeof *W);
     uint8_t has[LYR_FX_NNEW];
     MC_CHECK_OK(mc_text_lyrics_transform(m, lyr_fx_new, LYR_FX_NNEW, 2, Z, has));
     for (int i = 0; i < LYR_FX_NNEW * dim; i++) W[i] = (float)want[i];
@@ -938,21 +907,7 @@ static void test_model(void) {
 
 /* ---------------------------------------------------------------- the CLI */
 
-static int run(const char *args, char *err, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>text_stderr.txt >text_stdout.txt", MC_CLI_PATH, args);
-    int rc = system(cmd);
-    if (err && cap) {
-        err[0] = '\0';
-        FILE *f = fopen("text_stderr.txt", "r");
-        if (f) {
-            size_t k = fread(err, 1, cap - 1, f);
-            err[k] = '\0';
-            fclose(f);
-        }
-    }
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static int run(const char *args, char *err, size_t cap) { return mc_test_cli("text", args, err, cap); }
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -1082,6 +1037,26 @@ static void test_cli(void) {
     snprintf(p, sizeof p, "%s/new/sub/lyrics.npy", dir);
     MC_CHECK_OK(mc_npy_read(p, &a));
     MC_CHECK(a.ndim == 2 && a.shape[0] == 6 && a.shape[1] == 2, "one row per metadata row (6, 2)");
+    /* The saved model puts the same texts at the same place: its transform of the metadata rows is
+     * lyrics.npy byte for byte. */
+    mc_lyrics_model *lm = NULL;
+    snprintf(p, sizeof p, "%s/new/sub/lyrics_model.safetensors", dir);
+    MC_CHECK_OK(mc_text_lyrics_model_load(p, &lm));
+    snprintf(p, sizeof p, "%s/meta.tsv", dir);
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    int txc = mc_table_column(&t, "lyrics");
+    if (lm && a.data && txc >= 0 && t.nrows == 6 && a.ndim == 2 && a.shape[0] == 6 && a.shape[1] == 2) {
+        MC_CHECK(mc_text_lyrics_model_dim(lm) == 2, "model dim %d", mc_text_lyrics_model_dim(lm));
+        const char *texts[6];
+        for (int i = 0; i < 6; i++) texts[i] = mc_table_get(&t, i, txc);
+        float z[12];
+        MC_CHECK_OK(mc_text_lyrics_transform(lm, texts, 6, 1, z, NULL));
+        MC_CHECK(memcmp(z, a.data, sizeof z) == 0, "saved model's transform == lyrics.npy");
+    } else {
+        MC_CHECK(0, "model %p, lyrics column %d, %lld metadata rows", (void *)lm, txc, (long long)t.nrows);
+    }
+    mc_table_free(&t);
+    mc_text_lyrics_model_free(lm);
     mc_array_free(&a);
 
     /* Errors. */
@@ -1114,7 +1089,7 @@ static void kmeans_scores(const float *X, int64_t n, int d, int k, uint64_t seed
     cc.threads = 2;
     mc_clustering cl = {0};
     MC_CHECK_OK(mc_cluster_kmeans(&cc, X, n, d, &cl));
-    int32_t *cls = xcalloc((size_t)n, sizeof *cls);
+    int32_t *cls = mc_test_xcalloc((size_t)n, sizeof *cls);
     char **names = NULL;
     int nn = 0;
     MC_CHECK_OK(mc_metrics_encode_labels(labels, n, cls, &names, &nn));
@@ -1155,8 +1130,8 @@ static void test_real(void) {
     MC_CHECK(t.nrows == 292 && lc >= 0 && gc >= 0 && tc >= 0, "292 songs with lyrics, language and tag");
     if (lc < 0 || gc < 0 || tc < 0) return;
     const int64_t n = t.nrows;
-    const char **texts = xcalloc((size_t)n, sizeof *texts), **truth = xcalloc((size_t)n, sizeof *truth);
-    const char **tags = xcalloc((size_t)n, sizeof *tags);
+    const char **texts = mc_test_xcalloc((size_t)n, sizeof *texts), **truth = mc_test_xcalloc((size_t)n, sizeof *truth);
+    const char **tags = mc_test_xcalloc((size_t)n, sizeof *tags);
     for (int64_t i = 0; i < n; i++) {
         texts[i] = mc_table_get(&t, i, lc);
         truth[i] = mc_table_get(&t, i, gc);
@@ -1198,7 +1173,7 @@ static void test_real(void) {
     cc.threads = 2;
     mc_clustering cl = {0};
     MC_CHECK_OK(mc_cluster_kmeans(&cc, L.vectors, n, L.dim, &cl));
-    int32_t *cls = xcalloc((size_t)n, sizeof *cls);
+    int32_t *cls = mc_test_xcalloc((size_t)n, sizeof *cls);
     char **names = NULL;
     int nn = 0;
     MC_CHECK_OK(mc_metrics_encode_labels(truth, n, cls, &names, &nn));

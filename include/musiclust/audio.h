@@ -102,10 +102,9 @@ typedef enum mc_audio_format {
 mc_status mc_audio_write(const char *path, const float *x, int64_t frames, int channels,
                          int sample_rate, mc_audio_format format);
 
-/* Versions of the libraries the audio module is built on, for run records: libsndfile's
- * sf_version_string() ("libsndfile-1.2.0") and soxr_version() ("libsoxr-0.1.3"). Static strings. */
-const char *mc_audio_sndfile_version(void);
-const char *mc_audio_soxr_version(void);
+/* The libraries this module runs on, with their versions: "sndfile" (libsndfile) and "soxr";
+ * fills at most cap entries of out and returns how many it has (2). Strings are static. */
+int mc_audio_versions(mc_library_version *out, int cap);
 
 #ifdef __cplusplus
 }

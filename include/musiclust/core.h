@@ -50,8 +50,25 @@ void mc_error_clear(void);
  * Release with mc_free. */
 void *mc_alloc(size_t n, size_t size);
 void mc_free(void *p);
+/* calloc / realloc of n * size bytes for memory released with free(): NULL on overflow or failure,
+ * with the message "out of memory allocating N bytes" set, so that a caller may return
+ * MC_STATUS_NO_MEMORY at once. mc_calloc zeroes; n or size 0 allocates one byte (never NULL for
+ * success). mc_realloc keeps p valid on failure. */
+void *mc_calloc(size_t n, size_t size);
+void *mc_realloc(void *p, size_t n, size_t size);
 /* strdup that sets the error message on failure; NULL in -> NULL out. */
 char *mc_strdup(const char *s);
+/* printf into a malloc'd string (free with free()); NULL with the message set on failure. */
+char *mc_sprintf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* ---------------------------------------------------------------- clock */
+
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): for durations only, never for dates. */
+double mc_clock_seconds(void);
 
 /* ---------------------------------------------------------------- RNG */
 
@@ -244,6 +261,39 @@ const char *mc_json_text(const mc_json *j);
 /* Write the document to path atomically (temp file + rename). */
 mc_status mc_json_write_file(const mc_json *j, const char *path);
 
+/* ---------------------------------------------------------------- JSON reader */
+
+/* A parsed RFC 8259 document: objects, arrays, strings (\uXXXX escapes, surrogate pairs included),
+ * numbers (their text is kept, so that 64-bit integers survive), true, false, null. Nesting is
+ * limited to 32 levels. Used for the metadata of model files and for a feature store's
+ * extract.json. */
+typedef enum mc_json_type {
+    MC_JSON_NULL = 0,
+    MC_JSON_BOOL,
+    MC_JSON_NUMBER,
+    MC_JSON_STRING,
+    MC_JSON_ARRAY,
+    MC_JSON_OBJECT
+} mc_json_type;
+
+typedef struct mc_json_value {
+    mc_json_type type;
+    double num;                   /* number, or 0/1 for a bool */
+    char *str;                    /* string value, or a number's text */
+    int n;                        /* array / object size */
+    struct mc_json_value **items; /* (n) */
+    char **keys;                  /* (n) object keys */
+} mc_json_value;
+
+/* Parse a whole NUL-terminated document; NULL with *err (static text) set on failure. Does not set
+ * the error message: the caller names the file. Free with mc_json_value_free (NULL ok). */
+mc_json_value *mc_json_parse(const char *text, const char **err);
+void mc_json_value_free(mc_json_value *v);
+/* The member `key` of an object (the first one if repeated), or NULL (also for a non-object). */
+const mc_json_value *mc_json_member(const mc_json_value *obj, const char *key);
+/* 1 and *out set when v is a number written as an integer that fits int64 (exactly, from its text). */
+int mc_json_int_value(const mc_json_value *v, int64_t *out);
+
 /* ---------------------------------------------------------------- safetensors */
 
 /* The safetensors format (huggingface/safetensors): an 8-byte little-endian header length, a JSON
@@ -283,8 +333,28 @@ mc_status mc_file_write_atomic(const char *path, const void *data, size_t len);
 /* mkdir -p; ok if it exists. */
 mc_status mc_mkdirs(const char *path);
 
+/* A text file composed in memory, then written atomically: mc_memfile_open, fprintf to m->f, then
+ * mc_memfile_commit (closes, writes the bytes to path with mc_file_write_atomic, frees) or
+ * mc_memfile_take (closes and hands the NUL-terminated bytes over: free()). Both free everything also
+ * on failure; an out-of-memory failure names `what`. */
+typedef struct mc_memfile {
+    FILE *f;
+    char *buf;
+    size_t len;
+} mc_memfile;
+mc_status mc_memfile_open(mc_memfile *m, const char *what);
+/* path NULL (its allocation failed, message set): the text is discarded, MC_STATUS_NO_MEMORY. */
+mc_status mc_memfile_commit(mc_memfile *m, const char *path);
+mc_status mc_memfile_take(mc_memfile *m, const char *what, char **buf, size_t *len);
+
 /* Library version string, e.g. "0.1.0". */
 const char *mc_version(void);
+
+/* A library a module runs on and its version string (each module's mc_<module>_versions). */
+typedef struct mc_library_version {
+    const char *library; /* "sndfile", "soxr", "fftw", "openblas", "cairo" */
+    const char *version;
+} mc_library_version;
 
 #ifdef __cplusplus
 }

@@ -95,6 +95,7 @@ bool mc_data_is_audio_name(const char *name);
  * imported table). The log-mel array is loaded on demand. */
 typedef struct mc_store {
     char *dir;
+    char *index_path;      /* dir/index.tsv, or the index file mc_store_open_index was given */
     mc_table index;        /* index.tsv as read */
     int64_t n;             /* rows (segments) */
     int first_label;       /* index column of the first label (after `padded`); == ncols if none */
@@ -104,6 +105,9 @@ typedef struct mc_store {
 
 /* Open dir: read index.tsv and the vectors, and check their row counts agree. */
 mc_status mc_store_open(const char *dir, mc_store *out);
+/* Open only the index of a store: `path` is the store's folder or an index.tsv (the label side, for
+ * scoring, joins and row lookups; vectors stays empty). Checks the columns segment, track, padded. */
+mc_status mc_store_open_index(const char *path, mc_store *out);
 void mc_store_close(mc_store *s); /* NULL ok */
 
 /* logmel.npy as (n, n_mels, frames) float32; MC_STATUS_IO with a clear message if the store has
@@ -122,6 +126,25 @@ void mc_store_free_classes(char **classes, int n_classes);
 
 /* Track index (the `track` column) of every row: tracks (n) int64. */
 mc_status mc_store_tracks(const mc_store *s, int64_t *tracks);
+
+/* The lyrics vector of every row's track (the store's lyrics stage: lyrics.npy (T, L) float32 and
+ * lyrics_tracks.tsv with columns track and has_lyrics, one row per row of lyrics.npy), joined on the
+ * `track` column of index.tsv. Strict: every row's track must appear exactly once in
+ * lyrics_tracks.tsv, has_lyrics must be 0 or 1 and the vectors finite (MC_STATUS_FORMAT naming the
+ * file and line, "re-run musiclust lyrics"); no lyrics.npy is MC_STATUS_IO ("run musiclust lyrics
+ * first"). *rows (n, L) is mc_alloc'd (mc_free), *has (n) malloc'd 0/1 (free), *dim = L. */
+mc_status mc_store_lyrics(const mc_store *s, float **rows, uint8_t **has, int *dim);
+
+/* The row of a track named by key: a file stem of index.tsv's paths (the track's first row), else a
+ * track_id of tracks.tsv (optional file), else a row number. MC_STATUS_INVALID_ARG saying what keys
+ * are accepted when none matches. */
+mc_status mc_store_find_row(const mc_store *s, const char *key, int64_t *row);
+
+/* The feature parameters a store was extracted with, from dir/extract.json: sr, n_fft, hop
+ * (hop_length), n_mels, fmin and fmax are set in dsp, the other fields are left as they are;
+ * *logmel_frames (NULL ok) receives the frames of a logmel.npy row (0 when there is none).
+ * MC_STATUS_IO when the file is missing, MC_STATUS_FORMAT naming a missing or bad key. */
+mc_status mc_store_extract_params(const char *dir, mc_dsp_config *dsp, int *logmel_frames);
 
 /* Standardisation fitted on rows of X (n, d): mean (d) and population std (d); a column with zero
  * spread gets std 1 so that it maps to 0, not NaN. Accumulated in double. */

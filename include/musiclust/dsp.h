@@ -318,9 +318,9 @@ mc_status mc_dsp_mel_to_audio(const mc_dsp_plan *p, mc_dsp_synth *s, const float
                               int nnls_iter, const mc_dsp_griffinlim_options *o, int64_t length,
                               float *y, mc_dsp_inverse_stats *stats);
 
-/* Version of the FFT library the STFT uses (FFTW's fftw_version, e.g. "fftw-3.3.10-sse2-avx"), for run
- * records. A static string. */
-const char *mc_dsp_fftw_version(void);
+/* The library this module runs on: "fftw" (FFTW, double precision); fills at most cap entries of
+ * out and returns how many it has (1). Strings are static. */
+int mc_dsp_versions(mc_library_version *out, int cap);
 
 #ifdef __cplusplus
 }

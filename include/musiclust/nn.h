@@ -392,9 +392,9 @@ mc_status mc_nn_gradcheck_f32(double (*f)(void *ctx), void *ctx, float *x, const
                               int64_t count, int64_t max_checks, double h,
                               mc_nn_gradcheck_result *res);
 
-/* The BLAS the GEMMs run on, as OpenBLAS's openblas_get_config() ("OpenBLAS 0.3.21 DYNAMIC_ARCH ..."),
- * for run records. A static string. */
-const char *mc_nn_blas_version(void);
+/* The library this module runs on: "openblas" (its configuration string, which starts with the
+ * version); fills at most cap entries of out and returns how many it has (1). Strings are static. */
+int mc_nn_versions(mc_library_version *out, int cap);
 
 #ifdef __cplusplus
 }

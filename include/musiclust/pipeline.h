@@ -12,7 +12,8 @@
  * Stages, in order:
  *   extract            RESULTS/features/ (the feature store of data.h), with --metadata joined
  *   lyrics             when the metadata has a lyrics column: features/lyrics.npy, lyrics_tracks.tsv,
- *                      lyrics.json and a lyrics_language label column (mc_pipeline_lyrics)
+ *                      lyrics.json, lyrics_model.safetensors and a lyrics_language label column
+ *                      (mc_pipeline_lyrics)
  *   ksweep             only without labels and without k: k chosen by the silhouette sweep
  *   space.<id>         deterministic representations: raw (the z-scored MFCC statistics: the ONE
  *                      COMMON SPACE), pca (z-scored, then PCA to the vae's latent size)
@@ -41,8 +42,7 @@
  * Seed s trains the model with seed s and seeds the clustering with s; metrics are mean ± std over
  * the seeds. k: --k, else the number of classes of the main label column, else the silhouette sweep
  * (k-means in the common space). Main label: --label, else the first of genre, tag, label, style
- * with >= 2 classes. Label columns evaluated: every one of genre, tag, label, style with 2 or more
- * classes, and language / lyrics_language when present.
+ * with 2 .. n/2 classes. Label columns evaluated: mc_pipeline_label_columns (the main label first).
  *
  * The conv-vae is the expensive part: its epochs come from a sample budget per seed,
  * epochs = clamp(budget / rows, min, max); when even one epoch over every row exceeds the budget it
@@ -54,12 +54,18 @@
 #include <musiclust/cluster.h>
 #include <musiclust/core.h>
 #include <musiclust/data.h>
+#include <musiclust/metrics.h>
 #include <musiclust/nn.h> /* mc_nn_precision */
+#include <musiclust/report.h>
 #include <musiclust/text.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A progress bar for a long step, made by the caller (the CLI decides the stream and --quiet); the
+ * pipeline finishes and frees it. NULL = none. */
+typedef mc_progress *(*mc_pipeline_progress_fn)(void *user, const char *label, int64_t total);
 
 /* ------------------------------------------------------------------ the demo corpus */
 
@@ -113,6 +119,153 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg, const float *X, int
                                int k_max, int64_t sample_rows, mc_progress *progress, mc_ksweep *out);
 void mc_pipeline_ksweep_free(mc_ksweep *s); /* NULL ok; zeroes the struct */
 
+/* The k-sweep table (`musiclust cluster` writes ASSIGN.ksweep.tsv, `musiclust run` RESULTS/ksweep.tsv):
+ * the header "k<TAB>silhouette<TAB>inertia<TAB>bic<TAB>log_likelihood", then one line per point, "%.17g"
+ * numbers, "nan" where a value does not apply to the algorithm. Written atomically. The reader fills
+ * points and n_points only (free with mc_pipeline_ksweep_free). */
+mc_status mc_pipeline_ksweep_write(const char *path, const mc_ksweep *s);
+mc_status mc_pipeline_ksweep_read(const char *path, mc_ksweep *out);
+
+/* ------------------------------------------------------------------ spaces */
+
+/* PCA of X (n, d) to k components (1 <= k <= min(n, d)), as sklearn PCA (cluster.h): *Z (n, k)
+ * float32 is mc_alloc'd (mc_free); the fitted PCA is returned in pca (NULL: freed here). */
+mc_status mc_pipeline_pca_space(const float *X, int64_t n, int64_t d, int k, float **Z, mc_pca *pca);
+
+/* ------------------------------------------------------------------ `musiclust cluster` */
+
+typedef enum mc_reduce { MC_REDUCE_NONE = 0, MC_REDUCE_RAW, MC_REDUCE_PCA } mc_reduce;
+
+typedef struct mc_cluster_job {
+    mc_cluster_config cluster;  /* algorithm and parameters; .k ignored when sweep */
+    bool sweep;                 /* choose k by silhouette (mc_pipeline_choose_k) over 2..k_max */
+    int k_max;                  /* 10 */
+    int64_t sweep_sample;       /* silhouette rows of the sweep: 0 all, else a seeded sample (10000) */
+    mc_reduce reduce;           /* none | raw (z-score, sklearn StandardScaler) | pca (z-score, then PCA) */
+    int dims;                   /* PCA components (reduce pca; 0 = 4) */
+    const char *save_space;     /* NULL, or write the clustered space here (float32 .npy) */
+    mc_progress *progress;      /* the clustering (one k) or the sweep (one tick per k); NULL ok */
+} mc_cluster_job;
+
+void mc_cluster_job_default(mc_cluster_job *j);
+
+typedef struct mc_cluster_outcome {
+    char input[4096];           /* the file clustered (a store folder means its mfcc_stats.npy or features.npy) */
+    int64_t n, d, dz;           /* rows, columns, columns of the clustered space */
+    mc_clustering result;       /* the kept clustering (mc_clustering_free via mc_cluster_outcome_free) */
+    mc_ksweep sweep;            /* the sweep's points when job.sweep (best moved to result) */
+    double seconds;             /* wall time */
+} mc_cluster_outcome;
+
+void mc_cluster_outcome_free(mc_cluster_outcome *o); /* NULL ok */
+
+/* `musiclust cluster` as a library function: read `input` (an (N, ...) array flattened to (N, D), or
+ * a feature store folder), reduce it, cluster it (one k, or the silhouette sweep), and write
+ * assign_path (ASSIGN.tsv, report.h), ASSIGN.json beside it (parameters, k, inertia / BIC / eps,
+ * cluster sizes, the sweep, the fitted scaler / PCA, timings) and with the sweep ASSIGN.ksweep.tsv
+ * (mc_pipeline_ksweep_write). Errors name the file (MC_STATUS_IO / FORMAT / NUMERIC / INVALID_ARG). */
+mc_status mc_pipeline_cluster(const mc_cluster_job *job, const char *input, const char *assign_path,
+                              mc_cluster_outcome *out);
+
+/* ------------------------------------------------------------------ scoring */
+
+/* Label columns scored by default, the one rule of `musiclust run` and `musiclust evaluate`: the
+ * store's label columns named genre, tag, label, style, language, lyrics_language (in that order;
+ * `main`, when given, first), each with 2 .. n/2 classes; when the store has none of these names,
+ * every label column with 2 .. n/2 classes in store order. Columns are written into cols (pointers
+ * into the store's header), at most cap; *n receives the count. mc_log (INFO) says why a named
+ * column was left out. */
+void mc_pipeline_label_columns(const mc_store *s, const char *main, const char **cols, int cap, int *n);
+
+/* The label side of scoring: a store's rows, their tracks and the label columns as class codes. */
+typedef struct mc_score_labels {
+    int64_t n;            /* rows (segments) */
+    int64_t n_tracks;     /* 0: no track level */
+    int64_t *track_of;    /* (n) the row's track, 0..n_tracks-1 in the order tracks first appear; NULL
+                             without tracks */
+    int n_cols;
+    char **cols;          /* (n_cols) column names */
+    int32_t **codes;      /* (n_cols) x (n) class of each row, -1 unlabelled */
+    int32_t **track_codes; /* (n_cols) x (n_tracks) class of each track (its segments agree) */
+    char ***classes;      /* (n_cols) x (n_classes[c]) class names, sorted */
+    int *n_classes;       /* (n_cols) */
+} mc_score_labels;
+
+/* Build from an open store (mc_store_open or mc_store_open_index): the columns named (n_cols > 0)
+ * or the default rule; with tracks the track of every row (renumbered by first appearance) and each
+ * track's class. Errors: an unknown column (MC_STATUS_FORMAT naming the label columns there are),
+ * tracks whose segments disagree on a label (MC_STATUS_FORMAT naming the index line). */
+mc_status mc_pipeline_score_labels(const mc_store *s, const char *const *cols, int n_cols, bool tracks,
+                                   mc_score_labels *out);
+void mc_pipeline_score_labels_free(mc_score_labels *l); /* NULL ok; zeroes the struct */
+
+/* The table the scores go into: the metric columns of report.h (silhouette, calinski_harabasz,
+ * davies_bouldin, with a common space their *_common, ari_/nmi_/purity_<column> for each column,
+ * n_clusters, noise_fraction) and the label columns (classes, unlabelled rows per level). */
+mc_status mc_pipeline_score_table(const mc_score_labels *L, bool common, bool tracks, mc_report_table *t);
+
+/* One representation x algorithm over `seeds` seeds, as one table row per level. */
+typedef struct mc_score_input {
+    const char *task, *representation, *algorithm; /* the row's names */
+    int k;                        /* clusters asked for (0: DBSCAN) */
+    const char *leaked;           /* ';'-separated label columns the representation was given ("" none) */
+    int seeds;
+    uint64_t first_seed;          /* named in notes */
+    const float *const *X;        /* (seeds) x (n, d) the space of each seed (the same pointer for a space
+                                     shared by the seeds: its track means are computed once) */
+    int d;
+    const int32_t *const *clusters; /* (seeds) x (n), -1 = noise */
+    const float *common;          /* (n, dc) the common space, NULL when the table has no *_common */
+    int dc;
+} mc_score_input;
+
+/* Called with the first seed's contingency table of every column at every level (NULL: none). */
+typedef mc_status (*mc_score_contingency_fn)(void *user, const char *level, const char *column,
+                                            const mc_contingency *ct);
+
+/* Score one clustering per seed at the segment level and, when the table has track rows (L has
+ * tracks), at the track level (a track takes the majority cluster of its segments and the mean of
+ * their vectors): the internal metrics in its own space (and in the common space), ARI, NMI and purity
+ * against every column (noise pooled into one cluster), what was found. Appends the rows to t
+ * (mean ± std over the seeds, report.h); metrics.opts threads / block apply; progress, when given,
+ * advances with the segment-level silhouette of each seed. Never prints. */
+mc_status mc_pipeline_score(const mc_score_labels *L, const mc_score_input *in, const mc_metrics_opts *opts,
+                            mc_score_contingency_fn contingency, void *user, mc_report_table *t);
+
+/* ------------------------------------------------------------------ `musiclust evaluate` */
+
+typedef struct mc_evaluate_config {
+    const char *x_path;           /* (N, ...) array, flattened to (N, D) */
+    const char *assign_path;      /* ASSIGN.tsv */
+    const char *labels;           /* a store's index.tsv (or folder); NULL: internal metrics only */
+    const char *const *columns;   /* label columns; n_columns 0 = the default rule */
+    int n_columns;
+    const char *const *leaked;    /* label columns X was given: their scores are marked leaked */
+    int n_leaked;
+    const char *common_path;      /* (N, D') the common space, NULL: no *_common metrics */
+    bool track_level;             /* also per track (needs labels) */
+    const char *prefix;           /* PREFIX.csv, PREFIX.json, PREFIX.contingency_<column>[.track].tsv */
+    int threads;                  /* silhouette workers (<= 0: all cores); results never depend on it */
+    int block;                    /* silhouette tile edge (<= 0: 256) */
+    mc_pipeline_progress_fn progress; /* a bar for the silhouette of more than 20000 rows; NULL: none */
+    void *progress_user;
+} mc_evaluate_config;
+
+typedef struct mc_evaluate_outcome {
+    mc_report_table table;        /* what PREFIX.csv / .json hold */
+    int n_files;
+    char **files;                 /* (n_files) every file written */
+} mc_evaluate_outcome;
+
+void mc_evaluate_outcome_free(mc_evaluate_outcome *o); /* NULL ok */
+
+/* `musiclust evaluate` as a library function: score one clustering of X (one seed) with
+ * mc_pipeline_score and write the table (report.h's metrics.csv and metrics.json schema: the
+ * representation is X's file name, seeds 1) and the contingency tables. Errors name the file: X with
+ * a non-finite value, ASSIGN.tsv or the index not matching X row for row, an unknown --column or
+ * --leaked column (MC_STATUS_FORMAT), a track whose segments disagree. */
+mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome *out);
+
 /* ------------------------------------------------------------------ lyrics into a store */
 
 typedef struct mc_pipeline_lyrics_summary {
@@ -136,7 +289,9 @@ typedef struct mc_pipeline_lyrics_summary {
  * (first row of a repeated id, with a warning), one row per store track, and a `lyrics_language` label
  * column (empty for unknown or no lyrics) is added to or replaced in tracks.tsv and index.tsv;
  * otherwise featdir is created and there is one row per metadata row. The lyrics are embedded with
- * mc_text_lyrics_embed(cfg) (cfg->progress is ticked) and featdir/lyrics.npy (tracks, dim) float32,
+ * mc_text_lyrics_embed_model(cfg) (cfg->progress is ticked); the fitted model is saved as
+ * featdir/lyrics_model.safetensors (mc_text_lyrics_model_save: mc_text_lyrics_model_load +
+ * mc_text_lyrics_apply put new lyrics into the same space), and featdir/lyrics.npy (tracks, dim) float32,
  * lyrics_tracks.tsv (track, track_id, lyrics_language, lyrics_confidence, has_lyrics) and lyrics.json
  * are written atomically. A missing column is MC_STATUS_FORMAT (naming the columns there are);
  * MC_STATUS_EMPTY when no track has lyrics. */
@@ -156,9 +311,6 @@ enum {
 /* "easy", "medium", "hard", "all", or a comma-separated list of them -> MC_PIPELINE_TASK_* bits. */
 mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
 
-/* A progress bar for a long step, made by the caller (the CLI decides the stream and --quiet); the
- * pipeline finishes and frees it. NULL = none. */
-typedef mc_progress *(*mc_pipeline_progress_fn)(void *user, const char *label, int64_t total);
 
 typedef struct mc_run_config {
     unsigned tasks;             /* MC_PIPELINE_TASK_* bits (ALL) */

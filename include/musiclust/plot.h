@@ -293,8 +293,9 @@ void mc_plot_category_hex(int k, char hex[8]);
  * Colormap.__call__: entry min(int(t * 256), 255) of the 256-entry table. DEFAULT = viridis here. */
 void mc_plot_colormap_rgb(mc_plot_cmap cmap, double t, double rgb[3]);
 
-/* Version of cairo, which draws the plots (cairo_version_string(), e.g. "1.16.0"), for run records. */
-const char *mc_plot_cairo_version(void);
+/* The library this module draws with: "cairo"; fills at most cap entries of out and returns how
+ * many it has (1). Strings are static. */
+int mc_plot_versions(mc_library_version *out, int cap);
 
 #ifdef __cplusplus
 }

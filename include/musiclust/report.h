@@ -39,8 +39,8 @@
  *   embed/<id>.tsne.npy, embed/<id>.umap.npy      (n, 2) coordinates of the first seed's latent
  *   assign/<id>.<algo>.seed<S>.tsv                row, cluster
  *   contingency/<id>.<algo>.<column>.tsv          clusters x classes (first seed, segment level)
- *   recon/conv-vae.original.npy, recon/conv-vae.recon.npy   (m, n_mels, frames) log-mel examples
- *   recon/vae.original.npy, recon/vae.recon.npy             (m, F) MFCC statistics examples
+ *   recon/<id>.original.npy, recon/<id>.recon.npy   the first seed's reconstruction examples of a
+ *                                      model: (m, n_mels, frames) log-mel or (m, F) MFCC statistics
  *   recon/examples.tsv                 row, track, label of those examples
  *   models/<id>.seed<S>.loss.tsv       per-epoch losses (first seed)
  * Missing figure inputs are skipped with a note in the report, never an error. */
@@ -80,11 +80,24 @@ typedef struct mc_report_row {
     double *values;       /* (n_metrics, seeds) per-seed values at full precision; NULL when read back */
 } mc_report_row;
 
+/* A label column the rows were scored against: its classes and the rows without a label at each
+ * level (what ARI, NMI and purity leave out). metrics.json only; not in metrics.csv. */
+typedef struct mc_report_column {
+    char *name;
+    int classes;
+    int64_t unlabelled_segments; /* -1: the level was not scored */
+    int64_t unlabelled_tracks;
+} mc_report_column;
+
 typedef struct mc_report_table {
     int n_metrics;
     char **metrics;       /* (n_metrics) names, see above */
     int n_rows, cap_rows;
     mc_report_row *rows;  /* (n_rows) */
+    int n_columns;
+    mc_report_column *columns; /* (n_columns) label columns scored (metrics.json "label_columns") */
+    int n_inputs;
+    char **input_keys, **input_values; /* (n_inputs) what was scored (metrics.json "inputs", when any) */
 } mc_report_table;
 
 /* An empty table with these metric columns (copied). */
@@ -96,6 +109,11 @@ void mc_report_table_free(mc_report_table *t); /* NULL ok; zeroes the struct */
 mc_status mc_report_table_add(mc_report_table *t, const char *task, const char *representation,
                               const char *algorithm, const char *level, int k, int64_t rows,
                               const char *leaked, const char *note, int seeds, const double *values);
+/* Record a label column (copied): classes and unlabelled rows per level (-1 = level not scored). */
+mc_status mc_report_table_add_column(mc_report_table *t, const char *name, int classes,
+                                     int64_t unlabelled_segments, int64_t unlabelled_tracks);
+/* Record what the table scored, e.g. ("x", "latent.npy") (copied); written as metrics.json "inputs". */
+mc_status mc_report_table_add_input(mc_report_table *t, const char *key, const char *value);
 /* Index of a metric column, -1 if absent. */
 int mc_report_table_metric(const mc_report_table *t, const char *metric);
 /* Whether `column` is one of the row's leaked columns. */
@@ -106,9 +124,11 @@ bool mc_report_metric_leaked(const mc_report_row *r, const char *metric);
 /* Write / read metrics.csv (atomically; the reader checks the header and every number). */
 mc_status mc_report_table_write_csv(const mc_report_table *t, const char *path);
 mc_status mc_report_table_read_csv(const char *path, mc_report_table *out);
-/* metrics.json: {"value_format", "std", "noise_convention", "leak_rule", "rows": [{task,
- * representation, algorithm, level, k, seeds, rows, leaked: [..], note, metrics: {name: {mean, std,
- * leaked, seed_values: [..]}}}]}. Written atomically. */
+/* metrics.json: {"musiclust_version", "value_format", "std", "noise_convention", "leak_rule",
+ * "label_columns": [{column, classes, unlabelled_rows: {segment, track}}], ["inputs": {key: value}
+ * when the table records any,] "rows": [{task, representation, algorithm, level, k, seeds, rows,
+ * leaked: [..], note, metrics: {name: {mean, std, leaked, seed_values: [..]}}}]}. Written
+ * atomically. An unlabelled count of a level that was not scored is null. */
 mc_status mc_report_table_write_json(const mc_report_table *t, const char *path);
 
 /* best (n_rows, n_metrics): true where the row's mean is the best of its level among the rows without
@@ -121,6 +141,52 @@ mc_status mc_report_best(const mc_report_table *t, bool *best);
  * legend line. *out is malloc'd (free()). */
 mc_status mc_report_text_table(const mc_report_table *t, const char *level, const char *const *metrics,
                                int n_metrics, char **out);
+
+/* ------------------------------------------------------------------ cluster assignments */
+
+/* ASSIGN.tsv, as `musiclust cluster` and `musiclust run` write it: the header "row<TAB>cluster", then
+ * one line "i<TAB>c" per row i of the clustered array (c = -1: DBSCAN noise). Written atomically. */
+mc_status mc_report_assign_write(const char *path, const int32_t *clusters, int64_t n);
+/* Read ASSIGN.tsv into clusters (n): a `cluster` column of integers >= -1 and optionally a `row`
+ * column (every row number 0..n-1 exactly once, so lines may come in any order); exactly n lines.
+ * `against` names what n counts, for the message "<path> has R rows but <against> has n".
+ * Errors: MC_STATUS_FORMAT naming the file and the line. */
+mc_status mc_report_assign_read(const char *path, int64_t n, const char *against, int32_t *clusters);
+
+/* ------------------------------------------------------------------ the results folder */
+
+/* Every path of a RESULTS folder (THE RESULTS FOLDER above) is made here: `musiclust run` writes
+ * through these, the report reads through them. Each returns a malloc'd string (free()) or NULL with
+ * the message set. results NULL gives the path relative to the folder (what stage records list). */
+#define MC_REPORT_METRICS_CSV "metrics.csv"
+#define MC_REPORT_METRICS_JSON "metrics.json"
+#define MC_REPORT_SUMMARY "summary.tsv"
+#define MC_REPORT_REPRESENTATIONS "representations.tsv"
+#define MC_REPORT_TIMINGS "timings.tsv"
+#define MC_REPORT_RUN_JSON "run.json"
+#define MC_REPORT_HTML "report.html"
+#define MC_REPORT_KSWEEP "ksweep.tsv"
+#define MC_REPORT_FEATURES "features" /* the feature store (data.h) */
+
+/* The folders of a results folder, in the order `musiclust run` creates them; *n receives the count. */
+const char *const *mc_report_folders(int *n);
+/* results/name, for a name above or a file of the store ("features/index.tsv"). */
+char *mc_report_path(const char *results, const char *name);
+/* latents/<id>.seed<S>.npy for a seeded space, latents/<id>.npy for one shared by every seed. */
+char *mc_report_path_latent(const char *results, const char *id, bool seeded, uint64_t seed);
+/* assign/<id>.<algo>.seed<S>.tsv */
+char *mc_report_path_assign(const char *results, const char *id, const char *algo, uint64_t seed);
+/* contingency/<id>.<algo>.<column>.tsv (first seed, segment level) */
+char *mc_report_path_contingency(const char *results, const char *id, const char *algo, const char *column);
+/* embed/<id>.<method>.npy, method "tsne" or "umap" */
+char *mc_report_path_embed(const char *results, const char *id, const char *method);
+/* models/<id>.seed<S>.safetensors and models/<id>.seed<S>.loss.tsv */
+char *mc_report_path_model(const char *results, const char *id, uint64_t seed);
+char *mc_report_path_loss(const char *results, const char *id, uint64_t seed);
+/* recon/<id>.<which>.npy, which "original" or "recon"; recon/examples.tsv for id NULL */
+char *mc_report_path_recon(const char *results, const char *id, const char *which);
+/* stages/<stage>.tsv, the record of a stage */
+char *mc_report_path_stage(const char *results, const char *stage);
 
 /* ------------------------------------------------------------------ the HTML report */
 

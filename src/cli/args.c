@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,22 +53,24 @@ static int set_value(const cli_command *cmd, const cli_opt *o, const char *v) {
     case CLI_STRING:
         *(const char **)o->dest = v;
         return 0;
+    case CLI_LIST: {
+        cli_list *l = o->dest;
+        if (l->n == CLI_LIST_MAX) return cli_usage(cmd, "at most %d --%s options", CLI_LIST_MAX, o->name);
+        l->v[l->n++] = v;
+        return 0;
+    }
     case CLI_FLAG:
         break;
     }
 bad:
-    fprintf(stderr, "musiclust %s: --%s expects %s, got '%s'\n", cmd->name, o->name,
-            o->kind == CLI_INT || o->kind == CLI_U64 ? "an integer" : "a number", v);
-    return MC_EXIT_USAGE;
+    return cli_usage(cmd, "--%s expects %s, got '%s'", o->name,
+                     o->kind == CLI_INT || o->kind == CLI_U64 ? "an integer" : "a number", v);
 }
 
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos) {
-    *pos = calloc((size_t)argc + 1, sizeof **pos);
+    *pos = mc_calloc((size_t)argc + 1, sizeof **pos);
     *npos = 0;
-    if (!*pos) {
-        fprintf(stderr, "musiclust: out of memory\n");
-        return MC_EXIT_INPUT;
-    }
+    if (!*pos) return cli_input(cmd->name, "out of memory parsing the arguments");
     bool only_pos = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -97,37 +100,39 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, 
             for (int k = 0; k < cmd->nopts; k++)
                 if (cmd->opts[k].short_name == a[1]) o = &cmd->opts[k];
         }
-        if (!o) {
-            fprintf(stderr, "musiclust %s: unknown option '%s' (see musiclust %s --help)\n", cmd->name,
-                    a, cmd->name);
-            return MC_EXIT_USAGE;
-        }
+        if (!o) return cli_usage(cmd, "unknown option '%s' (see musiclust %s --help)", a, cmd->name);
         if (o->kind == CLI_FLAG) {
-            if (inline_val) {
-                fprintf(stderr, "musiclust %s: --%s takes no value\n", cmd->name, o->name);
-                return MC_EXIT_USAGE;
-            }
+            if (inline_val) return cli_usage(cmd, "--%s takes no value", o->name);
             *(bool *)o->dest = true;
             continue;
         }
         const char *v = inline_val;
         if (!v) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "musiclust %s: --%s needs a value (%s)\n", cmd->name, o->name,
-                        o->metavar ? o->metavar : "VALUE");
-                return MC_EXIT_USAGE;
-            }
+            if (i + 1 >= argc) return cli_usage(cmd, "--%s needs a value (%s)", o->name, o->metavar ? o->metavar : "VALUE");
             v = argv[++i];
         }
         int rc = set_value(cmd, o, v);
         if (rc) return rc;
     }
-    if (*npos < cmd->min_pos || (cmd->max_pos >= 0 && *npos > cmd->max_pos)) {
-        fprintf(stderr, "musiclust %s: %s\nusage: %s\n", cmd->name,
-                *npos < cmd->min_pos ? "missing arguments" : "too many arguments", cmd->usage);
-        return MC_EXIT_USAGE;
-    }
+    if (*npos < cmd->min_pos || (cmd->max_pos >= 0 && *npos > cmd->max_pos))
+        return cli_usage(cmd, "%s", *npos < cmd->min_pos ? "missing arguments" : "too many arguments");
     return -1;
+}
+
+int cli_start(const cli_command *cmd, int argc, char **argv, const bool *quiet, const char ***pos, int *npos) {
+    const char **p = NULL;
+    int n = 0;
+    int rc = cli_parse(cmd, argc, argv, &p, &n);
+    if (rc >= 0 || !pos) {
+        free(p);
+        p = NULL;
+    }
+    if (pos) {
+        *pos = p;
+        *npos = n;
+    }
+    if (rc < 0) cli_init_logging(quiet && *quiet);
+    return rc;
 }
 
 static bool log_quiet = false;
@@ -152,6 +157,30 @@ mc_progress *cli_progress(bool quiet, const char *label, int64_t total) {
     if (mc_progress_create(stderr, isatty(fileno(stderr)) != 0, label, total, &p) != MC_STATUS_OK)
         return NULL; /* no bar is better than no run */
     return p;
+}
+
+/* "musiclust CMD: message" (and the usage line) on stderr, in one write so that lines do not interleave. */
+static void report(const char *cmd, const char *usage, const char *fmt, va_list ap) {
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (usage) fprintf(stderr, "musiclust %s: %s\nusage: %s\n", cmd, msg, usage);
+    else fprintf(stderr, "musiclust %s: %s\n", cmd, msg);
+}
+
+int cli_usage(const cli_command *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report(cmd->name, cmd->usage, fmt, ap);
+    va_end(ap);
+    return MC_EXIT_USAGE;
+}
+
+int cli_input(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report(cmd, NULL, fmt, ap);
+    va_end(ap);
+    return MC_EXIT_INPUT;
 }
 
 int cli_fail(const char *cmd, mc_status st) {

@@ -10,13 +10,20 @@
 
 enum { MC_EXIT_OK = 0, MC_EXIT_INPUT = 1, MC_EXIT_USAGE = 2 };
 
-typedef enum cli_opt_kind { CLI_FLAG, CLI_INT, CLI_DOUBLE, CLI_STRING, CLI_U64 } cli_opt_kind;
+typedef enum cli_opt_kind { CLI_FLAG, CLI_INT, CLI_DOUBLE, CLI_STRING, CLI_U64, CLI_LIST } cli_opt_kind;
+
+/* The values of a repeatable option (CLI_LIST), in the order given. */
+#define CLI_LIST_MAX 64
+typedef struct cli_list {
+    const char *v[CLI_LIST_MAX];
+    int n;
+} cli_list;
 
 typedef struct cli_opt {
     const char *name;     /* long name without dashes, e.g. "sr" */
     char short_name;      /* e.g. 'o', or 0 */
     cli_opt_kind kind;
-    void *dest;           /* bool*, int*, double*, const char**, uint64_t* */
+    void *dest;           /* bool*, int*, double*, const char**, uint64_t*, cli_list* */
     const char *metavar;  /* "N", "FILE"... */
     const char *help;     /* one line; say the default */
 } cli_opt;
@@ -35,11 +42,28 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos);
 void cli_print_help(const cli_command *cmd, FILE *f);
 
+/* cli_parse, then logging set up with the parsed --quiet (quiet NULL: not quiet). Returns -1 to go on,
+ * else the exit status (the positionals freed). pos NULL: the command takes no positionals. */
+int cli_start(const cli_command *cmd, int argc, char **argv, const bool *quiet, const char ***pos, int *npos);
+
 /* Set up logging: warnings and errors always go to stderr; info only without --quiet. */
 void cli_init_logging(bool quiet);
 /* A progress bar on stderr (redrawn on a terminal, plain lines otherwise); NULL when quiet. */
 mc_progress *cli_progress(bool quiet, const char *label, int64_t total);
-/* Report a library failure: "musiclust CMD: message" and return the exit status for it. */
+/* The one error idiom of the commands, each a line on stderr starting "musiclust CMD: ":
+ *   cli_usage  a usage error: the message and the usage line; returns MC_EXIT_USAGE (2)
+ *   cli_input  bad input: the message (naming the file and the problem); returns MC_EXIT_INPUT (1)
+ *   cli_fail   a library failure: its message; 2 for MC_STATUS_INVALID_ARG (the options), else 1 */
+int cli_usage(const cli_command *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+int cli_input(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 int cli_fail(const char *cmd, mc_status st);
 
 int cmd_extract(int argc, char **argv);

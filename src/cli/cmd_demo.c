@@ -41,25 +41,13 @@ int cmd_demo(int argc, char **argv) {
         "clusters, metrics.csv and report.html in RESULTS. A second demo into the same folder reuses\n"
         "what is done.",
         opts, (int)(sizeof opts / sizeof opts[0]), 0, 0};
-    const char **pos = NULL;
-    int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    free(pos);
+    int rc = cli_start(&cmd, argc, argv, &quiet, NULL, NULL);
     if (rc >= 0) return rc;
-    cli_init_logging(quiet);
-    if (demo.tracks_per_style < 1 || !(demo.track_seconds > 0)) {
-        fprintf(stderr, "musiclust demo: --tracks and --seconds must be positive\n");
-        return MC_EXIT_USAGE;
-    }
-    if (run.seeds < 1 || run.seeds > 64) {
-        fprintf(stderr, "musiclust demo: --seeds must be in 1..64, got %d\n", run.seeds);
-        return MC_EXIT_USAGE;
-    }
+    if (demo.tracks_per_style < 1 || !(demo.track_seconds > 0))
+        return cli_usage(&cmd, "--tracks and --seconds must be positive");
+    if (run.seeds < 1 || run.seeds > 64) return cli_usage(&cmd, "--seeds must be in 1..64, got %d", run.seeds);
     if (budget != -1) {
-        if (budget < 1) {
-            fprintf(stderr, "musiclust demo: --conv-budget must be >= 1, got %d\n", budget);
-            return MC_EXIT_USAGE;
-        }
+        if (budget < 1) return cli_usage(&cmd, "--conv-budget must be >= 1, got %d", budget);
         run.conv_budget = budget;
     }
 

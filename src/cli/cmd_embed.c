@@ -30,15 +30,11 @@ int cmd_embed(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 2, 2};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) { free(pos); return rc; }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     const char *model_path = pos[0], *featdir = pos[1];
     free(pos);
-    if (!out) {
-        fprintf(stderr, "musiclust embed: -o LATENT.npy is required\nusage: %s\n", cmd.usage);
-        return MC_EXIT_USAGE;
-    }
+    if (!out) return cli_usage(&cmd, "-o LATENT.npy is required");
     mc_model *m = NULL;
     mc_status st = mc_model_load(model_path, &m);
     if (st != MC_STATUS_OK) return cli_fail("embed", st);

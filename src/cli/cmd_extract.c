@@ -50,21 +50,18 @@ int cmd_extract(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 0, -1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) { free(pos); return rc; }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     if (!out) {
-        fprintf(stderr, "musiclust extract: -o FEATDIR is required\nusage: %s\n", cmd.usage);
         free(pos);
-        return MC_EXIT_USAGE;
+        return cli_usage(&cmd, "-o FEATDIR is required");
     }
     mc_extract_summary sum = {0};
     mc_status st;
     if (features) {
         if (npos > 0) {
-            fprintf(stderr, "musiclust extract: give either --features TABLE or audio inputs, not both\n");
             free(pos);
-            return MC_EXIT_USAGE;
+            return cli_usage(&cmd, "give either --features TABLE or audio inputs, not both");
         }
         st = mc_data_import_features(features, id_column, label_column, out, &sum);
         free(pos);
@@ -75,9 +72,8 @@ int cmd_extract(int argc, char **argv) {
         return MC_EXIT_OK;
     }
     if (npos == 0) {
-        fprintf(stderr, "musiclust extract: no INPUT files or folders\nusage: %s\n", cmd.usage);
         free(pos);
-        return MC_EXIT_USAGE;
+        return cli_usage(&cmd, "no INPUT files or folders");
     }
     if (id_column) cfg.id_column = id_column;
     if (no_descriptors) cfg.descriptors = false;

@@ -112,23 +112,15 @@ static mc_status plot_logmel(const char *path, const char *title, const float *l
 
 /* Pull "--interpolate A B" out of argv (the option parser takes one value per option). Returns -1 to go
  * on, or an exit status after a usage error. */
-static int take_interpolate(int *argc, char **argv, const char **a, const char **b) {
+static int take_interpolate(const cli_command *cmd, int *argc, char **argv, const char **a, const char **b) {
     for (int i = 0; i < *argc; i++) {
         if (strcmp(argv[i], "--") == 0) break;
         if (strcmp(argv[i], "--interpolate") != 0) continue;
-        if (*a) {
-            fprintf(stderr, "musiclust " CMD ": --interpolate given twice\n");
-            return MC_EXIT_USAGE;
-        }
-        if (i + 2 >= *argc) {
-            fprintf(stderr, "musiclust " CMD ": --interpolate needs two tracks: --interpolate A B\n");
-            return MC_EXIT_USAGE;
-        }
-        if (argv[i + 1][0] == '-' || argv[i + 2][0] == '-') {
-            fprintf(stderr, "musiclust " CMD ": --interpolate needs two tracks: --interpolate A B (got '%s' '%s')\n",
-                    argv[i + 1], argv[i + 2]);
-            return MC_EXIT_USAGE;
-        }
+        if (*a) return cli_usage(cmd, "--interpolate given twice");
+        if (i + 2 >= *argc) return cli_usage(cmd, "--interpolate needs two tracks: --interpolate A B");
+        if (argv[i + 1][0] == '-' || argv[i + 2][0] == '-')
+            return cli_usage(cmd, "--interpolate needs two tracks: --interpolate A B (got '%s' '%s')", argv[i + 1],
+                             argv[i + 2]);
         *a = argv[i + 1];
         *b = argv[i + 2];
         for (int k = i; k + 3 < *argc; k++) argv[k] = argv[k + 3];
@@ -179,23 +171,21 @@ int cmd_generate(int argc, char **argv) {
         "DIR/interp.logmel.npy and DIR/interp.png. A model trained on MFCC statistics (vectors) cannot\n"
         "make audio (exit 1).",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
-    int rc = take_interpolate(&argc, argv, &interp_a, &interp_b);
+    int rc = take_interpolate(&cmd, &argc, argv, &interp_a, &interp_b);
     if (rc >= 0) return rc;
     const char **pos = NULL;
     int npos = 0;
-    rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) { free(pos); return rc; }
-    cli_init_logging(quiet);
+    rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     const char *model_path = pos[0];
     free(pos);
-#define USAGE(...) do { fprintf(stderr, "musiclust " CMD ": " __VA_ARGS__); fprintf(stderr, "\nusage: %s\n", cmd.usage); return MC_EXIT_USAGE; } while (0)
-    if (!out) USAGE("-o DIR is required");
-    if (interp_help) USAGE("--interpolate takes two tracks: --interpolate A B");
-    if (n_per < 1 || n_per > 10000) USAGE("--n must be in 1..10000, got %d", n_per);
-    if (interp_a && !featdir) USAGE("--interpolate needs the feature store the tracks are in: --featdir FEATDIR");
-    if (steps < 2 || steps > 1000) USAGE("--steps must be in 2..1000, got %d", steps);
-    if (n_iter < -1 || nnls_iter < -1) USAGE("--iter and --nnls-iter must be >= 0");
-    if (!isnan(momentum) && !(momentum >= 0)) USAGE("--momentum must be >= 0, got %g", momentum);
+    if (!out) return cli_usage(&cmd, "-o DIR is required");
+    if (interp_help) return cli_usage(&cmd, "--interpolate takes two tracks: --interpolate A B");
+    if (n_per < 1 || n_per > 10000) return cli_usage(&cmd, "--n must be in 1..10000, got %d", n_per);
+    if (interp_a && !featdir) return cli_usage(&cmd, "--interpolate needs the feature store the tracks are in: --featdir FEATDIR");
+    if (steps < 2 || steps > 1000) return cli_usage(&cmd, "--steps must be in 2..1000, got %d", steps);
+    if (n_iter < -1 || nnls_iter < -1) return cli_usage(&cmd, "--iter and --nnls-iter must be >= 0");
+    if (!isnan(momentum) && !(momentum >= 0)) return cli_usage(&cmd, "--momentum must be >= 0, got %g", momentum);
 
     mc_model *m = NULL;
     mc_status st = mc_model_load(model_path, &m);
@@ -210,8 +200,9 @@ int cmd_generate(int argc, char **argv) {
     char *cond_copy = NULL;
     mc_model_data data;
     memset(&data, 0, sizeof data);
-#define FAIL_USAGE(...) do { fprintf(stderr, "musiclust " CMD ": " __VA_ARGS__); fprintf(stderr, "\nusage: %s\n", cmd.usage); exit_code = MC_EXIT_USAGE; goto done; } while (0)
-#define FAIL_INPUT(...) do { fprintf(stderr, "musiclust " CMD ": " __VA_ARGS__); fputc('\n', stderr); exit_code = MC_EXIT_INPUT; goto done; } while (0)
+/* the error idiom of cli.h, with the cleanup below */
+#define FAIL_USAGE(...) do { exit_code = cli_usage(&cmd, __VA_ARGS__); goto done; } while (0)
+#define FAIL_INPUT(...) do { exit_code = cli_input(CMD, __VA_ARGS__); goto done; } while (0)
 #define FAIL_ST(s) do { exit_code = cli_fail(CMD, (s)); goto done; } while (0)
 
     st = mc_model_check_audio(m);
@@ -262,7 +253,7 @@ int cmd_generate(int argc, char **argv) {
                            mcfg->condition, cond_copy, mcfg->condition);
             vals = eq + 1;
         }
-        values = calloc(strlen(vals) + 1, sizeof *values);
+        values = mc_calloc(strlen(vals) + 1, sizeof *values);
         if (!values) FAIL_ST(MC_STATUS_NO_MEMORY);
         for (char *tok = vals;;) {
             char *comma = strchr(tok, ',');
@@ -322,8 +313,8 @@ int cmd_generate(int argc, char **argv) {
         }
         rows = steps;
         z = mc_alloc((size_t)rows * Z, sizeof(float));
-        codes = calloc((size_t)rows, sizeof *codes);
-        info = calloc((size_t)rows, sizeof *info);
+        codes = mc_calloc((size_t)rows, sizeof *codes);
+        info = mc_calloc((size_t)rows, sizeof *info);
         if (!z || !codes || !info) FAIL_ST(MC_STATUS_NO_MEMORY);
         for (int k = 0; k < steps; k++) {
             const double t = (double)k / (steps - 1);
@@ -336,12 +327,12 @@ int cmd_generate(int argc, char **argv) {
     } else {
         /* ---- samples per condition value */
         if (n_classes > 0 && n_values == 0) { /* every class */
-            values = calloc((size_t)n_classes, sizeof *values);
+            values = mc_calloc((size_t)n_classes, sizeof *values);
             if (!values) FAIL_ST(MC_STATUS_NO_MEMORY);
             for (int k = 0; k < n_classes; k++) values[n_values++] = (char *)classes[k];
         }
         const int groups = n_values > 0 ? n_values : 1;
-        int32_t *group_code = calloc((size_t)groups, sizeof *group_code);
+        int32_t *group_code = mc_calloc((size_t)groups, sizeof *group_code);
         if (!group_code) FAIL_ST(MC_STATUS_NO_MEMORY);
         for (int g = 0; g < n_values; g++)
             if ((st = mc_model_class_index(m, values[g], &group_code[g])) != MC_STATUS_OK) {
@@ -351,8 +342,8 @@ int cmd_generate(int argc, char **argv) {
         if (n_values == 0) group_code[0] = -1;
         rows = (int64_t)groups * n_per;
         z = mc_alloc((size_t)rows * Z, sizeof(float));
-        codes = calloc((size_t)rows, sizeof *codes);
-        info = calloc((size_t)rows, sizeof *info);
+        codes = mc_calloc((size_t)rows, sizeof *codes);
+        info = mc_calloc((size_t)rows, sizeof *info);
         if (!z || !codes || !info) { free(group_code); FAIL_ST(MC_STATUS_NO_MEMORY); }
         mc_rng rng;
         mc_rng_seed(&rng, seed, 0);
@@ -373,8 +364,8 @@ int cmd_generate(int argc, char **argv) {
     /* decode, invert, write */
     logmel = mc_alloc((size_t)rows * (size_t)n_mels * (size_t)frames, sizeof(float)); /* (rows, n_mels, frames) */
     audio = mc_alloc((size_t)rows * (size_t)(samples > 0 ? samples : 1), sizeof(float)); /* (rows, samples) */
-    resid = calloc((size_t)rows, sizeof *resid);
-    sc = calloc((size_t)rows, sizeof *sc);
+    resid = mc_calloc((size_t)rows, sizeof *resid);
+    sc = mc_calloc((size_t)rows, sizeof *sc);
     if (!logmel || !audio || !resid || !sc) FAIL_ST(MC_STATUS_NO_MEMORY);
     st = mc_model_decode(m, z, n_classes > 0 ? codes : NULL, rows, threads, logmel);
     if (st != MC_STATUS_OK) FAIL_ST(st);

@@ -20,10 +20,9 @@ void cli_print_run(const char *results, const mc_run_summary *sum) {
     if (sum->conv_epochs > 0)
         printf("conv-vae: %d epoch%s over %lld rows per seed%s\n", sum->conv_epochs, sum->conv_epochs == 1 ? "" : "s",
                (long long)sum->conv_rows, sum->conv_budget_limited ? " (limited by the sample budget: --conv-budget)" : "");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.csv", results);
+    char *path = mc_report_path(results, MC_REPORT_METRICS_CSV);
     mc_report_table t;
-    if (mc_report_table_read_csv(path, &t) == MC_STATUS_OK) {
+    if (path && mc_report_table_read_csv(path, &t) == MC_STATUS_OK) {
         const char *levels[2] = {"segment", "track"};
         for (int l = 0; l < 2; l++) {
             char *txt = NULL;
@@ -34,6 +33,7 @@ void cli_print_run(const char *results, const mc_run_summary *sum) {
         }
         mc_report_table_free(&t);
     }
+    free(path);
     printf("\nstages: %d ran, %d cached, %.1f s in all\n", sum->stages_run, sum->stages_cached, sum->seconds);
     for (int i = 0; i < sum->n_stages; i++)
         if (sum->stages[i].ran) printf("  %-36s %8.1f s\n", sum->stages[i].name, sum->stages[i].seconds);
@@ -83,13 +83,9 @@ int cmd_run(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 1, -1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) {
-        free(pos);
-        return rc;
-    }
-    cli_init_logging(quiet);
-#define USAGE(...) do { fprintf(stderr, "musiclust run: " __VA_ARGS__); fprintf(stderr, "\nusage: %s\n", cmd.usage); free(pos); return MC_EXIT_USAGE; } while (0)
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
+#define USAGE(...) do { free(pos); return cli_usage(&cmd, __VA_ARGS__); } while (0)
     if (!out) USAGE("-o RESULTS is required");
     if (mc_pipeline_parse_tasks(task, &cfg.tasks) != MC_STATUS_OK) USAGE("--%s", mc_error_message());
     if (cfg.seeds < 1 || cfg.seeds > 64) USAGE("--seeds must be in 1..64, got %d", cfg.seeds);
@@ -138,19 +134,15 @@ int cmd_report(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) {
-        free(pos);
-        return rc;
-    }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     mc_report_summary rs;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/report.html", pos[0]);
-    mc_status st = mc_report_html(pos[0], out ? out : path, &rs);
+    char *path = out ? mc_strdup(out) : mc_report_path(pos[0], MC_REPORT_HTML);
+    mc_status st = path ? mc_report_html(pos[0], path, &rs) : MC_STATUS_NO_MEMORY;
     if (st == MC_STATUS_OK && !quiet)
-        printf("wrote %s: %d images inlined, %d figures not available, %.1f kB\n", out ? out : path, rs.images,
+        printf("wrote %s: %d images inlined, %d figures not available, %.1f kB\n", path, rs.images,
                rs.figures_missing, (double)rs.bytes / 1024.0);
+    free(path);
     free(pos);
     return st == MC_STATUS_OK ? MC_EXIT_OK : cli_fail("report", st);
 }

@@ -29,7 +29,7 @@ static char *loss_path(const char *model) {
     size_t n = strlen(model);
     const char *ext = ".safetensors";
     size_t e = strlen(ext);
-    char *p = malloc(n + 16);
+    char *p = mc_calloc(n + 16, 1);
     if (!p) return NULL;
     if (n > e && strcmp(model + n - e, ext) == 0) snprintf(p, n + 16, "%.*s.loss.tsv", (int)(n - e), model);
     else snprintf(p, n + 16, "%s.loss.tsv", model);
@@ -107,25 +107,23 @@ int cmd_train(int argc, char **argv) {
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
-    int rc = cli_parse(&cmd, argc, argv, &pos, &npos);
-    if (rc >= 0) { free(pos); return rc; }
-    cli_init_logging(quiet);
+    int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
+    if (rc >= 0) return rc;
     const char *featdir = pos[0];
     free(pos);
-#define USAGE(...) do { fprintf(stderr, "musiclust train: " __VA_ARGS__); fprintf(stderr, "\nusage: %s\n", cmd.usage); return MC_EXIT_USAGE; } while (0)
-    if (!out) USAGE("-o MODEL is required");
+    if (!out) return cli_usage(&cmd, "-o MODEL is required");
     if (seed_str) {
         char *end = NULL;
         if (!seed_str[0] || seed_str[0] == '-' || (seed = strtoull(seed_str, &end, 10), *end))
-            USAGE("--seed expects a non-negative integer, got '%s'", seed_str);
+            return cli_usage(&cmd, "--seed expects a non-negative integer, got '%s'", seed_str);
         seed_given = true;
     }
-    if (stop_after < 0) USAGE("--stop-after must be >= 0");
+    if (stop_after < 0) return cli_usage(&cmd, "--stop-after must be >= 0");
     const bool model_given = model_name != NULL;
     if (!model_name) model_name = "vae";
     mc_model_kind kind;
     if (mc_model_kind_parse(model_name, &kind) != MC_STATUS_OK)
-        USAGE("unknown --model '%s' (choose vae, ae, beta-vae, conv-vae, cvae or mm-vae)", model_name);
+        return cli_usage(&cmd, "unknown --model '%s' (choose vae, ae, beta-vae, conv-vae, cvae or mm-vae)", model_name);
     const bool mm_opts = fusion || lyr_hidden || fuse_hidden || lyr_norm || !isnan(w_audio) || !isnan(w_lyrics);
 
     mc_model *m = NULL;
@@ -134,15 +132,14 @@ int cmd_train(int argc, char **argv) {
         if (hidden || channels || condition || input || latent >= 0 || warmup >= 0 || frames >= 0 ||
             batch >= 0 || patience >= 0 || !isnan(beta) || !isnan(lr) || !isnan(val) || !isnan(clip) ||
             seed_given || mm_opts || precision)
-            USAGE("with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
+            return cli_usage(&cmd, "with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
                   "and --stop-after may be given", out);
         st = mc_model_load(out, &m);
         if (st != MC_STATUS_OK) return cli_fail("train", st);
         if (model_given && mc_model_get_config(m)->kind != kind) {
-            fprintf(stderr, "musiclust train: %s holds a %s model, not %s\n", out,
-                    mc_model_kind_name(mc_model_get_config(m)->kind), model_name);
+            const char *held = mc_model_kind_name(mc_model_get_config(m)->kind);
             mc_model_free(m);
-            return MC_EXIT_USAGE;
+            return cli_usage(&cmd, "%s holds a %s model, not %s", out, held, model_name);
         }
         if (epochs >= 0) mc_model_set_epochs(m, epochs);
     }
@@ -152,10 +149,10 @@ int cmd_train(int argc, char **argv) {
         if (input) {
             if (strcmp(input, "vectors") == 0) cfg.input = MC_MODEL_INPUT_VECTORS;
             else if (strcmp(input, "logmel") == 0) cfg.input = MC_MODEL_INPUT_LOGMEL;
-            else USAGE("--input must be vectors or logmel, got '%s'", input);
+            else return cli_usage(&cmd, "--input must be vectors or logmel, got '%s'", input);
             const bool either = kind == MC_MODEL_KIND_CVAE || kind == MC_MODEL_KIND_MM_VAE;
             if (!either && cfg.input != (kind == MC_MODEL_KIND_CONV_VAE ? MC_MODEL_INPUT_LOGMEL : MC_MODEL_INPUT_VECTORS))
-                USAGE("--input %s does not fit --model %s (vae, ae, beta-vae read vectors, conv-vae logmel)", input, model_name);
+                return cli_usage(&cmd, "--input %s does not fit --model %s (vae, ae, beta-vae read vectors, conv-vae logmel)", input, model_name);
             if (either && cfg.input == MC_MODEL_INPUT_LOGMEL) {
                 /* the conditional / multimodal conv network takes the conv-vae's defaults */
                 mc_model_config conv;
@@ -166,38 +163,38 @@ int cmd_train(int argc, char **argv) {
             }
         }
         if (hidden && (cfg.n_hidden = parse_list(hidden, cfg.hidden, MC_MODEL_MAX_LAYERS)) < 0)
-            USAGE("--hidden expects widths like 64 or 128,64 (at most %d), got '%s'", MC_MODEL_MAX_LAYERS, hidden);
+            return cli_usage(&cmd, "--hidden expects widths like 64 or 128,64 (at most %d), got '%s'", MC_MODEL_MAX_LAYERS, hidden);
         if (channels && (cfg.n_conv = parse_list(channels, cfg.channels, MC_MODEL_MAX_LAYERS)) < 1)
-            USAGE("--channels expects channel counts like 32,64,128,256, got '%s'", channels);
+            return cli_usage(&cmd, "--channels expects channel counts like 32,64,128,256, got '%s'", channels);
         if (condition && kind != MC_MODEL_KIND_CVAE && kind != MC_MODEL_KIND_MM_VAE)
-            USAGE("--condition is for --model cvae or mm-vae");
+            return cli_usage(&cmd, "--condition is for --model cvae or mm-vae");
         if (mm_opts && kind != MC_MODEL_KIND_MM_VAE)
-            USAGE("--fusion, --audio-weight, --lyrics-weight, --lyrics-hidden, --fuse-hidden and --lyrics-norm are "
+            return cli_usage(&cmd, "--fusion, --audio-weight, --lyrics-weight, --lyrics-hidden, --fuse-hidden and --lyrics-norm are "
                   "for --model mm-vae");
         if (fusion) {
             if (strcmp(fusion, "concat") == 0) cfg.fusion = MC_MODEL_FUSION_CONCAT;
             else if (strcmp(fusion, "poe") == 0) cfg.fusion = MC_MODEL_FUSION_POE;
-            else USAGE("--fusion must be concat or poe, got '%s'", fusion);
+            else return cli_usage(&cmd, "--fusion must be concat or poe, got '%s'", fusion);
         }
         if (lyr_norm) {
             if (strcmp(lyr_norm, "global") == 0) cfg.lyrics_norm = MC_MODEL_LYRICS_NORM_GLOBAL;
             else if (strcmp(lyr_norm, "zscore") == 0) cfg.lyrics_norm = MC_MODEL_LYRICS_NORM_ZSCORE;
-            else USAGE("--lyrics-norm must be global or zscore, got '%s'", lyr_norm);
+            else return cli_usage(&cmd, "--lyrics-norm must be global or zscore, got '%s'", lyr_norm);
         }
         if (lyr_hidden && (cfg.n_lyr_hidden = parse_list(lyr_hidden, cfg.lyr_hidden, MC_MODEL_MAX_LAYERS)) < 1)
-            USAGE("--lyrics-hidden expects widths like 32 or 64,32 (1 to %d layers), got '%s'", MC_MODEL_MAX_LAYERS,
+            return cli_usage(&cmd, "--lyrics-hidden expects widths like 32 or 64,32 (1 to %d layers), got '%s'", MC_MODEL_MAX_LAYERS,
                   lyr_hidden);
         if (fuse_hidden && (cfg.n_fuse = parse_list(fuse_hidden, cfg.fuse, MC_MODEL_MAX_LAYERS)) < 0)
-            USAGE("--fuse-hidden expects widths like 64 or 0 (at most %d), got '%s'", MC_MODEL_MAX_LAYERS, fuse_hidden);
-        if (fuse_hidden && cfg.fusion != MC_MODEL_FUSION_CONCAT) USAGE("--fuse-hidden is for --fusion concat");
+            return cli_usage(&cmd, "--fuse-hidden expects widths like 64 or 0 (at most %d), got '%s'", MC_MODEL_MAX_LAYERS, fuse_hidden);
+        if (fuse_hidden && cfg.fusion != MC_MODEL_FUSION_CONCAT) return cli_usage(&cmd, "--fuse-hidden is for --fusion concat");
         if (kind == MC_MODEL_KIND_MM_VAE && hidden && cfg.input == MC_MODEL_INPUT_VECTORS && cfg.n_hidden < 1)
-            USAGE("--model mm-vae needs at least one audio hidden layer (--hidden)");
+            return cli_usage(&cmd, "--model mm-vae needs at least one audio hidden layer (--hidden)");
         if (!isnan(w_audio)) cfg.audio_weight = w_audio;
         if (!isnan(w_lyrics)) cfg.lyrics_weight = w_lyrics;
         if ((!isnan(w_audio) && !(w_audio >= 0)) || (!isnan(w_lyrics) && !(w_lyrics >= 0)) ||
             !(cfg.audio_weight + cfg.lyrics_weight > 0) || !isfinite(cfg.audio_weight + cfg.lyrics_weight))
-            USAGE("--audio-weight and --lyrics-weight must be >= 0 and not both 0");
-        if (kind == MC_MODEL_KIND_CVAE && !condition) USAGE("--model cvae needs --condition COLUMN");
+            return cli_usage(&cmd, "--audio-weight and --lyrics-weight must be >= 0 and not both 0");
+        if (kind == MC_MODEL_KIND_CVAE && !condition) return cli_usage(&cmd, "--model cvae needs --condition COLUMN");
         cfg.condition = condition;
         if (latent >= 0) cfg.latent = latent;
         if (warmup >= 0) cfg.warmup = warmup;
@@ -210,7 +207,7 @@ int cmd_train(int argc, char **argv) {
         if (!isnan(val)) cfg.val_fraction = val;
         if (!isnan(clip)) cfg.clip = clip;
         if (precision && mc_nn_precision_parse(precision, &cfg.precision) != MC_STATUS_OK)
-            USAGE("--precision must be fp32 or bf16, got '%s'", precision);
+            return cli_usage(&cmd, "--precision must be fp32 or bf16, got '%s'", precision);
         cfg.seed = seed;
     } else {
         cfg = *mc_model_get_config(m);

@@ -28,12 +28,6 @@ struct mc_progress {
     int finished;
 };
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void format_duration(char *b, size_t cap, double s) {
     if (s < 0 || s != s) s = 0;
     long t = (long)(s + 0.5);
@@ -126,7 +120,7 @@ mc_status mc_progress_create(FILE *stream, bool is_tty, const char *label, int64
     p->stream = stream;
     p->is_tty = is_tty;
     p->total = total;
-    p->t0 = now_s();
+    p->t0 = mc_clock_seconds();
     p->last_draw = p->t0;
     *out = p;
     return MC_STATUS_OK;
@@ -137,7 +131,7 @@ void mc_progress_tick(mc_progress *p, int64_t n) {
     pthread_mutex_lock(&p->lock);
     if (!p->finished) {
         p->done += n;
-        double now = now_s();
+        double now = mc_clock_seconds();
         if (p->is_tty) {
             if (now - p->last_draw >= PROGRESS_TTY_INTERVAL) draw_tty(p, now, 0);
         } else {
@@ -173,7 +167,7 @@ void mc_progress_finish(mc_progress *p) {
     if (!p->finished) {
         p->finished = 1;
         if (p->total > 0 && p->done < p->total) p->done = p->total;
-        double now = now_s();
+        double now = mc_clock_seconds();
         if (p->is_tty) draw_tty(p, now, 1);
         else draw_plain(p, now, 1);
     }

@@ -63,6 +63,41 @@ void *mc_alloc(size_t n, size_t size) {
 
 void mc_free(void *p) { free(p); }
 
+void *mc_calloc(size_t n, size_t size) {
+    if (size != 0 && n > SIZE_MAX / size) {
+        mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
+        return NULL;
+    }
+    size_t bytes = n * size;
+    void *p = calloc(bytes ? bytes : 1, 1);
+    if (!p) mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+    return p;
+}
+
+void *mc_realloc(void *p, size_t n, size_t size) {
+    if (size != 0 && n > SIZE_MAX / size) {
+        mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
+        return NULL;
+    }
+    size_t bytes = n * size;
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (!q) mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+    return q;
+}
+
+char *mc_sprintf(const char *fmt, ...) {
+    va_list ap, aq;
+    va_start(ap, fmt);
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? mc_calloc((size_t)n + 1, 1) : NULL;
+    if (s) vsnprintf(s, (size_t)n + 1, fmt, aq);
+    else if (n < 0) mc_error_set(MC_STATUS_INVALID_ARG, "bad format string '%s'", fmt);
+    va_end(aq);
+    return s;
+}
+
 char *mc_strdup(const char *s) {
     if (!s) return NULL;
     size_t n = strlen(s) + 1;

@@ -8,19 +8,50 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static char *join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
+static char *join(const char *dir, const char *name) { return mc_sprintf("%s/%s", dir, name); }
 
 void mc_store_close(mc_store *s) {
     if (!s) return;
     free(s->dir);
+    free(s->index_path);
     mc_table_free(&s->index);
     mc_array_free(&s->vectors);
     memset(s, 0, sizeof *s);
+}
+
+mc_status mc_store_open_index(const char *path, mc_store *out) {
+    memset(out, 0, sizeof *out);
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0)
+        return mc_error_set(MC_STATUS_IO, "%s: not a feature store folder or index (run musiclust extract first)",
+                            path ? path : "(null)");
+    if (S_ISDIR(sb.st_mode)) {
+        out->dir = mc_strdup(path);
+        out->index_path = join(path, "index.tsv");
+    } else { /* an index file: its folder is the store */
+        const char *slash = strrchr(path, '/');
+        out->dir = slash ? mc_sprintf("%.*s", (int)(slash - path), path) : mc_strdup(".");
+        out->index_path = mc_strdup(path);
+    }
+    if (!out->dir || !out->index_path) {
+        mc_store_close(out);
+        return MC_STATUS_NO_MEMORY;
+    }
+    mc_status st = mc_table_read(out->index_path, '\t', &out->index);
+    if (st != MC_STATUS_OK) {
+        mc_store_close(out);
+        return st;
+    }
+    int pad = mc_table_column(&out->index, "padded");
+    if (mc_table_column(&out->index, "segment") != 0 || mc_table_column(&out->index, "track") < 0 || pad < 0) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected columns segment, track, path, start_s, padded, then labels",
+                          out->index_path);
+        mc_store_close(out);
+        return st;
+    }
+    out->first_label = pad + 1;
+    out->n = out->index.nrows;
+    return MC_STATUS_OK;
 }
 
 mc_status mc_store_open(const char *dir, mc_store *out) {
@@ -28,25 +59,12 @@ mc_status mc_store_open(const char *dir, mc_store *out) {
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return mc_error_set(MC_STATUS_IO, "%s: not a feature store folder (run musiclust extract first)", dir);
-    out->dir = mc_strdup(dir);
-    if (!out->dir) return MC_STATUS_NO_MEMORY;
-    char *p = join(dir, "index.tsv");
-    if (!p) { mc_store_close(out); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
-    mc_status st = mc_table_read(p, '\t', &out->index);
-    free(p);
-    if (st != MC_STATUS_OK) { mc_store_close(out); return st; }
-    int pad = mc_table_column(&out->index, "padded");
-    if (mc_table_column(&out->index, "segment") != 0 || mc_table_column(&out->index, "track") < 0 || pad < 0) {
-        mc_store_close(out);
-        return mc_error_set(MC_STATUS_FORMAT, "%s/index.tsv: expected columns segment, track, path, "
-                            "start_s, padded, then labels", dir);
-    }
-    out->first_label = pad + 1;
-    out->n = out->index.nrows;
+    mc_status st = mc_store_open_index(dir, out);
+    if (st != MC_STATUS_OK) return st;
     static const char *const names[2] = {"mfcc_stats.npy", "features.npy"};
     for (int k = 0; k < 2; k++) {
-        p = join(dir, names[k]);
-        if (!p) { mc_store_close(out); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+        char *p = join(dir, names[k]);
+        if (!p) { mc_store_close(out); return MC_STATUS_NO_MEMORY; }
         if (stat(p, &sb) == 0) {
             st = mc_npy_read_f32(p, &out->vectors);
             free(p);
@@ -81,7 +99,7 @@ mc_status mc_store_open(const char *dir, mc_store *out) {
 mc_status mc_store_load_logmel(const mc_store *s, mc_array *out) {
     memset(out, 0, sizeof *out);
     char *p = join(s->dir, "logmel.npy");
-    if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (!p) return MC_STATUS_NO_MEMORY;
     struct stat sb;
     if (stat(p, &sb) != 0) {
         mc_status e = mc_error_set(MC_STATUS_IO, "%s: the store has no logmel.npy (extract with "
@@ -125,12 +143,12 @@ mc_status mc_store_label_codes(const mc_store *s, const char *column, int32_t *c
             strncat(cols, c > s->first_label ? ", " : "", sizeof cols - strlen(cols) - 1);
             strncat(cols, s->index.header[c], sizeof cols - strlen(cols) - 1);
         }
-        return mc_error_set(MC_STATUS_INVALID_ARG, "%s/index.tsv: no label column '%s' (available: %s)",
-                            s->dir, column, cols[0] ? cols : "none");
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: no label column '%s' (available: %s)",
+                            s->index_path, column, cols[0] ? cols : "none");
     }
     /* Distinct non-empty values, sorted, so codes do not depend on row order. */
-    const char **vals = malloc((size_t)(s->n ? s->n : 1) * sizeof *vals); /* (n) */
-    if (!vals) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    const char **vals = mc_calloc((size_t)s->n, sizeof *vals); /* (n) */
+    if (!vals) return MC_STATUS_NO_MEMORY;
     int64_t m = 0;
     for (int64_t r = 0; r < s->n; r++) {
         const char *v = mc_table_get(&s->index, r, col);
@@ -140,8 +158,8 @@ mc_status mc_store_label_codes(const mc_store *s, const char *column, int32_t *c
     int k = 0;
     for (int64_t i = 0; i < m; i++)
         if (i == 0 || strcmp(vals[i], vals[k - 1]) != 0) vals[k++] = vals[i];
-    char **names = calloc((size_t)(k ? k : 1), sizeof *names);
-    if (!names) { free(vals); return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); }
+    char **names = mc_calloc((size_t)k, sizeof *names);
+    if (!names) { free(vals); return MC_STATUS_NO_MEMORY; }
     for (int i = 0; i < k; i++) {
         names[i] = mc_strdup(vals[i]);
         if (!names[i]) { mc_store_free_classes(names, i); free(vals); return MC_STATUS_NO_MEMORY; }
@@ -171,8 +189,8 @@ mc_status mc_store_tracks(const mc_store *s, int64_t *tracks) {
         errno = 0;
         long long t = strtoll(v, &end, 10);
         if (!v[0] || *end || errno || t < 0)
-            return mc_error_set(MC_STATUS_FORMAT, "%s/index.tsv: row %lld has track '%s', not an index",
-                                s->dir, (long long)r, v);
+            return mc_error_set(MC_STATUS_FORMAT, "%s: row %lld has track '%s', not an index",
+                                s->index_path, (long long)r, v);
         tracks[r] = t;
     }
     return MC_STATUS_OK;
@@ -206,4 +224,244 @@ void mc_data_split(int64_t n, double val_fraction, mc_rng *rng, int64_t *idx, in
     if (val_fraction > 1) val_fraction = 1;
     int64_t nv = (int64_t)llround(val_fraction * (double)n);
     *n_train = n - nv;
+}
+
+/* ---------------------------------------------------------------- the lyrics join */
+
+typedef struct key_row {
+    const char *key;
+    int64_t row;
+} key_row;
+
+static int cmp_key_row(const void *a, const void *b) {
+    const key_row *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Row of `key` among keys (n, sorted), or -1. */
+static int64_t find_key(const key_row *keys, int64_t n, const char *key) {
+    int64_t lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(keys[mid].key, key);
+        if (c == 0) return keys[mid].row;
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+mc_status mc_store_lyrics(const mc_store *s, float **rows, uint8_t **has_out, int *dim) {
+    *rows = NULL;
+    *has_out = NULL;
+    *dim = 0;
+    char *p_npy = join(s->dir, "lyrics.npy"), *p_tt = join(s->dir, "lyrics_tracks.tsv");
+    mc_array a = {0};           /* lyrics.npy (T, L) */
+    mc_table tt = {0};          /* lyrics_tracks.tsv (T rows) */
+    key_row *keys = NULL;       /* (T) track names of lyrics_tracks.tsv, sorted */
+    float *lyr = NULL;          /* (n, L) each row's track vector */
+    uint8_t *has = NULL;        /* (n) */
+    struct stat sb;
+    mc_status st = p_npy && p_tt ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK && stat(p_npy, &sb) != 0)
+        st = mc_error_set(MC_STATUS_IO, "%s not found: run musiclust lyrics first (it writes the lyrics vectors of "
+                          "the store's tracks)", p_npy);
+    if (st == MC_STATUS_OK) st = mc_npy_read_f32(p_npy, &a);
+    if (st == MC_STATUS_OK && (a.ndim != 2 || a.shape[0] < 1 || a.shape[1] < 1 || a.shape[1] > INT32_MAX))
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected (tracks, dim) lyrics vectors, got %d dims", p_npy, a.ndim);
+    const int64_t T = st == MC_STATUS_OK ? a.shape[0] : 0, L = st == MC_STATUS_OK ? a.shape[1] : 0;
+    const float *v = a.data;
+    for (int64_t i = 0; st == MC_STATUS_OK && i < T * L; i++)
+        if (!isfinite(v[i]))
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: track row %lld has a NaN or Inf value", p_npy, (long long)(i / L));
+    if (st == MC_STATUS_OK) st = mc_table_read(p_tt, '\t', &tt);
+    const int tc = mc_table_column(&tt, "track"), hc = mc_table_column(&tt, "has_lyrics");
+    const int ic = mc_table_column(&s->index, "track");
+    if (st == MC_STATUS_OK && (tc < 0 || hc < 0 || tt.nrows != T))
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected columns track and has_lyrics and %lld rows (one per row "
+                          "of lyrics.npy), got %lld rows%s: re-run musiclust lyrics", p_tt, (long long)T,
+                          (long long)tt.nrows, tc < 0 || hc < 0 ? " without those columns" : "");
+    if (st == MC_STATUS_OK && ic < 0) st = mc_error_set(MC_STATUS_FORMAT, "%s: no track column", s->index_path);
+    if (st == MC_STATUS_OK) {
+        keys = mc_calloc((size_t)T, sizeof *keys);
+        lyr = mc_alloc((size_t)s->n * (size_t)L, sizeof(float));
+        has = mc_calloc((size_t)s->n, 1);
+        if (!keys || !lyr || !has) st = MC_STATUS_NO_MEMORY;
+    }
+    for (int64_t t = 0; st == MC_STATUS_OK && t < T; t++) {
+        const char *h = mc_table_get(&tt, t, hc);
+        if (strcmp(h, "0") != 0 && strcmp(h, "1") != 0)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: has_lyrics is '%s', not 0 or 1", p_tt, (long long)t + 2, h);
+        keys[t] = (key_row){mc_table_get(&tt, t, tc), t};
+    }
+    if (st == MC_STATUS_OK) qsort(keys, (size_t)T, sizeof *keys, cmp_key_row);
+    for (int64_t t = 1; st == MC_STATUS_OK && t < T; t++)
+        if (strcmp(keys[t - 1].key, keys[t].key) == 0)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: track '%s' appears twice", p_tt, keys[t].key);
+    for (int64_t r = 0; st == MC_STATUS_OK && r < s->n; r++) {
+        const char *name = mc_table_get(&s->index, r, ic);
+        int64_t t = find_key(keys, T, name);
+        if (t < 0) {
+            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: track '%s' is not in %s: re-run musiclust lyrics on "
+                              "this store", s->index_path, (long long)r + 2, name, p_tt);
+            break;
+        }
+        has[r] = mc_table_get(&tt, t, hc)[0] == '1';
+        memcpy(lyr + r * L, v + t * L, (size_t)L * sizeof(float));
+    }
+    free(keys);
+    mc_table_free(&tt);
+    mc_array_free(&a);
+    free(p_npy);
+    free(p_tt);
+    if (st != MC_STATUS_OK) {
+        mc_free(lyr);
+        free(has);
+        return st;
+    }
+    *rows = lyr;
+    *has_out = has;
+    *dim = (int)L;
+    return MC_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- row lookup */
+
+/* The file name of path without folders and the last extension, into out (cap). */
+static void file_stem(const char *path, char *out, size_t cap) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base) len = (size_t)(dot - base);
+    if (len >= cap) len = cap - 1;
+    memcpy(out, base, len);
+    out[len] = '\0';
+}
+
+mc_status mc_store_find_row(const mc_store *s, const char *key, int64_t *row) {
+    if (!s || !key || !row) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_store_find_row: NULL argument");
+    const mc_table *index = &s->index;
+    const int c_path = mc_table_column(index, "path"), c_track = mc_table_column(index, "track");
+    *row = -1;
+    /* 1. a file stem of index.tsv's paths: the track's first row */
+    char stem[1024];
+    for (int64_t r = 0; c_path >= 0 && r < index->nrows && *row < 0; r++) {
+        file_stem(mc_table_get(index, r, c_path), stem, sizeof stem);
+        if (strcmp(stem, key) == 0) *row = r;
+    }
+    /* 2. a track_id of tracks.tsv, through its track number */
+    char *path = *row < 0 && c_track >= 0 ? join(s->dir, "tracks.tsv") : NULL;
+    mc_table tracks;
+    if (path && mc_table_read(path, '\t', &tracks) == MC_STATUS_OK) {
+        const int t_id = mc_table_column(&tracks, "track_id"), t_num = mc_table_column(&tracks, "track");
+        for (int64_t r = 0; t_id >= 0 && t_num >= 0 && r < tracks.nrows && *row < 0; r++) {
+            if (strcmp(mc_table_get(&tracks, r, t_id), key) != 0) continue;
+            const char *num = mc_table_get(&tracks, r, t_num);
+            for (int64_t q = 0; q < index->nrows; q++)
+                if (strcmp(mc_table_get(index, q, c_track), num) == 0) {
+                    *row = q;
+                    break;
+                }
+        }
+        mc_table_free(&tracks);
+    }
+    free(path);
+    mc_error_clear(); /* tracks.tsv is optional */
+    /* 3. a row number */
+    if (*row < 0 && key[0] >= '0' && key[0] <= '9') {
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(key, &end, 10);
+        if (!*end && !errno && v >= 0 && v < index->nrows) *row = v;
+    }
+    if (*row < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: no track '%s' (give a file stem of index.tsv's paths, "
+                            "a track_id of tracks.tsv or a row number 0..%lld)", s->dir, key,
+                            (long long)index->nrows - 1);
+    return MC_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- extract.json */
+
+/* The whole file as a NUL-terminated string (free()), or NULL with the message set. */
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mc_error_set(MC_STATUS_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = mc_calloc(cap, 1);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len - 1, f);
+        if (len + 1 < cap) break;
+        if (cap >= ((size_t)1 << 24)) {
+            free(buf);
+            buf = NULL;
+            mc_error_set(MC_STATUS_FORMAT, "%s: too large for a parameter file", path);
+            break;
+        }
+        char *nb = mc_realloc(buf, cap * 2, 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+        mc_error_set(MC_STATUS_IO, "%s: read error", path);
+    }
+    fclose(f);
+    if (buf) buf[len] = '\0';
+    return buf;
+}
+
+mc_status mc_store_extract_params(const char *dir, mc_dsp_config *dsp, int *logmel_frames) {
+    if (!dir || !dsp) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_store_extract_params: NULL argument");
+    char *path = join(dir, "extract.json");
+    char *text = path ? read_text(path) : NULL;
+    if (!text) {
+        free(path);
+        return MC_STATUS_IO;
+    }
+    const char *err = NULL;
+    mc_json_value *root = mc_json_parse(text, &err);
+    free(text);
+    mc_status st = MC_STATUS_OK;
+    if (!root || root->type != MC_JSON_OBJECT)
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: not a JSON object (%s)", path, err && *err ? err : "?");
+    static const char *const int_keys[4] = {"sr", "n_fft", "hop_length", "n_mels"};
+    int *int_dst[4] = {&dsp->sr, &dsp->n_fft, &dsp->hop, &dsp->n_mels};
+    for (int i = 0; i < 4 && st == MC_STATUS_OK; i++) {
+        int64_t v = 0;
+        if (!mc_json_int_value(mc_json_member(root, int_keys[i]), &v) || v < 1 || v > (1 << 24))
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: '%s' is missing or not a positive integer", path, int_keys[i]);
+        else
+            *int_dst[i] = (int)v;
+    }
+    static const char *const num_keys[2] = {"fmin", "fmax"};
+    double *num_dst[2] = {&dsp->fmin, &dsp->fmax};
+    for (int i = 0; i < 2 && st == MC_STATUS_OK; i++) {
+        const mc_json_value *v = mc_json_member(root, num_keys[i]);
+        if (!v || v->type != MC_JSON_NUMBER || !isfinite(v->num) || v->num < 0)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: '%s' is missing or not a number >= 0", path, num_keys[i]);
+        else
+            *num_dst[i] = v->num;
+    }
+    int64_t frames = 0;
+    if (st == MC_STATUS_OK && logmel_frames) {
+        if (!mc_json_int_value(mc_json_member(root, "logmel_frames"), &frames) || frames < 0 || frames > INT32_MAX)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: 'logmel_frames' is missing or not an integer >= 0", path);
+        else
+            *logmel_frames = (int)frames;
+    }
+    mc_json_value_free(root);
+    free(path);
+    return st;
 }

@@ -3,6 +3,7 @@
  * the dsp module), plus finding a track's row in a feature store for interpolation. */
 #include "models_internal.h"
 
+#include <musiclust/data.h>
 #include <musiclust/dsp.h>
 
 #include <ctype.h>
@@ -120,18 +121,9 @@ mc_status mc_model_decode(mc_model *m, const float *z, const int32_t *codes, int
 
 void mc_model_audio_config_default(mc_model_audio_config *c) {
     if (!c) return;
-    memset(c, 0, sizeof *c);
-    c->sr = 22050;
-    c->n_fft = 2048;
-    c->hop = 512;
-    c->n_mels = 0;
-    c->fmin = 0.0;
-    c->fmax = 0.0;
-    c->ref = 1.0;
-    c->n_iter = 32;
-    c->momentum = 0.99;
-    c->nnls_iter = MC_DSP_MEL_INVERSE_ITER;
-    c->threads = 0;
+    /* Fields not named are 0: n_mels (the model's), fmin, fmax (sr / 2), threads (all cores). */
+    *c = (mc_model_audio_config){.sr = 22050, .n_fft = 2048, .hop = 512, .ref = 1.0, .n_iter = 32,
+                                 .momentum = 0.99, .nnls_iter = MC_DSP_MEL_INVERSE_ITER};
 }
 
 int64_t mc_model_audio_samples(const mc_model_audio_config *c, int frames) {
@@ -139,75 +131,19 @@ int64_t mc_model_audio_samples(const mc_model_audio_config *c, int frames) {
     return (int64_t)c->hop * (frames - 1);
 }
 
-/* The whole file as a NUL-terminated string (caller frees), or NULL with the message set. */
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        mc_error_set(MC_STATUS_IO, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (len + 1 < cap) break;
-        char *nb = cap < ((size_t)1 << 24) ? realloc(buf, cap * 2) : NULL;
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        mc_error_set(bad ? MC_STATUS_IO : MC_STATUS_FORMAT, "%s: %s", path,
-                     bad ? "read error" : "too large for a parameter file");
-        return NULL;
-    }
-    buf[len] = '\0';
-    return buf;
-}
-
 mc_status mc_model_audio_config_from_store(const char *featdir, mc_model_audio_config *c) {
     if (!featdir || !c) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_audio_config_from_store: NULL argument");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/extract.json", featdir);
-    char *text = read_text(path);
-    if (!text) return MC_STATUS_IO;
-    const char *err = NULL;
-    mj_value *root = mj_parse(text, &err);
-    free(text);
-    if (!root || root->type != MJ_OBJECT) {
-        mj_free(root);
-        return mc_error_set(MC_STATUS_FORMAT, "%s: not a JSON object (%s)", path, err && *err ? err : "?");
-    }
-    static const char *const int_keys[4] = {"sr", "n_fft", "hop_length", "n_mels"};
-    int *int_dst[4] = {&c->sr, &c->n_fft, &c->hop, &c->n_mels};
-    mc_status st = MC_STATUS_OK;
-    for (int i = 0; i < 4 && st == MC_STATUS_OK; i++) {
-        int64_t v = 0;
-        if (!mj_int(mj_get(root, int_keys[i]), &v) || v < 1 || v > (1 << 24))
-            st = mc_error_set(MC_STATUS_FORMAT, "%s: '%s' is missing or not a positive integer", path,
-                              int_keys[i]);
-        else
-            *int_dst[i] = (int)v;
-    }
-    static const char *const num_keys[2] = {"fmin", "fmax"};
-    double *num_dst[2] = {&c->fmin, &c->fmax};
-    for (int i = 0; i < 2 && st == MC_STATUS_OK; i++) {
-        const mj_value *v = mj_get(root, num_keys[i]);
-        if (!v || v->type != MJ_NUMBER || !isfinite(v->num) || v->num < 0)
-            st = mc_error_set(MC_STATUS_FORMAT, "%s: '%s' is missing or not a number >= 0", path, num_keys[i]);
-        else
-            *num_dst[i] = v->num;
-    }
-    mj_free(root);
-    return st;
+    mc_dsp_config d; /* the store's reader (data.h) fills the parameters it recorded */
+    mc_dsp_config_default(&d);
+    mc_status st = mc_store_extract_params(featdir, &d, NULL);
+    if (st != MC_STATUS_OK) return st;
+    c->sr = d.sr;
+    c->n_fft = d.n_fft;
+    c->hop = d.hop;
+    c->n_mels = d.n_mels;
+    c->fmin = d.fmin;
+    c->fmax = d.fmax;
+    return MC_STATUS_OK;
 }
 
 mc_status mc_model_logmel_to_audio(const mc_model_audio_config *c, const float *logmel, int64_t n,
@@ -290,64 +226,12 @@ mc_status mc_model_logmel_to_audio(const mc_model_audio_config *c, const float *
 
 /* ------------------------------------------------------------------ rows of a store */
 
-/* The file name of path without folders and the last extension, into out (cap). */
-static void file_stem(const char *path, char *out, size_t cap) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t len = strlen(base);
-    const char *dot = strrchr(base, '.');
-    if (dot && dot != base) len = (size_t)(dot - base);
-    if (len >= cap) len = cap - 1;
-    memcpy(out, base, len);
-    out[len] = '\0';
-}
-
 mc_status mc_model_find_row(const char *featdir, const char *key, int64_t *row) {
     if (!featdir || !key || !row) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_find_row: NULL argument");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/index.tsv", featdir);
-    mc_table index;
-    mc_status st = mc_table_read(path, '\t', &index);
+    mc_store s;
+    mc_status st = mc_store_open_index(featdir, &s);
     if (st != MC_STATUS_OK) return st;
-    const int c_path = mc_table_column(&index, "path"), c_track = mc_table_column(&index, "track");
-    *row = -1;
-    /* 1. a file stem of index.tsv's paths: the track's first row */
-    char stem[1024];
-    for (int64_t r = 0; c_path >= 0 && r < index.nrows && *row < 0; r++) {
-        file_stem(mc_table_get(&index, r, c_path), stem, sizeof stem);
-        if (strcmp(stem, key) == 0) *row = r;
-    }
-    /* 2. a track_id of tracks.tsv, through its track number */
-    if (*row < 0 && c_track >= 0) {
-        snprintf(path, sizeof path, "%s/tracks.tsv", featdir);
-        mc_table tracks;
-        if (mc_table_read(path, '\t', &tracks) == MC_STATUS_OK) {
-            const int t_id = mc_table_column(&tracks, "track_id"), t_num = mc_table_column(&tracks, "track");
-            for (int64_t r = 0; t_id >= 0 && t_num >= 0 && r < tracks.nrows && *row < 0; r++) {
-                if (strcmp(mc_table_get(&tracks, r, t_id), key) != 0) continue;
-                const char *num = mc_table_get(&tracks, r, t_num);
-                for (int64_t q = 0; q < index.nrows; q++)
-                    if (strcmp(mc_table_get(&index, q, c_track), num) == 0) {
-                        *row = q;
-                        break;
-                    }
-            }
-            mc_table_free(&tracks);
-        }
-        mc_error_clear(); /* tracks.tsv is optional */
-    }
-    /* 3. a row number */
-    if (*row < 0 && key[0] && isdigit((unsigned char)key[0])) {
-        char *end = NULL;
-        errno = 0;
-        long long v = strtoll(key, &end, 10);
-        if (!*end && !errno && v >= 0 && v < index.nrows) *row = v;
-    }
-    const int64_t nrows = index.nrows;
-    mc_table_free(&index);
-    if (*row < 0)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: no track '%s' (give a file stem of index.tsv's paths, "
-                            "a track_id of tracks.tsv or a row number 0..%lld)", featdir, key,
-                            (long long)nrows - 1);
-    return MC_STATUS_OK;
+    st = mc_store_find_row(&s, key, row);
+    mc_store_close(&s);
+    return st;
 }

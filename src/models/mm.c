@@ -13,55 +13,11 @@
  *                  + dec.aud.deconv<i> (as the conv-vae's)                   on [z, cond] -> (B, D)
  *   dec.lyr.fc<i> + dec.lyr.out mirrored over cfg->lyr_hidden               on [z, cond] -> (B, L)
  * m is the row's mask (1 = it has lyrics). */
-#include "models_internal.h"
+#include "net_build.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static mc_status add_linear(mc_nn_seq *s, const char *name, int64_t in, int64_t out, mc_nn_act act, int B) {
-    if (in > INT32_MAX || out > INT32_MAX)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "model: layer %s is too large (%lld -> %lld)", name,
-                            (long long)in, (long long)out);
-    mc_nn_layer *l = NULL;
-    mc_status st = mc_nn_linear_create(name, (int)in, (int)out, act, B, &l);
-    if (st != MC_STATUS_OK) return st;
-    return mc_nn_seq_add(s, l);
-}
-
-/* prefix.fc<i>: Linear(in_i, w[i]) + ReLU for i < nw; *width receives the output width. */
-static mc_status mlp_body(mc_nn_seq *s, const char *prefix, int64_t in, const int *w, int nw, int B,
-                          int64_t *width) {
-    char name[MC_NN_NAME_MAX];
-    mc_status st = MC_STATUS_OK;
-    for (int i = 0; i < nw && st == MC_STATUS_OK; i++) {
-        snprintf(name, sizeof name, "%s.fc%d", prefix, i);
-        st = add_linear(s, name, in, w[i], MC_NN_ACT_RELU, B);
-        in = w[i];
-    }
-    *width = in;
-    return st;
-}
-
-/* The mirrored MLP decoder: prefix.fc<i> Linear + ReLU over w reversed, then prefix.out Linear(., out). */
-static mc_status mlp_decoder(mc_nn_seq *s, const char *prefix, int64_t in, const int *w, int nw, int64_t out,
-                             int B) {
-    char name[MC_NN_NAME_MAX];
-    mc_status st = MC_STATUS_OK;
-    for (int i = 0; i < nw && st == MC_STATUS_OK; i++) {
-        snprintf(name, sizeof name, "%s.fc%d", prefix, i);
-        st = add_linear(s, name, in, w[nw - 1 - i], MC_NN_ACT_RELU, B);
-        in = w[nw - 1 - i];
-    }
-    snprintf(name, sizeof name, "%s.out", prefix);
-    if (st == MC_STATUS_OK) st = add_linear(s, name, in, out, MC_NN_ACT_NONE, B);
-    return st;
-}
-
-static mc_status head(const char *name, int64_t in, int Z, int B, mc_nn_layer **out) {
-    if (in > INT32_MAX) return mc_error_set(MC_STATUS_INVALID_ARG, "model: %s input too large", name);
-    return mc_nn_linear_create(name, (int)in, Z, MC_NN_ACT_NONE, B, out);
-}
 
 mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C, int64_t L,
                         int B, mdl_net *n) {
@@ -72,7 +28,6 @@ mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int f
     n->w_lyrics = cfg->lyrics_weight;
     const int Z = n->Z;
     const bool poe = cfg->fusion == MC_MODEL_FUSION_POE;
-    char name[MC_NN_NAME_MAX];
     mc_status st = mc_nn_seq_create(&n->enc);
     if (st == MC_STATUS_OK) st = mc_nn_seq_create(&n->enc_lyr);
     if (st == MC_STATUS_OK) st = mc_nn_seq_create(&n->dec);
@@ -80,22 +35,9 @@ mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int f
     if (st != MC_STATUS_OK) return st;
 
     /* ---- encoder bodies */
-    if (n->conv) {
-        int c_in = 1, h = n_mels, w = frames;
-        for (int i = 0; i < cfg->n_conv && st == MC_STATUS_OK; i++) {
-            mc_nn_layer *l = NULL;
-            snprintf(name, sizeof name, "enc.aud.conv%d", i);
-            st = mc_nn_conv2d_create(name, c_in, h, w, cfg->channels[i], 4, 2, 1, MC_NN_ACT_RELU, B, &l);
-            if (st == MC_STATUS_OK) st = mc_nn_seq_add(n->enc, l);
-            c_in = cfg->channels[i];
-            h /= 2;
-            w /= 2;
-        }
-        n->H = (int64_t)c_in * h * w;
-    } else {
-        st = mlp_body(n->enc, "enc.aud", D, cfg->hidden, cfg->n_hidden, B, &n->H);
-    }
-    if (st == MC_STATUS_OK) st = mlp_body(n->enc_lyr, "enc.lyr", L, cfg->lyr_hidden, cfg->n_lyr_hidden, B, &n->HL);
+    if (n->conv) st = mdl_conv_body(n->enc, "enc.aud", cfg->channels, cfg->n_conv, n_mels, frames, B, &n->H);
+    else st = mdl_mlp_body(n->enc, "enc.aud", D, cfg->hidden, cfg->n_hidden, B, &n->H);
+    if (st == MC_STATUS_OK) st = mdl_mlp_body(n->enc_lyr, "enc.lyr", L, cfg->lyr_hidden, cfg->n_lyr_hidden, B, &n->HL);
     /* the first layers read the data: no input gradient */
     if (st == MC_STATUS_OK) st = mc_nn_layer_set_input_grad(mc_nn_seq_layer(n->enc, 0), false);
     if (st == MC_STATUS_OK) st = mc_nn_layer_set_input_grad(mc_nn_seq_layer(n->enc_lyr, 0), false);
@@ -107,36 +49,24 @@ mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int f
         n->HF = n->HF0;
         if (cfg->n_fuse > 0) {
             st = mc_nn_seq_create(&n->fuse);
-            if (st == MC_STATUS_OK) st = mlp_body(n->fuse, "enc.fuse", n->HF0, cfg->fuse, cfg->n_fuse, B, &n->HF);
+            if (st == MC_STATUS_OK) st = mdl_mlp_body(n->fuse, "enc.fuse", n->HF0, cfg->fuse, cfg->n_fuse, B, &n->HF);
         }
-        if (st == MC_STATUS_OK) st = head("enc.mu", n->HF, Z, B, &n->mu);
-        if (st == MC_STATUS_OK) st = head("enc.logvar", n->HF, Z, B, &n->logvar);
+        if (st == MC_STATUS_OK) st = mdl_head("enc.mu", n->HF, Z, B, &n->mu);
+        if (st == MC_STATUS_OK) st = mdl_head("enc.logvar", n->HF, Z, B, &n->logvar);
     } else {
-        st = head("enc.aud.mu", n->H + C, Z, B, &n->mu);
-        if (st == MC_STATUS_OK) st = head("enc.aud.logvar", n->H + C, Z, B, &n->logvar);
-        if (st == MC_STATUS_OK) st = head("enc.lyr.mu", n->HL + C, Z, B, &n->mu_l);
-        if (st == MC_STATUS_OK) st = head("enc.lyr.logvar", n->HL + C, Z, B, &n->lv_l);
+        st = mdl_head("enc.aud.mu", n->H + C, Z, B, &n->mu);
+        if (st == MC_STATUS_OK) st = mdl_head("enc.aud.logvar", n->H + C, Z, B, &n->logvar);
+        if (st == MC_STATUS_OK) st = mdl_head("enc.lyr.mu", n->HL + C, Z, B, &n->mu_l);
+        if (st == MC_STATUS_OK) st = mdl_head("enc.lyr.logvar", n->HL + C, Z, B, &n->lv_l);
     }
     if (st != MC_STATUS_OK) return st;
 
     /* ---- decoders */
-    if (n->conv) {
-        st = add_linear(n->dec, "dec.aud.fc", Z + C, n->H, MC_NN_ACT_NONE, B);
-        int k = cfg->n_conv, h = n_mels >> k, w = frames >> k;
-        for (int i = 0; i < k && st == MC_STATUS_OK; i++) {
-            int c_in = cfg->channels[k - 1 - i], c_out = i == k - 1 ? 1 : cfg->channels[k - 2 - i];
-            mc_nn_layer *l = NULL;
-            snprintf(name, sizeof name, "dec.aud.deconv%d", i);
-            st = mc_nn_conv_transpose2d_create(name, c_in, h, w, c_out, 4, 2, 1, 0,
-                                               i == k - 1 ? MC_NN_ACT_NONE : MC_NN_ACT_RELU, B, &l);
-            if (st == MC_STATUS_OK) st = mc_nn_seq_add(n->dec, l);
-            h *= 2;
-            w *= 2;
-        }
-    } else {
-        st = mlp_decoder(n->dec, "dec.aud", Z + C, cfg->hidden, cfg->n_hidden, D, B);
-    }
-    if (st == MC_STATUS_OK) st = mlp_decoder(n->dec_lyr, "dec.lyr", Z + C, cfg->lyr_hidden, cfg->n_lyr_hidden, L, B);
+    if (n->conv)
+        st = mdl_conv_decoder(n->dec, "dec.aud", Z + C, n->H, cfg->channels, cfg->n_conv, n_mels, frames, B);
+    else
+        st = mdl_mlp_decoder(n->dec, "dec.aud", Z + C, cfg->hidden, cfg->n_hidden, D, B);
+    if (st == MC_STATUS_OK) st = mdl_mlp_decoder(n->dec_lyr, "dec.lyr", Z + C, cfg->lyr_hidden, cfg->n_lyr_hidden, L, B);
     if (st != MC_STATUS_OK) return st;
 
     /* ---- parameters in module order, the optimiser */
@@ -159,20 +89,12 @@ mc_status mdl_mm_create(const mc_model_config *cfg, int64_t D, int n_mels, int f
 
     /* ---- step buffers (the shared ones first, as mdl_net_create allocates them) */
     const size_t b = (size_t)B;
-    n->x = mc_alloc(b * (size_t)D, sizeof(float));
-    n->eps = mc_alloc(b * (size_t)Z, sizeof(float));
-    n->z = mc_alloc(b * (size_t)Z, sizeof(float));
-    n->drecon = mc_alloc(b * (size_t)D, sizeof(float));
-    n->dmu = mc_alloc(b * (size_t)Z, sizeof(float));
-    n->dlv = mc_alloc(b * (size_t)Z, sizeof(float));
-    n->dz = mc_alloc(b * (size_t)Z, sizeof(float));
-    n->dh = mc_alloc(b * (size_t)n->H, sizeof(float));
+    if ((st = mdl_step_buffers(n, B)) != MC_STATUS_OK) return st;
     n->lyr = mc_alloc(b * (size_t)L, sizeof(float));
     n->mask = mc_alloc(b, sizeof(float));
     n->drecon_l = mc_alloc(b * (size_t)L, sizeof(float));
     n->dhl = mc_alloc(b * (size_t)n->HL, sizeof(float));
-    bool ok = n->x && n->eps && n->z && n->drecon && n->dmu && n->dlv && n->dz && n->dh && n->lyr && n->mask &&
-              n->drecon_l && n->dhl;
+    bool ok = n->lyr && n->mask && n->drecon_l && n->dhl;
     n->enc_in = n->x; /* the condition joins later, not at the input */
     n->dec_in = n->z;
     if (C > 0) {

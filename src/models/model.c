@@ -27,20 +27,12 @@ mc_status mc_model_kind_parse(const char *name, mc_model_kind *out) {
 }
 
 void mc_model_config_default(mc_model_kind kind, mc_model_config *c) {
-    memset(c, 0, sizeof *c);
-    c->kind = kind;
-    c->n_hidden = 1;
-    c->hidden[0] = 64;
-    c->n_conv = 4;
-    c->channels[0] = 32;
-    c->channels[1] = 64;
-    c->channels[2] = 128;
-    c->channels[3] = 256;
-    c->latent = 4;
-    c->beta = kind == MC_MODEL_KIND_AE ? 0 : 1;
-    c->epochs = 100;
-    c->batch = 32;
-    c->lr = 1e-3;
+    /* The mm-vae fields are set for every kind so that a config switched to mm-vae is complete. */
+    *c = (mc_model_config){.kind = kind, .n_hidden = 1, .hidden = {64}, .n_conv = 4, .channels = {32, 64, 128, 256},
+                           .latent = 4, .beta = kind == MC_MODEL_KIND_AE ? 0 : 1, .epochs = 100, .batch = 32,
+                           .lr = 1e-3, .fusion = MC_MODEL_FUSION_CONCAT, .n_lyr_hidden = 1, .lyr_hidden = {32},
+                           .n_fuse = 1, .fuse = {64}, .audio_weight = 1, .lyrics_weight = 1,
+                           .lyrics_norm = MC_MODEL_LYRICS_NORM_GLOBAL};
     if (kind == MC_MODEL_KIND_BETA_VAE) c->beta = 4;
     if (kind == MC_MODEL_KIND_CONV_VAE) {
         c->input = MC_MODEL_INPUT_LOGMEL;
@@ -49,15 +41,6 @@ void mc_model_config_default(mc_model_kind kind, mc_model_config *c) {
         c->batch = 128;
         c->epochs = 20;
     }
-    /* mm-vae (the fields are set for every kind so that a config switched to mm-vae is complete) */
-    c->fusion = MC_MODEL_FUSION_CONCAT;
-    c->n_lyr_hidden = 1;
-    c->lyr_hidden[0] = 32;
-    c->n_fuse = 1;
-    c->fuse[0] = 64;
-    c->audio_weight = 1;
-    c->lyrics_weight = 1;
-    c->lyrics_norm = MC_MODEL_LYRICS_NORM_GLOBAL;
 }
 
 const mc_model_config *mc_model_get_config(const mc_model *m) { return &m->cfg; }
@@ -605,107 +588,23 @@ mc_status mc_model_data_load(const char *featdir, mc_model_input input, const ch
 
 /* ------------------------------------------------------------------ lyrics of a store (mm-vae) */
 
-typedef struct key_row {
-    const char *key;
-    int64_t row;
-} key_row;
-
-static int cmp_key_row(const void *a, const void *b) {
-    const key_row *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : (x->row > y->row) - (x->row < y->row);
-}
-
-/* Row of `key` among keys (n, sorted), or -1. */
-static int64_t find_key(const key_row *keys, int64_t n, const char *key) {
-    int64_t lo = 0, hi = n - 1;
-    while (lo <= hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(keys[mid].key, key);
-        if (c == 0) return keys[mid].row;
-        if (c < 0) lo = mid + 1;
-        else hi = mid - 1;
-    }
-    return -1;
-}
-
 mc_status mc_model_data_load_lyrics(const char *featdir, mc_model_data *d) {
-    size_t plen = strlen(featdir) + 32;
-    char *p_npy = malloc(plen), *p_tt = malloc(plen), *p_idx = malloc(plen);
-    mc_array a = {0};           /* lyrics.npy (T, L) */
-    mc_table tt = {0}, idx = {0}; /* lyrics_tracks.tsv (T rows), index.tsv (n rows) */
-    key_row *keys = NULL;       /* (T) track names of lyrics_tracks.tsv, sorted */
-    float *lyr = NULL;          /* (n, L) each row's track vector */
-    uint8_t *has = NULL;        /* (n) */
-    mc_status st = MC_STATUS_OK;
-    if (!p_npy || !p_tt || !p_idx) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); goto done; }
-    snprintf(p_npy, plen, "%s/lyrics.npy", featdir);
-    snprintf(p_tt, plen, "%s/lyrics_tracks.tsv", featdir);
-    snprintf(p_idx, plen, "%s/index.tsv", featdir);
-    FILE *f = fopen(p_npy, "rb");
-    if (!f) {
-        st = mc_error_set(MC_STATUS_IO, "%s not found: run musiclust lyrics first (mm-vae reads the lyrics "
-                          "vectors of the store's tracks)", p_npy);
-        goto done;
+    /* the store's lyrics join (data.h): strict, every row's track must have a lyrics row */
+    mc_store s;
+    mc_status st = mc_store_open_index(featdir, &s);
+    if (st != MC_STATUS_OK) return st;
+    if (s.n != d->n) {
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected %lld rows (the loaded features), got %lld rows", s.index_path,
+                          (long long)d->n, (long long)s.n);
+        mc_store_close(&s);
+        return st;
     }
-    fclose(f);
-    if ((st = mc_npy_read_f32(p_npy, &a)) != MC_STATUS_OK) goto done;
-    if (a.ndim != 2 || a.shape[0] < 1 || a.shape[1] < 1) {
-        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected (tracks, dim) lyrics vectors, got %d dims", p_npy, a.ndim);
-        goto done;
-    }
-    const int64_t T = a.shape[0], L = a.shape[1];
-    const float *v = a.data;
-    for (int64_t i = 0; i < T * L; i++)
-        if (!isfinite(v[i])) {
-            st = mc_error_set(MC_STATUS_FORMAT, "%s: track row %lld has a NaN or Inf value", p_npy, (long long)(i / L));
-            goto done;
-        }
-    if ((st = mc_table_read(p_tt, '\t', &tt)) != MC_STATUS_OK) goto done;
-    int tc = mc_table_column(&tt, "track"), hc = mc_table_column(&tt, "has_lyrics");
-    if (tc < 0 || hc < 0 || tt.nrows != T) {
-        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected columns track and has_lyrics and %lld rows (one per row "
-                          "of lyrics.npy), got %lld rows%s: re-run musiclust lyrics", p_tt, (long long)T,
-                          (long long)tt.nrows, tc < 0 || hc < 0 ? " without those columns" : "");
-        goto done;
-    }
-    if ((st = mc_table_read(p_idx, '\t', &idx)) != MC_STATUS_OK) goto done;
-    int ic = mc_table_column(&idx, "track");
-    if (ic < 0 || idx.nrows != d->n) {
-        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected a track column and %lld rows (the loaded features), got "
-                          "%lld rows", p_idx, (long long)d->n, (long long)idx.nrows);
-        goto done;
-    }
-    keys = malloc((size_t)T * sizeof *keys);
-    lyr = mc_alloc((size_t)(d->n * L), sizeof(float));
-    has = malloc((size_t)d->n);
-    if (!keys || !lyr || !has) { st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory"); goto done; }
-    for (int64_t t = 0; t < T; t++) {
-        const char *h = mc_table_get(&tt, t, hc);
-        if (strcmp(h, "0") != 0 && strcmp(h, "1") != 0) {
-            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: has_lyrics is '%s', not 0 or 1", p_tt,
-                              (long long)t + 2, h);
-            goto done;
-        }
-        keys[t] = (key_row){mc_table_get(&tt, t, tc), t};
-    }
-    qsort(keys, (size_t)T, sizeof *keys, cmp_key_row);
-    for (int64_t t = 1; t < T; t++)
-        if (strcmp(keys[t - 1].key, keys[t].key) == 0) {
-            st = mc_error_set(MC_STATUS_FORMAT, "%s: track '%s' appears twice", p_tt, keys[t].key);
-            goto done;
-        }
-    for (int64_t r = 0; r < d->n; r++) {
-        const char *name = mc_table_get(&idx, r, ic);
-        int64_t t = find_key(keys, T, name);
-        if (t < 0) {
-            st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: track '%s' is not in %s: re-run musiclust lyrics on "
-                              "this store", p_idx, (long long)r + 2, name, p_tt);
-            goto done;
-        }
-        has[r] = mc_table_get(&tt, t, hc)[0] == '1';
-        memcpy(lyr + r * L, v + t * L, (size_t)L * sizeof(float));
-    }
+    float *lyr = NULL;
+    uint8_t *has = NULL;
+    int L = 0;
+    st = mc_store_lyrics(&s, &lyr, &has, &L);
+    mc_store_close(&s);
+    if (st != MC_STATUS_OK) return st;
     mc_free(d->owned_lyrics_);
     free(d->owned_has_);
     d->owned_lyrics_ = lyr;
@@ -713,17 +612,5 @@ mc_status mc_model_data_load_lyrics(const char *featdir, mc_model_data *d) {
     d->lyrics = lyr;
     d->has_lyrics = has;
     d->lyr_dim = L;
-    lyr = NULL;
-    has = NULL;
-done:
-    mc_free(lyr);
-    free(has);
-    free(keys);
-    mc_table_free(&idx);
-    mc_table_free(&tt);
-    mc_array_free(&a);
-    free(p_npy);
-    free(p_tt);
-    free(p_idx);
-    return st;
+    return MC_STATUS_OK;
 }

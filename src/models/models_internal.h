@@ -5,25 +5,20 @@
 #include <musiclust/models.h>
 #include <musiclust/nn.h>
 
-/* ------------------------------------------------------------------ JSON reading (mjson.c) */
+/* ------------------------------------------------------------------ JSON reading */
 
-typedef enum mj_type { MJ_NULL = 0, MJ_BOOL, MJ_NUMBER, MJ_STRING, MJ_ARRAY, MJ_OBJECT } mj_type;
-
-typedef struct mj_value {
-    mj_type type;
-    double num;              /* number, or 0/1 for a bool */
-    char *str;               /* string value, or a number's text */
-    int n;                   /* array / object size */
-    struct mj_value **items; /* (n) */
-    char **keys;             /* (n) object keys */
-} mj_value;
-
-/* Parse a whole document; NULL with *err set on failure. */
-mj_value *mj_parse(const char *text, const char **err);
-void mj_free(mj_value *v);
-const mj_value *mj_get(const mj_value *obj, const char *key);
-/* An integer number (exactly, from its text); 0 if v is not one. */
-int mj_int(const mj_value *v, int64_t *out);
+/* The model file's metadata is read with core's JSON reader (core.h); these are its names here. */
+typedef mc_json_value mj_value;
+#define MJ_NULL MC_JSON_NULL
+#define MJ_BOOL MC_JSON_BOOL
+#define MJ_NUMBER MC_JSON_NUMBER
+#define MJ_STRING MC_JSON_STRING
+#define MJ_ARRAY MC_JSON_ARRAY
+#define MJ_OBJECT MC_JSON_OBJECT
+#define mj_parse mc_json_parse
+#define mj_free mc_json_value_free
+#define mj_get mc_json_member
+#define mj_int mc_json_int_value
 
 /* ------------------------------------------------------------------ the network (net.c) */
 

@@ -11,7 +11,7 @@
  *   dec.deconv<i> ConvTranspose2d(c_{n-1-i}, c_{n-2-i} (1 for the last), 4, 2, 1) + ReLU but the last.
  * C = condition classes (one-hot), 0 without a condition.
  * The multimodal VAE (mm-vae) is built and run by mm.c; the functions here hand over to it. */
-#include "models_internal.h"
+#include "net_build.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,16 +41,102 @@ void mdl_net_free(mdl_net *n) {
     mc_free(n);
 }
 
-static mc_status add_linear(mc_nn_seq *s, const char *name, int64_t in, int64_t out, mc_nn_act act,
-                            int max_batch) {
+/* ---------------------------------------------------------------- builders (net_build.h) */
+
+mc_status mdl_add_linear(mc_nn_seq *s, const char *name, int64_t in, int64_t out, mc_nn_act act, int B) {
     mc_nn_layer *l = NULL;
     if (in > INT32_MAX || out > INT32_MAX)
         return mc_error_set(MC_STATUS_INVALID_ARG, "model: layer %s is too large (%lld -> %lld)", name,
                             (long long)in, (long long)out);
-    mc_status st = mc_nn_linear_create(name, (int)in, (int)out, act, max_batch, &l);
+    mc_status st = mc_nn_linear_create(name, (int)in, (int)out, act, B, &l);
     if (st != MC_STATUS_OK) return st;
     return mc_nn_seq_add(s, l);
 }
+
+mc_status mdl_head(const char *name, int64_t in, int Z, int B, mc_nn_layer **out) {
+    if (in > INT32_MAX) return mc_error_set(MC_STATUS_INVALID_ARG, "model: %s input too large", name);
+    return mc_nn_linear_create(name, (int)in, Z, MC_NN_ACT_NONE, B, out);
+}
+
+mc_status mdl_mlp_body(mc_nn_seq *s, const char *prefix, int64_t in, const int *w, int nw, int B, int64_t *width) {
+    char name[MC_NN_NAME_MAX];
+    mc_status st = MC_STATUS_OK;
+    for (int i = 0; i < nw && st == MC_STATUS_OK; i++) {
+        snprintf(name, sizeof name, "%s.fc%d", prefix, i);
+        st = mdl_add_linear(s, name, in, w[i], MC_NN_ACT_RELU, B);
+        in = w[i];
+    }
+    *width = in;
+    return st;
+}
+
+mc_status mdl_mlp_decoder(mc_nn_seq *s, const char *prefix, int64_t in, const int *w, int nw, int64_t out, int B) {
+    char name[MC_NN_NAME_MAX];
+    mc_status st = MC_STATUS_OK;
+    for (int i = 0; i < nw && st == MC_STATUS_OK; i++) {
+        snprintf(name, sizeof name, "%s.fc%d", prefix, i);
+        st = mdl_add_linear(s, name, in, w[nw - 1 - i], MC_NN_ACT_RELU, B);
+        in = w[nw - 1 - i];
+    }
+    snprintf(name, sizeof name, "%s.out", prefix);
+    if (st == MC_STATUS_OK) st = mdl_add_linear(s, name, in, out, MC_NN_ACT_NONE, B);
+    return st;
+}
+
+mc_status mdl_conv_body(mc_nn_seq *s, const char *prefix, const int *channels, int n_conv, int n_mels, int frames,
+                        int B, int64_t *width) {
+    char name[MC_NN_NAME_MAX];
+    mc_status st = MC_STATUS_OK;
+    int c_in = 1, h = n_mels, w = frames;
+    for (int i = 0; i < n_conv && st == MC_STATUS_OK; i++) {
+        mc_nn_layer *l = NULL;
+        snprintf(name, sizeof name, "%s.conv%d", prefix, i);
+        st = mc_nn_conv2d_create(name, c_in, h, w, channels[i], 4, 2, 1, MC_NN_ACT_RELU, B, &l);
+        if (st == MC_STATUS_OK) st = mc_nn_seq_add(s, l);
+        c_in = channels[i];
+        h /= 2;
+        w /= 2;
+    }
+    *width = (int64_t)c_in * h * w;
+    return st;
+}
+
+mc_status mdl_conv_decoder(mc_nn_seq *s, const char *prefix, int64_t in, int64_t H, const int *channels, int n_conv,
+                           int n_mels, int frames, int B) {
+    char name[MC_NN_NAME_MAX];
+    snprintf(name, sizeof name, "%s.fc", prefix);
+    mc_status st = mdl_add_linear(s, name, in, H, MC_NN_ACT_NONE, B);
+    const int k = n_conv;
+    int h = n_mels >> k, w = frames >> k;
+    for (int i = 0; i < k && st == MC_STATUS_OK; i++) {
+        int c_in = channels[k - 1 - i], c_out = i == k - 1 ? 1 : channels[k - 2 - i];
+        mc_nn_layer *l = NULL;
+        snprintf(name, sizeof name, "%s.deconv%d", prefix, i);
+        st = mc_nn_conv_transpose2d_create(name, c_in, h, w, c_out, 4, 2, 1, 0,
+                                           i == k - 1 ? MC_NN_ACT_NONE : MC_NN_ACT_RELU, B, &l);
+        if (st == MC_STATUS_OK) st = mc_nn_seq_add(s, l);
+        h *= 2;
+        w *= 2;
+    }
+    return st;
+}
+
+mc_status mdl_step_buffers(mdl_net *n, int B) {
+    const size_t b = (size_t)B, D = (size_t)n->D, Z = (size_t)n->Z;
+    n->x = mc_alloc(b * D, sizeof(float));
+    n->eps = mc_alloc(b * Z, sizeof(float));
+    n->z = mc_alloc(b * Z, sizeof(float));
+    n->drecon = mc_alloc(b * D, sizeof(float));
+    n->dmu = mc_alloc(b * Z, sizeof(float));
+    n->dlv = mc_alloc(b * Z, sizeof(float));
+    n->dz = mc_alloc(b * Z, sizeof(float));
+    n->dh = mc_alloc(b * (size_t)n->H, sizeof(float));
+    if (!(n->x && n->eps && n->z && n->drecon && n->dmu && n->dlv && n->dz && n->dh))
+        return mc_error_set(MC_STATUS_NO_MEMORY, "model: out of memory for the step buffers of %d rows", B);
+    return MC_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- the VAE family */
 
 mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
                          int64_t L, int max_batch, mdl_net **out) {
@@ -64,7 +150,6 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
     n->Z = cfg->latent;
     n->max_batch = max_batch;
     const int Z = n->Z, B = max_batch;
-    char name[MC_NN_NAME_MAX];
     mc_status st = MC_STATUS_OK;
     int64_t HI; /* width the heads read */
     if (cfg->kind == MC_MODEL_KIND_MM_VAE) {
@@ -78,27 +163,11 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
     /* ---- encoder body */
     if (n->conv) {
         st = mc_nn_seq_create(&n->enc);
-        int c_in = 1, h = n_mels, w = frames;
-        for (int i = 0; i < cfg->n_conv && st == MC_STATUS_OK; i++) {
-            mc_nn_layer *l = NULL;
-            snprintf(name, sizeof name, "enc.conv%d", i);
-            st = mc_nn_conv2d_create(name, c_in, h, w, cfg->channels[i], 4, 2, 1, MC_NN_ACT_RELU, B, &l);
-            if (st == MC_STATUS_OK) st = mc_nn_seq_add(n->enc, l);
-            c_in = cfg->channels[i];
-            h /= 2;
-            w /= 2;
-        }
-        n->H = (int64_t)c_in * h * w;
+        if (st == MC_STATUS_OK) st = mdl_conv_body(n->enc, "enc", cfg->channels, cfg->n_conv, n_mels, frames, B, &n->H);
         HI = n->H + C;
     } else if (cfg->n_hidden > 0) {
         st = mc_nn_seq_create(&n->enc);
-        int64_t in = D + C;
-        for (int i = 0; i < cfg->n_hidden && st == MC_STATUS_OK; i++) {
-            snprintf(name, sizeof name, "enc.fc%d", i);
-            st = add_linear(n->enc, name, in, cfg->hidden[i], MC_NN_ACT_RELU, B);
-            in = cfg->hidden[i];
-        }
-        n->H = in;
+        if (st == MC_STATUS_OK) st = mdl_mlp_body(n->enc, "enc", D + C, cfg->hidden, cfg->n_hidden, B, &n->H);
         HI = n->H;
     } else {
         n->H = D + C; /* the heads read [x, cond] directly */
@@ -110,10 +179,8 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
     if (st != MC_STATUS_OK) goto fail;
 
     /* ---- heads */
-    if (HI > INT32_MAX) { st = mc_error_set(MC_STATUS_INVALID_ARG, "model: input too large"); goto fail; }
-    st = mc_nn_linear_create("enc.mu", (int)HI, Z, MC_NN_ACT_NONE, B, &n->mu);
-    if (st == MC_STATUS_OK && n->variational)
-        st = mc_nn_linear_create("enc.logvar", (int)HI, Z, MC_NN_ACT_NONE, B, &n->logvar);
+    st = mdl_head("enc.mu", HI, Z, B, &n->mu);
+    if (st == MC_STATUS_OK && n->variational) st = mdl_head("enc.logvar", HI, Z, B, &n->logvar);
     if (st == MC_STATUS_OK && !n->enc) {
         st = mc_nn_layer_set_input_grad(n->mu, false);
         if (st == MC_STATUS_OK && n->logvar) st = mc_nn_layer_set_input_grad(n->logvar, false);
@@ -123,30 +190,10 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
     /* ---- decoder */
     st = mc_nn_seq_create(&n->dec);
     if (st != MC_STATUS_OK) goto fail;
-    if (n->conv) {
-        st = add_linear(n->dec, "dec.fc", Z + C, n->H, MC_NN_ACT_NONE, B);
-        int k = cfg->n_conv;
-        int h = n_mels >> k, w = frames >> k;
-        for (int i = 0; i < k && st == MC_STATUS_OK; i++) {
-            int c_in = cfg->channels[k - 1 - i], c_out = i == k - 1 ? 1 : cfg->channels[k - 2 - i];
-            mc_nn_layer *l = NULL;
-            snprintf(name, sizeof name, "dec.deconv%d", i);
-            st = mc_nn_conv_transpose2d_create(name, c_in, h, w, c_out, 4, 2, 1, 0,
-                                               i == k - 1 ? MC_NN_ACT_NONE : MC_NN_ACT_RELU, B, &l);
-            if (st == MC_STATUS_OK) st = mc_nn_seq_add(n->dec, l);
-            h *= 2;
-            w *= 2;
-        }
-    } else {
-        int64_t in = Z + C;
-        for (int i = 0; i < cfg->n_hidden && st == MC_STATUS_OK; i++) {
-            snprintf(name, sizeof name, "dec.fc%d", i);
-            int width = cfg->hidden[cfg->n_hidden - 1 - i];
-            st = add_linear(n->dec, name, in, width, MC_NN_ACT_RELU, B);
-            in = width;
-        }
-        if (st == MC_STATUS_OK) st = add_linear(n->dec, "dec.out", in, D, MC_NN_ACT_NONE, B);
-    }
+    if (n->conv)
+        st = mdl_conv_decoder(n->dec, "dec", Z + C, n->H, cfg->channels, cfg->n_conv, n_mels, frames, B);
+    else
+        st = mdl_mlp_decoder(n->dec, "dec", Z + C, cfg->hidden, cfg->n_hidden, D, B);
     if (st != MC_STATUS_OK) goto fail;
 
     /* ---- parameters (state_dict order) and the optimiser */
@@ -163,15 +210,8 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
     if (st != MC_STATUS_OK) goto fail;
 
     /* ---- step buffers */
-    n->x = mc_alloc((size_t)B * (size_t)D, sizeof(float));
-    n->eps = mc_alloc((size_t)B * Z, sizeof(float));
-    n->z = mc_alloc((size_t)B * Z, sizeof(float));
-    n->drecon = mc_alloc((size_t)B * (size_t)D, sizeof(float));
-    n->dmu = mc_alloc((size_t)B * Z, sizeof(float));
-    n->dlv = mc_alloc((size_t)B * Z, sizeof(float));
-    n->dz = mc_alloc((size_t)B * Z, sizeof(float));
-    n->dh = mc_alloc((size_t)B * (size_t)n->H, sizeof(float));
-    bool ok = n->x && n->eps && n->z && n->drecon && n->dmu && n->dlv && n->dz && n->dh;
+    if ((st = mdl_step_buffers(n, B)) != MC_STATUS_OK) goto fail;
+    bool ok = true;
     n->enc_in = n->x;
     n->dec_in = n->z;
     if (C > 0) {
@@ -181,7 +221,7 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
         else n->head_in = mc_alloc((size_t)B * (size_t)HI, sizeof(float));
         ok = ok && n->cond && n->dec_in && n->enc_in && (!n->conv || n->head_in);
     }
-    if (!ok) { st = MC_STATUS_NO_MEMORY; goto fail; }
+    if (!ok) { st = mc_error_set(MC_STATUS_NO_MEMORY, "model: out of memory for the condition buffers"); goto fail; }
     *out = n;
     return MC_STATUS_OK;
 fail:

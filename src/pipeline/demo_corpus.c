@@ -112,7 +112,7 @@ static void add_pluck(synth *s, double t0, double dur, double midi, double amp) 
     double f = midi_hz(midi);
     int p = (int)(s->sr / f);
     if (p < 2) p = 2;
-    float *line = malloc((size_t)p * sizeof *line); /* (p) delay line */
+    float *line = mc_calloc((size_t)p, sizeof *line); /* (p) delay line */
     if (!line) return;
     for (int k = 0; k < p; k++) line[k] = (float)(2 * mc_rng_uniform(s->rng) - 1);
     int64_t i0 = (int64_t)(t0 * s->sr), len = (int64_t)((dur + 0.3) * s->sr);
@@ -354,7 +354,7 @@ mc_status mc_pipeline_demo_corpus(const char *dir, const mc_demo_config *cfg, mc
     int64_t max_n = (int64_t)(cfg->track_seconds * max_sr) + 1;
     float *mono = mc_alloc((size_t)max_n, sizeof *mono);        /* (n) */
     float *stereo = mc_alloc((size_t)max_n * 2, sizeof *stereo); /* (n, 2) interleaved */
-    char *lyrics = malloc(8192);
+    char *lyrics = mc_calloc(8192, 1);
     if (!mono || !stereo || !lyrics) st = mc_error_set(MC_STATUS_NO_MEMORY, "demo: out of memory");
     static const char *const key_names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
 

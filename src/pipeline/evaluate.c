@@ -1,200 +1,197 @@
-/* The evaluate stage of `musiclust run`: every representation x algorithm x seed scored at the
- * segment and track level, in its own space and in the one common space, against every evaluated
- * label column, summarised as mean ± std over the seeds into the report table (report.h). */
-#include "pipeline_eval.h"
-
-#include <musiclust/metrics.h>
+/* `musiclust evaluate` as a library function (pipeline.h, mc_pipeline_evaluate): one clustering of an
+ * array scored by mc_pipeline_score, the scoring `musiclust run` uses, into the same metrics.csv and
+ * metrics.json schema (report.h), with the contingency table of every label column. */
+#include "pipeline_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *pl_algo_name(unsigned algo) {
-    return algo == PL_ALGO_KMEANS ? "kmeans" : algo == PL_ALGO_AGGLO ? "agglomerative" : "dbscan";
+void mc_evaluate_outcome_free(mc_evaluate_outcome *o) {
+    if (!o) return;
+    mc_report_table_free(&o->table);
+    for (int i = 0; i < o->n_files; i++) free(o->files[i]);
+    free(o->files);
+    memset(o, 0, sizeof *o);
 }
 
-/* The metric columns: internal (own, common), label metrics per column, what was found. */
-mc_status pl_eval_metric_names(const pl_eval_input *in, char ***names, int *n) {
-    static const char *const internal[] = {"silhouette", "calinski_harabasz", "davies_bouldin",
-                                           "silhouette_common", "calinski_harabasz_common",
-                                           "davies_bouldin_common"};
-    const int total = 6 + 3 * in->n_cols + 2;
-    char **v = calloc((size_t)total, sizeof *v);
-    if (!v) return mc_error_set(MC_STATUS_NO_MEMORY, "evaluate: out of memory");
-    int k = 0;
-    for (int i = 0; i < 6; i++) v[k++] = mc_strdup(internal[i]);
-    for (int c = 0; c < in->n_cols; c++) {
-        v[k++] = pl_fmt("ari_%s", in->cols[c]);
-        v[k++] = pl_fmt("nmi_%s", in->cols[c]);
-        v[k++] = pl_fmt("purity_%s", in->cols[c]);
+static mc_status add_file(mc_evaluate_outcome *o, char *path) {
+    if (!path) return MC_STATUS_NO_MEMORY;
+    char **f = mc_realloc(o->files, (size_t)o->n_files + 1, sizeof *f);
+    if (!f) {
+        free(path);
+        return MC_STATUS_NO_MEMORY;
     }
-    v[k++] = mc_strdup("n_clusters");
-    v[k++] = mc_strdup("noise_fraction");
-    for (int i = 0; i < total; i++)
-        if (!v[i]) {
-            for (int j = 0; j < total; j++) free(v[j]);
-            free(v);
-            return mc_error_set(MC_STATUS_NO_MEMORY, "evaluate: out of memory");
-        }
-    *names = v;
-    *n = total;
+    o->files = f;
+    o->files[o->n_files++] = path;
     return MC_STATUS_OK;
 }
 
-/* Scores of one clustering at one level into vals[m * seeds + s] for metric m. */
-typedef struct level_data {
-    const float *X; int d;       /* (n, d) own space */
-    const float *C; int dc;      /* (n, dc) common space */
-    int64_t n;
-    const int32_t *cl;           /* (n) */
-    const int32_t *const *codes; /* per column (n) */
-} level_data;
+/* An (N, ...) float array flattened to (N, D) with finite values only. */
+static mc_status read_rows(const char *path, mc_array *a, int64_t *n, int *d) {
+    mc_status st = mc_npy_read_f32(path, a);
+    if (st != MC_STATUS_OK) return st;
+    int64_t dd = 1;
+    for (int i = 1; i < a->ndim; i++) dd *= a->shape[i];
+    if (a->ndim < 1 || a->shape[0] < 1) return mc_error_set(MC_STATUS_FORMAT, "%s: no rows", path);
+    if (dd < 1 || dd > INT32_MAX) return mc_error_set(MC_STATUS_FORMAT, "%s: %lld features per row", path, (long long)dd);
+    *n = a->shape[0];
+    *d = (int)dd;
+    const float *X = a->data;
+    for (int64_t i = 0; i < *n * dd; i++)
+        if (!isfinite(X[i]))
+            return mc_error_set(MC_STATUS_FORMAT, "%s: row %lld has a %s value (column %lld); metrics need finite values",
+                                path, (long long)(i / dd), isnan(X[i]) ? "NaN" : "infinite", (long long)(i % dd));
+    return MC_STATUS_OK;
+}
 
-static mc_status score(const pl_eval_input *in, const level_data *L, int seeds, int s, double *vals,
-                       char *note, size_t note_cap, const char *level) {
+/* File-name-safe copy of a column name. */
+static void safe_name(const char *s, char *out, size_t cap) {
+    size_t i = 0;
+    for (; *s && i + 1 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        bool keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                    ch == '_' || ch == '.' || ch >= 0x80;
+        out[i++] = keep ? (char)ch : '_';
+    }
+    out[i] = '\0';
+}
+
+typedef struct sink {
+    const char *prefix;
+    mc_evaluate_outcome *out;
+} sink;
+
+/* PREFIX.contingency_<column>[.track].tsv of the first (only) seed. */
+static mc_status write_contingency(void *user, const char *level, const char *column, const mc_contingency *ct) {
+    const sink *k = user;
+    char safe[256];
+    safe_name(column, safe, sizeof safe);
+    char *path = mc_sprintf("%s.contingency_%s%s.tsv", k->prefix, safe, level[0] == 't' ? ".track" : "");
+    mc_status st = path ? mc_metrics_contingency_write(ct, path) : MC_STATUS_NO_MEMORY;
+    if (st != MC_STATUS_OK) {
+        free(path);
+        return st;
+    }
+    return add_file(k->out, path);
+}
+
+/* The file name of path without folders and the .npy extension. */
+static void stem(const char *path, char *out, size_t cap) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".npy") == 0) len -= 4;
+    snprintf(out, cap, "%.*s", (int)len, base);
+}
+
+/* The label side from the index: the columns, and warnings about what will not be scored. */
+static mc_status labels_side(const mc_evaluate_config *c, int64_t n, mc_store *store, mc_score_labels *L) {
+    mc_status st = mc_store_open_index(c->labels, store);
+    if (st != MC_STATUS_OK) return st;
+    if (store->n != n)
+        return mc_error_set(MC_STATUS_FORMAT, "%s has %lld rows but %s has %lld; they must match row for row",
+                            store->index_path, (long long)store->n, c->x_path, (long long)n);
+    int nl = 0;
+    const char *const *all = mc_store_label_columns(store, &nl);
+    for (int l = 0; l < c->n_leaked; l++) {
+        bool found = false;
+        for (int i = 0; i < nl; i++) found |= strcmp(all[i], c->leaked[l]) == 0;
+        if (!found) {
+            char avail[1024] = "";
+            for (int i = 0; i < nl && strlen(avail) < 900; i++)
+                snprintf(avail + strlen(avail), sizeof avail - strlen(avail), "%s%s", i ? ", " : "", all[i]);
+            return mc_error_set(MC_STATUS_FORMAT, "%s: --leaked %s: no such column; label columns: %s", store->index_path,
+                                c->leaked[l], avail[0] ? avail : "(none)");
+        }
+    }
+    st = mc_pipeline_score_labels(store, c->columns, c->n_columns, c->track_level, L);
+    if (st != MC_STATUS_OK) return st;
+    if (L->n_cols == 0)
+        mc_log(MC_LOG_LEVEL_WARN, "%s: no label column to score by default; only the internal metrics are computed",
+               store->index_path);
+    for (int l = 0; l < c->n_leaked; l++) {
+        bool scored = false;
+        for (int k = 0; k < L->n_cols; k++) scored |= strcmp(L->cols[k], c->leaked[l]) == 0;
+        if (!scored)
+            mc_log(MC_LOG_LEVEL_WARN, "--leaked %s: the column is not evaluated (add --column %s), nothing to mark",
+                   c->leaked[l], c->leaked[l]);
+    }
+    return MC_STATUS_OK;
+}
+
+mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome *out) {
+    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "evaluate: NULL outcome");
+    memset(out, 0, sizeof *out);
+    if (!c || !c->x_path || !c->assign_path || !c->prefix)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "evaluate: no X, ASSIGN.tsv or output prefix");
+    if ((c->n_columns > 0 || c->n_leaked > 0 || c->track_level) && !c->labels)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s needs --labels FEATDIR/index.tsv",
+                            c->n_columns > 0 ? "--column" : c->n_leaked > 0 ? "--leaked" : "--track-level");
+    mc_array xa = {0}, za = {0};
+    int64_t n = 0, nz = 0;
+    int d = 0, dc = 0;
+    int32_t *clusters = NULL; // (n)
+    mc_store store;
+    memset(&store, 0, sizeof store);
+    mc_score_labels L;
+    memset(&L, 0, sizeof L);
+    char *leaked = NULL;
+    mc_status st = read_rows(c->x_path, &xa, &n, &d);
+    if (st == MC_STATUS_OK && c->common_path) {
+        st = read_rows(c->common_path, &za, &nz, &dc);
+        if (st == MC_STATUS_OK && (za.ndim < 2 || nz != n))
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: expected (%lld, D) rows matching %s, got %d dimension%s with %lld rows",
+                              c->common_path, (long long)n, c->x_path, za.ndim, za.ndim == 1 ? "" : "s", (long long)nz);
+    }
+    if (st == MC_STATUS_OK && !(clusters = mc_calloc((size_t)n, sizeof *clusters))) st = MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK) st = mc_report_assign_read(c->assign_path, n, "X", clusters);
+    if (st == MC_STATUS_OK && c->labels) st = labels_side(c, n, &store, &L);
+    if (st == MC_STATUS_OK && !c->labels) L.n = n;
+    if (st == MC_STATUS_OK) st = mc_pipeline_score_table(&L, c->common_path != NULL, c->track_level, &out->table);
+    const char *keys[4] = {"x", "assign", "labels", "common_space"};
+    const char *vals[4] = {c->x_path, c->assign_path, c->labels, c->common_path};
+    for (int i = 0; i < 4 && st == MC_STATUS_OK; i++) st = mc_report_table_add_input(&out->table, keys[i], vals[i]);
+    /* the leaked columns as the table lists them, ';'-separated */
+    size_t len = 1;
+    for (int l = 0; l < c->n_leaked; l++) len += strlen(c->leaked[l]) + 1;
+    if (st == MC_STATUS_OK && !(leaked = mc_calloc(len, 1))) st = MC_STATUS_NO_MEMORY;
+    for (int l = 0; st == MC_STATUS_OK && l < c->n_leaked; l++) {
+        if (l) strcat(leaked, ";");
+        strcat(leaked, c->leaked[l]);
+    }
+    char name[256];
+    stem(c->x_path, name, sizeof name);
+    int k = 0; /* clusters in ASSIGN.tsv (noise aside) */
+    for (int64_t i = 0; st == MC_STATUS_OK && i < n; i++)
+        if (clusters[i] + 1 > k) k = clusters[i] + 1;
+    const float *X = xa.data;
+    const int32_t *cl = clusters;
+    mc_score_input in = {"", name, "", k, leaked, 1, 0, &X, d, &cl, za.data, dc};
+    sink snk = {c->prefix, out};
+    if (st == MC_STATUS_OK) st = add_file(out, mc_sprintf("%s.csv", c->prefix));
+    if (st == MC_STATUS_OK) st = add_file(out, mc_sprintf("%s.json", c->prefix));
     mc_metrics_opts mo;
     mc_metrics_opts_default(&mo);
-    mo.threads = in->threads;
-    mc_internal_scores a, b;
-    mc_status st = mc_metrics_internal(L->X, L->n, L->d, L->cl, &mo, &a);
-    if (st == MC_STATUS_OK) st = mc_metrics_internal(L->C, L->n, L->dc, L->cl, &mo, &b);
-    if (st != MC_STATUS_OK) return st;
-    const double iv[6] = {a.silhouette, a.calinski_harabasz, a.davies_bouldin,
-                          b.silhouette, b.calinski_harabasz, b.davies_bouldin};
-    for (int m = 0; m < 6; m++) vals[(size_t)m * (size_t)seeds + (size_t)s] = iv[m];
-    if (a.note[0] && note && !note[0])
-        snprintf(note, note_cap, "%s level, seed %llu: internal metrics undefined (%s)", level,
-                 (unsigned long long)(in->first_seed + (uint64_t)s), a.note);
-    for (int c = 0; c < in->n_cols; c++) {
-        mc_contingency ct;
-        st = mc_metrics_contingency(L->cl, L->codes[c], L->n, in->n_classes[c], in->class_names[c], &ct);
-        if (st != MC_STATUS_OK) return st;
-        vals[(size_t)(6 + 3 * c) * (size_t)seeds + (size_t)s] = mc_metrics_ari(&ct);
-        vals[(size_t)(6 + 3 * c + 1) * (size_t)seeds + (size_t)s] = mc_metrics_nmi(&ct);
-        vals[(size_t)(6 + 3 * c + 2) * (size_t)seeds + (size_t)s] = mc_metrics_purity(&ct);
-        mc_metrics_contingency_free(&ct);
+    mo.threads = c->threads;
+    mo.block = c->block;
+    mo.progress = st == MC_STATUS_OK && c->progress && n > 20000 ? c->progress(c->progress_user, "silhouette", 0) : NULL;
+    if (st == MC_STATUS_OK) st = mc_pipeline_score(&L, &in, &mo, write_contingency, &snk, &out->table);
+    if (st == MC_STATUS_OK) mc_progress_finish(mo.progress);
+    mc_progress_free(mo.progress);
+    if (st == MC_STATUS_OK) st = mc_report_table_write_csv(&out->table, out->files[0]);
+    if (st == MC_STATUS_OK) st = mc_report_table_write_json(&out->table, out->files[1]);
+    free(leaked);
+    free(clusters);
+    mc_pipeline_score_labels_free(&L);
+    mc_store_close(&store);
+    mc_array_free(&xa);
+    mc_array_free(&za);
+    if (st != MC_STATUS_OK) {
+        char msg[1024]; /* the cleanup must not lose the message */
+        snprintf(msg, sizeof msg, "%s", mc_error_message());
+        mc_evaluate_outcome_free(out);
+        mc_error_set(st, "%s", msg);
     }
-    vals[(size_t)(6 + 3 * in->n_cols) * (size_t)seeds + (size_t)s] = a.n_clusters;
-    vals[(size_t)(6 + 3 * in->n_cols + 1) * (size_t)seeds + (size_t)s] = L->n ? (double)a.n_noise / (double)L->n : 0;
-    return MC_STATUS_OK;
-}
-
-mc_status pl_evaluate(const pl_eval_input *in, mc_report_table *out) {
-    char **names = NULL;
-    int nm = 0;
-    mc_status st = pl_eval_metric_names(in, &names, &nm);
-    if (st != MC_STATUS_OK) return st;
-    st = mc_report_table_init(out, (const char *const *)names, nm);
-    for (int i = 0; i < nm; i++) free(names[i]);
-    free(names);
-    if (st != MC_STATUS_OK) return st;
-
-    const int64_t n = in->n, T = in->n_tracks;
-    const int S = in->seeds;
-    int32_t *cl = malloc((size_t)n * sizeof *cl);                     // (n)
-    int32_t *tcl = malloc((size_t)T * sizeof *tcl);                   // (T)
-    float *Ct = malloc((size_t)T * (size_t)in->dc * sizeof *Ct);      // (T, dc) common space, track means
-    int64_t *first = malloc((size_t)T * sizeof *first);               // (T) first row of each track
-    int32_t **tcodes = calloc((size_t)(in->n_cols ? in->n_cols : 1), sizeof *tcodes);
-    double *vseg = malloc((size_t)nm * (size_t)S * sizeof *vseg);     // (nm, S)
-    double *vtrk = malloc((size_t)nm * (size_t)S * sizeof *vtrk);
-    float *Xt = NULL;
-    mc_array lat = {0};
-    if (!cl || !tcl || !Ct || !first || !tcodes || !vseg || !vtrk) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "evaluate: out of memory");
-        goto done;
-    }
-    for (int64_t t = 0; t < T; t++) first[t] = -1;
-    for (int64_t i = 0; i < n; i++)
-        if (first[in->track_of[i]] < 0) first[in->track_of[i]] = i;
-    /* a track's label is the label of its segments (they agree: labels come from the track's row) */
-    for (int c = 0; c < in->n_cols; c++) {
-        tcodes[c] = malloc((size_t)T * sizeof **tcodes);
-        if (!tcodes[c]) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "evaluate: out of memory");
-            goto done;
-        }
-        for (int64_t t = 0; t < T; t++) tcodes[c][t] = first[t] >= 0 ? in->codes[c][first[t]] : -1;
-    }
-    st = mc_metrics_track_means(in->common, n, in->dc, in->track_of, T, Ct);
-    if (st != MC_STATUS_OK) goto done;
-
-    for (int r = 0; r < in->n_reps; r++) {
-        const pl_eval_rep *rep = &in->reps[r];
-        for (unsigned algo = 1; algo <= PL_ALGO_DBSCAN; algo <<= 1) {
-            if (!(rep->algos & algo)) continue;
-            char note[512] = "";
-            for (size_t i = 0; i < (size_t)nm * (size_t)S; i++) vseg[i] = vtrk[i] = NAN;
-            for (int s = 0; s < S; s++) {
-                const uint64_t seed = in->first_seed + (uint64_t)s;
-                char *lp = rep->seeded ? pl_fmt("%s/latents/%s.seed%llu.npy", in->results, rep->id, (unsigned long long)seed)
-                                       : pl_fmt("%s/latents/%s.npy", in->results, rep->id);
-                char *ap = pl_fmt("%s/assign/%s.%s.seed%llu.tsv", in->results, rep->id, pl_algo_name(algo),
-                                  (unsigned long long)seed);
-                if (!lp || !ap) {
-                    free(lp);
-                    free(ap);
-                    st = MC_STATUS_NO_MEMORY;
-                    goto done;
-                }
-                if (s == 0 || rep->seeded) {
-                    mc_array_free(&lat);
-                    st = mc_npy_read_f32(lp, &lat);
-                    if (st == MC_STATUS_OK && (lat.ndim != 2 || lat.shape[0] != n))
-                        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected (%lld, d), found %d dims / %lld rows", lp,
-                                          (long long)n, lat.ndim, lat.ndim ? (long long)lat.shape[0] : 0LL);
-                    if (st == MC_STATUS_OK) {
-                        free(Xt);
-                        Xt = malloc((size_t)T * (size_t)lat.shape[1] * sizeof *Xt);
-                        if (!Xt) st = mc_error_set(MC_STATUS_NO_MEMORY, "evaluate: out of memory");
-                    }
-                    if (st == MC_STATUS_OK)
-                        st = mc_metrics_track_means(lat.data, n, (int)lat.shape[1], in->track_of, T, Xt);
-                }
-                if (st == MC_STATUS_OK) st = pl_read_assign(ap, n, cl);
-                free(lp);
-                if (st != MC_STATUS_OK) {
-                    free(ap);
-                    goto done;
-                }
-                const int d = (int)lat.shape[1];
-                level_data seg = {lat.data, d, in->common, in->dc, n, cl, (const int32_t *const *)in->codes};
-                st = score(in, &seg, S, s, vseg, note, sizeof note, "segment");
-                if (st == MC_STATUS_OK) st = mc_metrics_track_vote(cl, in->track_of, n, T, tcl);
-                level_data trk = {Xt, d, Ct, in->dc, T, tcl, (const int32_t *const *)tcodes};
-                if (st == MC_STATUS_OK) st = score(in, &trk, S, s, vtrk, note, sizeof note, "track");
-                /* contingency tables of the first seed (segment level) for the report's heatmaps */
-                for (int c = 0; st == MC_STATUS_OK && s == 0 && c < in->n_cols; c++) {
-                    mc_contingency ct;
-                    st = mc_metrics_contingency(cl, in->codes[c], n, in->n_classes[c], in->class_names[c], &ct);
-                    if (st != MC_STATUS_OK) break;
-                    char *cp = pl_fmt("%s/contingency/%s.%s.%s.tsv", in->results, rep->id, pl_algo_name(algo), in->cols[c]);
-                    st = cp ? mc_metrics_contingency_write(&ct, cp) : MC_STATUS_NO_MEMORY;
-                    free(cp);
-                    mc_metrics_contingency_free(&ct);
-                }
-                free(ap);
-                if (st != MC_STATUS_OK) goto done;
-            }
-            const int k = algo == PL_ALGO_DBSCAN ? 0 : in->k;
-            st = mc_report_table_add(out, rep->tasks, rep->name, pl_algo_name(algo), "segment", k, n, rep->leaked, note, S, vseg);
-            if (st == MC_STATUS_OK)
-                st = mc_report_table_add(out, rep->tasks, rep->name, pl_algo_name(algo), "track", k, T, rep->leaked, note, S, vtrk);
-            if (st != MC_STATUS_OK) goto done;
-        }
-    }
-done:
-    mc_array_free(&lat);
-    free(Xt);
-    free(cl);
-    free(tcl);
-    free(Ct);
-    free(first);
-    if (tcodes)
-        for (int c = 0; c < in->n_cols; c++) free(tcodes[c]);
-    free(tcodes);
-    free(vseg);
-    free(vtrk);
-    if (st != MC_STATUS_OK) mc_report_table_free(out);
     return st;
 }

@@ -49,7 +49,7 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
     int64_t *sample = NULL; // (n) permutation, its first m entries the sample in row order
     float *Xs = NULL;       // (m, d) the sampled rows
     int32_t *labels = mc_alloc((size_t)m, sizeof(int32_t)); // (m)
-    mc_ksweep_point *pts = calloc((size_t)kmax, sizeof *pts);
+    mc_ksweep_point *pts = mc_calloc((size_t)kmax, sizeof *pts);
     mc_dendrogram tree;
     memset(&tree, 0, sizeof tree);
     if (!labels || !pts) {
@@ -86,6 +86,7 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
     double best_sil = -INFINITY;
     int npts = 0, chosen = 0;
     for (int kk = 2; kk <= kmax; kk++) {
+        const char *what = "k";
         mc_clustering r;
         memset(&r, 0, sizeof r);
         cfg.k = kk;
@@ -99,21 +100,17 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
         } else {
             st = mc_cluster_fit(&cfg, X, n, d, &r);
         }
-        if (st != MC_STATUS_OK) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s", mc_error_message());
-            mc_clustering_free(&r);
-            st = mc_error_set(st, "k = %d: %s", kk, msg);
-            goto fail;
-        }
-        for (int64_t i = 0; i < m; i++) labels[i] = r.labels[sample ? sample[i] : i];
         double sil = NAN;
-        st = mc_metrics_silhouette(sample ? Xs : X, m, (int)d, labels, &mo, &sil, NULL, NULL);
-        if (st != MC_STATUS_OK) {
+        if (st == MC_STATUS_OK) {
+            for (int64_t i = 0; i < m; i++) labels[i] = r.labels[sample ? sample[i] : i];
+            st = mc_metrics_silhouette(sample ? Xs : X, m, (int)d, labels, &mo, &sil, NULL, NULL);
+            if (st != MC_STATUS_OK) what = "silhouette at k";
+        }
+        if (st != MC_STATUS_OK) { /* the message says which k */
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mc_error_message());
             mc_clustering_free(&r);
-            st = mc_error_set(st, "silhouette at k = %d: %s", kk, msg);
+            st = mc_error_set(st, "%s = %d: %s", what, kk, msg);
             goto fail;
         }
         mc_ksweep_point *p = &pts[npts++];
@@ -159,4 +156,74 @@ fail:
     mc_free(Xs);
     memset(out, 0, sizeof *out);
     return st;
+}
+
+/* ---------------------------------------------------------------- the k-sweep table */
+
+mc_status mc_pipeline_ksweep_write(const char *path, const mc_ksweep *s) {
+    if (!path || !s) return mc_error_set(MC_STATUS_INVALID_ARG, "k-sweep table: NULL argument");
+    mc_memfile m;
+    mc_status st = mc_memfile_open(&m, path);
+    if (st != MC_STATUS_OK) return st;
+    fputs("k\tsilhouette\tinertia\tbic\tlog_likelihood\n", m.f);
+    for (int i = 0; i < s->n_points; i++) {
+        const mc_ksweep_point *p = &s->points[i];
+        fprintf(m.f, "%d\t%.17g\t%.17g\t%.17g\t%.17g\n", p->k, p->silhouette, p->inertia, p->bic, p->log_likelihood);
+    }
+    return mc_memfile_commit(&m, path);
+}
+
+mc_status mc_pipeline_ksweep_read(const char *path, mc_ksweep *out) {
+    if (!path || !out) return mc_error_set(MC_STATUS_INVALID_ARG, "k-sweep table: NULL argument");
+    memset(out, 0, sizeof *out);
+    static const char *const cols[5] = {"k", "silhouette", "inertia", "bic", "log_likelihood"};
+    mc_table t;
+    mc_status st = mc_table_read(path, '\t', &t);
+    if (st != MC_STATUS_OK) return st;
+    int c[5];
+    for (int i = 0; i < 5 && st == MC_STATUS_OK; i++)
+        if ((c[i] = mc_table_column(&t, cols[i])) < 0)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: no '%s' column (expected k, silhouette, inertia, bic, log_likelihood)",
+                              path, cols[i]);
+    if (st == MC_STATUS_OK && !(out->points = mc_calloc((size_t)t.nrows, sizeof *out->points))) st = MC_STATUS_NO_MEMORY;
+    for (int64_t r = 0; st == MC_STATUS_OK && r < t.nrows; r++) {
+        mc_ksweep_point *p = &out->points[r];
+        char *end = NULL;
+        long k = strtol(mc_table_get(&t, r, c[0]), &end, 10);
+        double *v[4] = {&p->silhouette, &p->inertia, &p->bic, &p->log_likelihood};
+        bool ok = *end == '\0' && k >= 2 && k <= INT32_MAX;
+        for (int i = 0; i < 4 && ok; i++) {
+            const char *x = mc_table_get(&t, r, c[i + 1]);
+            *v[i] = strtod(x, &end);
+            ok = *x && *end == '\0';
+        }
+        if (!ok) st = mc_error_set(MC_STATUS_FORMAT, "%s line %lld: not a k and four numbers", path, (long long)r + 2);
+        p->k = (int)k;
+        out->n_points = (int)r + 1;
+    }
+    mc_table_free(&t);
+    if (st != MC_STATUS_OK) mc_pipeline_ksweep_free(out);
+    return st;
+}
+
+/* ---------------------------------------------------------------- PCA spaces */
+
+mc_status mc_pipeline_pca_space(const float *X, int64_t n, int64_t d, int k, float **Z, mc_pca *pca_out) {
+    *Z = NULL;
+    mc_pca pca;
+    float *z = mc_alloc((size_t)n * (size_t)(k > 0 ? k : 1), sizeof(float)); // (n, k)
+    mc_status st = z ? mc_cluster_pca_fit(X, n, d, k, false, &pca) : MC_STATUS_NO_MEMORY;
+    if (st != MC_STATUS_OK) {
+        mc_free(z);
+        return st;
+    }
+    st = mc_cluster_pca_transform(&pca, X, n, d, z);
+    if (st == MC_STATUS_OK && pca_out) *pca_out = pca;
+    else mc_cluster_pca_free(&pca);
+    if (st != MC_STATUS_OK) {
+        mc_free(z);
+        return st;
+    }
+    *Z = z;
+    return MC_STATUS_OK;
 }

@@ -37,10 +37,10 @@ static int64_t find_key(const key_row *keys, int64_t n, const char *id) {
  * header has it, appended otherwise. */
 static mc_status rewrite_with_column(const mc_table *t, const char *path, const char *name,
                                      const char *const *values) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory rewriting", path);
+    mc_memfile m;
+    mc_status st = mc_memfile_open(&m, path);
+    if (st != MC_STATUS_OK) return st;
+    FILE *f = m.f;
     int col = mc_table_column(t, name);
     int ncols = col >= 0 ? t->ncols : t->ncols + 1;
     for (int c = 0; c < ncols; c++) {
@@ -55,13 +55,7 @@ static mc_status rewrite_with_column(const mc_table *t, const char *path, const 
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory rewriting", path);
-    }
-    mc_status st = mc_file_write_atomic(path, buf, len);
-    free(buf);
-    return st;
+    return mc_memfile_commit(&m, path);
 }
 
 /* Counts per language of the tracks with lyrics, in order of first appearance. */
@@ -101,9 +95,15 @@ static mc_status write_json(const char *path, const char *metadata, const char *
     mc_json_begin_array(j); mc_json_int(j, cfg->word_ngram_min); mc_json_int(j, cfg->word_ngram_max); mc_json_end_array(j);
     mc_json_key(j, "char_wb_ngram_range");
     mc_json_begin_array(j); mc_json_int(j, cfg->char_ngram_min); mc_json_int(j, cfg->char_ngram_max); mc_json_end_array(j);
+    mc_json_key(j, "word_weight"); mc_json_number(j, cfg->word_weight);
+    mc_json_key(j, "char_tokens"); mc_json_string(j, cfg->char_tokens == MC_TEXT_TOKENS_CHUNKS ? "chunks" : "words");
     mc_json_key(j, "sublinear_tf"); mc_json_bool(j, true);
     mc_json_key(j, "smooth_idf"); mc_json_bool(j, true);
-    mc_json_key(j, "block_weights"); mc_json_string(j, "each block L2-normalised, then scaled by 1/sqrt(2)");
+    mc_json_key(j, "block_weights");
+    mc_json_string(j, "each block L2-normalised, then scaled by sqrt(word_weight) (words) and sqrt(1 - word_weight) "
+                      "(char_wb)");
+    mc_json_key(j, "drop_first"); mc_json_bool(j, cfg->drop_first);
+    mc_json_key(j, "normalize"); mc_json_bool(j, cfg->normalize);
     mc_json_key(j, "svd"); mc_json_string(j, "randomized (Halko et al.), QR power iterations");
     mc_json_key(j, "svd_n_iter"); mc_json_int(j, cfg->svd_iter);
     mc_json_key(j, "svd_n_oversamples"); mc_json_int(j, cfg->svd_oversamples);
@@ -165,11 +165,11 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     char (*rownum)[24] = NULL; /* (n) track numbers when there is no store */
     mc_lyrics L;
     memset(&L, 0, sizeof L);
-    char *p_tracks = pl_fmt("%s/tracks.tsv", featdir), *p_index = pl_fmt("%s/index.tsv", featdir);
-    char *p_npy = pl_fmt("%s/lyrics.npy", featdir), *p_tt = pl_fmt("%s/lyrics_tracks.tsv", featdir);
-    char *p_json = pl_fmt("%s/lyrics.json", featdir);
-    char *buf = NULL;
-    if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json) {
+    char *p_tracks = mc_sprintf("%s/tracks.tsv", featdir), *p_index = mc_sprintf("%s/index.tsv", featdir);
+    char *p_npy = mc_sprintf("%s/lyrics.npy", featdir), *p_tt = mc_sprintf("%s/lyrics_tracks.tsv", featdir);
+    char *p_json = mc_sprintf("%s/lyrics.json", featdir), *p_model = mc_sprintf("%s/lyrics_model.safetensors", featdir);
+    mc_lyrics_model *model = NULL;
+    if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json || !p_model) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
         goto done;
     }
@@ -204,12 +204,12 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
         st = mc_error_set(MC_STATUS_EMPTY, "%s: no rows", sum.store ? p_tracks : metadata);
         goto done;
     }
-    texts = calloc((size_t)n, sizeof *texts);
-    ids = calloc((size_t)n, sizeof *ids);
-    names = calloc((size_t)n, sizeof *names);
-    labels = calloc((size_t)n, sizeof *labels);
-    keys = malloc((size_t)(meta.nrows ? meta.nrows : 1) * sizeof *keys);
-    rownum = sum.store ? NULL : calloc((size_t)n, sizeof *rownum);
+    texts = mc_calloc((size_t)n, sizeof *texts);
+    ids = mc_calloc((size_t)n, sizeof *ids);
+    names = mc_calloc((size_t)n, sizeof *names);
+    labels = mc_calloc((size_t)n, sizeof *labels);
+    keys = mc_calloc((size_t)(meta.nrows ? meta.nrows : 1), sizeof *keys);
+    rownum = sum.store ? NULL : mc_calloc((size_t)n, sizeof *rownum);
     if (!texts || !ids || !names || !labels || !keys || (!sum.store && !rownum)) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
         goto done;
@@ -248,18 +248,17 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
         }
     }
     mc_progress_set_total(cfg->progress, n);
-    st = mc_text_lyrics_embed(cfg, texts, n, &L);
+    st = mc_text_lyrics_embed_model(cfg, texts, n, &L, &model);
     if (st == MC_STATUS_EMPTY) st = mc_error_set(st, "%s: %s (column '%s')", metadata, mc_error_message(), text_column);
     if (st != MC_STATUS_OK) goto done;
+    /* The fitted model, so that later commands put new lyrics into the same space. */
+    if ((st = mc_text_lyrics_model_save(model, p_model)) != MC_STATUS_OK) goto done;
     int64_t shape[2] = {n, L.dim};
     if ((st = mc_npy_write(p_npy, MC_DTYPE_F32, 2, shape, L.vectors)) != MC_STATUS_OK) goto done;
     {
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
-            goto done;
-        }
+        mc_memfile m;
+        if ((st = mc_memfile_open(&m, p_tt)) != MC_STATUS_OK) goto done;
+        FILE *f = m.f;
         fputs("track\ttrack_id\tlyrics_language\tlyrics_confidence\thas_lyrics\n", f);
         for (int64_t i = 0; i < n; i++) {
             mc_csv_write_field(f, names[i], '\t');
@@ -268,11 +267,7 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
             fprintf(f, "\t%s\t%.4f\t%d\n", L.has_lyrics[i] ? L.language[i].language : "",
                     L.has_lyrics[i] ? L.language[i].confidence : 0.0, L.has_lyrics[i] ? 1 : 0);
         }
-        if (fclose(f) != 0 || !buf) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
-            goto done;
-        }
-        if ((st = mc_file_write_atomic(p_tt, buf, len)) != MC_STATUS_OK) goto done;
+        if ((st = mc_memfile_commit(&m, p_tt)) != MC_STATUS_OK) goto done;
     }
     /* the label column: a language, or "" (unlabelled) for unknown or no lyrics */
     for (int64_t i = 0; i < n; i++) {
@@ -287,8 +282,8 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
             /* index.tsv last: a store whose index has the column has a complete lyrics stage */
             if ((st = mc_table_read(p_index, '\t', &index)) != MC_STATUS_OK) goto done;
             int itc = mc_table_column(&index, "track");
-            tk = malloc((size_t)n * sizeof *tk);
-            seg_labels = calloc((size_t)(index.nrows ? index.nrows : 1), sizeof *seg_labels);
+            tk = mc_calloc((size_t)n, sizeof *tk);
+            seg_labels = mc_calloc((size_t)(index.nrows ? index.nrows : 1), sizeof *seg_labels);
             if (itc < 0) {
                 st = mc_error_set(MC_STATUS_FORMAT, "%s: no 'track' column", p_index);
                 goto done;
@@ -323,6 +318,7 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     if ((st = write_json(p_json, metadata, id_column, text_column, cfg, &sum, &L)) != MC_STATUS_OK) goto done;
     if (summary) *summary = sum;
 done:
+    mc_text_lyrics_model_free(model);
     mc_text_lyrics_free(&L);
     mc_table_free(&meta);
     mc_table_free(&tracks);
@@ -335,11 +331,11 @@ done:
     free(labels);
     free(seg_labels);
     free(rownum);
-    free(buf);
     free(p_tracks);
     free(p_index);
     free(p_npy);
     free(p_tt);
     free(p_json);
+    free(p_model);
     return st;
 }

@@ -1,4 +1,4 @@
-/* Shared pieces of the pipeline: configuration hashes, stage records, paths. */
+/* Shared pieces of the pipeline: configuration hashes and stage records. */
 #ifndef MC_PIPELINE_INTERNAL_H
 #define MC_PIPELINE_INTERNAL_H
 
@@ -46,16 +46,6 @@ void pl_stage_time(pl_stages *S, const char *name, bool ran, double seconds, dou
 
 /* ---------------------------------------------------------------- misc */
 
-double pl_now(void);
-/* snprintf into a malloc'd string. */
-char *pl_fmt(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
 bool pl_file_exists(const char *path);
-/* Write rows (row, cluster) as ASSIGN.tsv, atomically. */
-mc_status pl_write_assign(const char *path, const int32_t *labels, int64_t n);
-mc_status pl_read_assign(const char *path, int64_t n, int32_t *labels);
 
 #endif

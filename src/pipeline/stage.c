@@ -4,11 +4,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 /* ---------------------------------------------------------------- hashes */
 
@@ -87,7 +85,7 @@ static mc_status hash_tree(pl_hash *h, const char *dir, int depth) {
         if (e->d_name[0] == '.') continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
+            char **nn = mc_realloc(names, cap, sizeof *nn);
             if (!nn) {
                 st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory listing %s", dir);
                 break;
@@ -104,7 +102,7 @@ static mc_status hash_tree(pl_hash *h, const char *dir, int depth) {
     closedir(d);
     if (st == MC_STATUS_OK) qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; st == MC_STATUS_OK && i < n; i++) {
-        char *p = pl_fmt("%s/%s", dir, names[i]);
+        char *p = mc_sprintf("%s/%s", dir, names[i]);
         struct stat sb;
         if (!p) st = MC_STATUS_NO_MEMORY;
         else if (stat(p, &sb) == 0) {
@@ -143,7 +141,7 @@ mc_status pl_hash_paths(pl_hash *h, const char *key, const char *const *paths, i
 
 /* ---------------------------------------------------------------- records */
 
-static char *record_path(const pl_stages *S, const char *name) { return pl_fmt("%s/stages/%s.tsv", S->results, name); }
+static char *record_path(const pl_stages *S, const char *name) { return mc_report_path_stage(S->results, name); }
 
 bool pl_stage_value(const pl_stages *S, const char *name, const char *key, char *buf, size_t cap) {
     char *p = record_path(S, name);
@@ -167,7 +165,7 @@ bool pl_stage_fresh(pl_stages *S, const char *name, const char *hash, const char
     char h[64], sec[64];
     if (!pl_stage_value(S, name, "hash", h, sizeof h) || strcmp(h, hash) != 0) return false;
     for (int i = 0; i < n_out; i++) {
-        char *p = pl_fmt("%s/%s", S->results, outputs[i]);
+        char *p = mc_report_path(S->results, outputs[i]);
         bool ok = p && pl_file_exists(p);
         free(p);
         if (!ok) return false;
@@ -178,14 +176,10 @@ bool pl_stage_fresh(pl_stages *S, const char *name, const char *hash, const char
 
 mc_status pl_stage_commit(pl_stages *S, const char *name, const char *hash, double seconds,
                           const char *const *keys, const char *const *values, int n_extra) {
-    char *p = record_path(S, name);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = p ? open_memstream(&buf, &len) : NULL;
-    if (!f) {
-        free(p);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "stage %s: out of memory", name);
-    }
+    mc_memfile m;
+    mc_status st = mc_memfile_open(&m, name);
+    if (st != MC_STATUS_OK) return st;
+    FILE *f = m.f;
     fprintf(f, "key\tvalue\nstage\t%s\nhash\t%s\nseconds\t%.3f\n", name, hash, seconds);
     for (int i = 0; i < n_extra; i++) {
         mc_csv_write_field(f, keys[i], '\t');
@@ -193,10 +187,8 @@ mc_status pl_stage_commit(pl_stages *S, const char *name, const char *hash, doub
         mc_csv_write_field(f, values[i], '\t');
         fputc('\n', f);
     }
-    mc_status st;
-    if (fclose(f) != 0 || !buf) st = mc_error_set(MC_STATUS_NO_MEMORY, "stage %s: out of memory", name);
-    else st = mc_file_write_atomic(p, buf, len);
-    free(buf);
+    char *p = record_path(S, name);
+    st = mc_memfile_commit(&m, p);
     free(p);
     return st;
 }
@@ -204,7 +196,7 @@ mc_status pl_stage_commit(pl_stages *S, const char *name, const char *hash, doub
 void pl_stage_time(pl_stages *S, const char *name, bool ran, double seconds, double when_computed) {
     if (S->n == S->cap) {
         int cap = S->cap ? 2 * S->cap : 32;
-        mc_run_stage_time *t = realloc(S->t, (size_t)cap * sizeof *t);
+        mc_run_stage_time *t = mc_realloc(S->t, (size_t)cap, sizeof *t);
         if (!t) return; /* timings are bookkeeping: losing one is not worth failing the run */
         S->t = t;
         S->cap = cap;
@@ -219,63 +211,7 @@ void pl_stage_time(pl_stages *S, const char *name, bool ran, double seconds, dou
 
 /* ---------------------------------------------------------------- misc */
 
-double pl_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-char *pl_fmt(const char *fmt, ...) {
-    va_list ap, aq;
-    va_start(ap, fmt);
-    va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s) vsnprintf(s, (size_t)n + 1, fmt, aq);
-    else mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-    va_end(aq);
-    return s;
-}
-
 bool pl_file_exists(const char *path) {
     struct stat sb;
     return path && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-mc_status pl_write_assign(const char *path, const int32_t *labels, int64_t n) {
-    size_t cap = 16 + (size_t)n * 24, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
-    len += (size_t)snprintf(buf, cap, "row\tcluster\n");
-    for (int64_t i = 0; i < n; i++) len += (size_t)snprintf(buf + len, cap - len, "%lld\t%d\n", (long long)i, (int)labels[i]);
-    mc_status st = mc_file_write_atomic(path, buf, len);
-    free(buf);
-    return st;
-}
-
-mc_status pl_read_assign(const char *path, int64_t n, int32_t *labels) {
-    mc_table t;
-    mc_status st = mc_table_read(path, '\t', &t);
-    if (st != MC_STATUS_OK) return st;
-    int cc = mc_table_column(&t, "cluster");
-    if (cc < 0 || t.nrows != n) {
-        long long got = (long long)t.nrows;
-        mc_table_free(&t);
-        return mc_error_set(MC_STATUS_FORMAT, "%s: expected %lld rows with a 'cluster' column, found %lld%s", path,
-                            (long long)n, got, cc < 0 ? " and no such column" : "");
-    }
-    for (int64_t i = 0; i < n; i++) {
-        char *end;
-        const char *v = mc_table_get(&t, i, cc);
-        long x = strtol(v, &end, 10);
-        if (!*v || *end || x < -1 || x > INT32_MAX) {
-            mc_table_free(&t);
-            return mc_error_set(MC_STATUS_FORMAT, "%s line %lld: cluster '%s' is not an integer >= -1", path,
-                                (long long)i + 2, v);
-        }
-        labels[i] = (int32_t)x;
-    }
-    mc_table_free(&t);
-    return MC_STATUS_OK;
 }

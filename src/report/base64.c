@@ -12,7 +12,7 @@ mc_status mc_report_base64_encode(const unsigned char *data, size_t len, char **
     *out = NULL;
     if (len > (SIZE_MAX - 1) / 4 * 3 - 3) return mc_error_set(MC_STATUS_NO_MEMORY, "base64: %zu bytes is too many", len);
     size_t n = (len + 2) / 3 * 4;
-    char *s = malloc(n + 1);
+    char *s = mc_calloc(n + 1, 1);
     if (!s) return mc_error_set(MC_STATUS_NO_MEMORY, "base64: out of memory for %zu bytes", len);
     size_t o = 0, i = 0;
     for (; i + 3 <= len; i += 3) { /* 3 bytes -> 4 sextets */
@@ -50,7 +50,7 @@ mc_status mc_report_base64_decode(const char *text, size_t len, unsigned char **
     *out = NULL;
     *out_len = 0;
     if (len % 4 != 0) return mc_error_set(MC_STATUS_FORMAT, "base64: length %zu is not a multiple of 4", len);
-    unsigned char *b = malloc(len / 4 * 3 + 1);
+    unsigned char *b = mc_calloc(len / 4 * 3 + 1, 1);
     if (!b) return mc_error_set(MC_STATUS_NO_MEMORY, "base64: out of memory");
     size_t o = 0;
     for (size_t i = 0; i < len; i += 4) {

@@ -1,7 +1,8 @@
 /* The self-contained HTML report of a RESULTS folder (report.h): the dataset, a summary table with
  * the best method per metric marked and the leaked rows flagged, the full metrics table, and every
- * figure rendered in memory by the plot module and inlined as a base64 PNG. No network, no external
- * CSS or JS; the one inline script only records whether every image decoded (for headless checks). */
+ * figure (html_figures.c) rendered in memory by the plot module and inlined as a base64 PNG. No
+ * network, no external CSS or JS; the one inline script only records whether every image decoded
+ * (for headless checks). */
 #include "report_internal.h"
 
 #include <musiclust/metrics.h>
@@ -26,52 +27,23 @@ void mc__html_text(FILE *f, const char *s) {
     }
 }
 
-/* ---------------------------------------------------------------- inputs */
+/* ---------------------------------------------------------------- inputs (report_internal.h) */
 
-typedef struct kv {
-    mc_table t; /* key, value */
-    bool ok;
-} kv;
-
-static const char *kv_get(const kv *k, const char *key) {
+const char *rp_kv_get(const rp_kv *k, const char *key) {
     if (!k->ok) return NULL;
     for (int64_t r = 0; r < k->t.nrows; r++)
         if (strcmp(mc_table_get(&k->t, r, 0), key) == 0) return mc_table_get(&k->t, r, 1);
     return NULL;
 }
 
-typedef struct ctx {
-    const char *dir;
-    FILE *f;
-    int images, missing;
-    mc_report_table metrics;
-    bool *best;        /* (rows, metrics) */
-    kv summary;
-    mc_table reps;     /* representations.tsv */
-    bool have_reps;
-    mc_table index;    /* features/index.tsv */
-    bool have_index;
-    const char *main_label;
-    const char *columns[16]; /* evaluated label columns */
-    int n_columns;
-    char *columns_buf;
-} ctx;
-
-static bool file_exists(const char *p) {
+bool rp_file_exists(const char *p) {
     struct stat sb;
     return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static void path_in(const ctx *c, char *buf, size_t cap, const char *fmt, const char *a, const char *b,
-                    const char *d) {
-    char rel[2048];
-    snprintf(rel, sizeof rel, fmt, a ? a : "", b ? b : "", d ? d : "");
-    snprintf(buf, cap, "%s/%s", c->dir, rel);
-}
-
-static bool read_optional(const char *path, char delim, mc_table *t) {
+bool rp_read_optional(const char *path, char delim, mc_table *t) {
     memset(t, 0, sizeof *t);
-    if (!file_exists(path)) return false;
+    if (!path || !rp_file_exists(path)) return false;
     if (mc_table_read(path, delim, t) != MC_STATUS_OK) {
         mc_error_clear();
         return false;
@@ -79,22 +51,22 @@ static bool read_optional(const char *path, char delim, mc_table *t) {
     return true;
 }
 
-static const char *rep_field(const ctx *c, int64_t r, const char *col) {
+const char *rp_rep_field(const rp_ctx *c, int64_t r, const char *col) {
     int k = mc_table_column(&c->reps, col);
     return k >= 0 ? mc_table_get(&c->reps, r, k) : "";
 }
 
 /* Row of representations.tsv with this display name, -1 if none. */
-static int64_t rep_by_name(const ctx *c, const char *name) {
+int64_t rp_rep_by_name(const rp_ctx *c, const char *name) {
     if (!c->have_reps) return -1;
     for (int64_t r = 0; r < c->reps.nrows; r++)
-        if (strcmp(rep_field(c, r, "name"), name) == 0) return r;
+        if (strcmp(rp_rep_field(c, r, "name"), name) == 0) return r;
     return -1;
 }
 
-/* ---------------------------------------------------------------- figures */
+/* ---------------------------------------------------------------- figures (the rest in html_figures.c) */
 
-static void note_missing(ctx *c, const char *what) {
+void rp_note_missing(rp_ctx *c, const char *what) {
     c->missing++;
     fputs("<p class=\"missing\">Figure not available: ", c->f);
     mc__html_text(c->f, what);
@@ -102,7 +74,7 @@ static void note_missing(ctx *c, const char *what) {
 }
 
 /* Render p to PNG in memory and write <figure><img src="data:..."><figcaption>. */
-static void figure(ctx *c, const mc_plot *p, const char *alt, const char *caption, const char *cls) {
+void rp_figure(rp_ctx *c, const mc_plot *p, const char *alt, const char *caption, const char *cls) {
     unsigned char *png = NULL;
     size_t len = 0;
     mc_status st = mc_plot_render_png_buffer(p, &png, &len, NULL);
@@ -110,7 +82,7 @@ static void figure(ctx *c, const mc_plot *p, const char *alt, const char *captio
         char what[512];
         snprintf(what, sizeof what, "%s (%s)", alt, mc_error_message());
         mc_error_clear();
-        note_missing(c, what);
+        rp_note_missing(c, what);
         return;
     }
     char *b64 = NULL;
@@ -118,7 +90,7 @@ static void figure(ctx *c, const mc_plot *p, const char *alt, const char *captio
     mc_free(png);
     if (st != MC_STATUS_OK) {
         mc_error_clear();
-        note_missing(c, alt);
+        rp_note_missing(c, alt);
         return;
     }
     fprintf(c->f, "<figure class=\"%s\"><img alt=\"", cls ? cls : "fig");
@@ -134,400 +106,9 @@ static void figure(ctx *c, const mc_plot *p, const char *alt, const char *captio
     c->images++;
 }
 
-/* Cluster ids of every row from an ASSIGN.tsv, n rows expected. */
-static bool read_assign(const char *path, int64_t n, int32_t *cl) {
-    mc_table t;
-    if (!read_optional(path, '\t', &t)) return false;
-    int cc = mc_table_column(&t, "cluster");
-    bool ok = cc >= 0 && t.nrows == n;
-    for (int64_t i = 0; ok && i < n; i++) cl[i] = (int32_t)strtol(mc_table_get(&t, i, cc), NULL, 10);
-    mc_table_free(&t);
-    return ok;
-}
-
-/* The first seed used (summary "first_seed", default 0). */
-static const char *first_seed(const ctx *c) {
-    const char *s = kv_get(&c->summary, "first_seed");
-    return s && *s ? s : "0";
-}
-
-static void scatter_figures(ctx *c, int64_t r) {
-    const char *id = rep_field(c, r, "id"), *name = rep_field(c, r, "name");
-    const char *algo = "kmeans";
-    char path[4096], seedbuf[32];
-    snprintf(seedbuf, sizeof seedbuf, "seed%s", first_seed(c));
-    int32_t *cl = NULL, *lab = NULL;
-    char **names = NULL;
-    int n_names = 0;
-    const char *methods[2] = {"tsne", "umap"}, *mtitle[2] = {"t-SNE", "UMAP"};
-    fputs("<div class=\"grid\">\n", c->f);
-    for (int m = 0; m < 2; m++) {
-        path_in(c, path, sizeof path, "embed/%s.%s.npy", id, methods[m], NULL);
-        mc_array xy = {0};
-        if (!file_exists(path) || mc_npy_read_f32(path, &xy) != MC_STATUS_OK || xy.ndim != 2 || xy.shape[1] != 2) {
-            mc_error_clear();
-            mc_array_free(&xy);
-            char what[600];
-            snprintf(what, sizeof what, "%s of %s (embed/%s.%s.npy missing or not (n, 2))", mtitle[m], name, id, methods[m]);
-            note_missing(c, what);
-            continue;
-        }
-        const int64_t n = xy.shape[0];
-        if (!cl) {
-            cl = malloc((size_t)n * sizeof *cl);
-            path_in(c, path, sizeof path, "assign/%s.%s.%s.tsv", id, algo, seedbuf);
-            if (cl && !read_assign(path, n, cl)) {
-                free(cl);
-                cl = NULL;
-            }
-        }
-        if (!lab && c->have_index && c->main_label && c->index.nrows == n) {
-            int col = mc_table_column(&c->index, c->main_label);
-            const char **v = malloc((size_t)n * sizeof *v);
-            lab = malloc((size_t)n * sizeof *lab);
-            if (col >= 0 && v && lab) {
-                for (int64_t i = 0; i < n; i++) v[i] = mc_table_get(&c->index, i, col);
-                if (mc_metrics_encode_labels(v, n, lab, &names, &n_names) != MC_STATUS_OK) {
-                    mc_error_clear();
-                    free(lab);
-                    lab = NULL;
-                }
-            } else {
-                free(lab);
-                lab = NULL;
-            }
-            free(v);
-        }
-        char title[512], sub[512], alt[600], cap[1024];
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_SCATTER);
-        p.width = 560;
-        p.height = 420;
-        p.xlabel = m ? "UMAP 1" : "t-SNE 1";
-        p.ylabel = m ? "UMAP 2" : "t-SNE 2";
-        p.scatter.xy = xy.data;
-        p.scatter.n = n;
-        if (cl) {
-            snprintf(title, sizeof title, "%s of %s: k-means clusters", mtitle[m], name);
-            snprintf(sub, sizeof sub, "%lld segments, first seed", (long long)n);
-            p.title = title;
-            p.subtitle = sub;
-            p.legend_title = "cluster";
-            p.scatter.category = cl;
-            snprintf(alt, sizeof alt, "%s of %s coloured by cluster", mtitle[m], name);
-            snprintf(cap, sizeof cap, "%s of the %s latent space, coloured by k-means cluster. Look for compact, "
-                     "separated colour groups: clusters that overlap here are not well separated in the space.",
-                     mtitle[m], name);
-            figure(c, &p, alt, cap, "half");
-        }
-        if (lab) {
-            snprintf(title, sizeof title, "%s of %s: %s", mtitle[m], name, c->main_label);
-            snprintf(sub, sizeof sub, "%lld segments, coloured by label", (long long)n);
-            p.title = title;
-            p.subtitle = sub;
-            p.legend_title = c->main_label;
-            p.scatter.category = lab;
-            p.scatter.category_names = (const char *const *)names;
-            p.scatter.n_category_names = n_names;
-            p.scatter.noise_name = "unlabelled";
-            snprintf(alt, sizeof alt, "%s of %s coloured by %s", mtitle[m], name, c->main_label);
-            snprintf(cap, sizeof cap, "The same points coloured by their %s label. Compare with the cluster "
-                     "colours: where a label forms its own island, the space separates it.%s",
-                     c->main_label, rep_field(c, r, "leaked")[0] ? " This representation was given the label "
-                     "(leaked): separation by it is expected, not found." : "");
-            figure(c, &p, alt, cap, "half");
-        }
-        mc_array_free(&xy);
-    }
-    fputs("</div>\n", c->f);
-    free(cl);
-    free(lab);
-    mc_metrics_names_free(names, n_names);
-}
-
-static void heatmap_figure(ctx *c, int64_t r, const char *column) {
-    const char *id = rep_field(c, r, "id"), *name = rep_field(c, r, "name");
-    char path[4096];
-    path_in(c, path, sizeof path, "contingency/%s.kmeans.%s.tsv", id, column, NULL);
-    mc_table t;
-    if (!read_optional(path, '\t', &t) || t.ncols < 2 || t.nrows < 1) {
-        if (t.header) mc_table_free(&t);
-        char what[600];
-        snprintf(what, sizeof what, "clusters x %s of %s (contingency/%s.kmeans.%s.tsv)", column, name, id, column);
-        note_missing(c, what);
-        return;
-    }
-    const int rows = (int)t.nrows, cols = t.ncols - 1;
-    int64_t *counts = malloc((size_t)rows * (size_t)cols * sizeof *counts);
-    char **rn = calloc((size_t)rows, sizeof *rn);
-    if (counts && rn) {
-        for (int i = 0; i < rows; i++) {
-            const char *id_s = mc_table_get(&t, i, 0);
-            rn[i] = malloc(32);
-            if (rn[i]) snprintf(rn[i], 32, strcmp(id_s, "-1") == 0 ? "noise" : "cluster %s", id_s);
-            for (int j = 0; j < cols; j++) counts[(size_t)i * (size_t)cols + (size_t)j] = strtoll(mc_table_get(&t, i, j + 1), NULL, 10);
-        }
-        char title[512], alt[600], cap[1024];
-        snprintf(title, sizeof title, "%s: k-means clusters x %s", name, column);
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_HEATMAP);
-        p.width = 560;
-        p.height = 420;
-        p.title = title;
-        p.subtitle = "segments, first seed";
-        p.xlabel = column;
-        p.ylabel = "cluster";
-        p.heatmap.counts = counts;
-        p.heatmap.rows = rows;
-        p.heatmap.cols = cols;
-        p.heatmap.row_names = (const char *const *)rn;
-        p.heatmap.col_names = (const char *const *)(t.header + 1);
-        p.heatmap.row_normalize = true;
-        snprintf(alt, sizeof alt, "contingency of %s clusters and %s", name, column);
-        mc_report_row tmp; /* only its leaked list, to reuse the column matching */
-        memset(&tmp, 0, sizeof tmp);
-        tmp.leaked = (char *)rep_field(c, r, "leaked");
-        const bool leak = mc_report_row_leaks(&tmp, column);
-        snprintf(cap, sizeof cap, "How the segments of each k-means cluster of %s spread over the %s classes "
-                 "(colour = share of the row). A cluster that is one dark cell is pure; a row spread evenly over the "
-                 "classes means the clusters ignore %s.%s", name, column, column,
-                 leak ? " LEAKED: this representation was given these labels." : "");
-        figure(c, &p, alt, cap, "half");
-        for (int i = 0; i < rows; i++) free(rn[i]);
-    }
-    free(counts);
-    free(rn);
-    mc_table_free(&t);
-}
-
-static void recon_figures(ctx *c) {
-    char po[4096], pr[4096];
-    mc_table ex;
-    bool have_ex = false;
-    {
-        char pe[4096];
-        path_in(c, pe, sizeof pe, "recon/examples.tsv", NULL, NULL, NULL);
-        have_ex = read_optional(pe, '\t', &ex);
-    }
-    int lc = have_ex ? mc_table_column(&ex, "label") : -1, tc = have_ex ? mc_table_column(&ex, "track") : -1;
-    /* conv-vae log-mel */
-    path_in(c, po, sizeof po, "recon/conv-vae.original.npy", NULL, NULL, NULL);
-    path_in(c, pr, sizeof pr, "recon/conv-vae.recon.npy", NULL, NULL, NULL);
-    mc_array a = {0}, b = {0};
-    if (file_exists(po) && file_exists(pr) && mc_npy_read_f32(po, &a) == MC_STATUS_OK &&
-        mc_npy_read_f32(pr, &b) == MC_STATUS_OK && a.ndim == 3 && b.ndim == 3 && a.shape[0] == b.shape[0] &&
-        a.shape[1] == b.shape[1] && a.shape[2] == b.shape[2]) {
-        const int64_t m = a.shape[0], rows = a.shape[1], cols = a.shape[2];
-        fputs("<div class=\"grid\">\n", c->f);
-        for (int64_t i = 0; i < m; i++) {
-            mc_plot_panel panels[2] = {
-                {(const float *)a.data + (size_t)(i * rows * cols), (int)rows, (int)cols, "original"},
-                {(const float *)b.data + (size_t)(i * rows * cols), (int)rows, (int)cols, "reconstructed (conv-vae)"}};
-            char title[512], alt[256];
-            const char *label = lc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, lc) : "";
-            const char *track = tc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, tc) : "";
-            snprintf(title, sizeof title, "log-mel, track %s%s%s%s", track, label[0] ? " (" : "", label, label[0] ? ")" : "");
-            snprintf(alt, sizeof alt, "original and reconstructed log-mel, example %lld", (long long)i + 1);
-            mc_plot p;
-            mc_plot_init(&p, MC_PLOT_KIND_SPECTROGRAM);
-            p.width = 560;
-            p.height = 300;
-            p.title = title;
-            p.spectrogram.panels = panels;
-            p.spectrogram.n_panels = 2;
-            figure(c, &p, alt, i == m - 1 ? "Original (left) and conv-vae reconstruction (right) of the same segment, "
-                   "one colour scale. A good reconstruction keeps the band structure and the onsets; a blurred "
-                   "one that keeps only the average spectrum means the latent holds little beyond loudness and "
-                   "tilt (expect blur when training was limited by the sample budget)." : NULL, "half");
-        }
-        fputs("</div>\n", c->f);
-    } else {
-        mc_error_clear();
-        note_missing(c, "conv-vae reconstructions (recon/conv-vae.original.npy, recon/conv-vae.recon.npy)");
-    }
-    mc_array_free(&a);
-    mc_array_free(&b);
-    /* vae MFCC statistics */
-    path_in(c, po, sizeof po, "recon/vae.original.npy", NULL, NULL, NULL);
-    path_in(c, pr, sizeof pr, "recon/vae.recon.npy", NULL, NULL, NULL);
-    if (file_exists(po) && file_exists(pr) && mc_npy_read_f32(po, &a) == MC_STATUS_OK &&
-        mc_npy_read_f32(pr, &b) == MC_STATUS_OK && a.ndim == 2 && b.ndim == 2 && a.shape[0] == b.shape[0] &&
-        a.shape[1] == b.shape[1]) {
-        const int64_t m = a.shape[0], F = a.shape[1];
-        double *y = malloc((size_t)(2 * F) * sizeof *y);
-        fputs("<div class=\"grid\">\n", c->f);
-        for (int64_t i = 0; y && i < m; i++) {
-            /* MFCC means on a linear axis: the variances (second half) span decades, so only the means are
-             * drawn; the file keeps both. */
-            const int64_t half = F / 2 > 0 ? F / 2 : F;
-            for (int64_t k = 0; k < half; k++) {
-                y[k] = ((const float *)a.data)[i * F + k];
-                y[F + k] = ((const float *)b.data)[i * F + k];
-            }
-            mc_plot_series s[2] = {{NULL, y, half, "original", 1, false}, {NULL, y + F, half, "reconstructed (vae)", 2, true}};
-            char title[512], alt[256];
-            const char *label = lc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, lc) : "";
-            const char *track = tc >= 0 && i < ex.nrows ? mc_table_get(&ex, i, tc) : "";
-            snprintf(title, sizeof title, "MFCC means, track %s%s%s%s", track, label[0] ? " (" : "", label, label[0] ? ")" : "");
-            snprintf(alt, sizeof alt, "original and vae-reconstructed MFCC means, example %lld", (long long)i + 1);
-            mc_plot p;
-            mc_plot_init(&p, MC_PLOT_KIND_LINE);
-            p.width = 560;
-            p.height = 300;
-            p.title = title;
-            p.xlabel = "MFCC coefficient (1-based)";
-            p.ylabel = "mean over the segment";
-            p.line.series = s;
-            p.line.n_series = 2;
-            figure(c, &p, alt, i == m - 1 ? "The MFCC means of a segment (solid) and the vae's reconstruction from "
-                   "its latent mean (dashed). Close curves: the low-dimensional latent keeps the spectral envelope." : NULL,
-                   "half");
-        }
-        fputs("</div>\n", c->f);
-        free(y);
-    } else {
-        mc_error_clear();
-        note_missing(c, "vae reconstructions (recon/vae.original.npy, recon/vae.recon.npy)");
-    }
-    mc_array_free(&a);
-    mc_array_free(&b);
-    if (have_ex) mc_table_free(&ex);
-}
-
-static void loss_figure(ctx *c) {
-    if (!c->have_reps) return;
-    mc_plot_series s[16];
-    double *buf[16];
-    char *names[16];
-    int ns = 0;
-    for (int64_t r = 0; r < c->reps.nrows && ns < 16; r++) {
-        const char *id = rep_field(c, r, "id");
-        if (!rep_field(c, r, "model")[0]) continue;
-        char path[4096], seedbuf[32];
-        snprintf(seedbuf, sizeof seedbuf, "seed%s", first_seed(c));
-        path_in(c, path, sizeof path, "models/%s.%s.loss.tsv", id, seedbuf, NULL);
-        mc_table t;
-        if (!read_optional(path, '\t', &t)) continue;
-        int tc = mc_table_column(&t, "total");
-        if (tc < 0 || t.nrows < 1) {
-            mc_table_free(&t);
-            continue;
-        }
-        buf[ns] = malloc((size_t)t.nrows * sizeof(double));
-        names[ns] = mc_strdup(rep_field(c, r, "name"));
-        if (!buf[ns] || !names[ns]) {
-            free(buf[ns]);
-            free(names[ns]);
-            mc_table_free(&t);
-            continue;
-        }
-        for (int64_t i = 0; i < t.nrows; i++) buf[ns][i] = strtod(mc_table_get(&t, i, tc), NULL);
-        s[ns] = (mc_plot_series){NULL, buf[ns], t.nrows, names[ns], 0, false};
-        ns++;
-        mc_table_free(&t);
-    }
-    if (ns == 0) {
-        note_missing(c, "loss curves (models/<id>.seed<S>.loss.tsv)");
-        return;
-    }
-    mc_plot p;
-    mc_plot_init(&p, MC_PLOT_KIND_LINE);
-    p.width = 800;
-    p.height = 420;
-    p.title = "training loss per epoch (first seed)";
-    p.subtitle = "(reconstruction error + beta * KL) per training row";
-    p.xlabel = "epoch";
-    p.ylabel = "loss (log scale)";
-    p.line.series = s;
-    p.line.n_series = ns;
-    p.line.log_y = true;
-    figure(c, &p, "training loss curves",
-           "Loss of every trained model over its epochs. It should fall and flatten; a curve still falling at "
-           "the last epoch means more training would change the latent (the conv-vae's epochs come from a sample "
-           "budget, see the notes above). Models differ in input size and beta, so compare shapes, not levels.",
-           "wide");
-    for (int i = 0; i < ns; i++) {
-        free(buf[i]);
-        free(names[i]);
-    }
-}
-
-/* One grouped bar chart per metric (segment level): groups = rows, one series. */
-static void bar_figures(ctx *c, const char *level) {
-    const mc_report_table *t = &c->metrics;
-    int *rows = malloc((size_t)(t->n_rows ? t->n_rows : 1) * sizeof *rows);
-    char **gn = calloc((size_t)(t->n_rows ? t->n_rows : 1), sizeof *gn);
-    double *v = malloc((size_t)(t->n_rows ? t->n_rows : 1) * sizeof *v);
-    double *e = malloc((size_t)(t->n_rows ? t->n_rows : 1) * sizeof *e);
-    if (!rows || !gn || !v || !e) goto out;
-    int nr = 0;
-    for (int i = 0; i < t->n_rows; i++)
-        if (strcmp(t->rows[i].level, level) == 0) rows[nr++] = i;
-    for (int g = 0; g < nr; g++) {
-        const mc_report_row *r = &t->rows[rows[g]];
-        size_t len = strlen(r->representation) + strlen(r->algorithm) + 16;
-        gn[g] = malloc(len);
-        const char *a = strcmp(r->algorithm, "kmeans") == 0 ? "k-means" : strcmp(r->algorithm, "agglomerative") == 0 ? "agglo" : r->algorithm;
-        if (gn[g]) snprintf(gn[g], len, "%s / %s%s", r->representation, a, r->leaked[0] ? " (!)" : "");
-    }
-    for (int m = 0; m < t->n_metrics; m++) {
-        int dir = mc_report_metric_direction(t->metrics[m]);
-        if (!dir) continue;
-        int finite = 0, best_g = -1;
-        for (int g = 0; g < nr; g++) {
-            const mc_report_row *r = &t->rows[rows[g]];
-            bool leak = mc_report_metric_leaked(r, t->metrics[m]);
-            v[g] = leak ? NAN : r->mean[m]; /* a leaked label metric is not drawn: it measures the input */
-            e[g] = leak ? NAN : r->std[m];
-            if (isfinite(v[g])) {
-                finite++;
-                if (best_g < 0 || (dir > 0 ? v[g] > v[best_g] : v[g] < v[best_g])) best_g = g;
-            }
-        }
-        if (finite == 0) continue;
-        char tb[128], title[256], alt[300], cap[1024];
-        const char *mt = mc_report_metric_title(t->metrics[m], tb, sizeof tb);
-        snprintf(title, sizeof title, "%s per method (%s level)", mt, level);
-        mc_plot p;
-        mc_plot_init(&p, MC_PLOT_KIND_BAR);
-        p.width = 960;
-        p.height = 460;
-        p.title = title;
-        p.subtitle = dir > 0 ? "higher is better" : "lower is better";
-        p.note = "error bars: +- 1 std over the seeds; (!) = representation with a leaked label column";
-        bool lower = dir < 0;
-        p.bar.values = v;
-        p.bar.errors = e;
-        p.bar.n_groups = nr;
-        p.bar.n_series = 1;
-        p.bar.group_names = (const char *const *)gn;
-        p.bar.lower_is_better = &lower;
-        p.bar.value_format = "%.3f";
-        /* the star agrees with the tables: never on a row with a leaked column */
-        p.bar.no_best_marker = best_g >= 0 && t->rows[rows[best_g]].leaked[0];
-        snprintf(alt, sizeof alt, "bar chart of %s", mt);
-        snprintf(cap, sizeof cap, "%s of every representation / algorithm pair, mean over the seeds. %s%s", mt,
-                 mc_report_metric_column(t->metrics[m])
-                     ? "Against labels: 0 is chance level, 1 a perfect match. Leaked values are left out (n/a)."
-                     : strstr(t->metrics[m], "_common") ? "Computed in the one common space (z-scored MFCC statistics), "
-                                                          "so the methods are compared on the same ground."
-                                                        : "Computed in each method's own space: not comparable "
-                                                          "across spaces of different size and scale; see the common-space chart.",
-                 p.bar.no_best_marker ? " No star: the best bar belongs to a representation with a leaked column." : "");
-        figure(c, &p, alt, cap, "wide");
-    }
-out:
-    if (gn)
-        for (int g = 0; g < t->n_rows; g++) free(gn[g]);
-    free(gn);
-    free(rows);
-    free(v);
-    free(e);
-}
-
 /* ---------------------------------------------------------------- tables */
 
-static void metric_cell(ctx *c, int row, int m, bool with_std) {
+static void metric_cell(rp_ctx *c, int row, int m, bool with_std) {
     const mc_report_row *r = &c->metrics.rows[row];
     char a[64], b[64];
     mc_report_format_value(r->mean[m], a, sizeof a);
@@ -543,7 +124,7 @@ static void metric_cell(ctx *c, int row, int m, bool with_std) {
     fputs("</td>", c->f);
 }
 
-static void metrics_table(ctx *c, const char *level, const int *sel, int nsel, bool with_std, const char *id) {
+static void metrics_table(rp_ctx *c, const char *level, const int *sel, int nsel, bool with_std, const char *id) {
     const mc_report_table *t = &c->metrics;
     fprintf(c->f, "<table class=\"metrics\" id=\"%s\"><thead><tr><th>representation</th><th>algorithm</th><th>task</th><th>k</th>", id);
     for (int s = 0; s < nsel; s++) {
@@ -577,7 +158,7 @@ static void metrics_table(ctx *c, const char *level, const int *sel, int nsel, b
     fputs("</tbody></table>\n", c->f);
 }
 
-static void leak_warnings(ctx *c) {
+static void leak_warnings(rp_ctx *c) {
     const mc_report_table *t = &c->metrics;
     bool any = false;
     for (int i = 0; i < t->n_rows; i++) {
@@ -595,10 +176,10 @@ static void leak_warnings(ctx *c) {
         fputs(": leaked column(s) <b>", c->f);
         mc__html_text(c->f, r->leaked);
         fputs("</b>", c->f);
-        int64_t rr = rep_by_name(c, r->representation);
-        if (rr >= 0 && rep_field(c, rr, "description")[0]) {
+        int64_t rr = rp_rep_by_name(c, r->representation);
+        if (rr >= 0 && rp_rep_field(c, rr, "description")[0]) {
             fputs(" &mdash; ", c->f);
-            mc__html_text(c->f, rep_field(c, rr, "description"));
+            mc__html_text(c->f, rp_rep_field(c, rr, "description"));
         }
         fputs("</li>\n", c->f);
     }
@@ -607,24 +188,25 @@ static void leak_warnings(ctx *c) {
 
 /* ---------------------------------------------------------------- dataset */
 
-static void dataset_section(ctx *c) {
-    char path[4096];
+static void dataset_section(rp_ctx *c) {
     mc_table tracks, skipped;
-    path_in(c, path, sizeof path, "features/tracks.tsv", NULL, NULL, NULL);
-    bool ht = read_optional(path, '\t', &tracks);
-    path_in(c, path, sizeof path, "features/skipped.tsv", NULL, NULL, NULL);
-    bool hs = read_optional(path, '\t', &skipped);
+    char *path = mc_report_path(c->dir, MC_REPORT_FEATURES "/tracks.tsv");
+    bool ht = rp_read_optional(path, '\t', &tracks);
+    free(path);
+    path = mc_report_path(c->dir, MC_REPORT_FEATURES "/skipped.tsv");
+    bool hs = rp_read_optional(path, '\t', &skipped);
+    free(path);
     fputs("<h2 id=\"dataset\">Dataset</h2>\n<ul>", c->f);
     if (ht) fprintf(c->f, "<li><b>%lld</b> tracks</li>", (long long)tracks.nrows);
     if (c->have_index) fprintf(c->f, "<li><b>%lld</b> segments (rows clustered at the segment level)</li>", (long long)c->index.nrows);
     fprintf(c->f, "<li><b>%lld</b> files skipped</li>", hs ? (long long)skipped.nrows : 0LL);
     const char *v;
-    if ((v = kv_get(&c->summary, "inputs"))) {
+    if ((v = rp_kv_get(&c->summary, "inputs"))) {
         fputs("<li>input: ", c->f);
         mc__html_text(c->f, v);
         fputs("</li>", c->f);
     }
-    if ((v = kv_get(&c->summary, "metadata")) && *v) {
+    if ((v = rp_kv_get(&c->summary, "metadata")) && *v) {
         fputs("<li>metadata: ", c->f);
         mc__html_text(c->f, v);
         fputs("</li>", c->f);
@@ -636,14 +218,14 @@ static void dataset_section(ctx *c) {
         for (int k = 0; k < c->n_columns; k++) {
             int col = mc_table_column(&tracks, c->columns[k]);
             if (col < 0) continue;
-            const char **vals = malloc((size_t)(tracks.nrows ? tracks.nrows : 1) * sizeof *vals);
-            int32_t *ids = malloc((size_t)(tracks.nrows ? tracks.nrows : 1) * sizeof *ids);
+            const char **vals = mc_calloc((size_t)(tracks.nrows ? tracks.nrows : 1), sizeof *vals);
+            int32_t *ids = mc_calloc((size_t)(tracks.nrows ? tracks.nrows : 1), sizeof *ids);
             char **names = NULL;
             int nn = 0;
             if (vals && ids) {
                 for (int64_t r = 0; r < tracks.nrows; r++) vals[r] = mc_table_get(&tracks, r, col);
                 if (mc_metrics_encode_labels(vals, tracks.nrows, ids, &names, &nn) == MC_STATUS_OK) {
-                    int64_t *cnt = calloc((size_t)(nn + 1), sizeof *cnt);
+                    int64_t *cnt = mc_calloc((size_t)(nn + 1), sizeof *cnt);
                     if (cnt) {
                         for (int64_t r = 0; r < tracks.nrows; r++) cnt[ids[r] >= 0 ? ids[r] : nn]++;
                         fputs("<tr><td>", c->f);
@@ -687,7 +269,7 @@ static void dataset_section(ctx *c) {
     if (hs) mc_table_free(&skipped);
 }
 
-static void notes_section(ctx *c) {
+static void notes_section(rp_ctx *c) {
     fputs("<h2 id=\"setup\">How this run was set up</h2>\n<ul>\n", c->f);
     static const struct { const char *key, *label; } facts[] = {
         {"tasks", "tasks"}, {"main_label", "main label column"}, {"evaluated_columns", "label columns evaluated"},
@@ -695,7 +277,7 @@ static void notes_section(ctx *c) {
         {"common_space", "common space"}, {"conv_vae", "conv-vae training"}, {"wall_seconds", "wall time of this run (s)"},
         {"version", "musiclust"}, {"libraries", "libraries"}};
     for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
-        const char *v = kv_get(&c->summary, facts[i].key);
+        const char *v = rp_kv_get(&c->summary, facts[i].key);
         if (!v || !*v) continue;
         fputs("<li>", c->f);
         mc__html_text(c->f, facts[i].label);
@@ -718,20 +300,20 @@ static void notes_section(ctx *c) {
         fputs("<h3>Representations</h3>\n<table class=\"reps\"><thead><tr><th>name</th><th>task</th><th>what it is</th><th>leaked</th></tr></thead><tbody>\n", c->f);
         for (int64_t r = 0; r < c->reps.nrows; r++) {
             fputs("<tr><td>", c->f);
-            mc__html_text(c->f, rep_field(c, r, "name"));
+            mc__html_text(c->f, rp_rep_field(c, r, "name"));
             fputs("</td><td>", c->f);
-            mc__html_text(c->f, rep_field(c, r, "tasks"));
+            mc__html_text(c->f, rp_rep_field(c, r, "tasks"));
             fputs("</td><td>", c->f);
-            mc__html_text(c->f, rep_field(c, r, "description"));
-            if (rep_field(c, r, "note")[0]) {
+            mc__html_text(c->f, rp_rep_field(c, r, "description"));
+            if (rp_rep_field(c, r, "note")[0]) {
                 fputs(" <i>", c->f);
-                mc__html_text(c->f, rep_field(c, r, "note"));
+                mc__html_text(c->f, rp_rep_field(c, r, "note"));
                 fputs("</i>", c->f);
             }
             fputs("</td><td>", c->f);
-            if (rep_field(c, r, "leaked")[0]) {
+            if (rp_rep_field(c, r, "leaked")[0]) {
                 fputs("<span class=\"warn\">&#9888; ", c->f);
-                mc__html_text(c->f, rep_field(c, r, "leaked"));
+                mc__html_text(c->f, rp_rep_field(c, r, "leaked"));
                 fputs("</span>", c->f);
             }
             fputs("</td></tr>\n", c->f);
@@ -740,11 +322,12 @@ static void notes_section(ctx *c) {
     }
 }
 
-static void timings_section(ctx *c) {
-    char path[4096];
+static void timings_section(rp_ctx *c) {
     mc_table t;
-    path_in(c, path, sizeof path, "timings.tsv", NULL, NULL, NULL);
-    if (!read_optional(path, '\t', &t)) return;
+    char *path = mc_report_path(c->dir, MC_REPORT_TIMINGS);
+    const bool have = rp_read_optional(path, '\t', &t);
+    free(path);
+    if (!have) return;
     int sc = mc_table_column(&t, "stage"), st = mc_table_column(&t, "status"), se = mc_table_column(&t, "seconds"),
         sw = mc_table_column(&t, "seconds_when_computed");
     fputs("<h2 id=\"timings\">Stages and timings</h2>\n<table class=\"timings\"><thead><tr><th>stage</th><th>this run</th>"
@@ -784,7 +367,7 @@ static const char *const script =
     "for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0)ok++;}"
     "document.body.setAttribute('data-images-loaded',ok+'/'+im.length);});";
 
-static void summary_tables(ctx *c) {
+static void summary_tables(rp_ctx *c) {
     const mc_report_table *t = &c->metrics;
     int sel[32], ns = 0;
     static const char *const key[] = {"silhouette_common", "calinski_harabasz_common", "davies_bouldin_common", "silhouette"};
@@ -817,31 +400,35 @@ static void summary_tables(ctx *c) {
 mc_status mc_report_html(const char *results_dir, const char *out_path, mc_report_summary *summary) {
     if (!results_dir) return mc_error_set(MC_STATUS_INVALID_ARG, "report: NULL results folder");
     if (summary) memset(summary, 0, sizeof *summary);
-    ctx c;
+    rp_ctx c;
     memset(&c, 0, sizeof c);
     c.dir = results_dir;
-    char path[4096], outp[4096];
-    snprintf(path, sizeof path, "%s/metrics.csv", results_dir);
+    char outp[4096];
     if (out_path) snprintf(outp, sizeof outp, "%s", out_path);
-    else snprintf(outp, sizeof outp, "%s/report.html", results_dir);
-    mc_status st = mc_report_table_read_csv(path, &c.metrics);
+    else snprintf(outp, sizeof outp, "%s/" MC_REPORT_HTML, results_dir);
+    char *path = mc_report_path(results_dir, MC_REPORT_METRICS_CSV);
+    mc_status st = path ? mc_report_table_read_csv(path, &c.metrics) : MC_STATUS_NO_MEMORY;
+    free(path);
     if (st != MC_STATUS_OK) return st;
-    c.best = malloc((size_t)(c.metrics.n_rows ? c.metrics.n_rows : 1) * (size_t)(c.metrics.n_metrics ? c.metrics.n_metrics : 1) * sizeof *c.best);
+    c.best = mc_calloc((size_t)c.metrics.n_rows * (size_t)c.metrics.n_metrics, sizeof *c.best);
     if (!c.best) {
         mc_report_table_free(&c.metrics);
         return mc_error_set(MC_STATUS_NO_MEMORY, "report: out of memory");
     }
     mc_report_best(&c.metrics, c.best);
-    snprintf(path, sizeof path, "%s/summary.tsv", results_dir);
-    c.summary.ok = read_optional(path, '\t', &c.summary.t);
-    snprintf(path, sizeof path, "%s/representations.tsv", results_dir);
-    c.have_reps = read_optional(path, '\t', &c.reps);
-    snprintf(path, sizeof path, "%s/features/index.tsv", results_dir);
-    c.have_index = read_optional(path, '\t', &c.index);
-    c.main_label = kv_get(&c.summary, "main_label");
+    path = mc_report_path(results_dir, MC_REPORT_SUMMARY);
+    c.summary.ok = rp_read_optional(path, '\t', &c.summary.t);
+    free(path);
+    path = mc_report_path(results_dir, MC_REPORT_REPRESENTATIONS);
+    c.have_reps = rp_read_optional(path, '\t', &c.reps);
+    free(path);
+    path = mc_report_path(results_dir, MC_REPORT_FEATURES "/index.tsv");
+    c.have_index = rp_read_optional(path, '\t', &c.index);
+    free(path);
+    c.main_label = rp_kv_get(&c.summary, "main_label");
     if (c.main_label && !*c.main_label) c.main_label = NULL;
     /* evaluated columns: from summary.tsv, else every column named by a label metric */
-    const char *ev = kv_get(&c.summary, "evaluated_columns");
+    const char *ev = rp_kv_get(&c.summary, "evaluated_columns");
     if (ev && *ev) {
         c.columns_buf = mc_strdup(ev);
         for (char *p = c.columns_buf; p && *p && c.n_columns < 16;) {
@@ -857,17 +444,15 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
 
     char *buf = NULL;
     size_t len = 0;
-    c.f = open_memstream(&buf, &len);
-    if (!c.f) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", outp);
-        goto done;
-    }
+    mc_memfile page;
+    if ((st = mc_memfile_open(&page, outp)) != MC_STATUS_OK) goto done;
+    c.f = page.f;
     fprintf(c.f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>musiclust report</title>\n"
                  "<style>%s</style>\n<script>%s</script>\n</head><body>\n", css, script);
     fputs("<h1>musiclust report</h1>\n<p class=\"sub\">", c.f);
     mc__html_text(c.f, results_dir);
-    const char *ver = kv_get(&c.summary, "version");
+    const char *ver = rp_kv_get(&c.summary, "version");
     fprintf(c.f, " &middot; musiclust %s</p>\n", ver && *ver ? ver : mc_version());
     fputs("<p>Contents: <a href=\"#dataset\">dataset</a> &middot; <a href=\"#setup\">set-up</a> &middot; "
           "<a href=\"#summary\">summary</a> &middot; <a href=\"#all\">all metrics</a> &middot; "
@@ -885,7 +470,7 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
 
     fputs("<h2 id=\"all\">All metrics (mean &plusmn; std over the seeds)</h2>\n", c.f);
     {
-        int *sel = malloc((size_t)(c.metrics.n_metrics ? c.metrics.n_metrics : 1) * sizeof *sel);
+        int *sel = mc_calloc((size_t)(c.metrics.n_metrics ? c.metrics.n_metrics : 1), sizeof *sel);
         if (sel) {
             const char *levels[2] = {"segment", "track"};
             for (int l = 0; l < 2; l++) {
@@ -919,43 +504,41 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     if (c.have_reps) {
         fputs("<h3>Latent spaces (t-SNE and UMAP)</h3>\n", c.f);
         for (int64_t r = 0; r < c.reps.nrows; r++) {
-            if (strcmp(rep_field(&c, r, "show"), "1") != 0) continue;
+            if (strcmp(rp_rep_field(&c, r, "show"), "1") != 0) continue;
             fputs("<h4>", c.f);
-            mc__html_text(c.f, rep_field(&c, r, "name"));
+            mc__html_text(c.f, rp_rep_field(&c, r, "name"));
             fputs("</h4>\n", c.f);
-            scatter_figures(&c, r);
+            rp_scatter_figures(&c, r);
         }
         fputs("<h3>Clusters against labels (contingency heatmaps)</h3>\n<div class=\"grid\">\n", c.f);
         for (int64_t r = 0; r < c.reps.nrows; r++) {
-            if (strcmp(rep_field(&c, r, "show"), "1") != 0) continue;
+            if (strcmp(rp_rep_field(&c, r, "show"), "1") != 0) continue;
             /* the main column and the language columns */
             for (int k = 0; k < c.n_columns; k++) {
                 bool main = c.main_label && strcmp(c.columns[k], c.main_label) == 0;
                 bool lang = strstr(c.columns[k], "language") != NULL;
-                if (main || lang) heatmap_figure(&c, r, c.columns[k]);
+                if (main || lang) rp_heatmap_figure(&c, r, c.columns[k]);
             }
         }
         fputs("</div>\n", c.f);
     }
     fputs("<h3>Reconstructions</h3>\n", c.f);
-    snprintf(path, sizeof path, "%s/recon/examples.tsv", results_dir);
-    if (file_exists(path)) recon_figures(&c);
+    path = mc_report_path_recon(results_dir, NULL, NULL);
+    const bool have_recon = path && rp_file_exists(path);
+    free(path);
+    if (have_recon) rp_recon_figures(&c);
     else fputs("<p class=\"sub\">No reconstruction examples in this run (the hard task makes them).</p>\n", c.f);
     fputs("<h3>Training</h3>\n", c.f);
-    loss_figure(&c);
+    rp_loss_figure(&c);
     fputs("<h3>Each metric across methods</h3>\n", c.f);
-    bar_figures(&c, "segment");
+    rp_bar_figures(&c, "segment");
     timings_section(&c);
     fputs("<p class=\"sub\">Written by musiclust from the files of this folder (metrics.csv, summary.tsv, "
           "representations.tsv, timings.tsv, embed/, assign/, contingency/, recon/, models/); "
           "<code>musiclust report</code> regenerates it.</p>\n</body></html>\n", c.f);
-    if (fclose(c.f) != 0 || !buf) {
-        free(buf);
-        buf = NULL;
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", outp);
-        goto done;
-    }
-    st = mc_file_write_atomic(outp, buf, len);
+    c.f = NULL;
+    st = mc_memfile_take(&page, outp, &buf, &len);
+    if (st == MC_STATUS_OK) st = mc_file_write_atomic(outp, buf, len);
     if (st == MC_STATUS_OK && summary) {
         summary->images = c.images;
         summary->figures_missing = c.missing;

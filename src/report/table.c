@@ -66,7 +66,7 @@ mc_status mc_report_table_init(mc_report_table *t, const char *const *metrics, i
     if (!t || n_metrics < 0 || (n_metrics > 0 && !metrics))
         return mc_error_set(MC_STATUS_INVALID_ARG, "report table: NULL argument");
     memset(t, 0, sizeof *t);
-    t->metrics = calloc((size_t)(n_metrics ? n_metrics : 1), sizeof *t->metrics);
+    t->metrics = mc_calloc((size_t)(n_metrics ? n_metrics : 1), sizeof *t->metrics);
     if (!t->metrics) return mc_error_set(MC_STATUS_NO_MEMORY, "report table: out of memory");
     for (int i = 0; i < n_metrics; i++) {
         if (!metrics[i] || !metrics[i][0]) {
@@ -85,15 +85,8 @@ mc_status mc_report_table_init(mc_report_table *t, const char *const *metrics, i
 }
 
 static void row_free(mc_report_row *r) {
-    free(r->task);
-    free(r->representation);
-    free(r->algorithm);
-    free(r->level);
-    free(r->leaked);
-    free(r->note);
-    free(r->mean);
-    free(r->std);
-    free(r->values);
+    void *owned[] = {r->task, r->representation, r->algorithm, r->level, r->leaked, r->note, r->mean, r->std, r->values};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
     memset(r, 0, sizeof *r);
 }
 
@@ -104,7 +97,50 @@ void mc_report_table_free(mc_report_table *t) {
     if (t->metrics)
         for (int i = 0; i < t->n_metrics; i++) free(t->metrics[i]);
     free(t->metrics);
+    for (int i = 0; i < t->n_columns; i++) free(t->columns[i].name);
+    free(t->columns);
+    for (int i = 0; i < t->n_inputs; i++) {
+        free(t->input_keys[i]);
+        free(t->input_values[i]);
+    }
+    free(t->input_keys);
+    free(t->input_values);
     memset(t, 0, sizeof *t);
+}
+
+mc_status mc_report_table_add_column(mc_report_table *t, const char *name, int classes,
+                                     int64_t unlabelled_segments, int64_t unlabelled_tracks) {
+    if (!t || !name) return mc_error_set(MC_STATUS_INVALID_ARG, "report table: NULL column");
+    mc_report_column *c = mc_realloc(t->columns, (size_t)t->n_columns + 1, sizeof *c);
+    if (!c) return MC_STATUS_NO_MEMORY;
+    t->columns = c;
+    c += t->n_columns;
+    c->name = mc_strdup(name);
+    if (!c->name) return MC_STATUS_NO_MEMORY;
+    c->classes = classes;
+    c->unlabelled_segments = unlabelled_segments;
+    c->unlabelled_tracks = unlabelled_tracks;
+    t->n_columns++;
+    return MC_STATUS_OK;
+}
+
+mc_status mc_report_table_add_input(mc_report_table *t, const char *key, const char *value) {
+    if (!t || !key) return mc_error_set(MC_STATUS_INVALID_ARG, "report table: NULL input");
+    char **k = mc_realloc(t->input_keys, (size_t)t->n_inputs + 1, sizeof *k);
+    if (!k) return MC_STATUS_NO_MEMORY;
+    t->input_keys = k;
+    char **v = mc_realloc(t->input_values, (size_t)t->n_inputs + 1, sizeof *v);
+    if (!v) return MC_STATUS_NO_MEMORY;
+    t->input_values = v;
+    k[t->n_inputs] = mc_strdup(key);
+    v[t->n_inputs] = value ? mc_strdup(value) : NULL;
+    if (!k[t->n_inputs] || (value && !v[t->n_inputs])) {
+        free(k[t->n_inputs]);
+        free(v[t->n_inputs]);
+        return MC_STATUS_NO_MEMORY;
+    }
+    t->n_inputs++;
+    return MC_STATUS_OK;
 }
 
 int mc_report_table_metric(const mc_report_table *t, const char *metric) {
@@ -123,7 +159,7 @@ static double rounded(double v) {
 static mc_report_row *new_row(mc_report_table *t) {
     if (t->n_rows == t->cap_rows) {
         int cap = t->cap_rows ? 2 * t->cap_rows : 16;
-        mc_report_row *nr = realloc(t->rows, (size_t)cap * sizeof *nr);
+        mc_report_row *nr = mc_realloc(t->rows, (size_t)cap, sizeof *nr);
         if (!nr) return NULL;
         t->rows = nr;
         t->cap_rows = cap;
@@ -149,9 +185,9 @@ mc_status mc_report_table_add(mc_report_table *t, const char *task, const char *
     r->level = dup_or_empty(level);
     r->leaked = dup_or_empty(leaked);
     r->note = dup_or_empty(note);
-    r->mean = malloc((size_t)M * sizeof *r->mean);
-    r->std = malloc((size_t)M * sizeof *r->std);
-    r->values = malloc((size_t)M * (size_t)seeds * sizeof *r->values);
+    r->mean = mc_calloc((size_t)M, sizeof *r->mean);
+    r->std = mc_calloc((size_t)M, sizeof *r->std);
+    r->values = mc_calloc((size_t)M * (size_t)seeds, sizeof *r->values);
     if (!r->task || !r->representation || !r->algorithm || !r->level || !r->leaked || !r->note ||
         !r->mean || !r->std || !r->values) {
         row_free(r);
@@ -208,10 +244,10 @@ enum { N_FIXED = 9 };
 
 mc_status mc_report_table_write_csv(const mc_report_table *t, const char *path) {
     if (!t || !path) return mc_error_set(MC_STATUS_INVALID_ARG, "metrics.csv: NULL argument");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    mc_memfile mf;
+    mc_status st = mc_memfile_open(&mf, path);
+    if (st != MC_STATUS_OK) return st;
+    FILE *f = mf.f;
     for (int i = 0; i < N_FIXED; i++) fprintf(f, "%s%s", i ? "," : "", csv_fixed[i]);
     for (int m = 0; m < t->n_metrics; m++) {
         char name[512];
@@ -244,13 +280,7 @@ mc_status mc_report_table_write_csv(const mc_report_table *t, const char *path) 
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
-    }
-    mc_status st = mc_file_write_atomic(path, buf, len);
-    free(buf);
-    return st;
+    return mc_memfile_commit(&mf, path);
 }
 
 static bool parse_num(const char *s, double *v) {
@@ -289,7 +319,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
                                 csv_fixed[i]);
         }
     const int M = (tb.ncols - N_FIXED) / 2;
-    char **names = calloc((size_t)(M ? M : 1), sizeof *names);
+    char **names = mc_calloc((size_t)(M ? M : 1), sizeof *names);
     if (!names) {
         mc_table_free(&tb);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
@@ -303,7 +333,7 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
             st = mc_error_set(MC_STATUS_FORMAT, "%s: columns '%s', '%s' are not a <metric>_mean, <metric>_std pair", path, a, b);
             break;
         }
-        names[m] = malloc(la - 4);
+        names[m] = mc_calloc(la - 4, 1);
         if (!names[m]) st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
         else {
             memcpy(names[m], a, la - 5);
@@ -334,8 +364,8 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
         r->k = (int)k;
         r->seeds = (int)seeds;
         r->rows = rows;
-        r->mean = malloc((size_t)(M ? M : 1) * sizeof *r->mean);
-        r->std = malloc((size_t)(M ? M : 1) * sizeof *r->std);
+        r->mean = mc_calloc((size_t)M, sizeof *r->mean);
+        r->std = mc_calloc((size_t)M, sizeof *r->std);
         out->n_rows++;
         if (!r->task || !r->representation || !r->algorithm || !r->level || !r->leaked || !r->note || !r->mean ||
             !r->std) {
@@ -376,6 +406,34 @@ mc_status mc_report_table_write_json(const mc_report_table *t, const char *path)
     mc_json_key(j, "leak_rule");
     mc_json_string(j, "a label metric is leaked when its column was an input or a condition of the representation; "
                       "rows with a leaked column are never marked best");
+    mc_json_key(j, "label_columns");
+    mc_json_begin_array(j);
+    for (int i = 0; i < t->n_columns; i++) {
+        const mc_report_column *c = &t->columns[i];
+        mc_json_begin_object(j);
+        mc_json_key(j, "column"); mc_json_string(j, c->name);
+        mc_json_key(j, "classes"); mc_json_int(j, c->classes);
+        mc_json_key(j, "unlabelled_rows");
+        mc_json_begin_object(j);
+        mc_json_key(j, "segment");
+        if (c->unlabelled_segments >= 0) mc_json_int(j, c->unlabelled_segments);
+        else mc_json_null(j);
+        mc_json_key(j, "track");
+        if (c->unlabelled_tracks >= 0) mc_json_int(j, c->unlabelled_tracks);
+        else mc_json_null(j);
+        mc_json_end_object(j);
+        mc_json_end_object(j);
+    }
+    mc_json_end_array(j);
+    if (t->n_inputs > 0) {
+        mc_json_key(j, "inputs");
+        mc_json_begin_object(j);
+        for (int i = 0; i < t->n_inputs; i++) {
+            mc_json_key(j, t->input_keys[i]);
+            mc_json_string(j, t->input_values[i]);
+        }
+        mc_json_end_object(j);
+    }
     mc_json_key(j, "rows");
     mc_json_begin_array(j);
     for (int i = 0; i < t->n_rows; i++) {
@@ -481,20 +539,19 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
             }
         }
     }
-    bool *best = malloc((size_t)(t->n_rows ? t->n_rows : 1) * (size_t)(t->n_metrics ? t->n_metrics : 1) * sizeof *best);
+    bool *best = mc_calloc((size_t)(t->n_rows ? t->n_rows : 1) * (size_t)(t->n_metrics ? t->n_metrics : 1), sizeof *best);
     if (!best) return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
     mc_status st = mc_report_best(t, best);
     if (st != MC_STATUS_OK) {
         free(best);
         return st;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
+    mc_memfile mf;
+    if ((st = mc_memfile_open(&mf, "text table")) != MC_STATUS_OK) {
         free(best);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
+        return st;
     }
+    FILE *f = mf.f;
     int wrep = 14;
     for (int i = 0; i < t->n_rows; i++) {
         int w = (int)strlen(t->rows[i].representation);
@@ -531,10 +588,6 @@ mc_status mc_report_text_table(const mc_report_table *t, const char *level, cons
     if (any_leak) fprintf(f, "; ! leaked: the label column was an input or a condition of that representation");
     fputc('\n', f);
     free(best);
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "text table: out of memory");
-    }
-    *out = buf;
-    return MC_STATUS_OK;
+    size_t len = 0;
+    return mc_memfile_take(&mf, "text table", out, &len);
 }

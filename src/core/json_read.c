@@ -1,23 +1,23 @@
-/* A small JSON reader for the model file's metadata (core only writes JSON). RFC 8259 values: objects,
- * arrays, strings (with \uXXXX escapes, surrogate pairs included), numbers (the text is kept so that
- * 64-bit integers survive), true, false, null. Nesting is limited to 32 levels. */
-#include "models_internal.h"
+/* The JSON reader of core.h: RFC 8259 values (objects, arrays, strings with \uXXXX escapes and
+ * surrogate pairs, numbers with their text kept so that 64-bit integers survive, true, false, null),
+ * nesting limited to 32 levels. It reads model metadata (models) and extract.json (data). */
+#include <musiclust/core.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct mj_parser {
+typedef struct json_parser {
     const char *s, *end;
     int depth;
     const char *err;
-} mj_parser;
+} json_parser;
 
-void mj_free(mj_value *v) {
+void mc_json_value_free(mc_json_value *v) {
     if (!v) return;
     for (int i = 0; i < v->n; i++) {
-        mj_free(v->items[i]);
+        mc_json_value_free(v->items[i]);
         if (v->keys) free(v->keys[i]);
     }
     free(v->items);
@@ -26,13 +26,13 @@ void mj_free(mj_value *v) {
     free(v);
 }
 
-static void ws(mj_parser *p) {
+static void ws(json_parser *p) {
     while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')) p->s++;
 }
 
-static mj_value *fail(mj_parser *p, const char *what, mj_value *v) {
+static mc_json_value *fail(json_parser *p, const char *what, mc_json_value *v) {
     if (!p->err) p->err = what;
-    mj_free(v);
+    mc_json_value_free(v);
     return NULL;
 }
 
@@ -64,7 +64,7 @@ static size_t put_utf8(char *o, unsigned cp) {
 }
 
 /* A string starting at the opening quote; returns a malloc'd UTF-8 copy. */
-static char *parse_string(mj_parser *p) {
+static char *parse_string(json_parser *p) {
     p->s++; /* '"' */
     const char *start = p->s;
     size_t cap = 1;
@@ -110,8 +110,8 @@ static char *parse_string(mj_parser *p) {
     return o;
 }
 
-static mj_value *new_value(mj_parser *p, mj_type t) {
-    mj_value *v = calloc(1, sizeof *v);
+static mc_json_value *new_value(json_parser *p, mc_json_type t) {
+    mc_json_value *v = calloc(1, sizeof *v);
     if (!v) p->err = "out of memory";
     else v->type = t;
     return v;
@@ -120,32 +120,32 @@ static mj_value *new_value(mj_parser *p, mj_type t) {
 /* Append to an array or object. The arrays grow to the next power of two when n reaches one (n is
  * their only record of size), so a document of a million values costs ~20 reallocations, not a
  * million growing copies. */
-static int push(mj_value *v, mj_value *item, char *key) {
+static int push(mc_json_value *v, mc_json_value *item, char *key) {
     if ((v->n & (v->n - 1)) == 0) { /* n is 0 or a power of two: the arrays are full */
         if (v->n >= INT_MAX / 2) return 0;
         size_t cap = v->n ? 2 * (size_t)v->n : 1;
-        mj_value **items = realloc(v->items, cap * sizeof *items);
+        mc_json_value **items = realloc(v->items, cap * sizeof *items);
         if (!items) return 0;
         v->items = items;
-        if (v->type == MJ_OBJECT) {
+        if (v->type == MC_JSON_OBJECT) {
             char **keys = realloc(v->keys, cap * sizeof *keys);
             if (!keys) return 0;
             v->keys = keys;
         }
     }
-    if (v->type == MJ_OBJECT) v->keys[v->n] = key;
+    if (v->type == MC_JSON_OBJECT) v->keys[v->n] = key;
     v->items[v->n++] = item;
     return 1;
 }
 
-static mj_value *parse_value(mj_parser *p) {
+static mc_json_value *parse_value(json_parser *p) {
     ws(p);
     if (p->s >= p->end) return fail(p, "unexpected end", NULL);
     if (++p->depth > 32) return fail(p, "nested too deep", NULL);
-    mj_value *v = NULL;
+    mc_json_value *v = NULL;
     char c = *p->s;
     if (c == '{' || c == '[') {
-        v = new_value(p, c == '{' ? MJ_OBJECT : MJ_ARRAY);
+        v = new_value(p, c == '{' ? MC_JSON_OBJECT : MC_JSON_ARRAY);
         if (!v) return NULL;
         char close = c == '{' ? '}' : ']';
         p->s++;
@@ -155,7 +155,7 @@ static mj_value *parse_value(mj_parser *p) {
         } else {
             for (;;) {
                 char *key = NULL;
-                if (v->type == MJ_OBJECT) {
+                if (v->type == MC_JSON_OBJECT) {
                     ws(p);
                     if (p->s >= p->end || *p->s != '"') return fail(p, "expected a key", v);
                     key = parse_string(p);
@@ -164,9 +164,9 @@ static mj_value *parse_value(mj_parser *p) {
                     if (p->s >= p->end || *p->s != ':') { free(key); return fail(p, "expected ':'", v); }
                     p->s++;
                 }
-                mj_value *item = parse_value(p);
+                mc_json_value *item = parse_value(p);
                 if (!item) { free(key); return fail(p, "bad value", v); }
-                if (!push(v, item, key)) { free(key); mj_free(item); return fail(p, "out of memory", v); }
+                if (!push(v, item, key)) { free(key); mc_json_value_free(item); return fail(p, "out of memory", v); }
                 ws(p);
                 if (p->s < p->end && *p->s == ',') { p->s++; continue; }
                 if (p->s < p->end && *p->s == close) { p->s++; break; }
@@ -174,14 +174,14 @@ static mj_value *parse_value(mj_parser *p) {
             }
         }
     } else if (c == '"') {
-        v = new_value(p, MJ_STRING);
+        v = new_value(p, MC_JSON_STRING);
         if (!v) return NULL;
         v->str = parse_string(p);
         if (!v->str) return fail(p, "bad string", v);
     } else if (c == '-' || (c >= '0' && c <= '9')) {
         const char *start = p->s;
         while (p->s < p->end && strchr("+-0123456789.eE", *p->s)) p->s++;
-        v = new_value(p, MJ_NUMBER);
+        v = new_value(p, MC_JSON_NUMBER);
         if (!v) return NULL;
         v->str = malloc((size_t)(p->s - start) + 1);
         if (!v->str) return fail(p, "out of memory", v);
@@ -191,14 +191,14 @@ static mj_value *parse_value(mj_parser *p) {
         v->num = strtod(v->str, &e);
         if (*e) return fail(p, "bad number", v);
     } else if (p->end - p->s >= 4 && memcmp(p->s, "true", 4) == 0) {
-        v = new_value(p, MJ_BOOL);
+        v = new_value(p, MC_JSON_BOOL);
         if (v) v->num = 1;
         p->s += 4;
     } else if (p->end - p->s >= 5 && memcmp(p->s, "false", 5) == 0) {
-        v = new_value(p, MJ_BOOL);
+        v = new_value(p, MC_JSON_BOOL);
         p->s += 5;
     } else if (p->end - p->s >= 4 && memcmp(p->s, "null", 4) == 0) {
-        v = new_value(p, MJ_NULL);
+        v = new_value(p, MC_JSON_NULL);
         p->s += 4;
     } else {
         return fail(p, "unexpected character", NULL);
@@ -207,9 +207,9 @@ static mj_value *parse_value(mj_parser *p) {
     return v;
 }
 
-mj_value *mj_parse(const char *text, const char **err) {
-    mj_parser p = {text, text + strlen(text), 0, NULL};
-    mj_value *v = parse_value(&p);
+mc_json_value *mc_json_parse(const char *text, const char **err) {
+    json_parser p = {text, text + strlen(text), 0, NULL};
+    mc_json_value *v = parse_value(&p);
     if (v) {
         ws(&p);
         if (p.s != p.end) v = fail(&p, "trailing characters", v);
@@ -218,15 +218,15 @@ mj_value *mj_parse(const char *text, const char **err) {
     return v;
 }
 
-const mj_value *mj_get(const mj_value *obj, const char *key) {
-    if (!obj || obj->type != MJ_OBJECT) return NULL;
+const mc_json_value *mc_json_member(const mc_json_value *obj, const char *key) {
+    if (!obj || obj->type != MC_JSON_OBJECT) return NULL;
     for (int i = 0; i < obj->n; i++)
         if (strcmp(obj->keys[i], key) == 0) return obj->items[i];
     return NULL;
 }
 
-int mj_int(const mj_value *v, int64_t *out) {
-    if (!v || v->type != MJ_NUMBER) return 0;
+int mc_json_int_value(const mc_json_value *v, int64_t *out) {
+    if (!v || v->type != MC_JSON_NUMBER) return 0;
     char *e = NULL;
     errno = 0;
     long long x = strtoll(v->str, &e, 10);

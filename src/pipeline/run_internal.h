@@ -1,0 +1,150 @@
+/* The state of one `musiclust run` (pipeline.h) and its stages, shared by run.c (the driver), reps.c
+ * (the table of representations) and the stage files: stage_data.c (extract, lyrics, labels, k),
+ * stage_space.c, stage_model.c, stage_cluster.c, stage_evaluate.c, stage_embed.c, stage_report.c. */
+#ifndef MC_PIPELINE_RUN_INTERNAL_H
+#define MC_PIPELINE_RUN_INTERNAL_H
+
+#include "pipeline_internal.h"
+
+#include <musiclust/models.h>
+
+#define PL_MAX_SEEDS 64
+#define PL_MAX_REPS 16
+#define PL_MAX_COLS 8
+#define PL_N_EXAMPLES 4
+
+enum { PL_ALGO_KMEANS = 1, PL_ALGO_AGGLO = 2, PL_ALGO_DBSCAN = 4, PL_ALGO_ALL = 7 };
+
+/* "kmeans", "agglomerative", "dbscan"; and the cluster.h algorithm of a PL_ALGO_* bit. */
+const char *pl_algo_name(unsigned algo);
+mc_cluster_algo pl_algo_kind(unsigned algo);
+
+/* How a representation is made. */
+typedef enum pl_make {
+    PL_MAKE_RAW,    /* the common space itself (the z-scored MFCC statistics) */
+    PL_MAKE_PCA,    /* PCA of the common space to the vae's latent size */
+    PL_MAKE_MODEL,  /* a trained model's latent means, one model per seed */
+    PL_MAKE_CONCAT  /* [z-scored latent of `from` ; z-scored lyrics vector], each block / sqrt(width) */
+} pl_make;
+
+/* One row of the table of representations (reps.c). A representation may have several rows (one per
+ * task that uses it); they merge into one pl_rep. */
+typedef struct pl_rep_spec {
+    const char *id;          /* file names: latents/<id>..., assign/<id>... */
+    const char *name;        /* display name; "%s" stands for the main label */
+    unsigned tasks;          /* MC_PIPELINE_TASK_* bits whose runs include this row */
+    unsigned algos;          /* PL_ALGO_* it is clustered with; 0: computed for its reconstructions only */
+    pl_make make;
+    mc_model_kind model;     /* PL_MAKE_MODEL: the model, with models.h's defaults */
+    mc_model_input input;    /* vectors (MFCC statistics) or log-mel */
+    bool lyrics_input;       /* the MLP reads [vectors ; the track's lyrics vector] */
+    bool conditioned;        /* conditioned on the main label: its scores against it are leaked */
+    bool needs_lyrics;       /* only when the store has lyrics */
+    bool show;               /* t-SNE / UMAP maps and heatmaps */
+    bool recon;              /* reconstruction examples of the first seed */
+    const char *from;        /* PL_MAKE_CONCAT: the representation joined with the lyrics */
+} pl_rep_spec;
+
+/* A representation of this run: the merged rows of the table and what the stages found. */
+typedef struct pl_rep {
+    char id[32];
+    char name[96];
+    pl_make make;
+    mc_model_kind model;
+    mc_model_input input;
+    bool lyrics_input, conditioned;
+    const char *from;
+    unsigned tasks;          /* tasks it is scored in */
+    unsigned algos;          /* PL_ALGO_* */
+    bool evaluated;          /* rows in metrics.csv */
+    bool show;
+    bool recon;
+    bool seeded;             /* one space per seed (else latents/<id>.npy for every seed) */
+    int n_seeds;             /* seeds computed */
+    char leaked[128];
+    char description[512];   /* generated from the options (reps.c) */
+    char note[256];
+    int epochs;
+    char hash[PL_MAX_SEEDS][17];
+    char cluster_hash[17];
+    char embed_hash[17];
+} pl_rep;
+
+typedef struct pl_run {
+    const mc_run_config *cfg;
+    char *dir;
+    pl_stages S;
+    int threads;
+    char extract_hash[17], data_hash[17];
+    bool have_lyrics;
+    mc_store store;
+    bool store_open;
+    mc_score_labels labels;   /* the evaluated columns (the main label first) and the tracks */
+    int64_t n, n_tracks;
+    float *common;            // (n, dc) z-scored vectors: the one common space
+    int dc;
+    char main_label[64];
+    int k;
+    char k_source[96];
+    pl_rep reps[PL_MAX_REPS];
+    int n_reps;
+    char *notes[16];
+    int n_notes;
+    int64_t examples[PL_N_EXAMPLES];
+    int n_examples;
+    int conv_epochs;
+    int64_t conv_rows;
+    bool conv_limited;
+    pl_hash all;              /* every stage hash of this run, for the report stage */
+    mc_pipeline_lyrics_summary lyr;
+} pl_run;
+
+/* ---------------------------------------------------------------- run.c: shared by the stages */
+
+void pl_note(pl_run *R, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Threads for the clustering, metrics and maps: 1 below 1000 rows (their outputs do not depend on
+ * the thread count, and small parallel regions cost more than they save). */
+int pl_light_threads(const pl_run *R);
+mc_progress *pl_bar(pl_run *R, const char *label, int64_t total);
+void pl_bar_end(mc_progress *p, bool ok);
+/* Stage prologue: true (and the timing recorded) when the stage is fresh. outs are relative paths. */
+bool pl_cached(pl_run *R, const char *name, const char *hash, const char *const *outs, int n_out);
+/* Stage epilogue: the record written after the outputs, the timing logged. */
+mc_status pl_commit(pl_run *R, const char *name, const char *hash, double t0, const char *const *keys,
+                    const char *const *vals, int n);
+/* "easy medium hard" of MC_PIPELINE_TASK_* bits ("(reconstructions)" for none). */
+const char *pl_tasks_text(unsigned t, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------- reps.c */
+
+/* The representations of the selected tasks, from the table, in order. */
+void pl_build_reps(pl_run *R);
+/* The representation called id, or NULL. */
+pl_rep *pl_find_rep(pl_run *R, const char *id);
+/* The model configuration of a model representation for this run (epochs from the budget). */
+void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int64_t *train_rows);
+
+/* ---------------------------------------------------------------- the stages */
+
+mc_status pl_stage_extract(pl_run *R, const char *const *inputs, int n_inputs); /* stage_data.c */
+mc_status pl_stage_lyrics(pl_run *R);
+mc_status pl_prepare(pl_run *R);   /* the store, labels, tracks, the common space, examples */
+mc_status pl_choose_k(pl_run *R);  /* --k, the main label's classes, or the ksweep stage */
+mc_status pl_stage_space(pl_run *R, pl_rep *r);            /* stage_space.c: raw, pca */
+mc_status pl_stage_concat(pl_run *R, pl_rep *r, int si);   /* stage_space.c */
+mc_status pl_stage_model(pl_run *R, pl_rep *r, int si);    /* stage_model.c */
+mc_status pl_stage_cluster(pl_run *R, pl_rep *r);          /* stage_cluster.c */
+mc_status pl_stage_evaluate(pl_run *R);                    /* stage_evaluate.c */
+mc_status pl_stage_embed(pl_run *R, pl_rep *r);            /* stage_embed.c */
+/* stage_report.c: summary.tsv and representations.tsv (content hashed for the report stage),
+ * timings.tsv, the report stage, run.json */
+mc_status pl_write_tables(pl_run *R, const char *const *inputs, int n_inputs, pl_hash *content);
+mc_status pl_write_timings(pl_run *R);
+mc_status pl_stage_report(pl_run *R, pl_hash *content);
+mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, double wall);
+
+#endif
