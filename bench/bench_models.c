@@ -1,7 +1,8 @@
 /* Training throughput of the models on a feature store: the MLP vae (the peer's 40 -> 64 -> 4 network,
  * batch 32) or the reference conv beta-VAE (1 x 128 x 128 log-mel patches, batch 128). Prints training
  * samples/s (validation and checkpoints excluded: there are none here) and peak memory. Usage:
- *   bench_models THREADS FEATDIR mlp|conv EPOCHS */
+ *   bench_models THREADS FEATDIR mlp|conv EPOCHS [fp32|bf16]
+ * (the last argument: the conv layers' precision, --precision of musiclust train; default fp32) */
 #include <musiclust/models.h>
 
 #include <stdio.h>
@@ -10,13 +11,17 @@
 #include <sys/resource.h>
 
 int main(int argc, char **argv) {
-    if (argc != 5 || (strcmp(argv[3], "mlp") != 0 && strcmp(argv[3], "conv") != 0)) {
-        fprintf(stderr, "usage: bench_models THREADS FEATDIR mlp|conv EPOCHS\n");
+    mc_model_config cfg;
+    if ((argc != 5 && argc != 6) || (strcmp(argv[3], "mlp") != 0 && strcmp(argv[3], "conv") != 0)) {
+        fprintf(stderr, "usage: bench_models THREADS FEATDIR mlp|conv EPOCHS [fp32|bf16]\n");
         return 2;
     }
     const bool conv = strcmp(argv[3], "conv") == 0;
-    mc_model_config cfg;
     mc_model_config_default(conv ? MC_MODEL_KIND_CONV_VAE : MC_MODEL_KIND_VAE, &cfg);
+    if (argc == 6 && mc_nn_precision_parse(argv[5], &cfg.precision) != MC_STATUS_OK) {
+        fprintf(stderr, "bench_models: %s\n", mc_error_message());
+        return 2;
+    }
     cfg.epochs = atoi(argv[4]);
     mc_model_data data;
     mc_model *m = NULL;
@@ -37,9 +42,10 @@ int main(int argc, char **argv) {
     char in[64];
     if (nd == 1) snprintf(in, sizeof in, "%lld", (long long)shape[0]);
     else snprintf(in, sizeof in, "1x%lldx%lld", (long long)shape[0], (long long)shape[1]);
-    printf("  %s %s, %lld rows, batch %d, %d epochs, %d threads: %.3f s  %9.1f samples/s  peak RSS %.0f MB\n",
+    printf("  %s %s, %lld rows, batch %d, %d epochs, %d threads, %s: %.3f s  %9.1f samples/s  peak RSS %.0f MB\n",
            mc_model_kind_name(cfg.kind), in, (long long)data.n, cfg.batch, sum.epochs_run,
-           mc_threads_resolve(opt.threads), sum.seconds, sum.samples_per_s, ru.ru_maxrss / 1024.0);
+           mc_threads_resolve(opt.threads), mc_nn_precision_name(mc_model_get_config(m)->precision), sum.seconds,
+           sum.samples_per_s, ru.ru_maxrss / 1024.0);
     mc_model_free(m);
     mc_model_data_free(&data);
     return 0;

@@ -55,16 +55,18 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
 else
     echo "  (torch not importable: peer not run)"
 fi
-echo "conv-vae (reference: 1x128x128 log-mel, 32-64-128-256, latent 32, batch 128), 1 epoch"
-line=$("$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 1)
+echo "conv-vae (reference: 1x128x128 log-mel, 32-64-128-256, latent 32, batch 128), 2 epochs, then the peer"
+# ours and the peer back to back on the same store; both figures are training samples per wall-clock
+# second of this run (bench_nn below adds CPU-time figures, which depend much less on other processes)
+line=$("$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 2)
 echo "$line"
 conv_ours=$(echo "$line" | sed -E 's/.* ([0-9.]+) samples\/s.*/\1/') conv_torch=""
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-    # one epoch only: the peer's single epoch is its figure
-    conv_torch=$(/usr/bin/python3 "$ROOT/../shared/peers/torch_vae.py" conv "$OUT/models_gtzan/logmel.npy" "$OUT/z_conv.npy" \
-        --epochs 1 --threads 2 2>/dev/null | sed -nE 's/.*samples_per_s=([0-9.]+).*/\1/p')
-    awk -v a="$conv_ours" -v b="$conv_torch" 'BEGIN { if (b > 0) printf "  torch (2 threads): %.1f samples/s -> %.1fx\n", b, a / b }'
+    conv_torch=$(peer_rate conv "$OUT/models_gtzan/logmel.npy" "$OUT/z_conv.npy" --epochs 2 --threads 2)
+    awk -v a="$conv_ours" -v b="$conv_torch" 'BEGIN { printf "  torch (2 threads, its 2nd epoch): %.1f samples/s -> %.2fx\n", b, a / b }'
 fi
+echo "conv-vae --precision bf16 (AVX512_BF16 kernels where the CPU has them; fp32 otherwise, as printed), 2 epochs"
+"$ROOT/$BUILD/bench_models" 2 "$OUT/models_gtzan" conv 2 bf16
 
 echo "== metrics: exact silhouette, 10 Gaussian blobs, 100,000 x 32 (synthetic), 2 threads =="
 # musiclust: own FMA distance tiles (no BLAS); one run with its peak memory and its precision on sampled
@@ -88,10 +90,20 @@ else
 fi
 
 echo "== nn: one training step of the reference conv beta-VAE (batch 128) and the MLP VAE (batch 32), 2 threads =="
-# Prints samples/s, GFLOP/s, peak RSS, a per-layer time breakdown and the ratio to PyTorch 1.13 on this
-# machine kind (conv 29 samples/s as in ../shared/peers/README.md; MLP 60,000 samples/s measured with
-# torch_vae.py mlp --threads 2). Random inputs: needs no data.
-"$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 3
+# Prints samples/s (wall and CPU-time), GFLOP/s against the measured FMA peak, peak RSS, a per-layer time
+# breakdown, and PyTorch (torch_vae.py conv on the same random data) measured in the same run, three
+# rounds of ours + peer back to back with each round's ratio, the best and the median. The MLP ratio
+# uses PyTorch's figure measured earlier on this machine kind (the models section above measures it in
+# this run). Random inputs: needs no data.
+peer=()
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    peer=(--peer "$ROOT/../shared/peers/torch_vae.py" --peer-samples 128)
+    # also the peer with OpenBLAS's AVX-512 kernel forced for that child (comparison only, said in the output)
+    if grep -q avx512f /proc/cpuinfo; then peer+=(--peer-coretype SkylakeX); fi
+fi
+"$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 3 --rounds 3 "${peer[@]}"
+echo "-- the same step with --precision bf16 (the six 32-256-channel conv layers; no peer) --"
+"$ROOT/$BUILD/bench_nn" --threads 2 --batch 128 --steps 2 --mlp-seconds 0.5 --precision bf16 | grep -v "^  step "
 
 echo "== cluster (10 Gaussian blobs, 32 dims, synthetic: k-means on 100,000 points; Ward, single, average, DBSCAN, GMM on 20,000) =="
 # k-means (own kernels, no BLAS) and scikit-learn's KMeans(10, n_init=10) alternately on the same points

@@ -11,6 +11,7 @@ PKGS=(
   libsoxr-dev                        # resampling, as librosa's soxr_hq
   libfftw3-dev                       # STFT
   libopenblas-dev liblapacke-dev     # GEMM, PCA/SVD
+  libdnnl-dev                        # oneDNN: the nn module's convolutions and GEMMs (own CPU dispatch, bf16)
   libcairo2-dev fonts-dejavu-core    # plots (PNG/SVG/PDF) and a fallback font for their text
   libjansson-dev                     # recipes (run --recipe): the JSON reader of src/pipeline/recipe.c
   libpango1.0-dev                    # plot text of any script: Pango layout, HarfBuzz shaping

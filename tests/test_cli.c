@@ -184,6 +184,12 @@ int main(void) {
     MC_CHECK(run("extract -o y", err, sizeof err) == 2, "no inputs is a usage error");
     snprintf(args, sizeof args, "extract --n-mels 0 x -o '%s/o'", dir);
     MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "n_mels") != NULL, "--n-mels 0 rejected naming the option: %s", err);
+    snprintf(args, sizeof args, "train --model conv-vae --precision fp16 x -o '%s/m.safetensors'", dir);
+    MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "--precision") && strstr(err, "fp16"),
+             "train --precision fp16 rejected naming the option and value: %s", err);
+    snprintf(args, sizeof args, "run --precision half x -o '%s/r'", dir);
+    MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "--precision") && strstr(err, "half"),
+             "run --precision half rejected naming the option and value: %s", err);
 
     /* Bad input only: exit 1, one line per bad file on stderr, naming it. */
     char bad[1024];

@@ -80,6 +80,9 @@ static void test_gemm(void) {
     printf("  mc_nn_gemm: 5 shapes x %d thread counts\n", NT);
 }
 
+/* The conv layers' precision train_once uses (the bf16 case below). */
+static mc_nn_precision g_precision = MC_NN_PRECISION_FP32;
+
 /* One epoch of a model on in-memory rows; returns the saved model file's bytes. */
 static char *train_once(mc_model_kind kind, const mc_model_data *d, int threads, const char *path, size_t *len) {
     mc_model_config c;
@@ -87,6 +90,7 @@ static char *train_once(mc_model_kind kind, const mc_model_data *d, int threads,
     c.epochs = 1;
     c.seed = 5;
     if (kind == MC_MODEL_KIND_CONV_VAE) c.batch = 16;
+    c.precision = g_precision;
     mc_model *m = NULL;
     mc_train_options o = {.threads = threads};
     mc_train_summary sum;
@@ -126,6 +130,24 @@ static void test_models(const char *dir) {
             if (b[0] && b[t] && len[0] == len[t]) check_same(mc_model_kind_name(cases[c].kind), b[0], b[t], len[0], THREADS[t]);
         }
         printf("  %s: one epoch, model file %zu bytes, %d thread counts\n", mc_model_kind_name(cases[c].kind), len[0], NT);
+        for (int t = 0; t < NT; t++) free(b[t]);
+    }
+    /* conv-vae with bf16 convolutions (fp32 where the CPU lacks them: then this repeats the case above) */
+    {
+        char *b[NT] = {0};
+        size_t len[NT] = {0};
+        g_precision = MC_NN_PRECISION_BF16;
+        for (int t = 0; t < NT; t++) {
+            snprintf(path, sizeof path, "%s/conv-vae-bf16_%d.safetensors", dir, THREADS[t]);
+            b[t] = train_once(MC_MODEL_KIND_CONV_VAE, &dc, THREADS[t], path, &len[t]);
+        }
+        g_precision = MC_NN_PRECISION_FP32;
+        for (int t = 1; t < NT; t++) {
+            MC_CHECK(b[0] && b[t] && len[0] == len[t], "conv-vae bf16: model files of different sizes");
+            if (b[0] && b[t] && len[0] == len[t]) check_same("conv-vae bf16", b[0], b[t], len[0], THREADS[t]);
+        }
+        printf("  conv-vae %s: one epoch, model file %zu bytes, %d thread counts\n",
+               mc_nn_bf16_available() ? "bf16" : "(bf16 asked, no AVX512_BF16: fp32)", len[0], NT);
         for (int t = 0; t < NT; t++) free(b[t]);
     }
     free(X);

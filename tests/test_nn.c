@@ -21,6 +21,7 @@
 #include "mc_test.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -357,6 +358,11 @@ typedef struct torch_ref {
     const float *y, *dx, *dw, *db, *rm, *rv;
 } torch_ref;
 
+/* Which conv implementation layer_case builds: whatever the layer picks, the im2col path forced, or
+ * the oneDNN path required (checked: a shape that should run there must not silently fall back). */
+enum { PATH_ANY, PATH_IM2COL, PATH_DNN };
+static int g_path = PATH_ANY;
+
 static mc_nn_layer *make_layer(const ref *r, int max_batch) {
     mc_nn_layer *l = NULL;
     mc_status st = MC_STATUS_INVALID_ARG;
@@ -374,6 +380,10 @@ static mc_nn_layer *make_layer(const ref *r, int max_batch) {
     }
     MC_CHECK_OK(st);
     if (l && r->act == MC_NN_ACT_LEAKY_RELU) MC_CHECK_OK(mc_nn_layer_set_negative_slope(l, (float)r->slope));
+    if (l && g_path == PATH_IM2COL) MC_CHECK_OK(nn_conv_use_im2col(l));
+    if (l && g_path == PATH_DNN)
+        MC_CHECK(l->dn != NULL, "conv layer (%d -> %d channels) is not on the oneDNN path on this AVX2/AVX-512 CPU",
+                 r->ci, r->co);
     return l;
 }
 
@@ -670,6 +680,242 @@ static void test_layers_vs_reference_and_torch(void) {
            worst_grad_ref);
     printf("  float layers vs PyTorch 1.13:      forward %.3g (tol 1e-5), gradients %.3g (tol 1e-4)\n",
            worst_fwd_torch, worst_grad_torch);
+}
+
+/* ---------------------------------------------------------------- the oneDNN path */
+
+/* Whether this CPU should run conv layers whose channels are multiples of 16 on oneDNN's JIT kernels. */
+static bool cpu_has_dnn_path(void) {
+#if defined(__GNUC__) && defined(__x86_64__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+/* Conv layers with channel counts that put them on the oneDNN (blocked) path: each case against the
+ * double reference on both paths, with batches that are not a multiple of the 8-sample block (the
+ * last block padded), positions per channel that are not a multiple of 16 (the kernels' tails),
+ * every activation (ReLU fused into the Conv2d kernel, the others in our passes), a one-channel
+ * input (Conv2d reads it as NCHW) and a one-channel output (ConvTranspose2d's own forward). */
+static void test_dnn_path(void) {
+    const bool want = cpu_has_dnn_path();
+    printf("conv layers on the oneDNN path (%s), each also on the im2col path\n",
+           want ? "required on this CPU" : "this CPU has no AVX2: the im2col path may be used");
+    struct {
+        int kind, act, ci, h, w, co, k, s, p, op, n, max_batch;
+    } cs[] = {
+        {K_CONV, MC_NN_ACT_RELU, 16, 8, 8, 32, 4, 2, 1, 0, 11, 13},
+        {K_CONV, MC_NN_ACT_NONE, 32, 6, 5, 16, 3, 1, 1, 0, 3, 3},
+        {K_CONV, MC_NN_ACT_LEAKY_RELU, 16, 7, 7, 16, 3, 1, 1, 0, 9, 9},
+        {K_CONV, MC_NN_ACT_SIGMOID, 32, 9, 9, 16, 3, 2, 0, 0, 2, 4},
+        {K_CONV, MC_NN_ACT_RELU, 1, 16, 12, 16, 4, 2, 1, 0, 10, 10},
+        {K_CONVT, MC_NN_ACT_RELU, 32, 4, 4, 16, 4, 2, 1, 0, 9, 9},
+        {K_CONVT, MC_NN_ACT_TANH, 16, 5, 6, 16, 3, 2, 1, 1, 5, 8},
+        {K_CONVT, MC_NN_ACT_NONE, 16, 8, 8, 1, 4, 2, 1, 0, 10, 12},
+        {K_CONVT, MC_NN_ACT_SIGMOID, 32, 3, 5, 1, 3, 2, 0, 1, 3, 3},
+    };
+    char label[128];
+    const double saved[3] = {worst_fd64, worst_fwd_ref, worst_grad_ref};
+    worst_fd64 = worst_fwd_ref = worst_grad_ref = 0.0;
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        for (int path = 0; path < 2; path++) {
+            ref r = {.kind = cs[c].kind, .act = cs[c].act, .slope = 0.05, .n = cs[c].n, .ci = cs[c].ci,
+                     .h = cs[c].h, .w = cs[c].w, .co = cs[c].co, .k = cs[c].k, .s = cs[c].s, .p = cs[c].p,
+                     .op = cs[c].op};
+            g_path = path ? PATH_IM2COL : want ? PATH_DNN : PATH_ANY;
+            snprintf(label, sizeof label, "%s %s(%d,%d,k%d,s%d,p%d,op%d) %dx%d act %d n%d/%d",
+                     path ? "im2col" : "oneDNN", cs[c].kind == K_CONVT ? "ConvT" : "Conv", cs[c].ci, cs[c].co,
+                     cs[c].k, cs[c].s, cs[c].p, cs[c].op, cs[c].h, cs[c].w, cs[c].act, cs[c].n, cs[c].max_batch);
+            layer_case(&r, 9000 + 20 * (int)c, cs[c].max_batch, path ? 0 : 24, 0, NULL, label);
+        }
+    }
+    g_path = PATH_ANY;
+    printf("  FD(double) of the references %.3g (tol 1e-6); float layers (both paths) vs double references: "
+           "forward %.3g, gradients %.3g (tol 1e-5)\n", worst_fd64, worst_fwd_ref, worst_grad_ref);
+    worst_fd64 = fmax(worst_fd64, saved[0]);
+    worst_fwd_ref = fmax(worst_fwd_ref, saved[1]);
+    worst_grad_ref = fmax(worst_grad_ref, saved[2]);
+}
+
+/* A chain of conv layers in an mc_nn_seq hands blocked buffers from layer to layer and leaves the
+ * intermediate NCHW outputs and input gradients unwritten until asked for. The same layers run one
+ * by one (no hand-over) must give identical bytes: outputs, input gradients (read through the
+ * accessors, which write them on demand) and parameter gradients. Also a partial batch (padding). */
+static void dnn_chain_case(mc_nn_precision prec) {
+    const int mb = 12;
+    mc_nn_layer *a[5], *b[5];
+    for (int v = 0; v < 2; v++) {
+        mc_nn_layer **L = v ? b : a;
+        MC_CHECK_OK(mc_nn_conv2d_create("c0", 1, 16, 16, 16, 4, 2, 1, MC_NN_ACT_RELU, mb, &L[0]));
+        MC_CHECK_OK(mc_nn_conv2d_create("c1", 16, 8, 8, 32, 3, 1, 1, MC_NN_ACT_RELU, mb, &L[1]));
+        MC_CHECK_OK(mc_nn_conv_transpose2d_create("t0", 32, 8, 8, 16, 4, 2, 1, 0, MC_NN_ACT_LEAKY_RELU, mb, &L[2]));
+        MC_CHECK_OK(mc_nn_conv_transpose2d_create("t1", 16, 16, 16, 16, 3, 1, 1, 0, MC_NN_ACT_RELU, mb, &L[3]));
+        MC_CHECK_OK(mc_nn_conv_transpose2d_create("t2", 16, 16, 16, 1, 4, 2, 1, 0, MC_NN_ACT_NONE, mb, &L[4]));
+        mc_rng rng;
+        mc_rng_seed(&rng, 77, 0);
+        for (int i = 0; i < 5; i++) mc_nn_layer_init(L[i], &rng);
+    }
+    if (cpu_has_dnn_path())
+        for (int i = 0; i < 5; i++) MC_CHECK(a[i]->dn != NULL, "chain layer %d is not on the oneDNN path", i);
+    mc_nn_seq *s = NULL;
+    MC_CHECK_OK(mc_nn_seq_create(&s));
+    for (int i = 0; i < 5; i++) MC_CHECK_OK(mc_nn_seq_add(s, a[i]));
+    mc_nn_precision used = MC_NN_PRECISION_FP32;
+    MC_CHECK_OK(mc_nn_seq_set_precision(s, prec, &used));
+    for (int i = 0; i < 5; i++) MC_CHECK_OK(mc_nn_layer_set_precision(b[i], prec, NULL));
+    MC_CHECK(used == (prec == MC_NN_PRECISION_BF16 && mc_nn_bf16_available() ? MC_NN_PRECISION_BF16
+                                                                            : MC_NN_PRECISION_FP32),
+             "precision in effect %s", mc_nn_precision_name(used));
+    if (cpu_has_dnn_path())
+        for (int i = 0; i < 4; i++) MC_CHECK(a[i]->down == a[i + 1], "layers %d and %d are not linked", i, i + 1);
+    const int64_t nin = 256, nout = 32 * 32;
+    float *x = mc_test_xcalloc((size_t)mb * nin, sizeof(float)), *dy = mc_test_xcalloc((size_t)mb * nout, sizeof(float));
+    float *dy2 = mc_test_xcalloc((size_t)mb * nout, sizeof(float));
+    fx_fill(x, mb * nin, 9901, 1.0, 0.0);
+    fx_fill(dy, mb * nout, 9902, 1.0, 0.0);
+    double worst = 0.0;
+    float *keep = mc_test_xcalloc((size_t)mb * nout, sizeof(float)), *keep_w = mc_test_xcalloc(32 * 16 * 9, sizeof(float));
+    for (int round = 0; round < 3; round++) {
+        const int n = round == 1 ? 5 : mb; /* 5: one partial block; round 2 repeats round 0 on 1 thread */
+        int saved_threads = 0;
+        if (round == 2) saved_threads = omp_get_max_threads(), mc_nn_set_threads(1);
+        for (int i = 0; i < 5; i++) {
+            for (int p = 0; p < 2; p++) {
+                mc_nn_zero(mc_nn_layer_param(a[i], p)->grad, mc_nn_layer_param(a[i], p)->numel);
+                mc_nn_zero(mc_nn_layer_param(b[i], p)->grad, mc_nn_layer_param(b[i], p)->numel);
+            }
+        }
+        float *ya = NULL, *dxa = NULL;
+        MC_CHECK_OK(mc_nn_seq_forward(s, n, x, &ya));
+        memcpy(dy2, dy, (size_t)n * nout * sizeof(float));
+        MC_CHECK_OK(mc_nn_seq_backward(s, dy2, &dxa)); /* the first layer's input gradient: NCHW */
+        const float *h = x;
+        float *yb = NULL, *g = NULL;
+        for (int i = 0; i < 5; i++) {
+            MC_CHECK_OK(mc_nn_forward(b[i], n, h, &yb));
+            h = yb;
+        }
+        memcpy(dy2, dy, (size_t)n * nout * sizeof(float));
+        g = dy2;
+        for (int i = 4; i >= 0; i--) MC_CHECK_OK(mc_nn_backward(b[i], g, &g));
+        for (int i = 0; i < 5; i++) {
+            double e = rel_ff(mc_nn_layer_output(a[i]), mc_nn_layer_output(b[i]), n * mc_nn_layer_out_numel(a[i]));
+            e = fmax(e, rel_ff(mc_nn_layer_input_grad(a[i]), mc_nn_layer_input_grad(b[i]),
+                               n * mc_nn_layer_in_numel(a[i])));
+            for (int p = 0; p < 2; p++)
+                e = fmax(e, rel_ff(mc_nn_layer_param(a[i], p)->grad, mc_nn_layer_param(b[i], p)->grad,
+                                   mc_nn_layer_param(a[i], p)->numel));
+            if (e > worst) worst = e;
+        }
+        MC_CHECK(rel_ff(ya, mc_nn_layer_output(b[4]), n * nout) == 0.0, "seq output differs (n %d)", n);
+        MC_CHECK(rel_ff(dxa, mc_nn_layer_input_grad(b[0]), n * nin) == 0.0, "seq input gradient differs (n %d)", n);
+        if (round == 0) {
+            memcpy(keep, ya, (size_t)n * nout * sizeof(float));
+            memcpy(keep_w, mc_nn_layer_param(a[1], 0)->grad, 32 * 16 * 9 * sizeof(float));
+        }
+        if (round == 2) {
+            mc_nn_set_threads(saved_threads);
+            MC_CHECK(memcmp(keep, ya, (size_t)n * nout * sizeof(float)) == 0 &&
+                         memcmp(keep_w, mc_nn_layer_param(a[1], 0)->grad, 32 * 16 * 9 * sizeof(float)) == 0,
+                     "%s chain: 1 thread and %d threads differ", mc_nn_precision_name(prec), saved_threads);
+        }
+    }
+    printf("  %s: outputs, input gradients, parameter gradients of every layer, n 12 and 5: max rel diff %.3g "
+           "(must be 0); 1 thread vs the team: identical\n", mc_nn_precision_name(used), worst);
+    MC_CHECK(worst == 0.0, "the chained seq differs from the same layers run one by one: %.3g", worst);
+    free(keep);
+    free(keep_w);
+    mc_nn_seq_free(s);
+    for (int i = 0; i < 5; i++) mc_nn_layer_free(b[i]);
+    free(x);
+    free(dy);
+    free(dy2);
+}
+
+static void test_dnn_chain(void) {
+    printf("seq of conv layers (blocked hand-over, lazy NCHW buffers) vs the same layers one by one\n");
+    dnn_chain_case(MC_NN_PRECISION_FP32);
+    dnn_chain_case(MC_NN_PRECISION_BF16);
+}
+
+/* ||a - b|| / ||b|| (L2, in double) */
+static double rel_l2(const float *a, const float *b, int64_t n) {
+    double d = 0, s = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = (double)a[i] - (double)b[i];
+        d += e * e;
+        s += (double)b[i] * (double)b[i];
+    }
+    return s > 0 ? sqrt(d / s) : sqrt(d);
+}
+
+/* bf16 convolutions against fp32 ones on the same weights and data: close and, where the CPU has the
+ * kernels, not identical (the bf16 kernels really ran). Without an activation: with a ReLU, an output
+ * that changes sign between the two roundings flips the mask there and moves that element's gradient
+ * by a whole upstream value, which says nothing about the arithmetic (that case runs in the chain
+ * test and the model tests). Outputs element-wise (bf16 keeps 8 significant bits: a few 1e-3 of the
+ * largest value after sums of hundreds of products); gradients in the L2 norm. */
+static void test_bf16(void) {
+    const bool have = mc_nn_bf16_available();
+    printf("bf16 convolutions vs fp32 (AVX512_BF16 kernels on this CPU: %s)\n", have ? "yes" : "no, fp32 used");
+    struct {
+        int transpose, ci, h, co, k, s, p, n;
+    } cs[] = {{0, 16, 16, 32, 4, 2, 1, 11}, {0, 32, 8, 32, 3, 1, 1, 3}, {1, 32, 8, 16, 4, 2, 1, 9}};
+    double worst = 0.0, least = INFINITY;
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        mc_nn_layer *l[2];
+        for (int v = 0; v < 2; v++) {
+            if (cs[c].transpose)
+                MC_CHECK_OK(mc_nn_conv_transpose2d_create("t", cs[c].ci, cs[c].h, cs[c].h, cs[c].co, cs[c].k, cs[c].s,
+                                                          cs[c].p, 0, MC_NN_ACT_NONE, cs[c].n, &l[v]));
+            else
+                MC_CHECK_OK(mc_nn_conv2d_create("c", cs[c].ci, cs[c].h, cs[c].h, cs[c].co, cs[c].k, cs[c].s, cs[c].p,
+                                                MC_NN_ACT_NONE, cs[c].n, &l[v]));
+            mc_rng rng;
+            mc_rng_seed(&rng, 5 + c, 0);
+            mc_nn_layer_init(l[v], &rng);
+        }
+        mc_nn_precision used;
+        MC_CHECK_OK(mc_nn_layer_set_precision(l[1], MC_NN_PRECISION_BF16, &used));
+        MC_CHECK(used == (have ? MC_NN_PRECISION_BF16 : MC_NN_PRECISION_FP32), "case %zu: precision %s", c,
+                 mc_nn_precision_name(used));
+        const int n = cs[c].n;
+        const int64_t nin = n * mc_nn_layer_in_numel(l[0]), nout = n * mc_nn_layer_out_numel(l[0]);
+        float *x = mc_test_xcalloc((size_t)nin, sizeof(float)), *dy = mc_test_xcalloc((size_t)nout, sizeof(float));
+        float *dyc = mc_test_xcalloc((size_t)nout, sizeof(float));
+        fx_fill(x, nin, 9700 + (int)c, 1.0, 0.0);
+        fx_fill(dy, nout, 9750 + (int)c, 1.0, 0.0);
+        float *y[2], *dx[2];
+        for (int v = 0; v < 2; v++) {
+            MC_CHECK_OK(mc_nn_forward(l[v], n, x, &y[v]));
+            memcpy(dyc, dy, (size_t)nout * sizeof(float));
+            MC_CHECK_OK(mc_nn_backward(l[v], dyc, &dx[v]));
+        }
+        double e[4] = {rel_ff(y[1], y[0], nout), rel_l2(dx[1], dx[0], nin),
+                       rel_l2(mc_nn_layer_param(l[1], 0)->grad, mc_nn_layer_param(l[0], 0)->grad,
+                              mc_nn_layer_param(l[0], 0)->numel),
+                       rel_l2(mc_nn_layer_param(l[1], 1)->grad, mc_nn_layer_param(l[0], 1)->grad, cs[c].co)};
+        for (int i = 0; i < 3; i++) {
+            worst = fmax(worst, e[i]);
+            least = fmin(least, e[i]);
+        }
+        printf("  %s(%d,%d,k%d,s%d) %dx%d n%d: y %.3g (max rel), dx %.3g, dW %.3g, db %.3g (L2 rel)\n",
+               cs[c].transpose ? "ConvT" : "Conv",
+               cs[c].ci, cs[c].co, cs[c].k, cs[c].s, cs[c].h, cs[c].h, n, e[0], e[1], e[2], e[3]);
+        MC_CHECK(e[0] <= 1e-2 && e[1] <= 1e-2 && e[2] <= 1e-2 && e[3] <= 1e-2, "bf16 vs fp32: %.3g %.3g %.3g %.3g",
+                 e[0], e[1], e[2], e[3]);
+        free(x);
+        free(dy);
+        free(dyc);
+        mc_nn_layer_free(l[0]);
+        mc_nn_layer_free(l[1]);
+    }
+    printf("  largest difference bf16 vs fp32 %.3g (tol 1e-2); smallest %.3g (%s)\n", worst,
+           least,
+           have ? "must be > 0: the bf16 kernels ran" : "0: fp32 ran");
+    if (have) MC_CHECK(least > 1e-6, "bf16 results equal fp32's (%.3g): the bf16 kernels did not run", least);
+    else MC_CHECK(worst == 0.0, "fp32 fallback differs from fp32 (%.3g)", worst);
 }
 
 /* ---------------------------------------------------------------- float FD on the library layers */
@@ -1520,6 +1766,9 @@ int main(void) {
     RUN(test_gemm);
     RUN(test_gradcheck_self);
     RUN(test_layers_vs_reference_and_torch);
+    RUN(test_dnn_path);
+    RUN(test_dnn_chain);
+    RUN(test_bf16);
     RUN(test_gradcheck_f32);
     RUN(test_losses);
     RUN(test_adam);

@@ -67,6 +67,7 @@
 
 #include <musiclust/core.h>
 #include <musiclust/data.h>
+#include <musiclust/nn.h> /* mc_nn_precision */
 
 #ifdef __cplusplus
 extern "C" {
@@ -128,6 +129,9 @@ typedef struct mc_model_config {
     int patience;           /* with a validation part: stop after this many epochs without a better
                                validation loss and keep the best epoch's weights; 0 = never stop */
     double clip;            /* clip the gradient's global L2 norm to this (torch clip_grad_norm_); 0 = off */
+    mc_nn_precision precision; /* conv layers' arithmetic (nn.h): fp32 (default) or bf16 where the CPU has
+                               AVX512_BF16 (else fp32, said once through mc_log); the model keeps and
+                               its file records the precision actually used */
     /* mm-vae (ignored by the other kinds); hidden / channels above are the audio encoder's */
     mc_model_fusion fusion;
     int n_lyr_hidden;       /* lyrics encoder hidden layers (>= 1; the lyrics decoder mirrors them) */

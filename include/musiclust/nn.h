@@ -1,14 +1,19 @@
 /* musiclust nn: the neural-network core under the VAE family (models/). float32 tensors, one GEMM
- * wrapper over CBLAS, layers with forward and backward, losses with their gradients, the
- * reparameterisation, Adam/AdamW, PyTorch's default initialisation, gradient clipping and finite-
- * difference gradient checks. Definitions follow PyTorch 1.13 (torch.nn / torch.optim); each function
- * names the one it follows.
+ * wrapper, layers with forward and backward, losses with their gradients, the reparameterisation,
+ * Adam/AdamW, PyTorch's default initialisation, gradient clipping and finite-difference gradient
+ * checks. Definitions follow PyTorch 1.13 (torch.nn / torch.optim); each function names the one it
+ * follows. Products run on oneDNN (Debian libdnnl 2.6): its JIT convolution kernels and its sgemm
+ * pick their code for the CPU themselves, so the speed does not depend on which kernel OpenBLAS
+ * picks (Debian's OpenBLAS 0.3.21 falls back to its generic kernel on CPUs it does not know).
  *
  * Layout. Every batch is (n, per-sample numel) row-major; images are NCHW. A layer is created for a
  * fixed per-sample input shape and a maximum batch, and owns its output buffer (max_batch, out_numel)
  * and its input-gradient buffer (max_batch, in_numel), allocated once: forward and backward never
- * allocate. A layer may carry an output activation (ReLU, LeakyReLU, Sigmoid, Tanh) applied after its
- * affine map, which saves a buffer and a pass over memory per activation.
+ * allocate their buffers (two exceptions, once each: a conv layer linked in an mc_nn_seq gets its own
+ * blocked input copy back when it is later run on its own, and a bf16 layer fed by an fp32 one its
+ * bf16 input copy; oneDNN itself allocates small bookkeeping per call). A layer may carry an output
+ * activation (ReLU, LeakyReLU, Sigmoid, Tanh) applied after its affine map, which saves a buffer and a
+ * pass over memory per activation.
  *
  * Training step, as PyTorch's autograd would do it:
  *     mc_nn_params_zero_grad(P);                       // grads accumulate (+=) like .grad
@@ -20,15 +25,23 @@
  * to it instead of copying it). backward may use dy as scratch (a layer with an activation may
  * overwrite it with the gradient before the activation): pass a buffer that is not needed again.
  *
+ * Convolutions. A Conv2d / ConvTranspose2d whose channel counts are multiples of 16 (8 on AVX2-only
+ * CPUs; a Conv2d may also read 1 channel, a ConvTranspose2d write 1) runs on oneDNN's direct kernels
+ * with channel-blocked activations (nChw16c) kept next to the NCHW buffers; conversions are fused into
+ * the passes the layer needs anyway (bias, activation, its derivative, bias-gradient sums). In an
+ * mc_nn_seq, consecutive such layers hand over their blocked buffers, run each block of samples
+ * through all of them in turn, and leave the intermediate NCHW outputs and input gradients unwritten
+ * until mc_nn_layer_output / mc_nn_layer_input_grad asks for them. Other shapes (and CPUs without
+ * AVX2) use im2col + GEMM over chunks of samples.
+ *
  * Threads. mc_nn_set_threads(n) sets the OpenMP team used by every parallel loop of this module.
- * Convolutions work on chunks of samples (their im2col matrices side by side); each thread takes a
- * contiguous block of a chunk's samples and runs im2col, its columns of the GEMM (single-threaded
- * OpenBLAS) and the output pass without a barrier in between; weight gradients and Linear layers
- * use GEMMs split over the team by blocks of rows or columns of C. OpenBLAS's own pool stays off: on
- * 2 cores, alternating OpenMP regions with OpenBLAS threads halves GEMM speed (both pools spin-wait
- * and take each other's core). Every reduction has a fixed order (per-channel or per-block sums
- * added in index order, GEMMs splitting only the rows or columns of C): the same inputs, seed and
- * thread count give identical bytes (in practice also across thread counts; the test checks 1 vs 2). */
+ * Work is split into pieces whose shapes depend only on the problem, never on the team: convolutions
+ * into blocks of a fixed number of samples (each block one single-threaded oneDNN call, weight
+ * gradients one partial per block added in block order), GEMMs into tiles of rows or columns of C
+ * (mc_nn_gemm_tiles), element-wise loops into fixed pieces; every sum has a fixed order. So the same
+ * inputs and seed give identical bytes for any thread count and any OpenBLAS kernel
+ * (tests/test_determinism.c checks 1, 2 and 3 threads under several kernels). OpenBLAS's own pool
+ * stays off (it would compete with ours for the cores). */
 #ifndef MUSICLUST_NN_H
 #define MUSICLUST_NN_H
 
@@ -78,10 +91,11 @@ void mc_nn_gemm_tiles(int64_t m, int64_t n, int64_t k, int *tiles, bool *by_cols
  * A is (m, k) with row stride lda, or (k, m) when trans_a; B is (k, n), or (n, k) when trans_b.
  * cblas_sgemm(CblasRowMajor, ...) semantics. Large products are cut into tiles of rows or columns of
  * C whose shapes depend only on (m, n, k) (mc_nn_gemm_tiles), each tile one single-threaded
- * cblas_sgemm over the full k; the tiles run over the OpenMP team when called from outside a parallel
- * region (inside one, all on the calling thread). So every element of C is produced by the same call
- * with the same arguments whatever the thread count: results are byte-identical for any team size
- * and any OpenBLAS kernel. Dimensions must fit int. */
+ * dnnl_sgemm over the full k (cblas_sgemm only if oneDNN fails, e.g. out of memory); the tiles run
+ * over the OpenMP team when called from outside a parallel region (inside one, all on the calling
+ * thread). So every element of C is produced by the same call with the same arguments whatever the
+ * thread count: results are byte-identical for any team size and any OpenBLAS kernel. Never
+ * allocates itself (oneDNN's sgemm may allocate its packing buffers). Dimensions must fit int. */
 void mc_nn_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                 int64_t ldc);
@@ -141,14 +155,16 @@ mc_status mc_nn_linear_create(const char *name, int in, int out, mc_nn_act act, 
 /* torch.nn.Conv2d(c_in, c_out, kernel, stride, padding) (square kernel, zero padding, dilation 1,
  * groups 1) then `act`, on inputs (n, c_in, h_in, w_in) -> (n, c_out, h_out, w_out) with
  * h_out = (h_in + 2 padding - kernel) / stride + 1. Parameters "<name>.weight" (c_out, c_in, k, k),
- * "<name>.bias" (c_out). im2col over chunks of samples + one GEMM per chunk. */
+ * "<name>.bias" (c_out). oneDNN's direct kernels where the shape allows (see the top), else im2col over
+ * chunks of samples + one GEMM per chunk. */
 mc_status mc_nn_conv2d_create(const char *name, int c_in, int h_in, int w_in, int c_out, int kernel,
                               int stride, int padding, mc_nn_act act, int max_batch,
                               mc_nn_layer **out_layer);
 
 /* torch.nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, output_padding) then `act`:
  * (n, c_in, h_in, w_in) -> (n, c_out, h_out, w_out), h_out = (h_in - 1) stride - 2 padding + kernel +
- * output_padding, output_padding < stride. The adjoint of Conv2d: GEMM then col2im. Parameters
+ * output_padding, output_padding < stride. The adjoint of Conv2d: oneDNN's direct kernels where the
+ * shape allows (see the top), else GEMM then col2im. Parameters
  * "<name>.weight" (c_in, c_out, k, k) as torch stores it, "<name>.bias" (c_out). */
 mc_status mc_nn_conv_transpose2d_create(const char *name, int c_in, int h_in, int w_in, int c_out,
                                         int kernel, int stride, int padding, int output_padding,
@@ -212,6 +228,37 @@ void mc_nn_layer_init(mc_nn_layer *l, mc_rng *rng);
 /* w[i] ~ U(-bound, bound): (2 u - 1) bound with u = mc_rng_uniform. */
 void mc_nn_init_uniform(float *w, int64_t count, double bound, mc_rng *rng);
 
+/* Precision of the convolutions. bf16: a Conv2d / ConvTranspose2d whose input and output both have a
+ * multiple of 16 (8 on AVX2-only CPUs) channels multiplies bf16 copies of its input, weights and output
+ * gradient with oneDNN's AVX512_BF16 (or AMX) kernels, accumulating in fp32; its outputs and all
+ * gradients stay fp32, and the parameters themselves stay fp32 (the optimiser updates them; the bf16
+ * weights are rounded from them at every forward and backward). Linear layers, the first conv layer of
+ * a one-channel image and the last of a one-channel output stay fp32. Results are deterministic as in
+ * fp32 (the same bytes for any thread count), but not equal to fp32's. */
+typedef enum mc_nn_precision {
+    MC_NN_PRECISION_FP32 = 0,
+    MC_NN_PRECISION_BF16
+} mc_nn_precision;
+/* "fp32", "bf16". */
+const char *mc_nn_precision_name(mc_nn_precision p);
+/* Parse "fp32" / "bf16"; anything else -> MC_STATUS_INVALID_ARG naming the choices. */
+mc_status mc_nn_precision_parse(const char *s, mc_nn_precision *out);
+/* Whether this CPU has oneDNN bf16 convolution kernels (AVX512_BF16 or AMX); checked once, with a
+ * small probe layer. */
+bool mc_nn_bf16_available(void);
+/* Set a layer's precision. *used (may be NULL) gets what the layer will run: fp32 for layers that
+ * stay fp32 (see above) or when the CPU lacks bf16 kernels. Allocates the bf16 buffers and kernels
+ * on the first switch to bf16 (out of memory -> MC_STATUS_NO_MEMORY, the layer unchanged). */
+mc_status mc_nn_layer_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precision *used);
+
+/* Diagnostics (bench_nn's per-layer table): while profiling is on, every layer adds the wall-clock
+ * and process-CPU seconds of each forward and backward call to its counters. Off by default (it
+ * costs four clock reads per call). Process CPU time counts all threads of the process. */
+void mc_nn_set_profiling(bool on);
+/* t[0] forward wall, t[1] forward CPU, t[2] backward wall, t[3] backward CPU, in seconds. */
+void mc_nn_layer_times(const mc_nn_layer *l, double t[4]);
+void mc_nn_layer_times_reset(mc_nn_layer *l);
+
 /* ---------------------------------------------------------------- sequential */
 
 /* A chain of layers (torch.nn.Sequential): each layer's input numel must equal the previous one's
@@ -227,6 +274,8 @@ mc_status mc_nn_seq_forward(mc_nn_seq *s, int n, const float *x, float **y);
 /* dy may be overwritten, as may the layers' input-gradient buffers on the way down. */
 mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx);
 void mc_nn_seq_set_training(mc_nn_seq *s, bool training);
+/* mc_nn_layer_set_precision on every layer; *used: bf16 when at least one layer runs in bf16. */
+mc_status mc_nn_seq_set_precision(mc_nn_seq *s, mc_nn_precision p, mc_nn_precision *used);
 void mc_nn_seq_init(mc_nn_seq *s, mc_rng *rng);
 
 /* ---------------------------------------------------------------- parameter sets */

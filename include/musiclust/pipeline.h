@@ -57,6 +57,7 @@
 #include <musiclust/core.h>
 #include <musiclust/data.h>
 #include <musiclust/metrics.h>
+#include <musiclust/nn.h> /* mc_nn_precision */
 #include <musiclust/report.h>
 #include <musiclust/text.h>
 
@@ -489,6 +490,8 @@ typedef struct mc_run_config {
     int mlp_latent;             /* latent size of the MLP models (vae, beta-vae, ae, cvae, mm-vae) and
                                    pca's components (16: better than the models' default 4 on held-out
                                    gtzan-mini tracks, issue 17); <= 0 = the model default (4) */
+    mc_nn_precision precision;  /* conv-vae arithmetic (mc_model_config.precision): fp32 (default) or bf16
+                                   where the CPU has AVX512_BF16 (else fp32, said once) */
     bool fast;                  /* test-sized: MLP 12 epochs, conv-vae 1 epoch on at most 64 rows,
                                    t-SNE 250 iterations, UMAP 60 epochs (a smoke test, not a result) */
     bool maps;                  /* t-SNE and UMAP maps (true) */

@@ -212,7 +212,8 @@ class mc_model_config(Structure):
                 ("n_conv", c_int), ("channels", c_int * MAX_LAYERS), ("latent", c_int), ("beta", c_double),
                 ("warmup", c_int), ("condition", c_char_p), ("frames", c_int), ("epochs", c_int),
                 ("batch", c_int), ("lr", c_double), ("seed", c_uint64), ("val_fraction", c_double),
-                ("patience", c_int), ("clip", c_double), ("fusion", c_int), ("n_lyr_hidden", c_int),
+                ("patience", c_int), ("clip", c_double), ("precision", c_int), ("fusion", c_int),
+                ("n_lyr_hidden", c_int),
                 ("lyr_hidden", c_int * MAX_LAYERS), ("n_fuse", c_int), ("fuse", c_int * MAX_LAYERS),
                 ("audio_weight", c_double), ("lyrics_weight", c_double), ("lyrics_norm", c_int),
                 ("features", c_int)]

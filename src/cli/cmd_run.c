@@ -55,7 +55,7 @@ int cmd_run(int argc, char **argv) {
     mc_run_config cfg;
     mc_run_config_default(&cfg);
     static mc_recipe recipe; /* cfg.recipe points here */
-    const char *out = NULL, *task = NULL, *metadata = NULL, *features = NULL, *recipe_name = recipe_arg(argc, argv);
+    const char *out = NULL, *task = NULL, *metadata = NULL, *features = NULL, *precision = NULL, *recipe_name = recipe_arg(argc, argv);
     if (recipe_name && mc_pipeline_recipe_load(recipe_name, &recipe, &cfg) != MC_STATUS_OK)
         return cli_input("run", "%s", mc_error_message());
     int64_t budget = cfg.conv_budget;
@@ -79,6 +79,7 @@ int cmd_run(int argc, char **argv) {
         {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 8000)"},
         {"features", 0, CLI_STRING, &features, "SET", "vectors of the common space, raw, pca and the MLP models: mfcc, descriptors or mfcc+descriptors (default; the best raw input on gtzan-mini, issue 17)"},
         {"no-descriptors", 0, CLI_FLAG, &no_desc, NULL, "extract without librosa's descriptors (then --features is mfcc)"},
+        {"precision", 0, CLI_STRING, &precision, "P", "conv-vae arithmetic: fp32 (default) or bf16 (AVX512_BF16 kernels, fp32 master weights and accumulation; fp32 where the CPU lacks them)"},
         {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
         {"mlp-latent", 0, CLI_INT, &cfg.mlp_latent, "D", "latent size of the MLP models and pca's components (default 16, measured in issue 17; 0 = the models' own default, 4)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
@@ -129,6 +130,8 @@ int cmd_run(int argc, char **argv) {
         cfg.extract.descriptors = false;
         cfg.features = MC_STORE_FEATURES_MFCC;
     }
+    if (precision && mc_nn_precision_parse(precision, &cfg.precision) != MC_STATUS_OK)
+        USAGE("--precision must be fp32 or bf16, got '%s'", precision);
     if (cfg.mlp_epochs < 0) USAGE("--mlp-epochs must be >= 1, got %d", cfg.mlp_epochs);
     if (cfg.mlp_latent < 0 || cfg.mlp_latent > 4096) USAGE("--mlp-latent must be in 0..4096, got %d", cfg.mlp_latent);
     if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");

@@ -42,6 +42,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
     int latent = -1, warmup = -1, frames = -1, epochs = -1, batch = -1, patience = -1, threads = 0,
         stop_after = 0;
     double beta = NAN, lr = NAN, val = NAN, clip = NAN, w_audio = NAN, w_lyrics = NAN;
+    const char *precision = NULL;
     uint64_t seed = 0;
     bool quiet = false, resume = false, seed_given = false;
     const char *seed_str = NULL;
@@ -70,6 +71,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
         {"val", 0, CLI_DOUBLE, &val, "FRACTION", "hold out this fraction of rows for a validation loss, computed with z = mu (default 0)"},
         {"patience", 0, CLI_INT, &patience, "N", "with --val: stop after N epochs without a better validation loss and keep the best epoch (default 0: never)"},
         {"clip", 0, CLI_DOUBLE, &clip, "NORM", "clip the gradient's global L2 norm (default 0: off)"},
+        {"precision", 0, CLI_STRING, &precision, "P", "conv layers' arithmetic: fp32 (default) or bf16 (AVX512_BF16 kernels, fp32 master weights and accumulation; fp32 where the CPU lacks them)"},
         {"resume", 0, CLI_FLAG, &resume, NULL, "continue from the checkpoint MODEL (its stored options are used; only --epochs may change)"},
         {"stop-after", 0, CLI_INT, &stop_after, "N", "(testing) end after N epochs of this run as if killed after the checkpoint"},
         {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the same seed and N give identical bytes"},
@@ -141,7 +143,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
     if (resume) {
         if (hidden || channels || condition || input || features || latent >= 0 || warmup >= 0 || frames >= 0 ||
             batch >= 0 || patience >= 0 || !isnan(beta) || !isnan(lr) || !isnan(val) || !isnan(clip) ||
-            seed_given || mm_opts)
+            seed_given || mm_opts || precision)
             return cli_usage(&cmd, "with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
                   "and --stop-after may be given", out);
         st = mc_model_load(out, &m);
@@ -220,6 +222,8 @@ static int train(int argc, char **argv, mc_lock **lock) {
         if (!isnan(lr)) cfg.lr = lr;
         if (!isnan(val)) cfg.val_fraction = val;
         if (!isnan(clip)) cfg.clip = clip;
+        if (precision && mc_nn_precision_parse(precision, &cfg.precision) != MC_STATUS_OK)
+            return cli_usage(&cmd, "--precision must be fp32 or bf16, got '%s'", precision);
         cfg.seed = seed;
     } else {
         cfg = *mc_model_get_config(m);

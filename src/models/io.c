@@ -94,6 +94,7 @@ static mc_status build_meta(const mc_model *m, char **out) {
     mc_json_key(j, "val_fraction"); mc_json_number(j, c->val_fraction);
     mc_json_key(j, "patience"); mc_json_int(j, c->patience);
     mc_json_key(j, "clip"); mc_json_number(j, c->clip);
+    mc_json_key(j, "precision"); mc_json_string(j, mc_nn_precision_name(c->precision));
     mc_json_key(j, "n_rows"); mc_json_int(j, m->n_rows);
     mc_json_key(j, "musiclust_version"); mc_json_string(j, mc_version());
     mc_json_end_object(j);
@@ -316,6 +317,10 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     c->patience = (int)v;
     if (!get_num(o, "clip", &x)) return bad_meta(path, "bad clip");
     c->clip = x;
+    /* absent in files written before issue 16: fp32 */
+    const mj_value *pr = mj_get(o, "precision");
+    if (pr && (pr->type != MJ_STRING || mc_nn_precision_parse(pr->str, &c->precision) != MC_STATUS_OK))
+        return bad_meta(path, "bad precision (fp32 or bf16)");
     if (!get_int(o, "n_rows", 1, LOAD_MAX_ROWS, n_rows)) return bad_meta(path, "n_rows is not an integer in 1..2^40");
     const mj_value *b = mj_get(o, "stopped_early");
     *stopped_early = b && b->type == MJ_BOOL && b->num != 0;

@@ -144,6 +144,8 @@ static bool has_condition(const mc_model_config *c) {
 static mc_status check_config(const mc_model_config *c) {
     if ((unsigned)c->kind > MC_MODEL_KIND_MM_VAE)
         return mc_error_set(MC_STATUS_INVALID_ARG, "model: unknown kind %d", (int)c->kind);
+    if (c->precision != MC_NN_PRECISION_FP32 && c->precision != MC_NN_PRECISION_BF16)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "model: unknown precision %d", (int)c->precision);
     bool conv = c->input == MC_MODEL_INPUT_LOGMEL;
     if (c->kind == MC_MODEL_KIND_CONV_VAE && !conv)
         return mc_error_set(MC_STATUS_INVALID_ARG, "conv-vae reads log-mel input, not vectors");
@@ -300,6 +302,29 @@ void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int 
 
 /* Everything but the weights' values and the normalisation's: validated config, shapes, the net. Takes
  * ownership of classes. */
+/* The conv layers' precision: bf16 where the CPU has the kernels (nn.h); otherwise fp32, said once per
+ * process. m->cfg keeps what is used, so the model file records it. */
+static mc_status apply_precision(mc_model *m) {
+    if (m->cfg.precision == MC_NN_PRECISION_FP32) return MC_STATUS_OK;
+    mc_nn_precision e = MC_NN_PRECISION_FP32, d = MC_NN_PRECISION_FP32;
+    mc_status st = m->net->enc ? mc_nn_seq_set_precision(m->net->enc, m->cfg.precision, &e) : MC_STATUS_OK;
+    if (st == MC_STATUS_OK) st = mc_nn_seq_set_precision(m->net->dec, m->cfg.precision, &d);
+    if (st != MC_STATUS_OK) return st;
+    mc_nn_precision used = e == MC_NN_PRECISION_BF16 || d == MC_NN_PRECISION_BF16 ? MC_NN_PRECISION_BF16
+                                                                                  : MC_NN_PRECISION_FP32;
+    if (used != m->cfg.precision) {
+        static bool said; /* once per process */
+        if (!said)
+            mc_log(MC_LOG_LEVEL_WARN, "%s",
+                   mc_nn_bf16_available()
+                       ? "--precision bf16: this model has no conv layer that runs in bf16; training in fp32"
+                       : "--precision bf16: this CPU has no AVX512_BF16 kernels (oneDNN); training in fp32");
+        said = true;
+        m->cfg.precision = used;
+    }
+    return MC_STATUS_OK;
+}
+
 mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int n_mels, int frames,
                           int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, mc_model **out) {
     *out = NULL;
@@ -340,6 +365,7 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     int64_t mb = cfg->batch < n_rows ? cfg->batch : n_rows;
     if (mb < 1) mb = 1;
     st = mdl_net_create(&m->cfg, m->D, n_mels, frames, n_classes, m->lyr_dim, (int)mb, &m->net);
+    if (st == MC_STATUS_OK) st = apply_precision(m);
     if (st != MC_STATUS_OK) { mc_model_free(m); return st; }
     mc_rng_seed(&m->rng_shuffle, cfg->seed, 3);
     mc_rng_seed(&m->rng_noise, cfg->seed, 4);

@@ -183,6 +183,21 @@ void nn_layer_set_chunk(mc_nn_layer *l, int chunk) {
     l->chunk = chunk < 1 ? 1 : chunk > cap ? cap : chunk;
 }
 
+/* The im2col path's workspaces: cols (K, chunk G) and tmp (max(c_in, c_out), chunk G). */
+static mc_status im2col_workspace(mc_nn_layer *l) {
+    if (l->cols) return MC_STATUS_OK;
+    int cmax = l->c_in > l->c_out ? l->c_in : l->c_out;
+    l->cols = nn_layer_alloc(l, (size_t)(l->kdim * l->grid * l->chunk), sizeof(float));
+    l->tmp = nn_layer_alloc(l, (size_t)cmax * (size_t)(l->grid * l->chunk), sizeof(float));
+    return l->cols && l->tmp ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+}
+
+mc_status nn_conv_use_im2col(mc_nn_layer *l) {
+    if (!l || (l->kind != MC_NN_KIND_CONV2D && l->kind != MC_NN_KIND_CONV_TRANSPOSE2D)) return MC_STATUS_OK;
+    nn_dnn_free(l);
+    return im2col_workspace(l);
+}
+
 /* Weight (w0, w1, k, k), bias (c_out), chunk size and workspaces. img_c: channels of the image the
  * geometry reads (c_in for Conv2d, c_out for ConvTranspose2d). */
 static mc_status conv_common(mc_nn_layer *l, int c_in, int c_out, int k, int img_c, int w0, int w1,
@@ -202,13 +217,13 @@ static mc_status conv_common(mc_nn_layer *l, int c_in, int c_out, int k, int img
     mc_status st = nn_layer_add_param(l, "weight", 4, wshape, true, fan_in);
     if (st == MC_STATUS_OK) st = nn_layer_add_param(l, "bias", 1, bshape, true, fan_in);
     if (st != MC_STATUS_OK) return st;
-    int cmax = c_in > c_out ? c_in : c_out;
-    l->cols = nn_layer_alloc(l, (size_t)(per * chunk), sizeof(float));
-    l->tmp = nn_layer_alloc(l, (size_t)cmax * (size_t)(grid * chunk), sizeof(float));
     l->bias_acc = nn_layer_alloc(l, (size_t)c_out, sizeof(double));
     l->bias_part = nn_layer_alloc(l, (size_t)l->max_batch * (size_t)c_out, sizeof(double));
-    if (!l->cols || !l->tmp || !l->bias_acc || !l->bias_part) return MC_STATUS_NO_MEMORY;
-    return MC_STATUS_OK;
+    if (!l->bias_acc || !l->bias_part) return MC_STATUS_NO_MEMORY;
+    /* oneDNN's kernels where they are fast for this shape on this CPU, else im2col + GEMM */
+    st = nn_dnn_setup(l);
+    if (st != MC_STATUS_OK) return st;
+    return l->dn ? MC_STATUS_OK : im2col_workspace(l);
 }
 
 static mc_status check_conv_args(const char *what, const char *name, int c_in, int h, int w, int c_out,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- construction */
 
@@ -124,6 +125,7 @@ void mc_nn_layer_free(mc_nn_layer *l) {
         mc_free(l->params[i].data);
         mc_free(l->params[i].grad);
     }
+    nn_dnn_free(l);
     mc_free(l->y);
     mc_free(l->dx);
     mc_free(l->cols);
@@ -258,9 +260,60 @@ void nn_act_backward(mc_nn_act act, float slope, const float *y, float *dy, int6
     }
 }
 
+/* ---------------------------------------------------------------- profiling */
+
+static bool g_profiling;
+
+void mc_nn_set_profiling(bool on) { g_profiling = on; }
+
+void mc_nn_layer_times(const mc_nn_layer *l, double t[4]) {
+    for (int i = 0; i < 4; i++) t[i] = l ? l->times[i] : 0.0;
+}
+
+void mc_nn_layer_times_reset(mc_nn_layer *l) {
+    if (l) memset(l->times, 0, sizeof l->times);
+}
+
+static void clocks(double c[2]) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+    c[0] = (double)a.tv_sec + 1e-9 * (double)a.tv_nsec;
+    c[1] = (double)b.tv_sec + 1e-9 * (double)b.tv_nsec;
+}
+
+static mc_status layer_forward_impl(mc_nn_layer *l, int n, const float *x, float **y, bool from_up,
+                                    bool need_y);
+static mc_status layer_backward_impl(mc_nn_layer *l, float *dy, float **dx, bool from_down, bool need_dx);
+
+static mc_status layer_forward(mc_nn_layer *l, int n, const float *x, float **y, bool from_up, bool need_y) {
+    if (!g_profiling || !l) return layer_forward_impl(l, n, x, y, from_up, need_y);
+    double a[2], b[2];
+    clocks(a);
+    mc_status st = layer_forward_impl(l, n, x, y, from_up, need_y);
+    clocks(b);
+    l->times[0] += b[0] - a[0];
+    l->times[1] += b[1] - a[1];
+    return st;
+}
+
+static mc_status layer_backward(mc_nn_layer *l, float *dy, float **dx, bool from_down, bool need_dx) {
+    if (!g_profiling || !l) return layer_backward_impl(l, dy, dx, from_down, need_dx);
+    double a[2], b[2];
+    clocks(a);
+    mc_status st = layer_backward_impl(l, dy, dx, from_down, need_dx);
+    clocks(b);
+    l->times[2] += b[0] - a[0];
+    l->times[3] += b[1] - a[1];
+    return st;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
-mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
+/* from_up: x is the unchanged output of l->up's last forward; need_y false: only l->down reads the
+ * output (only mc_nn_seq_forward knows these). */
+static mc_status layer_forward_impl(mc_nn_layer *l, int n, const float *x, float **y, bool from_up,
+                                    bool need_y) {
     if (y) *y = NULL;
     if (!l || !x) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_forward: layer or x is NULL");
     if (n < 1 || n > l->max_batch)
@@ -272,6 +325,12 @@ mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
                             l->name, n);
     l->n = n;
     l->x = x;
+    l->dx_blocked = l->y_lazy = l->dx_lazy = false;
+    if (l->dn) {
+        mc_status st = nn_dnn_forward(l, from_up, need_y);
+        if (y) *y = st == MC_STATUS_OK ? l->y : NULL;
+        return st;
+    }
     switch (l->kind) {
     case MC_NN_KIND_LINEAR: nn_linear_forward(l); break;
     case MC_NN_KIND_CONV2D: nn_conv_forward(l); break;
@@ -288,12 +347,24 @@ mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
     return MC_STATUS_OK;
 }
 
-mc_status mc_nn_backward(mc_nn_layer *l, float *dy, float **dx) {
+mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
+    return layer_forward(l, n, x, y, false, true);
+}
+
+/* from_down: dy is the unchanged input gradient of l->down's last backward, which left a blocked
+ * copy; need_dx false: only l->up reads the input gradient (only mc_nn_seq_backward knows these). */
+static mc_status layer_backward_impl(mc_nn_layer *l, float *dy, float **dx, bool from_down, bool need_dx) {
     if (dx) *dx = NULL;
     if (!l || !dy) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_backward: layer or dy is NULL");
     if (l->n < 1)
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: backward before any forward", l->name);
     int64_t count = (int64_t)l->n * l->out_numel;
+    l->dx_blocked = l->dx_lazy = false;
+    if (l->dn) {
+        mc_status st = nn_dnn_backward(l, dy, from_down, need_dx);
+        if (dx && st == MC_STATUS_OK) *dx = l->input_grad ? l->dx : NULL;
+        return st;
+    }
     switch (l->kind) {
     case MC_NN_KIND_LINEAR:
         nn_act_backward(l->act, l->slope, l->y, dy, count);
@@ -314,10 +385,18 @@ mc_status mc_nn_backward(mc_nn_layer *l, float *dy, float **dx) {
     return MC_STATUS_OK;
 }
 
+mc_status mc_nn_backward(mc_nn_layer *l, float *dy, float **dx) {
+    return layer_backward(l, dy, dx, false, true);
+}
+
 /* ---------------------------------------------------------------- settings and accessors */
 
 mc_status mc_nn_layer_set_input_grad(mc_nn_layer *l, bool on) {
     if (!l) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_layer_set_input_grad: layer is NULL");
+    if (l->dn) {
+        mc_status st = nn_dnn_set_input_grad(l, on);
+        if (st != MC_STATUS_OK) return st;
+    }
     if (on && !l->dx) {
         l->dx = nn_layer_alloc(l, (size_t)l->max_batch * (size_t)l->in_numel, sizeof(float));
         if (!l->dx) return MC_STATUS_NO_MEMORY;
@@ -328,6 +407,31 @@ mc_status mc_nn_layer_set_input_grad(mc_nn_layer *l, bool on) {
     }
     l->input_grad = on;
     return MC_STATUS_OK;
+}
+
+const char *mc_nn_precision_name(mc_nn_precision p) { return p == MC_NN_PRECISION_BF16 ? "bf16" : "fp32"; }
+
+mc_status mc_nn_precision_parse(const char *s, mc_nn_precision *out) {
+    if (s && strcmp(s, "fp32") == 0) {
+        *out = MC_NN_PRECISION_FP32;
+        return MC_STATUS_OK;
+    }
+    if (s && strcmp(s, "bf16") == 0) {
+        *out = MC_NN_PRECISION_BF16;
+        return MC_STATUS_OK;
+    }
+    return mc_error_set(MC_STATUS_INVALID_ARG, "unknown precision \"%s\" (choose fp32 or bf16)", s ? s : "");
+}
+
+mc_status mc_nn_layer_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precision *used) {
+    mc_nn_precision u = MC_NN_PRECISION_FP32;
+    if (used) *used = u;
+    if (!l) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_layer_set_precision: layer is NULL");
+    if (p != MC_NN_PRECISION_FP32 && p != MC_NN_PRECISION_BF16)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: unknown precision %d", l->name, (int)p);
+    mc_status st = l->dn ? nn_dnn_set_precision(l, p, &u) : MC_STATUS_OK;
+    if (used) *used = u;
+    return st;
 }
 
 void mc_nn_layer_set_training(mc_nn_layer *l, bool training) {
@@ -346,8 +450,15 @@ const char *mc_nn_layer_name(const mc_nn_layer *l) { return l->name; }
 int mc_nn_layer_max_batch(const mc_nn_layer *l) { return l->max_batch; }
 int64_t mc_nn_layer_in_numel(const mc_nn_layer *l) { return l->in_numel; }
 int64_t mc_nn_layer_out_numel(const mc_nn_layer *l) { return l->out_numel; }
-float *mc_nn_layer_output(mc_nn_layer *l) { return l->y; }
-float *mc_nn_layer_input_grad(mc_nn_layer *l) { return l->dx; }
+/* A layer inside an mc_nn_seq may have left these in its blocked copy only: write them now. */
+float *mc_nn_layer_output(mc_nn_layer *l) {
+    if (l->y_lazy || l->dx_lazy) nn_dnn_materialize(l);
+    return l->y;
+}
+float *mc_nn_layer_input_grad(mc_nn_layer *l) {
+    if (l->y_lazy || l->dx_lazy) nn_dnn_materialize(l);
+    return l->dx;
+}
 int mc_nn_layer_param_count(const mc_nn_layer *l) { return l ? l->n_params : 0; }
 size_t mc_nn_layer_bytes(const mc_nn_layer *l) { return l ? l->bytes + sizeof *l : 0; }
 
@@ -451,6 +562,8 @@ mc_status mc_nn_seq_add(mc_nn_seq *s, mc_nn_layer *l) {
         s->layers = nl;
         s->cap = cap;
     }
+    /* consecutive conv layers on the blocked path hand each other their blocked buffers */
+    if (s->n > 0) nn_dnn_link(s->layers[s->n - 1], l);
     s->layers[s->n++] = l;
     return MC_STATUS_OK;
 }
@@ -469,13 +582,45 @@ mc_nn_layer *mc_nn_seq_layer(mc_nn_seq *s, int i) {
     return s->layers[i];
 }
 
+/* The end (exclusive) of the run of linked conv layers that starts at layer i: block-by-block
+ * execution through several layers (nn_dnn_forward_run) needs at least two, and is off while
+ * profiling (the per-layer timers need the layers one at a time). */
+static int run_end(const mc_nn_seq *s, int i) {
+    int j = i + 1;
+    while (j < s->n && s->layers[j - 1]->down == s->layers[j]) j++;
+    return g_profiling || j - i < 2 ? i + 1 : j;
+}
+
 mc_status mc_nn_seq_forward(mc_nn_seq *s, int n, const float *x, float **y) {
     if (y) *y = NULL;
     if (!s || s->n == 0) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_seq_forward: empty sequence");
     const float *h = x;
     float *out = NULL;
     for (int i = 0; i < s->n; i++) {
-        mc_status st = mc_nn_forward(s->layers[i], n, h, &out);
+        const int j = run_end(s, i);
+        if (j > i + 1) {
+            /* a run of linked conv layers: each block of samples through all of them */
+            mc_nn_layer **ls = s->layers + i;
+            if (!h) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_forward: layer or x is NULL");
+            if (n < 1 || n > ls[0]->max_batch)
+                return mc_error_set(MC_STATUS_INVALID_ARG, "%s: batch %d not in [1, max_batch %d]", ls[0]->name, n,
+                                    ls[0]->max_batch);
+            for (int k = 0; k < j - i; k++) {
+                ls[k]->n = n;
+                ls[k]->x = k ? ls[k - 1]->y : h;
+                ls[k]->dx_blocked = ls[k]->y_lazy = ls[k]->dx_lazy = false;
+            }
+            mc_status st = nn_dnn_forward_run(ls, j - i, n);
+            if (st != MC_STATUS_OK) return st;
+            out = ls[j - i - 1]->y;
+            h = out;
+            i = j - 1;
+            continue;
+        }
+        mc_nn_layer *l = s->layers[i];
+        bool from_up = i > 0 && l->up == s->layers[i - 1];
+        bool need_y = !(i + 1 < s->n && l->down == s->layers[i + 1]);
+        mc_status st = layer_forward(l, n, h, &out, from_up, need_y);
         if (st != MC_STATUS_OK) return st;
         h = out;
     }
@@ -488,8 +633,30 @@ mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx) {
     if (!s || s->n == 0) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_seq_backward: empty sequence");
     float *g = dy;
     for (int i = s->n - 1; i >= 0; i--) {
+        /* the run of linked conv layers that ends at i, when each one computes its input gradient */
+        int i0 = i;
+        while (i0 > 0 && s->layers[i0 - 1]->down == s->layers[i0] && s->layers[i0]->input_grad) i0--;
+        if (i - i0 >= 1 && !g_profiling && run_end(s, i0) == i + 1) {
+            mc_nn_layer **ls = s->layers + i0;
+            for (int k = 0; k <= i - i0; k++) {
+                if (ls[k]->n < 1)
+                    return mc_error_set(MC_STATUS_INVALID_ARG, "%s: backward before any forward", ls[k]->name);
+                ls[k]->dx_blocked = ls[k]->dx_lazy = false;
+            }
+            mc_status st = nn_dnn_backward_run(ls, i - i0 + 1, g);
+            if (st != MC_STATUS_OK) return st;
+            g = ls[0]->input_grad ? ls[0]->dx : NULL;
+            if (i0 > 0 && !g)
+                return mc_error_set(MC_STATUS_INVALID_ARG, "%s: input gradient is off but %s needs it",
+                                    ls[0]->name, s->layers[i0 - 1]->name);
+            i = i0;
+            continue;
+        }
         float *gi = NULL;
-        mc_status st = mc_nn_backward(s->layers[i], g, &gi);
+        mc_nn_layer *next = i + 1 < s->n ? s->layers[i + 1] : NULL;
+        bool from_down = next && s->layers[i]->down == next && next->dx_blocked;
+        bool need_dx = !(i > 0 && s->layers[i]->up == s->layers[i - 1]);
+        mc_status st = layer_backward(s->layers[i], g, &gi, from_down, need_dx);
         if (st != MC_STATUS_OK) return st;
         if (i > 0 && !gi)
             return mc_error_set(MC_STATUS_INVALID_ARG, "%s: input gradient is off but %s needs it",
@@ -502,6 +669,18 @@ mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx) {
 
 void mc_nn_seq_set_training(mc_nn_seq *s, bool training) {
     for (int i = 0; s && i < s->n; i++) mc_nn_layer_set_training(s->layers[i], training);
+}
+
+mc_status mc_nn_seq_set_precision(mc_nn_seq *s, mc_nn_precision p, mc_nn_precision *used) {
+    mc_nn_precision any = MC_NN_PRECISION_FP32;
+    for (int i = 0; s && i < s->n; i++) {
+        mc_nn_precision u;
+        mc_status st = mc_nn_layer_set_precision(s->layers[i], p, &u);
+        if (st != MC_STATUS_OK) return st;
+        if (u == MC_NN_PRECISION_BF16) any = u;
+    }
+    if (used) *used = any;
+    return MC_STATUS_OK;
 }
 
 void mc_nn_seq_init(mc_nn_seq *s, mc_rng *rng) {

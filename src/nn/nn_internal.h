@@ -4,6 +4,8 @@
 
 #include <musiclust/nn.h>
 
+#include <oneapi/dnnl/dnnl.h>
+
 /* Loops over fewer elements than this stay on the calling thread: an OpenMP fork/join costs a few
  * microseconds, more than the loop itself (this is what keeps the small MLP-VAE fast). */
 #define NN_PAR_MIN 32768
@@ -62,6 +64,15 @@ struct mc_nn_layer {
     float *mean;          /* (C) the statistics the last forward normalised with */
     float *invstd;        /* (C) 1 / sqrt(var + eps) */
 
+    /* Conv2d / ConvTranspose2d on oneDNN's blocked path (conv_dnnl.c), or NULL: the im2col path.
+     * up / down: the conv layer before / after this one in an mc_nn_seq whose blocked output /
+     * input gradient this layer reads directly when the sequence runs them back to back. */
+    struct nn_dnn *dn;
+    mc_nn_layer *up, *down;
+    bool dx_blocked;      /* the last backward left dLoss/dx in dn's blocked buffer too */
+    bool y_lazy, dx_lazy; /* y / dx not written yet: only dn's blocked copy holds them */
+    double times[4];      /* profiling: forward wall, CPU, backward wall, CPU (seconds) */
+
     size_t bytes;         /* allocated by the layer */
 };
 
@@ -101,6 +112,71 @@ void nn_convt_forward(mc_nn_layer *l);
 void nn_convt_backward(mc_nn_layer *l, float *dy);
 void nn_bn_forward(mc_nn_layer *l);
 void nn_bn_backward(mc_nn_layer *l, const float *dy);
+
+/* ---------------------------------------------------------------- oneDNN (dnnl.c, conv_dnnl.c) */
+
+/* The process's CPU engine and stream (created once; NULL when oneDNN cannot make them). */
+dnnl_engine_t nn_dnnl_engine(void);
+dnnl_stream_t nn_dnnl_stream(void);
+/* Make oneDNN calls from this task run on one thread (see dnnl.c); returns what _end restores. */
+int nn_dnnl_serial_begin(void);
+void nn_dnnl_serial_end(int saved);
+/* Execute p single-threaded on the module's stream; false on failure. */
+bool nn_dnnl_exec(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* Execute a reorder (pure data movement: the same bytes on any team) on the current OpenMP team. */
+bool nn_dnnl_exec_team(dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+/* dnnl_primitive_create for a team of one. */
+dnnl_status_t nn_dnnl_primitive(dnnl_primitive_t *p, const_dnnl_primitive_desc_t pd);
+/* The implementation oneDNN picked ("jit:avx512_core", "ref:any", ...). */
+const char *nn_dnnl_impl(const_dnnl_primitive_desc_t pd);
+
+/* Set up l (a new Conv2d / ConvTranspose2d with its parameters) for the blocked path when oneDNN has
+ * fast kernels for its shape on this CPU; otherwise leave l->dn NULL (the im2col path). Fails only
+ * on out-of-memory. */
+mc_status nn_dnn_setup(mc_nn_layer *l);
+void nn_dnn_free(mc_nn_layer *l);
+/* Blocked-path forward / backward. from_up: x is the unchanged output of l->up's last forward (its
+ * blocked copy is read instead of x); from_down: dy is the unchanged input gradient of l->down's
+ * last backward (its blocked copy is read instead). need_y / need_dx false: leave the NCHW output /
+ * input gradient unwritten (l->y_lazy / l->dx_lazy; nn_dnn_materialize writes them). */
+mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y);
+mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx);
+void nn_dnn_materialize(mc_nn_layer *l);
+/* A linked run ls[0..k) (ls[i]->down == ls[i + 1], n, x and the flags already set by the caller):
+ * forward with ls[0] reading its own input and only ls[k - 1] writing its NCHW output; backward
+ * with ls[k - 1] reading dy (NCHW) and only ls[0] writing its NCHW input gradient. Each sample block
+ * goes through every layer in turn (fewer trips through memory); the same bytes as layer by layer. */
+mc_status nn_dnn_forward_run(mc_nn_layer **ls, int k, int n);
+mc_status nn_dnn_backward_run(mc_nn_layer **ls, int k, float *dy);
+/* Whether a seq may link a -> b (b reads a's blocked output); releases the buffers the link makes
+ * unneeded and records it. */
+void nn_dnn_link(mc_nn_layer *a, mc_nn_layer *b);
+/* The precision of a blocked-path layer (fp32 when bf16 is not possible for it); *used: the outcome. */
+mc_status nn_dnn_set_precision(mc_nn_layer *l, mc_nn_precision p, mc_nn_precision *used);
+/* Input gradient switched on/off: the blocked copy follows. */
+mc_status nn_dnn_set_input_grad(mc_nn_layer *l, bool on);
+/* Put l on the im2col path (frees its oneDNN state; tests compare the two paths). */
+mc_status nn_conv_use_im2col(mc_nn_layer *l);
+
+/* NCHW <-> channel-blocked nChw{cb}c conversions of one sample (blocked.c); C a multiple of cb,
+ * P = H W positions. bf16 copies (uint16_t) hold the float rounded to nearest even. */
+uint16_t nn_bf16(float f);
+float nn_bf16_float(uint16_t h);
+/* dst (blocked, may be NULL) and d16 (blocked bf16, may be NULL) = src (NCHW). */
+void nn_blk_pack(float *dst, uint16_t *d16, const float *src, int C, int64_t P, int cb);
+/* dst (NCHW) = src (blocked) or, when src is NULL, s16 (blocked bf16). */
+void nn_blk_unpack(float *dst, const float *src, const uint16_t *s16, int C, int64_t P, int cb);
+/* The forward's output pass: v = act(yb + bias[c]) written back to yb, or v = yb when bias is NULL
+ * (the kernel applied both); then y (NCHW, may be NULL) = v and y16 (blocked bf16, may be NULL). */
+void nn_blk_out(float *yb, float *y, uint16_t *y16, const float *bias, mc_nn_act act, float slope, int C, int64_t P,
+                int cb);
+/* v = g act'(y) with g = dy (NCHW) or, when dy is NULL, gs (blocked), and y = yb or, when yb is NULL,
+ * yb16; gb (may be NULL) = v, gb16 (may be NULL) = bf16(v); bsum[c] = the sum of channel c's v,
+ * positions in order, in double. */
+void nn_blk_act_grad(float *gb, uint16_t *gb16, const float *dy, const float *gs, const float *yb,
+                     const uint16_t *yb16, mc_nn_act act, float slope, int C, int64_t P, int cb, double *bsum);
+/* dst[i] = bf16(src[i]) */
+void nn_cvt_bf16(uint16_t *dst, const float *src, int64_t count);
 
 /* Tests only: process convolutions in chunks of at most `chunk` samples (clamped to [1, the chunk the
  * workspace was sized for]), so that small shapes exercise the multi-chunk path. */

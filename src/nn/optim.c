@@ -4,12 +4,25 @@
 
 #include <math.h>
 
+/* The step is one sweep over all parameters: a fixed list of pieces of at most ADAM_PIECE values
+ * (never crossing a parameter), split over the team in one parallel loop. The update is element-wise,
+ * so how the pieces are shared never changes a value. */
+#define ADAM_PIECE 16384
+
+typedef struct adam_piece {
+    int k;          /* parameter index */
+    int64_t lo, hi; /* element range */
+} adam_piece;
+
 struct mc_nn_adam {
     mc_nn_adam_config cfg;
     int n;
     mc_nn_param **p; /* (n) trainable parameters */
     float **m, **v;  /* (n) exp_avg, exp_avg_sq, each of its parameter's shape */
     int64_t steps;
+    int n_pieces;
+    adam_piece *pieces; /* (n_pieces) */
+    int64_t total;      /* trainable values */
 };
 
 void mc_nn_adam_config_default(mc_nn_adam_config *c, bool adamw) {
@@ -31,6 +44,7 @@ void mc_nn_adam_free(mc_nn_adam *a) {
     mc_free(a->m);
     mc_free(a->v);
     mc_free(a->p);
+    mc_free(a->pieces);
     mc_free(a);
 }
 
@@ -76,6 +90,20 @@ mc_status mc_nn_adam_create(mc_nn_params *p, const mc_nn_adam_config *c, mc_nn_a
             return MC_STATUS_NO_MEMORY;
         }
     }
+    int np = 0;
+    for (int k = 0; k < a->n; k++) np += (int)((a->p[k]->numel + ADAM_PIECE - 1) / ADAM_PIECE);
+    a->pieces = mc_alloc((size_t)np, sizeof *a->pieces);
+    if (!a->pieces) {
+        mc_nn_adam_free(a);
+        return MC_STATUS_NO_MEMORY;
+    }
+    for (int k = 0; k < a->n; k++) {
+        for (int64_t lo = 0; lo < a->p[k]->numel; lo += ADAM_PIECE) {
+            int64_t hi = lo + ADAM_PIECE < a->p[k]->numel ? lo + ADAM_PIECE : a->p[k]->numel;
+            a->pieces[a->n_pieces++] = (adam_piece){k, lo, hi};
+        }
+        a->total += a->p[k]->numel;
+    }
     *out = a;
     return MC_STATUS_OK;
 }
@@ -93,12 +121,12 @@ void mc_nn_adam_step(mc_nn_adam *a) {
     const float eps = (float)c->eps, wd = (float)c->weight_decay, nss = (float)(-step_size);
     const float bc2s = (float)bc2_sqrt, decay = (float)(1.0 - c->lr * c->weight_decay);
     const bool adamw = c->decoupled, l2 = !c->decoupled && c->weight_decay != 0.0;
-    for (int k = 0; k < a->n; k++) {
+#pragma omp parallel for schedule(static) if (a->total > NN_PAR_MIN)
+    for (int q = 0; q < a->n_pieces; q++) {
+        const int k = a->pieces[q].k;
         float *p = a->p[k]->data, *m = a->m[k], *v = a->v[k];
         const float *gr = a->p[k]->grad;
-        const int64_t n = a->p[k]->numel;
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) {
+        for (int64_t i = a->pieces[q].lo; i < a->pieces[q].hi; i++) {
             float pi = p[i], g = gr[i];
             if (adamw) pi = pi * decay;   /* param.mul_(1 - lr * weight_decay) */
             if (l2) g = g + wd * pi;      /* grad = grad.add(param, alpha=weight_decay) */

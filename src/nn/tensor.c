@@ -89,13 +89,21 @@ void nn_blas_serial(void) {
     mc_threads_blas_serial_begin();
 }
 
-/* Below this many multiply-adds one sgemm call beats a fork/join. */
-#define GEMM_SPLIT_MIN (1 << 21)
+/* Below this many multiply-adds one sgemm call beats a fork/join (a fork/join costs a few
+ * microseconds; 8M multiply-adds take about 50 us on one core). */
+#define GEMM_SPLIT_MIN (1 << 23)
 /* At most this many tiles per product: enough to keep 16 threads busy. */
 #define GEMM_MAX_TILES 16
 
+/* One tile: oneDNN's sgemm (row-major, JIT kernels picked for this CPU by oneDNN itself, so the speed
+ * does not depend on the kernel OpenBLAS picks: Debian's OpenBLAS 0.3.21 runs its generic kernel on
+ * CPUs it does not know, 4-5x slower), on this thread only (dnnl.c). OpenBLAS only if it fails. */
 static void sgemm1(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                    int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    int saved = nn_dnnl_serial_begin();
+    dnnl_status_t s = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    nn_dnnl_serial_end(saved);
+    if (s == dnnl_success) return;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
                 (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
@@ -107,8 +115,12 @@ void mc_nn_gemm_tiles(int64_t m, int64_t n, int64_t k, int *tiles, bool *by_cols
      * comes from the same sgemm call with the same arguments for 1, 2 or 16 threads. */
     *by_cols = n >= m;
     int64_t len = *by_cols ? n : m;
-    /* Column tiles are multiples of 16 floats (one cache line, one AVX-512 register), row tiles of 4. */
-    int64_t unit = *by_cols ? 16 : 4;
+    /* Each tile packs the whole of the operand it shares with the other tiles (op(B) for row tiles,
+     * op(A) for column tiles) and uses every packed value once per row (column) of its own: tiles of
+     * at least 32 rows or 64 columns keep the packing a small part of the work (the k-heavy Linear
+     * products of the conv VAE, 128 x 32 x 16384, would otherwise spend more time packing than
+     * multiplying). */
+    int64_t unit = *by_cols ? 64 : 32;
     double work = (double)m * (double)n * (double)k;
     int64_t want = work < (double)GEMM_SPLIT_MIN ? 1 : (int64_t)ceil(work / (double)GEMM_SPLIT_MIN);
     if (want > GEMM_MAX_TILES) want = GEMM_MAX_TILES;

@@ -26,6 +26,7 @@ void pl_model_config(const pl_run *R, const pl_rep *r, mc_model_config *mc, int6
         mc->epochs = (int)e;
         if (e * n_rows > budget && e == 1 && budget < n_rows) *train_rows = budget > 0 ? budget : 1;
         mc->batch = c->conv_batch > 0 ? c->conv_batch : 32;
+        mc->precision = c->precision;
     } else {
         mc->epochs = c->fast ? 12 : c->mlp_epochs > 0 ? c->mlp_epochs : mc->epochs;
         if (c->mlp_latent > 0) mc->latent = c->mlp_latent;
@@ -272,6 +273,8 @@ static void model_hash(const pl_run *R, const pl_rep *r, const mc_model_config *
     pl_hash_int(&h, "epochs", mc->epochs);
     pl_hash_int(&h, "batch", mc->batch);
     pl_hash_dbl(&h, "lr", mc->lr);
+    /* hashed only when not the default, so results computed before --precision keep their stages */
+    if (mc->precision != MC_NN_PRECISION_FP32) pl_hash_str(&h, "precision", mc_nn_precision_name(mc->precision));
     pl_hash_int(&h, "train_rows", train_rows);
     pl_hash_u64(&h, "seed", seed);
     pl_hash_int(&h, "threads", R->threads);

@@ -208,6 +208,7 @@ mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, 
     mc_json_key(j, "conv_min_epochs"); mc_json_int(j, c->conv_min_epochs);
     mc_json_key(j, "conv_max_epochs"); mc_json_int(j, c->fast ? 1 : c->conv_max_epochs);
     mc_json_key(j, "conv_batch"); mc_json_int(j, c->conv_batch);
+    mc_json_key(j, "precision"); mc_json_string(j, mc_nn_precision_name(c->precision));
     mc_json_key(j, "mlp_epochs"); mc_json_int(j, c->mlp_epochs);
     mc_json_key(j, "mlp_latent"); mc_json_int(j, c->mlp_latent);
     mc_json_key(j, "features"); mc_json_string(j, mc_store_features_name(R->features));
