@@ -99,7 +99,7 @@ typedef struct mc_store {
     mc_table index;        /* index.tsv as read */
     int64_t n;             /* rows (segments) */
     int first_label;       /* index column of the first label (after `padded`); == ncols if none */
-    mc_array vectors;      /* (n, F) float32 */
+    mc_array vectors;      /* (n, F) float32; memory-mapped read-only when the file is float32 (never write it) */
     char vectors_file[32]; /* "mfcc_stats.npy" or "features.npy" */
 } mc_store;
 
@@ -111,7 +111,10 @@ mc_status mc_store_open_index(const char *path, mc_store *out);
 void mc_store_close(mc_store *s); /* NULL ok */
 
 /* logmel.npy as (n, n_mels, frames) float32; MC_STATUS_IO with a clear message if the store has
- * none (e.g. imported from a table, or --segment 0 without --frames). */
+ * none (e.g. imported from a table, or --segment 0 without --frames). Out of core: a float32 file
+ * is memory-mapped read-only (out->map_base non-NULL; the caller must not write out->data), so the
+ * array costs page cache, not anonymous memory; other dtypes are read and converted. Free with
+ * mc_array_free. */
 mc_status mc_store_load_logmel(const mc_store *s, mc_array *out);
 
 /* Names of the label columns (pointers into the index header), *n receives the count. */

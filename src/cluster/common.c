@@ -49,12 +49,16 @@ void mc_cluster_config_default(mc_cluster_config *c) {
     c->covariance = MC_COVARIANCE_FULL;
     c->reg_covar = 1e-6;
     c->progress = NULL;
+    c->bound_rows = 20000;
+    c->dist = NULL;
 }
 
 mc_status mc_cluster_config_validate(const mc_cluster_config *c) {
     if (!c) return mc_error_set(MC_STATUS_INVALID_ARG, "cluster config is NULL");
     if ((unsigned)c->algo > MC_CLUSTER_ALGO_GMM)
         return mc_error_set(MC_STATUS_INVALID_ARG, "algo: unknown algorithm %d", (int)c->algo);
+    if (c->bound_rows < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "bound_rows: must be 0 (exact) or > 0, got %lld", (long long)c->bound_rows);
     if (c->algo != MC_CLUSTER_ALGO_DBSCAN && c->k < 1)
         return mc_error_set(MC_STATUS_INVALID_ARG, "k: must be >= 1, got %d", c->k);
     if (c->n_init < 0) return mc_error_set(MC_STATUS_INVALID_ARG, "n_init: must be >= 1, got %d", c->n_init);

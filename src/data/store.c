@@ -10,6 +10,17 @@
 
 static char *join(const char *dir, const char *name) { return mc_sprintf("%s/%s", dir, name); }
 
+/* A store array as float32, out of core when it can be (issue 11): a float32 .npy in host byte order
+ * is memory-mapped read-only (its pages are page cache, not the process's anonymous memory, so a
+ * pass over a store larger than memory never grows RSS beyond the pages in use); any other dtype is
+ * read and converted as before. The values are the same either way, so no result depends on which. */
+static mc_status map_f32(const char *path, mc_array *out) {
+    mc_status st = mc_npy_map(path, out);
+    if (st != MC_STATUS_OK || out->dtype == MC_DTYPE_F32) return st;
+    mc_array_free(out);
+    return mc_npy_read_f32(path, out);
+}
+
 void mc_store_close(mc_store *s) {
     if (!s) return;
     free(s->dir);
@@ -66,7 +77,7 @@ mc_status mc_store_open(const char *dir, mc_store *out) {
         char *p = join(dir, names[k]);
         if (!p) { mc_store_close(out); return MC_STATUS_NO_MEMORY; }
         if (stat(p, &sb) == 0) {
-            st = mc_npy_read_f32(p, &out->vectors);
+            st = map_f32(p, &out->vectors);
             free(p);
             if (st != MC_STATUS_OK) { mc_store_close(out); return st; }
             snprintf(out->vectors_file, sizeof out->vectors_file, "%s", names[k]);
@@ -107,7 +118,7 @@ mc_status mc_store_load_logmel(const mc_store *s, mc_array *out) {
         free(p);
         return e;
     }
-    mc_status st = mc_npy_read_f32(p, out);
+    mc_status st = map_f32(p, out);
     if (st == MC_STATUS_OK && (out->ndim != 3 || out->shape[0] != s->n)) {
         st = mc_error_set(MC_STATUS_FORMAT, "%s: expected (%lld, n_mels, frames), found %d dims / %lld rows",
                           p, (long long)s->n, out->ndim, (long long)out->shape[0]);
