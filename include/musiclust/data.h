@@ -27,6 +27,7 @@
 #define MUSICLUST_DATA_H
 
 #include <musiclust/core.h>
+#include <musiclust/dist.h>
 #include <musiclust/dsp.h>
 
 #ifdef __cplusplus
@@ -77,6 +78,17 @@ typedef struct mc_extract_summary {
  * if the store cannot be written or the options are invalid. */
 mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
                           const char *outdir, mc_progress *progress, mc_extract_summary *summary);
+
+/* mc_data_extract over the process group `dist` (dist.h; NULL or one process: mc_data_extract
+ * itself). A collective: every rank passes the same arguments, and outdir must be on a file system
+ * every rank sees. The audio files, listed as one process lists them, are shared out in contiguous
+ * blocks; each rank extracts its block into outdir/.shard-RANK and rank 0 joins the shards into the
+ * store one process writes, byte for byte (index.tsv and tracks.tsv renumbered, the .npy rows
+ * appended in order, skipped.tsv, unmatched_metadata.tsv and extract.json for the whole run); the
+ * shards are then removed. Warnings of other ranks' files reach skipped.tsv, not the log. Every rank
+ * returns the same status and summary; a failure on one rank fails them all ("rank R: ..."). */
+mc_status mc_data_extract_group(mc_dist *dist, const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
+                                const char *outdir, mc_progress *progress, mc_extract_summary *summary);
 
 /* Import a numeric feature table (CSV/TSV, e.g. the GTZAN features_30_sec.csv) into a store:
  * features.npy (every numeric column except id and label), feature_names.txt, index.tsv (label as

@@ -18,7 +18,7 @@ mc_dist *cli_dist(void) { return g_dist; }
 int cli_rank(void) { return mc_dist_rank(g_dist); }
 
 static const subcommand commands[] = {
-    {"extract", cmd_extract, "audio files/folders (or a feature table) -> feature store", false},
+    {"extract", cmd_extract, "audio files/folders (or a feature table) -> feature store", true},
     {"lyrics", cmd_lyrics, "metadata lyrics -> lyrics.npy (TF-IDF + SVD) and language per track", false},
     {"demo", cmd_demo, "synthesize the built-in labelled corpus and run --task all on it", false},
     {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)", false},

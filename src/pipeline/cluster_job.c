@@ -316,6 +316,7 @@ mc_status mc_pipeline_cluster(const mc_cluster_job *job_in, const char *input, c
         mc_json_begin_object(j);
         mc_json_key(j, "command"); mc_json_string(j, "cluster");
         mc_json_key(j, "version"); mc_json_string(j, mc_version());
+        mc_json_key(j, "processes"); mc_json_int(j, mc_dist_size(job.cluster.dist)); /* mpirun -np R */
         mc_json_key(j, "input"); mc_json_string(j, out->input);
         mc_json_key(j, "rows"); mc_json_int(j, out->n);
         mc_json_key(j, "columns"); mc_json_int(j, out->d);
