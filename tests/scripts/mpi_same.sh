@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Issue 11: the same commands under `mpirun -np R` write the bytes of one process. Usage:
-#   mpi_same.sh MUSICLUST MPIRUN WORK_DIR R
+#   mpi_same.sh MUSICLUST MPIRUN WORK_DIR R DATA_DIR
 # Synthesises X.npy (python3, no numpy), then for k-means with one k, the k-means sweep and a GMM
-# compares ASSIGN.tsv and ASSIGN.json (timings aside) of one process with those of R ranks; then a
-# failing input must fail every rank (non-zero, no hang) and a command that does not run over ranks
-# must refuse (exit 2).
+# compares ASSIGN.tsv and ASSIGN.json (timings aside) of one process with those of R ranks; extract
+# on a small corpus from DATA_DIR/gtzan-mini (with a corrupt file, metadata with unmatched files and
+# rows) must write the same store; a failing input must fail every rank (non-zero, no hang) and a
+# command that does not run over ranks must refuse (exit 2). Without DATA_DIR: the rest, then exit 77.
 set -euo pipefail
-MC=$1 MPIRUN=$2 W=$3 R=$4
+MC=$1 MPIRUN=$2 W=$3 R=$4 DATA=${5:-}
 rm -rf "$W" && mkdir -p "$W"
 cd "$W"
 python3 - <<'PY'
@@ -64,4 +65,26 @@ set -e
 if [ $rc -ne 2 ] || ! grep -q "does not run over several processes" refuse.err; then
     echo "FAIL: embed under -np $R: exit $rc (want 2 with a message)"; cat refuse.err; fail=1
 else echo "  embed refuses to run over ranks (exit 2)"; fi
+# extract: the store of R ranks is the store of one process, file for file
+if [ -d "$DATA/gtzan-mini" ]; then
+    mkdir -p corpus/blues corpus/jazz corpus/metal
+    for g in blues jazz metal; do
+        for i in 0 1 2; do ln -s "$DATA/gtzan-mini/$g/$g.0000$i.flac" "corpus/$g/$g.0000$i.flac"; done
+    done
+    echo "not audio" > corpus/jazz/jazz.broken.flac
+    printf 'track_id\tmood\nblues.00000\tsad\nblues.00001\tsad\njazz.00000\tcalm\njazz.broken\tcalm\nmetal.00001\tloud\nmetal.00002\tloud\nnothere.1\tx\nnothere.2\ty\njazz.00002\tcalm\n' > meta.tsv
+    for np in 1 "$R"; do
+        run_np "$np" extract -q --threads 1 corpus -o "store$np"
+        run_np "$np" extract -q --threads 1 --metadata meta.tsv corpus -o "mstore$np"
+    done
+    for st in store mstore; do
+        for f in $(ls "${st}1"); do same "extract $st/$f (np 1 vs $R)" "${st}1/$f" "$st$R/$f"; done
+        [ "$(ls -A "${st}1" | sort)" = "$(ls -A "$st$R" | sort)" ] || { echo "FAIL: $st: other files (shards left?)"; ls -A "$st$R"; fail=1; }
+    done
+    grep -q broken store1/skipped.tsv || { echo "FAIL: the corrupt file is not in skipped.tsv"; fail=1; }
+    grep -q nothere mstore1/unmatched_metadata.tsv || { echo "FAIL: unmatched rows missing"; fail=1; }
+else
+    echo "no $DATA/gtzan-mini: extract not compared"
+    [ $fail = 0 ] && exit 77
+fi
 exit $fail
