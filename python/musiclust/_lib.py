@@ -95,7 +95,7 @@ class mc_table(Structure):
 
 
 class mc_store(Structure):
-    _fields_ = [("dir", c_char_p), ("index", mc_table), ("n", c_int64), ("first_label", c_int),
+    _fields_ = [("dir", c_char_p), ("index_path", c_char_p), ("index", mc_table), ("n", c_int64), ("first_label", c_int),
                 ("vectors", mc_array), ("vectors_file", c_char * 32)]
 
 
