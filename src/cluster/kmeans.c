@@ -514,11 +514,11 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
         out->centers = mc_alloc((size_t)kd, sizeof(float));
         if (!out->centers) st = MC_STATUS_NO_MEMORY;
     }
-    if (st) {
-        if (st == MC_STATUS_NO_MEMORY)
-            mc_error_set(st, "k-means: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
-        goto done;
-    }
+    if (st == MC_STATUS_NO_MEMORY)
+        mc_error_set(st, "k-means: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
+    /* a rank short of memory stops every rank here, before the collectives of the Lloyd steps */
+    if (mc_dist_size(cfg->dist) > 1) st = mc_dist_check(cfg->dist, st);
+    if (st) goto done;
     int blas_prev = mc_threads_blas_serial_begin();
     for (int64_t i = 0; i < n; i++) {
         const float *x = X + i * d;
