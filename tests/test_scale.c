@@ -10,6 +10,7 @@
 #include <musiclust/data.h>
 #include <musiclust/metrics.h>
 #include <musiclust/models.h>
+#include <musiclust/pipeline.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -208,6 +209,19 @@ static void test_agglomerative_bound(void) {
     mc_clustering_free(&ex);
     mc_clustering_free(&b1);
     mc_clustering_free(&b2);
+    /* the k sweep honours the bound too (no tree of every row) */
+    c.bound_rows = 600;
+    mc_ksweep sw;
+    memset(&sw, 0, sizeof sw);
+    MC_CHECK_OK(mc_pipeline_choose_k(&c, X, n, 4, 5, 1000, NULL, &sw));
+    MC_CHECK(sw.chosen_k == 4 && sw.best.fit_rows == 600, "bounded sweep: k %d, fit_rows %lld", sw.chosen_k,
+             (long long)sw.best.fit_rows);
+    mc_pipeline_ksweep_free(&sw);
+    c.bound_rows = 0;
+    MC_CHECK_OK(mc_pipeline_choose_k(&c, X, n, 4, 5, 1000, NULL, &sw));
+    MC_CHECK(sw.chosen_k == 4 && sw.best.fit_rows == n, "exact sweep: k %d, fit_rows %lld", sw.chosen_k,
+             (long long)sw.best.fit_rows);
+    mc_pipeline_ksweep_free(&sw);
     c.bound_rows = -1;
     MC_CHECK(mc_cluster_config_validate(&c) == MC_STATUS_INVALID_ARG, "bound_rows -1 accepted");
     free(X);
