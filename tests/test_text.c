@@ -1037,6 +1037,26 @@ static void test_cli(void) {
     snprintf(p, sizeof p, "%s/new/sub/lyrics.npy", dir);
     MC_CHECK_OK(mc_npy_read(p, &a));
     MC_CHECK(a.ndim == 2 && a.shape[0] == 6 && a.shape[1] == 2, "one row per metadata row (6, 2)");
+    /* The saved model puts the same texts at the same place: its transform of the metadata rows is
+     * lyrics.npy byte for byte. */
+    mc_lyrics_model *lm = NULL;
+    snprintf(p, sizeof p, "%s/new/sub/lyrics_model.safetensors", dir);
+    MC_CHECK_OK(mc_text_lyrics_model_load(p, &lm));
+    snprintf(p, sizeof p, "%s/meta.tsv", dir);
+    MC_CHECK_OK(mc_table_read(p, 0, &t));
+    int txc = mc_table_column(&t, "lyrics");
+    if (lm && a.data && txc >= 0 && t.nrows == 6 && a.ndim == 2 && a.shape[0] == 6 && a.shape[1] == 2) {
+        MC_CHECK(mc_text_lyrics_model_dim(lm) == 2, "model dim %d", mc_text_lyrics_model_dim(lm));
+        const char *texts[6];
+        for (int i = 0; i < 6; i++) texts[i] = mc_table_get(&t, i, txc);
+        float z[12];
+        MC_CHECK_OK(mc_text_lyrics_transform(lm, texts, 6, 1, z, NULL));
+        MC_CHECK(memcmp(z, a.data, sizeof z) == 0, "saved model's transform == lyrics.npy");
+    } else {
+        MC_CHECK(0, "model %p, lyrics column %d, %lld metadata rows", (void *)lm, txc, (long long)t.nrows);
+    }
+    mc_table_free(&t);
+    mc_text_lyrics_model_free(lm);
     mc_array_free(&a);
 
     /* Errors. */

@@ -12,7 +12,8 @@
  * Stages, in order:
  *   extract            RESULTS/features/ (the feature store of data.h), with --metadata joined
  *   lyrics             when the metadata has a lyrics column: features/lyrics.npy, lyrics_tracks.tsv,
- *                      lyrics.json and a lyrics_language label column (mc_pipeline_lyrics)
+ *                      lyrics.json, lyrics_model.safetensors and a lyrics_language label column
+ *                      (mc_pipeline_lyrics)
  *   ksweep             only without labels and without k: k chosen by the silhouette sweep
  *   space.<id>         deterministic representations: raw (the z-scored MFCC statistics: the ONE
  *                      COMMON SPACE), pca (z-scored, then PCA to the vae's latent size)
@@ -293,7 +294,9 @@ typedef struct mc_pipeline_lyrics_summary {
  * (first row of a repeated id, with a warning), one row per store track, and a `lyrics_language` label
  * column (empty for unknown or no lyrics) is added to or replaced in tracks.tsv and index.tsv;
  * otherwise featdir is created and there is one row per metadata row. The lyrics are embedded with
- * mc_text_lyrics_embed(cfg) (cfg->progress is ticked) and featdir/lyrics.npy (tracks, dim) float32,
+ * mc_text_lyrics_embed_model(cfg) (cfg->progress is ticked); the fitted model is saved as
+ * featdir/lyrics_model.safetensors (mc_text_lyrics_model_save: mc_text_lyrics_model_load +
+ * mc_text_lyrics_apply put new lyrics into the same space), and featdir/lyrics.npy (tracks, dim) float32,
  * lyrics_tracks.tsv (track, track_id, lyrics_language, lyrics_confidence, has_lyrics) and lyrics.json
  * are written atomically. A missing column is MC_STATUS_FORMAT (naming the columns there are);
  * MC_STATUS_EMPTY when no track has lyrics. */

@@ -45,17 +45,6 @@ static void sort_merges(merge *m, merge *tmp, int64_t n) {
     }
 }
 
-static int64_t uf_find(int64_t *parent, int64_t x) {
-    int64_t r = x;
-    while (parent[r] != r) r = parent[r];
-    while (parent[x] != r) {
-        int64_t p = parent[x];
-        parent[x] = r;
-        x = p;
-    }
-    return r;
-}
-
 /* merges (n-1) in any order -> scipy's linkage matrix (children, heights, sizes). */
 static mc_status build_tree(merge *mg, int64_t n, mc_linkage linkage, mc_dendrogram *out) {
     memset(out, 0, sizeof *out);
@@ -85,7 +74,7 @@ static mc_status build_tree(merge *mg, int64_t n, mc_linkage linkage, mc_dendrog
      * that order, so it is kept for single. */
     const bool ordered = linkage != MC_LINKAGE_SINGLE;
     for (int64_t i = 0; i < n - 1; i++) {
-        int64_t x = uf_find(parent, mg[i].a), y = uf_find(parent, mg[i].b);
+        int64_t x = mc_cl_uf_find(parent, mg[i].a), y = mc_cl_uf_find(parent, mg[i].b);
         int64_t node = n + i;
         parent[x] = node;
         parent[y] = node;
@@ -725,10 +714,7 @@ static mc_status bounded(const mc_cluster_config *cfg, const float *X, int64_t n
 
 mc_status mc_cluster_agglomerative(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                                    mc_clustering *out) {
-    memset(out, 0, sizeof *out);
-    mc_status st = mc_cluster_config_validate(cfg);
-    if (st) return st;
-    st = mc_cl_check_k(X, n, d, cfg->k, "agglomerative");
+    mc_status st = mc_cl_begin(cfg, X, n, d, "agglomerative", out);
     if (st) return st;
     if (n < 2) { /* k = 1 on one point: the trivial partition */
         st = mc_cl_result_init(out, MC_CLUSTER_ALGO_AGGLOMERATIVE, n, d);

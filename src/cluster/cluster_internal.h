@@ -44,4 +44,13 @@ mc_status mc_cl_result_init(mc_clustering *out, mc_cluster_algo algo, int64_t n,
 mc_status mc_cl_kmeans_run(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                            uint64_t stream_base, mc_clustering *out);
 
+/* Root of x in the union-find forest parent (parent[r] == r at a root), compressing the path
+ * (agglomerative's tree building, DBSCAN's core components). */
+int64_t mc_cl_uf_find(int64_t *parent, int64_t x);
+
+/* The start of a k-based algorithm: *out zeroed, cfg validated, X checked for k clusters (what names
+ * the algorithm in messages). */
+mc_status mc_cl_begin(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d, const char *what,
+                      mc_clustering *out);
+
 #endif

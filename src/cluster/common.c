@@ -34,23 +34,31 @@ void mc_cl_dgemm_rows(int nt, bool tb, int64_t n, int nc, int d, double alpha, c
     }
 }
 
+mc_status mc_cl_begin(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d, const char *what,
+                      mc_clustering *out) {
+    memset(out, 0, sizeof *out);
+    mc_status st = mc_cluster_config_validate(cfg);
+    return st ? st : mc_cl_check_k(X, n, d, cfg->k, what);
+}
+
+int64_t mc_cl_uf_find(int64_t *parent, int64_t x) {
+    int64_t r = x;
+    while (parent[r] != r) r = parent[r];
+    while (parent[x] != r) { /* path compression */
+        int64_t p = parent[x];
+        parent[x] = r;
+        x = p;
+    }
+    return r;
+}
+
 void mc_cluster_config_default(mc_cluster_config *c) {
-    memset(c, 0, sizeof *c);
-    c->algo = MC_CLUSTER_ALGO_KMEANS;
-    c->k = 8; /* sklearn's KMeans default; the CLI sweeps k when it is not given */
-    c->n_init = 0;
-    c->max_iter = 0;
-    c->tol = 0;
-    c->seed = 0;
-    c->threads = 0;
-    c->linkage = MC_LINKAGE_WARD;
-    c->eps = 0;
-    c->min_samples = 5;
-    c->covariance = MC_COVARIANCE_FULL;
-    c->reg_covar = 1e-6;
-    c->progress = NULL;
-    c->bound_rows = 20000;
-    c->dist = NULL;
+    /* Fields not named are 0: n_init, max_iter, tol and eps (each algorithm's automatic value), seed,
+     * threads (all cores), progress, dist (this process alone). k = 8 is sklearn's KMeans default; the CLI
+     * sweeps k when not given. bound_rows: agglomerative's bound (issue 11). */
+    *c = (mc_cluster_config){.algo = MC_CLUSTER_ALGO_KMEANS, .k = 8, .linkage = MC_LINKAGE_WARD,
+                             .min_samples = 5, .covariance = MC_COVARIANCE_FULL, .reg_covar = 1e-6,
+                             .bound_rows = 20000};
 }
 
 mc_status mc_cluster_config_validate(const mc_cluster_config *c) {

@@ -70,20 +70,9 @@ static inline bool within(const nb *w, int64_t i, int64_t j, double a) {
     return exact_d2(w, i, j) <= w->eps2;
 }
 
-static int64_t uf_find(int64_t *p, int64_t x) {
-    int64_t r = x;
-    while (p[r] != r) r = p[r];
-    while (p[x] != r) {
-        int64_t q = p[x];
-        p[x] = r;
-        x = q;
-    }
-    return r;
-}
-
 static void uf_union(int64_t *p, int64_t a, int64_t b) {
-    a = uf_find(p, a);
-    b = uf_find(p, b);
+    a = mc_cl_uf_find(p, a);
+    b = mc_cl_uf_find(p, b);
     if (a == b) return;
     if (a < b) p[b] = a; /* the lower index becomes the root: deterministic */
     else p[a] = b;
@@ -324,7 +313,7 @@ static mc_status dbscan_at(const mc_cluster_config *cfg, const float *X, int64_t
     for (int t = 1; t < w.nt; t++) {
         int64_t *ut = w.uf + (size_t)t * (size_t)n;
         for (int64_t i = 0; i < n; i++)
-            if (ut[i] != i) uf_union(w.uf, i, uf_find(ut, i));
+            if (ut[i] != i) uf_union(w.uf, i, mc_cl_uf_find(ut, i));
     }
     for (int64_t i = 0; i < n; i++) {
         id[i] = -1;
@@ -332,7 +321,7 @@ static mc_status dbscan_at(const mc_cluster_config *cfg, const float *X, int64_t
     }
     int32_t nclusters = 0;
     for (int64_t c = 0; c < ncore; c++) {
-        int64_t r = uf_find(w.uf, core[c]);
+        int64_t r = mc_cl_uf_find(w.uf, core[c]);
         if (id[r] < 0) id[r] = nclusters++;
         out->labels[core[c]] = id[r];
     }

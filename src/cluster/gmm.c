@@ -242,10 +242,7 @@ static void resp_exp(gm *g) {
 
 mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                          mc_clustering *out) {
-    memset(out, 0, sizeof *out);
-    mc_status st = mc_cluster_config_validate(cfg);
-    if (st) return st;
-    st = mc_cl_check_k(X, n, d, cfg->k, "GMM");
+    mc_status st = mc_cl_begin(cfg, X, n, d, "GMM", out);
     if (st) return st;
     if (d > 46340) return mc_error_set(MC_STATUS_UNSUPPORTED, "GMM: d = %lld is too large", (long long)d);
     if (cfg->covariance == MC_COVARIANCE_FULL && 2.0 * 8.0 * (double)cfg->k * (double)d * (double)d > 4e9)

@@ -57,20 +57,17 @@ mc_status mc_file_commit(FILE *f, const char *tmp, const char *path) {
     return MC_STATUS_OK;
 }
 
-mc_status mc_file_write_atomic(const char *path, const void *data, size_t len) {
-    if (!path || (!data && len > 0)) {
-        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_file_write_atomic: NULL path or data");
-    }
+mc_status mc_file_write_atomic_parts(const char *path, const void *a, size_t alen, const void *b, size_t blen) {
     char *tmp = mc_file_tmp_path(path);
     if (!tmp) return MC_STATUS_NO_MEMORY;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        mc_status st = mc_error_set(MC_STATUS_IO, "%s: cannot create %s: %s", path, tmp,
-                                    strerror(errno));
+        mc_status st = mc_error_set(MC_STATUS_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
         free(tmp);
         return st;
     }
-    mc_status st = mc_file_write_all(f, data, len, path);
+    mc_status st = mc_file_write_all(f, a, alen, path);
+    if (st == MC_STATUS_OK && blen > 0) st = mc_file_write_all(f, b, blen, path);
     if (st != MC_STATUS_OK) {
         fclose(f);
         remove(tmp);
@@ -79,6 +76,13 @@ mc_status mc_file_write_atomic(const char *path, const void *data, size_t len) {
     }
     free(tmp);
     return st;
+}
+
+mc_status mc_file_write_atomic(const char *path, const void *data, size_t len) {
+    if (!path || (!data && len > 0)) {
+        return mc_error_set(MC_STATUS_INVALID_ARG, "mc_file_write_atomic: NULL path or data");
+    }
+    return mc_file_write_atomic_parts(path, data, len, NULL, 0);
 }
 
 /* Create one directory; an existing directory is fine, an existing non-directory is not. */

@@ -712,24 +712,7 @@ mc_status mc_npy_write(const char *path, mc_dtype dtype, int ndim, const int64_t
     unsigned char pre[NPY_PREAMBLE_CAP];
     preamble_fill(pre, version, total, dict, dictlen);
 
-    char *tmp = mc_file_tmp_path(path);
-    if (!tmp) return MC_STATUS_NO_MEMORY;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = mc_error_set(MC_STATUS_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    st = mc_file_write_all(f, pre, total, path);
-    if (!st) st = mc_file_write_all(f, data, count * mc_dtype_size(dtype), path);
-    if (st) {
-        fclose(f);
-        remove(tmp);
-    } else {
-        st = mc_file_commit(f, tmp, path);
-    }
-    free(tmp);
-    return st;
+    return mc_file_write_atomic_parts(path, pre, total, data, count * mc_dtype_size(dtype));
 }
 
 /* ---------------------------------------------------------------- streaming writer */

@@ -4,6 +4,8 @@
 
 #include <musiclust/data.h>
 
+#include <stdio.h>
+
 typedef struct mc_path_list {
     char **items; /* (n) owned strings */
     size_t n, cap;
@@ -69,5 +71,43 @@ int64_t mc_meta_find(const mc_meta *m, const char *path, bool *with_folder);
 int mc_meta_suggest_column(const mc_meta *m, const char *const *paths, size_t n_paths, int64_t *matches);
 /* Up to three non-empty values of column col, quoted, for messages: "'a', 'b', 'c'". */
 void mc_meta_examples(const mc_meta *m, int col, char *out, size_t cap);
+
+/* ------------------------------------------------------------------ extract's output (extract_io.c) */
+
+/* The rows of one track (one row per segment), kept until the track's turn to be written (files are
+ * committed in file order). Up to a budget (32 MB shared by the threads, at least 4 MB each) they stay
+ * in memory; the rest goes to an unlinked temp file in the output folder, so memory does not grow
+ * with a track's length (an hour of 3-s segments is 80 MB of log-mel rows). */
+#define MC_EXTRACT_ROW_BUDGET ((size_t)32 << 20) /* bytes of rows in memory, shared by the threads */
+#define MC_EXTRACT_ROW_BUDGET_MIN ((size_t)4 << 20) /* ... but at least this much per thread */
+
+typedef struct mc_row_sink {
+    size_t row_floats;  /* floats per row */
+    size_t max_rows;    /* rows kept in memory at most */
+    float *mem;         // (mem_cap, row_floats) the first rows of the track
+    size_t mem_cap, mem_rows;
+    float *stage;       // (row_floats) a row on its way to the spill file
+    FILE *spill;        /* rows after the first max_rows, or NULL */
+    int64_t spill_rows;
+} mc_row_sink;
+
+void mc_data_sink_free(mc_row_sink *k);
+/* Start a track with rows of row_floats floats, at most budget bytes of them in memory. */
+void mc_data_sink_reset(mc_row_sink *k, size_t row_floats, size_t budget);
+/* A place for the next row (in memory or the staging row); mc_data_sink_push_done after filling it.
+ * dir: where the spill file is created (and named in messages). */
+mc_status mc_data_sink_row(mc_row_sink *k, const char *dir, float **row);
+mc_status mc_data_sink_push_done(mc_row_sink *k, const char *dir);
+/* Hand every row to fn in order, in chunks: the memory rows, then the spilled ones read back through
+ * the memory buffer (fn may change the rows it is given). The spilled rows are gone afterwards. */
+typedef mc_status (*mc_row_sink_fn)(void *user, float *rows, int64_t count);
+mc_status mc_data_sink_foreach(mc_row_sink *k, const char *dir, mc_row_sink_fn fn, void *user);
+/* Append all rows to w; with col >= 0, rows[., col] = value first (the track's tempo, known only once
+ * the track is decoded, in every segment row). */
+mc_status mc_data_sink_write(mc_row_sink *k, mc_npy_writer *w, const char *dir, int64_t col, float value);
+/* dir/name written as dir/name.tmp.<pid> (*f, *tmp malloc'd); mc_data_close_rename closes it and renames
+ * it into place when keep (else removes it), and frees *tmp. */
+mc_status mc_data_open_tmp(const char *dir, const char *name, FILE **f, char **tmp);
+mc_status mc_data_close_rename(const char *dir, const char *name, FILE **f, char **tmp, bool keep);
 
 #endif

@@ -38,7 +38,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 void mc_extract_config_default(mc_extract_config *c) {
@@ -53,155 +52,6 @@ void mc_extract_config_default(mc_extract_config *c) {
     c->keep_unmatched = false;
     c->descriptors = true;
     c->tempo = false;
-}
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static char *path_join(const char *dir, const char *name);
-
-/* ------------------------------------------------------------------ per-track rows */
-
-/* The rows of one track (one row per segment), kept until the track's turn to be written (files are
- * committed in file order). Up to a budget (32 MB shared by the threads, at least 4 MB each) they stay
- * in memory; the rest goes to an unlinked temp file in the output folder, so memory does not grow
- * with a track's length (an hour of 3-s segments is 80 MB of log-mel rows). */
-#define MC_EXTRACT_ROW_BUDGET ((size_t)32 << 20) /* bytes of rows in memory, shared by the threads */
-#define MC_EXTRACT_ROW_BUDGET_MIN ((size_t)4 << 20) /* ... but at least this much per thread */
-
-typedef struct row_sink {
-    size_t row_floats;  /* floats per row */
-    size_t max_rows;    /* rows kept in memory at most */
-    float *mem;         // (mem_cap, row_floats) the first rows of the track
-    size_t mem_cap, mem_rows;
-    float *stage;       // (row_floats) a row on its way to the spill file
-    FILE *spill;        /* rows after the first max_rows, or NULL */
-    int64_t spill_rows;
-} row_sink;
-
-static void sink_free(row_sink *k) {
-    mc_free(k->mem);
-    mc_free(k->stage);
-    if (k->spill) fclose(k->spill);
-    memset(k, 0, sizeof *k);
-}
-
-/* Start a track with rows of row_floats floats. */
-static void sink_reset(row_sink *k, size_t row_floats, size_t budget) {
-    if (k->row_floats != row_floats) { /* a new row size: the buffers no longer fit */
-        mc_free(k->mem);
-        mc_free(k->stage);
-        k->mem = k->stage = NULL;
-        k->mem_cap = 0;
-    }
-    k->row_floats = row_floats;
-    k->max_rows = budget / (row_floats * sizeof(float));
-    if (k->max_rows < 1) k->max_rows = 1;
-    k->mem_rows = 0;
-    k->spill_rows = 0;
-    if (k->spill) {
-        fclose(k->spill);
-        k->spill = NULL;
-    }
-}
-
-/* A place for the next row; sink_push_done() after filling it. */
-static mc_status sink_row(row_sink *k, const char *dir, float **row) {
-    if (k->mem_rows < k->max_rows) {
-        if (k->mem_rows == k->mem_cap) {
-            size_t c = k->mem_cap ? 2 * k->mem_cap : 16;
-            if (c > k->max_rows) c = k->max_rows;
-            float *p = mc_alloc(c * k->row_floats, sizeof *p); // (c, row_floats)
-            if (!p)
-                return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for %zu feature rows (%zu MB)", c,
-                                    (c * k->row_floats * sizeof *p) >> 20);
-            if (k->mem_rows) memcpy(p, k->mem, k->mem_rows * k->row_floats * sizeof *p);
-            mc_free(k->mem);
-            k->mem = p;
-            k->mem_cap = c;
-        }
-        *row = k->mem + k->mem_rows * k->row_floats;
-        return MC_STATUS_OK;
-    }
-    if (!k->stage) {
-        k->stage = mc_alloc(k->row_floats, sizeof *k->stage);
-        if (!k->stage) return mc_error_set(MC_STATUS_NO_MEMORY, "extract: out of memory for a feature row");
-    }
-    if (!k->spill) {
-        char *tmpl = path_join(dir, ".extract-spill-XXXXXX");
-        int fd = tmpl ? mkstemp(tmpl) : -1;
-        if (fd >= 0) unlink(tmpl); /* gone when closed, also after a crash */
-        k->spill = fd >= 0 ? fdopen(fd, "w+b") : NULL;
-        mc_status st = k->spill ? MC_STATUS_OK
-                                : mc_error_set(MC_STATUS_IO, "%s: cannot create a temporary file for a long track: %s",
-                                               dir, strerror(errno));
-        if (!k->spill && fd >= 0) close(fd);
-        free(tmpl);
-        if (st != MC_STATUS_OK) return st;
-    }
-    *row = k->stage;
-    return MC_STATUS_OK;
-}
-
-static mc_status sink_push_done(row_sink *k, const char *dir) {
-    if (k->mem_rows < k->max_rows) {
-        k->mem_rows++;
-        return MC_STATUS_OK;
-    }
-    if (fwrite(k->stage, sizeof(float), k->row_floats, k->spill) != k->row_floats)
-        return mc_error_set(MC_STATUS_IO, "%s: cannot write a temporary file for a long track: %s", dir,
-                            strerror(errno));
-    k->spill_rows++;
-    return MC_STATUS_OK;
-}
-
-/* Hand every row to fn in order, in chunks: the memory rows, then the spilled ones read back through
- * the memory buffer (fn may change the rows it is given). The spilled rows are gone afterwards. */
-typedef mc_status (*sink_fn)(void *user, float *rows, int64_t count);
-
-static mc_status sink_foreach(row_sink *k, const char *dir, sink_fn fn, void *user) {
-    mc_status st = k->mem_rows ? fn(user, k->mem, (int64_t)k->mem_rows) : MC_STATUS_OK;
-    if (st != MC_STATUS_OK || k->spill_rows == 0) return st;
-    if (fflush(k->spill) != 0 || fseek(k->spill, 0, SEEK_SET) != 0)
-        return mc_error_set(MC_STATUS_IO, "%s: cannot read back a temporary file: %s", dir, strerror(errno));
-    for (int64_t done = 0; done < k->spill_rows && st == MC_STATUS_OK;) {
-        size_t chunk = k->mem_cap;
-        if ((int64_t)chunk > k->spill_rows - done) chunk = (size_t)(k->spill_rows - done);
-        if (fread(k->mem, k->row_floats * sizeof(float), chunk, k->spill) != chunk)
-            return mc_error_set(MC_STATUS_IO, "%s: cannot read back a temporary file: %s", dir,
-                                ferror(k->spill) ? strerror(errno) : "truncated");
-        st = fn(user, k->mem, (int64_t)chunk);
-        done += (int64_t)chunk;
-    }
-    fclose(k->spill);
-    k->spill = NULL;
-    k->spill_rows = 0;
-    return st;
-}
-
-/* Rows to an npy writer; with col >= 0, rows[., col] = value first (the track's tempo, known only
- * once the track is decoded, in every segment row). */
-typedef struct append_job {
-    mc_npy_writer *w;
-    int64_t col;
-    float value;
-    size_t row_floats;
-} append_job;
-
-static mc_status append_rows(void *user, float *rows, int64_t count) {
-    append_job *a = user;
-    if (a->col >= 0)
-        for (int64_t r = 0; r < count; r++) rows[(size_t)r * a->row_floats + (size_t)a->col] = a->value;
-    return mc_npy_writer_append(a->w, rows, count);
-}
-
-/* Append all rows to w (see sink_foreach); col/value as append_job. */
-static mc_status sink_write(row_sink *k, mc_npy_writer *w, const char *dir, int64_t col, float value) {
-    append_job a = {w, col, value, k->row_floats};
-    return sink_foreach(k, dir, append_rows, &a);
 }
 
 /* ------------------------------------------------------------------ per-thread work */
@@ -220,8 +70,8 @@ typedef struct worker {
     float *mel;      /* (n_mels, frames) mel power, then dB in place */
     float *mfcc;     /* (n_mfcc, frames) */
     size_t seg_cap, mel_cap, mfcc_cap; /* in floats */
-    row_sink stats;  /* (nseg, 2*n_mfcc) the current track's rows */
-    row_sink logmel; /* (nseg, n_mels, out_frames) the current track's rows */
+    mc_row_sink stats;  /* (nseg, 2*n_mfcc) the current track's rows */
+    mc_row_sink logmel; /* (nseg, n_mels, out_frames) the current track's rows */
     size_t row_budget; /* bytes of rows each sink keeps in memory */
     /* descriptors (cfg->descriptors) */
     mc_dsp_desc_workspace *dws;
@@ -229,12 +79,12 @@ typedef struct worker {
     float *mag;       /* (frames, n_bins) |STFT| of one window, frame-major */
     float *desc;      /* (MC_DSP_DESC_ROWS, frames) */
     size_t mag_cap, desc_cap;
-    row_sink drows;   /* (nseg, desc_columns) the current track's rows */
+    mc_row_sink drows;   /* (nseg, desc_columns) the current track's rows */
     int64_t tr_n;     /* the track's frames so far ... */
     double tr_mean[MC_DSP_DESC_ROWS], tr_m2[MC_DSP_DESC_ROWS]; /* ... their running mean and sum of squared deviations */
     /* the track's tempo (cfg->tempo): the whole-track STFT's dB columns wait in tcols for the end */
     mc_dsp_tempo_stream *ts;
-    row_sink tcols;   /* (frames, n_mels) */
+    mc_row_sink tcols;   /* (frames, n_mels) */
     const char *outdir;
 } worker;
 
@@ -256,14 +106,14 @@ static void worker_free(worker *w) {
     mc_free(w->seg);
     mc_free(w->mel);
     mc_free(w->mfcc);
-    sink_free(&w->stats);
-    sink_free(&w->logmel);
+    mc_data_sink_free(&w->stats);
+    mc_data_sink_free(&w->logmel);
     mc_dsp_desc_workspace_free(w->dws);
     mc_free(w->mag);
     mc_free(w->desc);
-    sink_free(&w->drows);
+    mc_data_sink_free(&w->drows);
     mc_dsp_tempo_stream_free(w->ts);
-    sink_free(&w->tcols);
+    mc_data_sink_free(&w->tcols);
     memset(w, 0, sizeof *w);
 }
 
@@ -307,8 +157,8 @@ static mc_status worker_prepare(worker *w, const mc_extract_config *cfg, const m
     if (st == MC_STATUS_OK) st = grow(&w->seg, &w->seg_cap, (size_t)seg_len);
     if (st == MC_STATUS_OK) st = grow(&w->mel, &w->mel_cap, nm * (size_t)frames);
     if (st == MC_STATUS_OK) st = grow(&w->mfcc, &w->mfcc_cap, nc * (size_t)frames);
-    sink_reset(&w->stats, 2 * nc, w->row_budget);
-    sink_reset(&w->logmel, out_frames > 0 ? nm * (size_t)out_frames : 1, w->row_budget);
+    mc_data_sink_reset(&w->stats, 2 * nc, w->row_budget);
+    mc_data_sink_reset(&w->logmel, out_frames > 0 ? nm * (size_t)out_frames : 1, w->row_budget);
     if (dplan && st == MC_STATUS_OK) {
         if (frames > w->dws_cap) {
             mc_dsp_desc_workspace_free(w->dws);
@@ -319,14 +169,14 @@ static mc_status worker_prepare(worker *w, const mc_extract_config *cfg, const m
         }
         if (st == MC_STATUS_OK) st = grow(&w->mag, &w->mag_cap, nb * (size_t)frames);
         if (st == MC_STATUS_OK) st = grow(&w->desc, &w->desc_cap, (size_t)MC_DSP_DESC_ROWS * (size_t)frames);
-        sink_reset(&w->drows, (size_t)desc_columns(cfg), w->row_budget);
+        mc_data_sink_reset(&w->drows, (size_t)desc_columns(cfg), w->row_budget);
         w->tr_n = 0;
         for (int r = 0; r < MC_DSP_DESC_ROWS; r++) w->tr_mean[r] = w->tr_m2[r] = 0;
     }
     if (cfg->tempo && st == MC_STATUS_OK) {
         if (!w->ts) st = mc_dsp_tempo_stream_create(dplan, &w->ts);
         mc_dsp_tempo_stream_reset(w->ts);
-        sink_reset(&w->tcols, nm, w->row_budget);
+        mc_data_sink_reset(&w->tcols, nm, w->row_budget);
     }
     return st;
 }
@@ -365,7 +215,7 @@ static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan
     mc_dsp_power_to_db(w->mel, (int64_t)nm * frames, d->ref, d->amin, d->top_db, w->mel);
     mc_dsp_mfcc(plan, w->mel, frames, w->mfcc);
     float *row = NULL; /* (2*n_mfcc) */
-    st = sink_row(&w->stats, outdir, &row);
+    st = mc_data_sink_row(&w->stats, outdir, &row);
     if (st != MC_STATUS_OK) {
         *fatal = true;
         return st;
@@ -387,12 +237,12 @@ static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan
                 return mc_error_set(MC_STATUS_NUMERIC, "%s: non-finite descriptor %s in segment %lld", path,
                                     mc_dsp_desc_stat_name(k), (long long)s);
     }
-    st = sink_push_done(&w->stats, outdir);
+    st = mc_data_sink_push_done(&w->stats, outdir);
     if (st == MC_STATUS_OK && out_frames > 0) {
         /* (n_mels, out_frames): crop, or pad with the segment's floor (its minimum dB), which
          * is what silence looks like after power_to_db's top_db clamp. */
         float *dst = NULL;
-        st = sink_row(&w->logmel, outdir, &dst);
+        st = mc_data_sink_row(&w->logmel, outdir, &dst);
         if (st == MC_STATUS_OK) {
             float floor_db = w->mel[0];
             for (size_t k = 1; k < nm * (size_t)frames; k++)
@@ -402,15 +252,15 @@ static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan
                 memcpy(dst + m * (size_t)out_frames, w->mel + m * (size_t)frames, (size_t)keep * sizeof(float));
                 for (int64_t t = keep; t < out_frames; t++) dst[m * (size_t)out_frames + (size_t)t] = floor_db;
             }
-            st = sink_push_done(&w->logmel, outdir);
+            st = mc_data_sink_push_done(&w->logmel, outdir);
         }
     }
     if (st == MC_STATUS_OK && dplan) {
         float *drow = NULL; /* (desc_columns) the tempo column, if any, is set when the track is written */
-        st = sink_row(&w->drows, outdir, &drow);
+        st = mc_data_sink_row(&w->drows, outdir, &drow);
         if (st == MC_STATUS_OK) {
             memcpy(drow, dstats, (size_t)desc_columns(cfg) * sizeof *drow);
-            st = sink_push_done(&w->drows, outdir);
+            st = mc_data_sink_push_done(&w->drows, outdir);
         }
         if (st == MC_STATUS_OK) desc_accumulate(w, frames);
     }
@@ -423,10 +273,10 @@ static mc_status featurize(const mc_extract_config *cfg, const mc_dsp_plan *plan
 static mc_status keep_column(void *user, const float *col) {
     worker *w = user;
     float *row = NULL;
-    mc_status st = sink_row(&w->tcols, w->outdir, &row);
+    mc_status st = mc_data_sink_row(&w->tcols, w->outdir, &row);
     if (st != MC_STATUS_OK) return st;
     memcpy(row, col, w->tcols.row_floats * sizeof *row);
-    return sink_push_done(&w->tcols, w->outdir);
+    return mc_data_sink_push_done(&w->tcols, w->outdir);
 }
 
 static mc_status give_back_columns(void *user, float *rows, int64_t count) {
@@ -444,7 +294,7 @@ static mc_status track_finish(const mc_extract_config *cfg, worker *w, track_res
     r->tempo = NAN;
     if (cfg->tempo) {
         st = mc_dsp_tempo_stream_end(w->ts, keep_column, w, NULL);
-        if (st == MC_STATUS_OK) st = sink_foreach(&w->tcols, w->outdir, give_back_columns, w);
+        if (st == MC_STATUS_OK) st = mc_data_sink_foreach(&w->tcols, w->outdir, give_back_columns, w);
         if (st == MC_STATUS_OK) st = mc_dsp_tempo_stream_bpm(w->ts, &r->tempo);
         if (st != MC_STATUS_OK) {
             r->fatal = st == MC_STATUS_IO || st == MC_STATUS_NO_MEMORY;
@@ -577,52 +427,6 @@ typedef struct store_out {
     mc_status io; /* first write error */
 } store_out;
 
-static char *path_join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static char *tmp_name(const char *path) {
-    size_t n = strlen(path) + 32;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s.tmp.%ld", path, (long)getpid());
-    return p;
-}
-
-static mc_status open_tmp(const char *dir, const char *name, FILE **f, char **tmp) {
-    char *final = path_join(dir, name);
-    *tmp = final ? tmp_name(final) : NULL;
-    free(final);
-    if (!*tmp) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-    *f = fopen(*tmp, "w");
-    if (!*f) return mc_error_set(MC_STATUS_IO, "%s: cannot create: %s", *tmp, strerror(errno));
-    return MC_STATUS_OK;
-}
-
-static mc_status close_rename(const char *dir, const char *name, FILE **f, char **tmp, bool keep) {
-    mc_status st = MC_STATUS_OK;
-    if (*f) {
-        if (ferror(*f) || fclose(*f) != 0)
-            st = mc_error_set(MC_STATUS_IO, "%s: write failed (disk full?)", *tmp);
-        *f = NULL;
-    }
-    if (*tmp) {
-        if (keep && st == MC_STATUS_OK) {
-            char *final = path_join(dir, name);
-            if (!final || rename(*tmp, final) != 0)
-                st = mc_error_set(MC_STATUS_IO, "%s/%s: cannot rename into place", dir, name);
-            free(final);
-        } else {
-            remove(*tmp);
-        }
-        free(*tmp);
-        *tmp = NULL;
-    }
-    return st;
-}
-
 /* A row of skipped.tsv; also one WARN line unless the caller summarises (log false). */
 static void write_skip(store_out *o, const char *path, const char *reason, bool log) {
     mc_csv_write_field(o->skipped, path, '\t');
@@ -710,7 +514,7 @@ static int64_t join_files(const mc_meta *meta, const mc_extract_config *cfg, con
 
 mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
                           const char *outdir, mc_progress *progress, mc_extract_summary *summary) {
-    double t0 = now_s();
+    double t0 = mc_clock_seconds();
     mc_extract_summary sum = {0};
     if (summary) *summary = sum;
     if (!cfg || !inputs || n_inputs <= 0 || !outdir)
@@ -787,13 +591,13 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
         size_t budget = MC_EXTRACT_ROW_BUDGET / (size_t)nt;
         workers[t].row_budget = budget > MC_EXTRACT_ROW_BUDGET_MIN ? budget : MC_EXTRACT_ROW_BUDGET_MIN;
     }
-    if (st == MC_STATUS_OK) st = open_tmp(outdir, "index.tsv", &o.index, &o.index_tmp);
-    if (st == MC_STATUS_OK) st = open_tmp(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp);
-    if (st == MC_STATUS_OK) st = open_tmp(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "index.tsv", &o.index, &o.index_tmp);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp);
     if (st == MC_STATUS_OK && have_meta)
-        st = open_tmp(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp);
-    char *stats_path = path_join(outdir, "mfcc_stats.npy");
-    char *logmel_path = path_join(outdir, "logmel.npy");
+        st = mc_data_open_tmp(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp);
+    char *stats_path = mc_sprintf("%s/mfcc_stats.npy", outdir);
+    char *logmel_path = mc_sprintf("%s/logmel.npy", outdir);
     if (st == MC_STATUS_OK) {
         int64_t row_shape[1] = {2 * (int64_t)d->n_mfcc};
         st = mc_npy_writer_open(stats_path, MC_DTYPE_F32, 1, row_shape, &o.stats);
@@ -802,8 +606,8 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
         int64_t row_shape[2] = {d->n_mels, out_frames};
         st = mc_npy_writer_open(logmel_path, MC_DTYPE_F32, 2, row_shape, &o.logmel);
     }
-    char *desc_path = path_join(outdir, "descriptors.npy");
-    char *tdesc_path = path_join(outdir, "track_descriptors.npy");
+    char *desc_path = mc_sprintf("%s/descriptors.npy", outdir);
+    char *tdesc_path = mc_sprintf("%s/track_descriptors.npy", outdir);
     if (st == MC_STATUS_OK && cfg->descriptors) {
         int64_t row_shape[1] = {dcols};
         st = mc_npy_writer_open(desc_path, MC_DTYPE_F32, 1, row_shape, &o.desc);
@@ -888,11 +692,11 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
                         write_skip(&o, path, r.reason, !unmatched);
                         sum.skipped++;
                     } else {
-                        mc_status ws = sink_write(&w->stats, o.stats, outdir, -1, 0);
-                        if (ws == MC_STATUS_OK && o.logmel) ws = sink_write(&w->logmel, o.logmel, outdir, -1, 0);
+                        mc_status ws = mc_data_sink_write(&w->stats, o.stats, outdir, -1, 0);
+                        if (ws == MC_STATUS_OK && o.logmel) ws = mc_data_sink_write(&w->logmel, o.logmel, outdir, -1, 0);
                         /* descriptors: the segment rows get the track's tempo (known only now) */
                         if (ws == MC_STATUS_OK && o.desc)
-                            ws = sink_write(&w->drows, o.desc, outdir, cfg->tempo ? dcols - 1 : -1, (float)r.tempo);
+                            ws = mc_data_sink_write(&w->drows, o.desc, outdir, cfg->tempo ? dcols - 1 : -1, (float)r.tempo);
                         if (ws == MC_STATUS_OK && o.tdesc) ws = mc_npy_writer_append(o.tdesc, r.track_desc, 1);
                         if (ws != MC_STATUS_OK) {
                             fatal = 1;
@@ -985,13 +789,13 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     bool keep = st == MC_STATUS_OK && track_counter > 0;
     mc_status cs;
     /* skipped.tsv is kept even when nothing was extracted: it says why. */
-    cs = close_rename(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp, st == MC_STATUS_OK);
+    cs = mc_data_close_rename(outdir, "skipped.tsv", &o.skipped, &o.skipped_tmp, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = cs;
-    cs = close_rename(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp, st == MC_STATUS_OK);
+    cs = mc_data_close_rename(outdir, "unmatched_metadata.tsv", &o.unmatched, &o.unmatched_tmp, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = cs;
-    cs = close_rename(outdir, "index.tsv", &o.index, &o.index_tmp, keep);
+    cs = mc_data_close_rename(outdir, "index.tsv", &o.index, &o.index_tmp, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
-    cs = close_rename(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp, keep);
+    cs = mc_data_close_rename(outdir, "tracks.tsv", &o.tracks, &o.tracks_tmp, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
     if (keep && st == MC_STATUS_OK) {
         st = mc_npy_writer_close(o.stats);
@@ -1006,7 +810,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     }
     if (keep && st == MC_STATUS_OK && cfg->descriptors) {
         /* descriptor_names.txt: the columns of descriptors.npy and track_descriptors.npy, one a line */
-        char *np = path_join(outdir, "descriptor_names.txt");
+        char *np = mc_sprintf("%s/descriptor_names.txt", outdir);
         FILE *f = np ? fopen(np, "w") : NULL;
         if (!f) {
             st = mc_error_set(MC_STATUS_IO, "%s/descriptor_names.txt: cannot create: %s", outdir, strerror(errno));
@@ -1021,7 +825,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
     mc_npy_writer_abort(o.desc);
     mc_npy_writer_abort(o.tdesc);
 
-    sum.seconds = now_s() - t0;
+    sum.seconds = mc_clock_seconds() - t0;
     if (keep && st == MC_STATUS_OK) {
         mc_json *j = NULL;
         st = mc_json_create(&j);
@@ -1053,7 +857,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             mc_json_key(j, "skipped"); mc_json_int(j, sum.skipped);
             mc_json_key(j, "unmatched_metadata_rows"); mc_json_int(j, sum.unmatched_metadata);
             mc_json_end_object(j);
-            char *jp = path_join(outdir, "extract.json");
+            char *jp = mc_sprintf("%s/extract.json", outdir);
             st = jp ? mc_json_write_file(j, jp) : mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
             free(jp);
             mc_json_free(j);

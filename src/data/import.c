@@ -19,38 +19,6 @@ static bool parse_number(const char *s, double *v) {
     return *end == '\0' && errno != ERANGE && isfinite(*v);
 }
 
-static mc_status write_text(const char *dir, const char *name, FILE **f, char **tmp) {
-    size_t n = strlen(dir) + strlen(name) + 40;
-    *tmp = malloc(n);
-    if (!*tmp) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-    snprintf(*tmp, n, "%s/%s.tmp.%ld", dir, name, (long)getpid());
-    *f = fopen(*tmp, "w");
-    if (!*f) return mc_error_set(MC_STATUS_IO, "%s: cannot create: %s", *tmp, strerror(errno));
-    return MC_STATUS_OK;
-}
-
-static mc_status finish_text(const char *dir, const char *name, FILE **f, char **tmp, bool keep) {
-    mc_status st = MC_STATUS_OK;
-    if (*f && (ferror(*f) | fclose(*f)))
-        st = mc_error_set(MC_STATUS_IO, "%s/%s: write failed", dir, name);
-    *f = NULL;
-    if (*tmp) {
-        if (keep && st == MC_STATUS_OK) {
-            size_t n = strlen(dir) + strlen(name) + 2;
-            char *final = malloc(n);
-            if (final) snprintf(final, n, "%s/%s", dir, name);
-            if (!final || rename(*tmp, final) != 0)
-                st = mc_error_set(MC_STATUS_IO, "%s/%s: cannot rename into place", dir, name);
-            free(final);
-        } else {
-            remove(*tmp);
-        }
-        free(*tmp);
-        *tmp = NULL;
-    }
-    return st;
-}
-
 mc_status mc_data_import_features(const char *table_path, const char *id_column,
                                   const char *label_column, const char *outdir,
                                   mc_extract_summary *summary) {
@@ -105,10 +73,10 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     char *ti = NULL, *tt = NULL, *ts = NULL, *tn = NULL;
     mc_npy_writer *w = NULL;
     st = mc_mkdirs(outdir);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "index.tsv", &fi, &ti);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "tracks.tsv", &ft, &tt);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "skipped.tsv", &fs, &ts);
-    if (st == MC_STATUS_OK) st = write_text(outdir, "feature_names.txt", &fn, &tn);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "index.tsv", &fi, &ti);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "tracks.tsv", &ft, &tt);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "skipped.tsv", &fs, &ts);
+    if (st == MC_STATUS_OK) st = mc_data_open_tmp(outdir, "feature_names.txt", &fn, &tn);
     char *npy = NULL;
     if (st == MC_STATUS_OK) {
         size_t n = strlen(outdir) + 16;
@@ -177,13 +145,13 @@ mc_status mc_data_import_features(const char *table_path, const char *id_column,
     }
     bool keep = st == MC_STATUS_OK && kept > 0;
     mc_status cs;
-    cs = finish_text(outdir, "skipped.tsv", &fs, &ts, st == MC_STATUS_OK);
+    cs = mc_data_close_rename(outdir, "skipped.tsv", &fs, &ts, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = cs;
-    cs = finish_text(outdir, "index.tsv", &fi, &ti, keep);
+    cs = mc_data_close_rename(outdir, "index.tsv", &fi, &ti, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
-    cs = finish_text(outdir, "tracks.tsv", &ft, &tt, keep);
+    cs = mc_data_close_rename(outdir, "tracks.tsv", &ft, &tt, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
-    cs = finish_text(outdir, "feature_names.txt", &fn, &tn, keep);
+    cs = mc_data_close_rename(outdir, "feature_names.txt", &fn, &tn, keep);
     if (st == MC_STATUS_OK && keep) st = cs;
     if (keep && st == MC_STATUS_OK) {
         st = mc_npy_writer_close(w);

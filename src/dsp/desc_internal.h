@@ -1,4 +1,4 @@
-/* Shared by src/dsp/descriptors.c and src/dsp/tempo.c; not part of the public API. */
+/* Shared by the descriptor sources (src/dsp/desc_plan.c, descriptors.c, desc_time.c) and src/dsp/tempo.c; not part of the public API. */
 #ifndef MUSICLUST_DESC_INTERNAL_H
 #define MUSICLUST_DESC_INTERNAL_H
 
@@ -70,5 +70,19 @@ struct mc_dsp_desc_workspace {
  * floats (written). Never allocates. */
 double mc_desc_tempo_core(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *env,
                           int64_t frames, float *padded);
+
+/* Greatest common divisor (the rms/zcr block length gcd(n_fft, hop)). */
+static inline int64_t mc_desc_gcd(int64_t a, int64_t b) {
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* rms and zero-crossing rate rows of desc (src/dsp/desc_time.c; contract there). */
+mc_status mc_desc_rms_zcr(const mc_dsp_desc_plan *d, mc_dsp_desc_workspace *w, const float *y, int64_t n,
+                          int64_t F, float *desc);
 
 #endif

@@ -177,18 +177,7 @@ mc_status mc_embed_trustworthiness(const float *X, int64_t n, int d, const float
         mc_free(nnY), mc_free(Xc), mc_free(nrm), mc_free(mean), mc_free(rows), mc_free(penalty);
         return MC_STATUS_NO_MEMORY;
     }
-    for (int64_t i = 0; i < n; i++)
-        for (int f = 0; f < d; f++) mean[f] += X[i * d + f];
-    for (int f = 0; f < d; f++) mean[f] /= (double)n;
-    for (int64_t i = 0; i < n; i++) {
-        double s = 0;
-        for (int f = 0; f < d; f++) {
-            double v = (double)X[i * d + f] - mean[f];
-            Xc[i * d + f] = v;
-            s += v * v;
-        }
-        nrm[i] = s;
-    }
+    emb_centre(X, n, d, mean, Xc, nrm);
     const int64_t nb = (n + RB - 1) / RB;
     const int blas_prev = mc_threads_blas_serial_begin();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -255,4 +244,20 @@ mc_status mc_embed_trustworthiness(const float *X, int64_t n, int d, const float
     *out = 1.0 - t * (2.0 / (nn * kk * (2.0 * nn - 3.0 * kk - 1.0)));
     mc_free(nnY), mc_free(Xc), mc_free(nrm), mc_free(mean), mc_free(rows), mc_free(penalty);
     return MC_STATUS_OK;
+}
+
+void emb_centre(const float *X, int64_t n, int d, double *mean, double *Xc, double *nrm) {
+    for (int f = 0; f < d; f++) mean[f] = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int f = 0; f < d; f++) mean[f] += X[i * d + f];
+    for (int f = 0; f < d; f++) mean[f] /= (double)n;
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0;
+        for (int f = 0; f < d; f++) {
+            double v = (double)X[i * d + f] - mean[f];
+            Xc[i * d + f] = v;
+            s += v * v;
+        }
+        nrm[i] = s;
+    }
 }

@@ -227,4 +227,9 @@ static inline v4 v4_exp2(v4 y) {
     return v4_mul(p, v4_from_bits(v4i_sll(v4i_add(k, v4i_set1(127)), 23)));
 }
 
+/* X (n, d) centred in double: mean (d) = the column means (summed in row order), Xc (n, d) = X - mean,
+ * nrm (n) = squared norms of the rows of Xc. Centring first keeps ||x||^2 - 2 x.y + ||y||^2 from
+ * cancelling catastrophically when the data sit far from the origin. */
+void emb_centre(const float *X, int64_t n, int d, double *mean, double *Xc, double *nrm);
+
 #endif

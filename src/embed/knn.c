@@ -18,6 +18,21 @@ static inline bool worse(double da, int32_t ia, double db, int32_t ib) {
     return da > db || (da == db && ia > ib);
 }
 
+/* Entries a and b of the heap exchanged (hf, the flags, may be NULL). */
+static inline void heap_swap(double *hd, int32_t *hi, uint8_t *hf, int a, int b) {
+    double td = hd[a];
+    hd[a] = hd[b];
+    hd[b] = td;
+    int32_t ti = hi[a];
+    hi[a] = hi[b];
+    hi[b] = ti;
+    if (hf) {
+        uint8_t tf = hf[a];
+        hf[a] = hf[b];
+        hf[b] = tf;
+    }
+}
+
 /* Max-heap of `size` entries on (hd, hi): the root is the farthest kept neighbour. */
 static void heap_sift_down(double *hd, int32_t *hi, uint8_t *hf, int size, int s) {
     for (;;) {
@@ -25,17 +40,7 @@ static void heap_sift_down(double *hd, int32_t *hi, uint8_t *hf, int size, int s
         if (l < size && worse(hd[l], hi[l], hd[m], hi[m])) m = l;
         if (r < size && worse(hd[r], hi[r], hd[m], hi[m])) m = r;
         if (m == s) return;
-        double td = hd[s];
-        hd[s] = hd[m];
-        hd[m] = td;
-        int32_t ti = hi[s];
-        hi[s] = hi[m];
-        hi[m] = ti;
-        if (hf) {
-            uint8_t tf = hf[s];
-            hf[s] = hf[m];
-            hf[m] = tf;
-        }
+        heap_swap(hd, hi, hf, s, m);
         s = m;
     }
 }
@@ -44,17 +49,7 @@ static void heap_sift_up(double *hd, int32_t *hi, uint8_t *hf, int s) {
     while (s > 0) {
         int p = (s - 1) / 2;
         if (!worse(hd[s], hi[s], hd[p], hi[p])) return;
-        double td = hd[s];
-        hd[s] = hd[p];
-        hd[p] = td;
-        int32_t ti = hi[s];
-        hi[s] = hi[p];
-        hi[p] = ti;
-        if (hf) {
-            uint8_t tf = hf[s];
-            hf[s] = hf[p];
-            hf[p] = tf;
-        }
+        heap_swap(hd, hi, hf, s, p);
         s = p;
     }
 }
@@ -140,18 +135,7 @@ mc_status emb_knn_exact(const float *X, int64_t n, int d, int k, int threads, in
     }
     /* Centring first keeps ||x||^2 - 2 x.y + ||y||^2 from cancelling catastrophically when the data sit
      * far from the origin; the kept neighbours are re-measured directly anyway. */
-    for (int64_t i = 0; i < n; i++)
-        for (int f = 0; f < d; f++) mean[f] += X[i * d + f];
-    for (int f = 0; f < d; f++) mean[f] /= (double)n;
-    for (int64_t i = 0; i < n; i++) {
-        double s = 0;
-        for (int f = 0; f < d; f++) {
-            double v = (double)X[i * d + f] - mean[f];
-            Xc[i * d + f] = v;
-            s += v * v;
-        }
-        nrm[i] = s;
-    }
+    emb_centre(X, n, d, mean, Xc, nrm);
     const int64_t nb = (n + KNN_RB - 1) / KNN_RB;
     const int blas_prev = mc_threads_blas_serial_begin();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)

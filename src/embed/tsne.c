@@ -531,21 +531,11 @@ mc_status emb_tsne_gradient(emb_tsne_ws *w, const emb_csr *P, double exag, const
 /* ---------------------------------------------------------------- driver */
 
 void mc_tsne_opts_default(mc_tsne_opts *o) {
-    memset(o, 0, sizeof *o);
-    o->perplexity = 30.0;
-    o->early_exaggeration = 12.0;
-    o->learning_rate = 0.0; /* auto */
-    o->n_iter = 1000;
-    o->n_iter_exploration = 250;
-    o->n_iter_without_progress = 300;
-    o->min_grad_norm = 1e-7;
-    o->angle = 0.5;
-    o->init = MC_TSNE_INIT_PCA;
-    o->seed = 0;
-    o->threads = 0;
-    o->knn = MC_EMBED_KNN_AUTO;
-    o->knn_exact_max = 0;
-    o->progress = NULL;
+    /* Fields not named are 0: learning_rate (auto), seed, threads (all cores), knn_exact_max (the
+     * default threshold), progress. */
+    *o = (mc_tsne_opts){.perplexity = 30.0, .early_exaggeration = 12.0, .n_iter = 1000, .n_iter_exploration = 250,
+                        .n_iter_without_progress = 300, .min_grad_norm = 1e-7, .angle = 0.5,
+                        .init = MC_TSNE_INIT_PCA, .knn = MC_EMBED_KNN_AUTO};
 }
 
 typedef struct gd_state {
@@ -637,12 +627,12 @@ mc_status emb_tsne_init(const float *X, int64_t n, int d, mc_tsne_init init, uin
 }
 
 mc_status mc_embed_tsne(const float *X, int64_t n, int d, const mc_tsne_opts *opts, float *Y, mc_tsne_info *info) {
+    if (!Y) return mc_error_set(MC_STATUS_INVALID_ARG, "tsne: output Y is NULL");
     mc_tsne_opts o;
     if (opts) o = *opts;
     else mc_tsne_opts_default(&o);
     mc_status st = emb_check_input("tsne", X, n, d, 2);
     if (st) return st;
-    if (!Y) return mc_error_set(MC_STATUS_INVALID_ARG, "tsne: output Y is NULL");
     if (!(o.perplexity > 0))
         return mc_error_set(MC_STATUS_INVALID_ARG, "tsne: perplexity must be > 0, got %g", o.perplexity);
     if (o.perplexity >= (double)n)

@@ -393,24 +393,12 @@ static void sgd_range_2d(const sgd_ctx *c, int64_t i0, int64_t i1, int epoch, fl
 }
 
 void mc_umap_opts_default(mc_umap_opts *o) {
-    memset(o, 0, sizeof *o);
-    o->n_components = 2;
-    o->n_neighbors = 15;
-    o->min_dist = 0.1;
-    o->spread = 1.0;
-    o->a = 0, o->b = 0;
-    o->n_epochs = 0;
-    o->learning_rate = 1.0;
-    o->negative_sample_rate = 5.0;
-    o->repulsion_strength = 1.0;
-    o->local_connectivity = 1.0;
-    o->set_op_mix_ratio = 1.0;
-    o->init = MC_UMAP_INIT_SPECTRAL;
-    o->seed = 0;
-    o->threads = 0;
-    o->knn = MC_EMBED_KNN_AUTO;
-    o->knn_exact_max = 0;
-    o->progress = NULL;
+    /* Fields not named are 0: a and b (fitted from min_dist and spread), n_epochs (automatic), seed,
+     * threads (all cores), knn_exact_max (the default threshold), progress. */
+    *o = (mc_umap_opts){.n_components = 2, .n_neighbors = 15, .min_dist = 0.1, .spread = 1.0,
+                        .learning_rate = 1.0, .negative_sample_rate = 5.0, .repulsion_strength = 1.0,
+                        .local_connectivity = 1.0, .set_op_mix_ratio = 1.0, .init = MC_UMAP_INIT_SPECTRAL,
+                        .knn = MC_EMBED_KNN_AUTO};
 }
 
 mc_status mc_embed_umap(const float *X, int64_t n, int d, const mc_umap_opts *opts, float *Y, mc_umap_info *info) {

@@ -8,17 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Common start: check, encode, counts; false (value NaN, status in *st) when not computable. */
+/* Common start: *info (local when NULL) reset, *out NaN; check, encode, counts; false (status in *st,
+ * cl freed) when not computable. */
 static bool begin(const float *X, int64_t n, int d, const int32_t *cluster, const char *fn,
-                  mc_internal_scores *info, mc__clusters *cl, mc_status *st) {
-    memset(info, 0, sizeof *info);
-    info->silhouette = info->calinski_harabasz = info->davies_bouldin = NAN;
+                  mc_internal_scores **info, mc_internal_scores *local, double *out, mc__clusters *cl,
+                  mc_status *st) {
+    if (!*info) *info = local;
+    if (out) *out = NAN;
+    memset(*info, 0, sizeof **info);
+    (*info)->silhouette = (*info)->calinski_harabasz = (*info)->davies_bouldin = NAN;
     memset(cl, 0, sizeof *cl);
     *st = mc__metrics_check_input(X, n, d, cluster, fn);
-    if (*st != MC_STATUS_OK) return false;
-    *st = mc__clusters_encode(cluster, n, cl);
-    if (*st != MC_STATUS_OK) return false;
-    return mc__internal_defined(cl, info);
+    if (*st == MC_STATUS_OK) *st = mc__clusters_encode(cluster, n, cl);
+    if (*st == MC_STATUS_OK && mc__internal_defined(cl, *info)) return true;
+    mc__clusters_free(cl);
+    return false;
 }
 
 /* Cluster centroids (k, d) and the overall mean (d) of the used rows, in double. */
@@ -44,14 +48,9 @@ static mc_status centroids(const float *X, int64_t n, int d, const mc__clusters 
 mc_status mc_metrics_calinski_harabasz(const float *X, int64_t n, int d, const int32_t *cluster,
                                        double *out, mc_internal_scores *info) {
     mc_internal_scores local;
-    if (!info) info = &local;
-    if (out) *out = NAN;
     mc__clusters cl;
     mc_status st;
-    if (!begin(X, n, d, cluster, "calinski_harabasz", info, &cl, &st)) {
-        mc__clusters_free(&cl);
-        return st;
-    }
+    if (!begin(X, n, d, cluster, "calinski_harabasz", &info, &local, out, &cl, &st)) return st;
     double *cent = NULL, *mean = NULL;
     st = centroids(X, n, d, &cl, &cent, &mean);
     if (st == MC_STATUS_OK) {
@@ -87,14 +86,9 @@ mc_status mc_metrics_calinski_harabasz(const float *X, int64_t n, int d, const i
 mc_status mc_metrics_davies_bouldin(const float *X, int64_t n, int d, const int32_t *cluster,
                                     double *out, mc_internal_scores *info) {
     mc_internal_scores local;
-    if (!info) info = &local;
-    if (out) *out = NAN;
     mc__clusters cl;
     mc_status st;
-    if (!begin(X, n, d, cluster, "davies_bouldin", info, &cl, &st)) {
-        mc__clusters_free(&cl);
-        return st;
-    }
+    if (!begin(X, n, d, cluster, "davies_bouldin", &info, &local, out, &cl, &st)) return st;
     double *cent = NULL, *mean = NULL;
     const int k = cl.k;
     double *intra = mc_alloc((size_t)k, sizeof *intra);              // (k) mean distance to centroid

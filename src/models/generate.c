@@ -121,18 +121,9 @@ mc_status mc_model_decode(mc_model *m, const float *z, const int32_t *codes, int
 
 void mc_model_audio_config_default(mc_model_audio_config *c) {
     if (!c) return;
-    memset(c, 0, sizeof *c);
-    c->sr = 22050;
-    c->n_fft = 2048;
-    c->hop = 512;
-    c->n_mels = 0;
-    c->fmin = 0.0;
-    c->fmax = 0.0;
-    c->ref = 1.0;
-    c->n_iter = 32;
-    c->momentum = 0.99;
-    c->nnls_iter = MC_DSP_MEL_INVERSE_ITER;
-    c->threads = 0;
+    /* Fields not named are 0: n_mels (the model's), fmin, fmax (sr / 2), threads (all cores). */
+    *c = (mc_model_audio_config){.sr = 22050, .n_fft = 2048, .hop = 512, .ref = 1.0, .n_iter = 32,
+                                 .momentum = 0.99, .nnls_iter = MC_DSP_MEL_INVERSE_ITER};
 }
 
 int64_t mc_model_audio_samples(const mc_model_audio_config *c, int frames) {

@@ -27,20 +27,12 @@ mc_status mc_model_kind_parse(const char *name, mc_model_kind *out) {
 }
 
 void mc_model_config_default(mc_model_kind kind, mc_model_config *c) {
-    memset(c, 0, sizeof *c);
-    c->kind = kind;
-    c->n_hidden = 1;
-    c->hidden[0] = 64;
-    c->n_conv = 4;
-    c->channels[0] = 32;
-    c->channels[1] = 64;
-    c->channels[2] = 128;
-    c->channels[3] = 256;
-    c->latent = 4;
-    c->beta = kind == MC_MODEL_KIND_AE ? 0 : 1;
-    c->epochs = 100;
-    c->batch = 32;
-    c->lr = 1e-3;
+    /* The mm-vae fields are set for every kind so that a config switched to mm-vae is complete. */
+    *c = (mc_model_config){.kind = kind, .n_hidden = 1, .hidden = {64}, .n_conv = 4, .channels = {32, 64, 128, 256},
+                           .latent = 4, .beta = kind == MC_MODEL_KIND_AE ? 0 : 1, .epochs = 100, .batch = 32,
+                           .lr = 1e-3, .fusion = MC_MODEL_FUSION_CONCAT, .n_lyr_hidden = 1, .lyr_hidden = {32},
+                           .n_fuse = 1, .fuse = {64}, .audio_weight = 1, .lyrics_weight = 1,
+                           .lyrics_norm = MC_MODEL_LYRICS_NORM_GLOBAL};
     if (kind == MC_MODEL_KIND_BETA_VAE) c->beta = 4;
     if (kind == MC_MODEL_KIND_CONV_VAE) {
         c->input = MC_MODEL_INPUT_LOGMEL;
@@ -49,15 +41,6 @@ void mc_model_config_default(mc_model_kind kind, mc_model_config *c) {
         c->batch = 128;
         c->epochs = 20;
     }
-    /* mm-vae (the fields are set for every kind so that a config switched to mm-vae is complete) */
-    c->fusion = MC_MODEL_FUSION_CONCAT;
-    c->n_lyr_hidden = 1;
-    c->lyr_hidden[0] = 32;
-    c->n_fuse = 1;
-    c->fuse[0] = 64;
-    c->audio_weight = 1;
-    c->lyrics_weight = 1;
-    c->lyrics_norm = MC_MODEL_LYRICS_NORM_GLOBAL;
 }
 
 const mc_model_config *mc_model_get_config(const mc_model *m) { return &m->cfg; }

@@ -15,13 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 #define TSV_HEADER "epoch\trecon\tkl\ttotal\tval_recon\tval_kl\tval_total\tseconds\n"
 
@@ -166,10 +159,10 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
     mc_progress_set_total(progress, m->epoch < c->epochs ? c->epochs - m->epoch : 0);
     const bool early = mdl_uses_early_stopping(m);
     if (early && !m->best && m->epoch == 0 && (st = mdl_best_snapshot(m)) != MC_STATUS_OK) goto done;
-    double t_start = now_s(), t_train = 0;
+    double t_start = mc_clock_seconds(), t_train = 0;
     while (!mdl_is_complete(m)) {
         const int epoch = m->epoch + 1; /* 1-based */
-        double t0 = now_s();
+        double t0 = mc_clock_seconds();
         /* KL weight: beta, ramped linearly over the warm-up epochs (beta * epoch / warmup) */
         double beta = c->kind == MC_MODEL_KIND_AE ? 0 : c->beta;
         if (c->warmup > 0 && epoch < c->warmup) beta *= (double)epoch / c->warmup;
@@ -177,7 +170,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
         mc_rng_shuffle(&m->rng_shuffle, order, (size_t)n_train);
         pass_sums tr, va = {NAN, NAN, NAN, NAN, 0};
         st = run_pass(m, data, order, n_train, map, true, beta, &tr);
-        t_train += now_s() - t0;
+        t_train += mc_clock_seconds() - t0;
         if (st != MC_STATUS_OK) goto done;
         if (!tr.bad_batch && n_val > 0) {
             st = run_pass(m, data, split + n_train, n_val, map, false, beta, &va);
@@ -219,7 +212,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
             m->best_epoch = epoch;
         }
         if (early && mdl_is_complete(m)) mdl_best_restore(m); /* the run ends: keep the best epoch */
-        double secs = now_s() - t0;
+        double secs = mc_clock_seconds() - t0;
         if (opt->loss_tsv) {
             char row[512], a[7][32];
             fmt_num(a[0], 32, recon); fmt_num(a[1], 32, kl); fmt_num(a[2], 32, total);
@@ -252,7 +245,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
             break;
         }
     }
-    sum->seconds = now_s() - t_start;
+    sum->seconds = mc_clock_seconds() - t_start;
     sum->samples_per_s = t_train > 0 ? (double)n_train * sum->epochs_run / t_train : 0;
 done:
     sum->last_epoch = m->epoch;

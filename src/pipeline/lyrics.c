@@ -95,9 +95,15 @@ static mc_status write_json(const char *path, const char *metadata, const char *
     mc_json_begin_array(j); mc_json_int(j, cfg->word_ngram_min); mc_json_int(j, cfg->word_ngram_max); mc_json_end_array(j);
     mc_json_key(j, "char_wb_ngram_range");
     mc_json_begin_array(j); mc_json_int(j, cfg->char_ngram_min); mc_json_int(j, cfg->char_ngram_max); mc_json_end_array(j);
+    mc_json_key(j, "word_weight"); mc_json_number(j, cfg->word_weight);
+    mc_json_key(j, "char_tokens"); mc_json_string(j, cfg->char_tokens == MC_TEXT_TOKENS_CHUNKS ? "chunks" : "words");
     mc_json_key(j, "sublinear_tf"); mc_json_bool(j, true);
     mc_json_key(j, "smooth_idf"); mc_json_bool(j, true);
-    mc_json_key(j, "block_weights"); mc_json_string(j, "each block L2-normalised, then scaled by 1/sqrt(2)");
+    mc_json_key(j, "block_weights");
+    mc_json_string(j, "each block L2-normalised, then scaled by sqrt(word_weight) (words) and sqrt(1 - word_weight) "
+                      "(char_wb)");
+    mc_json_key(j, "drop_first"); mc_json_bool(j, cfg->drop_first);
+    mc_json_key(j, "normalize"); mc_json_bool(j, cfg->normalize);
     mc_json_key(j, "svd"); mc_json_string(j, "randomized (Halko et al.), QR power iterations");
     mc_json_key(j, "svd_n_iter"); mc_json_int(j, cfg->svd_iter);
     mc_json_key(j, "svd_n_oversamples"); mc_json_int(j, cfg->svd_oversamples);
@@ -161,8 +167,9 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     memset(&L, 0, sizeof L);
     char *p_tracks = mc_sprintf("%s/tracks.tsv", featdir), *p_index = mc_sprintf("%s/index.tsv", featdir);
     char *p_npy = mc_sprintf("%s/lyrics.npy", featdir), *p_tt = mc_sprintf("%s/lyrics_tracks.tsv", featdir);
-    char *p_json = mc_sprintf("%s/lyrics.json", featdir);
-    if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json) {
+    char *p_json = mc_sprintf("%s/lyrics.json", featdir), *p_model = mc_sprintf("%s/lyrics_model.safetensors", featdir);
+    mc_lyrics_model *model = NULL;
+    if (!p_tracks || !p_index || !p_npy || !p_tt || !p_json || !p_model) {
         st = mc_error_set(MC_STATUS_NO_MEMORY, "lyrics: out of memory");
         goto done;
     }
@@ -241,9 +248,11 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
         }
     }
     mc_progress_set_total(cfg->progress, n);
-    st = mc_text_lyrics_embed(cfg, texts, n, &L);
+    st = mc_text_lyrics_embed_model(cfg, texts, n, &L, &model);
     if (st == MC_STATUS_EMPTY) st = mc_error_set(st, "%s: %s (column '%s')", metadata, mc_error_message(), text_column);
     if (st != MC_STATUS_OK) goto done;
+    /* The fitted model, so that later commands put new lyrics into the same space. */
+    if ((st = mc_text_lyrics_model_save(model, p_model)) != MC_STATUS_OK) goto done;
     int64_t shape[2] = {n, L.dim};
     if ((st = mc_npy_write(p_npy, MC_DTYPE_F32, 2, shape, L.vectors)) != MC_STATUS_OK) goto done;
     {
@@ -309,6 +318,7 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
     if ((st = write_json(p_json, metadata, id_column, text_column, cfg, &sum, &L)) != MC_STATUS_OK) goto done;
     if (summary) *summary = sum;
 done:
+    mc_text_lyrics_model_free(model);
     mc_text_lyrics_free(&L);
     mc_table_free(&meta);
     mc_table_free(&tracks);
@@ -326,5 +336,6 @@ done:
     free(p_npy);
     free(p_tt);
     free(p_json);
+    free(p_model);
     return st;
 }

@@ -75,16 +75,28 @@ mc_status pl_stage_lyrics(pl_run *R) {
     pl_hash_str(&h, "extract", R->extract_hash);
     pl_hash_str(&h, "text_column", c->text_column);
     pl_hash_str(&h, "id_column", c->extract.id_column);
+    /* every option of the lyrics configuration (all but threads and progress shape the output) */
     pl_hash_int(&h, "dim", lc.dim);
     pl_hash_u64(&h, "seed", lc.seed);
     pl_hash_dbl(&h, "min_df", lc.min_df);
     pl_hash_dbl(&h, "max_df", lc.max_df);
+    pl_hash_dbl(&h, "word_weight", lc.word_weight);
+    pl_hash_int(&h, "word_ngram_min", lc.word_ngram_min);
+    pl_hash_int(&h, "word_ngram_max", lc.word_ngram_max);
+    pl_hash_int(&h, "char_ngram_min", lc.char_ngram_min);
+    pl_hash_int(&h, "char_ngram_max", lc.char_ngram_max);
+    pl_hash_int(&h, "char_tokens", lc.char_tokens);
+    pl_hash_int(&h, "svd_iter", lc.svd_iter);
+    pl_hash_int(&h, "svd_oversamples", lc.svd_oversamples);
+    pl_hash_int(&h, "drop_first", lc.drop_first);
+    pl_hash_int(&h, "normalize", lc.normalize);
     pl_hash_int(&h, "threads", R->threads);
     pl_hash_hex(&h, R->data_hash);
-    static const char *const outs[] = {"features/lyrics.npy", "features/lyrics_tracks.tsv", "features/lyrics.json"};
+    static const char *const outs[] = {"features/lyrics.npy", "features/lyrics_tracks.tsv", "features/lyrics.json",
+                                       "features/lyrics_model.safetensors"};
     R->have_lyrics = true;
     char v[64];
-    if (pl_cached(R, "lyrics", R->data_hash, outs, 3)) {
+    if (pl_cached(R, "lyrics", R->data_hash, outs, 4)) {
         if (pl_stage_value(&R->S, "lyrics", "with_lyrics", v, sizeof v)) R->lyr.with_lyrics = strtoll(v, NULL, 10);
         if (pl_stage_value(&R->S, "lyrics", "languages", v, sizeof v)) R->lyr.languages = strtoll(v, NULL, 10);
         return MC_STATUS_OK;

@@ -254,14 +254,7 @@ mc_status plot_bar(plot_ctx *c) {
     pt_font(c, pf_tick_fs(c), false);
     double yw = pa_label_w(c, &ya);
     pf_ylabel(c, p->ylabel, area, area.x0 - tl - c->fs * 0.3 - yw - c->fs * 0.5 - label_lh / 2);
-    pl_draw(c, &leg, area.x1 + c->fs * 1.0, area.y0);
-    pf_footnote(c, true);
-    c->stats->n_drawn = drawn;
-    c->stats->n_skipped = skipped;
-    c->stats->area[0] = area.x0;
-    c->stats->area[1] = area.y0;
-    c->stats->area[2] = area.x1;
-    c->stats->area[3] = area.y1;
+    pl_finish(c, &leg, area, drawn, skipped);
     mc_free(leg.items);
     mc_free(best);
     return MC_STATUS_OK;

@@ -417,6 +417,17 @@ void pl_draw(plot_ctx *c, const plot_legend *l, double x, double y) {
     }
 }
 
+void pl_finish(plot_ctx *c, const plot_legend *l, plot_rect area, int64_t drawn, int64_t skipped) {
+    pl_draw(c, l, area.x1 + c->fs * 1.0, area.y0);
+    pf_footnote(c, true);
+    c->stats->n_drawn = drawn;
+    c->stats->n_skipped = skipped;
+    c->stats->area[0] = area.x0;
+    c->stats->area[1] = area.y0;
+    c->stats->area[2] = area.x1;
+    c->stats->area[3] = area.y1;
+}
+
 /* ---------------------------------------------------------------- colours */
 
 /* Okabe & Ito (2008), "Color Universal Design": safe under protanopia, deuteranopia and tritanopia. */

@@ -154,14 +154,7 @@ mc_status plot_line(plot_ctx *c) {
     }
     cairo_restore(cr);
 
-    pl_draw(c, &leg, area.x1 + c->fs * 1.0, area.y0);
-    pf_footnote(c, true);
-    c->stats->n_drawn = drawn;
-    c->stats->n_skipped = skipped;
-    c->stats->area[0] = area.x0;
-    c->stats->area[1] = area.y0;
-    c->stats->area[2] = area.x1;
-    c->stats->area[3] = area.y1;
+    pl_finish(c, &leg, area, drawn, skipped);
     mc_free(leg.items);
     return MC_STATUS_OK;
 }

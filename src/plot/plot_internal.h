@@ -146,6 +146,9 @@ typedef struct plot_legend {
  * n == 0), the space to reserve on the right including a gap. */
 double pl_measure(plot_ctx *c, plot_legend *l, double avail_h, double max_w);
 void pl_draw(plot_ctx *c, const plot_legend *l, double x, double y);
+/* The end of a chart with a legend (bar, line, scatter): the legend right of the plot area, the
+ * footnote, and the drawn / skipped counts and the plot area in c->stats. */
+void pl_finish(plot_ctx *c, const plot_legend *l, plot_rect area, int64_t drawn, int64_t skipped);
 /* A five-pointed star of outer radius r centred at (x, y), filled with the current source. */
 void pl_star(cairo_t *cr, double x, double y, double r);
 

@@ -14,12 +14,8 @@
 #include <string.h>
 
 void mc_text_svd_config_default(mc_svd_config *c) {
-    memset(c, 0, sizeof *c);
-    c->n_components = 2;
-    c->n_oversamples = 10;
-    c->n_iter = 5;
-    c->seed = 0;
-    c->threads = 0;
+    /* Fields not named are 0: seed, threads (all cores). */
+    *c = (mc_svd_config){.n_components = 2, .n_oversamples = 10, .n_iter = 5};
 }
 
 void mc_text_svd_free(mc_svd *s) {
