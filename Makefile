@@ -8,7 +8,7 @@ ifeq ($(MC_WERROR),1)
 CMAKE_ARGS += -DMC_WERROR=ON
 endif
 
-.PHONY: all deps build test test-asan demo bench install clean fuzz
+.PHONY: all deps build test test-asan demo bench bench-scale install clean fuzz
 
 all: build
 
@@ -50,3 +50,9 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Issue 11: seconds and peak RSS per stage at N = 2,000, 20,000 and 200,000 segments, np 1 vs np 2
+# (not in CI; hours at 200,000 on a small machine). SCALE_N="2000 20000" for fewer sizes.
+SCALE_N ?= 2000 20000 200000
+bench-scale: build
+	bench/scale.sh $(BUILD) $(SCALE_N)

@@ -21,6 +21,7 @@
 #define MUSICLUST_CLUSTER_H
 
 #include <musiclust/core.h>
+#include <musiclust/dist.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -133,6 +134,16 @@ typedef struct mc_cluster_config {
     mc_covariance covariance; /* GMM; default full */
     double reg_covar;         /* GMM: added to the covariance diagonal; default 1e-6 */
     mc_progress *progress;    /* optional; advanced per restart / merge block / row block */
+    int64_t bound_rows;       /* agglomerative (O(n^2) time): above this many rows, the tree of a seeded
+                                 sample of bound_rows rows (seed, stream "aglo") is cut at k and every
+                                 other row joins the cluster whose sample centroid is nearest
+                                 (mc_clustering.fit_rows says so); 0 = exact on every row. Default 20000. */
+    mc_dist *dist;            /* the process group (dist.h); NULL = this process alone. k-means with R > 1
+                                 ranks: every rank passes the same X (e.g. the same memory-mapped file)
+                                 and config, and calls in step (a collective); the Lloyd E-step and the
+                                 per-cluster sums are shared by row blocks fixed by the problem and
+                                 added in a fixed order, so every rank returns the bytes R = 1 returns.
+                                 k-means++ seeding runs whole on every rank. Other algorithms ignore it. */
 } mc_cluster_config;
 
 void mc_cluster_config_default(mc_cluster_config *c);
@@ -195,7 +206,9 @@ typedef struct mc_clustering {
     double bic;            /* GMM: -2 n log_likelihood + n_parameters log n (sklearn bic) */
     double *weights;       // GMM: (k)
     double *covariances;   // GMM: full (k, d, d); diag (k, d)
-    mc_dendrogram tree;    /* agglomerative: the full tree (cut again with mc_cluster_dendrogram_cut) */
+    mc_dendrogram tree;    /* agglomerative: the full tree (cut again with mc_cluster_dendrogram_cut); when
+                              bounded, the tree of the sample (its point ids index the sample rows) */
+    int64_t fit_rows;      /* agglomerative: the rows the tree was built on: n, or the bounded sample's size */
 } mc_clustering;
 
 void mc_clustering_free(mc_clustering *c); /* NULL ok; zeroes the struct */
@@ -216,7 +229,9 @@ mc_status mc_cluster_kmeans(const mc_cluster_config *cfg, const float *X, int64_
  * reproducing a run). cfg->n_init and cfg->seed are not used. */
 mc_status mc_cluster_kmeans_from(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                                  const float *init, mc_clustering *out);
-/* sklearn.cluster.AgglomerativeClustering(n_clusters=k, linkage=cfg->linkage) (Euclidean). */
+/* sklearn.cluster.AgglomerativeClustering(n_clusters=k, linkage=cfg->linkage) (Euclidean); above
+ * cfg->bound_rows rows, on a seeded sample with every other row assigned to the nearest sample
+ * cluster centroid (see mc_cluster_config.bound_rows). */
 mc_status mc_cluster_agglomerative(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                                    mc_clustering *out);
 /* sklearn.cluster.DBSCAN(eps, min_samples): a point is core when at least min_samples points

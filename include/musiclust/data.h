@@ -27,6 +27,7 @@
 #define MUSICLUST_DATA_H
 
 #include <musiclust/core.h>
+#include <musiclust/dist.h>
 #include <musiclust/dsp.h>
 
 #ifdef __cplusplus
@@ -78,6 +79,17 @@ typedef struct mc_extract_summary {
 mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
                           const char *outdir, mc_progress *progress, mc_extract_summary *summary);
 
+/* mc_data_extract over the process group `dist` (dist.h; NULL or one process: mc_data_extract
+ * itself). A collective: every rank passes the same arguments, and outdir must be on a file system
+ * every rank sees. The audio files, listed as one process lists them, are shared out in contiguous
+ * blocks; each rank extracts its block into outdir/.shard-RANK and rank 0 joins the shards into the
+ * store one process writes, byte for byte (index.tsv and tracks.tsv renumbered, the .npy rows
+ * appended in order, skipped.tsv, unmatched_metadata.tsv and extract.json for the whole run); the
+ * shards are then removed. Warnings of other ranks' files reach skipped.tsv, not the log. Every rank
+ * returns the same status and summary; a failure on one rank fails them all ("rank R: ..."). */
+mc_status mc_data_extract_group(mc_dist *dist, const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
+                                const char *outdir, mc_progress *progress, mc_extract_summary *summary);
+
 /* Import a numeric feature table (CSV/TSV, e.g. the GTZAN features_30_sec.csv) into a store:
  * features.npy (every numeric column except id and label), feature_names.txt, index.tsv (label as
  * column `label_column`, other text columns as labels too), skipped.tsv (rows with a missing or
@@ -99,7 +111,8 @@ typedef struct mc_store {
     mc_table index;        /* index.tsv as read */
     int64_t n;             /* rows (segments) */
     int first_label;       /* index column of the first label (after `padded`); == ncols if none */
-    mc_array vectors;      /* (n, F) float32: the feature set's columns */
+    mc_array vectors;      /* (n, F) float32: the feature set's columns; memory-mapped read-only when
+                              one float32 file holds them (never write it) */
     char vectors_file[32]; /* the file(s) read, see mc_store_open_features */
 } mc_store;
 
@@ -131,7 +144,10 @@ mc_status mc_store_open_index(const char *path, mc_store *out);
 void mc_store_close(mc_store *s); /* NULL ok */
 
 /* logmel.npy as (n, n_mels, frames) float32; MC_STATUS_IO with a clear message if the store has
- * none (e.g. imported from a table, or --segment 0 without --frames). */
+ * none (e.g. imported from a table, or --segment 0 without --frames). Out of core: a float32 file
+ * is memory-mapped read-only (out->map_base non-NULL; the caller must not write out->data), so the
+ * array costs page cache, not anonymous memory; other dtypes are read and converted. Free with
+ * mc_array_free. */
 mc_status mc_store_load_logmel(const mc_store *s, mc_array *out);
 
 /* Names of the label columns (pointers into the index header), *n receives the count. */

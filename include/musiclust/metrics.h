@@ -57,6 +57,13 @@ typedef struct mc_metrics_opts {
     mc_silhouette_algo algo; /* default MC_SILHOUETTE_AUTO */
     int64_t max_bytes;       /* budget for SYMMETRIC's table of sums; <= 0: 256 MiB */
     mc_progress *progress;   /* the silhouette ticks it once per tile; NULL = none */
+    /* The bounded silhouette of mc_metrics_internal (issue 11: the exact one is O(n^2) time): with
+     * silhouette_sample > 0 and n > silhouette_sample, the silhouette is the exact one of a seeded
+     * sample of silhouette_sample rows drawn without replacement (sklearn silhouette_score's
+     * sample_size), and mc_internal_scores says so (silhouette_rows, silhouette_se). 0 (the
+     * default): exact on every row. */
+    int64_t silhouette_sample;
+    uint64_t sample_seed;    /* the sample's seed (mc_rng stream 0) */
 } mc_metrics_opts;
 
 void mc_metrics_opts_default(mc_metrics_opts *o);
@@ -71,11 +78,16 @@ typedef struct mc_internal_scores {
     int64_t n_used;           /* non-noise rows the scores are computed on */
     int64_t n_noise;          /* rows with cluster -1, left out */
     int n_clusters;           /* distinct non-noise cluster ids */
+    int64_t silhouette_rows;  /* rows the silhouette was computed on: n when exact (mc_metrics_internal) */
+    bool silhouette_sampled;  /* true: on a seeded sample (mc_metrics_opts.silhouette_sample) */
+    double silhouette_se;     /* sampled: the standard error of the mean, std(per-row values) /
+                                 sqrt(non-noise sample rows); exact: 0 */
     char note[160];           /* why the scores are NaN; "" when they are defined */
 } mc_internal_scores;
 
 /* Silhouette, Calinski-Harabasz and Davies-Bouldin of X (n, d) under cluster (n). opts NULL =
- * defaults. The three are NaN (status OK, reason in out->note) unless 2 <= n_clusters <= n_used - 1. */
+ * defaults. The silhouette is the exact one, or that of a seeded sample above
+ * opts->silhouette_sample rows (see mc_metrics_opts; CH and DB are always exact: they are O(n d)). The three are NaN (status OK, reason in out->note) unless 2 <= n_clusters <= n_used - 1. */
 mc_status mc_metrics_internal(const float *X, int64_t n, int d, const int32_t *cluster,
                               const mc_metrics_opts *opts, mc_internal_scores *out);
 

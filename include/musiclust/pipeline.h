@@ -167,7 +167,10 @@ void mc_cluster_outcome_free(mc_cluster_outcome *o); /* NULL ok */
  * a feature store folder), reduce it, cluster it (one k, or the silhouette sweep), and write
  * assign_path (ASSIGN.tsv, report.h), ASSIGN.json beside it (parameters, k, inertia / BIC / eps,
  * cluster sizes, the sweep, the fitted scaler / PCA, timings) and with the sweep ASSIGN.ksweep.tsv
- * (mc_pipeline_ksweep_write). Errors name the file (MC_STATUS_IO / FORMAT / NUMERIC / INVALID_ARG). */
+ * (mc_pipeline_ksweep_write). Errors name the file (MC_STATUS_IO / FORMAT / NUMERIC / INVALID_ARG).
+ * The input is memory-mapped when it is float32. With job->cluster.dist of R > 1 ranks every rank
+ * calls this with the same arguments (a collective): the result is the one of R = 1 on every rank,
+ * rank 0 alone writes the files, and a failure on any rank fails every rank ("rank R: ..."). */
 mc_status mc_pipeline_cluster(const mc_cluster_job *job, const char *input, const char *assign_path,
                               mc_cluster_outcome *out);
 
@@ -258,6 +261,9 @@ typedef struct mc_evaluate_config {
     const char *prefix;           /* PREFIX.csv, PREFIX.json, PREFIX.contingency_<column>[.track].tsv */
     int threads;                  /* silhouette workers (<= 0: all cores); results never depend on it */
     int block;                    /* silhouette tile edge (<= 0: 256) */
+    int64_t silhouette_sample;    /* 0: the exact silhouette; > 0: above this many rows, the silhouette of
+                                     a seeded sample of this many (seed 0), said in the row's note with
+                                     its standard error (mc_metrics_opts); the CLI's default is 20000 */
     mc_pipeline_progress_fn progress; /* a bar for the silhouette of more than 20000 rows; NULL: none */
     void *progress_user;
 } mc_evaluate_config;

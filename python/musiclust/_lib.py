@@ -138,7 +138,7 @@ class mc_cluster_config(Structure):
     _fields_ = [("algo", c_int), ("k", c_int), ("n_init", c_int), ("max_iter", c_int), ("tol", c_double),
                 ("seed", c_uint64), ("threads", c_int), ("linkage", c_int), ("eps", c_double),
                 ("min_samples", c_int), ("covariance", c_int), ("reg_covar", c_double),
-                ("progress", c_void_p)]
+                ("progress", c_void_p), ("bound_rows", c_int64), ("dist", c_void_p)]
 
 
 class mc_dendrogram(Structure):
@@ -151,7 +151,7 @@ class mc_clustering(Structure):
                 ("n_noise", c_int64), ("centers", POINTER(c_float)), ("n_iter", c_int), ("converged", c_bool),
                 ("inertia", c_double), ("eps", c_double), ("eps_auto", c_bool), ("eps_knee", c_double),
                 ("log_likelihood", c_double), ("bic", c_double), ("weights", POINTER(c_double)),
-                ("covariances", POINTER(c_double)), ("tree", mc_dendrogram)]
+                ("covariances", POINTER(c_double)), ("tree", mc_dendrogram), ("fit_rows", c_int64)]
 
 
 class mc_ksweep_point(Structure):
@@ -166,12 +166,13 @@ class mc_ksweep(Structure):
 
 class mc_metrics_opts(Structure):
     _fields_ = [("threads", c_int), ("block", c_int), ("algo", c_int), ("max_bytes", c_int64),
-                ("progress", c_void_p)]
+                ("progress", c_void_p), ("silhouette_sample", c_int64), ("sample_seed", c_uint64)]
 
 
 class mc_internal_scores(Structure):
     _fields_ = [("silhouette", c_double), ("calinski_harabasz", c_double), ("davies_bouldin", c_double),
                 ("n", c_int64), ("n_used", c_int64), ("n_noise", c_int64), ("n_clusters", c_int),
+                ("silhouette_rows", c_int64), ("silhouette_sampled", c_bool), ("silhouette_se", c_double),
                 ("note", c_char * 160)]
 
 

@@ -265,6 +265,7 @@ static bool log_quiet = false;
 static void log_to_stderr(mc_log_level level, const char *msg, void *user) {
     (void)user;
     if (level < MC_LOG_LEVEL_WARN && log_quiet) return;
+    if (level < MC_LOG_LEVEL_ERROR && cli_rank() > 0) return; /* rank 0 speaks for the group */
     if (level == MC_LOG_LEVEL_DEBUG && !getenv("MUSICLUST_DEBUG")) return;
     const char *tag = level >= MC_LOG_LEVEL_ERROR ? "error: " : level == MC_LOG_LEVEL_WARN ? "warning: " : "";
     /* One fprintf per line so lines from several threads do not interleave. */
@@ -277,7 +278,7 @@ void cli_init_logging(bool quiet) {
 }
 
 mc_progress *cli_progress(bool quiet, const char *label, int64_t total) {
-    if (quiet) return NULL;
+    if (quiet || cli_rank() > 0) return NULL;
     mc_progress *p = NULL;
     if (mc_progress_create(stderr, isatty(fileno(stderr)) != 0, label, total, &p) != MC_STATUS_OK)
         return NULL; /* no bar is better than no run */

@@ -4,6 +4,7 @@
 #define MC_CLI_H
 
 #include <musiclust/core.h>
+#include <musiclust/dist.h>
 #include <musiclust/pipeline.h>
 
 #include <stdbool.h>
@@ -51,6 +52,11 @@ void cli_print_help(const cli_command *cmd, FILE *f);
 /* cli_parse, then logging set up with the parsed --quiet (quiet NULL: not quiet). Returns -1 to go on,
  * else the exit status (the positionals freed). pos NULL: the command takes no positionals. */
 int cli_start(const cli_command *cmd, int argc, char **argv, const bool *quiet, const char ***pos, int *npos);
+
+/* The process group of this run (dist.h): NULL alone, else the mpirun / srun group (main.c). Ranks
+ * other than 0 print nothing on stdout, only errors on stderr, and show no progress bar. */
+mc_dist *cli_dist(void);
+int cli_rank(void);
 
 /* Set up logging: warnings and errors always go to stderr; info only without --quiet. */
 void cli_init_logging(bool quiet);

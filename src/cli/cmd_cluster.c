@@ -29,6 +29,9 @@ static void print_outcome(const mc_cluster_job *job, const mc_cluster_outcome *o
            job->sweep ? " (chosen by silhouette)" : "");
     if (algo == MC_CLUSTER_ALGO_KMEANS) printf(", inertia %.6g", res->inertia);
     if (algo == MC_CLUSTER_ALGO_GMM) printf(", BIC %.6g, log-likelihood %.6g", res->bic, res->log_likelihood);
+    if (algo == MC_CLUSTER_ALGO_AGGLOMERATIVE && res->fit_rows < o->n)
+        printf(", bounded: tree of a seeded sample of %lld rows, the rest to the nearest centroid (--bound 0: exact)",
+               (long long)res->fit_rows);
     if (algo == MC_CLUSTER_ALGO_DBSCAN)
         printf(", eps %.6g%s, %lld noise", res->eps,
                !res->eps_auto ? "" : res->eps == res->eps_knee ? " (knee of the k-distance curve)"
@@ -43,6 +46,7 @@ int cmd_cluster(int argc, char **argv) {
     mc_cluster_config *cfg = &job.cluster;
     const char *out = NULL, *algo_s = "kmeans", *linkage_s = NULL, *cov_s = NULL, *reduce_s = "none", *features_s = NULL;
     const char *labels_dir = NULL, *featdir = NULL;
+    int bound = 20000;
     int k = INT32_MIN /* not given: sweep */, dims = 0, sweep_sample = 10000, min_samples = -1;
     double eps = 0;
     bool quiet = false;
@@ -53,6 +57,7 @@ int cmd_cluster(int argc, char **argv) {
         {"k-max", 0, CLI_INT, &job.k_max, "K", "largest k of the sweep (default 10, capped at N-1)"},
         {"sweep-sample", 0, CLI_INT, &sweep_sample, "N", "silhouette of the sweep on a seeded sample of N rows; 0 = all (default 10000)"},
         {"linkage", 0, CLI_STRING, &linkage_s, "NAME", "agglomerative: ward | average | complete | single (default ward)"},
+        {"bound", 0, CLI_INT, &bound, "N", "agglomerative: above N rows, the tree of a seeded sample of N rows, every other row to the nearest sample cluster's centroid; 0 = exact (default 20000)"},
         {"eps", 0, CLI_DOUBLE, &eps, "E", "dbscan: neighbourhood radius (default: the knee of the k-distance curve)"},
         {"min-samples", 0, CLI_INT, &min_samples, "M", "dbscan: points within eps, itself included, for a core point (default 5)"},
         {"covariance", 0, CLI_STRING, &cov_s, "TYPE", "gmm: full | diag (default full)"},
@@ -99,6 +104,8 @@ int cmd_cluster(int argc, char **argv) {
         if (cfg->algo != MC_CLUSTER_ALGO_GMM) return cli_usage(&cmd, "--covariance applies to --algo gmm only");
         if (mc_covariance_parse(cov_s, &cfg->covariance)) return cli_usage(&cmd, "--%s", mc_error_message());
     }
+    if (bound < 0) return cli_usage(&cmd, "--bound must be 0 (exact) or > 0, got %d", bound);
+    cfg->bound_rows = bound;
     const bool is_dbscan = cfg->algo == MC_CLUSTER_ALGO_DBSCAN;
     if ((eps != 0 || min_samples >= 0) && !is_dbscan) return cli_usage(&cmd, "--eps and --min-samples apply to --algo dbscan only");
     if (is_dbscan && k != INT32_MIN) return cli_usage(&cmd, "--k does not apply to dbscan (it finds the number of clusters)");
@@ -132,6 +139,7 @@ int cmd_cluster(int argc, char **argv) {
     cfg->k = k > 0 ? k : 2;
     if (mc_cluster_config_validate(cfg)) return cli_usage(&cmd, "%s", mc_error_message());
 
+    cfg->dist = cli_dist(); /* k-means over the ranks of mpirun / srun (NULL alone) */
     job.progress = is_dbscan && !job.sweep ? NULL : cli_progress(quiet, job.sweep ? "k sweep" : algo_s, 0);
     mc_cluster_outcome o;
     mc_status st = mc_pipeline_cluster(&job, input, out, &o);

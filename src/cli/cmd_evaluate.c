@@ -60,6 +60,7 @@ int cmd_evaluate(int argc, char **argv) {
     cli_list columns = {0}, leaked = {0};
     bool quiet = false;
     c.block = 256;
+    int sil_sample = 20000;
     const cli_opt opts[] = {
         {"labels", 0, CLI_STRING, &c.labels, "INDEX", "the feature store's index.tsv (FEATDIR/index.tsv) with the label columns"},
         {"column", 0, CLI_LIST, &columns, "NAME", "label column to compare with; repeat for several (default: genre, tag, label, style, language, lyrics_language with 2..N/2 classes; without any of those, every label column with 2..N/2 classes)"},
@@ -69,13 +70,14 @@ int cmd_evaluate(int argc, char **argv) {
         {"output", 'o', CLI_STRING, &prefix_opt, "PREFIX", "write PREFIX.csv, PREFIX.json, PREFIX.contingency_<column>.tsv (default: ASSIGN without .tsv + .metrics)"},
         {"threads", 0, CLI_INT, &c.threads, "N", "worker threads for the silhouette (default: all cores); output is identical for any N"},
         {"block", 0, CLI_INT, &c.block, "ROWS", "silhouette tile edge (default 256)"},
+        {"silhouette-sample", 0, CLI_INT, &sil_sample, "N", "above N rows, the silhouette of a seeded sample of N rows (stated in the note with its standard error); 0 = exact on every row (default 20000)"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no table on stdout and no progress (files are still written)"},
     };
     const cli_command cmd = {
         CMD, "musiclust evaluate [options] [--labels FEATDIR/index.tsv [--column NAME]...] X.npy ASSIGN.tsv",
         "Score a clustering. X.npy is (N, D) (e.g. a latent space from `musiclust embed`; more dimensions are\n"
         "flattened); ASSIGN.tsv has the header 'row<TAB>cluster' and one line per row of X (cluster -1 =\n"
-        "noise), as `musiclust cluster` writes it. Without labels: Silhouette (exact), Calinski-Harabasz and\n"
+        "noise), as `musiclust cluster` writes it. Without labels: Silhouette (exact up to --silhouette-sample rows), Calinski-Harabasz and\n"
         "Davies-Bouldin, on the non-noise rows. With --labels: ARI, NMI (arithmetic mean) and purity against\n"
         "each label column, with noise rows pooled into one cluster and unlabelled (empty) rows left out and\n"
         "counted; the contingency table of each column is written too. Definitions: scikit-learn 1.2.\n"
@@ -98,6 +100,9 @@ int cmd_evaluate(int argc, char **argv) {
         return cli_usage(&cmd, "%s needs --labels FEATDIR/index.tsv",
                          columns.n > 0 ? "--column" : leaked.n > 0 ? "--leaked" : "--track-level");
     if (c.block < 1 || c.block > 4096) return cli_usage(&cmd, "--block must be in 1..4096, got %d", c.block);
+    if (sil_sample < 0 || (sil_sample > 0 && sil_sample < 3))
+        return cli_usage(&cmd, "--silhouette-sample must be 0 (exact) or >= 3, got %d", sil_sample);
+    c.silhouette_sample = sil_sample;
     size_t len = strlen(c.assign_path);
     if (len > 4 && strcmp(c.assign_path + len - 4, ".tsv") == 0) len -= 4;
     char *prefix = prefix_opt ? mc_strdup(prefix_opt) : mc_sprintf("%.*s.metrics", (int)len, c.assign_path);

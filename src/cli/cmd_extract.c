@@ -63,7 +63,9 @@ int cmd_extract(int argc, char **argv) {
             free(pos);
             return cli_usage(&cmd, "give either --features TABLE or audio inputs, not both");
         }
-        st = mc_data_import_features(features, id_column, label_column, out, &sum);
+        /* over several ranks, rank 0 alone imports (a table is read in one pass) */
+        st = cli_rank() == 0 ? mc_data_import_features(features, id_column, label_column, out, &sum) : MC_STATUS_OK;
+        st = mc_dist_check(cli_dist(), st);
         free(pos);
         if (st != MC_STATUS_OK) return cli_fail("extract", st);
         if (!quiet)
@@ -83,7 +85,8 @@ int cmd_extract(int argc, char **argv) {
         return MC_EXIT_USAGE;
     }
     mc_progress *bar = cli_progress(quiet, "extract", 0);
-    st = mc_data_extract(&cfg, pos, npos, out, bar, &sum);
+    /* alone, or the files shared over the ranks of mpirun / srun (the same store, data.h) */
+    st = mc_data_extract_group(cli_dist(), &cfg, (const char *const *)pos, npos, out, bar, &sum);
     if (st == MC_STATUS_OK) mc_progress_finish(bar);
     mc_progress_free(bar);
     free(pos);

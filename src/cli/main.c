@@ -1,6 +1,7 @@
 /* musiclust command-line entry point: the only place that prints or exits. */
 #include "cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,21 +9,27 @@ typedef struct subcommand {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *help;
+    bool group; /* runs under mpirun / srun with R > 1 processes (the others refuse) */
 } subcommand;
 
+static mc_dist *g_dist = NULL;
+
+mc_dist *cli_dist(void) { return g_dist; }
+int cli_rank(void) { return mc_dist_rank(g_dist); }
+
 static const subcommand commands[] = {
-    {"extract", cmd_extract, "audio files/folders (or a feature table) -> feature store"},
-    {"lyrics", cmd_lyrics, "metadata lyrics -> lyrics.npy (TF-IDF + SVD), language per track"},
-    {"demo", cmd_demo, "synthesize the built-in labelled corpus and run --task all on it"},
-    {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)"},
-    {"embed", cmd_embed, "model + feature store -> latent means (.npy)"},
-    {"cluster", cmd_cluster, "X.npy or FEATDIR -> clusters (kmeans, agglomerative, dbscan, gmm)"},
-    {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI..."},
-    {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html"},
-    {"report", cmd_report, "RESULTS folder of run -> report.html again"},
-    {"assign", cmd_assign, "new audio -> the clusters of an existing run (no retraining)"},
-    {"map", cmd_map, "X.npy -> (N, 2) t-SNE or UMAP map (.npy) and a scatter by label"},
-    {"generate", cmd_generate, "log-mel model (cvae, conv-vae) -> WAV samples via Griffin-Lim"},
+    {"extract", cmd_extract, "audio files/folders (or a feature table) -> feature store", true},
+    {"lyrics", cmd_lyrics, "metadata lyrics -> lyrics.npy (TF-IDF + SVD), language per track", false},
+    {"demo", cmd_demo, "synthesize the built-in labelled corpus and run --task all on it", false},
+    {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)", false},
+    {"embed", cmd_embed, "model + feature store -> latent means (.npy)", false},
+    {"cluster", cmd_cluster, "X.npy or FEATDIR -> clusters (kmeans, agglomerative, dbscan, gmm)", true},
+    {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI...", false},
+    {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html", false},
+    {"report", cmd_report, "RESULTS folder of run -> report.html again", false},
+    {"assign", cmd_assign, "new audio -> the clusters of an existing run (no retraining)", false},
+    {"map", cmd_map, "X.npy -> (N, 2) t-SNE or UMAP map (.npy) and a scatter by label", false},
+    {"generate", cmd_generate, "log-mel model (cvae, conv-vae) -> WAV samples via Griffin-Lim", false},
 };
 
 static void usage(FILE *f) {
@@ -37,6 +44,33 @@ static void usage(FILE *f) {
                "  musiclust run ~/Music -o results    (then open results/report.html)\n"
                "  musiclust run --metadata songs.csv ~/Music -o results\n"
                "  musiclust help extract\n");
+}
+
+/* A command in its process group: alone as always, or under mpirun / srun (dist.h). Every rank
+ * parses the same options and reaches the same verdict on them, and a failure of one rank reaches
+ * the others through the library's collective checks, so every rank exits with the same status. */
+static int run_command(const subcommand *c, int argc, char **argv) {
+    mc_status st = mc_dist_init(&g_dist);
+    if (st != MC_STATUS_OK) {
+        fprintf(stderr, "musiclust %s: %s\n", c->name, mc_error_message());
+        return MC_EXIT_USAGE;
+    }
+    int size = mc_dist_size(g_dist), rc;
+    if (size > 1 && !c->group) {
+        if (mc_dist_rank(g_dist) == 0)
+            fprintf(stderr, "musiclust %s: does not run over several processes (mpirun -np %d); run it alone, "
+                    "or use cluster\n", c->name, size);
+        rc = MC_EXIT_USAGE;
+    } else {
+        if (mc_dist_rank(g_dist) > 0 && !freopen("/dev/null", "w", stdout)) {
+            /* stdout stays as it was: the output is only duplicated */
+        }
+        rc = c->run(argc, argv);
+    }
+    fflush(stdout);
+    mc_dist_finalize(g_dist);
+    g_dist = NULL;
+    return rc;
 }
 
 int main(int argc, char **argv) {
@@ -64,7 +98,7 @@ int main(int argc, char **argv) {
         return MC_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+        if (strcmp(argv[1], commands[i].name) == 0) return run_command(&commands[i], argc - 2, argv + 2);
     fprintf(stderr, "musiclust: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return MC_EXIT_USAGE;

@@ -637,6 +637,81 @@ mc_status mc_cluster_linkage(const float *X, int64_t n, int64_t d, mc_linkage li
     return st;
 }
 
+static int cmp_row(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The bounded mode (issue 11): the exact tree of S = cfg->bound_rows seeded sample rows (the first S
+ * of a seeded shuffle, in increasing row order), cut at k; the sample rows keep their cut labels and
+ * every other row takes the cluster of the nearest sample centroid (squared Euclidean distance in
+ * double, the lowest cluster id on ties). Each row is decided alone, so the threads change nothing.
+ * Time O(S^2 d + n k d), memory O(S d + n). */
+static mc_status bounded(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d, mc_clustering *out) {
+    const int64_t S = cfg->bound_rows;
+    const int k = cfg->k;
+    int64_t *idx = mc_alloc((size_t)n, sizeof *idx);                 // (n) a permutation of the rows
+    float *Xs = mc_alloc((size_t)S * (size_t)d, sizeof *Xs);         // (S, d) the sample
+    double *cen = mc_calloc((size_t)k * (size_t)d, sizeof *cen);     // (k, d) sample centroids
+    int64_t *cnt = mc_calloc((size_t)k, sizeof *cnt);                // (k)
+    mc_clustering sub;
+    memset(&sub, 0, sizeof sub);
+    mc_status st = idx && Xs && cen && cnt ? MC_STATUS_OK
+                                           : mc_error_set(MC_STATUS_NO_MEMORY, "agglomerative: out of memory for a sample of %lld rows",
+                                                          (long long)S);
+    if (!st) {
+        for (int64_t i = 0; i < n; i++) idx[i] = i;
+        mc_rng rng;
+        mc_rng_seed(&rng, cfg->seed, 0x61676c6fu); /* "aglo" */
+        mc_rng_shuffle(&rng, idx, (size_t)n);
+        qsort(idx, (size_t)S, sizeof *idx, cmp_row);
+        for (int64_t i = 0; i < S; i++) memcpy(Xs + i * d, X + idx[i] * d, (size_t)d * sizeof(float));
+        st = mc_cl_result_init(out, MC_CLUSTER_ALGO_AGGLOMERATIVE, n, d);
+    }
+    if (!st) st = mc_cluster_linkage(Xs, S, d, cfg->linkage, cfg->threads, cfg->progress, &out->tree);
+    if (!st) {
+        int32_t *lab = mc_alloc((size_t)S, sizeof *lab); // (S) the sample's cut
+        st = lab ? mc_cluster_dendrogram_cut(&out->tree, k, lab) : MC_STATUS_NO_MEMORY;
+        for (int64_t i = 0; !st && i < S; i++) {
+            cnt[lab[i]]++;
+            for (int64_t f = 0; f < d; f++) cen[(size_t)lab[i] * d + f] += Xs[i * d + f];
+        }
+        for (int j = 0; !st && j < k; j++)
+            for (int64_t f = 0; f < d; f++) cen[(size_t)j * d + f] /= (double)(cnt[j] > 0 ? cnt[j] : 1);
+        if (!st) {
+            const int nt = mc_threads_resolve(cfg->threads);
+#pragma omp parallel for schedule(static) num_threads(nt)
+            for (int64_t i = 0; i < n; i++) {
+                const float *x = X + i * d;
+                int best = 0;
+                double bv = INFINITY;
+                for (int j = 0; j < k; j++) {
+                    double s = 0;
+                    for (int64_t f = 0; f < d; f++) {
+                        double t = (double)x[f] - cen[(size_t)j * d + f];
+                        s += t * t;
+                    }
+                    if (s < bv) { bv = s; best = j; }
+                }
+                out->labels[i] = best;
+            }
+            for (int64_t i = 0; i < S; i++) out->labels[idx[i]] = lab[i]; /* the sample keeps its cut */
+        }
+        mc_free(lab);
+    }
+    mc_free(idx);
+    mc_free(Xs);
+    mc_free(cen);
+    mc_free(cnt);
+    if (st) {
+        mc_clustering_free(out);
+        return st;
+    }
+    out->k = k;
+    out->fit_rows = S;
+    return MC_STATUS_OK;
+}
+
 mc_status mc_cluster_agglomerative(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                                    mc_clustering *out) {
     mc_status st = mc_cl_begin(cfg, X, n, d, "agglomerative", out);
@@ -645,8 +720,10 @@ mc_status mc_cluster_agglomerative(const mc_cluster_config *cfg, const float *X,
         st = mc_cl_result_init(out, MC_CLUSTER_ALGO_AGGLOMERATIVE, n, d);
         if (st) return st;
         out->k = 1;
+        out->fit_rows = n;
         return MC_STATUS_OK;
     }
+    if (cfg->bound_rows > 0 && n > cfg->bound_rows && cfg->bound_rows >= cfg->k) return bounded(cfg, X, n, d, out);
     st = mc_cl_result_init(out, MC_CLUSTER_ALGO_AGGLOMERATIVE, n, d);
     if (!st) st = mc_cluster_linkage(X, n, d, cfg->linkage, cfg->threads, cfg->progress, &out->tree);
     if (!st) st = mc_cluster_dendrogram_cut(&out->tree, cfg->k, out->labels);
@@ -655,5 +732,6 @@ mc_status mc_cluster_agglomerative(const mc_cluster_config *cfg, const float *X,
         return st;
     }
     out->k = cfg->k;
+    out->fit_rows = n;
     return MC_STATUS_OK;
 }

@@ -54,15 +54,19 @@ int64_t mc_cl_uf_find(int64_t *parent, int64_t x) {
 
 void mc_cluster_config_default(mc_cluster_config *c) {
     /* Fields not named are 0: n_init, max_iter, tol and eps (each algorithm's automatic value), seed,
-     * threads (all cores), progress. k = 8 is sklearn's KMeans default; the CLI sweeps k when not given. */
+     * threads (all cores), progress, dist (this process alone). k = 8 is sklearn's KMeans default; the CLI
+     * sweeps k when not given. bound_rows: agglomerative's bound (issue 11). */
     *c = (mc_cluster_config){.algo = MC_CLUSTER_ALGO_KMEANS, .k = 8, .linkage = MC_LINKAGE_WARD,
-                             .min_samples = 5, .covariance = MC_COVARIANCE_FULL, .reg_covar = 1e-6};
+                             .min_samples = 5, .covariance = MC_COVARIANCE_FULL, .reg_covar = 1e-6,
+                             .bound_rows = 20000};
 }
 
 mc_status mc_cluster_config_validate(const mc_cluster_config *c) {
     if (!c) return mc_error_set(MC_STATUS_INVALID_ARG, "cluster config is NULL");
     if ((unsigned)c->algo > MC_CLUSTER_ALGO_GMM)
         return mc_error_set(MC_STATUS_INVALID_ARG, "algo: unknown algorithm %d", (int)c->algo);
+    if (c->bound_rows < 0)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "bound_rows: must be 0 (exact) or > 0, got %lld", (long long)c->bound_rows);
     if (c->algo != MC_CLUSTER_ALGO_DBSCAN && c->k < 1)
         return mc_error_set(MC_STATUS_INVALID_ARG, "k: must be >= 1, got %d", c->k);
     if (c->n_init < 0) return mc_error_set(MC_STATUS_INVALID_ARG, "n_init: must be >= 1, got %d", c->n_init);

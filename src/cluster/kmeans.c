@@ -17,7 +17,14 @@
  * does not recognise every CPU). They read a copy of X transposed in blocks of 16 points (n x d floats
  * more, for the whole fit: the points sit in the vector lanes, one broadcast centre coordinate serves
  * 16 points, and a centre's results come out point-contiguous for the argmin and the k-means++ rows),
- * and give the same bits on every instruction set. */
+ * and give the same bits on every instruction set.
+ *
+ * Over R processes (cfg->dist, issue 11): every rank holds X (a memory-mapped file costs page cache
+ * only). Each rank runs the E-step for its share of the groups (mc_dist_share of G, which depends
+ * on n, k and d only); the labels are all-gathered and the per-group sums are added in group order
+ * by mc_dist_sum_ordered_f64 (0 + group 0 + group 1 + ..., the same additions as one process), so
+ * every rank takes the very steps of R = 1 and returns its bytes. Seeding (k-means++), the
+ * empty-cluster reseeding and the inertia read every row and run whole on each rank. */
 #include "kmeans_kernels.h"
 
 #include <float.h>
@@ -52,6 +59,13 @@ typedef struct km {
     float *cand_sq; // (T)
     double *far;    // (n) squared distance of each point to its own centre (empty-cluster reseeding)
     int64_t *order; // (n) for the reseeding sort
+    /* the process group (NULL or size 1: everything here) */
+    mc_dist *dist;
+    int64_t g0, g1;     /* this rank's groups [g0, g1) */
+    double *pack;       // (g1 - g0, k * d + k) this rank's group sums then counts, for the ordered sum
+    double *red;        // (k * d + k) their ordered sum
+    int32_t *lab_send;  // (rows of groups g0..g1) this rank's labels, for the all-gather
+    mc_status st;       /* first failure of a collective */
 } km;
 
 static void km_free(km *w) {
@@ -72,6 +86,9 @@ static void km_free(km *w) {
     mc_free(w->cand_sq);
     mc_free(w->far);
     mc_free(w->order);
+    mc_free(w->pack);
+    mc_free(w->red);
+    mc_free(w->lab_send);
 }
 
 static mc_status km_alloc(km *w) {
@@ -94,6 +111,14 @@ static mc_status km_alloc(km *w) {
     w->cand_sq = mc_alloc(T, sizeof(float));
     w->far = mc_alloc(n, sizeof(double));
     w->order = mc_alloc(n, sizeof(int64_t));
+    if (mc_dist_size(w->dist) > 1) {
+        size_t ng = (size_t)(w->g1 - w->g0);
+        w->pack = mc_alloc((ng > 0 ? ng : 1) * (k * d + k), sizeof(double));
+        w->red = mc_alloc(k * d + k, sizeof(double));
+        w->lab_send = mc_alloc(n, sizeof(int32_t));
+        if (!w->pack || !w->red || !w->lab_send)
+            return mc_error_set(MC_STATUS_NO_MEMORY, "k-means: out of memory for the exchange buffers, k = %d", w->k);
+    }
     if (!w->centers || !w->centers_new || !w->c_sq || !w->acc || !w->wacc || !w->sums ||
         !w->counts || !w->labels || !w->labels_old || !w->scratch || !w->part || !w->closest ||
         !w->cand_d || !w->cand || !w->cand_sq || !w->far || !w->order)
@@ -196,6 +221,20 @@ static void kmeanspp(km *w, mc_rng *rng) {
 
 /* ---------------------------------------------------------------- Lloyd */
 
+/* Over R ranks: every rank's labels (rows of its groups) to every rank, in rank (= row) order. */
+static void gather_labels(km *w) {
+    if (w->st) return;
+    int64_t r0 = w->g0 * w->nch / w->G * MC_CL_CHUNK, r1 = w->g1 * w->nch / w->G * MC_CL_CHUNK;
+    if (r1 > w->n) r1 = w->n;
+    if (r0 > r1) r0 = r1;
+    memcpy(w->lab_send, w->labels + r0, (size_t)(r1 - r0) * sizeof(int32_t));
+    size_t total = 0;
+    w->st = mc_dist_allgather(w->dist, w->lab_send, (size_t)(r1 - r0) * sizeof(int32_t), w->labels, NULL, &total);
+    if (!w->st && total != (size_t)w->n * sizeof(int32_t))
+        w->st = mc_error_set(MC_STATUS_INVALID_ARG, "k-means: the ranks hold %zu label bytes, expected %lld", total,
+                             (long long)w->n * 4);
+}
+
 /* E-step (labels from `centers`) and, when update is true, the per-group sums for the M-step. */
 static void lloyd_assign(km *w, const float *centers, bool update) {
     const int64_t d = w->d;
@@ -207,7 +246,7 @@ static void lloyd_assign(km *w, const float *centers, bool update) {
     }
     const size_t kt = (size_t)(w->k > w->T ? w->k : w->T);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(w->nt)
-    for (int64_t g = 0; g < w->G; g++) {
+    for (int64_t g = w->g0; g < w->g1; g++) {
         float *D = w->scratch + (size_t)omp_get_thread_num() * MC_CL_CHUNK * kt;
         double *acc = w->acc + (size_t)g * (size_t)k * (size_t)d;
         double *wacc = w->wacc + (size_t)g * (size_t)k;
@@ -231,6 +270,7 @@ static void lloyd_assign(km *w, const float *centers, bool update) {
                 }
         }
     }
+    if (mc_dist_size(w->dist) > 1) gather_labels(w);
 }
 
 /* sklearn _relocate_empty_clusters_dense: the n_empty points farthest from their (old) centre move to
@@ -276,7 +316,22 @@ static double lloyd_update(km *w, const float *centers_old, float *centers_new, 
     const int k = w->k;
     memset(w->sums, 0, (size_t)k * (size_t)d * sizeof(double));
     memset(w->counts, 0, (size_t)k * sizeof(double));
-    for (int64_t g = 0; g < w->G; g++) {
+    if (mc_dist_size(w->dist) > 1) {
+        /* the groups of every rank, added in group order from 0: the additions of the loop below */
+        const size_t kd = (size_t)k * (size_t)d, len = kd + (size_t)k;
+        for (int64_t g = w->g0; g < w->g1; g++) {
+            double *p = w->pack + (size_t)(g - w->g0) * len;
+            memcpy(p, w->acc + (size_t)g * kd, kd * sizeof(double));
+            memcpy(p + kd, w->wacc + (size_t)g * (size_t)k, (size_t)k * sizeof(double));
+        }
+        if (!w->st)
+            w->st = mc_dist_sum_ordered_f64(w->dist, w->pack, w->g0, w->g1 - w->g0, w->G, (int64_t)len, w->red);
+        if (!w->st) {
+            memcpy(w->sums, w->red, kd * sizeof(double));
+            memcpy(w->counts, w->red + kd, (size_t)k * sizeof(double));
+        }
+    }
+    for (int64_t g = 0; g < w->G && mc_dist_size(w->dist) <= 1; g++) {
         const double *acc = w->acc + (size_t)g * (size_t)k * (size_t)d;
         const double *wacc = w->wacc + (size_t)g * (size_t)k;
         for (size_t t = 0; t < (size_t)k * (size_t)d; t++) w->sums[t] += acc[t];
@@ -348,7 +403,7 @@ static void lloyd_run(km *w, int max_iter, double tol, double *inert, int *n_ite
     for (int64_t i = 0; i < w->n; i++) w->labels_old[i] = -1;
     bool strict = false, tol_hit = false;
     int it = 0;
-    for (it = 0; it < max_iter; it++) {
+    for (it = 0; it < max_iter && !w->st; it++) {
         lloyd_assign(w, w->centers, true);
         bool relocated = false;
         double shift = lloyd_update(w, w->centers, w->centers_new, &relocated);
@@ -427,9 +482,14 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
     int64_t kd = (int64_t)k * d;
     int64_t gmax = ((int64_t)1 << 23) / (kd > 0 ? kd : 1);
     proto.G = proto.nch < gmax ? proto.nch : (gmax > 0 ? gmax : 1);
+    /* this rank's groups (all of them for one process) */
+    proto.dist = cfg->dist;
+    mc_dist_share(proto.G, mc_dist_rank(cfg->dist), mc_dist_size(cfg->dist), &proto.g0, &proto.g1);
+    proto.g1 += proto.g0;
     /* Workspaces: one per concurrent restart, within ~1 GB. */
     double ws_bytes = (double)n * (4.0 * (proto.T + 4) + 8.0 * 3) + (double)proto.G * (double)(kd + k) * 8.0;
     int nw = n_init >= 2 && nt >= 2 ? (n_init < nt ? n_init : nt) : 1;
+    if (mc_dist_size(cfg->dist) > 1) nw = 1; /* collectives from the calling thread only, restart by restart */
     while (nw > 1 && ws_bytes * nw > 1e9) nw--;
     proto.nt = nw > 1 ? 1 : nt;
     km *ws = mc_calloc((size_t)nw, sizeof *ws);
@@ -453,11 +513,11 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
         out->centers = mc_alloc((size_t)kd, sizeof(float));
         if (!out->centers) st = MC_STATUS_NO_MEMORY;
     }
-    if (st) {
-        if (st == MC_STATUS_NO_MEMORY)
-            mc_error_set(st, "k-means: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
-        goto done;
-    }
+    if (st == MC_STATUS_NO_MEMORY)
+        mc_error_set(st, "k-means: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
+    /* a rank short of memory stops every rank here, before the collectives of the Lloyd steps */
+    if (mc_dist_size(cfg->dist) > 1) st = mc_dist_check(cfg->dist, st);
+    if (st) goto done;
     /* row by row: the same values for any thread count */
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t i = 0; i < n; i++) {
@@ -510,6 +570,8 @@ static mc_status kmeans_main(const mc_cluster_config *cfg, const float *X, int64
         }
         mc_progress_tick(cfg->progress, 1);
     }
+    for (int t = 0; t < nw && !st; t++) st = ws[t].st;
+    if (st) goto done;
     int bt = -1;
     for (int t = 0; t < nw; t++)
         if (bs[t].r >= 0 && (bt < 0 || bs[t].inertia < bs[bt].inertia ||

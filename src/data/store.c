@@ -10,6 +10,17 @@
 
 static char *join(const char *dir, const char *name) { return mc_sprintf("%s/%s", dir, name); }
 
+/* A store array as float32, out of core when it can be (issue 11): a float32 .npy in host byte order
+ * is memory-mapped read-only (its pages are page cache, not the process's anonymous memory, so a
+ * pass over a store larger than memory never grows RSS beyond the pages in use); any other dtype is
+ * read and converted as before. The values are the same either way, so no result depends on which. */
+static mc_status map_f32(const char *path, mc_array *out) {
+    mc_status st = mc_npy_map(path, out);
+    if (st != MC_STATUS_OK || out->dtype == MC_DTYPE_F32) return st;
+    mc_array_free(out);
+    return mc_npy_read_f32(path, out);
+}
+
 void mc_store_close(mc_store *s) {
     if (!s) return;
     free(s->dir);
@@ -70,11 +81,12 @@ mc_status mc_store_features_parse(const char *name, mc_store_features *out) {
                         name ? name : "(null)");
 }
 
-/* One (n, ?) float32 array of the store, its row count checked against index.tsv. */
+/* One (n, ?) float32 array of the store (memory-mapped when it can be, map_f32), its row count
+ * checked against index.tsv. */
 static mc_status read_rows(const mc_store *s, const char *name, mc_array *a) {
     char *p = join(s->dir, name);
     if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
-    mc_status st = mc_npy_read_f32(p, a);
+    mc_status st = map_f32(p, a);
     free(p);
     if (st != MC_STATUS_OK) return st;
     if (a->ndim != 2) {
@@ -194,7 +206,7 @@ mc_status mc_store_load_logmel(const mc_store *s, mc_array *out) {
         free(p);
         return e;
     }
-    mc_status st = mc_npy_read_f32(p, out);
+    mc_status st = map_f32(p, out);
     if (st == MC_STATUS_OK && (out->ndim != 3 || out->shape[0] != s->n)) {
         st = mc_error_set(MC_STATUS_FORMAT, "%s: expected (%lld, n_mels, frames), found %d dims / %lld rows",
                           p, (long long)s->n, out->ndim, (long long)out->shape[0]);

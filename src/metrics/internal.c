@@ -4,6 +4,8 @@
 #include "metrics_internal.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Common start: *info (local when NULL) reset, *out NaN; check, encode, counts; false (status in *st,
@@ -147,12 +149,95 @@ mc_status mc_metrics_davies_bouldin(const float *X, int64_t n, int d, const int3
     return st;
 }
 
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The silhouette of a seeded sample of opts->silhouette_sample rows (sklearn silhouette_score with
+ * sample_size: a draw without replacement, then the exact silhouette of the sub-matrix). The rows are
+ * the first S of a seeded shuffle of 0..n-1, taken in increasing order; the counts of info (n,
+ * n_used, n_noise, n_clusters) are those of the whole input, the note that of the sample. */
+static mc_status silhouette_sampled(const float *X, int64_t n, int d, const int32_t *cluster,
+                                    const mc_metrics_opts *opts, mc_internal_scores *out) {
+    const int64_t S = opts->silhouette_sample;
+    int64_t *idx = mc_alloc((size_t)n, sizeof *idx);          // (n) a permutation of the rows
+    float *Xs = mc_alloc((size_t)S * (size_t)d, sizeof *Xs);  // (S, d) the sampled rows
+    int32_t *cs = mc_alloc((size_t)S, sizeof *cs);            // (S)
+    double *v = mc_alloc((size_t)S, sizeof *v);               // (S) per-row silhouettes
+    mc_status st = idx && Xs && cs && v ? MC_STATUS_OK
+                                        : mc_error_set(MC_STATUS_NO_MEMORY, "silhouette: out of memory for a sample of %lld rows",
+                                                       (long long)S);
+    if (st == MC_STATUS_OK) {
+        for (int64_t i = 0; i < n; i++) idx[i] = i;
+        mc_rng rng;
+        mc_rng_seed(&rng, opts->sample_seed, 0);
+        mc_rng_shuffle(&rng, idx, (size_t)n);
+        /* increasing row order: the rows of the sample, not the draw order, decide the tiles */
+        qsort(idx, (size_t)S, sizeof *idx, cmp_i64);
+        const int64_t *first = idx;
+        for (int64_t i = 0; i < S; i++) {
+            memcpy(Xs + (size_t)i * (size_t)d, X + (size_t)first[i] * (size_t)d, (size_t)d * sizeof(float));
+            cs[i] = cluster[first[i]];
+        }
+        mc_internal_scores sub;
+        double mean = NAN;
+        st = mc_metrics_silhouette(Xs, S, d, cs, opts, &mean, v, &sub);
+        if (st == MC_STATUS_OK) {
+            /* the whole input's counts; the sample's silhouette, its rows and standard error */
+            memset(out, 0, sizeof *out);
+            out->n = n;
+            for (int64_t i = 0; i < n; i++) out->n_noise += cluster[i] < 0;
+            out->n_used = n - out->n_noise;
+            int32_t top = -1;
+            for (int64_t i = 0; i < n; i++) top = cluster[i] > top ? cluster[i] : top;
+            uint8_t *seen = top >= 0 ? mc_calloc((size_t)top + 1, 1) : NULL; // (top + 1) ids present
+            if (seen) {
+                for (int64_t i = 0; i < n; i++)
+                    if (cluster[i] >= 0) seen[cluster[i]] = 1;
+                for (int32_t c = 0; c <= top; c++) out->n_clusters += seen[c];
+                mc_free(seen);
+            } else {
+                out->n_clusters = sub.n_clusters;
+            }
+            snprintf(out->note, sizeof out->note, "%s", sub.note);
+            out->silhouette = mean;
+            out->silhouette_rows = S;
+            out->silhouette_sampled = true;
+            double m = 0, q = 0;
+            int64_t u = 0;
+            for (int64_t i = 0; i < S; i++)
+                if (cs[i] >= 0 && isfinite(v[i])) { m += v[i]; u++; }
+            if (u > 1) {
+                m /= (double)u;
+                for (int64_t i = 0; i < S; i++)
+                    if (cs[i] >= 0 && isfinite(v[i])) q += (v[i] - m) * (v[i] - m);
+                out->silhouette_se = sqrt(q / (double)(u - 1)) / sqrt((double)u);
+            } else {
+                out->silhouette_se = NAN;
+            }
+        }
+    }
+    mc_free(idx);
+    mc_free(Xs);
+    mc_free(cs);
+    mc_free(v);
+    return st;
+}
+
 mc_status mc_metrics_internal(const float *X, int64_t n, int d, const int32_t *cluster,
                               const mc_metrics_opts *opts, mc_internal_scores *out) {
     mc_internal_scores local;
     if (!out) out = &local;
     mc_internal_scores a, b;
-    mc_status st = mc_metrics_silhouette(X, n, d, cluster, opts, NULL, NULL, out);
+    const int64_t S = opts ? opts->silhouette_sample : 0;
+    mc_status st = S > 0 && n > S ? silhouette_sampled(X, n, d, cluster, opts, out)
+                                  : mc_metrics_silhouette(X, n, d, cluster, opts, NULL, NULL, out);
+    if (st == MC_STATUS_OK && !(S > 0 && n > S)) {
+        out->silhouette_rows = n;
+        out->silhouette_sampled = false;
+        out->silhouette_se = 0;
+    }
     if (st == MC_STATUS_OK) st = mc_metrics_calinski_harabasz(X, n, d, cluster, NULL, &a);
     if (st == MC_STATUS_OK) st = mc_metrics_davies_bouldin(X, n, d, cluster, NULL, &b);
     if (st != MC_STATUS_OK) return st;

@@ -21,6 +21,17 @@ void mc_cluster_outcome_free(mc_cluster_outcome *o) {
     mc_pipeline_ksweep_free(&o->sweep);
 }
 
+/* A float32 array file memory-mapped (out of core: page cache, not anonymous memory; never written),
+ * any other dtype read and converted. */
+static mc_status map_points(const char *file, mc_array *a) {
+    mc_status st = mc_npy_map(file, a);
+    if (st == MC_STATUS_OK && a->dtype != MC_DTYPE_F32) {
+        mc_array_free(a);
+        st = mc_npy_read_f32(file, a);
+    }
+    return st;
+}
+
 /* X.npy, or a feature store folder: the vectors of the feature set (mc_store_open_features); (N, ...)
  * flattened. */
 static mc_status load_points(const char *input, mc_store_features features, char *file, size_t cap, mc_array *a,
@@ -35,7 +46,7 @@ static mc_status load_points(const char *input, mc_store_features features, char
         if (stat(file, &sb) != 0)
             return mc_error_set(MC_STATUS_IO, "%s: a folder without mfcc_stats.npy or features.npy (not a feature store)",
                                 input);
-        st = mc_npy_read_f32(file, a);
+        st = map_points(file, a);
     } else if (S_ISDIR(sb.st_mode)) {
         mc_store s; /* the store's reader: descriptors.npy, alone or beside mfcc_stats.npy */
         st = mc_store_open_features(input, features, &s);
@@ -49,7 +60,7 @@ static mc_status load_points(const char *input, mc_store_features features, char
             return mc_error_set(MC_STATUS_INVALID_ARG, "%s: --features %s needs a feature store folder, not an array file",
                                 input, mc_store_features_name(features));
         snprintf(file, cap, "%s", input);
-        st = mc_npy_read_f32(file, a);
+        st = map_points(file, a);
     }
     if (st != MC_STATUS_OK) return st;
     if (a->ndim < 2) {
@@ -106,6 +117,8 @@ static void json_parameters(mc_json *j, const mc_cluster_config *cfg) {
     if (cfg->algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) {
         mc_json_key(j, "linkage");
         mc_json_string(j, mc_linkage_name(cfg->linkage));
+        mc_json_key(j, "bound_rows");
+        mc_json_int(j, cfg->bound_rows);
     }
     if (cfg->algo == MC_CLUSTER_ALGO_DBSCAN) {
         mc_json_key(j, "eps");
@@ -143,6 +156,11 @@ static mc_status json_result(mc_json *j, const mc_cluster_job *job, const mc_clu
     mc_json_key(j, "k"); mc_json_int(j, res->k);
     mc_json_key(j, "k_given"); mc_json_bool(j, !job->sweep && cfg->algo != MC_CLUSTER_ALGO_DBSCAN);
     mc_json_key(j, "n_noise"); mc_json_int(j, res->n_noise);
+    if (cfg->algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) {
+        /* the bound (issue 11): the tree of a seeded sample, every other row to the nearest centroid */
+        mc_json_key(j, "fit_rows"); mc_json_int(j, res->fit_rows);
+        mc_json_key(j, "bounded"); mc_json_bool(j, res->fit_rows < res->n);
+    }
     mc_json_key(j, "cluster_sizes");
     mc_json_begin_array(j);
     for (int c = 0; c < res->k; c++) mc_json_int(j, sizes[c]);
@@ -263,6 +281,9 @@ mc_status mc_pipeline_cluster(const mc_cluster_job *job_in, const char *input, c
     mc_status st = mc_cluster_config_validate(&job.cluster);
     if (st != MC_STATUS_OK) return st;
     const double t_start = mc_clock_seconds();
+    /* Over R ranks (job.cluster.dist): every rank reads the same input and runs the same steps (k-means
+     * shares its Lloyd steps, cluster.h); rank 0 alone writes, and the outcome is checked collectively. */
+    const bool writer = mc_dist_rank(job.cluster.dist) == 0;
     mc_array arr = {0};
     mc_scaler scaler;
     mc_pca pca;
@@ -273,10 +294,13 @@ mc_status mc_pipeline_cluster(const mc_cluster_job *job_in, const char *input, c
     mc_json *j = NULL;
     const float *Z = NULL;
     st = load_points(input, job.features, out->input, sizeof out->input, &arr, &out->n, &out->d);
+    /* a rank that could not read the input (another machine's file system) stops them all here,
+     * before the collectives of the clustering */
+    if (mc_dist_size(job.cluster.dist) > 1) st = mc_dist_check(job.cluster.dist, st);
     const double t_loaded = mc_clock_seconds();
     if (st == MC_STATUS_OK)
         st = reduce_space(&job, out->input, arr.data, out->n, out->d, &scaler, &pca, &zbuf, &sbuf, &Z, &out->dz);
-    if (st == MC_STATUS_OK && job.save_space) {
+    if (st == MC_STATUS_OK && job.save_space && writer) {
         int64_t shape[2] = {out->n, out->dz};
         st = mc_npy_write(job.save_space, MC_DTYPE_F32, 2, shape, Z);
     }
@@ -299,19 +323,20 @@ mc_status mc_pipeline_cluster(const mc_cluster_job *job_in, const char *input, c
         t_sweep = mc_clock_seconds() - t_reduced;
     }
     const double t_clustered = mc_clock_seconds();
-    if (st == MC_STATUS_OK) st = mc_report_assign_write(assign_path, out->result.labels, out->n);
+    if (st == MC_STATUS_OK && writer) st = mc_report_assign_write(assign_path, out->result.labels, out->n);
     if (st == MC_STATUS_OK) {
         json_path = sibling(assign_path, ".json");
         sweep_path = job.sweep ? sibling(assign_path, ".ksweep.tsv") : NULL;
         if (!json_path || (job.sweep && !sweep_path)) st = MC_STATUS_NO_MEMORY;
     }
-    if (st == MC_STATUS_OK && job.sweep) st = mc_pipeline_ksweep_write(sweep_path, &out->sweep);
+    if (st == MC_STATUS_OK && job.sweep && writer) st = mc_pipeline_ksweep_write(sweep_path, &out->sweep);
     const double t_end = mc_clock_seconds();
     if (st == MC_STATUS_OK) st = mc_json_create(&j);
     if (st == MC_STATUS_OK) {
         mc_json_begin_object(j);
         mc_json_key(j, "command"); mc_json_string(j, "cluster");
         mc_json_key(j, "version"); mc_json_string(j, mc_version());
+        mc_json_key(j, "processes"); mc_json_int(j, mc_dist_size(job.cluster.dist)); /* mpirun -np R */
         mc_json_key(j, "input"); mc_json_string(j, out->input);
         mc_json_key(j, "rows"); mc_json_int(j, out->n);
         mc_json_key(j, "columns"); mc_json_int(j, out->d);
@@ -335,8 +360,10 @@ mc_status mc_pipeline_cluster(const mc_cluster_job *job_in, const char *input, c
         mc_json_key(j, "total"); mc_json_number(j, t_end - t_start);
         mc_json_end_object(j);
         mc_json_end_object(j);
-        st = mc_json_write_file(j, json_path);
+        if (writer) st = mc_json_write_file(j, json_path);
     }
+    /* a write that failed on rank 0 fails every rank (no rank reports success alone) */
+    if (mc_dist_size(job.cluster.dist) > 1) st = mc_dist_check(job.cluster.dist, st);
     out->seconds = t_end - t_start;
     mc_json_free(j);
     free(json_path);

@@ -175,6 +175,7 @@ mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome 
     mc_metrics_opts_default(&mo);
     mo.threads = c->threads;
     mo.block = c->block;
+    mo.silhouette_sample = c->silhouette_sample;
     mo.progress = st == MC_STATUS_OK && c->progress && n > 20000 ? c->progress(c->progress_user, "silhouette", 0) : NULL;
     if (st == MC_STATUS_OK) st = mc_pipeline_score(&L, &in, &mo, write_contingency, &snk, &out->table);
     if (st == MC_STATUS_OK) mc_progress_finish(mo.progress);

@@ -76,7 +76,10 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
         mc_free(mark);
         for (int64_t i = 0; i < m; i++) memcpy(Xs + i * d, X + sample[i] * d, (size_t)d * sizeof(float));
     }
-    if (cfg.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) { /* one tree, cut at every k */
+    /* agglomerative: one tree, cut at every k -- unless bounded (issue 11: above cfg.bound_rows rows each
+     * k is mc_cluster_fit's seeded-sample tree, never the O(n^2) tree of every row) */
+    const bool one_tree = cfg.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE && !(cfg.bound_rows > 0 && n > cfg.bound_rows);
+    if (one_tree) {
         st = mc_cluster_linkage(X, n, d, cfg.linkage, cfg.threads, NULL, &tree);
         if (st != MC_STATUS_OK) goto fail;
     }
@@ -90,11 +93,12 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
         mc_clustering r;
         memset(&r, 0, sizeof r);
         cfg.k = kk;
-        if (cfg.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) {
+        if (one_tree) {
             r.algo = cfg.algo;
             r.n = n;
             r.d = d;
             r.k = kk;
+            r.fit_rows = n;
             r.labels = mc_alloc((size_t)n, sizeof(int32_t));
             st = r.labels ? mc_cluster_dendrogram_cut(&tree, kk, r.labels) : MC_STATUS_NO_MEMORY;
         } else {
@@ -134,7 +138,7 @@ mc_status mc_pipeline_choose_k(const mc_cluster_config *cfg_in, const float *X, 
         st = mc_error_set(MC_STATUS_NUMERIC, "the silhouette is undefined for every k in 2..%d", kmax);
         goto fail;
     }
-    if (cfg.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE) {
+    if (one_tree) {
         out->best.tree = tree; /* the full tree belongs to the result */
         memset(&tree, 0, sizeof tree);
     }

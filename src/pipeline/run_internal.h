@@ -113,6 +113,7 @@ typedef struct pl_run {
     int conv_epochs;
     int64_t conv_rows;
     bool conv_limited;
+    bool agglo_noted;         /* the agglomerative bound was noted (issue 11) */
     pl_hash all;              /* every stage hash of this run, for the report stage */
     mc_pipeline_lyrics_summary lyr;
 } pl_run;

@@ -276,6 +276,14 @@ static mc_status score_level(const mc_score_labels *L, const mc_score_input *in,
     if (a.note[0] && note && !note[0])
         snprintf(note, note_cap, "%s level, seed %llu: internal metrics undefined (%s)", D->name,
                  (unsigned long long)(in->first_seed + (uint64_t)s), a.note);
+    /* the bound of the silhouette (issue 11), said where the scores are: the row's note */
+    if (a.silhouette_sampled && note && s == 0) {
+        size_t used = strlen(note);
+        if (used + 2 < note_cap)
+            snprintf(note + used, note_cap - used, "%s%s silhouette on a seeded sample of %lld of %lld rows "
+                     "(standard error %.2g; exact: --silhouette-sample 0)", used ? "; " : "", D->name,
+                     (long long)a.silhouette_rows, (long long)D->n, a.silhouette_se);
+    }
     for (int c = 0; c < L->n_cols; c++) {
         mc_contingency ct;
         st = mc_metrics_contingency(D->cl, D->codes[c], D->n, L->n_classes[c], (const char *const *)L->classes[c], &ct);

@@ -18,6 +18,12 @@ static mc_status cluster_one(pl_run *R, const pl_rep *r, unsigned algo, uint64_t
     mc_clustering res;
     memset(&res, 0, sizeof res);
     mc_status st = mc_cluster_fit(&cc, X->data, R->n, X->shape[1], &res);
+    if (st == MC_STATUS_OK && cc.algo == MC_CLUSTER_ALGO_AGGLOMERATIVE && res.fit_rows < R->n && !R->agglo_noted) {
+        /* the bound (issue 11), said once in the report's notes */
+        pl_note(R, "agglomerative: above %lld rows, the tree of a seeded sample of %lld rows, every other row in the "
+                "cluster of the nearest sample centroid", (long long)cc.bound_rows, (long long)res.fit_rows);
+        R->agglo_noted = true;
+    }
     if (st == MC_STATUS_OK) st = mc_report_assign_write(path, res.labels, R->n);
     mc_clustering_free(&res);
     if (st != MC_STATUS_OK) {
