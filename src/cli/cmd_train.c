@@ -129,6 +129,18 @@ static int train(int argc, char **argv, mc_lock **lock) {
         return cli_usage(&cmd, "unknown --model '%s' (choose vae, ae, beta-vae, conv-vae, cvae or mm-vae)", model_name);
     const bool mm_opts = fusion || lyr_hidden || fuse_hidden || lyr_norm || !isnan(w_audio) || !isnan(w_lyrics);
 
+    /* the model's folder, as extract creates its own (-o models/vae.safetensors); before the lock
+     * file, which lives beside the model */
+    {
+        char *dir = mc_strdup(out), *slash = dir ? strrchr(dir, '/') : NULL;
+        mc_status ds = dir ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+        if (slash && slash != dir) {
+            *slash = '\0';
+            ds = mc_mkdirs(dir);
+        }
+        free(dir);
+        if (ds != MC_STATUS_OK) return cli_fail("train", ds);
+    }
     /* One writer per model file: MODEL.lock (core.h, mc_lock), released by cmd_train. */
     {
         char *lp = mc_sprintf("%s.lock", out);
@@ -242,20 +254,6 @@ static int train(int argc, char **argv, mc_lock **lock) {
         st = mc_model_create(&cfg, &data, &m);
         if (st != MC_STATUS_OK) {
             mc_model_data_free(&data);
-            return cli_fail("train", st);
-        }
-    }
-    /* the model's folder, as extract creates its own (-o models/vae.safetensors) */
-    {
-        char *dir = mc_strdup(out), *slash = dir ? strrchr(dir, '/') : NULL;
-        if (slash && slash != dir) {
-            *slash = '\0';
-            st = mc_mkdirs(dir);
-        }
-        free(dir);
-        if (st != MC_STATUS_OK) {
-            mc_model_data_free(&data);
-            mc_model_free(m);
             return cli_fail("train", st);
         }
     }
