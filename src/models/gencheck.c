@@ -220,13 +220,17 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
     char **sclasses = NULL;
     int sn = 0;
     mc_dsp_plan *plan = NULL;
-    float *z = NULL, *gen = NULL, *mf = NULL, *G = NULL, *R = s.vectors.data; // R (n, d) real
+    float *z = NULL, *gen = NULL, *mf = NULL, *G = NULL; // see below
+    /* R (n, d): a copy of the real rows (standardised in place below; the store's array may be a
+     * read-only memory map) */
+    float *R = mc_alloc((size_t)s.n * (size_t)d, sizeof(float));
     double *buf = NULL;
     int64_t *idx = NULL;
     int32_t *bc = NULL;
     int *votes = NULL;
     const int64_t P = cfg->per_class, NG = P * C;
-    if (!scodes || !rcodes) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (!scodes || !rcodes || !R) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    else memcpy(R, s.vectors.data, (size_t)s.n * (size_t)d * sizeof(float));
     if (st == MC_STATUS_OK) st = mc_store_label_codes(&s, col, scodes, &sclasses, &sn);
     if (st == MC_STATUS_OK) st = mc_store_extract_params(featdir, &dc, NULL);
     if (st == MC_STATUS_OK && (d % 2 != 0 || d / 2 > dc.n_mels || dc.n_mels != n_mels))
@@ -371,6 +375,7 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
     mc_free(gen);
     mc_free(mf);
     mc_free(G);
+    mc_free(R);
     free(buf);
     free(idx);
     free(bc);
