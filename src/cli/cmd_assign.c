@@ -37,10 +37,7 @@ int cmd_assign(int argc, char **argv) {
     int npos = 0;
     int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
     if (rc >= 0) return rc;
-    if (!out) {
-        free(pos);
-        return cli_usage(&cmd, "-o OUT is required");
-    }
+    if (!out) return free(pos), cli_usage(&cmd, "-o OUT is required");
     if (seed != UINT64_MAX) {
         if (seed > (uint64_t)INT64_MAX) return free(pos), cli_usage(&cmd, "--seed is too large");
         cfg.seed = (int64_t)seed;

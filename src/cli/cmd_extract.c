@@ -52,10 +52,7 @@ int cmd_extract(int argc, char **argv) {
     int npos = 0;
     int rc = cli_start(&cmd, argc, argv, &quiet, &pos, &npos);
     if (rc >= 0) return rc;
-    if (!out) {
-        free(pos);
-        return cli_usage(&cmd, "-o FEATDIR is required");
-    }
+    if (!out) return free(pos), cli_usage(&cmd, "-o FEATDIR is required");
     mc_extract_summary sum = {0};
     mc_status st;
     if (features) {

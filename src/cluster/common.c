@@ -102,36 +102,32 @@ const char *mc_covariance_name(mc_covariance c) {
     return (unsigned)c <= MC_COVARIANCE_DIAG ? cov_names[c] : "?";
 }
 
-static int find_name(const char *s, const char *const *names, int n) {
-    if (!s) return -1;
-    for (int i = 0; i < n; i++)
-        if (strcmp(s, names[i]) == 0) return i;
-    return -1;
+/* *out = i where names[i] is s; else MC_STATUS_INVALID_ARG "<what> '<s>' (<the names>)". */
+static mc_status parse_name(const char *s, const char *const *names, int n, const char *what, int *out) {
+    char list[128] = "";
+    for (int i = 0; i < n; i++) {
+        if (s && strcmp(s, names[i]) == 0) {
+            *out = i;
+            return MC_STATUS_OK;
+        }
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", names[i]);
+    }
+    return mc_error_set(MC_STATUS_INVALID_ARG, "%s '%s' (%s)", what, s ? s : "", list);
 }
 
-mc_status mc_cluster_algo_parse(const char *s, mc_cluster_algo *out) {
-    int i = find_name(s, algo_names, 4);
-    if (i < 0)
-        return mc_error_set(MC_STATUS_INVALID_ARG,
-                            "algo: unknown algorithm '%s' (kmeans, agglomerative, dbscan, gmm)", s ? s : "");
-    *out = (mc_cluster_algo)i;
-    return MC_STATUS_OK;
-}
-mc_status mc_linkage_parse(const char *s, mc_linkage *out) {
-    int i = find_name(s, linkage_names, 4);
-    if (i < 0)
-        return mc_error_set(MC_STATUS_INVALID_ARG,
-                            "linkage: unknown linkage '%s' (ward, average, complete, single)", s ? s : "");
-    *out = (mc_linkage)i;
-    return MC_STATUS_OK;
-}
-mc_status mc_covariance_parse(const char *s, mc_covariance *out) {
-    int i = find_name(s, cov_names, 2);
-    if (i < 0)
-        return mc_error_set(MC_STATUS_INVALID_ARG, "covariance: unknown type '%s' (full, diag)", s ? s : "");
-    *out = (mc_covariance)i;
-    return MC_STATUS_OK;
-}
+/* The three enum parsers of cluster.h, one line each. */
+#define NAME_PARSER(fn, type, names, what) \
+    mc_status fn(const char *s, type *out) { \
+        int i = 0; \
+        mc_status st = parse_name(s, names, (int)(sizeof names / sizeof names[0]), what, &i); \
+        if (st == MC_STATUS_OK) *out = (type)i; \
+        return st; \
+    }
+NAME_PARSER(mc_cluster_algo_parse, mc_cluster_algo, algo_names, "algo: unknown algorithm")
+NAME_PARSER(mc_linkage_parse, mc_linkage, linkage_names, "linkage: unknown linkage")
+NAME_PARSER(mc_covariance_parse, mc_covariance, cov_names, "covariance: unknown type")
+#undef NAME_PARSER
 
 mc_status mc_cluster_check_input(const float *X, int64_t n, int64_t d) {
     if (n < 1 || d < 1)

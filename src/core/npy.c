@@ -507,94 +507,102 @@ done:
     return st;
 }
 
-mc_status mc_npy_read(const char *path, mc_array *out) {
-    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_read: NULL output");
-    memset(out, 0, sizeof *out);
-    if (!path) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_read: NULL path");
-    FILE *f = NULL;
+/* An .npy file opened and its header checked (open_npy), for mc_npy_read and mc_npy_map. */
+typedef struct npy_opened {
+    FILE *f;
     npy_header h;
-    int64_t preamble = 0, count = 0, file_size = -1;
-    size_t nbytes = 0;
-    mc_status st = open_npy(path, &f, &h, &preamble, &count, &nbytes, &file_size);
+    int64_t preamble, count, file_size; /* file_size -1: not a regular file (a pipe) */
+    size_t nbytes;
+} npy_opened;
+
+/* The common start of the two readers: arguments checked (who names the function), *out zeroed. */
+static mc_status npy_begin(const char *who, const char *path, mc_array *out, npy_opened *o) {
+    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "%s: NULL output", who);
+    memset(out, 0, sizeof *out);
+    if (!path) return mc_error_set(MC_STATUS_INVALID_ARG, "%s: NULL path", who);
+    o->f = NULL;
+    o->preamble = o->count = 0;
+    o->file_size = -1;
+    o->nbytes = 0;
+    return open_npy(path, &o->f, &o->h, &o->preamble, &o->count, &o->nbytes, &o->file_size);
+}
+
+mc_status mc_npy_read(const char *path, mc_array *out) {
+    npy_opened o;
+    mc_status st = npy_begin("mc_npy_read", path, out, &o);
     if (st) return st;
     unsigned char *raw = NULL;
     void *data = NULL;
-    if (file_size >= 0) {
+    if (o.file_size >= 0) {
         /* A regular file: its size was checked above, so the whole buffer is filled. */
-        raw = mc_alloc(nbytes, 1); // (count * itemsize) bytes as stored
+        raw = mc_alloc(o.nbytes, 1); // (count * itemsize) bytes as stored
         if (!raw) {
             st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory for %zu bytes of data", path,
-                              nbytes);
+                              o.nbytes);
             goto done;
         }
-        if (fread(raw, 1, nbytes, f) != nbytes) {
+        if (fread(raw, 1, o.nbytes, o.f) != o.nbytes) {
             st = mc_error_set(MC_STATUS_FORMAT, "%s: data truncated: expected %zu bytes after the "
-                              "header", path, nbytes);
+                              "header", path, o.nbytes);
             goto done;
         }
     } else {
-        st = read_stream(f, path, nbytes, &raw);
+        st = read_stream(o.f, path, o.nbytes, &raw);
         if (st) goto done;
     }
-    if (h.itemsize > 1 && h.file_little != host_is_little()) byteswap(raw, (size_t)count, h.itemsize);
+    if (o.h.itemsize > 1 && o.h.file_little != host_is_little()) byteswap(raw, (size_t)o.count, o.h.itemsize);
 
-    if ((size_t)h.itemsize == mc_dtype_size(h.dtype) && h.kind != 'u') {
+    if ((size_t)o.h.itemsize == mc_dtype_size(o.h.dtype) && o.h.kind != 'u') {
         data = raw;
         raw = NULL;
     } else {
-        data = mc_alloc((size_t)count, mc_dtype_size(h.dtype)); // (count) widened integers
+        data = mc_alloc((size_t)o.count, mc_dtype_size(o.h.dtype)); // (count) widened integers
         if (!data) {
             st = mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory widening the data (%zu bytes)", path,
-                              (size_t)count * mc_dtype_size(h.dtype));
+                              (size_t)o.count * mc_dtype_size(o.h.dtype));
             goto done;
         }
-        widen(&h, raw, data, (size_t)count);
+        widen(&o.h, raw, data, (size_t)o.count);
     }
-    out->dtype = h.dtype;
-    out->ndim = h.ndim;
-    memcpy(out->shape, h.shape, sizeof h.shape);
+    out->dtype = o.h.dtype;
+    out->ndim = o.h.ndim;
+    memcpy(out->shape, o.h.shape, sizeof o.h.shape);
     out->data = data;
     data = NULL;
 
 done:
-    fclose(f); /* read-only stream: nothing buffered to lose, the return value carries no news */
+    fclose(o.f); /* read-only stream: nothing buffered to lose, the return value carries no news */
     mc_free(raw);
     mc_free(data);
     return st;
 }
 
 mc_status mc_npy_map(const char *path, mc_array *out) {
-    if (!out) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_map: NULL output");
-    memset(out, 0, sizeof *out);
-    if (!path) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_npy_map: NULL path");
-    FILE *f = NULL;
-    npy_header h;
-    int64_t preamble = 0, count = 0, file_size = -1;
-    size_t nbytes = 0;
-    mc_status st = open_npy(path, &f, &h, &preamble, &count, &nbytes, &file_size);
+    npy_opened o;
+    mc_status st = npy_begin("mc_npy_map", path, out, &o);
     if (st) return st;
     /* Mapped only when the stored bytes are the array as returned (host byte order, no widening) and
      * the file is a regular, non-empty one; anything else is read as mc_npy_read does. */
-    bool direct = file_size > 0 && nbytes > 0 && (size_t)h.itemsize == mc_dtype_size(h.dtype) && h.kind != 'u' &&
-                  (h.itemsize == 1 || h.file_little == host_is_little());
+    bool direct = o.file_size > 0 && o.nbytes > 0 && (size_t)o.h.itemsize == mc_dtype_size(o.h.dtype) &&
+                  o.h.kind != 'u' && (o.h.itemsize == 1 || o.h.file_little == host_is_little());
     if (!direct) {
-        fclose(f);
+        fclose(o.f);
         return mc_npy_read(path, out);
     }
-    void *base = mmap(NULL, (size_t)file_size, PROT_READ, MAP_SHARED, fileno(f), 0);
+    void *base = mmap(NULL, (size_t)o.file_size, PROT_READ, MAP_SHARED, fileno(o.f), 0);
     int err = errno;
-    fclose(f); /* the mapping keeps the file */
+    fclose(o.f); /* the mapping keeps the file */
     if (base == MAP_FAILED) {
         /* e.g. a file system without mmap: read it instead */
         (void)err;
         return mc_npy_read(path, out);
     }
-    out->dtype = h.dtype;
-    out->ndim = h.ndim;
-    memcpy(out->shape, h.shape, sizeof h.shape);
-    out->data = (unsigned char *)base + preamble;
+    out->dtype = o.h.dtype;
+    out->ndim = o.h.ndim;
+    memcpy(out->shape, o.h.shape, sizeof o.h.shape);
+    out->data = (unsigned char *)base + o.preamble;
     out->map_base = base;
-    out->map_len = (size_t)file_size;
+    out->map_len = (size_t)o.file_size;
     return MC_STATUS_OK;
 }
 

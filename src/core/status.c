@@ -57,59 +57,46 @@ mc_status mc_error_nomem(const char *fmt, ...) {
 
 void mc_error_clear(void) { mc_error_buf[0] = '\0'; }
 
-void *mc_alloc(size_t n, size_t size) {
+/* n * size into *bytes; false, with the message set and mc_failed_bytes = SIZE_MAX, when the product
+ * overflows. */
+static bool alloc_bytes(size_t n, size_t size, size_t *bytes) {
     if (size != 0 && n > SIZE_MAX / size) {
         mc_failed_bytes = SIZE_MAX;
         mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
-        return NULL;
+        return false;
     }
-    size_t bytes = n * size;
+    *bytes = n * size;
+    return true;
+}
+
+/* The outcome of an allocation of bytes: p, or NULL with the out-of-memory message and its size. */
+static void *alloc_done(void *p, size_t bytes) {
+    mc_failed_bytes = p ? 0 : bytes;
+    if (!p) mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
+    return p;
+}
+
+void *mc_alloc(size_t n, size_t size) {
+    size_t bytes;
+    if (!alloc_bytes(n, size, &bytes)) return NULL;
     /* aligned_alloc needs a multiple of the alignment; 64 bytes suits AVX-512 loads and cache lines. */
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded == 0) rounded = 64;
-    void *p = aligned_alloc(64, rounded);
-    mc_failed_bytes = 0;
-    if (!p) {
-        mc_failed_bytes = bytes;
-        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
-        return NULL;
-    }
-    memset(p, 0, rounded);
+    void *p = alloc_done(aligned_alloc(64, rounded), bytes);
+    if (p) memset(p, 0, rounded);
     return p;
 }
 
 void mc_free(void *p) { free(p); }
 
 void *mc_calloc(size_t n, size_t size) {
-    if (size != 0 && n > SIZE_MAX / size) {
-        mc_failed_bytes = SIZE_MAX;
-        mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
-        return NULL;
-    }
-    size_t bytes = n * size;
-    void *p = calloc(bytes ? bytes : 1, 1);
-    mc_failed_bytes = 0;
-    if (!p) {
-        mc_failed_bytes = bytes;
-        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
-    }
-    return p;
+    size_t bytes;
+    return alloc_bytes(n, size, &bytes) ? alloc_done(calloc(bytes ? bytes : 1, 1), bytes) : NULL;
 }
 
 void *mc_realloc(void *p, size_t n, size_t size) {
-    if (size != 0 && n > SIZE_MAX / size) {
-        mc_failed_bytes = SIZE_MAX;
-        mc_error_set(MC_STATUS_NO_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
-        return NULL;
-    }
-    size_t bytes = n * size;
-    void *q = realloc(p, bytes ? bytes : 1);
-    mc_failed_bytes = 0;
-    if (!q) {
-        mc_failed_bytes = bytes;
-        mc_error_set(MC_STATUS_NO_MEMORY, "out of memory allocating %zu bytes", bytes);
-    }
-    return q;
+    size_t bytes;
+    return alloc_bytes(n, size, &bytes) ? alloc_done(realloc(p, bytes ? bytes : 1), bytes) : NULL;
 }
 
 char *mc_sprintf(const char *fmt, ...) {

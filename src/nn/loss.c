@@ -42,8 +42,38 @@ double mc_nn_mse_loss(const float *pred, const float *target, int64_t count, mc_
     return red == MC_NN_REDUCTION_MEAN ? loss / (double)count : loss;
 }
 
-double mc_nn_bce_loss(const float *prob, const float *target, int64_t count, mc_nn_reduction red,
-                      float scale, float *grad) {
+/* One element of binary cross-entropy: the loss term, and (when g is not NULL) gs times its
+ * derivative in *g. logits: x is a logit (torch binary_cross_entropy_with_logits), else a
+ * probability (torch binary_cross_entropy). */
+static inline double bce_term(bool logits, double v, double t, double gs, double *g) {
+    if (logits) {
+        const double x = v;
+        /* torch binary_cross_entropy_with_logits: m = max(-x, 0);
+         * (1 - t) x + m + log(exp(-m) + exp(-x - m)) */
+        double m = -x > 0.0 ? -x : 0.0;
+        /* backward: sigmoid(x) - t */
+        if (g) *g = gs * (1.0 / (1.0 + exp(-x)) - t);
+        return (1.0 - t) * x + m + log(exp(-m) + exp(-x - m));
+    }
+    const double p = v;
+    /* torch binary_cross_entropy (CPU): (t - 1) max(log1p(-p), -100) - t max(log p, -100) */
+    double l1 = log1p(-p), l0 = log(p);
+    if (!(l1 >= -100.0)) l1 = -100.0;
+    if (!(l0 >= -100.0)) l0 = -100.0;
+    if (g) {
+        /* binary_cross_entropy_backward: (p - t) / max((1 - p) p, 1e-12) */
+        double den = (1.0 - p) * p;
+        if (den < 1e-12) den = 1e-12;
+        *g = gs * (p - t) / den;
+    }
+    return (t - 1.0) * l1 - t * l0;
+}
+
+/* Both BCE losses: the fixed-block reduction around bce_term. */
+static double bce_loss(bool logits, const float *in, const float *target, int64_t count, mc_nn_reduction red,
+                       float scale, float *grad) {
+    /* the fixed-block reduction: blocks of block_len(count) elements whatever the thread count, each
+     * summed in double, the parts added in block order (byte-identical for any --threads) */
     if (count <= 0) return 0.0;
     double part[LOSS_MAX_BLOCKS];
     const int64_t bl = block_len(count), nb = (count + bl - 1) / bl;
@@ -53,18 +83,9 @@ double mc_nn_bce_loss(const float *prob, const float *target, int64_t count, mc_
         int64_t lo = b * bl, hi = lo + bl < count ? lo + bl : count;
         double s = 0.0;
         for (int64_t i = lo; i < hi; i++) {
-            double p = prob[i], t = target[i];
-            /* torch binary_cross_entropy (CPU): (t - 1) max(log1p(-p), -100) - t max(log p, -100) */
-            double l1 = log1p(-p), l0 = log(p);
-            if (!(l1 >= -100.0)) l1 = -100.0;
-            if (!(l0 >= -100.0)) l0 = -100.0;
-            s += (t - 1.0) * l1 - t * l0;
-            if (grad) {
-                /* binary_cross_entropy_backward: (p - t) / max((1 - p) p, 1e-12) */
-                double den = (1.0 - p) * p;
-                if (den < 1e-12) den = 1e-12;
-                grad[i] += (float)(gs * (p - t) / den);
-            }
+            double g = 0.0;
+            s += bce_term(logits, in[i], target[i], gs, grad ? &g : NULL);
+            if (grad) grad[i] += (float)g;
         }
         part[b] = s;
     }
@@ -72,29 +93,14 @@ double mc_nn_bce_loss(const float *prob, const float *target, int64_t count, mc_
     return red == MC_NN_REDUCTION_MEAN ? loss / (double)count : loss;
 }
 
+double mc_nn_bce_loss(const float *prob, const float *target, int64_t count, mc_nn_reduction red,
+                      float scale, float *grad) {
+    return bce_loss(false, prob, target, count, red, scale, grad);
+}
+
 double mc_nn_bce_logits_loss(const float *logits, const float *target, int64_t count,
                              mc_nn_reduction red, float scale, float *grad) {
-    if (count <= 0) return 0.0;
-    double part[LOSS_MAX_BLOCKS];
-    const int64_t bl = block_len(count), nb = (count + bl - 1) / bl;
-    const double gs = red == MC_NN_REDUCTION_MEAN ? (double)scale / (double)count : (double)scale;
-#pragma omp parallel for schedule(static) if (count > NN_PAR_MIN)
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t lo = b * bl, hi = lo + bl < count ? lo + bl : count;
-        double s = 0.0;
-        for (int64_t i = lo; i < hi; i++) {
-            double x = logits[i], t = target[i];
-            /* torch binary_cross_entropy_with_logits: m = max(-x, 0);
-             * (1 - t) x + m + log(exp(-m) + exp(-x - m)) */
-            double m = -x > 0.0 ? -x : 0.0;
-            s += (1.0 - t) * x + m + log(exp(-m) + exp(-x - m));
-            /* backward: sigmoid(x) - t */
-            if (grad) grad[i] += (float)(gs * (1.0 / (1.0 + exp(-x)) - t));
-        }
-        part[b] = s;
-    }
-    double loss = sum_parts(part, nb);
-    return red == MC_NN_REDUCTION_MEAN ? loss / (double)count : loss;
+    return bce_loss(true, logits, target, count, red, scale, grad);
 }
 
 double mc_nn_kl_normal(const float *mu, const float *logvar, int64_t count, float scale, float *dmu,

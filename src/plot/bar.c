@@ -28,12 +28,8 @@ mc_status plot_bar(plot_ctx *c) {
     const mc_plot_bar *b = &c->p->bar;
     const char *W = c->where;
     const int G = b->n_groups, S = b->n_series;
-    if (G <= 0 || S <= 0) {
-        return mc_error_set(MC_STATUS_EMPTY, "%s: bar: no bars (n_groups = %d, n_series = %d)", W, G, S);
-    }
-    if ((int64_t)G * S > 100000) {
-        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: bar: %d x %d bars are too many to draw", W, G, S);
-    }
+    mc_status st = plot_check_count(c, "bar", "bars", G, S, 100000); /* groups x series */
+    if (st != MC_STATUS_OK) return st;
     if (!b->values) return mc_error_set(MC_STATUS_INVALID_ARG, "%s: bar: values is NULL", W);
     if (b->value_format && !pt_format_ok(b->value_format)) {
         return mc_error_set(MC_STATUS_INVALID_ARG,
@@ -238,17 +234,10 @@ mc_status plot_bar(plot_ctx *c) {
     pt_font(c, pf_tick_fs(c), false);
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     for (int g = 0; g < G; g++) {
-        char nm[32], fit[PLOT_TEXT_MAX];
+        char nm[32];
         snprintf(nm, sizeof nm, "%d", g + 1);
         const char *name = b->group_names && b->group_names[g] ? b->group_names[g] : nm;
-        double cx = area.x0 + slot * (g + 0.5), ty = area.y1 + tl + c->fs * 0.2;
-        if (angle == 0) {
-            pt_fit(c, name, slot * 0.98, fit, sizeof fit);
-            pt_draw(c, cx, ty, fit, 0.5, 0, 0);
-        } else {
-            pt_fit(c, name, gcap, fit, sizeof fit);
-            pt_draw(c, cx, ty, fit, 1, angle == M_PI / 2 ? 0.5 : 0, angle);
-        }
+        pt_draw_tick_name(c, name, area.x0 + slot * (g + 0.5), area.y1 + tl + c->fs * 0.2, angle, slot * 0.98, gcap);
     }
     pf_xlabel(c, p->xlabel, area, area.y1 + tl + c->fs * 0.2 + gname_h + c->fs * 0.4);
     pt_font(c, pf_tick_fs(c), false);

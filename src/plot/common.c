@@ -59,6 +59,15 @@ void plot_fmt_count(int64_t v, char *out, size_t cap) {
     snprintf(out, cap, "%s", buf);
 }
 
+mc_status plot_check_count(const plot_ctx *c, const char *kind, const char *what, int a, int b, int64_t max) {
+    if (a <= 0 || b <= 0)
+        return mc_error_set(MC_STATUS_EMPTY, "%s: %s: no %s (%d x %d)", c->where, kind, what, a, b);
+    if ((int64_t)a * b > max)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: %s: %d x %d %s are more than %lld", c->where, kind, a, b, what,
+                            (long long)max);
+    return MC_STATUS_OK;
+}
+
 void plot_note_add(plot_ctx *c, const char *fmt, ...) {
     char part[200];
     va_list ap;

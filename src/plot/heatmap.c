@@ -24,13 +24,8 @@ mc_status plot_heatmap(plot_ctx *c) {
     const mc_plot_heatmap *m = &c->p->heatmap;
     const char *W = c->where;
     const int R = m->rows, C = m->cols;
-    if (R <= 0 || C <= 0) {
-        return mc_error_set(MC_STATUS_EMPTY, "%s: heatmap: the matrix is %d x %d", W, R, C);
-    }
-    if ((int64_t)R * C > HEATMAP_MAX_CELLS) {
-        return mc_error_set(MC_STATUS_INVALID_ARG, "%s: heatmap: %d x %d cells are more than %d", W, R,
-                            C, HEATMAP_MAX_CELLS);
-    }
+    mc_status st = plot_check_count(c, "heatmap", "cells", R, C, HEATMAP_MAX_CELLS);
+    if (st != MC_STATUS_OK) return st;
     if (!m->values == !m->counts) {
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: heatmap: give exactly one of values and counts", W);
     }
@@ -223,15 +218,8 @@ mc_status plot_heatmap(plot_ctx *c) {
     double cfs = angle == M_PI / 2 ? fmin(name_fs, fmax(5.0, cell_w * 0.85)) : name_fs;
     pt_font(c, cfs, false);
     for (int k = 0; k < C; k++) {
-        double cx = g.x0 + (k + 0.5) * cell_w, ty = g.y1 + gap * 0.6;
         const char *nm = name_of(m->col_names, k, nb, sizeof nb);
-        if (angle == 0) {
-            pt_fit(c, nm, cell_w * 0.98, fit, sizeof fit);
-            pt_draw(c, cx, ty, fit, 0.5, 0, 0);
-        } else {
-            pt_fit(c, nm, ccap, fit, sizeof fit);
-            pt_draw(c, cx, ty, fit, 1, angle == M_PI / 2 ? 0.5 : 0, angle);
-        }
+        pt_draw_tick_name(c, nm, g.x0 + (k + 0.5) * cell_w, g.y1 + gap * 0.6, angle, cell_w * 0.98, ccap);
     }
     pf_xlabel(c, p->xlabel, g, g.y1 + gap + col_h + c->fs * 0.2);
     pf_ylabel(c, p->ylabel, g, g.x0 - gap - rw - c->fs * 0.5 - label_lh / 2);

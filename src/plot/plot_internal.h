@@ -56,6 +56,9 @@ void pt_fit(plot_ctx *c, const char *s, double maxw, char *out, size_t cap);
  * anchor is at the start of the text, 0.5 its middle, 1 its end; va: 0 the anchor is at the top of
  * the line (ascent), 0.5 the middle, 1 the bottom (descent). */
 void pt_draw(plot_ctx *c, double x, double y, const char *s, double ha, double va, double angle);
+/* A category name under the x axis, centred at x with its top at y: level and fitted to width w
+ * (angle 0), or turned by angle and fitted to cap (its end at the tick; upright when angle is pi/2). */
+void pt_draw_tick_name(plot_ctx *c, const char *name, double x, double y, double angle, double w, double cap);
 /* printf-format one double with a user format checked by pt_format_ok. */
 void pt_format(const char *fmt, double v, char *out, size_t cap);
 /* True if fmt holds exactly one conversion of a double (%[flags][width][.prec]{f,F,e,E,g,G}) and
@@ -168,6 +171,9 @@ mc_status plot_heatmap(plot_ctx *c);
 mc_status plot_spectrogram(plot_ctx *c);
 mc_status plot_line(plot_ctx *c);
 mc_status plot_bar(plot_ctx *c);
+/* The size check of a chart of a x b items (kind "bar", what "bars"): none is MC_STATUS_EMPTY
+ * "WHERE: bar: no bars (a x b)", more than max MC_STATUS_INVALID_ARG "... a x b bars are more than max". */
+mc_status plot_check_count(const plot_ctx *c, const char *kind, const char *what, int a, int b, int64_t max);
 
 /* Append to the chart's automatic footnote ("; " between parts). */
 void plot_note_add(plot_ctx *c, const char *fmt, ...)

@@ -405,3 +405,14 @@ mc_status mc_plot_text_measure(const char *text, double font_size, bool bold, mc
     pt_end(&c);
     return MC_STATUS_OK;
 }
+
+void pt_draw_tick_name(plot_ctx *c, const char *name, double x, double y, double angle, double w, double cap) {
+    char fit[PLOT_TEXT_MAX];
+    if (angle == 0) {
+        pt_fit(c, name, w, fit, sizeof fit);
+        pt_draw(c, x, y, fit, 0.5, 0, 0);
+    } else {
+        pt_fit(c, name, cap, fit, sizeof fit);
+        pt_draw(c, x, y, fit, 1, angle == M_PI / 2 ? 0.5 : 0, angle);
+    }
+}

@@ -39,7 +39,8 @@ static double read_segment_s(const char *featdir) {
     return s > 0 ? s : 0;
 }
 
-static mc_status ex_store_open(const char *featdir, int64_t n, ex_store *s) {
+/* Open the store's index for an export of n rows and create out_dir. */
+static mc_status ex_store_open(const char *featdir, int64_t n, const char *out_dir, ex_store *s) {
     memset(s, 0, sizeof *s);
     char *p = mc_sprintf("%s/index.tsv", featdir);
     if (!p) return MC_STATUS_NO_MEMORY;
@@ -82,7 +83,9 @@ static mc_status ex_store_open(const char *featdir, int64_t n, ex_store *s) {
         mc_table_free(&tracks);
     }
     free(p);
-    return MC_STATUS_OK;
+    /* the export's folder */
+    if ((st = mc_mkdirs(out_dir)) != MC_STATUS_OK) ex_store_free(s);
+    return st;
 }
 
 static double ex_start(const ex_store *s, int64_t i) { return strtod(mc_table_get(&s->index, i, s->sc), NULL); }
@@ -114,12 +117,8 @@ mc_status mc_report_export_labels(const char *featdir, const int32_t *clusters, 
     if (!featdir || !out_dir || (n > 0 && !clusters)) return mc_error_set(MC_STATUS_INVALID_ARG, "label export: NULL argument");
     if (n_files) *n_files = 0;
     ex_store s;
-    mc_status st = ex_store_open(featdir, n, &s);
+    mc_status st = ex_store_open(featdir, n, out_dir, &s);
     if (st != MC_STATUS_OK) return st;
-    if ((st = mc_mkdirs(out_dir)) != MC_STATUS_OK) {
-        ex_store_free(&s);
-        return st;
-    }
     /* One file per track: the rows of a track are consecutive in index.tsv (data.h), a new path starts
      * a new file. Two tracks with one stem (same name in two folders) get ".2", ".3"... */
     char **stems = NULL;
@@ -184,12 +183,8 @@ mc_status mc_report_export_projector(const char *featdir, const float *x, int64_
                                      const char *out_dir) {
     if (!featdir || !out_dir || (n > 0 && (!x || d < 1))) return mc_error_set(MC_STATUS_INVALID_ARG, "projector export: bad argument");
     ex_store s;
-    mc_status st = ex_store_open(featdir, n, &s);
+    mc_status st = ex_store_open(featdir, n, out_dir, &s);
     if (st != MC_STATUS_OK) return st;
-    if ((st = mc_mkdirs(out_dir)) != MC_STATUS_OK) {
-        ex_store_free(&s);
-        return st;
-    }
     char *p = mc_sprintf("%s/tensors.tsv", out_dir);
     mc_memfile mf;
     if (!p || (st = mc_memfile_open(&mf, p)) != MC_STATUS_OK) goto done;

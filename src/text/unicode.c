@@ -99,17 +99,15 @@ const char *mc_text_script_name(mc_script s) {
 }
 
 /* Range of the word-character table holding cp, or NULL. */
+static int cmp_word_range(const void *key, const void *elem) {
+    const uint32_t cp = *(const uint32_t *)key;
+    const mc_word_range *r = elem;
+    return cp < r->lo ? -1 : cp > r->hi ? 1 : 0;
+}
+
 static const mc_word_range *word_range(uint32_t cp) {
     if (cp < 0x41) return NULL;
-    int64_t lo = 0, hi = COUNT_OF(mc_word_ranges) - 1;
-    while (lo <= hi) {
-        int64_t mid = (lo + hi) / 2;
-        const mc_word_range *r = &mc_word_ranges[mid];
-        if (cp < r->lo) hi = mid - 1;
-        else if (cp > r->hi) lo = mid + 1;
-        else return r;
-    }
-    return NULL;
+    return bsearch(&cp, mc_word_ranges, COUNT_OF(mc_word_ranges), sizeof mc_word_ranges[0], cmp_word_range);
 }
 
 mc_script mc_text_script(uint32_t cp) {
@@ -124,17 +122,25 @@ bool mc_text_is_mark(uint32_t cp) {
     return r && r->mark;
 }
 
+static int cmp_lower_run(const void *key, const void *elem) {
+    const uint32_t cp = *(const uint32_t *)key;
+    const mc_lower_run *r = elem;
+    return cp < r->first ? -1 : cp > r->last ? 1 : 0;
+}
+
 uint32_t mc_text_lower(uint32_t cp) {
     if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
-    int64_t lo = 0, hi = COUNT_OF(mc_lower_runs) - 1;
-    while (lo <= hi) {
-        int64_t mid = (lo + hi) / 2;
-        const mc_lower_run *r = &mc_lower_runs[mid];
-        if (cp < r->first) hi = mid - 1;
-        else if (cp > r->last) lo = mid + 1;
-        else return (cp - r->first) % r->stride == 0 ? (uint32_t)((int64_t)cp + r->delta) : cp;
-    }
-    return cp;
+    const mc_lower_run *r =
+        bsearch(&cp, mc_lower_runs, COUNT_OF(mc_lower_runs), sizeof mc_lower_runs[0], cmp_lower_run);
+    return r && (cp - r->first) % r->stride == 0 ? (uint32_t)((int64_t)cp + r->delta) : cp;
+}
+
+/* The pairs are sorted by (base, mark). */
+static int cmp_compose_pair(const void *key, const void *elem) {
+    const uint32_t *k = key;
+    const mc_compose_pair *p = elem;
+    if (k[0] != p->base) return k[0] < p->base ? -1 : 1;
+    return k[1] < p->mark ? -1 : k[1] > p->mark ? 1 : 0;
 }
 
 uint32_t mc_text_compose(uint32_t base, uint32_t next) {
@@ -146,15 +152,10 @@ uint32_t mc_text_compose(uint32_t base, uint32_t next) {
     if (base >= SBASE && base < SBASE + SCOUNT && (base - SBASE) % TCOUNT == 0 && next > TBASE &&
         next < TBASE + TCOUNT)
         return base + (next - TBASE);
-    int64_t lo = 0, hi = COUNT_OF(mc_compose_pairs) - 1;
-    while (lo <= hi) {
-        int64_t mid = (lo + hi) / 2;
-        const mc_compose_pair *p = &mc_compose_pairs[mid];
-        if (base < p->base || (base == p->base && next < p->mark)) hi = mid - 1;
-        else if (base > p->base || next > p->mark) lo = mid + 1;
-        else return p->composite;
-    }
-    return 0;
+    const uint32_t key[2] = {base, next};
+    const mc_compose_pair *p =
+        bsearch(key, mc_compose_pairs, COUNT_OF(mc_compose_pairs), sizeof mc_compose_pairs[0], cmp_compose_pair);
+    return p ? p->composite : 0;
 }
 
 /* Removed without splitting a word: soft hyphen, combining grapheme joiner, Mongolian free variation
@@ -178,6 +179,40 @@ void mc_textbuf_free(mc_textbuf *b) {
     memset(b, 0, sizeof *b);
 }
 
+/* b->s holds at least need bytes (grown, never shrunk); false when out of memory. */
+static bool textbuf_reserve(mc_textbuf *b, size_t need) {
+    if (b->cap >= need) return true;
+    char *s = mc_realloc(b->s, need, 1);
+    if (!s) return false;
+    b->s = s;
+    b->cap = need;
+    return true;
+}
+
+/* Append cp lower-cased to o at *n - or, when compose is set and cp composes with the previous code
+ * point (NFC, mc_text_compose), replace that one by the lower-cased composite. *last and *last_at
+ * follow the last code point written and its byte offset in o. */
+static void put_lower(char *o, size_t *n, uint32_t cp, bool compose, uint32_t *last, size_t *last_at) {
+    const uint32_t c = compose ? mc_text_compose(*last, cp) : 0;
+    if (c) {
+        *n = *last_at; /* the composite starts where the previous code point did */
+        cp = c;
+    } else {
+        *last_at = *n;
+    }
+    cp = mc_text_lower(cp);
+    *last = cp;
+    *n += (size_t)mc_text_utf8_encode(cp, o + *n);
+}
+
+/* The closing space of the padding (when there is a token) and the terminator. */
+static mc_status finish_tokens(mc_textbuf *b, char *o, size_t n) {
+    if (b->words > 0) o[n++] = ' ';
+    o[n] = '\0';
+    b->len = n;
+    return MC_STATUS_OK;
+}
+
 mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
     b->len = 0;
     b->words = 0;
@@ -186,12 +221,8 @@ mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
      * (U+023A, 2 bytes -> U+2C65, 3 bytes), plus one space per word and the padding. */
     size_t need = len + len / 2 + len + 4;
     if (need < len) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
-    if (b->cap < need) {
-        char *s = mc_realloc(b->s, need, 1);
-        if (!s) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
-        b->s = s;
-        b->cap = need;
-    }
+    if (!textbuf_reserve(b, need))
+        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
     char *o = b->s;
     size_t n = 0;
     bool in_word = false, apostrophe = false;
@@ -212,6 +243,7 @@ mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
             in_word = apostrophe = false;
             continue;
         }
+        bool compose = false; /* cp may compose with the previous code point (NFC) */
         if (!in_word) {
             if (r->mark) continue; /* a mark with no letter before it goes with the dropped char */
             o[n++] = ' ';
@@ -220,24 +252,11 @@ mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
         } else if (apostrophe) {
             apostrophe = false; /* "don't" -> "dont": the word goes on */
         } else {
-            uint32_t c = mc_text_compose(last, cp);
-            if (c) { /* replace the previous code point by the composite */
-                c = mc_text_lower(c);
-                n = last_at;
-                last = c;
-                n += (size_t)mc_text_utf8_encode(c, o + n);
-                continue;
-            }
+            compose = true;
         }
-        cp = mc_text_lower(cp);
-        last = cp;
-        last_at = n;
-        n += (size_t)mc_text_utf8_encode(cp, o + n);
+        put_lower(o, &n, cp, compose, &last, &last_at);
     }
-    if (b->words > 0) o[n++] = ' ';
-    o[n] = '\0';
-    b->len = n;
-    return MC_STATUS_OK;
+    return finish_tokens(b, o, n);
 }
 
 /* Python's str.isspace() (what str.split() with no argument splits at, and so sklearn's char_wb):
@@ -256,12 +275,8 @@ mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbu
      * becoming U+FFFD (3 bytes), one space per chunk and the padding. */
     size_t need = 3 * len + len + 4;
     if (need / 4 < len) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
-    if (b->cap < need) {
-        char *s = mc_realloc(b->s, need, 1);
-        if (!s) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
-        b->s = s;
-        b->cap = need;
-    }
+    if (!textbuf_reserve(b, need))
+        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
     char *o = b->s;
     size_t n = 0;
     bool in_chunk = false;
@@ -275,29 +290,15 @@ mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbu
             in_chunk = false;
             continue;
         }
+        const bool compose = in_chunk; /* NFC: cp may compose with the chunk's previous code point */
         if (!in_chunk) {
             o[n++] = ' ';
             in_chunk = true;
             b->words++;
-        } else {
-            uint32_t c = mc_text_compose(last, cp);
-            if (c) { /* NFC: replace the previous code point by the composite */
-                c = mc_text_lower(c);
-                n = last_at;
-                last = c;
-                n += (size_t)mc_text_utf8_encode(c, o + n);
-                continue;
-            }
         }
-        cp = mc_text_lower(cp);
-        last = cp;
-        last_at = n;
-        n += (size_t)mc_text_utf8_encode(cp, o + n);
+        put_lower(o, &n, cp, compose, &last, &last_at);
     }
-    if (b->words > 0) o[n++] = ' ';
-    o[n] = '\0';
-    b->len = n;
-    return MC_STATUS_OK;
+    return finish_tokens(b, o, n);
 }
 
 bool mc_text_has_word(const char *text, size_t len) {
