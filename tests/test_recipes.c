@@ -123,6 +123,8 @@ static void test_errors(void) {
     expect_error("{\"tasks\": \"easy\", \"features\": {\"sr\": 22050.5}}", "key 'features.sr'", NULL);
     expect_error("{\"tasks\": \"easy\", \"k\": \"many\"}", "key 'k'", "\"sweep\"");
     expect_error("{\"tasks\": \"easy\", \"budget\": {\"conv_sample\": 3}}", "unknown key 'budget.conv_sample'", NULL);
+    /* a control character in a key (found by fuzz_recipe): the message stays one line */
+    expect_error("{\"tasks\": \"easy\", \"features\": {\"segm\\nt\": 0}}", "unknown key 'features.segm?t'", NULL);
     expect_error("{\"tasks\": \"easy\", \"figures\": {\"maps\": 1}}", "key 'figures.maps'", "true or false");
     /* valid odd ones */
     MC_CHECK(parse("{\"tasks\": \"hard\", \"k\": \"sweep\", \"label\": \"style\", \"seeds\": 2, \"first_seed\": 7}") ==

@@ -345,6 +345,17 @@ static mc_status parse_root(rctx *c, const json_t *root, mc_recipe *r, mc_run_co
     return check_reps(c->origin, r, algos);
 }
 
+/* The message stays one line whatever the recipe holds: keys and values are quoted in it, and a JSON
+ * string may hold any control character ("\n" in a key); each becomes '?'. */
+static mc_status one_line(mc_status st) {
+    char m[1024];
+    snprintf(m, sizeof m, "%s", mc_error_message());
+    bool changed = false;
+    for (char *p = m; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?', changed = true;
+    return changed ? mc_error_set(st, "%s", m) : st;
+}
+
 mc_status mc_pipeline_recipe_parse(const char *text, size_t len, const char *origin, mc_recipe *out,
                                    struct mc_run_config *cfg) {
     if (!text || !out || !cfg) return mc_error_set(MC_STATUS_INVALID_ARG, "recipe: NULL argument");
@@ -354,7 +365,8 @@ mc_status mc_pipeline_recipe_parse(const char *text, size_t len, const char *ori
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return mc_error_set(MC_STATUS_FORMAT, "%s: line %d, column %d: %s", origin, jerr.line, jerr.column, jerr.text);
+        return one_line(mc_error_set(MC_STATUS_FORMAT, "%s: line %d, column %d: %s", origin, jerr.line, jerr.column,
+                                     jerr.text));
     rctx c = {origin, ""};
     mc_run_config saved = *cfg;
     mc_status st = parse_root(&c, root, out, cfg);
@@ -362,7 +374,7 @@ mc_status mc_pipeline_recipe_parse(const char *text, size_t len, const char *ori
     if (st != MC_STATUS_OK) {
         *cfg = saved; /* a failed recipe changes nothing */
         memset(out, 0, sizeof *out);
-        return st;
+        return one_line(st);
     }
     if (!out->name[0]) {
         const char *b = strrchr(origin, '/');
