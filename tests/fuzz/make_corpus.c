@@ -472,12 +472,19 @@ static void audio_seeds(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    /* --audio-only: the audio seeds alone. They are not committed (no audio in the repository):
+     * tests/fuzz/run.sh writes them into the fuzz build folder before each run. */
+    int audio_only = argc == 3 && strcmp(argv[1], "--audio-only") == 0;
+    if (argc != 2 && !audio_only) {
+        fprintf(stderr, "usage: %s [--audio-only] CORPUS_DIR\n", argv[0]);
         return 2;
     }
-    snprintf(root, sizeof root, "%s", argv[1]);
+    snprintf(root, sizeof root, "%s", argv[argc - 1]);
     mkdir(root, 0755);
+    if (audio_only) {
+        audio_seeds();
+        return 0;
+    }
     fz_dir();
     npy_seeds();
     table_seeds();
@@ -485,6 +492,5 @@ int main(int argc, char **argv) {
     model_seeds();
     store_seeds(root);
     text_seeds();
-    audio_seeds();
     return 0;
 }
