@@ -10,6 +10,7 @@
 #include "mc_test.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -387,6 +388,34 @@ static void test_runs(void) {
     mc_report_table_free(&t);
     snprintf(p, sizeof p, "%s/models/cvae.seed0.safetensors", out);
     MC_CHECK(stat(p, &sb) == 0, "multimodal-cvae: the cvae model file for `musiclust generate`");
+    /* the log-mel cvae's generation check (issue 17, item 5): one row per language, then "all"; the report
+     * shows it */
+    snprintf(p, sizeof p, "%s/models/cvae.seed0.check.tsv", out);
+    mc_table gt;
+    MC_CHECK(mc_table_read(p, '\t', &gt) == MC_STATUS_OK, "multimodal-cvae: %s: %s", p, mc_error_message());
+    {
+        const int ka = mc_table_column(&gt, "knn_accuracy"), kf = mc_table_column(&gt, "fd_real_generated"),
+                  ko = mc_table_column(&gt, "fd_real_other_mean");
+        bool ok = gt.nrows == 3 && ka >= 0 && kf >= 0 && ko >= 0 && strcmp(mc_table_get(&gt, 2, 0), "all") == 0;
+        double worst = 0;
+        for (int64_t i = 0; ok && i < gt.nrows; i++) {
+            const double acc = strtod(mc_table_get(&gt, i, ka), NULL), fd = strtod(mc_table_get(&gt, i, kf), NULL),
+                         fo = strtod(mc_table_get(&gt, i, ko), NULL);
+            ok = acc >= 0 && acc <= 1 && isfinite(fd) && fd >= 0 && isfinite(fo) && fo > 0;
+            worst = ok ? worst : fd;
+        }
+        MC_CHECK(ok, "multimodal-cvae: check.tsv has en, de, all with accuracies in [0, 1] and finite distances (%lld rows, "
+                 "bad value %g)", (long long)gt.nrows, worst);
+        mc_table_free(&gt);
+    }
+    snprintf(p, sizeof p, "%s/check_report.html", out);
+    mc_report_summary rs;
+    MC_CHECK(mc_report_html(out, p, &rs) == MC_STATUS_OK, "multimodal-cvae: report: %s", mc_error_message());
+    size_t hl = 0;
+    char *html = mc_test_read_file(p, &hl);
+    MC_CHECK(html && strstr(html, "Generation check") && strstr(html, "class=\"gencheck\""),
+             "multimodal-cvae: the report has the generation check table");
+    free(html);
 
     /* audio + lyrics by concatenation: each block centred with total variance 1 (block weighting),
      * the lyrics block keeping the SVD's ordering; the lyrics alone; the old z-score weighting */

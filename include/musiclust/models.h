@@ -369,6 +369,7 @@ typedef struct mc_gen_check {
     double *fd_generated;   /* (n_classes) */
     double *fd_other_mean;  /* (n_classes) */
     double *fd_other_min;   /* (n_classes) */
+    double fd_generated_mean, fd_other_mean_mean; /* class means of fd_generated and fd_other_mean */
 } mc_gen_check;
 
 /* Run the check of model m (a log-mel model conditioned on a label column with >= 2 classes, else
@@ -378,6 +379,13 @@ typedef struct mc_gen_check {
 mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_gen_check_config *cfg,
                                     mc_gen_check *out);
 void mc_gen_check_free(mc_gen_check *c); /* NULL ok */
+/* The check as a TSV table, written atomically (mc_file_open_tmp / mc_file_commit): the header
+ * "class real_segments generated knn_accuracy fd_real_generated fd_real_other_mean fd_real_other_min",
+ * one row per class in code order, then the row "all" (the generated clips of every class, accuracy,
+ * fd_generated_mean and fd_other_mean_mean). Values with 4 decimals. A check with no classes (a zeroed
+ * struct: no check could be made) writes the header alone.
+ * The one writer of this table (`generate --check` and `run`). Errors: MC_STATUS_IO naming path. */
+mc_status mc_gen_check_write(const mc_gen_check *c, const char *path);
 
 /* The Fréchet distance between Gaussians fitted to the rows of X (nx, d) and Y (ny, d) (the formula
  * above; nx, ny >= 2, 1 <= d <= 4096). */

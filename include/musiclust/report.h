@@ -197,6 +197,9 @@ char *mc_report_path_embed(const char *results, const char *id, const char *meth
 /* models/<id>.seed<S>.safetensors and models/<id>.seed<S>.loss.tsv */
 char *mc_report_path_model(const char *results, const char *id, uint64_t seed);
 char *mc_report_path_loss(const char *results, const char *id, uint64_t seed);
+/* models/<id>.seed<S>.check.tsv: the generation check of a log-mel model conditioned on the main label
+ * (mc_gen_check_write's table) */
+char *mc_report_path_gencheck(const char *results, const char *id, uint64_t seed);
 /* recon/<id>.<which>.npy, which "original" or "recon"; recon/examples.tsv for id NULL */
 char *mc_report_path_recon(const char *results, const char *id, const char *which);
 /* stages/<stage>.tsv, the record of a stage */

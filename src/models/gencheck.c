@@ -12,6 +12,7 @@
 #include <musiclust/dsp.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -363,6 +364,10 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
             out->fd_other_mean[c] = sum / (C - 1);
             out->fd_other_min[c] = mn;
         }
+        for (int c = 0; st == MC_STATUS_OK && c < C; c++) {
+            out->fd_generated_mean += out->fd_generated[c] / C;
+            out->fd_other_mean_mean += out->fd_other_mean[c] / C;
+        }
         free(fd_real);
         free(mus);
         free(Ss);
@@ -382,5 +387,30 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
     free(votes);
     mc_store_close(&s);
     if (st != MC_STATUS_OK) mc_gen_check_free(out);
+    return st;
+}
+
+mc_status mc_gen_check_write(const mc_gen_check *r, const char *path) {
+    if (!r || !path) return mc_error_set(MC_STATUS_INVALID_ARG, "generation check table: NULL argument");
+    FILE *f = NULL;
+    char *tmp = NULL;
+    mc_status st = mc_file_open_tmp(path, &f, &tmp);
+    if (st != MC_STATUS_OK) return st;
+    bool ok = fputs("class\treal_segments\tgenerated\tknn_accuracy\tfd_real_generated\tfd_real_other_mean\t"
+                    "fd_real_other_min\n", f) >= 0;
+    for (int c = 0; ok && c < r->n_classes; c++) {
+        mc_csv_write_field(f, r->classes[c], '\t');
+        ok = fprintf(f, "\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%.4f\n", (long long)r->real_rows[c], r->per_class,
+                     r->knn_accuracy[c], r->fd_generated[c], r->fd_other_mean[c], r->fd_other_min[c]) > 0;
+    }
+    ok = ok && (r->n_classes == 0 || fprintf(f, "all\t\t%d\t%.4f\t%.4f\t%.4f\t\n", r->per_class * r->n_classes, r->accuracy,
+                       r->fd_generated_mean, r->fd_other_mean_mean) > 0);
+    if (!ok) {
+        mc_file_abort(f, tmp);
+        free(tmp);
+        return mc_error_set(MC_STATUS_IO, "%s: write failed", path);
+    }
+    st = mc_file_commit(f, tmp, path);
+    free(tmp);
     return st;
 }

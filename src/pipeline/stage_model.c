@@ -283,6 +283,35 @@ static void model_hash(const pl_run *R, const pl_rep *r, const mc_model_config *
     pl_hash_hex(&h, out);
 }
 
+/* The generation check of a log-mel model conditioned on the main label (models.h) against the run's
+ * store, with the model's seed, into models/<id>.seed<S>.check.tsv; the report shows it. */
+static mc_status generation_check(pl_run *R, mc_model *m, uint64_t seed, const char *path) {
+    mc_gen_check_config gc;
+    mc_gen_check_config_default(&gc);
+    gc.seed = seed;
+    gc.threads = R->threads;
+    char *fd = mc_report_path(R->dir, MC_REPORT_FEATURES);
+    if (!fd) return MC_STATUS_NO_MEMORY;
+    mc_gen_check g;
+    mc_status st = mc_model_generation_check(m, fd, &gc, &g);
+    free(fd);
+    if (st == MC_STATUS_EMPTY || st == MC_STATUS_UNSUPPORTED) {
+        /* e.g. a class with one real segment: said in the report, and an empty table keeps the stage whole */
+        pl_note(R, "no generation check of %s: %s", path, mc_error_message());
+        mc_error_clear();
+        const mc_gen_check none = {0};
+        return mc_gen_check_write(&none, path);
+    }
+    if (st == MC_STATUS_OK) {
+        st = mc_gen_check_write(&g, path);
+        mc_log(MC_LOG_LEVEL_INFO, "generation check (seed %llu): k-NN accuracy %.3f (chance %.3f), Frechet distance "
+               "real/generated %.2f vs %.2f between real classes", (unsigned long long)seed, g.accuracy,
+               1.0 / g.n_classes, g.fd_generated_mean, g.fd_other_mean_mean);
+    }
+    mc_gen_check_free(&g);
+    return st;
+}
+
 /* The model of an interrupted run of this very configuration (its per-epoch checkpoint), or a new one. */
 static mc_status resume_or_create(pl_run *R, const char *name, const char *hash, const char *p_model,
                                   const mc_model_config *mc, const mc_model_data *train, mc_model **m, bool *resumed) {
@@ -327,18 +356,25 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
     const bool recon = r->recon && si == 0 &&
                        (r->model == MC_MODEL_KIND_VAE || r->model == MC_MODEL_KIND_CONV_VAE ||
                         (r->model == MC_MODEL_KIND_AE && logmel));
+    /* a log-mel model conditioned on the main label: its generations are checked (issue 17, item 5) */
+    const bool check = logmel && r->conditioned && r->model == MC_MODEL_KIND_CVAE;
     model_hash(R, r, &mc, train_rows, seed, recon, r->hash[si]);
-    char *o[5] = {mc_report_path_model(NULL, r->id, seed), mc_report_path_loss(NULL, r->id, seed),
-                  mc_report_path_latent(NULL, r->id, true, seed), mc_report_path_recon(NULL, r->id, "original"),
-                  mc_report_path_recon(NULL, r->id, "recon")};
+    char *o[6] = {mc_report_path_model(NULL, r->id, seed), mc_report_path_loss(NULL, r->id, seed),
+                  mc_report_path_latent(NULL, r->id, true, seed), mc_report_path_gencheck(NULL, r->id, seed),
+                  mc_report_path_recon(NULL, r->id, "original"), mc_report_path_recon(NULL, r->id, "recon")};
+    const char **outs = (const char **)o, *outs_nocheck[5] = {o[0], o[1], o[2], o[4], o[5]};
+    if (!check) outs = outs_nocheck;
     char *p_model = mc_report_path_model(R->dir, r->id, seed), *p_loss = mc_report_path_loss(R->dir, r->id, seed);
     char *p_lat = mc_report_path_latent(R->dir, r->id, true, seed);
-    mc_status st = o[0] && o[1] && o[2] && o[3] && o[4] && p_model && p_loss && p_lat ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    char *p_check = mc_report_path_gencheck(R->dir, r->id, seed);
+    mc_status st = o[0] && o[1] && o[2] && o[3] && o[4] && o[5] && p_model && p_loss && p_lat && p_check
+                       ? MC_STATUS_OK
+                       : MC_STATUS_NO_MEMORY;
     model_data md;
     memset(&md, 0, sizeof md);
     mc_model *m = NULL;
     float *mu = NULL; // (n, Z)
-    if (st != MC_STATUS_OK || pl_cached(R, name, r->hash[si], (const char *const *)o, recon ? 5 : 3)) goto done;
+    if (st != MC_STATUS_OK || pl_cached(R, name, r->hash[si], outs, (check ? 4 : 3) + (recon ? 2 : 0))) goto done;
     const double t0 = mc_clock_seconds();
     bool resumed = false;
     if ((st = load_data(R, r, &mc, train_rows, seed, &md)) != MC_STATUS_OK) goto done;
@@ -365,6 +401,7 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
     int64_t zshape[2] = {R->n, Z};
     if (st == MC_STATUS_OK) st = mc_npy_write(p_lat, MC_DTYPE_F32, 2, zshape, mu);
     if (st == MC_STATUS_OK && recon) st = write_recon(R, r, m, &md.data);
+    if (st == MC_STATUS_OK && check) st = generation_check(R, m, seed, p_check);
     if (st != MC_STATUS_OK) goto done;
     char eb[32], rb[32], sp[32], tt[32], et[32];
     snprintf(eb, sizeof eb, "%d", mc.epochs);
@@ -388,7 +425,8 @@ done:
     mc_free(mu);
     mc_model_free(m);
     model_data_free(&md);
-    for (int i = 0; i < 5; i++) free(o[i]);
+    for (int i = 0; i < 6; i++) free(o[i]);
+    free(p_check);
     free(p_model);
     free(p_loss);
     free(p_lat);

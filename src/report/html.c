@@ -681,6 +681,7 @@ mc_status mc_report_html(const char *results_dir, const char *out_path, mc_repor
     free(path);
     if (have_recon) rp_recon_figures(&c);
     else fputs("<p class=\"sub\">No reconstruction examples in this run (the hard task makes them).</p>\n", c.f);
+    rp_gencheck_section(&c);
     fputs("<h3>Training</h3>\n", c.f);
     rp_loss_figure(&c);
     fputs("<h3>Each metric across methods</h3>\n", c.f);

@@ -47,6 +47,10 @@ char *mc_report_path_loss(const char *results, const char *id, uint64_t seed) {
     return in_results(results, mc_sprintf("models/%s.seed%llu.loss.tsv", id, (unsigned long long)seed));
 }
 
+char *mc_report_path_gencheck(const char *results, const char *id, uint64_t seed) {
+    return in_results(results, mc_sprintf("models/%s.seed%llu.check.tsv", id, (unsigned long long)seed));
+}
+
 char *mc_report_path_recon(const char *results, const char *id, const char *which) {
     return in_results(results, id ? mc_sprintf("recon/%s.%s.npy", id, which) : mc_strdup("recon/examples.tsv"));
 }

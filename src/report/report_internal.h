@@ -93,5 +93,8 @@ void rp_heatmap_figure(rp_ctx *c, int64_t r, const char *column);
 void rp_recon_figures(rp_ctx *c);
 void rp_loss_figure(rp_ctx *c);
 void rp_bar_figures(rp_ctx *c, const char *level);
+/* The generation check tables of the conditioned log-mel models (html_gencheck.c); nothing when the run
+ * has none. */
+void rp_gencheck_section(rp_ctx *c);
 
 #endif
