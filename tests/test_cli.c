@@ -118,6 +118,15 @@ static void test_rough_edges(const char *dir) {
              "--seed -1 is refused with a reason: %s", err);
     snprintf(args, sizeof args, "train --seed -1 '%s' -o '%s/m.safetensors'", dir, dir);
     MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "deterministic"), "train --seed -1: %s", err);
+    /* train's --seed is the parser's whole number like every command's: no letters, no overflow to the largest */
+    const char *bad_seeds[] = {"abc", "99999999999999999999"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "train --seed %s '%s' -o '%s/m.safetensors'", bad_seeds[i], dir, dir);
+        MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "--seed expects"), "train --seed %s: %s", bad_seeds[i], err);
+    }
+    /* generate --check: an attached -n1 counts as given (default 50 otherwise), so it is refused before the model */
+    snprintf(args, sizeof args, "generate --check --featdir '%s' -n1 '%s/none.safetensors' -o '%s/gen'", dir, dir, dir);
+    MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "--n >= 2"), "generate --check -n1: %s", err);
     /* --threads out of 1..1024 */
     const char *bad_threads[] = {"-2", "0", "100000"};
     for (int i = 0; i < 3; i++) {

@@ -187,7 +187,19 @@ bad:
                      o->kind == CLI_INT || o->kind == CLI_U64 ? "an integer" : "a number", v);
 }
 
+/* The destinations of the options the last cli_parse met (cli_given); a process parses one command line. */
+#define MAX_GIVEN 256
+static const void *given[MAX_GIVEN];
+static int n_given;
+
+bool cli_given(const void *dest) {
+    for (int i = 0; i < n_given; i++)
+        if (given[i] == dest) return true;
+    return false;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos) {
+    n_given = 0;
     *pos = mc_calloc((size_t)argc + 1, sizeof **pos);
     *npos = 0;
     if (!*pos) return cli_input(cmd->name, "out of memory parsing the arguments");
@@ -226,6 +238,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, 
             }
         }
         if (!o) return cli_usage(cmd, "unknown option '%s' (see musiclust %s --help)", a, cmd->name);
+        if (n_given < MAX_GIVEN && !cli_given(o->dest)) given[n_given++] = o->dest;
         if (o->kind == CLI_FLAG) {
             if (inline_val) return cli_usage(cmd, "--%s takes no value", o->name);
             *(bool *)o->dest = true;

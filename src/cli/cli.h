@@ -45,6 +45,9 @@ typedef struct cli_command {
  * option with its value attached, e.g. -k3), flags, "--". Returns -1 to go on, or an exit status (0 after --help,
  * 2 on a usage error, already reported). Positionals are returned in pos (pointers into argv). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char ***pos, int *npos);
+/* After cli_parse (or cli_start): whether the option that writes to dest was on the command line, in any
+ * of its forms (--name V, --name=V, -xV, -x V). For a default that depends on another option. */
+bool cli_given(const void *dest);
 /* The help: usage, summary and options wrapped to 80 columns (summary lines that start with spaces
  * are kept as lines: lists and the "Examples:" of each command). */
 void cli_print_help(const cli_command *cmd, FILE *f);

@@ -70,7 +70,7 @@ int cmd_cluster(int argc, char **argv) {
         {"save-space", 0, CLI_STRING, &job.save_space, "Z.npy", "write the space that was clustered (after --reduce) as float32"},
         {"labels", 0, CLI_STRING, &labels_dir, "DIR", "also write one Audacity / Sonic Visualiser label file per track into DIR (start, end, cluster of each segment); needs the feature store: the input folder, or --featdir"},
         {"featdir", 0, CLI_STRING, &featdir, "FEATDIR", "with --labels and an X.npy input: the feature store whose rows X holds"},
-        {"threads", 0, CLI_INT, &cfg->threads, "N", "worker threads (default: all cores); output is identical for a given N"},
+        {"threads", 0, CLI_INT, &cfg->threads, "N", "worker threads (default: all cores); output is identical for any N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary (warnings still shown)"},
     };
     const cli_command cmd = {

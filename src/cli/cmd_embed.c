@@ -13,7 +13,7 @@ int cmd_embed(int argc, char **argv) {
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "LATENT.npy", "latent means, (N, latent) float32 in row order (required)"},
         {"reconstruct", 0, CLI_STRING, &recon_path, "RECON.npy", "also write the reconstructions (decoder of mu) in the input's units"},
-        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the same N gives identical bytes"},
+        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); output is identical for any N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no summary (warnings still shown)"},
     };
     const cli_command cmd = {

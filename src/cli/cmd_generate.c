@@ -214,9 +214,7 @@ int cmd_generate(int argc, char **argv) {
     free(pos);
     if (!out) return cli_usage(&cmd, "-o DIR is required");
     if (interp_help) return cli_usage(&cmd, "--interpolate takes two tracks: --interpolate A B");
-    bool n_given = false;
-    for (int i = 1; i < argc; i++) n_given |= strcmp(argv[i], "--n") == 0 || strcmp(argv[i], "-n") == 0 || strncmp(argv[i], "--n=", 4) == 0;
-    if (check && !n_given) n_per = 50;
+    if (check && !cli_given(&n_per)) n_per = 50;
     if (n_per < 1 || n_per > 10000) return cli_usage(&cmd, "--n must be in 1..10000, got %d", n_per);
     if (check && (!featdir || interp_a)) return cli_usage(&cmd, "--check needs --featdir FEATDIR (the real segments) and no --interpolate");
     if (check && n_per < 2) return cli_usage(&cmd, "--check needs --n >= 2");

@@ -57,7 +57,7 @@ int cmd_lyrics(int argc, char **argv) {
         {"seed", 0, CLI_U64, &cfg.seed, "S", h_seed},
         {"min-df", 0, CLI_DOUBLE, &cfg.min_df, "N", h_min},
         {"max-df", 0, CLI_DOUBLE, &cfg.max_df, "F", h_max},
-        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); output is identical for a given N"},
+        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); output is identical for any N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary (warnings still shown)"},
     };
     const cli_command cmd = {CMD, "musiclust lyrics --metadata FILE [options] -o FEATDIR", about,

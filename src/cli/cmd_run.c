@@ -85,7 +85,7 @@ int cmd_run(int argc, char **argv) {
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
         {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},
         {"fast", 0, CLI_FLAG, &cfg.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},
-        {"threads", 0, CLI_INT, &cfg.threads, "N", "worker threads (default: all cores); the same seeds and N give identical files"},
+        {"threads", 0, CLI_INT, &cfg.threads, "N", "worker threads (default: all cores); the same seeds give identical files for any N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress, log or tables (warnings still shown)"},
     };
     const cli_command cmd = {

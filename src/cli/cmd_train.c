@@ -44,8 +44,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
     double beta = NAN, lr = NAN, val = NAN, clip = NAN, w_audio = NAN, w_lyrics = NAN;
     const char *precision = NULL;
     uint64_t seed = 0;
-    bool quiet = false, resume = false, seed_given = false;
-    const char *seed_str = NULL;
+    bool quiet = false, resume = false;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "MODEL", "model file to write (required); also the checkpoint, rewritten after every epoch"},
         {"model", 'm', CLI_STRING, &model_name, "NAME", "vae, ae, beta-vae, conv-vae, cvae or mm-vae (default vae)"},
@@ -67,14 +66,14 @@ static int train(int argc, char **argv, mc_lock **lock) {
         {"epochs", 0, CLI_INT, &epochs, "E", "epochs in total (default 100; conv-vae 20); with --resume: the new total"},
         {"batch", 0, CLI_INT, &batch, "N", "mini-batch rows (default 32; conv-vae 128)"},
         {"lr", 0, CLI_DOUBLE, &lr, "RATE", "Adam learning rate (default 0.001)"},
-        {"seed", 0, CLI_STRING, &seed_str, "S", "seed of initialisation, split, shuffles and sampling (default 0)"},
+        {"seed", 0, CLI_U64, &seed, "S", "seed of initialisation, split, shuffles and sampling (default 0)"},
         {"val", 0, CLI_DOUBLE, &val, "FRACTION", "hold out this fraction of rows for a validation loss, computed with z = mu (default 0)"},
         {"patience", 0, CLI_INT, &patience, "N", "with --val: stop after N epochs without a better validation loss and keep the best epoch (default 0: never)"},
         {"clip", 0, CLI_DOUBLE, &clip, "NORM", "clip the gradient's global L2 norm (default 0: off)"},
         {"precision", 0, CLI_STRING, &precision, "P", "conv layers' arithmetic: fp32 (default) or bf16 (AVX512_BF16 kernels, fp32 master weights and accumulation; fp32 where the CPU lacks them)"},
         {"resume", 0, CLI_FLAG, &resume, NULL, "continue from the checkpoint MODEL (its stored options are used; only --epochs may change)"},
         {"stop-after", 0, CLI_INT, &stop_after, "N", "(testing) end after N epochs of this run as if killed after the checkpoint"},
-        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the same seed and N give identical bytes"},
+        {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the same seed gives identical bytes for any N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary (warnings still shown)"},
     };
     const cli_command cmd = {
@@ -113,14 +112,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
     const char *featdir = pos[0];
     free(pos);
     if (!out) return cli_usage(&cmd, "-o MODEL is required");
-    if (seed_str) {
-        char *end = NULL;
-        if (!seed_str[0] || seed_str[0] == '-' || (seed = strtoull(seed_str, &end, 10), *end))
-            return cli_usage(&cmd, "--seed expects a whole number from 0 to 18446744073709551615, got '%s' (runs are "
-                             "deterministic: the same seed gives the same output, so there is no random seed; pick "
-                             "any number, e.g. --seed 1)", seed_str);
-        seed_given = true;
-    }
+    const bool seed_given = cli_given(&seed);
     if (stop_after < 0) return cli_usage(&cmd, "--stop-after must be >= 0");
     const bool model_given = model_name != NULL;
     if (!model_name) model_name = "vae";

@@ -123,11 +123,7 @@ mc_status emb_symmetrise(const double *C, const int32_t *idx, int64_t n, int k, 
     }
     ptr[n] = w;
     mc_free(tptr), mc_free(tcol), mc_free(tval), mc_free(fcol), mc_free(fval);
-    out->n = n;
-    out->nnz = w;
-    out->indptr = ptr;
-    out->col = col;
-    out->val = val;
+    *out = (emb_csr){.n = n, .nnz = w, .indptr = ptr, .col = col, .val = val};
     return MC_STATUS_OK;
 }
 

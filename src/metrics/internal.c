@@ -8,22 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Common start: *info (local when NULL) reset, *out NaN; check, encode, counts; false (status in *st,
- * cl freed) when not computable. */
-static bool begin(const float *X, int64_t n, int d, const int32_t *cluster, const char *fn,
-                  mc_internal_scores **info, mc_internal_scores *local, double *out, mc__clusters *cl,
-                  mc_status *st) {
-    if (!*info) *info = local;
-    if (out) *out = NAN;
-    memset(*info, 0, sizeof **info);
-    (*info)->silhouette = (*info)->calinski_harabasz = (*info)->davies_bouldin = NAN;
-    memset(cl, 0, sizeof *cl);
-    *st = mc__metrics_check_input(X, n, d, cluster, fn);
-    if (*st == MC_STATUS_OK) *st = mc__clusters_encode(cluster, n, cl);
-    if (*st == MC_STATUS_OK && mc__internal_defined(cl, *info)) return true;
-    mc__clusters_free(cl);
-    return false;
-}
+/* What Calinski-Harabasz and Davies-Bouldin both start from. */
+typedef struct ix_start {
+    mc_internal_scores local; /* the scores when the caller passed info NULL */
+    mc_internal_scores *info; /* the caller's, else &local */
+    mc__clusters cl;          /* the encoded clusters */
+    double *cent, *mean;      /* (k, d) cluster centroids and (d) overall mean of the used rows */
+    mc_status status;         /* begin()'s: what the score returns when begin() says stop */
+} ix_start;
 
 /* Cluster centroids (k, d) and the overall mean (d) of the used rows, in double. */
 static mc_status centroids(const float *X, int64_t n, int d, const mc__clusters *cl, double **cent,
@@ -45,58 +37,75 @@ static mc_status centroids(const float *X, int64_t n, int d, const mc__clusters 
     return MC_STATUS_OK;
 }
 
+/* Frees what begin() made; returns st. */
+static mc_status finish(ix_start *s, mc_status st) {
+    mc_free(s->cent);
+    mc_free(s->mean);
+    mc__clusters_free(&s->cl);
+    return st;
+}
+
+/* Common start: s->info (the caller's, else local) reset, *out NaN; check, encode, counts, centroids.
+ * Returns true to go on; false (s freed; s->status OK when the score is undefined, else the error) to stop. */
+static bool begin(const float *X, int64_t n, int d, const int32_t *cluster, const char *fn, mc_internal_scores *info,
+                  double *out, ix_start *s) {
+    memset(s, 0, sizeof *s);
+    s->info = info ? info : &s->local;
+    if (out) *out = NAN;
+    memset(s->info, 0, sizeof *s->info);
+    s->info->silhouette = s->info->calinski_harabasz = s->info->davies_bouldin = NAN;
+    s->status = mc__metrics_check_input(X, n, d, cluster, fn);
+    if (s->status == MC_STATUS_OK) s->status = mc__clusters_encode(cluster, n, &s->cl);
+    if (s->status == MC_STATUS_OK && mc__internal_defined(&s->cl, s->info)) {
+        s->status = centroids(X, n, d, &s->cl, &s->cent, &s->mean);
+        if (s->status == MC_STATUS_OK) return true;
+    }
+    finish(s, s->status);
+    return false;
+}
+
 mc_status mc_metrics_calinski_harabasz(const float *X, int64_t n, int d, const int32_t *cluster,
                                        double *out, mc_internal_scores *info) {
-    mc_internal_scores local;
-    mc__clusters cl;
-    mc_status st;
-    if (!begin(X, n, d, cluster, "calinski_harabasz", &info, &local, out, &cl, &st)) return st;
-    double *cent = NULL, *mean = NULL;
-    st = centroids(X, n, d, &cl, &cent, &mean);
-    if (st == MC_STATUS_OK) {
-        /* extra_disp = sum_k |c_k| ||mean_k - mean||^2; intra_disp = sum_i ||x_i - mean_k(i)||^2 */
-        double extra = 0.0, intra = 0.0;
-        for (int c = 0; c < cl.k; c++) {
-            double s = 0.0;
-            for (int f = 0; f < d; f++) {
-                double v = cent[(int64_t)c * d + f] - mean[f];
-                s += v * v;
-            }
-            extra += (double)cl.size[c] * s;
+    ix_start s0;
+    if (!begin(X, n, d, cluster, "calinski_harabasz", info, out, &s0)) return s0.status;
+    const mc__clusters *cl = &s0.cl;
+    /* extra_disp = sum_k |c_k| ||mean_k - mean||^2; intra_disp = sum_i ||x_i - mean_k(i)||^2 */
+    double extra = 0.0, intra = 0.0;
+    for (int c = 0; c < cl->k; c++) {
+        double s = 0.0;
+        for (int f = 0; f < d; f++) {
+            double v = s0.cent[(int64_t)c * d + f] - s0.mean[f];
+            s += v * v;
         }
-        for (int64_t i = 0; i < n; i++) {
-            int32_t c = cl.dense[i];
-            if (c < 0) continue;
-            for (int f = 0; f < d; f++) {
-                double v = (double)X[i * d + f] - cent[(int64_t)c * d + f];
-                intra += v * v;
-            }
-        }
-        /* sklearn returns 1.0 when every cluster is a single repeated point (intra_disp == 0). */
-        info->calinski_harabasz = intra == 0.0 ? 1.0
-                                               : extra * (double)(cl.n_used - cl.k) / (intra * (cl.k - 1.0));
-        if (out) *out = info->calinski_harabasz;
+        extra += (double)cl->size[c] * s;
     }
-    mc_free(cent);
-    mc_free(mean);
-    mc__clusters_free(&cl);
-    return st;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t c = cl->dense[i];
+        if (c < 0) continue;
+        for (int f = 0; f < d; f++) {
+            double v = (double)X[i * d + f] - s0.cent[(int64_t)c * d + f];
+            intra += v * v;
+        }
+    }
+    /* sklearn returns 1.0 when every cluster is a single repeated point (intra_disp == 0). */
+    s0.info->calinski_harabasz = intra == 0.0 ? 1.0 : extra * (double)(cl->n_used - cl->k) / (intra * (cl->k - 1.0));
+    if (out) *out = s0.info->calinski_harabasz;
+    return finish(&s0, MC_STATUS_OK);
 }
 
 mc_status mc_metrics_davies_bouldin(const float *X, int64_t n, int d, const int32_t *cluster,
                                     double *out, mc_internal_scores *info) {
-    mc_internal_scores local;
-    mc__clusters cl;
-    mc_status st;
-    if (!begin(X, n, d, cluster, "davies_bouldin", &info, &local, out, &cl, &st)) return st;
-    double *cent = NULL, *mean = NULL;
-    const int k = cl.k;
+    ix_start s0;
+    if (!begin(X, n, d, cluster, "davies_bouldin", info, out, &s0)) return s0.status;
+    const mc__clusters *cl = &s0.cl;
+    const double *cent = s0.cent;
+    const int k = cl->k;
     double *intra = mc_alloc((size_t)k, sizeof *intra);              // (k) mean distance to centroid
     double *cd = mc_alloc((size_t)k * (size_t)k, sizeof *cd);        // (k, k) centroid distances
-    st = intra && cd ? centroids(X, n, d, &cl, &cent, &mean) : MC_STATUS_NO_MEMORY;
+    const mc_status st = intra && cd ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
     if (st == MC_STATUS_OK) {
         for (int64_t i = 0; i < n; i++) {
-            int32_t c = cl.dense[i];
+            int32_t c = cl->dense[i];
             if (c < 0) continue;
             double s = 0.0;
             for (int f = 0; f < d; f++) {
@@ -107,7 +116,7 @@ mc_status mc_metrics_davies_bouldin(const float *X, int64_t n, int d, const int3
         }
         bool intra_zero = true, cent_zero = true;
         for (int c = 0; c < k; c++) {
-            intra[c] /= (double)cl.size[c];
+            intra[c] /= (double)cl->size[c];
             intra_zero = intra_zero && fabs(intra[c]) <= 1e-8;
         }
         for (int a = 0; a < k; a++)
@@ -138,15 +147,12 @@ mc_status mc_metrics_davies_bouldin(const float *X, int64_t n, int d, const int3
             }
             score /= (double)k;
         }
-        info->davies_bouldin = score;
+        s0.info->davies_bouldin = score;
         if (out) *out = score;
     }
     mc_free(intra);
     mc_free(cd);
-    mc_free(cent);
-    mc_free(mean);
-    mc__clusters_free(&cl);
-    return st;
+    return finish(&s0, st);
 }
 
 static int cmp_i64(const void *a, const void *b) {

@@ -213,26 +213,61 @@ static mc_status parse_tasks(rctx *c, const json_t *v, unsigned *out) {
     return MC_STATUS_OK;
 }
 
-static mc_status parse_features(rctx *c, const json_t *o, mc_run_config *cfg) {
-    if (!json_is_object(o)) return bad(c, "an object {\"sr\", \"segment\", \"n_mfcc\", ...}", o);
+/* A key of a section of plain values (features, budget, figures): its type, range and destination. */
+typedef enum { RK_INT, RK_INT64, RK_NUM, RK_BOOL } rkey_type;
+typedef struct rkey {
+    const char *name;
+    rkey_type type;
+    double lo, hi; /* the accepted range (RK_INT, RK_INT64: whole numbers; RK_BOOL: unused) */
+    void *dest;    /* int *, int64_t *, double *, bool * */
+} rkey;
+
+/* The object o of section `section`, every key one of keys[] (else an error listing them in order). */
+static mc_status parse_section(rctx *c, const char *section, const char *expected, const json_t *o, const rkey *keys,
+                               int nkeys) {
+    if (!json_is_object(o)) return bad(c, expected, o);
     const char *k;
     json_t *v;
-    mc_status st = MC_STATUS_OK;
-    mc_dsp_config *d = &cfg->extract.dsp;
     json_object_foreach((json_t *)o, k, v) {
-        key_at(c, "features", k, 0);
-        if (strcmp(k, "sr") == 0) st = get_int(c, v, 1000, 384000, &d->sr);
-        else if (strcmp(k, "segment") == 0) st = get_num(c, v, 0, 3600, &cfg->extract.segment_s);
-        else if (strcmp(k, "n_fft") == 0) st = get_int(c, v, 16, 1 << 16, &d->n_fft);
-        else if (strcmp(k, "hop") == 0) st = get_int(c, v, 1, 1 << 16, &d->hop);
-        else if (strcmp(k, "n_mels") == 0) st = get_int(c, v, 1, 1024, &d->n_mels);
-        else if (strcmp(k, "n_mfcc") == 0) st = get_int(c, v, 1, 1024, &d->n_mfcc);
-        else if (strcmp(k, "fmin") == 0) st = get_num(c, v, 0, 192000, &d->fmin);
-        else if (strcmp(k, "fmax") == 0) st = get_num(c, v, 0, 192000, &d->fmax);
-        else if (strcmp(k, "logmel_frames") == 0) st = get_int(c, v, 0, 1 << 20, &cfg->extract.logmel_frames);
-        else st = unknown(c, "sr, segment, n_fft, hop, n_mels, n_mfcc, fmin, fmax, logmel_frames");
+        key_at(c, section, k, 0);
+        const rkey *e = keys;
+        while (e < keys + nkeys && strcmp(k, e->name) != 0) e++;
+        mc_status st = MC_STATUS_OK;
+        int x = 0;
+        if (e == keys + nkeys) {
+            char allowed[512] = "";
+            for (int i = 0; i < nkeys; i++) {
+                const size_t l = strlen(allowed);
+                snprintf(allowed + l, sizeof allowed - l, "%s%s", i ? ", " : "", keys[i].name);
+            }
+            st = unknown(c, allowed);
+        } else if (e->type == RK_INT) st = get_int(c, v, (long long)e->lo, (long long)e->hi, e->dest);
+        else if (e->type == RK_INT64) {
+            st = get_int(c, v, (long long)e->lo, (long long)e->hi, &x);
+            if (st == MC_STATUS_OK) *(int64_t *)e->dest = x;
+        } else if (e->type == RK_NUM) st = get_num(c, v, e->lo, e->hi, e->dest);
+        else st = get_bool(c, v, e->dest);
         if (st != MC_STATUS_OK) return st;
     }
+    return MC_STATUS_OK;
+}
+
+static mc_status parse_features(rctx *c, const json_t *o, mc_run_config *cfg) {
+    mc_dsp_config *d = &cfg->extract.dsp;
+    const rkey keys[] = {
+        {"sr", RK_INT, 1000, 384000, &d->sr},
+        {"segment", RK_NUM, 0, 3600, &cfg->extract.segment_s},
+        {"n_fft", RK_INT, 16, 1 << 16, &d->n_fft},
+        {"hop", RK_INT, 1, 1 << 16, &d->hop},
+        {"n_mels", RK_INT, 1, 1024, &d->n_mels},
+        {"n_mfcc", RK_INT, 1, 1024, &d->n_mfcc},
+        {"fmin", RK_NUM, 0, 192000, &d->fmin},
+        {"fmax", RK_NUM, 0, 192000, &d->fmax},
+        {"logmel_frames", RK_INT, 0, 1 << 20, &cfg->extract.logmel_frames},
+    };
+    mc_status st = parse_section(c, "features", "an object {\"sr\", \"segment\", \"n_mfcc\", ...}", o, keys,
+                                 (int)(sizeof keys / sizeof *keys));
+    if (st != MC_STATUS_OK) return st;
     if (mc_dsp_config_validate(d) != MC_STATUS_OK) {
         char m[512];
         snprintf(m, sizeof m, "%s", mc_error_message());
@@ -242,40 +277,25 @@ static mc_status parse_features(rctx *c, const json_t *o, mc_run_config *cfg) {
 }
 
 static mc_status parse_budget(rctx *c, const json_t *o, mc_run_config *cfg) {
-    if (!json_is_object(o)) return bad(c, "an object {\"conv_samples\", \"conv_max_epochs\", ...}", o);
-    const char *k;
-    json_t *v;
-    mc_status st = MC_STATUS_OK;
-    int x = 0;
-    json_object_foreach((json_t *)o, k, v) {
-        key_at(c, "budget", k, 0);
-        if (strcmp(k, "conv_samples") == 0) {
-            st = get_int(c, v, 1, 2000000000, &x);
-            cfg->conv_budget = x;
-        } else if (strcmp(k, "conv_min_epochs") == 0) st = get_int(c, v, 1, 100000, &cfg->conv_min_epochs);
-        else if (strcmp(k, "conv_max_epochs") == 0) st = get_int(c, v, 1, 100000, &cfg->conv_max_epochs);
-        else if (strcmp(k, "conv_batch") == 0) st = get_int(c, v, 1, 1 << 20, &cfg->conv_batch);
-        else if (strcmp(k, "mlp_epochs") == 0) st = get_int(c, v, 1, 100000, &cfg->mlp_epochs);
-        else st = unknown(c, "conv_samples, conv_min_epochs, conv_max_epochs, conv_batch, mlp_epochs");
-        if (st != MC_STATUS_OK) return st;
-    }
-    return MC_STATUS_OK;
+    const rkey keys[] = {
+        {"conv_samples", RK_INT64, 1, 2000000000, &cfg->conv_budget},
+        {"conv_min_epochs", RK_INT, 1, 100000, &cfg->conv_min_epochs},
+        {"conv_max_epochs", RK_INT, 1, 100000, &cfg->conv_max_epochs},
+        {"conv_batch", RK_INT, 1, 1 << 20, &cfg->conv_batch},
+        {"mlp_epochs", RK_INT, 1, 100000, &cfg->mlp_epochs},
+    };
+    return parse_section(c, "budget", "an object {\"conv_samples\", \"conv_max_epochs\", ...}", o, keys,
+                         (int)(sizeof keys / sizeof *keys));
 }
 
 static mc_status parse_figures(rctx *c, const json_t *o, mc_run_config *cfg, mc_recipe *r) {
-    if (!json_is_object(o)) return bad(c, "an object {\"maps\", \"report\", \"reconstructions\"}", o);
-    const char *k;
-    json_t *v;
-    mc_status st = MC_STATUS_OK;
-    json_object_foreach((json_t *)o, k, v) {
-        key_at(c, "figures", k, 0);
-        if (strcmp(k, "maps") == 0) st = get_bool(c, v, &cfg->maps);
-        else if (strcmp(k, "report") == 0) st = get_bool(c, v, &cfg->report);
-        else if (strcmp(k, "reconstructions") == 0) st = get_bool(c, v, &r->recon);
-        else st = unknown(c, "maps, report, reconstructions");
-        if (st != MC_STATUS_OK) return st;
-    }
-    return MC_STATUS_OK;
+    const rkey keys[] = {
+        {"maps", RK_BOOL, 0, 0, &cfg->maps},
+        {"report", RK_BOOL, 0, 0, &cfg->report},
+        {"reconstructions", RK_BOOL, 0, 0, &r->recon},
+    };
+    return parse_section(c, "figures", "an object {\"maps\", \"report\", \"reconstructions\"}", o, keys,
+                         (int)(sizeof keys / sizeof *keys));
 }
 
 /* The checks across keys: unique ids, concat sources, algorithms defaulted. */

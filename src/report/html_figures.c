@@ -198,43 +198,62 @@ static void example_title(char *buf, size_t cap, const char *what, const mc_tabl
     snprintf(buf, cap, "%s, track %s%s%s%s", what, track, label[0] ? " (" : "", label, label[0] ? ")" : "");
 }
 
+/* The figures of one representation's reconstruction examples: each titled "WHAT, track T (label)"
+ * (example_title), written as recon.NAME.KIND.I (I from 1), the caption under the last of the m. */
+typedef struct recon_set {
+    rp_ctx *c;
+    const char *name, *kind, *what, *cap;
+    const mc_table *ex;
+    bool have_ex;
+    int64_t m;
+} recon_set;
+
+/* Example i of s as a half-width figure: p has its kind's fields set; its title is set here. The alt text
+ * is "ALT, example I". */
+static void recon_figure(const recon_set *s, mc_plot *p, const char *alt, int64_t i) {
+    char title[512], alt_i[256], stem[300];
+    example_title(title, sizeof title, s->what, s->ex, s->have_ex, i);
+    p->title = title;
+    snprintf(alt_i, sizeof alt_i, "%s, example %lld", alt, (long long)i + 1);
+    snprintf(stem, sizeof stem, "recon.%s.%s.%lld", s->name, s->kind, (long long)i + 1);
+    rp_figure(s->c, p, alt_i, i == s->m - 1 ? s->cap : NULL, "half", stem);
+}
+
 /* Original and reconstructed log-mel examples (m, rows, cols), one spectrogram pair each. */
 static void logmel_recon(rp_ctx *c, const char *name, const mc_array *a, const mc_array *b, const mc_table *ex, bool have_ex) {
-    const int64_t m = a->shape[0], rows = a->shape[1], cols = a->shape[2];
+    const int64_t rows = a->shape[1], cols = a->shape[2];
     char rec_title[160], cap[512];
     snprintf(rec_title, sizeof rec_title, "reconstructed (%s)", name);
     snprintf(cap, sizeof cap, "Original (left) and %s reconstruction (right) of the same segment, "
              "one colour scale. A good reconstruction keeps the band structure and the onsets; a blurred "
              "one that keeps only the average spectrum means the latent holds little beyond loudness and "
              "tilt (expect blur when training was limited by the sample budget).", name);
+    const recon_set s = {c, name, "logmel", "log-mel", cap, ex, have_ex, a->shape[0]};
     fputs("<div class=\"grid\">\n", c->f);
-    for (int64_t i = 0; i < m; i++) {
+    for (int64_t i = 0; i < s.m; i++) {
         mc_plot_panel panels[2] = {
             {(const float *)a->data + (size_t)(i * rows * cols), (int)rows, (int)cols, "original"},
             {(const float *)b->data + (size_t)(i * rows * cols), (int)rows, (int)cols, rec_title}};
-        char title[512], alt[256];
-        example_title(title, sizeof title, "log-mel", ex, have_ex, i);
-        snprintf(alt, sizeof alt, "original and reconstructed log-mel, example %lld", (long long)i + 1);
-        mc_plot p = new_plot(MC_PLOT_KIND_SPECTROGRAM, 560, 300, title);
+        mc_plot p = new_plot(MC_PLOT_KIND_SPECTROGRAM, 560, 300, NULL);
         p.spectrogram.panels = panels;
         p.spectrogram.n_panels = 2;
-        char stem[300];
-        snprintf(stem, sizeof stem, "recon.%s.logmel.%lld", name, (long long)i + 1);
-        rp_figure(c, &p, alt, i == m - 1 ? cap : NULL, "half", stem);
+        recon_figure(&s, &p, "original and reconstructed log-mel", i);
     }
     fputs("</div>\n", c->f);
 }
 
 /* Original and reconstructed MFCC statistics (m, F): the means (first half) as two curves each. */
 static void vector_recon(rp_ctx *c, const char *name, const mc_array *a, const mc_array *b, const mc_table *ex, bool have_ex) {
-    const int64_t m = a->shape[0], F = a->shape[1];
-    double *y = mc_calloc((size_t)(2 * F), sizeof *y);
-    char rec_name[160], cap[512];
+    const int64_t F = a->shape[1];
+    double *y = mc_calloc((size_t)(2 * F), sizeof *y); // (2, F): original, reconstructed
+    char rec_name[160], cap[512], alt[256];
     snprintf(rec_name, sizeof rec_name, "reconstructed (%s)", name);
     snprintf(cap, sizeof cap, "The MFCC means of a segment (solid) and the %s's reconstruction from its latent mean "
              "(dashed). Close curves: the low-dimensional latent keeps the spectral envelope.", name);
+    snprintf(alt, sizeof alt, "original and %s-reconstructed MFCC means", name);
+    const recon_set s = {c, name, "mfcc", "MFCC means", cap, ex, have_ex, a->shape[0]};
     fputs("<div class=\"grid\">\n", c->f);
-    for (int64_t i = 0; y && i < m; i++) {
+    for (int64_t i = 0; y && i < s.m; i++) {
         /* MFCC means on a linear axis: the variances (second half) span decades, so only the means are
          * drawn; the file keeps both. */
         const int64_t half = F / 2 > 0 ? F / 2 : F;
@@ -242,18 +261,13 @@ static void vector_recon(rp_ctx *c, const char *name, const mc_array *a, const m
             y[k] = ((const float *)a->data)[i * F + k];
             y[F + k] = ((const float *)b->data)[i * F + k];
         }
-        mc_plot_series s[2] = {{NULL, y, half, "original", 1, false}, {NULL, y + F, half, rec_name, 2, true}};
-        char title[512], alt[256];
-        example_title(title, sizeof title, "MFCC means", ex, have_ex, i);
-        snprintf(alt, sizeof alt, "original and %s-reconstructed MFCC means, example %lld", name, (long long)i + 1);
-        mc_plot p = new_plot(MC_PLOT_KIND_LINE, 560, 300, title);
+        mc_plot_series ser[2] = {{NULL, y, half, "original", 1, false}, {NULL, y + F, half, rec_name, 2, true}};
+        mc_plot p = new_plot(MC_PLOT_KIND_LINE, 560, 300, NULL);
         p.xlabel = "MFCC coefficient (1-based)";
         p.ylabel = "mean over the segment";
-        p.line.series = s;
+        p.line.series = ser;
         p.line.n_series = 2;
-        char stem[300];
-        snprintf(stem, sizeof stem, "recon.%s.mfcc.%lld", name, (long long)i + 1);
-        rp_figure(c, &p, alt, i == m - 1 ? cap : NULL, "half", stem);
+        recon_figure(&s, &p, alt, i);
     }
     fputs("</div>\n", c->f);
     free(y);

@@ -400,31 +400,47 @@ mc_status mc_report_table_read_csv(const char *path, mc_report_table *out) {
 
 /* ---------------------------------------------------------------- metrics.json */
 
+/* One "key": value member of the object being written. */
+static void kv_string(mc_json *j, const char *key, const char *v) {
+    mc_json_key(j, key);
+    mc_json_string(j, v);
+}
+static void kv_int(mc_json *j, const char *key, int64_t v) {
+    mc_json_key(j, key);
+    mc_json_int(j, v);
+}
+static void kv_number(mc_json *j, const char *key, double v) {
+    mc_json_key(j, key);
+    mc_json_number(j, v);
+}
+static void kv_bool(mc_json *j, const char *key, bool v) {
+    mc_json_key(j, key);
+    mc_json_bool(j, v);
+}
+
 mc_status mc_report_table_write_json(const mc_report_table *t, const char *path) {
     if (!t || !path) return mc_error_set(MC_STATUS_INVALID_ARG, "metrics.json: NULL argument");
     mc_json *j = NULL;
     mc_status st = mc_json_create(&j);
     if (st != MC_STATUS_OK) return st;
     mc_json_begin_object(j);
-    mc_json_key(j, "musiclust_version");
-    mc_json_string(j, mc_version());
-    mc_json_key(j, "value_format");
-    mc_json_string(j, "mean and std are rounded as metrics.csv prints them (" MC_REPORT_VALUE_FORMAT
-                      "); seed_values are the full-precision values of each seed");
-    mc_json_key(j, "std");
-    mc_json_string(j, "population standard deviation over the seeds where the metric is defined (numpy.std, ddof 0)");
-    mc_json_key(j, "noise_convention");
-    mc_json_string(j, "DBSCAN noise: left out of the internal metrics, pooled into one cluster for the label metrics");
-    mc_json_key(j, "leak_rule");
-    mc_json_string(j, "a label metric is leaked when its column was an input or a condition of the representation; "
-                      "rows with a leaked column are never marked best");
+    kv_string(j, "musiclust_version", mc_version());
+    kv_string(j, "value_format",
+              "mean and std are rounded as metrics.csv prints them (" MC_REPORT_VALUE_FORMAT
+              "); seed_values are the full-precision values of each seed");
+    kv_string(j, "std", "population standard deviation over the seeds where the metric is defined (numpy.std, ddof 0)");
+    kv_string(j, "noise_convention",
+              "DBSCAN noise: left out of the internal metrics, pooled into one cluster for the label metrics");
+    kv_string(j, "leak_rule",
+              "a label metric is leaked when its column was an input or a condition of the representation; "
+              "rows with a leaked column are never marked best");
     mc_json_key(j, "label_columns");
     mc_json_begin_array(j);
     for (int i = 0; i < t->n_columns; i++) {
         const mc_report_column *c = &t->columns[i];
         mc_json_begin_object(j);
-        mc_json_key(j, "column"); mc_json_string(j, c->name);
-        mc_json_key(j, "classes"); mc_json_int(j, c->classes);
+        kv_string(j, "column", c->name);
+        kv_int(j, "classes", c->classes);
         mc_json_key(j, "unlabelled_rows");
         mc_json_begin_object(j);
         mc_json_key(j, "segment");
@@ -440,10 +456,7 @@ mc_status mc_report_table_write_json(const mc_report_table *t, const char *path)
     if (t->n_inputs > 0) {
         mc_json_key(j, "inputs");
         mc_json_begin_object(j);
-        for (int i = 0; i < t->n_inputs; i++) {
-            mc_json_key(j, t->input_keys[i]);
-            mc_json_string(j, t->input_values[i]);
-        }
+        for (int i = 0; i < t->n_inputs; i++) kv_string(j, t->input_keys[i], t->input_values[i]);
         mc_json_end_object(j);
     }
     mc_json_key(j, "rows");
@@ -451,13 +464,13 @@ mc_status mc_report_table_write_json(const mc_report_table *t, const char *path)
     for (int i = 0; i < t->n_rows; i++) {
         const mc_report_row *r = &t->rows[i];
         mc_json_begin_object(j);
-        mc_json_key(j, "task"); mc_json_string(j, r->task);
-        mc_json_key(j, "representation"); mc_json_string(j, r->representation);
-        mc_json_key(j, "algorithm"); mc_json_string(j, r->algorithm);
-        mc_json_key(j, "level"); mc_json_string(j, r->level);
-        mc_json_key(j, "k"); mc_json_int(j, r->k);
-        mc_json_key(j, "seeds"); mc_json_int(j, r->seeds);
-        mc_json_key(j, "rows"); mc_json_int(j, r->rows);
+        kv_string(j, "task", r->task);
+        kv_string(j, "representation", r->representation);
+        kv_string(j, "algorithm", r->algorithm);
+        kv_string(j, "level", r->level);
+        kv_int(j, "k", r->k);
+        kv_int(j, "seeds", r->seeds);
+        kv_int(j, "rows", r->rows);
         mc_json_key(j, "leaked");
         mc_json_begin_array(j);
         {
@@ -472,15 +485,15 @@ mc_status mc_report_table_write_json(const mc_report_table *t, const char *path)
             }
         }
         mc_json_end_array(j);
-        mc_json_key(j, "note"); mc_json_string(j, r->note);
+        kv_string(j, "note", r->note);
         mc_json_key(j, "metrics");
         mc_json_begin_object(j);
         for (int m = 0; m < t->n_metrics; m++) {
             mc_json_key(j, t->metrics[m]);
             mc_json_begin_object(j);
-            mc_json_key(j, "mean"); mc_json_number(j, r->mean[m]);
-            mc_json_key(j, "std"); mc_json_number(j, r->std[m]);
-            mc_json_key(j, "leaked"); mc_json_bool(j, mc_report_metric_leaked(r, t->metrics[m]));
+            kv_number(j, "mean", r->mean[m]);
+            kv_number(j, "std", r->std[m]);
+            kv_bool(j, "leaked", mc_report_metric_leaked(r, t->metrics[m]));
             if (r->values) {
                 mc_json_key(j, "seed_values");
                 mc_json_begin_array(j);

@@ -3,6 +3,7 @@
 #include "text_internal.h"
 #include "unicode_tables.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,47 +190,65 @@ static bool textbuf_reserve(mc_textbuf *b, size_t need) {
     return true;
 }
 
-/* Append cp lower-cased to o at *n - or, when compose is set and cp composes with the previous code
- * point (NFC, mc_text_compose), replace that one by the lower-cased composite. *last and *last_at
- * follow the last code point written and its byte offset in o. */
-static void put_lower(char *o, size_t *n, uint32_t cp, bool compose, uint32_t *last, size_t *last_at) {
-    const uint32_t c = compose ? mc_text_compose(*last, cp) : 0;
+/* A tokenizer's output being written into b->s: n bytes so far; last is the last code point of the current
+ * token and last_at its byte offset (where a composite with the next code point would start). */
+typedef struct tok_out {
+    mc_textbuf *b;
+    size_t n;
+    uint32_t last;
+    size_t last_at;
+} tok_out;
+
+/* Start the tokens of a text of len bytes: b emptied, with room for the caller's worst case of
+ * len * halves / 2 + 4 bytes; an error naming len when that overflows or memory runs out. */
+static mc_status tokens_begin(tok_out *t, mc_textbuf *b, size_t len, size_t halves) {
+    b->len = 0;
+    b->words = 0;
+    *t = (tok_out){b, 0, 0, 0};
+    if (len > (SIZE_MAX - 4) / halves) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
+    if (!textbuf_reserve(b, len * halves / 2 + 4))
+        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
+    return MC_STATUS_OK;
+}
+
+/* Append cp lower-cased to the output - or, when compose is set and cp composes with the previous code
+ * point (NFC, mc_text_compose), replace that one by the lower-cased composite. */
+static void put_lower(tok_out *t, uint32_t cp, bool compose) {
+    const uint32_t c = compose ? mc_text_compose(t->last, cp) : 0;
     if (c) {
-        *n = *last_at; /* the composite starts where the previous code point did */
+        t->n = t->last_at; /* the composite starts where the previous code point did */
         cp = c;
     } else {
-        *last_at = *n;
+        t->last_at = t->n;
     }
     cp = mc_text_lower(cp);
-    *last = cp;
-    *n += (size_t)mc_text_utf8_encode(cp, o + *n);
+    t->last = cp;
+    t->n += (size_t)mc_text_utf8_encode(cp, t->b->s + t->n);
+}
+
+/* A space that starts the next token. */
+static void put_space(tok_out *t) {
+    t->b->s[t->n++] = ' ';
+    t->b->words++;
 }
 
 /* The closing space of the padding (when there is a token) and the terminator. */
-static mc_status finish_tokens(mc_textbuf *b, char *o, size_t n) {
-    if (b->words > 0) o[n++] = ' ';
-    o[n] = '\0';
-    b->len = n;
+static mc_status finish_tokens(tok_out *t) {
+    if (t->b->words > 0) t->b->s[t->n++] = ' ';
+    t->b->s[t->n] = '\0';
+    t->b->len = t->n;
     return MC_STATUS_OK;
 }
 
 mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
-    b->len = 0;
-    b->words = 0;
     if (!text) len = 0;
     /* Worst case: every input byte a word character whose lowercase needs 3/2 as many bytes
-     * (U+023A, 2 bytes -> U+2C65, 3 bytes), plus one space per word and the padding. */
-    size_t need = len + len / 2 + len + 4;
-    if (need < len) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
-    if (!textbuf_reserve(b, need))
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
-    char *o = b->s;
-    size_t n = 0;
+     * (U+023A, 2 bytes -> U+2C65, 3 bytes), plus one space per word and the padding: 5/2 len + 4. */
+    tok_out t;
+    mc_status st = tokens_begin(&t, b, len, 5);
+    if (st != MC_STATUS_OK) return st;
     bool in_word = false, apostrophe = false;
-    uint32_t last = 0;   /* last code point of the current word */
-    size_t last_at = 0;  /* its byte offset in o */
-    size_t i = 0;
-    while (i < len) {
+    for (size_t i = 0; i < len;) {
         uint32_t cp;
         i += mc_text_utf8_decode(text + i, len - i, &cp);
         if (is_ignorable(cp)) continue;
@@ -246,17 +265,16 @@ mc_status mc_text_tokenize_padded(const char *text, size_t len, mc_textbuf *b) {
         bool compose = false; /* cp may compose with the previous code point (NFC) */
         if (!in_word) {
             if (r->mark) continue; /* a mark with no letter before it goes with the dropped char */
-            o[n++] = ' ';
+            put_space(&t);
             in_word = true;
-            b->words++;
         } else if (apostrophe) {
             apostrophe = false; /* "don't" -> "dont": the word goes on */
         } else {
             compose = true;
         }
-        put_lower(o, &n, cp, compose, &last, &last_at);
+        put_lower(&t, cp, compose);
     }
-    return finish_tokens(b, o, n);
+    return finish_tokens(&t);
 }
 
 /* Python's str.isspace() (what str.split() with no argument splits at, and so sklearn's char_wb):
@@ -268,22 +286,14 @@ static bool is_python_space(uint32_t cp) {
 }
 
 mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbuf *b) {
-    b->len = 0;
-    b->words = 0;
     if (!text) len = 0;
     /* Worst case: every byte a character whose lowercase needs 3/2 as many bytes, a malformed byte
-     * becoming U+FFFD (3 bytes), one space per chunk and the padding. */
-    size_t need = 3 * len + len + 4;
-    if (need / 4 < len) return mc_error_set(MC_STATUS_NO_MEMORY, "text of %zu bytes is too long", len);
-    if (!textbuf_reserve(b, need))
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory tokenizing %zu bytes of text", len);
-    char *o = b->s;
-    size_t n = 0;
+     * becoming U+FFFD (3 bytes), one space per chunk and the padding: 4 len + 4. */
+    tok_out t;
+    mc_status st = tokens_begin(&t, b, len, 8);
+    if (st != MC_STATUS_OK) return st;
     bool in_chunk = false;
-    uint32_t last = 0;  /* last code point of the current chunk */
-    size_t last_at = 0; /* its byte offset in o */
-    size_t i = 0;
-    while (i < len) {
+    for (size_t i = 0; i < len;) {
         uint32_t cp;
         i += mc_text_utf8_decode(text + i, len - i, &cp);
         if (is_python_space(cp)) {
@@ -292,13 +302,12 @@ mc_status mc_text_tokenize_chunks_padded(const char *text, size_t len, mc_textbu
         }
         const bool compose = in_chunk; /* NFC: cp may compose with the chunk's previous code point */
         if (!in_chunk) {
-            o[n++] = ' ';
+            put_space(&t);
             in_chunk = true;
-            b->words++;
         }
-        put_lower(o, &n, cp, compose, &last, &last_at);
+        put_lower(&t, cp, compose);
     }
-    return finish_tokens(b, o, n);
+    return finish_tokens(&t);
 }
 
 bool mc_text_has_word(const char *text, size_t len) {
