@@ -24,6 +24,9 @@ echo "(MFCC + log-mel only, the work librosa's figure is for: --no-descriptors; 
 "$ROOT/$BUILD/bench_extract" --reps 3 --no-descriptors --librosa-s "$LIBROSA_60_S" 2 "$OUT/a" "${mp3s[@]:0:60}" |
     tee "$OUT/row_extract.txt"
 "$ROOT/$BUILD/bench_extract" --reps 3 2 "$OUT/a" "${mp3s[@]:0:60}"
+echo "where the time of that row goes (1 thread, CPU time): libmpg123's decoding alone sets a floor on"
+echo "the 2-thread wall time, since its samples must stay libsndfile's (what librosa reads)"
+"$ROOT/$BUILD/bench_extract" --stages --reps 3 --librosa-s "$LIBROSA_60_S" 2 "$OUT/g" "${mp3s[@]:0:60}"
 echo "lyrics-en-de: all ${#mp3s[@]} MP3, 2 threads, then 1 thread"
 "$ROOT/$BUILD/bench_extract" 2 "$OUT/b" "$DATA/lyrics-en-de/audio"
 "$ROOT/$BUILD/bench_extract" 1 "$OUT/c" "$DATA/lyrics-en-de/audio"
