@@ -339,6 +339,7 @@ typedef struct mc_assign_summary {
     int k;                       /* clusters of the first algorithm */
     int maps;                    /* bit 0: placed on the run's UMAP map, bit 1: on its t-SNE map */
     int map_neighbors;           /* neighbours used for the placement */
+    bool lyrics;                 /* the new tracks' lyrics were embedded with the run's lyrics model */
     int64_t tracks, segments, skipped;
 } mc_assign_summary;
 
@@ -404,6 +405,13 @@ typedef struct mc_pipeline_lyrics_summary {
 mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
                              const char *text_column, const mc_lyrics_config *lyrics_config,
                              mc_pipeline_lyrics_summary *summary);
+/* mc_pipeline_lyrics with a saved model (model_path, a lyrics_model.safetensors) instead of a fit:
+ * the texts go into that model's space (mc_text_lyrics_apply: a run's own texts get the run's
+ * vectors byte for byte), the same files are written (the model copied), and a store whose tracks
+ * have no lyrics at all is fine (zero rows, has_lyrics 0). Used by `musiclust assign`. */
+mc_status mc_pipeline_lyrics_apply(const char *featdir, const char *metadata, const char *id_column,
+                                   const char *text_column, const char *model_path, int threads,
+                                   mc_pipeline_lyrics_summary *summary);
 
 /* ------------------------------------------------------------------ the run */
 

@@ -80,7 +80,6 @@ typedef struct rep_info {
 static const char *unusable(const char *model, const char *leak) {
     if (leak[0]) return "leaks a label into its space";
     if (strcmp(model, "cvae") == 0) return "is a cvae: it needs the new tracks' label (not done)";
-    if (strcmp(model, "mm-vae") == 0) return "reads lyrics through the model: new tracks' lyrics are not embedded into an mm-vae yet";
     return NULL;
 }
 
@@ -134,6 +133,15 @@ static mc_status encode_new(const char *results, const char *id, uint64_t seed, 
     memset(&md, 0, sizeof md);
     mc_status st = mp ? mc_model_load(mp, &m) : MC_STATUS_NO_MEMORY;
     if (st == MC_STATUS_OK) st = mc_model_data_load_features(featdir, mc_model_get_config(m)->input, mc_model_get_config(m)->features, NULL, &md);
+    if (st == MC_STATUS_OK && mc_model_get_config(m)->kind == MC_MODEL_KIND_MM_VAE) {
+        /* the new tracks' lyrics, embedded with the run's lyrics model (mc_pipeline_assign) */
+        char *lp = mc_sprintf("%s/lyrics.npy", featdir);
+        st = !lp ? MC_STATUS_NO_MEMORY
+             : pl_file_exists(lp) ? mc_model_data_load_lyrics(featdir, &md)
+                                  : mc_error_set(MC_STATUS_INVALID_ARG, "'%s' is an mm-vae: it reads the tracks' lyrics; give --metadata "
+                                                 "with the run's lyrics column (tracks without a row get no lyrics, as in the run)", id);
+        free(lp);
+    }
     if (st == MC_STATUS_OK) {
         *Z = mc_model_latent_dim(m);
         *n = md.n;
@@ -146,12 +154,52 @@ static mc_status encode_new(const char *results, const char *id, uint64_t seed, 
     return st;
 }
 
-/* The lyrics block of new rows: none of the new tracks has lyrics embedded (has all 0), so every row
- * sits at the lyrics block's mean, 0 -- the run's own rule for its rows without lyrics. */
-static mc_status new_lyrics(int64_t n, int L, float **lyr, uint8_t **has) {
-    *lyr = mc_alloc((size_t)(n ? n : 1) * (size_t)(L ? L : 1), sizeof **lyr);
-    *has = calloc((size_t)(n ? n : 1), 1);
-    return *lyr && *has ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+/* The lyrics vector of each new row (lyr (n, L), has (n)): the store's lyrics.npy (the run's lyrics model
+ * applied by mc_pipeline_assign), or none (has all 0) without it. */
+static mc_status new_lyrics(const char *featdir, int64_t n, int L, float **lyr, uint8_t **has) {
+    char *lp = mc_sprintf("%s/lyrics.npy", featdir);
+    mc_status st = lp ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK && pl_file_exists(lp)) {
+        mc_store s;
+        int dim = 0;
+        if ((st = mc_store_open_index(featdir, &s)) == MC_STATUS_OK) {
+            st = mc_store_lyrics(&s, lyr, has, &dim);
+            if (st == MC_STATUS_OK && (dim != L || s.index.nrows != n))
+                st = mc_error_set(MC_STATUS_FORMAT, "%s: %d columns for %lld rows, the run's lyrics block %d for %lld", lp, dim,
+                                  (long long)s.index.nrows, L, (long long)n);
+            mc_store_close(&s);
+        }
+    } else if (st == MC_STATUS_OK) {
+        *lyr = mc_alloc((size_t)(n ? n : 1) * (size_t)(L ? L : 1), sizeof **lyr);
+        *has = calloc((size_t)(n ? n : 1), 1);
+        if (!*lyr || !*has) st = MC_STATUS_NO_MEMORY;
+    }
+    free(lp);
+    return st;
+}
+
+/* The run's lyrics model applied to the new tracks' texts (OUT/features/lyrics.npy ...), when the run
+ * has one and metadata holds the run's text column; *done tells whether it was. */
+static mc_status apply_lyrics(const mc_assign_config *c, const char *results, const char *featdir, bool *done) {
+    *done = false;
+    char *mp = mc_report_path(results, MC_REPORT_FEATURES "/lyrics_model.safetensors"), *rp = mc_report_path(results, MC_REPORT_RUN_JSON);
+    mc_json_value *j = NULL;
+    mc_status st = mp && rp ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK && c->metadata && pl_file_exists(mp) && (st = pl_read_json(rp, &j)) == MC_STATUS_OK) {
+        const mc_json_value *cf = mc_json_member(j, "configuration"), *tc = cf ? mc_json_member(cf, "text_column") : NULL;
+        const char *col = tc && tc->type == MC_JSON_STRING ? tc->str : "lyrics";
+        mc_table meta = {0};
+        st = mc_table_read(c->metadata, 0, &meta);
+        if (st == MC_STATUS_OK && mc_table_column(&meta, col) >= 0) {
+            st = mc_pipeline_lyrics_apply(featdir, c->metadata, c->id_column, col, mp, c->threads, NULL);
+            *done = st == MC_STATUS_OK;
+        }
+        mc_table_free(&meta);
+    }
+    mc_json_value_free(j);
+    free(mp);
+    free(rp);
+    return st;
 }
 
 /* X (n, d): the new rows of featdir in the representation's space (the run's model, or its saved
@@ -217,7 +265,7 @@ static mc_status new_space(const char *results, const rep_info *info, bool seede
             *n = s.index.nrows;
         }
         if (st == MC_STATUS_OK && Z != x.d) st = mc_error_set(MC_STATUS_FORMAT, "'%s': latent %d, the run's audio block %d", x.from, Z, x.d);
-        if (st == MC_STATUS_OK) st = new_lyrics(*n, x.L, &lyr, &has);
+        if (st == MC_STATUS_OK) st = new_lyrics(featdir, *n, x.L, &lyr, &has);
         *d = Z + x.L;
         if (st == MC_STATUS_OK && !(*X = mc_alloc((size_t)*n * (size_t)*d, sizeof **X))) st = MC_STATUS_NO_MEMORY;
         if (st == MC_STATUS_OK) {
@@ -235,7 +283,7 @@ static mc_status new_space(const char *results, const rep_info *info, bool seede
                 }
             }
             if (nl == 0)
-                snprintf(note, note_cap, "%s: the new tracks have no lyrics in this space (their lyrics are not embedded): "
+                snprintf(note, note_cap, "%s: none of the new tracks has lyrics (give --metadata with the run's lyrics column): "
                          "the lyrics block sits at its mean, 0, as for the run's rows without lyrics", info->id);
         }
         mc_free(A);
@@ -577,6 +625,8 @@ mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, con
     if (c->id_column) ec.id_column = c->id_column;
     ec.threads = c->threads;
     if (st == MC_STATUS_OK) st = mc_data_extract(&ec, inputs, n_inputs, feat, c->progress, &es);
+    bool lyrics = false;
+    if (st == MC_STATUS_OK) st = apply_lyrics(c, results, feat, &lyrics);
     /* into the representation's space: the saved model or the saved fitted transform */
     float *X = NULL; // (n, d)
     int64_t n = 0;
@@ -646,6 +696,7 @@ mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, con
     snprintf(sum.space, sizeof sum.space, "%s", info.model[0] ? "its saved model" : "its saved fitted transform");
     sum.seed = seed;
     sum.k = first >= 0 ? k[first] : 0;
+    sum.lyrics = lyrics;
     if (summary) *summary = sum;
     for (int a = 0; a < N_ALGOS; a++) free(run_cl[a]), free(cl[a]);
     mc_free(maps[0]);
