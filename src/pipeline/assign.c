@@ -75,11 +75,12 @@ typedef struct rep_info {
     char model[32];  /* the trained model's kind; "" for a fitted space (raw, pca, pca-logmel, concat) */
 } rep_info;
 
-/* A row of representations.tsv that assign can use: a trained model that reads neither a label nor
- * lyrics, or a fitted space; why not otherwise (NULL when it can). */
-static const char *unusable(const char *model, const char *leak) {
-    if (leak[0]) return "leaks a label into its space";
-    if (strcmp(model, "cvae") == 0) return "is a cvae: it needs the new tracks' label (not done)";
+/* A row of representations.tsv that assign can use: a trained model (a conditioned one is given the
+ * new tracks' label), or a fitted space; why not otherwise (NULL when it can). */
+static const char *unusable(const char *model, const char *leak, const char *input) {
+    if (strcmp(model, "cvae") == 0 && strstr(input, "lyrics"))
+        return "is the cvae that reads [vectors ; lyrics] as one input: not done by assign";
+    if (!model[0] && leak[0]) return "leaks a label into its space";
     return NULL;
 }
 
@@ -93,12 +94,13 @@ static mc_status pick_rep(const char *results, const char *want, rep_info *info)
         free(p);
         return st;
     }
-    const int ci = mc_table_column(&t, "id"), cm = mc_table_column(&t, "model"), cl = mc_table_column(&t, "leaked");
+    const int ci = mc_table_column(&t, "id"), cm = mc_table_column(&t, "model"), cl = mc_table_column(&t, "leaked"),
+              cin = mc_table_column(&t, "input");
     bool found = false;
     char ids[512] = "";
     for (int64_t r = 0; ci >= 0 && cm >= 0 && r < t.nrows && !found; r++) {
         const char *rid = mc_table_get(&t, r, ci), *model = mc_table_get(&t, r, cm), *leak = cl >= 0 ? mc_table_get(&t, r, cl) : "";
-        const char *why = unusable(model, leak);
+        const char *why = unusable(model, leak, cin >= 0 ? mc_table_get(&t, r, cin) : "");
         size_t l = strlen(ids);
         if (!why) snprintf(ids + l, sizeof ids - l, "%s%s", l ? ", " : "", rid);
         if (want ? strcmp(rid, want) == 0 : !why) {
@@ -126,13 +128,34 @@ static bool rep_seeded(const char *results, const char *id, uint64_t seed) {
 
 /* M (n, Z): a trained model's latent means of the new store featdir. */
 static mc_status encode_new(const char *results, const char *id, uint64_t seed, const char *featdir, int threads,
-                            float **M, int64_t *n, int *Z) {
+                            float **M, int64_t *n, int *Z, char *note, size_t note_cap) {
     char *mp = mc_report_path_model(results, id, seed);
     mc_model *m = NULL;
     mc_model_data md;
     memset(&md, 0, sizeof md);
     mc_status st = mp ? mc_model_load(mp, &m) : MC_STATUS_NO_MEMORY;
-    if (st == MC_STATUS_OK) st = mc_model_data_load_features(featdir, mc_model_get_config(m)->input, mc_model_get_config(m)->features, NULL, &md);
+    const char *cond = st == MC_STATUS_OK ? mc_model_get_config(m)->condition : NULL;
+    if (cond && !cond[0]) cond = NULL;
+    if (st == MC_STATUS_OK) {
+        st = mc_model_data_load_features(featdir, mc_model_get_config(m)->input, mc_model_get_config(m)->features, cond, &md);
+        if (st != MC_STATUS_OK && cond) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mc_error_message());
+            st = mc_error_set(st, "'%s' is conditioned on '%s': the new tracks need that label (--metadata, or folders named by "
+                              "it): %s", id, cond, msg);
+        }
+    }
+    if (st == MC_STATUS_OK && cond) {
+        /* the model's rule: a row whose class it does not know gets an all-zero condition */
+        int64_t unknown = 0;
+        for (int64_t i = 0; i < md.n; i++) {
+            int code = 0;
+            if (md.codes[i] < 0 || mc_model_class_index(m, md.classes[md.codes[i]], &code) != MC_STATUS_OK) unknown++;
+        }
+        mc_error_clear();
+        snprintf(note, note_cap, "%s is conditioned on the new tracks' %s; %lld of %lld rows have no %s the model knows: "
+                 "an all-zero condition, as the model treats unlabelled rows", id, cond, (long long)unknown, (long long)md.n, cond);
+    }
     if (st == MC_STATUS_OK && mc_model_get_config(m)->kind == MC_MODEL_KIND_MM_VAE) {
         /* the new tracks' lyrics, embedded with the run's lyrics model (mc_pipeline_assign) */
         char *lp = mc_sprintf("%s/lyrics.npy", featdir);
@@ -207,7 +230,7 @@ static mc_status apply_lyrics(const mc_assign_config *c, const char *results, co
 static mc_status new_space(const char *results, const rep_info *info, bool seeded, uint64_t seed, const char *featdir,
                            int threads, float **X, int64_t *n, int *d, char *note, size_t note_cap) {
     *X = NULL;
-    if (info->model[0]) return encode_new(results, info->id, seed, featdir, threads, X, n, d);
+    if (info->model[0]) return encode_new(results, info->id, seed, featdir, threads, X, n, d, note, note_cap);
     pl_xform x;
     mc_status st = pl_xform_read(results, info->id, seeded, seed, &x);
     if (st != MC_STATUS_OK) return st;
@@ -259,7 +282,7 @@ static mc_status new_space(const char *results, const rep_info *info, bool seede
         if (x.from[0]) st = pick_rep(results, x.from, &from);
         if (st == MC_STATUS_OK && x.from[0] && !from.model[0])
             st = mc_error_set(MC_STATUS_UNSUPPORTED, "'%s' joins the lyrics to '%s', which is not a trained model", info->id, x.from);
-        if (st == MC_STATUS_OK && x.from[0]) st = encode_new(results, from.id, seed, featdir, threads, &A, n, &Z);
+        if (st == MC_STATUS_OK && x.from[0]) st = encode_new(results, from.id, seed, featdir, threads, &A, n, &Z, note, note_cap);
         if (st == MC_STATUS_OK && !x.from[0]) {
             if ((st = mc_store_open_index(featdir, &s)) == MC_STATUS_OK) open = true;
             *n = s.index.nrows;
