@@ -558,6 +558,16 @@ static void test_runs(void) {
         snprintf(got, sizeof got, "%s/assign/conv-ae.kmeans.seed0.tsv", asg);
         snprintf(want, sizeof want, "%s/assign/conv-ae.kmeans.seed0.tsv", out);
         MC_CHECK(rc == 0 && mc_test_same_file(got, want), "assign with the conv autoencoder (log-mel) reproduces its clusters: %d %s", rc, err);
+        /* the PCA of the flattened log-mel through its saved transform: the run's scores and both clusterings */
+        snprintf(asg, sizeof asg, "%s/assign-pca-logmel", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation pca-logmel --threads 2 --quiet", out, audio, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/latents/pca-logmel.npy", asg);
+        snprintf(want, sizeof want, "%s/latents/pca-logmel.npy", out);
+        bool same = rc == 0 && mc_test_same_file(got, want);
+        snprintf(got, sizeof got, "%s/assign/pca-logmel.kmeans.seed0.tsv", asg);
+        snprintf(want, sizeof want, "%s/assign/pca-logmel.kmeans.seed0.tsv", out);
+        MC_CHECK(same && mc_test_same_file(got, want), "assign pca-logmel: the run's scores and k-means clusters: %d %s", rc, err);
     }
     snprintf(p, sizeof p, "%s/recon/conv-ae.recon.npy", out);
     MC_CHECK(npy_dim(p, 1) == 128, "conv-beta-vae: the conv autoencoder's reconstructions (128 mel bands)");

@@ -367,7 +367,7 @@ typedef struct mc_assign_summary {
  * OUT/embed/<id>.{umap,tsne}.npy, and OUT/tracks.tsv (track, path, cluster (first algorithm), segments,
  * cluster_mostly: the run's most common main label in that cluster, then a column per other algorithm,
  * then umap_x, umap_y, tsne_x, tsne_y: the mean of the track's rows). Assigning the run's own audio
- * reproduces the run's latents and k-means clusters byte for byte (pca-logmel: to float rounding).
+ * reproduces the run's latents and k-means clusters byte for byte.
  * Errors: MC_STATUS_UNSUPPORTED with the reason for cvae (needs the new tracks' label), mm-vae (the
  * lyrics of new tracks), a leaked space, and a run that predates the saved transforms (rerun it). */
 mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, const char *const *inputs,

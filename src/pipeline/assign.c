@@ -265,8 +265,7 @@ static mc_status new_space(const char *results, const rep_info *info, bool seede
             else memcpy(in, a.data, (size_t)*n * (size_t)x.d * sizeof *in);
         }
         mc_array_free(&a);
-        snprintf(note, note_cap, "pca-logmel: new rows through the PCA's transform ((x - mean) @ components^T), which agrees "
-                 "with the run's randomised scores to float rounding");
+
     }
     if (st == MC_STATUS_OK && x.kind != PL_XFORM_CONCAT) {
         *d = x.kind == PL_XFORM_RAW ? x.d : x.nc;
