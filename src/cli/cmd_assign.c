@@ -55,11 +55,12 @@ int cmd_assign(int argc, char **argv) {
     if (!quiet) {
         printf("assigned %lld tracks (%lld segments, %lld skipped) with %s (%s, seed %llu) to the run's clusters of %s%s\n"
                "  rules: k-means / agglomerative: nearest cluster mean of the run's rows; DBSCAN: nearest core point within eps, else noise%s\n"
-               "%s%s%s  -> %s/tracks.tsv, %s/assign/, %s/latents/%s\n",
+               "%s%s%s  -> %s/tracks.tsv, %s/assign/, %s/latents/%s%s%s\n",
                (long long)sum.tracks, (long long)sum.segments, (long long)sum.skipped, sum.representation, sum.space,
                (unsigned long long)sum.seed, sum.algorithms, sum.maps ? ", and on its maps" : "",
                sum.maps ? "; maps: weighted mean of the nearest run rows' positions (umap-learn's transform start; t-SNE has no transform)" : "",
-               sum.note[0] ? "  note: " : "", sum.note[0] ? sum.note : "", sum.note[0] ? "\n" : "", out, out, out, sum.maps ? ", embed/" : "");
+               sum.note[0] ? "  note: " : "", sum.note[0] ? sum.note : "", sum.note[0] ? "\n" : "", out, out, out,
+               sum.maps ? ", " : "", sum.maps ? out : "", sum.maps ? "/embed/" : "");
     }
     return MC_EXIT_OK;
 }
