@@ -62,7 +62,7 @@ mc_status pl_dbscan_params_read(const char *assign_tsv, double *eps, int *min_sa
  * latents/<id>[.seed<S>].transform.json (kind, sizes, scalars; written last) and .transform.npy
  * (float64: the arrays one after another). raw: z = (x - mean) / sd (mc_data_zscore_apply) of the
  * store vectors `features`; pca: the same, then (z - pca_mean) @ pca_comp^T (mc_cluster_pca_transform);
- * pca-logmel: the flattened log-mel (d = n_mels x frames) through the PCA; concat: [audio block of
+ * pca-logmel: the flattened log-mel (d = n_mels x frames) through the PCA (pl_pca_scores); concat: [audio block of
  * `from` ; lyrics block], each block (B - mean) * scale, or (B - mean) / sd * scale with zscore
  * (pl_block_scale_apply), rows without lyrics at 0 in the lyrics block. */
 typedef enum pl_xform_kind { PL_XFORM_RAW = 0, PL_XFORM_PCA, PL_XFORM_PCA_LOGMEL, PL_XFORM_CONCAT } pl_xform_kind;
@@ -89,7 +89,11 @@ char *pl_xform_path(const char *results, const char *id, bool seeded, uint64_t s
 mc_status pl_xform_write(const char *results, const char *id, bool seeded, uint64_t seed, const pl_xform *x);
 /* Read what pl_xform_write wrote; a run without it is MC_STATUS_UNSUPPORTED saying to rerun. */
 mc_status pl_xform_read(const char *results, const char *id, bool seeded, uint64_t seed, pl_xform *x);
-/* raw / pca / pca-logmel: Z (n, nc or d) from X (n, d); X is z-scored in place on the way. */
+/* Z (n, nc) = (X - mean) @ comp^T for X (n, d), comp (nc, d), mean (d): plain double loops in a fixed
+ * order, so a row's scores depend on nothing but the row (any BLAS kernel, any position): the scores of
+ * pca-logmel, in the run and in assign. */
+void pl_pca_scores(const double *mean, const double *comp, int nc, const float *X, int64_t n, int64_t d, float *Z);
+/* raw / pca / pca-logmel: Z (n, nc or d) from X (n, d); X is z-scored in place on the way (raw, pca). */
 mc_status pl_xform_apply(const pl_xform *x, float *X, int64_t n, int64_t d, float *Z);
 /* B (rows, w) <- (B - mean) * scale, or (B - mean) / sd * scale (0 where sd is 0) with zscore: the
  * concat blocks' arithmetic (the run's and assign's). */

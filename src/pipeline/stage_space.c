@@ -49,9 +49,10 @@ static mc_status pca_logmel(pl_run *R, int nc, int iters, float **Z, mc_pca *pca
     mc_pca p;
     memset(&p, 0, sizeof p);
     if (st == MC_STATUS_OK) st = mc_cluster_pca_randomized((const float *)a.data, n, d, nc, iters, R->cfg->first_seed, &p, NULL);
-    /* the scores through the PCA's transform, the arithmetic `assign` applies to new rows (the
-     * randomised scores agree to float rounding; these make the run's own rows come back byte for byte) */
-    if (st == MC_STATUS_OK) st = mc_cluster_pca_transform(&p, (const float *)a.data, n, d, *Z);
+    /* the scores as `assign` computes them for new rows (pl_pca_scores: plain loops, the same bytes
+     * for any BLAS kernel; the randomised scores agree to float rounding), so that the run's own rows
+     * come back byte for byte */
+    if (st == MC_STATUS_OK) pl_pca_scores(p.mean, p.components, nc, (const float *)a.data, n, d, *Z);
     double ratio = 0;
     for (int c = 0; st == MC_STATUS_OK && c < nc; c++) ratio += p.explained_variance_ratio[c];
     if (st == MC_STATUS_OK)
@@ -102,7 +103,7 @@ mc_status pl_stage_space(pl_run *R, pl_rep *r) {
         pl_hash_int(&h, "logmel", 1);
         pl_hash_int(&h, "iters", iters);
         pl_hash_u64(&h, "seed", R->cfg->first_seed);
-        pl_hash_str(&h, "scores", "transform"); /* since the scores are the transform's (assign) */
+        pl_hash_str(&h, "scores", "pl_pca_scores"); /* since the scores are assign's arithmetic */
     }
     pl_hash_hex(&h, r->hash[0]);
     char *out = mc_report_path_latent(NULL, r->id, false, 0);

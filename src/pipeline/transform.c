@@ -198,12 +198,25 @@ void pl_block_scale_apply(float *B, int64_t rows, int w, bool zscore, const floa
         }
 }
 
+void pl_pca_scores(const double *mean, const double *comp, int nc, const float *X, int64_t n, int64_t d, float *Z) {
+    for (int64_t i = 0; i < n; i++)
+        for (int c = 0; c < nc; c++) {
+            double t = 0;
+            for (int64_t j = 0; j < d; j++) t += ((double)X[i * d + j] - mean[j]) * comp[(size_t)c * (size_t)d + (size_t)j];
+            Z[i * nc + c] = (float)t;
+        }
+}
+
 mc_status pl_xform_apply(const pl_xform *x, float *X, int64_t n, int64_t d, float *Z) {
     if (x->kind == PL_XFORM_CONCAT) return mc_error_set(MC_STATUS_INVALID_ARG, "transform: concat is applied block by block");
     if (d != x->d) return mc_error_set(MC_STATUS_FORMAT, "the run's transform reads %d columns, the new rows have %lld", x->d, (long long)d);
     if (x->kind != PL_XFORM_PCA_LOGMEL) mc_data_zscore_apply(X, n, (int)d, x->mean, x->sd);
     if (x->kind == PL_XFORM_RAW) {
         memcpy(Z, X, (size_t)n * (size_t)d * sizeof *Z);
+        return MC_STATUS_OK;
+    }
+    if (x->kind == PL_XFORM_PCA_LOGMEL) {
+        pl_pca_scores(x->pca_mean, x->pca_comp, x->nc, X, n, d, Z);
         return MC_STATUS_OK;
     }
     /* the PCA the run fitted: only mean, components and sizes are read by the (non-whitened) transform */
