@@ -205,6 +205,209 @@ static int count_rows(const mc_report_table *t, const char *task, const char *re
     return n;
 }
 
+
+/* Lines of a message (a one-line error has 1). */
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* The rule assign states, recomputed here from the files: each new row of new_lat gets, under the run's
+ * clustering run_asg of run_lat, the nearest cluster mean (k-means, agglomerative) or the cluster of the
+ * nearest core point within eps, else -1 (DBSCAN); returns the rows of new_asg that break it (-1 when
+ * a file cannot be read). */
+static int64_t rule_breaks(const char *run_lat, const char *run_asg, const char *new_lat, const char *new_asg, bool dbscan,
+                           double eps, int min_samples) {
+    mc_array R = {0}, X = {0};
+    if (mc_npy_read_f32(run_lat, &R) != MC_STATUS_OK || mc_npy_read_f32(new_lat, &X) != MC_STATUS_OK || R.ndim != 2 ||
+        X.ndim != 2 || R.shape[1] != X.shape[1]) {
+        mc_array_free(&R);
+        mc_array_free(&X);
+        return -1;
+    }
+    const int64_t nr = R.shape[0], n = X.shape[0];
+    const int d = (int)R.shape[1];
+    const float *r = R.data, *x = X.data;
+    int32_t *rc = malloc((size_t)nr * sizeof *rc), *nc = malloc((size_t)n * sizeof *nc);
+    int64_t bad = -1;
+    if (rc && nc && mc_report_assign_read(run_asg, nr, run_lat, rc) == MC_STATUS_OK &&
+        mc_report_assign_read(new_asg, n, new_lat, nc) == MC_STATUS_OK) {
+        bad = 0;
+        int k = 0;
+        for (int64_t i = 0; i < nr; i++) k = rc[i] + 1 > k ? rc[i] + 1 : k;
+        double *C = calloc((size_t)(k ? k : 1) * (size_t)d, sizeof *C), *cnt = calloc((size_t)(k ? k : 1), sizeof *cnt);
+        for (int64_t i = 0; i < nr; i++)
+            if (rc[i] >= 0) {
+                cnt[rc[i]]++;
+                for (int j = 0; j < d; j++) C[(size_t)rc[i] * d + j] += r[i * d + j];
+            }
+        for (int64_t i = 0; i < n; i++) {
+            int want = -1;
+            double best = INFINITY;
+            for (int64_t c = 0; c < (dbscan ? nr : k); c++) {
+                double d2 = 0;
+                if (dbscan) {
+                    if (rc[c] < 0) continue;
+                    int64_t nb = 0;
+                    for (int64_t j = 0; j < nr; j++) {
+                        double t2 = 0;
+                        for (int q = 0; q < d; q++) t2 += ((double)r[c * d + q] - r[j * d + q]) * ((double)r[c * d + q] - r[j * d + q]);
+                        nb += t2 <= eps * eps;
+                    }
+                    if (nb < min_samples) continue;
+                    for (int q = 0; q < d; q++) d2 += ((double)x[i * d + q] - r[c * d + q]) * ((double)x[i * d + q] - r[c * d + q]);
+                    if (d2 <= eps * eps && d2 < best) best = d2, want = rc[c];
+                } else {
+                    for (int q = 0; q < d; q++) {
+                        const double t = (double)x[i * d + q] - C[c * d + q] / cnt[c];
+                        d2 += t * t;
+                    }
+                    if (d2 < best) best = d2, want = (int)c;
+                }
+            }
+            bad += nc[i] != want;
+        }
+        free(C);
+        free(cnt);
+    }
+    free(rc);
+    free(nc);
+    mc_array_free(&R);
+    mc_array_free(&X);
+    return bad;
+}
+
+/* `musiclust assign` into fitted spaces and with every algorithm: raw, pca (saved transforms) and a vae,
+ * each with k-means, agglomerative and DBSCAN, on 2 genres x 4 clips; the run's own audio gives its
+ * rows and k-means clusters back byte for byte; a held-out folder follows the stated rules (recomputed
+ * here); new rows land on the run's maps; a run without the saved transform says to rerun, and the
+ * rerun writes it. */
+static void test_assign_spaces(void) {
+    const char *data = mc_test_shared_data();
+    const char *dir = mc_test_tmpdir("recipes_assign");
+    static const char *const two[] = {"classical", "metal"}, *const held[] = {"jazz"};
+    char audio[600], hdir[600], args[8192], err[4096], out[700], rp[700];
+    snprintf(audio, sizeof audio, "%s/gtzan", dir);
+    snprintf(hdir, sizeof hdir, "%s/heldout", dir);
+    gtzan_subset(data, audio, two, 2, 4);
+    gtzan_subset(data, hdir, held, 1, 3);
+    snprintf(rp, sizeof rp, "%s/spaces.json", dir);
+    FILE *f = fopen(rp, "w");
+    if (f) {
+        fputs("{\"representations\": [{\"id\": \"raw\", \"kind\": \"raw\"}, {\"id\": \"pca\", \"kind\": \"pca\", \"components\": 4},"
+              " {\"id\": \"vae\", \"kind\": \"vae\", \"latent\": 4, \"hidden\": [32], \"epochs\": 3}],"
+              " \"algorithms\": [\"kmeans\", \"agglomerative\", \"dbscan\"], \"k\": 3, \"features\": {\"n_mfcc\": 13},"
+              " \"figures\": {\"maps\": true, \"report\": false}}\n", f);
+        fclose(f);
+    }
+    snprintf(out, sizeof out, "%s/run", dir);
+    snprintf(args, sizeof args, "run --recipe '%s' --fast --seeds 1 --threads 2 --quiet '%s' -o '%s'", rp, audio, out);
+    int rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "spaces recipe: %d %s", rc, err);
+    static const char *const reps[] = {"raw", "pca", "vae"}, *const algos[] = {"kmeans", "agglomerative", "dbscan"};
+    for (int r = 0; r < 3; r++) {
+        const bool seeded = r == 2;
+        char asg[800], got[900], want[900], rl[900], nl[900], ra[900], na[900];
+        /* the run's own audio */
+        snprintf(asg, sizeof asg, "%s/own-%s", dir, reps[r]);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation %s --threads 2 --quiet", out, audio, asg, reps[r]);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(rl, sizeof rl, "%s/latents/%s%s.npy", out, reps[r], seeded ? ".seed0" : "");
+        snprintf(nl, sizeof nl, "%s/latents/%s%s.npy", asg, reps[r], seeded ? ".seed0" : "");
+        MC_CHECK(rc == 0 && mc_test_same_file(rl, nl), "assign %s: the run's own audio gets the run's rows: %d %s", reps[r], rc, err);
+        snprintf(got, sizeof got, "%s/assign/%s.kmeans.seed0.tsv", asg, reps[r]);
+        snprintf(want, sizeof want, "%s/assign/%s.kmeans.seed0.tsv", out, reps[r]);
+        MC_CHECK(mc_test_same_file(got, want), "assign %s: the run's k-means clusters byte for byte", reps[r]);
+        /* a held-out folder: every algorithm's rule, recomputed */
+        snprintf(asg, sizeof asg, "%s/new-%s", dir, reps[r]);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation %s --threads 2 --quiet", out, hdir, asg, reps[r]);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 0, "assign %s of a held-out folder: %d %s", reps[r], rc, err);
+        snprintf(nl, sizeof nl, "%s/latents/%s%s.npy", asg, reps[r], seeded ? ".seed0" : "");
+        for (int a = 0; a < 3; a++) {
+            double eps = 0, ms = 0;
+            snprintf(ra, sizeof ra, "%s/assign/%s.%s.seed0.tsv", out, reps[r], algos[a]);
+            snprintf(na, sizeof na, "%s/assign/%s.%s.seed0.tsv", asg, reps[r], algos[a]);
+            if (a == 2) {
+                snprintf(got, sizeof got, "%s/assign/%s.dbscan.seed0.json", out, reps[r]);
+                mc_json_value *j = mc_test_json_file(got);
+                const mc_json_value *e = mc_json_member(j, "eps"), *m = mc_json_member(j, "min_samples");
+                eps = e ? e->num : 0;
+                ms = m ? m->num : 0;
+                MC_CHECK(eps > 0 && ms >= 1, "the run saves DBSCAN's eps %g and min_samples %g beside its assignment", eps, ms);
+                mc_json_value_free(j);
+            }
+            int64_t bad = rule_breaks(rl, ra, nl, na, a == 2, eps, (int)ms);
+            MC_CHECK(bad == 0, "assign %s x %s of held-out rows follows the rule: %lld rows break it", reps[r], algos[a], (long long)bad);
+        }
+        snprintf(got, sizeof got, "%s/tracks.tsv", asg);
+        mc_table tt = {0};
+        MC_CHECK(mc_table_read(got, '\t', &tt) == MC_STATUS_OK && tt.nrows == 3 && mc_table_column(&tt, "cluster") >= 0 &&
+                     mc_table_column(&tt, "agglomerative") >= 0 && mc_table_column(&tt, "dbscan") >= 0 &&
+                     mc_table_column(&tt, "umap_x") >= 0 && mc_table_column(&tt, "tsne_y") >= 0,
+                 "assign %s: tracks.tsv with 3 tracks, a column per algorithm and the map positions", reps[r]);
+        mc_table_free(&tt);
+        /* the maps: a convex combination of the run's positions lies in their box */
+        for (int m = 0; m < 2; m++) {
+            const char *meth = m ? "tsne" : "umap";
+            mc_array Y = {0}, P = {0};
+            snprintf(want, sizeof want, "%s/embed/%s.%s.npy", out, reps[r], meth);
+            snprintf(got, sizeof got, "%s/embed/%s.%s.npy", asg, reps[r], meth);
+            bool ok = mc_npy_read_f32(want, &Y) == MC_STATUS_OK && mc_npy_read_f32(got, &P) == MC_STATUS_OK && P.ndim == 2 &&
+                      P.shape[1] == 2 && P.shape[0] == npy_dim(nl, 0);
+            float lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+            for (int64_t i = 0; ok && i < Y.shape[0]; i++)
+                for (int q = 0; q < 2; q++) lo[q] = fminf(lo[q], ((float *)Y.data)[i * 2 + q]), hi[q] = fmaxf(hi[q], ((float *)Y.data)[i * 2 + q]);
+            for (int64_t i = 0; ok && i < P.shape[0]; i++)
+                for (int q = 0; q < 2; q++) ok = ((float *)P.data)[i * 2 + q] >= lo[q] - 1e-4f && ((float *)P.data)[i * 2 + q] <= hi[q] + 1e-4f;
+            MC_CHECK(ok, "assign %s: held-out rows placed inside the run's %s map", reps[r], meth);
+            mc_array_free(&Y);
+            mc_array_free(&P);
+        }
+    }
+    /* the run's own rows on its UMAP map: each near where the run put it */
+    {
+        char got[900], want[900];
+        snprintf(want, sizeof want, "%s/embed/vae.umap.npy", out);
+        snprintf(got, sizeof got, "%s/own-vae/embed/vae.umap.npy", dir);
+        mc_array Y = {0}, P = {0};
+        double own = 0, pairs = 0;
+        if (mc_npy_read_f32(want, &Y) == MC_STATUS_OK && mc_npy_read_f32(got, &P) == MC_STATUS_OK && P.shape[0] == Y.shape[0]) {
+            const float *y = Y.data, *pp = P.data;
+            const int64_t n = Y.shape[0];
+            for (int64_t i = 0; i < n; i++) {
+                own += hypot(pp[i * 2] - y[i * 2], pp[i * 2 + 1] - y[i * 2 + 1]);
+                for (int64_t j = 0; j < n; j++) pairs += hypot(y[j * 2] - y[i * 2], y[j * 2 + 1] - y[i * 2 + 1]);
+            }
+            own /= (double)n;
+            pairs /= (double)n * (double)n;
+        }
+        MC_CHECK(own > 0 && own < 0.5 * pairs, "own rows placed on the UMAP map: mean distance to the run's position %.3f, "
+                 "mean distance between rows %.3f", own, pairs);
+        mc_array_free(&Y);
+        mc_array_free(&P);
+    }
+    /* a run without the saved transform (as before it was saved): one line saying to rerun; the rerun writes it */
+    {
+        char tj[900], asg[800];
+        snprintf(tj, sizeof tj, "%s/latents/pca.transform.json", out);
+        remove(tj);
+        snprintf(asg, sizeof asg, "%s/old-pca", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation pca --quiet", out, hdir, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 1 && strstr(err, "rerun") && count_lines(err) == 1, "assign without a saved transform: exit 1, one line "
+                 "saying to rerun: %d %s", rc, err);
+        snprintf(args, sizeof args, "run --recipe '%s' --fast --seeds 1 --threads 2 --quiet '%s' -o '%s'", rp, audio, out);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        struct stat sb;
+        MC_CHECK(rc == 0 && stat(tj, &sb) == 0, "the rerun writes the missing transform: %d %s", rc, err);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation pca --quiet", out, hdir, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 0, "assign after the rerun: %d %s", rc, err);
+    }
+}
+
 static void test_runs(void) {
     const char *data = mc_test_shared_data();
     const char *dir = mc_test_tmpdir("recipes_runs");
@@ -296,9 +499,20 @@ static void test_runs(void) {
             MC_CHECK(c >= 0 && c < 5, "held-out track %lld in one of the run's 5 clusters: %d", (long long)r, c);
         }
         mc_table_free(&tt);
-        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s/x' --representation pca --quiet", out, hdir, dir);
+        /* a fitted space through its saved transform: the same pca rows and clusters */
+        snprintf(asg, sizeof asg, "%s/assign-pca", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation pca --threads 2 --quiet", out, audio, asg);
         rc = mc_test_cli("recipes", args, err, sizeof err);
-        MC_CHECK(rc == 1 && strstr(err, "no transform is saved"), "assign with a fitted space: exit 1 saying why: %d %s", rc, err);
+        snprintf(got, sizeof got, "%s/latents/pca.npy", asg);
+        snprintf(want, sizeof want, "%s/latents/pca.npy", out);
+        MC_CHECK(rc == 0 && mc_test_same_file(got, want), "assign --representation pca: the run's pca rows: %d %s", rc, err);
+        /* run.json lists what ran: the recipe's rows, not the default tasks */
+        snprintf(p, sizeof p, "%s/run.json", out);
+        mc_json_value *rj = mc_test_json_file(p);
+        const mc_json_value *tk = mc_json_member(mc_json_member(rj, "configuration"), "tasks");
+        MC_CHECK(tk && tk->str && strcmp(tk->str, "linear-vae") == 0, "run.json: tasks of a recipe run are the recipe's (%s)",
+                 tk && tk->str ? tk->str : "none");
+        mc_json_value_free(rj);
     }
 
     /* (a) mfcc-vae: one vector per track, latent 16 */
@@ -345,6 +559,16 @@ static void test_runs(void) {
         snprintf(got, sizeof got, "%s/assign/conv-ae.kmeans.seed0.tsv", asg);
         snprintf(want, sizeof want, "%s/assign/conv-ae.kmeans.seed0.tsv", out);
         MC_CHECK(rc == 0 && mc_test_same_file(got, want), "assign with the conv autoencoder (log-mel) reproduces its clusters: %d %s", rc, err);
+        /* the PCA of the flattened log-mel through its saved transform: the run's scores and both clusterings */
+        snprintf(asg, sizeof asg, "%s/assign-pca-logmel", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation pca-logmel --threads 2 --quiet", out, audio, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/latents/pca-logmel.npy", asg);
+        snprintf(want, sizeof want, "%s/latents/pca-logmel.npy", out);
+        bool same = rc == 0 && mc_test_same_file(got, want);
+        snprintf(got, sizeof got, "%s/assign/pca-logmel.kmeans.seed0.tsv", asg);
+        snprintf(want, sizeof want, "%s/assign/pca-logmel.kmeans.seed0.tsv", out);
+        MC_CHECK(same && mc_test_same_file(got, want), "assign pca-logmel: the run's scores and k-means clusters: %d %s", rc, err);
     }
     snprintf(p, sizeof p, "%s/recon/conv-ae.recon.npy", out);
     MC_CHECK(npy_dim(p, 1) == 128, "conv-beta-vae: the conv autoencoder's reconstructions (128 mel bands)");
@@ -416,6 +640,29 @@ static void test_runs(void) {
     MC_CHECK(html && strstr(html, "Generation check") && strstr(html, "class=\"gencheck\""),
              "multimodal-cvae: the report has the generation check table");
     free(html);
+    /* assign with the lyrics model (mm-vae) and the label (the conv cvae): the run's own songs back */
+    for (int r = 0; r < 2; r++) {
+        const char *id = r ? "cvae" : "mm-vae";
+        char asg[800], got[900], want[900];
+        snprintf(asg, sizeof asg, "%s/assign-mm-%d", dir, r);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation %s --metadata '%s/lyrics-en-de/metadata.tsv' "
+                 "--threads 2 --quiet", out, lyr, asg, id, data);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/latents/%s.seed0.npy", asg, id);
+        snprintf(want, sizeof want, "%s/latents/%s.seed0.npy", out, id);
+        bool same = rc == 0 && mc_test_same_file(got, want);
+        snprintf(got, sizeof got, "%s/assign/%s.kmeans.seed0.tsv", asg, id);
+        snprintf(want, sizeof want, "%s/assign/%s.kmeans.seed0.tsv", out, id);
+        MC_CHECK(same && mc_test_same_file(got, want), "assign %s of the run's own songs: its latents and clusters: %d %s", id, rc, err);
+    }
+    {
+        char asg[800];
+        snprintf(asg, sizeof asg, "%s/assign-mm-nometa", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation mm-vae --quiet", out, lyr, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        MC_CHECK(rc == 2 && strstr(err, "--metadata") && count_lines(err) == 1, "assign mm-vae without lyrics: exit 2 saying "
+                 "to give --metadata: %d %s", rc, err);
+    }
 
     /* audio + lyrics by concatenation: each block centred with total variance 1 (block weighting),
      * the lyrics block keeping the SVD's ordering; the lyrics alone; the old z-score weighting */
@@ -473,12 +720,46 @@ static void test_runs(void) {
     MC_CHECK(count_rows(&t, "fusion", "lyr", "kmeans") == 2 && count_rows(&t, "fusion", "both", "kmeans") == 2,
              "fusion: the lyrics alone and the concatenation are scored");
     mc_report_table_free(&t);
+    /* assign into the fused spaces: with the songs' lyrics (the run's lyrics model), the run's rows
+     * byte for byte; without them, the lyrics block at its mean (0), said in a note */
+    static const char *const fused[] = {"lyr", "both", "both-z"};
+    for (int r = 0; r < 3; r++) {
+        char asg[800], got[900], want[900];
+        snprintf(asg, sizeof asg, "%s/assign-%s", dir, fused[r]);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation %s --metadata '%s/lyrics-en-de/metadata.tsv' "
+                 "--threads 2 --quiet", out, lyr, asg, fused[r], data);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        snprintf(got, sizeof got, "%s/latents/%s.seed0.npy", asg, fused[r]);
+        snprintf(want, sizeof want, "%s/latents/%s.seed0.npy", out, fused[r]);
+        bool same = rc == 0 && mc_test_same_file(got, want);
+        snprintf(got, sizeof got, "%s/assign/%s.kmeans.seed0.tsv", asg, fused[r]);
+        snprintf(want, sizeof want, "%s/assign/%s.kmeans.seed0.tsv", out, fused[r]);
+        MC_CHECK(same && mc_test_same_file(got, want), "assign %s (fused) of the run's own songs: its rows and clusters: %d %s",
+                 fused[r], rc, err);
+    }
+    {
+        char asg[800], got[900];
+        snprintf(asg, sizeof asg, "%s/assign-both-nolyrics", dir);
+        snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation both --threads 2", out, lyr, asg);
+        rc = mc_test_cli("recipes", args, err, sizeof err);
+        char *so = mc_test_read_file("recipes_stdout.txt", NULL);
+        snprintf(got, sizeof got, "%s/latents/both.seed0.npy", asg);
+        mc_array N = {0};
+        bool zero = rc == 0 && mc_npy_read_f32(got, &N) == MC_STATUS_OK && N.ndim == 2 && N.shape[1] == 70;
+        for (int64_t i = 0; zero && i < N.shape[0]; i++)
+            for (int q = 6; q < 70; q++) zero = zero && ((const float *)N.data)[i * 70 + q] == 0.0f;
+        MC_CHECK(zero && so && strstr(so, "none of the new tracks has lyrics"), "assign both without lyrics: the lyrics block "
+                 "at 0 and a note saying so: %d %s", rc, so ? so : err);
+        mc_array_free(&N);
+        free(so);
+    }
 }
 
 int main(void) {
     test_builtin_files();
     test_errors();
     test_cli_errors();
+    test_assign_spaces();
     test_runs();
     return mc_test_summary("test_recipes");
 }

@@ -319,9 +319,8 @@ void mc_pipeline_map_options(const mc_map_config *c, int64_t n, struct mc_tsne_o
 /* ------------------------------------------------------------------ `musiclust assign` */
 
 typedef struct mc_assign_config {
-    const char *representation;  /* the id of a model representation of the run; NULL = the first one
-                                    (representations.tsv order) that reads no label and no lyrics and
-                                    was clustered with k-means */
+    const char *representation;  /* the id of a representation of the run; NULL = the first one
+                                    (representations.tsv order) that assign supports */
     int64_t seed;                /* < 0: the run's first seed (run.json) */
     const char *metadata;        /* labels of the new tracks, joined as `run` does; NULL = folder names */
     const char *id_column;       /* NULL = "track_id" */
@@ -333,22 +332,44 @@ void mc_assign_config_default(mc_assign_config *c);
 
 typedef struct mc_assign_summary {
     char representation[32];
+    char space[32];              /* "its saved model" or "its saved fitted transform" */
+    char algorithms[64];         /* the run's algorithms applied, "kmeans, agglomerative, dbscan" */
+    char note[256];              /* what was approximated ("" if nothing) */
     uint64_t seed;
-    int k;                       /* clusters of the run's k-means */
+    int k;                       /* clusters of the first algorithm */
+    int maps;                    /* bit 0: placed on the run's UMAP map, bit 1: on its t-SNE map */
+    int map_neighbors;           /* neighbours used for the placement */
+    bool lyrics;                 /* the new tracks' lyrics were embedded with the run's lyrics model */
     int64_t tracks, segments, skipped;
 } mc_assign_summary;
 
 /* New songs into an existing result, without retraining: extract inputs with the run's feature
- * parameters (RESULTS/features/extract.json) into OUT/features, encode them with the run's saved model
- * of the representation (models/<id>.seed<S>.safetensors), and give every segment the nearest k-means
- * centroid of the run (the mean of the run's latent rows in each cluster, which is k-means' centroid at
- * convergence: squared Euclidean distance in double, ties to the smaller cluster id) and every track the
- * majority of its segments (ties to the smaller id). Writes, as `run` does: OUT/latents/<id>.seed<S>.npy,
- * OUT/assign/<id>.kmeans.seed<S>.tsv, and OUT/tracks.tsv (track_id, path, cluster, segments, then the
- * run's most common value of its main label in that cluster: "what the cluster mostly held"). Assigning
- * the run's own audio reproduces the run's k-means clusters. Not done (MC_STATUS_UNSUPPORTED with the
- * reason): pca / raw / concat spaces (no fitted transform is saved), cvae (needs the new tracks' label),
- * mm-vae (the lyrics of new tracks), GMM; the UMAP position of new tracks. */
+ * parameters (RESULTS/features/extract.json) into OUT/features, put them into the representation's
+ * space, place them in every clustering the run made of it, and on its maps.
+ * The space: a trained model (vae, ae, beta-vae, conv-vae, conv-ae) encodes them with the saved
+ * models/<id>.seed<S>.safetensors; a fitted space applies the transform the run saved beside it
+ * (latents/<id>[.seed<S>].transform.json + .npy): raw / raw-* the z-score of its feature set, pca the
+ * z-score then the PCA, pca-logmel the PCA of the flattened log-mel, concat the audio model's latent and
+ * the lyrics block scaled with the run's block means and factors (the new tracks' lyrics are not
+ * embedded: their lyrics block sits at its mean, 0, as the run's rows without lyrics; summary->note).
+ * The clusters, for each of assign/<id>.<algo>.seed<S>.tsv the run wrote (squared euclidean distance in
+ * double, ties to the smaller id): k-means and agglomerative: the nearest cluster mean of the run's rows
+ * (k-means' centroid at convergence; for agglomerative the centroid of each cluster of its cut, which is
+ * not how Ward would have merged the row); DBSCAN (it has no predict): the cluster of the nearest core
+ * point of the run (a row with min_samples rows within eps, itself included; eps and min_samples from
+ * assign/<id>.dbscan.seed<S>.json) if within eps, else noise -1. Every track gets the majority of its
+ * segments (ties to the smaller id; noise only when it outvotes every cluster).
+ * The maps (the run's embed/<id>.{umap,tsne}.npy, first seed only): each new row at the weighted mean
+ * of the map positions of its n_neighbors nearest run rows, with umap-learn transform's weights
+ * (smooth_knn_dist with local_connectivity 0); umap-learn's further optimisation epochs are not run,
+ * and t-SNE, which has no transform, gets the same rule.
+ * Writes, as `run` does: OUT/latents/<id>[.seed<S>].npy, OUT/assign/<id>.<algo>.seed<S>.tsv,
+ * OUT/embed/<id>.{umap,tsne}.npy, and OUT/tracks.tsv (track, path, cluster (first algorithm), segments,
+ * cluster_mostly: the run's most common main label in that cluster, then a column per other algorithm,
+ * then umap_x, umap_y, tsne_x, tsne_y: the mean of the track's rows). Assigning the run's own audio
+ * reproduces the run's latents and k-means clusters byte for byte.
+ * Errors: MC_STATUS_UNSUPPORTED with the reason for cvae (needs the new tracks' label), mm-vae (the
+ * lyrics of new tracks), a leaked space, and a run that predates the saved transforms (rerun it). */
 mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, const char *const *inputs,
                              int n_inputs, const char *out, mc_assign_summary *summary);
 
@@ -384,6 +405,13 @@ typedef struct mc_pipeline_lyrics_summary {
 mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
                              const char *text_column, const mc_lyrics_config *lyrics_config,
                              mc_pipeline_lyrics_summary *summary);
+/* mc_pipeline_lyrics with a saved model (model_path, a lyrics_model.safetensors) instead of a fit:
+ * the texts go into that model's space (mc_text_lyrics_apply: a run's own texts get the run's
+ * vectors byte for byte), the same files are written (the model copied), and a store whose tracks
+ * have no lyrics at all is fine (zero rows, has_lyrics 0). Used by `musiclust assign`. */
+mc_status mc_pipeline_lyrics_apply(const char *featdir, const char *metadata, const char *id_column,
+                                   const char *text_column, const char *model_path, int threads,
+                                   mc_pipeline_lyrics_summary *summary);
 
 /* ------------------------------------------------------------------ the run */
 

@@ -1,6 +1,7 @@
 /* `musiclust assign` (pipeline.h): new songs into an existing RESULTS folder without retraining. */
 #include "pipeline_internal.h"
 
+#include <musiclust/embed.h>
 #include <musiclust/models.h>
 
 #include <float.h>
@@ -11,22 +12,6 @@
 void mc_assign_config_default(mc_assign_config *c) {
     memset(c, 0, sizeof *c);
     c->seed = -1;
-}
-
-/* A JSON file (at most 4 MiB) read with core's reader. */
-static mc_status read_json(const char *path, mc_json_value **out) {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mc_error_set(MC_STATUS_IO, "%s: cannot read (not a musiclust run folder?)", path);
-    char *buf = malloc(1 << 22);
-    size_t n = buf ? fread(buf, 1, (1 << 22) - 1, f) : 0;
-    fclose(f);
-    if (!buf) return MC_STATUS_NO_MEMORY;
-    buf[n] = '\0';
-    const char *err = NULL;
-    *out = mc_json_parse(buf, &err);
-    free(buf);
-    return *out ? MC_STATUS_OK : mc_error_set(MC_STATUS_FORMAT, "%s: not JSON (%s)", path, err ? err : "?");
 }
 
 static bool num(const mc_json_value *o, const char *key, double *out) {
@@ -41,7 +26,7 @@ static mc_status run_extract_config(const char *results, mc_extract_config *cfg)
     char *p = mc_report_path(results, MC_REPORT_FEATURES "/extract.json");
     if (!p) return MC_STATUS_NO_MEMORY;
     mc_json_value *j = NULL;
-    mc_status st = read_json(p, &j);
+    mc_status st = pl_read_json(p, &j);
     double v = 0;
     mc_dsp_config *d = &cfg->dsp;
     static const char *const keys[] = {"sr", "segment_s", "n_fft", "hop_length", "n_mels", "n_mfcc", "fmin", "fmax"};
@@ -73,7 +58,7 @@ static mc_status run_first_seed(const char *results, uint64_t *seed) {
     char *p = mc_report_path(results, MC_REPORT_RUN_JSON);
     if (!p) return MC_STATUS_NO_MEMORY;
     mc_json_value *j = NULL;
-    mc_status st = read_json(p, &j);
+    mc_status st = pl_read_json(p, &j);
     const mc_json_value *s = j ? mc_json_member(j, "seeds") : NULL;
     int64_t v = 0;
     if (st == MC_STATUS_OK && (!s || s->type != MC_JSON_ARRAY || s->n < 1 || !mc_json_int_value(s->items[0], &v) || v < 0))
@@ -84,8 +69,23 @@ static mc_status run_first_seed(const char *results, uint64_t *seed) {
     return st;
 }
 
+/* The representation assign works with. */
+typedef struct rep_info {
+    char id[32];
+    char model[32];  /* the trained model's kind; "" for a fitted space (raw, pca, pca-logmel, concat) */
+} rep_info;
+
+/* A row of representations.tsv that assign can use: a trained model (a conditioned one is given the
+ * new tracks' label), or a fitted space; why not otherwise (NULL when it can). */
+static const char *unusable(const char *model, const char *leak, const char *input) {
+    if (strcmp(model, "cvae") == 0 && strstr(input, "lyrics"))
+        return "is the cvae that reads [vectors ; lyrics] as one input: not done by assign";
+    if (!model[0] && leak[0]) return "leaks a label into its space";
+    return NULL;
+}
+
 /* The representation: the one asked for, or the first usable one of representations.tsv. */
-static mc_status pick_rep(const char *results, const char *want, char *id, size_t cap) {
+static mc_status pick_rep(const char *results, const char *want, rep_info *info) {
     char *p = mc_report_path(results, MC_REPORT_REPRESENTATIONS);
     if (!p) return MC_STATUS_NO_MEMORY;
     mc_table t;
@@ -94,70 +94,372 @@ static mc_status pick_rep(const char *results, const char *want, char *id, size_
         free(p);
         return st;
     }
-    const int ci = mc_table_column(&t, "id"), cm = mc_table_column(&t, "model"), cl = mc_table_column(&t, "leaked");
+    const int ci = mc_table_column(&t, "id"), cm = mc_table_column(&t, "model"), cl = mc_table_column(&t, "leaked"),
+              cin = mc_table_column(&t, "input");
     bool found = false;
     char ids[512] = "";
     for (int64_t r = 0; ci >= 0 && cm >= 0 && r < t.nrows && !found; r++) {
         const char *rid = mc_table_get(&t, r, ci), *model = mc_table_get(&t, r, cm), *leak = cl >= 0 ? mc_table_get(&t, r, cl) : "";
-        const bool usable = model[0] && strcmp(model, "cvae") != 0 && strcmp(model, "mm-vae") != 0 && !leak[0];
+        const char *why = unusable(model, leak, cin >= 0 ? mc_table_get(&t, r, cin) : "");
         size_t l = strlen(ids);
-        if (usable) snprintf(ids + l, sizeof ids - l, "%s%s", l ? ", " : "", rid);
-        if (want ? strcmp(rid, want) == 0 : usable) {
+        if (!why) snprintf(ids + l, sizeof ids - l, "%s%s", l ? ", " : "", rid);
+        if (want ? strcmp(rid, want) == 0 : !why) {
             found = true;
-            if (!usable)
-                st = mc_error_set(MC_STATUS_UNSUPPORTED, "%s: representation '%s' %s", p, rid,
-                                  !model[0]            ? "is a fitted space (pca / raw / concat): no transform is saved, only trained models assign"
-                                  : strcmp(model, "cvae") == 0 ? "is a cvae: it needs the new tracks' label"
-                                                               : "reads lyrics: new tracks' lyrics are not embedded yet");
-            snprintf(id, cap, "%s", rid);
+            if (why) st = mc_error_set(MC_STATUS_UNSUPPORTED, "%s: representation '%s' %s", p, rid, why);
+            snprintf(info->id, sizeof info->id, "%s", rid);
+            snprintf(info->model, sizeof info->model, "%s", model);
         }
     }
     if (st == MC_STATUS_OK && !found)
         st = mc_error_set(MC_STATUS_INVALID_ARG, "%s: %s (representations that assign: %s)", p,
-                          want ? "no such representation" : "no trained model to assign with", ids[0] ? ids : "none");
+                          want ? "no such representation" : "no representation to assign with", ids[0] ? ids : "none");
     mc_table_free(&t);
     free(p);
     return st;
 }
 
-/* Centroids (k, Z) of the run: the mean of its latent rows in each k-means cluster. */
-static mc_status centroids(const char *results, const char *id, uint64_t seed, double **C, int *k, int *Z) {
-    char *lp = mc_report_path_latent(results, id, true, seed), *ap = mc_report_path_assign(results, id, "kmeans", seed);
-    mc_array L = {0};
-    int32_t *cl = NULL;
-    mc_status st = lp && ap ? mc_npy_read_f32(lp, &L) : MC_STATUS_NO_MEMORY;
-    if (st == MC_STATUS_OK && L.ndim != 2) st = mc_error_set(MC_STATUS_FORMAT, "%s: not (n, latent)", lp);
-    const int64_t n = st == MC_STATUS_OK ? L.shape[0] : 0;
-    if (st == MC_STATUS_OK && !(cl = malloc((size_t)n * sizeof *cl))) st = MC_STATUS_NO_MEMORY;
-    if (st == MC_STATUS_OK) st = mc_report_assign_read(ap, n, lp, cl);
-    int kk = 0;
-    for (int64_t i = 0; st == MC_STATUS_OK && i < n; i++) kk = cl[i] + 1 > kk ? cl[i] + 1 : kk;
-    const int z = st == MC_STATUS_OK ? (int)L.shape[1] : 0;
-    int64_t *cnt = NULL;
-    if (st == MC_STATUS_OK && (kk < 1 || !(*C = calloc((size_t)kk * (size_t)z, sizeof **C)) ||
-                               !(cnt = calloc((size_t)kk, sizeof *cnt))))
-        st = kk < 1 ? mc_error_set(MC_STATUS_FORMAT, "%s: no cluster", ap) : MC_STATUS_NO_MEMORY;
-    for (int64_t i = 0; st == MC_STATUS_OK && i < n; i++) {
-        if (cl[i] < 0) continue;
-        cnt[cl[i]]++;
-        for (int j = 0; j < z; j++) (*C)[(size_t)cl[i] * z + j] += ((const float *)L.data)[i * z + j];
+/* Does the run keep one space per seed for id (latents/<id>.seed<S>.npy)? */
+static bool rep_seeded(const char *results, const char *id, uint64_t seed) {
+    char *p = mc_report_path_latent(results, id, true, seed);
+    const bool y = p && pl_file_exists(p);
+    free(p);
+    return y;
+}
+
+/* M (n, Z): a trained model's latent means of the new store featdir. */
+static mc_status encode_new(const char *results, const char *id, uint64_t seed, const char *featdir, int threads,
+                            float **M, int64_t *n, int *Z, char *note, size_t note_cap) {
+    char *mp = mc_report_path_model(results, id, seed);
+    mc_model *m = NULL;
+    mc_model_data md;
+    memset(&md, 0, sizeof md);
+    mc_status st = mp ? mc_model_load(mp, &m) : MC_STATUS_NO_MEMORY;
+    const char *cond = st == MC_STATUS_OK ? mc_model_get_config(m)->condition : NULL;
+    if (cond && !cond[0]) cond = NULL;
+    if (st == MC_STATUS_OK) {
+        st = mc_model_data_load_features(featdir, mc_model_get_config(m)->input, mc_model_get_config(m)->features, cond, &md);
+        if (st != MC_STATUS_OK && cond) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mc_error_message());
+            st = mc_error_set(st, "'%s' is conditioned on '%s': the new tracks need that label (--metadata, or folders named by "
+                              "it): %s", id, cond, msg);
+        }
     }
-    for (int c = 0; st == MC_STATUS_OK && c < kk; c++)
-        for (int j = 0; j < z; j++) (*C)[(size_t)c * z + j] = cnt[c] ? (*C)[(size_t)c * z + j] / (double)cnt[c] : NAN;
-    *k = kk;
-    *Z = z;
-    free(cnt);
-    free(cl);
-    mc_array_free(&L);
-    free(lp);
-    free(ap);
+    if (st == MC_STATUS_OK && cond) {
+        /* the model's rule: a row whose class it does not know gets an all-zero condition */
+        int64_t unknown = 0;
+        for (int64_t i = 0; i < md.n; i++) {
+            int code = 0;
+            if (md.codes[i] < 0 || mc_model_class_index(m, md.classes[md.codes[i]], &code) != MC_STATUS_OK) unknown++;
+        }
+        mc_error_clear();
+        snprintf(note, note_cap, "%s is conditioned on the new tracks' %s; %lld of %lld rows have no %s the model knows: "
+                 "an all-zero condition, as the model treats unlabelled rows", id, cond, (long long)unknown, (long long)md.n, cond);
+    }
+    if (st == MC_STATUS_OK && mc_model_get_config(m)->kind == MC_MODEL_KIND_MM_VAE) {
+        /* the new tracks' lyrics, embedded with the run's lyrics model (mc_pipeline_assign) */
+        char *lp = mc_sprintf("%s/lyrics.npy", featdir);
+        st = !lp ? MC_STATUS_NO_MEMORY
+             : pl_file_exists(lp) ? mc_model_data_load_lyrics(featdir, &md)
+                                  : mc_error_set(MC_STATUS_INVALID_ARG, "'%s' is an mm-vae: it reads the tracks' lyrics; give --metadata "
+                                                 "with the run's lyrics column (tracks without a row get no lyrics, as in the run)", id);
+        free(lp);
+    }
+    if (st == MC_STATUS_OK) {
+        *Z = mc_model_latent_dim(m);
+        *n = md.n;
+        if (!(*M = mc_alloc((size_t)md.n * (size_t)*Z, sizeof **M))) st = MC_STATUS_NO_MEMORY;
+    }
+    if (st == MC_STATUS_OK) st = mc_model_encode(m, &md, threads, *M, NULL, NULL);
+    mc_model_data_free(&md);
+    mc_model_free(m);
+    free(mp);
     return st;
 }
 
-/* The run's most common main-label class of each cluster ("" without labels), as names into *out. */
-static void cluster_labels(const char *results, const char *id, uint64_t seed, int k, char ***out) {
-    *out = calloc((size_t)k, sizeof **out);
-    char *sp = mc_report_path(results, MC_REPORT_SUMMARY), *ap = mc_report_path_assign(results, id, "kmeans", seed);
+/* The lyrics vector of each new row (lyr (n, L), has (n)): the store's lyrics.npy (the run's lyrics model
+ * applied by mc_pipeline_assign), or none (has all 0) without it. */
+static mc_status new_lyrics(const char *featdir, int64_t n, int L, float **lyr, uint8_t **has) {
+    char *lp = mc_sprintf("%s/lyrics.npy", featdir);
+    mc_status st = lp ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK && pl_file_exists(lp)) {
+        mc_store s;
+        int dim = 0;
+        if ((st = mc_store_open_index(featdir, &s)) == MC_STATUS_OK) {
+            st = mc_store_lyrics(&s, lyr, has, &dim);
+            if (st == MC_STATUS_OK && (dim != L || s.index.nrows != n))
+                st = mc_error_set(MC_STATUS_FORMAT, "%s: %d columns for %lld rows, the run's lyrics block %d for %lld", lp, dim,
+                                  (long long)s.index.nrows, L, (long long)n);
+            mc_store_close(&s);
+        }
+    } else if (st == MC_STATUS_OK) {
+        *lyr = mc_alloc((size_t)(n ? n : 1) * (size_t)(L ? L : 1), sizeof **lyr);
+        *has = calloc((size_t)(n ? n : 1), 1);
+        if (!*lyr || !*has) st = MC_STATUS_NO_MEMORY;
+    }
+    free(lp);
+    return st;
+}
+
+/* The run's lyrics model applied to the new tracks' texts (OUT/features/lyrics.npy ...), when the run
+ * has one and metadata holds the run's text column; *done tells whether it was. */
+static mc_status apply_lyrics(const mc_assign_config *c, const char *results, const char *featdir, bool *done) {
+    *done = false;
+    char *mp = mc_report_path(results, MC_REPORT_FEATURES "/lyrics_model.safetensors"), *rp = mc_report_path(results, MC_REPORT_RUN_JSON);
+    mc_json_value *j = NULL;
+    mc_status st = mp && rp ? MC_STATUS_OK : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK && c->metadata && pl_file_exists(mp) && (st = pl_read_json(rp, &j)) == MC_STATUS_OK) {
+        const mc_json_value *cf = mc_json_member(j, "configuration"), *tc = cf ? mc_json_member(cf, "text_column") : NULL;
+        const char *col = tc && tc->type == MC_JSON_STRING ? tc->str : "lyrics";
+        mc_table meta = {0};
+        st = mc_table_read(c->metadata, 0, &meta);
+        if (st == MC_STATUS_OK && mc_table_column(&meta, col) >= 0) {
+            st = mc_pipeline_lyrics_apply(featdir, c->metadata, c->id_column, col, mp, c->threads, NULL);
+            *done = st == MC_STATUS_OK;
+        }
+        mc_table_free(&meta);
+    }
+    mc_json_value_free(j);
+    free(mp);
+    free(rp);
+    return st;
+}
+
+/* X (n, d): the new rows of featdir in the representation's space (the run's model, or its saved
+ * fitted transform). note receives what was approximated, if anything. */
+static mc_status new_space(const char *results, const rep_info *info, bool seeded, uint64_t seed, const char *featdir,
+                           int threads, float **X, int64_t *n, int *d, char *note, size_t note_cap) {
+    *X = NULL;
+    if (info->model[0]) return encode_new(results, info->id, seed, featdir, threads, X, n, d, note, note_cap);
+    pl_xform x;
+    mc_status st = pl_xform_read(results, info->id, seeded, seed, &x);
+    if (st != MC_STATUS_OK) return st;
+    mc_store s;
+    memset(&s, 0, sizeof s);
+    bool open = false;
+    float *in = NULL; // (n, x.d) the transform's input rows
+    if (x.kind == PL_XFORM_RAW || x.kind == PL_XFORM_PCA) {
+        mc_store_features f;
+        st = mc_store_features_parse(x.features, &f);
+        if (st == MC_STATUS_OK && (st = mc_store_open_features(featdir, f, &s)) == MC_STATUS_OK) open = true;
+        if (st == MC_STATUS_OK) {
+            *n = s.vectors.shape[0];
+            if (s.vectors.shape[1] != x.d)
+                st = mc_error_set(MC_STATUS_FORMAT, "%s: %lld columns of %s, the run's transform reads %d", featdir,
+                                  (long long)s.vectors.shape[1], x.features, x.d);
+            else if (!(in = mc_alloc((size_t)*n * (size_t)x.d, sizeof *in)))
+                st = MC_STATUS_NO_MEMORY;
+            else
+                memcpy(in, s.vectors.data, (size_t)*n * (size_t)x.d * sizeof *in);
+        }
+    } else if (x.kind == PL_XFORM_PCA_LOGMEL) {
+        mc_array a = {0};
+        if ((st = mc_store_open(featdir, &s)) == MC_STATUS_OK) open = true;
+        if (st == MC_STATUS_OK) st = mc_store_load_logmel(&s, &a);
+        if (st == MC_STATUS_OK && a.shape[1] * a.shape[2] != x.d)
+            st = mc_error_set(MC_STATUS_FORMAT, "%s: log-mel of %lld x %lld, the run's PCA reads %d values", featdir,
+                              (long long)a.shape[1], (long long)a.shape[2], x.d);
+        if (st == MC_STATUS_OK) {
+            *n = a.shape[0];
+            if (!(in = mc_alloc((size_t)*n * (size_t)x.d, sizeof *in))) st = MC_STATUS_NO_MEMORY;
+            else memcpy(in, a.data, (size_t)*n * (size_t)x.d * sizeof *in);
+        }
+        mc_array_free(&a);
+
+    }
+    if (st == MC_STATUS_OK && x.kind != PL_XFORM_CONCAT) {
+        *d = x.kind == PL_XFORM_RAW ? x.d : x.nc;
+        if (!(*X = mc_alloc((size_t)*n * (size_t)*d, sizeof **X))) st = MC_STATUS_NO_MEMORY;
+        if (st == MC_STATUS_OK) st = pl_xform_apply(&x, in, *n, x.d, *X);
+    }
+    if (st == MC_STATUS_OK && x.kind == PL_XFORM_CONCAT) {
+        float *A = NULL, *lyr = NULL; // (n, Z) audio block, (n, L) lyrics block
+        uint8_t *has = NULL;
+        int Z = 0;
+        rep_info from;
+        memset(&from, 0, sizeof from);
+        if (x.from[0]) st = pick_rep(results, x.from, &from);
+        if (st == MC_STATUS_OK && x.from[0] && !from.model[0])
+            st = mc_error_set(MC_STATUS_UNSUPPORTED, "'%s' joins the lyrics to '%s', which is not a trained model", info->id, x.from);
+        if (st == MC_STATUS_OK && x.from[0]) st = encode_new(results, from.id, seed, featdir, threads, &A, n, &Z, note, note_cap);
+        if (st == MC_STATUS_OK && !x.from[0]) {
+            if ((st = mc_store_open_index(featdir, &s)) == MC_STATUS_OK) open = true;
+            *n = s.index.nrows;
+        }
+        if (st == MC_STATUS_OK && Z != x.d) st = mc_error_set(MC_STATUS_FORMAT, "'%s': latent %d, the run's audio block %d", x.from, Z, x.d);
+        if (st == MC_STATUS_OK) st = new_lyrics(featdir, *n, x.L, &lyr, &has);
+        *d = Z + x.L;
+        if (st == MC_STATUS_OK && !(*X = mc_alloc((size_t)*n * (size_t)*d, sizeof **X))) st = MC_STATUS_NO_MEMORY;
+        if (st == MC_STATUS_OK) {
+            if (Z > 0) pl_block_scale_apply(A, *n, Z, x.zscore, x.mean, x.sd, x.a_scale);
+            int64_t nl = 0;
+            for (int64_t i = 0; i < *n; i++) {
+                float *dst = *X + i * *d;
+                for (int q = 0; q < Z; q++) dst[q] = A[i * Z + q];
+                if (has[i]) {
+                    pl_block_scale_apply(lyr + i * x.L, 1, x.L, x.zscore, x.l_mean, x.l_sd, x.l_scale);
+                    for (int q = 0; q < x.L; q++) dst[Z + q] = lyr[i * x.L + q];
+                    nl++;
+                } else {
+                    for (int q = 0; q < x.L; q++) dst[Z + q] = 0.0f;
+                }
+            }
+            if (nl == 0)
+                snprintf(note, note_cap, "%s: none of the new tracks has lyrics (give --metadata with the run's lyrics column): "
+                         "the lyrics block sits at its mean, 0, as for the run's rows without lyrics", info->id);
+        }
+        mc_free(A);
+        mc_free(lyr);
+        free(has);
+    }
+    if (st != MC_STATUS_OK) {
+        mc_free(*X);
+        *X = NULL;
+    }
+    mc_free(in);
+    if (open) mc_store_close(&s);
+    pl_xform_free(&x);
+    return st;
+}
+
+/* Squared euclidean distance in double. */
+static double dist2(const float *a, const float *b, int d) {
+    double s = 0;
+    for (int j = 0; j < d; j++) {
+        const double t = (double)a[j] - (double)b[j];
+        s += t * t;
+    }
+    return s;
+}
+
+/* New rows X (n, d) into the clusters cl (nr) of the run's rows R (nr, d):
+ * k-means, agglomerative: the nearest cluster mean of the run's rows (k-means' centroid at convergence;
+ * for agglomerative the centroid of each cluster of the cut), ties to the smaller id;
+ * DBSCAN: the cluster of the nearest core point of the run (a row with at least min_samples rows,
+ * itself included, within eps) if it lies within eps, else noise (-1). */
+static mc_status place_rows(const float *X, int64_t n, const float *R, int64_t nr, int d, const int32_t *cl, bool dbscan,
+                            double eps, int min_samples, int32_t *out, int *k_out) {
+    int k = 0;
+    for (int64_t i = 0; i < nr; i++) k = cl[i] + 1 > k ? cl[i] + 1 : k;
+    *k_out = k;
+    if (k < 1) {
+        for (int64_t i = 0; i < n; i++) out[i] = -1;
+        return MC_STATUS_OK;
+    }
+    if (dbscan) {
+        uint8_t *core = calloc((size_t)nr, 1); // (nr)
+        if (!core) return mc_error_nomem("assign: out of memory");
+        const double e2 = eps * eps;
+        for (int64_t i = 0; i < nr; i++) {
+            if (cl[i] < 0) continue; /* noise is never core */
+            int64_t c = 0;
+            for (int64_t j = 0; j < nr && c < min_samples; j++) c += dist2(R + i * d, R + j * d, d) <= e2;
+            core[i] = c >= min_samples;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            double best = INFINITY;
+            out[i] = -1;
+            for (int64_t j = 0; j < nr; j++) {
+                if (!core[j]) continue;
+                const double t = dist2(X + i * d, R + j * d, d);
+                if (t <= e2 && t < best) best = t, out[i] = cl[j];
+            }
+        }
+        free(core);
+        return MC_STATUS_OK;
+    }
+    double *C = calloc((size_t)k * (size_t)d, sizeof *C); // (k, d) cluster means
+    int64_t *cnt = calloc((size_t)k, sizeof *cnt);
+    if (!C || !cnt) {
+        free(C);
+        free(cnt);
+        return mc_error_nomem("assign: out of memory");
+    }
+    for (int64_t i = 0; i < nr; i++) {
+        if (cl[i] < 0) continue;
+        cnt[cl[i]]++;
+        for (int j = 0; j < d; j++) C[(size_t)cl[i] * d + j] += R[i * d + j];
+    }
+    for (int c = 0; c < k; c++)
+        for (int j = 0; j < d; j++) C[(size_t)c * d + j] = cnt[c] ? C[(size_t)c * d + j] / (double)cnt[c] : NAN;
+    for (int64_t i = 0; i < n; i++) {
+        double best = INFINITY;
+        out[i] = 0;
+        for (int q = 0; q < k; q++) {
+            double d2 = 0;
+            for (int j = 0; j < d; j++) {
+                const double t = (double)X[i * d + j] - C[(size_t)q * d + j];
+                d2 += t * t;
+            }
+            if (d2 < best) { /* NaN (an empty cluster) never wins */
+                best = d2;
+                out[i] = q;
+            }
+        }
+    }
+    free(C);
+    free(cnt);
+    return MC_STATUS_OK;
+}
+
+/* New rows X (n, d) onto the run's 2-D map Y (nr, 2) of its rows R (nr, d), as umap-learn's
+ * transform initialises them: the k nearest run rows (euclidean, ties to the smaller index), weights
+ * exp(-dist / sigma) with sigma found by bisection so that they sum to log2(k) (smooth_knn_dist with
+ * local_connectivity 1 - 1 = 0, so rho = 0; sigma at least 1e-3 of the mean neighbour distance), a
+ * weight 1 at distance 0, normalised to sum 1; the position is the weighted mean of the neighbours'
+ * map coordinates. umap-learn then runs a few epochs of its optimisation on the new points; that step
+ * is not done here. out (n, 2). */
+static mc_status place_on_map(const float *X, int64_t n, const float *R, int64_t nr, int d, const float *Y, int k,
+                              float *out) {
+    if (k > nr) k = (int)nr;
+    double *dk = malloc((size_t)k * sizeof *dk);  // (k) distances of the kept neighbours, ascending
+    int64_t *ik = malloc((size_t)k * sizeof *ik); // (k) their rows
+    if (!dk || !ik) {
+        free(dk);
+        free(ik);
+        return mc_error_nomem("assign: out of memory");
+    }
+    const double target = log2((double)k);
+    for (int64_t i = 0; i < n; i++) {
+        int m = 0;
+        for (int64_t j = 0; j < nr; j++) {
+            const double t = sqrt(dist2(X + i * d, R + j * d, d));
+            if (m == k && t >= dk[k - 1]) continue;
+            int p = m < k ? m++ : k - 1;
+            while (p > 0 && dk[p - 1] > t) dk[p] = dk[p - 1], ik[p] = ik[p - 1], p--;
+            dk[p] = t, ik[p] = j;
+        }
+        double lo = 0, hi = INFINITY, mid = 1, mean = 0;
+        for (int q = 0; q < m; q++) mean += dk[q];
+        mean /= m;
+        for (int it = 0; it < 64; it++) { /* umap-learn's smooth_knn_dist bisection */
+            double psum = 0;
+            for (int q = 1; q < m; q++) psum += dk[q] > 0 ? exp(-dk[q] / mid) : 1.0;
+            if (fabs(psum - target) < 1e-5) break;
+            if (psum > target) hi = mid, mid = (lo + hi) / 2;
+            else if (isinf(hi)) lo = mid, mid *= 2;
+            else lo = mid, mid = (lo + hi) / 2;
+        }
+        if (mid < 1e-3 * mean) mid = 1e-3 * mean;
+        double w = 0, x = 0, y = 0;
+        for (int q = 0; q < m; q++) {
+            const double wq = dk[q] > 0 && mid > 0 ? exp(-dk[q] / mid) : 1.0;
+            w += wq;
+            x += wq * Y[ik[q] * 2];
+            y += wq * Y[ik[q] * 2 + 1];
+        }
+        out[i * 2] = (float)(x / w);
+        out[i * 2 + 1] = (float)(y / w);
+    }
+    free(dk);
+    free(ik);
+    return MC_STATUS_OK;
+}
+
+/* The run's most common main-label class of each cluster of algo ("" without labels), as names into *out. */
+static void cluster_labels(const char *results, const char *id, const char *algo, uint64_t seed, int k, char ***out) {
+    *out = calloc((size_t)(k ? k : 1), sizeof **out);
+    char *sp = mc_report_path(results, MC_REPORT_SUMMARY), *ap = mc_report_path_assign(results, id, algo, seed);
     char *fp = mc_report_path(results, MC_REPORT_FEATURES);
     mc_table sum = {0};
     mc_store s;
@@ -197,48 +499,92 @@ static void cluster_labels(const char *results, const char *id, uint64_t seed, i
     free(fp);
 }
 
-static mc_status write_tracks(const char *out, const mc_store *s, const int32_t *cl, int k, char **names) {
+#define N_ALGOS 3
+static const char *const ALGOS[N_ALGOS] = {"kmeans", "agglomerative", "dbscan"};
+
+/* OUT/tracks.tsv: per track the majority cluster of its segments under the first algorithm (ties to the
+ * smaller id; DBSCAN noise is -1), the run's label its cluster mostly held, the other algorithms'
+ * majorities, and the track's mean position on the run's maps. cl[a] (n) per algorithm (NULL: not run),
+ * maps[m] (n, 2) for umap / tsne (NULL: none). */
+static mc_status write_tracks(const char *out, const mc_store *s, int32_t *const cl[N_ALGOS], const int k[N_ALGOS],
+                              char **names, int first, float *const maps[2]) {
     const int64_t n = s->index.nrows;
     const int ct = mc_table_column(&s->index, "track"), cp = mc_table_column(&s->index, "path");
     int64_t T = 0;
     for (int64_t i = 0; i < n; i++) T = atoll(mc_table_get(&s->index, i, ct)) + 1 > T ? atoll(mc_table_get(&s->index, i, ct)) + 1 : T;
-    int64_t *votes = calloc((size_t)(T ? T : 1) * (size_t)k, sizeof *votes), *first = malloc((size_t)(T ? T : 1) * sizeof *first);
-    if (!votes || !first) {
-        free(votes);
-        free(first);
-        return MC_STATUS_NO_MEMORY;
-    }
-    for (int64_t t = 0; t < T; t++) first[t] = -1;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t t = atoll(mc_table_get(&s->index, i, ct));
-        if (t < 0 || t >= T) continue;
-        if (first[t] < 0) first[t] = i;
-        votes[t * k + cl[i]]++;
-    }
+    int K = 1;
+    for (int a = 0; a < N_ALGOS; a++) K = cl[a] && k[a] + 1 > K ? k[a] + 1 : K;
+    int64_t *votes = calloc((size_t)(T ? T : 1) * (size_t)K, sizeof *votes), *first_row = malloc((size_t)(T ? T : 1) * sizeof *first_row);
+    double *pos = calloc((size_t)(T ? T : 1) * 4, sizeof *pos); // (T, 4) summed umap x, y, tsne x, y
+    int64_t *segs = calloc((size_t)(T ? T : 1), sizeof *segs);
     mc_memfile m;
-    mc_status st = mc_memfile_open(&m, "tracks.tsv");
+    mc_status st = votes && first_row && pos && segs ? mc_memfile_open(&m, "tracks.tsv") : mc_error_nomem("assign: out of memory");
     if (st == MC_STATUS_OK) {
-        fputs("track\tpath\tcluster\tsegments\tcluster_mostly\n", m.f);
-        for (int64_t t = 0; t < T; t++) {
-            if (first[t] < 0) continue;
-            int best = 0;
-            int64_t segs = 0;
-            for (int c = 0; c < k; c++) {
-                segs += votes[t * k + c];
-                if (votes[t * k + c] > votes[t * k + best]) best = c;
+        for (int64_t t = 0; t < T; t++) first_row[t] = -1;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t t = atoll(mc_table_get(&s->index, i, ct));
+            if (t < 0 || t >= T) continue;
+            if (first_row[t] < 0) first_row[t] = i;
+            segs[t]++;
+            for (int q = 0; q < 2; q++)
+                if (maps[q]) pos[t * 4 + 2 * q] += maps[q][i * 2], pos[t * 4 + 2 * q + 1] += maps[q][i * 2 + 1];
+        }
+        fputs("track\tpath\tcluster\tsegments\tcluster_mostly", m.f);
+        for (int a = 0; a < N_ALGOS; a++)
+            if (cl[a] && a != first) fprintf(m.f, "\t%s", ALGOS[a]);
+        if (maps[0]) fputs("\tumap_x\tumap_y", m.f);
+        if (maps[1]) fputs("\ttsne_x\ttsne_y", m.f);
+        fputc('\n', m.f);
+        /* the majority of each algorithm, in the column order above */
+        int order[N_ALGOS], no = 0;
+        order[no++] = first;
+        for (int a = 0; a < N_ALGOS; a++)
+            if (cl[a] && a != first) order[no++] = a;
+        int32_t *maj = malloc((size_t)(T ? T : 1) * (size_t)no * sizeof *maj); // (T, no)
+        if (!maj) st = mc_error_nomem("assign: out of memory");
+        for (int o = 0; st == MC_STATUS_OK && o < no; o++) {
+            const int a = order[o];
+            memset(votes, 0, (size_t)(T ? T : 1) * (size_t)K * sizeof *votes);
+            for (int64_t i = 0; i < n; i++) {
+                int64_t t = atoll(mc_table_get(&s->index, i, ct));
+                if (t >= 0 && t < T) votes[t * K + cl[a][i] + 1]++; /* slot 0: noise */
             }
+            for (int64_t t = 0; t < T; t++) {
+                int best = 1;
+                for (int c = 2; c <= k[a]; c++)
+                    if (votes[t * K + c] > votes[t * K + best]) best = c;
+                maj[t * no + o] = votes[t * K] > votes[t * K + best] ? -1 : best - 1;
+            }
+        }
+        for (int64_t t = 0; st == MC_STATUS_OK && t < T; t++) {
+            if (first_row[t] < 0) continue;
             fprintf(m.f, "%lld\t", (long long)t);
-            mc_csv_write_field(m.f, mc_table_get(&s->index, first[t], cp), '\t');
-            fprintf(m.f, "\t%d\t%lld\t", best, (long long)segs);
-            mc_csv_write_field(m.f, names && names[best] ? names[best] : "", '\t');
+            mc_csv_write_field(m.f, mc_table_get(&s->index, first_row[t], cp), '\t');
+            const int c0 = maj[t * no];
+            fprintf(m.f, "\t%d\t%lld\t", c0, (long long)segs[t]);
+            mc_csv_write_field(m.f, c0 >= 0 && names && names[c0] ? names[c0] : "", '\t');
+            for (int o = 1; o < no; o++) fprintf(m.f, "\t%d", maj[t * no + o]);
+            for (int q = 0; q < 2; q++)
+                if (maps[q]) fprintf(m.f, "\t%.6g\t%.6g", pos[t * 4 + 2 * q] / (double)segs[t], pos[t * 4 + 2 * q + 1] / (double)segs[t]);
             fputc('\n', m.f);
         }
+        free(maj);
         char *p = mc_sprintf("%s/tracks.tsv", out);
-        st = p ? mc_memfile_commit(&m, p) : MC_STATUS_NO_MEMORY;
+        if (st == MC_STATUS_OK) {
+            st = p ? mc_memfile_commit(&m, p) : MC_STATUS_NO_MEMORY;
+        } else {
+            char *b = NULL;
+            size_t bl = 0;
+            const mc_status keep = st;
+            if (mc_memfile_take(&m, "tracks.tsv", &b, &bl) == MC_STATUS_OK) free(b);
+            st = keep;
+        }
         free(p);
     }
     free(votes);
-    free(first);
+    free(first_row);
+    free(pos);
+    free(segs);
     return st;
 }
 
@@ -249,17 +595,44 @@ mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, con
     memset(&sum, 0, sizeof sum);
     mc_extract_config ec;
     mc_extract_config_default(&ec);
-    char id[32];
-    uint64_t seed = c->seed >= 0 ? (uint64_t)c->seed : 0;
-    mc_status st = pick_rep(results, c->representation, id, sizeof id);
-    if (st == MC_STATUS_OK && c->seed < 0) st = run_first_seed(results, &seed);
+    rep_info info;
+    memset(&info, 0, sizeof info);
+    uint64_t seed = c->seed >= 0 ? (uint64_t)c->seed : 0, first_seed = 0;
+    mc_status st = pick_rep(results, c->representation, &info);
+    if (st == MC_STATUS_OK) st = run_first_seed(results, &first_seed);
+    if (st == MC_STATUS_OK && c->seed < 0) seed = first_seed;
     if (st == MC_STATUS_OK) st = run_extract_config(results, &ec);
-    double *C = NULL;
-    int k = 0, Z = 0;
-    if (st == MC_STATUS_OK) st = centroids(results, id, seed, &C, &k, &Z);
-    char *feat = mc_sprintf("%s/features", out), *mp = mc_report_path_model(results, id, seed);
-    char *lat = mc_report_path_latent(out, id, true, seed), *asg = mc_report_path_assign(out, id, "kmeans", seed);
-    if (st == MC_STATUS_OK && (!feat || !mp || !lat || !asg)) st = MC_STATUS_NO_MEMORY;
+    const bool seeded = st == MC_STATUS_OK && (info.model[0] || rep_seeded(results, info.id, seed));
+    /* the run's space of this seed and the algorithms it was clustered with */
+    char *rl = st == MC_STATUS_OK ? mc_report_path_latent(results, info.id, seeded, seed) : NULL;
+    mc_array Rs = {0};
+    if (st == MC_STATUS_OK) st = rl ? mc_npy_read_f32(rl, &Rs) : MC_STATUS_NO_MEMORY;
+    if (st == MC_STATUS_OK && Rs.ndim != 2) st = mc_error_set(MC_STATUS_FORMAT, "%s: not (n, d)", rl);
+    const int64_t nr = st == MC_STATUS_OK ? Rs.shape[0] : 0;
+    int32_t *run_cl[N_ALGOS] = {NULL}, *cl[N_ALGOS] = {NULL};
+    int k[N_ALGOS] = {0}, first = -1;
+    for (int a = 0; st == MC_STATUS_OK && a < N_ALGOS; a++) {
+        char *ap = mc_report_path_assign(results, info.id, ALGOS[a], seed);
+        if (!ap) st = MC_STATUS_NO_MEMORY;
+        else if (pl_file_exists(ap)) {
+            if (!(run_cl[a] = malloc((size_t)(nr ? nr : 1) * sizeof **run_cl))) st = MC_STATUS_NO_MEMORY;
+            if (st == MC_STATUS_OK) st = mc_report_assign_read(ap, nr, rl, run_cl[a]);
+            if (first < 0) first = a;
+        }
+        free(ap);
+    }
+    if (st == MC_STATUS_OK && first < 0)
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: no assign/%s.<algorithm>.seed%llu.tsv of the run", results, info.id, (unsigned long long)seed);
+    double eps = 0;
+    int min_samples = 0;
+    if (st == MC_STATUS_OK && run_cl[2]) {
+        char *ap = mc_report_path_assign(results, info.id, ALGOS[2], seed);
+        st = ap ? pl_dbscan_params_read(ap, &eps, &min_samples) : MC_STATUS_NO_MEMORY;
+        free(ap);
+    }
+    char *feat = mc_sprintf("%s/features", out);
+    char *lat = mc_report_path_latent(out, info.id, seeded, seed);
+    if (st == MC_STATUS_OK && (!feat || !lat)) st = MC_STATUS_NO_MEMORY;
     int n_sub = 0;
     const char *const *sub = mc_report_folders(&n_sub);
     for (int i = 0; st == MC_STATUS_OK && i < n_sub; i++) {
@@ -269,69 +642,91 @@ mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, con
     }
     /* extract with the run's parameters */
     mc_extract_summary es;
+    memset(&es, 0, sizeof es);
     ec.metadata = c->metadata;
     if (c->id_column) ec.id_column = c->id_column;
     ec.threads = c->threads;
     if (st == MC_STATUS_OK) st = mc_data_extract(&ec, inputs, n_inputs, feat, c->progress, &es);
-    /* encode with the saved model */
-    mc_model *m = NULL;
-    mc_model_data md;
-    memset(&md, 0, sizeof md);
-    float *mu = NULL;  // (n, Z)
-    int32_t *cl = NULL; // (n)
-    if (st == MC_STATUS_OK) st = mc_model_load(mp, &m);
-    if (st == MC_STATUS_OK && mc_model_latent_dim(m) != Z)
-        st = mc_error_set(MC_STATUS_FORMAT, "%s: latent %d, the run's latents %d", mp, mc_model_latent_dim(m), Z);
-    if (st == MC_STATUS_OK) st = mc_model_data_load_features(feat, mc_model_get_config(m)->input, mc_model_get_config(m)->features, NULL, &md);
-    if (st == MC_STATUS_OK && (!(mu = mc_alloc((size_t)md.n * (size_t)Z, sizeof *mu)) || !(cl = malloc((size_t)md.n * sizeof *cl))))
-        st = MC_STATUS_NO_MEMORY;
-    if (st == MC_STATUS_OK) st = mc_model_encode(m, &md, c->threads, mu, NULL, NULL);
-    /* the nearest centroid */
-    for (int64_t i = 0; st == MC_STATUS_OK && i < md.n; i++) {
-        double best = INFINITY;
-        cl[i] = 0;
-        for (int q = 0; q < k; q++) {
-            double d2 = 0;
-            for (int j = 0; j < Z; j++) {
-                double t = (double)mu[i * Z + j] - C[(size_t)q * Z + j];
-                d2 += t * t;
+    bool lyrics = false;
+    if (st == MC_STATUS_OK) st = apply_lyrics(c, results, feat, &lyrics);
+    /* into the representation's space: the saved model or the saved fitted transform */
+    float *X = NULL; // (n, d)
+    int64_t n = 0;
+    int d = 0;
+    if (st == MC_STATUS_OK) st = new_space(results, &info, seeded, seed, feat, c->threads, &X, &n, &d, sum.note, sizeof sum.note);
+    if (st == MC_STATUS_OK && d != (int)Rs.shape[1])
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: %lld columns, the new rows %d", rl, (long long)Rs.shape[1], d);
+    int64_t zshape[2] = {n, d};
+    if (st == MC_STATUS_OK) st = mc_npy_write(lat, MC_DTYPE_F32, 2, zshape, X);
+    /* every algorithm the run used */
+    size_t al = 0;
+    for (int a = 0; st == MC_STATUS_OK && a < N_ALGOS; a++) {
+        if (!run_cl[a]) continue;
+        char *ap = mc_report_path_assign(out, info.id, ALGOS[a], seed);
+        if (!ap || !(cl[a] = malloc((size_t)(n ? n : 1) * sizeof **cl))) st = MC_STATUS_NO_MEMORY;
+        if (st == MC_STATUS_OK)
+            st = place_rows(X, n, Rs.data, nr, d, run_cl[a], a == 2, eps, min_samples, cl[a], &k[a]);
+        if (st == MC_STATUS_OK) st = mc_report_assign_write(ap, cl[a], n);
+        free(ap);
+        al += (size_t)snprintf(sum.algorithms + al, sizeof sum.algorithms - al, "%s%s", al ? ", " : "", ALGOS[a]);
+        if (al >= sizeof sum.algorithms) al = sizeof sum.algorithms - 1;
+    }
+    /* the run's maps (of its first seed's space): new rows placed as umap-learn's transform starts */
+    float *maps[2] = {NULL, NULL}; // (n, 2) umap, tsne
+    if (st == MC_STATUS_OK && seed == first_seed) {
+        static const char *const meth[2] = {"umap", "tsne"};
+        mc_map_config mcfg;
+        mc_map_config_default(&mcfg);
+        mc_tsne_opts to;
+        mc_umap_opts uo;
+        mc_pipeline_map_options(&mcfg, nr, &to, &uo);
+        for (int q = 0; st == MC_STATUS_OK && q < 2; q++) {
+            char *yp = mc_report_path_embed(results, info.id, meth[q]), *op = mc_report_path_embed(out, info.id, meth[q]);
+            mc_array Y = {0};
+            if (!yp || !op) st = MC_STATUS_NO_MEMORY;
+            else if (pl_file_exists(yp)) {
+                st = mc_npy_read_f32(yp, &Y);
+                if (st == MC_STATUS_OK && (Y.ndim != 2 || Y.shape[0] != nr || Y.shape[1] != 2))
+                    st = mc_error_set(MC_STATUS_FORMAT, "%s: not (%lld, 2)", yp, (long long)nr);
+                if (st == MC_STATUS_OK && !(maps[q] = mc_alloc((size_t)(n ? n : 1) * 2, sizeof(float)))) st = MC_STATUS_NO_MEMORY;
+                if (st == MC_STATUS_OK) st = place_on_map(X, n, Rs.data, nr, d, Y.data, uo.n_neighbors, maps[q]);
+                int64_t yshape[2] = {n, 2};
+                if (st == MC_STATUS_OK) st = mc_npy_write(op, MC_DTYPE_F32, 2, yshape, maps[q]);
+                if (st == MC_STATUS_OK) sum.maps |= 1 << q, sum.map_neighbors = uo.n_neighbors;
             }
-            if (d2 < best) { /* NaN (an empty cluster) never wins */
-                best = d2;
-                cl[i] = q;
-            }
+            mc_array_free(&Y);
+            free(yp);
+            free(op);
         }
     }
-    int64_t zshape[2] = {md.n, Z};
-    if (st == MC_STATUS_OK) st = mc_npy_write(lat, MC_DTYPE_F32, 2, zshape, mu);
-    if (st == MC_STATUS_OK) st = mc_report_assign_write(asg, cl, md.n);
     if (st == MC_STATUS_OK) {
         mc_store s;
         char **names = NULL;
-        cluster_labels(results, id, seed, k, &names);
+        cluster_labels(results, info.id, ALGOS[first], seed, k[first], &names);
         st = mc_store_open_index(feat, &s);
         if (st == MC_STATUS_OK) {
-            st = write_tracks(out, &s, cl, k, names);
+            st = write_tracks(out, &s, cl, k, names, first, maps);
             sum.tracks = es.tracks;
-            sum.segments = md.n;
+            sum.segments = n;
             sum.skipped = es.skipped;
             mc_store_close(&s);
         }
-        for (int q = 0; names && q < k; q++) free(names[q]);
+        for (int q = 0; names && q < k[first]; q++) free(names[q]);
         free(names);
     }
-    snprintf(sum.representation, sizeof sum.representation, "%s", st == MC_STATUS_OK ? id : "");
+    snprintf(sum.representation, sizeof sum.representation, "%s", st == MC_STATUS_OK ? info.id : "");
+    snprintf(sum.space, sizeof sum.space, "%s", info.model[0] ? "its saved model" : "its saved fitted transform");
     sum.seed = seed;
-    sum.k = k;
+    sum.k = first >= 0 ? k[first] : 0;
+    sum.lyrics = lyrics;
     if (summary) *summary = sum;
-    mc_model_data_free(&md);
-    mc_model_free(m);
-    mc_free(mu);
-    free(cl);
-    free(C);
+    for (int a = 0; a < N_ALGOS; a++) free(run_cl[a]), free(cl[a]);
+    mc_free(maps[0]);
+    mc_free(maps[1]);
+    mc_free(X);
+    mc_array_free(&Rs);
+    free(rl);
     free(feat);
-    free(mp);
     free(lat);
-    free(asg);
     return st;
 }

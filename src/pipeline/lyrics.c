@@ -148,9 +148,9 @@ static bool is_file(const char *path) {
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
-                             const char *text_column, const mc_lyrics_config *cfg,
-                             mc_pipeline_lyrics_summary *summary) {
+/* mc_pipeline_lyrics (model_path NULL: fit) and mc_pipeline_lyrics_apply (a saved model). */
+static mc_status lyrics_store(const char *featdir, const char *metadata, const char *id_column, const char *text_column,
+                              const mc_lyrics_config *cfg, const char *model_path, mc_pipeline_lyrics_summary *summary) {
     if (!featdir || !metadata || !cfg) return mc_error_set(MC_STATUS_INVALID_ARG, "lyrics: NULL argument");
     if (!id_column) id_column = "track_id";
     if (!text_column) text_column = "lyrics";
@@ -248,7 +248,13 @@ mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const ch
         }
     }
     mc_progress_set_total(cfg->progress, n);
-    st = mc_text_lyrics_embed_model(cfg, texts, n, &L, &model);
+    if (model_path) {
+        /* a run's saved model: new lyrics into the run's space (the same bytes as the run's own rows) */
+        st = mc_text_lyrics_model_load(model_path, &model);
+        if (st == MC_STATUS_OK) st = mc_text_lyrics_apply(model, texts, n, cfg->threads, cfg->progress, &L);
+    } else {
+        st = mc_text_lyrics_embed_model(cfg, texts, n, &L, &model);
+    }
     if (st == MC_STATUS_EMPTY) st = mc_error_set(st, "%s: %s (column '%s')", metadata, mc_error_message(), text_column);
     if (st != MC_STATUS_OK) goto done;
     /* The fitted model, so that later commands put new lyrics into the same space. */
@@ -338,4 +344,20 @@ done:
     free(p_json);
     free(p_model);
     return st;
+}
+
+mc_status mc_pipeline_lyrics(const char *featdir, const char *metadata, const char *id_column,
+                             const char *text_column, const mc_lyrics_config *cfg,
+                             mc_pipeline_lyrics_summary *summary) {
+    return lyrics_store(featdir, metadata, id_column, text_column, cfg, NULL, summary);
+}
+
+mc_status mc_pipeline_lyrics_apply(const char *featdir, const char *metadata, const char *id_column,
+                                   const char *text_column, const char *model_path, int threads,
+                                   mc_pipeline_lyrics_summary *summary) {
+    if (!model_path) return mc_error_set(MC_STATUS_INVALID_ARG, "lyrics: no model");
+    mc_lyrics_config cfg;
+    mc_text_lyrics_config_default(&cfg);
+    cfg.threads = threads;
+    return lyrics_store(featdir, metadata, id_column, text_column, &cfg, model_path, summary);
 }

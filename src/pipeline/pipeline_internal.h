@@ -47,5 +47,56 @@ void pl_stage_time(pl_stages *S, const char *name, bool ran, double seconds, dou
 /* ---------------------------------------------------------------- misc */
 
 bool pl_file_exists(const char *path);
+/* A JSON file of at most 4 MiB, parsed; errors name the file. */
+mc_status pl_read_json(const char *path, mc_json_value **out);
+
+/* DBSCAN's parameters beside its assignment (what assign needs to place new rows): ASSIGN.tsv ->
+ * ASSIGN.json {"eps", "min_samples"}; the path is malloc'ed (NULL out of memory). */
+char *pl_dbscan_params_path(const char *assign_tsv);
+mc_status pl_dbscan_params_write(const char *assign_tsv, double eps, int min_samples);
+mc_status pl_dbscan_params_read(const char *assign_tsv, double *eps, int *min_samples);
+
+/* ---------------------------------------------------------------- fitted space transforms (transform.c) */
+
+/* What turns new rows into the space of a fitted representation, saved by the run beside the space:
+ * latents/<id>[.seed<S>].transform.json (kind, sizes, scalars; written last) and .transform.npy
+ * (float64: the arrays one after another). raw: z = (x - mean) / sd (mc_data_zscore_apply) of the
+ * store vectors `features`; pca: the same, then (z - pca_mean) @ pca_comp^T (mc_cluster_pca_transform);
+ * pca-logmel: the flattened log-mel (d = n_mels x frames) through the PCA (pl_pca_scores); concat: [audio block of
+ * `from` ; lyrics block], each block (B - mean) * scale, or (B - mean) / sd * scale with zscore
+ * (pl_block_scale_apply), rows without lyrics at 0 in the lyrics block. */
+typedef enum pl_xform_kind { PL_XFORM_RAW = 0, PL_XFORM_PCA, PL_XFORM_PCA_LOGMEL, PL_XFORM_CONCAT } pl_xform_kind;
+
+typedef struct pl_xform {
+    pl_xform_kind kind;
+    char features[32];  /* store feature set of the vectors (raw, pca); "logmel"; concat: "" */
+    int d;              /* input columns; concat: the audio block's width (0: the lyrics alone) */
+    float *mean, *sd;   // (d) z-score (raw, pca); concat: the audio block's mean / sd
+    int nc;             /* PCA components */
+    double *pca_mean;   // (d)
+    double *pca_comp;   // (nc, d) row-major
+    char from[32];      /* concat: the audio representation ("" = none) */
+    bool zscore;        /* concat: the old per-column weighting */
+    double a_scale, l_scale; /* concat: the blocks' factors */
+    int L;              /* concat: lyrics width */
+    float *l_mean, *l_sd; // (L)
+} pl_xform;
+
+void pl_xform_free(pl_xform *x); /* NULL ok; zeroes */
+/* RESULTS/latents/<id>[.seed<S>].transform.{json,npy} (json false: the .npy); NULL out of memory. */
+char *pl_xform_path(const char *results, const char *id, bool seeded, uint64_t seed, bool json);
+/* Write x atomically (the .npy, then the .json). */
+mc_status pl_xform_write(const char *results, const char *id, bool seeded, uint64_t seed, const pl_xform *x);
+/* Read what pl_xform_write wrote; a run without it is MC_STATUS_UNSUPPORTED saying to rerun. */
+mc_status pl_xform_read(const char *results, const char *id, bool seeded, uint64_t seed, pl_xform *x);
+/* Z (n, nc) = (X - mean) @ comp^T for X (n, d), comp (nc, d), mean (d): plain double loops in a fixed
+ * order, so a row's scores depend on nothing but the row (any BLAS kernel, any position): the scores of
+ * pca-logmel, in the run and in assign. */
+void pl_pca_scores(const double *mean, const double *comp, int nc, const float *X, int64_t n, int64_t d, float *Z);
+/* raw / pca / pca-logmel: Z (n, nc or d) from X (n, d); X is z-scored in place on the way (raw, pca). */
+mc_status pl_xform_apply(const pl_xform *x, float *X, int64_t n, int64_t d, float *Z);
+/* B (rows, w) <- (B - mean) * scale, or (B - mean) / sd * scale (0 where sd is 0) with zscore: the
+ * concat blocks' arithmetic (the run's and assign's). */
+void pl_block_scale_apply(float *B, int64_t rows, int w, bool zscore, const float *mean, const float *sd, double scale);
 
 #endif

@@ -201,6 +201,8 @@ static void run_free(pl_run *R) {
     if (R->store_open) mc_store_close(&R->store);
     mc_pipeline_score_labels_free(&R->labels);
     mc_free(R->common);
+    mc_free(R->common_mean);
+    mc_free(R->common_sd);
     for (int i = 0; i < R->n_notes; i++) free(R->notes[i]);
     free(R->S.t);
     free(R->S.results);

@@ -100,6 +100,7 @@ typedef struct pl_run {
                                    store has no descriptors.npy (noted) */
     bool have_descriptors;    /* the store has descriptors.npy */
     float *common;            // (n, dc) z-scored vectors of `features`: the one common space
+    float *common_mean, *common_sd; // (dc) its z-score (the raw and pca spaces' saved transforms)
     int dc;
     char main_label[64];
     int k;

@@ -25,6 +25,7 @@ static mc_status cluster_one(pl_run *R, const pl_rep *r, unsigned algo, uint64_t
         R->agglo_noted = true;
     }
     if (st == MC_STATUS_OK) st = mc_report_assign_write(path, res.labels, R->n);
+    if (st == MC_STATUS_OK && cc.algo == MC_CLUSTER_ALGO_DBSCAN) st = pl_dbscan_params_write(path, res.eps, cc.min_samples);
     mc_clustering_free(&res);
     if (st != MC_STATUS_OK) {
         char msg[512];
@@ -58,8 +59,8 @@ mc_status pl_stage_cluster(pl_run *R, pl_rep *r) {
     pl_hash_int(&h, "algos", r->algos);
     pl_hash_int(&h, "threads", R->threads);
     pl_hash_hex(&h, r->cluster_hash);
-    const int na = (r->algos & 1) + (r->algos >> 1 & 1) + (r->algos >> 2 & 1);
-    char **outs = mc_calloc((size_t)(na * c->seeds), sizeof *outs); // (seeds x algorithms) relative paths
+    const int na = (r->algos & 1) + (r->algos >> 1 & 1) + 2 * (r->algos >> 2 & 1); /* DBSCAN: + its .json */
+    char **outs = mc_calloc((size_t)(na * c->seeds), sizeof *outs); // (seeds x outputs) relative paths
     if (!outs) return MC_STATUS_NO_MEMORY;
     int no = 0;
     mc_status st = MC_STATUS_OK;
@@ -68,6 +69,10 @@ mc_status pl_stage_cluster(pl_run *R, pl_rep *r) {
             if (r->algos & a) {
                 outs[no] = mc_report_path_assign(NULL, r->id, pl_algo_name(a), c->first_seed + (uint64_t)s);
                 if (!outs[no++]) st = MC_STATUS_NO_MEMORY;
+                if (a == PL_ALGO_DBSCAN && st == MC_STATUS_OK) {
+                    outs[no] = pl_dbscan_params_path(outs[no - 1]);
+                    if (!outs[no++]) st = MC_STATUS_NO_MEMORY;
+                }
             }
     if (st == MC_STATUS_OK && !pl_cached(R, name, r->cluster_hash, (const char *const *)outs, no)) {
         double t0 = mc_clock_seconds();
@@ -79,6 +84,7 @@ mc_status pl_stage_cluster(pl_run *R, pl_rep *r) {
             for (unsigned a = 1; st == MC_STATUS_OK && a <= PL_ALGO_DBSCAN; a <<= 1) {
                 if (!(r->algos & a)) continue;
                 char *ap = mc_report_path(R->dir, outs[no++]);
+                if (a == PL_ALGO_DBSCAN) no++; /* its .json, written by cluster_one */
                 st = ap ? cluster_one(R, r, a, seed, &X, ap) : MC_STATUS_NO_MEMORY;
                 free(ap);
             }

@@ -170,8 +170,8 @@ static mc_status common_space(pl_run *R) {
     memcpy(R->common, s->vectors.data, (size_t)R->n * (size_t)d * sizeof(float));
     mc_data_zscore_fit(R->common, R->n, d, mean, sd);
     mc_data_zscore_apply(R->common, R->n, d, mean, sd);
-    mc_free(mean);
-    mc_free(sd);
+    R->common_mean = mean;
+    R->common_sd = sd;
     return MC_STATUS_OK;
 }
 

@@ -69,6 +69,17 @@ static void libraries(char *buf, size_t cap) {
              library(&L, "soxr"), library(&L, "cairo"));
 }
 
+/* The tasks the run ran: --task's (or a "tasks" recipe's), or, for a recipe of representations, the
+ * recipe's name (the task column of its rows in metrics.csv). */
+static const char *run_tasks(const pl_run *R, char *buf, size_t cap) {
+    const mc_run_config *c = R->cfg;
+    if (c->recipe && c->recipe->n_reps > 0) {
+        snprintf(buf, cap, "%s", c->recipe->name);
+        return buf;
+    }
+    return pl_tasks_text(c->tasks, buf, cap);
+}
+
 /* summary.tsv: the facts of the run the report shows. */
 static void summary_text(const pl_run *R, const char *const *inputs, int n_inputs, FILE *f) {
     const mc_run_config *c = R->cfg;
@@ -77,7 +88,7 @@ static void summary_text(const pl_run *R, const char *const *inputs, int n_input
     kv_line(f, "version", mc_version());
     libraries(v, sizeof v);
     kv_line(f, "libraries", v);
-    kv_line(f, "tasks", pl_tasks_text(c->tasks, tb, sizeof tb));
+    kv_line(f, "tasks", run_tasks(R, tb, sizeof tb));
     if (c->recipe) kv_line(f, "recipe", c->recipe->path[0] ? c->recipe->path : c->recipe->name);
     v[0] = '\0';
     for (int i = 0; i < n_inputs; i++) snprintf(v + strlen(v), sizeof v - strlen(v), "%s%s", i ? " " : "", inputs[i]);
@@ -191,7 +202,7 @@ mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, 
     for (int i = 0; i < n_inputs; i++) mc_json_string(j, inputs[i]);
     mc_json_end_array(j);
     mc_json_key(j, "metadata"); mc_json_string(j, c->extract.metadata);
-    mc_json_key(j, "tasks"); mc_json_string(j, pl_tasks_text(c->tasks, tb, sizeof tb));
+    mc_json_key(j, "tasks"); mc_json_string(j, run_tasks(R, tb, sizeof tb));
     if (c->recipe) {
         mc_json_key(j, "recipe"); mc_json_string(j, c->recipe->name);
         mc_json_key(j, "recipe_file"); mc_json_string(j, c->recipe->path);
