@@ -101,7 +101,7 @@ static mc_status build_meta(const mc_model *m, char **out) {
     const char *text = mc_json_text(j);
     *out = text ? mc_strdup(text) : NULL;
     mc_json_free(j);
-    if (!*out) return mc_error_set(MC_STATUS_NO_MEMORY, "model: cannot build the metadata");
+    if (!*out) return mc_error_nomem("model: out of memory building the metadata");
     return MC_STATUS_OK;
 }
 
@@ -331,7 +331,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     if (!a || a->type != MJ_ARRAY) return bad_meta(path, "bad classes");
     if (a->n > LOAD_MAX_CLASSES) return bad_meta(path, "more than 2^16 classes");
     if (a->n > 0) {
-        *classes = calloc((size_t)a->n, sizeof **classes);
+        *classes = mc_calloc((size_t)a->n, sizeof **classes);
         if (!*classes) return mc_error_nomem("out of memory allocating the class names");
         *n_classes = a->n;
         for (int i = 0; i < a->n; i++) {
