@@ -1464,6 +1464,17 @@ static void test_alloc_messages(void) {
     MC_CHECK(!cols && strstr(mc_error_message(), "allocating cols in ") != NULL, "sizeof cols[0]: '%s'",
              mc_error_message());
     free(cols);
+    struct { double *idf; } model = {0}, *mp = &model;
+    mp->idf = mc_calloc(1, (half / 8) * sizeof *mp->idf);
+    MC_CHECK(!mp->idf && strstr(mc_error_message(), "allocating mp->idf in ") != NULL,
+             "sizeof inside an expression: '%s'", mc_error_message());
+    free(mp->idf);
+    char *text = mc_realloc(NULL, half, sizeof(char));
+    snprintf(want, sizeof want, "allocating half x sizeof(char) in test_alloc_messages() at tests/test_core.c:%d: ",
+             __LINE__ - 2);
+    MC_CHECK(!text && strstr(mc_error_message(), want) != NULL, "sizeof(type): '%s' (want '%s')",
+             mc_error_message(), want);
+    free(text);
     MC_CHECK(strchr(mc_error_message(), '\n') == NULL, "the message is one line: '%s'", mc_error_message());
 
     /* successes are untouched: zeroed, usable, no message change */

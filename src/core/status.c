@@ -60,28 +60,45 @@ mc_status mc_error_nomem(const char *fmt, ...) {
 
 void mc_error_clear(void) { mc_error_buf[0] = '\0'; }
 
-/* What a failed allocation was for, from the spelling of its arguments (see core.h): the buffer when
- * the size is `sizeof *name`, `sizeof(*name)` or `sizeof name[0]`, else "N_EXPR x SIZE_EXPR". */
-static void site_what(char *out, size_t cap, const char *wn, const char *ws) {
-    if (ws && strncmp(ws, "sizeof", 6) == 0 && !isalnum((unsigned char)ws[6]) && ws[6] != '_') {
-        const char *r = ws + 6, *e;
-        while (*r == ' ') r++;
-        e = r + strlen(r);
-        while (e > r && e[-1] == ' ') e--;
-        if (*r == '(' && e > r && e[-1] == ')') { // sizeof(...): the whole operand in parentheses
-            r++, e--;
-            while (*r == ' ') r++;
-            while (e > r && e[-1] == ' ') e--;
-        }
+/* The buffer an argument spelling names: X of a `sizeof *X`, `sizeof(*X)` or `sizeof X[0]` anywhere in
+ * expr (`(size_t)n * sizeof *m->idf` names m->idf); *len 0 when there is none. */
+static const char *sizeof_name(const char *expr, int *len) {
+    *len = 0;
+    for (const char *q = expr ? strstr(expr, "sizeof") : NULL; q; q = strstr(q + 6, "sizeof")) {
+        if ((q > expr && (isalnum((unsigned char)q[-1]) || q[-1] == '_')) || isalnum((unsigned char)q[6]) ||
+            q[6] == '_')
+            continue;
+        const char *r = q + 6;
+        while (*r == ' ' || *r == '(') r++;
         bool deref = false;
-        while (r < e && (*r == '*' || *r == ' ')) deref = true, r++;
+        while (*r == '*' || *r == ' ') deref = deref || *r == '*', r++;
+        const char *e = r;
+        for (;;) { // an lvalue spelling: names, '.', '->', and [...] subscripts
+            if (isalnum((unsigned char)*e) || *e == '_' || *e == '.') e++;
+            else if (e[0] == '-' && e[1] == '>') e += 2;
+            else if (*e == '[') {
+                const char *c = strchr(e, ']');
+                if (!c) break;
+                e = c + 1;
+            } else break;
+        }
         if (!deref && e - r > 3 && memcmp(e - 3, "[0]", 3) == 0) deref = true, e -= 3;
-        if (deref && e > r) {
-            snprintf(out, cap, "%.*s", (int)(e - r), r);
-            return;
+        if (deref && e > r && !isdigit((unsigned char)*r)) {
+            *len = (int)(e - r);
+            return r;
         }
     }
-    if (wn && ws) snprintf(out, cap, "%s x %s", wn, ws);
+    return NULL;
+}
+
+/* What a failed allocation was for, from the spelling of its arguments (see core.h): the buffer a
+ * sizeof in them names, else "N_EXPR x SIZE_EXPR". */
+static void site_what(char *out, size_t cap, const char *wn, const char *ws) {
+    int len;
+    const char *name = sizeof_name(ws, &len);
+    if (!name) name = sizeof_name(wn, &len);
+    if (name) snprintf(out, cap, "%.*s", len, name);
+    else if (wn && ws) snprintf(out, cap, "%s x %s", wn, ws);
     else snprintf(out, cap, "a buffer");
 }
 
