@@ -17,6 +17,13 @@
 
 static char tmpdir[1024];
 
+/* AddressSanitizer's defaults for this test (ASAN_OPTIONS in the environment still wins): a refused
+ * allocation returns NULL, as from glibc, so that test_alloc_messages can see the message. */
+__attribute__((used, visibility("default"))) const char *__asan_default_options(void);
+__attribute__((used, visibility("default"))) const char *__asan_default_options(void) {
+    return "allocator_may_return_null=1";
+}
+
 static const char *tpath(const char *name) {
     static char buf[4][2048];
     static int k = 0;
@@ -1387,6 +1394,99 @@ static void test_hostile_safetensors(void) {
     remove(large);
 }
 
+/* Issue 15 item 6: a failed allocation leaves one line naming the call site (function and buffer)
+ * and the size. The requests are SIZE_MAX / 2 bytes: refused at once by malloc (and by ASan, made
+ * to return NULL for this test by __asan_default_options above). */
+static void test_alloc_messages(void) {
+    char want[256];
+    const size_t half = SIZE_MAX / 2;
+    double *centres = mc_alloc(half / sizeof *centres, sizeof *centres);
+    const char *msg = mc_error_message();
+    snprintf(want, sizeof want, "%zu x %zu = %zu bytes", half / sizeof(double), sizeof(double),
+             half / sizeof(double) * sizeof(double));
+    MC_CHECK(centres == NULL, "mc_alloc of SIZE_MAX/2 bytes succeeded");
+    MC_CHECK(strstr(msg, "out of memory allocating centres in test_alloc_messages() at tests/test_core.c:") == msg &&
+                 strstr(msg, want),
+             "message '%s' (want the buffer, the function and '%s')", msg, want);
+    free(centres);
+
+    float *rows = mc_calloc(half, 1);
+    const int line = __LINE__ - 1;
+    msg = mc_error_message();
+    snprintf(want, sizeof want,
+             "allocating half x 1 in test_alloc_messages() at tests/test_core.c:%d: %zu x 1 = %zu bytes", line, half,
+             half);
+    MC_CHECK(rows == NULL && strstr(msg, want) != NULL, "mc_calloc: message '%s' (want '%s')", msg, want);
+    free(rows);
+
+    int32_t *codes = mc_calloc(4, sizeof(*codes)); // (4)
+    MC_CHECK(codes != NULL, "mc_calloc(4, 4) failed: %s", mc_error_message());
+    int32_t *grown = codes ? mc_realloc(codes, half / sizeof codes[0], sizeof codes[0]) : NULL;
+    msg = mc_error_message();
+    snprintf(want, sizeof want, "codes in test_alloc_messages() at tests/test_core.c:%d: %zu x 4 = %zu bytes",
+             __LINE__ - 3, half / 4, half / 4 * 4);
+    MC_CHECK(grown == NULL && strstr(msg, want) != NULL, "mc_realloc: message '%s' (want '%s')", msg, want);
+    if (codes) codes[3] = 7; // still ours after the failed realloc
+    free(grown ? grown : codes);
+
+    void *big = mc_alloc(SIZE_MAX / 4, 8);
+    msg = mc_error_message();
+    snprintf(want, sizeof want,
+             "SIZE_MAX / 4 x 8 in test_alloc_messages() at tests/test_core.c:%d: %zu x 8 bytes overflows size_t",
+             __LINE__ - 4, SIZE_MAX / 4);
+    MC_CHECK(big == NULL && strstr(msg, want) != NULL, "overflow: message '%s' (want '%s')", msg, want);
+    mc_free(big);
+
+    /* the caller's own words, with the size of the failed request appended */
+    float *x = mc_alloc(half, 1);
+    mc_status st = x ? MC_STATUS_OK : mc_error_nomem("out of memory allocating the test rows");
+    msg = mc_error_message();
+    snprintf(want, sizeof want, "out of memory allocating the test rows (%zu bytes)", half);
+    MC_CHECK(st == MC_STATUS_NO_MEMORY && strcmp(msg, want) == 0, "mc_error_nomem: '%s' (want '%s')", msg, want);
+    mc_free(x);
+
+    /* the exported functions under their plain names (bindings, function pointers) */
+    void *(*plain)(size_t, size_t) = mc_calloc;
+    void *p = plain(half, 1);
+    msg = mc_error_message();
+    snprintf(want, sizeof want, "out of memory allocating a buffer: %zu x 1 = %zu bytes", half, half);
+    MC_CHECK(p == NULL && strcmp(msg, want) == 0, "plain mc_calloc: '%s' (want '%s')", msg, want);
+    free(p);
+
+    /* the argument spellings the buffer name is read from */
+    struct { float *data; } t = {0};
+    t.data = mc_alloc(half, sizeof(*t.data));
+    MC_CHECK(!t.data && strstr(mc_error_message(), "allocating t.data in ") != NULL, "sizeof(*t.data): '%s'",
+             mc_error_message());
+    mc_free(t.data);
+    float **cols = NULL;
+    cols = mc_calloc(half / 8, sizeof cols[0]);
+    MC_CHECK(!cols && strstr(mc_error_message(), "allocating cols in ") != NULL, "sizeof cols[0]: '%s'",
+             mc_error_message());
+    free(cols);
+    struct { double *idf; } model = {0}, *mp = &model;
+    mp->idf = mc_calloc(1, (half / 8) * sizeof *mp->idf);
+    MC_CHECK(!mp->idf && strstr(mc_error_message(), "allocating mp->idf in ") != NULL,
+             "sizeof inside an expression: '%s'", mc_error_message());
+    free(mp->idf);
+    char *text = mc_realloc(NULL, half, sizeof(char));
+    snprintf(want, sizeof want, "allocating half x sizeof(char) in test_alloc_messages() at tests/test_core.c:%d: ",
+             __LINE__ - 2);
+    MC_CHECK(!text && strstr(mc_error_message(), want) != NULL, "sizeof(type): '%s' (want '%s')",
+             mc_error_message(), want);
+    free(text);
+    MC_CHECK(strchr(mc_error_message(), '\n') == NULL, "the message is one line: '%s'", mc_error_message());
+
+    /* successes are untouched: zeroed, usable, no message change */
+    mc_error_clear();
+    char *s = mc_sprintf("%s-%d", "ok", 15);
+    char *d = mc_strdup(s);
+    MC_CHECK(s && d && strcmp(d, "ok-15") == 0 && mc_error_message()[0] == '\0', "mc_sprintf/mc_strdup: '%s'",
+             d ? d : "(null)");
+    free(s);
+    free(d);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s", mc_test_tmpdir("core"));
     test_npy_roundtrip();
@@ -1405,6 +1505,7 @@ int main(void) {
     test_hostile_table();
     test_hostile_npy_stream();
     test_hostile_safetensors();
+    test_alloc_messages();
     int have_shared = test_metadata();
     int rc = mc_test_summary("test_core");
     if (!have_shared) mc_test_skip("../shared/data/lyrics-en-de/metadata.tsv not found; the metadata check did not run");

@@ -537,6 +537,12 @@ static void test_resume(const synth *s) {
         }
         mc_model_free(m);
     }
+    /* a batch above the MDL_MIN_NET_ROWS rows a loaded model starts with: the resumed training sizes
+     * the net for its 80-row batches again, carrying the weights and the Adam state over */
+    mc_model_config_default(MC_MODEL_KIND_VAE, &c);
+    c.epochs = 4;
+    c.batch = 80;
+    resume_case(dir, "vae-b80", &c, &v, 2);
     mc_model_config_default(MC_MODEL_KIND_CVAE, &c);
     c.epochs = 4;
     c.condition = "genre";
@@ -548,6 +554,11 @@ static void test_resume(const synth *s) {
     c.epochs = 3;
     mc_model_data mel = mel_data(s);
     resume_case(dir, "conv-vae", &c, &mel, 2);
+    c.batch = 80;
+    c.epochs = 2;
+    resume_case(dir, "conv-b80", &c, &mel, 1);
+    c.batch = 16;
+    c.epochs = 3;
     /* two threads: same bytes as itself (determinism per thread count) */
     char a[1024], b[1024];
     snprintf(a, sizeof a, "%s/t2a.safetensors", dir);
@@ -1830,19 +1841,64 @@ static void test_hostile_models(const synth *s) {
         printf("  batch = n_rows = 2,000,000: peak RSS grew %.1f MiB while refusing (was 3.7 GB)\n", grew);
         MC_CHECK(before < 0 || grew < 64, "refusing batch 2,000,000 took %.1f MiB", grew);
     }
-    /* the largest batch the loader accepts still loads and encodes; its buffers stay within the cap */
+    /* Issue 15 item 7: the step buffers follow the data, not the file. A file naming the largest batch
+     * the loader accepts and 2,000,000 training rows, with honest tensors, loads a net of
+     * MDL_MIN_NET_ROWS rows; encoding 96 rows sizes it for 96 (once, outside the forward passes), and the
+     * latents are byte-identical to those of the same weights under an honest batch = n_rows = 96. */
+    char honest[1024];
+    snprintf(honest, sizeof honest, "%s/honest96.safetensors", dir);
     if (derive_model(vae, tmp, "\"batch\": 32", "\"batch\": 65536", NULL, 0, 0) &&
-        derive_model(tmp, bad, "\"n_rows\": 96", "\"n_rows\": 65536", NULL, 0, 0)) {
+        derive_model(tmp, bad, "\"n_rows\": 96", "\"n_rows\": 2000000", NULL, 0, 0) &&
+        derive_model(vae, honest, "\"batch\": 32", "\"batch\": 96", NULL, 0, 0)) {
+        float mu[SYN_N * 4], mu_honest[SYN_N * 4];
+        mc_model *h = NULL;
+        MC_CHECK_OK(mc_model_load(honest, &h));
+        if (h) MC_CHECK_OK(mc_model_encode(h, &d, 1, mu_honest, NULL, NULL));
+        mc_model_free(h);
         peak_reset();
         double before = rss_mib();
         m = NULL;
         MC_CHECK_OK(mc_model_load(bad, &m));
         double grew = peak_mib() - before;
-        printf("  batch = n_rows = 65,536 (the cap): loading took %.1f MiB\n", grew);
-        MC_CHECK(before < 0 || grew < 1100, "batch 65,536 took %.1f MiB (cap: 1 GiB of buffers)", grew);
         if (m) {
-            float mu[SYN_N * 4];
+            printf("  batch 65,536, n_rows 2,000,000: loading took %.1f MiB, a net of %d rows\n", grew,
+                   m->net->max_batch);
+            MC_CHECK(m->net->max_batch == MDL_MIN_NET_ROWS, "the loaded net holds %d rows (want %d)",
+                     m->net->max_batch, MDL_MIN_NET_ROWS);
+            MC_CHECK(before < 0 || grew < 16, "loading batch 65,536 took %.1f MiB", grew);
+            peak_reset();
+            before = rss_mib();
             MC_CHECK_OK(mc_model_encode(m, &d, 1, mu, NULL, NULL));
+            grew = peak_mib() - before;
+            printf("  ... encoding %d rows: %.1f MiB more, a net of %d rows\n", SYN_N, grew, m->net->max_batch);
+            MC_CHECK(m->net->max_batch == SYN_N, "after encoding %d rows the net holds %d", SYN_N,
+                     m->net->max_batch);
+            MC_CHECK(before < 0 || grew < 16, "encoding %d rows took %.1f MiB", SYN_N, grew);
+            MC_CHECK(memcmp(mu, mu_honest, sizeof mu) == 0, "latents differ from the honest file's (max |diff| %g)",
+                     mc_test_max_abs_diff(mu, mu_honest, SYN_N * 4, NULL));
+            /* a second encode of fewer rows keeps the net (it never shrinks) and gives the bytes of the
+             * honest file's net for those rows (one block of 8 rows: a block's rows are computed
+             * together, so 8 rows alone are not the first 8 of a 96-row block, byte for byte) */
+            float mu2[8 * 4], mu2_honest[8 * 4];
+            mc_model_data d8 = d;
+            d8.n = 8;
+            h = NULL;
+            MC_CHECK_OK(mc_model_load(honest, &h));
+            if (h) MC_CHECK_OK(mc_model_encode(h, &d8, 1, mu2_honest, NULL, NULL));
+            mc_model_free(h);
+            MC_CHECK_OK(mc_model_encode(m, &d8, 1, mu2, NULL, NULL));
+            MC_CHECK(m->net->max_batch == SYN_N && memcmp(mu2, mu2_honest, sizeof mu2) == 0,
+                     "8 rows after 96: net of %d rows, latents %s", m->net->max_batch,
+                     memcmp(mu2, mu2_honest, sizeof mu2) ? "differ" : "equal");
+            /* what the file's batch would have cost (a net for 65,536 rows, as loaded before) */
+            peak_reset();
+            before = rss_mib();
+            MC_CHECK_OK(mdl_model_fit_rows(m, 2000000));
+            double full = peak_mib() - before;
+            printf("  ... a net for the file's batch of 65,536 rows would take %.1f MiB\n", full);
+            MC_CHECK(m->net->max_batch == 65536, "fitted to 2,000,000 rows: a net of %d rows", m->net->max_batch);
+            MC_CHECK(before < 0 || grew < full / 8, "the data's net (%.1f MiB) is not far below the file's (%.1f MiB)",
+                     grew, full);
         }
         mc_model_free(m);
     }

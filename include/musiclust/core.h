@@ -46,13 +46,29 @@ void mc_error_clear(void);
 
 /* ---------------------------------------------------------------- allocation */
 
+/* Out-of-memory messages name the call site. mc_alloc, mc_calloc, mc_realloc, mc_strdup and
+ * mc_sprintf are function-like macros that pass the calling function (__func__) and the spelling of
+ * their arguments to the _at variants below, so that every failed allocation leaves the one-line
+ * message
+ *     "out of memory allocating WHAT in FUNC() at FILE:LINE: N x SIZE = BYTES bytes"
+ * where WHAT is the buffer when the size argument names it (`sizeof *centres`, `sizeof(*x)`,
+ * `sizeof x[0]` -> "centres", "x") and otherwise the two argument expressions ("n_frames x
+ * sizeof(float)"); a size product past SIZE_MAX reads "... N x SIZE bytes overflows size_t".
+ * mc_strdup says "out of memory copying WHAT in FUNC() at FILE:LINE: BYTES bytes", mc_sprintf
+ * "out of memory formatting \"FORMAT\" in FUNC() at FILE:LINE: BYTES bytes" (FILE from the last "src/"
+ * or "tests/" of __FILE__ on). A caller may therefore return MC_STATUS_NO_MEMORY at
+ * once after any of them failed; where the argument spelling says nothing (`mc_alloc(cap, 1)`), the
+ * caller names the buffer with mc_error_nomem. The functions themselves keep their plain names in
+ * the library (for bindings, function pointers and code that #undefs the macros): calling them
+ * without the macro gives the same message with WHAT "a buffer" and no FUNC or FILE. None of them ever
+ * prints or exits; the message is per thread. */
+
 /* Zeroed, 64-byte aligned allocation of n * size bytes; NULL on overflow or failure (message set).
  * Release with mc_free. */
 void *mc_alloc(size_t n, size_t size);
 void mc_free(void *p);
 /* calloc / realloc of n * size bytes for memory released with free(): NULL on overflow or failure,
- * with the message "out of memory allocating N bytes" set, so that a caller may return
- * MC_STATUS_NO_MEMORY at once. mc_calloc zeroes; n or size 0 allocates one byte (never NULL for
+ * with the message above set. mc_calloc zeroes; n or size 0 allocates one byte (never NULL for
  * success). mc_realloc keeps p valid on failure. */
 void *mc_calloc(size_t n, size_t size);
 void *mc_realloc(void *p, size_t n, size_t size);
@@ -73,6 +89,31 @@ char *mc_sprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/* The allocators with the call site spelled out: what_n / what_size are the argument expressions as
+ * written, func the calling function, file "FILE:LINE" of the call (each may be NULL). Same results
+ * and contracts as above; only the failure message differs. Normally reached through the macros. */
+void *mc_alloc_at(size_t n, size_t size, const char *what_n, const char *what_size, const char *func,
+                  const char *file);
+void *mc_calloc_at(size_t n, size_t size, const char *what_n, const char *what_size, const char *func,
+                   const char *file);
+void *mc_realloc_at(void *p, size_t n, size_t size, const char *what_n, const char *what_size, const char *func,
+                    const char *file);
+char *mc_strdup_at(const char *s, const char *what, const char *func, const char *file);
+char *mc_sprintf_at(const char *func, const char *file, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#define MC_ALLOC_STR_(x) #x
+#define MC_ALLOC_STR(x) MC_ALLOC_STR_(x)
+#define MC_ALLOC_FILE __FILE__ ":" MC_ALLOC_STR(__LINE__)
+#define mc_alloc(n, size) mc_alloc_at((n), (size), #n, #size, __func__, MC_ALLOC_FILE)
+#define mc_calloc(n, size) mc_calloc_at((n), (size), #n, #size, __func__, MC_ALLOC_FILE)
+#define mc_realloc(p, n, size) mc_realloc_at((p), (n), (size), #n, #size, __func__, MC_ALLOC_FILE)
+#define mc_strdup(s) mc_strdup_at((s), #s, __func__, MC_ALLOC_FILE)
+#define mc_sprintf(...) mc_sprintf_at(__func__, MC_ALLOC_FILE, __VA_ARGS__)
 
 /* ---------------------------------------------------------------- clock */
 

@@ -227,7 +227,12 @@ void mc_model_input_shape(const mc_model *m, int *ndim, int64_t shape[3]);
 
 /* Write the model (weights, normalisation, optimizer and training state, metadata) atomically. */
 mc_status mc_model_save(const mc_model *m, const char *path);
-/* Read a model file written by mc_model_save; checks every tensor's presence and shape. */
+/* Read a model file written by mc_model_save; checks every tensor's presence and shape. The metadata
+ * is capped (MC_MODEL_MAX_*) and checked against the tensors before anything is allocated, and the
+ * network's step buffers are not sized from the file's batch and n_rows: the loaded network holds 64
+ * rows at most, and mc_model_train / _encode / _decode size it for the data they are given (at most
+ * min(batch, n_rows) rows; grown once per call, outside the forward and backward passes, never shrunk).
+ * Outputs are those of a network built for the full mini-batch, byte for byte. */
 mc_status mc_model_load(const char *path, mc_model **out);
 
 /* ------------------------------------------------------------------ training */

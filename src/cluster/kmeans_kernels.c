@@ -305,7 +305,7 @@ mc_status mc_cl_kmeans_probe(int isa, const float *X, int64_t m, int64_t d, cons
     if (!XT || !xs) {
         mc_free(XT);
         mc_free(xs);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "k-means probe: out of memory");
+        return mc_error_nomem("k-means probe: out of memory allocating the transposed sample");
     }
     mc_cl_km_transpose(X, m, d, 1, XT);
     for (int64_t i = 0; i < m; i++) xs[i] = (float)i * 0.25f - 3.0f;

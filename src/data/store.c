@@ -85,7 +85,7 @@ mc_status mc_store_features_parse(const char *name, mc_store_features *out) {
  * checked against index.tsv. */
 static mc_status read_rows(const mc_store *s, const char *name, mc_array *a) {
     char *p = join(s->dir, name);
-    if (!p) return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (!p) return mc_error_nomem("%s: out of memory composing the path of %s", s->dir, name);
     mc_status st = map_f32(p, a);
     free(p);
     if (st != MC_STATUS_OK) return st;

@@ -138,12 +138,12 @@ static double frechet(const double *mu1, const double *S1, const double *mu2, co
 mc_status mc_model_frechet_distance(const float *X, int64_t nx, const float *Y, int64_t ny, int d, double *out) {
     if (!X || !Y || !out || nx < 2 || ny < 2 || d < 1 || d > 4096)
         return mc_error_set(MC_STATUS_INVALID_ARG, "mc_model_frechet_distance: needs >= 2 rows on each side and 1..4096 columns");
-    int64_t *idx = malloc((size_t)(nx > ny ? nx : ny) * sizeof *idx);
-    double *buf = malloc((size_t)(2 * d + 2 * d * d + 5 * d * d) * sizeof *buf);
+    int64_t *idx = mc_calloc((size_t)(nx > ny ? nx : ny), sizeof *idx);
+    double *buf = mc_calloc((size_t)(2 * d + 2 * d * d + 5 * d * d), sizeof *buf);
     if (!idx || !buf) {
         free(idx);
         free(buf);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        return mc_error_nomem("Frechet distance: out of memory for the %d-dimensional statistics", d);
     }
     double *mu1 = buf, *mu2 = buf + d, *S1 = buf + 2 * d, *S2 = S1 + d * d, *w = S2 + d * d;
     for (int64_t i = 0; i < nx; i++) idx[i] = i;
@@ -217,7 +217,7 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
     mc_dsp_config dc;
     mc_dsp_config_default(&dc);
     const char *col = mc_model_get_config(m)->condition;
-    int32_t *scodes = malloc((size_t)s.n * sizeof *scodes), *rcodes = malloc((size_t)s.n * sizeof *rcodes);
+    int32_t *scodes = mc_calloc((size_t)s.n, sizeof *scodes), *rcodes = mc_calloc((size_t)s.n, sizeof *rcodes);
     char **sclasses = NULL;
     int sn = 0;
     mc_dsp_plan *plan = NULL;
@@ -230,7 +230,9 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
     int32_t *bc = NULL;
     int *votes = NULL;
     const int64_t P = cfg->per_class, NG = P * C;
-    if (!scodes || !rcodes || !R) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    if (!scodes || !rcodes || !R)
+        st = mc_error_nomem("generation check: out of memory for the codes and a copy of the %lld real rows",
+                            (long long)s.n);
     else memcpy(R, s.vectors.data, (size_t)s.n * (size_t)d * sizeof(float));
     if (st == MC_STATUS_OK) st = mc_store_label_codes(&s, col, scodes, &sclasses, &sn);
     if (st == MC_STATUS_OK) st = mc_store_extract_params(featdir, &dc, NULL);
@@ -243,8 +245,8 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
     }
     /* store classes -> the model's codes (a class the model does not know is left out, -1) */
     for (int64_t i = 0; st == MC_STATUS_OK && i < s.n; i++) rcodes[i] = -1;
-    int32_t *map = st == MC_STATUS_OK ? malloc((size_t)(sn > 0 ? sn : 1) * sizeof *map) : NULL;
-    if (st == MC_STATUS_OK && !map) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    int32_t *map = st == MC_STATUS_OK ? mc_calloc((size_t)(sn > 0 ? sn : 1), sizeof *map) : NULL;
+    if (st == MC_STATUS_OK && !map) st = mc_error_nomem("generation check: out of memory for the class map");
     for (int c = 0; st == MC_STATUS_OK && c < sn; c++) {
         map[c] = -1;
         for (int j = 0; j < C; j++)
@@ -257,29 +259,31 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
         out->dim = d;
         out->per_class = cfg->per_class;
         out->k = cfg->k;
-        out->classes = calloc((size_t)C, sizeof *out->classes);
-        out->real_rows = calloc((size_t)C, sizeof *out->real_rows);
-        out->knn_accuracy = calloc((size_t)C, sizeof *out->knn_accuracy);
-        out->fd_generated = calloc((size_t)C, sizeof *out->fd_generated);
-        out->fd_other_mean = calloc((size_t)C, sizeof *out->fd_other_mean);
-        out->fd_other_min = calloc((size_t)C, sizeof *out->fd_other_min);
+        out->classes = mc_calloc((size_t)C, sizeof *out->classes);
+        out->real_rows = mc_calloc((size_t)C, sizeof *out->real_rows);
+        out->knn_accuracy = mc_calloc((size_t)C, sizeof *out->knn_accuracy);
+        out->fd_generated = mc_calloc((size_t)C, sizeof *out->fd_generated);
+        out->fd_other_mean = mc_calloc((size_t)C, sizeof *out->fd_other_mean);
+        out->fd_other_min = mc_calloc((size_t)C, sizeof *out->fd_other_min);
         z = mc_alloc((size_t)(P * mc_model_latent_dim(m)), sizeof *z);                // (P, latent)
         gen = mc_alloc((size_t)(P * n_mels * frames), sizeof *gen);                   // (P, n_mels, frames) dB
         mf = mc_alloc((size_t)(dc.n_mfcc * frames), sizeof *mf);                      // (n_mfcc, frames)
         G = mc_alloc((size_t)(NG * d), sizeof *G);                                    // (C * P, d) generated stats
-        buf = malloc((size_t)(4 * d + 4 * d * d + 5 * d * d + 2 * C) * sizeof *buf);
-        idx = malloc((size_t)(s.n > NG ? s.n : NG) * sizeof *idx);
-        bc = malloc((size_t)cfg->k * sizeof *bc);
-        votes = malloc((size_t)C * sizeof *votes);
+        buf = mc_calloc((size_t)(4 * d + 4 * d * d + 5 * d * d + 2 * C), sizeof *buf);
+        idx = mc_calloc((size_t)(s.n > NG ? s.n : NG), sizeof *idx);
+        bc = mc_calloc((size_t)cfg->k, sizeof *bc);
+        votes = mc_calloc((size_t)C, sizeof *votes);
         if (!out->classes || !out->real_rows || !out->knn_accuracy || !out->fd_generated || !out->fd_other_mean ||
             !out->fd_other_min || !z || !gen || !mf || !G || !buf || !idx || !bc || !votes)
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+            st = mc_error_nomem("generation check: out of memory for the per-class results and work buffers "
+                                "(%d classes)", C);
         for (int c = 0; st == MC_STATUS_OK && c < C; c++)
-            if (!(out->classes[c] = mc_strdup(mclasses[c]))) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+            if (!(out->classes[c] = mc_strdup(mclasses[c]))) st = MC_STATUS_NO_MEMORY; // mc_strdup named it
     }
     /* generate: per class, P latent samples from their own seeded stream, decoded with the class */
-    int32_t *gc = st == MC_STATUS_OK ? malloc((size_t)P * sizeof *gc) : NULL;
-    if (st == MC_STATUS_OK && !gc) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+    int32_t *gc = st == MC_STATUS_OK ? mc_calloc((size_t)P, sizeof *gc) : NULL;
+    if (st == MC_STATUS_OK && !gc)
+        st = mc_error_nomem("generation check: out of memory for the codes of %lld generated rows", (long long)P);
     for (int c = 0; st == MC_STATUS_OK && c < C; c++) {
         mc_rng rng;
         mc_rng_seed(&rng, cfg->seed, 0x67656eULL + (uint64_t)c);
@@ -321,8 +325,8 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
             for (int j = 0; j < d; j++) G[i * d + j] = (float)((G[i * d + j] - mean[j]) / sd[j]);
         /* (a) k-NN labels */
         double *sums = buf + 4 * d + 9 * d * d; // (C) summed neighbour distances per class
-        double *bdk = malloc((size_t)cfg->k * sizeof *bdk);
-        if (!bdk) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        double *bdk = mc_calloc((size_t)cfg->k, sizeof *bdk);
+        if (!bdk) st = mc_error_nomem("generation check: out of memory for the k = %d cluster distances", cfg->k);
         int64_t right = 0;
         for (int c = 0; st == MC_STATUS_OK && c < C; c++) {
             int64_t ok = 0;
@@ -335,9 +339,11 @@ mc_status mc_model_generation_check(mc_model *m, const char *featdir, const mc_g
         out->accuracy = (double)right / (double)NG;
         /* (b) Fréchet distances: real c vs generated c, real c vs real c' */
         double *mu = buf + 2 * d, *S = buf + 4 * d, *mu2 = buf + 3 * d, *S2 = S + d * d, *w = S2 + d * d;
-        double *fd_real = calloc((size_t)C * C, sizeof *fd_real); // (C, C) real c vs real c'
-        double *mus = malloc((size_t)C * d * sizeof *mus), *Ss = malloc((size_t)C * d * d * sizeof *Ss);
-        if (st == MC_STATUS_OK && (!fd_real || !mus || !Ss)) st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        double *fd_real = mc_calloc((size_t)C * C, sizeof *fd_real); // (C, C) real c vs real c'
+        double *mus = mc_calloc((size_t)C * d, sizeof *mus), *Ss = mc_calloc((size_t)C * d * d, sizeof *Ss);
+        if (st == MC_STATUS_OK && (!fd_real || !mus || !Ss))
+            st = mc_error_nomem("generation check: out of memory for the class statistics (%d classes x %d dims)", C,
+                                d);
         for (int c = 0; st == MC_STATUS_OK && c < C; c++) {
             int64_t n = 0;
             for (int64_t i = 0; i < s.n; i++)

@@ -86,6 +86,9 @@ mc_status mc_model_decode(mc_model *m, const float *z, const int32_t *codes, int
     for (int64_t i = 0; i < n * Z; i++)
         if (!isfinite(z[i]))
             return mc_error_set(MC_STATUS_NUMERIC, "mc_model_decode: z[%lld] is not finite", (long long)i);
+    mc_status st = mdl_model_fit_rows(m, n);
+    if (st != MC_STATUS_OK) return st;
+    net = m->net;
     mc_nn_set_threads(threads);
     for (int64_t s = 0; s < n; s += net->max_batch) {
         const int B = (int)(n - s < net->max_batch ? n - s : net->max_batch);
@@ -102,7 +105,7 @@ mc_status mc_model_decode(mc_model *m, const float *z, const int32_t *codes, int
             memcpy(net->dec_in, z + s * Z, (size_t)B * Z * sizeof(float));
         }
         float *recon = NULL; /* (B, D) normalised */
-        mc_status st = mc_nn_seq_forward(net->dec, B, net->dec_in, &recon);
+        st = mc_nn_seq_forward(net->dec, B, net->dec_in, &recon);
         if (st != MC_STATUS_OK) return st;
         /* back to the input's units: x * std + mean (one global pair for log-mel, per column for vectors) */
         for (int b = 0; b < B; b++) {

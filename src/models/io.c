@@ -101,7 +101,7 @@ static mc_status build_meta(const mc_model *m, char **out) {
     const char *text = mc_json_text(j);
     *out = text ? mc_strdup(text) : NULL;
     mc_json_free(j);
-    if (!*out) return mc_error_set(MC_STATUS_NO_MEMORY, "model: cannot build the metadata");
+    if (!*out) return mc_error_nomem("model: out of memory building the metadata");
     return MC_STATUS_OK;
 }
 
@@ -331,7 +331,7 @@ static mc_status parse_meta(const char *path, const mj_value *o, mc_model_config
     if (!a || a->type != MJ_ARRAY) return bad_meta(path, "bad classes");
     if (a->n > LOAD_MAX_CLASSES) return bad_meta(path, "more than 2^16 classes");
     if (a->n > 0) {
-        *classes = calloc((size_t)a->n, sizeof **classes);
+        *classes = mc_calloc((size_t)a->n, sizeof **classes);
         if (!*classes) return mc_error_nomem("out of memory allocating the class names");
         *n_classes = a->n;
         for (int i = 0; i < a->n; i++) {
@@ -524,7 +524,9 @@ mc_status mc_model_load(const char *path, mc_model **out) {
     if (st == MC_STATUS_OK)
         st = check_architecture(path, f, &cfg, ndim, dim, n_mels, frames, n_classes, lyr_dim, n_rows, &size);
     if (st == MC_STATUS_OK) {
-        st = mdl_model_alloc(&cfg, ndim, dim, n_mels, frames, lyr_dim, classes, n_classes, n_rows, &m);
+        /* the network for MDL_MIN_NET_ROWS rows at most, whatever batch and n_rows the file names:
+         * train / encode / decode size it for the data they are given (mdl_model_fit_rows) */
+        st = mdl_model_alloc(&cfg, ndim, dim, n_mels, frames, lyr_dim, classes, n_classes, n_rows, 0, &m);
         classes = NULL; /* owned by m now (or freed) */
         if (st != MC_STATUS_OK) {
             const char *msg = mc_error_message();

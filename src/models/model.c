@@ -325,8 +325,38 @@ static mc_status apply_precision(mc_model *m) {
     return MC_STATUS_OK;
 }
 
+int mdl_batch(const mc_model *m) {
+    const int64_t b = m->cfg.batch < m->n_rows ? m->cfg.batch : m->n_rows;
+    return b < 1 ? 1 : (int)b;
+}
+
+/* The rows a network for work on `rows` rows of data holds (models_internal.h). */
+static int net_rows(const mc_model *m, int64_t rows) {
+    const int64_t want = rows > MDL_MIN_NET_ROWS ? rows : MDL_MIN_NET_ROWS, b = mdl_batch(m);
+    return (int)(want < b ? want : b);
+}
+
+mc_status mdl_model_fit_rows(mc_model *m, int64_t rows) {
+    const int want = net_rows(m, rows);
+    if (m->net && m->net->max_batch >= want) return MC_STATUS_OK;
+    mdl_net *old = m->net, *n = NULL;
+    mc_status st = mdl_net_create(&m->cfg, m->D, m->n_mels, m->frames, m->n_classes, m->lyr_dim, want, &n);
+    if (st != MC_STATUS_OK) return st;
+    m->net = n;
+    st = apply_precision(m);
+    if (st != MC_STATUS_OK) {
+        m->net = old;
+        mdl_net_free(n);
+        return st;
+    }
+    if (old) mdl_net_copy_state(n, old);
+    mdl_net_free(old);
+    return MC_STATUS_OK;
+}
+
 mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int n_mels, int frames,
-                          int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, mc_model **out) {
+                          int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, int64_t data_rows,
+                          mc_model **out) {
     *out = NULL;
     mc_status st = check_config(cfg);
     if (st != MC_STATUS_OK) { mc_store_free_classes(classes, n_classes); return st; }
@@ -362,10 +392,7 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     m->norm_mean = mc_alloc((size_t)m->norm_n, sizeof(float));
     m->norm_std = mc_alloc((size_t)m->norm_n, sizeof(float));
     if (!m->norm_mean || !m->norm_std) { mc_model_free(m); return MC_STATUS_NO_MEMORY; }
-    int64_t mb = cfg->batch < n_rows ? cfg->batch : n_rows;
-    if (mb < 1) mb = 1;
-    st = mdl_net_create(&m->cfg, m->D, n_mels, frames, n_classes, m->lyr_dim, (int)mb, &m->net);
-    if (st == MC_STATUS_OK) st = apply_precision(m);
+    st = mdl_model_fit_rows(m, data_rows);
     if (st != MC_STATUS_OK) { mc_model_free(m); return st; }
     mc_rng_seed(&m->rng_shuffle, cfg->seed, 3);
     mc_rng_seed(&m->rng_noise, cfg->seed, 4);
@@ -458,7 +485,7 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
     }
     mc_model *m = NULL;
     st = mdl_model_alloc(cfg, data->ndim, conv ? 0 : data->shape[1], n_mels, frames, mm ? data->lyr_dim : 0,
-                         classes, n_classes, data->n, &m);
+                         classes, n_classes, data->n, data->n, &m);
     if (st != MC_STATUS_OK) return st;
     st = mdl_check_data(m, data);
     if (st != MC_STATUS_OK) { mc_model_free(m); return st; }
@@ -517,6 +544,8 @@ mc_status mc_model_encode(mc_model *m, const mc_model_data *data, int threads, f
             for (int64_t i = 0; i < data->n; i++)
                 *unknown += data->codes[i] >= 0 && map[data->codes[i]] < 0;
     }
+    st = mdl_model_fit_rows(m, data->n);
+    if (st != MC_STATUS_OK) { free(map); return st; }
     mc_nn_set_threads(threads);
     mdl_net *n = m->net;
     const int Z = n->Z;

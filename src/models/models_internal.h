@@ -22,7 +22,8 @@ typedef mc_json_value mj_value;
 
 /* ------------------------------------------------------------------ the network (net.c) */
 
-/* The layers of one model and the buffers of a training step, sized for max_batch rows.
+/* The layers of one model and the buffers of a training step, sized for max_batch rows (see
+ * mdl_model_fit_rows: the rows of the data worked on, never more than the model's mini-batch).
  *   D = input numel per row (dim, or n_mels * frames), C = condition classes (0 without), Z = latent,
  *   H = encoder body output numel (last hidden width, 256 * n_mels/16 * frames/16 for conv, or D
  *   when the MLP has no hidden layer). */
@@ -78,6 +79,9 @@ typedef struct mdl_net {
 mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
                          int64_t L, int max_batch, mdl_net **out);
 void mdl_net_free(mdl_net *n);
+/* Copy the state of src into dst, a net of the same architecture (any max_batch): every parameter
+ * and buffer (weights, running statistics, counters), the Adam moments and step count. */
+void mdl_net_copy_state(mdl_net *dst, const mdl_net *src);
 /* PyTorch default init of every layer in module order from rng. */
 void mdl_net_init(mdl_net *n, mc_rng *rng);
 /* Forward B rows of n->x (and n->cond): encoder, z (= mu + eps * exp(logvar / 2) with sample, else
@@ -124,10 +128,28 @@ struct mc_model {
     bool stopped_early;
 };
 
-/* A model with a validated config, its shapes and an (uninitialised) network; takes ownership of
- * classes (n_classes) even on failure. */
+/* A model with a validated config, its shapes and an (uninitialised) network whose step buffers hold
+ * the rows mdl_model_fit_rows gives for data_rows (the loader passes 0: it has no data yet); takes
+ * ownership of classes (n_classes) even on failure. */
 mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int n_mels, int frames,
-                          int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, mc_model **out);
+                          int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, int64_t data_rows,
+                          mc_model **out);
+
+/* Rows a network holds at least (when its mini-batch is larger): a loaded model starts with this
+ * many, whatever batch its file names. Not below nn's oneDNN block of 8 samples (src/nn/conv_dnnl.c
+ * NN_DNN_BLOCK), so that the primitives, and with them every output byte, are those of the full
+ * mini-batch's net. */
+#define MDL_MIN_NET_ROWS 64
+/* The model's mini-batch: min(cfg.batch, n_rows), the rows of one training step and one encode or
+ * decode block. */
+int mdl_batch(const mc_model *m);
+/* Size the network for work on `rows` rows of data: it must hold min(mdl_batch, max(rows,
+ * MDL_MIN_NET_ROWS)) rows. When it holds fewer, a network with that many is built and the state
+ * (weights, Adam moments, counters) moved into it; it never shrinks. So the step buffers follow the
+ * data passed, not the batch or n_rows a model file names, and the blocks of rows worked on -- hence
+ * every output byte -- are those of a network built for the full mini-batch. Called once at the start
+ * of mc_model_train / _encode / _decode, never in a hot loop. On failure the model is unchanged. */
+mc_status mdl_model_fit_rows(mc_model *m, int64_t rows);
 
 /* Allocate best-weight copies (if not there) and copy the current weights into them. */
 mc_status mdl_best_snapshot(mc_model *m);

@@ -41,6 +41,25 @@ void mdl_net_free(mdl_net *n) {
     mc_free(n);
 }
 
+void mdl_net_copy_state(mdl_net *dst, const mdl_net *src) {
+    const int np = mc_nn_params_count(src->params);
+    for (int i = 0; i < np; i++) {
+        const mc_nn_param *a = mc_nn_params_at(src->params, i);
+        mc_nn_param *b = mc_nn_params_at(dst->params, i);
+        if (a->data) memcpy(b->data, a->data, (size_t)a->numel * sizeof(float));
+        else if (a->i64 && b->i64) *b->i64 = *a->i64;
+    }
+    const int na = mc_nn_adam_count(src->adam);
+    for (int i = 0; i < na; i++) {
+        float *ma = NULL, *va = NULL, *mb = NULL, *vb = NULL;
+        const mc_nn_param *p = mc_nn_adam_param(src->adam, i, &ma, &va);
+        mc_nn_adam_param(dst->adam, i, &mb, &vb);
+        memcpy(mb, ma, (size_t)p->numel * sizeof(float));
+        memcpy(vb, va, (size_t)p->numel * sizeof(float));
+    }
+    mc_nn_adam_set_steps(dst->adam, mc_nn_adam_steps(src->adam));
+}
+
 /* ---------------------------------------------------------------- builders (net_build.h) */
 
 mc_status mdl_add_linear(mc_nn_seq *s, const char *name, int64_t in, int64_t out, mc_nn_act act, int B) {

@@ -130,6 +130,7 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
     if (data->n != m->n_rows)
         return mc_error_set(MC_STATUS_INVALID_ARG, "the model was started on %lld rows, the data has %lld: "
                             "resume with the same feature store", (long long)m->n_rows, (long long)data->n);
+    if ((st = mdl_model_fit_rows(m, data->n)) != MC_STATUS_OK) return st;
     const mc_model_config *c = &m->cfg;
     int *map = NULL;
     st = mdl_class_map(m, data, &map);

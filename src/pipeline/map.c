@@ -51,7 +51,7 @@ static mc_status label_codes(const char *labels, const char *column, int64_t n, 
         else if (t.nrows != n)
             st = mc_error_set(MC_STATUS_FORMAT, "%s: %lld rows, the array %lld: they must match row for row", path,
                               (long long)t.nrows, (long long)n);
-        else if (!(vals = malloc((size_t)n * sizeof *vals))) st = MC_STATUS_NO_MEMORY;
+        else if (!(vals = mc_calloc((size_t)n, sizeof *vals))) st = MC_STATUS_NO_MEMORY;
         for (int64_t i = 0; st == MC_STATUS_OK && i < n; i++) vals[i] = mc_table_get(&t, i, col);
         if (st == MC_STATUS_OK) st = mc_metrics_encode_labels(vals, n, codes, names, n_names);
         mc_table_free(&t);
@@ -67,7 +67,7 @@ static mc_status draw(const mc_map_config *c, const float *Y, int64_t n, const c
     int n_names = 0;
     mc_status st = MC_STATUS_OK;
     if (c->labels && c->column) {
-        codes = malloc((size_t)n * sizeof *codes);
+        codes = mc_calloc((size_t)n, sizeof *codes);
         st = codes ? label_codes(c->labels, c->column, n, codes, &names, &n_names) : MC_STATUS_NO_MEMORY;
     }
     const char *m = c->method == MC_MAP_TSNE ? "t-SNE" : "UMAP";

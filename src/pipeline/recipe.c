@@ -487,11 +487,11 @@ mc_status mc_pipeline_recipe_load(const char *name_or_file, mc_recipe *out, stru
     FILE *f = fopen(path, "rb");
     if (!f) return mc_error_set(MC_STATUS_IO, "%s: cannot read: %s", path, strerror(errno));
     enum { MAX = 1 << 20 };
-    char *buf = malloc(MAX + 1);
+    char *buf = mc_calloc(MAX + 1, 1); // (MAX + 1) bytes: the recipe text, one byte to spot a longer file
     size_t n = buf ? fread(buf, 1, MAX + 1, f) : 0;
     bool err = ferror(f) != 0;
     fclose(f);
-    if (!buf) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    if (!buf) return mc_error_nomem("%s: out of memory for the recipe text", path);
     if (err) st = mc_error_set(MC_STATUS_IO, "%s: read error", path);
     else if (n > MAX) st = mc_error_set(MC_STATUS_FORMAT, "%s: larger than 1 MiB: not a recipe", path);
     else st = mc_pipeline_recipe_parse(buf, n, path, out, cfg);

@@ -19,7 +19,7 @@ static mc_status other_raw(pl_run *R, mc_store_features f, float **Z, int *d, pl
     float *mean = mc_alloc((size_t)*d, sizeof(float)), *sd = mc_alloc((size_t)*d, sizeof(float));
     *Z = mc_alloc((size_t)R->n * (size_t)*d, sizeof(float)); // (n, d)
     if (!mean || !sd || !*Z) {
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "out of memory");
+        st = mc_error_nomem("out of memory allocating the standardised vectors (%lld x %d)", (long long)R->n, *d);
     } else {
         memcpy(*Z, s.vectors.data, (size_t)R->n * (size_t)*d * sizeof(float));
         mc_data_zscore_fit(*Z, R->n, *d, mean, sd);

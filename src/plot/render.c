@@ -318,7 +318,7 @@ mc_status mc_plot_render_buffer(const mc_plot *p, mc_plot_format format, unsigne
     if (st == MC_STATUS_OK) {
         unsigned char *d = mc_alloc(mb.len, 1);
         if (!d) {
-            st = MC_STATUS_NO_MEMORY;
+            st = mc_error_nomem("(memory): out of memory for the %zu-byte encoded image", mb.len);
         } else {
             memcpy(d, mb.data, mb.len);
             *buf = d;

@@ -11,7 +11,7 @@ mc_status mc_report_assign_write(const char *path, const int32_t *clusters, int6
     if ((uint64_t)n > (SIZE_MAX - 16) / 34) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: %lld rows overflow", path, (long long)n);
     size_t cap = 16 + (size_t)n * 34, len = 0;
     char *buf = mc_calloc(cap, 1);
-    if (!buf) return MC_STATUS_NO_MEMORY;
+    if (!buf) return mc_error_nomem("%s: out of memory for the text of %lld rows", path, (long long)n);
     len += (size_t)snprintf(buf, cap, "row\tcluster\n");
     for (int64_t i = 0; i < n; i++)
         len += (size_t)snprintf(buf + len, cap - len, "%lld\t%d\n", (long long)i, (int)clusters[i]);
@@ -44,7 +44,7 @@ mc_status mc_report_assign_read(const char *path, int64_t n, const char *against
         st = mc_error_set(MC_STATUS_FORMAT, "%s has %lld rows but %s has %lld; they must match row for row", path,
                           (long long)t.nrows, against ? against : "the data", (long long)n);
     else if (!(seen = mc_calloc((size_t)n, 1)))
-        st = MC_STATUS_NO_MEMORY;
+        st = mc_error_nomem("%s: out of memory for the seen flags of %lld rows", path, (long long)n);
     for (int64_t i = 0; st == MC_STATUS_OK && i < n; i++) {
         long long row = i, v;
         if (rc >= 0 && (!parse_i64(mc_table_get(&t, i, rc), &row) || row < 0 || row >= n || seen[row]))

@@ -67,7 +67,7 @@ static mc_status ex_store_open(const char *featdir, int64_t n, const char *out_d
     s->duration = mc_calloc((size_t)(n ? n : 1), sizeof *s->duration);
     if (!s->duration) {
         ex_store_free(s);
-        return mc_error_set(MC_STATUS_NO_MEMORY, "exports: out of memory");
+        return mc_error_nomem("exports: out of memory allocating the segment durations");
     }
     for (int64_t i = 0; i < n; i++) s->duration[i] = NAN;
     mc_table tracks;
@@ -134,15 +134,15 @@ mc_status mc_report_export_labels(const char *featdir, const int32_t *clusters, 
         for (int64_t k = 0; k < n_stems; k++) dup += strcmp(stems[k], stem) == 0;
         if (n_stems == cap_stems) {
             cap_stems = cap_stems ? 2 * cap_stems : 64;
-            char **t = realloc(stems, (size_t)cap_stems * sizeof *t);
+            char **t = mc_realloc(stems, (size_t)cap_stems, sizeof *t);
             if (!t) {
-                st = mc_error_set(MC_STATUS_NO_MEMORY, "label export: out of memory");
+                st = mc_error_nomem("label export: out of memory growing the list of %lld file stems", (long long)cap_stems);
                 break;
             }
             stems = t;
         }
         if (!(stems[n_stems] = mc_strdup(stem))) {
-            st = mc_error_set(MC_STATUS_NO_MEMORY, "label export: out of memory");
+            st = mc_error_nomem("label export: out of memory copying the file stem '%s'", stem);
             break;
         }
         n_stems++;
@@ -152,7 +152,7 @@ mc_status mc_report_export_labels(const char *featdir, const int32_t *clusters, 
         char *out = mc_sprintf("%s/%s", out_dir, name);
         if (!out || (st = mc_memfile_open(&mf, out)) != MC_STATUS_OK) {
             free(out);
-            if (st == MC_STATUS_OK) st = mc_error_set(MC_STATUS_NO_MEMORY, "label export: out of memory");
+            if (st == MC_STATUS_OK) st = MC_STATUS_NO_MEMORY; // mc_sprintf named the path being formatted
             break;
         }
         /* Audacity's label track text: start<TAB>end<TAB>label, seconds with 6 decimals */
@@ -207,7 +207,7 @@ mc_status mc_report_export_projector(const char *featdir, const float *x, int64_
     bool *label = mc_calloc((size_t)s.index.ncols, sizeof *label);
     if (!label) {
         mc_memfile_commit(&mf, p);
-        st = mc_error_set(MC_STATUS_NO_MEMORY, "projector export: out of memory");
+        st = mc_error_nomem("projector export: out of memory allocating the label column flags");
         goto done;
     }
     for (int j = 0; j < s.index.ncols; j++) {
@@ -239,7 +239,7 @@ mc_status mc_report_export_projector(const char *featdir, const float *x, int64_
     {
         static const char cfg[] = "embeddings {\n  tensor_name: \"musiclust\"\n  tensor_path: \"tensors.tsv\"\n"
                                   "  metadata_path: \"metadata.tsv\"\n}\n";
-        st = p ? mc_file_write_atomic(p, cfg, sizeof cfg - 1) : mc_error_set(MC_STATUS_NO_MEMORY, "projector export: out of memory");
+        st = p ? mc_file_write_atomic(p, cfg, sizeof cfg - 1) : mc_error_nomem("projector export: out of memory composing the path of projector_config.pbtxt");
     }
 done:
     free(p);
@@ -327,7 +327,7 @@ mc_status mc_report_exports(const char *results, mc_report_exports_summary *out)
     free(p);
     cl = mc_calloc((size_t)(z.shape[0] ? z.shape[0] : 1), sizeof *cl);
     p = mc_report_path_assign(results, id, t.rows[row].algorithm, seed);
-    st = !cl || !p ? mc_error_set(MC_STATUS_NO_MEMORY, "exports: out of memory")
+    st = !cl || !p ? mc_error_nomem("exports: out of memory allocating the cluster labels or their path")
                    : mc_report_assign_read(p, z.shape[0], "the latent", cl);
     free(p);
     if (st != MC_STATUS_OK) goto out;
@@ -351,7 +351,7 @@ mc_status mc_report_exports(const char *results, mc_report_exports_summary *out)
             "    cluster, labels; a header row) for TensorBoard's projector: load both at\n"
             "    projector.tensorflow.org, or `tensorboard --logdir projector/%s` (projector_config.pbtxt).\n",
             t.rows[row].representation, t.rows[row].algorithm, id, t.rows[row].algorithm, id, id);
-        st = p && text ? mc_file_write_atomic(p, text, strlen(text)) : mc_error_set(MC_STATUS_NO_MEMORY, "exports: out of memory");
+        st = p && text ? mc_file_write_atomic(p, text, strlen(text)) : mc_error_nomem("exports: out of memory composing the README");
         free(text);
     }
     free(p);

@@ -78,7 +78,7 @@ void rp_note_missing(rp_ctx *c, const char *what) {
  * representation names are user text) replaced by '_'; malloc'd. */
 static char *figure_path(const rp_ctx *c, const char *stem, const char *ext) {
     size_t len = strlen(c->dir) + strlen(stem) + strlen(ext) + 16;
-    char *p = malloc(len);
+    char *p = mc_calloc(len, 1); // (len) bytes: the figure path
     if (!p) return NULL;
     int k = snprintf(p, len, "%s/figures/", c->dir);
     for (const char *s = stem; *s; s++)

@@ -178,7 +178,7 @@ static char *absolute(const char *p) {
     char cwd[PATH_MAX];
     if (p[0] == '/' || !getcwd(cwd, sizeof cwd)) return mc_strdup(p);
     size_t len = strlen(cwd) + strlen(p) + 2;
-    char *out = malloc(len);
+    char *out = mc_calloc(len, 1); // (len) bytes: the absolute path
     if (out) snprintf(out, len, "%s/%s", cwd, p);
     return out;
 }
@@ -196,7 +196,7 @@ static char *relative(const char *from, const char *to) {
     for (const char *p = from + common; *p; p++) ups += *p == '/';
     const char *rest = to + common + (to[common] == '/');
     size_t len = (size_t)ups * 3 + strlen(rest) + 2;
-    char *out = malloc(len);
+    char *out = mc_calloc(len, 1); // (len) bytes: the relative path
     if (!out) return NULL;
     out[0] = '\0';
     for (int u = 0; u < ups; u++) strcat(out, "../");
@@ -221,7 +221,7 @@ static double segment_seconds(const rp_ctx *c) {
     double seg = 0;
     for (;;) { /* extract.json is small */
         if (len + 4096 + 1 > cap) {
-            char *t = realloc(text, cap = 2 * cap + 8192);
+            char *t = mc_realloc(text, cap = 2 * cap + 8192, 1);
             if (!t) break;
             text = t;
         }

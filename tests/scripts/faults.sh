@@ -9,8 +9,9 @@
 # disk  extract, train and run on a small tmpfs (mounted here; root needed: a mount failure is a test
 #       failure, never a skip) that fills mid-way: exit 1 naming the file and "no space left", no
 #       file that looks complete, and after space is freed the rerun ends with the reference bytes
-# oom   commands under `ulimit -v`: a clean exit 1 with one line "out of memory ... WHAT ... N bytes", no
-#       crash; and extract stays within the limit (streaming decode)
+# oom   commands under `ulimit -v` (train, cluster, map): a clean exit 1 with one line "out of memory ...
+#       N bytes" naming what was being allocated (layer, file, or the allocator's buffer, function and
+#       file:line), no crash, no output; and extract stays within the limit (streaming decode)
 # The audio is synthesized here (python3's wave module, seeded): 4 styles x 5 tracks x 6 s.
 set -uo pipefail
 MC=$1 W=$2 WHAT=$3
@@ -247,29 +248,47 @@ oom)
     export OPENBLAS_NUM_THREADS=1 # OpenBLAS's per-thread buffers would take the address space at start
     LIM=600000                   # KiB of address space
     "$MC" extract -q --threads 1 "$A" -o "$W/store" > "$W/x.log" 2>&1 || { bad "extract: $(cat "$W/x.log")"; exit 1; }
-    oom() { # LABEL ARGS...: exit 1, one line "out of memory ... WHAT ... N bytes"
-        local label=$1; shift
+    oom() { # LABEL WHAT-REGEX ARGS...: exit 1, one line "out of memory ... N bytes" that also names what
+            # was being allocated (WHAT-REGEX: the buffer, layer, file or function) and its size
+        local label=$1 what=$2; shift 2
         ( ulimit -v $LIM; exec "$MC" "$@" ) > "$W/o.out" 2> "$W/o.err"
         local rc=$? lines; lines=$(grep -c '' "$W/o.err")
-        if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -Eq "out of memory .*[a-z].*[ (][0-9]+ bytes" "$W/o.err"; then
+        if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -Eq "out of memory .*[a-z].*[ (][0-9]+ bytes" "$W/o.err" \
+            && grep -Eq "$what" "$W/o.err"; then
             ok "$label: $(cat "$W/o.err")"
         else
-            bad "$label under ulimit -v $LIM: exit $rc, $lines stderr lines: $(head -5 "$W/o.err")"
+            bad "$label under ulimit -v $LIM: exit $rc, $lines stderr lines (want one naming /$what/): $(head -5 "$W/o.err")"
         fi
     }
-    oom "train, a 1M-wide hidden layer" train -q --threads 1 --hidden 1000000,1000 "$W/store" -o "$W/m1.safetensors"
-    oom "train conv-vae, 4096 channels" train -q --threads 1 --model conv-vae --channels 4096,4096 "$W/store" -o "$W/m2.safetensors"
-    # 4,000,000 x 64 float32 (1 GB, sparse on disk): more than the limit
-    python3 - "$W/big.npy" <<'EOF'
-import struct, sys
-h = "{'descr': '<f4', 'fortran_order': False, 'shape': (4000000, 64), }"
-h += " " * (128 - 10 - 1 - len(h)) + "\n"
+    oom "train, a 1M-wide hidden layer" "layer enc[.]fc1 .*[(]128000000 bytes[)]" \
+        train -q --threads 1 --hidden 1000000,1000 "$W/store" -o "$W/m1.safetensors"
+    oom "train conv-vae, 4096 channels" "layer enc[.]conv0 .*[(][0-9]{9,} bytes[)]" \
+        train -q --threads 1 --model conv-vae --channels 4096,4096 "$W/store" -o "$W/m2.safetensors"
+    # big.npy: 4,000,000 x 64 float32 (1 GB, sparse on disk), more than the limit; mid.npy: 12,000 x 4
+    # float32 (192 KB) of seeded noise, small to read but large to cluster with --min-samples 12000
+    python3 - "$W/big.npy" "$W/mid.npy" <<'EOF'
+import random, struct, sys
+def header(shape):
+    h = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % shape
+    h += " " * (128 - 10 - 1 - len(h)) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
 with open(sys.argv[1], "wb") as f:
-    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())
+    f.write(header((4000000, 64)))
     f.truncate(128 + 4000000 * 64 * 4)
+rng = random.Random(15)
+with open(sys.argv[2], "wb") as f:
+    f.write(header((12000, 4)))
+    f.write(struct.pack("<48000f", *[rng.gauss(0, 1) for _ in range(48000)]))
 EOF
-    oom "cluster kmeans, 4M x 64" cluster -q --threads 1 --algo kmeans --k 3 "$W/big.npy" -o "$W/a.tsv"
-    [ -e "$W/a.tsv" ] && bad "an output was written"
+    oom "cluster kmeans, 4M x 64" "big[.]npy: out of memory for 1024000000 bytes of data" \
+        cluster -q --threads 1 --algo kmeans --k 3 "$W/big.npy" -o "$W/a.tsv"
+    # the allocator's own message: the buffer's expression, the function and its file:line, n x size = bytes
+    oom "cluster dbscan, 12000 neighbours per point" \
+        "allocating .*min_samples.* in mc_cluster_dbscan_auto_eps[(][)] at src/cluster/dbscan[.]c:[0-9]+: 144000000 x 8 = 1152000000 bytes" \
+        cluster -q --threads 1 --algo dbscan --min-samples 12000 "$W/mid.npy" -o "$W/d.tsv"
+    oom "map, 4M x 64" "big[.]npy: out of memory for 1024000000 bytes of data" \
+        map --threads 1 "$W/big.npy" -o "$W/y.npy"
+    for o in a.tsv d.tsv y.npy; do [ -e "$W/$o" ] && bad "an output was written: $o"; done
     # the streaming decode keeps extract inside the same limit
     ( ulimit -v $LIM; exec "$MC" extract -q --threads 1 "$A" -o "$W/store2" ) > "$W/x2.log" 2>&1 \
         && cmp -s "$W/store/logmel.npy" "$W/store2/logmel.npy" && ok "extract within ulimit -v $LIM" \
