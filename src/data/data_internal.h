@@ -71,6 +71,13 @@ int64_t mc_meta_find(const mc_meta *m, const char *path, bool *with_folder);
 int mc_meta_suggest_column(const mc_meta *m, const char *const *paths, size_t n_paths, int64_t *matches);
 /* Up to three non-empty values of column col, quoted, for messages: "'a', 'b', 'c'". */
 void mc_meta_examples(const mc_meta *m, int col, char *out, size_t cap);
+/* extract's join: meta_row[i] (files->n) is the row of every file (-1: none), and the messages about
+ * it (issue 14): rows joined to more than one file (the same name in several folders) are logged as a
+ * warning; when no file joins, hint (hint_cap bytes) says which values the id column holds, what the
+ * files are called and which other column would join. metadata names the table in messages. Returns
+ * the files joined. Never fails (an allocation failure only drops the duplicate-row warning). */
+int64_t mc_meta_join_files(const mc_meta *m, const char *metadata, const char *id_column, const mc_path_list *files,
+                           int64_t *meta_row, char *hint, size_t hint_cap);
 
 /* ------------------------------------------------------------------ extract's output (extract_io.c) */
 

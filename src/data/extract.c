@@ -436,80 +436,6 @@ static void write_skip(store_out *o, const char *path, const char *reason, bool 
     if (log) mc_log(MC_LOG_LEVEL_WARN, "skipped %s: %s", path, reason);
 }
 
-/* The last n components of a path ("rock/x1.flac" for n = 2), for messages. */
-static const char *last_components(const char *path, int n) {
-    const char *p = path + strlen(path);
-    while (p > path) {
-        if (p[-1] == '/' && --n == 0) break;
-        p--;
-    }
-    return p;
-}
-
-/* Append ", 'x'" to a message of examples (at most 3 are kept). */
-static void add_example(char *buf, size_t cap, int *count, const char *x) {
-    if ((*count)++ >= 3) return;
-    size_t used = strlen(buf);
-    snprintf(buf + used, cap - used, "%s'%.80s'", used ? ", " : "", x);
-}
-
-/* The join: meta_row[i] for every file, and the messages about it (issue 14): rows joined to more
- * than one file (the same name in several folders), and, when no file joins, which values the column
- * holds, what the files are called and which other column would join. Returns the files joined. */
-static int64_t join_files(const mc_meta *meta, const mc_extract_config *cfg, const mc_path_list *files,
-                          int64_t *meta_row, char *hint, size_t hint_cap) {
-    hint[0] = '\0';
-    const int64_t nrows = meta->table.nrows;
-    int64_t *first_file = mc_calloc(1, (size_t)(nrows ? nrows : 1) * sizeof *first_file); // (nrows) first file of a row
-    int64_t joined = 0, shared_rows = 0, shared_files = 0;
-    char example[1200] = "";
-    if (first_file)
-        for (int64_t r = 0; r < nrows; r++) first_file[r] = -1;
-    for (size_t i = 0; i < files->n; i++) {
-        meta_row[i] = mc_meta_find(meta, files->items[i], NULL);
-        if (meta_row[i] < 0) continue;
-        joined++;
-        if (!first_file) continue;
-        int64_t f0 = first_file[meta_row[i]];
-        if (f0 < 0) {
-            first_file[meta_row[i]] = (int64_t)i;
-        } else if (f0 != -2) {
-            /* a second file for this row: count the row once */
-            if (shared_rows == 0)
-                snprintf(example, sizeof example, "'%.100s' joins %.400s and %.400s",
-                         mc_table_get(&meta->table, meta_row[i], meta->id_col), files->items[f0], files->items[i]);
-            shared_rows++;
-            shared_files += 2;
-            first_file[meta_row[i]] = -2;
-        } else {
-            shared_files++;
-        }
-    }
-    free(first_file);
-    if (shared_rows > 0)
-        mc_log(MC_LOG_LEVEL_WARN, "%s: %lld metadata row(s) joined more than one file (%lld files: the same name in "
-               "different folders), e.g. %s; each of those files gets the row's labels. To tell them apart, give "
-               "the %s column folder/name values (e.g. 'blues/blues.00000')", cfg->metadata, (long long)shared_rows,
-               (long long)shared_files, example, cfg->id_column);
-    if (joined == 0 && files->n > 0) {
-        char vals[400], names[400] = "";
-        int nn = 0;
-        mc_meta_examples(meta, meta->id_col, vals, sizeof vals);
-        for (size_t i = 0; i < files->n && nn < 3; i++) add_example(names, sizeof names, &nn, last_components(files->items[i], 1));
-        int64_t m = 0;
-        int alt = mc_meta_suggest_column(meta, (const char *const *)files->items, files->n, &m);
-        char alt_msg[300] = "";
-        if (alt >= 0)
-            snprintf(alt_msg, sizeof alt_msg, "; column '%.100s' joins %lld of them: --id-column %.100s",
-                     meta->table.header[alt], (long long)m, meta->table.header[alt]);
-        snprintf(hint, hint_cap, "no audio file joins a row of %s: its column '%s' holds values like %s, the files are "
-                 "named like %s (a file joins the row whose value is its name without extension, or a "
-                 "folder/name path to it; an audio extension in the value is ignored)%s",
-                 cfg->metadata, cfg->id_column, vals, names, alt_msg);
-    }
-    return joined;
-}
-
 /* ------------------------------------------------------------------ the run */
 
 mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *inputs, int n_inputs,
@@ -666,7 +592,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
         }
         if (have_meta) {
             join_hint[0] = '\0';
-            int64_t joined = join_files(&meta, cfg, &files, meta_row, join_hint, sizeof join_hint);
+            int64_t joined = mc_meta_join_files(&meta, cfg->metadata, cfg->id_column, &files, meta_row, join_hint, sizeof join_hint);
             if (joined == 0 && cfg->keep_unmatched && files.n > 0)
                 mc_log(MC_LOG_LEVEL_WARN, "%s; every file is kept with empty labels (--keep-unmatched)", join_hint);
             if (joined < (int64_t)files.n && joined > 0 && !cfg->keep_unmatched) {
