@@ -71,6 +71,10 @@ int64_t mc_meta_find(const mc_meta *m, const char *path, bool *with_folder);
 int mc_meta_suggest_column(const mc_meta *m, const char *const *paths, size_t n_paths, int64_t *matches);
 /* Up to three non-empty values of column col, quoted, for messages: "'a', 'b', 'c'". */
 void mc_meta_examples(const mc_meta *m, int col, char *out, size_t cap);
+/* The last n components of a path ("rock/x1.flac" for n = 2), for messages. */
+const char *mc_data_last_components(const char *path, int n);
+/* Append ", 'x'" to a message of examples in buf (cap bytes); at most 3 are kept (*count counts all). */
+void mc_data_add_example(char *buf, size_t cap, int *count, const char *x);
 /* extract's join: meta_row[i] (files->n) is the row of every file (-1: none), and the messages about
  * it (issue 14): rows joined to more than one file (the same name in several folders) are logged as a
  * warning; when no file joins, hint (hint_cap bytes) says which values the id column holds, what the

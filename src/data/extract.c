@@ -599,7 +599,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
                 char ex[400] = "";
                 int ne = 0;
                 for (size_t i = 0; i < files.n; i++)
-                    if (meta_row[i] < 0) add_example(ex, sizeof ex, &ne, last_components(files.items[i], 2));
+                    if (meta_row[i] < 0) mc_data_add_example(ex, sizeof ex, &ne, mc_data_last_components(files.items[i], 2));
                 mc_log(MC_LOG_LEVEL_WARN, "%lld audio file(s) have no row in %s (column %s), e.g. %s: skipped "
                        "(listed in skipped.tsv; --keep-unmatched keeps them with empty labels)",
                        (long long)files.n - joined, cfg->metadata, cfg->id_column, ex);
@@ -721,7 +721,7 @@ mc_status mc_data_extract(const mc_extract_config *cfg, const char *const *input
             fprintf(o.unmatched, "%lld\t", (long long)r + 1);
             mc_csv_write_field(o.unmatched, id, '\t');
             fputc('\n', o.unmatched);
-            add_example(ex, sizeof ex, &ne, id);
+            mc_data_add_example(ex, sizeof ex, &ne, id);
             sum.unmatched_metadata++;
         }
         free(used);

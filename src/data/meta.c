@@ -366,8 +366,7 @@ void mc_meta_examples(const mc_meta *m, int col, char *out, size_t cap) {
 
 /* ------------------------------------------------------------------ joining audio files to rows */
 
-/* The last n components of a path ("rock/x1.flac" for n = 2), for messages. */
-static const char *last_components(const char *path, int n) {
+const char *mc_data_last_components(const char *path, int n) {
     const char *p = path + strlen(path);
     while (p > path) {
         if (p[-1] == '/' && --n == 0) break;
@@ -376,8 +375,7 @@ static const char *last_components(const char *path, int n) {
     return p;
 }
 
-/* Append ", 'x'" to a message of examples (at most 3 are kept). */
-static void add_example(char *buf, size_t cap, int *count, const char *x) {
+void mc_data_add_example(char *buf, size_t cap, int *count, const char *x) {
     if ((*count)++ >= 3) return;
     size_t used = strlen(buf);
     snprintf(buf + used, cap - used, "%s'%.80s'", used ? ", " : "", x);
@@ -423,7 +421,7 @@ int64_t mc_meta_join_files(const mc_meta *meta, const char *metadata, const char
         char vals[400], names[400] = "";
         int nn = 0;
         mc_meta_examples(meta, meta->id_col, vals, sizeof vals);
-        for (size_t i = 0; i < files->n && nn < 3; i++) add_example(names, sizeof names, &nn, last_components(files->items[i], 1));
+        for (size_t i = 0; i < files->n && nn < 3; i++) mc_data_add_example(names, sizeof names, &nn, mc_data_last_components(files->items[i], 1));
         int64_t m = 0;
         int alt = mc_meta_suggest_column(meta, (const char *const *)files->items, files->n, &m);
         char alt_msg[300] = "";
