@@ -141,13 +141,18 @@ static int train(int argc, char **argv, mc_lock **lock) {
         free(dir);
         if (ds != MC_STATUS_OK) return cli_fail("train", ds);
     }
-    /* One writer per model file: MODEL.lock (core.h, mc_lock), released by cmd_train. */
+    /* One writer per model file: MODEL.lock (core.h, mc_lock), released by cmd_train; over several
+     * ranks rank 0 holds it (it alone writes) and every rank learns whether it got it. */
     {
-        char *lp = mc_sprintf("%s.lock", out);
-        char *what = mc_sprintf("model %s", out);
-        mc_status ls = lp && what ? mc_lock_acquire(lp, what, lock) : MC_STATUS_NO_MEMORY;
-        free(lp);
-        free(what);
+        mc_status ls = MC_STATUS_OK;
+        if (cli_rank() == 0) {
+            char *lp = mc_sprintf("%s.lock", out);
+            char *what = mc_sprintf("model %s", out);
+            ls = lp && what ? mc_lock_acquire(lp, what, lock) : MC_STATUS_NO_MEMORY;
+            free(lp);
+            free(what);
+        }
+        ls = mc_dist_check(cli_dist(), ls);
         if (ls != MC_STATUS_OK) return cli_fail("train", ls);
     }
     mc_model *m = NULL;
@@ -158,8 +163,11 @@ static int train(int argc, char **argv, mc_lock **lock) {
             seed_given || mm_opts || precision)
             return cli_usage(&cmd, "with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
                   "and --stop-after may be given", out);
-        st = mc_model_load(out, &m);
-        if (st != MC_STATUS_OK) return cli_fail("train", st);
+        st = mc_dist_check(cli_dist(), mc_model_load(out, &m));
+        if (st != MC_STATUS_OK) {
+            mc_model_free(m);
+            return cli_fail("train", st);
+        }
         if (model_given && mc_model_get_config(m)->kind != kind) {
             const char *held = mc_model_kind_name(mc_model_get_config(m)->kind);
             mc_model_free(m);
@@ -245,14 +253,16 @@ static int train(int argc, char **argv, mc_lock **lock) {
     const bool cond = cfg.kind == MC_MODEL_KIND_CVAE || (cfg.kind == MC_MODEL_KIND_MM_VAE && cfg.condition);
     st = mc_model_data_load_features(featdir, cfg.input, cfg.features, cond ? cfg.condition : NULL, &data);
     if (st == MC_STATUS_OK && cfg.kind == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(featdir, &data);
+    st = mc_dist_check(cli_dist(), st);
     if (st != MC_STATUS_OK) {
         mc_model_data_free(&data);
         mc_model_free(m);
         return cli_fail("train", st);
     }
     if (!resume) {
-        st = mc_model_create(&cfg, &data, &m);
+        st = mc_dist_check(cli_dist(), mc_model_create(&cfg, &data, &m));
         if (st != MC_STATUS_OK) {
+            mc_model_free(m);
             mc_model_data_free(&data);
             return cli_fail("train", st);
         }
@@ -262,8 +272,10 @@ static int train(int argc, char **argv, mc_lock **lock) {
     mc_train_summary sum;
     mc_progress *bar = cli_progress(quiet, "train", 0);
     const int start_epoch = mc_model_epochs_done(m);
-    st = mc_model_train(m, &data, &topt, bar, &sum);
-    if (st == MC_STATUS_OK && sum.epochs_run == 0 && !resume) st = mc_model_save(m, out); /* --epochs 0 */
+    /* alone, or data-parallel over the ranks of mpirun / srun (the same model bytes, models.h) */
+    st = mc_model_train_group(cli_dist(), m, &data, &topt, bar, &sum);
+    if (st == MC_STATUS_OK && sum.epochs_run == 0 && !resume) /* --epochs 0 */
+        st = mc_dist_check(cli_dist(), cli_rank() == 0 ? mc_model_save(m, out) : MC_STATUS_OK);
     if (st == MC_STATUS_OK && sum.epochs_run > 0) mc_progress_finish(bar);
     mc_progress_free(bar);
     const mc_model_config *mc = mc_model_get_config(m);

@@ -73,6 +73,8 @@ typedef struct mdl_net {
     float *drecon_l;    /* (B, L) */
     float *dhl;         /* (B, HL) gradient into the lyrics encoder body */
     double last_rec_a, last_rec_l; /* unweighted SSE of the last mdl_net_loss */
+    int loss_rows; /* rows the loss is averaged over (the whole mini-batch when train.c runs a step in
+                      parts of it); 0 = the B of each mdl_net_loss call */
 } mdl_net;
 
 mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
@@ -84,7 +86,8 @@ void mdl_net_init(mdl_net *n, mc_rng *rng);
  * mu), decoder. Fills mu_out, lv_out, z, recon. */
 mc_status mdl_net_forward(mdl_net *n, int B, bool sample);
 /* Loss of the last forward: *rec = sum (recon - x)^2, *kl = KL sum (0 for the AE). With backward,
- * also the gradients of (rec + beta kl) / B into every parameter's grad (zeroed first).
+ * also the gradients of (rec + beta kl) / B' into every parameter's grad (zeroed first), B' =
+ * n->loss_rows when > 0, else B.
  * mm-vae: *rec = w_audio SSE_audio + w_lyrics SSE_lyrics (rows with lyrics); last_rec_a / _l keep the
  * two unweighted terms. */
 mc_status mdl_net_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl);
