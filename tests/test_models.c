@@ -197,6 +197,54 @@ static void test_peer(const char *file, double beta) {
     const float *rmu = ref(f, "ref.mu", (int64_t)B * Z), *rlv = ref(f, "ref.logvar", (int64_t)B * Z);
     const float *rrec = ref(f, "ref.recon", B * D), *rl = ref(f, "ref.rec", 1), *rk = ref(f, "ref.kl", 1);
     if (!x || !eps || !rmu || !rlv || !rrec || !rl || !rk) goto out;
+    /* The step as mc_model_train_group takes it: the batch in parts (here rows 0..2 and 3), each
+     * part's gradient of its share of (rec + beta kl) / B (loss_rows), the parts added in double.
+     * It must be torch's whole-batch step within the same tolerances. */
+    {
+        int np = mc_nn_params_count(n->params);
+        int64_t P = 0;
+        for (int i = 0; i < np; i++) P += mc_nn_params_at(n->params, i)->numel;
+        double *gsum = calloc((size_t)P, sizeof *gsum);
+        float *g32 = calloc((size_t)P, sizeof *g32);
+        double prec = 0, pkl = 0;
+        const int cut[3] = {0, B - 1, B};
+        n->loss_rows = B;
+        for (int q = 0; q < 2 && gsum && g32; q++) {
+            const int r0 = cut[q], rows = cut[q + 1] - cut[q];
+            double r = 0, k = 0;
+            memcpy(n->x, x + (int64_t)r0 * D, (size_t)(rows * D) * sizeof(float));
+            memcpy(n->eps, eps + (int64_t)r0 * Z, (size_t)rows * Z * sizeof(float));
+            MC_CHECK_OK(mdl_net_forward(n, rows, true));
+            MC_CHECK_OK(mdl_net_loss(n, rows, beta, true, &r, &k));
+            prec += r;
+            pkl += k;
+            int64_t o = 0;
+            for (int i = 0; i < np; i++) {
+                mc_nn_param *p = mc_nn_params_at(n->params, i);
+                for (int64_t j = 0; j < p->numel && p->grad; j++) gsum[o + j] += p->grad[j];
+                o += p->numel;
+            }
+        }
+        n->loss_rows = 0;
+        MC_CHECK(fabs(prec - rl[0]) <= 1e-5 * fabs(rl[0]) && fabs(pkl - rk[0]) <= 1e-4 * fmax(1, fabs(rk[0])),
+                 "loss terms in parts differ: rec %.9g vs %.9g, kl %.9g vs %.9g", prec, rl[0], pkl, rk[0]);
+        int64_t o = 0;
+        char name[160];
+        for (int i = 0; i < np && gsum && g32; i++) {
+            mc_nn_param *p = mc_nn_params_at(n->params, i);
+            snprintf(name, sizeof name, "ref.grad.%s", p->name);
+            const float *g = p->grad ? ref(f, name, p->numel) : NULL;
+            for (int64_t j = 0; j < p->numel; j++) g32[j] = (float)gsum[o + j];
+            if (g) {
+                snprintf(name, sizeof name, "grad in parts.%s", p->name);
+                check_rel(name, g32, g, p->numel, 1e-4);
+            }
+            o += p->numel;
+        }
+        MC_CHECK(gsum && g32, "out of memory");
+        free(gsum);
+        free(g32);
+    }
     memcpy(n->x, x, (size_t)(B * D) * sizeof(float));
     memcpy(n->eps, eps, (size_t)B * Z * sizeof(float));
     double rec = 0, kl = 0;
