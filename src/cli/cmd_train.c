@@ -104,7 +104,10 @@ static int train(int argc, char **argv, mc_lock **lock) {
         "Every epoch rewrites MODEL (atomically) and MODEL.loss.tsv (epoch, recon, kl, total,\n"
         "val_recon, val_kl, val_total, seconds; per row); --resume continues an interrupted run and\n"
         "ends with the same bytes as an uninterrupted one. A NaN/Inf loss stops the run (exit 1)\n"
-        "and leaves the previous epoch's MODEL in place.\n\nExamples:\n  musiclust train feats -o models/vae.safetensors\n  musiclust train -m conv-vae --epochs 20 feats -o models/conv.safetensors\n  musiclust train -m cvae --condition genre feats -o cvae.safetensors\n  musiclust train --resume feats -o models/vae.safetensors",
+        "and leaves the previous epoch's MODEL in place.\n"
+        "Under mpirun / srun (R processes) every mini-batch is shared over the ranks in parts of 32\n"
+        "rows and their gradients are added in part order: MODEL is the same file as one process\n"
+        "writes (one process runs the same parts in turn); rank 0 writes it.\n\nExamples:\n  musiclust train feats -o models/vae.safetensors\n  musiclust train -m conv-vae --epochs 20 feats -o models/conv.safetensors\n  musiclust train -m cvae --condition genre feats -o cvae.safetensors\n  musiclust train --resume feats -o models/vae.safetensors",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;

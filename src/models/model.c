@@ -362,7 +362,10 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
     m->norm_mean = mc_alloc((size_t)m->norm_n, sizeof(float));
     m->norm_std = mc_alloc((size_t)m->norm_n, sizeof(float));
     if (!m->norm_mean || !m->norm_std) { mc_model_free(m); return MC_STATUS_NO_MEMORY; }
+    /* The net's buffers hold one part of a mini-batch (train.c runs a step part by part, rows of
+     * MC_MODEL_PART_ROWS), not the whole batch: the activations of 32 rows instead of 128. */
     int64_t mb = cfg->batch < n_rows ? cfg->batch : n_rows;
+    if (mb > MC_MODEL_PART_ROWS) mb = MC_MODEL_PART_ROWS;
     if (mb < 1) mb = 1;
     st = mdl_net_create(&m->cfg, m->D, n_mels, frames, n_classes, m->lyr_dim, (int)mb, &m->net);
     if (st == MC_STATUS_OK) st = apply_precision(m);

@@ -78,7 +78,8 @@ typedef struct part_ws {
     mc_dist *d;
     int rank, size;
     int64_t P;    /* gradient values: the numel of every parameter with a gradient */
-    float *eps;   /* (max_batch, Z) the mini-batch's noise draws, or NULL */
+    int batch;    /* rows of a mini-batch: the config's batch, at most the row count */
+    float *eps;   /* (batch, Z) the mini-batch's noise draws, or NULL */
     double *mine; /* (cap, PV_N + P) this rank's parts (ranks > 1 only) */
     int64_t cap;
     double *sum;  /* (PV_N + P) the sum over the parts */
@@ -90,8 +91,11 @@ static void part_ws_free(part_ws *w) {
     mc_free(w->sum);
 }
 
-static mc_status part_ws_alloc(part_ws *w, mc_dist *d, mdl_net *n) {
+static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m) {
+    const mdl_net *n = m->net;
     memset(w, 0, sizeof *w);
+    w->batch = m->cfg.batch < m->n_rows ? m->cfg.batch : (int)m->n_rows;
+    if (w->batch < 1) w->batch = 1;
     w->d = d;
     w->rank = mc_dist_rank(d);
     w->size = mc_dist_size(d);
@@ -100,11 +104,11 @@ static mc_status part_ws_alloc(part_ws *w, mc_dist *d, mdl_net *n) {
         const mc_nn_param *p = mc_nn_params_at(n->params, i);
         if (p->grad) w->P += p->numel;
     }
-    const int64_t parts = (n->max_batch + MC_MODEL_PART_ROWS - 1) / MC_MODEL_PART_ROWS;
+    const int64_t parts = (w->batch + MC_MODEL_PART_ROWS - 1) / MC_MODEL_PART_ROWS;
     w->cap = w->size > 1 ? (parts + w->size - 1) / w->size : 0;
     const size_t len = (size_t)(PV_N + w->P);
     w->sum = mc_alloc(len, sizeof(double));
-    if (n->variational) w->eps = mc_alloc((size_t)n->max_batch * (size_t)n->Z, sizeof(float));
+    if (n->variational) w->eps = mc_alloc((size_t)w->batch * (size_t)n->Z, sizeof(float));
     if (w->cap > 0) w->mine = mc_alloc((size_t)w->cap * len, sizeof(double));
     if (!w->sum || (n->variational && !w->eps) || (w->cap > 0 && !w->mine))
         return mc_error_nomem("out of memory allocating %lld gradient values per part", (long long)w->P);
@@ -150,8 +154,8 @@ static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t 
     ps->rec = ps->kl = ps->rec_a = ps->rec_l = 0;
     ps->bad_batch = 0;
     int batch = 0;
-    for (int64_t s = 0; s < count; s += n->max_batch) {
-        int B = (int)(count - s < n->max_batch ? count - s : n->max_batch);
+    for (int64_t s = 0; s < count; s += w->batch) {
+        int B = (int)(count - s < w->batch ? count - s : w->batch);
         batch++;
         /* the whole mini-batch's draws on every rank: the noise stream moves as for one process */
         if (train && n->variational) mc_nn_normal_fill(&m->rng_noise, w->eps, (int64_t)B * Z);
@@ -250,7 +254,7 @@ mc_status mc_model_train_group(mc_dist *d, mc_model *m, const mc_model_data *dat
     int64_t *order = mc_calloc(1, (size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
     tsv_buf tsv = {0};
     part_ws pw;
-    st = part_ws_alloc(&pw, d, m->net);
+    st = part_ws_alloc(&pw, d, m);
     if (st == MC_STATUS_OK && (!split || !order))
         st = mc_error_nomem("out of memory allocating the training order and buffers");
     const bool writer = mc_dist_rank(d) == 0; /* only rank 0 writes the checkpoint and the loss table */
@@ -273,7 +277,7 @@ mc_status mc_model_train_group(mc_dist *d, mc_model *m, const mc_model_data *dat
     mc_nn_set_threads(opt->threads);
     /* the bar counts this call's training batches (a resumed run: those of the remaining epochs), so
      * that a long epoch shows progress; its note names the epoch */
-    const int64_t batches = (n_train + m->net->max_batch - 1) / m->net->max_batch;
+    const int64_t batches = (n_train + pw.batch - 1) / pw.batch;
     mc_progress_set_total(progress, m->epoch < c->epochs ? (int64_t)(c->epochs - m->epoch) * batches : 0);
     const bool early = mdl_uses_early_stopping(m);
     if (early && !m->best && m->epoch == 0) st = mdl_best_snapshot(m);
