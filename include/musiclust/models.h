@@ -67,6 +67,7 @@
 
 #include <musiclust/core.h>
 #include <musiclust/data.h>
+#include <musiclust/dist.h>
 #include <musiclust/nn.h> /* mc_nn_precision */
 
 #ifdef __cplusplus
@@ -271,6 +272,21 @@ typedef struct mc_train_summary {
  * 3/20") and, after each epoch, its losses. */
 mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_options *opt,
                          mc_progress *progress, mc_train_summary *summary);
+
+/* mc_model_train over the process group d (dist.h; NULL = one process, exactly mc_model_train):
+ * synchronous data parallelism. Every rank holds the same model, data and options and runs the same
+ * shuffles; each mini-batch is cut into parts of MC_MODEL_PART_ROWS rows (the last one shorter), a
+ * cut fixed by the mini-batch alone, and each rank runs the forward and backward of a contiguous range
+ * of parts (mc_dist_share). The parts' gradients and loss sums are added in part order in double
+ * (mc_dist_sum_ordered_f64), rounded once to float, and every rank takes the same clipped Adam step.
+ * The same additions happen for one process (parts in turn), so the trained model is byte-identical
+ * for any number of ranks and any threads. Validation batches are shared the same way. Only rank 0
+ * writes opt->checkpoint and opt->loss_tsv; a failure on any rank (a file, memory, a diverged loss)
+ * ends the call on every rank with that rank's message (mc_dist_check), never a hang. Collective:
+ * every rank must call it with the same arguments. Rank > 0 may pass a NULL progress. */
+#define MC_MODEL_PART_ROWS 32
+mc_status mc_model_train_group(mc_dist *d, mc_model *m, const mc_model_data *data, const mc_train_options *opt,
+                               mc_progress *progress, mc_train_summary *summary);
 
 /* ------------------------------------------------------------------ using a model */
 

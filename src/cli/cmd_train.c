@@ -103,7 +103,10 @@ static int train(int argc, char **argv, mc_lock **lock) {
         "Every epoch rewrites MODEL (atomically) and MODEL.loss.tsv (epoch, recon, kl, total,\n"
         "val_recon, val_kl, val_total, seconds; per row); --resume continues an interrupted run and\n"
         "ends with the same bytes as an uninterrupted one. A NaN/Inf loss stops the run (exit 1)\n"
-        "and leaves the previous epoch's MODEL in place.\n\nExamples:\n  musiclust train feats -o models/vae.safetensors\n  musiclust train -m conv-vae --epochs 20 feats -o models/conv.safetensors\n  musiclust train -m cvae --condition genre feats -o cvae.safetensors\n  musiclust train --resume feats -o models/vae.safetensors",
+        "and leaves the previous epoch's MODEL in place.\n"
+        "Under mpirun / srun (R processes) every mini-batch is shared over the ranks in parts of 32\n"
+        "rows and their gradients are added in part order: MODEL is the same file as one process\n"
+        "writes (one process runs the same parts in turn); rank 0 writes it.\n\nExamples:\n  musiclust train feats -o models/vae.safetensors\n  musiclust train -m conv-vae --epochs 20 feats -o models/conv.safetensors\n  musiclust train -m cvae --condition genre feats -o cvae.safetensors\n  musiclust train --resume feats -o models/vae.safetensors",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, 1};
     const char **pos = NULL;
     int npos = 0;
@@ -133,13 +136,18 @@ static int train(int argc, char **argv, mc_lock **lock) {
         free(dir);
         if (ds != MC_STATUS_OK) return cli_fail("train", ds);
     }
-    /* One writer per model file: MODEL.lock (core.h, mc_lock), released by cmd_train. */
+    /* One writer per model file: MODEL.lock (core.h, mc_lock), released by cmd_train; over several
+     * ranks rank 0 holds it (it alone writes) and every rank learns whether it got it. */
     {
-        char *lp = mc_sprintf("%s.lock", out);
-        char *what = mc_sprintf("model %s", out);
-        mc_status ls = lp && what ? mc_lock_acquire(lp, what, lock) : MC_STATUS_NO_MEMORY;
-        free(lp);
-        free(what);
+        mc_status ls = MC_STATUS_OK;
+        if (cli_rank() == 0) {
+            char *lp = mc_sprintf("%s.lock", out);
+            char *what = mc_sprintf("model %s", out);
+            ls = lp && what ? mc_lock_acquire(lp, what, lock) : MC_STATUS_NO_MEMORY;
+            free(lp);
+            free(what);
+        }
+        ls = mc_dist_check(cli_dist(), ls);
         if (ls != MC_STATUS_OK) return cli_fail("train", ls);
     }
     mc_model *m = NULL;
@@ -150,8 +158,11 @@ static int train(int argc, char **argv, mc_lock **lock) {
             seed_given || mm_opts || precision)
             return cli_usage(&cmd, "with --resume the options stored in %s are used; only --epochs, --threads, --quiet "
                   "and --stop-after may be given", out);
-        st = mc_model_load(out, &m);
-        if (st != MC_STATUS_OK) return cli_fail("train", st);
+        st = mc_dist_check(cli_dist(), mc_model_load(out, &m));
+        if (st != MC_STATUS_OK) {
+            mc_model_free(m);
+            return cli_fail("train", st);
+        }
         if (model_given && mc_model_get_config(m)->kind != kind) {
             const char *held = mc_model_kind_name(mc_model_get_config(m)->kind);
             mc_model_free(m);
@@ -237,14 +248,16 @@ static int train(int argc, char **argv, mc_lock **lock) {
     const bool cond = cfg.kind == MC_MODEL_KIND_CVAE || (cfg.kind == MC_MODEL_KIND_MM_VAE && cfg.condition);
     st = mc_model_data_load_features(featdir, cfg.input, cfg.features, cond ? cfg.condition : NULL, &data);
     if (st == MC_STATUS_OK && cfg.kind == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(featdir, &data);
+    st = mc_dist_check(cli_dist(), st);
     if (st != MC_STATUS_OK) {
         mc_model_data_free(&data);
         mc_model_free(m);
         return cli_fail("train", st);
     }
     if (!resume) {
-        st = mc_model_create(&cfg, &data, &m);
+        st = mc_dist_check(cli_dist(), mc_model_create(&cfg, &data, &m));
         if (st != MC_STATUS_OK) {
+            mc_model_free(m);
             mc_model_data_free(&data);
             return cli_fail("train", st);
         }
@@ -254,8 +267,10 @@ static int train(int argc, char **argv, mc_lock **lock) {
     mc_train_summary sum;
     mc_progress *bar = cli_progress(quiet, "train", 0);
     const int start_epoch = mc_model_epochs_done(m);
-    st = mc_model_train(m, &data, &topt, bar, &sum);
-    if (st == MC_STATUS_OK && sum.epochs_run == 0 && !resume) st = mc_model_save(m, out); /* --epochs 0 */
+    /* alone, or data-parallel over the ranks of mpirun / srun (the same model bytes, models.h) */
+    st = mc_model_train_group(cli_dist(), m, &data, &topt, bar, &sum);
+    if (st == MC_STATUS_OK && sum.epochs_run == 0 && !resume) /* --epochs 0 */
+        st = mc_dist_check(cli_dist(), cli_rank() == 0 ? mc_model_save(m, out) : MC_STATUS_OK);
     if (st == MC_STATUS_OK && sum.epochs_run > 0) mc_progress_finish(bar);
     mc_progress_free(bar);
     const mc_model_config *mc = mc_model_get_config(m);

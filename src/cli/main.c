@@ -21,7 +21,7 @@ static const subcommand commands[] = {
     {"extract", cmd_extract, "audio files/folders (or a feature table) -> feature store", true},
     {"lyrics", cmd_lyrics, "metadata lyrics -> lyrics.npy (TF-IDF + SVD), language per track", false},
     {"demo", cmd_demo, "synthesize the built-in labelled corpus and run --task all on it", false},
-    {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)", false},
+    {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)", true},
     {"embed", cmd_embed, "model + feature store -> latent means (.npy)", false},
     {"cluster", cmd_cluster, "X.npy or FEATDIR -> clusters (kmeans, agglomerative, dbscan, gmm)", true},
     {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI...", false},
@@ -59,7 +59,7 @@ static int run_command(const subcommand *c, int argc, char **argv) {
     if (size > 1 && !c->group) {
         if (mc_dist_rank(g_dist) == 0)
             fprintf(stderr, "musiclust %s: does not run over several processes (mpirun -np %d); run it alone, "
-                    "or use cluster\n", c->name, size);
+                    "or use extract, train or cluster\n", c->name, size);
         rc = MC_EXIT_USAGE;
     } else {
         if (mc_dist_rank(g_dist) > 0 && !freopen("/dev/null", "w", stdout)) {

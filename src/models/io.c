@@ -524,8 +524,8 @@ mc_status mc_model_load(const char *path, mc_model **out) {
     if (st == MC_STATUS_OK)
         st = check_architecture(path, f, &cfg, ndim, dim, n_mels, frames, n_classes, lyr_dim, n_rows, &size);
     if (st == MC_STATUS_OK) {
-        /* the network for MDL_MIN_NET_ROWS rows at most, whatever batch and n_rows the file names:
-         * train / encode / decode size it for the data they are given (mdl_model_fit_rows) */
+        /* the network for one part of a step (MC_MODEL_PART_ROWS rows at most), whatever batch and
+         * n_rows the file names (mdl_model_fit_rows) */
         st = mdl_model_alloc(&cfg, ndim, dim, n_mels, frames, lyr_dim, classes, n_classes, n_rows, 0, &m);
         classes = NULL; /* owned by m now (or freed) */
         if (st != MC_STATUS_OK) {

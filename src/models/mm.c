@@ -272,7 +272,8 @@ mc_status mdl_mm_forward(mdl_net *n, int B, bool sample) {
 mc_status mdl_mm_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl) {
     const int Z = n->Z, C = n->C;
     const int64_t D = n->D, L = n->L, H = n->H, HL = n->HL, BZ = (int64_t)B * Z;
-    const float sa = (float)(n->w_audio / B), sl = (float)(n->w_lyrics / B);
+    const int BN = n->loss_rows > 0 ? n->loss_rows : B; /* rows of the mean: the mini-batch */
+    const float sa = (float)(n->w_audio / BN), sl = (float)(n->w_lyrics / BN);
     if (backward) {
         mc_nn_params_zero_grad(n->params);
         mc_nn_zero(n->drecon, (int64_t)B * D);
@@ -293,7 +294,7 @@ mc_status mdl_mm_loss(mdl_net *n, int B, double beta, bool backward, double *rec
     n->last_rec_l = rl;
     *rec = n->w_audio * ra + n->w_lyrics * rl;
     /* KL of the (fused) posterior: -1/2 sum(1 + lv - mu^2 - exp(lv)); d/dmu, d/dlv of beta KL / B */
-    *kl = mc_nn_kl_normal(n->mu_out, n->lv_out, BZ, (float)(beta / B), backward ? n->dmu : NULL,
+    *kl = mc_nn_kl_normal(n->mu_out, n->lv_out, BZ, (float)(beta / BN), backward ? n->dmu : NULL,
                           backward ? n->dlv : NULL);
     if (!backward) return MC_STATUS_OK;
 

@@ -332,8 +332,9 @@ int mdl_batch(const mc_model *m) {
 
 /* The rows a network for work on `rows` rows of data holds (models_internal.h). */
 static int net_rows(const mc_model *m, int64_t rows) {
-    const int64_t want = rows > MDL_MIN_NET_ROWS ? rows : MDL_MIN_NET_ROWS, b = mdl_batch(m);
-    return (int)(want < b ? want : b);
+    (void)rows; /* the net holds one part of a step whatever the data: see models_internal.h */
+    const int64_t b = mdl_batch(m);
+    return (int)(b < MC_MODEL_PART_ROWS ? b : MC_MODEL_PART_ROWS);
 }
 
 mc_status mdl_model_fit_rows(mc_model *m, int64_t rows) {

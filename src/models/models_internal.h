@@ -74,6 +74,8 @@ typedef struct mdl_net {
     float *drecon_l;    /* (B, L) */
     float *dhl;         /* (B, HL) gradient into the lyrics encoder body */
     double last_rec_a, last_rec_l; /* unweighted SSE of the last mdl_net_loss */
+    int loss_rows; /* rows the loss is averaged over (the whole mini-batch when train.c runs a step in
+                      parts of it); 0 = the B of each mdl_net_loss call */
 } mdl_net;
 
 mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
@@ -88,7 +90,8 @@ void mdl_net_init(mdl_net *n, mc_rng *rng);
  * mu), decoder. Fills mu_out, lv_out, z, recon. */
 mc_status mdl_net_forward(mdl_net *n, int B, bool sample);
 /* Loss of the last forward: *rec = sum (recon - x)^2, *kl = KL sum (0 for the AE). With backward,
- * also the gradients of (rec + beta kl) / B into every parameter's grad (zeroed first).
+ * also the gradients of (rec + beta kl) / B' into every parameter's grad (zeroed first), B' =
+ * n->loss_rows when > 0, else B.
  * mm-vae: *rec = w_audio SSE_audio + w_lyrics SSE_lyrics (rows with lyrics); last_rec_a / _l keep the
  * two unweighted terms. */
 mc_status mdl_net_loss(mdl_net *n, int B, double beta, bool backward, double *rec, double *kl);
@@ -135,20 +138,16 @@ mc_status mdl_model_alloc(const mc_model_config *cfg, int ndim, int64_t dim, int
                           int64_t lyr_dim, char **classes, int n_classes, int64_t n_rows, int64_t data_rows,
                           mc_model **out);
 
-/* Rows a network holds at least (when its mini-batch is larger): a loaded model starts with this
- * many, whatever batch its file names. Not below nn's oneDNN block of 8 samples (src/nn/conv_dnnl.c
- * NN_DNN_BLOCK), so that the primitives, and with them every output byte, are those of the full
- * mini-batch's net. */
-#define MDL_MIN_NET_ROWS 64
 /* The model's mini-batch: min(cfg.batch, n_rows), the rows of one training step and one encode or
  * decode block. */
 int mdl_batch(const mc_model *m);
-/* Size the network for work on `rows` rows of data: it must hold min(mdl_batch, max(rows,
- * MDL_MIN_NET_ROWS)) rows. When it holds fewer, a network with that many is built and the state
- * (weights, Adam moments, counters) moved into it; it never shrinks. So the step buffers follow the
- * data passed, not the batch or n_rows a model file names, and the blocks of rows worked on -- hence
- * every output byte -- are those of a network built for the full mini-batch. Called once at the start
- * of mc_model_train / _encode / _decode, never in a hot loop. On failure the model is unchanged. */
+/* Size the network for work on `rows` rows of data: it holds min(mdl_batch, MC_MODEL_PART_ROWS) rows,
+ * one part of a training step (train.c runs each mini-batch part by part, issue 11) and one encode or
+ * decode block, whatever batch or n_rows a model file names and however many rows are passed (`rows`
+ * is not used: a fixed size keeps every output byte independent of the data's length). When the net
+ * holds fewer, one with that many is built and the state (weights, Adam moments, counters) moved into
+ * it; it never shrinks. Called once at the start of mc_model_train / _encode / _decode and by the
+ * constructors, never in a hot loop. On failure the model is unchanged. */
 mc_status mdl_model_fit_rows(mc_model *m, int64_t rows);
 
 /* Allocate best-weight copies (if not there) and copy the current weights into them. */

@@ -301,7 +301,8 @@ mc_status mdl_net_loss(mdl_net *n, int B, double beta, bool backward, double *re
     if (n->mm) return mdl_mm_loss(n, B, beta, backward, rec, kl);
     const int Z = n->Z, C = n->C;
     const int64_t D = n->D, BZ = (int64_t)B * Z;
-    const float inv_b = 1.0f / (float)B;
+    const int BN = n->loss_rows > 0 ? n->loss_rows : B; /* rows of the mean: the mini-batch */
+    const float inv_b = 1.0f / (float)BN;
     if (backward) {
         mc_nn_params_zero_grad(n->params);
         mc_nn_zero(n->drecon, (int64_t)B * D);
@@ -316,7 +317,7 @@ mc_status mdl_net_loss(mdl_net *n, int B, double beta, bool backward, double *re
             mc_nn_zero(n->dlv, BZ);
         }
         /* kl = -1/2 sum(1 + lv - mu^2 - exp(lv)); d/dmu, d/dlv of beta kl / B */
-        *kl = mc_nn_kl_normal(n->mu_out, n->lv_out, BZ, (float)(beta / B), backward ? n->dmu : NULL,
+        *kl = mc_nn_kl_normal(n->mu_out, n->lv_out, BZ, (float)(beta / BN), backward ? n->dmu : NULL,
                               backward ? n->dlv : NULL);
     }
     if (!backward) return MC_STATUS_OK;

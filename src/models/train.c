@@ -68,31 +68,142 @@ typedef struct pass_sums {
     int bad_batch; /* first batch (1-based) with a non-finite loss, 0 = none */
 } pass_sums;
 
+/* A mini-batch in parts (mc_model_train_group): every part's values are one vector of len doubles,
+ * the loss sums first, then (training) every parameter's gradient in params order. The vectors are
+ * added in part order starting from 0.0: in place, part after part, by one process, or by
+ * mc_dist_sum_ordered_f64 over ranks, which makes the same additions. */
+enum { PV_REC, PV_KL, PV_REC_A, PV_REC_L, PV_FAIL, PV_N };
+
+typedef struct part_ws {
+    mc_dist *d;
+    int rank, size;
+    int64_t P;    /* gradient values: the numel of every parameter with a gradient */
+    int batch;    /* rows of a mini-batch: the config's batch, at most the row count */
+    float *eps;   /* (batch, Z) the mini-batch's noise draws, or NULL */
+    double *mine; /* (cap, PV_N + P) this rank's parts (ranks > 1 only) */
+    int64_t cap;
+    double *sum;  /* (PV_N + P) the sum over the parts */
+} part_ws;
+
+static void part_ws_free(part_ws *w) {
+    mc_free(w->eps);
+    mc_free(w->mine);
+    mc_free(w->sum);
+}
+
+static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m) {
+    const mdl_net *n = m->net;
+    memset(w, 0, sizeof *w);
+    w->batch = m->cfg.batch < m->n_rows ? m->cfg.batch : (int)m->n_rows;
+    if (w->batch < 1) w->batch = 1;
+    w->d = d;
+    w->rank = mc_dist_rank(d);
+    w->size = mc_dist_size(d);
+    const int np = mc_nn_params_count(n->params);
+    for (int i = 0; i < np; i++) {
+        const mc_nn_param *p = mc_nn_params_at(n->params, i);
+        if (p->grad) w->P += p->numel;
+    }
+    const int64_t parts = (w->batch + MC_MODEL_PART_ROWS - 1) / MC_MODEL_PART_ROWS;
+    w->cap = w->size > 1 ? (parts + w->size - 1) / w->size : 0;
+    const size_t len = (size_t)(PV_N + w->P);
+    w->sum = mc_alloc(len, sizeof(double));
+    if (n->variational) w->eps = mc_alloc((size_t)w->batch * (size_t)n->Z, sizeof(float));
+    if (w->cap > 0) w->mine = mc_alloc((size_t)w->cap * len, sizeof(double));
+    if (!w->sum || (n->variational && !w->eps) || (w->cap > 0 && !w->mine))
+        return mc_error_nomem("out of memory allocating %lld gradient values per part", (long long)w->P);
+    return MC_STATUS_OK;
+}
+
+/* The values of the part just run into v (len doubles): stored, or added to v with add. */
+static void part_values(const mdl_net *n, bool grads, double rec, double kl, double fail, bool add, double *v) {
+    const double lv[PV_N] = {rec, kl, n->mm ? n->last_rec_a : rec, n->mm ? n->last_rec_l : 0, fail};
+    for (int j = 0; j < PV_N; j++) v[j] = add ? v[j] + lv[j] : lv[j];
+    if (!grads) return;
+    double *g = v + PV_N;
+    const int np = mc_nn_params_count(n->params);
+    for (int i = 0; i < np; i++) {
+        const mc_nn_param *p = mc_nn_params_at(n->params, i);
+        if (!p->grad) continue;
+        if (add)
+            for (int64_t j = 0; j < p->numel; j++) g[j] += (double)p->grad[j];
+        else
+            for (int64_t j = 0; j < p->numel; j++) g[j] = (double)p->grad[j];
+        g += p->numel;
+    }
+}
+
+/* Forward (and with train backward) of part q (rows [r0, r0 + rows) of the mini-batch idx[0..B)). */
+static mc_status part_run(mc_model *m, const mc_model_data *data, const int64_t *idx, int r0, int rows,
+                          const int *map, bool train, double beta, const part_ws *w, double *rec, double *kl) {
+    mdl_net *n = m->net;
+    mdl_gather(m, data, idx + r0, rows, map);
+    if (train && n->variational)
+        memcpy(n->eps, w->eps + (size_t)r0 * n->Z, (size_t)rows * (size_t)n->Z * sizeof(float));
+    mc_status st = mdl_net_forward(n, rows, train);
+    if (st == MC_STATUS_OK) st = mdl_net_loss(n, rows, beta, train, rec, kl);
+    return st;
+}
+
 static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t *idx, int64_t count,
-                          const int *map, bool train, double beta, pass_sums *ps, mc_progress *progress) {
+                          const int *map, bool train, double beta, part_ws *w, pass_sums *ps,
+                          mc_progress *progress) {
     mdl_net *n = m->net;
     const int Z = n->Z;
+    const int64_t len = PV_N + (train ? w->P : 0);
     ps->rec = ps->kl = ps->rec_a = ps->rec_l = 0;
     ps->bad_batch = 0;
     int batch = 0;
-    for (int64_t s = 0; s < count; s += n->max_batch) {
-        int B = (int)(count - s < n->max_batch ? count - s : n->max_batch);
+    for (int64_t s = 0; s < count; s += w->batch) {
+        int B = (int)(count - s < w->batch ? count - s : w->batch);
         batch++;
-        mdl_gather(m, data, idx + s, B, map);
-        if (train && n->variational) mc_nn_normal_fill(&m->rng_noise, n->eps, (int64_t)B * Z);
-        mc_status st = mdl_net_forward(n, B, train);
-        double rec = 0, kl = 0;
-        if (st == MC_STATUS_OK) st = mdl_net_loss(n, B, beta, train, &rec, &kl);
-        if (st != MC_STATUS_OK) return st;
+        /* the whole mini-batch's draws on every rank: the noise stream moves as for one process */
+        if (train && n->variational) mc_nn_normal_fill(&m->rng_noise, w->eps, (int64_t)B * Z);
+        n->loss_rows = B; /* each part's gradient is that of its share of (rec + beta kl) / B */
+        const int64_t parts = (B + MC_MODEL_PART_ROWS - 1) / MC_MODEL_PART_ROWS;
+        int64_t first = 0, mine = parts;
+        mc_dist_share(parts, w->rank, w->size, &first, &mine);
+        mc_status st = MC_STATUS_OK;
+        if (w->size == 1) memset(w->sum, 0, (size_t)len * sizeof(double));
+        for (int64_t q = first; q < first + mine; q++) {
+            const int r0 = (int)(q * MC_MODEL_PART_ROWS);
+            const int rows = B - r0 < MC_MODEL_PART_ROWS ? B - r0 : MC_MODEL_PART_ROWS;
+            double rec = 0, kl = 0;
+            double *v = w->size == 1 ? w->sum : w->mine + (q - first) * len;
+            st = part_run(m, data, idx + s, r0, rows, map, train, beta, w, &rec, &kl);
+            if (st != MC_STATUS_OK) {
+                if (w->size == 1) return st;
+                /* this rank's failure travels in the sums: the other ranks stop at the check below */
+                for (int64_t r = q - first; r < mine; r++) memset(w->mine + r * len, 0, (size_t)len * sizeof(double));
+                w->mine[(q - first) * len + PV_FAIL] = 1;
+                break;
+            }
+            part_values(n, train, rec, kl, 0, w->size == 1, v);
+        }
+        if (w->size > 1) {
+            mc_status ss = mc_dist_sum_ordered_f64(w->d, w->mine, first, mine, parts, len, w->sum);
+            if (ss != MC_STATUS_OK) return ss;
+            if (w->sum[PV_FAIL] > 0) return mc_dist_check(w->d, st);
+        }
+        const double rec = w->sum[PV_REC], kl = w->sum[PV_KL];
         if (!isfinite(rec) || !isfinite(kl)) {
             ps->bad_batch = batch;
             return MC_STATUS_OK;
         }
         ps->rec += rec;
         ps->kl += kl;
-        ps->rec_a += n->mm ? n->last_rec_a : rec;
-        ps->rec_l += n->mm ? n->last_rec_l : 0;
+        ps->rec_a += w->sum[PV_REC_A];
+        ps->rec_l += w->sum[PV_REC_L];
         if (train) {
+            /* the mini-batch's gradient, rounded once from the double sum of the parts */
+            const double *g = w->sum + PV_N;
+            const int np = mc_nn_params_count(n->params);
+            for (int i = 0; i < np; i++) {
+                mc_nn_param *p = mc_nn_params_at(n->params, i);
+                if (!p->grad) continue;
+                for (int64_t j = 0; j < p->numel; j++) p->grad[j] = (float)g[j];
+                g += p->numel;
+            }
             if (m->cfg.clip > 0) {
                 double norm = mc_nn_params_clip_grad_norm(n->params, m->cfg.clip);
                 if (!isfinite(norm)) { ps->bad_batch = batch; return MC_STATUS_OK; }
@@ -117,6 +228,11 @@ static bool params_finite(mc_model *m) {
 
 mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_options *opt,
                          mc_progress *progress, mc_train_summary *sum) {
+    return mc_model_train_group(NULL, m, data, opt, progress, sum);
+}
+
+mc_status mc_model_train_group(mc_dist *d, mc_model *m, const mc_model_data *data, const mc_train_options *opt,
+                               mc_progress *progress, mc_train_summary *sum) {
     mc_train_options defaults = {0};
     if (!opt) opt = &defaults;
     mc_train_summary local;
@@ -138,10 +254,12 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
     int64_t *split = mc_calloc(1, (size_t)data->n * sizeof *split); /* (n) permutation: train rows, val rows */
     int64_t *order = mc_calloc(1, (size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
     tsv_buf tsv = {0};
-    if (!split || !order) {
+    part_ws pw;
+    st = part_ws_alloc(&pw, d, m);
+    if (st == MC_STATUS_OK && (!split || !order))
         st = mc_error_nomem("out of memory allocating the training order and buffers");
-        goto done;
-    }
+    const bool writer = mc_dist_rank(d) == 0; /* only rank 0 writes the checkpoint and the loss table */
+    if ((st = mc_dist_check(d, st)) != MC_STATUS_OK) goto done;
     int64_t n_train = 0;
     {
         mc_rng rs;
@@ -155,14 +273,16 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
                           (long long)n_train, (long long)n_val);
         goto done;
     }
-    if (opt->loss_tsv && (st = tsv_start(&tsv, opt->loss_tsv, m->epoch)) != MC_STATUS_OK) goto done;
+    if (opt->loss_tsv) st = tsv_start(&tsv, opt->loss_tsv, m->epoch);
+    if ((st = mc_dist_check(d, st)) != MC_STATUS_OK) goto done;
     mc_nn_set_threads(opt->threads);
     /* the bar counts this call's training batches (a resumed run: those of the remaining epochs), so
      * that a long epoch shows progress; its note names the epoch */
-    const int64_t batches = (n_train + m->net->max_batch - 1) / m->net->max_batch;
+    const int64_t batches = (n_train + pw.batch - 1) / pw.batch;
     mc_progress_set_total(progress, m->epoch < c->epochs ? (int64_t)(c->epochs - m->epoch) * batches : 0);
     const bool early = mdl_uses_early_stopping(m);
-    if (early && !m->best && m->epoch == 0 && (st = mdl_best_snapshot(m)) != MC_STATUS_OK) goto done;
+    if (early && !m->best && m->epoch == 0) st = mdl_best_snapshot(m);
+    if ((st = mc_dist_check(d, st)) != MC_STATUS_OK) goto done;
     double t_start = mc_clock_seconds(), t_train = 0;
     while (!mdl_is_complete(m)) {
         const int epoch = m->epoch + 1; /* 1-based */
@@ -178,11 +298,11 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
             snprintf(en, sizeof en, "epoch %d/%d", epoch, c->epochs);
             mc_progress_note(progress, en);
         }
-        st = run_pass(m, data, order, n_train, map, true, beta, &tr, progress);
+        st = run_pass(m, data, order, n_train, map, true, beta, &pw, &tr, progress);
         t_train += mc_clock_seconds() - t0;
         if (st != MC_STATUS_OK) goto done;
         if (!tr.bad_batch && n_val > 0) {
-            st = run_pass(m, data, split + n_train, n_val, map, false, beta, &va, NULL);
+            st = run_pass(m, data, split + n_train, n_val, map, false, beta, &pw, &va, NULL);
             if (st != MC_STATUS_OK) goto done;
         }
         if (tr.bad_batch || va.bad_batch || !params_finite(m)) {
@@ -213,7 +333,8 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
                 m->best_val = vt;
                 m->best_epoch = epoch;
                 m->bad_epochs = 0;
-                if ((st = mdl_best_snapshot(m)) != MC_STATUS_OK) goto done;
+                st = mc_dist_check(d, mdl_best_snapshot(m));
+                if (st != MC_STATUS_OK) goto done;
             } else if (++m->bad_epochs >= c->patience) {
                 m->stopped_early = true;
             }
@@ -228,11 +349,15 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
             fmt_num(a[3], 32, vr); fmt_num(a[4], 32, vk); fmt_num(a[5], 32, vt);
             snprintf(row, sizeof row, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\n", epoch, a[0], a[1], a[2], a[3],
                      a[4], a[5], secs);
-            if (!tsv_append(&tsv, row)) { st = mc_error_nomem("out of memory allocating the loss table"); goto done; }
+            if (!tsv_append(&tsv, row)) st = mc_error_nomem("out of memory allocating the loss table");
             /* the table before the checkpoint: a resume drops rows past the checkpoint's epoch */
-            if ((st = mc_file_write_atomic(opt->loss_tsv, tsv.s, tsv.len)) != MC_STATUS_OK) goto done;
+            else if (writer) st = mc_file_write_atomic(opt->loss_tsv, tsv.s, tsv.len);
+            if ((st = mc_dist_check(d, st)) != MC_STATUS_OK) goto done;
         }
-        if (opt->checkpoint && (st = mc_model_save(m, opt->checkpoint)) != MC_STATUS_OK) goto done;
+        if (opt->checkpoint) {
+            st = mc_dist_check(d, writer ? mc_model_save(m, opt->checkpoint) : MC_STATUS_OK);
+            if (st != MC_STATUS_OK) goto done;
+        }
         sum->epochs_run++;
         sum->recon = recon;
         sum->kl = kl;
@@ -259,6 +384,8 @@ done:
     sum->last_epoch = m->epoch;
     sum->best_epoch = m->best_epoch;
     sum->stopped_early = m->stopped_early;
+    m->net->loss_rows = 0;
+    part_ws_free(&pw);
     free(tsv.s);
     free(split);
     free(order);
