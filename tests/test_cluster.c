@@ -768,6 +768,12 @@ static void test_gmm(void) {
         double ws = 0;
         for (int j = 0; j < 3; j++) ws += r.weights[j];
         MC_CHECK(fabs(ws - 1) < 1e-12 && r.converged && r.centers && r.covariances, "weights sum to 1 (%g), converged", ws);
+        /* predict (GaussianMixture.predict) with the fitted double parameters gives the fit's labels back */
+        int32_t *pl = malloc((size_t)n * sizeof *pl);
+        MC_CHECK(pl && r.means && mc_cluster_gmm_predict(r.weights, r.means, r.covariances, c.covariance, r.k, X.data, n, d, 2,
+                                                         pl) == MC_STATUS_OK && memcmp(pl, r.labels, (size_t)n * 4) == 0,
+                 "GMM %s: predict on the fitted rows = the fit's labels: %s", cv ? "diag" : "full", mc_error_message());
+        free(pl);
         mc_clustering r1;
         c.threads = 1;
         MC_CHECK_OK(mc_cluster_gmm(&c, X.data, n, d, &r1));

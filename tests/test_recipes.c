@@ -119,7 +119,10 @@ static void test_errors(void) {
     expect_error("{\"representations\": [{\"kind\": \"vae\", \"hidden\": [64, -1]}]}", "representations[0].hidden[1]", NULL);
     expect_error("{\"representations\": [{\"kind\": \"vae\", \"input\": \"logmel\"}]}", "representations[0].input", NULL);
     expect_error("{\"representations\": [{\"kind\": \"vae\", \"algorithms\": [\"kmeans\", \"spectral\"]}]}",
-                 "representations[0].algorithms[1]", "kmeans, agglomerative or dbscan");
+                 "representations[0].algorithms[1]", "kmeans, agglomerative, dbscan or gmm");
+    MC_CHECK(parse("{\"representations\": [{\"kind\": \"pca\"}], \"algorithms\": [\"kmeans\", \"gmm\"]}") == MC_STATUS_OK &&
+                 rec.reps[0].algos == (MC_RECIPE_ALGO_KMEANS | MC_RECIPE_ALGO_GMM),
+             "gmm is an algorithm of a recipe: %s", mc_error_message());
     expect_error("{\"tasks\": \"easy\", \"features\": {\"n_mfcc\": 200, \"n_mels\": 128}}", "key 'features'", "n_mfcc");
     expect_error("{\"tasks\": \"easy\", \"features\": {\"sr\": 22050.5}}", "key 'features.sr'", NULL);
     expect_error("{\"tasks\": \"easy\", \"k\": \"many\"}", "key 'k'", "\"sweep\"");
@@ -406,6 +409,129 @@ static void test_assign_spaces(void) {
         rc = mc_test_cli("recipes", args, err, sizeof err);
         MC_CHECK(rc == 0, "assign after the rerun: %d %s", rc, err);
     }
+}
+
+/* The most likely component of each row of X (n, d) under the mixture saved at <tsv minus .tsv>.json/.npy
+ * (full covariances), recomputed here naively (a Cholesky by hand, the quadratic form by substitution):
+ * the labels in new_asg that differ from it where the best two log-densities are more than 1e-9 apart
+ * (-1 when a file cannot be read). */
+static int64_t gmm_rule_breaks(const char *run_asg, const char *new_lat, const char *new_asg) {
+    char pj[900], pn[900];
+    snprintf(pj, sizeof pj, "%.*s.json", (int)strlen(run_asg) - 4, run_asg);
+    snprintf(pn, sizeof pn, "%.*s.npy", (int)strlen(run_asg) - 4, run_asg);
+    mc_json_value *j = mc_test_json_file(pj);
+    const mc_json_value *jk = mc_json_member(j, "k"), *jd = mc_json_member(j, "d"), *jc = mc_json_member(j, "covariance");
+    mc_array P = {0}, X = {0};
+    int64_t bad = -1;
+    const int k = jk ? (int)jk->num : 0, d = jd ? (int)jd->num : 0;
+    if (k > 0 && d > 0 && jc && jc->type == MC_JSON_STRING && strcmp(jc->str, "full") == 0 && mc_npy_read(pn, &P) == MC_STATUS_OK &&
+        P.dtype == MC_DTYPE_F64 && P.shape[0] == (int64_t)k * (1 + d + d * d) && mc_npy_read_f32(new_lat, &X) == MC_STATUS_OK &&
+        X.ndim == 2 && X.shape[1] == d) {
+        const int64_t n = X.shape[0];
+        const double *w = P.data, *mu = w + k, *cov = mu + k * d;
+        int32_t *nc = malloc((size_t)n * sizeof *nc);
+        double *L = malloc((size_t)k * d * d * sizeof *L), *lp = malloc((size_t)n * k * sizeof *lp), y[64];
+        if (nc && L && lp && d <= 64 && mc_report_assign_read(new_asg, n, new_lat, nc) == MC_STATUS_OK) {
+            bad = 0;
+            for (int c = 0; c < k; c++) { /* Sigma_c = L L^T */
+                double *l = L + (size_t)c * d * d;
+                const double *S = cov + (size_t)c * d * d;
+                for (int a = 0; a < d; a++)
+                    for (int b = 0; b <= a; b++) {
+                        double t = S[a * d + b];
+                        for (int q = 0; q < b; q++) t -= l[a * d + q] * l[b * d + q];
+                        l[a * d + b] = a == b ? sqrt(t) : t / l[b * d + b];
+                    }
+                for (int64_t i = 0; i < n; i++) {
+                    double q2 = 0, ld = 0;
+                    for (int a = 0; a < d; a++) { /* L y = x - mu */
+                        double t = (double)((const float *)X.data)[i * d + a] - mu[c * d + a];
+                        for (int b = 0; b < a; b++) t -= l[a * d + b] * y[b];
+                        y[a] = t / l[a * d + a];
+                        q2 += y[a] * y[a];
+                        ld += log(l[a * d + a]);
+                    }
+                    lp[i * k + c] = log(w[c]) - ld - 0.5 * q2;
+                }
+            }
+            for (int64_t i = 0; i < n; i++) {
+                int b = 0;
+                for (int c = 1; c < k; c++) b = lp[i * k + c] > lp[i * k + b] ? c : b;
+                double gap = INFINITY;
+                for (int c = 0; c < k; c++)
+                    if (c != b) gap = fmin(gap, lp[i * k + b] - lp[i * k + c]);
+                bad += nc[i] != b && gap > 1e-9;
+            }
+        }
+        free(nc);
+        free(L);
+        free(lp);
+    }
+    mc_json_value_free(j);
+    mc_array_free(&P);
+    mc_array_free(&X);
+    return bad;
+}
+
+/* A recipe with algorithms ["kmeans", "gmm"] (pca, k 3, 2 genres x 4 clips): metrics rows for GMM as for
+ * k-means, the fitted mixture saved beside its assignment, the run's own audio gets the run's GMM
+ * assignment byte for byte, held-out rows get the most likely component (recomputed here), and
+ * tracks.tsv has a gmm column. */
+static void test_assign_gmm(void) {
+    const char *data = mc_test_shared_data();
+    const char *dir = mc_test_tmpdir("recipes_assign_gmm");
+    static const char *const two[] = {"classical", "metal"}, *const held[] = {"jazz"};
+    char audio[600], hdir[600], args[8192], err[4096], out[700], rp[700], asg[800], got[900], want[900], nl[900];
+    snprintf(audio, sizeof audio, "%s/gtzan", dir);
+    snprintf(hdir, sizeof hdir, "%s/heldout", dir);
+    gtzan_subset(data, audio, two, 2, 4);
+    gtzan_subset(data, hdir, held, 1, 3);
+    snprintf(rp, sizeof rp, "%s/gmm.json", dir);
+    FILE *f = fopen(rp, "w");
+    if (f) {
+        fputs("{\"representations\": [{\"id\": \"pca\", \"kind\": \"pca\", \"components\": 4}],"
+              " \"algorithms\": [\"kmeans\", \"gmm\"], \"k\": 3, \"features\": {\"n_mfcc\": 13},"
+              " \"figures\": {\"maps\": false, \"report\": false}}\n", f);
+        fclose(f);
+    }
+    snprintf(out, sizeof out, "%s/run", dir);
+    snprintf(args, sizeof args, "run --recipe '%s' --fast --seeds 1 --threads 2 --quiet '%s' -o '%s'", rp, audio, out);
+    int rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "gmm recipe: %d %s", rc, err);
+    mc_report_table t;
+    read_metrics(out, &t);
+    int nk = 0, ng = 0;
+    for (int i = 0; i < t.n_rows; i++) {
+        nk += strcmp(t.rows[i].representation, "pca") == 0 && strcmp(t.rows[i].algorithm, "kmeans") == 0;
+        ng += strcmp(t.rows[i].representation, "pca") == 0 && strcmp(t.rows[i].algorithm, "gmm") == 0;
+    }
+    MC_CHECK(ng > 0 && ng == nk, "metrics.csv: GMM rows as k-means' (%d vs %d)", ng, nk);
+    mc_report_table_free(&t);
+    snprintf(want, sizeof want, "%s/assign/pca.gmm.seed0.tsv", out);
+    snprintf(got, sizeof got, "%s/assign/pca.gmm.seed0.npy", out);
+    MC_CHECK(npy_dim(got, 0) == 3 * (1 + 4 + 16), "the run saves the fitted mixture (weights, means, full covariances): %lld",
+             (long long)npy_dim(got, 0));
+    /* the run's own audio */
+    snprintf(asg, sizeof asg, "%s/own", dir);
+    snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation pca --threads 2 --quiet", out, audio, asg);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    snprintf(got, sizeof got, "%s/assign/pca.gmm.seed0.tsv", asg);
+    MC_CHECK(rc == 0 && mc_test_same_file(got, want), "assign: the run's own audio gets the run's GMM clusters byte for byte: %d %s",
+             rc, err);
+    /* held-out rows: the most likely component */
+    snprintf(asg, sizeof asg, "%s/new", dir);
+    snprintf(args, sizeof args, "assign '%s' '%s' -o '%s' --representation pca --threads 2 --quiet", out, hdir, asg);
+    rc = mc_test_cli("recipes", args, err, sizeof err);
+    MC_CHECK(rc == 0, "assign of a held-out folder: %d %s", rc, err);
+    snprintf(nl, sizeof nl, "%s/latents/pca.npy", asg);
+    snprintf(got, sizeof got, "%s/assign/pca.gmm.seed0.tsv", asg);
+    int64_t bad = gmm_rule_breaks(want, nl, got);
+    MC_CHECK(bad == 0, "assign gmm of held-out rows: the most likely component; %lld rows break it", (long long)bad);
+    snprintf(got, sizeof got, "%s/tracks.tsv", asg);
+    mc_table tt = {0};
+    MC_CHECK(mc_table_read(got, '\t', &tt) == MC_STATUS_OK && tt.nrows == 3 && mc_table_column(&tt, "gmm") >= 0,
+             "assign: tracks.tsv with 3 tracks and a gmm column");
+    mc_table_free(&tt);
 }
 
 static void test_runs(void) {
@@ -760,6 +886,7 @@ int main(void) {
     test_errors();
     test_cli_errors();
     test_assign_spaces();
+    test_assign_gmm();
     test_runs();
     return mc_test_summary("test_recipes");
 }

@@ -206,6 +206,7 @@ typedef struct mc_clustering {
     double bic;            /* GMM: -2 n log_likelihood + n_parameters log n (sklearn bic) */
     double *weights;       // GMM: (k)
     double *covariances;   // GMM: full (k, d, d); diag (k, d)
+    double *means;         // GMM: (k, d) the means in double (centers holds them rounded to float)
     mc_dendrogram tree;    /* agglomerative: the full tree (cut again with mc_cluster_dendrogram_cut); when
                               bounded, the tree of the sample (its point ids index the sample rows) */
     int64_t fit_rows;      /* agglomerative: the rows the tree was built on: n, or the bounded sample's size */
@@ -255,6 +256,15 @@ mc_status mc_cluster_dbscan_auto_eps(const float *X, int64_t n, int64_t d, int m
  * responsibility under the best initialisation's parameters. */
 mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                          mc_clustering *out);
+/* sklearn GaussianMixture.predict: labels (n) = the component of highest weighted log-density of each
+ * row of X (n, d), ties to the smaller component, under a fitted mixture: weights (k), means (k, d),
+ * covariances full (k, d, d) or diag (k, d) as mc_clustering holds them (out->means, not the float
+ * centers). It runs mc_cluster_gmm's own E-step, so the rows a mixture was fitted on get its labels
+ * byte for byte. threads <= 0: all cores (the result does not depend on it). Errors: INVALID_ARG
+ * (k < 1, d < 1, a weight <= 0), NUMERIC (a covariance not positive definite), out of memory. */
+mc_status mc_cluster_gmm_predict(const double *weights, const double *means, const double *covariances,
+                                 mc_covariance covariance, int k, const float *X, int64_t n, int64_t d, int threads,
+                                 int32_t *labels);
 
 #ifdef __cplusplus
 }

@@ -333,7 +333,7 @@ void mc_assign_config_default(mc_assign_config *c);
 typedef struct mc_assign_summary {
     char representation[32];
     char space[32];              /* "its saved model" or "its saved fitted transform" */
-    char algorithms[64];         /* the run's algorithms applied, "kmeans, agglomerative, dbscan" */
+    char algorithms[64];         /* the run's algorithms applied, "kmeans, agglomerative, dbscan, gmm" */
     char note[256];              /* what was approximated ("" if nothing) */
     uint64_t seed;
     int k;                       /* clusters of the first algorithm */
@@ -357,7 +357,9 @@ typedef struct mc_assign_summary {
  * (k-means' centroid at convergence; for agglomerative the centroid of each cluster of its cut, which is
  * not how Ward would have merged the row); DBSCAN (it has no predict): the cluster of the nearest core
  * point of the run (a row with min_samples rows within eps, itself included; eps and min_samples from
- * assign/<id>.dbscan.seed<S>.json) if within eps, else noise -1. Every track gets the majority of its
+ * assign/<id>.dbscan.seed<S>.json) if within eps, else noise -1; GMM: the most likely component
+ * (mc_cluster_gmm_predict, GaussianMixture.predict) under the mixture the run fitted and saved
+ * (assign/<id>.gmm.seed<S>.json + .npy). Every track gets the majority of its
  * segments (ties to the smaller id; noise only when it outvotes every cluster).
  * The maps (the run's embed/<id>.{umap,tsne}.npy, first seed only): each new row at the weighted mean
  * of the map positions of its n_neighbors nearest run rows, with umap-learn transform's weights
@@ -367,7 +369,7 @@ typedef struct mc_assign_summary {
  * OUT/embed/<id>.{umap,tsne}.npy, and OUT/tracks.tsv (track, path, cluster (first algorithm), segments,
  * cluster_mostly: the run's most common main label in that cluster, then a column per other algorithm,
  * then umap_x, umap_y, tsne_x, tsne_y: the mean of the track's rows). Assigning the run's own audio
- * reproduces the run's latents and k-means clusters byte for byte.
+ * reproduces the run's latents and k-means and GMM clusters byte for byte.
  * Errors: MC_STATUS_UNSUPPORTED with the reason for cvae (needs the new tracks' label), mm-vae (the
  * lyrics of new tracks), a leaked space, and a run that predates the saved transforms (rerun it). */
 mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, const char *const *inputs,
@@ -440,7 +442,8 @@ mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
  *       {"id": "pca", "kind": "pca", "components": 4},
  *       {"id": "audio+lyrics", "kind": "concat", "from": "conv-vae"}
  *     ],
- *     "algorithms": ["kmeans", "agglomerative"],   default of the representations (["kmeans"])
+ *     "algorithms": ["kmeans", "agglomerative"],   default of the representations (["kmeans"]);
+ *                                                  kmeans, agglomerative, dbscan, gmm (full covariances)
  *     "k": 5 | "label" | "sweep",  "k_max": 10,  "label": "genre",
  *     "seeds": 3, "first_seed": 0,
  *     "budget": {"conv_samples": 8000, "conv_max_epochs": 20, "conv_batch": 32, "mlp_epochs": 100},
@@ -456,7 +459,7 @@ mc_status mc_pipeline_parse_tasks(const char *s, unsigned *out);
  * Every key is optional except representations-or-tasks; an unknown key is an error (a typo never
  * passes silently). Model options left out take models.h's defaults. */
 
-enum { MC_RECIPE_ALGO_KMEANS = 1, MC_RECIPE_ALGO_AGGLOMERATIVE = 2, MC_RECIPE_ALGO_DBSCAN = 4 };
+enum { MC_RECIPE_ALGO_KMEANS = 1, MC_RECIPE_ALGO_AGGLOMERATIVE = 2, MC_RECIPE_ALGO_DBSCAN = 4, MC_RECIPE_ALGO_GMM = 8 };
 #define MC_RECIPE_MAX_REPS 16
 #define MC_RECIPE_MAX_HIDDEN 8
 

@@ -213,6 +213,7 @@ void mc_clustering_free(mc_clustering *c) {
     mc_free(c->centers);
     mc_free(c->weights);
     mc_free(c->covariances);
+    mc_free(c->means);
     mc_cluster_dendrogram_free(&c->tree);
     memset(c, 0, sizeof *c);
 }

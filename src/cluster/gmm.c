@@ -359,7 +359,8 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
             out->centers = mc_alloc(kd, sizeof(float));
             out->weights = mc_alloc((size_t)g.k, sizeof(double));
             out->covariances = mc_alloc(cs, sizeof(double));
-            if (!out->centers || !out->weights || !out->covariances) st = MC_STATUS_NO_MEMORY;
+            out->means = mc_alloc(kd, sizeof(double));
+            if (!out->centers || !out->weights || !out->covariances || !out->means) st = MC_STATUS_NO_MEMORY;
         }
         if (!st) {
             for (int64_t i = 0; i < n; i++) {
@@ -370,6 +371,7 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
                 out->labels[i] = b;
             }
             for (size_t t = 0; t < kd; t++) out->centers[t] = (float)g.means[t];
+            memcpy(out->means, g.means, kd * sizeof(double));
             memcpy(out->weights, g.weights, (size_t)g.k * sizeof(double));
             memcpy(out->covariances, g.cov, cs * sizeof(double));
             out->k = g.k;
@@ -387,5 +389,68 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
     mc_threads_blas_serial_end(blas_prev);
     gm_free(&g);
     if (st) mc_clustering_free(out);
+    return st;
+}
+
+mc_status mc_cluster_gmm_predict(const double *weights, const double *means, const double *covariances,
+                                 mc_covariance covariance, int k, const float *X, int64_t n, int64_t d, int threads,
+                                 int32_t *labels) {
+    if (!weights || !means || !covariances || !labels || (!X && n > 0) || k < 1 || n < 0 || d < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "GMM predict: no parameters, k < 1 or d < 1");
+    if (n == 0) return MC_STATUS_OK;
+    if (d > 46340) return mc_error_set(MC_STATUS_UNSUPPORTED, "GMM: d = %lld is too large", (long long)d);
+    /* the fit's own E-step (and its precision factor from the covariances) on the new rows, so that the
+     * fitted rows given again get the fit's labels bit for bit */
+    gm g;
+    memset(&g, 0, sizeof g);
+    g.n = n;
+    g.d = d;
+    g.k = k;
+    g.full = covariance == MC_COVARIANCE_FULL;
+    g.nt = threads > 0 ? threads : mc_threads_available();
+    if ((int64_t)n * d < mc_cl_par_min_work) g.nt = 1;
+    const size_t nd = (size_t)n * (size_t)d, kd = (size_t)k * (size_t)d, cs = cov_size(&g);
+    const int64_t nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
+    g.X = mc_alloc(nd, sizeof(double));
+    g.X2 = mc_alloc(nd, sizeof(double));
+    g.resp = mc_alloc((size_t)n * (size_t)k, sizeof(double));
+    g.Y = mc_alloc(nd, sizeof(double));
+    g.W = mc_alloc(nd > kd + 2 * (size_t)k ? nd : kd + 2 * (size_t)k, sizeof(double));
+    g.lse = mc_alloc((size_t)n, sizeof(double));
+    g.part = mc_alloc((size_t)nch, sizeof(double));
+    g.weights = mc_alloc((size_t)k, sizeof(double));
+    g.means = mc_alloc(kd, sizeof(double));
+    g.cov = mc_alloc(cs, sizeof(double));
+    g.pchol = mc_alloc(cs, sizeof(double));
+    g.tmp = mc_alloc((size_t)d * (size_t)d > kd ? (size_t)d * (size_t)d : kd, sizeof(double));
+    if (!g.X || !g.X2 || !g.resp || !g.Y || !g.W || !g.lse || !g.part || !g.weights || !g.means || !g.cov ||
+        !g.pchol || !g.tmp) {
+        gm_free(&g);
+        return mc_error_nomem("GMM predict: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
+    }
+    for (size_t t = 0; t < nd; t++) {
+        g.X[t] = X[t];
+        g.X2[t] = (double)X[t] * X[t];
+    }
+    memcpy(g.weights, weights, (size_t)k * sizeof(double));
+    memcpy(g.means, means, kd * sizeof(double));
+    memcpy(g.cov, covariances, cs * sizeof(double));
+    mc_status st = MC_STATUS_OK;
+    for (int c = 0; c < k; c++)
+        if (!(weights[c] > 0)) st = mc_error_set(MC_STATUS_INVALID_ARG, "GMM predict: weight %d is not positive", c);
+    if (!st) st = precision_cholesky(&g);
+    if (!st) {
+        int blas_prev = mc_threads_blas_serial_begin();
+        e_step(&g);
+        mc_threads_blas_serial_end(blas_prev);
+        for (int64_t i = 0; i < n; i++) { /* argmax, ties to the smaller component (numpy argmax) */
+            const double *r = g.resp + i * k;
+            int b = 0;
+            for (int c = 1; c < k; c++)
+                if (r[c] > r[b]) b = c;
+            labels[i] = b;
+        }
+    }
+    gm_free(&g);
     return st;
 }

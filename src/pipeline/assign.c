@@ -499,8 +499,8 @@ static void cluster_labels(const char *results, const char *id, const char *algo
     free(fp);
 }
 
-#define N_ALGOS 3
-static const char *const ALGOS[N_ALGOS] = {"kmeans", "agglomerative", "dbscan"};
+#define N_ALGOS 4
+static const char *const ALGOS[N_ALGOS] = {"kmeans", "agglomerative", "dbscan", "gmm"};
 
 /* OUT/tracks.tsv: per track the majority cluster of its segments under the first algorithm (ties to the
  * smaller id; DBSCAN noise is -1), the run's label its cluster mostly held, the other algorithms'
@@ -664,7 +664,18 @@ mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, con
         if (!run_cl[a]) continue;
         char *ap = mc_report_path_assign(out, info.id, ALGOS[a], seed);
         if (!ap || !(cl[a] = malloc((size_t)(n ? n : 1) * sizeof **cl))) st = MC_STATUS_NO_MEMORY;
-        if (st == MC_STATUS_OK)
+        if (st == MC_STATUS_OK && a == 3) { /* GMM: the run's fitted mixture predicts (GaussianMixture.predict) */
+            char *rp = mc_report_path_assign(results, info.id, ALGOS[a], seed);
+            pl_gmm g;
+            memset(&g, 0, sizeof g);
+            st = rp ? pl_gmm_params_read(rp, &g) : MC_STATUS_NO_MEMORY;
+            if (st == MC_STATUS_OK && g.d != d) st = mc_error_set(MC_STATUS_FORMAT, "%s: a GMM of %d columns, the space has %d", rp, g.d, d);
+            if (st == MC_STATUS_OK)
+                st = mc_cluster_gmm_predict(g.weights, g.means, g.covariances, g.covariance, g.k, X, n, d, c->threads, cl[a]);
+            k[a] = g.k;
+            pl_gmm_free(&g);
+            free(rp);
+        } else if (st == MC_STATUS_OK)
             st = place_rows(X, n, Rs.data, nr, d, run_cl[a], a == 2, eps, min_samples, cl[a], &k[a]);
         if (st == MC_STATUS_OK) st = mc_report_assign_write(ap, cl[a], n);
         free(ap);

@@ -55,6 +55,19 @@ mc_status pl_read_json(const char *path, mc_json_value **out);
 char *pl_dbscan_params_path(const char *assign_tsv);
 mc_status pl_dbscan_params_write(const char *assign_tsv, double eps, int min_samples);
 mc_status pl_dbscan_params_read(const char *assign_tsv, double *eps, int *min_samples);
+/* A run's fitted GMM beside its assign/<id>.gmm.seed<S>.tsv: <same>.json (algorithm, covariance, k, d)
+ * and <same>.npy, float64 (k + k d + covariance values): weights (k), means (k, d), covariances full
+ * (k, d, d) or diag (k, d), the doubles of mc_clustering. One writer (the cluster stage), one reader
+ * (assign); the .npy first, then the JSON that names it, each written atomically. */
+typedef struct pl_gmm {
+    int k, d;
+    mc_covariance covariance;
+    double *weights, *means, *covariances; // (k), (k, d), (k, d, d) | (k, d)
+} pl_gmm;
+char *pl_gmm_params_path(const char *assign_tsv, bool json);
+mc_status pl_gmm_params_write(const char *assign_tsv, const mc_clustering *g, mc_covariance covariance);
+mc_status pl_gmm_params_read(const char *assign_tsv, pl_gmm *g);
+void pl_gmm_free(pl_gmm *g); /* NULL ok */
 
 /* ---------------------------------------------------------------- fitted space transforms (transform.c) */
 

@@ -111,7 +111,7 @@ static mc_status parse_algos(rctx *c, const json_t *v, unsigned *out) {
     const char *parent = c->key;
     char pk[256];
     snprintf(pk, sizeof pk, "%s", parent);
-    if (!json_is_array(v) || json_array_size(v) == 0) return bad(c, "a non-empty array of kmeans, agglomerative, dbscan", v);
+    if (!json_is_array(v) || json_array_size(v) == 0) return bad(c, "a non-empty array of kmeans, agglomerative, dbscan, gmm", v);
     unsigned m = 0;
     for (size_t i = 0; i < json_array_size(v); i++) {
         const json_t *e = json_array_get(v, i);
@@ -120,7 +120,8 @@ static mc_status parse_algos(rctx *c, const json_t *v, unsigned *out) {
         if (strcmp(s, "kmeans") == 0) m |= MC_RECIPE_ALGO_KMEANS;
         else if (strcmp(s, "agglomerative") == 0) m |= MC_RECIPE_ALGO_AGGLOMERATIVE;
         else if (strcmp(s, "dbscan") == 0) m |= MC_RECIPE_ALGO_DBSCAN;
-        else return bad(c, "kmeans, agglomerative or dbscan", e);
+        else if (strcmp(s, "gmm") == 0) m |= MC_RECIPE_ALGO_GMM;
+        else return bad(c, "kmeans, agglomerative, dbscan or gmm", e);
     }
     *out = m;
     return MC_STATUS_OK;

@@ -47,12 +47,13 @@ static const pl_rep_spec TABLE[] = {
 };
 
 const char *pl_algo_name(unsigned algo) {
-    return algo == PL_ALGO_KMEANS ? "kmeans" : algo == PL_ALGO_AGGLO ? "agglomerative" : "dbscan";
+    return mc_cluster_algo_name(pl_algo_kind(algo));
 }
 
 mc_cluster_algo pl_algo_kind(unsigned algo) {
     return algo == PL_ALGO_KMEANS  ? MC_CLUSTER_ALGO_KMEANS
            : algo == PL_ALGO_AGGLO ? MC_CLUSTER_ALGO_AGGLOMERATIVE
+           : algo == PL_ALGO_GMM   ? MC_CLUSTER_ALGO_GMM
                                    : MC_CLUSTER_ALGO_DBSCAN;
 }
 

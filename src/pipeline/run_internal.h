@@ -13,9 +13,10 @@
 #define PL_MAX_COLS 8
 #define PL_N_EXAMPLES 4
 
-enum { PL_ALGO_KMEANS = 1, PL_ALGO_AGGLO = 2, PL_ALGO_DBSCAN = 4, PL_ALGO_ALL = 7 };
+/* PL_ALGO_ALL: the default tasks' set (GMM only where a recipe asks for it); PL_ALGO_LAST: loop bound */
+enum { PL_ALGO_KMEANS = 1, PL_ALGO_AGGLO = 2, PL_ALGO_DBSCAN = 4, PL_ALGO_GMM = 8, PL_ALGO_ALL = 7, PL_ALGO_LAST = 8 };
 
-/* "kmeans", "agglomerative", "dbscan"; and the cluster.h algorithm of a PL_ALGO_* bit. */
+/* "kmeans", "agglomerative", "dbscan", "gmm" (mc_cluster_algo_name); and the cluster.h algorithm of a PL_ALGO_* bit. */
 const char *pl_algo_name(unsigned algo);
 mc_cluster_algo pl_algo_kind(unsigned algo);
 

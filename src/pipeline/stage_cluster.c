@@ -26,6 +26,7 @@ static mc_status cluster_one(pl_run *R, const pl_rep *r, unsigned algo, uint64_t
     }
     if (st == MC_STATUS_OK) st = mc_report_assign_write(path, res.labels, R->n);
     if (st == MC_STATUS_OK && cc.algo == MC_CLUSTER_ALGO_DBSCAN) st = pl_dbscan_params_write(path, res.eps, cc.min_samples);
+    if (st == MC_STATUS_OK && cc.algo == MC_CLUSTER_ALGO_GMM) st = pl_gmm_params_write(path, &res, cc.covariance);
     mc_clustering_free(&res);
     if (st != MC_STATUS_OK) {
         char msg[512];
@@ -59,19 +60,27 @@ mc_status pl_stage_cluster(pl_run *R, pl_rep *r) {
     pl_hash_int(&h, "algos", r->algos);
     pl_hash_int(&h, "threads", R->threads);
     pl_hash_hex(&h, r->cluster_hash);
-    const int na = (r->algos & 1) + (r->algos >> 1 & 1) + 2 * (r->algos >> 2 & 1); /* DBSCAN: + its .json */
+    /* DBSCAN: + its .json; GMM: + its .json and .npy */
+    const int na = (r->algos & 1) + (r->algos >> 1 & 1) + 2 * (r->algos >> 2 & 1) + 3 * (r->algos >> 3 & 1);
     char **outs = mc_calloc((size_t)(na * c->seeds), sizeof *outs); // (seeds x outputs) relative paths
     if (!outs) return MC_STATUS_NO_MEMORY;
     int no = 0;
     mc_status st = MC_STATUS_OK;
     for (int s = 0; s < c->seeds; s++)
-        for (unsigned a = 1; a <= PL_ALGO_DBSCAN; a <<= 1)
+        for (unsigned a = 1; a <= PL_ALGO_LAST; a <<= 1)
             if (r->algos & a) {
                 outs[no] = mc_report_path_assign(NULL, r->id, pl_algo_name(a), c->first_seed + (uint64_t)s);
                 if (!outs[no++]) st = MC_STATUS_NO_MEMORY;
                 if (a == PL_ALGO_DBSCAN && st == MC_STATUS_OK) {
                     outs[no] = pl_dbscan_params_path(outs[no - 1]);
                     if (!outs[no++]) st = MC_STATUS_NO_MEMORY;
+                }
+                if (a == PL_ALGO_GMM && st == MC_STATUS_OK) {
+                    const char *tsv = outs[no - 1];
+                    outs[no] = pl_gmm_params_path(tsv, true);
+                    outs[no + 1] = pl_gmm_params_path(tsv, false);
+                    if (!outs[no] || !outs[no + 1]) st = MC_STATUS_NO_MEMORY;
+                    no += 2;
                 }
             }
     if (st == MC_STATUS_OK && !pl_cached(R, name, r->cluster_hash, (const char *const *)outs, no)) {
@@ -81,10 +90,11 @@ mc_status pl_stage_cluster(pl_run *R, pl_rep *r) {
         for (int s = 0; st == MC_STATUS_OK && s < c->seeds; s++) {
             const uint64_t seed = c->first_seed + (uint64_t)s;
             if (s == 0 || r->seeded) st = read_space(R, r, seed, &X);
-            for (unsigned a = 1; st == MC_STATUS_OK && a <= PL_ALGO_DBSCAN; a <<= 1) {
+            for (unsigned a = 1; st == MC_STATUS_OK && a <= PL_ALGO_LAST; a <<= 1) {
                 if (!(r->algos & a)) continue;
                 char *ap = mc_report_path(R->dir, outs[no++]);
                 if (a == PL_ALGO_DBSCAN) no++; /* its .json, written by cluster_one */
+                if (a == PL_ALGO_GMM) no += 2; /* its .json and .npy, written by cluster_one */
                 st = ap ? cluster_one(R, r, a, seed, &X, ap) : MC_STATUS_NO_MEMORY;
                 free(ap);
             }

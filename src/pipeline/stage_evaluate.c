@@ -99,7 +99,7 @@ static mc_status score_all(pl_run *R, mc_report_table *t) {
         const pl_rep *rep = &R->reps[i];
         const bool model = rep->make == PL_MAKE_MODEL;
         if (model) model_losses(R, rep, recon, kl);
-        for (unsigned algo = 1; st == MC_STATUS_OK && rep->evaluated && algo <= PL_ALGO_DBSCAN; algo <<= 1) {
+        for (unsigned algo = 1; st == MC_STATUS_OK && rep->evaluated && algo <= PL_ALGO_LAST; algo <<= 1) {
             if (!(rep->algos & algo)) continue;
             st = read_seeds(R, rep, algo, in);
             char tasks[64];

@@ -311,7 +311,7 @@ mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, 
         mc_json_key(j, "evaluated"); mc_json_bool(j, r->evaluated);
         mc_json_key(j, "algorithms");
         mc_json_begin_array(j);
-        for (unsigned a = 1; a <= PL_ALGO_DBSCAN; a <<= 1)
+        for (unsigned a = 1; a <= PL_ALGO_LAST; a <<= 1)
             if (r->algos & a) mc_json_string(j, pl_algo_name(a));
         mc_json_end_array(j);
         mc_json_key(j, "leaked"); mc_json_string(j, r->leaked);

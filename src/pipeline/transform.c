@@ -267,3 +267,97 @@ mc_status pl_dbscan_params_read(const char *assign_tsv, double *eps, int *min_sa
     free(p);
     return st;
 }
+
+char *pl_gmm_params_path(const char *assign_tsv, bool json) {
+    size_t l = strlen(assign_tsv);
+    const size_t cut = l > 4 && strcmp(assign_tsv + l - 4, ".tsv") == 0 ? l - 4 : l;
+    return mc_sprintf("%.*s.%s", (int)cut, assign_tsv, json ? "json" : "npy");
+}
+
+static size_t gmm_cov_len(int k, int d, mc_covariance cov) {
+    return (size_t)k * (size_t)d * (cov == MC_COVARIANCE_FULL ? (size_t)d : 1);
+}
+
+mc_status pl_gmm_params_write(const char *assign_tsv, const mc_clustering *g, mc_covariance covariance) {
+    if (!g->weights || !g->means || !g->covariances || g->k < 1)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "GMM parameters: not a fitted mixture");
+    const int k = g->k, d = (int)g->d;
+    const size_t cl = gmm_cov_len(k, d, covariance), total = (size_t)k + (size_t)k * (size_t)d + cl;
+    char *pj = pl_gmm_params_path(assign_tsv, true), *pn = pl_gmm_params_path(assign_tsv, false);
+    double *buf = mc_alloc(total, sizeof *buf); // (total) weights, means, covariances one after another
+    mc_json *j = NULL;
+    mc_status st = pj && pn && buf ? MC_STATUS_OK : mc_error_nomem("GMM parameters: out of memory");
+    if (st == MC_STATUS_OK) {
+        memcpy(buf, g->weights, (size_t)k * sizeof *buf);
+        memcpy(buf + k, g->means, (size_t)k * (size_t)d * sizeof *buf);
+        memcpy(buf + k + (size_t)k * (size_t)d, g->covariances, cl * sizeof *buf);
+        int64_t shape[1] = {(int64_t)total};
+        st = mc_npy_write(pn, MC_DTYPE_F64, 1, shape, buf);
+    }
+    if (st == MC_STATUS_OK) st = mc_json_create(&j);
+    if (st == MC_STATUS_OK) {
+        /* the JSON last: it names a complete .npy */
+        mc_json_begin_object(j);
+        mc_json_key(j, "algorithm"); mc_json_string(j, "gmm");
+        mc_json_key(j, "covariance"); mc_json_string(j, mc_covariance_name(covariance));
+        mc_json_key(j, "k"); mc_json_int(j, k);
+        mc_json_key(j, "d"); mc_json_int(j, d);
+        mc_json_key(j, "arrays"); mc_json_string(j, "float64: weights (k), means (k, d), covariances (k, d, d) full or (k, d) diag");
+        mc_json_end_object(j);
+        st = mc_json_write_file(j, pj);
+    }
+    mc_json_free(j);
+    mc_free(buf);
+    free(pj);
+    free(pn);
+    return st;
+}
+
+void pl_gmm_free(pl_gmm *g) {
+    if (!g) return;
+    free(g->weights);
+    free(g->means);
+    free(g->covariances);
+    memset(g, 0, sizeof *g);
+}
+
+mc_status pl_gmm_params_read(const char *assign_tsv, pl_gmm *g) {
+    memset(g, 0, sizeof *g);
+    char *pj = pl_gmm_params_path(assign_tsv, true), *pn = pl_gmm_params_path(assign_tsv, false);
+    mc_status st = pj && pn ? MC_STATUS_OK : mc_error_nomem("out of memory");
+    mc_json_value *j = NULL;
+    if (st == MC_STATUS_OK)
+        st = pl_file_exists(pj) ? pl_read_json(pj, &j)
+                                : mc_error_set(MC_STATUS_UNSUPPORTED, "%s: no saved GMM (the run predates it): rerun "
+                                               "`musiclust run` on the same folder", pj);
+    double k = 0, d = 0;
+    const char *cov = j ? jstr(j, "covariance") : NULL;
+    if (st == MC_STATUS_OK && (!cov || !jnum(j, "k", &k) || !jnum(j, "d", &d) || k < 1 || d < 1 || k > 1e6 || d > 46340))
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: not a musiclust GMM (k, d, covariance)", pj);
+    if (st == MC_STATUS_OK && mc_covariance_parse(cov, &g->covariance) != MC_STATUS_OK)
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: unknown covariance '%s'", pj, cov);
+    mc_array a = {0};
+    size_t cl = 0, kd = 0;
+    if (st == MC_STATUS_OK) {
+        g->k = (int)k;
+        g->d = (int)d;
+        kd = (size_t)g->k * (size_t)g->d;
+        cl = gmm_cov_len(g->k, g->d, g->covariance);
+        st = mc_npy_read(pn, &a);
+    }
+    if (st == MC_STATUS_OK && (a.dtype != MC_DTYPE_F64 || a.ndim != 1 || a.shape[0] != (int64_t)((size_t)g->k + kd + cl)))
+        st = mc_error_set(MC_STATUS_FORMAT, "%s: expected %lld float64 values", pn, (long long)((size_t)g->k + kd + cl));
+    if (st == MC_STATUS_OK) {
+        const double *v = a.data;
+        g->weights = take(v, g->k);
+        g->means = take(v + g->k, (int64_t)kd);
+        g->covariances = take(v + g->k + kd, (int64_t)cl);
+        if (!g->weights || !g->means || !g->covariances) st = mc_error_nomem("GMM parameters: out of memory");
+    }
+    if (st != MC_STATUS_OK) pl_gmm_free(g);
+    mc_array_free(&a);
+    mc_json_value_free(j);
+    free(pj);
+    free(pn);
+    return st;
+}

@@ -35,7 +35,7 @@ const char *rp_figure_algorithm(const rp_ctx *c, const char *name) {
 }
 
 const char *rp_algorithm_title(const char *algo) {
-    return strcmp(algo, "kmeans") == 0 ? "k-means" : strcmp(algo, "dbscan") == 0 ? "DBSCAN" : algo;
+    return strcmp(algo, "kmeans") == 0 ? "k-means" : strcmp(algo, "dbscan") == 0 ? "DBSCAN" : strcmp(algo, "gmm") == 0 ? "GMM" : algo;
 }
 #define figure_algorithm rp_figure_algorithm
 #define algorithm_title rp_algorithm_title
