@@ -206,10 +206,11 @@ typedef struct mc_clustering {
     double bic;            /* GMM: -2 n log_likelihood + n_parameters log n (sklearn bic) */
     double *weights;       // GMM: (k)
     double *covariances;   // GMM: full (k, d, d); diag (k, d)
-    double *means;         // GMM: (k, d) the means in double (centers holds them rounded to float)
     mc_dendrogram tree;    /* agglomerative: the full tree (cut again with mc_cluster_dendrogram_cut); when
                               bounded, the tree of the sample (its point ids index the sample rows) */
     int64_t fit_rows;      /* agglomerative: the rows the tree was built on: n, or the bounded sample's size */
+    double *means;         // GMM: (k, d) the means in double (centers holds them rounded to float); last, so
+                           // the layout of the fields before it is that of earlier versions
 } mc_clustering;
 
 void mc_clustering_free(mc_clustering *c); /* NULL ok; zeroes the struct */

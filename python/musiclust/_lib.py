@@ -151,7 +151,8 @@ class mc_clustering(Structure):
                 ("n_noise", c_int64), ("centers", POINTER(c_float)), ("n_iter", c_int), ("converged", c_bool),
                 ("inertia", c_double), ("eps", c_double), ("eps_auto", c_bool), ("eps_knee", c_double),
                 ("log_likelihood", c_double), ("bic", c_double), ("weights", POINTER(c_double)),
-                ("covariances", POINTER(c_double)), ("tree", mc_dendrogram), ("fit_rows", c_int64)]
+                ("covariances", POINTER(c_double)), ("tree", mc_dendrogram), ("fit_rows", c_int64),
+                ("means", POINTER(c_double))]
 
 
 class mc_ksweep_point(Structure):
