@@ -581,10 +581,14 @@ mc_status mc_npy_map(const char *path, mc_array *out) {
     npy_opened o;
     mc_status st = npy_begin("mc_npy_map", path, out, &o);
     if (st) return st;
-    /* Mapped only when the stored bytes are the array as returned (host byte order, no widening) and
-     * the file is a regular, non-empty one; anything else is read as mc_npy_read does. */
+    /* Mapped only when the stored bytes are the array as returned (host byte order, no widening), the
+     * file is a regular, non-empty one and the data starts at a multiple of the item size (the map is
+     * page-aligned, so then every element is aligned; numpy pads the preamble to 64 bytes, but a file
+     * need not: a misaligned float load is undefined behaviour - a fuzz_store finding); anything else is
+     * read as mc_npy_read does (into aligned memory). */
     bool direct = o.file_size > 0 && o.nbytes > 0 && (size_t)o.h.itemsize == mc_dtype_size(o.h.dtype) &&
-                  o.h.kind != 'u' && (o.h.itemsize == 1 || o.h.file_little == host_is_little());
+                  o.h.kind != 'u' && (o.h.itemsize == 1 || o.h.file_little == host_is_little()) &&
+                  o.preamble % (size_t)o.h.itemsize == 0;
     if (!direct) {
         fclose(o.f);
         return mc_npy_read(path, out);
