@@ -699,6 +699,88 @@ static void test_umap_paths(void) {
     free(X), free(lab), free(Y0), free(Y1);
 }
 
+/* ---------------------------------------------------------------- placement */
+
+/* mc_embed_place against its definition written out row by row (the k nearest by a plain scan,
+ * umap-learn's transform weights), byte for byte; 1 vs 2 threads; a new row equal to a reference row
+ * far from the others lands on that row's position; k clamped to the reference rows; bad sizes. */
+static void place_naive(const float *X, int64_t n, const float *R, int64_t nr, int d, const float *Y, int k,
+                        float *out) {
+    if (k > nr) k = (int)nr;
+    double *dk = mc_test_xcalloc((size_t)k, sizeof *dk);
+    int64_t *ik = mc_test_xcalloc((size_t)k, sizeof *ik);
+    for (int64_t i = 0; i < n; i++) {
+        int m = 0;
+        for (int64_t j = 0; j < nr; j++) {
+            double s = 0;
+            for (int f = 0; f < d; f++) {
+                const double u = (double)X[i * d + f] - (double)R[j * d + f];
+                s += u * u;
+            }
+            const double t = sqrt(s);
+            if (m == k && t >= dk[k - 1]) continue;
+            int p = m < k ? m++ : k - 1;
+            while (p > 0 && dk[p - 1] > t) dk[p] = dk[p - 1], ik[p] = ik[p - 1], p--;
+            dk[p] = t, ik[p] = j;
+        }
+        double lo = 0, hi = INFINITY, mid = 1, mean = 0;
+        for (int q = 0; q < m; q++) mean += dk[q];
+        mean /= m;
+        for (int it = 0; it < 64; it++) {
+            double psum = 0;
+            for (int q = 1; q < m; q++) psum += dk[q] > 0 ? exp(-dk[q] / mid) : 1.0;
+            if (fabs(psum - log2((double)k)) < 1e-5) break;
+            if (psum > log2((double)k)) hi = mid, mid = (lo + hi) / 2;
+            else if (isinf(hi)) lo = mid, mid *= 2;
+            else lo = mid, mid = (lo + hi) / 2;
+        }
+        if (mid < 1e-3 * mean) mid = 1e-3 * mean;
+        double w = 0, x = 0, y = 0;
+        for (int q = 0; q < m; q++) {
+            const double wq = dk[q] > 0 && mid > 0 ? exp(-dk[q] / mid) : 1.0;
+            w += wq, x += wq * Y[ik[q] * 2], y += wq * Y[ik[q] * 2 + 1];
+        }
+        out[i * 2] = (float)(x / w);
+        out[i * 2 + 1] = (float)(y / w);
+    }
+    free(dk);
+    free(ik);
+}
+
+static void test_place(void) {
+    const int64_t nr = 700, n = 333; /* reference rows: two tiles and a part; queries: not a multiple of 16 */
+    const int d = 7;
+    float *R = mc_test_xcalloc((size_t)nr * d, sizeof *R), *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
+    float *Y = mc_test_xcalloc((size_t)nr * 2, sizeof *Y);
+    int32_t *lr = mc_test_xcalloc((size_t)nr, sizeof *lr), *lx = mc_test_xcalloc((size_t)n, sizeof *lx);
+    blobs(nr, d, 4, 6.0, 5, R, lr);
+    blobs(n, d, 4, 6.0, 5, X, lx); /* the same centres (same seed), other points */
+    mc_rng r;
+    mc_rng_seed(&r, 3, 0);
+    for (int64_t j = 0; j < nr * 2; j++) Y[j] = (float)(10 * mc_rng_normal(&r));
+    memcpy(X + 5 * d, R + 17 * d, (size_t)d * sizeof *X); /* a query equal to a reference row */
+    memcpy(R + 300 * d, R + 301 * d, (size_t)d * sizeof *R); /* a tie: the smaller index first */
+    float *a = mc_test_xcalloc((size_t)n * 2, sizeof *a), *b = mc_test_xcalloc((size_t)n * 2, sizeof *b);
+    float *e = mc_test_xcalloc((size_t)n * 2, sizeof *e);
+    const int ks[3] = {15, 1, 5000};
+    for (int q = 0; q < 3; q++) {
+        place_naive(X, n, R, nr, d, Y, ks[q] > 256 ? 256 : ks[q], e);
+        MC_CHECK_OK(mc_embed_place(X, n, R, nr, d, Y, ks[q], 1, a));
+        MC_CHECK_OK(mc_embed_place(X, n, R, nr, d, Y, ks[q], 2, b));
+        MC_CHECK(memcmp(a, e, (size_t)n * 2 * sizeof *a) == 0, "place k %d: differs from the definition (max %.3g)", ks[q],
+                 mc_test_max_abs_diff(a, e, (long)n * 2, NULL));
+        MC_CHECK(memcmp(a, b, (size_t)n * 2 * sizeof *a) == 0, "place k %d: 1 vs 2 threads differ", ks[q]);
+    }
+    /* k = 1: the query equal to reference row 17 sits on row 17's position */
+    MC_CHECK_OK(mc_embed_place(X + 5 * d, 1, R, nr, d, Y, 1, 1, a));
+    MC_CHECK(a[0] == Y[34] && a[1] == Y[35], "place: a copy of reference row 17 at (%g, %g), not (%g, %g)", a[0], a[1], Y[34], Y[35]);
+    MC_CHECK(mc_embed_place(X, n, R, 0, d, Y, 15, 1, a) == MC_STATUS_INVALID_ARG, "place: no reference rows accepted");
+    MC_CHECK(mc_embed_place(X, n, R, nr, 0, Y, 15, 1, a) == MC_STATUS_INVALID_ARG, "place: d = 0 accepted");
+    MC_CHECK(mc_embed_place(X, n, R, nr, d, Y, 0, 1, a) == MC_STATUS_INVALID_ARG, "place: k = 0 accepted");
+    MC_CHECK_OK(mc_embed_place(NULL, 0, R, nr, d, Y, 15, 1, NULL));
+    free(R), free(X), free(Y), free(lr), free(lx), free(a), free(b), free(e);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines in order with stderr's FAIL lines */
     TIMED(test_trustworthiness);
@@ -711,5 +793,6 @@ int main(void) {
     TIMED(test_umap);
     TIMED(test_umap_edges);
     TIMED(test_umap_paths);
+    TIMED(test_place);
     return mc_test_summary("test_embed");
 }

@@ -7,6 +7,7 @@
  * metrics.csv, and `musiclust evaluate --leaked --common-space` agreeing with the run. */
 #include "mc_test.h"
 
+#include <musiclust/embed.h>
 #include <musiclust/metrics.h>
 #include <musiclust/pipeline.h>
 #include <musiclust/report.h>
@@ -186,9 +187,12 @@ static int find_row(const mc_report_table *t, const char *rep, const char *algo,
     return -1;
 }
 
+static int64_t g_map_sample = -1; /* >= 0: the run's --map-sample */
+
 static mc_status run_pipeline(const char *corpus, const char *results, mc_run_summary *sum) {
     mc_run_config cfg;
     mc_run_config_default(&cfg);
+    if (g_map_sample >= 0) cfg.map_sample = g_map_sample;
     char meta[1024], audio[1024];
     snprintf(meta, sizeof meta, "%s/metadata.tsv", corpus);
     snprintf(audio, sizeof audio, "%s/audio", corpus);
@@ -471,6 +475,33 @@ static void test_run(const char *dir) {
     free(a);
     free(b);
 
+    /* the maps' bound: --map-sample 10 redoes the maps alone (as a sample of 10 rows + placement), keeps
+     * one position per row, and says so in run.json's notes */
+    g_map_sample = 10;
+    MC_CHECK_OK(run_pipeline(corpus, r2, &s2));
+    g_map_sample = -1;
+    int maps_ran = 0, other_ran = 0;
+    for (int i = 0; i < s2.n_stages; i++)
+        if (s2.stages[i].ran) {
+            if (!strncmp(s2.stages[i].name, "embed.", 6)) maps_ran++;
+            else if (strncmp(s2.stages[i].name, "report", 6) && strncmp(s2.stages[i].name, "metrics", 7)) other_ran++;
+        }
+    MC_CHECK(maps_ran >= 2 && other_ran == 0, "--map-sample 10: %d map stage(s) and %d model/cluster stage(s) redone",
+             maps_ran, other_ran);
+    mc_run_summary_free(&s2);
+    snprintf(p2, sizeof p2, "%s/run.json", r2);
+    char *rj = mc_test_read_file(p2, NULL);
+    MC_CHECK(rj && strstr(rj, "maps: above 10 rows, t-SNE and UMAP of a seeded sample of 10 rows"),
+             "run.json notes the maps' bound");
+    free(rj);
+    mc_array um = {0};
+    snprintf(p2, sizeof p2, "%s/embed/vae.umap.npy", r2);
+    MC_CHECK_OK(mc_npy_read_f32(p2, &um));
+    bool fin = um.ndim == 2 && um.shape[1] == 2 && um.shape[0] > 10;
+    for (int64_t i = 0; fin && i < um.shape[0] * 2; i++) fin = isfinite(((const float *)um.data)[i]);
+    MC_CHECK(fin, "bounded UMAP map: (%lld, %lld), finite", (long long)um.shape[0], (long long)(um.ndim > 1 ? um.shape[1] : 0));
+    mc_array_free(&um);
+
     /* musiclust evaluate --leaked --common-space on the first seed of the cvae: the same numbers */
     char args[8192], err[4096];
     snprintf(args, sizeof args,
@@ -579,11 +610,77 @@ static void test_run(const char *dir) {
     mc_run_summary_free(&s1);
 }
 
+/* The maps' bound (pipeline.h mc_map_config.sample): above `sample` rows, the rows of the documented
+ * draw (the first S of a seeded shuffle, stream "map") get exactly the map of those rows alone, every
+ * other row exactly its mc_embed_place position on it; 1 vs 2 threads give the same bytes; sample 0
+ * or sample >= N maps every row as before. */
+static int cmp_i64(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_map_bound(void) {
+    const int64_t n = 460, S = 150;
+    const int d = 5;
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X), *Y1 = mc_test_xcalloc((size_t)n * 2, sizeof *Y1);
+    float *Y2 = mc_test_xcalloc((size_t)n * 2, sizeof *Y2), *Xs = mc_test_xcalloc((size_t)S * d, sizeof *Xs);
+    float *Ys = mc_test_xcalloc((size_t)S * 2, sizeof *Ys), *Yr = mc_test_xcalloc((size_t)n * 2, sizeof *Yr);
+    float *Xr = mc_test_xcalloc((size_t)n * d, sizeof *Xr);
+    int64_t *idx = mc_test_xcalloc((size_t)n, sizeof *idx);
+    mc_rng r;
+    mc_rng_seed(&r, 1, 0);
+    for (int64_t i = 0; i < n * d; i++) X[i] = (float)(mc_rng_normal(&r) + 4.0 * (double)((i / d) % 3));
+    for (int method = 0; method < 2; method++) {
+        mc_map_config c;
+        mc_map_config_default(&c);
+        MC_CHECK(c.sample == MC_MAP_SAMPLE, "map: default sample %lld", (long long)c.sample);
+        c.sample = S;
+        c.seed = 7;
+        c.fast = true;
+        c.threads = 1;
+        const mc_map_method m = method ? MC_MAP_UMAP : MC_MAP_TSNE;
+        MC_CHECK(mc_pipeline_map_rows_mapped(&c, n) == S, "map: %lld rows mapped", (long long)mc_pipeline_map_rows_mapped(&c, n));
+        MC_CHECK_OK(mc_pipeline_map_array(&c, m, X, n, d, NULL, Y1));
+        c.threads = 2;
+        MC_CHECK_OK(mc_pipeline_map_array(&c, m, X, n, d, NULL, Y2));
+        MC_CHECK(memcmp(Y1, Y2, (size_t)n * 2 * sizeof *Y1) == 0, "bounded map %d: 1 vs 2 threads differ", method);
+        /* the documented draw, then the sample's own map and the placement of the rest */
+        for (int64_t i = 0; i < n; i++) idx[i] = i;
+        mc_rng dr;
+        mc_rng_seed(&dr, 7, 0x6d6170);
+        mc_rng_shuffle(&dr, idx, (size_t)n);
+        qsort(idx, (size_t)S, sizeof *idx, cmp_i64);
+        qsort(idx + S, (size_t)(n - S), sizeof *idx, cmp_i64);
+        for (int64_t i = 0; i < n; i++) memcpy((i < S ? Xs + i * d : Xr + (i - S) * d), X + idx[i] * d, (size_t)d * sizeof *X);
+        mc_tsne_opts to;
+        mc_umap_opts uo;
+        mc_pipeline_map_options(&c, S, &to, &uo);
+        MC_CHECK_OK(m == MC_MAP_TSNE ? mc_embed_tsne(Xs, S, d, &to, Ys, NULL) : mc_embed_umap(Xs, S, d, &uo, Ys, NULL));
+        MC_CHECK_OK(mc_embed_place(Xr, n - S, Xs, S, d, Ys, uo.n_neighbors, 1, Yr));
+        int bad = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const float *want = i < S ? Ys + i * 2 : Yr + (i - S) * 2;
+            bad += memcmp(Y1 + idx[i] * 2, want, 2 * sizeof *want) != 0;
+        }
+        MC_CHECK(bad == 0, "bounded map %d: %d of %lld rows differ from the sample's map + placement", method, bad, (long long)n);
+        /* at or below the bound: every row mapped, the plain embedding */
+        c.sample = 0;
+        MC_CHECK_OK(mc_pipeline_map_array(&c, m, X, n, d, NULL, Y1));
+        mc_pipeline_map_options(&c, n, &to, &uo);
+        MC_CHECK_OK(m == MC_MAP_TSNE ? mc_embed_tsne(X, n, d, &to, Y2, NULL) : mc_embed_umap(X, n, d, &uo, Y2, NULL));
+        MC_CHECK(memcmp(Y1, Y2, (size_t)n * 2 * sizeof *Y1) == 0, "map %d with sample 0 is not the plain map", method);
+        c.sample = 2;
+        MC_CHECK(mc_pipeline_map_array(&c, m, X, n, d, NULL, Y1) == MC_STATUS_INVALID_ARG, "map: a sample of 2 accepted");
+    }
+    free(X), free(Y1), free(Y2), free(Xs), free(Ys), free(Yr), free(Xr), free(idx);
+}
+
 int main(void) {
     const char *dir = mc_test_tmpdir("pipeline");
     char d[600];
     snprintf(d, sizeof d, "%s", dir);
     test_tasks();
+    test_map_bound();
     test_choose_k(d);
     test_label_columns(d);
     test_run(d);

@@ -224,6 +224,13 @@ size_t mc_dtype_size(mc_dtype t);
 const char *mc_dtype_name(mc_dtype t); /* "float32", ... */
 int64_t mc_array_count(const mc_array *a); /* product of shape (1 for ndim 0) */
 void mc_array_free(mc_array *a);            /* frees data and zeroes the struct; NULL ok */
+/* A memory-mapped array (mc_npy_map): hand the resident pages of bytes [p, p + bytes) back to the kernel
+ * (madvise MADV_DONTNEED on the whole pages that the range touches; they stay in the page cache, and a
+ * later read faults them in again with the same contents), so that one pass over a store larger than
+ * memory does not leave all of it in this process's resident set (issue 11: peak RSS must not grow with
+ * the store). A hint: nothing happens for an array in memory (map_base NULL), a NULL a, or a range
+ * outside the mapping (clipped to it); never fails, never allocates. */
+void mc_array_release(const mc_array *a, const void *p, size_t bytes);
 
 /* IEEE half <-> single, round to nearest even. */
 float mc_f16_to_f32(uint16_t h);

@@ -178,6 +178,21 @@ mc_status mc_embed_umap(const float *X, int64_t n, int d, const mc_umap_opts *op
  * beyond, on 300 points of [0, 3 spread]. min_dist 0.1, spread 1 gives a = 1.5769, b = 0.8951. */
 mc_status mc_embed_umap_find_ab(double spread, double min_dist, double *a, double *b);
 
+/* ---------------------------------------------------------------- placement */
+
+/* New rows X (n, d) onto an existing 2-D map Y (nr, 2) of reference rows R (nr, d), as umap-learn's
+ * transform initialises new points: the k nearest reference rows (euclidean, the distance summed in
+ * double column by column; ties to the smaller reference index), weights exp(-dist / sigma) with sigma
+ * found by bisection so that they sum to log2(k) (smooth_knn_dist with rho = 0; sigma at least 1e-3 of
+ * the mean neighbour distance), weight 1 at distance 0, normalised; the position is the weighted mean
+ * of the neighbours' map coordinates (umap-learn's further optimisation epochs are not run). out (n, 2).
+ * k is clamped to nr and to 256. Exact brute force: O(n nr d) time on `threads` threads (<= 0: all),
+ * O(nr d) extra memory; the output never depends on the thread count. Used by `assign` and by the
+ * bounded maps of `map` / `run` (pipeline.h). MC_STATUS_INVALID_ARG for bad sizes or NULL arrays;
+ * MC_STATUS_NO_MEMORY. Never reads past the given shapes; X and out may not alias. */
+mc_status mc_embed_place(const float *X, int64_t n, const float *R, int64_t nr, int d, const float *Y, int k,
+                         int threads, float *out);
+
 /* ---------------------------------------------------------------- quality */
 
 /* sklearn.manifold.trustworthiness(X, Y, n_neighbors=k) (euclidean): 1 - 2 / (n k (2n - 3k - 1))

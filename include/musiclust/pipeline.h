@@ -300,7 +300,15 @@ typedef struct mc_map_config {
     const char *column;       /* the label column that colours the plot (needs labels) */
     const char *plot;         /* NULL, or a .png / .svg / .pdf to draw */
     mc_progress *progress;    /* ticked per iteration / epoch; NULL = none */
+    /* The bound of the map (issue 11: t-SNE and UMAP of a million rows take hours): with N > sample,
+     * t-SNE / UMAP map a seeded sample of `sample` rows (the first of a seeded shuffle of the rows, in
+     * increasing order) and every other row is placed on that map by mc_embed_place (embed.h) with the
+     * UMAP neighbour count: the output still has one position per row. 0 = map every row.
+     * Default MC_MAP_SAMPLE (20000). */
+    int64_t sample;
 } mc_map_config;
+
+#define MC_MAP_SAMPLE 20000
 
 void mc_map_config_default(mc_map_config *c);
 
@@ -308,13 +316,26 @@ void mc_map_config_default(mc_map_config *c);
  * to (N, 2) with t-SNE or UMAP (embed.h) with exactly the options `musiclust run` uses for its maps
  * (so the map of a run's latent equals its embed/<id>.<method>.npy), write y_path (float32 .npy) and,
  * when asked, the scatter coloured by a label column. Errors name the file: X with a non-finite value
- * or fewer than 3 rows (MC_STATUS_FORMAT), labels not matching X row for row, an unknown column. */
-mc_status mc_pipeline_map(const mc_map_config *c, const char *x_path, const char *y_path);
+ * or fewer than 3 rows (MC_STATUS_FORMAT), labels not matching X row for row, an unknown column.
+ * *rows (may be NULL) receives N, *mapped (may be NULL) the rows t-SNE / UMAP mapped (N unless bounded). */
+mc_status mc_pipeline_map(const mc_map_config *c, const char *x_path, const char *y_path, int64_t *rows,
+                          int64_t *mapped);
 
-/* The t-SNE / UMAP options of `run` and `map` for n rows (the one rule both follow). */
+/* The t-SNE / UMAP options of `run` and `map` for n rows (the one rule both follow); n is the number
+ * of rows mapped (the sample under the bound: mc_pipeline_map_rows_mapped). */
 struct mc_tsne_opts;
 struct mc_umap_opts;
 void mc_pipeline_map_options(const mc_map_config *c, int64_t n, struct mc_tsne_opts *to, struct mc_umap_opts *uo);
+
+/* How many of n rows t-SNE / UMAP map under c's bound: min(n, c->sample), or n when sample is 0. */
+int64_t mc_pipeline_map_rows_mapped(const mc_map_config *c, int64_t n);
+
+/* Y (n, 2) = the map of X (n, d) by `method` under c (options, seed, threads, bound), ticking
+ * `progress` (may be NULL) per iteration / epoch: what `map` writes and what `run` writes for each
+ * representation. Allocates its own work space (the sample's rows and map when bounded); never prints.
+ * Errors as mc_embed_tsne / mc_embed_umap / mc_embed_place. */
+mc_status mc_pipeline_map_array(const mc_map_config *c, mc_map_method method, const float *X, int64_t n, int d,
+                                mc_progress *progress, float *Y);
 
 /* ------------------------------------------------------------------ `musiclust assign` */
 
@@ -538,6 +559,8 @@ typedef struct mc_run_config {
     mc_store_features features; /* the per-row vectors of the common space, raw, pca and every MLP model
                                    (MC_STORE_FEATURES_MFCC_DESCRIPTORS: the best raw input on gtzan-mini,
                                    issue 17); a set with descriptors needs extract.descriptors */
+    int64_t map_sample;         /* the maps' bound (mc_map_config.sample): above it, t-SNE / UMAP of a seeded
+                                   sample and the other rows placed (MC_MAP_SAMPLE); 0 = every row */
 } mc_run_config;
 
 void mc_run_config_default(mc_run_config *c);

@@ -59,7 +59,7 @@ int cmd_run(int argc, char **argv) {
     if (recipe_name && mc_pipeline_recipe_load(recipe_name, &recipe, &cfg) != MC_STATUS_OK)
         return cli_input("run", "%s", mc_error_message());
     int64_t budget = cfg.conv_budget;
-    int budget_i = -1;
+    int budget_i = -1, map_sample_i = -1;
     bool quiet = false, no_maps = false, no_report = false, no_desc = false;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "RESULTS", "results folder (required); a second run into it resumes / skips what is done"},
@@ -83,6 +83,7 @@ int cmd_run(int argc, char **argv) {
         {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
         {"mlp-latent", 0, CLI_INT, &cfg.mlp_latent, "D", "latent size of the MLP models and pca's components (default 16, measured in issue 17; 0 = the models' own default, 4)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
+        {"map-sample", 0, CLI_INT, &map_sample_i, "N", "above N rows, the maps of a seeded sample of N rows, every other row placed on them (default 20000; 0 = every row)"},
         {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},
         {"fast", 0, CLI_FLAG, &cfg.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},
         {"threads", 0, CLI_INT, &cfg.threads, "N", "worker threads (default: all cores); the same seeds give identical files for any N"},
@@ -135,6 +136,10 @@ int cmd_run(int argc, char **argv) {
     if (cfg.mlp_epochs < 0) USAGE("--mlp-epochs must be >= 1, got %d", cfg.mlp_epochs);
     if (cfg.mlp_latent < 0 || cfg.mlp_latent > 4096) USAGE("--mlp-latent must be in 0..4096, got %d", cfg.mlp_latent);
     if (!(cfg.extract.segment_s >= 0)) USAGE("--segment must be >= 0");
+    if (map_sample_i != -1) {
+        if (map_sample_i != 0 && map_sample_i < 10) USAGE("--map-sample must be 0 or >= 10, got %d", map_sample_i);
+        cfg.map_sample = map_sample_i;
+    }
     cfg.conv_budget = budget;
     cfg.extract.metadata = metadata;
     if (no_maps) cfg.maps = false; /* the flags only switch off: a recipe's figures stand otherwise */

@@ -7,6 +7,7 @@
  *           spaces and ended by '\n' so that the data starts at a multiple of 64 bytes,
  *   data:   the elements in C order (we reject fortran_order True).
  * 3.0 only differs from 2.0 in that the header may be UTF-8; the keys we read are ASCII. */
+#define _DEFAULT_SOURCE /* madvise (mc_array_release) */
 #include "core_internal.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -80,6 +82,25 @@ void mc_array_free(mc_array *a) {
     if (!a) return;
     mc_free(a->data);
     memset(a, 0, sizeof *a);
+}
+
+void mc_array_release(const mc_array *a, const void *p, size_t bytes) {
+    if (!a || !a->map_base || !p || bytes == 0) return;
+    const uintptr_t base = (uintptr_t)a->map_base, end = base + a->map_len;
+    uintptr_t lo = (uintptr_t)p, hi = lo + bytes;
+    if (lo < base) lo = base;
+    if (hi > end) hi = end;
+    if (lo >= hi) return;
+    static uintptr_t page = 0;
+    if (!page) {
+        const long ps = sysconf(_SC_PAGESIZE);
+        page = ps > 0 ? (uintptr_t)ps : 4096;
+    }
+    lo &= ~(page - 1); /* the mapping starts on a page, so lo stays inside it */
+    hi = (hi + page - 1) & ~(page - 1);
+    /* MADV_DONTNEED on a read-only shared file mapping only drops this process's page-table entries:
+     * the file's pages stay in the page cache and read back unchanged */
+    (void)madvise((void *)lo, (size_t)(hi - lo), MADV_DONTNEED);
 }
 
 static int host_is_little(void) {

@@ -132,7 +132,16 @@ static mc_status join_npy(const char *outdir, char *const *shards, const bool *h
             st = dst ? mc_npy_writer_open(dst, a.dtype, a.ndim - 1, a.shape + 1, &w) : MC_STATUS_NO_MEMORY;
             free(dst);
         }
-        if (!st && a.shape[0] > 0) st = mc_npy_writer_append(w, a.data, a.shape[0]);
+        /* in blocks of rows, each block's mapped pages leaving the resident set once written (issue 11:
+         * the joined store may be larger than memory) */
+        const int64_t row_bytes = a.shape[0] > 0 ? (int64_t)(mc_array_count(&a) / a.shape[0] * (int64_t)mc_dtype_size(a.dtype)) : 0;
+        const int64_t block = row_bytes > 0 && row_bytes < (32 << 20) ? (32 << 20) / row_bytes : 1;
+        for (int64_t r0 = 0; !st && r0 < a.shape[0]; r0 += block) {
+            const int64_t m = a.shape[0] - r0 < block ? a.shape[0] - r0 : block;
+            const unsigned char *src = (const unsigned char *)a.data + r0 * row_bytes;
+            st = mc_npy_writer_append(w, src, m);
+            mc_array_release(&a, src, (size_t)(m * row_bytes));
+        }
         mc_array_free(&a);
         free(p);
     }

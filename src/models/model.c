@@ -264,6 +264,8 @@ void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int 
             float *dst = n->x + b * D;
             for (int64_t r = 0; r < M; r++)
                 for (int64_t t = 0; t < F; t++) dst[r * F + t] = (src[r * T + t] - mean) / sd;
+            /* a memory-mapped store: the row's pages leave the resident set (issue 11) */
+            mc_array_release(&data->owned_x_, src, (size_t)(M * T) * sizeof *src);
         }
     }
     if (n->C > 0) {
@@ -498,14 +500,20 @@ mc_status mc_model_create(const mc_model_config *cfg, const mc_model_data *data,
          * X.mean() / X.std() on the cropped patches; a constant input gets std 1) */
         const int64_t T = data->shape[2];
         double s = 0, v = 0, cnt = (double)data->n * n_mels * frames;
-        for (int64_t i = 0; i < data->n * n_mels; i++)
+        for (int64_t i = 0; i < data->n * n_mels; i++) {
             for (int t = 0; t < frames; t++) s += data->x[i * T + t];
+            if ((i + 1) % n_mels == 0) /* a row done: its pages leave the resident set (issue 11) */
+                mc_array_release(&data->owned_x_, data->x + (i + 1 - n_mels) * T, (size_t)(n_mels * T) * sizeof(float));
+        }
         double mean = s / cnt;
-        for (int64_t i = 0; i < data->n * n_mels; i++)
+        for (int64_t i = 0; i < data->n * n_mels; i++) {
             for (int t = 0; t < frames; t++) {
                 double e = data->x[i * T + t] - mean;
                 v += e * e;
             }
+            if ((i + 1) % n_mels == 0)
+                mc_array_release(&data->owned_x_, data->x + (i + 1 - n_mels) * T, (size_t)(n_mels * T) * sizeof(float));
+        }
         v /= cnt;
         m->norm_mean[0] = (float)mean;
         m->norm_std[0] = v > 0 ? (float)sqrt(v) : 1.0f;
@@ -617,12 +625,16 @@ mc_status mc_model_data_load_features(const char *featdir, mc_model_input input,
         st = mc_store_load_logmel(&s, &out->owned_x_);
         if (st == MC_STATUS_OK) {
             const float *x = out->owned_x_.data;
-            for (int64_t i = 0; i < mc_array_count(&out->owned_x_); i++)
-                if (!isfinite(x[i])) {
-                    st = mc_error_set(MC_STATUS_NUMERIC, "%s/logmel.npy: row %lld has a NaN or Inf value",
-                                      featdir, (long long)(i / (out->owned_x_.shape[1] * out->owned_x_.shape[2])));
-                    break;
-                }
+            const int64_t row = out->owned_x_.shape[1] * out->owned_x_.shape[2];
+            for (int64_t r = 0; r < out->owned_x_.shape[0] && st == MC_STATUS_OK; r++) {
+                for (int64_t i = r * row; i < (r + 1) * row; i++)
+                    if (!isfinite(x[i])) {
+                        st = mc_error_set(MC_STATUS_NUMERIC, "%s/logmel.npy: row %lld has a NaN or Inf value",
+                                          featdir, (long long)r);
+                        break;
+                    }
+                mc_array_release(&out->owned_x_, x + r * row, (size_t)row * sizeof *x); /* issue 11 */
+            }
         }
     }
     mc_store_close(&s);

@@ -402,60 +402,6 @@ static mc_status place_rows(const float *X, int64_t n, const float *R, int64_t n
     return MC_STATUS_OK;
 }
 
-/* New rows X (n, d) onto the run's 2-D map Y (nr, 2) of its rows R (nr, d), as umap-learn's
- * transform initialises them: the k nearest run rows (euclidean, ties to the smaller index), weights
- * exp(-dist / sigma) with sigma found by bisection so that they sum to log2(k) (smooth_knn_dist with
- * local_connectivity 1 - 1 = 0, so rho = 0; sigma at least 1e-3 of the mean neighbour distance), a
- * weight 1 at distance 0, normalised to sum 1; the position is the weighted mean of the neighbours'
- * map coordinates. umap-learn then runs a few epochs of its optimisation on the new points; that step
- * is not done here. out (n, 2). */
-static mc_status place_on_map(const float *X, int64_t n, const float *R, int64_t nr, int d, const float *Y, int k,
-                              float *out) {
-    if (k > nr) k = (int)nr;
-    double *dk = malloc((size_t)k * sizeof *dk);  // (k) distances of the kept neighbours, ascending
-    int64_t *ik = malloc((size_t)k * sizeof *ik); // (k) their rows
-    if (!dk || !ik) {
-        free(dk);
-        free(ik);
-        return mc_error_nomem("assign: out of memory");
-    }
-    const double target = log2((double)k);
-    for (int64_t i = 0; i < n; i++) {
-        int m = 0;
-        for (int64_t j = 0; j < nr; j++) {
-            const double t = sqrt(dist2(X + i * d, R + j * d, d));
-            if (m == k && t >= dk[k - 1]) continue;
-            int p = m < k ? m++ : k - 1;
-            while (p > 0 && dk[p - 1] > t) dk[p] = dk[p - 1], ik[p] = ik[p - 1], p--;
-            dk[p] = t, ik[p] = j;
-        }
-        double lo = 0, hi = INFINITY, mid = 1, mean = 0;
-        for (int q = 0; q < m; q++) mean += dk[q];
-        mean /= m;
-        for (int it = 0; it < 64; it++) { /* umap-learn's smooth_knn_dist bisection */
-            double psum = 0;
-            for (int q = 1; q < m; q++) psum += dk[q] > 0 ? exp(-dk[q] / mid) : 1.0;
-            if (fabs(psum - target) < 1e-5) break;
-            if (psum > target) hi = mid, mid = (lo + hi) / 2;
-            else if (isinf(hi)) lo = mid, mid *= 2;
-            else lo = mid, mid = (lo + hi) / 2;
-        }
-        if (mid < 1e-3 * mean) mid = 1e-3 * mean;
-        double w = 0, x = 0, y = 0;
-        for (int q = 0; q < m; q++) {
-            const double wq = dk[q] > 0 && mid > 0 ? exp(-dk[q] / mid) : 1.0;
-            w += wq;
-            x += wq * Y[ik[q] * 2];
-            y += wq * Y[ik[q] * 2 + 1];
-        }
-        out[i * 2] = (float)(x / w);
-        out[i * 2 + 1] = (float)(y / w);
-    }
-    free(dk);
-    free(ik);
-    return MC_STATUS_OK;
-}
-
 /* The run's most common main-label class of each cluster of algo ("" without labels), as names into *out. */
 static void cluster_labels(const char *results, const char *id, const char *algo, uint64_t seed, int k, char ***out) {
     *out = calloc((size_t)(k ? k : 1), sizeof **out);
@@ -700,7 +646,7 @@ mc_status mc_pipeline_assign(const mc_assign_config *c, const char *results, con
                 if (st == MC_STATUS_OK && (Y.ndim != 2 || Y.shape[0] != nr || Y.shape[1] != 2))
                     st = mc_error_set(MC_STATUS_FORMAT, "%s: not (%lld, 2)", yp, (long long)nr);
                 if (st == MC_STATUS_OK && !(maps[q] = mc_alloc((size_t)(n ? n : 1) * 2, sizeof(float)))) st = MC_STATUS_NO_MEMORY;
-                if (st == MC_STATUS_OK) st = place_on_map(X, n, Rs.data, nr, d, Y.data, uo.n_neighbors, maps[q]);
+                if (st == MC_STATUS_OK) st = mc_embed_place(X, n, Rs.data, nr, d, Y.data, uo.n_neighbors, c->threads, maps[q]);
                 int64_t yshape[2] = {n, 2};
                 if (st == MC_STATUS_OK) st = mc_npy_write(op, MC_DTYPE_F32, 2, yshape, maps[q]);
                 if (st == MC_STATUS_OK) sum.maps |= 1 << q, sum.map_neighbors = uo.n_neighbors;

@@ -13,6 +13,66 @@
 void mc_map_config_default(mc_map_config *c) {
     memset(c, 0, sizeof *c);
     c->min_dist = -1;
+    c->sample = MC_MAP_SAMPLE;
+}
+
+int64_t mc_pipeline_map_rows_mapped(const mc_map_config *c, int64_t n) {
+    return c->sample > 0 && n > c->sample ? c->sample : n;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+enum { PLACE_CHUNK = 4096 }; /* rows placed per call: bounds the copies of the rows outside the sample */
+
+mc_status mc_pipeline_map_array(const mc_map_config *c, mc_map_method method, const float *X, int64_t n, int d,
+                                mc_progress *progress, float *Y) {
+    const int64_t S = mc_pipeline_map_rows_mapped(c, n);
+    if (S < 3) return mc_error_set(MC_STATUS_INVALID_ARG, "map: %lld rows to map (at least 3)", (long long)S);
+    mc_tsne_opts to;
+    mc_umap_opts uo;
+    mc_pipeline_map_options(c, S, &to, &uo);
+    to.progress = uo.progress = progress;
+    if (S == n) /* every row mapped */
+        return method == MC_MAP_TSNE ? mc_embed_tsne(X, n, d, &to, Y, NULL) : mc_embed_umap(X, n, d, &uo, Y, NULL);
+    /* the bound: the map of a seeded sample, the other rows placed on it */
+    int64_t *idx = mc_alloc((size_t)n, sizeof *idx);                  // (n) a permutation; first S = the sample
+    float *Xs = mc_alloc((size_t)S * (size_t)d, sizeof *Xs);          // (S, d) the sample's rows
+    float *Ys = mc_alloc((size_t)S * 2, sizeof *Ys);                  // (S, 2) their map
+    float *Xr = mc_alloc((size_t)PLACE_CHUNK * (size_t)d, sizeof *Xr); // (PLACE_CHUNK, d) rows to place
+    float *Yr = mc_alloc((size_t)PLACE_CHUNK * 2, sizeof *Yr);        // (PLACE_CHUNK, 2) their positions
+    mc_status st = idx && Xs && Ys && Xr && Yr ? MC_STATUS_OK : mc_error_nomem("map: the sample of %lld rows", (long long)S);
+    if (st == MC_STATUS_OK) {
+        for (int64_t i = 0; i < n; i++) idx[i] = i;
+        mc_rng rng;
+        mc_rng_seed(&rng, c->seed, 0x6d6170); /* "map": a stream of its own */
+        mc_rng_shuffle(&rng, idx, (size_t)n);
+        qsort(idx, (size_t)S, sizeof *idx, cmp_i64);     /* the sample in row order */
+        qsort(idx + S, (size_t)(n - S), sizeof *idx, cmp_i64); /* the others in row order */
+        for (int64_t i = 0; i < S; i++) memcpy(Xs + (size_t)i * d, X + (size_t)idx[i] * d, (size_t)d * sizeof *Xs);
+        st = method == MC_MAP_TSNE ? mc_embed_tsne(Xs, S, d, &to, Ys, NULL) : mc_embed_umap(Xs, S, d, &uo, Ys, NULL);
+    }
+    for (int64_t i = 0; st == MC_STATUS_OK && i < S; i++) {
+        Y[idx[i] * 2] = Ys[i * 2];
+        Y[idx[i] * 2 + 1] = Ys[i * 2 + 1];
+    }
+    for (int64_t r0 = S; st == MC_STATUS_OK && r0 < n; r0 += PLACE_CHUNK) {
+        const int64_t m = n - r0 < PLACE_CHUNK ? n - r0 : PLACE_CHUNK;
+        for (int64_t i = 0; i < m; i++) memcpy(Xr + (size_t)i * d, X + (size_t)idx[r0 + i] * d, (size_t)d * sizeof *Xr);
+        st = mc_embed_place(Xr, m, Xs, S, d, Ys, uo.n_neighbors, c->threads, Yr);
+        for (int64_t i = 0; st == MC_STATUS_OK && i < m; i++) {
+            Y[idx[r0 + i] * 2] = Yr[i * 2];
+            Y[idx[r0 + i] * 2 + 1] = Yr[i * 2 + 1];
+        }
+    }
+    mc_free(idx);
+    mc_free(Xs);
+    mc_free(Ys);
+    mc_free(Xr);
+    mc_free(Yr);
+    return st;
 }
 
 void mc_pipeline_map_options(const mc_map_config *c, int64_t n, struct mc_tsne_opts *to, struct mc_umap_opts *uo) {
@@ -96,7 +156,8 @@ static mc_status draw(const mc_map_config *c, const float *Y, int64_t n, const c
     return st;
 }
 
-mc_status mc_pipeline_map(const mc_map_config *c, const char *x_path, const char *y_path) {
+mc_status mc_pipeline_map(const mc_map_config *c, const char *x_path, const char *y_path, int64_t *rows,
+                          int64_t *mapped) {
     if (!c || !x_path || !y_path) return mc_error_set(MC_STATUS_INVALID_ARG, "map: NULL argument");
     if (c->method != MC_MAP_TSNE && c->method != MC_MAP_UMAP) return mc_error_set(MC_STATUS_INVALID_ARG, "map: unknown method");
     if ((c->column != NULL) != (c->labels != NULL))
@@ -111,17 +172,12 @@ mc_status mc_pipeline_map(const mc_map_config *c, const char *x_path, const char
             st = mc_error_set(MC_STATUS_FORMAT, "%s: row %lld has a non-finite value", x_path, (long long)(i / d));
     float *Y = st == MC_STATUS_OK ? mc_alloc((size_t)n * 2, sizeof(float)) : NULL; // (n, 2)
     if (st == MC_STATUS_OK && !Y) st = MC_STATUS_NO_MEMORY;
-    if (st == MC_STATUS_OK) {
-        mc_tsne_opts to;
-        mc_umap_opts uo;
-        mc_pipeline_map_options(c, n, &to, &uo);
-        to.progress = uo.progress = c->progress;
-        st = c->method == MC_MAP_TSNE ? mc_embed_tsne(X.data, n, (int)d, &to, Y, NULL)
-                                      : mc_embed_umap(X.data, n, (int)d, &uo, Y, NULL);
-    }
+    if (st == MC_STATUS_OK) st = mc_pipeline_map_array(c, c->method, X.data, n, (int)d, c->progress, Y);
     int64_t shape[2] = {n, 2};
     if (st == MC_STATUS_OK) st = mc_npy_write(y_path, MC_DTYPE_F32, 2, shape, Y);
     if (st == MC_STATUS_OK && c->plot) st = draw(c, Y, n, x_path);
+    if (rows) *rows = n;
+    if (mapped) *mapped = mc_pipeline_map_rows_mapped(c, n);
     mc_free(Y);
     mc_array_free(&X);
     return st;

@@ -13,7 +13,8 @@ void mc_run_config_default(mc_run_config *c) {
     *c = (mc_run_config){.tasks = MC_PIPELINE_TASK_ALL, .text_column = "lyrics", .lyrics_dim = 64, .seeds = 3,
                          .k_max = 10, .conv_budget = 8000, .conv_min_epochs = 1, .conv_max_epochs = 20,
                          .conv_batch = 32, .maps = true, .report = true,
-                         .features = MC_STORE_FEATURES_MFCC_DESCRIPTORS, .mlp_latent = 16};
+                         .features = MC_STORE_FEATURES_MFCC_DESCRIPTORS, .mlp_latent = 16,
+                         .map_sample = MC_MAP_SAMPLE};
     mc_extract_config_default(&c->extract);
 }
 

@@ -116,6 +116,7 @@ typedef struct pl_run {
     int64_t conv_rows;
     bool conv_limited;
     bool agglo_noted;         /* the agglomerative bound was noted (issue 11) */
+    bool map_noted;   /* the maps' bound said in the notes (once) */
     pl_hash all;              /* every stage hash of this run, for the report stage */
     mc_pipeline_lyrics_summary lyr;
 } pl_run;
