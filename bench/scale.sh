@@ -5,8 +5,9 @@
 # The corpus is made without downloads: ../shared/data/gtzan-mini's 100 clips (~5.4 three-second segments
 # each) linked many times under new names, ceil(N / 5.37) links for N segments.
 # Usage: bench/scale.sh BUILD_DIR [N...]   (default N: 2000 20000 200000)
-#   SCALE_WORK=folder (default /tmp); SCALE_NP_MAX=N: the np 2 rows of train and the conv-vae embed only
-#   up to N segments (default 20000); SCALE_CONV_WINDOW=S: conv-vae training runs one epoch or S seconds,
+#   SCALE_WORK=folder (default /tmp); SCALE_NP_MAX=N: the np 2 rows of extract and train and the conv-vae
+#   embed only up to N segments (default 20000; at 200,000 segments logmel.npy is 13 GB, and an np 2 extract
+#   needs its shards beside the joined store: check the free disk); SCALE_CONV_WINDOW=S: conv-vae training runs one epoch or S seconds,
 #   whichever ends first (default 300: one epoch over 200,000 segments is hours on 2 cores), and its row
 #   gives the mini-batches done and samples per second (the conv-vae's budget in `run` is fixed too:
 #   8,000 samples per seed).
@@ -29,6 +30,7 @@ MPIRUN=$(command -v mpirun || true)
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 1; }
 mkdir -p "$W"
 OUT=$W/scale.tsv
+rm -f "$W/failures.txt"
 echo -e "N\tstage\tnp\tthreads\tseconds\tcpu_seconds\tpeak_rss_mb\tnote" > "$OUT"
 stage() { # N name np threads cmd...: time one stage; a failing stage is reported and the bench goes on
     local n=$1 name=$2 np=$3 th=$4; shift 4
@@ -70,7 +72,7 @@ for N in $NS; do
         ln -s "$c" "$C/corpus/c$g/c${g}_$(basename "$c")"
     done
     stage "$N" extract 1 1 "$MC" extract -q --threads 1 --no-descriptors "$C/corpus" -o "$C/store"
-    if [ -n "$MPIRUN" ]; then
+    if [ -n "$MPIRUN" ] && [ "$N" -le "$NP_MAX" ]; then # the shards and the joined store: twice the store's disk
         stage "$N" extract 2 1 "$MC" extract -q --threads 1 --no-descriptors "$C/corpus" -o "$C/store2"
         cmp -s "$C/store/logmel.npy" "$C/store2/logmel.npy" || echo "WARNING: np 2 store differs" | tee -a "$W/failures.txt"
         rm -rf "$C/store2"
