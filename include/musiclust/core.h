@@ -225,7 +225,8 @@ const char *mc_dtype_name(mc_dtype t); /* "float32", ... */
 int64_t mc_array_count(const mc_array *a); /* product of shape (1 for ndim 0) */
 void mc_array_free(mc_array *a);            /* frees data and zeroes the struct; NULL ok */
 /* A memory-mapped array (mc_npy_map): hand the resident pages of bytes [p, p + bytes) back to the kernel
- * (madvise MADV_DONTNEED on the whole pages that the range touches; they stay in the page cache, and a
+ * (madvise MADV_DONTNEED on the 2 MiB-aligned windows that the range touches, since a fault maps whole
+ * page-cache folios and their neighbours; the pages stay in the page cache, and a
  * later read faults them in again with the same contents), so that one pass over a store larger than
  * memory does not leave all of it in this process's resident set (issue 11: peak RSS must not grow with
  * the store). A hint: nothing happens for an array in memory (map_base NULL), a NULL a, or a range

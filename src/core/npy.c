@@ -91,13 +91,21 @@ void mc_array_release(const mc_array *a, const void *p, size_t bytes) {
     if (lo < base) lo = base;
     if (hi > end) hi = end;
     if (lo >= hi) return;
+    /* Outward to 2 MiB windows, not pages: a fault maps more than its page - the neighbouring pages already
+     * in the page cache (fault-around), and with large page-cache folios (Linux 6.x) the whole folio, up to
+     * the PMD size of 2 MiB. Releasing single pages left most of a sequential pass mapped (measured: 880 MB
+     * of a 1.33 GB logmel.npy after a pass that released every row; 500 MB with 64 KiB windows, 15 MB with
+     * 2 MiB). A page of a row still to be read just faults in again from the page cache. */
+    const uintptr_t window = (uintptr_t)2 << 20;
+    lo = lo - base < window ? base : lo & ~(window - 1); /* the mapping starts on a page boundary */
+    hi = (hi + window - 1) & ~(window - 1);
     static uintptr_t page = 0;
     if (!page) {
         const long ps = sysconf(_SC_PAGESIZE);
         page = ps > 0 ? (uintptr_t)ps : 4096;
     }
-    lo &= ~(page - 1); /* the mapping starts on a page, so lo stays inside it */
-    hi = (hi + page - 1) & ~(page - 1);
+    const uintptr_t map_end = (end + page - 1) & ~(page - 1);
+    if (hi > map_end) hi = map_end;
     /* MADV_DONTNEED on a read-only shared file mapping only drops this process's page-table entries:
      * the file's pages stay in the page cache and read back unchanged */
     (void)madvise((void *)lo, (size_t)(hi - lo), MADV_DONTNEED);
