@@ -151,15 +151,29 @@ static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m, int th
     return MC_STATUS_OK;
 }
 
-/* The weights of nets[0] into the other nets (after every optimiser step, before the next parts). */
+/* The weights of nets[0] into the other nets (after every optimiser step, before the next parts),
+ * in pieces of SYNC_PIECE values split over the team. */
+#define SYNC_PIECE 65536
+
 static void nets_sync(part_ws *w) {
+    if (w->k < 2) return;
     const int np = mc_nn_params_count(w->nets[0]->params);
+#pragma omp parallel
     for (int t = 1; t < w->k; t++)
         for (int i = 0; i < np; i++) {
             const mc_nn_param *a = mc_nn_params_at(w->nets[0]->params, i);
             mc_nn_param *b = mc_nn_params_at(w->nets[t]->params, i);
-            if (a->data) memcpy(b->data, a->data, (size_t)a->numel * sizeof(float));
-            else if (a->i64 && b->i64) *b->i64 = *a->i64;
+            if (!a->data) {
+#pragma omp single nowait
+                if (a->i64 && b->i64) *b->i64 = *a->i64;
+                continue;
+            }
+            const int64_t pieces = (a->numel + SYNC_PIECE - 1) / SYNC_PIECE;
+#pragma omp for schedule(static) nowait
+            for (int64_t c = 0; c < pieces; c++) {
+                const int64_t lo = c * SYNC_PIECE, n = a->numel - lo < SYNC_PIECE ? a->numel - lo : SYNC_PIECE;
+                memcpy(b->data + lo, a->data + lo, (size_t)n * sizeof(float));
+            }
         }
 }
 
