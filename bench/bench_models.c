@@ -5,10 +5,19 @@
  * (the last argument: the conv layers' precision, --precision of musiclust train; default fp32) */
 #include <musiclust/models.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+
+/* CPU seconds of every thread of the process (user + sys) */
+static double cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 int main(int argc, char **argv) {
     mc_model_config cfg;
@@ -29,7 +38,9 @@ int main(int argc, char **argv) {
     mc_train_options opt = {atoi(argv[1]), NULL, NULL, 0};
     mc_status st = mc_model_data_load(argv[2], cfg.input, NULL, &data);
     if (st == MC_STATUS_OK) st = mc_model_create(&cfg, &data, &m);
+    double c0 = cpu_s();
     if (st == MC_STATUS_OK) st = mc_model_train(m, &data, &opt, NULL, &sum);
+    const double cpu = cpu_s() - c0;
     if (st != MC_STATUS_OK) {
         fprintf(stderr, "bench_models: %s\n", mc_error_message());
         return 1;
@@ -42,10 +53,17 @@ int main(int argc, char **argv) {
     char in[64];
     if (nd == 1) snprintf(in, sizeof in, "%lld", (long long)shape[0]);
     else snprintf(in, sizeof in, "1x%lldx%lld", (long long)shape[0], (long long)shape[1]);
-    printf("  %s %s, %lld rows, batch %d, %d epochs, %d threads, %s: %.3f s  %9.1f samples/s  peak RSS %.0f MB\n",
-           mc_model_kind_name(cfg.kind), in, (long long)data.n, cfg.batch, sum.epochs_run,
-           mc_threads_resolve(opt.threads), mc_nn_precision_name(mc_model_get_config(m)->precision), sum.seconds,
-           sum.samples_per_s, ru.ru_maxrss / 1024.0);
+    /* the cpu figure: training rows of every epoch per CPU second of the whole call (validation
+     * included) over the threads: what `threads` otherwise idle cores would give, much less sensitive
+     * to other processes on a shared machine than the wall figure */
+    const int threads = mc_threads_resolve(opt.threads);
+    /* training rows per epoch, as mc_data_split cuts them */
+    const double n_train = (double)(data.n - llround(cfg.val_fraction * (double)data.n));
+    printf("  %s %s, %lld rows, batch %d, %d epochs, %d threads, %s: %.3f s  %9.1f samples/s  %9.1f samples/cpu-s"
+           "  peak RSS %.0f MB\n",
+           mc_model_kind_name(cfg.kind), in, (long long)data.n, cfg.batch, sum.epochs_run, threads,
+           mc_nn_precision_name(mc_model_get_config(m)->precision), sum.seconds, sum.samples_per_s,
+           cpu > 0 ? n_train * sum.epochs_run / (cpu / threads) : 0.0, ru.ru_maxrss / 1024.0);
     mc_model_free(m);
     mc_model_data_free(&data);
     return 0;

@@ -82,6 +82,8 @@ static void test_gemm(void) {
 
 /* The conv layers' precision train_once uses (the bf16 case below). */
 static mc_nn_precision g_precision = MC_NN_PRECISION_FP32;
+/* The mini-batch train_once uses when > 0 (else 16 for the conv-vae, the default for the rest). */
+static int g_batch = 0;
 
 /* One epoch of a model on in-memory rows; returns the saved model file's bytes. */
 static char *train_once(mc_model_kind kind, const mc_model_data *d, int threads, const char *path, size_t *len) {
@@ -90,6 +92,7 @@ static char *train_once(mc_model_kind kind, const mc_model_data *d, int threads,
     c.epochs = 1;
     c.seed = 5;
     if (kind == MC_MODEL_KIND_CONV_VAE) c.batch = 16;
+    if (g_batch > 0) c.batch = g_batch;
     c.precision = g_precision;
     mc_model *m = NULL;
     mc_train_options o = {.threads = threads};
@@ -114,22 +117,34 @@ static void test_models(const char *dir) {
     float *L = blobs(40 * 32 * 32, 1, 1, 22);
     for (int64_t i = 0; i < 40 * 32 * 32; i++) L[i] = -40.0f + 10.0f * L[i];
     mc_model_data dc = {.n = 40, .ndim = 3, .shape = {40, 32, 32}, .x = L};
+    /* 80 rows: 72 training rows, two mini-batches of 36 = two parts each (32 + 4) */
+    float *L2 = blobs(80 * 32 * 32, 1, 1, 23);
+    for (int64_t i = 0; i < 80 * 32 * 32; i++) L2[i] = -40.0f + 10.0f * L2[i];
+    mc_model_data dc2 = {.n = 80, .ndim = 3, .shape = {80, 32, 32}, .x = L2};
     const struct {
         mc_model_kind kind;
         const mc_model_data *d;
-    } cases[] = {{MC_MODEL_KIND_VAE, &dv}, {MC_MODEL_KIND_CONV_VAE, &dc}};
-    for (int c = 0; c < 2; c++) {
+        int batch;
+    } cases[] = {{MC_MODEL_KIND_VAE, &dv, 0}, {MC_MODEL_KIND_CONV_VAE, &dc, 0},
+                 /* mini-batches of several MC_MODEL_PART_ROWS parts: with 2 or 3 threads the parts run
+                  * side by side on per-thread nets (train.c), rounds of 3 + 1 parts and a short part
+                  * (36 rows: 32 + 4) included; with 1 thread one after another */
+                 {MC_MODEL_KIND_VAE, &dv, 128}, {MC_MODEL_KIND_CONV_VAE, &dc2, 36}};
+    for (int c = 0; c < 4; c++) {
         char *b[NT] = {0};
         size_t len[NT] = {0};
+        g_batch = cases[c].batch;
         for (int t = 0; t < NT; t++) {
             snprintf(path, sizeof path, "%s/%s_%d.safetensors", dir, mc_model_kind_name(cases[c].kind), THREADS[t]);
             b[t] = train_once(cases[c].kind, cases[c].d, THREADS[t], path, &len[t]);
         }
+        g_batch = 0;
         for (int t = 1; t < NT; t++) {
             MC_CHECK(b[0] && b[t] && len[0] == len[t], "%s: model files of different sizes", mc_model_kind_name(cases[c].kind));
             if (b[0] && b[t] && len[0] == len[t]) check_same(mc_model_kind_name(cases[c].kind), b[0], b[t], len[0], THREADS[t]);
         }
-        printf("  %s: one epoch, model file %zu bytes, %d thread counts\n", mc_model_kind_name(cases[c].kind), len[0], NT);
+        printf("  %s (batch %d): one epoch, model file %zu bytes, %d thread counts\n", mc_model_kind_name(cases[c].kind),
+               cases[c].batch, len[0], NT);
         for (int t = 0; t < NT; t++) free(b[t]);
     }
     /* conv-vae with bf16 convolutions (fp32 where the CPU lacks them: then this repeats the case above) */
@@ -137,11 +152,13 @@ static void test_models(const char *dir) {
         char *b[NT] = {0};
         size_t len[NT] = {0};
         g_precision = MC_NN_PRECISION_BF16;
+        g_batch = 36; /* two parts: side by side on 2 threads (the bf16 copies of the per-thread nets) */
         for (int t = 0; t < NT; t++) {
             snprintf(path, sizeof path, "%s/conv-vae-bf16_%d.safetensors", dir, THREADS[t]);
-            b[t] = train_once(MC_MODEL_KIND_CONV_VAE, &dc, THREADS[t], path, &len[t]);
+            b[t] = train_once(MC_MODEL_KIND_CONV_VAE, &dc2, THREADS[t], path, &len[t]);
         }
         g_precision = MC_NN_PRECISION_FP32;
+        g_batch = 0;
         for (int t = 1; t < NT; t++) {
             MC_CHECK(b[0] && b[t] && len[0] == len[t], "conv-vae bf16: model files of different sizes");
             if (b[0] && b[t] && len[0] == len[t]) check_same("conv-vae bf16", b[0], b[t], len[0], THREADS[t]);
@@ -152,6 +169,7 @@ static void test_models(const char *dir) {
     }
     free(X);
     free(L);
+    free(L2);
 }
 
 /* ---------------------------------------------------------------- cluster, metrics */

@@ -280,7 +280,10 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
  * of parts (mc_dist_share). The parts' gradients and loss sums are added in part order in double
  * (mc_dist_sum_ordered_f64), rounded once to float, and every rank takes the same clipped Adam step.
  * The same additions happen for one process (parts in turn), so the trained model is byte-identical
- * for any number of ranks and any threads. Validation batches are shared the same way. Only rank 0
+ * for any number of ranks and any threads. With 2-4 threads and at least that many parts per rank
+ * (the conv-vae's batch 128: 4 parts), the parts run side by side, one per thread, each on its own
+ * copy of the network (the same bytes; it costs one more network's buffers per extra thread, ~390 MB
+ * for the 128x128 conv-vae). Validation batches are shared the same way. Only rank 0
  * writes opt->checkpoint and opt->loss_tsv; a failure on any rank (a file, memory, a diverged loss)
  * ends the call on every rank with that rank's message (mc_dist_check), never a hang. Collective:
  * every rank must call it with the same arguments. Rank > 0 may pass a NULL progress. */

@@ -249,7 +249,11 @@ mc_status mdl_check_data(const mc_model *m, const mc_model_data *d) {
 }
 
 void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int B, const int *map) {
-    mdl_net *n = m->net;
+    mdl_gather_net(m, m->net, data, idx, B, map);
+}
+
+void mdl_gather_net(const mc_model *m, mdl_net *n, const mc_model_data *data, const int64_t *idx, int B,
+                    const int *map) {
     const int64_t D = m->D;
     if (m->ndim == 2) {
         for (int b = 0; b < B; b++)

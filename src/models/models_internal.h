@@ -167,5 +167,8 @@ mc_status mdl_class_map(const mc_model *m, const mc_model_data *d, int **map);
  * model's stats. class_map maps data codes to model classes (NULL = identity). */
 void mdl_gather(mc_model *m, const mc_model_data *data, const int64_t *idx, int B,
                 const int *class_map);
+/* The same into n, a net of m's architecture (train.c's per-thread nets; reads only m's stats). */
+void mdl_gather_net(const mc_model *m, mdl_net *n, const mc_model_data *data, const int64_t *idx, int B,
+                    const int *class_map);
 
 #endif

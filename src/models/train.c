@@ -12,6 +12,7 @@
 #include <musiclust/data.h>
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,9 @@ typedef struct pass_sums {
  * mc_dist_sum_ordered_f64 over ranks, which makes the same additions. */
 enum { PV_REC, PV_KL, PV_REC_A, PV_REC_L, PV_FAIL, PV_N };
 
+/* At most this many parts of a mini-batch run side by side (one net each). */
+#define PART_NETS_MAX 4
+
 typedef struct part_ws {
     mc_dist *d;
     int rank, size;
@@ -83,17 +87,28 @@ typedef struct part_ws {
     double *mine; /* (cap, PV_N + P) this rank's parts (ranks > 1 only) */
     int64_t cap;
     double *sum;  /* (PV_N + P) the sum over the parts */
+    /* Parts run side by side: nets[t] runs every k-th part on thread t of the team (nets[0] is the
+     * model's own net, the others copies of its architecture that take its weights before every
+     * mini-batch). A part's values do not depend on the thread or net that computes them (every
+     * layer gives the same bytes on any team), and they are added in part order as before, so the
+     * sums are the same bytes for any k; k > 1 only spares the team a fork/join and a wait per
+     * layer of a 32-row part, where a 32-row part split over the team left 15-20% of 2 cores idle. */
+    int k;
+    mdl_net *nets[PART_NETS_MAX];
 } part_ws;
 
 static void part_ws_free(part_ws *w) {
     mc_free(w->eps);
     mc_free(w->mine);
     mc_free(w->sum);
+    for (int t = 1; t < w->k; t++) mdl_net_free(w->nets[t]);
 }
 
-static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m) {
-    const mdl_net *n = m->net;
+static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m, int threads) {
+    mdl_net *n = m->net;
     memset(w, 0, sizeof *w);
+    w->k = 1;
+    w->nets[0] = n;
     w->batch = m->cfg.batch < m->n_rows ? m->cfg.batch : (int)m->n_rows;
     if (w->batch < 1) w->batch = 1;
     w->d = d;
@@ -112,32 +127,131 @@ static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m) {
     if (w->cap > 0) w->mine = mc_alloc((size_t)w->cap * len, sizeof(double));
     if (!w->sum || (n->variational && !w->eps) || (w->cap > 0 && !w->mine))
         return mc_error_nomem("out of memory allocating %lld gradient values per part", (long long)w->P);
+    /* side by side when every thread of the team gets a part of each mini-batch (more threads than
+     * parts: the parts one after another, each split over the team); not the mm-vae (its own
+     * forward and loss in mm.c) */
+    const int64_t most = w->size > 1 ? w->cap : parts;
+    if (!n->mm && threads >= 2 && threads <= PART_NETS_MAX && threads <= most) {
+        for (int t = 1; t < threads; t++) {
+            mdl_net *a = NULL;
+            mc_status st = mdl_net_create(&m->cfg, m->D, m->n_mels, m->frames, m->n_classes, m->lyr_dim,
+                                          n->max_batch, &a);
+            mc_nn_precision used;
+            if (st == MC_STATUS_OK && m->cfg.precision != MC_NN_PRECISION_FP32) {
+                if (a->enc) st = mc_nn_seq_set_precision(a->enc, m->cfg.precision, &used);
+                if (st == MC_STATUS_OK) st = mc_nn_seq_set_precision(a->dec, m->cfg.precision, &used);
+            }
+            if (st != MC_STATUS_OK) {
+                mdl_net_free(a);
+                return st;
+            }
+            w->nets[w->k++] = a;
+        }
+    }
     return MC_STATUS_OK;
 }
 
-/* The values of the part just run into v (len doubles): stored, or added to v with add. */
-static void part_values(const mdl_net *n, bool grads, double rec, double kl, double fail, bool add, double *v) {
-    const double lv[PV_N] = {rec, kl, n->mm ? n->last_rec_a : rec, n->mm ? n->last_rec_l : 0, fail};
-    for (int j = 0; j < PV_N; j++) v[j] = add ? v[j] + lv[j] : lv[j];
-    if (!grads) return;
-    double *g = v + PV_N;
-    const int np = mc_nn_params_count(n->params);
-    for (int i = 0; i < np; i++) {
-        const mc_nn_param *p = mc_nn_params_at(n->params, i);
-        if (!p->grad) continue;
-        if (add)
-            for (int64_t j = 0; j < p->numel; j++) g[j] += (double)p->grad[j];
-        else
-            for (int64_t j = 0; j < p->numel; j++) g[j] = (double)p->grad[j];
-        g += p->numel;
+/* The weights of nets[0] into the other nets (after every optimiser step, before the next parts),
+ * in pieces of SYNC_PIECE values split over the team. */
+#define SYNC_PIECE 65536
+
+static void nets_sync(part_ws *w) {
+    if (w->k < 2) return;
+    const int np = mc_nn_params_count(w->nets[0]->params);
+#pragma omp parallel
+    for (int t = 1; t < w->k; t++)
+        for (int i = 0; i < np; i++) {
+            const mc_nn_param *a = mc_nn_params_at(w->nets[0]->params, i);
+            mc_nn_param *b = mc_nn_params_at(w->nets[t]->params, i);
+            if (!a->data) {
+#pragma omp single nowait
+                if (a->i64 && b->i64) *b->i64 = *a->i64;
+                continue;
+            }
+            const int64_t pieces = (a->numel + SYNC_PIECE - 1) / SYNC_PIECE;
+#pragma omp for schedule(static) nowait
+            for (int64_t c = 0; c < pieces; c++) {
+                const int64_t lo = c * SYNC_PIECE, n = a->numel - lo < SYNC_PIECE ? a->numel - lo : SYNC_PIECE;
+                memcpy(b->data + lo, a->data + lo, (size_t)n * sizeof(float));
+            }
+        }
+}
+
+#define GR_PAR_MIN 65536
+
+static int64_t grads_total(mc_nn_params *ps) {
+    int64_t total = 0;
+    for (int i = 0; i < mc_nn_params_count(ps); i++) {
+        const mc_nn_param *p = mc_nn_params_at(ps, i);
+        if (p->grad) total += p->numel;
+    }
+    return total;
+}
+
+/* The gradients of parts run on nets[0..k) (in part order) into part vectors (params order, P values
+ * from v[t] + PV_N): with add, v[0] += g_0, then += g_1, ... (in double, the additions of adding the
+ * parts one after another); else v[t] = g_t. Element-wise, so the share of each thread does not
+ * change a byte: the conv-vae's 3 M values per part are split over the team (one thread alone left
+ * the other waiting). */
+static void grads_parts_f64(mdl_net *const *nets, int k, bool add, double *const *v) {
+    const int np = mc_nn_params_count(nets[0]->params);
+#pragma omp parallel if (grads_total(nets[0]->params) > GR_PAR_MIN)
+    {
+        int64_t off = PV_N;
+        for (int i = 0; i < np; i++) {
+            const float *g[PART_NETS_MAX];
+            const mc_nn_param *p0 = mc_nn_params_at(nets[0]->params, i);
+            if (!p0->grad) continue;
+            for (int t = 0; t < k; t++) g[t] = mc_nn_params_at(nets[t]->params, i)->grad;
+            const int64_t cnt = p0->numel;
+            if (add) {
+                double *s = v[0] + off;
+#pragma omp for schedule(static) nowait
+                for (int64_t j = 0; j < cnt; j++) {
+                    double a = s[j];
+                    for (int t = 0; t < k; t++) a += (double)g[t][j];
+                    s[j] = a;
+                }
+            } else {
+                for (int t = 0; t < k; t++) {
+                    double *d = v[t] + off;
+#pragma omp for schedule(static) nowait
+                    for (int64_t j = 0; j < cnt; j++) d[j] = (double)g[t][j];
+                }
+            }
+            off += cnt;
+        }
     }
 }
 
+/* grad = (float)g: the mini-batch's gradient, rounded once from the double sum of its parts */
+static void grads_round(mc_nn_params *ps, const double *g) {
+    const int np = mc_nn_params_count(ps);
+#pragma omp parallel if (grads_total(ps) > GR_PAR_MIN)
+    {
+        const double *gi = g;
+        for (int i = 0; i < np; i++) {
+            mc_nn_param *p = mc_nn_params_at(ps, i);
+            if (!p->grad) continue;
+            float *gr = p->grad;
+#pragma omp for schedule(static) nowait
+            for (int64_t j = 0; j < p->numel; j++) gr[j] = (float)gi[j];
+            gi += p->numel;
+        }
+    }
+}
+
+/* The loss values of the part just run on n into v: stored, or added to v with add. */
+static void part_scalars(const mdl_net *n, double rec, double kl, bool add, double *v) {
+    const double lv[PV_N] = {rec, kl, n->mm ? n->last_rec_a : rec, n->mm ? n->last_rec_l : 0, 0};
+    for (int j = 0; j < PV_N; j++) v[j] = add ? v[j] + lv[j] : lv[j];
+}
+
 /* Forward (and with train backward) of part q (rows [r0, r0 + rows) of the mini-batch idx[0..B)). */
-static mc_status part_run(mc_model *m, const mc_model_data *data, const int64_t *idx, int r0, int rows,
-                          const int *map, bool train, double beta, const part_ws *w, double *rec, double *kl) {
-    mdl_net *n = m->net;
-    mdl_gather(m, data, idx + r0, rows, map);
+static mc_status part_run(const mc_model *m, mdl_net *n, const mc_model_data *data, const int64_t *idx, int r0,
+                          int rows, const int *map, bool train, double beta, const part_ws *w, double *rec,
+                          double *kl) {
+    mdl_gather_net(m, n, data, idx + r0, rows, map);
     if (train && n->variational)
         memcpy(n->eps, w->eps + (size_t)r0 * n->Z, (size_t)rows * (size_t)n->Z * sizeof(float));
     mc_status st = mdl_net_forward(n, rows, train);
@@ -149,6 +263,8 @@ static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t 
                           const int *map, bool train, double beta, part_ws *w, pass_sums *ps,
                           mc_progress *progress) {
     mdl_net *n = m->net;
+    w->nets[0] = n;
+    nets_sync(w); /* the weights of this pass (initialised, resumed or stepped) on every net */
     const int Z = n->Z;
     const int64_t len = PV_N + (train ? w->P : 0);
     ps->rec = ps->kl = ps->rec_a = ps->rec_l = 0;
@@ -159,26 +275,54 @@ static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t 
         batch++;
         /* the whole mini-batch's draws on every rank: the noise stream moves as for one process */
         if (train && n->variational) mc_nn_normal_fill(&m->rng_noise, w->eps, (int64_t)B * Z);
-        n->loss_rows = B; /* each part's gradient is that of its share of (rec + beta kl) / B */
+        /* each part's gradient is that of its share of (rec + beta kl) / B */
+        for (int t = 0; t < w->k; t++) w->nets[t]->loss_rows = B;
         const int64_t parts = (B + MC_MODEL_PART_ROWS - 1) / MC_MODEL_PART_ROWS;
         int64_t first = 0, mine = parts;
         mc_dist_share(parts, w->rank, w->size, &first, &mine);
         mc_status st = MC_STATUS_OK;
         if (w->size == 1) memset(w->sum, 0, (size_t)len * sizeof(double));
-        for (int64_t q = first; q < first + mine; q++) {
-            const int r0 = (int)(q * MC_MODEL_PART_ROWS);
-            const int rows = B - r0 < MC_MODEL_PART_ROWS ? B - r0 : MC_MODEL_PART_ROWS;
-            double rec = 0, kl = 0;
-            double *v = w->size == 1 ? w->sum : w->mine + (q - first) * len;
-            st = part_run(m, data, idx + s, r0, rows, map, train, beta, w, &rec, &kl);
-            if (st != MC_STATUS_OK) {
+        for (int64_t q0 = first; q0 < first + mine; q0 += w->k) {
+            /* parts q0 .. q0 + kk - 1 side by side, part q0 + t on nets[t] */
+            const int kk = (int)(first + mine - q0 < w->k ? first + mine - q0 : w->k);
+            double rec[PART_NETS_MAX] = {0}, kl[PART_NETS_MAX] = {0};
+            mc_status sts[PART_NETS_MAX];
+            char msg[PART_NETS_MAX][256];
+            if (kk == 1) {
+                sts[0] = part_run(m, n, data, idx + s, (int)(q0 * MC_MODEL_PART_ROWS),
+                                  (int)(B - q0 * MC_MODEL_PART_ROWS < MC_MODEL_PART_ROWS ? B - q0 * MC_MODEL_PART_ROWS
+                                                                                        : MC_MODEL_PART_ROWS),
+                                  map, train, beta, w, &rec[0], &kl[0]);
+            } else {
+#pragma omp parallel num_threads(kk)
+                {
+                    /* each part on one thread: the layers' loops nested in here run on it alone */
+                    omp_set_num_threads(1);
+                    for (int t = omp_get_thread_num(); t < kk; t += omp_get_num_threads()) {
+                        const int r0 = (int)((q0 + t) * MC_MODEL_PART_ROWS);
+                        const int rows = B - r0 < MC_MODEL_PART_ROWS ? B - r0 : MC_MODEL_PART_ROWS;
+                        sts[t] = part_run(m, w->nets[t], data, idx + s, r0, rows, map, train, beta, w, &rec[t], &kl[t]);
+                        if (sts[t] != MC_STATUS_OK) snprintf(msg[t], sizeof msg[t], "%s", mc_error_message());
+                    }
+                }
+            }
+            int ok = 0; /* parts of this round that ran, in part order, before the first failure */
+            while (ok < kk && sts[ok] == MC_STATUS_OK) ok++;
+            double *v[PART_NETS_MAX];
+            for (int t = 0; t < ok; t++) {
+                v[t] = w->size == 1 ? w->sum : w->mine + (q0 + t - first) * len;
+                part_scalars(w->nets[t], rec[t], kl[t], w->size == 1, v[t]);
+            }
+            if (train && ok > 0) grads_parts_f64(w->nets, ok, w->size == 1, v);
+            if (ok < kk) {
+                st = kk > 1 ? mc_error_set(sts[ok], "%s", msg[ok]) : sts[0];
                 if (w->size == 1) return st;
                 /* this rank's failure travels in the sums: the other ranks stop at the check below */
+                const int64_t q = q0 + ok;
                 for (int64_t r = q - first; r < mine; r++) memset(w->mine + r * len, 0, (size_t)len * sizeof(double));
                 w->mine[(q - first) * len + PV_FAIL] = 1;
                 break;
             }
-            part_values(n, train, rec, kl, 0, w->size == 1, v);
         }
         if (w->size > 1) {
             mc_status ss = mc_dist_sum_ordered_f64(w->d, w->mine, first, mine, parts, len, w->sum);
@@ -196,19 +340,13 @@ static mc_status run_pass(mc_model *m, const mc_model_data *data, const int64_t 
         ps->rec_l += w->sum[PV_REC_L];
         if (train) {
             /* the mini-batch's gradient, rounded once from the double sum of the parts */
-            const double *g = w->sum + PV_N;
-            const int np = mc_nn_params_count(n->params);
-            for (int i = 0; i < np; i++) {
-                mc_nn_param *p = mc_nn_params_at(n->params, i);
-                if (!p->grad) continue;
-                for (int64_t j = 0; j < p->numel; j++) p->grad[j] = (float)g[j];
-                g += p->numel;
-            }
+            grads_round(n->params, w->sum + PV_N);
             if (m->cfg.clip > 0) {
                 double norm = mc_nn_params_clip_grad_norm(n->params, m->cfg.clip);
                 if (!isfinite(norm)) { ps->bad_batch = batch; return MC_STATUS_OK; }
             }
             mc_nn_adam_step(n->adam);
+            nets_sync(w);
             mc_progress_tick(progress, 1); /* a training batch: progress within an epoch */
         }
     }
@@ -255,7 +393,7 @@ mc_status mc_model_train_group(mc_dist *d, mc_model *m, const mc_model_data *dat
     int64_t *order = mc_calloc(1, (size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
     tsv_buf tsv = {0};
     part_ws pw;
-    st = part_ws_alloc(&pw, d, m);
+    st = part_ws_alloc(&pw, d, m, mc_threads_resolve(opt->threads));
     if (st == MC_STATUS_OK && (!split || !order))
         st = mc_error_nomem("out of memory allocating the training order and buffers");
     const bool writer = mc_dist_rank(d) == 0; /* only rank 0 writes the checkpoint and the loss table */

@@ -518,10 +518,18 @@ static mc_status exec_fail(mc_nn_layer *l, const char *what) {
     return mc_error_set(MC_STATUS_UNSUPPORTED, "%s: oneDNN %s failed", l->name, what);
 }
 
+/* Weights smaller than this are reordered on the calling thread: a team's fork/join costs more than
+ * the copy, and oneDNN's blocked reorder of a one-channel ConvTranspose2d weight (1x32x4x4 to Bcda16b)
+ * took ~7 ms on the team against ~0.01 ms alone (DNNL_VERBOSE=2). */
+#define NN_REORDER_TEAM_BYTES (256 * 1024)
+
 /* A weight reorder: a copy (f32 -> bf16 rounding, or an element-wise sum into the gradient), so it may
  * run on the whole team. */
 static bool run1(dnnl_primitive_t p, dnnl_memory_t from, dnnl_memory_t to) {
     dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    const dnnl_memory_desc_t *md = NULL;
+    if (dnnl_memory_get_memory_desc(to, &md) == dnnl_success && dnnl_memory_desc_get_size(md) < NN_REORDER_TEAM_BYTES)
+        return nn_dnnl_exec(p, 2, a);
     return nn_dnnl_exec_team(p, 2, a);
 }
 
