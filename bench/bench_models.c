@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
     mc_model_data data;
     mc_model *m = NULL;
     mc_train_summary sum;
-    mc_train_options opt = {atoi(argv[1]), NULL, NULL, 0};
+    mc_train_options opt = {atoi(argv[1]), NULL, NULL, 0, false};
     mc_status st = mc_model_data_load(argv[2], cfg.input, NULL, &data);
     if (st == MC_STATUS_OK) st = mc_model_create(&cfg, &data, &m);
     double c0 = cpu_s();

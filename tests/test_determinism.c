@@ -84,6 +84,7 @@ static void test_gemm(void) {
 static mc_nn_precision g_precision = MC_NN_PRECISION_FP32;
 /* The mini-batch train_once uses when > 0 (else 16 for the conv-vae, the default for the rest). */
 static int g_batch = 0;
+static bool g_low_memory = false; /* mc_train_options.low_memory */
 
 /* One epoch of a model on in-memory rows; returns the saved model file's bytes. */
 static char *train_once(mc_model_kind kind, const mc_model_data *d, int threads, const char *path, size_t *len) {
@@ -95,7 +96,7 @@ static char *train_once(mc_model_kind kind, const mc_model_data *d, int threads,
     if (g_batch > 0) c.batch = g_batch;
     c.precision = g_precision;
     mc_model *m = NULL;
-    mc_train_options o = {.threads = threads};
+    mc_train_options o = {.threads = threads, .low_memory = g_low_memory};
     mc_train_summary sum;
     char *bytes = NULL;
     MC_CHECK_OK(mc_model_create(&c, d, &m));
@@ -145,6 +146,18 @@ static void test_models(const char *dir) {
         }
         printf("  %s (batch %d): one epoch, model file %zu bytes, %d thread counts\n", mc_model_kind_name(cases[c].kind),
                cases[c].batch, len[0], NT);
+        if (cases[c].batch > 32) { /* low_memory: the parts in turn on one network, the same bytes */
+            size_t ll = 0;
+            g_low_memory = true;
+            g_batch = cases[c].batch;
+            snprintf(path, sizeof path, "%s/%s_low.safetensors", dir, mc_model_kind_name(cases[c].kind));
+            char *lb = train_once(cases[c].kind, cases[c].d, 2, path, &ll);
+            g_low_memory = false;
+            g_batch = 0;
+            MC_CHECK(b[0] && lb && ll == len[0], "%s low_memory: model file of another size", mc_model_kind_name(cases[c].kind));
+            if (b[0] && lb && ll == len[0]) check_same("low_memory (2 threads)", b[0], lb, ll, 2);
+            free(lb);
+        }
         for (int t = 0; t < NT; t++) free(b[t]);
     }
     /* conv-vae with bf16 convolutions (fp32 where the CPU lacks them: then this repeats the case above) */

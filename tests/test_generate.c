@@ -123,7 +123,7 @@ static void train_model(const char *store, const char *path, bool logmel_input, 
     mc_model *m = NULL;
     MC_CHECK_OK(mc_model_create(&c, &d, &m));
     if (m) {
-        mc_train_options o = {1, NULL, NULL, 0};
+        mc_train_options o = {1, NULL, NULL, 0, false};
         mc_train_summary s;
         MC_CHECK_OK(mc_model_train(m, &d, &o, NULL, &s));
         MC_CHECK_OK(mc_model_save(m, path));

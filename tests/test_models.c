@@ -286,7 +286,7 @@ static void train_and_check(const char *dir, const char *label, const mc_model_c
     mc_model *m = NULL;
     MC_CHECK_OK(mc_model_create(cfg, d, &m));
     if (!m) return;
-    mc_train_options o = {1, ck, tsv, 0};
+    mc_train_options o = {1, ck, tsv, 0, false};
     mc_train_summary s;
     MC_CHECK_OK(mc_model_train(m, d, &o, NULL, &s));
     double first = 0, last = 0;
@@ -414,7 +414,7 @@ static void test_roundtrip(const synth *s) {
         mc_model *m = NULL, *l = NULL;
         MC_CHECK_OK(mc_model_create(&c, &d, &m));
         if (!m) return;
-        mc_train_options o = {1, NULL, NULL, 0};
+        mc_train_options o = {1, NULL, NULL, 0, false};
         /* the progress bar counts training batches: epochs x ceil(training rows / batch) ticks, so an
          * epoch shows progress inside it; the note names the epoch */
         FILE *pf = tmpfile();
@@ -520,14 +520,14 @@ static void resume_case(const char *dir, const char *label, const mc_model_confi
     mc_train_summary s;
     /* uninterrupted */
     MC_CHECK_OK(mc_model_create(c, d, &m));
-    mc_train_options o = {1, full, tsv_full, 0};
+    mc_train_options o = {1, full, tsv_full, 0, false};
     MC_CHECK_OK(mc_model_train(m, d, &o, NULL, &s));
     const int done = s.last_epoch; /* < c->epochs when early stopping ended the run */
     mc_model_free(m);
     /* "killed" after `stop` epochs, then resumed from the file */
     if (stop <= 0) stop = done - 1;
     MC_CHECK_OK(mc_model_create(c, d, &m));
-    mc_train_options op = {1, part, tsv_part, stop};
+    mc_train_options op = {1, part, tsv_part, stop, false};
     MC_CHECK_OK(mc_model_train(m, d, &op, NULL, &s));
     MC_CHECK(s.interrupted && s.epochs_run == stop, "%s: stop_after %d ran %d epochs", label, stop, s.epochs_run);
     mc_model_free(m);
@@ -614,7 +614,7 @@ static void test_resume(const synth *s) {
     for (int k = 0; k < 2; k++) {
         mc_model *m = NULL;
         MC_CHECK_OK(mc_model_create(&c, &mel, &m));
-        mc_train_options o = {2, k ? b : a, NULL, 0};
+        mc_train_options o = {2, k ? b : a, NULL, 0, false};
         MC_CHECK_OK(mc_model_train(m, &mel, &o, NULL, NULL));
         mc_model_free(m);
     }
@@ -647,7 +647,7 @@ static void test_precision(const synth *s) {
         const mc_nn_precision want = v && have ? MC_NN_PRECISION_BF16 : MC_NN_PRECISION_FP32;
         MC_CHECK(mc_model_get_config(m)->precision == want, "%s: precision in use %s", v ? "bf16" : "fp32",
                  mc_nn_precision_name(mc_model_get_config(m)->precision));
-        mc_train_options o = {2, path[v], NULL, 0};
+        mc_train_options o = {2, path[v], NULL, 0, false};
         mc_train_summary sum;
         MC_CHECK_OK(mc_model_train(m, &mel, &o, NULL, &sum));
         total[v] = sum.total;
@@ -677,7 +677,7 @@ static void test_precision(const synth *s) {
     for (int k = 0; k < 2; k++) {
         mc_model *m = NULL;
         MC_CHECK_OK(mc_model_create(&c, &mel, &m));
-        mc_train_options o = {k ? 2 : 1, k ? b : a, NULL, 0};
+        mc_train_options o = {k ? 2 : 1, k ? b : a, NULL, 0, false};
         MC_CHECK_OK(mc_model_train(m, &mel, &o, NULL, NULL));
         mc_model_free(m);
     }
@@ -700,7 +700,7 @@ static void test_divergence(const synth *s) {
     c.epochs = 2;
     mc_model *m = NULL;
     MC_CHECK_OK(mc_model_create(&c, &v, &m));
-    mc_train_options o = {1, ck, tsv, 0};
+    mc_train_options o = {1, ck, tsv, 0, false};
     MC_CHECK_OK(mc_model_train(m, &v, &o, NULL, NULL));
     MC_CHECK_OK(mc_model_save(m, copy));
     mc_model_free(m);
@@ -1295,7 +1295,7 @@ static void test_mm_roundtrip(const synth *s, const mm_synth *y) {
         mc_model *m = NULL, *l = NULL;
         MC_CHECK_OK(mc_model_create(&c, &d, &m));
         if (!m) return;
-        mc_train_options o = {1, NULL, NULL, 0};
+        mc_train_options o = {1, NULL, NULL, 0, false};
         /* the progress bar counts training batches: epochs x ceil(training rows / batch) ticks, so an
          * epoch shows progress inside it; the note names the epoch */
         FILE *pf = tmpfile();
@@ -1658,7 +1658,7 @@ static void test_mm_quality(const char *data) {
             MC_CHECK_OK(mc_model_create(&c, &d, &m));
             if (!m) goto done;
             mc_train_summary ts;
-            mc_train_options one = {1, NULL, NULL, 0};
+            mc_train_options one = {1, NULL, NULL, 0, false};
             MC_CHECK_OK(mc_model_train(m, &d, &one, NULL, &ts));
             const int Z = mc_model_latent_dim(m);
             float *mu = calloc((size_t)(n * Z), sizeof *mu);                 /* (n, Z) */
@@ -1699,7 +1699,7 @@ static void test_mm_quality(const char *data) {
         mc_model *m = NULL;
         MC_CHECK_OK(mc_model_create(&c, &dc, &m));
         mc_train_summary ts;
-        mc_train_options one = {1, NULL, NULL, 0};
+        mc_train_options one = {1, NULL, NULL, 0, false};
         if (m) MC_CHECK_OK(mc_model_train(m, &dc, &one, NULL, &ts));
         float *mu = calloc((size_t)(n * 4), sizeof *mu);
         if (m) MC_CHECK_OK(mc_model_encode(m, &dc, 1, mu, NULL, NULL));
@@ -1824,7 +1824,7 @@ static void test_hostile_models(const synth *s) {
     mc_model_config c;
     mc_model_data d = vec_data(s);
     mc_model *m = NULL;
-    mc_train_options o = {1, NULL, NULL, 0};
+    mc_train_options o = {1, NULL, NULL, 0, false};
     mc_model_config_default(MC_MODEL_KIND_VAE, &c);
     c.hidden[0] = 16;
     c.epochs = 1;

@@ -559,6 +559,7 @@ typedef struct mc_run_config {
     mc_store_features features; /* the per-row vectors of the common space, raw, pca and every MLP model
                                    (MC_STORE_FEATURES_MFCC_DESCRIPTORS: the best raw input on gtzan-mini,
                                    issue 17); a set with descriptors needs extract.descriptors */
+    bool low_memory;            /* training on one network per model (mc_train_options.low_memory) */
     int64_t map_sample;         /* the maps' bound (mc_map_config.sample): above it, t-SNE / UMAP of a seeded
                                    sample and the other rows placed (MC_MAP_SAMPLE); 0 = every row */
 } mc_run_config;

@@ -231,7 +231,8 @@ class mc_model_data(Structure):
 
 
 class mc_train_options(Structure):
-    _fields_ = [("threads", c_int), ("checkpoint", c_char_p), ("loss_tsv", c_char_p), ("stop_after", c_int)]
+    _fields_ = [("threads", c_int), ("checkpoint", c_char_p), ("loss_tsv", c_char_p), ("stop_after", c_int),
+                ("low_memory", c_bool)]
 
 
 class mc_train_summary(Structure):

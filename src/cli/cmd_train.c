@@ -44,7 +44,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
     double beta = NAN, lr = NAN, val = NAN, clip = NAN, w_audio = NAN, w_lyrics = NAN;
     const char *precision = NULL;
     uint64_t seed = 0;
-    bool quiet = false, resume = false;
+    bool quiet = false, resume = false, low_memory = false;
     const cli_opt opts[] = {
         {"output", 'o', CLI_STRING, &out, "MODEL", "model file to write (required); also the checkpoint, rewritten after every epoch"},
         {"model", 'm', CLI_STRING, &model_name, "NAME", "vae, ae, beta-vae, conv-vae, cvae or mm-vae (default vae)"},
@@ -72,6 +72,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
         {"clip", 0, CLI_DOUBLE, &clip, "NORM", "clip the gradient's global L2 norm (default 0: off)"},
         {"precision", 0, CLI_STRING, &precision, "P", "conv layers' arithmetic: fp32 (default) or bf16 (AVX512_BF16 kernels, fp32 master weights and accumulation; fp32 where the CPU lacks them)"},
         {"resume", 0, CLI_FLAG, &resume, NULL, "continue from the checkpoint MODEL (its stored options are used; only --epochs may change)"},
+        {"low-memory", 0, CLI_FLAG, &low_memory, NULL, "one network, the parts of each mini-batch in turn: the conv-vae needs ~390 MB less per extra thread and trains 10-27% slower (the same model bytes)"},
         {"stop-after", 0, CLI_INT, &stop_after, "N", "(testing) end after N epochs of this run as if killed after the checkpoint"},
         {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the same seed gives identical bytes for any N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary (warnings still shown)"},
@@ -263,7 +264,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
         }
     }
     char *tsv = loss_path(out);
-    mc_train_options topt = {threads, out, tsv, stop_after};
+    mc_train_options topt = {threads, out, tsv, stop_after, low_memory};
     mc_train_summary sum;
     mc_progress *bar = cli_progress(quiet, "train", 0);
     const int start_epoch = mc_model_epochs_done(m);

@@ -104,7 +104,7 @@ static void part_ws_free(part_ws *w) {
     for (int t = 1; t < w->k; t++) mdl_net_free(w->nets[t]);
 }
 
-static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m, int threads) {
+static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m, int threads, bool low_memory) {
     mdl_net *n = m->net;
     memset(w, 0, sizeof *w);
     w->k = 1;
@@ -131,7 +131,7 @@ static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m, int th
      * parts: the parts one after another, each split over the team); not the mm-vae (its own
      * forward and loss in mm.c) */
     const int64_t most = w->size > 1 ? w->cap : parts;
-    if (!n->mm && threads >= 2 && threads <= PART_NETS_MAX && threads <= most) {
+    if (!n->mm && !low_memory && threads >= 2 && threads <= PART_NETS_MAX && threads <= most) {
         for (int t = 1; t < threads; t++) {
             mdl_net *a = NULL;
             mc_status st = mdl_net_create(&m->cfg, m->D, m->n_mels, m->frames, m->n_classes, m->lyr_dim,
@@ -393,7 +393,7 @@ mc_status mc_model_train_group(mc_dist *d, mc_model *m, const mc_model_data *dat
     int64_t *order = mc_calloc(1, (size_t)data->n * sizeof *order); /* (n_train) this epoch's order */
     tsv_buf tsv = {0};
     part_ws pw;
-    st = part_ws_alloc(&pw, d, m, mc_threads_resolve(opt->threads));
+    st = part_ws_alloc(&pw, d, m, mc_threads_resolve(opt->threads), opt->low_memory);
     if (st == MC_STATUS_OK && (!split || !order))
         st = mc_error_nomem("out of memory allocating the training order and buffers");
     const bool writer = mc_dist_rank(d) == 0; /* only rank 0 writes the checkpoint and the loss table */

@@ -385,7 +385,7 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
                !logmel                    ? ""
                : md.train.n < md.data.n   ? " (a subset: the sample budget is below one epoch)"
                : mc.epochs < (c->fast ? 1 : c->conv_max_epochs) ? " (limited by the sample budget)" : "");
-    mc_train_options topt = {R->threads, logmel ? p_model : NULL, p_loss, 0};
+    mc_train_options topt = {R->threads, logmel ? p_model : NULL, p_loss, 0, c->low_memory};
     mc_train_summary ts;
     mc_progress *pb = logmel ? pl_bar(R, name, mc.epochs - mc_model_epochs_done(m)) : NULL;
     st = mc_model_train(m, &md.train, &topt, pb, &ts);

@@ -269,7 +269,7 @@ static void model_seed(const char *name, const mc_model_config *c, int conv, int
     }
     mc_model *m = NULL;
     ok(mc_model_create(c, &d, &m), name);
-    mc_train_options o = {1, NULL, NULL, 0};
+    mc_train_options o = {1, NULL, NULL, 0, false};
     ok(mc_model_train(m, &d, &o, NULL, NULL), name);
     ok(mc_model_save(m, out_path("model", name)), name);
     mc_model_free(m);
