@@ -112,6 +112,7 @@ int cmd_evaluate(int argc, char **argv) {
     c.n_columns = columns.n;
     c.leaked = leaked.v;
     c.n_leaked = leaked.n;
+    c.dist = cli_dist(); /* the silhouette over the ranks of mpirun / srun (NULL alone); rank 0 writes */
     c.progress = progress_cb;
     c.progress_user = &quiet;
     mc_evaluate_outcome out;

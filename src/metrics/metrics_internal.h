@@ -67,5 +67,8 @@ mc__sil_kernels mc__sil_kernels_get(int isa);
 void mc__sil_force_isa(int isa);
 /* The forced path (-1: none). */
 int mc__sil_forced_isa(void);
+/* Tests only: make one process (a NULL or one-rank dist) take the path of R > 1 ranks (the parts,
+ * their ordered sum, the gather), to check it gives the bytes of the usual path. */
+void mc__sil_force_ranks(bool on);
 
 #endif
