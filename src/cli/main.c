@@ -22,7 +22,7 @@ static const subcommand commands[] = {
     {"lyrics", cmd_lyrics, "metadata lyrics -> lyrics.npy (TF-IDF + SVD), language per track", false},
     {"demo", cmd_demo, "synthesize the built-in labelled corpus and run --task all on it", false},
     {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)", true},
-    {"embed", cmd_embed, "model + feature store -> latent means (.npy)", false},
+    {"embed", cmd_embed, "model + feature store -> latent means (.npy)", true},
     {"cluster", cmd_cluster, "X.npy or FEATDIR -> clusters (kmeans, agglomerative, dbscan, gmm)", true},
     {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI...", true},
     {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html", false},
