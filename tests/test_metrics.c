@@ -372,9 +372,9 @@ static void test_blockwise(void) {
  * scalar path's bits; each distance is within 2e-13 (relative) of sqrt of the same squared distance, or
  * -1 exactly where the pair is flagged; data scaled far out of float range take the exact root. */
 /* The silhouette's path over ranks (mc_metrics_opts.dist, R > 1), taken by one process (a NULL dist:
- * share 0 of 1, the ordered sum and the gather are the identity): SYMMETRIC's parts (the diagonal
- * tiles, then one round each) added in order, in batches down to two tables at once (the running sums
- * carried into the next batch), and ROWS's whole row blocks gathered in row order must give the bytes
+ * share 0 of 1, the broadcasts, the ordered sum and the gather are the identity): SYMMETRIC's parts (the
+ * diagonal tiles, then one round each) added in order by the chain and by the ordered sum, in batches
+ * down to one or two tables at once (the running sums carried into the next batch), and ROWS's whole row blocks gathered in row order must give the bytes
  * of the usual path: the per-row values and the mean, exact and sampled, with noise and a singleton. */
 static void test_ranks_path(void) {
     const int n = 700, d = 5, k = 5;
@@ -402,17 +402,19 @@ static void test_ranks_path(void) {
                 o.threads = 1 + (int)(bi % 3);
                 double ma = 0, mb_ = 0;
                 MC_CHECK_OK(mc_metrics_silhouette(X, n, d, c, &o, &ma, a, NULL));
-                mc__sil_force_ranks(true);
-                MC_CHECK_OK(mc_metrics_silhouette(X, n, d, c, &o, &mb_, b, NULL));
-                mc__sil_force_ranks(false);
-                runs++;
-                if (memcmp(&ma, &mb_, sizeof ma) != 0 || memcmp(a, b, (size_t)n * sizeof *a) != 0) {
-                    double worst = fabs(ma - mb_);
-                    for (int i = 0; i < n; i++)
-                        if (c[i] >= 0) worst = fmax(worst, fabs(a[i] - b[i]));
-                    MC_CHECK(0, "algo %d block %d max_bytes %lld: the ranks path differs (max |diff| %.3g)", algo,
-                             blocks[bi], (long long)budgets[mb], worst);
-                    differ++;
+                for (int mode = 1; mode <= (algo == MC_SILHOUETTE_SYMMETRIC ? 2 : 1); mode++) {
+                    mc__sil_force_ranks(mode);
+                    MC_CHECK_OK(mc_metrics_silhouette(X, n, d, c, &o, &mb_, b, NULL));
+                    mc__sil_force_ranks(0);
+                    runs++;
+                    if (memcmp(&ma, &mb_, sizeof ma) != 0 || memcmp(a, b, (size_t)n * sizeof *a) != 0) {
+                        double worst = fabs(ma - mb_);
+                        for (int i = 0; i < n; i++)
+                            if (c[i] >= 0) worst = fmax(worst, fabs(a[i] - b[i]));
+                        MC_CHECK(0, "algo %d block %d max_bytes %lld mode %d: the ranks path differs (max |diff| %.3g)",
+                                 algo, blocks[bi], (long long)budgets[mb], mode, worst);
+                        differ++;
+                    }
                 }
             }
     /* the sampled silhouette (mc_metrics_internal): the sample drawn the same, then the ranks path */
@@ -423,9 +425,9 @@ static void test_ranks_path(void) {
     o.block = 32;
     mc_internal_scores s1, s2;
     MC_CHECK_OK(mc_metrics_internal(X, n, d, c, &o, &s1));
-    mc__sil_force_ranks(true);
+    mc__sil_force_ranks(1);
     MC_CHECK_OK(mc_metrics_internal(X, n, d, c, &o, &s2));
-    mc__sil_force_ranks(false);
+    mc__sil_force_ranks(0);
     MC_CHECK(s1.silhouette_sampled && s1.silhouette_rows == 300 && memcmp(&s1.silhouette, &s2.silhouette, sizeof(double)) == 0 &&
                  memcmp(&s1.silhouette_se, &s2.silhouette_se, sizeof(double)) == 0,
              "sampled silhouette: ranks path %.17g (se %.17g) vs %.17g (se %.17g)", s2.silhouette, s2.silhouette_se,

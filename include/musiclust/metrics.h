@@ -70,10 +70,12 @@ typedef struct mc_metrics_opts {
      * is COLLECTIVE: every rank must call it with the same X, clusters and options (the sample is
      * drawn identically on every rank from sample_seed). The work is cut into pieces fixed by the
      * problem alone (the tiles of `block` rows), never by the rank count: ROWS shares whole row
-     * blocks and gathers the per-row values in row order; SYMMETRIC shares the rounds of tiles, and
-     * each round's per-cluster sums are added in round order, rank after rank, the order one process
-     * adds them in (R tables of n x clusters doubles broadcast per batch of rounds; a batch is what
-     * fits max_bytes per rank). So every rank returns the bytes one process returns, for any R. A
+     * blocks and gathers the per-row values in row order (8 n bytes); SYMMETRIC shares the rounds of
+     * tiles, and each round's (n, clusters) table of sums is added in round order, the order one
+     * process adds them in: rank after rank with a broadcast each (R - 1 tables received per rank and
+     * batch of rounds) for few ranks, mc_dist_sum_ordered_f64 (about per-rank rounds + 1 tables) for
+     * many; a batch is as many rounds as fit max_bytes per rank. So every rank returns the bytes one
+     * process returns, for any R. A
      * failure on one rank (out of memory) fails every rank with its message (mc_dist_check).
      * Calinski-Harabasz and Davies-Bouldin (O(n d)) are computed whole on every rank. Last in the
      * struct, so the fields before it keep their layout. */

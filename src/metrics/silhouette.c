@@ -37,8 +37,8 @@
  * adds at most one term to each sum. So with the diagonal tiles as part 0 and round r as part r + 1,
  * each part a dense (m, k) table (zero where it adds nothing, and x + 0 = x for these non-negative
  * sums), the sums are the parts added left to right, the same bits. Parts are shared out among the
- * ranks in batches that fit max_bytes per rank; each rank adds its own to the running sums in turn and
- * passes them on (sym_ranks). */
+ * ranks in batches that fit max_bytes per rank, and added in order either rank after rank (a chain of
+ * broadcasts, few ranks) or by mc_dist_sum_ordered_f64 (many ranks): see sym_ranks. */
 #include "metrics_internal.h"
 
 #include <cblas.h>
@@ -244,8 +244,8 @@ static void sil_wait(atomic_llong *done, int64_t want) {
 
 /* ---------------------------------------------------------------- over ranks */
 
-static atomic_bool g_force_ranks;
-void mc__sil_force_ranks(bool on) { atomic_store(&g_force_ranks, on); }
+static atomic_int g_force_ranks; /* 0: as the group says; 1: the ranks path, chain; 2: ordered sum */
+void mc__sil_force_ranks(int mode) { atomic_store(&g_force_ranks, mode); }
 
 /* The tiles of SYMMETRIC's part q (0: every diagonal tile; q >= 1: round q - 1 of the circle method
  * over P slots) added into T (m, k), zero on entry. The tiles of a part touch disjoint blocks. */
@@ -270,16 +270,23 @@ static void sym_part(const sil_ctx *c, int64_t q, int nt, sil_work *work, double
 }
 
 /* SYMMETRIC over the ranks of d: S (m, k) receives on every rank the sums one process computes.
- * Parts are handed out in batches of per_rank x R, each rank a contiguous range (mc_dist_share); then,
- * rank by rank in order, the rank adds its parts to the running sums S (x + 0 = x where a part adds
- * nothing) and broadcasts S to the others: the parts are added one by one in part order, as one
- * process adds them, and only R tables of sums move per batch. */
+ * Parts are handed out in batches, each rank a contiguous range (mc_dist_share) of at most per_rank
+ * parts (per_rank tables fit max_bytes), and added to the running sums S in part order, the order one
+ * process adds them in (x + 0 = x where a part adds nothing), in one of two ways with the same bits:
+ *   chain: rank by rank, each rank adds its parts to S and broadcasts S: R - 1 tables received per
+ *          rank and batch; for few ranks.
+ *   ordered sum: mc_dist_sum_ordered_f64 over [S, the batch's parts] (S held by rank 0 as the first
+ *          part after the first batch): about per_rank + 1 tables received per rank and batch, but its
+ *          buffers take about twice per_rank tables more; for many ranks (R > per_rank + 2). */
 static mc_status sym_ranks(const sil_ctx *c, mc_dist *d, int nt, sil_work *work, int64_t max_bytes, double *S) {
     const int R = mc_dist_size(d), rank = mc_dist_rank(d);
     const int64_t nb = c->nb, P = nb + (nb & 1), len = c->m * c->k;
     int64_t per_rank = max_bytes / (len * (int64_t)sizeof(double)); /* parts a rank holds at once */
     if (per_rank < 1) per_rank = 1;
     if (per_rank > (P + R - 1) / R) per_rank = (P + R - 1) / R;
+    const int force = atomic_load(&g_force_ranks);
+    const bool ordered = force ? force == 2 : R > per_rank + 2;
+    if (ordered && per_rank < 2) per_rank = 2; /* room for the running sums and a fresh part (one rank) */
     double *mine = mc_alloc((size_t)per_rank * (size_t)len, sizeof *mine); // (per_rank, m, k)
     mc_status st = mine ? MC_STATUS_OK
                         : mc_error_nomem("silhouette: out of memory for %lld tables of %lld x %d sums",
@@ -289,15 +296,21 @@ static mc_status sym_ranks(const sil_ctx *c, mc_dist *d, int nt, sil_work *work,
     mc_progress_set_total(c->progress, (nb * (nb + 1) / 2 + R - 1) / R);
     memset(S, 0, (size_t)len * sizeof *S);
     for (int64_t done = 0; st == MC_STATUS_OK && done < P;) {
-        const int64_t batch = per_rank * R < P - done ? per_rank * R : P - done;
+        const int64_t carry = ordered && done > 0; /* the running sums, as part 0 of the batch */
+        const int64_t fresh = per_rank * R - carry < P - done ? per_rank * R - carry : P - done;
         int64_t first, count;
-        mc_dist_share(batch, rank, R, &first, &count);
-        for (int64_t e = 0; e < count; e++) {
-            double *T = mine + e * len;
-            memset(T, 0, (size_t)len * sizeof *T);
-            sym_part(c, done + first + e, nt, work, T);
+        mc_dist_share(carry + fresh, rank, R, &first, &count);
+        for (int64_t e = first; e < first + count; e++) {
+            double *T = mine + (e - first) * len;
+            if (carry && e == 0) {
+                memcpy(T, S, (size_t)len * sizeof *T);
+            } else {
+                memset(T, 0, (size_t)len * sizeof *T);
+                sym_part(c, done + e - carry, nt, work, T);
+            }
         }
-        for (int r = 0; st == MC_STATUS_OK && r < R; r++) {
+        if (ordered) st = mc_dist_sum_ordered_f64(d, mine, first, count, carry + fresh, len, S);
+        for (int r = 0; !ordered && st == MC_STATUS_OK && r < R; r++) {
             if (r == rank)
                 for (int64_t e = 0; e < count; e++) {
                     const double *T = mine + e * len;
@@ -305,7 +318,7 @@ static mc_status sym_ranks(const sil_ctx *c, mc_dist *d, int nt, sil_work *work,
                 }
             st = mc_dist_bcast(d, S, (size_t)len * sizeof *S, r);
         }
-        done += batch;
+        done += fresh;
     }
     mc_free(mine);
     return st;
@@ -360,7 +373,7 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
     mc_status st = mc__metrics_check_input(X, n, d, cluster, "silhouette");
     if (st != MC_STATUS_OK) return st;
     /* over ranks (or forced by a test: the same pieces on one process) */
-    const bool ranks = mc_dist_size(opts.dist) > 1 || atomic_load(&g_force_ranks);
+    const bool ranks = mc_dist_size(opts.dist) > 1 || atomic_load(&g_force_ranks) != 0;
     mc_dist *dist = opts.dist;
     mc__clusters cl;
     st = mc__clusters_encode(cluster, n, &cl);

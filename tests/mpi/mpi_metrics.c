@@ -1,13 +1,15 @@
 /* The silhouette over real MPI ranks (issue 11): run by mpirun -np 2 and 3 (CTest mpi_metrics_np2/np3).
  * Every rank computes the silhouette alone (dist NULL) and then over the group, for both algorithms,
  * several tile edges and table budgets (max_bytes 1: one table per rank at a time, so SYMMETRIC's rounds
- * go in many batches; ROWS shares whole row blocks unevenly), exact and sampled: every rank must get the
+ * go in many batches, added by the chain of broadcasts and, forced, by the ordered sum that many ranks
+ * use; ROWS shares whole row blocks unevenly), exact and sampled: every rank must get the
  * bytes of one process, per row and the mean. Then a failure on one rank only (a cluster id -2 in rank
  * 1's copy) must fail every rank with that rank's message, not hang. */
 #include <musiclust/dist.h>
 #include <musiclust/metrics.h>
 
 #include "mc_test.h"
+#include "metrics/metrics_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,14 +46,20 @@ int main(void) {
                 double ma = NAN, mg = NAN;
                 MC_CHECK_OK(mc_metrics_silhouette(X, N, D, c, &o, &ma, a, NULL));
                 o.dist = d;
-                MC_CHECK_OK(mc_metrics_silhouette(X, N, D, c, &o, &mg, b, NULL));
-                double worst = fabs(ma - mg);
-                for (int i = 0; i < N; i++)
-                    if (c[i] >= 0) worst = fmax(worst, fabs(a[i] - b[i]));
-                MC_CHECK(memcmp(&ma, &mg, sizeof ma) == 0 && memcmp(a, b, sizeof(double) * N) == 0,
-                         "rank %d of %d: algo %d block %d max_bytes %lld: the group's silhouette differs from one "
-                         "process's (max |diff| %.3g)", rank, size, algo, blocks[bi], (long long)budgets[mb], worst);
-                runs++;
+                /* SYMMETRIC: the chain of broadcasts (what 2 or 3 ranks choose), then the ordered sum */
+                for (int mode = 0; mode <= (algo == MC_SILHOUETTE_SYMMETRIC ? 2 : 0); mode += 2) {
+                    mc__sil_force_ranks(mode);
+                    MC_CHECK_OK(mc_metrics_silhouette(X, N, D, c, &o, &mg, b, NULL));
+                    mc__sil_force_ranks(0);
+                    double worst = fabs(ma - mg);
+                    for (int i = 0; i < N; i++)
+                        if (c[i] >= 0) worst = fmax(worst, fabs(a[i] - b[i]));
+                    MC_CHECK(memcmp(&ma, &mg, sizeof ma) == 0 && memcmp(a, b, sizeof(double) * N) == 0,
+                             "rank %d of %d: algo %d block %d max_bytes %lld mode %d: the group's silhouette differs "
+                             "from one process's (max |diff| %.3g)", rank, size, algo, blocks[bi],
+                             (long long)budgets[mb], mode, worst);
+                    runs++;
+                }
             }
     /* sampled (mc_metrics_internal): the same sample on every rank, then the silhouette over the group */
     mc_metrics_opts o;
