@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Rows [a, a + rows) of data, as data (nothing owned). */
+/* Rows [a, a + rows) of data, as data. Never freed: owned_x_ is a copy of the whole array's descriptor
+ * (read only), so that passes over a memory-mapped store can still hand each row's pages back. */
 static mc_model_data view_rows(const mc_model_data *data, int64_t a, int64_t rows) {
     mc_model_data v;
     memset(&v, 0, sizeof v);
@@ -17,6 +18,7 @@ static mc_model_data view_rows(const mc_model_data *data, int64_t a, int64_t row
     v.shape[0] = rows;
     const int64_t per = data->ndim == 3 ? data->shape[1] * data->shape[2] : data->shape[1]; /* floats per row */
     v.x = data->x + a * per;
+    v.owned_x_ = data->owned_x_;
     v.codes = data->codes ? data->codes + a : NULL;
     v.n_classes = data->n_classes;
     v.classes = data->classes;
