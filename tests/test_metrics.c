@@ -371,6 +371,74 @@ static void test_blockwise(void) {
 /* The distance tiles (fused products, flags and square roots) on odd shapes: every path gives the
  * scalar path's bits; each distance is within 2e-13 (relative) of sqrt of the same squared distance, or
  * -1 exactly where the pair is flagged; data scaled far out of float range take the exact root. */
+/* The silhouette's path over ranks (mc_metrics_opts.dist, R > 1), taken by one process (a NULL dist:
+ * share 0 of 1, the broadcasts, the ordered sum and the gather are the identity): SYMMETRIC's parts (the
+ * diagonal tiles, then one round each) added in order by the chain and by the ordered sum, in batches
+ * down to one or two tables at once (the running sums carried into the next batch), and ROWS's whole row blocks gathered in row order must give the bytes
+ * of the usual path: the per-row values and the mean, exact and sampled, with noise and a singleton. */
+static void test_ranks_path(void) {
+    const int n = 700, d = 5, k = 5;
+    float *X = mc_test_xcalloc((size_t)n * d, sizeof *X);
+    int32_t *c = mc_test_xcalloc((size_t)n, sizeof *c);
+    for (int i = 0; i < n; i++) {
+        c[i] = (int32_t)(urand() * k);
+        for (int f = 0; f < d; f++) X[i * d + f] = (float)(3.0 + (f == c[i] ? 1.5 : 0.0) + (urand() - 0.5));
+        if (urand() < 0.04) c[i] = -1;
+    }
+    c[11] = 40; /* a singleton */
+    double *a = mc_test_xcalloc((size_t)n, sizeof *a), *b = mc_test_xcalloc((size_t)n, sizeof *b);
+    const int blocks[] = {16, 33, 64, 256};
+    const int64_t budgets[] = {0, 1, (int64_t)n * 6 * 8 * 3}; /* default; two tables a batch; three */
+    int runs = 0, differ = 0;
+    for (int algo = MC_SILHOUETTE_SYMMETRIC; algo <= MC_SILHOUETTE_ROWS; algo++)
+        for (size_t bi = 0; bi < sizeof blocks / sizeof *blocks; bi++)
+            for (size_t mb = 0; mb < sizeof budgets / sizeof *budgets; mb++) {
+                if (algo == MC_SILHOUETTE_ROWS && mb > 0) continue; /* ROWS has no table */
+                mc_metrics_opts o;
+                mc_metrics_opts_default(&o);
+                o.algo = (mc_silhouette_algo)algo;
+                o.block = blocks[bi];
+                o.max_bytes = budgets[mb];
+                o.threads = 1 + (int)(bi % 3);
+                double ma = 0, mb_ = 0;
+                MC_CHECK_OK(mc_metrics_silhouette(X, n, d, c, &o, &ma, a, NULL));
+                for (int mode = 1; mode <= (algo == MC_SILHOUETTE_SYMMETRIC ? 2 : 1); mode++) {
+                    mc__sil_force_ranks(mode);
+                    MC_CHECK_OK(mc_metrics_silhouette(X, n, d, c, &o, &mb_, b, NULL));
+                    mc__sil_force_ranks(0);
+                    runs++;
+                    if (memcmp(&ma, &mb_, sizeof ma) != 0 || memcmp(a, b, (size_t)n * sizeof *a) != 0) {
+                        double worst = fabs(ma - mb_);
+                        for (int i = 0; i < n; i++)
+                            if (c[i] >= 0) worst = fmax(worst, fabs(a[i] - b[i]));
+                        MC_CHECK(0, "algo %d block %d max_bytes %lld mode %d: the ranks path differs (max |diff| %.3g)",
+                                 algo, blocks[bi], (long long)budgets[mb], mode, worst);
+                        differ++;
+                    }
+                }
+            }
+    /* the sampled silhouette (mc_metrics_internal): the sample drawn the same, then the ranks path */
+    mc_metrics_opts o;
+    mc_metrics_opts_default(&o);
+    o.silhouette_sample = 300;
+    o.sample_seed = 9;
+    o.block = 32;
+    mc_internal_scores s1, s2;
+    MC_CHECK_OK(mc_metrics_internal(X, n, d, c, &o, &s1));
+    mc__sil_force_ranks(1);
+    MC_CHECK_OK(mc_metrics_internal(X, n, d, c, &o, &s2));
+    mc__sil_force_ranks(0);
+    MC_CHECK(s1.silhouette_sampled && s1.silhouette_rows == 300 && memcmp(&s1.silhouette, &s2.silhouette, sizeof(double)) == 0 &&
+                 memcmp(&s1.silhouette_se, &s2.silhouette_se, sizeof(double)) == 0,
+             "sampled silhouette: ranks path %.17g (se %.17g) vs %.17g (se %.17g)", s2.silhouette, s2.silhouette_se,
+             s1.silhouette, s1.silhouette_se);
+    printf("  silhouette over ranks (one process, forced): %d runs + 1 sampled, %d differ in any bit\n", runs, differ);
+    free(X);
+    free(c);
+    free(a);
+    free(b);
+}
+
 static void test_sil_tiles(void) {
     const int d = 5, bi = 7, nv = 3, bj = 19; /* columns 19..23 are padding (zero) */
     double XI[7 * 5], YJ[24 * 5], PJ[3 * 5 * 8], ni[7], nj[24], D0[7 * 24], D1[7 * 24];
@@ -780,6 +848,7 @@ int main(void) {
     test_ami();
     test_noise_and_edges();
     test_blockwise();
+    test_ranks_path();
     test_sil_tiles();
     test_tracks();
     test_cli();

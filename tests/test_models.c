@@ -470,6 +470,20 @@ static void test_roundtrip(const synth *s) {
         MC_CHECK(same_floats(mu1, mu2, SYN_N * Z) && same_floats(mu2, mu3, SYN_N * Z),
                  "variant %d: mu differs between the model, its reload, or two calls", variant);
         MC_CHECK(same_floats(r1, r2, SYN_N * per), "variant %d: reconstructions differ after reload", variant);
+        /* mc_model_encode_group alone (embed's path for any rank count): rows in parts of 32, each part
+         * encoded on a view of its rows; the net's batches (min(batch, 32) rows) fall on the same rows,
+         * so the bytes are those of one whole call (views at the wrong rows, codes or crop would differ) */
+        {
+            float *mu4 = calloc((size_t)SYN_N * Z, 4), *r4 = calloc((size_t)(SYN_N * per), 4);
+            int64_t unk4 = -1;
+            MC_CHECK_OK(mc_model_encode_group(NULL, l, &d, 1, mu4, r4, &unk4));
+            MC_CHECK(SYN_N > 2 * MC_MODEL_PART_ROWS && unk4 == 0 && same_floats(mu2, mu4, SYN_N * Z) &&
+                         same_floats(r2, r4, SYN_N * per),
+                     "variant %d: mc_model_encode_group (parts of %d rows) differs from mc_model_encode", variant,
+                     MC_MODEL_PART_ROWS);
+            free(mu4);
+            free(r4);
+        }
         /* reconstructions are in the input's units: their mean is near the data's */
         double mr = 0, mx = 0;
         if (variant == 0) {

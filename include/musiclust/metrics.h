@@ -30,6 +30,7 @@
 #define MUSICLUST_METRICS_H
 
 #include <musiclust/core.h>
+#include <musiclust/dist.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +65,21 @@ typedef struct mc_metrics_opts {
      * default): exact on every row. */
     int64_t silhouette_sample;
     uint64_t sample_seed;    /* the sample's seed (mc_rng stream 0) */
+    /* The process group the silhouette is shared over (dist.h); NULL (the default) = this process
+     * alone. With R > 1 ranks, mc_metrics_silhouette (and so mc_metrics_internal, exact or sampled)
+     * is COLLECTIVE: every rank must call it with the same X, clusters and options (the sample is
+     * drawn identically on every rank from sample_seed). The work is cut into pieces fixed by the
+     * problem alone (the tiles of `block` rows), never by the rank count: ROWS shares whole row
+     * blocks and gathers the per-row values in row order (8 n bytes); SYMMETRIC shares the rounds of
+     * tiles, and each round's (n, clusters) table of sums is added in round order, the order one
+     * process adds them in: rank after rank with a broadcast each (R - 1 tables received per rank and
+     * batch of rounds) for few ranks, mc_dist_sum_ordered_f64 (about per-rank rounds + 1 tables) for
+     * many; a batch is as many rounds as fit max_bytes per rank. So every rank returns the bytes one
+     * process returns, for any R. A
+     * failure on one rank (out of memory) fails every rank with its message (mc_dist_check).
+     * Calinski-Harabasz and Davies-Bouldin (O(n d)) are computed whole on every rank. Last in the
+     * struct, so the fields before it keep their layout. */
+    mc_dist *dist;
 } mc_metrics_opts;
 
 void mc_metrics_opts_default(mc_metrics_opts *o);
@@ -98,7 +114,8 @@ mc_status mc_metrics_internal(const float *X, int64_t n, int d, const int32_t *c
  * is O(n d + n k + threads block^2) (SYMMETRIC) or O(n d + threads block^2) (ROWS), never O(n^2). samples (n, NULL ok) receives each row's value: 0 for a row alone in its cluster (as
  * sklearn), NaN for noise rows and for every row when the silhouette is undefined. mean receives
  * the mean over non-noise rows. info (NULL ok) receives the counts and note (its calinski_harabasz
- * and davies_bouldin are set to NaN). Output is identical for any thread count. */
+ * and davies_bouldin are set to NaN). Output is identical for any thread count, and for any number of
+ * ranks of opts->dist (collective then: see mc_metrics_opts.dist). */
 mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t *cluster,
                                 const mc_metrics_opts *opts, double *mean, double *samples,
                                 mc_internal_scores *info);

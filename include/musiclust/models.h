@@ -306,6 +306,18 @@ mc_status mc_model_train_group(mc_dist *d, mc_model *m, const mc_model_data *dat
 mc_status mc_model_encode(mc_model *m, const mc_model_data *data, int threads, float *mu,
                           float *recon, int64_t *unknown);
 
+/* mc_model_encode over the process group d (dist.h; NULL = one process), the same bytes for any number
+ * of ranks: the rows are cut into parts of MC_MODEL_PART_ROWS (the last one shorter), a cut fixed by
+ * the data alone, and each part is encoded by mc_model_encode on a view of its rows (so a row's latent
+ * comes from exactly the same arithmetic whichever rank runs it, even where a network's output for a
+ * row depended on the other rows of its batch). Whole parts are shared over the ranks (mc_dist_share,
+ * in batches of at most ~256 MiB of output rows), and the rows gathered in row order: every rank
+ * receives the whole mu (n, latent) and recon (as mc_model_encode's), and *unknown the count over all
+ * rows. Collective: every rank passes the same model and data. A part failing on one rank (its message
+ * names the rows) fails every rank (mc_dist_check), never a hang. Writes nothing. */
+mc_status mc_model_encode_group(mc_dist *d, mc_model *m, const mc_model_data *data, int threads, float *mu,
+                                float *recon, int64_t *unknown);
+
 /* ------------------------------------------------------------------ generation (generate.c)
  *
  * A model on log-mel patches (conv-vae, or cvae trained with --input logmel) decodes latent vectors into

@@ -266,6 +266,12 @@ typedef struct mc_evaluate_config {
                                      its standard error (mc_metrics_opts); the CLI's default is 20000 */
     mc_pipeline_progress_fn progress; /* a bar for the silhouette of more than 20000 rows; NULL: none */
     void *progress_user;
+    /* The process group (dist.h); NULL = this process alone. With R > 1 ranks the call is collective:
+     * every rank passes the same config, reads the same inputs and scores the same (the silhouette
+     * shared over the ranks, mc_metrics_opts.dist: the bytes of one process); rank 0 alone writes the
+     * files (the outcome lists them on every rank); a failure on one rank (an input it cannot read, a
+     * write on rank 0) fails every rank with its message, never a hang. Last in the struct. */
+    mc_dist *dist;
 } mc_evaluate_config;
 
 typedef struct mc_evaluate_outcome {

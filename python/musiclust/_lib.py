@@ -167,7 +167,8 @@ class mc_ksweep(Structure):
 
 class mc_metrics_opts(Structure):
     _fields_ = [("threads", c_int), ("block", c_int), ("algo", c_int), ("max_bytes", c_int64),
-                ("progress", c_void_p), ("silhouette_sample", c_int64), ("sample_seed", c_uint64)]
+                ("progress", c_void_p), ("silhouette_sample", c_int64), ("sample_seed", c_uint64),
+                ("dist", c_void_p)]
 
 
 class mc_internal_scores(Structure):

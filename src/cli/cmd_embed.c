@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cmd_embed(int argc, char **argv) {
     const char *out = NULL, *recon_path = NULL;
@@ -26,7 +27,8 @@ int cmd_embed(int argc, char **argv) {
         "mm-vae also reads the store's lyrics (lyrics.npy, lyrics_tracks.tsv: run musiclust lyrics\n"
         "first); a track without lyrics is encoded by the audio-only path. --reconstruct also writes\n"
         "the (audio) decoder's output for z = mu, de-normalised: (N, F) for vectors, (N, n_mels,\n"
-        "frames used) for log-mel.\n\nExamples:\n  musiclust embed models/vae.safetensors feats -o latent.npy",
+        "frames used) for log-mel. Under mpirun / srun the rows are shared over the ranks (parts of 32\n"
+        "rows) and rank 0 writes: the same bytes as one process.\n\nExamples:\n  musiclust embed models/vae.safetensors feats -o latent.npy",
         opts, (int)(sizeof opts / sizeof opts[0]), 2, 2};
     const char **pos = NULL;
     int npos = 0;
@@ -35,13 +37,20 @@ int cmd_embed(int argc, char **argv) {
     const char *model_path = pos[0], *featdir = pos[1];
     free(pos);
     if (!out) return cli_usage(&cmd, "-o LATENT.npy is required");
+    /* Over the ranks of mpirun / srun (NULL alone): every rank loads the model and the store, encodes
+     * its share of the rows (mc_model_encode_group: the bytes of one process) and rank 0 writes. Each
+     * step that can fail on one rank only is checked by every rank before the next collective. */
+    mc_dist *dist = cli_dist();
+    const bool group = mc_dist_size(dist) > 1, writer = mc_dist_rank(dist) == 0;
     mc_model *m = NULL;
-    mc_status st = mc_model_load(model_path, &m);
-    if (st != MC_STATUS_OK) return cli_fail("embed", st);
-    const mc_model_config *cfg = mc_model_get_config(m);
     mc_model_data data;
-    st = mc_model_data_load_features(featdir, cfg->input, cfg->features, cfg->condition, &data); /* condition NULL unless it has one */
+    memset(&data, 0, sizeof data);
+    mc_status st = mc_model_load(model_path, &m);
+    const mc_model_config *cfg = st == MC_STATUS_OK ? mc_model_get_config(m) : NULL;
+    if (st == MC_STATUS_OK) /* condition NULL unless it has one */
+        st = mc_model_data_load_features(featdir, cfg->input, cfg->features, cfg->condition, &data);
     if (st == MC_STATUS_OK && cfg->kind == MC_MODEL_KIND_MM_VAE) st = mc_model_data_load_lyrics(featdir, &data);
+    if (group) st = mc_dist_check(dist, st);
     if (st != MC_STATUS_OK) {
         mc_model_data_free(&data);
         mc_model_free(m);
@@ -55,17 +64,20 @@ int cmd_embed(int argc, char **argv) {
     float *mu = mc_alloc((size_t)data.n * (size_t)Z, sizeof(float)); /* (N, Z) */
     float *recon = recon_path ? mc_alloc((size_t)data.n * (size_t)per_row, sizeof(float)) : NULL; /* (N, per_row) */
     int64_t unknown = 0;
-    if (!mu || (recon_path && !recon)) st = MC_STATUS_NO_MEMORY;
-    if (st == MC_STATUS_OK) st = mc_model_encode(m, &data, threads, mu, recon, &unknown);
+    if (!mu || (recon_path && !recon)) st = mc_error_nomem("embed: out of memory for %lld rows", (long long)data.n);
+    if (group) st = mc_dist_check(dist, st);
+    if (st == MC_STATUS_OK) st = mc_model_encode_group(dist, m, &data, threads, mu, recon, &unknown);
     if (st == MC_STATUS_OK && unknown > 0)
         mc_log(MC_LOG_LEVEL_WARN, "%lld rows have a '%s' label the model was not trained on: zero condition",
                (long long)unknown, cfg->condition);
     int64_t zshape[2] = {data.n, Z};
-    if (st == MC_STATUS_OK) st = mc_npy_write(out, MC_DTYPE_F32, 2, zshape, mu);
-    if (st == MC_STATUS_OK && recon) {
+    if (st == MC_STATUS_OK && writer) st = mc_npy_write(out, MC_DTYPE_F32, 2, zshape, mu);
+    if (st == MC_STATUS_OK && recon && writer) {
         int64_t rshape[3] = {data.n, shape[0], shape[1]};
         st = mc_npy_write(recon_path, MC_DTYPE_F32, ndim + 1, rshape, recon);
     }
+    /* a write that failed on rank 0 fails every rank (no rank reports success alone) */
+    if (group) st = mc_dist_check(dist, st);
     if (st == MC_STATUS_OK && !quiet) {
         printf("embedded %lld rows with %s (%s) -> %s (%lld, %d)", (long long)data.n, model_path,
                mc_model_kind_name(cfg->kind), out, (long long)data.n, Z);

@@ -87,7 +87,8 @@ int cmd_evaluate(int argc, char **argv) {
         "--leaked COLUMN marks the label metrics of a column the representation was given (the `leaked`\n"
         "field of the CSV, \"leaked\": true in the JSON, '!' in the table); --common-space Z.npy adds\n"
         "silhouette_common, calinski_harabasz_common and davies_bouldin_common: the same clusters scored in\n"
-        "one space shared by every method compared.\n\nExamples:\n  musiclust evaluate --labels feats/index.tsv --column genre latent.npy assign.tsv",
+        "one space shared by every method compared. Under mpirun / srun the silhouette is shared over the\n"
+        "ranks and rank 0 writes: the same bytes as one process.\n\nExamples:\n  musiclust evaluate --labels feats/index.tsv --column genre latent.npy assign.tsv",
         opts, (int)(sizeof opts / sizeof opts[0]), 2, 2};
     const char **pos = NULL;
     int npos = 0;
@@ -112,6 +113,7 @@ int cmd_evaluate(int argc, char **argv) {
     c.n_columns = columns.n;
     c.leaked = leaked.v;
     c.n_leaked = leaked.n;
+    c.dist = cli_dist(); /* the silhouette over the ranks of mpirun / srun (NULL alone); rank 0 writes */
     c.progress = progress_cb;
     c.progress_user = &quiet;
     mc_evaluate_outcome out;

@@ -22,9 +22,9 @@ static const subcommand commands[] = {
     {"lyrics", cmd_lyrics, "metadata lyrics -> lyrics.npy (TF-IDF + SVD), language per track", false},
     {"demo", cmd_demo, "synthesize the built-in labelled corpus and run --task all on it", false},
     {"train", cmd_train, "feature store -> model file (vae, ae, beta-vae, conv-vae, cvae)", true},
-    {"embed", cmd_embed, "model + feature store -> latent means (.npy)", false},
+    {"embed", cmd_embed, "model + feature store -> latent means (.npy)", true},
     {"cluster", cmd_cluster, "X.npy or FEATDIR -> clusters (kmeans, agglomerative, dbscan, gmm)", true},
-    {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI...", false},
+    {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI...", true},
     {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html", false},
     {"report", cmd_report, "RESULTS folder of run -> report.html again", false},
     {"assign", cmd_assign, "new audio -> the clusters of an existing run (no retraining)", false},
@@ -57,9 +57,13 @@ static int run_command(const subcommand *c, int argc, char **argv) {
     }
     int size = mc_dist_size(g_dist), rc;
     if (size > 1 && !c->group) {
-        if (mc_dist_rank(g_dist) == 0)
-            fprintf(stderr, "musiclust %s: does not run over several processes (mpirun -np %d); run it alone, "
-                    "or use extract, train or cluster\n", c->name, size);
+        if (mc_dist_rank(g_dist) == 0) {
+            fprintf(stderr, "musiclust %s: does not run over several processes (mpirun -np %d); run it alone; "
+                    "these do:", c->name, size);
+            for (size_t i = 0, n = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (commands[i].group) fprintf(stderr, "%s %s", n++ ? "," : "", commands[i].name);
+            fprintf(stderr, "\n");
+        }
         rc = MC_EXIT_USAGE;
     } else {
         if (mc_dist_rank(g_dist) > 0 && !freopen("/dev/null", "w", stdout)) {

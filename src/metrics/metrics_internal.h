@@ -67,5 +67,9 @@ mc__sil_kernels mc__sil_kernels_get(int isa);
 void mc__sil_force_isa(int isa);
 /* The forced path (-1: none). */
 int mc__sil_forced_isa(void);
+/* Tests only: make one process (a NULL or one-rank dist) take the path of R > 1 ranks (the parts,
+ * their sum in order, the gather), to check it gives the bytes of the usual path. mode 0: off (the
+ * group decides); 1: SYMMETRIC's parts added by the chain of broadcasts; 2: by the ordered sum. */
+void mc__sil_force_ranks(int mode);
 
 #endif

@@ -28,7 +28,17 @@
  * the current cluster range, its own cluster's sum and the smallest other-cluster mean, so any k fits.
  *
  * Threads: OpenMP over tiles; where dgemm is used each thread calls it single-threaded (OpenBLAS's own
- * thread count is set to 1 for the duration and restored). */
+ * thread count is set to 1 for the duration and restored).
+ *
+ * Ranks (opts->dist, R > 1): the same pieces, shared out, combined in the order one process uses.
+ * ROWS: each row's value comes from its own row block's sweep alone, so whole row blocks are shared
+ * (mc_dist_share over the blocks) and the values gathered in row order. SYMMETRIC: one process adds
+ * into the sums of a block its diagonal tile, then one tile per round in round order, and each tile
+ * adds at most one term to each sum. So with the diagonal tiles as part 0 and round r as part r + 1,
+ * each part a dense (m, k) table (zero where it adds nothing, and x + 0 = x for these non-negative
+ * sums), the sums are the parts added left to right, the same bits. Parts are shared out among the
+ * ranks in batches that fit max_bytes per rank, and added in order either rank after rank (a chain of
+ * broadcasts, few ranks) or by mc_dist_sum_ordered_f64 (many ranks): see sym_ranks. */
 #include "metrics_internal.h"
 
 #include <cblas.h>
@@ -203,6 +213,21 @@ static void rows_block(const sil_ctx *c, int64_t p, sil_work *w, double *sv) {
     for (int64_t i = 0; i < bi; i++) sv[i0 + i] = sil_value(w->own[i], c->size[c->cl[i0 + i]], w->best[i]);
 }
 
+/* SYMMETRIC: every sorted row's value from the (m, k) table of sums S into sv (m). */
+static void sym_values(const sil_ctx *c, const double *S, double *sv) {
+    const int k = c->k;
+    for (int64_t r = 0; r < c->m; r++) {
+        const int32_t ci = c->cl[r];
+        double best = INFINITY;
+        for (int cc = 0; cc < k; cc++) {
+            if (cc == ci) continue;
+            double v = S[r * k + cc] / (double)c->size[cc];
+            if (v < best) best = v;
+        }
+        sv[r] = sil_value(S[r * k + ci], c->size[ci], best);
+    }
+}
+
 /* Wait until *done >= want (another thread finishes a tile): spin briefly, then give the core away (on
  * a shared machine the thread being waited for may be the one waiting for a core). */
 static void sil_wait(atomic_llong *done, int64_t want) {
@@ -215,6 +240,115 @@ static void sil_wait(atomic_llong *done, int64_t want) {
             sched_yield();
         }
     }
+}
+
+/* ---------------------------------------------------------------- over ranks */
+
+static atomic_int g_force_ranks; /* 0: as the group says; 1: the ranks path, chain; 2: ordered sum */
+void mc__sil_force_ranks(int mode) { atomic_store(&g_force_ranks, mode); }
+
+/* The tiles of SYMMETRIC's part q (0: every diagonal tile; q >= 1: round q - 1 of the circle method
+ * over P slots) added into T (m, k), zero on entry. The tiles of a part touch disjoint blocks. */
+static void sym_part(const sil_ctx *c, int64_t q, int nt, sil_work *work, double *T) {
+    const int64_t nb = c->nb, P = nb + (nb & 1);
+    if (q == 0) {
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (int64_t t = 0; t < nb; t++) {
+            sym_tile(c, t, t, &work[omp_get_thread_num()], T);
+            mc_progress_tick(c->progress, 1);
+        }
+        return;
+    }
+    const int64_t r = q - 1;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t i = 0; i < P / 2; i++) {
+        const int64_t a = i == 0 ? P - 1 : (r + i) % (P - 1), b = i == 0 ? r : (r - i + (P - 1)) % (P - 1);
+        if (a >= nb || b >= nb) continue; /* a bye */
+        sym_tile(c, a < b ? a : b, a < b ? b : a, &work[omp_get_thread_num()], T);
+        mc_progress_tick(c->progress, 1);
+    }
+}
+
+/* SYMMETRIC over the ranks of d: S (m, k) receives on every rank the sums one process computes.
+ * Parts are handed out in batches, each rank a contiguous range (mc_dist_share) of at most per_rank
+ * parts (per_rank tables fit max_bytes), and added to the running sums S in part order, the order one
+ * process adds them in (x + 0 = x where a part adds nothing), in one of two ways with the same bits:
+ *   chain: rank by rank, each rank adds its parts to S and broadcasts S: R - 1 tables received per
+ *          rank and batch; for few ranks.
+ *   ordered sum: mc_dist_sum_ordered_f64 over [S, the batch's parts] (S held by rank 0 as the first
+ *          part after the first batch): about per_rank + 1 tables received per rank and batch, but its
+ *          buffers take about twice per_rank tables more; for many ranks (R > per_rank + 2). */
+static mc_status sym_ranks(const sil_ctx *c, mc_dist *d, int nt, sil_work *work, int64_t max_bytes, double *S) {
+    const int R = mc_dist_size(d), rank = mc_dist_rank(d);
+    const int64_t nb = c->nb, P = nb + (nb & 1), len = c->m * c->k;
+    int64_t per_rank = max_bytes / (len * (int64_t)sizeof(double)); /* parts a rank holds at once */
+    if (per_rank < 1) per_rank = 1;
+    if (per_rank > (P + R - 1) / R) per_rank = (P + R - 1) / R;
+    const int force = atomic_load(&g_force_ranks);
+    const bool ordered = force ? force == 2 : R > per_rank + 2;
+    if (ordered && per_rank < 2) per_rank = 2; /* room for the running sums and a fresh part (one rank) */
+    double *mine = mc_alloc((size_t)per_rank * (size_t)len, sizeof *mine); // (per_rank, m, k)
+    mc_status st = mine ? MC_STATUS_OK
+                        : mc_error_nomem("silhouette: out of memory for %lld tables of %lld x %d sums",
+                                         (long long)per_rank, (long long)c->m, c->k);
+    st = mc_dist_check(d, st);
+    /* progress: this rank's tiles (a share of the parts, about nb (nb + 1) / 2 / R tiles) */
+    mc_progress_set_total(c->progress, (nb * (nb + 1) / 2 + R - 1) / R);
+    memset(S, 0, (size_t)len * sizeof *S);
+    for (int64_t done = 0; st == MC_STATUS_OK && done < P;) {
+        const int64_t carry = ordered && done > 0; /* the running sums, as part 0 of the batch */
+        const int64_t fresh = per_rank * R - carry < P - done ? per_rank * R - carry : P - done;
+        int64_t first, count;
+        mc_dist_share(carry + fresh, rank, R, &first, &count);
+        for (int64_t e = first; e < first + count; e++) {
+            double *T = mine + (e - first) * len;
+            if (carry && e == 0) {
+                memcpy(T, S, (size_t)len * sizeof *T);
+            } else {
+                memset(T, 0, (size_t)len * sizeof *T);
+                sym_part(c, done + e - carry, nt, work, T);
+            }
+        }
+        if (ordered) st = mc_dist_sum_ordered_f64(d, mine, first, count, carry + fresh, len, S);
+        for (int r = 0; !ordered && st == MC_STATUS_OK && r < R; r++) {
+            if (r == rank)
+                for (int64_t e = 0; e < count; e++) {
+                    const double *T = mine + e * len;
+                    for (int64_t j = 0; j < len; j++) S[j] += T[j];
+                }
+            st = mc_dist_bcast(d, S, (size_t)len * sizeof *S, r);
+        }
+        done += fresh;
+    }
+    mc_free(mine);
+    return st;
+}
+
+/* ROWS over the ranks of d: this rank's whole row blocks, then every row's value gathered in row
+ * order into sv (m) on every rank. */
+static mc_status rows_ranks(const sil_ctx *c, mc_dist *d, int nt, sil_work *work, double *sv) {
+    int64_t first, count;
+    mc_dist_share(c->nb, mc_dist_rank(d), mc_dist_size(d), &first, &count);
+    mc_progress_set_total(c->progress, count * c->nb);
+    const int64_t r0 = first * c->B, r1 = min64((first + count) * c->B, c->m);
+    double *part = mc_alloc((size_t)(r1 > r0 ? r1 - r0 : 1), sizeof *part); // (r1 - r0) this rank's values
+    mc_status st = part ? MC_STATUS_OK : mc_error_nomem("silhouette: out of memory for %lld values", (long long)(r1 - r0));
+    st = mc_dist_check(d, st);
+    if (st != MC_STATUS_OK) {
+        mc_free(part);
+        return st;
+    }
+    /* rows_block writes sv[i0..]: give it sv, then copy this rank's rows out before the gather */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t p = first; p < first + count; p++) rows_block(c, p, &work[omp_get_thread_num()], sv);
+    if (r1 > r0) memcpy(part, sv + r0, (size_t)(r1 - r0) * sizeof *part);
+    size_t total = 0;
+    st = mc_dist_allgather(d, part, (size_t)(r1 > r0 ? r1 - r0 : 0) * sizeof *part, sv, NULL, &total);
+    if (st == MC_STATUS_OK && total != (size_t)c->m * sizeof *sv)
+        st = mc_error_set(MC_STATUS_INVALID_ARG, "silhouette: the ranks gathered %zu bytes for %lld rows", total,
+                          (long long)c->m);
+    mc_free(part);
+    return st;
 }
 
 /* ---------------------------------------------------------------- entry point */
@@ -238,9 +372,16 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
         return mc_error_set(MC_STATUS_INVALID_ARG, "silhouette: unknown algorithm %d", (int)opts.algo);
     mc_status st = mc__metrics_check_input(X, n, d, cluster, "silhouette");
     if (st != MC_STATUS_OK) return st;
+    /* over ranks (or forced by a test: the same pieces on one process) */
+    const bool ranks = mc_dist_size(opts.dist) > 1 || atomic_load(&g_force_ranks) != 0;
+    mc_dist *dist = opts.dist;
     mc__clusters cl;
     st = mc__clusters_encode(cluster, n, &cl);
-    if (st != MC_STATUS_OK) return st;
+    if (ranks) st = mc_dist_check(dist, st); /* a rank out of memory stops every rank here */
+    if (st != MC_STATUS_OK) {
+        mc__clusters_free(&cl); /* zeroed or whole: safe either way */
+        return st;
+    }
     for (int64_t i = 0; samples && i < n; i++) samples[i] = NAN;
     if (!mc__internal_defined(&cl, info)) {
         mc__clusters_free(&cl);
@@ -282,8 +423,9 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
         (sym && !S)) {
         st = mc_error_nomem("silhouette: out of memory for %lld rows x %d clusters",
                           (long long)m, k);
-        goto done;
     }
+    if (ranks) st = mc_dist_check(dist, st);
+    if (st != MC_STATUS_OK) goto done;
     /* Counting sort by dense cluster, stable: cluster ranges [start[c], start[c+1]). */
     for (int i = 0; i < k; i++) start[i + 1] = start[i] + cl.size[i];
     for (int64_t i = 0; i < n; i++) {
@@ -326,7 +468,12 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
     const int64_t nb = c.nb;
     mc_progress_set_total(opts.progress, sym ? nb * (nb + 1) / 2 : nb * nb);
     const int blas_threads = mc_threads_blas_serial_begin();
-    if (sym) {
+    if (ranks) {
+        st = sym ? sym_ranks(&c, dist, nt, work, opts.max_bytes, S) : rows_ranks(&c, dist, nt, work, sv);
+        mc_threads_blas_serial_end(blas_threads);
+        if (st != MC_STATUS_OK) goto done;
+        if (sym) sym_values(&c, S, sv);
+    } else if (sym) {
         /* Circle method over P (even) slots; slot P-1 is fixed, a slot >= nb is a bye. Before the rounds,
          * each block's diagonal tile. The order of every sum is fixed by the rounds; which thread takes
          * which tile does not matter. No barrier between rounds: items are handed out in order, and an
@@ -369,21 +516,12 @@ mc_status mc_metrics_silhouette(const float *X, int64_t n, int d, const int32_t 
             }
         }
         mc_free(steps);
-        for (int64_t r = 0; r < m; r++) {
-            const int32_t ci = scl[r];
-            double best = INFINITY;
-            for (int cc = 0; cc < k; cc++) {
-                if (cc == ci) continue;
-                double v = S[r * k + cc] / (double)cl.size[cc];
-                if (v < best) best = v;
-            }
-            sv[r] = sil_value(S[r * k + ci], cl.size[ci], best);
-        }
+        sym_values(&c, S, sv);
     } else {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
         for (int64_t p = 0; p < nb; p++) rows_block(&c, p, &work[omp_get_thread_num()], sv);
     }
-    mc_threads_blas_serial_end(blas_threads);
+    if (!ranks) mc_threads_blas_serial_end(blas_threads);
 
     double total = 0.0;
     for (int64_t r = 0; r < m; r++) {

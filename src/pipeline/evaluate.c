@@ -60,6 +60,7 @@ static void safe_name(const char *s, char *out, size_t cap) {
 typedef struct sink {
     const char *prefix;
     mc_evaluate_outcome *out;
+    mc_dist *dist; /* rank 0 writes; the outcome is checked on every rank */
 } sink;
 
 /* PREFIX.contingency_<column>[.track].tsv of the first (only) seed. */
@@ -68,7 +69,11 @@ static mc_status write_contingency(void *user, const char *level, const char *co
     char safe[256];
     safe_name(column, safe, sizeof safe);
     char *path = mc_sprintf("%s.contingency_%s%s.tsv", k->prefix, safe, level[0] == 't' ? ".track" : "");
-    mc_status st = path ? mc_metrics_contingency_write(ct, path) : MC_STATUS_NO_MEMORY;
+    mc_status st = !path ? MC_STATUS_NO_MEMORY : mc_dist_rank(k->dist) == 0 ? mc_metrics_contingency_write(ct, path)
+                                                                         : MC_STATUS_OK;
+    /* every rank gets here in the same order (the scoring is the same everywhere): a write failing on
+     * rank 0 stops every rank before the next collective silhouette */
+    if (mc_dist_size(k->dist) > 1) st = mc_dist_check(k->dist, st);
     if (st != MC_STATUS_OK) {
         free(path);
         return st;
@@ -148,6 +153,8 @@ mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome 
     if (st == MC_STATUS_OK) st = mc_report_assign_read(c->assign_path, n, "X", clusters);
     if (st == MC_STATUS_OK && c->labels) st = labels_side(c, n, &store, &L);
     if (st == MC_STATUS_OK && !c->labels) L.n = n;
+    /* a rank that could not read an input stops every rank here, before the collectives of the scoring */
+    if (mc_dist_size(c->dist) > 1) st = mc_dist_check(c->dist, st);
     if (st == MC_STATUS_OK) st = mc_pipeline_score_table(&L, c->common_path != NULL, c->track_level, &out->table);
     const char *keys[4] = {"x", "assign", "labels", "common_space"};
     const char *vals[4] = {c->x_path, c->assign_path, c->labels, c->common_path};
@@ -168,7 +175,7 @@ mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome 
     const float *X = xa.data;
     const int32_t *cl = clusters;
     mc_score_input in = {"", name, "", k, leaked, 1, 0, &X, d, &cl, za.data, dc, NULL, NULL};
-    sink snk = {c->prefix, out};
+    sink snk = {c->prefix, out, c->dist};
     if (st == MC_STATUS_OK) st = add_file(out, mc_sprintf("%s.csv", c->prefix));
     if (st == MC_STATUS_OK) st = add_file(out, mc_sprintf("%s.json", c->prefix));
     mc_metrics_opts mo;
@@ -176,12 +183,16 @@ mc_status mc_pipeline_evaluate(const mc_evaluate_config *c, mc_evaluate_outcome 
     mo.threads = c->threads;
     mo.block = c->block;
     mo.silhouette_sample = c->silhouette_sample;
+    mo.dist = c->dist;
     mo.progress = st == MC_STATUS_OK && c->progress && n > 20000 ? c->progress(c->progress_user, "silhouette", 0) : NULL;
     if (st == MC_STATUS_OK) st = mc_pipeline_score(&L, &in, &mo, write_contingency, &snk, &out->table);
     if (st == MC_STATUS_OK) mc_progress_finish(mo.progress);
     mc_progress_free(mo.progress);
-    if (st == MC_STATUS_OK) st = mc_report_table_write_csv(&out->table, out->files[0]);
-    if (st == MC_STATUS_OK) st = mc_report_table_write_json(&out->table, out->files[1]);
+    const bool writer = mc_dist_rank(c->dist) == 0;
+    if (st == MC_STATUS_OK && writer) st = mc_report_table_write_csv(&out->table, out->files[0]);
+    if (st == MC_STATUS_OK && writer) st = mc_report_table_write_json(&out->table, out->files[1]);
+    /* a write that failed on rank 0 fails every rank (no rank reports success alone) */
+    if (mc_dist_size(c->dist) > 1) st = mc_dist_check(c->dist, st);
     free(leaked);
     free(clusters);
     mc_pipeline_score_labels_free(&L);

@@ -59,12 +59,12 @@ if [ $rc -eq 0 ] || [ $rc -eq 124 ] || ! grep -q "missing.npy" bad.err; then
 else echo "  failing input: exit $rc on every rank, no hang"; fi
 [ -e bad.tsv ] && { echo "FAIL: bad.tsv written after a failure"; fail=1; }
 set +e
-run_np "$R" embed nothing.safetensors nothing -o z.npy 2> refuse.err
+run_np "$R" map X.npy -o y.npy 2> refuse.err
 rc=$?
 set -e
 if [ $rc -ne 2 ] || ! grep -q "does not run over several processes" refuse.err; then
-    echo "FAIL: embed under -np $R: exit $rc (want 2 with a message)"; cat refuse.err; fail=1
-else echo "  embed refuses to run over ranks (exit 2)"; fi
+    echo "FAIL: map under -np $R: exit $rc (want 2 with a message)"; cat refuse.err; fail=1
+else echo "  map refuses to run over ranks (exit 2)"; fi
 # extract: the store of R ranks is the store of one process, file for file
 if [ -d "$DATA/gtzan-mini" ]; then
     mkdir -p corpus/blues corpus/jazz corpus/metal
