@@ -184,6 +184,19 @@ static inline int mc_test_metric_value(const mc_json_value *row, const char *met
 }
 
 /* A fresh scratch directory for this test under the build tree. */
+/* A "Name:   N kB" line of /proc/self/status (VmRSS, VmHWM, RssAnon, RssFile...) in kB; -1 when absent. */
+static inline long mc_test_status_kb(const char *field) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    const size_t len = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, len) && line[len] == ':' && sscanf(line + len + 1, "%ld", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
 static inline const char *mc_test_tmpdir(const char *name) {
     static char path[512];
     snprintf(path, sizeof path, "tmp_%s", name);

@@ -427,28 +427,6 @@ static void expect_reject(const char *name, mc_status want, const char *needle) 
 }
 
 /* Anonymous resident memory of this process (kB), from /proc/self/status; -1 if unknown. */
-static long rss_anon_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "RssAnon: %ld kB", &kb) == 1) break;
-    fclose(f);
-    return kb;
-}
-
-static long rss_file_kb(void) { /* RssFile: file pages mapped and resident in this process */
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "RssFile: %ld kB", &kb) == 1) break;
-    fclose(f);
-    return kb;
-}
-
 static void test_npy_map(void) {
     printf("npy map:\n");
     const char *dir = mc_test_tmpdir("npy_map");
@@ -464,23 +442,23 @@ static void test_npy_map(void) {
     free(x);
     mc_array r = {0}, m = {0};
     MC_CHECK_OK(mc_npy_read(path, &r));
-    long before = rss_anon_kb();
+    long before = mc_test_status_kb("RssAnon");
     MC_CHECK_OK(mc_npy_map(path, &m));
     MC_CHECK(m.map_base != NULL && m.map_len > n * sizeof(float), "a float32 file is mapped (map_base %p)", m.map_base);
     MC_CHECK(m.dtype == MC_DTYPE_F32 && m.ndim == 2 && m.shape[0] == 4096 && m.shape[1] == 4096, "mapped shape");
     double sum = 0;
     const float *mp = m.data;
     for (size_t i = 0; i < n; i += 1) sum += mp[i];
-    long after = rss_anon_kb();
+    long after = mc_test_status_kb("RssAnon");
     MC_CHECK(r.data && m.data && memcmp(r.data, m.data, n * sizeof(float)) == 0, "mapped bytes equal the read ones");
     printf("  64 MiB mapped and summed (%.6g): RssAnon %ld -> %ld kB\n", sum, before, after);
     MC_CHECK(before >= 0 && after - before < 8 * 1024, "RssAnon grew by %ld kB over a full pass of a mapped 64 MiB array",
              after - before);
     /* mc_array_release: the pages of rows 1024..3071 (32 MiB) leave the resident set; a partial range
      * rounds out to whole pages; the values read back unchanged */
-    const long f0 = rss_file_kb();
+    const long f0 = mc_test_status_kb("RssFile");
     mc_array_release(&m, mp + 1024 * 4096 + 3, (size_t)2048 * 4096 * sizeof(float) - 5);
-    const long f1 = rss_file_kb();
+    const long f1 = mc_test_status_kb("RssFile");
     printf("  released rows 1024..3071: RssFile %ld -> %ld kB\n", f0, f1);
     MC_CHECK(f0 >= 0 && f0 - f1 >= 30 * 1024, "RssFile fell by %ld kB, not by the released 32 MiB", f0 - f1);
     MC_CHECK(memcmp(r.data, m.data, n * sizeof(float)) == 0, "a released mapped range reads back the same bytes");

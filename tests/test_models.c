@@ -1750,27 +1750,8 @@ static void peak_reset(void) {
     }
 }
 
-static double peak_mib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    double kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %lf", &kb) == 1) break;
-    fclose(f);
-    return kb < 0 ? -1 : kb / 1024.0;
-}
-
-static double rss_mib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    double kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %lf", &kb) == 1) break;
-    fclose(f);
-    return kb < 0 ? -1 : kb / 1024.0;
-}
+static double peak_mib(void) { return mc_test_status_kb("VmHWM") / 1024.0; }
+static double rss_mib(void) { return mc_test_status_kb("VmRSS") / 1024.0; }
 
 /* dst = src with `from` replaced by `to` in the "musiclust" metadata (from NULL: unchanged) and, with a
  * tensor name, element idx of that tensor set to v. Returns false (and fails a check) when `from` is not
