@@ -286,27 +286,38 @@ static int64_t rule_breaks(const char *run_lat, const char *run_asg, const char 
  * rows and k-means clusters back byte for byte; a held-out folder follows the stated rules (recomputed
  * here); new rows land on the run's maps; a run without the saved transform says to rerun, and the
  * rerun writes it. */
-static void test_assign_spaces(void) {
-    const char *data = mc_test_shared_data();
-    const char *dir = mc_test_tmpdir("recipes_assign");
+/* The fixture of the assign tests: 2 genres x 4 gtzan clips in DIR/gtzan, 3 held-out jazz clips in
+ * DIR/heldout, RECIPE (JSON text) written to DIR/NAME and run into DIR/run (--fast, 1 seed, 2 threads).
+ * Fills audio, hdir, rp and out (each at least 700 bytes); returns the run's exit code (err: its stderr). */
+static int assign_fixture(const char *dir, const char *name, const char *recipe, char *audio, char *hdir, char *rp,
+                          char *out, char *err, size_t err_cap) {
     static const char *const two[] = {"classical", "metal"}, *const held[] = {"jazz"};
-    char audio[600], hdir[600], args[8192], err[4096], out[700], rp[700];
-    snprintf(audio, sizeof audio, "%s/gtzan", dir);
-    snprintf(hdir, sizeof hdir, "%s/heldout", dir);
+    const char *data = mc_test_shared_data();
+    snprintf(audio, 600, "%s/gtzan", dir);
+    snprintf(hdir, 600, "%s/heldout", dir);
     gtzan_subset(data, audio, two, 2, 4);
     gtzan_subset(data, hdir, held, 1, 3);
-    snprintf(rp, sizeof rp, "%s/spaces.json", dir);
+    snprintf(rp, 700, "%s/%s", dir, name);
     FILE *f = fopen(rp, "w");
     if (f) {
-        fputs("{\"representations\": [{\"id\": \"raw\", \"kind\": \"raw\"}, {\"id\": \"pca\", \"kind\": \"pca\", \"components\": 4},"
-              " {\"id\": \"vae\", \"kind\": \"vae\", \"latent\": 4, \"hidden\": [32], \"epochs\": 3}],"
-              " \"algorithms\": [\"kmeans\", \"agglomerative\", \"dbscan\"], \"k\": 3, \"features\": {\"n_mfcc\": 13},"
-              " \"figures\": {\"maps\": true, \"report\": false}}\n", f);
+        fputs(recipe, f);
         fclose(f);
     }
-    snprintf(out, sizeof out, "%s/run", dir);
+    snprintf(out, 700, "%s/run", dir);
+    char args[8192];
     snprintf(args, sizeof args, "run --recipe '%s' --fast --seeds 1 --threads 2 --quiet '%s' -o '%s'", rp, audio, out);
-    int rc = mc_test_cli("recipes", args, err, sizeof err);
+    return mc_test_cli("recipes", args, err, err_cap);
+}
+
+static void test_assign_spaces(void) {
+    const char *dir = mc_test_tmpdir("recipes_assign");
+    char audio[600], hdir[600], args[8192], err[4096], out[700], rp[700];
+    int rc = assign_fixture(dir, "spaces.json",
+                            "{\"representations\": [{\"id\": \"raw\", \"kind\": \"raw\"}, {\"id\": \"pca\", \"kind\": \"pca\", \"components\": 4},"
+                            " {\"id\": \"vae\", \"kind\": \"vae\", \"latent\": 4, \"hidden\": [32], \"epochs\": 3}],"
+                            " \"algorithms\": [\"kmeans\", \"agglomerative\", \"dbscan\"], \"k\": 3, \"features\": {\"n_mfcc\": 13},"
+                            " \"figures\": {\"maps\": true, \"report\": false}}\n",
+                            audio, hdir, rp, out, err, sizeof err);
     MC_CHECK(rc == 0, "spaces recipe: %d %s", rc, err);
     static const char *const reps[] = {"raw", "pca", "vae"}, *const algos[] = {"kmeans", "agglomerative", "dbscan"};
     for (int r = 0; r < 3; r++) {
@@ -478,25 +489,13 @@ static int64_t gmm_rule_breaks(const char *run_asg, const char *new_lat, const c
  * assignment byte for byte, held-out rows get the most likely component (recomputed here), and
  * tracks.tsv has a gmm column. */
 static void test_assign_gmm(void) {
-    const char *data = mc_test_shared_data();
     const char *dir = mc_test_tmpdir("recipes_assign_gmm");
-    static const char *const two[] = {"classical", "metal"}, *const held[] = {"jazz"};
     char audio[600], hdir[600], args[8192], err[4096], out[700], rp[700], asg[800], got[900], want[900], nl[900];
-    snprintf(audio, sizeof audio, "%s/gtzan", dir);
-    snprintf(hdir, sizeof hdir, "%s/heldout", dir);
-    gtzan_subset(data, audio, two, 2, 4);
-    gtzan_subset(data, hdir, held, 1, 3);
-    snprintf(rp, sizeof rp, "%s/gmm.json", dir);
-    FILE *f = fopen(rp, "w");
-    if (f) {
-        fputs("{\"representations\": [{\"id\": \"pca\", \"kind\": \"pca\", \"components\": 4}],"
-              " \"algorithms\": [\"kmeans\", \"gmm\"], \"k\": 3, \"features\": {\"n_mfcc\": 13},"
-              " \"figures\": {\"maps\": false, \"report\": false}}\n", f);
-        fclose(f);
-    }
-    snprintf(out, sizeof out, "%s/run", dir);
-    snprintf(args, sizeof args, "run --recipe '%s' --fast --seeds 1 --threads 2 --quiet '%s' -o '%s'", rp, audio, out);
-    int rc = mc_test_cli("recipes", args, err, sizeof err);
+    int rc = assign_fixture(dir, "gmm.json",
+                            "{\"representations\": [{\"id\": \"pca\", \"kind\": \"pca\", \"components\": 4}],"
+                            " \"algorithms\": [\"kmeans\", \"gmm\"], \"k\": 3, \"features\": {\"n_mfcc\": 13},"
+                            " \"figures\": {\"maps\": false, \"report\": false}}\n",
+                            audio, hdir, rp, out, err, sizeof err);
     MC_CHECK(rc == 0, "gmm recipe: %d %s", rc, err);
     mc_report_table t;
     read_metrics(out, &t);

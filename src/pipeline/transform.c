@@ -62,6 +62,21 @@ static int sections(const pl_xform *x, int64_t len[6]) {
     return 6;
 }
 
+/* The one way both saved parameter sets (a space's transform, a GMM) reach disk: when st is OK, the
+ * float64 arrays as one .npy, then the JSON describing them (built by the caller in j) - the JSON last,
+ * so that it only ever names a complete .npy. Frees pn, buf, pj and j in every case; returns st or the
+ * first write error. */
+static mc_status npy_then_json(mc_status st, char *pn, double *buf, int64_t total, char *pj, mc_json *j) {
+    int64_t shape[1] = {total};
+    if (st == MC_STATUS_OK) st = mc_npy_write(pn, MC_DTYPE_F64, 1, shape, buf);
+    if (st == MC_STATUS_OK) st = mc_json_write_file(j, pj);
+    mc_json_free(j);
+    mc_free(buf);
+    free(pj);
+    free(pn);
+    return st;
+}
+
 mc_status pl_xform_write(const char *results, const char *id, bool seeded, uint64_t seed, const pl_xform *x) {
     char *pj = xform_path(results, id, seeded, seed, "json"), *pn = xform_path(results, id, seeded, seed, "npy");
     int64_t len[6], total = 0;
@@ -78,11 +93,6 @@ mc_status pl_xform_write(const char *results, const char *id, bool seeded, uint6
         for (int64_t i = 0; i < len[3]; i++) buf[o++] = x->pca_comp[i];
         for (int64_t i = 0; i < len[4]; i++) buf[o++] = x->l_mean[i];
         for (int64_t i = 0; i < len[5]; i++) buf[o++] = x->l_sd[i];
-        int64_t shape[1] = {total};
-        st = mc_npy_write(pn, MC_DTYPE_F64, 1, shape, buf);
-    }
-    if (st == MC_STATUS_OK) {
-        /* the JSON last: it names a complete .npy */
         mc_json_begin_object(j);
         mc_json_key(j, "format"); mc_json_string(j, "musiclust-space-transform");
         mc_json_key(j, "version"); mc_json_int(j, 1);
@@ -98,13 +108,8 @@ mc_status pl_xform_write(const char *results, const char *id, bool seeded, uint6
         mc_json_key(j, "arrays"); mc_json_string(j, "float64: mean (d), sd (d), pca_mean (d), pca_components (components, d), "
                                                     "lyrics_mean (lyrics_dim), lyrics_sd (lyrics_dim); each only where its kind uses it");
         mc_json_end_object(j);
-        st = mc_json_write_file(j, pj);
     }
-    mc_json_free(j);
-    mc_free(buf);
-    free(pj);
-    free(pn);
-    return st;
+    return npy_then_json(st, pn, buf, total, pj, j);
 }
 
 static bool jnum(const mc_json_value *o, const char *key, double *v) {
@@ -286,17 +291,11 @@ mc_status pl_gmm_params_write(const char *assign_tsv, const mc_clustering *g, mc
     char *pj = pl_gmm_params_path(assign_tsv, true), *pn = pl_gmm_params_path(assign_tsv, false);
     double *buf = mc_alloc(total, sizeof *buf); // (total) weights, means, covariances one after another
     mc_json *j = NULL;
-    mc_status st = pj && pn && buf ? MC_STATUS_OK : mc_error_nomem("GMM parameters: out of memory");
+    mc_status st = pj && pn && buf ? mc_json_create(&j) : mc_error_nomem("GMM parameters: out of memory");
     if (st == MC_STATUS_OK) {
         memcpy(buf, g->weights, (size_t)k * sizeof *buf);
         memcpy(buf + k, g->means, (size_t)k * (size_t)d * sizeof *buf);
         memcpy(buf + k + (size_t)k * (size_t)d, g->covariances, cl * sizeof *buf);
-        int64_t shape[1] = {(int64_t)total};
-        st = mc_npy_write(pn, MC_DTYPE_F64, 1, shape, buf);
-    }
-    if (st == MC_STATUS_OK) st = mc_json_create(&j);
-    if (st == MC_STATUS_OK) {
-        /* the JSON last: it names a complete .npy */
         mc_json_begin_object(j);
         mc_json_key(j, "algorithm"); mc_json_string(j, "gmm");
         mc_json_key(j, "covariance"); mc_json_string(j, mc_covariance_name(covariance));
@@ -304,13 +303,8 @@ mc_status pl_gmm_params_write(const char *assign_tsv, const mc_clustering *g, mc
         mc_json_key(j, "d"); mc_json_int(j, d);
         mc_json_key(j, "arrays"); mc_json_string(j, "float64: weights (k), means (k, d), covariances (k, d, d) full or (k, d) diag");
         mc_json_end_object(j);
-        st = mc_json_write_file(j, pj);
     }
-    mc_json_free(j);
-    mc_free(buf);
-    free(pj);
-    free(pn);
-    return st;
+    return npy_then_json(st, pn, buf, (int64_t)total, pj, j);
 }
 
 void pl_gmm_free(pl_gmm *g) {
