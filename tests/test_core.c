@@ -6,6 +6,7 @@
 
 #include "mc_test.h"
 
+#include <dirent.h>
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -1514,6 +1515,64 @@ static void test_alloc_messages(void) {
     free(d);
 }
 
+/* mc_file_discard_writes: the ranks that compute what rank 0 writes (run over ranks) write nothing,
+ * leave no temp file, remove nothing, and report success; switched off, the writers write again. */
+static void count_entries(const char *dir, int *n) {
+    DIR *d = opendir(dir);
+    *n = 0;
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) (*n)++;
+    closedir(d);
+}
+
+static void test_discard_writes(void) {
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s/discard", tmpdir);
+    MC_CHECK_OK(mc_mkdirs(dir));
+    char p_raw[1300], p_npy[1300], p_stream[1300], p_mem[1300], p_keep[1300];
+    snprintf(p_raw, sizeof p_raw, "%s/raw.bin", dir);
+    snprintf(p_npy, sizeof p_npy, "%s/a.npy", dir);
+    snprintf(p_stream, sizeof p_stream, "%s/s.npy", dir);
+    snprintf(p_mem, sizeof p_mem, "%s/m.txt", dir);
+    snprintf(p_keep, sizeof p_keep, "%s/keep.tmp.1", dir);
+    MC_CHECK_OK(mc_file_write_atomic(p_keep, "k", 1)); /* a temp-named file that discarding must not remove */
+    MC_CHECK(!mc_file_writes_discarded(), "discarding is on by default");
+    MC_CHECK(mc_file_discard_writes(true) == false, "previous setting not returned");
+    MC_CHECK(mc_file_writes_discarded(), "discarding did not switch on");
+    const float v[6] = {1, 2, 3, 4, 5, 6};
+    const int64_t shape[2] = {2, 3};
+    MC_CHECK_OK(mc_file_write_atomic(p_raw, "abc", 3));
+    MC_CHECK_OK(mc_npy_write(p_npy, MC_DTYPE_F32, 2, shape, v));
+    mc_npy_writer *w = NULL;
+    const int64_t row[1] = {3};
+    MC_CHECK_OK(mc_npy_writer_open(p_stream, MC_DTYPE_F32, 1, row, &w));
+    MC_CHECK_OK(mc_npy_writer_append(w, v, 2));
+    MC_CHECK_OK(mc_npy_writer_close(w));
+    mc_npy_writer *w2 = NULL;
+    MC_CHECK_OK(mc_npy_writer_open(p_stream, MC_DTYPE_F32, 1, row, &w2));
+    mc_npy_writer_abort(w2);
+    mc_memfile m;
+    MC_CHECK_OK(mc_memfile_open(&m, "a text"));
+    fprintf(m.f, "hello\n");
+    MC_CHECK_OK(mc_memfile_commit(&m, p_mem));
+    FILE *f = NULL;
+    char *tmp = NULL;
+    MC_CHECK_OK(mc_file_open_tmp(p_keep, &f, &tmp));
+    mc_file_abort(f, p_keep); /* the abort of a discarded write removes nothing, even given a real file */
+    free(tmp);
+    int n = 0;
+    count_entries(dir, &n);
+    MC_CHECK(n == 1, "discarded writes left %d entries in %s (want only keep.tmp.1)", n - 1, dir);
+    MC_CHECK(file_exists(p_keep), "discarding removed %s", p_keep);
+    MC_CHECK(mc_file_discard_writes(false) == true, "previous setting not returned");
+    MC_CHECK_OK(mc_npy_write(p_npy, MC_DTYPE_F32, 2, shape, v));
+    MC_CHECK_OK(mc_file_write_atomic(p_raw, "abc", 3));
+    count_entries(dir, &n);
+    MC_CHECK(n == 3 && file_exists(p_npy) && file_exists(p_raw), "writes after discarding: %d entries", n);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s", mc_test_tmpdir("core"));
     test_npy_roundtrip();
@@ -1528,6 +1587,7 @@ int main(void) {
     test_threads_log();
     test_progress();
     test_files();
+    test_discard_writes();
     test_safetensors();
     test_hostile_table();
     test_hostile_npy_stream();

@@ -408,6 +408,16 @@ void mc_file_abort(FILE *f, const char *tmp);
 /* Write exactly len bytes or set an I/O message naming `path` and the system's reason. */
 mc_status mc_file_write_all(FILE *f, const void *data, size_t len, const char *path);
 
+/* Discard every write of this process from now on (on = true) or write again (false); returns the
+ * previous setting. For the ranks of a process group that compute what rank 0 writes (`run` over
+ * mpirun ranks, pipeline.h): while on, the writers above (mc_file_open_tmp / _commit / _abort,
+ * mc_file_write_atomic, mc_memfile_commit, the npy, JSON and safetensors writers, mc_audio_write)
+ * write to /dev/null and return success without creating, renaming or removing any file (mc_mkdirs
+ * still creates folders; locks are not affected). Set it from the main thread only, and never while a
+ * file opened by these writers is still open. Off by default. */
+bool mc_file_discard_writes(bool on);
+bool mc_file_writes_discarded(void);
+
 /* An exclusive lock on an output (a results folder, a feature store, a model file), so that two
  * processes never write one output. The lock file (e.g. RESULTS/.musiclust.lock) holds "PID HOST"
  * of the holder and an flock(2) lock the kernel drops when the holder dies, however it dies.

@@ -568,6 +568,7 @@ typedef struct mc_run_config {
     bool low_memory;            /* training on one network per model (mc_train_options.low_memory) */
     int64_t map_sample;         /* the maps' bound (mc_map_config.sample): above it, t-SNE / UMAP of a seeded
                                    sample and the other rows placed (MC_MAP_SAMPLE); 0 = every row */
+    mc_dist *dist;              /* the process group (dist.h); NULL = this process alone. See mc_pipeline_run */
 } mc_run_config;
 
 void mc_run_config_default(mc_run_config *c);
@@ -597,7 +598,20 @@ void mc_run_summary_free(mc_run_summary *s); /* NULL ok */
 
 /* Run the selected tasks on inputs (audio files or folders) into results_dir (created). Logs each
  * stage through mc_log (INFO) and never prints. Returns the first failing stage's status with its
- * message; the stages done before it stay valid for the next run. */
+ * message; the stages done before it stay valid for the next run.
+ *
+ * Over R > 1 ranks (cfg->dist): a collective; every rank passes the same config and inputs, and
+ * results_dir is on a file system every rank sees. Every rank walks the same stages in the same
+ * order: rank 0 decides which stages are cached (and broadcasts it) and alone writes files (the other
+ * ranks compute the same values with their writes discarded, mc_file_discard_writes, and read what
+ * rank 0 wrote after a barrier). Distributed: extract (mc_data_extract_group), model training and
+ * encoding (mc_model_train_group, mc_model_encode_group), k-means and GMM (in the ksweep and cluster
+ * stages), and the scores of the evaluate stage; every rank computes the spaces (PCA) and lyrics
+ * itself; agglomerative and DBSCAN, the maps (t-SNE / UMAP of the bounded sample), the tables and
+ * the report run on rank 0 alone while the others wait. The outputs are the bytes of one process.
+ * A failure returns at once on the failing rank, without entering another collective (the other
+ * ranks may be waiting in one): the caller must then end the group (mc_dist_abort), as the CLI does;
+ * a failure after the evaluate stage (rank 0's alone) reaches every rank through a last check. */
 mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, int n_inputs,
                           const char *results_dir, mc_run_summary *summary);
 

@@ -102,9 +102,13 @@ int cmd_run(int argc, char **argv) {
         "metrics.csv, metrics.json, report.html, run.json, features/, models/, latents/, assign/,\n"
         "contingency/, embed/, recon/. Every stage is skipped when its outputs exist with the same\n"
         "configuration (RESULTS/stages/), so an interrupted run resumes. A recipe (--recipe) gives the\n"
-        "feature parameters, representations, algorithms, k, seeds, budgets and figures as one JSON file.\n\n"
+        "feature parameters, representations, algorithms, k, seeds, budgets and figures as one JSON file.\n"
+        "Under mpirun / srun (R processes) extract, training, k-means and the scores are shared out over\n"
+        "the ranks and rank 0 writes RESULTS: the files of one process (RESULTS on a file system every\n"
+        "rank sees).\n\n"
         "Examples:\n  musiclust run ~/Music -o results\n  musiclust run --metadata songs.csv --label genre ~/Music -o results\n"
-        "  musiclust run --task easy --seeds 1 -k 8 ~/Music -o quick\n  musiclust run --recipe conv-beta-vae ~/Music -o conv",
+        "  musiclust run --task easy --seeds 1 -k 8 ~/Music -o quick\n  musiclust run --recipe conv-beta-vae ~/Music -o conv\n"
+        "  mpirun -np 4 musiclust run --threads 2 /shared/music -o /shared/results",
         opts, (int)(sizeof opts / sizeof opts[0]), 1, -1};
     const char **pos = NULL;
     int npos = 0;
@@ -148,12 +152,23 @@ int cmd_run(int argc, char **argv) {
     cfg.progress = progress_cb;
     cfg.progress_user = &quiet;
 #undef USAGE
+    cfg.dist = cli_dist(); /* alone, or one of the ranks of mpirun / srun (pipeline.h) */
     mc_run_summary sum;
     mc_status st = mc_pipeline_run(&cfg, pos, npos, out, &sum);
     free(pos);
     if (st != MC_STATUS_OK) {
         mc_run_summary_free(&sum);
-        return cli_fail("run", st);
+        if (cli_rank() > 0 && strncmp(mc_error_message(), "rank ", 5) != 0) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", mc_error_message());
+            mc_error_set(st, "rank %d: %s", cli_rank(), msg);
+        }
+        rc = cli_fail("run", st);
+        /* over ranks the others may be waiting in a collective this rank will not enter: end the group */
+        fflush(stdout);
+        fflush(stderr);
+        mc_dist_abort(cli_dist(), rc);
+        return rc;
     }
     if (!quiet) cli_print_run(out, &sum);
     mc_run_summary_free(&sum);

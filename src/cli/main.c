@@ -25,7 +25,7 @@ static const subcommand commands[] = {
     {"embed", cmd_embed, "model + feature store -> latent means (.npy)", true},
     {"cluster", cmd_cluster, "X.npy or FEATDIR -> clusters (kmeans, agglomerative, dbscan, gmm)", true},
     {"evaluate", cmd_evaluate, "X.npy + ASSIGN.tsv (+ labels) -> silhouette, CH, DB, ARI, NMI...", true},
-    {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html", false},
+    {"run", cmd_run, "audio -> features, models, clusters, metrics, report.html", true},
     {"report", cmd_report, "RESULTS folder of run -> report.html again", false},
     {"assign", cmd_assign, "new audio -> the clusters of an existing run (no retraining)", false},
     {"map", cmd_map, "X.npy -> (N, 2) t-SNE or UMAP map (.npy) and a scatter by label", false},

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,25 @@ mc_status mc_file_write_all(FILE *f, const void *data, size_t len, const char *p
     return MC_STATUS_OK;
 }
 
+/* The processes of a group other than rank 0 compute what rank 0 writes (pipeline run over ranks):
+ * their writes go to /dev/null instead of the temp file, and nothing is renamed or removed. */
+static atomic_bool g_discard = false;
+
+bool mc_file_discard_writes(bool on) { return atomic_exchange(&g_discard, on); }
+
+bool mc_file_writes_discarded(void) { return atomic_load(&g_discard); }
+
+FILE *mc_file_fopen_tmp(const char *tmp) { return fopen(atomic_load(&g_discard) ? "/dev/null" : tmp, "wb"); }
+
+void mc_file_remove_tmp(const char *tmp) {
+    if (tmp && !atomic_load(&g_discard)) remove(tmp);
+}
+
 mc_status mc_file_open_tmp(const char *path, FILE **f, char **tmp) {
     *f = NULL;
     *tmp = mc_file_tmp_path(path);
     if (!*tmp) return MC_STATUS_NO_MEMORY;
-    *f = fopen(*tmp, "wb");
+    *f = mc_file_fopen_tmp(*tmp);
     if (!*f) {
         mc_status st = mc_error_set(MC_STATUS_IO, "%s: cannot create %s: %s", path, *tmp, strerror(errno));
         free(*tmp);
@@ -58,7 +73,7 @@ mc_status mc_file_open_tmp(const char *path, FILE **f, char **tmp) {
 
 void mc_file_abort(FILE *f, const char *tmp) {
     if (f) fclose(f);
-    if (tmp) remove(tmp);
+    mc_file_remove_tmp(tmp);
 }
 
 mc_status mc_file_commit(FILE *f, const char *tmp, const char *path) {
@@ -66,6 +81,10 @@ mc_status mc_file_commit(FILE *f, const char *tmp, const char *path) {
      * it). fflush then fsync then fclose: each reports deferred write errors (ENOSPC shows up here,
      * not in fwrite; fsync also makes the bytes durable before the rename publishes them, so a power
      * loss leaves the old file or the new one, never an empty one under the final name). */
+    if (atomic_load(&g_discard)) { /* written to /dev/null: nothing to publish */
+        fclose(f);
+        return MC_STATUS_OK;
+    }
     int e = 0;
     const bool had_error = ferror(f) != 0;
     if (fflush(f) != 0) e = errno;

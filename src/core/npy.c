@@ -818,7 +818,7 @@ mc_status mc_npy_writer_open(const char *path, mc_dtype dtype, int row_ndim,
     unsigned char pre[NPY_PREAMBLE_CAP];
     preamble_fill(pre, w->version, w->total, dict, dictlen);
 
-    w->f = fopen(w->tmp, "wb");
+    w->f = mc_file_fopen_tmp(w->tmp);
     if (!w->f) {
         st = mc_error_set(MC_STATUS_IO, "%s: cannot create %s: %s", path, w->tmp, strerror(errno));
         writer_free(w);
@@ -827,7 +827,7 @@ mc_status mc_npy_writer_open(const char *path, mc_dtype dtype, int row_ndim,
     st = mc_file_write_all(w->f, pre, w->total, path);
     if (st) {
         fclose(w->f);
-        remove(w->tmp);
+        mc_file_remove_tmp(w->tmp);
         writer_free(w);
         return st;
     }
@@ -888,6 +888,6 @@ mc_status mc_npy_writer_close(mc_npy_writer *w) {
 void mc_npy_writer_abort(mc_npy_writer *w) {
     if (!w) return;
     if (w->f) fclose(w->f);
-    remove(w->tmp);
+    mc_file_remove_tmp(w->tmp);
     writer_free(w);
 }

@@ -70,7 +70,9 @@ mc_status mc_model_encode_group(mc_dist *d, mc_model *m, const mc_model_data *da
         const int64_t bp = batch < parts - p0 ? batch : parts - p0;
         int64_t first, count;
         mc_dist_share(bp, rank, R, &first, &count);
-        const int64_t r0 = (p0 + first) * P, r1 = (p0 + first + count) * P < n ? (p0 + first + count) * P : n;
+        /* a rank without a part (fewer parts than ranks) has the empty range [n, n) at the end */
+        const int64_t r0 = (p0 + first) * P < n ? (p0 + first) * P : n,
+                      r1 = (p0 + first + count) * P < n ? (p0 + first + count) * P : n;
         for (int64_t a = r0; st == MC_STATUS_OK && a < r1; a += P) {
             const int64_t rows = r1 - a < P ? r1 - a : P;
             const mc_model_data v = view_rows(data, a, rows);

@@ -69,10 +69,24 @@ void pl_bar_end(mc_progress *p, bool ok) {
     mc_progress_free(p);
 }
 
+mc_status pl_sync(pl_run *R, mc_status st) {
+    if (st != MC_STATUS_OK || mc_dist_size(R->dist) < 2) return st;
+    return mc_dist_barrier(R->dist);
+}
+
 bool pl_cached(pl_run *R, const char *name, const char *hash, const char *const *outs, int n_out) {
     double when = 0;
     pl_hash_str(&R->all, name, hash);
-    if (!pl_stage_fresh(&R->S, name, hash, outs, n_out, &when)) return false;
+    bool fresh = R->writer && pl_stage_fresh(&R->S, name, hash, outs, n_out, &when);
+    if (mc_dist_size(R->dist) > 1) {
+        /* rank 0's answer, given after every file it wrote before: the same stages run everywhere (a
+         * transport failure leaves it false here and fails the stage's next collective) */
+        double v[2] = {fresh ? 1.0 : 0.0, when};
+        if (mc_dist_bcast(R->dist, v, sizeof v, 0) != MC_STATUS_OK) v[0] = 0;
+        fresh = v[0] != 0;
+        when = v[1];
+    }
+    if (!fresh) return false;
     pl_stage_time(&R->S, name, false, 0, when);
     mc_log(MC_LOG_LEVEL_INFO, "%-34s cached (%.1f s when computed)", name, when);
     return true;
@@ -129,10 +143,12 @@ static void budget_notes(pl_run *R) {
 /* The stages in order; st is the first failure. */
 static mc_status run_stages(pl_run *R, const char *const *inputs, int n_inputs, double t_start) {
     const mc_run_config *cfg = R->cfg;
-    mc_status st = pl_stage_extract(R, inputs, n_inputs);
-    if (st == MC_STATUS_OK) st = pl_stage_lyrics(R);
-    if (st == MC_STATUS_OK) st = pl_prepare(R);
-    if (st == MC_STATUS_OK) st = pl_choose_k(R);
+    /* Over ranks every stage up to evaluate runs on every rank, in step (pl_sync after each); a
+     * failure returns at once (the caller ends the group) */
+    mc_status st = pl_sync(R, pl_stage_extract(R, inputs, n_inputs));
+    if (st == MC_STATUS_OK) st = pl_sync(R, pl_stage_lyrics(R));
+    if (st == MC_STATUS_OK) st = pl_sync(R, pl_prepare(R));
+    if (st == MC_STATUS_OK) st = pl_sync(R, pl_choose_k(R));
     if (st != MC_STATUS_OK) return st;
     if ((st = pl_build_reps(R)) != MC_STATUS_OK) return st;
     mc_log(MC_LOG_LEVEL_INFO, "%lld segments of %lld tracks; main label: %s; k = %d (%s); %d seed%s; %d threads",
@@ -152,11 +168,15 @@ static mc_status run_stages(pl_run *R, const char *const *inputs, int n_inputs, 
     /* representations: those made from the data first, then those built on another one */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; st == MC_STATUS_OK && i < R->n_reps; i++)
-            if ((R->reps[i].from != NULL) == (pass == 1)) st = make_rep(R, &R->reps[i]);
+            if ((R->reps[i].from != NULL) == (pass == 1)) st = pl_sync(R, make_rep(R, &R->reps[i]));
     if (st == MC_STATUS_OK) budget_notes(R);
     for (int i = 0; st == MC_STATUS_OK && i < R->n_reps; i++)
-        if (R->reps[i].evaluated) st = pl_stage_cluster(R, &R->reps[i]);
-    if (st == MC_STATUS_OK) st = pl_stage_evaluate(R);
+        if (R->reps[i].evaluated) st = pl_sync(R, pl_stage_cluster(R, &R->reps[i]));
+    if (st == MC_STATUS_OK) st = pl_sync(R, pl_stage_evaluate(R));
+    if (st != MC_STATUS_OK) return st;
+    /* the rest is rank 0's alone (tables, maps, report): the other ranks wait in the last check */
+    R->tail = true;
+    if (!R->writer) return MC_STATUS_OK;
     pl_hash content = R->all;
     if (st == MC_STATUS_OK) st = pl_write_tables(R, inputs, n_inputs, &content);
     for (int i = 0; st == MC_STATUS_OK && cfg->maps && i < R->n_reps; i++)
@@ -225,6 +245,10 @@ mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, i
     pl_run R;
     memset(&R, 0, sizeof R);
     R.cfg = cfg;
+    R.dist = mc_dist_size(cfg->dist) > 1 ? cfg->dist : NULL;
+    R.writer = mc_dist_rank(R.dist) == 0;
+    /* the other ranks compute what rank 0 writes: their writes are discarded (core.h) */
+    const bool discarding = R.writer ? mc_file_writes_discarded() : mc_file_discard_writes(true);
     R.threads = mc_threads_resolve(cfg->threads);
     R.dir = mc_strdup(results_dir);
     R.S.results = mc_strdup(results_dir);
@@ -233,14 +257,14 @@ mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, i
     /* One writer per results folder: a second run into it refuses at once (core.h, mc_lock). */
     mc_lock *lock = NULL;
     if (st == MC_STATUS_OK) st = mc_mkdirs(results_dir);
-    if (st == MC_STATUS_OK) {
+    if (st == MC_STATUS_OK && R.writer) { /* over ranks rank 0 holds it: it alone writes there */
         char *lp = mc_sprintf("%s/.musiclust.lock", results_dir);
         char *what = mc_sprintf("results folder %s", results_dir);
         st = lp && what ? mc_lock_acquire(lp, what, &lock) : MC_STATUS_NO_MEMORY;
         free(lp);
         free(what);
     }
-    if (st == MC_STATUS_OK) {
+    if (st == MC_STATUS_OK && R.writer) {
         int64_t stale = mc_file_remove_stale_tmp(results_dir, 4);
         if (stale > 0)
             mc_log(MC_LOG_LEVEL_INFO, "%s: removed %lld temp file(s) of an interrupted run", results_dir,
@@ -253,7 +277,13 @@ mc_status mc_pipeline_run(const mc_run_config *cfg, const char *const *inputs, i
         st = p ? mc_mkdirs(p) : MC_STATUS_NO_MEMORY;
         free(p);
     }
+    /* over ranks: rank 0's folders made and stale files gone before any rank starts (a failure returns
+     * without the barrier: the caller ends the group) */
+    st = pl_sync(&R, st);
     if (st == MC_STATUS_OK) st = run_stages(&R, inputs, n_inputs, t_start);
+    /* after evaluate every rank is here or in rank 0's tail: rank 0's outcome is every rank's */
+    if (R.tail && R.dist) st = mc_dist_check(R.dist, st);
+    mc_file_discard_writes(discarding);
     if (summary) summarize(&R, mc_clock_seconds() - t_start, summary);
     if (st != MC_STATUS_OK) {
         /* keep the message of the failure: the cleanup below must not overwrite it */

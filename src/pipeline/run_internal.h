@@ -88,6 +88,9 @@ typedef struct pl_rep {
 
 typedef struct pl_run {
     const mc_run_config *cfg;
+    mc_dist *dist;            /* cfg->dist: the process group (NULL alone) */
+    bool writer;              /* rank 0: decides the cache, writes the files, runs the rank-0 stages */
+    bool tail;                /* every rank passed the evaluate stage (then rank 0 alone goes on) */
     char *dir;
     pl_stages S;
     int threads;
@@ -133,7 +136,11 @@ void pl_note(pl_run *R, const char *fmt, ...)
 int pl_light_threads(const pl_run *R);
 mc_progress *pl_bar(pl_run *R, const char *label, int64_t total);
 void pl_bar_end(mc_progress *p, bool ok);
-/* Stage prologue: true (and the timing recorded) when the stage is fresh. outs are relative paths. */
+/* Over ranks: the barrier after a stage (rank 0's files are then there for every rank to read); a
+ * failure returns at once (st) without entering it. OK and no communication for one process. */
+mc_status pl_sync(pl_run *R, mc_status st);
+/* Stage prologue: true (and the timing recorded) when the stage is fresh. outs are relative paths.
+ * Over ranks a collective: rank 0's answer (after its earlier writes) is every rank's. */
 bool pl_cached(pl_run *R, const char *name, const char *hash, const char *const *outs, int n_out);
 /* Stage epilogue: the record written after the outputs, the timing logged. */
 mc_status pl_commit(pl_run *R, const char *name, const char *hash, double t0, const char *const *keys,

@@ -15,6 +15,10 @@ static mc_status cluster_one(pl_run *R, const pl_rep *r, unsigned algo, uint64_t
     cc.seed = seed;
     cc.threads = pl_light_threads(R);
     if (algo == PL_ALGO_DBSCAN && cc.min_samples >= R->n) cc.min_samples = (int)(R->n > 2 ? R->n / 2 : 1);
+    /* over ranks: k-means and GMM shared by the ranks; agglomerative and DBSCAN are rank 0's alone (no
+     * collective inside: the other ranks read its file after the stage) */
+    cc.dist = R->dist;
+    if (!R->writer && (algo == PL_ALGO_AGGLO || algo == PL_ALGO_DBSCAN)) return MC_STATUS_OK;
     mc_clustering res;
     memset(&res, 0, sizeof res);
     mc_status st = mc_cluster_fit(&cc, X->data, R->n, X->shape[1], &res);

@@ -41,7 +41,10 @@ mc_status pl_stage_extract(pl_run *R, const char *const *inputs, int n_inputs) {
     if (!fd) return MC_STATUS_NO_MEMORY;
     mc_extract_summary sum;
     mc_progress *p = pl_bar(R, "extract", 0);
-    st = mc_data_extract(&ec, inputs, n_inputs, fd, p, &sum);
+    /* over ranks each rank writes its shard of the store (data.h) and rank 0 joins them */
+    const bool discarding = mc_file_discard_writes(false);
+    st = mc_data_extract_group(R->dist, &ec, inputs, n_inputs, fd, p, &sum);
+    mc_file_discard_writes(discarding);
     pl_bar_end(p, st == MC_STATUS_OK);
     free(fd);
     if (st != MC_STATUS_OK) return st;
@@ -263,6 +266,7 @@ static mc_status stage_ksweep(pl_run *R) {
     mc_cluster_config_default(&cc);
     cc.seed = c->first_seed;
     cc.threads = pl_light_threads(R);
+    cc.dist = R->dist; /* the k-means of the sweep over the ranks */
     mc_ksweep sw;
     mc_status st = mc_pipeline_choose_k(&cc, R->common, R->n, R->dc, c->k_max, 10000, NULL, &sw);
     if (st != MC_STATUS_OK) return st;

@@ -91,6 +91,7 @@ static mc_status score_all(pl_run *R, mc_report_table *t) {
     mo.threads = pl_light_threads(R);
     /* bounded (issue 11): above 20000 rows the silhouette of a seeded sample of 20000, said in the notes */
     mo.silhouette_sample = 20000;
+    mo.dist = R->dist; /* the silhouettes shared by the ranks (metrics.h) */
     mc_status st = MC_STATUS_OK;
     seeded_inputs *in = mc_calloc(1, sizeof *in);
     if (!in) return MC_STATUS_NO_MEMORY;

@@ -312,14 +312,17 @@ static mc_status generation_check(pl_run *R, mc_model *m, uint64_t seed, const c
     return st;
 }
 
-/* The model of an interrupted run of this very configuration (its per-epoch checkpoint), or a new one. */
+/* The model of an interrupted run of this very configuration (its per-epoch checkpoint), or a new one.
+ * Over ranks rank 0 decides from its records and the other ranks load the checkpoint it resumes (nothing
+ * writes it before the training's first collective) or create the same new model. */
 static mc_status resume_or_create(pl_run *R, const char *name, const char *hash, const char *p_model,
                                   const mc_model_config *mc, const mc_model_data *train, mc_model **m, bool *resumed) {
     char *partial = mc_sprintf("%s.partial", name), ph[64];
     if (!partial) return MC_STATUS_NO_MEMORY;
     *resumed = false;
-    if (pl_stage_value(&R->S, partial, "hash", ph, sizeof ph) && strcmp(ph, hash) == 0 && pl_file_exists(p_model) &&
-        mc_model_load(p_model, m) == MC_STATUS_OK) {
+    mc_status st = MC_STATUS_OK;
+    if (R->writer && pl_stage_value(&R->S, partial, "hash", ph, sizeof ph) && strcmp(ph, hash) == 0 &&
+        pl_file_exists(p_model) && mc_model_load(p_model, m) == MC_STATUS_OK) {
         *resumed = mc_model_epochs_done(*m) <= mc->epochs;
         if (!*resumed) {
             mc_model_free(*m);
@@ -327,8 +330,15 @@ static mc_status resume_or_create(pl_run *R, const char *name, const char *hash,
         }
     }
     mc_error_clear();
-    mc_status st = MC_STATUS_OK;
-    if (!*m) {
+    if (R->dist) {
+        double v = *resumed ? 1.0 : 0.0;
+        st = mc_dist_bcast(R->dist, &v, sizeof v, 0);
+        if (st == MC_STATUS_OK && !R->writer && v != 0) {
+            st = mc_model_load(p_model, m);
+            *resumed = st == MC_STATUS_OK;
+        }
+    }
+    if (st == MC_STATUS_OK && !*m) {
         st = mc_model_create(mc, train, m);
         if (st == MC_STATUS_OK) st = pl_stage_commit(&R->S, partial, hash, 0, NULL, NULL, 0);
     }
@@ -388,7 +398,7 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
     mc_train_options topt = {R->threads, logmel ? p_model : NULL, p_loss, 0, c->low_memory};
     mc_train_summary ts;
     mc_progress *pb = logmel ? pl_bar(R, name, mc.epochs - mc_model_epochs_done(m)) : NULL;
-    st = mc_model_train(m, &md.train, &topt, pb, &ts);
+    st = mc_model_train_group(R->dist, m, &md.train, &topt, pb, &ts); /* data-parallel over ranks (models.h) */
     pl_bar_end(pb, st == MC_STATUS_OK);
     if (st == MC_STATUS_OK) st = mc_model_save(m, p_model);
     if (st == MC_STATUS_OK && !pl_file_exists(p_loss)) /* 0 epochs to train (a complete checkpoint): an empty curve */
@@ -396,12 +406,13 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
     const int Z = st == MC_STATUS_OK ? mc_model_latent_dim(m) : 0;
     if (st == MC_STATUS_OK && !(mu = mc_alloc((size_t)R->n * (size_t)Z, sizeof(float)))) st = MC_STATUS_NO_MEMORY;
     const double t_enc = mc_clock_seconds();
-    if (st == MC_STATUS_OK) st = mc_model_encode(m, &md.data, R->threads, mu, NULL, NULL);
+    /* the same parts alone and over ranks, so the latents are the same bytes (models.h) */
+    if (st == MC_STATUS_OK) st = mc_model_encode_group(R->dist, m, &md.data, R->threads, mu, NULL, NULL);
     const double enc_s = mc_clock_seconds() - t_enc;
     int64_t zshape[2] = {R->n, Z};
     if (st == MC_STATUS_OK) st = mc_npy_write(p_lat, MC_DTYPE_F32, 2, zshape, mu);
     if (st == MC_STATUS_OK && recon) st = write_recon(R, r, m, &md.data);
-    if (st == MC_STATUS_OK && check) st = generation_check(R, m, seed, p_check);
+    if (st == MC_STATUS_OK && check && R->writer) st = generation_check(R, m, seed, p_check); /* rank 0's file */
     if (st != MC_STATUS_OK) goto done;
     char eb[32], rb[32], sp[32], tt[32], et[32];
     snprintf(eb, sizeof eb, "%d", mc.epochs);
@@ -417,7 +428,7 @@ mc_status pl_stage_model(pl_run *R, pl_rep *r, int si) {
     st = pl_commit(R, name, r->hash[si], t0, keys, vals, 5);
     if (st == MC_STATUS_OK) { /* the resume marker is no longer needed */
         char *partial = mc_sprintf("%s.partial", name), *pp = partial ? mc_report_path_stage(R->dir, partial) : NULL;
-        if (pp) remove(pp);
+        if (pp && !mc_file_writes_discarded()) remove(pp); /* rank 0's to remove over ranks */
         free(pp);
         free(partial);
     }

@@ -215,6 +215,7 @@ mc_status pl_write_run_json(pl_run *R, const char *const *inputs, int n_inputs, 
     mc_json_key(j, "k_option"); mc_json_int(j, c->k);
     mc_json_key(j, "k_max"); mc_json_int(j, c->k_max);
     mc_json_key(j, "threads"); mc_json_int(j, R->threads);
+    mc_json_key(j, "processes"); mc_json_int(j, mc_dist_size(R->dist)); /* mpirun -np R: the same outputs */
     mc_json_key(j, "conv_budget"); mc_json_int(j, c->fast ? 64 : c->conv_budget);
     mc_json_key(j, "conv_min_epochs"); mc_json_int(j, c->conv_min_epochs);
     mc_json_key(j, "conv_max_epochs"); mc_json_int(j, c->fast ? 1 : c->conv_max_epochs);
