@@ -28,13 +28,18 @@ void mc_cl_dgemm_rows(int nt, bool tb, int64_t n, int nc, int d, double alpha, c
 #define MC_CL_SUM_ROWS 4096
 
 /* The partial products of C (m1, m2) = A^T B for A (n, m1) and B (n, m2) row-major (lda, ldb their row
- * strides): part (ceil(n / MC_CL_SUM_ROWS), m1, m2) holds A_b^T B_b for each block b of MC_CL_SUM_ROWS
- * rows (the last one shorter), one single-threaded dgemm each, run over nt threads: the same calls
- * whatever nt, so the same bytes. The caller adds the blocks in block order (GMM: with
- * mc_dist_sum_ordered_f64, so that blocks held by other ranks join in the same order). Call with
- * OpenBLAS serial. */
+ * strides): part + b * ldp (m1, m2) = A_b^T B_b for each block b of MC_CL_SUM_ROWS rows (the last one
+ * shorter; ldp >= m1 * m2, so part holds ceil(n / MC_CL_SUM_ROWS) * ldp doubles), one single-threaded
+ * dgemm each, run over nt threads: the same calls whatever nt, so the same bytes. The caller adds the
+ * blocks in block order (GMM: with mc_dist_sum_ordered_f64, so that blocks held by other ranks join in
+ * the same order). Call with OpenBLAS serial. */
 void mc_cl_dgemm_tn_parts(int nt, int64_t n, int m1, int m2, const double *A, int lda, const double *B, int ldb,
-                          double *part);
+                          double *part, int64_t ldp);
+
+/* GMM (full): the bytes of per-block covariance sums held for one exchange, ~32 MB; as many components
+ * are summed per exchange as fit (at least one). A variable so that the tests can force one component
+ * per exchange; it changes the number of exchanges, never a result. */
+extern double mc_cl_gmm_batch_bytes;
 
 /* Check the points and k for an algorithm that needs k non-empty clusters: NaN/Inf, n >= k, and at
  * least k distinct rows. `what` names the algorithm in the message. */

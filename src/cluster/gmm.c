@@ -21,7 +21,10 @@
  * its own rows only and runs the E-step on them. Every sum over points is a list of per-chunk or
  * per-block partials added in list order by mc_dist_sum_ordered_f64 (0 + part 0 + part 1 + ..., the
  * additions one process makes), so every rank gets the parameters of R = 1 to the bit, takes the same
- * convergence decisions, and the labels of the last E-step are all-gathered. The k-means that
+ * convergence decisions, and the labels of the last E-step are all-gathered. Four exchanges per EM
+ * iteration (nk with the lower bound, resp^T X, the covariance sums of all components at once while
+ * they fit in mc_cl_gmm_batch_bytes, the error check): each is a point where every rank waits for
+ * the slowest, so they are few. The k-means that
  * initialises each restart runs over the same group (mc_cl_kmeans_run with cfg->dist). A failure on
  * one rank (out of memory, an ill-defined covariance) reaches every rank through mc_dist_check before
  * the next collective. */
@@ -55,14 +58,19 @@ typedef struct gm {
     double *Y;     // (nl, d) scratch: X P_k (full) / diff or weighted diff (M-step)
     double *W;     // (max(nl * d, k * d + 2 k)) scratch: resp-weighted diff (full M-step); diag E-step terms
     double *lse;   // (nl) log-sum-exp of each row
-    double *part;  // (ncl, k) per-chunk sums (nk; the lower bound uses (ncl))
+    double *lpart; // (ncl) per-chunk sums of lse (the lower bound)
+    double *part;  // (ncl, k + 1) per-chunk sums: nk, then the lower bound (lpart) in the last column
+    double *nkl;   // (k + 1) their sums over every rank's chunks
     double *weights, *means, *cov, *pchol; // (k), (k, d), (k, d, d)|(k, d), same as cov
     double *best_w, *best_m, *best_c, *best_p;
     double *tmp;   // (d, d) or (k, d)
     double *nk;    // (k) responsibility mass per component
-    double *red;   // (nbl, max(d, k), d) per-block partial products of mc_cl_dgemm_tn_parts
+    int kb;        /* full covariances summed kb components at a time (one exchange each) */
+    double *red;   // (nbl, max(kb d, k), d) per-block partial products of mc_cl_dgemm_tn_parts
     int32_t *lab;  // (nl) this rank's labels of the last E-step, for the all-gather
 } gm;
+
+double mc_cl_gmm_batch_bytes = 32e6;
 
 static const double LOG_2PI = 1.8378770664093454835606594728112; /* log(2 pi) */
 
@@ -93,7 +101,9 @@ static void gm_free(gm *g) {
     mc_free(g->Y);
     mc_free(g->W);
     mc_free(g->lse);
+    mc_free(g->lpart);
     mc_free(g->part);
+    mc_free(g->nkl);
     mc_free(g->weights);
     mc_free(g->means);
     mc_free(g->cov);
@@ -122,14 +132,17 @@ static bool gm_alloc_rows(gm *g, const float *X) {
     g->Y = mc_alloc(nd, sizeof(double));
     g->W = mc_alloc(nd > kd + 2 * (size_t)g->k ? nd : kd + 2 * (size_t)g->k, sizeof(double));
     g->lse = mc_alloc((size_t)g->nl, sizeof(double));
-    g->part = mc_alloc((size_t)g->ncl * (size_t)g->k, sizeof(double));
+    g->lpart = mc_alloc((size_t)g->ncl, sizeof(double));
+    g->part = mc_alloc((size_t)g->ncl * ((size_t)g->k + 1), sizeof(double));
+    g->nkl = mc_alloc((size_t)g->k + 1, sizeof(double));
     g->weights = mc_alloc((size_t)g->k, sizeof(double));
     g->means = mc_alloc(kd, sizeof(double));
     g->cov = mc_alloc(cs, sizeof(double));
     g->pchol = mc_alloc(cs, sizeof(double));
     g->tmp = mc_alloc((size_t)g->d * (size_t)g->d > kd ? (size_t)g->d * (size_t)g->d : kd, sizeof(double));
     g->lab = mc_alloc((size_t)g->nl, sizeof(int32_t));
-    if (!g->X || !g->X2 || !g->resp || !g->Y || !g->W || !g->lse || !g->part || !g->weights || !g->means ||
+    if (!g->X || !g->X2 || !g->resp || !g->Y || !g->W || !g->lse || !g->lpart || !g->part || !g->nkl ||
+        !g->weights || !g->means ||
         !g->cov || !g->pchol || !g->tmp || !g->lab)
         return false;
     const float *Xl = X + g->r0 * g->d;
@@ -170,12 +183,15 @@ ill:
  * (row strides lda, ldb); one partial product per block of MC_CL_SUM_ROWS rows, the blocks of all
  * ranks added in block order. A collective over the group. */
 static mc_status sum_tn(gm *g, int m1, int m2, const double *A, int lda, const double *B, int ldb, double *C) {
-    mc_cl_dgemm_tn_parts(g->nt, g->nl, m1, m2, A, lda, B, ldb, g->red);
+    mc_cl_dgemm_tn_parts(g->nt, g->nl, m1, m2, A, lda, B, ldb, g->red, (int64_t)m1 * m2);
     return mc_dist_sum_ordered_f64(g->dist, g->red, g->b0, g->nbl, g->nb, (int64_t)m1 * m2, C);
 }
 
-/* _estimate_gaussian_parameters from g->resp (responsibilities, not logs). A collective. */
-static mc_status m_step(gm *g) {
+/* _estimate_gaussian_parameters from g->resp (responsibilities, not logs). With lb_sum, the sum of
+ * the log-sum-exps of the E-step before (its per-chunk sums in g->lpart) rides along with nk's
+ * exchange: *lb_sum = the sum over every rank's rows. A collective: ceil(k / kb) + 2 exchanges
+ * (diag: 3). */
+static mc_status m_step(gm *g, double *lb_sum) {
     const int64_t nl = g->nl, d = g->d;
     const int k = g->k;
     double *nk = g->nk;
@@ -183,37 +199,49 @@ static mc_status m_step(gm *g) {
 #pragma omp parallel for schedule(static) num_threads(g->nt)
     for (int64_t ch = 0; ch < g->ncl; ch++) {
         int64_t i1 = (ch + 1) * MC_CL_CHUNK < nl ? (ch + 1) * MC_CL_CHUNK : nl;
-        double *p = g->part + ch * k;
+        double *p = g->part + ch * (k + 1);
         for (int c = 0; c < k; c++) p[c] = 0;
         for (int64_t i = ch * MC_CL_CHUNK; i < i1; i++)
             for (int c = 0; c < k; c++) p[c] += g->resp[i * k + c];
+        p[k] = lb_sum ? g->lpart[ch] : 0;
     }
-    mc_status st = mc_dist_sum_ordered_f64(g->dist, g->part, g->c0, g->ncl, g->nch, k, nk);
+    mc_status st = mc_dist_sum_ordered_f64(g->dist, g->part, g->c0, g->ncl, g->nch, k + 1, g->nkl);
     if (st) return st;
-    for (int c = 0; c < k; c++) nk[c] += 10 * DBL_EPSILON;
+    for (int c = 0; c < k; c++) nk[c] = g->nkl[c] + 10 * DBL_EPSILON;
+    if (lb_sum) *lb_sum = g->nkl[k];
     /* means = resp^T X / nk */
     st = sum_tn(g, k, (int)d, g->resp, k, g->X, (int)d, g->means);
     if (st) return st;
     for (int c = 0; c < k; c++)
         for (int64_t f = 0; f < d; f++) g->means[c * d + f] /= nk[c];
     if (g->full) {
-        for (int c = 0; c < k; c++) {
-            const double *mu = g->means + (size_t)c * d;
+        /* (resp_k * diff)^T diff / nk + reg I: the per-block sums of kb components side by side, so that
+         * one exchange adds them all (each component's blocks still in block order) */
+        const int64_t dd = d * d;
+        for (int c0 = 0; c0 < k; c0 += g->kb) {
+            const int nc = k - c0 < g->kb ? k - c0 : g->kb;
+            for (int c = c0; c < c0 + nc; c++) {
+                const double *mu = g->means + (size_t)c * d;
 #pragma omp parallel for schedule(static) num_threads(g->nt)
-            for (int64_t i = 0; i < nl; i++) {
-                double r = g->resp[i * k + c];
-                for (int64_t f = 0; f < d; f++) {
-                    double t = g->X[i * d + f] - mu[f];
-                    g->Y[i * d + f] = t;
-                    g->W[i * d + f] = r * t;
+                for (int64_t i = 0; i < nl; i++) {
+                    double r = g->resp[i * k + c];
+                    for (int64_t f = 0; f < d; f++) {
+                        double t = g->X[i * d + f] - mu[f];
+                        g->Y[i * d + f] = t;
+                        g->W[i * d + f] = r * t;
+                    }
                 }
+                mc_cl_dgemm_tn_parts(g->nt, nl, (int)d, (int)d, g->W, (int)d, g->Y, (int)d, g->red + (c - c0) * dd,
+                                     nc * dd);
             }
-            double *C = g->cov + (size_t)c * d * d;
-            /* (resp_k * diff)^T diff / nk + reg I */
-            st = sum_tn(g, (int)d, (int)d, g->W, (int)d, g->Y, (int)d, C);
+            double *C = g->cov + (size_t)c0 * (size_t)dd;
+            st = mc_dist_sum_ordered_f64(g->dist, g->red, g->b0, g->nbl, g->nb, nc * dd, C);
             if (st) return st;
-            for (int64_t t = 0; t < d * d; t++) C[t] /= nk[c];
-            for (int64_t f = 0; f < d; f++) C[f * d + f] += g->reg;
+            for (int c = c0; c < c0 + nc; c++) {
+                double *Cc = g->cov + (size_t)c * (size_t)dd;
+                for (int64_t t = 0; t < dd; t++) Cc[t] /= nk[c];
+                for (int64_t f = 0; f < d; f++) Cc[f * d + f] += g->reg;
+            }
         }
     } else {
         /* avg_X2 - 2 avg_X_means + avg_means2 + reg, as sklearn's _estimate_gaussian_covariances_diag */
@@ -235,8 +263,9 @@ static mc_status m_step(gm *g) {
     return MC_STATUS_OK;
 }
 
-/* E-step on this rank's rows: g->resp = log responsibilities, g->lse = log-likelihood of each point;
- * *mean_ll = the mean over every rank's rows. A collective. */
+/* E-step on this rank's rows: g->resp = log responsibilities, g->lse = log-likelihood of each point,
+ * g->lpart their per-chunk sums. With mean_ll: *mean_ll = the mean over every rank's rows (a
+ * collective); NULL: no exchange (the M-step after it adds g->lpart). */
 static mc_status e_step(gm *g, double *mean_ll) {
     const int64_t nl = g->nl, d = g->d;
     const int k = g->k;
@@ -310,10 +339,11 @@ static mc_status e_step(gm *g, double *mean_ll) {
             g->lse[i] = lse;
             part += lse;
         }
-        g->part[ch] = part;
+        g->lpart[ch] = part;
     }
+    if (!mean_ll) return MC_STATUS_OK;
     double s = 0;
-    mc_status st = mc_dist_sum_ordered_f64(g->dist, g->part, g->c0, g->ncl, g->nch, 1, &s);
+    mc_status st = mc_dist_sum_ordered_f64(g->dist, g->lpart, g->c0, g->ncl, g->nch, 1, &s);
     *mean_ll = s / (double)g->n;
     return st;
 }
@@ -372,7 +402,13 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
         g.best_c = mc_alloc(cs, sizeof(double));
         g.best_p = mc_alloc(cs, sizeof(double));
         g.nk = mc_alloc((size_t)g.k, sizeof(double));
-        g.red = mc_alloc((size_t)g.nbl * (size_t)(d > g.k ? d : g.k) * (size_t)d, sizeof(double));
+        /* kb: as many components per exchange as keep red within mc_cl_gmm_batch_bytes on the rank with
+         * the most blocks (a function of n, d, k and R alone, so every rank makes the same exchanges) */
+        int64_t nbl_max = (g.nb + mc_dist_size(g.dist) - 1) / mc_dist_size(g.dist);
+        double per = 8.0 * (double)(nbl_max > 0 ? nbl_max : 1) * (double)d * (double)d;
+        g.kb = g.full ? (int)fmin((double)g.k, fmax(1.0, floor(mc_cl_gmm_batch_bytes / per))) : 1;
+        int64_t w = (int64_t)g.kb * d > g.k ? (int64_t)g.kb * d : g.k;
+        g.red = mc_alloc((size_t)g.nbl * (size_t)w * (size_t)d, sizeof(double));
         if (!ok || !g.best_w || !g.best_m || !g.best_c || !g.best_p || !g.nk || !g.red)
             st = mc_error_nomem("GMM: out of memory for %lld x %lld points (%lld on this process), k = %d",
                                 (long long)n, (long long)d, (long long)g.nl, cfg->k);
@@ -402,7 +438,7 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
         memset(g.resp, 0, (size_t)g.nl * (size_t)g.k * sizeof(double));
         for (int64_t i = 0; i < g.nl; i++) g.resp[i * g.k + km.labels[g.r0 + i]] = 1.0;
         mc_clustering_free(&km);
-        st = m_step(&g);
+        st = m_step(&g, NULL);
         if (!st) st = precision_cholesky(&g);
         st = gm_check(&g, st);
         if (st) break;
@@ -410,12 +446,13 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
         bool conv = false;
         int it;
         for (it = 1; it <= max_iter; it++) {
-            double prev = lb;
-            st = e_step(&g, &lb);
+            double prev = lb, lb_sum = 0;
+            st = e_step(&g, NULL); /* its lower bound is added in the M-step's first exchange */
             if (!st) {
                 resp_exp(&g);
-                st = m_step(&g);
+                st = m_step(&g, &lb_sum);
             }
+            lb = lb_sum / (double)n;
             if (!st) st = precision_cholesky(&g);
             st = gm_check(&g, st);
             if (st) break;

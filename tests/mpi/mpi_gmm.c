@@ -1,14 +1,15 @@
 /* GMM over real MPI ranks (issue 11): run by mpirun -np 2 and 3 (CTest mpi_gmm_np2/np3). Every rank
  * fits alone (dist NULL) and then over the group, full and diag, one and two restarts, 1 and 2 threads,
  * on 13,001 rows (4 blocks of 4096 rows: every rank holds rows at 2 and 3 ranks) and on 5,000 rows (2
- * blocks: the third rank holds none): every rank must get the bytes of one process (parameters, labels,
- * log-likelihood, BIC, iterations) -- the CLI test (mpi_same.sh) sees rank 0's files only. Then
+ * blocks: the third rank holds none), all full covariances in one exchange and one per exchange:
+ * every rank must get the bytes of one process (parameters, labels, log-likelihood, BIC, iterations) -- the CLI test (mpi_same.sh) sees rank 0's files only. Then
  * failures on the last rank only must fail every rank with its message, not hang: a NaN in its copy of
  * X (before any collective), and reg_covar 0 on it alone with a cluster of identical points, so that
  * its first M-step gives a singular covariance (in the middle of the collectives). */
 #include <musiclust/cluster.h>
 #include <musiclust/dist.h>
 
+#include "cluster/cluster_internal.h"
 #include "mc_test.h"
 
 #include <math.h>
@@ -63,7 +64,10 @@ int main(void) {
                 mc_clustering alone, group;
                 MC_CHECK_OK(mc_cluster_gmm(&c, X, n, d, &alone));
                 c.dist = dg;
+                /* with two restarts, one full covariance per exchange (k exchanges per M-step) */
+                if (ni == 2) mc_cl_gmm_batch_bytes = 1;
                 MC_CHECK_OK(mc_cluster_gmm(&c, X, n, d, &group));
+                mc_cl_gmm_batch_bytes = 32e6;
                 double dl = fabs(alone.log_likelihood - group.log_likelihood);
                 MC_CHECK(same_result(&alone, &group, n, d, cv == MC_COVARIANCE_FULL),
                          "rank %d of %d: n %lld %s n_init %d: the group's GMM differs from one process's "
