@@ -780,6 +780,16 @@ static void test_gmm(void) {
         MC_CHECK(memcmp(r.labels, r1.labels, (size_t)n * 4) == 0 && r.log_likelihood == r1.log_likelihood,
                  "GMM: 1 thread = default (%.17g vs %.17g)", r.log_likelihood, r1.log_likelihood);
         mc_clustering_free(&r1);
+        /* the full covariances summed one component at a time (as a large problem is): the same bytes */
+        mc_cl_gmm_batch_bytes = 1;
+        MC_CHECK_OK(mc_cluster_gmm(&c, X.data, n, d, &r1));
+        mc_cl_gmm_batch_bytes = 32e6;
+        const size_t cs = (size_t)3 * (size_t)d * (cv ? 1 : (size_t)d);
+        MC_CHECK(memcmp(r.labels, r1.labels, (size_t)n * 4) == 0 && r.log_likelihood == r1.log_likelihood &&
+                     memcmp(r.covariances, r1.covariances, cs * sizeof(double)) == 0,
+                 "GMM %s: one covariance per sum = all at once (%.17g vs %.17g)", cv ? "diag" : "full",
+                 r.log_likelihood, r1.log_likelihood);
+        mc_clustering_free(&r1);
         mc_clustering_free(&r);
         mc_array_free(&lab);
     }

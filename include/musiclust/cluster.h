@@ -138,12 +138,17 @@ typedef struct mc_cluster_config {
                                  sample of bound_rows rows (seed, stream "aglo") is cut at k and every
                                  other row joins the cluster whose sample centroid is nearest
                                  (mc_clustering.fit_rows says so); 0 = exact on every row. Default 20000. */
-    mc_dist *dist;            /* the process group (dist.h); NULL = this process alone. k-means with R > 1
-                                 ranks: every rank passes the same X (e.g. the same memory-mapped file)
-                                 and config, and calls in step (a collective); the Lloyd E-step and the
-                                 per-cluster sums are shared by row blocks fixed by the problem and
-                                 added in a fixed order, so every rank returns the bytes R = 1 returns.
-                                 k-means++ seeding runs whole on every rank. Other algorithms ignore it. */
+    mc_dist *dist;            /* the process group (dist.h); NULL = this process alone. k-means and GMM
+                                 with R > 1 ranks: every rank passes the same X (e.g. the same
+                                 memory-mapped file) and config, and calls in step (a collective); the
+                                 E-step (k-means labels; GMM log-probabilities and responsibilities) and
+                                 the sums over points are shared by row blocks fixed by the problem and
+                                 added in a fixed order, so every rank returns the bytes R = 1 returns
+                                 (labels all-gathered). k-means++ seeding runs whole on every rank; GMM
+                                 keeps its double copies and responsibilities for its own rows only,
+                                 and its k-means initialisation runs over the group. A failure on one
+                                 rank fails every rank (mc_dist_check), never a hang. Agglomerative and
+                                 DBSCAN ignore it: they run whole on every rank. */
 } mc_cluster_config;
 
 void mc_cluster_config_default(mc_cluster_config *c);
@@ -254,7 +259,8 @@ mc_status mc_cluster_dbscan_auto_eps(const float *X, int64_t n, int64_t d, int m
                                      int threads, double *eps, float *kdist);
 /* sklearn.mixture.GaussianMixture(covariance_type=full|diag, reg_covar, tol, max_iter, n_init,
  * init_params="kmeans"): EM in double, log-sum-exp responsibilities; labels = argmax
- * responsibility under the best initialisation's parameters. */
+ * responsibility under the best initialisation's parameters. With cfg->dist over R > 1 ranks: a
+ * collective, distributed EM (see mc_cluster_config.dist) returning R = 1's bytes on every rank. */
 mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                          mc_clustering *out);
 /* sklearn GaussianMixture.predict: labels (n) = the component of highest weighted log-density of each

@@ -23,15 +23,23 @@ extern int64_t mc_cl_par_min_work;
 void mc_cl_dgemm_rows(int nt, bool tb, int64_t n, int nc, int d, double alpha, const double *A,
                       const double *B, double beta, double *C);
 
-/* Rows per block of mc_cl_dgemm_tn's sum. */
+/* Rows per block of mc_cl_dgemm_tn_parts. A multiple of MC_CL_CHUNK, so that a share of whole blocks
+ * (GMM over ranks) is also a share of whole chunks. */
 #define MC_CL_SUM_ROWS 4096
 
-/* C (m1, m2) = A^T B for A (n, m1) and B (n, m2) row-major (lda, ldb their row strides): the sum over
- * the n rows taken as partial products of blocks of MC_CL_SUM_ROWS rows (in parallel over nt
- * threads), added in block order -- the same bytes for any nt. part: scratch of
- * ceil(n / MC_CL_SUM_ROWS) * m1 * m2 doubles. Call with OpenBLAS serial. */
-void mc_cl_dgemm_tn(int nt, int64_t n, int m1, int m2, const double *A, int lda, const double *B, int ldb,
-                    double *C, double *part);
+/* The partial products of C (m1, m2) = A^T B for A (n, m1) and B (n, m2) row-major (lda, ldb their row
+ * strides): part + b * ldp (m1, m2) = A_b^T B_b for each block b of MC_CL_SUM_ROWS rows (the last one
+ * shorter; ldp >= m1 * m2, so part holds ceil(n / MC_CL_SUM_ROWS) * ldp doubles), one single-threaded
+ * dgemm each, run over nt threads: the same calls whatever nt, so the same bytes. The caller adds the
+ * blocks in block order (GMM: with mc_dist_sum_ordered_f64, so that blocks held by other ranks join in
+ * the same order). Call with OpenBLAS serial. */
+void mc_cl_dgemm_tn_parts(int nt, int64_t n, int m1, int m2, const double *A, int lda, const double *B, int ldb,
+                          double *part, int64_t ldp);
+
+/* GMM (full): the bytes of per-block covariance sums held for one exchange, ~32 MB; as many components
+ * are summed per exchange as fit (at least one). A variable so that the tests can force one component
+ * per exchange; it changes the number of exchanges, never a result. */
+extern double mc_cl_gmm_batch_bytes;
 
 /* Check the points and k for an algorithm that needs k non-empty clusters: NaN/Inf, n >= k, and at
  * least k distinct rows. `what` names the algorithm in the message. */

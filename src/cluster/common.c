@@ -7,19 +7,14 @@
 
 int64_t mc_cl_par_min_work = (int64_t)1 << 22;
 
-void mc_cl_dgemm_tn(int nt, int64_t n, int m1, int m2, const double *A, int lda, const double *B, int ldb,
-                    double *C, double *part) {
-    const int64_t nb = (n + MC_CL_SUM_ROWS - 1) / MC_CL_SUM_ROWS, mm = (int64_t)m1 * m2;
+void mc_cl_dgemm_tn_parts(int nt, int64_t n, int m1, int m2, const double *A, int lda, const double *B, int ldb,
+                          double *part, int64_t ldp) {
+    const int64_t nb = (n + MC_CL_SUM_ROWS - 1) / MC_CL_SUM_ROWS;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nb > 1)
     for (int64_t b = 0; b < nb; b++) {
         int64_t i0 = b * MC_CL_SUM_ROWS, m = n - i0 < MC_CL_SUM_ROWS ? n - i0 : MC_CL_SUM_ROWS;
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m1, m2, (int)m, 1.0, A + i0 * lda, lda, B + i0 * ldb,
-                    ldb, 0.0, part + b * mm, m2);
-    }
-    for (int64_t t = 0; t < mm; t++) {
-        double s = 0;
-        for (int64_t b = 0; b < nb; b++) s += part[b * mm + t];
-        C[t] = s;
+                    ldb, 0.0, part + b * ldp, m2);
     }
 }
 

@@ -11,7 +11,23 @@
  *   stop     when the mean log-likelihood changes by less than tol; the initialisation with the highest
  *            final lower bound is kept; labels are the argmax of a last E-step (fit_predict).
  * Everything is in double. Matrix products go through BLAS from the calling thread; row-wise work is
- * split over OpenMP threads, and sums over points are added per fixed chunk, in order. */
+ * split over OpenMP threads, and sums over points are added per fixed block, in order: nk and the
+ * lower bound per chunk of MC_CL_CHUNK rows, resp^T X and the covariance sums per block of
+ * MC_CL_SUM_ROWS rows (one dgemm each).
+ *
+ * Over R processes (cfg->dist, issue 11): every rank passes the same X and config. The rows are shared
+ * out as whole blocks of MC_CL_SUM_ROWS rows (mc_dist_share of the ceil(n / MC_CL_SUM_ROWS) blocks, a
+ * number fixed by n alone); each rank holds the double copies, responsibilities and log-sum-exps of
+ * its own rows only and runs the E-step on them. Every sum over points is a list of per-chunk or
+ * per-block partials added in list order by mc_dist_sum_ordered_f64 (0 + part 0 + part 1 + ..., the
+ * additions one process makes), so every rank gets the parameters of R = 1 to the bit, takes the same
+ * convergence decisions, and the labels of the last E-step are all-gathered. Four exchanges per EM
+ * iteration (nk with the lower bound, resp^T X, the covariance sums of all components at once while
+ * they fit in mc_cl_gmm_batch_bytes, the error check): each is a point where every rank waits for
+ * the slowest, so they are few. The k-means that
+ * initialises each restart runs over the same group (mc_cl_kmeans_run with cfg->dist). A failure on
+ * one rank (out of memory, an ill-defined covariance) reaches every rank through mc_dist_check before
+ * the next collective. */
 #include "cluster_internal.h"
 
 #include <cblas.h>
@@ -21,27 +37,62 @@
 #include <omp.h>
 #include <string.h>
 
+_Static_assert(MC_CL_SUM_ROWS % MC_CL_CHUNK == 0, "a block of rows is whole chunks");
+
 typedef struct gm {
-    int64_t n, d;
+    int64_t n, d;  /* all rows (every rank's), columns */
     int k;
     bool full;
     int nt;
     double reg;
-    double *X;     // (n, d) the points in double
-    double *X2;    // (n, d) squared entries (diag only)
-    double *resp;  // (n, k) log-responsibilities after the E-step, responsibilities in the M-step
-    double *Y;     // (n, d) scratch: X P_k (full) / diff or weighted diff (M-step)
-    double *W;     // (n, d) scratch: resp-weighted diff (full M-step)
-    double *lse;   // (n) log-sum-exp of each row
-    double *part;  // (nchunks) per-chunk sums
+    /* the process group (NULL: this process alone) and this rank's rows: blocks [b0, b0 + nbl) of the
+     * nb blocks of MC_CL_SUM_ROWS rows, i.e. chunks [c0, c0 + ncl) of the nch chunks of MC_CL_CHUNK rows,
+     * i.e. rows [r0, r0 + nl); all of them for one process */
+    mc_dist *dist;
+    int64_t nb, b0, nbl;
+    int64_t nch, c0, ncl;
+    int64_t r0, nl;
+    double *X;     // (nl, d) this rank's points in double
+    double *X2;    // (nl, d) squared entries (diag only)
+    double *resp;  // (nl, k) log-responsibilities after the E-step, responsibilities in the M-step
+    double *Y;     // (nl, d) scratch: X P_k (full) / diff or weighted diff (M-step)
+    double *W;     // (max(nl * d, k * d + 2 k)) scratch: resp-weighted diff (full M-step); diag E-step terms
+    double *lse;   // (nl) log-sum-exp of each row
+    double *lpart; // (ncl) per-chunk sums of lse (the lower bound)
+    double *part;  // (ncl, k + 1) per-chunk sums: nk, then the lower bound (lpart) in the last column
+    double *nkl;   // (k + 1) their sums over every rank's chunks
     double *weights, *means, *cov, *pchol; // (k), (k, d), (k, d, d)|(k, d), same as cov
     double *best_w, *best_m, *best_c, *best_p;
     double *tmp;   // (d, d) or (k, d)
     double *nk;    // (k) responsibility mass per component
-    double *red;   // (ceil(n / MC_CL_SUM_ROWS), max(d, k), d) partial sums of mc_cl_dgemm_tn
+    int kb;        /* full covariances summed kb components at a time (one exchange each) */
+    double *red;   // (nbl, max(kb d, k), d) per-block partial products of mc_cl_dgemm_tn_parts
+    int32_t *lab;  // (nl) this rank's labels of the last E-step, for the all-gather
 } gm;
 
+double mc_cl_gmm_batch_bytes = 32e6;
+
 static const double LOG_2PI = 1.8378770664093454835606594728112; /* log(2 pi) */
+
+/* This rank's blocks, chunks and rows of n (all of them when dist is NULL). */
+static void gm_layout(gm *g, int64_t n, mc_dist *dist) {
+    const int64_t cpb = MC_CL_SUM_ROWS / MC_CL_CHUNK; /* chunks per block */
+    g->n = n;
+    g->dist = dist;
+    g->nb = (n + MC_CL_SUM_ROWS - 1) / MC_CL_SUM_ROWS;
+    g->nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
+    mc_dist_share(g->nb, mc_dist_rank(dist), mc_dist_size(dist), &g->b0, &g->nbl);
+    int64_t b1 = g->b0 + g->nbl;
+    g->c0 = g->b0 * cpb < g->nch ? g->b0 * cpb : g->nch;
+    g->ncl = (b1 * cpb < g->nch ? b1 * cpb : g->nch) - g->c0;
+    g->r0 = g->b0 * MC_CL_SUM_ROWS < n ? g->b0 * MC_CL_SUM_ROWS : n;
+    g->nl = (b1 * MC_CL_SUM_ROWS < n ? b1 * MC_CL_SUM_ROWS : n) - g->r0;
+}
+
+/* The collective error check over the group (the local status alone for one process). */
+static mc_status gm_check(const gm *g, mc_status st) {
+    return mc_dist_size(g->dist) > 1 ? mc_dist_check(g->dist, st) : st;
+}
 
 static void gm_free(gm *g) {
     mc_free(g->X);
@@ -50,7 +101,9 @@ static void gm_free(gm *g) {
     mc_free(g->Y);
     mc_free(g->W);
     mc_free(g->lse);
+    mc_free(g->lpart);
     mc_free(g->part);
+    mc_free(g->nkl);
     mc_free(g->weights);
     mc_free(g->means);
     mc_free(g->cov);
@@ -62,10 +115,42 @@ static void gm_free(gm *g) {
     mc_free(g->tmp);
     mc_free(g->nk);
     mc_free(g->red);
+    mc_free(g->lab);
 }
 
 static size_t cov_size(const gm *g) {
     return (size_t)g->k * (size_t)g->d * (g->full ? (size_t)g->d : 1);
+}
+
+/* The buffers of the E-step (both fit and predict) for this rank's rows, and this rank's rows of X in
+ * double. false when out of memory. */
+static bool gm_alloc_rows(gm *g, const float *X) {
+    const size_t nd = (size_t)g->nl * (size_t)g->d, kd = (size_t)g->k * (size_t)g->d, cs = cov_size(g);
+    g->X = mc_alloc(nd, sizeof(double));
+    g->X2 = mc_alloc(nd, sizeof(double));
+    g->resp = mc_alloc((size_t)g->nl * (size_t)g->k, sizeof(double));
+    g->Y = mc_alloc(nd, sizeof(double));
+    g->W = mc_alloc(nd > kd + 2 * (size_t)g->k ? nd : kd + 2 * (size_t)g->k, sizeof(double));
+    g->lse = mc_alloc((size_t)g->nl, sizeof(double));
+    g->lpart = mc_alloc((size_t)g->ncl, sizeof(double));
+    g->part = mc_alloc((size_t)g->ncl * ((size_t)g->k + 1), sizeof(double));
+    g->nkl = mc_alloc((size_t)g->k + 1, sizeof(double));
+    g->weights = mc_alloc((size_t)g->k, sizeof(double));
+    g->means = mc_alloc(kd, sizeof(double));
+    g->cov = mc_alloc(cs, sizeof(double));
+    g->pchol = mc_alloc(cs, sizeof(double));
+    g->tmp = mc_alloc((size_t)g->d * (size_t)g->d > kd ? (size_t)g->d * (size_t)g->d : kd, sizeof(double));
+    g->lab = mc_alloc((size_t)g->nl, sizeof(int32_t));
+    if (!g->X || !g->X2 || !g->resp || !g->Y || !g->W || !g->lse || !g->lpart || !g->part || !g->nkl ||
+        !g->weights || !g->means ||
+        !g->cov || !g->pchol || !g->tmp || !g->lab)
+        return false;
+    const float *Xl = X + g->r0 * g->d;
+    for (size_t t = 0; t < nd; t++) {
+        g->X[t] = Xl[t];
+        g->X2[t] = (double)Xl[t] * Xl[t];
+    }
+    return true;
 }
 
 /* _compute_precision_cholesky: full: P = inv(cholesky(Sigma))^T (upper); diag: 1 / sqrt(var). */
@@ -94,50 +179,75 @@ ill:
                         "(singleton or collapsed points); use fewer components or a larger reg_covar");
 }
 
-/* _estimate_gaussian_parameters from g->resp (responsibilities, not logs). */
-static void m_step(gm *g) {
-    const int64_t n = g->n, d = g->d;
+/* C (m1, m2) = A^T B summed over every rank's rows: A (nl, m1) and B (nl, m2) are this rank's rows
+ * (row strides lda, ldb); one partial product per block of MC_CL_SUM_ROWS rows, the blocks of all
+ * ranks added in block order. A collective over the group. */
+static mc_status sum_tn(gm *g, int m1, int m2, const double *A, int lda, const double *B, int ldb, double *C) {
+    mc_cl_dgemm_tn_parts(g->nt, g->nl, m1, m2, A, lda, B, ldb, g->red, (int64_t)m1 * m2);
+    return mc_dist_sum_ordered_f64(g->dist, g->red, g->b0, g->nbl, g->nb, (int64_t)m1 * m2, C);
+}
+
+/* _estimate_gaussian_parameters from g->resp (responsibilities, not logs). With lb_sum, the sum of
+ * the log-sum-exps of the E-step before (its per-chunk sums in g->lpart) rides along with nk's
+ * exchange: *lb_sum = the sum over every rank's rows. A collective: ceil(k / kb) + 2 exchanges
+ * (diag: 3). */
+static mc_status m_step(gm *g, double *lb_sum) {
+    const int64_t nl = g->nl, d = g->d;
     const int k = g->k;
-    const int64_t nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
     double *nk = g->nk;
-    for (int c = 0; c < k; c++) {
+    /* nk: per chunk (rows in order, each component on its own), the chunks of all ranks in order */
 #pragma omp parallel for schedule(static) num_threads(g->nt)
-        for (int64_t ch = 0; ch < nch; ch++) {
-            int64_t i1 = (ch + 1) * MC_CL_CHUNK < n ? (ch + 1) * MC_CL_CHUNK : n;
-            double s = 0;
-            for (int64_t i = ch * MC_CL_CHUNK; i < i1; i++) s += g->resp[i * k + c];
-            g->part[ch] = s;
-        }
-        double s = 0;
-        for (int64_t ch = 0; ch < nch; ch++) s += g->part[ch];
-        nk[c] = s + 10 * DBL_EPSILON;
+    for (int64_t ch = 0; ch < g->ncl; ch++) {
+        int64_t i1 = (ch + 1) * MC_CL_CHUNK < nl ? (ch + 1) * MC_CL_CHUNK : nl;
+        double *p = g->part + ch * (k + 1);
+        for (int c = 0; c < k; c++) p[c] = 0;
+        for (int64_t i = ch * MC_CL_CHUNK; i < i1; i++)
+            for (int c = 0; c < k; c++) p[c] += g->resp[i * k + c];
+        p[k] = lb_sum ? g->lpart[ch] : 0;
     }
+    mc_status st = mc_dist_sum_ordered_f64(g->dist, g->part, g->c0, g->ncl, g->nch, k + 1, g->nkl);
+    if (st) return st;
+    for (int c = 0; c < k; c++) nk[c] = g->nkl[c] + 10 * DBL_EPSILON;
+    if (lb_sum) *lb_sum = g->nkl[k];
     /* means = resp^T X / nk */
-    mc_cl_dgemm_tn(g->nt, n, k, (int)d, g->resp, k, g->X, (int)d, g->means, g->red);
+    st = sum_tn(g, k, (int)d, g->resp, k, g->X, (int)d, g->means);
+    if (st) return st;
     for (int c = 0; c < k; c++)
         for (int64_t f = 0; f < d; f++) g->means[c * d + f] /= nk[c];
     if (g->full) {
-        for (int c = 0; c < k; c++) {
-            const double *mu = g->means + (size_t)c * d;
+        /* (resp_k * diff)^T diff / nk + reg I: the per-block sums of kb components side by side, so that
+         * one exchange adds them all (each component's blocks still in block order) */
+        const int64_t dd = d * d;
+        for (int c0 = 0; c0 < k; c0 += g->kb) {
+            const int nc = k - c0 < g->kb ? k - c0 : g->kb;
+            for (int c = c0; c < c0 + nc; c++) {
+                const double *mu = g->means + (size_t)c * d;
 #pragma omp parallel for schedule(static) num_threads(g->nt)
-            for (int64_t i = 0; i < n; i++) {
-                double r = g->resp[i * k + c];
-                for (int64_t f = 0; f < d; f++) {
-                    double t = g->X[i * d + f] - mu[f];
-                    g->Y[i * d + f] = t;
-                    g->W[i * d + f] = r * t;
+                for (int64_t i = 0; i < nl; i++) {
+                    double r = g->resp[i * k + c];
+                    for (int64_t f = 0; f < d; f++) {
+                        double t = g->X[i * d + f] - mu[f];
+                        g->Y[i * d + f] = t;
+                        g->W[i * d + f] = r * t;
+                    }
                 }
+                mc_cl_dgemm_tn_parts(g->nt, nl, (int)d, (int)d, g->W, (int)d, g->Y, (int)d, g->red + (c - c0) * dd,
+                                     nc * dd);
             }
-            double *C = g->cov + (size_t)c * d * d;
-            /* (resp_k * diff)^T diff / nk + reg I */
-            mc_cl_dgemm_tn(g->nt, n, (int)d, (int)d, g->W, (int)d, g->Y, (int)d, C, g->red);
-            for (int64_t t = 0; t < d * d; t++) C[t] /= nk[c];
-            for (int64_t f = 0; f < d; f++) C[f * d + f] += g->reg;
+            double *C = g->cov + (size_t)c0 * (size_t)dd;
+            st = mc_dist_sum_ordered_f64(g->dist, g->red, g->b0, g->nbl, g->nb, nc * dd, C);
+            if (st) return st;
+            for (int c = c0; c < c0 + nc; c++) {
+                double *Cc = g->cov + (size_t)c * (size_t)dd;
+                for (int64_t t = 0; t < dd; t++) Cc[t] /= nk[c];
+                for (int64_t f = 0; f < d; f++) Cc[f * d + f] += g->reg;
+            }
         }
     } else {
         /* avg_X2 - 2 avg_X_means + avg_means2 + reg, as sklearn's _estimate_gaussian_covariances_diag */
         double *avg_x2 = g->tmp; // (k, d)
-        mc_cl_dgemm_tn(g->nt, n, k, (int)d, g->resp, k, g->X2, (int)d, avg_x2, g->red);
+        st = sum_tn(g, k, (int)d, g->resp, k, g->X2, (int)d, avg_x2);
+        if (st) return st;
         for (int c = 0; c < k; c++)
             for (int64_t f = 0; f < d; f++) {
                 double m = g->means[c * d + f];
@@ -150,13 +260,15 @@ static void m_step(gm *g) {
     double ws = 0;
     for (int c = 0; c < k; c++) ws += g->weights[c];
     for (int c = 0; c < k; c++) g->weights[c] /= ws;
+    return MC_STATUS_OK;
 }
 
-/* E-step: g->resp = log responsibilities, g->lse = log-likelihood of each point; returns the mean. */
-static double e_step(gm *g) {
-    const int64_t n = g->n, d = g->d;
+/* E-step on this rank's rows: g->resp = log responsibilities, g->lse = log-likelihood of each point,
+ * g->lpart their per-chunk sums. With mean_ll: *mean_ll = the mean over every rank's rows (a
+ * collective); NULL: no exchange (the M-step after it adds g->lpart). */
+static mc_status e_step(gm *g, double *mean_ll) {
+    const int64_t nl = g->nl, d = g->d;
     const int k = g->k;
-    const int64_t nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
     if (g->full) {
         for (int c = 0; c < k; c++) {
             const double *P = g->pchol + (size_t)c * d * d, *mu = g->means + (size_t)c * d;
@@ -168,10 +280,10 @@ static double e_step(gm *g) {
                 for (int64_t a = 0; a < d; a++) s += mu[a] * P[a * d + b];
                 muP[b] = s;
             }
-            mc_cl_dgemm_rows(g->nt, false, n, (int)d, (int)d, 1.0, g->X, P, 0.0, g->Y); /* Y (n, d) = X P */
+            mc_cl_dgemm_rows(g->nt, false, nl, (int)d, (int)d, 1.0, g->X, P, 0.0, g->Y); /* Y (nl, d) = X P */
             const double lw = log(g->weights[c]);
 #pragma omp parallel for schedule(static) num_threads(g->nt)
-            for (int64_t i = 0; i < n; i++) {
+            for (int64_t i = 0; i < nl; i++) {
                 double s = 0;
                 for (int64_t f = 0; f < d; f++) {
                     double y = g->Y[i * d + f] - muP[f];
@@ -197,11 +309,11 @@ static double e_step(gm *g) {
             c0[c] = s;
             c0[k + c] = log_det;
         }
-        /* resp = X2 prec^T - 2 X mp^T (n, k), then the constant terms */
-        mc_cl_dgemm_rows(g->nt, true, n, k, (int)d, 1.0, g->X2, prec, 0.0, g->resp);
-        mc_cl_dgemm_rows(g->nt, true, n, k, (int)d, -2.0, g->X, mp, 1.0, g->resp);
+        /* resp = X2 prec^T - 2 X mp^T (nl, k), then the constant terms */
+        mc_cl_dgemm_rows(g->nt, true, nl, k, (int)d, 1.0, g->X2, prec, 0.0, g->resp);
+        mc_cl_dgemm_rows(g->nt, true, nl, k, (int)d, -2.0, g->X, mp, 1.0, g->resp);
 #pragma omp parallel for schedule(static) num_threads(g->nt)
-        for (int64_t i = 0; i < n; i++)
+        for (int64_t i = 0; i < nl; i++)
             for (int c = 0; c < k; c++) {
                 double lp = c0[c] + g->resp[i * k + c];
                 g->resp[i * k + c] = -0.5 * ((double)d * LOG_2PI + lp) + c0[k + c] + log(g->weights[c]);
@@ -209,8 +321,8 @@ static double e_step(gm *g) {
     }
     /* log-sum-exp over components (scipy.special.logsumexp), per chunk for the sum */
 #pragma omp parallel for schedule(static) num_threads(g->nt)
-    for (int64_t ch = 0; ch < nch; ch++) {
-        int64_t i1 = (ch + 1) * MC_CL_CHUNK < n ? (ch + 1) * MC_CL_CHUNK : n;
+    for (int64_t ch = 0; ch < g->ncl; ch++) {
+        int64_t i1 = (ch + 1) * MC_CL_CHUNK < nl ? (ch + 1) * MC_CL_CHUNK : nl;
         double part = 0;
         for (int64_t i = ch * MC_CL_CHUNK; i < i1; i++) {
             double *r = g->resp + i * k;
@@ -227,75 +339,84 @@ static double e_step(gm *g) {
             g->lse[i] = lse;
             part += lse;
         }
-        g->part[ch] = part;
+        g->lpart[ch] = part;
     }
+    if (!mean_ll) return MC_STATUS_OK;
     double s = 0;
-    for (int64_t ch = 0; ch < nch; ch++) s += g->part[ch];
-    return s / (double)n;
+    mc_status st = mc_dist_sum_ordered_f64(g->dist, g->lpart, g->c0, g->ncl, g->nch, 1, &s);
+    *mean_ll = s / (double)g->n;
+    return st;
 }
 
 static void resp_exp(gm *g) {
-    const size_t m = (size_t)g->n * (size_t)g->k;
+    const size_t m = (size_t)g->nl * (size_t)g->k;
 #pragma omp parallel for schedule(static) num_threads(g->nt)
     for (size_t t = 0; t < m; t++) g->resp[t] = exp(g->resp[t]);
+}
+
+/* labels (nl) = argmax of each of this rank's rows of g->resp, ties to the smaller component (numpy
+ * argmax). */
+static void argmax_rows(const gm *g, int32_t *labels) {
+    for (int64_t i = 0; i < g->nl; i++) {
+        const double *r = g->resp + i * g->k;
+        int b = 0;
+        for (int c = 1; c < g->k; c++)
+            if (r[c] > r[b]) b = c;
+        labels[i] = b;
+    }
 }
 
 mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n, int64_t d,
                          mc_clustering *out) {
     mc_status st = mc_cl_begin(cfg, X, n, d, "GMM", out);
-    if (st) return st;
-    if (d > 46340) return mc_error_set(MC_STATUS_UNSUPPORTED, "GMM: d = %lld is too large", (long long)d);
-    if (cfg->covariance == MC_COVARIANCE_FULL && 2.0 * 8.0 * (double)cfg->k * (double)d * (double)d > 4e9)
-        return mc_error_set(MC_STATUS_UNSUPPORTED,
-                            "GMM: %d full %lld x %lld covariances need %.1f GB; use covariance diag or reduce the "
-                            "dimensions (e.g. PCA)",
-                            cfg->k, (long long)d, (long long)d, 2.0 * 8.0 * (double)cfg->k * (double)d * (double)d * 1e-9);
+    if (!cfg) return st;
+    /* Every check below gives the same answer on every rank for the same X and config; the collective
+     * check after the allocations still covers them, so that a rank given other data fails every rank
+     * instead of leaving them waiting in the first collective. */
+    if (!st && d > 46340) st = mc_error_set(MC_STATUS_UNSUPPORTED, "GMM: d = %lld is too large", (long long)d);
+    if (!st && cfg->covariance == MC_COVARIANCE_FULL && 2.0 * 8.0 * (double)cfg->k * (double)d * (double)d > 4e9)
+        st = mc_error_set(MC_STATUS_UNSUPPORTED,
+                          "GMM: %d full %lld x %lld covariances need %.1f GB; use covariance diag or reduce the "
+                          "dimensions (e.g. PCA)",
+                          cfg->k, (long long)d, (long long)d, 2.0 * 8.0 * (double)cfg->k * (double)d * (double)d * 1e-9);
     gm g;
     memset(&g, 0, sizeof g);
-    g.n = n;
     g.d = d;
     g.k = cfg->k;
     g.full = cfg->covariance == MC_COVARIANCE_FULL;
+    gm_layout(&g, st ? 0 : n, cfg->dist);
     g.nt = cfg->threads > 0 ? cfg->threads : mc_threads_available();
     /* Each EM iteration runs ~2k short row loops and BLAS calls: split them only when they are long
      * enough to hide a preempted thread (see mc_cl_par_min_work); k-means keeps cfg->threads. */
-    if ((int64_t)n * d < mc_cl_par_min_work) g.nt = 1;
+    if ((int64_t)g.nl * d < mc_cl_par_min_work) g.nt = 1;
     g.reg = cfg->reg_covar;
     const int n_init = cfg->n_init > 0 ? cfg->n_init : 1;
     const int max_iter = cfg->max_iter > 0 ? cfg->max_iter : 100;
     const double tol = cfg->tol > 0 ? cfg->tol : 1e-3;
-    const size_t nd = (size_t)n * (size_t)d, kd = (size_t)g.k * (size_t)d;
-    const int64_t nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
+    const size_t kd = (size_t)g.k * (size_t)d;
     size_t cs = cov_size(&g);
-    size_t tmp_size = (size_t)d * (size_t)d > kd ? (size_t)d * (size_t)d : kd;
-    g.X = mc_alloc(nd, sizeof(double));
-    g.X2 = mc_alloc(nd, sizeof(double));
-    g.resp = mc_alloc((size_t)n * (size_t)g.k, sizeof(double));
-    g.Y = mc_alloc(nd, sizeof(double));
-    g.W = mc_alloc(nd > kd + 2 * (size_t)g.k ? nd : kd + 2 * (size_t)g.k, sizeof(double));
-    g.lse = mc_alloc((size_t)n, sizeof(double));
-    g.part = mc_alloc((size_t)nch, sizeof(double));
-    g.weights = mc_alloc((size_t)g.k, sizeof(double));
-    g.means = mc_alloc(kd, sizeof(double));
-    g.cov = mc_alloc(cs, sizeof(double));
-    g.pchol = mc_alloc(cs, sizeof(double));
-    g.best_w = mc_alloc((size_t)g.k, sizeof(double));
-    g.best_m = mc_alloc(kd, sizeof(double));
-    g.best_c = mc_alloc(cs, sizeof(double));
-    g.best_p = mc_alloc(cs, sizeof(double));
-    g.tmp = mc_alloc(tmp_size, sizeof(double));
-    g.nk = mc_alloc((size_t)g.k, sizeof(double));
-    g.red = mc_alloc((size_t)((n + MC_CL_SUM_ROWS - 1) / MC_CL_SUM_ROWS) * (size_t)(d > g.k ? d : g.k) * (size_t)d,
-                     sizeof(double));
-    if (!g.X || !g.X2 || !g.resp || !g.Y || !g.W || !g.lse || !g.part || !g.weights || !g.means || !g.cov ||
-        !g.pchol || !g.best_w || !g.best_m || !g.best_c || !g.best_p || !g.tmp || !g.nk || !g.red) {
-        gm_free(&g);
-        return mc_error_nomem("GMM: out of memory for %lld x %lld points, k = %d",
-                            (long long)n, (long long)d, cfg->k);
+    if (!st) {
+        bool ok = gm_alloc_rows(&g, X);
+        g.best_w = mc_alloc((size_t)g.k, sizeof(double));
+        g.best_m = mc_alloc(kd, sizeof(double));
+        g.best_c = mc_alloc(cs, sizeof(double));
+        g.best_p = mc_alloc(cs, sizeof(double));
+        g.nk = mc_alloc((size_t)g.k, sizeof(double));
+        /* kb: as many components per exchange as keep red within mc_cl_gmm_batch_bytes on the rank with
+         * the most blocks (a function of n, d, k and R alone, so every rank makes the same exchanges) */
+        int64_t nbl_max = (g.nb + mc_dist_size(g.dist) - 1) / mc_dist_size(g.dist);
+        double per = 8.0 * (double)(nbl_max > 0 ? nbl_max : 1) * (double)d * (double)d;
+        g.kb = g.full ? (int)fmin((double)g.k, fmax(1.0, floor(mc_cl_gmm_batch_bytes / per))) : 1;
+        int64_t w = (int64_t)g.kb * d > g.k ? (int64_t)g.kb * d : g.k;
+        g.red = mc_alloc((size_t)g.nbl * (size_t)w * (size_t)d, sizeof(double));
+        if (!ok || !g.best_w || !g.best_m || !g.best_c || !g.best_p || !g.nk || !g.red)
+            st = mc_error_nomem("GMM: out of memory for %lld x %lld points (%lld on this process), k = %d",
+                                (long long)n, (long long)d, (long long)g.nl, cfg->k);
     }
-    for (size_t t = 0; t < nd; t++) {
-        g.X[t] = X[t];
-        g.X2[t] = (double)X[t] * X[t];
+    st = gm_check(&g, st);
+    if (st) {
+        gm_free(&g);
+        return st;
     }
     int blas_prev = mc_threads_blas_serial_begin();
     mc_progress_set_total(cfg->progress, n_init);
@@ -303,32 +424,39 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
     int best_iter = 0;
     bool best_conv = false, have_best = false;
     for (int init = 0; init < n_init && !st; init++) {
-        /* _initialize_parameters(init_params="kmeans"): one-hot k-means labels */
-        mc_cluster_config kc = *cfg; /* threads as given */
+        /* _initialize_parameters(init_params="kmeans"): one-hot k-means labels. k-means runs over the
+         * same group (kc.dist = cfg->dist) and returns every row's label on every rank. */
+        mc_cluster_config kc = *cfg; /* threads and dist as given */
         kc.algo = MC_CLUSTER_ALGO_KMEANS;
         kc.n_init = 1;
         kc.max_iter = 300;
         kc.tol = 1e-4;
         kc.progress = NULL;
         mc_clustering km;
-        st = mc_cl_kmeans_run(&kc, X, n, d, ((uint64_t)1 << 32) + (uint64_t)init, &km);
+        st = gm_check(&g, mc_cl_kmeans_run(&kc, X, n, d, ((uint64_t)1 << 32) + (uint64_t)init, &km));
         if (st) break;
-        memset(g.resp, 0, (size_t)n * (size_t)g.k * sizeof(double));
-        for (int64_t i = 0; i < n; i++) g.resp[i * g.k + km.labels[i]] = 1.0;
+        memset(g.resp, 0, (size_t)g.nl * (size_t)g.k * sizeof(double));
+        for (int64_t i = 0; i < g.nl; i++) g.resp[i * g.k + km.labels[g.r0 + i]] = 1.0;
         mc_clustering_free(&km);
-        m_step(&g);
-        st = precision_cholesky(&g);
+        st = m_step(&g, NULL);
+        if (!st) st = precision_cholesky(&g);
+        st = gm_check(&g, st);
         if (st) break;
         double lb = -INFINITY;
         bool conv = false;
         int it;
         for (it = 1; it <= max_iter; it++) {
-            double prev = lb;
-            lb = e_step(&g);
-            resp_exp(&g);
-            m_step(&g);
-            st = precision_cholesky(&g);
+            double prev = lb, lb_sum = 0;
+            st = e_step(&g, NULL); /* its lower bound is added in the M-step's first exchange */
+            if (!st) {
+                resp_exp(&g);
+                st = m_step(&g, &lb_sum);
+            }
+            lb = lb_sum / (double)n;
+            if (!st) st = precision_cholesky(&g);
+            st = gm_check(&g, st);
             if (st) break;
+            /* lb is the same double on every rank: every rank stops at the same iteration */
             if (fabs(lb - prev) < tol) {
                 conv = true;
                 break;
@@ -353,23 +481,30 @@ mc_status mc_cluster_gmm(const mc_cluster_config *cfg, const float *X, int64_t n
         memcpy(g.means, g.best_m, kd * sizeof(double));
         memcpy(g.cov, g.best_c, cs * sizeof(double));
         memcpy(g.pchol, g.best_p, cs * sizeof(double));
-        double ll = e_step(&g);
-        st = mc_cl_result_init(out, MC_CLUSTER_ALGO_GMM, n, d);
+        double ll = 0;
+        st = e_step(&g, &ll);
         if (!st) {
-            out->centers = mc_alloc(kd, sizeof(float));
-            out->weights = mc_alloc((size_t)g.k, sizeof(double));
-            out->covariances = mc_alloc(cs, sizeof(double));
-            out->means = mc_alloc(kd, sizeof(double));
-            if (!out->centers || !out->weights || !out->covariances || !out->means) st = MC_STATUS_NO_MEMORY;
+            st = mc_cl_result_init(out, MC_CLUSTER_ALGO_GMM, n, d);
+            if (!st) {
+                out->centers = mc_alloc(kd, sizeof(float));
+                out->weights = mc_alloc((size_t)g.k, sizeof(double));
+                out->covariances = mc_alloc(cs, sizeof(double));
+                out->means = mc_alloc(kd, sizeof(double));
+                if (!out->centers || !out->weights || !out->covariances || !out->means)
+                    st = mc_error_nomem("GMM: out of memory for the result, k = %d", g.k);
+            }
+            st = gm_check(&g, st);
         }
         if (!st) {
-            for (int64_t i = 0; i < n; i++) {
-                const double *r = g.resp + i * g.k;
-                int b = 0;
-                for (int c = 1; c < g.k; c++)
-                    if (r[c] > r[b]) b = c;
-                out->labels[i] = b;
-            }
+            /* every rank's labels (its rows, in rank = row order) to every rank */
+            argmax_rows(&g, g.lab);
+            size_t total = 0;
+            st = mc_dist_allgather(g.dist, g.lab, (size_t)g.nl * sizeof(int32_t), out->labels, NULL, &total);
+            if (!st && total != (size_t)n * sizeof(int32_t))
+                st = mc_error_set(MC_STATUS_INVALID_ARG, "GMM: the ranks hold %zu label bytes, expected %lld", total,
+                                  (long long)n * 4);
+        }
+        if (!st) {
             for (size_t t = 0; t < kd; t++) out->centers[t] = (float)g.means[t];
             memcpy(out->means, g.means, kd * sizeof(double));
             memcpy(out->weights, g.weights, (size_t)g.k * sizeof(double));
@@ -403,34 +538,16 @@ mc_status mc_cluster_gmm_predict(const double *weights, const double *means, con
      * fitted rows given again get the fit's labels bit for bit */
     gm g;
     memset(&g, 0, sizeof g);
-    g.n = n;
     g.d = d;
     g.k = k;
     g.full = covariance == MC_COVARIANCE_FULL;
+    gm_layout(&g, n, NULL); /* this process, every row */
     g.nt = threads > 0 ? threads : mc_threads_available();
     if ((int64_t)n * d < mc_cl_par_min_work) g.nt = 1;
-    const size_t nd = (size_t)n * (size_t)d, kd = (size_t)k * (size_t)d, cs = cov_size(&g);
-    const int64_t nch = (n + MC_CL_CHUNK - 1) / MC_CL_CHUNK;
-    g.X = mc_alloc(nd, sizeof(double));
-    g.X2 = mc_alloc(nd, sizeof(double));
-    g.resp = mc_alloc((size_t)n * (size_t)k, sizeof(double));
-    g.Y = mc_alloc(nd, sizeof(double));
-    g.W = mc_alloc(nd > kd + 2 * (size_t)k ? nd : kd + 2 * (size_t)k, sizeof(double));
-    g.lse = mc_alloc((size_t)n, sizeof(double));
-    g.part = mc_alloc((size_t)nch, sizeof(double));
-    g.weights = mc_alloc((size_t)k, sizeof(double));
-    g.means = mc_alloc(kd, sizeof(double));
-    g.cov = mc_alloc(cs, sizeof(double));
-    g.pchol = mc_alloc(cs, sizeof(double));
-    g.tmp = mc_alloc((size_t)d * (size_t)d > kd ? (size_t)d * (size_t)d : kd, sizeof(double));
-    if (!g.X || !g.X2 || !g.resp || !g.Y || !g.W || !g.lse || !g.part || !g.weights || !g.means || !g.cov ||
-        !g.pchol || !g.tmp) {
+    const size_t kd = (size_t)k * (size_t)d, cs = cov_size(&g);
+    if (!gm_alloc_rows(&g, X)) {
         gm_free(&g);
         return mc_error_nomem("GMM predict: out of memory for %lld x %lld points, k = %d", (long long)n, (long long)d, k);
-    }
-    for (size_t t = 0; t < nd; t++) {
-        g.X[t] = X[t];
-        g.X2[t] = (double)X[t] * X[t];
     }
     memcpy(g.weights, weights, (size_t)k * sizeof(double));
     memcpy(g.means, means, kd * sizeof(double));
@@ -441,15 +558,10 @@ mc_status mc_cluster_gmm_predict(const double *weights, const double *means, con
     if (!st) st = precision_cholesky(&g);
     if (!st) {
         int blas_prev = mc_threads_blas_serial_begin();
-        e_step(&g);
+        double ll;
+        st = e_step(&g, &ll); /* one process: the ordered sum is a local loop */
         mc_threads_blas_serial_end(blas_prev);
-        for (int64_t i = 0; i < n; i++) { /* argmax, ties to the smaller component (numpy argmax) */
-            const double *r = g.resp + i * k;
-            int b = 0;
-            for (int c = 1; c < k; c++)
-                if (r[c] > r[b]) b = c;
-            labels[i] = b;
-        }
+        if (!st) argmax_rows(&g, labels);
     }
     gm_free(&g);
     return st;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Issue 11: the same commands under `mpirun -np R` write the bytes of one process. Usage:
 #   mpi_same.sh MUSICLUST MPIRUN WORK_DIR R DATA_DIR
-# Synthesises X.npy (python3, no numpy), then for k-means with one k, the k-means sweep and a GMM
+# Synthesises X.npy and Y.npy (python3, no numpy), then for k-means with one k, the k-means sweep and
+# GMMs (full and diag, one and two restarts, a GMM k sweep; GMM shares whole blocks of 4096 rows, so
+# Y.npy's 4 blocks give every rank rows at -np 2 and 3, X.npy's 2 blocks leave the third rank none)
 # compares ASSIGN.tsv and ASSIGN.json (timings aside) of one process with those of R ranks; extract
 # on a small corpus from DATA_DIR/gtzan-mini (with a corrupt file, metadata with unmatched files and
 # rows) must write the same store; a failing input must fail every rank (non-zero, no hang) and a
@@ -13,14 +15,15 @@ cd "$W"
 python3 - <<'PY'
 import random, struct
 random.seed(11)
-n, d = 6007, 6   # 6007 rows: 24 chunks of 256, shared unevenly over 2 and 3 ranks
-hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (n, d)
-hdr += ' ' * (64 - (10 + len(hdr) + 1) % 64) + '\n'
-with open('X.npy', 'wb') as f:
-    f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(hdr)) + hdr.encode())
-    for i in range(n):
-        c = i % 4
-        f.write(struct.pack('<%df' % d, *[random.gauss(1.2 * c * (1 + (j % 2)), 1.0) for j in range(d)]))
+# X: 6007 rows, 24 chunks of 256, shared unevenly over 2 and 3 ranks; Y: 13001 rows (4 GMM blocks)
+for name, n, d, nc in (('X.npy', 6007, 6, 4), ('Y.npy', 13001, 5, 5)):
+    hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (n, d)
+    hdr += ' ' * (64 - (10 + len(hdr) + 1) % 64) + '\n'
+    with open(name, 'wb') as f:
+        f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(hdr)) + hdr.encode())
+        for i in range(n):
+            c = i % nc
+            f.write(struct.pack('<%df' % d, *[random.gauss(1.2 * c * (1 + (j % 2)), 1.0 + 0.3 * (c % 2)) for j in range(d)]))
 PY
 run_np() { # np args...
     local np=$1; shift
@@ -28,6 +31,7 @@ run_np() { # np args...
         timeout 120 "$MPIRUN" --allow-run-as-root --oversubscribe -np "$np" "$MC" "$@"; fi
 }
 fail=0
+GMMS="km sweep gmm gmmd gmm2 gmmd2 gsweep"
 same() { # label file1 file2
     if cmp -s "$2" "$3"; then echo "  same: $1"; else echo "FAIL: $1: $2 and $3 differ"; diff "$2" "$3" | head -5; fail=1; fi
 }
@@ -37,18 +41,27 @@ for np in 1 "$R"; do # the same relative paths in np1/ and npR/, so the JSON fil
     run_np "$np" cluster -q --threads 1 --algo kmeans --k 4 --seed 3 ../X.npy -o km.tsv
     run_np "$np" cluster -q --threads 1 --algo kmeans --k-max 5 --n-init 3 --seed 5 ../X.npy -o sweep.tsv
     run_np "$np" cluster -q --threads 1 --algo gmm --k 3 --seed 2 ../X.npy -o gmm.tsv
-    for f in km sweep gmm; do notime "$f.json"; done
+    run_np "$np" cluster -q --threads 1 --algo gmm --covariance diag --k 3 --seed 2 ../X.npy -o gmmd.tsv
+    run_np "$np" cluster -q --threads 2 --algo gmm --k 4 --n-init 2 --seed 4 ../Y.npy -o gmm2.tsv
+    run_np "$np" cluster -q --threads 1 --algo gmm --covariance diag --k 5 --n-init 2 --seed 4 ../Y.npy -o gmmd2.tsv
+    run_np "$np" cluster -q --threads 1 --algo gmm --k-max 4 --seed 6 ../Y.npy -o gsweep.tsv
+    for f in $GMMS; do notime "$f.json"; done
     cd ..
 done
 # the R-rank run really was R processes (the one line that may differ)
-for f in km sweep gmm; do
+for f in $GMMS; do
     grep -q "\"processes\": $R," "np$R/$f.json" || { echo "FAIL: np$R/$f.json does not say $R processes"; fail=1; }
 done
-for f in km sweep gmm; do
+for f in $GMMS; do
     same "$f ASSIGN.tsv (np 1 vs $R)" "np1/$f.tsv" "np$R/$f.tsv"
     same "$f ASSIGN.json (np 1 vs $R)" "np1/$f.json.notime" "np$R/$f.json.notime"
 done
 same "sweep curve (np 1 vs $R)" np1/sweep.ksweep.tsv "np$R/sweep.ksweep.tsv"
+same "GMM sweep curve (np 1 vs $R)" np1/gsweep.ksweep.tsv "np$R/gsweep.ksweep.tsv"
+# the GMM cases really ran two covariance types and two restarts (the JSON says so)
+grep -q '"covariance": "diag"' np1/gmmd2.json && grep -q '"n_init": 2' np1/gmmd2.json &&
+    grep -q '"covariance": "full"' np1/gmm2.json && grep -q '"n_init": 2' np1/gmm2.json ||
+    { echo "FAIL: the GMM JSON does not name diag / full with 2 restarts"; fail=1; }
 # a failing input fails every rank, with the message, and nothing hangs (timeout 120 above)
 set +e
 run_np "$R" cluster -q --threads 1 --k 3 missing.npy -o bad.tsv 2> bad.err
