@@ -221,12 +221,21 @@ static void kmeanspp(km *w, mc_rng *rng) {
 
 /* ---------------------------------------------------------------- Lloyd */
 
-/* Over R ranks: every rank's labels (rows of its groups) to every rank, in rank (= row) order. */
+/* The rows [*r0, *r1) of this rank's groups. */
+static void own_rows(const km *w, int64_t *r0, int64_t *r1) {
+    *r0 = w->g0 * w->nch / w->G * MC_CL_CHUNK;
+    *r1 = w->g1 * w->nch / w->G * MC_CL_CHUNK;
+    if (*r1 > w->n) *r1 = w->n;
+    if (*r0 > *r1) *r0 = *r1;
+}
+
+/* Over R ranks: every rank's labels (rows of its groups) to every rank, in rank (= row) order. Only
+ * where every row's label is needed: an empty cluster's reseeding, and the end of a Lloyd run (the
+ * inertia and the output); the iterations themselves exchange the sums and one count. */
 static void gather_labels(km *w) {
     if (w->st) return;
-    int64_t r0 = w->g0 * w->nch / w->G * MC_CL_CHUNK, r1 = w->g1 * w->nch / w->G * MC_CL_CHUNK;
-    if (r1 > w->n) r1 = w->n;
-    if (r0 > r1) r0 = r1;
+    int64_t r0, r1;
+    own_rows(w, &r0, &r1);
     memcpy(w->lab_send, w->labels + r0, (size_t)(r1 - r0) * sizeof(int32_t));
     size_t total = 0;
     w->st = mc_dist_allgather(w->dist, w->lab_send, (size_t)(r1 - r0) * sizeof(int32_t), w->labels, NULL, &total);
@@ -270,7 +279,6 @@ static void lloyd_assign(km *w, const float *centers, bool update) {
                 }
         }
     }
-    if (mc_dist_size(w->dist) > 1) gather_labels(w);
 }
 
 /* sklearn _relocate_empty_clusters_dense: the n_empty points farthest from their (old) centre move to
@@ -340,7 +348,8 @@ static double lloyd_update(km *w, const float *centers_old, float *centers_new, 
     int n_empty = 0;
     for (int j = 0; j < k; j++) n_empty += w->counts[j] == 0;
     *relocated = n_empty > 0;
-    if (n_empty > 0) {
+    if (n_empty > 0 && mc_dist_size(w->dist) > 1) gather_labels(w); /* farthest() reads every row's */
+    if (n_empty > 0 && !w->st) {
         farthest(w, centers_old, n_empty);
         int e = 0;
         for (int j = 0; j < k; j++) {
@@ -401,6 +410,8 @@ static double inertia(km *w, const float *centers) {
 /* Lloyd from w->centers (sklearn _kmeans_single_lloyd). */
 static void lloyd_run(km *w, int max_iter, double tol, double *inert, int *n_iter, bool *converged) {
     for (int64_t i = 0; i < w->n; i++) w->labels_old[i] = -1;
+    int64_t r0, r1; /* the rows this rank labels (all of them for one process) */
+    own_rows(w, &r0, &r1);
     bool strict = false, tol_hit = false;
     int it = 0;
     for (it = 0; it < max_iter && !w->st; it++) {
@@ -411,8 +422,12 @@ static void lloyd_run(km *w, int max_iter, double tol, double *inert, int *n_ite
         w->centers = w->centers_new;
         w->centers_new = t;
         /* Unchanged labels mean a fixed point, unless an empty cluster was just reseeded (sklearn
-         * would stop there with a label vector that leaves the reseeded cluster empty). */
-        if (!relocated && memcmp(w->labels, w->labels_old, (size_t)w->n * sizeof(int32_t)) == 0) {
+         * would stop there with a label vector that leaves the reseeded cluster empty). Over ranks
+         * each rank compares its own rows and the verdicts are added (exact). */
+        int64_t changed = memcmp(w->labels + r0, w->labels_old + r0, (size_t)(r1 - r0) * sizeof(int32_t)) != 0;
+        if (mc_dist_size(w->dist) > 1 && !w->st) w->st = mc_dist_sum_i64(w->dist, &changed, 1);
+        if (w->st) break;
+        if (!relocated && changed == 0) {
             strict = true;
             it++;
             break;
@@ -422,9 +437,10 @@ static void lloyd_run(km *w, int max_iter, double tol, double *inert, int *n_ite
             it++;
             break;
         }
-        memcpy(w->labels_old, w->labels, (size_t)w->n * sizeof(int32_t));
+        memcpy(w->labels_old + r0, w->labels + r0, (size_t)(r1 - r0) * sizeof(int32_t));
     }
     if (!strict) lloyd_assign(w, w->centers, false); /* labels that match the final centres */
+    if (mc_dist_size(w->dist) > 1) gather_labels(w); /* every row's label for the inertia and the output */
     *n_iter = it;
     *converged = strict || tol_hit;
     *inert = inertia(w, w->centers);
