@@ -431,8 +431,11 @@ mc_status nn_dnn_setup(mc_nn_layer *l) {
     else
         d->xb = dn_alloc(l, in, sizeof(float));
     if (l->input_grad) d->dxb = dn_alloc(l, in, sizeof(float));
-    if ((d->dst_plain ? !d->ct : !d->yb) || (d->src_plain ? !d->xtail : !d->xb) ||
-        (l->input_grad && !d->dxb) || !ensure_scratch(l)) {
+    if ((d->dst_plain ? !d->ct : !d->yb) || (d->src_plain ? !d->xtail : !d->xb) || (l->input_grad && !d->dxb)) {
+        nn_dnn_free(l);
+        return MC_STATUS_NO_MEMORY; /* nn_layer_alloc's message: the layer, its batch and the bytes */
+    }
+    if (!ensure_scratch(l)) {
         nn_dnn_free(l);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory setting up the oneDNN convolution", l->name);
     }
