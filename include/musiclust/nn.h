@@ -9,9 +9,12 @@
  * Layout. Every batch is (n, per-sample numel) row-major; images are NCHW. A layer is created for a
  * fixed per-sample input shape and a maximum batch, and owns its output buffer (max_batch, out_numel)
  * and its input-gradient buffer (max_batch, in_numel), allocated once: forward and backward never
- * allocate their buffers (two exceptions, once each: a conv layer linked in an mc_nn_seq gets its own
- * blocked input copy back when it is later run on its own, and a bf16 layer fed by an fp32 one its
- * bf16 input copy; oneDNN itself allocates small bookkeeping per call). A layer may carry an output
+ * allocate their buffers (exceptions, once each: a conv layer on oneDNN's path allocates its NCHW
+ * output / input gradient when first written or asked for (inside an mc_nn_seq only the ends of a
+ * linked run write them) and its per-thread gradient scratch at its first backward, again when a
+ * larger team runs it; a conv layer linked in an mc_nn_seq gets its own blocked input copy back when
+ * it is later run on its own, and a bf16 layer fed by an fp32 one its bf16 input copy; oneDNN itself
+ * allocates small bookkeeping per call). A layer may carry an output
  * activation (ReLU, LeakyReLU, Sigmoid, Tanh) applied after its affine map, which saves a buffer and a
  * pass over memory per activation.
  *
@@ -209,7 +212,8 @@ int64_t mc_nn_layer_out_numel(const mc_nn_layer *l);
 /* Per-sample output shape (without the batch dim), e.g. (C, H, W); returns its ndim (1..3). */
 int mc_nn_layer_out_shape(const mc_nn_layer *l, int64_t shape[3]);
 /* The buffers (valid for the batch of the last forward): output (max_batch, out_numel), input
- * gradient (max_batch, in_numel) or NULL when off. */
+ * gradient (max_batch, in_numel) or NULL when off. A conv layer on oneDNN's path allocates them here
+ * when it has not yet (NULL on out-of-memory, with the message set). */
 float *mc_nn_layer_output(mc_nn_layer *l);
 float *mc_nn_layer_input_grad(mc_nn_layer *l);
 /* Parameters and buffers in state_dict order (weight, bias[, running_mean, running_var,

@@ -80,6 +80,11 @@ typedef struct mdl_net {
 
 mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
                          int64_t L, int max_batch, mdl_net **out);
+/* The same network without an optimiser (n->adam NULL): train.c's extra nets, which run parts of a
+ * mini-batch on nets[0]'s weights and never step, so Adam's moments (2 floats per parameter) would
+ * be dead weight. Not for the mm-vae. */
+mc_status mdl_net_create_worker(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
+                                int64_t L, int max_batch, mdl_net **out);
 void mdl_net_free(mdl_net *n);
 /* Copy the state of src into dst, a net of the same architecture (any max_batch): every parameter
  * and buffer (weights, running statistics, counters), the Adam moments and step count. */

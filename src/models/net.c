@@ -157,8 +157,8 @@ mc_status mdl_step_buffers(mdl_net *n, int B) {
 
 /* ---------------------------------------------------------------- the VAE family */
 
-mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
-                         int64_t L, int max_batch, mdl_net **out) {
+static mc_status net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C, int64_t L,
+                            int max_batch, bool optimiser, mdl_net **out) {
     *out = NULL;
     mdl_net *n = mc_alloc(1, sizeof *n);
     if (!n) return MC_STATUS_NO_MEMORY;
@@ -222,11 +222,13 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
     if (st == MC_STATUS_OK && n->logvar) st = mc_nn_params_add_layer(n->params, n->logvar);
     if (st == MC_STATUS_OK) st = mc_nn_params_add_seq(n->params, n->dec);
     if (st != MC_STATUS_OK) goto fail;
-    mc_nn_adam_config ac;
-    mc_nn_adam_config_default(&ac, false);
-    ac.lr = cfg->lr;
-    st = mc_nn_adam_create(n->params, &ac, &n->adam);
-    if (st != MC_STATUS_OK) goto fail;
+    if (optimiser) {
+        mc_nn_adam_config ac;
+        mc_nn_adam_config_default(&ac, false);
+        ac.lr = cfg->lr;
+        st = mc_nn_adam_create(n->params, &ac, &n->adam);
+        if (st != MC_STATUS_OK) goto fail;
+    }
 
     /* ---- step buffers */
     if ((st = mdl_step_buffers(n, B)) != MC_STATUS_OK) goto fail;
@@ -246,6 +248,19 @@ mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int 
 fail:
     mdl_net_free(n);
     return st;
+}
+
+mc_status mdl_net_create(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
+                         int64_t L, int max_batch, mdl_net **out) {
+    return net_create(cfg, D, n_mels, frames, C, L, max_batch, true, out);
+}
+
+mc_status mdl_net_create_worker(const mc_model_config *cfg, int64_t D, int n_mels, int frames, int C,
+                                int64_t L, int max_batch, mdl_net **out) {
+    *out = NULL;
+    if (cfg->kind == MC_MODEL_KIND_MM_VAE)
+        return mc_error_set(MC_STATUS_INVALID_ARG, "model: no worker copies of an mm-vae");
+    return net_create(cfg, D, n_mels, frames, C, L, max_batch, false, out);
 }
 
 void mdl_net_init(mdl_net *n, mc_rng *rng) {

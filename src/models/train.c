@@ -88,8 +88,8 @@ typedef struct part_ws {
     int64_t cap;
     double *sum;  /* (PV_N + P) the sum over the parts */
     /* Parts run side by side: nets[t] runs every k-th part on thread t of the team (nets[0] is the
-     * model's own net, the others copies of its architecture that take its weights before every
-     * mini-batch). A part's values do not depend on the thread or net that computes them (every
+     * model's own net, the others copies of its architecture without an optimiser that take its
+     * weights before every mini-batch). A part's values do not depend on the thread or net that computes them (every
      * layer gives the same bytes on any team), and they are added in part order as before, so the
      * sums are the same bytes for any k; k > 1 only spares the team a fork/join and a wait per
      * layer of a 32-row part, where a 32-row part split over the team left 15-20% of 2 cores idle. */
@@ -134,8 +134,8 @@ static mc_status part_ws_alloc(part_ws *w, mc_dist *d, const mc_model *m, int th
     if (!n->mm && !low_memory && threads >= 2 && threads <= PART_NETS_MAX && threads <= most) {
         for (int t = 1; t < threads; t++) {
             mdl_net *a = NULL;
-            mc_status st = mdl_net_create(&m->cfg, m->D, m->n_mels, m->frames, m->n_classes, m->lyr_dim,
-                                          n->max_batch, &a);
+            mc_status st = mdl_net_create_worker(&m->cfg, m->D, m->n_mels, m->frames, m->n_classes,
+                                                 m->lyr_dim, n->max_batch, &a);
             mc_nn_precision used;
             if (st == MC_STATUS_OK && m->cfg.precision != MC_NN_PRECISION_FP32) {
                 if (a->enc) st = mc_nn_seq_set_precision(a->enc, m->cfg.precision, &used);

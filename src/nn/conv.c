@@ -195,6 +195,8 @@ static mc_status im2col_workspace(mc_nn_layer *l) {
 mc_status nn_conv_use_im2col(mc_nn_layer *l) {
     if (!l || (l->kind != MC_NN_KIND_CONV2D && l->kind != MC_NN_KIND_CONV_TRANSPOSE2D)) return MC_STATUS_OK;
     nn_dnn_free(l);
+    /* the im2col path writes its NCHW buffers on every call */
+    if (!nn_layer_ensure_y(l) || !nn_layer_ensure_dx(l)) return MC_STATUS_NO_MEMORY;
     return im2col_workspace(l);
 }
 
@@ -223,7 +225,9 @@ static mc_status conv_common(mc_nn_layer *l, int c_in, int c_out, int k, int img
     /* oneDNN's kernels where they are fast for this shape on this CPU, else im2col + GEMM */
     st = nn_dnn_setup(l);
     if (st != MC_STATUS_OK) return st;
-    return l->dn ? MC_STATUS_OK : im2col_workspace(l);
+    if (l->dn) return MC_STATUS_OK; /* its NCHW buffers come when first needed */
+    if (!nn_layer_ensure_y(l) || !nn_layer_ensure_dx(l)) return MC_STATUS_NO_MEMORY;
+    return im2col_workspace(l);
 }
 
 static mc_status check_conv_args(const char *what, const char *name, int c_in, int h, int w, int c_out,

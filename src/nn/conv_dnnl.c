@@ -3,8 +3,9 @@
  * oneDNN's JIT kernels for AVX-512 (and AVX2) reach 80-95% of the FMA peak on this model's layers
  * when activations are stored channel-blocked (nChw16c: 16 channels of one position side by side) and
  * weights in the kernels' own layouts; they dispatch on the CPU themselves, so the speed does not
- * depend on which kernel OpenBLAS picks. The layer keeps its public buffers in NCHW (y, dx) and a
- * blocked copy of its output (yb); each conversion is fused with work that needs a pass anyway:
+ * depend on which kernel OpenBLAS picks. The layer keeps its public buffers in NCHW (y, dx: allocated
+ * when first needed) and a blocked copy of its output (yb); each conversion is fused with work that
+ * needs a pass anyway:
  *   forward   [pack x]  conv  ->  yb = act(yb + bias), y = the same in NCHW              (blocked.c)
  *             (Conv2d with ReLU or no activation: the kernel adds the bias and applies the ReLU itself)
  *   backward  gb = dy act'(yb) (+ bias sums)  ->  dW partial, gb -> dxb  ->  dx = unpack(dxb)
@@ -75,7 +76,11 @@ struct nn_dnn {
 
     float *xb;         /* (npad, in) blocked input copy; NULL while fed by l->up (allocated on demand) */
     float *yb;         /* (npad, out) blocked output after bias and activation; NULL when dst_plain */
-    float *gb;         /* (npad, out) the gradient before the activation (blocked, or NCHW when dst_plain) */
+    float *gb;         /* (gb_slots, B, out) the gradient before the activation of the blocks being run
+                          (blocked, or NCHW when dst_plain): block b's rows live only while b runs, so a
+                          slot per thread that runs blocks at once (not npad rows); fp32 only, allocated
+                          by the first backward, regrown when a larger team comes */
+    int gb_slots;
     float *dxb;        /* (npad, in) blocked input gradient (NCHW rows when src_plain), when input_grad */
     float *xtail;      /* (B, in) a plain input's last partial block, zero padded */
     float *ct;         /* dst_plain: (nblk_max, P_in, k k) one sample's cols^T per block */
@@ -137,7 +142,7 @@ void nn_dnn_free(mc_nn_layer *l) {
     const int64_t in = d->npad * l->in_numel, out = d->npad * l->out_numel;
     dn_release(l, &d->xb, in, sizeof(float));
     dn_release(l, &d->yb, out, sizeof(float));
-    dn_release(l, &d->gb, out, sizeof(float));
+    dn_release(l, &d->gb, (int64_t)d->gb_slots * d->B * l->out_numel, sizeof(float));
     dn_release(l, &d->dxb, in, sizeof(float));
     dn_release(l, &d->xtail, (int64_t)d->B * l->in_numel, sizeof(float));
     dn_release(l, &d->ct, (int64_t)d->nblk_max * d->P_in * l->geom.k * l->geom.k, sizeof(float));
@@ -421,17 +426,22 @@ mc_status nn_dnn_setup(mc_nn_layer *l) {
         d->ct = dn_alloc(l, (int64_t)d->nblk_max * d->P_in * g->k * g->k, sizeof(float));
     else
         d->yb = dn_alloc(l, out, sizeof(float));
-    d->gb = dn_alloc(l, out, sizeof(float));
     if (d->src_plain)
         d->xtail = dn_alloc(l, (int64_t)B * l->in_numel, sizeof(float));
     else
         d->xb = dn_alloc(l, in, sizeof(float));
     if (l->input_grad) d->dxb = dn_alloc(l, in, sizeof(float));
-    if ((d->dst_plain ? !d->ct : !d->yb) || !d->gb || (d->src_plain ? !d->xtail : !d->xb) ||
-        (l->input_grad && !d->dxb) || !ensure_scratch(l)) {
+    if ((d->dst_plain ? !d->ct : !d->yb) || (d->src_plain ? !d->xtail : !d->xb) || (l->input_grad && !d->dxb)) {
+        nn_dnn_free(l);
+        return MC_STATUS_NO_MEMORY; /* nn_layer_alloc's message: the layer, its batch and the bytes */
+    }
+    if (!ensure_scratch(l)) {
         nn_dnn_free(l);
         return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory setting up the oneDNN convolution", l->name);
     }
+    /* l->y and l->dx stay NULL until first needed (nn_layer_ensure_y / _dx): inside an mc_nn_seq the
+     * layers of a linked run hand each other their blocked copies and never write them (the conv-vae's
+     * 8 layers: 117 MB of 124 MB at 32 rows) */
     return MC_STATUS_OK;
 }
 
@@ -644,6 +654,7 @@ static mc_status fwd_prepare(mc_nn_layer *l, bool from_up, bool *need_y, const v
         if (!d->xb) return mc_error_set(MC_STATUS_NO_MEMORY, "%s: out of memory", l->name);
     }
     if (d->dst_plain) *need_y = true;
+    if (*need_y && !nn_layer_ensure_y(l)) return MC_STATUS_NO_MEMORY;
     if (d->bf16) {
         d->src_mode = up16 ? 4 : 3;
         *xsrc = up16 ? (const void *)l->up->dn->yb16 : from_up ? (const void *)l->up->dn->yb : NULL;
@@ -703,9 +714,10 @@ mc_status nn_dnn_forward_run(mc_nn_layer **ls, int k, int n) {
 
 /* One block's backward for samples [j0, j1): bias sums into part, the weight-gradient partial of
  * block b, and (want_dx) the input gradient. */
-static bool bwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *dy, const float *gdown,
+static bool bwd_block(mc_nn_layer *l, int b, int slot, int j0, int j1, const float *dy, const float *gdown,
                       const void *xsrc, bool want_dx, bool need_dx) {
     struct nn_dnn *d = l->dn;
+    float *gs = d->bf16 ? NULL : d->gb + (int64_t)slot * d->B * l->out_numel; /* (B, out) this block's gb */
     const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
     const int B = d->B, cb = d->cb, c_out = l->c_out;
     const int64_t in_n = l->in_numel, out_n = l->out_numel, pad = (int64_t)(j0 + B - j1);
@@ -714,9 +726,10 @@ static bool bwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *dy, co
     for (int j = j0; j < j1; j++) {
         const int64_t o = (int64_t)j * out_n;
         if (d->dst_plain)
-            part[j] = nn_act_backward_copy_sum(l->act, l->slope, l->y + o, dy + o, d->gb + o, out_n);
+            part[j] = nn_act_backward_copy_sum(l->act, l->slope, l->y + o, dy + o, gs + (int64_t)(j - j0) * out_n,
+                                               out_n);
         else
-            nn_blk_act_grad(d->bf16 ? NULL : d->gb + o, d->bf16 ? d->gb16 + o : NULL, gdown ? NULL : dy + o,
+            nn_blk_act_grad(d->bf16 ? NULL : gs + (int64_t)(j - j0) * out_n, d->bf16 ? d->gb16 + o : NULL, gdown ? NULL : dy + o,
                             gdown ? gdown + o : NULL, d->bf16 ? NULL : d->yb + o, d->bf16 ? d->yb16 + o : NULL,
                             l->act, l->slope, c_out, d->P_out, cb, part + (int64_t)j * c_out);
     }
@@ -726,8 +739,8 @@ static bool bwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *dy, co
         if (pad) memset(d->gb16 + (int64_t)j1 * out_n, 0, (size_t)(pad * out_n) * sizeof(uint16_t));
         g = d->gb16 + (int64_t)j0 * out_n;
     } else {
-        if (pad) memset(d->gb + (int64_t)j1 * out_n, 0, (size_t)(pad * out_n) * sizeof(float));
-        g = d->gb + (int64_t)j0 * out_n;
+        if (pad) memset(gs + (int64_t)(j1 - j0) * out_n, 0, (size_t)(pad * out_n) * sizeof(float));
+        g = gs;
     }
     const void *src;
     if (d->src_mode >= 3)
@@ -762,8 +775,18 @@ static bool bwd_block(mc_nn_layer *l, int b, int j0, int j1, const float *dy, co
     return true;
 }
 
-static mc_status bwd_prepare(mc_nn_layer *l, bool from_down, const float **gdown, const void **xsrc) {
+static mc_status bwd_prepare(mc_nn_layer *l, bool from_down, bool need_dx, int team, const float **gdown,
+                             const void **xsrc) {
     struct nn_dnn *d = l->dn;
+    if (need_dx && !nn_layer_ensure_dx(l)) return MC_STATUS_NO_MEMORY;
+    if (!d->bf16 && d->gb_slots < team) {
+        const int64_t per = (int64_t)d->B * l->out_numel;
+        dn_release(l, &d->gb, d->gb_slots * per, sizeof(float));
+        d->gb_slots = 0;
+        d->gb = dn_alloc(l, team * per, sizeof(float));
+        if (!d->gb) return MC_STATUS_NO_MEMORY;
+        d->gb_slots = team;
+    }
     const dn_set *S = d->bf16 ? &d->s16 : &d->s32;
     if (l->input_grad && S->r_wd && !run1(S->r_wd, d->m_wuser, S->m_wd)) return exec_fail(l, "weight reorder");
     *gdown = from_down ? l->down->dn->dxb : NULL;
@@ -808,17 +831,26 @@ static mc_status bwd_finish(mc_nn_layer *l, bool need_dx) {
     return MC_STATUS_OK;
 }
 
+/* Threads of the backward's team over nblk blocks (at most this many run blocks at once: one gb slot
+ * each). A team's size changes no byte (see the top of the file). */
+static int bwd_team(int nblk, int n, int64_t per) {
+    if (!par_worth(nblk, n, per)) return 1;
+    const int t = omp_get_max_threads();
+    return t < 1 ? 1 : t < nblk ? t : nblk;
+}
+
 mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx) {
     const int n = l->n, B = l->dn->B, nblk = (n + B - 1) / B;
+    const int team = bwd_team(nblk, n, l->in_numel + l->out_numel);
     const float *gdown = NULL;
     const void *xsrc = NULL;
-    mc_status st = bwd_prepare(l, from_down, &gdown, &xsrc);
+    mc_status st = bwd_prepare(l, from_down, need_dx, team, &gdown, &xsrc);
     if (st != MC_STATUS_OK) return st;
     int bad = 0;
-#pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, l->in_numel + l->out_numel)) reduction(+ : bad)
+#pragma omp parallel for schedule(static, 1) num_threads(team) if (team > 1) reduction(+ : bad)
     for (int b = 0; b < nblk; b++) {
         const int j0 = b * B, j1 = j0 + B < n ? j0 + B : n;
-        if (!bwd_block(l, b, j0, j1, dy, gdown, xsrc, l->input_grad, need_dx)) bad++;
+        if (!bwd_block(l, b, omp_get_thread_num(), j0, j1, dy, gdown, xsrc, l->input_grad, need_dx)) bad++;
     }
     if (bad) return exec_fail(l, "backward convolution");
     return bwd_finish(l, need_dx);
@@ -829,18 +861,19 @@ mc_status nn_dnn_backward_run(mc_nn_layer **ls, int k, float *dy) {
     const void *xsrc[NN_RUN_MAX];
     if (k > NN_RUN_MAX) return mc_error_set(MC_STATUS_INVALID_ARG, "nn_dnn_backward_run: %d layers", k);
     int64_t per = 0;
+    for (int i = 0; i < k; i++) per += ls[i]->in_numel + ls[i]->out_numel;
+    const int n = ls[0]->n, B = ls[0]->dn->B, nblk = (n + B - 1) / B, team = bwd_team(nblk, n, per);
     for (int i = 0; i < k; i++) {
-        mc_status st = bwd_prepare(ls[i], i < k - 1, &gdown[i], &xsrc[i]);
+        mc_status st = bwd_prepare(ls[i], i < k - 1, i == 0, team, &gdown[i], &xsrc[i]);
         if (st != MC_STATUS_OK) return st;
-        per += ls[i]->in_numel + ls[i]->out_numel;
     }
-    const int n = ls[0]->n, B = ls[0]->dn->B, nblk = (n + B - 1) / B;
     int bad = 0;
-#pragma omp parallel for schedule(static, 1) if (par_worth(nblk, n, per)) reduction(+ : bad)
+#pragma omp parallel for schedule(static, 1) num_threads(team) if (team > 1) reduction(+ : bad)
     for (int b = 0; b < nblk; b++) {
         const int j0 = b * B, j1 = j0 + B < n ? j0 + B : n;
         for (int i = k - 1; i >= 0 && !bad; i--)
-            if (!bwd_block(ls[i], b, j0, j1, dy, gdown[i], xsrc[i], ls[i]->input_grad, i == 0)) bad++;
+            if (!bwd_block(ls[i], b, omp_get_thread_num(), j0, j1, dy, gdown[i], xsrc[i], ls[i]->input_grad, i == 0))
+                bad++;
     }
     if (bad) return exec_fail(ls[0], "backward convolution");
     for (int i = 0; i < k; i++) {
@@ -850,9 +883,10 @@ mc_status nn_dnn_backward_run(mc_nn_layer **ls, int k, float *dy) {
     return MC_STATUS_OK;
 }
 
-void nn_dnn_materialize(mc_nn_layer *l) {
+mc_status nn_dnn_materialize(mc_nn_layer *l) {
     struct nn_dnn *d = l->dn;
-    if (!d) return;
+    if (!d) return MC_STATUS_OK;
+    if ((l->y_lazy && !nn_layer_ensure_y(l)) || (l->dx_lazy && !nn_layer_ensure_dx(l))) return MC_STATUS_NO_MEMORY;
     if (l->y_lazy) {
         for (int j = 0; j < l->n; j++)
             nn_blk_unpack(l->y + (int64_t)j * l->out_numel, d->yb + (int64_t)j * l->out_numel, NULL, l->c_out,
@@ -865,4 +899,5 @@ void nn_dnn_materialize(mc_nn_layer *l) {
                           d->P_in, d->cb);
         l->dx_lazy = false;
     }
+    return MC_STATUS_OK;
 }

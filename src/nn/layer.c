@@ -80,13 +80,23 @@ mc_nn_layer *nn_layer_new(mc_nn_kind kind, const char *name, mc_nn_act act, int 
     for (int i = 0; i < out_ndim; i++) l->out_shape[i] = out_shape[i];
     l->in_numel = in_numel;
     l->out_numel = out_numel;
-    l->y = nn_layer_alloc(l, (size_t)max_batch * (size_t)out_numel, sizeof(float));
-    l->dx = nn_layer_alloc(l, (size_t)max_batch * (size_t)in_numel, sizeof(float));
-    if (!l->y || !l->dx) {
+    /* conv layers allocate theirs once they know their path (conv.c: on oneDNN's, when first needed) */
+    if (kind == MC_NN_KIND_CONV2D || kind == MC_NN_KIND_CONV_TRANSPOSE2D) return l;
+    if (!nn_layer_ensure_y(l) || !nn_layer_ensure_dx(l)) {
         mc_nn_layer_free(l);
         return NULL;
     }
     return l;
+}
+
+bool nn_layer_ensure_y(mc_nn_layer *l) {
+    if (!l->y) l->y = nn_layer_alloc(l, (size_t)l->max_batch * (size_t)l->out_numel, sizeof(float));
+    return l->y != NULL;
+}
+
+bool nn_layer_ensure_dx(mc_nn_layer *l) {
+    if (l->input_grad && !l->dx) l->dx = nn_layer_alloc(l, (size_t)l->max_batch * (size_t)l->in_numel, sizeof(float));
+    return !l->input_grad || l->dx != NULL;
 }
 
 mc_status nn_layer_add_param(mc_nn_layer *l, const char *suffix, int ndim, const int64_t *shape,
@@ -315,7 +325,8 @@ static mc_status layer_backward(mc_nn_layer *l, float *dy, float **dx, bool from
 static mc_status layer_forward_impl(mc_nn_layer *l, int n, const float *x, float **y, bool from_up,
                                     bool need_y) {
     if (y) *y = NULL;
-    if (!l || !x) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_forward: layer or x is NULL");
+    /* from_up: the blocked copy of l->up's output is read and x may be NULL (not written) */
+    if (!l || (!x && !from_up)) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_forward: layer or x is NULL");
     if (n < 1 || n > l->max_batch)
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: batch %d not in [1, max_batch %d]", l->name, n,
                             l->max_batch);
@@ -355,7 +366,8 @@ mc_status mc_nn_forward(mc_nn_layer *l, int n, const float *x, float **y) {
  * copy; need_dx false: only l->up reads the input gradient (only mc_nn_seq_backward knows these). */
 static mc_status layer_backward_impl(mc_nn_layer *l, float *dy, float **dx, bool from_down, bool need_dx) {
     if (dx) *dx = NULL;
-    if (!l || !dy) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_backward: layer or dy is NULL");
+    /* from_down: the blocked copy of l->down's input gradient is read and dy may be NULL */
+    if (!l || (!dy && !from_down)) return mc_error_set(MC_STATUS_INVALID_ARG, "mc_nn_backward: layer or dy is NULL");
     if (l->n < 1)
         return mc_error_set(MC_STATUS_INVALID_ARG, "%s: backward before any forward", l->name);
     int64_t count = (int64_t)l->n * l->out_numel;
@@ -397,7 +409,7 @@ mc_status mc_nn_layer_set_input_grad(mc_nn_layer *l, bool on) {
         mc_status st = nn_dnn_set_input_grad(l, on);
         if (st != MC_STATUS_OK) return st;
     }
-    if (on && !l->dx) {
+    if (on && !l->dx && !l->dn) { /* a blocked-path layer allocates it when first needed */
         l->dx = nn_layer_alloc(l, (size_t)l->max_batch * (size_t)l->in_numel, sizeof(float));
         if (!l->dx) return MC_STATUS_NO_MEMORY;
     } else if (!on && l->dx) {
@@ -450,13 +462,16 @@ const char *mc_nn_layer_name(const mc_nn_layer *l) { return l->name; }
 int mc_nn_layer_max_batch(const mc_nn_layer *l) { return l->max_batch; }
 int64_t mc_nn_layer_in_numel(const mc_nn_layer *l) { return l->in_numel; }
 int64_t mc_nn_layer_out_numel(const mc_nn_layer *l) { return l->out_numel; }
-/* A layer inside an mc_nn_seq may have left these in its blocked copy only: write them now. */
+/* A blocked-path layer allocates its NCHW buffers when first needed, and inside an mc_nn_seq may have
+ * left them in its blocked copy only: allocate and write them now. */
 float *mc_nn_layer_output(mc_nn_layer *l) {
-    if (l->y_lazy || l->dx_lazy) nn_dnn_materialize(l);
+    if (!nn_layer_ensure_y(l)) return NULL;
+    if ((l->y_lazy || l->dx_lazy) && nn_dnn_materialize(l) != MC_STATUS_OK) return NULL;
     return l->y;
 }
 float *mc_nn_layer_input_grad(mc_nn_layer *l) {
-    if (l->y_lazy || l->dx_lazy) nn_dnn_materialize(l);
+    if (!nn_layer_ensure_dx(l)) return NULL;
+    if ((l->y_lazy || l->dx_lazy) && nn_dnn_materialize(l) != MC_STATUS_OK) return NULL;
     return l->dx;
 }
 int mc_nn_layer_param_count(const mc_nn_layer *l) { return l ? l->n_params : 0; }
@@ -658,7 +673,8 @@ mc_status mc_nn_seq_backward(mc_nn_seq *s, float *dy, float **dx) {
         bool need_dx = !(i > 0 && s->layers[i]->up == s->layers[i - 1]);
         mc_status st = layer_backward(s->layers[i], g, &gi, from_down, need_dx);
         if (st != MC_STATUS_OK) return st;
-        if (i > 0 && !gi)
+        /* a layer whose input gradient only l->up reads (in its blocked copy) hands over no NCHW one */
+        if (i > 0 && !gi && !(s->layers[i]->dx_blocked && !need_dx))
             return mc_error_set(MC_STATUS_INVALID_ARG, "%s: input gradient is off but %s needs it",
                                 s->layers[i]->name, s->layers[i - 1]->name);
         g = gi;

@@ -38,8 +38,9 @@ struct mc_nn_layer {
 
     int n;                /* batch of the last forward, 0 before the first */
     const float *x;       /* (n, in_numel): input of the last forward, owned by the caller */
-    float *y;             /* (max_batch, out_numel) */
-    float *dx;            /* (max_batch, in_numel) or NULL when the input gradient is off */
+    float *y;             /* (max_batch, out_numel); on the blocked path NULL until first needed */
+    float *dx;            /* (max_batch, in_numel) or NULL when the input gradient is off (or, on the
+                             blocked path, until first needed) */
 
     int n_params;
     mc_nn_param params[5];
@@ -85,6 +86,12 @@ mc_status nn_layer_new_status(void);
 mc_nn_layer *nn_layer_new(mc_nn_kind kind, const char *name, mc_nn_act act, int max_batch,
                           int in_ndim, const int64_t *in_shape, int out_ndim,
                           const int64_t *out_shape);
+/* The NCHW output y (max_batch, out_numel) / input gradient dx (max_batch, in_numel, only while the
+ * input gradient is on) allocated when still NULL: a blocked-path layer allocates them when first
+ * needed (inside an mc_nn_seq only the ends of a linked run write them). False on out-of-memory
+ * (message set). */
+bool nn_layer_ensure_y(mc_nn_layer *l);
+bool nn_layer_ensure_dx(mc_nn_layer *l);
 /* Add parameter "<layer>.<suffix>" with data (and grad when trainable). */
 mc_status nn_layer_add_param(mc_nn_layer *l, const char *suffix, int ndim, const int64_t *shape,
                              bool trainable, int64_t fan_in);
@@ -138,10 +145,11 @@ void nn_dnn_free(mc_nn_layer *l);
 /* Blocked-path forward / backward. from_up: x is the unchanged output of l->up's last forward (its
  * blocked copy is read instead of x); from_down: dy is the unchanged input gradient of l->down's
  * last backward (its blocked copy is read instead). need_y / need_dx false: leave the NCHW output /
- * input gradient unwritten (l->y_lazy / l->dx_lazy; nn_dnn_materialize writes them). */
+ * input gradient unwritten (l->y_lazy / l->dx_lazy; nn_dnn_materialize allocates and writes them).
+ * The NCHW buffers are allocated when first written (nn_layer_ensure_y / _dx). */
 mc_status nn_dnn_forward(mc_nn_layer *l, bool from_up, bool need_y);
 mc_status nn_dnn_backward(mc_nn_layer *l, float *dy, bool from_down, bool need_dx);
-void nn_dnn_materialize(mc_nn_layer *l);
+mc_status nn_dnn_materialize(mc_nn_layer *l);
 /* A linked run ls[0..k) (ls[i]->down == ls[i + 1], n, x and the flags already set by the caller):
  * forward with ls[0] reading its own input and only ls[k - 1] writing its NCHW output; backward
  * with ls[k - 1] reading dy (NCHW) and only ls[0] writing its NCHW input gradient. Each sample block
