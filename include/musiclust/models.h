@@ -247,8 +247,8 @@ typedef struct mc_train_options {
                                the checkpoint (tests the resume path) */
     bool low_memory;        /* one network: the parts of a mini-batch one after another, each split
                                over the threads, instead of side by side on a network per thread (the
-                               conv-vae: ~390 MB less per extra thread - 438 vs 844 MB RssAnon at 2
-                               threads - and 10-27% slower); the same bytes either way */
+                               conv-vae: ~200 MB less per extra thread - 322 vs 537 MB RssAnon at 2
+                               threads on 29,200 segments - and 10-27% slower); the same bytes either way */
 } mc_train_options;
 
 typedef struct mc_train_summary {
@@ -286,8 +286,8 @@ mc_status mc_model_train(mc_model *m, const mc_model_data *data, const mc_train_
  * The same additions happen for one process (parts in turn), so the trained model is byte-identical
  * for any number of ranks and any threads. With 2-4 threads and at least that many parts per rank
  * (the conv-vae's batch 128: 4 parts), the parts run side by side, one per thread, each on its own
- * copy of the network (the same bytes; it costs one more network's buffers per extra thread, ~390 MB
- * for the 128x128 conv-vae). Validation batches are shared the same way. Only rank 0
+ * copy of the network (the same bytes; it costs one more network's buffers per extra thread, ~200 MB
+ * for the 128x128 conv-vae: the copies hold no optimiser state). Validation batches are shared the same way. Only rank 0
  * writes opt->checkpoint and opt->loss_tsv; a failure on any rank (a file, memory, a diverged loss)
  * ends the call on every rank with that rank's message (mc_dist_check), never a hang. Collective:
  * every rank must call it with the same arguments. Rank > 0 may pass a NULL progress. */

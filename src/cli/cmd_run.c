@@ -83,7 +83,7 @@ int cmd_run(int argc, char **argv) {
         {"mlp-epochs", 0, CLI_INT, &cfg.mlp_epochs, "E", "epochs of the MLP models (default 100)"},
         {"mlp-latent", 0, CLI_INT, &cfg.mlp_latent, "D", "latent size of the MLP models and pca's components (default 16, measured in issue 17; 0 = the models' own default, 4)"},
         {"no-maps", 0, CLI_FLAG, &no_maps, NULL, "skip t-SNE and UMAP"},
-        {"low-memory", 0, CLI_FLAG, &cfg.low_memory, NULL, "train each model on one network, mini-batch parts in turn (the conv-vae: ~390 MB less per extra thread, 10-27% slower; the same results)"},
+        {"low-memory", 0, CLI_FLAG, &cfg.low_memory, NULL, "train each model on one network, mini-batch parts in turn (the conv-vae: ~200 MB less per extra thread, 10-27% slower; the same results)"},
         {"map-sample", 0, CLI_INT, &map_sample_i, "N", "above N rows, the maps of a seeded sample of N rows, every other row placed on them (default 20000; 0 = every row)"},
         {"no-report", 0, CLI_FLAG, &no_report, NULL, "skip report.html"},
         {"fast", 0, CLI_FLAG, &cfg.fast, NULL, "(testing) tiny epochs and maps: a smoke test, not a result"},

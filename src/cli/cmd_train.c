@@ -72,7 +72,7 @@ static int train(int argc, char **argv, mc_lock **lock) {
         {"clip", 0, CLI_DOUBLE, &clip, "NORM", "clip the gradient's global L2 norm (default 0: off)"},
         {"precision", 0, CLI_STRING, &precision, "P", "conv layers' arithmetic: fp32 (default) or bf16 (AVX512_BF16 kernels, fp32 master weights and accumulation; fp32 where the CPU lacks them)"},
         {"resume", 0, CLI_FLAG, &resume, NULL, "continue from the checkpoint MODEL (its stored options are used; only --epochs may change)"},
-        {"low-memory", 0, CLI_FLAG, &low_memory, NULL, "one network, the parts of each mini-batch in turn: the conv-vae needs ~390 MB less per extra thread and trains 10-27% slower (the same model bytes)"},
+        {"low-memory", 0, CLI_FLAG, &low_memory, NULL, "one network, the parts of each mini-batch in turn: the conv-vae needs ~200 MB less per extra thread and trains 10-27% slower (the same model bytes)"},
         {"stop-after", 0, CLI_INT, &stop_after, "N", "(testing) end after N epochs of this run as if killed after the checkpoint"},
         {"threads", 0, CLI_INT, &threads, "N", "worker threads (default: all cores); the same seed gives identical bytes for any N"},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress or summary (warnings still shown)"},
