@@ -10,6 +10,7 @@
 #include "fixtures/cluster_fixture.h"
 #include "mc_test.h"
 
+#include <cblas.h> /* openblas_set_num_threads: the randomised PCA whatever OpenBLAS's threads */
 #include <stdint.h>
 #include <sys/wait.h>
 
@@ -1071,6 +1072,28 @@ static void test_pca_randomized(void) {
     MC_CHECK(memcmp(Z, Z2, (size_t)(n * k) * sizeof *Z) == 0 &&
                  memcmp(rnd.components, again.components, (size_t)(k * d) * sizeof(double)) == 0,
              "randomised PCA: the same bytes twice");
+    /* the same bytes whatever OpenBLAS's own thread count (a rank bound to one core by mpirun has 1):
+     * 32 components (a 42 x 42 eigenproblem, split by a multi-threaded OpenBLAS) */
+    {
+        mc_pca a1, a2;
+        const int kk = 32;
+        float *Za = mc_test_xcalloc((size_t)(n * kk), sizeof *Za), *Zb = mc_test_xcalloc((size_t)(n * kk), sizeof *Zb);
+        const int prev = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        MC_CHECK_OK(mc_cluster_pca_randomized(X, n, d, kk, 4, 11, &a1, Za));
+        openblas_set_num_threads(2);
+        MC_CHECK_OK(mc_cluster_pca_randomized(X, n, d, kk, 4, 11, &a2, Zb));
+        openblas_set_num_threads(prev);
+        double dz = 0;
+        for (int64_t i = 0; i < n * kk; i++) dz = fmax(dz, fabs((double)Za[i] - Zb[i]));
+        MC_CHECK(memcmp(Za, Zb, (size_t)(n * kk) * sizeof *Za) == 0 &&
+                     memcmp(a1.components, a2.components, (size_t)(kk * d) * sizeof(double)) == 0,
+                 "randomised PCA, 32 components: OpenBLAS on 1 vs 2 threads gave other bytes (scores max diff %.3g)", dz);
+        mc_cluster_pca_free(&a1);
+        mc_cluster_pca_free(&a2);
+        free(Za);
+        free(Zb);
+    }
     printf("  randomised PCA (%lld x %lld, k %d, 4 iterations) vs exact: min cos %.10f, explained variance rel diff %.3g, "
            "|Z - transform| %.3g\n", (long long)n, (long long)d, k, worst_cos, worst_ev, worst_z);
     mc_pca bad;

@@ -7,7 +7,8 @@
  * of the small Gram matrix W^T W = U diag(s^2) U^T gives the singular values s of Q^T Xc, the
  * components V = W U / s and the scores Q U s. Xc = X - mean is never formed: each pass reads the
  * rows of X in order and centres them on the fly. Every sum is in double, in a fixed order, by
- * plain loops (no BLAS), so the result is the same bytes for any thread count or BLAS kernel. Memory:
+ * plain loops (no BLAS; the small eigenproblem in LAPACK on one OpenBLAS thread), so the result is the
+ * same bytes for any thread count. Memory:
  * O((n + d) l) doubles. Signs follow sklearn's svd_flip (the largest |score| of a component > 0). */
 #include "cluster_internal.h"
 
@@ -133,7 +134,11 @@ mc_status mc_cluster_pca_randomized(const float *X, int64_t n, int64_t d, int n_
             for (int64_t j = 0; j < d; j++) s += W[j * l + a] * W[j * l + b];
             G[a * l + b] = s;
         }
+    /* LAPACK single-threaded (core.h: mc_threads_blas_serial_begin): dsyev's BLAS calls split by
+     * OpenBLAS's thread count gave other bits with 1 core (e.g. a rank bound to a core by mpirun) */
+    const int blas_prev = mc_threads_blas_serial_begin();
     lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)l, G, (lapack_int)l, ev);
+    mc_threads_blas_serial_end(blas_prev);
     if (info != 0) {
         st = mc_error_set(MC_STATUS_NUMERIC, "randomised PCA: eigen-decomposition failed (LAPACK dsyev info %d)", (int)info);
         goto done;

@@ -54,8 +54,11 @@ mc_status mc_dsp_synth_mel_init(mc_dsp_synth *s) {
     for (size_t i = 0; i < (size_t)M * (size_t)K; i++) w[i] = (double)wf[i];
     /* numpy.linalg.pinv: W = U diag(s) V^T (economy SVD), pinv = V diag(1 / s) U^T over the singular
      * values above rcond * s_max, rcond = 1e-15 */
+    /* BLAS/LAPACK single-threaded (core.h: mc_threads_blas_serial_begin): the same bits on any machine */
+    const int blas_prev = mc_threads_blas_serial_begin();
     lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', M, K, w, K, sv, u, M, vt, K);
     if (info != 0) {
+        mc_threads_blas_serial_end(blas_prev);
         st = mc_error_set(MC_STATUS_NUMERIC, "the SVD of the %d x %d mel basis did not converge (LAPACK "
                           "dgesdd info %d)", M, K, (int)info);
         goto done;
@@ -67,6 +70,7 @@ mc_status mc_dsp_synth_mel_init(mc_dsp_synth *s) {
     }
     /* pinv (K, M) = (diag(1/s) V^T)^T U^T */
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, K, M, M, 1.0, vt, K, u, M, 0.0, s->pinv, M);
+    mc_threads_blas_serial_end(blas_prev);
     /* an all-zero basis (no FFT bin inside any filter) has no gradient to follow: any step works */
     s->lipschitz = sv[0] > 0 ? sv[0] * sv[0] : 1.0;
 done:
