@@ -2,8 +2,9 @@
 # Issue 11: `musiclust run` under `mpirun -np R` writes the outputs of one process. Usage:
 #   mpi_run.sh MUSICLUST MPIRUN WORK_DIR R
 # The demo's synthesized corpus (5 styles, metadata with lyrics in two languages: every task's
-# representations, lyrics, the mm-vae and the cvae) through `run --fast --seeds 2` alone and over R
-# ranks: every file of the results folder must be byte-identical, except the seconds (the loss tables'
+# representations, lyrics, the mm-vae and the cvae) through `run --fast --seeds 2`, and through the
+# conv-beta-vae recipe (batch 128: training shared over the ranks; the randomised PCA of the log-mel),
+# alone and over R ranks: every file of the results folders must be byte-identical, except the seconds (the loss tables'
 # seconds column, the stage records' timings, timings.tsv, run.json's seconds and processes, the
 # report's timing rows). A second run over the ranks into the same folder finds every stage cached
 # and changes nothing. A write failing on rank 0 alone (metrics.csv is a folder) and a missing input
@@ -20,8 +21,11 @@ run_np() { # np args...
         timeout 300 "$MPIRUN" --allow-run-as-root --oversubscribe -np "$np" "$MC" "$@"; fi
 }
 args=(run --fast --seeds 2 --threads 1 --metadata ../demo/corpus/metadata.tsv ../demo/corpus -o res)
+# and a recipe: batch 128 (4 parts of 32 rows: the conv networks' training shared out) and the randomised
+# PCA of the log-mel (computed by every rank: it must not depend on a rank's core binding)
+rargs=(run --fast --recipe conv-beta-vae --seeds 1 --threads 1 --metadata ../demo/corpus/metadata.tsv ../demo/corpus -o rres)
 for np in 1 "$R"; do # the same relative paths in np1/ and npR/, so that the report's title matches
-    mkdir -p "np$np" && (cd "np$np" && run_np "$np" "${args[@]}" -q)
+    mkdir -p "np$np" && (cd "np$np" && run_np "$np" "${args[@]}" -q && run_np "$np" "${rargs[@]}" -q)
 done
 fail=0
 # what may differ: seconds (and run.json's process count)
@@ -35,20 +39,26 @@ strip() { # file -> the file without its timings, on stdout
         *) cat "$1" ;;
     esac
 }
-n=0
-while IFS= read -r f; do
-    rel=${f#np1/res/}
-    [ "$rel" = timings.tsv ] && continue
-    g="np$R/res/$rel"
-    if [ ! -f "$g" ]; then echo "FAIL: $rel: written alone, not over $R ranks"; fail=1; continue; fi
-    if ! cmp -s <(strip "$f") <(strip "$g"); then echo "FAIL: $rel differs (np 1 vs $R)"; diff <(strip "$f") <(strip "$g") | head -4 || true; fail=1; fi
-    n=$((n + 1))
-done < <(find np1/res -type f ! -name '.musiclust.lock' | sort)
-extra=$(cd "np$R/res" && find . -type f | sed 's|^\./||' | while IFS= read -r r; do [ -f "../../np1/res/$r" ] || echo "$r"; done)
-[ -z "$extra" ] || { echo "FAIL: over $R ranks, files one process does not write: $extra"; fail=1; }
-[ $n -gt 100 ] || { echo "FAIL: only $n files compared"; fail=1; }
-echo "  same: $n files of run (np 1 vs $R), the seconds aside"
-grep -q "\"processes\": $R," "np$R/res/run.json" || { echo "FAIL: run.json does not say $R processes"; fail=1; }
+same_folder() { # RESULTS MIN_FILES: np1/RESULTS and npR/RESULTS hold the same files, the seconds aside
+    local res=$1 n=0 f g rel extra
+    while IFS= read -r f; do
+        rel=${f#np1/$res/}
+        [ "$rel" = timings.tsv ] && continue
+        g="np$R/$res/$rel"
+        if [ ! -f "$g" ]; then echo "FAIL: $res/$rel: written alone, not over $R ranks"; fail=1; continue; fi
+        if ! cmp -s <(strip "$f") <(strip "$g"); then
+            echo "FAIL: $res/$rel differs (np 1 vs $R)"; diff <(strip "$f") <(strip "$g") | head -4 || true; fail=1
+        fi
+        n=$((n + 1))
+    done < <(find "np1/$res" -type f ! -name '.musiclust.lock' | sort)
+    extra=$(cd "np$R/$res" && find . -type f | sed 's|^\./||' | while IFS= read -r r; do [ -f "../../np1/$res/$r" ] || echo "$r"; done)
+    [ -z "$extra" ] || { echo "FAIL: over $R ranks, files one process does not write in $res: $extra"; fail=1; }
+    [ $n -ge "$2" ] || { echo "FAIL: only $n files of $res compared"; fail=1; }
+    echo "  same: $n files of $res (np 1 vs $R), the seconds aside"
+    grep -q "\"processes\": $R," "np$R/$res/run.json" || { echo "FAIL: $res/run.json does not say $R processes"; fail=1; }
+}
+same_folder res 100
+same_folder rres 40
 grep -q "\"wall_seconds\"" np1/res/run.json || { echo "FAIL: np1 run.json has no wall_seconds"; fail=1; }
 # again over the ranks: every stage cached, nothing rewritten
 cp np1/res/metrics.csv metrics.before
