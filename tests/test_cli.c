@@ -127,6 +127,8 @@ static void test_rough_edges(const char *dir) {
     /* generate --check: an attached -n1 counts as given (default 50 otherwise), so it is refused before the model */
     snprintf(args, sizeof args, "generate --check --featdir '%s' -n1 '%s/none.safetensors' -o '%s/gen'", dir, dir, dir);
     MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "--n >= 2"), "generate --check -n1: %s", err);
+    snprintf(args, sizeof args, "run --conv-batch 0 '%s' -o '%s/r'", dir, dir);
+    MC_CHECK(run(args, err, sizeof err) == 2 && strstr(err, "--conv-batch must be >= 1"), "run --conv-batch 0: %s", err);
     /* --threads out of 1..1024 */
     const char *bad_threads[] = {"-2", "0", "100000"};
     for (int i = 0; i < 3; i++) {

@@ -77,6 +77,7 @@ int cmd_run(int argc, char **argv) {
         {"n-mfcc", 0, CLI_INT, &cfg.extract.dsp.n_mfcc, "N", "MFCCs per frame (default 20): the MFCC statistics have 2N columns"},
         {"n-mels", 0, CLI_INT, &cfg.extract.dsp.n_mels, "N", "mel bands of the log-mel and the MFCCs (default 128)"},
         {"conv-budget", 0, CLI_INT, &budget_i, "SAMPLES", "conv-vae training samples per seed; epochs = clamp(SAMPLES / rows, 1, 20) (default 8000)"},
+        {"conv-batch", 0, CLI_INT, &cfg.conv_batch, "ROWS", "conv-vae mini-batch rows (default 32). Over R ranks a batch of 32 x R or more lets every rank train a part of each batch"},
         {"features", 0, CLI_STRING, &features, "SET", "vectors of the common space, raw, pca and the MLP models: mfcc, descriptors or mfcc+descriptors (default; the best raw input on gtzan-mini, issue 17)"},
         {"no-descriptors", 0, CLI_FLAG, &no_desc, NULL, "extract without librosa's descriptors (then --features is mfcc)"},
         {"precision", 0, CLI_STRING, &precision, "P", "conv-vae arithmetic: fp32 (default) or bf16 (AVX512_BF16 kernels, fp32 master weights and accumulation; fp32 where the CPU lacks them)"},
@@ -122,6 +123,7 @@ int cmd_run(int argc, char **argv) {
     if (cfg.seeds < 1 || cfg.seeds > 64) USAGE("--seeds must be in 1..64, got %d", cfg.seeds);
     if (cfg.k != 0 && cfg.k < 2) USAGE("--k must be >= 2, got %d", cfg.k);
     if (cfg.k_max < 2) USAGE("--k-max must be >= 2, got %d", cfg.k_max);
+    if (cfg.conv_batch < 1) USAGE("--conv-batch must be >= 1, got %d", cfg.conv_batch);
     if (budget_i != -1) {
         if (budget_i < 1) USAGE("--conv-budget must be >= 1, got %d", budget_i);
         budget = budget_i;
